@@ -1,0 +1,224 @@
+"""Bucket planning from a pixel range: strategies, user-list validation and the coverage table.
+
+Pure: numbers in, a frozen ``BucketPlan`` out. The workload-driven optimizer lives beside it in
+``gaudi_vl.buckets.optimizer``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from gaudi_vl.buckets.rules import (
+    ENGINE_DEFAULT_BUCKETS,
+    GRAPHS_PER_BUCKET,
+    bucket_for,
+    check_bucket_values,
+)
+from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.geometry import PATCHES_PER_WINDOW, PIXELS_PER_PATCH, PixelRange, WindowRange, reachable_windows
+
+
+class Strategy(str, Enum):
+    """How buckets are spread over the reachable patch range."""
+
+    DEFAULT = "default"
+    """The engine's default list clipped to the range, plus the range's two ends."""
+    LINEAR = "linear"
+    """Evenly spaced every ``step`` patches from the smallest to the largest reachable size."""
+    EXP = "exp"
+    """``count`` buckets in geometric progression from the smallest to the largest size."""
+    USER = "user"
+    """A list the user gave, validated."""
+    OPTIMAL = "optimal"
+    """Chosen by the workload optimizer."""
+
+
+def round_up_to_window(patches: float) -> int:
+    """The smallest multiple of 64 patches that is >= ``patches``."""
+    return max(PATCHES_PER_WINDOW, math.ceil(patches / PATCHES_PER_WINDOW) * PATCHES_PER_WINDOW)
+
+
+def default_buckets(lo: int, hi: int) -> tuple[int, ...]:
+    """The engine's default list inside ``[lo, hi]``, plus ``lo`` and ``hi``."""
+    inside = {b for b in ENGINE_DEFAULT_BUCKETS if lo <= b <= hi}
+    return tuple(sorted(inside | {lo, hi}))
+
+
+def linear_buckets(lo: int, hi: int, step: int) -> tuple[int, ...]:
+    """``lo, lo + step, ...`` up to and including ``hi`` (the last one is ``hi`` itself)."""
+    if step <= 0 or step % PATCHES_PER_WINDOW:
+        raise GaudiVLError(
+            f"linear step {step} is not a positive multiple of {PATCHES_PER_WINDOW} patches",
+            f"use --step {round_up_to_window(max(step, 1))}",
+        )
+    values = list(range(lo, hi, step))
+    return tuple(values + [hi])
+
+
+def exp_buckets(lo: int, hi: int, count: int) -> tuple[int, ...]:
+    """About ``count`` buckets in geometric progression from ``lo`` to ``hi`` (rounded up to 64).
+
+    Geometric spacing bounds the worst-case padding *ratio* of every bucket by the same factor
+    ``(hi / lo) ** (1 / (count - 1))``; rounding can merge neighbours, so fewer may come back.
+    """
+    if count < 1:
+        raise GaudiVLError(f"bucket count {count} is below 1", "use --count 1 or more")
+    if count == 1 or lo == hi:
+        return (hi,)
+    ratio = (hi / lo) ** (1.0 / (count - 1))
+    values = {min(hi, round_up_to_window(lo * ratio**i)) for i in range(count)}
+    return tuple(sorted(values | {hi}))
+
+
+@dataclass(frozen=True)
+class BucketRow:
+    """One bucket and the images it serves."""
+
+    bucket_patches: int
+    first_patches: int
+    """Smallest reachable patch count padded to this bucket (0 if the bucket serves none)."""
+    last_patches: int
+    worst_pad_patches: int
+    """Padding of the smallest image that lands here: the worst case for this bucket."""
+    warmup_graphs: int
+
+    @property
+    def worst_pad_fraction(self) -> float:
+        return self.worst_pad_patches / self.bucket_patches
+
+    @property
+    def serves_images(self) -> bool:
+        return self.first_patches > 0
+
+    @property
+    def first_pixels(self) -> int:
+        return self.first_patches * PIXELS_PER_PATCH
+
+    @property
+    def last_pixels(self) -> int:
+        return self.last_patches * PIXELS_PER_PATCH
+
+
+@dataclass(frozen=True)
+class BucketPlan:
+    """Buckets for one pixel range, with the coverage each one gives."""
+
+    buckets: tuple[int, ...]
+    strategy: Strategy
+    pixel_range: PixelRange
+    windows: WindowRange
+    rows: tuple[BucketRow, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def warmup_graphs(self) -> int:
+        return sum(r.warmup_graphs for r in self.rows)
+
+    @property
+    def largest(self) -> int:
+        return self.buckets[-1]
+
+    @property
+    def env_value(self) -> str:
+        """The ``VLLM_MULTIMODAL_BUCKETS`` value: comma-separated, sorted, no spaces."""
+        return ",".join(str(b) for b in self.buckets)
+
+    def bucket_for(self, patches: int) -> int | None:
+        return bucket_for(patches, self.buckets)
+
+
+def coverage_rows(buckets: Sequence[int], windows: WindowRange) -> tuple[BucketRow, ...]:
+    """Which reachable patch counts (multiples of 64 in the range) each bucket serves."""
+    rows: list[BucketRow] = []
+    previous = 0
+    for b in buckets:
+        first = max(previous + 1, windows.min_patches)
+        first = round_up_to_window(first)
+        last = min(b, windows.max_patches)
+        if first > last:
+            rows.append(BucketRow(b, 0, 0, 0, GRAPHS_PER_BUCKET))
+        else:
+            rows.append(BucketRow(b, first, last, b - first, GRAPHS_PER_BUCKET))
+        previous = b
+    return tuple(rows)
+
+
+def _range_warnings(buckets: Sequence[int], windows: WindowRange, pixel_range: PixelRange) -> list[str]:
+    notes: list[str] = []
+    if windows.max_patches > windows.nominal_max_patches:
+        notes.append(
+            f"the largest bucket covers {windows.max_patches} patches although max_pixels allows "
+            f"{windows.nominal_max_patches}: images with aspect ratio up to "
+            f"{pixel_range.max_aspect_ratio:g}:1 get their short side clamped to 112 px by the "
+            f"resize rule and exceed max_pixels; pass --max-aspect to plan for narrower images only"
+        )
+    useless = [b for b in buckets if b < windows.min_patches]
+    if useless:
+        notes.append(
+            f"bucket(s) {', '.join(map(str, useless))} are below the smallest reachable image "
+            f"({windows.min_patches} patches) and only cost warm-up time"
+        )
+    return notes
+
+
+def plan_buckets(
+    pixel_range: PixelRange,
+    strategy: Strategy | str = Strategy.DEFAULT,
+    *,
+    step: int | None = None,
+    count: int | None = None,
+    user_buckets: Sequence[int] | None = None,
+) -> BucketPlan:
+    """Plan buckets covering every image the 112-aligned resize can produce in ``pixel_range``.
+
+    The smallest bucket is the smallest reachable patch count (2048 for ``min_pixels`` 401408);
+    the largest covers the largest reachable one, so no in-range image compiles at serving time.
+    """
+    strategy = Strategy(strategy)
+    windows = reachable_windows(pixel_range)
+    lo, hi = windows.min_patches, windows.max_patches
+    if strategy is Strategy.DEFAULT:
+        buckets = default_buckets(lo, hi)
+    elif strategy is Strategy.LINEAR:
+        buckets = linear_buckets(lo, hi, step if step is not None else 1024)
+    elif strategy is Strategy.EXP:
+        buckets = exp_buckets(lo, hi, count if count is not None else 8)
+    elif strategy is Strategy.USER:
+        if not user_buckets:
+            raise GaudiVLError("no buckets given", "pass --buckets 2048,4096,8192")
+        check_bucket_values(user_buckets)
+        buckets = tuple(sorted(user_buckets))
+        if buckets[-1] < hi:
+            raise GaudiVLError(
+                f"largest bucket {buckets[-1]} leaves images of {buckets[-1] + PATCHES_PER_WINDOW}-{hi} "
+                "patches unbucketed (they would compile while serving)",
+                f"add {hi} to --buckets or lower --max-pixels",
+            )
+    else:
+        raise GaudiVLError(f"strategy {strategy.value!r} needs a workload", "pass --workload PATH")
+    return make_plan(buckets, strategy, pixel_range, windows)
+
+
+def make_plan(
+    buckets: Sequence[int],
+    strategy: Strategy,
+    pixel_range: PixelRange,
+    windows: WindowRange | None = None,
+    extra_warnings: Sequence[str] = (),
+) -> BucketPlan:
+    """Wrap a finished bucket list in a ``BucketPlan`` with its coverage rows and warnings."""
+    windows = windows or reachable_windows(pixel_range)
+    ordered = tuple(sorted(buckets))
+    check_bucket_values(ordered)
+    warnings = _range_warnings(ordered, windows, pixel_range) + list(extra_warnings)
+    return BucketPlan(
+        buckets=ordered,
+        strategy=strategy,
+        pixel_range=pixel_range,
+        windows=windows,
+        rows=coverage_rows(ordered, windows),
+        warnings=tuple(warnings),
+    )

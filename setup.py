@@ -1,0 +1,33 @@
+"""Packaging for gaudi-vl.
+
+``buckets/`` and ``kernels/`` are top-level folders in the repository but ship only inside the
+``gaudi_vl`` package (``gaudi_vl.buckets``, ``gaudi_vl.kernels``): a top-level ``kernels`` package
+would shadow Hugging Face's ``kernels`` distribution, which transformers probes for.
+"""
+
+from setuptools import setup
+
+TORCH = ["torch>=2.4", "torchvision>=0.19"]
+TRANSFORMERS = ["transformers>=5.16,<5.20", *TORCH]
+
+setup(
+    name="gaudi-vl",
+    version="0.1.0",
+    description="Plan, align and launch Qwen2.5-VL on Intel Gaudi (HPU) with vLLM",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=["gaudi_vl", "gaudi_vl.cli", "gaudi_vl.buckets", "gaudi_vl.kernels"],
+    package_dir={"gaudi_vl.buckets": "buckets", "gaudi_vl.kernels": "kernels"},
+    install_requires=["numpy>=1.24", "pillow>=10.0", "tqdm>=4.60"],
+    extras_require={
+        "torch": TORCH,
+        "transformers": TRANSFORMERS,
+        "plot": ["matplotlib>=3.7"],
+        "video": ["av>=12"],
+        "test": ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5", "matplotlib>=3.7", *TRANSFORMERS],
+    },
+    entry_points={
+        "console_scripts": ["gaudi-vl = gaudi_vl.cli:main"],
+    },
+)
