@@ -1,0 +1,60 @@
+"""The ``gaudi-vl`` command line: parse arguments, call the library, print. Nothing else.
+
+Each sub-command lives in its own module with ``register(subparsers)``; a user mistake
+(``GaudiVLError``) becomes one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from gaudi_vl import __version__
+from gaudi_vl.errors import GaudiVLError
+
+SUBCOMMANDS: tuple[str, ...] = ("plan", "align", "doctor", "serve")
+"""Modules under ``gaudi_vl.cli`` that add a sub-command (missing ones are skipped)."""
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gaudi-vl",
+        description=(
+            "Plan, align and launch Qwen2.5-VL on Intel Gaudi (HPU) with vLLM: buckets, memory, "
+            "environment and server command computed instead of tuned by trial and crash."
+        ),
+        epilog="Start with: gaudi-vl plan --min-pixels 401408",
+    )
+    parser.add_argument("--version", action="version", version=f"gaudi-vl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"gaudi_vl.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"gaudi_vl.cli.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except GaudiVLError as exc:
+        print(f"gaudi-vl {args.command}: error: {exc.one_line()}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
