@@ -146,8 +146,19 @@ def coverage_rows(buckets: Sequence[int], windows: WindowRange) -> tuple[BucketR
     return tuple(rows)
 
 
+HIGH_PAD_FRACTION = 0.5
+"""A bucket whose smallest image is padded by more than this wastes most of its compute."""
+
+
 def _range_warnings(buckets: Sequence[int], windows: WindowRange, pixel_range: PixelRange) -> list[str]:
     notes: list[str] = []
+    for row in coverage_rows(buckets, windows):
+        if row.serves_images and row.worst_pad_fraction > HIGH_PAD_FRACTION:
+            notes.append(
+                f"bucket {row.bucket_patches} pads images of {row.first_patches} patches by "
+                f"{100 * row.worst_pad_fraction:.0f}%: add buckets below it (--strategy exp --count N, "
+                "or --workload to fit your traffic) or lower --max-pixels"
+            )
     if windows.max_patches > windows.nominal_max_patches:
         notes.append(
             f"the largest bucket covers {windows.max_patches} patches although max_pixels allows "

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from gaudi_vl import __version__
 from gaudi_vl.errors import GaudiVLError
@@ -20,8 +21,15 @@ SUBCOMMANDS: tuple[str, ...] = ("plan", "align", "doctor", "serve")
 EXIT_USAGE = 2
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake as one line (what is wrong, where to look), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="gaudi-vl",
         description=(
             "Plan, align and launch Qwen2.5-VL on Intel Gaudi (HPU) with vLLM: buckets, memory, "

@@ -1,0 +1,198 @@
+"""``gaudi-vl plan``: buckets, environment and server command for a model and pixel range.
+
+Also exposes ``add_plan_arguments`` / ``plan_from_args`` so that ``serve`` takes the same options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from gaudi_vl.buckets.planner import BucketPlan, Strategy, plan_buckets
+from gaudi_vl.buckets.rules import parse_engine_buckets
+from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.exporters import FORMATTERS
+from gaudi_vl.geometry import MAX_ASPECT_RATIO, PixelRange
+from gaudi_vl.modelfiles import load_model
+from gaudi_vl.models import DEFAULT_MODEL, ModelSpec
+from gaudi_vl.plan import Plan, ServeSettings, Target, build_plan, effective_pixel_range
+
+
+def pixels(text: str) -> int:
+    """A pixel count: ``401408``, ``401_408`` or a product such as ``1280*28*28``."""
+    cleaned = text.replace("_", "").replace(" ", "")
+    parts = cleaned.split("*")
+    if not cleaned or not all(p.isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a pixel count (use a whole number such as 401408 or 1280*28*28)"
+        )
+    value = 1
+    for p in parts:
+        value *= int(p)
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+def fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} must be in (0, 1]")
+    return value
+
+
+def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options shared by ``plan`` and ``serve``."""
+    m = parser.add_argument_group("model and images")
+    m.add_argument("--model", default=DEFAULT_MODEL, metavar="NAME|DIR",
+                   help="built-in name (qwen2.5-vl-3b/7b/32b/72b or the HF id) or a local model folder "
+                        f"with config.json (default: {DEFAULT_MODEL})")
+    m.add_argument("--min-pixels", type=pixels, metavar="PX",
+                   help="smallest image area after resizing, e.g. 401408 (= 2048 patches); "
+                        "default: the model's preprocessor_config.json")
+    m.add_argument("--max-pixels", type=pixels, metavar="PX",
+                   help="largest image area, e.g. 1003520 or 1280*28*28; default: the model's processor")
+    m.add_argument("--max-aspect", type=float, default=MAX_ASPECT_RATIO, metavar="R",
+                   help="plan for images up to R:1 (default: 200, the processor's limit); very wide "
+                        "images can exceed max_pixels because the short side is clamped to 112 px")
+    b = parser.add_argument_group("buckets")
+    b.add_argument("--strategy", choices=[s.value for s in (Strategy.DEFAULT, Strategy.LINEAR, Strategy.EXP)],
+                   default=Strategy.DEFAULT.value,
+                   help="default: the engine's list clipped to the range plus its ends; linear: every "
+                        "--step patches; exp: --count buckets in geometric progression")
+    b.add_argument("--step", type=positive_int, metavar="PATCHES", help="linear step (multiple of 64)")
+    b.add_argument("--count", type=positive_int, metavar="N", help="number of exp buckets (default 8)")
+    b.add_argument("--buckets", metavar="LIST",
+                   help="validate and use your own list, e.g. 2048,4096,8192 (parsed like the engine)")
+    s = parser.add_argument_group("engine")
+    s.add_argument("--target", choices=[t.value for t in Target], default=Target.VLLM_FORK.value,
+                   help="engine the plan is for (default: vllm-fork)")
+    s.add_argument("--tp", type=positive_int, default=1, metavar="N", help="tensor parallel size")
+    s.add_argument("--max-model-len", type=positive_int, default=32768, metavar="TOKENS")
+    s.add_argument("--max-num-seqs", type=positive_int, default=128, metavar="N")
+    s.add_argument("--max-num-batched-tokens", type=positive_int, metavar="TOKENS",
+                   help="default: --max-model-len")
+    s.add_argument("--gpu-memory-utilization", type=fraction, default=0.9, metavar="F")
+    s.add_argument("--images-per-prompt", type=positive_int, default=1, metavar="N")
+    s.add_argument("--host", default="0.0.0.0")
+    s.add_argument("--port", type=positive_int, default=8000)
+    s.add_argument("--fp32-softmax", action="store_true",
+                   help="VLLM_FP32_SOFTMAX=1: fp32 softmax in the language model")
+    s.add_argument("--fp32-softmax-vision", action="store_true",
+                   help="VLLM_FP32_SOFTMAX_VISION=1: fp32 softmax in the vision tower (slower, more exact)")
+    s.add_argument("--skip-warmup", action="store_true", help="VLLM_SKIP_WARMUP=true")
+    s.add_argument("--no-align", dest="align", action="store_false",
+                   help="do not set GAUDI_VL_ALIGN=1 (images are then not 112-aligned in the engine)")
+
+
+def pixel_range_from_args(args: argparse.Namespace, model: ModelSpec) -> PixelRange:
+    lo = args.min_pixels if args.min_pixels is not None else model.processor.min_pixels
+    hi = args.max_pixels if args.max_pixels is not None else model.processor.max_pixels
+    if args.min_pixels is not None and args.max_pixels is None and lo > hi:
+        raise GaudiVLError(
+            f"--min-pixels {lo} is above the model's max_pixels {hi}", "pass --max-pixels too"
+        )
+    return PixelRange(min_pixels=lo, max_pixels=hi, max_aspect_ratio=args.max_aspect)
+
+
+def serve_settings_from_args(args: argparse.Namespace) -> ServeSettings:
+    return ServeSettings(
+        target=Target(args.target),
+        tensor_parallel_size=args.tp,
+        max_model_len=args.max_model_len,
+        max_num_seqs=args.max_num_seqs,
+        max_num_batched_tokens=args.max_num_batched_tokens,
+        gpu_memory_utilization=args.gpu_memory_utilization,
+        images_per_prompt=args.images_per_prompt,
+        host=args.host,
+        port=args.port,
+        fp32_softmax=args.fp32_softmax,
+        fp32_softmax_vision=args.fp32_softmax_vision,
+        skip_warmup=args.skip_warmup,
+        align=args.align,
+    )
+
+
+def bucket_plan_from_args(args: argparse.Namespace, pixel_range: PixelRange) -> BucketPlan:
+    if args.buckets is not None:
+        values = parse_engine_buckets(args.buckets)
+        if values is None:
+            raise GaudiVLError("--buckets None disables bucketing", "plan buckets instead of disabling them")
+        return plan_buckets(pixel_range, Strategy.USER, user_buckets=values)
+    return plan_buckets(pixel_range, args.strategy, step=args.step, count=args.count)
+
+
+def plan_from_args(args: argparse.Namespace) -> Plan:
+    """Build the full plan from parsed ``plan`` / ``serve`` options."""
+    model = load_model(args.model)
+    serve = serve_settings_from_args(args)
+    requested = pixel_range_from_args(args, model)
+    pixel_range, notes = effective_pixel_range(requested, serve.target)
+    return build_plan(
+        model,
+        bucket_plan_from_args(args, pixel_range),
+        model_ref=model.hf_id,
+        serve=serve,
+        warnings=notes,
+    )
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Print, or write atomically (temp file + rename) so no half-written file is ever left."""
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(output)
+    if not path.parent.is_dir():
+        raise GaudiVLError(f"folder {path.parent} does not exist", "create it or choose another --output")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = plan_from_args(args)
+    fmt = "json" if args.json else args.format
+    write_output(FORMATTERS[fmt](plan), args.output)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "plan",
+        help="compute buckets, environment and server command",
+        description=(
+            "Compute VLLM_MULTIMODAL_BUCKETS for the images your pixel range allows (sizes in 14 x 14 "
+            "patches of the 112-aligned image, each a multiple of 64), and print them with the "
+            "environment and the server command. Example: gaudi-vl plan --min-pixels 401408"
+        ),
+        epilog=(
+            'Apply to a shell: eval "$(gaudi-vl plan --min-pixels 401408 --format env)". '
+            "Formats: table (default), json, env, dotenv, docker (-e K=V), k8s (container env list)."
+        ),
+    )
+    add_plan_arguments(p)
+    o = p.add_argument_group("output")
+    o.add_argument("--format", choices=sorted(FORMATTERS), default="table")
+    o.add_argument("--json", action="store_true", help="same as --format json")
+    o.add_argument("-o", "--output", metavar="FILE", help="write to FILE atomically instead of stdout")
+    p.set_defaults(handler=run)
