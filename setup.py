@@ -5,6 +5,8 @@
 would shadow Hugging Face's ``kernels`` distribution, which transformers probes for.
 """
 
+from pathlib import Path
+
 from setuptools import setup
 
 TORCH = ["torch>=2.4", "torchvision>=0.19"]
@@ -14,7 +16,7 @@ setup(
     name="gaudi-vl",
     version="0.1.0",
     description="Plan, align and launch Qwen2.5-VL on Intel Gaudi (HPU) with vLLM",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=["gaudi_vl", "gaudi_vl.cli", "gaudi_vl.buckets", "gaudi_vl.kernels"],

@@ -115,9 +115,12 @@ def format_table(plan: Plan) -> str:
     pr = plan.pixel_range
     w = b.windows
     out = [
-        f"gaudi-vl plan: {plan.model_ref} ({plan.model.params / 1e9:.2f}B params) for {plan.serve.target.value}",
-        f"pixels {pr.min_pixels:,} .. {pr.max_pixels:,} (aspect up to {pr.max_aspect_ratio:g}:1) -> "
-        f"images of {w.min_patches:,} .. {w.max_patches:,} patches after 112-alignment",
+        (f"gaudi-vl plan: {plan.model_ref} ({plan.model.params / 1e9:.2f}B params) "
+        f"for {plan.serve.target.value}"),
+        (
+            f"pixels {pr.min_pixels:,} .. {pr.max_pixels:,} (aspect up to {pr.max_aspect_ratio:g}:1) -> "
+            f"images of {w.min_patches:,} .. {w.max_patches:,} patches after 112-alignment"
+        ),
         "",
         f"{'bucket':>8}  {'serves patches':>15}  {'image MP':>11}  {'worst pad':>9}  {'graphs':>6}",
     ]

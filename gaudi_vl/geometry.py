@@ -115,7 +115,8 @@ class PixelRange:
         for name in ("min_pixels", "max_pixels"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise GaudiVLError(f"{name} must be an integer, got {value!r}", f"pass --{name.replace('_', '-')} N")
+                flag = "--" + name.replace("_", "-")
+                raise GaudiVLError(f"{name} must be an integer, got {value!r}", f"pass {flag} N")
         if self.min_pixels <= 0:
             raise GaudiVLError(
                 f"min_pixels must be positive, got {self.min_pixels}",
@@ -139,7 +140,9 @@ class PixelRange:
 
     def resize(self, height: int, width: int, factor: int = WINDOW_PX) -> tuple[int, int]:
         """``smart_resize`` of one image with these limits (112-aligned by default)."""
-        return smart_resize(height, width, factor=factor, min_pixels=self.min_pixels, max_pixels=self.max_pixels)
+        return smart_resize(
+            height, width, factor=factor, min_pixels=self.min_pixels, max_pixels=self.max_pixels
+        )
 
     def aligned_patches(self, height: int, width: int) -> int:
         """Patches of an original ``height x width`` image after 112-alignment in this range."""

@@ -191,7 +191,9 @@ def model_spec_from_config(
         num_heads=heads,
         num_kv_heads=int(text_cfg.get("num_key_value_heads", heads)),
         vocab_size=int(_get(text_cfg, "vocab_size", where)),
-        tie_word_embeddings=bool(config.get("tie_word_embeddings", text_cfg.get("tie_word_embeddings", False))),
+        tie_word_embeddings=bool(
+            config.get("tie_word_embeddings", text_cfg.get("tie_word_embeddings", False))
+        ),
         max_position_embeddings=int(text_cfg.get("max_position_embeddings", 32768)),
     )
     vision = VisionSpec(
