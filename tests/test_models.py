@@ -1,0 +1,88 @@
+"""Model specs against transformers' real module and real saved configs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.modelfiles import load_model
+from gaudi_vl.models import BUILTIN_MODELS, ModelSpec, builtin_model
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+
+def _hf_config(spec: ModelSpec) -> transformers.Qwen2_5_VLConfig:
+    return transformers.Qwen2_5_VLConfig(
+        text_config={
+            "hidden_size": spec.text.hidden_size,
+            "intermediate_size": spec.text.intermediate_size,
+            "num_hidden_layers": spec.text.num_layers,
+            "num_attention_heads": spec.text.num_heads,
+            "num_key_value_heads": spec.text.num_kv_heads,
+            "vocab_size": spec.text.vocab_size,
+            "max_position_embeddings": spec.text.max_position_embeddings,
+        },
+        vision_config={
+            "depth": spec.vision.depth,
+            "hidden_size": spec.vision.hidden_size,
+            "num_heads": spec.vision.num_heads,
+            "intermediate_size": spec.vision.intermediate_size,
+            "out_hidden_size": spec.vision.out_hidden_size,
+        },
+        tie_word_embeddings=spec.text.tie_word_embeddings,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN_MODELS))
+def test_param_counts_equal_the_real_module(name: str) -> None:
+    spec = BUILTIN_MODELS[name]
+    with torch.device("meta"):
+        model = transformers.Qwen2_5_VLForConditionalGeneration(_hf_config(spec))
+    vision = sum(p.numel() for p in model.model.visual.parameters())
+    total = sum(p.numel() for p in model.parameters())
+    assert spec.vision.params == vision
+    assert spec.params == total
+
+
+def test_7b_is_8_29b_parameters() -> None:
+    assert round(builtin_model("Qwen/Qwen2.5-VL-7B-Instruct").params / 1e9, 2) == 8.29
+
+
+def test_folder_round_trip(tmp_path: Path) -> None:
+    spec = BUILTIN_MODELS["qwen2.5-vl-3b"]
+    _hf_config(spec).save_pretrained(tmp_path)
+    (tmp_path / "preprocessor_config.json").write_text(json.dumps({"min_pixels": 12544, "max_pixels": 1003520}))
+    loaded = load_model(str(tmp_path))
+    assert loaded.vision == spec.vision
+    assert loaded.text == spec.text
+    assert (loaded.processor.min_pixels, loaded.processor.max_pixels) == (12544, 1003520)
+    assert loaded.hf_id == str(tmp_path)
+
+
+def test_transformers5_size_keys_are_read(tmp_path: Path) -> None:
+    _hf_config(BUILTIN_MODELS["qwen2.5-vl-7b"]).save_pretrained(tmp_path)
+    processor = transformers.Qwen2VLImageProcessor(size={"shortest_edge": 50176, "longest_edge": 2007040})
+    processor.save_pretrained(tmp_path)
+    loaded = load_model(str(tmp_path))
+    assert (loaded.processor.min_pixels, loaded.processor.max_pixels) == (50176, 2007040)
+
+
+def test_folder_without_config_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(GaudiVLError, match="no config.json"):
+        load_model(str(tmp_path))
+
+
+def test_non_vl_config_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    with pytest.raises(GaudiVLError, match="not a Qwen2-VL"):
+        load_model(str(tmp_path))
+
+
+def test_unknown_name_lists_known_models() -> None:
+    with pytest.raises(GaudiVLError) as info:
+        load_model("qwen9-vl")
+    assert "qwen2.5-vl-7b" in info.value.hint
