@@ -44,10 +44,12 @@ def _find_even_factor(desired: int, orig: int) -> int | None:
 def engine_padded_grid(grid_h: int, grid_w: int, bucket: int) -> tuple[int, int] | None:
     """The (h, w) patch grid the engine pads a ``grid_h x grid_w`` image to, or None.
 
-    Reproduces ``find_padding`` / ``pad_multimodal_data``: the engine pads only when it finds an
-    even grid side that keeps the other side and multiplies to exactly ``bucket``; otherwise it
-    silently runs the image UNPADDED (a new shape, a compile at serving time). Returns the image's
-    own grid when it already equals the bucket.
+    Reproduces ``find_padding`` / ``pad_multimodal_data`` (vllm_gaudi/extension/bucketing/vision.py),
+    the path that pads ``pixel_values`` and ``image_grid_thw`` before the tower: it pads only when it
+    finds an even grid side that keeps the other side and multiplies to exactly ``bucket``;
+    otherwise it silently runs the image UNPADDED (a new shape, a compile at serving time). The
+    tower-internal path (vllm_gaudi/models/qwen2_5_vl.py ``get_image_embeds``) appends pad tokens
+    instead and always reaches the bucket. Returns the image's own grid when it equals the bucket.
     """
     if grid_h * grid_w >= bucket:
         return (grid_h, grid_w) if grid_h * grid_w == bucket else None
