@@ -1,0 +1,38 @@
+"""Static-shape torch code for the Qwen2.5-VL vision path (HPU via habana_frameworks, CUDA, CPU).
+
+Why this folder exists: HPU graphs (and CUDA graphs) need one shape per bucket, and the engine's
+stock answer, dense [bucket x bucket] masked attention in every layer, pays N^2 for the 64-patch
+window layers. Here the window layers are one batched attention over [windows, heads, 64, 64], the
+full-attention layers one attention with a key-padding mask, and images are preprocessed on the
+device. Plain PyTorch only, so the same code runs wherever torch runs.
+
+torch is an optional extra of gaudi-vl: names are imported lazily so that ``import gaudi_vl.kernels``
+does not need torch until a kernel is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "bucketed_vision_forward": "vision",
+    "dense_masked_vision_forward": "vision",
+    "BucketGraph": "vision",
+    "VisionLayout": "vision",
+    "vision_layout": "vision",
+    "attention": "vision",
+    "preprocess": "preprocess",
+    "QWEN2_VL_MEAN": "preprocess",
+    "QWEN2_VL_STD": "preprocess",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the submodule that defines ``name`` on first use (keeps torch optional)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
