@@ -78,7 +78,7 @@ def device_spec(name: str = DEFAULT_DEVICE, *, memory: str | int | None = None, 
         known = ", ".join(BUILTIN_HBM_BYTES)
         raise GaudiVLError(
             f"unknown device {name!r}",
-            f"use one of {known}, or give the card's memory with --device-memory (e.g. 96GiB)",
+            f"use one of {known} (for another card add --device-memory SIZE, e.g. 96GiB)",
         )
     if tp < 1:
         raise GaudiVLError(f"tensor parallel size {tp} is below 1", "use --tp 1 or more")

@@ -13,9 +13,11 @@ from pathlib import Path
 
 from gaudi_vl.buckets.planner import BucketPlan, Strategy, plan_buckets
 from gaudi_vl.buckets.rules import parse_engine_buckets
+from gaudi_vl.devices import BUILTIN_HBM_BYTES, DEFAULT_DEVICE, device_spec
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.exporters import FORMATTERS
 from gaudi_vl.geometry import MAX_ASPECT_RATIO, PixelRange
+from gaudi_vl.memory import MemoryPlan, check_tp, plan_memory
 from gaudi_vl.modelfiles import load_model
 from gaudi_vl.models import DEFAULT_MODEL, ModelSpec
 from gaudi_vl.plan import Plan, ServeSettings, Target, build_plan, effective_pixel_range
@@ -83,10 +85,13 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
                    help="engine the plan is for (default: vllm-fork)")
     s.add_argument("--tp", type=positive_int, default=1, metavar="N", help="tensor parallel size")
     s.add_argument("--max-model-len", type=positive_int, default=32768, metavar="TOKENS")
-    s.add_argument("--max-num-seqs", type=positive_int, default=128, metavar="N")
+    s.add_argument("--max-num-seqs", type=positive_int, metavar="N",
+                   help="default: planned from the KV cache (128 when memory is not planned)")
     s.add_argument("--max-num-batched-tokens", type=positive_int, metavar="TOKENS",
                    help="default: --max-model-len")
-    s.add_argument("--gpu-memory-utilization", type=fraction, default=0.9, metavar="F")
+    s.add_argument("--gpu-memory-utilization", type=fraction, metavar="F",
+                   help="default: planned so the largest bucket's vision tower fits beside the KV cache "
+                        "(0.9 when memory is not planned)")
     s.add_argument("--images-per-prompt", type=positive_int, default=1, metavar="N")
     s.add_argument("--host", default="0.0.0.0")
     s.add_argument("--port", type=positive_int, default=8000)
@@ -97,6 +102,19 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     s.add_argument("--skip-warmup", action="store_true", help="VLLM_SKIP_WARMUP=true")
     s.add_argument("--no-align", dest="align", action="store_false",
                    help="do not set GAUDI_VL_ALIGN=1 (images are then not 112-aligned in the engine)")
+    add_memory_arguments(parser)
+
+
+def add_memory_arguments(parser: argparse.ArgumentParser) -> None:
+    """The device options of the memory planner (``gaudi_vl.memory``)."""
+    g = parser.add_argument_group("memory")
+    g.add_argument("--device", metavar="NAME",
+                   help=f"card type: {' or '.join(BUILTIN_HBM_BYTES)} (default: {DEFAULT_DEVICE}; naming it "
+                        "makes a plan that does not fit an error instead of a note)")
+    g.add_argument("--device-memory", metavar="SIZE",
+                   help="memory of one card, e.g. 96GiB, 96GB or a byte count (default: the device's)")
+    g.add_argument("--kv-dtype", choices=["auto", "bfloat16", "fp8"], default="auto",
+                   help="KV cache dtype (auto: the model dtype)")
 
 
 def pixel_range_from_args(args: argparse.Namespace, model: ModelSpec) -> PixelRange:
@@ -114,9 +132,9 @@ def serve_settings_from_args(args: argparse.Namespace) -> ServeSettings:
         target=Target(args.target),
         tensor_parallel_size=args.tp,
         max_model_len=args.max_model_len,
-        max_num_seqs=args.max_num_seqs,
+        max_num_seqs=args.max_num_seqs or ServeSettings.max_num_seqs,
         max_num_batched_tokens=args.max_num_batched_tokens,
-        gpu_memory_utilization=args.gpu_memory_utilization,
+        gpu_memory_utilization=args.gpu_memory_utilization or ServeSettings.gpu_memory_utilization,
         images_per_prompt=args.images_per_prompt,
         host=args.host,
         port=args.port,
@@ -142,13 +160,55 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
     serve = serve_settings_from_args(args)
     requested = pixel_range_from_args(args, model)
     pixel_range, notes = effective_pixel_range(requested, serve.target)
+    bucket_plan = bucket_plan_from_args(args, pixel_range)
+    memory, memory_notes = memory_plan_from_args(args, model, serve, bucket_plan)
     return build_plan(
         model,
-        bucket_plan_from_args(args, pixel_range),
+        bucket_plan,
         model_ref=model.hf_id,
         serve=serve,
-        warnings=notes,
+        memory=memory,
+        warnings=notes + memory_notes,
     )
+
+
+def memory_plan_from_args(
+    args: argparse.Namespace, model: ModelSpec, serve: ServeSettings, bucket_plan: BucketPlan
+) -> tuple[MemoryPlan | None, tuple[str, ...]]:
+    """The memory plan for HPU targets, and notes.
+
+    With ``--device`` or ``--device-memory`` a plan that does not fit raises ``GaudiVLError``; without
+    them it is planned for the default card and a misfit becomes a note (the plan still prints, with
+    the engine's defaults), so a bucket-only plan keeps working.
+    """
+    if not serve.target.is_hpu:
+        return None, ()
+    device_name = getattr(args, "device", None)
+    device_memory = getattr(args, "device_memory", None)
+    strict = device_name is not None or device_memory is not None
+    check_tp(model, serve.tensor_parallel_size)
+    device = device_spec(device_name or DEFAULT_DEVICE, memory=device_memory, tp=serve.tensor_parallel_size)
+    try:
+        memory = plan_memory(
+            model,
+            device,
+            bucket_plan.buckets,
+            warmup_graphs=[r.warmup_graphs for r in bucket_plan.rows],
+            max_model_len=serve.max_model_len,
+            max_num_batched_tokens=serve.max_num_batched_tokens,
+            fp32_softmax_vision=serve.fp32_softmax_vision,
+            dtype=serve.dtype,
+            kv_dtype=getattr(args, "kv_dtype", "auto"),
+            gpu_memory_utilization=getattr(args, "gpu_memory_utilization", None),
+            max_num_seqs=getattr(args, "max_num_seqs", None),
+        )
+    except GaudiVLError as exc:
+        if strict:
+            raise
+        note = (f"memory not planned for {device.name} x{device.cards}: {exc.one_line()} "
+                f"(pass --device {device.name} to make this an error)")
+        return None, (note,)
+    return memory, ()
 
 
 def write_output(text: str, output: str | None) -> None:
