@@ -5,8 +5,12 @@ Pure. The built-in sizes follow vllm-gaudi's server defaults (``.cd/server/serve
 (``.cd/server/vllm_autocalc_rules.py``) treats them as GiB (it divides byte counts by 1024**3 before
 subtracting them from ``HPU_MEM``), and ``hl-smi`` reports a Gaudi2 card (HL-225) as ``98304MiB``,
 exactly 96 GiB. So a Gaudi2 card is 96 GiB = 103,079,215,104 bytes and a Gaudi3 card 128 GiB.
-Marketing "96 GB" is the same memory. ``--device-memory`` overrides the size for other SKUs or when
-part of the card is taken (say ``80GiB``).
+Marketing "96 GB" is the same memory. The runtime does not hand all of it out: vllm-fork's own logs
+in its docs (README_GAUDI / docs "Managing memory": ``Loading model weights took in total 15.05 GiB of
+device memory (15.05 GiB/94.62 GiB used)``) show 94.62 GiB visible on a Gaudi2, so 1.38 GiB is kept by
+the runtime; the same amount is assumed for Gaudi3 (not measured). ``--device-memory`` gives the
+memory the runtime sees on another card (the ``/N GiB used`` figure of the engine log), with nothing
+held back.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ BUILTIN_HBM_BYTES: dict[str, int] = {
 """HBM per card: vllm-gaudi ``.cd/server/server_defaults.yaml`` (GiB, see the module docstring)."""
 
 DEFAULT_DEVICE = "gaudi2"
+RUNTIME_RESERVED_BYTES = 96 * GIB - int(94.62 * GIB)
+"""96 GiB card, 94.62 GiB visible in the engine's log (see the module docstring)."""
 
 _UNITS: dict[str, int] = {
     "": 1, "b": 1,
@@ -44,6 +50,13 @@ class DeviceSpec:
     """Device memory of ONE card, in bytes."""
     cards: int = 1
     """Cards used by one engine: the tensor parallel size."""
+    runtime_reserved_bytes: int = 0
+    """Memory of each card the runtime keeps for itself (never visible to the engine)."""
+
+    @property
+    def visible_bytes(self) -> int:
+        """What ``torch.hpu.mem_get_info`` reports as total on one card."""
+        return self.hbm_bytes - self.runtime_reserved_bytes
 
     @property
     def total_hbm_bytes(self) -> int:
@@ -83,11 +96,13 @@ def device_spec(name: str = DEFAULT_DEVICE, *, memory: str | int | None = None, 
     if tp < 1:
         raise GaudiVLError(f"tensor parallel size {tp} is below 1", "use --tp 1 or more")
     hbm = BUILTIN_HBM_BYTES[key]
+    reserved = RUNTIME_RESERVED_BYTES
     if memory is not None:
+        reserved = 0
         hbm = memory if isinstance(memory, int) else parse_memory_size(memory)
         if hbm < 1:
             raise GaudiVLError(f"device memory {memory!r} must be positive", "e.g. --device-memory 96GiB")
-    return DeviceSpec(name=key, hbm_bytes=hbm, cards=tp)
+    return DeviceSpec(name=key, hbm_bytes=hbm, cards=tp, runtime_reserved_bytes=reserved)
 
 
 def format_bytes(n: float) -> str:

@@ -7,7 +7,8 @@ Engine budget (vllm-gaudi ``vllm_gaudi/v1/worker/hpu_worker.py``, ``HPUWorker.de
 HabanaAI/vllm-fork ``vllm/worker/hpu_worker.py`` does the same): after the weights load and a profiling
 run, ``free = torch.hpu.mem_get_info()[0]``; ``usable = free * gpu_memory_utilization``; the graph
 reserve is ``usable * VLLM_GRAPH_RESERVED_MEM`` and the KV cache gets ``usable * (1 -
-VLLM_GRAPH_RESERVED_MEM)``. We predict ``free = hbm - weights - profile_peak``. The rest,
+VLLM_GRAPH_RESERVED_MEM)``. We predict ``free = visible - weights - profile_peak`` (``visible`` = the
+card's HBM less what the runtime keeps, ``gaudi_vl.devices``). The rest,
 ``free * (1 - gpu_memory_utilization)``, is the margin that everything outside the KV cache and the
 graphs must live in -- above all the vision tower's working memory for the largest image.
 
@@ -255,6 +256,7 @@ class MemoryPlan:
 
     device: str
     hbm_bytes: int
+    runtime_reserved_bytes: int
     tensor_parallel_size: int
     weights_bytes: int
     text_weights_bytes: int
@@ -281,8 +283,8 @@ class MemoryPlan:
 
     @property
     def free_bytes(self) -> int:
-        """``hbm - weights - profile_peak``: what the engine measures after profiling."""
-        return self.hbm_bytes - self.weights_bytes - self.profile_peak_bytes
+        """``hbm - runtime_reserved - weights - profile_peak``: what the engine measures after profiling."""
+        return self.hbm_bytes - self.runtime_reserved_bytes - self.weights_bytes - self.profile_peak_bytes
 
     @property
     def usable_bytes(self) -> int:
@@ -388,7 +390,7 @@ def plan_memory(
     w_vision = vision_weights_bytes(model.vision, tp, b)
     weights = w_text + w_vision
     profile = text_profile_peak_bytes(model.text, max_num_batched_tokens or max_model_len, tp=tp, dtype=b)
-    free = device.hbm_bytes - weights - profile
+    free = device.visible_bytes - weights - profile
     per_token = kv_bytes_per_token(model.text, tp, kvb)
     need_kv = -(-max_model_len // block_size) * block_size * per_token
 
@@ -434,6 +436,7 @@ def plan_memory(
     return MemoryPlan(
         device=device.name,
         hbm_bytes=device.hbm_bytes,
+        runtime_reserved_bytes=device.runtime_reserved_bytes,
         tensor_parallel_size=tp,
         weights_bytes=weights,
         text_weights_bytes=w_text,
@@ -456,7 +459,7 @@ def plan_memory(
 
 
 def _free_at(model: ModelSpec, device: DeviceSpec, tp: int, b: int, batched: int) -> int:
-    return (device.hbm_bytes - weights_bytes(model, tp, b)
+    return (device.visible_bytes - weights_bytes(model, tp, b)
             - text_profile_peak_bytes(model.text, batched, tp=tp, dtype=b))
 
 
