@@ -22,9 +22,9 @@ _EXPORTS: dict[str, str] = {
     "VisionLayout": "vision",
     "vision_layout": "vision",
     "attention": "vision",
-    "preprocess": "preprocess",
-    "QWEN2_VL_MEAN": "preprocess",
-    "QWEN2_VL_STD": "preprocess",
+    "preprocess": "preprocessing",
+    "QWEN2_VL_MEAN": "preprocessing",
+    "QWEN2_VL_STD": "preprocessing",
 }
 
 __all__ = sorted(_EXPORTS)
