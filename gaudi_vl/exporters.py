@@ -11,12 +11,15 @@ import json
 import shlex
 from collections.abc import Callable
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gaudi_vl.command import server_argv
 from gaudi_vl.envvars import plan_env
 from gaudi_vl.geometry import PIXELS_PER_PATCH
 from gaudi_vl.plan import Plan
+
+if TYPE_CHECKING:
+    from gaudi_vl.workload import WorkloadReport
 
 
 def _jsonable(value: Any) -> Any:
@@ -34,10 +37,11 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """The plan as plain JSON data: ``buckets``, ``env`` and ``command`` at the top level."""
+def plan_to_dict(plan: Plan, workload: WorkloadReport | None = None) -> dict[str, Any]:
+    """The plan as plain JSON data: ``buckets``, ``env`` and ``command`` at the top level
+    (plus ``workload`` when the buckets were optimised for one)."""
     b = plan.buckets
-    return {
+    out = {
         "model": {
             "name": plan.model.name,
             "ref": plan.model_ref,
@@ -75,10 +79,85 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "command": server_argv(plan),
         "warnings": list(plan.all_warnings),
     }
+    if workload is not None:
+        out["workload"] = workload_to_dict(workload)
+        out["warnings"] += list(workload.workload.warnings())
+    return out
 
 
-def format_json(plan: Plan) -> str:
-    return json.dumps(plan_to_dict(plan), indent=2) + "\n"
+def format_json(plan: Plan, workload: WorkloadReport | None = None) -> str:
+    return json.dumps(plan_to_dict(plan, workload), indent=2) + "\n"
+
+
+def workload_to_dict(report: WorkloadReport) -> dict[str, Any]:
+    """The workload section: what was read, and each plan's score on it (optimal first)."""
+    w = report.workload
+    stats = _jsonable(w.size_stats) if w.size_stats is not None else None
+    return {
+        "source": w.source,
+        "format": w.format.value,
+        "images": w.images,
+        "distinct_patch_counts": len(w.histogram.patches),
+        "skipped": [{"where": s.where, "reason": s.reason} for s in w.skipped],
+        "size_stats": stats,
+        "exif_rotated_images": w.exif_rotated_images,
+        "objective": report.objective.value,
+        "max_buckets": report.max_buckets,
+        "max_waste_percent": None if report.max_waste_fraction is None else 100 * report.max_waste_fraction,
+        "cover_range": report.cover_range,
+        "histogram": {"patches": list(w.histogram.patches), "images": list(w.histogram.counts)},
+        "resolutions": [str(r) for r in report.resolutions],
+        "resolutions_share": round(report.resolutions_share, 6),
+        "plans": [
+            {
+                "strategy": s.label,
+                "buckets": list(s.buckets),
+                "waste_percent": round(100 * s.waste_fraction, 4),
+                "padded_patches": s.padded_patches,
+                "real_patches": s.real_patches,
+                "images_above_largest": s.images_above_largest,
+                "shapes_above_largest": s.shapes_above_largest,
+                "unpaddable_images": s.unpaddable_images,
+                "warmup_graphs": s.warmup_graphs,
+                "tower_tflops": round(s.tower_flops / 1e12, 6),
+                "relative_time": round(report.relative_time(s), 6),
+            }
+            for s in report.scores
+        ],
+    }
+
+
+def workload_table_lines(report: WorkloadReport) -> list[str]:
+    """The workload section of the table: the optimum against the other strategies."""
+    w = report.workload
+    how = (
+        f"fewest buckets with padding <= {100 * report.max_waste_fraction:g}%"
+        if report.max_waste_fraction is not None
+        else f"objective {report.objective.value}, at most {report.max_buckets} buckets"
+    )
+    out = [
+        (f"workload: {w.images:,} images from {w.source} ({w.format.value}), "
+        f"{len(w.histogram.patches)} distinct patch counts; optimal buckets: {how}"),
+        (f"{'plan':>8}  {'buckets':>7}  {'waste':>7}  {'compiles':>8}  {'unpaddable':>10}  "
+        f"{'graphs':>6}  {'rel. time':>9}"),
+    ]
+    for s in report.scores:
+        unpaddable = "n/a" if s.unpaddable_images is None else f"{s.unpaddable_images:,}"
+        out.append(
+            f"{s.label:>8}  {len(s.buckets):>7}  {100 * s.waste_fraction:>6.1f}%  "
+            f"{s.images_above_largest:>8,}  {unpaddable:>10}  {s.warmup_graphs:>6}  "
+            f"{report.relative_time(s):>9.3f}"
+        )
+    out.append(
+        "waste: padded / real patches - 1; compiles: images above the largest bucket; unpaddable: "
+        "images the engine's find_padding cannot pad; rel. time: vision-tower cost model, optimal = 1"
+    )
+    if report.resolutions:
+        out.append(
+            f"warm-up resolutions: {', '.join(map(str, report.resolutions))} "
+            f"({100 * report.resolutions_share:.1f}% of the images)"
+        )
+    return out
 
 
 def format_env(plan: Plan) -> str:
@@ -109,8 +188,9 @@ def _mp(pixels: int) -> str:
     return f"{pixels / 1e6:.2f}"
 
 
-def format_table(plan: Plan) -> str:
-    """The human report: range, bucket table, warm-up, memory, environment, command, warnings."""
+def format_table(plan: Plan, workload: WorkloadReport | None = None) -> str:
+    """The human report: range, bucket table, warm-up, workload comparison, memory, environment,
+    command, warnings."""
     b = plan.buckets
     pr = plan.pixel_range
     w = b.windows
@@ -140,13 +220,16 @@ def format_table(plan: Plan) -> str:
         f"{len(b.buckets)} buckets ({b.strategy.value}), {b.warmup_graphs} warm-up graphs; "
         f"1 patch = {PIXELS_PER_PATCH} px, images above {b.largest} patches would compile while serving"
     )
+    if workload is not None:
+        out += ["", *workload_table_lines(workload)]
     summary = getattr(plan.memory, "summary_lines", None)
     if callable(summary):
         out += ["", "memory:"] + [f"  {line}" for line in summary()]
     out += ["", "environment:"] + [f"  export {k}={shlex.quote(v)}" for k, v in plan_env(plan).items()]
     out += ["", "command:", "  " + shlex.join(server_argv(plan))]
-    if plan.all_warnings:
-        out += ["", "notes:"] + [f"  - {n}" for n in plan.all_warnings]
+    notes = plan.all_warnings + (workload.workload.warnings() if workload is not None else ())
+    if notes:
+        out += ["", "notes:"] + [f"  - {n}" for n in notes]
     return "\n".join(out) + "\n"
 
 
@@ -158,3 +241,13 @@ FORMATTERS: dict[str, Callable[[Plan], str]] = {
     "docker": format_docker,
     "k8s": format_k8s,
 }
+
+
+def format_plan(plan: Plan, fmt: str, workload: WorkloadReport | None = None) -> str:
+    """``FORMATTERS[fmt]``, with the workload section for the formats that have one (table, json);
+    the shell formats stay pure environment so that ``eval`` keeps working."""
+    if fmt == "table":
+        return format_table(plan, workload)
+    if fmt == "json":
+        return format_json(plan, workload)
+    return FORMATTERS[fmt](plan)

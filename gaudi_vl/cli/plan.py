@@ -13,14 +13,20 @@ from pathlib import Path
 
 from gaudi_vl.buckets.planner import BucketPlan, Strategy, plan_buckets
 from gaudi_vl.buckets.rules import parse_engine_buckets
+from gaudi_vl.cli.workload_options import (
+    add_workload_arguments,
+    check_workload_options,
+    workload_plan_from_args,
+)
 from gaudi_vl.devices import BUILTIN_HBM_BYTES, DEFAULT_DEVICE, device_spec
 from gaudi_vl.errors import GaudiVLError
-from gaudi_vl.exporters import FORMATTERS
+from gaudi_vl.exporters import FORMATTERS, format_plan
 from gaudi_vl.geometry import MAX_ASPECT_RATIO, PixelRange
 from gaudi_vl.memory import MemoryPlan, check_tp, plan_memory
 from gaudi_vl.modelfiles import load_model
 from gaudi_vl.models import DEFAULT_MODEL, ModelSpec
-from gaudi_vl.plan import Plan, ServeSettings, Target, build_plan, effective_pixel_range
+from gaudi_vl.plan import Plan, Resolution, ServeSettings, Target, build_plan, effective_pixel_range
+from gaudi_vl.workload import WorkloadReport
 
 
 def pixels(text: str) -> int:
@@ -102,6 +108,7 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     s.add_argument("--skip-warmup", action="store_true", help="VLLM_SKIP_WARMUP=true")
     s.add_argument("--no-align", dest="align", action="store_false",
                    help="do not set GAUDI_VL_ALIGN=1 (images are then not 112-aligned in the engine)")
+    add_workload_arguments(parser)
     add_memory_arguments(parser)
 
 
@@ -146,6 +153,8 @@ def serve_settings_from_args(args: argparse.Namespace) -> ServeSettings:
 
 
 def bucket_plan_from_args(args: argparse.Namespace, pixel_range: PixelRange) -> BucketPlan:
+    if getattr(args, "workload", None) is not None:
+        return workload_plan_from_args(args, pixel_range)[0]
     if args.buckets is not None:
         values = parse_engine_buckets(args.buckets)
         if values is None:
@@ -167,6 +176,7 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
         bucket_plan,
         model_ref=model.hf_id,
         serve=serve,
+        resolutions=workload_resolutions(args, pixel_range, serve.target),
         memory=memory,
         warnings=notes + memory_notes,
     )
@@ -229,10 +239,27 @@ def write_output(text: str, output: str | None) -> None:
         raise
 
 
+def workload_resolutions(
+    args: argparse.Namespace, pixel_range: PixelRange, target: Target
+) -> tuple[Resolution, ...]:
+    """vllm-gaudi's ``VLLM_MULTIMODAL_RESOLUTIONS``: the workload's most frequent aligned sizes."""
+    if target is not Target.VLLM_GAUDI or getattr(args, "workload", None) is None:
+        return ()
+    return workload_plan_from_args(args, pixel_range)[1].resolutions
+
+
 def run(args: argparse.Namespace) -> int:
+    check_workload_options(args)
     plan = plan_from_args(args)
     fmt = "json" if args.json else args.format
-    write_output(FORMATTERS[fmt](plan), args.output)
+    report: WorkloadReport | None = None
+    if getattr(args, "workload", None) is not None:
+        report = workload_plan_from_args(args, plan.pixel_range)[1]
+        if args.plot:
+            from gaudi_vl.plot import plot_workload
+
+            plot_workload(report, plan.buckets, args.plot)
+    write_output(format_plan(plan, fmt, report), args.output)
     return 0
 
 

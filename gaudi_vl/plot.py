@@ -1,0 +1,78 @@
+"""``--plot FILE.png``: the workload's patch-count histogram, bucket edges and padding waste.
+
+An edge: matplotlib is imported lazily (Agg backend, no display needed) and only here. Two
+panels share the x axis: the optimal buckets on top, the engine's default list below. Each bar is
+the number of images at one aligned patch count; the shaded box from a bar to its bucket edge
+has area ``images x padded patches``, so the shaded area IS the padding waste of that plan.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gaudi_vl.buckets.optimizer import BucketScore
+from gaudi_vl.buckets.planner import BucketPlan
+from gaudi_vl.buckets.rules import bucket_for
+from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.workload import WorkloadReport
+
+
+def _panel(ax, report: WorkloadReport, score: BucketScore, title: str, xmax: int) -> None:  # noqa: ANN001
+    hist = report.workload.histogram
+    width = 48
+    ax.bar(hist.patches, hist.counts, width=width, color="#1f4e79", label="images", zorder=3)
+    for v, n in zip(hist.patches, hist.counts, strict=True):
+        b = bucket_for(v, score.buckets)
+        if b is not None and b > v:
+            ax.fill_between([v, b], 0, n, color="#d62728", alpha=0.18, linewidth=0, zorder=2)
+    for b in score.buckets:
+        if b <= xmax:
+            ax.axvline(b, color="#555555", linestyle="--", linewidth=0.9, zorder=1)
+    above = f", {score.images_above_largest:,} compile" if score.images_above_largest else ""
+    ax.set_title(
+        f"{title}: {len(score.buckets)} buckets, padding waste {100 * score.waste_fraction:.1f}%, "
+        f"relative time {report.relative_time(score):.2f}{above}",
+        fontsize=10,
+        loc="left",
+    )
+    ax.set_ylabel("images")
+    ax.grid(axis="y", alpha=0.3, zorder=0)
+
+
+def plot_workload(report: WorkloadReport, plan: BucketPlan, path: str | Path) -> Path:
+    """Write the PNG; returns its path. ``plan`` is the bucket plan that was chosen."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import Patch
+    except ImportError:
+        raise GaudiVLError("--plot needs matplotlib", "pip install 'gaudi-vl[plot]'") from None
+    out = Path(path)
+    if not out.parent.is_dir():
+        raise GaudiVLError(f"folder {out.parent} does not exist", "create it or choose another --plot path")
+    hist = report.workload.histogram
+    by_label = {s.label: s for s in report.scores}
+    default = by_label["default"]
+    # Show the workload, its buckets and one window beyond; a far-away range top would squash it.
+    edges = [b for s in (report.optimal, default) for b in s.buckets if b <= 2 * hist.largest_patches]
+    xmax = max([hist.largest_patches, *edges]) + 256
+    fig, axes = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True, constrained_layout=True)
+    _panel(axes[0], report, report.optimal, f"optimal ({report.objective.value})", xmax)
+    _panel(axes[1], report, default, "engine default list", xmax)
+    axes[1].set_xlim(0, xmax)
+    axes[1].set_xlabel("patches per image after 112-alignment (14 x 14 px each; buckets dashed)")
+    handles = [
+        Patch(color="#1f4e79", label="images at this size"),
+        Patch(color="#d62728", alpha=0.3, label="padding to the bucket (area = wasted patches)"),
+    ]
+    axes[0].legend(handles=handles, loc="upper right", fontsize=9)
+    fig.suptitle(
+        f"{report.workload.images:,} images from {Path(report.workload.source).name}: "
+        f"buckets {plan.env_value}",
+        fontsize=11,
+    )
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

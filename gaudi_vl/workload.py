@@ -1,0 +1,526 @@
+"""Workload readers (an edge): image folders, CSV size lists, OpenAI chat JSONL, engine logs.
+
+Each reader turns what people actually send into a ``Histogram`` (``gaudi_vl.buckets.histogram``)
+of 112-aligned patch counts for a pixel range; the pure optimizer takes it from there.
+
+Reading rules:
+
+* Images are never decoded: Pillow's ``Image.open`` is lazy and parses only the header (size,
+  EXIF); for data URLs only the first few KB of base64 are decoded, more only if the header is
+  longer (a JPEG with a large EXIF block).
+* EXIF orientation: vLLM loads images with ``Image.open(...)`` + ``load()`` + ``convert()`` and no
+  ``ImageOps.exif_transpose`` (vllm/multimodal/media/image.py, ``ImageMediaIO``), so the engine sees
+  the STORED width x height. That is what we use by default; rotated images (orientation 5-8)
+  are counted and ``apply_exif=True`` swaps their sides for clients that transpose before sending.
+  The patch count is the same either way (the resize rule is symmetric); only the 2-D grid
+  (padding rule, warm-up resolutions) changes.
+* Engine logs know only patch counts, and only of PADDED images: vllm-fork's "Padding current
+  image size N to B" and vllm-gaudi's "Padding current number pixel N to B" are logged when
+  N < B (vllm_gaudi/extension/bucketing/vision.py ``pad_multimodal_data``); images exactly at a
+  bucket or above the largest are not logged.
+* Bad rows: skipped with a warning that names their line numbers, or fatal with ``strict``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import json
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from gaudi_vl.buckets.cost import Objective, cost_for
+from gaudi_vl.buckets.histogram import Histogram, SizeStats, histogram_from_patches, histogram_from_sizes
+from gaudi_vl.buckets.optimizer import (
+    MAX_BUCKETS_FOR_WASTE,
+    BucketScore,
+    fewest_buckets_for_waste,
+    optimal_buckets,
+    score_buckets,
+)
+from gaudi_vl.buckets.planner import BucketPlan, Strategy, make_plan, plan_buckets
+from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.geometry import PixelRange, reachable_windows
+from gaudi_vl.models import VisionSpec
+from gaudi_vl.plan import Resolution
+
+
+class WorkloadFormat(str, Enum):
+    AUTO = "auto"
+    DIR = "dir"
+    CSV = "csv"
+    JSONL = "jsonl"
+    LOG = "log"
+
+
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".jfif", ".ppm", ".pgm"}
+)
+LOG_LINE = re.compile(r"Padding current (?:image size|number pixel) (\d+) to (\d+)")
+"""vllm-fork (``get_image_embeds``) and vllm-gaudi (``pad_multimodal_data``) log formats."""
+EXIF_ORIENTATION_TAG = 0x0112
+SKIPPED_SHOWN = 10
+"""Line numbers listed in a skip warning (the rest are counted)."""
+HEADER_CHUNKS_B64 = (4096, 65536, None)
+DEFAULT_MAX_BUCKETS = 8
+"""``--max-buckets`` when not given: one more than the engine's default list of 7."""
+"""Base64 characters decoded per attempt to read a data URL's header (None: all of it)."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A row or file that could not be read."""
+
+    where: str
+    """``line N`` or a file path."""
+    reason: str
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A read workload: its histogram for one pixel range and what happened on the way."""
+
+    source: str
+    format: WorkloadFormat
+    histogram: Histogram
+    size_stats: SizeStats | None
+    """None for engine logs (they hold patch counts, not image sizes)."""
+    skipped: tuple[Skipped, ...] = ()
+    exif_rotated_images: int = 0
+    above_range_images: int = 0
+    """Images above the pixel range's largest reachable patch count (logs from another range)."""
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def images(self) -> int:
+        return self.histogram.images
+
+    def warnings(self) -> tuple[str, ...]:
+        out: list[str] = list(self.notes)
+        if self.skipped:
+            shown = ", ".join(s.where for s in self.skipped[:SKIPPED_SHOWN])
+            extra = len(self.skipped) - SKIPPED_SHOWN
+            more = f" and {extra} more" if extra > 0 else ""
+            out.append(
+                f"workload: skipped {len(self.skipped)} unreadable entries ({shown}{more}; first: "
+                f"{self.skipped[0].reason}); pass --strict to stop at the first one"
+            )
+        s = self.size_stats
+        if s is not None:
+            if s.refused_aspect:
+                out.append(f"workload: {s.refused_aspect} images have an aspect ratio over 200 and are "
+                           "refused by the processor (left out)")
+            if s.over_max_aspect:
+                out.append(f"workload: {s.over_max_aspect} images are wider than --max-aspect; they are "
+                           "planned for anyway")
+            if s.downscaled:
+                out.append(f"workload: {s.downscaled} images are larger than max_pixels and are "
+                           "downscaled (fine detail is lost)")
+            if s.upscaled:
+                out.append(f"workload: {s.upscaled} images are smaller than min_pixels and are upscaled")
+        if self.exif_rotated_images:
+            out.append(f"workload: {self.exif_rotated_images} images carry an EXIF rotation; sizes are "
+                       "read as stored, as vLLM does not apply EXIF orientation")
+        if self.above_range_images:
+            out.append(f"workload: {self.above_range_images} logged images are above the pixel range's "
+                       "largest size: the log comes from another --max-pixels")
+        return tuple(out)
+
+
+class _Sizes:
+    """Raw widths/heights (or log patch counts) as they are read, plus skips."""
+
+    def __init__(self, source: Path, strict: bool) -> None:
+        self.source = source
+        self.strict = strict
+        self.widths: list[int] = []
+        self.heights: list[int] = []
+        self.counts: list[int] = []
+        self.patches: list[int] = []
+        self.skipped: list[Skipped] = []
+        self.exif_rotated = 0
+
+    def skip(self, where: str, reason: str) -> None:
+        if self.strict:
+            raise GaudiVLError(
+                f"{self.source}: {where}: {reason}", "fix it or drop --strict to skip bad entries"
+            )
+        self.skipped.append(Skipped(where, reason))
+
+    def add(self, width: int, height: int, count: int = 1) -> None:
+        self.widths.append(width)
+        self.heights.append(height)
+        self.counts.append(count)
+
+
+def _progress(items: list[Path], desc: str) -> Iterator[Path]:
+    """A tqdm bar on stderr, only when stderr is a terminal (logs and pipes stay clean)."""
+    from tqdm import tqdm
+
+    return iter(tqdm(items, desc=desc, unit="img", file=sys.stderr, disable=not sys.stderr.isatty()))
+
+
+def _header_size(stream: io.BytesIO | Path, apply_exif: bool) -> tuple[int, int, bool]:
+    """``(width, height, rotated)`` from the header only (Pillow's lazy open: no pixel decode)."""
+    from PIL import Image
+
+    with Image.open(stream) as im:
+        width, height = im.size
+        orientation = 1
+        try:
+            orientation = int(im.getexif().get(EXIF_ORIENTATION_TAG, 1))
+        except Exception:  # noqa: BLE001 - a broken EXIF block must not lose the size
+            orientation = 1
+    rotated = orientation in (5, 6, 7, 8)
+    if rotated and apply_exif:
+        width, height = height, width
+    return width, height, rotated
+
+
+def _read_dir(path: Path, sizes: _Sizes, apply_exif: bool) -> None:
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    for file in _progress(files, "reading image headers"):
+        try:
+            width, height, rotated = _header_size(file, apply_exif)
+        except Exception as exc:  # noqa: BLE001 - Pillow raises many types for bad files
+            sizes.skip(str(file.relative_to(path)), f"not a readable image ({type(exc).__name__})")
+            continue
+        sizes.exif_rotated += rotated
+        sizes.add(width, height)
+
+
+def _positive(text: str | None, name: str) -> int:
+    if text is None or not text.strip():
+        raise ValueError(f"{name} is missing")
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"{name} {text.strip()!r} is not a whole number") from None
+    if value <= 0:
+        raise ValueError(f"{name} {value} is not positive")
+    return value
+
+
+def _read_csv(path: Path, sizes: _Sizes) -> None:
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            raise GaudiVLError(f"{path} is empty", "a CSV workload needs a header: width,height[,count]")
+        names = [h.strip().lower() for h in header]
+        if "width" not in names or "height" not in names:
+            raise GaudiVLError(
+                f"{path}: the header {','.join(header)!r} has no width and height columns",
+                "start the CSV with a header line such as width,height,count",
+            )
+        wi, hi = names.index("width"), names.index("height")
+        ci = names.index("count") if "count" in names else None
+        for row in reader:
+            if not row or all(not c.strip() for c in row):
+                continue
+            line = reader.line_num
+            try:
+                width = _positive(row[wi] if wi < len(row) else None, "width")
+                height = _positive(row[hi] if hi < len(row) else None, "height")
+                count = 1 if ci is None else _positive(row[ci] if ci < len(row) else None, "count")
+            except ValueError as exc:
+                sizes.skip(f"line {line}", str(exc))
+                continue
+            sizes.add(width, height, count)
+
+
+def _image_urls(node: Any) -> Iterator[str]:
+    """Image URLs anywhere in a chat request: ``{"type": "image_url", "image_url": {"url": ...}}``
+    (chat completions, also inside batch ``body``) and ``{"type": "input_image", "image_url": ...}``
+    (responses API)."""
+    if isinstance(node, dict):
+        kind = node.get("type")
+        if kind in ("image_url", "input_image") and "image_url" in node:
+            ref = node["image_url"]
+            url = ref.get("url") if isinstance(ref, dict) else ref
+            if isinstance(url, str):
+                yield url
+            return
+        for value in node.values():
+            yield from _image_urls(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _image_urls(value)
+
+
+def _data_url_size(url: str, apply_exif: bool) -> tuple[int, int, bool]:
+    head, sep, payload = url.partition(",")
+    if not sep or ";base64" not in head:
+        raise ValueError("data URL is not base64")
+    payload = payload.strip()
+    last: Exception | None = None
+    for chunk in HEADER_CHUNKS_B64:
+        part = payload if chunk is None or chunk >= len(payload) else payload[:chunk]
+        try:
+            data = base64.b64decode(part[: len(part) - len(part) % 4] if chunk is not None else part)
+            return _header_size(io.BytesIO(data), apply_exif)
+        except (binascii.Error, ValueError) as exc:
+            last = exc
+            if chunk is None or chunk >= len(payload):
+                break
+        except Exception as exc:  # noqa: BLE001 - truncated header: read more
+            last = exc
+            if chunk is None or chunk >= len(payload):
+                break
+    raise ValueError(f"data URL holds no readable image ({type(last).__name__})")
+
+
+def _file_url_size(url: str, base: Path, apply_exif: bool) -> tuple[int, int, bool]:
+    if url.startswith("file://"):
+        target = Path(unquote(urlparse(url).path))
+    else:
+        target = Path(url)
+        if not target.is_absolute():
+            target = base / target
+    if not target.is_file():
+        raise ValueError(f"image file {target} not found")
+    try:
+        return _header_size(target, apply_exif)
+    except Exception as exc:  # noqa: BLE001
+        raise ValueError(f"{target} is not a readable image ({type(exc).__name__})") from None
+
+
+def _read_jsonl(path: Path, sizes: _Sizes, apply_exif: bool) -> None:
+    with path.open(encoding="utf-8") as f:
+        for line_no, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                request = json.loads(line)
+            except json.JSONDecodeError as exc:
+                sizes.skip(f"line {line_no}", f"not JSON ({exc.msg})")
+                continue
+            for url in _image_urls(request):
+                try:
+                    if url.startswith("data:"):
+                        width, height, rotated = _data_url_size(url, apply_exif)
+                    elif url.startswith(("http://", "https://")):
+                        raise ValueError("remote image URLs are not fetched; inline them or use file paths")
+                    else:
+                        width, height, rotated = _file_url_size(url, path.parent, apply_exif)
+                except ValueError as exc:
+                    sizes.skip(f"line {line_no}", str(exc))
+                    continue
+                sizes.exif_rotated += rotated
+                sizes.add(width, height)
+
+
+def _read_log(path: Path, sizes: _Sizes) -> None:
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for line in f:
+            match = LOG_LINE.search(line)
+            if match:
+                sizes.patches.append(int(match.group(1)))
+
+
+def detect_format(path: Path) -> WorkloadFormat:
+    """``dir`` for folders, else by suffix, else by the first non-empty line."""
+    if path.is_dir():
+        return WorkloadFormat.DIR
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return WorkloadFormat.CSV
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return WorkloadFormat.JSONL
+    if suffix in (".log", ".txt", ".out", ".err"):
+        return WorkloadFormat.LOG
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.strip():
+                first = line.strip()
+                break
+        else:
+            first = ""
+    if first.startswith("{"):
+        return WorkloadFormat.JSONL
+    if "width" in first.lower() and "height" in first.lower():
+        return WorkloadFormat.CSV
+    return WorkloadFormat.LOG
+
+
+def read_workload(
+    path: str | Path,
+    pixel_range: PixelRange,
+    *,
+    fmt: WorkloadFormat | str = WorkloadFormat.AUTO,
+    strict: bool = False,
+    apply_exif: bool = False,
+) -> Workload:
+    """Read a workload and build its histogram for ``pixel_range``.
+
+    Raises ``GaudiVLError`` for a missing path, a wrong format, a bad row under ``strict`` and a
+    workload with no usable image.
+    """
+    source = Path(path)
+    if not source.exists():
+        raise GaudiVLError(f"workload {source} does not exist", "pass a folder, .csv, .jsonl or engine log")
+    fmt = WorkloadFormat(fmt)
+    if fmt is WorkloadFormat.AUTO:
+        fmt = detect_format(source)
+    if (fmt is WorkloadFormat.DIR) != source.is_dir():
+        raise GaudiVLError(
+            f"workload {source} is {'a folder' if source.is_dir() else 'a file'}, not {fmt.value}",
+            "use --workload-format auto",
+        )
+    sizes = _Sizes(source, strict)
+    try:
+        if fmt is WorkloadFormat.DIR:
+            _read_dir(source, sizes, apply_exif)
+        elif fmt is WorkloadFormat.CSV:
+            _read_csv(source, sizes)
+        elif fmt is WorkloadFormat.JSONL:
+            _read_jsonl(source, sizes, apply_exif)
+        else:
+            _read_log(source, sizes)
+    except UnicodeDecodeError:
+        raise GaudiVLError(f"workload {source} is not UTF-8 text", "is --workload-format right?") from None
+
+    above = 0
+    stats: SizeStats | None = None
+    if fmt is WorkloadFormat.LOG:
+        hist = histogram_from_patches(sizes.patches)
+        top = reachable_windows(pixel_range).max_patches
+        above = sum(1 for p in sizes.patches if p > top)
+    else:
+        hist, stats = histogram_from_sizes(sizes.widths, sizes.heights, sizes.counts, pixel_range)
+    if hist.is_empty:
+        what = {
+            WorkloadFormat.DIR: "no readable image files",
+            WorkloadFormat.CSV: "no valid width,height rows",
+            WorkloadFormat.JSONL: "no readable image_url parts",
+            WorkloadFormat.LOG: "no 'Padding current image size N to B' lines",
+        }[fmt]
+        raise GaudiVLError(f"workload {source} has {what}", "check the path and --workload-format")
+    return Workload(
+        source=str(source),
+        format=fmt,
+        histogram=hist,
+        size_stats=stats,
+        skipped=tuple(sizes.skipped),
+        exif_rotated_images=sizes.exif_rotated,
+        above_range_images=above,
+    )
+
+
+# --- planning from a workload ---------------------------------------------------------------
+
+RESOLUTION_LIMIT = 8
+"""At most this many explicit warm-up resolutions for vllm-gaudi. Each one is an extra graph
+compiled at start-up and kept in graph memory on top of the 5 per bucket; the buckets already
+cover every size, so only the few shapes that carry a large share of the traffic are worth it."""
+RESOLUTION_MIN_SHARE = 0.01
+"""... and only shapes with at least 1 % of the images."""
+
+
+@dataclass(frozen=True)
+class WorkloadReport:
+    """The optimal plan against the other strategies on one workload."""
+
+    workload: Workload
+    objective: Objective
+    max_buckets: int
+    max_waste_fraction: float | None
+    cover_range: bool
+    scores: tuple[BucketScore, ...]
+    """``optimal`` first, then ``default``, ``linear``, ``exp``."""
+    resolutions: tuple[Resolution, ...] = ()
+    resolutions_share: float = 0.0
+    """Fraction of the workload's images whose aligned size is one of ``resolutions``."""
+
+    @property
+    def optimal(self) -> BucketScore:
+        return self.scores[0]
+
+    def relative_time(self, score: BucketScore) -> float:
+        """Vision-tower cost-model time of ``score`` relative to the optimal plan (1.0)."""
+        return score.tower_flops / self.optimal.tower_flops
+
+
+def top_resolutions(
+    histogram: Histogram, limit: int = RESOLUTION_LIMIT
+) -> tuple[tuple[Resolution, ...], float]:
+    """The most frequent aligned ``WxH`` sizes (at least ``RESOLUTION_MIN_SHARE`` of the images)
+    and the share of images they cover."""
+    if not histogram.grids:
+        return (), 0.0
+    total = histogram.images
+    chosen = [g for g in histogram.top_grids(limit) if g.images / total >= RESOLUTION_MIN_SHARE]
+    share = sum(g.images for g in chosen) / total
+    return tuple(Resolution(g.width_px, g.height_px) for g in chosen), share
+
+
+def plan_for_workload(
+    workload: Workload,
+    pixel_range: PixelRange,
+    vision: VisionSpec,
+    *,
+    max_buckets: int | None = None,
+    objective: Objective | str = Objective.TIME,
+    max_waste_fraction: float | None = None,
+    cover_range: bool = True,
+    step: int | None = None,
+    count: int | None = None,
+    resolutions: bool = False,
+) -> tuple[BucketPlan, WorkloadReport]:
+    """Optimal buckets for ``workload`` and the comparison with the default/linear/exp plans.
+
+    ``cover_range`` (default) makes the largest bucket the range's largest reachable patch count,
+    so no in-range image compiles while serving even if the workload never reached it.
+    ``max_waste_fraction`` picks the fewest buckets (up to ``max_buckets``, else
+    ``MAX_BUCKETS_FOR_WASTE``) whose padding stays under it, by the patches objective.
+    """
+    objective = Objective(objective)
+    hist = workload.histogram
+    windows = reachable_windows(pixel_range)
+    top = windows.max_patches if cover_range else None
+    cost = cost_for(objective, vision)
+    if max_waste_fraction is not None:
+        limit = max_buckets if max_buckets is not None else MAX_BUCKETS_FOR_WASTE
+        best = fewest_buckets_for_waste(hist, max_waste_fraction, top_patches=top, max_buckets=limit)
+        budget = limit
+    else:
+        budget = max_buckets if max_buckets is not None else DEFAULT_MAX_BUCKETS
+        best = optimal_buckets(hist, budget, cost, objective=objective, top_patches=top)
+    notes: list[str] = []
+    if best.top_patches > windows.max_patches:
+        notes.append(
+            f"the workload needs a {best.top_patches}-patch bucket, above the largest size the pixel "
+            f"range reaches ({windows.max_patches}): its sizes come from another range"
+        )
+    bucket_plan = make_plan(best.buckets, Strategy.OPTIMAL, pixel_range, windows, extra_warnings=notes)
+
+    # Compare with the same cost model the report names (time by default), so "relative time" is
+    # the tower's time even when the buckets were chosen by patches or by --max-waste.
+    time_cost = cost_for(Objective.TIME, vision)
+    others = {
+        "default": plan_buckets(pixel_range, Strategy.DEFAULT),
+        "linear": plan_buckets(pixel_range, Strategy.LINEAR, step=step),
+        "exp": plan_buckets(pixel_range, Strategy.EXP, count=count),
+    }
+    scores = [score_buckets("optimal", best.buckets, hist, time_cost)]
+    scores += [score_buckets(name, p.buckets, hist, time_cost) for name, p in others.items()]
+    chosen, share = top_resolutions(hist) if resolutions else ((), 0.0)
+    report = WorkloadReport(
+        workload=workload,
+        objective=Objective.PATCHES if max_waste_fraction is not None else objective,
+        max_buckets=budget,
+        max_waste_fraction=max_waste_fraction,
+        cover_range=cover_range,
+        scores=tuple(scores),
+        resolutions=chosen,
+        resolutions_share=share,
+    )
+    return bucket_plan, report
