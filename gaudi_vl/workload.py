@@ -230,7 +230,8 @@ def _read_csv(path: Path, sizes: _Sizes) -> None:
             try:
                 width = _positive(row[wi] if wi < len(row) else None, "width")
                 height = _positive(row[hi] if hi < len(row) else None, "height")
-                count = 1 if ci is None else _positive(row[ci] if ci < len(row) else None, "count")
+                cell = row[ci].strip() if ci is not None and ci < len(row) else ""
+                count = _positive(cell, "count") if cell else 1  # optional: empty means one image
             except ValueError as exc:
                 sizes.skip(f"line {line}", str(exc))
                 continue
