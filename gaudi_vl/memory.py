@@ -394,21 +394,24 @@ def plan_memory(
     per_token = kv_bytes_per_token(model.text, tp, kvb)
     need_kv = -(-max_model_len // block_size) * block_size * per_token
 
+    peak = vision_peak_bytes(model.vision, largest, tp=tp, fp32_softmax=fp32_softmax_vision, dtype=b)
+    vgraphs = sum(g * vision_graph_bytes(model.vision, n, b) for n, g in rows)
+    margin_needed = vision_margin_bytes(peak)
+
     if free <= need_kv:
         batched = max_num_batched_tokens or max_model_len
         fits = [n for n in (2, 4, 8)
                 if n > tp and _tp_ok(model, n) and _free_at(model, device, n, b, batched) > need_kv]
         change = f"need --tp {fits[0]}" if fits else "use a larger device or a smaller model"
+        max_len = _max_model_len(free, margin_needed, vgraphs, per_token)
+        if max_len > 0:
+            change += f", or --max-model-len at most {max_len}"
         raise GaudiVLError(
             f"{model.name} does not fit on {device.name} x{tp}: weights {format_bytes(weights)} + "
             f"profiling ~{format_bytes(profile)} leave {format_bytes(max(free, 0))} per card, one "
             f"{max_model_len}-token sequence needs {format_bytes(need_kv)} of KV cache",
-            f"{change}, or lower --max-model-len / --max-num-batched-tokens",
+            f"{change} (or lower --max-num-batched-tokens)",
         )
-
-    peak = vision_peak_bytes(model.vision, largest, tp=tp, fp32_softmax=fp32_softmax_vision, dtype=b)
-    vgraphs = sum(g * vision_graph_bytes(model.vision, n, b) for n, g in rows)
-    margin_needed = vision_margin_bytes(peak)
 
     if gpu_memory_utilization is None:
         util = min(MAX_GPU_MEMORY_UTILIZATION, _round_down(1 - margin_needed / free))
@@ -468,6 +471,17 @@ def vision_margin_bytes(peak: int) -> int:
     return int(peak * (1 + VISION_HEADROOM_FRACTION)) + FIXED_HEADROOM_BYTES
 
 
+def _max_model_len(free: float, margin: float, vgraphs: float, per_token: int) -> int:
+    """The longest sequence whose KV cache fits beside the vision margin and graphs (multiple of 128)."""
+    util = min(MAX_GPU_MEMORY_UTILIZATION, _round_down(1 - margin / free)) if free > 0 else 0.0
+    if util <= 0:
+        return 0
+    usable = free * util
+    reserved = min(0.9, _round_up((usable * ENGINE_GRAPH_RESERVED_MEM + vgraphs) / usable))
+    kv_room = usable * (1 - reserved)
+    return max(0, int(kv_room // per_token) // BLOCK_SIZE * BLOCK_SIZE)
+
+
 def _feasible_bucket(
     model: ModelSpec, tp: int, free: int, need_kv: int, smaller: Sequence[tuple[int, int]], fp32: bool,
     b: int, patches: int,
@@ -520,8 +534,7 @@ def _raise_vision_infeasible(
         hints.append(f"raise --tp to {more_tp[0]}")
     if fp32:
         hints.append("drop --fp32-softmax-vision")
-    kv_room = (free - margin) * (1 - ENGINE_GRAPH_RESERVED_MEM) - vgraphs
-    max_len = int(kv_room // per_token) // BLOCK_SIZE * BLOCK_SIZE
+    max_len = _max_model_len(free, margin, vgraphs, per_token)
     if 0 < max_len < max_model_len:
         hints.append(f"--max-model-len at most {max_len}")
     raise GaudiVLError(what, "; or ".join(hints) or "use a larger device")
