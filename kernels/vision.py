@@ -190,10 +190,28 @@ def _rotary_tables(positions: torch.Tensor, inv_freq: torch.Tensor) -> tuple[tor
 def vision_layout(
     visual: nn.Module, grid_thw: torch.Tensor | Sequence[int], bucket: int, device: torch.device | None = None
 ) -> VisionLayout:
-    """Build the device tables that place one aligned image into ``bucket`` patches."""
+    """The device tables that place one aligned image into ``bucket`` patches (cached: re-sending
+    them every call would put small host-to-device copies on the critical path of a graph replay)."""
     geo = _geometry(visual)
     h, w = _grid_hw(grid_thw)
     device = torch.device(device) if device is not None else visual.rotary_pos_emb.inv_freq.device
+    inv_freq = visual.rotary_pos_emb.inv_freq
+    key = (h, w, int(bucket), str(device), geo, inv_freq.data_ptr(), inv_freq._version)
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        if len(_LAYOUTS) >= _LAYOUT_CACHE_SIZE:
+            _LAYOUTS.pop(next(iter(_LAYOUTS)))
+        layout = _LAYOUTS[key] = _build_layout(visual, geo, h, w, int(bucket), device)
+    return layout
+
+
+_LAYOUT_CACHE_SIZE = 64
+_LAYOUTS: dict[tuple, VisionLayout] = {}
+
+
+def _build_layout(
+    visual: nn.Module, geo: _Geometry, h: int, w: int, bucket: int, device: torch.device
+) -> VisionLayout:
     patch_order, positions, token_order = _host_tables(h, w, int(bucket), geo)
     n = h * w
     cos_r, sin_r = _rotary_tables(positions, _inv_freq(visual).to(device))

@@ -1,0 +1,313 @@
+"""Benchmark the Qwen2.5-VL 7B vision tower on a CUDA GPU: transformers vs the engine's design vs ours.
+
+Why: issue 7 claims the window-batched, bucket-static forward (``gaudi_vl.kernels``) makes the tower
+fast AND graph-capturable. This measures, for one image of N patches (grids 32x32 .. 128x128, bucket
+= N), in bf16 with random weights (transformers' init):
+
+  (a) ``hf_sdpa``      transformers' module, ``attn_implementation="sdpa"`` (one SDPA call per window)
+  (b) ``dense_masked`` the HPU engine's design in PyTorch: every layer one dense SDPA over the bucket
+                       with a [bucket, bucket] block-diagonal boolean mask built by einsum
+                       (vllm_gaudi/models/qwen2_5_vl.py; ``gaudi_vl.kernels.dense_masked_vision_forward``)
+  (c) ``ours_eager``   ``bucketed_vision_forward``; ``ours_graph``: ``BucketGraph`` (CUDA graph, replayed;
+                       timed per call including the buffer refill), ``ours_graph_replay`` (replay alone)
+
+with milliseconds (CUDA events, median), peak activation bytes (``max_memory_allocated`` minus the
+memory held before the call), relative error against (a), and a FLOP floor: the FLOPs our algorithm
+must do over a measured bf16 matmul rate on the same GPU.
+
+    python tools/bench_vision_kernels.py --out tools/results/vision_tower_h100.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib
+import importlib.util
+import json
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _import_kernels():
+    """``gaudi_vl.kernels``, also from a plain checkout (setup.py maps ``kernels/`` there on install)."""
+    try:
+        return importlib.import_module("gaudi_vl.kernels")
+    except ImportError:
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        spec = importlib.util.spec_from_file_location(
+            "gaudi_vl.kernels",
+            ROOT / "kernels" / "__init__.py",
+            submodule_search_locations=[str(ROOT / "kernels")],
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["gaudi_vl.kernels"] = module
+        spec.loader.exec_module(module)
+        return module
+
+
+K = _import_kernels()
+
+SEVEN_B = dict(
+    depth=32,
+    hidden_size=1280,
+    num_heads=16,
+    intermediate_size=3420,
+    out_hidden_size=3584,
+    fullatt_block_indexes=[7, 15, 23, 31],
+    window_size=112,
+    patch_size=14,
+    spatial_merge_size=2,
+    temporal_patch_size=2,
+    in_channels=3,
+)
+SMOKE = {
+    **SEVEN_B,
+    "depth": 4,
+    "hidden_size": 64,
+    "num_heads": 4,
+    "intermediate_size": 96,
+    "out_hidden_size": 48,
+    "fullatt_block_indexes": [1, 3],
+}
+GRIDS = {1024: (32, 32), 4096: (64, 64), 9216: (96, 96), 16384: (128, 128)}
+
+
+def build_tower(cfg: dict, dtype: torch.dtype, device: str) -> torch.nn.Module:
+    from transformers.models.qwen2_5_vl.configuration_qwen2_5_vl import Qwen2_5_VLVisionConfig
+    from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import Qwen2_5_VisionTransformerPretrainedModel
+
+    torch.manual_seed(0)
+    config = Qwen2_5_VLVisionConfig(**cfg)
+    with torch.device(device):
+        model = Qwen2_5_VisionTransformerPretrainedModel._from_config(config, attn_implementation="sdpa")
+    return model.to(device=device, dtype=dtype).eval()
+
+
+def tower_flops(n: int, cfg: dict = SEVEN_B) -> float:
+    """FLOPs of the window-batched forward for one image of n patches (matmuls and attention only)."""
+    d, inter = cfg["hidden_size"], cfg["intermediate_size"]
+    window = (cfg["window_size"] // cfg["patch_size"]) ** 2
+    full = len(cfg["fullatt_block_indexes"])
+    linear = 2 * n * (d * 3 * d + d * d + 3 * d * inter)  # qkv, proj, gate/up/down per layer
+    attn_window = 4 * n * window * d  # QK^T and PV over 64-patch windows
+    attn_full = 4 * n * n * d
+    patch_in = cfg["in_channels"] * cfg["temporal_patch_size"] * cfg["patch_size"] ** 2
+    embed = 2 * n * patch_in * d
+    m2 = cfg["spatial_merge_size"] ** 2
+    merger = 2 * (n // m2) * (d * m2) * (d * m2 + cfg["out_hidden_size"])
+    depth = cfg["depth"]
+    return embed + depth * linear + (depth - full) * attn_window + full * attn_full + merger
+
+
+def time_ms(fn: Callable[[], object], reps: int, warmup: int) -> float:
+    """Median milliseconds: CUDA events on a GPU, the host clock elsewhere (the --smoke run)."""
+    for _ in range(warmup):
+        fn()
+    cuda = torch.cuda.is_available()
+    if cuda:
+        torch.cuda.synchronize()
+    times = []
+    for _ in range(reps):
+        if not cuda:
+            t0 = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t0) * 1e3)
+            continue
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return statistics.median(times)
+
+
+def peak_bytes(fn: Callable[[], object]) -> tuple[int | None, object]:
+    """Activation peak of one call: max_memory_allocated above what was allocated before it."""
+    if not torch.cuda.is_available():
+        return None, fn()
+    torch.cuda.synchronize()
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    base = torch.cuda.memory_allocated()
+    out = fn()
+    torch.cuda.synchronize()
+    return torch.cuda.max_memory_allocated() - base, out
+
+
+def matmul_tflops(dtype: torch.dtype, device: str, size: int = 8192) -> float:
+    a = torch.randn(size, size, device=device, dtype=dtype)
+    b = torch.randn(size, size, device=device, dtype=dtype)
+    ms = time_ms(lambda: a @ b, reps=30, warmup=5)
+    return 2 * size**3 / (ms * 1e-3) / 1e12
+
+
+def rel_err(out: torch.Tensor, ref: torch.Tensor) -> float:
+    return ((out.float() - ref.float()).norm() / ref.float().norm()).item()
+
+
+def bench_size(
+    model: torch.nn.Module, n: int, device: str, record: Callable[..., None], skip_hf_above: int
+) -> None:
+    """All implementations at one size (bucket = n), plus a smaller image replayed in the same graph."""
+    h, w = GRIDS.get(n, (8, n // 8))
+    gen = torch.Generator(device=device).manual_seed(n)
+    pixels = torch.randn(n, 1176, device=device, generator=gen)
+    grid = torch.tensor([[1, h, w]], device=device)
+    reps = 3 if n >= 9216 else 5
+
+    ref = None
+    if n <= skip_hf_above:
+        peak, ref = peak_bytes(lambda: model(pixels, grid_thw=grid).pooler_output)
+        ms = time_ms(lambda: model(pixels, grid_thw=grid).pooler_output, reps=reps, warmup=1)
+        record("hf_sdpa", n, n, ms, peak)
+
+    def err(out: torch.Tensor, ref: torch.Tensor | None = ref) -> float | None:
+        return None if ref is None else round(rel_err(out, ref), 5)
+
+    peak, out = peak_bytes(lambda: K.dense_masked_vision_forward(model, pixels, grid, n))
+    ms = time_ms(lambda: K.dense_masked_vision_forward(model, pixels, grid, n), reps=reps, warmup=1)
+    record("dense_masked", n, n, ms, peak, rel_err_vs_hf_sdpa=err(out))
+    del out
+
+    peak, out = peak_bytes(lambda: K.bucketed_vision_forward(model, pixels, grid, n))
+    ms = time_ms(lambda: K.bucketed_vision_forward(model, pixels, grid, n), reps=20, warmup=3)
+    record("ours_eager", n, n, ms, peak, rel_err_vs_hf_sdpa=err(out))
+
+    peak, out32 = peak_bytes(lambda: K.bucketed_vision_forward(model, pixels, grid, n, fp32_softmax=True))
+    ms = time_ms(
+        lambda: K.bucketed_vision_forward(model, pixels, grid, n, fp32_softmax=True),
+        reps=10,
+        warmup=2,
+    )
+    record("ours_eager_fp32_softmax", n, n, ms, peak, rel_err_vs_hf_sdpa=err(out32))
+
+    base = torch.cuda.memory_allocated() if device == "cuda" else 0
+    capture_peak, runner = peak_bytes(lambda: K.BucketGraph(model, n))
+    retained = torch.cuda.memory_allocated() - base if device == "cuda" else None
+    graph_out = runner(pixels, grid)
+    ms = time_ms(lambda: runner(pixels, grid), reps=30, warmup=3)
+    record(
+        "ours_graph",
+        n,
+        n,
+        ms,
+        capture_peak,
+        retained_bytes=retained,
+        rel_err_vs_hf_sdpa=err(graph_out),
+        rel_err_vs_ours_eager=round(rel_err(graph_out, out), 6),
+        peak_note="peak during capture (warm-up + capture); replays allocate nothing",
+    )
+    if runner.graph is not None:
+        ms = time_ms(runner.graph.replay, reps=30, warmup=3)
+        record("ours_graph_replay", n, n, ms, None)
+
+    # Replay with a smaller image (stale rows in the buffers) equals the eager padded forward.
+    hs, ws = max(8, h - 8), w
+    small = pixels[: hs * ws]
+    replayed = runner(small, [1, hs, ws])
+    eager_small = K.bucketed_vision_forward(model, small, [1, hs, ws], n)
+    diff = (replayed.float() - eager_small.float()).abs().max().item()
+    ms = time_ms(lambda: K.bucketed_vision_forward(model, small, [1, hs, ws], n), reps=10, warmup=2)
+    record(
+        "ours_eager_padded",
+        hs * ws,
+        n,
+        ms,
+        None,
+        graph_replay_max_abs_diff=diff,
+        graph_replay_equal=bool(torch.equal(replayed, eager_small)),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--patches", type=int, nargs="+", default=sorted(GRIDS))
+    parser.add_argument("--out", type=Path, default=ROOT / "tools" / "results" / "vision_tower_h100.json")
+    parser.add_argument("--skip-hf-above", type=int, default=1 << 30, help="skip (a) above this many patches")
+    parser.add_argument("--smoke", action="store_true", help="tiny tower on the CPU: checks the script runs")
+    args = parser.parse_args()
+    import transformers
+
+    dtype = torch.bfloat16
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    cfg = SMOKE if args.smoke else SEVEN_B
+    device_name = torch.cuda.get_device_name() if device == "cuda" else platform.processor() or "cpu"
+    meta = {
+        "dtype": "bfloat16",
+        "device": device_name,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "python": platform.python_version(),
+    }
+    print(json.dumps(meta), flush=True)
+    rate = matmul_tflops(dtype, device, 1024 if args.smoke else 8192)
+    print(f"bf16 matmul 8192^3: {rate:.1f} TFLOP/s", flush=True)
+    model = build_tower(cfg, dtype, device)
+    records: list[dict] = []
+
+    def record(impl: str, n: int, bucket: int, ms: float | None, peak: int | None, **extra: object) -> None:
+        flops = tower_flops(n, cfg)
+        row = {
+            "impl": impl,
+            "patches": n,
+            "bucket": bucket,
+            "ms": None if ms is None else round(ms, 3),
+            "peak_activation_bytes": peak,
+            "floor_ms": round(flops / (rate * 1e12) * 1e3, 3),
+            "tower_gflop": round(flops / 1e9, 1),
+            **meta,
+            **extra,
+        }
+        records.append(row)
+        print(json.dumps(row), flush=True)
+
+    with torch.no_grad():
+        for n in args.patches:
+            bench_size(model, n, device, record, args.skip_hf_above)
+            if device == "cuda":
+                torch.cuda.empty_cache()
+
+        # Accuracy in bf16 against an fp32 copy of the same weights (small sizes: fp32 HF is slow).
+        model32 = copy.deepcopy(model).float()
+        for n in [s for s in args.patches if s <= 4096]:
+            h, w = GRIDS.get(n, (8, n // 8))
+            pixels = torch.randn(
+                n, 1176, device=device, generator=torch.Generator(device=device).manual_seed(7)
+            )
+            grid = torch.tensor([[1, h, w]], device=device)
+            ref32 = model32(pixels, grid_thw=grid).pooler_output
+            accuracy = {
+                "hf_sdpa_bf16": rel_err(model(pixels, grid_thw=grid).pooler_output, ref32),
+                "ours_bf16": rel_err(K.bucketed_vision_forward(model, pixels, grid, n), ref32),
+                "ours_bf16_fp32_softmax": rel_err(
+                    K.bucketed_vision_forward(model, pixels, grid, n, fp32_softmax=True), ref32
+                ),
+                "ours_fp32": rel_err(K.bucketed_vision_forward(model32, pixels, grid, n), ref32),
+            }
+            record("accuracy_vs_fp32_hf", n, n, None, None, **{k: round(v, 6) for k, v in accuracy.items()})
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(records, indent=1) + "\n")
+    print(f"\nbf16 matmul rate {rate:.1f} TFLOP/s on {device_name}")
+    print(f"{'impl':26s} {'patches':>7s} {'bucket':>7s} {'ms':>9s} {'floor ms':>9s} {'peak MiB':>9s}")
+    for row in records:
+        if row["ms"] is None:
+            continue
+        peak = "-" if row["peak_activation_bytes"] is None else f"{row['peak_activation_bytes'] / 2**20:.0f}"
+        sizes = f"{row['patches']:7d} {row['bucket']:7d}"
+        print(f"{row['impl']:26s} {sizes} {row['ms']:9.2f} {row['floor_ms']:9.2f} {peak:>9s}")
+
+
+if __name__ == "__main__":
+    main()
