@@ -1,0 +1,69 @@
+"""``gaudi-vl doctor`` end to end: files, JSON, exit codes and a live pipe."""
+
+from __future__ import annotations
+
+import json
+import selectors
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.test_doctor import DOCS_LOG, OOM_ALLOC, OOM_DEFRAG, SERVING
+
+DOCTOR = [sys.executable, "-m", "gaudi_vl", "doctor"]
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*DOCTOR, *args], input=stdin, capture_output=True, text=True, timeout=60)
+
+
+def test_healthy_log_text(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    log.write_text(DOCS_LOG + SERVING)
+    r = run(str(log))
+    assert r.returncode == 0, r.stderr
+    assert "reached: serving" in r.stdout
+    assert "[KV allocation] line 5: free 79.16 GiB" in r.stdout
+
+
+def test_failure_json_and_exit_code(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    log.write_text(DOCS_LOG + OOM_ALLOC)
+    r = run(str(log), "--format", "json")
+    assert r.returncode == 3
+    report = json.loads(r.stdout)
+    assert report["failed"] and report["failure_phase"] == "warm-up/graph capture"
+    assert any("VLLM_GRAPH_RESERVED_MEM=" in a for a in report["advice"])
+
+
+def test_unrecognised_log_says_so_and_exits_1() -> None:
+    r = run("-", stdin="just some text\nnothing from an engine\n")
+    assert r.returncode == 1
+    assert "no engine log line recognised" in r.stderr
+
+
+def test_missing_file_is_a_one_line_error(tmp_path: Path) -> None:
+    r = run(str(tmp_path / "nope.log"))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_live_pipe_prints_advice_as_lines_arrive() -> None:
+    proc = subprocess.Popen([*DOCTOR, "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    try:
+        budget = DOCS_LOG.splitlines(keepends=True)[4]
+        proc.stdin.write(budget)
+        proc.stdin.flush()
+        assert sel.select(timeout=20), "no output while the pipe is still open"
+        first = proc.stdout.readline()
+        assert "free 79.16 GiB" in first  # reported before the input ended
+        proc.stdin.write(SERVING + "Padding current image size 16000 to 65536\n" + OOM_DEFRAG)
+        proc.stdin.close()
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=30) == 3
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "FAILED in serving" in rest and "lower max_pixels to" in rest
