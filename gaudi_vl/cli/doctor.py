@@ -113,7 +113,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--model", default=DEFAULT_MODEL, metavar="NAME|DIR",
                    help="model the log is from, to size its vision tower (default: %(default)s)")
-    p.add_argument("--tp", type=positive_int, default=1, metavar="N", help="tensor parallel size of that engine")
+    p.add_argument("--tp", type=positive_int, default=1, metavar="N",
+                   help="tensor parallel size of that engine")
     p.add_argument("--fp32-softmax-vision", action="store_true",
                    help="the engine ran VLLM_FP32_SOFTMAX_VISION=1")
     p.set_defaults(handler=run)
