@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     "VisionLayout": "vision",
     "vision_layout": "vision",
     "attention": "vision",
+    "pad_mlp_for_tensor_cores": "vision",
     "preprocess": "preprocessing",
     "QWEN2_VL_MEAN": "preprocessing",
     "QWEN2_VL_STD": "preprocessing",

@@ -36,6 +36,7 @@ __all__ = [
     "attention",
     "bucketed_vision_forward",
     "dense_masked_vision_forward",
+    "pad_mlp_for_tensor_cores",
     "vision_layout",
 ]
 
@@ -384,6 +385,36 @@ def bucketed_vision_forward(
         fp32_softmax,
     )
     return out[: layout.num_tokens]
+
+
+def pad_mlp_for_tensor_cores(visual: nn.Module, multiple: int = 64) -> nn.Module:
+    """Pad every block's MLP intermediate width to a multiple of ``multiple``, in place; exact.
+
+    Why: the 7B tower's intermediate size 3420 is not a multiple of 8, so bf16 rows of the gate/up
+    outputs are not 16-byte aligned and cuBLAS falls back to slow GEMM kernels for three of the five
+    matmuls per layer. Zero rows appended to ``gate_proj``/``up_proj`` (and their biases) give channels
+    that are exactly 0 after SiLU-gating, and zero columns appended to ``down_proj`` ignore them, so the
+    module (transformers' own forward included) computes the same function. Returns ``visual``.
+    """
+    for blk in visual.blocks:
+        mlp = blk.mlp
+        width = mlp.gate_proj.out_features
+        padded = -(-width // multiple) * multiple
+        if padded == width:
+            continue
+        extra = padded - width
+        with torch.no_grad():
+            for lin in (mlp.gate_proj, mlp.up_proj):
+                lin.weight = nn.Parameter(F.pad(lin.weight, (0, 0, 0, extra)), requires_grad=False)
+                if lin.bias is not None:
+                    lin.bias = nn.Parameter(F.pad(lin.bias, (0, extra)), requires_grad=False)
+                lin.out_features = padded
+            down = mlp.down_proj
+            down.weight = nn.Parameter(F.pad(down.weight, (0, extra)), requires_grad=False)
+            down.in_features = padded
+        if hasattr(mlp, "intermediate_size"):
+            mlp.intermediate_size = padded
+    return visual
 
 
 # --------------------------------------------------------------------------------------------------

@@ -157,9 +157,19 @@ def rel_err(out: torch.Tensor, ref: torch.Tensor) -> float:
 
 
 def bench_size(
-    model: torch.nn.Module, n: int, device: str, record: Callable[..., None], skip_hf_above: int
+    model: torch.nn.Module,
+    fast: torch.nn.Module,
+    n: int,
+    device: str,
+    record: Callable[..., None],
+    skip_hf_above: int,
 ) -> None:
-    """All implementations at one size (bucket = n), plus a smaller image replayed in the same graph."""
+    """All implementations at one size (bucket = n), plus a smaller image replayed in the same graph.
+
+    ``model`` is the tower as transformers builds it; ``fast`` the same weights with the MLP width
+    padded to a multiple of 64 (``pad_mlp_for_tensor_cores``, exact), which (c) runs on. (a) is also
+    timed on ``fast`` and (c) on ``model`` so that the padding's share of the speed-up is visible.
+    """
     h, w = GRIDS.get(n, (8, n // 8))
     gen = torch.Generator(device=device).manual_seed(n)
     pixels = torch.randn(n, 1176, device=device, generator=gen)
@@ -180,6 +190,13 @@ def bench_size(
     record("dense_masked", n, n, ms, peak, rel_err_vs_hf_sdpa=err(out))
     del out
 
+    if n <= skip_hf_above:
+        ms = time_ms(lambda: fast(pixels, grid_thw=grid).pooler_output, reps=reps, warmup=1)
+        record("hf_sdpa_padded_mlp", n, n, ms, None)
+    ms = time_ms(lambda: K.bucketed_vision_forward(model, pixels, grid, n), reps=10, warmup=2)
+    record("ours_eager_unpadded_mlp", n, n, ms, None)
+
+    model = fast  # (c) from here on
     peak, out = peak_bytes(lambda: K.bucketed_vision_forward(model, pixels, grid, n))
     ms = time_ms(lambda: K.bucketed_vision_forward(model, pixels, grid, n), reps=20, warmup=3)
     record("ours_eager", n, n, ms, peak, rel_err_vs_hf_sdpa=err(out))
@@ -230,11 +247,29 @@ def bench_size(
     )
 
 
+def profile(model: torch.nn.Module, n: int) -> None:
+    """Top CUDA kernels of one eager forward of (c): where the time over the floor goes."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    h, w = GRIDS.get(n, (8, n // 8))
+    pixels = torch.randn(n, 1176, device="cuda")
+    grid = [1, h, w]
+    with torch.no_grad():
+        K.bucketed_vision_forward(model, pixels, grid, n)
+        torch.cuda.synchronize()
+        with torch_profile(activities=[ProfilerActivity.CUDA]) as prof:
+            K.bucketed_vision_forward(model, pixels, grid, n)
+            torch.cuda.synchronize()
+    print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=25, max_name_column_width=90))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patches", type=int, nargs="+", default=sorted(GRIDS))
     parser.add_argument("--out", type=Path, default=ROOT / "tools" / "results" / "vision_tower_h100.json")
     parser.add_argument("--skip-hf-above", type=int, default=1 << 30, help="skip (a) above this many patches")
+    parser.add_argument("--profile", action="store_true", help="print the top CUDA kernels of (c) eager")
     parser.add_argument("--smoke", action="store_true", help="tiny tower on the CPU: checks the script runs")
     args = parser.parse_args()
     import transformers
@@ -254,6 +289,7 @@ def main() -> None:
     rate = matmul_tflops(dtype, device, 1024 if args.smoke else 8192)
     print(f"bf16 matmul 8192^3: {rate:.1f} TFLOP/s", flush=True)
     model = build_tower(cfg, dtype, device)
+    fast = K.pad_mlp_for_tensor_cores(copy.deepcopy(model))
     records: list[dict] = []
 
     def record(impl: str, n: int, bucket: int, ms: float | None, peak: int | None, **extra: object) -> None:
@@ -274,7 +310,7 @@ def main() -> None:
 
     with torch.no_grad():
         for n in args.patches:
-            bench_size(model, n, device, record, args.skip_hf_above)
+            bench_size(model, fast, n, device, record, args.skip_hf_above)
             if device == "cuda":
                 torch.cuda.empty_cache()
 
@@ -297,6 +333,8 @@ def main() -> None:
             }
             record("accuracy_vs_fp32_hf", n, n, None, None, **{k: round(v, 6) for k, v in accuracy.items()})
 
+    if args.profile and device == "cuda":
+        profile(fast, max(args.patches))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(records, indent=1) + "\n")
     print(f"\nbf16 matmul rate {rate:.1f} TFLOP/s on {device_name}")

@@ -175,3 +175,18 @@ def test_fp32_softmax_through_the_tower(mid_tower) -> None:
     assert rel_err(plain, ref) < 5e-2
     assert rel_err(fp32_sm, ref) < 5e-2
     assert torch.equal(fp32_model, fp32_plain)
+
+
+def test_mlp_padding_is_exact(mid_tower) -> None:
+    """Padding the MLP width for tensor-core alignment keeps transformers' own forward and ours unchanged."""
+    from gaudi_vl.kernels import pad_mlp_for_tensor_cores
+
+    h, w = 16, 24
+    pixels = pixels_for(h, w, seed=5)
+    ref = reference(mid_tower, pixels, h, w)
+    padded = pad_mlp_for_tensor_cores(copy.deepcopy(mid_tower), multiple=64)
+    assert padded.blocks[0].mlp.gate_proj.weight.shape[0] % 64 == 0
+    assert padded.blocks[0].mlp.down_proj.weight.shape[1] % 64 == 0
+    assert rel_err(reference(padded, pixels, h, w), ref) < 1e-6
+    with torch.no_grad():
+        assert rel_err(bucketed_vision_forward(padded, pixels, [1, h, w], 512), ref) < FP32_TOL
