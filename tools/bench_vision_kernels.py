@@ -229,6 +229,33 @@ def bench_size(
         ms = time_ms(runner.graph.replay, reps=30, warmup=3)
         record("ours_graph_replay", n, n, ms, None)
 
+    if device == "cuda":  # elementwise chains fused by torch.compile (compiled once per bucket shape)
+        peak, fused_out = peak_bytes(lambda: K.bucketed_vision_forward(model, pixels, grid, n, fused=True))
+        ms = time_ms(lambda: K.bucketed_vision_forward(model, pixels, grid, n, fused=True), reps=20, warmup=2)
+        record(
+            "ours_fused_eager",
+            n,
+            n,
+            ms,
+            peak,
+            rel_err_vs_hf_sdpa=err(fused_out),
+            rel_err_vs_ours_eager=round(rel_err(fused_out, out), 6),
+        )
+        fused_peak, fused_runner = peak_bytes(lambda: K.BucketGraph(model, n, fused=True))
+        fused_graph_out = fused_runner(pixels, grid)
+        ms = time_ms(lambda: fused_runner(pixels, grid), reps=30, warmup=3)
+        record(
+            "ours_fused_graph",
+            n,
+            n,
+            ms,
+            fused_peak,
+            rel_err_vs_hf_sdpa=err(fused_graph_out),
+            rel_err_vs_ours_graph=round(rel_err(fused_graph_out, graph_out), 6),
+        )
+        ms = time_ms(fused_runner.graph.replay, reps=30, warmup=3)
+        record("ours_fused_graph_replay", n, n, ms, None)
+
     # Replay with a smaller image (stale rows in the buffers) equals the eager padded forward.
     hs, ws = max(8, h - 8), w
     small = pixels[: hs * ws]
