@@ -315,7 +315,14 @@ def _mlp(mlp: nn.Module, x: torch.Tensor, fused: bool) -> torch.Tensor:
     return mlp.down_proj(_fused_ops()[2](mlp.gate_proj(x), mlp.up_proj(x)))
 
 
-def _qkv(attn: nn.Module, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, geo: _Geometry, fused=False):
+def _qkv(
+    attn: nn.Module,
+    x: torch.Tensor,
+    cos: torch.Tensor,
+    sin: torch.Tensor,
+    geo: _Geometry,
+    fused: bool = False,
+):
     n = x.shape[0]
     q, k, v = attn.qkv(x).view(n, 3, geo.heads, geo.head_dim).unbind(1)
     q, k = (_fused_ops()[0] if fused else _apply_rotary)(q, k, cos, sin)
