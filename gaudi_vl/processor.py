@@ -49,9 +49,9 @@ class _AlignMixin:
     align_factor: int = WINDOW_PX
     """Both sides of every resized image are multiples of this (112: one attention window)."""
 
-    def resize(self, *args: Any, factor: int, **kwargs: Any) -> Any:
+    def resize(self, *args: Any, factor: int | None = None, **kwargs: Any) -> Any:
         """Stock dynamic resize, with the target rounded to :attr:`align_factor`."""
-        if self.align_factor % factor:
+        if factor is not None and self.align_factor % factor:
             raise ValueError(f"align_factor {self.align_factor} must be a multiple of {factor}")
         return super().resize(*args, factor=self.align_factor, **kwargs)  # type: ignore[misc]
 

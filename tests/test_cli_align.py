@@ -297,3 +297,20 @@ def test_boxes_errors_are_one_line(tmp_path: Path) -> None:
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     r = gaudi_vl("boxes", "--transforms", sidecar, "--image", "a.png", "--to-original", stdin="[1, 2]")
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(3):
+        picture(120 + i, 90, i).save(tmp_path / f"{i}.png")
+    (tmp_path / "bad.png").write_text("no")
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["align", str(tmp_path), "--out", str(tmp_path / "o")]) == 1
+    err = terminal.getvalue()
+    assert "4/4" in err  # the bar ran to the end
+    assert "gaudi-vl align: " in err and str(tmp_path / "bad.png") in err
