@@ -314,3 +314,21 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.Mon
     err = terminal.getvalue()
     assert "4/4" in err  # the bar ran to the end
     assert "gaudi-vl align: " in err and str(tmp_path / "bad.png") in err
+
+
+def test_foreign_files_in_out_are_never_replaced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    picture(300, 200, 1).save(src / "a.png")
+    picture(300, 200, 2).save(src / "b.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "b.png").write_bytes(b"someone else's file")
+    assert main(["align", str(src), "--out", str(out)]) == 1
+    assert "was not written by gaudi-vl align" in capsys.readouterr().err
+    assert (out / "b.png").read_bytes() == b"someone else's file"
+    # a rerun may replace its own earlier output
+    first = (out / "a.png").stat().st_mtime_ns
+    assert main(["align", str(src / "a.png"), "--out", str(out)]) == 0
+    assert (out / "a.png").stat().st_mtime_ns >= first
+    assert sorted(json.loads((out / "transforms.json").read_text())["images"]) == ["a.png"]

@@ -15,7 +15,9 @@ Output rules (``align``):
   copied: the orientation is already applied to the pixels (:mod:`gaudi_vl.align`); the ICC
   profile is kept.
 * Inputs are never overwritten: ``--out`` may not be an input directory, and a run whose outputs
-  could land on an input file is refused before anything is written (exit 2).
+  could land on an input file is refused before anything is written (exit 2). A file already in
+  ``--out`` is replaced only if the sidecar lists it as an earlier output; any other existing file
+  is left alone and reported as a failure of the input that would have replaced it.
 * Every file is written to a temporary file in its folder and moved into place with
   ``os.replace``: a crash leaves the old file or the new one, never half of one. The sidecar
   ``transforms.json`` (one per ``--out``; entries of earlier runs into the same folder are kept,
@@ -148,7 +150,7 @@ def atomic_writer(target: Path, mode: str = "wb") -> Iterator[IO[Any]]:
 
 
 def _save_image(
-    item: _Input, out_dir: Path, args: argparse.Namespace, taken: dict[str, Path]
+    item: _Input, out_dir: Path, args: argparse.Namespace, taken: dict[str, Path], ours: set[str]
 ) -> tuple[Path, dict[str, Any]]:
     loaded = load_image(item.path)
     aligned = align_image(
@@ -159,6 +161,11 @@ def _save_image(
         raise GaudiVLError(
             f"its output {name.as_posix()} is already taken by {taken[name.as_posix()]}",
             "align files with the same name in separate runs",
+        )
+    if name.as_posix() not in ours and (out_dir / name).exists():
+        raise GaudiVLError(
+            f"{out_dir / name} exists and was not written by gaudi-vl align (not in {SIDECAR})",
+            "move it away or pick another --out folder",
         )
     options: dict[str, Any] = {}
     icc = loaded.image.info.get("icc_profile")
@@ -235,6 +242,7 @@ def run_align(args: argparse.Namespace) -> int:
     _check_no_overwrite(args.inputs, inputs, out_dir)
     records: dict[str, dict[str, Any]] = {}
     taken: dict[str, Path] = {}
+    ours = set(_read_sidecar(out_dir / SIDECAR))
     text = args.format == "text"
     bar = tqdm(
         total=len(inputs), file=sys.stderr, disable=not sys.stderr.isatty(), unit="image", desc="align"
@@ -242,7 +250,7 @@ def run_align(args: argparse.Namespace) -> int:
     try:
         for item in inputs:
             try:
-                name, record = _save_image(item, out_dir, args, taken)
+                name, record = _save_image(item, out_dir, args, taken, ours)
                 records[name.as_posix()] = record
                 if text:
                     bar.write(_describe(item.path, out_dir / name, record), file=sys.stdout)
