@@ -34,7 +34,7 @@ def test_seed_example_json() -> None:
     buckets = plan["buckets"]
     assert buckets[0] == 2048
     assert all(b % 64 == 0 for b in buckets)
-    assert all(a < b for a, b in zip(buckets, buckets[1:]))
+    assert all(a < b for a, b in zip(buckets, buckets[1:], strict=False))
     assert plan["env"]["VLLM_MULTIMODAL_BUCKETS"] == ",".join(map(str, buckets))
     assert plan["command"][:3] == ["python", "-m", "vllm.entrypoints.openai.api_server"]
     kwargs = json.loads(plan["command"][plan["command"].index("--mm-processor-kwargs") + 1])
@@ -44,7 +44,9 @@ def test_seed_example_json() -> None:
 def test_console_script_is_installed() -> None:
     exe = shutil.which("gaudi-vl", path=str(Path(sys.executable).parent))
     assert exe, "gaudi-vl console script missing: install the package (pip install -e .)"
-    result = subprocess.run([exe, "plan", "--min-pixels", "401408"], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [exe, "plan", "--min-pixels", "401408"], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0
     assert "VLLM_MULTIMODAL_BUCKETS=2048," in result.stdout
 
@@ -53,7 +55,7 @@ def _shell_env(script: str, names: list[str]) -> dict[str, str]:
     probe = script + "".join(f'printf "%s\\0%s\\0" {n} "${{{n}}}"\n' for n in names)
     out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True).stdout
     parts = out.split("\0")[:-1]
-    return dict(zip(parts[::2], parts[1::2]))
+    return dict(zip(parts[::2], parts[1::2], strict=False))
 
 
 @settings(max_examples=25, deadline=None)
@@ -64,7 +66,9 @@ def _shell_env(script: str, names: list[str]) -> dict[str, str]:
     target=st.sampled_from(list(Target)),
     fp32=st.booleans(),
 )
-def test_env_round_trips_through_a_shell(lo: int, span: int, strategy: Strategy, target: Target, fp32: bool) -> None:
+def test_env_round_trips_through_a_shell(
+    lo: int, span: int, strategy: Strategy, target: Target, fp32: bool
+) -> None:
     pr = PixelRange(lo, lo + span)
     plan = build_plan(
         builtin_model("qwen2.5-vl-7b"),
@@ -77,7 +81,9 @@ def test_env_round_trips_through_a_shell(lo: int, span: int, strategy: Strategy,
 
 
 def test_eval_form_from_the_cli() -> None:
-    script = 'eval "$(' + shlex.join([*GAUDI_VL, "plan", "--min-pixels", "401408", "--format", "env"]) + ')"\n'
+    script = (
+        'eval "$(' + shlex.join([*GAUDI_VL, "plan", "--min-pixels", "401408", "--format", "env"]) + ')"\n'
+    )
     got = _shell_env(script, ["VLLM_MULTIMODAL_BUCKETS", "GAUDI_VL_ALIGN"])
     plan = json.loads(run("plan", "--min-pixels", "401408", "--json").stdout)
     assert got == {k: plan["env"][k] for k in got}
@@ -85,7 +91,9 @@ def test_eval_form_from_the_cli() -> None:
 
 def test_docker_and_k8s_formats_carry_the_same_env() -> None:
     env = json.loads(run("plan", "--min-pixels", "401408", "--json").stdout)["env"]
-    docker = shlex.split(run("plan", "--min-pixels", "401408", "--format", "docker").stdout.replace("\\\n", " "))
+    docker = shlex.split(
+        run("plan", "--min-pixels", "401408", "--format", "docker").stdout.replace("\\\n", " ")
+    )
     assert docker[::2] == ["-e"] * len(env)
     assert dict(item.split("=", 1) for item in docker[1::2]) == env
     yaml = pytest.importorskip("yaml")
@@ -94,8 +102,18 @@ def test_docker_and_k8s_formats_carry_the_same_env() -> None:
 
 
 def test_user_buckets_and_strategies_from_the_cli() -> None:
-    result = run("plan", "--min-pixels", "401408", "--max-pixels", "1003520", "--max-aspect", "4",
-                 "--buckets", " 2048, 3136,5120", "--json")
+    result = run(
+        "plan",
+        "--min-pixels",
+        "401408",
+        "--max-pixels",
+        "1003520",
+        "--max-aspect",
+        "4",
+        "--buckets",
+        " 2048, 3136,5120",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["buckets"] == [2048, 3136, 5120]
     result = run("plan", "--min-pixels", "401408", "--strategy", "linear", "--step", "1024", "--json")
@@ -110,21 +128,24 @@ def test_output_file_is_written_whole(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
 
 
-@pytest.mark.parametrize("args", [
-    ["--min-pixels", "-5"],
-    ["--min-pixels", "abc"],
-    ["--min-pixels", "2000000", "--max-pixels", "1000000"],
-    ["--max-pixels", "10000"],
-    ["--model", "qwen-unknown"],
-    ["--model", "./no/such/folder"],
-    ["--buckets", "2048,3000"],
-    ["--buckets", "2048,2048,65536"],
-    ["--buckets", "2048,x"],
-    ["--buckets", "2048,4096", "--min-pixels", "401408"],
-    ["--strategy", "linear", "--step", "100"],
-    ["--gpu-memory-utilization", "1.5"],
-    ["--max-aspect", "500"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--min-pixels", "-5"],
+        ["--min-pixels", "abc"],
+        ["--min-pixels", "2000000", "--max-pixels", "1000000"],
+        ["--max-pixels", "10000"],
+        ["--model", "qwen-unknown"],
+        ["--model", "./no/such/folder"],
+        ["--buckets", "2048,3000"],
+        ["--buckets", "2048,2048,65536"],
+        ["--buckets", "2048,x"],
+        ["--buckets", "2048,4096", "--min-pixels", "401408"],
+        ["--strategy", "linear", "--step", "100"],
+        ["--gpu-memory-utilization", "1.5"],
+        ["--max-aspect", "500"],
+    ],
+)
 def test_bad_input_is_one_line_exit_2(args: list[str], tmp_path: Path) -> None:
     out = tmp_path / "never.json"
     result = run("plan", *args, "-o", str(out))

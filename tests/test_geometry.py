@@ -35,8 +35,13 @@ def pixel_ranges() -> st.SearchStrategy[PixelRange]:
     return build()
 
 
-@given(h=sides, w=sides, factor=st.sampled_from([14, 28, 56, 112]),
-       lo=st.integers(1, 4_000_000), span=st.integers(0, 20_000_000))
+@given(
+    h=sides,
+    w=sides,
+    factor=st.sampled_from([14, 28, 56, 112]),
+    lo=st.integers(1, 4_000_000),
+    span=st.integers(0, 20_000_000),
+)
 def test_smart_resize_matches_transformers(h: int, w: int, factor: int, lo: int, span: int) -> None:
     hi = lo + span
     try:
@@ -67,8 +72,12 @@ def test_empty_image_is_a_user_error() -> None:
         smart_resize(0, 10)
 
 
-@given(pr=pixel_ranges(), h=sides, ratio=st.floats(min_value=1.0, max_value=MAX_ASPECT_RATIO), tall=st.booleans())
-def test_every_aligned_image_lies_in_the_reachable_range(pr: PixelRange, h: int, ratio: float, tall: bool) -> None:
+@given(
+    pr=pixel_ranges(), h=sides, ratio=st.floats(min_value=1.0, max_value=MAX_ASPECT_RATIO), tall=st.booleans()
+)
+def test_every_aligned_image_lies_in_the_reachable_range(
+    pr: PixelRange, h: int, ratio: float, tall: bool
+) -> None:
     assume(ratio <= pr.max_aspect_ratio)
     w = max(1, int(h * ratio))
     if tall:
@@ -115,8 +124,14 @@ def test_panorama_exceeds_max_pixels_as_transformers_does() -> None:
 
 @pytest.mark.parametrize(
     ("lo", "hi", "aspect"),
-    [(-1, 1003520, 200.0), (0, 1003520, 200.0), (5000, 12543, 200.0), (2_000_000, 1_000_000, 200.0),
-     (3136, 1003520, 0.5), (3136, 1003520, 201.0)],
+    [
+        (-1, 1003520, 200.0),
+        (0, 1003520, 200.0),
+        (5000, 12543, 200.0),
+        (2_000_000, 1_000_000, 200.0),
+        (3136, 1003520, 0.5),
+        (3136, 1003520, 201.0),
+    ],
 )
 def test_bad_ranges_are_user_errors(lo: int, hi: int, aspect: float) -> None:
     with pytest.raises(GaudiVLError) as info:

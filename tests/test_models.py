@@ -55,7 +55,9 @@ def test_7b_is_8_29b_parameters() -> None:
 def test_folder_round_trip(tmp_path: Path) -> None:
     spec = BUILTIN_MODELS["qwen2.5-vl-3b"]
     _hf_config(spec).save_pretrained(tmp_path)
-    (tmp_path / "preprocessor_config.json").write_text(json.dumps({"min_pixels": 12544, "max_pixels": 1003520}))
+    (tmp_path / "preprocessor_config.json").write_text(
+        json.dumps({"min_pixels": 12544, "max_pixels": 1003520})
+    )
     loaded = load_model(str(tmp_path))
     assert loaded.vision == spec.vision
     assert loaded.text == spec.text
