@@ -50,10 +50,15 @@ def expected_plan(port: int):  # noqa: ANN201
 def test_dry_run_script_runs_and_passes_env_and_argv(tmp_path: Path) -> None:
     port = free_port()
     exe = standin(tmp_path, "print(json.dumps({'argv': sys.argv[1:], 'env': dict(os.environ)}))")
-    script = subprocess.run([*SERVE, *PLAN_ARGS, "--port", str(port), "--dry-run", "--python", str(exe),
-                             "--", "--enforce-eager"], capture_output=True, text=True, check=True).stdout
-    ran = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True,
-                         env={"PATH": os.environ["PATH"]})
+    script = subprocess.run(
+        [*SERVE, *PLAN_ARGS, "--port", str(port), "--dry-run", "--python", str(exe), "--", "--enforce-eager"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    ran = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, check=True, env={"PATH": os.environ["PATH"]}
+    )
     seen = json.loads(ran.stdout)
     plan = expected_plan(port)
     env = plan_env(plan)
@@ -62,13 +67,20 @@ def test_dry_run_script_runs_and_passes_env_and_argv(tmp_path: Path) -> None:
 
 
 def test_sigterm_is_forwarded_and_exit_code_returned(tmp_path: Path) -> None:
-    exe = standin(tmp_path, (
-        "signal.signal(signal.SIGTERM, lambda *a: (print('engine got TERM', flush=True), sys.exit(0)))\n"
-        "print('engine ready', flush=True)\n"
-        "time.sleep(60)\n"
-    ))
-    proc = subprocess.Popen([*SERVE, *PLAN_ARGS, "--port", str(free_port()), "--python", str(exe)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    exe = standin(
+        tmp_path,
+        (
+            "signal.signal(signal.SIGTERM, lambda *a: (print('engine got TERM', flush=True), sys.exit(0)))\n"
+            "print('engine ready', flush=True)\n"
+            "time.sleep(60)\n"
+        ),
+    )
+    proc = subprocess.Popen(
+        [*SERVE, *PLAN_ARGS, "--port", str(free_port()), "--python", str(exe)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "engine ready"
     proc.send_signal(signal.SIGTERM)
@@ -78,11 +90,16 @@ def test_sigterm_is_forwarded_and_exit_code_returned(tmp_path: Path) -> None:
 
 
 def test_failing_engine_gets_its_tail_and_the_doctor(tmp_path: Path) -> None:
-    oom = ("RuntimeError: [Rank:0] FATAL ERROR :: MODULE:PT_DEVMEM Allocation failed for "
-           "size::939524096 (896)MB")
+    oom = (
+        "RuntimeError: [Rank:0] FATAL ERROR :: MODULE:PT_DEVMEM Allocation failed for size::939524096 (896)MB"
+    )
     exe = standin(tmp_path, f"print('loading weights', flush=True)\nprint({oom!r}, flush=True)\nsys.exit(3)")
-    result = subprocess.run([*SERVE, *PLAN_ARGS, "--port", str(free_port()), "--python", str(exe)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [*SERVE, *PLAN_ARGS, "--port", str(free_port()), "--python", str(exe)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 3
     assert "[gaudi-vl doctor]" in result.stdout
     assert "engine exited with code 3" in result.stdout
@@ -95,8 +112,12 @@ def test_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = subprocess.run([*SERVE, *PLAN_ARGS, "--port", str(port), "--python", str(exe)],
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [*SERVE, *PLAN_ARGS, "--port", str(port), "--python", str(exe)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert result.returncode == 2
     assert "already in use" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "should not start" not in result.stdout
@@ -107,6 +128,8 @@ def test_missing_engine_says_how_to_install() -> None:
 
     if importlib.util.find_spec("vllm") is not None:
         pytest.skip("vLLM is installed here")
-    result = subprocess.run([*SERVE, *PLAN_ARGS, "--target", "vllm"], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [*SERVE, *PLAN_ARGS, "--target", "vllm"], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert "pip install vllm" in result.stderr
