@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from gaudi_vl.cli import main
-from gaudi_vl.cli.align import atomic_writer
+from gaudi_vl.fileio import atomic_writer
 
 
 def gaudi_vl(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

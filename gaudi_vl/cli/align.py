@@ -30,15 +30,13 @@ Output rules (``align``):
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from gaudi_vl.align import (
     DEFAULT_MAX_PIXELS,
@@ -50,6 +48,7 @@ from gaudi_vl.align import (
 )
 from gaudi_vl.cli.plan import pixels
 from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.fileio import atomic_writer
 from gaudi_vl.geometry import WINDOW_PX, PixelRange
 
 SIDECAR = "transforms.json"
@@ -129,24 +128,6 @@ def _check_no_overwrite(sources: list[str], inputs: list[_Input], out_dir: Path)
                     f"--out {out_dir} would overwrite the input {item.path}",
                     "pass an --out folder that holds no input image",
                 )
-
-
-@contextlib.contextmanager
-def atomic_writer(target: Path, mode: str = "wb") -> Iterator[IO[Any]]:
-    """Open a temporary file next to ``target``; on success fsync and ``os.replace`` it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, mode) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _save_image(

@@ -6,9 +6,7 @@ Also exposes ``add_plan_arguments`` / ``plan_from_args`` so that ``serve`` takes
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from gaudi_vl.buckets.planner import BucketPlan, Strategy, plan_buckets
@@ -21,6 +19,7 @@ from gaudi_vl.cli.workload_options import (
 from gaudi_vl.devices import BUILTIN_HBM_BYTES, DEFAULT_DEVICE, device_spec
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.exporters import FORMATTERS, format_plan
+from gaudi_vl.fileio import atomic_writer
 from gaudi_vl.geometry import MAX_ASPECT_RATIO, PixelRange
 from gaudi_vl.memory import MemoryPlan, check_tp, plan_memory
 from gaudi_vl.modelfiles import load_model
@@ -229,14 +228,8 @@ def write_output(text: str, output: str | None) -> None:
     path = Path(output)
     if not path.parent.is_dir():
         raise GaudiVLError(f"folder {path.parent} does not exist", "create it or choose another --output")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path, "w") as handle:
+        handle.write(text)
 
 
 def workload_resolutions(
