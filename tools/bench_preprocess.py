@@ -19,39 +19,16 @@ and every output is checked against the fast processor's.
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from _kernels_import import import_kernels
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _import_kernels():
-    """``gaudi_vl.kernels``, also from a plain checkout (setup.py maps ``kernels/`` there on install)."""
-    try:
-        return importlib.import_module("gaudi_vl.kernels")
-    except ImportError:
-        if str(ROOT) not in sys.path:
-            sys.path.insert(0, str(ROOT))
-        spec = importlib.util.spec_from_file_location(
-            "gaudi_vl.kernels",
-            ROOT / "kernels" / "__init__.py",
-            submodule_search_locations=[str(ROOT / "kernels")],
-        )
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["gaudi_vl.kernels"] = module
-        spec.loader.exec_module(module)
-        return module
-
-
-K = _import_kernels()
+K = import_kernels()
 
 
 def time_ms(fn: Callable[[], object], reps: int, warmup: int, cuda: bool) -> float:
