@@ -31,5 +31,7 @@ setup(
     },
     entry_points={
         "console_scripts": ["gaudi-vl = gaudi_vl.cli:main"],
+        # vLLM loads these in every engine process; a no-op unless GAUDI_VL_ALIGN=1 (gaudi_vl/vllm_plugin.py).
+        "vllm.general_plugins": ["gaudi_vl_align = gaudi_vl.vllm_plugin:register"],
     },
 )
