@@ -204,17 +204,58 @@ def aligned_get_vision_info(original: Callable[..., Any]) -> Callable[..., Any]:
     return _get_vision_info
 
 
-def patch_qwen2_5_vl() -> None:
-    """Install both wrappers on ``Qwen2_5_VLProcessingInfo`` (idempotent; Qwen2-VL untouched)."""
-    from vllm.model_executor.models.qwen2_5_vl import Qwen2_5_VLProcessingInfo
+WRAPPERS: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
+    "get_hf_processor": aligned_get_hf_processor,
+    "_get_vision_info": aligned_get_vision_info,
+}
 
-    for name, wrap in (
-        ("get_hf_processor", aligned_get_hf_processor),
-        ("_get_vision_info", aligned_get_vision_info),
-    ):
-        current = getattr(Qwen2_5_VLProcessingInfo, name)
-        if not getattr(current, _MARK, False):
-            setattr(Qwen2_5_VLProcessingInfo, name, wrap(current))
+
+def _wrap_own_methods(cls: type, inherited: bool = False) -> None:
+    """Wrap the methods of :data:`WRAPPERS` that ``cls`` defines (or, ``inherited``, that it has), once.
+
+    The base class gets wrappers even of inherited methods (``_get_vision_info`` lives on
+    ``Qwen2VLProcessingInfo``: wrapped on the Qwen2.5-VL class only, Qwen2-VL keeps it); a subclass
+    only where it overrides one, since it inherits the base's wrappers otherwise.
+    """
+    for name, wrap in WRAPPERS.items():
+        current = getattr(cls, name, None) if inherited else cls.__dict__.get(name)
+        if current is not None and not getattr(current, _MARK, False):
+            setattr(cls, name, wrap(current))
+
+
+def _subclasses(cls: type) -> list[type]:
+    out: list[type] = []
+    for sub in cls.__subclasses__():
+        out += [sub, *_subclasses(sub)]
+    return out
+
+
+def patch_qwen2_5_vl() -> None:
+    """Wrap ``Qwen2_5_VLProcessingInfo`` and its subclasses, present and future (idempotent).
+
+    Subclasses matter: vllm-gaudi's ``HPUQwen2_5_VLProcessingInfo`` (vllm_gaudi/models/qwen2_5_vl.py)
+    overrides ``get_hf_processor`` without calling ``super()`` (to force ``min_pixels = 112 * 112``),
+    and its module may be imported after this plugin ran; an ``__init_subclass__`` hook on the base
+    class wraps such overrides when the subclass is created. Qwen2-VL's classes stay untouched.
+    """
+    from vllm.model_executor.models.qwen2_5_vl import Qwen2_5_VLProcessingInfo as base
+
+    _wrap_own_methods(base, inherited=True)
+    for cls in _subclasses(base):
+        _wrap_own_methods(cls)
+    if getattr(base.__dict__.get("__init_subclass__"), _MARK, False):
+        return
+    previous = base.__dict__.get("__init_subclass__")
+
+    def __init_subclass__(cls: type, **kwargs: Any) -> None:
+        if previous is not None:
+            previous.__func__(cls, **kwargs)
+        else:
+            super(base, cls).__init_subclass__(**kwargs)
+        _wrap_own_methods(cls)
+
+    setattr(__init_subclass__, _MARK, True)
+    base.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]
 
 
 def register() -> None:

@@ -98,6 +98,16 @@ for w, h in json.loads(sys.argv[2]):
     video = info.get_num_video_tokens(image_width=w, image_height=h, num_frames=2,
                                       image_processor=image_processor, mm_kwargs={})
     out["sizes"].append({"grid": grid, "tokens": tokens, "video_tokens": video})
+
+# A subclass created after the plugin ran, overriding get_hf_processor without super() the way
+# vllm-gaudi's HPUQwen2_5_VLProcessingInfo does (vllm_gaudi/models/qwen2_5_vl.py).
+from vllm.model_executor.models.qwen2_5_vl import Qwen2_5_VLProcessingInfo, Qwen2_5_VLProcessor
+
+class Late(Qwen2_5_VLProcessingInfo):
+    def get_hf_processor(self, **kwargs):
+        return self.ctx.get_hf_processor(Qwen2_5_VLProcessor, **kwargs)
+
+out["late_class"] = type(Late(info.ctx).get_hf_processor().image_processor).__name__
 print("RESULT " + json.dumps(out))
 """
 SIZES = [(640, 480), (1000, 700), (448, 448), (3000, 200)]
@@ -135,9 +145,9 @@ def grid_for(w: int, h: int, factor: int) -> list[int]:
 
 def test_patched_vllm_processing_gives_aligned_grids(tiny_model: Path) -> None:
     aligned = probe(tiny_model, align=True)
-    assert aligned["class"] == "GaudiQwen2VLImageProcessor"
+    assert aligned["class"] == aligned["late_class"] == "GaudiQwen2VLImageProcessor"
     stock = probe(tiny_model, align=False)
-    assert stock["class"] == "Qwen2VLImageProcessor"
+    assert stock["class"] == stock["late_class"] == "Qwen2VLImageProcessor"
     for (w, h), a, s in zip(SIZES, aligned["sizes"], stock["sizes"], strict=True):
         assert a["grid"] == grid_for(w, h, WINDOW_PX)
         assert s["grid"] == grid_for(w, h, HF_FACTOR)
