@@ -22,9 +22,9 @@ size, and both must agree or the prompt's ``<|image_pad|>`` count and the vision
    rule): for images, resize with ``factor=112`` first, then let the stock code count patches of that
    size with ``do_resize=False``.
 
-Known limit: ``get_image_size_with_most_features`` (qwen2_vl.py) still factorises ``max_pixels`` in
-28-px units for the profiling dummy image; its 112-aligned count can be a few tokens below that of an
-extreme panorama, which then fails like any image over the encoder budget.
+3. the profiling / encoder-budget dummy image, ``get_image_size_with_most_features`` (same file), is
+   searched in 112-px units so that it is the largest aligned image within ``max_pixels``. As upstream,
+   extreme panoramas whose short side is clamped to one unit can still exceed it.
 
 The check (:func:`environment_problems`): ``VLLM_MULTIMODAL_BUCKETS`` well-formed, each bucket a
 positive multiple of 64 patches once, and the largest bucket covering the engine's ``max_pixels``
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -204,9 +205,45 @@ def aligned_get_vision_info(original: Callable[..., Any]) -> Callable[..., Any]:
     return _get_vision_info
 
 
+def closest_factor_pair(n: int) -> tuple[int, int]:
+    """``(a, b)`` with ``a * b == n``, ``a <= b`` and ``a`` as large as possible."""
+    for d in range(math.isqrt(n), 0, -1):
+        if n % d == 0:
+            return d, n // d
+    return 1, n
+
+
+def aligned_size_with_most_features(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap ``get_image_size_with_most_features``: the profiling dummy image in 112-px units.
+
+    Upstream (vllm/model_executor/models/qwen2_vl.py) factorises ``max_pixels // 28**2`` into a
+    near-square grid of 28-px units and feeds that size to ``get_num_image_tokens`` for the encoder
+    budget; after 112-alignment such a size can land a window or two below the largest aligned image.
+    The same search in 112-px units gives exactly the largest aligned image within ``max_pixels``.
+    """
+    from gaudi_vl.geometry import MAX_ASPECT_RATIO, PIXELS_PER_WINDOW, WINDOW_PX
+
+    @functools.wraps(original)
+    def get_image_size_with_most_features(self: Any, max_pixels: int | None = None) -> Any:
+        stock = original(self, max_pixels)
+        if max_pixels is None:
+            max_pixels = _engine_max_pixels(self, self.get_image_processor())
+        if max_pixels is None:
+            return stock
+        for windows in range(max_pixels // PIXELS_PER_WINDOW, 0, -1):
+            short, long = closest_factor_pair(windows)
+            if long / short <= MAX_ASPECT_RATIO:
+                return type(stock)(width=WINDOW_PX * long, height=WINDOW_PX * short)
+        return stock
+
+    setattr(get_image_size_with_most_features, _MARK, True)
+    return get_image_size_with_most_features
+
+
 WRAPPERS: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]] = {
     "get_hf_processor": aligned_get_hf_processor,
     "_get_vision_info": aligned_get_vision_info,
+    "get_image_size_with_most_features": aligned_size_with_most_features,
 }
 
 

@@ -89,7 +89,9 @@ config = ModelConfig(model=sys.argv[1], dtype="bfloat16", max_model_len=2048,
 info = MULTIMODAL_REGISTRY.create_processor(config).info
 image_processor = info.get_image_processor()
 hf = info.get_hf_processor()
-out = {"class": type(image_processor).__name__, "sizes": []}
+most = info.get_image_size_with_most_features()
+out = {"class": type(image_processor).__name__, "sizes": [], "most": [most.width, most.height],
+       "max_tokens": info.get_max_image_tokens()}
 for w, h in json.loads(sys.argv[2]):
     grid = hf(text=["<|vision_start|><|image_pad|><|vision_end|>"], images=[Image.new("RGB", (w, h))],
               return_tensors="pt")["image_grid_thw"][0].tolist()
@@ -157,3 +159,6 @@ def test_patched_vllm_processing_gives_aligned_grids(tiny_model: Path) -> None:
         assert s["tokens"] == s["grid"][1] * s["grid"][2] // 4
         assert a["video_tokens"] == s["video_tokens"], "videos keep the stock rule"
     assert [a["grid"] for a in aligned["sizes"][:2]] != [s["grid"] for s in stock["sizes"][:2]]
+    # The encoder budget's dummy image is the largest aligned image within max_pixels.
+    assert all(side % WINDOW_PX == 0 for side in aligned["most"])
+    assert aligned["max_tokens"] == max_patches_for(PIXELS.max_pixels) // 4
