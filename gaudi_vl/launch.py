@@ -208,6 +208,18 @@ def _write(out: TextIO, lines: Iterable[str], prefix: str) -> None:
     out.flush()
 
 
+def stop_child(child: subprocess.Popen[str], grace_s: float = 30.0) -> None:
+    """SIGTERM, then SIGKILL after ``grace_s`` seconds if the engine is still there."""
+    if child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
 def run_engine(
     plan: Plan,
     extra_args: Sequence[str] = (),
@@ -239,6 +251,11 @@ def run_engine(
             out.write(line)
             _write(out, watcher.feed(line), "[gaudi-vl doctor]")
         code = child.wait()
+    except BaseException:
+        # Our side broke (closed stdout pipe, a bug): the engine lives in its own session and would
+        # outlive us, so stop it the way Ctrl-C would, then for good.
+        stop_child(child)
+        raise
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

@@ -229,3 +229,32 @@ def test_plan_file_round_trip_and_conflicts(tmp_path: Path) -> None:
     model = subprocess.run([*SERVE, "qwen2.5-vl-3b", "--model", "qwen2.5-vl-7b", "--dry-run"],
                            capture_output=True, text=True)
     assert model.returncode == 2 and "give the model once" in model.stderr
+
+
+def test_engine_stopped_when_our_stdout_closes(tmp_path: Path) -> None:
+    """``gaudi-vl serve | head -1``: the engine (in its own session) must not outlive serve."""
+    pid_file = tmp_path / "engine.pid"
+    exe = standin(
+        tmp_path,
+        f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+        "for _ in range(1200):\n"
+        "    try:\n"
+        "        print('tick', flush=True)\n"
+        "    except OSError:\n"
+        "        pass  # an engine that survives a broken log pipe\n"
+        "    time.sleep(0.05)\n",
+    )
+    proc = start_serve(exe)
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away; serve's next write fails
+    proc.wait(timeout=60)
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    pytest.fail("the engine outlived gaudi-vl serve")
