@@ -226,6 +226,10 @@ def test_plan_file_round_trip_and_conflicts(tmp_path: Path) -> None:
     )
     assert clash.returncode == 2 and len(clash.stderr.strip().splitlines()) == 1
     assert "--port" in clash.stderr and "--tp" in clash.stderr
+    shaped = subprocess.run(
+        [*SERVE, "--plan", str(saved), "--strategy", "exp", "--dry-run"], capture_output=True, text=True
+    )
+    assert shaped.returncode == 2 and "--strategy vs the bucket list" in shaped.stderr
     model = subprocess.run([*SERVE, "qwen2.5-vl-3b", "--model", "qwen2.5-vl-7b", "--dry-run"],
                            capture_output=True, text=True)
     assert model.returncode == 2 and "give the model once" in model.stderr

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gaudi_vl.cli.plan import add_plan_arguments, plan_from_args
+from gaudi_vl.cli.workload_options import check_workload_options
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.launch import render_script, run_engine
 from gaudi_vl.plan import Plan, Resolution
@@ -47,6 +48,9 @@ PLAN_FILE_OPTIONS: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
     "align": ("--no-align", lambda d: d["serve"]["align"]),
 }
 """What a plan file fixes. The rest (workload, device) shaped the saved plan already."""
+
+BUCKET_SHAPING = {"strategy": "--strategy", "step": "--step", "count": "--count", "workload": "--workload"}
+"""Options that choose buckets: with ``--plan`` the file's bucket list is final, so these conflict."""
 
 
 REPLAN = "write one with gaudi-vl plan --json -o FILE"
@@ -93,6 +97,11 @@ def resolve_options(args: argparse.Namespace, defaults: dict[str, Any]) -> tuple
             for dest in sorted(given & saved.keys())
             if getattr(args, dest) != saved[dest]
         ]
+        conflicts += [
+            f"{flag} vs the bucket list in {args.plan}"
+            for dest, flag in BUCKET_SHAPING.items()
+            if dest in given
+        ]
         if conflicts:
             raise GaudiVLError(
                 "options conflict with the plan file: " + "; ".join(conflicts),
@@ -110,6 +119,7 @@ def resolve_options(args: argparse.Namespace, defaults: dict[str, Any]) -> tuple
 
 def build(args: argparse.Namespace, defaults: dict[str, Any]) -> Plan:
     args, resolutions = resolve_options(args, defaults)
+    check_workload_options(args)
     plan = plan_from_args(args)
     if resolutions and not plan.resolutions:
         plan = replace(plan, resolutions=tuple(parse_resolution(r) for r in resolutions))
