@@ -7,8 +7,9 @@ standard library, unless ``GAUDI_VL_ALIGN`` is ``1`` (``gaudi-vl serve`` sets it
 ``gaudi_vl.envvars.align``).
 
 Why: Gaudi wants image sides that are multiples of 112 px (whole 8 x 8-patch attention windows); stock
-processing rounds to 28 (``patch_size * spatial_merge_size``). Two places in vLLM decide an image's
-size, and both must agree or the prompt's ``<|image_pad|>`` count and the vision tower's output differ:
+processing rounds to 28 (``patch_size * spatial_merge_size``). Three places in vLLM size an image, and
+they must agree or the prompt's ``<|image_pad|>`` count, the vision tower's output and the encoder
+budget differ:
 
 1. the Hugging Face processor that makes ``pixel_values`` / ``image_grid_thw`` (its grid sets the
    number of placeholder tokens, vllm/model_executor/models/qwen2_5_vl.py
@@ -20,8 +21,7 @@ size, and both must agree or the prompt's ``<|image_pad|>`` count and the vision
    ``factor=patch_size * merge_size``; it feeds ``get_num_image_tokens`` and the profiling / encoder
    budget. The narrowest fix is on the Qwen2.5-VL subclass only (Qwen2-VL and videos keep the stock
    rule): for images, resize with ``factor=112`` first, then let the stock code count patches of that
-   size with ``do_resize=False``.
-
+   size with ``do_resize=False``;
 3. the profiling / encoder-budget dummy image, ``get_image_size_with_most_features`` (same file), is
    searched in 112-px units so that it is the largest aligned image within ``max_pixels``. As upstream,
    extreme panoramas whose short side is clamped to one unit can still exceed it.
