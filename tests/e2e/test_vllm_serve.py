@@ -152,6 +152,17 @@ def test_expected_counts_tell_the_rules_apart() -> None:
     assert image_tokens(448, 448, WINDOW_PX) == image_tokens(448, 448, HF_FACTOR)
 
 
+def port_is_free(port: int) -> bool:
+    """Nothing listens on ``port`` (SO_REUSEADDR: closed connections in TIME_WAIT do not count)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
 def run_phase(model: Path, log: Path, *extra: str) -> tuple[dict[tuple[int, int], int], str, int]:
     server = Server(model, log, *extra)
     try:
@@ -160,7 +171,18 @@ def run_phase(model: Path, log: Path, *extra: str) -> tuple[dict[tuple[int, int]
         code = server.stop()
     finally:
         server.close()
+    assert port_is_free(server.port), "the engine still listens after serve exited"
     return seen, log.read_text(errors="replace"), code
+
+
+def test_plugin_is_registered_with_vllm() -> None:
+    """The entry point must be installed (pip install -e .), or vLLM never loads the plugin."""
+    from importlib.metadata import entry_points
+
+    names = {e.name: e.value for e in entry_points(group="vllm.general_plugins")}
+    assert names.get("gaudi_vl_align") == "gaudi_vl.vllm_plugin:register", (
+        "gaudi-vl's vLLM plugin entry point is not installed: run pip install -e . in this venv"
+    )
 
 
 def test_serve_aligns_images_in_a_real_engine(tiny_model_dir: Path, tmp_path: Path) -> None:
