@@ -93,7 +93,7 @@ def render_script(plan: Plan, extra_args: Sequence[str] = (), python: str = "pyt
     lines = [
         "#!/usr/bin/env bash",
         f"# gaudi-vl serve: {plan.model_ref} for {plan.serve.target.value} (generated: re-plan, do not edit)",
-        *(f"# note: {w}" for w in plan.all_warnings),
+        *("# note: " + " ".join(w.split()) for w in plan.all_warnings),
         "set -euo pipefail",
     ]
     unset = managed_unset(plan)
