@@ -26,6 +26,20 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def _processor_config(folder: Path) -> dict[str, Any] | None:
+    """The image processor's settings: ``preprocessor_config.json`` (transformers 4 and most
+    checkpoints) or the ``image_processor`` entry of ``processor_config.json`` (what transformers 5's
+    ``ProcessorMixin.save_pretrained`` writes)."""
+    pre = folder / "preprocessor_config.json"
+    if pre.is_file():
+        return _read_json(pre)
+    combined = folder / "processor_config.json"
+    if combined.is_file():
+        image = _read_json(combined).get("image_processor")
+        return image if isinstance(image, dict) else None
+    return None
+
+
 def load_model(name_or_path: str) -> ModelSpec:
     """A built-in model by name, or the model in a local folder (its path becomes ``hf_id``)."""
     path = Path(name_or_path).expanduser()
@@ -36,8 +50,7 @@ def load_model(name_or_path: str) -> ModelSpec:
                 f"model folder {path} has no config.json",
                 "point --model at a Hugging Face model folder or use a built-in name",
             )
-        pre = path / "preprocessor_config.json"
-        preprocessor = _read_json(pre) if pre.is_file() else None
+        preprocessor = _processor_config(path)
         return model_spec_from_config(
             _read_json(config), preprocessor, name=path.resolve().name, hf_id=str(path)
         )

@@ -223,6 +223,8 @@ def processor_spec_from_config(preprocessor: Mapping[str, Any]) -> ProcessorSpec
     """Pixel limits from a parsed ``preprocessor_config.json``; stock checkpoint values if absent."""
     size = preprocessor.get("size") or {}
     default = ProcessorSpec()
-    lo = preprocessor.get("min_pixels", size.get("shortest_edge", default.min_pixels))
-    hi = preprocessor.get("max_pixels", size.get("longest_edge", default.max_pixels))
+    lo = preprocessor.get("min_pixels")
+    hi = preprocessor.get("max_pixels")
+    lo = lo if lo is not None else size.get("shortest_edge", default.min_pixels)
+    hi = hi if hi is not None else size.get("longest_edge", default.max_pixels)
     return ProcessorSpec(min_pixels=int(lo), max_pixels=int(hi))

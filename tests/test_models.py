@@ -88,3 +88,13 @@ def test_unknown_name_lists_known_models() -> None:
     with pytest.raises(GaudiVLError) as info:
         load_model("qwen9-vl")
     assert "qwen2.5-vl-7b" in info.value.hint
+
+
+def test_transformers5_combined_processor_config_is_read(tmp_path: Path) -> None:
+    _hf_config(BUILTIN_MODELS["qwen2.5-vl-7b"]).save_pretrained(tmp_path)
+    image = transformers.Qwen2VLImageProcessor(size={"shortest_edge": 12544, "longest_edge": 802816})
+    (tmp_path / "processor_config.json").write_text(
+        json.dumps({"image_processor": image.to_dict(), "processor_class": "Qwen2_5_VLProcessor"})
+    )
+    loaded = load_model(str(tmp_path))
+    assert (loaded.processor.min_pixels, loaded.processor.max_pixels) == (12544, 802816)
