@@ -46,7 +46,7 @@ from gaudi_vl.align import (
     align_image,
     load_image,
 )
-from gaudi_vl.cli.plan import pixels
+from gaudi_vl.cli.argtypes import pixels
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.fileio import atomic_writer
 from gaudi_vl.geometry import WINDOW_PX, PixelRange

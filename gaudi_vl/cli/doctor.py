@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from gaudi_vl.cli.plan import positive_int
+from gaudi_vl.cli.argtypes import positive_int
 from gaudi_vl.doctor import Doctor, DoctorReport
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.modelfiles import load_model

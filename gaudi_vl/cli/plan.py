@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gaudi_vl.buckets.planner import BucketPlan, Strategy, plan_buckets
 from gaudi_vl.buckets.rules import parse_engine_buckets
+from gaudi_vl.cli.argtypes import fraction, pixels, positive_int
 from gaudi_vl.cli.workload_options import (
     add_workload_arguments,
     check_workload_options,
@@ -26,40 +27,6 @@ from gaudi_vl.modelfiles import load_model
 from gaudi_vl.models import DEFAULT_MODEL, ModelSpec
 from gaudi_vl.plan import Plan, Resolution, ServeSettings, Target, build_plan, effective_pixel_range
 from gaudi_vl.workload import WorkloadReport
-
-
-def pixels(text: str) -> int:
-    """A pixel count: ``401408``, ``401_408`` or a product such as ``1280*28*28``."""
-    cleaned = text.replace("_", "").replace(" ", "")
-    parts = cleaned.split("*")
-    if not cleaned or not all(p.isdigit() for p in parts):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a pixel count (use a whole number such as 401408 or 1280*28*28)"
-        )
-    value = 1
-    for p in parts:
-        value *= int(p)
-    return value
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
-    return value
-
-
-def fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{value} must be in (0, 1]")
-    return value
 
 
 def add_plan_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,31 +12,12 @@ from functools import lru_cache
 
 from gaudi_vl.buckets.cost import Objective
 from gaudi_vl.buckets.planner import BucketPlan
+from gaudi_vl.cli.argtypes import percent, positive_int
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PixelRange
 from gaudi_vl.modelfiles import load_model
 from gaudi_vl.models import ModelSpec
 from gaudi_vl.workload import WorkloadFormat, WorkloadReport, plan_for_workload, read_workload
-
-
-def _percent(text: str) -> float:
-    try:
-        value = float(text.rstrip("%"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
-    if not 0.0 <= value <= 10000.0:
-        raise argparse.ArgumentTypeError(f"{value} must be between 0 and 10000 percent")
-    return value
-
-
-def _bucket_budget(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more (the largest bucket is mandatory)")
-    return value
 
 
 def add_workload_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,12 +29,12 @@ def add_workload_arguments(parser: argparse.ArgumentParser) -> None:
                         "(overrides --strategy)")
     w.add_argument("--workload-format", choices=[f.value for f in WorkloadFormat], default="auto",
                    help="how to read --workload (auto: by folder / suffix / first line)")
-    w.add_argument("--max-buckets", type=_bucket_budget, metavar="K",
+    w.add_argument("--max-buckets", type=positive_int, metavar="K",
                    help="at most K buckets (default 8; with --max-waste: the search limit, default 64)")
     w.add_argument("--objective", choices=[o.value for o in Objective], default=Objective.TIME.value,
                    help="time (default): vision-tower cost model, linear layers ~N plus dense attention "
                         "~N^2; patches: total padded patches")
-    w.add_argument("--max-waste", type=_percent, metavar="P",
+    w.add_argument("--max-waste", type=percent, metavar="P",
                    help="instead: the fewest buckets whose padding stays under P percent")
     w.add_argument("--strict", action="store_true",
                    help="stop at the first unreadable row or file instead of skipping it")
