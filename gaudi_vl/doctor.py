@@ -212,6 +212,15 @@ class Doctor:
             out.append(f)
             self.kept.append(f)
 
+        def enter(phase: Phase, kind: str, message: str) -> None:
+            """A phase marker: noted the first time, afterwards only counted as recognised."""
+            first = self.phase is not phase
+            self._advance(phase)
+            if first:
+                note(kind, phase, message)
+            else:
+                self.recognised += 1
+
         if "Padding current" in line and (m := _RE["padding"].search(line)):
             n, b = int(m.group(1)), int(m.group(2))
             self.padded += 1
@@ -260,19 +269,9 @@ class Doctor:
                  f"HPU graphs {m.group(1)} of {m.group(2)} free: {m.group(3)} prompt, {m.group(4)} decode "
                  f"(VLLM_GRAPH_PROMPT_RATIO={m.group(5)})")
         elif _RE["serving"].search(line):
-            first = self.phase is not Phase.SERVING
-            self._advance(Phase.SERVING)
-            if first:
-                note("serving", Phase.SERVING, "engine is serving")
-            else:
-                self.recognised += 1
+            enter(Phase.SERVING, "serving", "engine is serving")
         elif _RE["warmup"].search(line):
-            first = self.phase is not Phase.WARMUP
-            self._advance(Phase.WARMUP)
-            if first:
-                note("warmup", Phase.WARMUP, "warm-up started")
-            else:
-                self.recognised += 1
+            enter(Phase.WARMUP, "warmup", "warm-up started")
         elif m := _RE["oom_alloc"].search(line):
             size = int(m.group(1))
             self.alloc_bytes = size
