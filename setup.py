@@ -19,7 +19,7 @@ setup(
     long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=["gaudi_vl", "gaudi_vl.cli", "gaudi_vl.buckets", "gaudi_vl.kernels"],
+    packages=["gaudi_vl", "gaudi_vl.cli", "gaudi_vl.engines", "gaudi_vl.buckets", "gaudi_vl.kernels"],
     package_dir={"gaudi_vl.buckets": "buckets", "gaudi_vl.kernels": "kernels"},
     install_requires=["numpy>=1.24", "pillow>=10.0", "tqdm>=4.60"],
     extras_require={
