@@ -1,7 +1,8 @@
 """Bucket planning and optimisation for HPU vision graphs (pure: no torch, no I/O).
 
-Installed as ``gaudi_vl.buckets``. ``rules`` reproduces the engine's parsing, lookup and padding;
-``planner`` spreads buckets over a pixel range; ``optimizer`` picks them from a workload.
+Installed as ``gaudi_vl.buckets``. ``rules`` holds gaudi-vl's own policy for a bucket list (whole
+windows, each once); ``planner`` spreads buckets over a pixel range; ``optimizer`` picks them from a
+workload. What an engine does with a list is in its profile (``gaudi_vl.engines``).
 """
 
 from gaudi_vl.buckets.cost import Objective, VisionCost, cost_for
@@ -14,15 +15,9 @@ from gaudi_vl.buckets.optimizer import (
     score_buckets,
 )
 from gaudi_vl.buckets.planner import BucketPlan, BucketRow, Strategy, make_plan, plan_buckets
-from gaudi_vl.buckets.rules import (
-    ENGINE_DEFAULT_BUCKETS,
-    bucket_for,
-    engine_padded_grid,
-    parse_engine_buckets,
-)
+from gaudi_vl.buckets.rules import check_bucket_values, round_up_to_window
 
 __all__ = [
-    "ENGINE_DEFAULT_BUCKETS",
     "BucketPlan",
     "BucketRow",
     "BucketScore",
@@ -32,15 +27,14 @@ __all__ = [
     "OptimalBuckets",
     "Strategy",
     "VisionCost",
-    "bucket_for",
+    "check_bucket_values",
     "cost_for",
-    "engine_padded_grid",
     "fewest_buckets_for_waste",
     "histogram_from_patches",
     "histogram_from_sizes",
     "make_plan",
     "optimal_buckets",
-    "parse_engine_buckets",
     "plan_buckets",
+    "round_up_to_window",
     "score_buckets",
 ]

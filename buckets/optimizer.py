@@ -49,7 +49,7 @@ from dataclasses import dataclass
 
 from gaudi_vl.buckets.cost import PATCH_COST, Objective, VisionCost
 from gaudi_vl.buckets.histogram import Histogram
-from gaudi_vl.buckets.rules import GRAPHS_PER_BUCKET, bucket_for, engine_padded_grid
+from gaudi_vl.engines import EngineProfile
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PATCHES_PER_WINDOW
 
@@ -324,15 +324,14 @@ class BucketScore:
     """Run unpadded at a new shape: a graph compile while serving."""
     shapes_above_largest: int
     """Distinct patch counts among those (each compiles once)."""
-    unpaddable_images: int | None
-    """Images the engine's ``find_padding`` cannot pad to their bucket (run unpadded: compiles);
-    None when the workload has no 2-D shapes (engine logs)."""
     tower_flops: int
     """Cost-model FLOPs of the whole workload through the vision tower."""
-
-    @property
-    def warmup_graphs(self) -> int:
-        return len(self.buckets) * GRAPHS_PER_BUCKET
+    warmup_graphs: int
+    """Vision-tower sizes the engine compiles at start-up for this list (its profile's warm-up set)."""
+    never_warmed: tuple[int, ...] = ()
+    """Buckets the engine's warm-up never reaches (their first image compiles while serving)."""
+    warmup_above_largest: tuple[int, ...] = ()
+    """Sizes warm-up compiles above the largest bucket (graphs no bucketed image uses)."""
 
     @property
     def waste_fraction(self) -> float:
@@ -340,28 +339,30 @@ class BucketScore:
 
 
 def score_buckets(
-    label: str, buckets: Sequence[int], histogram: Histogram, cost: VisionCost
+    label: str,
+    buckets: Sequence[int],
+    histogram: Histogram,
+    cost: VisionCost,
+    *,
+    warmup_graphs: int | None = None,
+    never_warmed: Sequence[int] = (),
+    warmup_above_largest: Sequence[int] = (),
 ) -> BucketScore:
-    """Evaluate ``buckets`` on ``histogram`` with the engine's own lookup (``rules.bucket_for``)
-    and padding rule (``rules.engine_padded_grid``)."""
+    """Evaluate ``buckets`` on ``histogram`` with the engines' lookup (``EngineProfile.bucket_for``):
+    every image is padded to its bucket (both HPU engines always reach it) or, above the largest,
+    runs at its own size. ``warmup_graphs`` (default: one per bucket) and the two warm-up lists come
+    from the engine profile's warm-up set."""
     ordered = tuple(sorted(buckets))
     padded = flops = above = 0
     above_shapes = 0
     for v, n in zip(histogram.patches, histogram.counts, strict=True):
-        b = bucket_for(v, ordered)
+        b = EngineProfile.bucket_for(v, ordered)
         run = v if b is None else b
         if b is None:
             above += n
             above_shapes += 1
         padded += run * n
         flops += cost.flops(run) * n
-    unpaddable: int | None = None
-    if histogram.grids:
-        unpaddable = 0
-        for g in histogram.grids:
-            b = bucket_for(g.patches, ordered)
-            if b is not None and engine_padded_grid(g.grid_h_patches, g.grid_w_patches, b) is None:
-                unpaddable += g.images
     return BucketScore(
         label=label,
         buckets=ordered,
@@ -370,6 +371,8 @@ def score_buckets(
         padded_patches=padded,
         images_above_largest=above,
         shapes_above_largest=above_shapes,
-        unpaddable_images=unpaddable,
         tower_flops=flops,
+        warmup_graphs=len(ordered) if warmup_graphs is None else warmup_graphs,
+        never_warmed=tuple(never_warmed),
+        warmup_above_largest=tuple(warmup_above_largest),
     )

@@ -1,22 +1,19 @@
 """Bucket planning from a pixel range: strategies, user-list validation and the coverage table.
 
 Pure: numbers in, a frozen ``BucketPlan`` out. The workload-driven optimizer lives beside it in
-``gaudi_vl.buckets.optimizer``.
+``gaudi_vl.buckets.optimizer``. The engine's own list (the ``default`` strategy) and its lookup come
+from the engine profile (``gaudi_vl.engines``); which sizes the engine warms up is the plan's
+business (``gaudi_vl.plan.Plan.warmup``).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from gaudi_vl.buckets.rules import (
-    ENGINE_DEFAULT_BUCKETS,
-    GRAPHS_PER_BUCKET,
-    bucket_for,
-    check_bucket_values,
-)
+from gaudi_vl.buckets.rules import check_bucket_values, round_up_to_window
+from gaudi_vl.engines import DEFAULT_PROFILE, EngineProfile
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PATCHES_PER_WINDOW, PIXELS_PER_PATCH, PixelRange, WindowRange, reachable_windows
 
@@ -25,7 +22,8 @@ class Strategy(str, Enum):
     """How buckets are spread over the reachable patch range."""
 
     DEFAULT = "default"
-    """The engine's default list clipped to the range, plus the range's two ends."""
+    """The engine's default list clipped to the range, extended to the range's ends (halving below,
+    x1.5 above; the top raised, not added, when it only serves panoramas above max_pixels)."""
     LINEAR = "linear"
     """Evenly spaced every ``step`` patches from the smallest to the largest reachable size."""
     EXP = "exp"
@@ -36,15 +34,50 @@ class Strategy(str, Enum):
     """Chosen by the workload optimizer."""
 
 
-def round_up_to_window(patches: float) -> int:
-    """The smallest multiple of 64 patches that is >= ``patches``."""
-    return max(PATCHES_PER_WINDOW, math.ceil(patches / PATCHES_PER_WINDOW) * PATCHES_PER_WINDOW)
+GROWTH_ABOVE = 1.5
+"""Above the engine's list the default strategy steps buckets by x1.5 (worst padding 33%): large
+images cost the tower quadratically, so the top of the range is split finer than the bottom."""
+GROWTH_BELOW = 2.0
+"""Below the engine's list it halves (worst padding 50% on small, cheap images)."""
+CLOSE_TO_TOP = 1.25
+"""A grown bucket within this factor of the range's top is replaced by the top, not kept beside it."""
 
 
-def default_buckets(lo: int, hi: int) -> tuple[int, ...]:
-    """The engine's default list inside ``[lo, hi]``, plus ``lo`` and ``hi``."""
-    inside = {b for b in ENGINE_DEFAULT_BUCKETS if lo <= b <= hi}
-    return tuple(sorted(inside | {lo, hi}))
+def default_buckets(
+    lo: int, hi: int, engine_list: Sequence[int], nominal_hi: int | None = None
+) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """The engine's list inside ``[lo, hi]``, extended to the range's ends, and notes on the choices.
+
+    The engine's own list (e.g. 1600 .. 12544 patches for Qwen2.5-VL) is kept where the range reaches
+    it; below it buckets halve down to ``lo`` and above it they grow by ``GROWTH_ABOVE`` up to ``hi``,
+    so no bucket pads its smallest image by more than half. When the largest of those ``t`` already
+    holds every image within max_pixels (``t >= nominal_hi``) and only the aspect-ratio sliver
+    (panoramas whose short side is clamped to 112 px) reaches above it, ``t`` is RAISED to ``hi``
+    instead of adding ``hi`` beside it: one warm-up graph fewer for a few more padded patches.
+    """
+    values = sorted({b for b in engine_list if lo <= b <= hi})
+    if not values:
+        values = [hi]
+    while values[0] > lo:
+        values.insert(0, max(lo, round_up_to_window(values[0] / GROWTH_BELOW)))
+    engine_top = values[-1]
+    while values[-1] < hi and (nominal_hi is None or values[-1] < nominal_hi):
+        step = round_up_to_window(values[-1] * GROWTH_ABOVE)
+        if step >= hi and values[-1] != engine_top and hi <= values[-1] * CLOSE_TO_TOP:
+            values[-1] = hi  # a step short of the top: end the ladder at the top itself
+        else:
+            values.append(min(hi, step))
+    notes: tuple[str, ...] = ()
+    if values[-1] < hi:
+        top = values.pop()
+        extra = hi - top
+        values.append(hi)
+        notes = ((
+            f"top bucket raised {top} -> {hi} so that panoramas above max_pixels ({top + 1}-{hi} "
+            f"patches) need no bucket of their own: one warm-up graph fewer, at most {extra} more "
+            f"padded patches ({100 * extra / hi:.1f}%) for images of the old top bucket"
+        ),)
+    return tuple(sorted(set(values))), notes
 
 
 def linear_buckets(lo: int, hi: int, step: int) -> tuple[int, ...]:
@@ -83,7 +116,6 @@ class BucketRow:
     last_patches: int
     worst_pad_patches: int
     """Padding of the smallest image that lands here: the worst case for this bucket."""
-    warmup_graphs: int
 
     @property
     def worst_pad_fraction(self) -> float:
@@ -114,10 +146,6 @@ class BucketPlan:
     warnings: tuple[str, ...] = ()
 
     @property
-    def warmup_graphs(self) -> int:
-        return sum(r.warmup_graphs for r in self.rows)
-
-    @property
     def largest(self) -> int:
         return self.buckets[-1]
 
@@ -127,7 +155,8 @@ class BucketPlan:
         return ",".join(str(b) for b in self.buckets)
 
     def bucket_for(self, patches: int) -> int | None:
-        return bucket_for(patches, self.buckets)
+        """The bucket an image of ``patches`` lands in by the engines' lookup, None above the largest."""
+        return EngineProfile.bucket_for(patches, self.buckets)
 
 
 def coverage_rows(buckets: Sequence[int], windows: WindowRange) -> tuple[BucketRow, ...]:
@@ -139,9 +168,9 @@ def coverage_rows(buckets: Sequence[int], windows: WindowRange) -> tuple[BucketR
         first = round_up_to_window(first)
         last = min(b, windows.max_patches)
         if first > last:
-            rows.append(BucketRow(b, 0, 0, 0, GRAPHS_PER_BUCKET))
+            rows.append(BucketRow(b, 0, 0, 0))
         else:
-            rows.append(BucketRow(b, first, last, b - first, GRAPHS_PER_BUCKET))
+            rows.append(BucketRow(b, first, last, b - first))
         previous = b
     return tuple(rows)
 
@@ -182,6 +211,7 @@ def plan_buckets(
     step: int | None = None,
     count: int | None = None,
     user_buckets: Sequence[int] | None = None,
+    engine: EngineProfile = DEFAULT_PROFILE,
 ) -> BucketPlan:
     """Plan buckets covering every image the 112-aligned resize can produce in ``pixel_range``.
 
@@ -191,8 +221,15 @@ def plan_buckets(
     strategy = Strategy(strategy)
     windows = reachable_windows(pixel_range)
     lo, hi = windows.min_patches, windows.max_patches
+    notes: tuple[str, ...] = ()
+    if strategy is not Strategy.LINEAR and step is not None:
+        raise GaudiVLError(f"--step {step} is only used by --strategy linear",
+                           "drop --step or pass --strategy linear")
+    if strategy is not Strategy.EXP and count is not None:
+        raise GaudiVLError(f"--count {count} is only used by --strategy exp",
+                           "drop --count or pass --strategy exp")
     if strategy is Strategy.DEFAULT:
-        buckets = default_buckets(lo, hi)
+        buckets, notes = default_buckets(lo, hi, engine.default_buckets, windows.nominal_max_patches)
     elif strategy is Strategy.LINEAR:
         buckets = linear_buckets(lo, hi, step if step is not None else 1024)
     elif strategy is Strategy.EXP:
@@ -210,7 +247,7 @@ def plan_buckets(
             )
     else:
         raise GaudiVLError(f"strategy {strategy.value!r} needs a workload", "pass --workload PATH")
-    return make_plan(buckets, strategy, pixel_range, windows)
+    return make_plan(buckets, strategy, pixel_range, windows, notes)
 
 
 def make_plan(

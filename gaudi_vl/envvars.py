@@ -1,103 +1,99 @@
-"""The engine environment of a plan: each variable produced by exactly one function.
+"""The engine environment of a plan: each value produced by exactly one function.
 
-Pure. ``plan_env`` returns them in a stable order; exporters only quote and format. Variable
-meanings and defaults: the seed document for vllm-fork's Qwen2.5-VL (``VLLM_MULTIMODAL_BUCKETS``,
-``VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO``, ``VLLM_FP32_SOFTMAX``, ``VLLM_FP32_SOFTMAX_VISION``),
-vllm-gaudi's ``docs/features/warmup.md`` and ``vllm_gaudi/v1/worker/hpu_worker.py``
-(``VLLM_GRAPH_RESERVED_MEM``, ``VLLM_GRAPH_PROMPT_RATIO``).
+Pure. A plan exports only the variables its engine profile reads (``gaudi_vl.engines``), under the
+engine's own names and with the engine's meaning, and never writes an engine default the user did not
+ask to change: the fp32 softmax switches appear only with ``--[no-]fp32-softmax[-vision]``. Memory
+variables come from the memory plan; gaudi-vl's own ``GAUDI_VL_ALIGN`` turns on its vLLM plugin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from gaudi_vl.plan import Plan, Target
+from gaudi_vl.engines import Setting
+from gaudi_vl.plan import Plan
 
-
-@dataclass(frozen=True)
-class EnvVar:
-    """One variable: its name, what it does, and the function that computes it from a plan."""
-
-    name: str
-    why: str
-    value: Callable[[Plan], str | None]
-    """Returns None when the variable does not apply to this plan."""
-
-
-def _flag(on: bool) -> str:
-    return "1" if on else "0"
+ALIGN_VAR = "GAUDI_VL_ALIGN"
+"""gaudi-vl's own switch for its vLLM plugin (``gaudi_vl.vllm_plugin``), read by no engine."""
 
 
 def _ratio(x: float) -> str:
     return f"{x:.4g}"
 
 
-def multimodal_buckets(plan: Plan) -> str | None:
-    return plan.buckets.env_value if plan.serve.target.is_hpu else None
+def _flag(on: bool | None) -> str | None:
+    return None if on is None else ("true" if on else "false")
 
 
-def multimodal_resolutions(plan: Plan) -> str | None:
-    if plan.serve.target is not Target.VLLM_GAUDI or not plan.resolutions:
-        return None
-    return ",".join(str(r) for r in plan.resolutions)
+def buckets(plan: Plan) -> str | None:
+    return plan.buckets.env_value
+
+
+def resolutions(plan: Plan) -> str | None:
+    return ",".join(str(r) for r in plan.resolutions) or None
 
 
 def graph_reserved_mem(plan: Plan) -> str | None:
-    return _ratio(plan.memory.graph_reserved_mem) if plan.memory and plan.serve.target.is_hpu else None
+    return _ratio(plan.memory.graph_reserved_mem) if plan.memory else None
 
 
 def graph_prompt_ratio(plan: Plan) -> str | None:
-    return _ratio(plan.memory.graph_prompt_ratio) if plan.memory and plan.serve.target.is_hpu else None
+    return _ratio(plan.memory.graph_prompt_ratio) if plan.memory else None
 
 
-def graph_multimodal_prompt_ratio(plan: Plan) -> str | None:
-    if plan.memory is None or plan.serve.target is not Target.VLLM_FORK:
-        return None
-    return _ratio(plan.memory.graph_multimodal_prompt_ratio)
+def graph_multimodal_ratio(plan: Plan) -> str | None:
+    """The VISION share of prompt graph memory (the engine's meaning; see ``engines.vllm_fork``)."""
+    return _ratio(plan.memory.graph_multimodal_ratio) if plan.memory else None
 
 
 def fp32_softmax(plan: Plan) -> str | None:
-    return _flag(plan.serve.fp32_softmax) if plan.serve.target.is_hpu else None
+    return _flag(plan.serve.fp32_softmax)
 
 
 def fp32_softmax_vision(plan: Plan) -> str | None:
-    return _flag(plan.serve.fp32_softmax_vision) if plan.serve.target.is_hpu else None
+    return _flag(plan.serve.fp32_softmax_vision)
 
 
 def skip_warmup(plan: Plan) -> str | None:
-    return "true" if plan.serve.skip_warmup and plan.serve.target.is_hpu else None
+    return "true" if plan.serve.skip_warmup else None
 
 
-def align(plan: Plan) -> str | None:
-    return "1" if plan.serve.align else None
-
-
-ENV_VARS: tuple[EnvVar, ...] = (
-    EnvVar("VLLM_MULTIMODAL_BUCKETS", "image sizes in patches that get a pre-compiled HPU graph",
-           multimodal_buckets),
-    EnvVar("VLLM_MULTIMODAL_RESOLUTIONS", "explicit warm-up resolutions (vllm-gaudi only)",
-           multimodal_resolutions),
-    EnvVar("VLLM_GRAPH_RESERVED_MEM", "share of usable device memory kept for HPU graphs, not KV cache",
-           graph_reserved_mem),
-    EnvVar("VLLM_GRAPH_PROMPT_RATIO", "share of graph memory for prefill graphs (rest: decode)",
-           graph_prompt_ratio),
-    EnvVar("VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO", "share of prefill graph memory for text (rest: vision)",
-           graph_multimodal_prompt_ratio),
-    EnvVar("VLLM_FP32_SOFTMAX", "fp32 softmax in the language model: accuracy for a little speed",
-           fp32_softmax),
-    EnvVar("VLLM_FP32_SOFTMAX_VISION", "fp32 softmax in the vision tower: accuracy for noticeable speed",
-           fp32_softmax_vision),
-    EnvVar("VLLM_SKIP_WARMUP", "skip graph warm-up: faster start, compiles while serving", skip_warmup),
-    EnvVar("GAUDI_VL_ALIGN", "the gaudi-vl vLLM plugin 112-aligns images inside the engine", align),
-)
+VALUES: dict[Setting, Callable[[Plan], str | None]] = {
+    Setting.BUCKETS: buckets,
+    Setting.RESOLUTIONS: resolutions,
+    Setting.GRAPH_RESERVED_MEM: graph_reserved_mem,
+    Setting.GRAPH_PROMPT_RATIO: graph_prompt_ratio,
+    Setting.GRAPH_MULTIMODAL_RATIO: graph_multimodal_ratio,
+    Setting.FP32_SOFTMAX: fp32_softmax,
+    Setting.FP32_SOFTMAX_VISION: fp32_softmax_vision,
+    Setting.SKIP_WARMUP: skip_warmup,
+}
+"""One function per setting; the engine profile names the variable (or reads none)."""
 
 
 def plan_env(plan: Plan) -> dict[str, str]:
-    """The environment the engine needs for ``plan``, in a stable order."""
+    """The environment the engine needs for ``plan``, in the profile's order, then ``GAUDI_VL_ALIGN``."""
     env: dict[str, str] = {}
-    for var in ENV_VARS:
-        value = var.value(plan)
+    for var in plan.engine.variables:
+        value = VALUES[var.setting](plan)
         if value is not None:
             env[var.name] = value
+    if plan.serve.align:
+        env[ALIGN_VAR] = "1"
     return env
+
+
+def managed_names(plan: Plan) -> tuple[str, ...]:
+    """Every name this plan's engine reads that gaudi-vl manages, plus ``GAUDI_VL_ALIGN``: those the
+    plan leaves unset are removed from an inherited environment so the engine sees the plan only."""
+    return (*plan.engine.variable_names, ALIGN_VAR)
+
+
+def defaults_in_force(plan: Plan) -> list[str]:
+    """One line per engine variable the plan leaves at the engine's default, with that default."""
+    env = plan_env(plan)
+    return [
+        f"{v.name}={v.default or '(empty)'} ({v.meaning})"
+        for v in plan.engine.variables
+        if v.name not in env
+    ]

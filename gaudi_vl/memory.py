@@ -1,96 +1,95 @@
 """The memory model: what a Qwen2.5-VL engine needs on each Gaudi card, before it is launched.
 
 Pure (standard library only). Every term is in bytes PER CARD (per tensor parallel rank), with its
-formula below; ``plan_memory`` turns them into the engine's knobs and the resulting KV cache.
+formula below; ``plan_memory`` turns them into the engine's knobs and the resulting KV cache. What
+the engine holds and how it splits memory come from its profile (``gaudi_vl.engines``:
+``VisionAttention`` and ``MemorySplit``); this module only does the arithmetic.
 
-Engine budget (vllm-gaudi ``vllm_gaudi/v1/worker/hpu_worker.py``, ``HPUWorker.determine_available_memory``;
-HabanaAI/vllm-fork ``vllm/worker/hpu_worker.py`` does the same): after the weights load and a profiling
-run, ``free = torch.hpu.mem_get_info()[0]``; ``usable = free * gpu_memory_utilization``; the graph
-reserve is ``usable * VLLM_GRAPH_RESERVED_MEM`` and the KV cache gets ``usable * (1 -
-VLLM_GRAPH_RESERVED_MEM)``. We predict ``free = visible - weights - profile_peak`` (``visible`` = the
-card's HBM less what the runtime keeps, ``gaudi_vl.devices``). The rest,
-``free * (1 - gpu_memory_utilization)``, is the margin that everything outside the KV cache and the
-graphs must live in -- above all the vision tower's working memory for the largest image.
+Engine budget (``Budget``; the profile's ``MemorySplit`` cites the worker code): after the weights
+load and a profiling run the engine measures ``free``; ``usable = free * gpu_memory_utilization``;
+graphs get ``usable * VLLM_GRAPH_RESERVED_MEM`` (0 under ``--enforce-eager``); the KV cache the rest,
+less the engine's dummy blocks, in whole blocks rounded down as the engine rounds. We predict
+``free = visible - weights - profile_peak`` (``visible`` = the card's HBM less what the runtime keeps,
+``gaudi_vl.devices``). ``free * (1 - gpu_memory_utilization)`` is the margin everything outside the KV
+cache and the graphs lives in, above all the vision tower's working memory for the largest image.
 
 Terms (``b`` = dtype bytes, ``tp`` = tensor parallel size, ``C`` = vision hidden 1280, ``I`` = vision
-MLP width, ``H`` = vision heads, ``N`` = patches of the bucket):
+MLP width, ``h`` = vision heads per card, ``d`` = head dim, ``N`` = patches of the bucket, ``k`` =
+the engine's ``[N, N]`` masks held, ``e`` = bytes per mask element: 1 (bool) on HPU):
 
-- Weights: every parameter of the text model and the vision tower, ``b`` bytes each. vLLM shards
-  the vision tower under TP like the language model (vllm ``model_executor/models/qwen2_5_vl.py``:
-  ``QKVParallelLinear`` qkv, ``RowParallelLinear`` proj/down_proj/merger ``mlp.2``,
-  ``MergedColumnParallelLinear`` gate_up, ``ColumnParallelLinear`` merger ``mlp.0``, heads per
-  partition ``num_heads / tp``); only the patch embedding (``ReplicatedLinear``), the norms and the
-  biases of row-parallel layers are replicated. So per card:
+- Weights: every parameter, ``b`` bytes each; vLLM shards the vision tower under TP like the language
+  model (vllm ``model_executor/models/qwen2_5_vl.py``: ``QKVParallelLinear`` qkv, ``RowParallelLinear``
+  proj/down_proj/merger ``mlp.2``, ``MergedColumnParallelLinear`` gate_up, ``ColumnParallelLinear``
+  merger ``mlp.0``); the patch embedding, the norms and row-parallel biases are replicated:
   ``weights = ceil(sharded / tp) * b + replicated * b``.
-- KV cache per token: ``2 * layers * kv_heads_per_card * head_dim * b_kv`` with
-  ``kv_heads_per_card = max(1, kv_heads // tp)`` (vLLM replicates KV heads when tp > kv_heads);
-  allocated in blocks of ``block_size`` (128 on HPU) tokens.
-- Vision tower peak for one image of ``N`` patches (the largest bucket): images run one at a time,
-  padded to the bucket (vllm-gaudi ``vllm_gaudi/models/qwen2_5_vl.py``, ``get_image_embeds``), and
-  every layer, window or full, runs one dense ``FusedSDPA`` over the whole bucket with an ``[N, N]``
-  boolean mask (``create_block_diagonal_attention_mask``: einsum in float32, then ``.bool()``; the
-  einsum runs on the CPU above 40000 patches). With ``h = H / tp`` heads per card and ``Q = N`` query
-  rows (64 when ``HPU_Attention`` tiles the query above 65536 patches), the peak is the largest of:
+- KV cache per token: ``2 * layers * max(1, kv_heads // tp) * head_dim * b_kv`` (vLLM replicates KV
+  heads when tp > kv_heads), allocated in blocks of ``block_size`` tokens.
+- Vision tower peak for one image of N patches (images run one at a time, padded to their bucket):
+  the largest of three phases,
 
-  * attention: ``2 N^2`` (window and full bool masks) ``+ h * Q * N * s`` (scores and probabilities,
-    ``s = 2 + 2`` in bf16; ``s = 2 + 4 + 4`` with ``VLLM_FP32_SOFTMAX_VISION``: bf16 scores, their
-    fp32 copy, fp32 probabilities) ``+ N * b * (4 C + 10 C / tp)`` (residual, normed input, qkv,
-    rotated q and k) ``+ N * 2 * head_dim * 4`` (fp32 cos and sin);
-  * MLP: ``2 N^2 + N * b * (2 C + 4 I / tp)`` (residual, normed input, gate_up, activation product);
-  * mask building: ``N^2 + 4 N^2 + N^2`` (one mask done, the float32 einsum result, its bool copy);
-    zero on the device above 40000 patches.
+  * attention: ``k e N^2`` (masks) plus, per patch, the larger of the rotary step
+    ``b (2C + 4C/tp) + 20 C/tp`` (residual, normed input, qkv, the rotated q, and five fp32
+    temporaries while k is rotated: vLLM's rotary runs in float) and the attention call itself
+    ``b (2C + 5C/tp)`` + (fused, fp32 softmax) ``16 C/tp`` (fp32 q, k, v and output) or (worst case)
+    ``h Q N s`` scores with ``Q = N`` query rows (64 when the engine tiles the query) and ``s = 2 + 2``
+    bytes (bf16 scores and probabilities) or ``2 + 4 + 4`` with fp32 softmax;
+  * MLP: ``k e N^2 + N b (2C + 4I/tp)`` (residual, normed input, gate_up, activation product);
+  * mask building, when the engine builds masks with a float32 einsum (one mask done, ``4 N^2`` of
+    float32 result, ``N^2`` of its bool copy): ``(k - 1) N^2 + 5 N^2 + N C b``; a bool outer
+    product costs ``N^2``. The einsum moves to the CPU above 40000 patches, but its float32 result
+    is copied back to the device before ``.bool()``, so the device memory is the same.
 
-  Calibrated on an H100 against the same design in PyTorch (``tools/measure_vision_memory.py``,
-  ``tools/results/vision_memory_h100.json``, BENCHMARKS.md "Memory model calibration"): measured
-  peaks fit ``66.3 N^2 + 12 kB N`` (bf16) and ``162.0 N^2 + 19 kB N`` (fp32 softmax), and the formulas
-  above (``66 N^2 + 18.6 kB N`` and ``162 N^2 + 18.6 kB N`` for the 7B tower) stay within 15% of every
-  measured point (test_memory.py enforces it).
-- Graph memory: each captured vision graph keeps its static inputs and output (hidden states
-  ``N*C*b``, the two masks ``2 N^2``, fp32 cos/sin ``2*N*head_dim*4``, output ``N*C*b``); warm-up
-  captures ``warmup_graphs`` of them per bucket (5 aspect ratios; graphs of equal shapes may be
-  shared by the engine, so this is an upper bound). Text graphs keep the engine's default share
-  (``VLLM_GRAPH_RESERVED_MEM`` 0.1 of usable, split 0.3 prompt / 0.7 decode as in the docs).
+  ``fused`` (default) is Habana's FusedSDPA: flash-style, no ``[heads, N, N]`` scores held;
+  ``worst-case`` materialises them. Calibrated on an H100 against the same designs in PyTorch
+  (``tools/measure_vision_memory.py``; ``tools/results/vision_memory_*_h100.json``; BENCHMARKS.md
+  "Memory model calibration"), fused through the memory-efficient SDPA kernel, whose additive masks
+  cost ``e = 2`` (4 with fp32 softmax) bytes per element there: every measured point within 15%
+  (tests/test_memory.py enforces it).
+- Graph memory: each compiled vision size keeps its static inputs and output (hidden states
+  ``N C b`` in and out, the masks ``k N^2``, fp32 cos and sin ``2 N d 4``): one graph per size of
+  the engine's warm-up set (``Plan.warmup``). Text graphs keep the engine's default share of
+  usable memory (``VLLM_GRAPH_RESERVED_MEM`` default), split as its prompt-ratio default says.
 - Profile peak (text): the profiling run's prefill of ``max_num_batched_tokens`` tokens,
-  ``T * b * (4 h + 3 i/tp)`` (hidden states, residual, gate_up, activation). An estimate, not
-  calibrated.
+  ``T b (4 H + 3 I_text / tp)`` (hidden states, residual, gate_up, activation). An estimate.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from enum import Enum
 
-from gaudi_vl.devices import GIB, DeviceSpec, format_bytes
+from gaudi_vl.devices import GIB, DeviceSpec, device_spec, format_bytes
+from gaudi_vl.engines import EngineProfile, MemorySplit, Setting, VisionAttention, get_profile
 from gaudi_vl.errors import GaudiVLError
-from gaudi_vl.geometry import PATCHES_PER_WINDOW, PIXELS_PER_PATCH
 from gaudi_vl.models import ModelSpec, TextSpec, VisionSpec
+from gaudi_vl.settings import ServeSettings
 
 DTYPE_BYTES: dict[str, int] = {
     "bfloat16": 2, "bf16": 2, "float16": 2, "fp16": 2, "half": 2,
     "float32": 4, "fp32": 4, "float": 4,
     "fp8": 1, "fp8_e4m3": 1, "fp8_e5m2": 1, "fp8_inc": 1,
 }
-BLOCK_SIZE = 128
-"""HPU engines run with ``--block-size 128`` (the seed's launch command)."""
-MASK_ON_CPU_ABOVE = 40000
-"""``create_block_diagonal_attention_mask`` runs the einsum on the CPU above this many patches."""
-QUERY_TILE_ABOVE = 65536
-"""``HPU_Attention.forward`` tiles the query in blocks of 64 above this many tokens."""
-QUERY_TILE = 64
-ENGINE_GRAPH_RESERVED_MEM = 0.1
-"""vllm-gaudi's default ``VLLM_GRAPH_RESERVED_MEM`` (hpu_worker.py), kept for the text graphs."""
-ENGINE_GRAPH_PROMPT_RATIO = 0.3
-"""The prompt share of text graph memory (vllm-gaudi docs/features/warmup.md example, fork default)."""
 VISION_HEADROOM_FRACTION = 0.15
 """Margin on the vision peak: the calibration tolerance (predictions within 15% of measurements)."""
 FIXED_HEADROOM_BYTES = 1 * GIB
 """Margin for host-side image pre-processing buffers and fragmentation (the seed's start-up OOMs)."""
 MAX_GPU_MEMORY_UTILIZATION = 0.9
 """Never plan above vLLM's own default."""
+MAX_GRAPH_RESERVED = 0.9
 MAX_PLANNED_SEQS = 256
 DECODE_BS_STEP = 32
 """``VLLM_DECODE_BS_BUCKET_STEP`` default: max_num_seqs is rounded to it (vllm_autocalc_rules.py)."""
+
+
+class VisionMemory(str, Enum):
+    """Which attention memory the vision peak assumes."""
+
+    FUSED = "fused"
+    """The engine's fused SDPA: no [heads, N, N] scores held (default)."""
+    WORST_CASE = "worst-case"
+    """Scores and probabilities materialised for the whole bucket."""
 
 
 def dtype_bytes(dtype: str) -> int:
@@ -110,7 +109,7 @@ def check_tp(model: ModelSpec, tp: int) -> None:
     t, v = model.text, model.vision
     if tp < 1:
         raise GaudiVLError(f"--tp {tp} is below 1", "use --tp 1 or more")
-    valid = [n for n in range(1, 9) if _tp_ok(model, n)]
+    valid = [n for n in range(1, 9) if tp_ok(model, n)]
     hint = f"valid --tp for {model.name}: {', '.join(map(str, valid))}"
     if t.num_heads % tp:
         raise GaudiVLError(f"--tp {tp} does not divide the {t.num_heads} attention heads", hint)
@@ -123,7 +122,7 @@ def check_tp(model: ModelSpec, tp: int) -> None:
         )
 
 
-def _tp_ok(model: ModelSpec, tp: int) -> bool:
+def tp_ok(model: ModelSpec, tp: int) -> bool:
     t, v = model.text, model.vision
     if t.num_heads % tp or v.num_heads % tp or v.intermediate_size % tp:
         return False
@@ -176,64 +175,71 @@ def kv_bytes_per_token(text: TextSpec, tp: int = 1, dtype: int = 2) -> int:
     return 2 * text.num_layers * kv_heads_per_card(text, tp) * text.head_dim * dtype
 
 
-def kv_block_bytes(text: TextSpec, tp: int = 1, dtype: int = 2, block_size: int = BLOCK_SIZE) -> int:
-    return block_size * kv_bytes_per_token(text, tp, dtype)
-
-
 # ---------------------------------------------------------------- vision tower
 
 
 @dataclass(frozen=True)
 class VisionPeak:
-    """The vision tower's working memory for one image padded to ``patches``, per card."""
+    """The vision tower's working memory for one image padded to ``patches``, per card, by phase."""
 
     patches: int
     masks_bytes: int
-    attention_scores_bytes: int
-    attention_activations_bytes: int
-    mlp_activations_bytes: int
+    attention_bytes: int
+    """Masks plus the attention phase's activations (scores included in the worst case)."""
+    mlp_bytes: int
     mask_build_bytes: int
 
     @property
-    def attention_phase_bytes(self) -> int:
-        return self.masks_bytes + self.attention_scores_bytes + self.attention_activations_bytes
-
-    @property
-    def mlp_phase_bytes(self) -> int:
-        return self.masks_bytes + self.mlp_activations_bytes
-
-    @property
     def peak_bytes(self) -> int:
-        return max(self.attention_phase_bytes, self.mlp_phase_bytes, self.mask_build_bytes)
+        return max(self.attention_bytes, self.mlp_bytes, self.mask_build_bytes)
 
 
 def vision_peak(
-    vision: VisionSpec, patches: int, *, tp: int = 1, fp32_softmax: bool = False, dtype: int = 2
+    vision: VisionSpec,
+    patches: int,
+    attention: VisionAttention,
+    *,
+    tp: int = 1,
+    fp32_softmax: bool = False,
+    dtype: int = 2,
+    memory: VisionMemory | str = VisionMemory.FUSED,
+    mask_bytes: int = 1,
 ) -> VisionPeak:
-    """Peak activation bytes of the HPU vision path for one image of ``patches`` (module docstring)."""
-    n, c, i = patches, vision.hidden_size, vision.intermediate_size
+    """Peak bytes of the engine's vision path for one image of ``patches`` (module docstring).
+
+    ``mask_bytes`` is the size of one mask element: 1 (bool) on HPU; the GPU calibration's fused
+    kernel takes additive masks of 2 (bf16) or 4 (fp32) bytes.
+    """
+    memory = VisionMemory(memory)
+    n, c, i, b = patches, vision.hidden_size, vision.intermediate_size, dtype
     heads = max(1, vision.num_heads // tp)
-    q_rows = QUERY_TILE if n > QUERY_TILE_ABOVE else n
-    per_score = (2 + 4 + 4) if fp32_softmax else (2 + 2)
-    masks = 2 * n * n
-    scores = heads * q_rows * n * per_score
+    k = attention.masks_held
+    masks = k * mask_bytes * n * n
     rope = n * 2 * vision.head_dim * 4
-    attn_act = n * dtype * (4 * c + 10 * c // tp) + rope
-    mlp_act = n * dtype * (2 * c + 4 * i // tp)
-    build = 0 if n > MASK_ON_CPU_ABOVE else 6 * n * n
-    return VisionPeak(n, masks, scores, attn_act, mlp_act, build)
+    rotary = n * (b * (2 * c + 4 * c // tp) + 20 * c // tp)
+    call = n * b * (2 * c + 5 * c // tp)
+    if memory is VisionMemory.WORST_CASE:
+        per_score = (2 + 4 + 4) if fp32_softmax else (2 + 2)
+        call += heads * attention.query_rows(n) * n * per_score
+    elif fp32_softmax:
+        call += n * 16 * c // tp
+    attn = masks + rope + max(rotary, call)
+    mlp = masks + rope + n * b * (2 * c + 4 * i // tp)
+    # float32 einsum + its bool copy beside the masks already built, or one bool outer product
+    build = ((k - 1) * n * n + 5 * n * n if attention.mask_built_in_float else n * n) + n * c * b
+    return VisionPeak(n, masks, attn, mlp, build)
 
 
 def vision_peak_bytes(
-    vision: VisionSpec, patches: int, *, tp: int = 1, fp32_softmax: bool = False, dtype: int = 2
+    vision: VisionSpec, patches: int, attention: VisionAttention, **kwargs: object
 ) -> int:
-    return vision_peak(vision, patches, tp=tp, fp32_softmax=fp32_softmax, dtype=dtype).peak_bytes
+    return vision_peak(vision, patches, attention, **kwargs).peak_bytes  # type: ignore[arg-type]
 
 
-def vision_graph_bytes(vision: VisionSpec, patches: int, dtype: int = 2) -> int:
-    """Static inputs and output one captured vision graph keeps: ``2 N^2 + N (2 C b + 8 head_dim)``."""
+def vision_graph_bytes(vision: VisionSpec, patches: int, attention: VisionAttention, dtype: int = 2) -> int:
+    """Static inputs and output one captured vision graph keeps: ``k N^2 + N (2 C b + 8 d)``."""
     n = patches
-    return 2 * n * n + n * (2 * vision.hidden_size * dtype + 2 * vision.head_dim * 4)
+    return attention.masks_held * n * n + n * (2 * vision.hidden_size * dtype + 2 * vision.head_dim * 4)
 
 
 # ---------------------------------------------------------------- text profile run
@@ -244,6 +250,65 @@ def text_profile_peak_bytes(text: TextSpec, batched_tokens: int, *, tp: int = 1,
     return batched_tokens * dtype * (4 * text.hidden_size + 3 * text.intermediate_size // tp)
 
 
+# ---------------------------------------------------------------- the engine's budget
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The engine's own memory arithmetic on one card, from what it measures (``free``) and its knobs.
+
+    The memory planner predicts ``free`` and chooses the knobs; the doctor reads them from a log.
+    """
+
+    free_bytes: float
+    gpu_memory_utilization: float
+    graph_reserved_mem: float
+    kv_bytes_per_token: int
+    block_size: int
+    split: MemorySplit
+    enforce_eager: bool = False
+
+    @property
+    def usable_bytes(self) -> int:
+        return int(self.free_bytes * self.gpu_memory_utilization)
+
+    @property
+    def graph_reserved(self) -> float:
+        return self.split.graph_reserved(self.graph_reserved_mem, self.enforce_eager)
+
+    @property
+    def graph_bytes(self) -> int:
+        return int(self.usable_bytes * self.graph_reserved)
+
+    @property
+    def margin_bytes(self) -> int:
+        """``free * (1 - gpu_memory_utilization)``: what the vision tower and everything else run in."""
+        return int(self.free_bytes - self.usable_bytes)
+
+    @property
+    def block_bytes(self) -> int:
+        return self.kv_bytes_per_token * self.block_size
+
+    @property
+    def kv_blocks(self) -> int:
+        return self.split.kv_blocks(
+            self.free_bytes, self.gpu_memory_utilization, self.graph_reserved_mem, self.block_bytes,
+            enforce_eager=self.enforce_eager,
+        )
+
+    @property
+    def kv_cache_bytes(self) -> int:
+        return self.kv_blocks * self.block_bytes
+
+    @property
+    def kv_tokens(self) -> int:
+        return self.kv_blocks * self.block_size
+
+    def tokens_needed(self, max_model_len: int) -> int:
+        """KV tokens one sequence of ``max_model_len`` needs, in whole blocks."""
+        return -(-max_model_len // self.block_size) * self.block_size
+
+
 # ---------------------------------------------------------------- the plan
 
 
@@ -251,35 +316,45 @@ def text_profile_peak_bytes(text: TextSpec, batched_tokens: int, *, tp: int = 1,
 class MemoryPlan:
     """Engine memory settings for one model, device and bucket plan, and what they leave for KV.
 
-    Satisfies ``gaudi_vl.plan.MemorySettings``; all ``*_bytes`` are per card.
+    All ``*_bytes`` are per card. ``budget`` recomputes the engine's split from the fields.
     """
 
+    engine: str
     device: str
     hbm_bytes: int
     runtime_reserved_bytes: int
     tensor_parallel_size: int
-    weights_bytes: int
     text_weights_bytes: int
     vision_weights_bytes: int
     profile_peak_bytes: int
     largest_bucket_patches: int
-    vision_peak_bytes: int
+    vision_memory: str
     fp32_softmax_vision: bool
+    vision_peak_bytes: int
+    vision_peak_worst_case_bytes: int
+    vision_graphs: int
     vision_graph_bytes: int
     gpu_memory_utilization: float
     graph_reserved_mem: float
     graph_prompt_ratio: float
-    graph_multimodal_prompt_ratio: float
+    """Prompt share of graph memory (engines that read ``VLLM_GRAPH_PROMPT_RATIO``)."""
+    graph_multimodal_ratio: float
+    """VISION share of the prompt graph memory (engines that read ``VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO``)."""
     max_num_seqs: int
     kv_bytes_per_token: int
     block_size: int
     max_model_len: int
     kv_dtype: str
+    enforce_eager: bool = False
 
     __json_properties__ = (
-        "free_bytes", "usable_bytes", "graph_reserve_bytes", "kv_cache_bytes", "kv_blocks", "kv_tokens",
-        "concurrency", "outside_kv_bytes",
+        "weights_bytes", "free_bytes", "usable_bytes", "graph_reserve_bytes", "kv_cache_bytes", "kv_blocks",
+        "kv_tokens", "concurrency", "outside_kv_bytes",
     )
+
+    @property
+    def weights_bytes(self) -> int:
+        return self.text_weights_bytes + self.vision_weights_bytes
 
     @property
     def free_bytes(self) -> int:
@@ -287,24 +362,31 @@ class MemoryPlan:
         return self.hbm_bytes - self.runtime_reserved_bytes - self.weights_bytes - self.profile_peak_bytes
 
     @property
+    def budget(self) -> Budget:
+        return Budget(
+            self.free_bytes, self.gpu_memory_utilization, self.graph_reserved_mem, self.kv_bytes_per_token,
+            self.block_size, _split(get_profile(self.engine)), self.enforce_eager,
+        )
+
+    @property
     def usable_bytes(self) -> int:
-        return int(self.free_bytes * self.gpu_memory_utilization)
+        return self.budget.usable_bytes
 
     @property
     def graph_reserve_bytes(self) -> int:
-        return int(self.usable_bytes * self.graph_reserved_mem)
+        return self.budget.graph_bytes
 
     @property
     def kv_cache_bytes(self) -> int:
-        return self.usable_bytes - self.graph_reserve_bytes
+        return self.budget.kv_cache_bytes
 
     @property
     def kv_blocks(self) -> int:
-        return self.kv_cache_bytes // (self.kv_bytes_per_token * self.block_size)
+        return self.budget.kv_blocks
 
     @property
     def kv_tokens(self) -> int:
-        return self.kv_blocks * self.block_size
+        return self.budget.kv_tokens
 
     @property
     def concurrency(self) -> float:
@@ -314,25 +396,49 @@ class MemoryPlan:
     @property
     def outside_kv_bytes(self) -> int:
         """``free * (1 - gpu_memory_utilization)``: the margin where the vision tower runs."""
-        return self.free_bytes - self.usable_bytes
+        return self.budget.margin_bytes
 
     def summary_lines(self) -> list[str]:
         g = format_bytes
-        softmax = " (fp32 softmax)" if self.fp32_softmax_vision else ""
-        return [
+        softmax = ", fp32 softmax" if self.fp32_softmax_vision else ""
+        other = "worst case (scores held)" if self.vision_memory == VisionMemory.FUSED.value else "fused"
+        other_bytes = (self.vision_peak_worst_case_bytes if other.startswith("worst")
+                       else self.vision_peak_bytes)
+        lines = [
             (f"device {self.device} x{self.tensor_parallel_size}: {g(self.hbm_bytes)} per card; weights "
              f"{g(self.weights_bytes)} (text {g(self.text_weights_bytes)}, vision "
              f"{g(self.vision_weights_bytes)}), profile peak ~{g(self.profile_peak_bytes)} -> free "
              f"{g(self.free_bytes)}"),
-            (f"vision tower peak for bucket {self.largest_bucket_patches}: {g(self.vision_peak_bytes)}"
-             f"{softmax}; vision graphs {g(self.vision_graph_bytes)}"),
+            (f"vision tower peak for bucket {self.largest_bucket_patches}: {g(self._peak)} "
+             f"({self.vision_memory}{softmax}; {other}: {g(other_bytes)}); "
+             f"{self.vision_graphs} vision graphs {g(self.vision_graph_bytes)}"),
             (f"gpu_memory_utilization {self.gpu_memory_utilization:g}: usable {g(self.usable_bytes)}, "
-             f"graphs {g(self.graph_reserve_bytes)} (VLLM_GRAPH_RESERVED_MEM={self.graph_reserved_mem:g}), "
+             f"graphs {g(self.graph_reserve_bytes)} (reserved {self.graph_reserved_mem:g}), "
              f"KV {g(self.kv_cache_bytes)}; {g(self.outside_kv_bytes)} left for the vision tower"),
             (f"KV cache: {self.kv_blocks:,} blocks of {self.block_size} = {self.kv_tokens:,} tokens "
              f"({self.kv_bytes_per_token:,} B/token, {self.kv_dtype}); {self.concurrency:g} sequences of "
              f"{self.max_model_len:,} tokens; max_num_seqs {self.max_num_seqs}"),
         ]
+        return lines
+
+    @property
+    def _peak(self) -> int:
+        return self.vision_peak_bytes if self.vision_memory == VisionMemory.FUSED.value \
+            else self.vision_peak_worst_case_bytes
+
+
+def _split(engine: EngineProfile) -> MemorySplit:
+    if engine.memory is None or engine.attention is None:
+        raise GaudiVLError(f"gaudi-vl does not plan memory for {engine.name}", "pass an HPU --target")
+    return engine.memory
+
+
+class InfeasiblePlan(GaudiVLError):
+    """A plan that does not fit; ``binding`` names the constraint that fails first."""
+
+    def __init__(self, binding: str, message: str, hint: str) -> None:
+        super().__init__(message, hint)
+        self.binding = binding
 
 
 def _round_down(x: float, step: float = 0.01) -> float:
@@ -343,7 +449,7 @@ def _round_up(x: float, step: float = 0.01) -> float:
     return math.ceil(x / step - 1e-9) * step
 
 
-def _seqs_from_concurrency(concurrency: float) -> int:
+def seqs_from_concurrency(concurrency: float) -> int:
     """vllm_autocalc_rules.calc_MAX_NUM_SEQS: below the decode step a power of two, else a multiple."""
     if concurrency < 1:
         return 0
@@ -352,189 +458,206 @@ def _seqs_from_concurrency(concurrency: float) -> int:
     return min(MAX_PLANNED_SEQS, int(concurrency // DECODE_BS_STEP) * DECODE_BS_STEP)
 
 
-def plan_memory(
-    model: ModelSpec,
-    device: DeviceSpec,
-    buckets: Sequence[int],
-    *,
-    warmup_graphs: Sequence[int] | None = None,
-    max_model_len: int = 32768,
-    max_num_batched_tokens: int | None = None,
-    fp32_softmax_vision: bool = False,
-    dtype: str = "bfloat16",
-    kv_dtype: str = "auto",
-    gpu_memory_utilization: float | None = None,
-    max_num_seqs: int | None = None,
-    block_size: int = BLOCK_SIZE,
-) -> MemoryPlan:
-    """Choose the engine's memory settings, or say exactly what to change when nothing fits.
-
-    ``gpu_memory_utilization`` is the largest value (<= 0.9) that leaves the vision peak of the
-    largest bucket, plus 15% and 1 GiB, outside the KV cache and graphs. ``VLLM_GRAPH_RESERVED_MEM``
-    holds the text graphs' default 10% plus the vision graphs. Given ``gpu_memory_utilization`` or
-    ``max_num_seqs`` are checked instead of chosen.
-    """
-    tp = device.cards
-    check_tp(model, tp)
-    b = dtype_bytes(dtype)
-    kvb = b if kv_dtype == "auto" else dtype_bytes(kv_dtype)
-    if not buckets:
-        raise GaudiVLError("no buckets to plan memory for", "plan buckets first")
-    largest = max(buckets)
-    graphs = list(warmup_graphs) if warmup_graphs is not None else [5] * len(buckets)
-    if len(graphs) != len(buckets):
-        raise ValueError("warmup_graphs must give one count per bucket")
-    rows = list(zip(buckets, graphs, strict=True))
-
-    w_text = text_weights_bytes(model.text, tp, b)
-    w_vision = vision_weights_bytes(model.vision, tp, b)
-    weights = w_text + w_vision
-    profile = text_profile_peak_bytes(model.text, max_num_batched_tokens or max_model_len, tp=tp, dtype=b)
-    free = device.visible_bytes - weights - profile
-    per_token = kv_bytes_per_token(model.text, tp, kvb)
-    need_kv = -(-max_model_len // block_size) * block_size * per_token
-
-    peak = vision_peak_bytes(model.vision, largest, tp=tp, fp32_softmax=fp32_softmax_vision, dtype=b)
-    vgraphs = sum(g * vision_graph_bytes(model.vision, n, b) for n, g in rows)
-    margin_needed = vision_margin_bytes(peak)
-
-    if free <= need_kv:
-        batched = max_num_batched_tokens or max_model_len
-        fits = [n for n in (2, 4, 8)
-                if n > tp and _tp_ok(model, n) and _free_at(model, device, n, b, batched) > need_kv]
-        change = f"need --tp {fits[0]}" if fits else "use a larger device or a smaller model"
-        max_len = _max_model_len(free, margin_needed, vgraphs, per_token)
-        if max_len > 0:
-            change += f", or --max-model-len at most {max_len}"
-        raise GaudiVLError(
-            f"{model.name} does not fit on {device.name} x{tp}: weights {format_bytes(weights)} + "
-            f"profiling ~{format_bytes(profile)} leave {format_bytes(max(free, 0))} per card, one "
-            f"{max_model_len}-token sequence needs {format_bytes(need_kv)} of KV cache",
-            f"{change} (or lower --max-num-batched-tokens)",
-        )
-
-    if gpu_memory_utilization is None:
-        util = min(MAX_GPU_MEMORY_UTILIZATION, _round_down(1 - margin_needed / free))
-    else:
-        util = gpu_memory_utilization
-    usable = free * max(util, 0.0)
-    text_graph = usable * ENGINE_GRAPH_RESERVED_MEM
-    reserved = min(0.9, _round_up((text_graph + vgraphs) / usable)) if usable > 0 else 1.0
-    kv = usable * (1 - reserved)
-
-    if util <= 0 or kv < need_kv or free - usable < margin_needed:
-        _raise_vision_infeasible(
-            model, device, rows, free, need_kv, fp32_softmax_vision, b,
-            gpu_memory_utilization, max_model_len, per_token,
-        )
-
-    text_prompt = text_graph * ENGINE_GRAPH_PROMPT_RATIO
-    prompt_ratio = _round_up((text_prompt + vgraphs) / (text_graph + vgraphs))
-    mm_ratio = max(0.01, _round_down(text_prompt / (text_prompt + vgraphs))) if vgraphs else 1.0
-
-    blocks = int(kv // (per_token * block_size))
-    concurrency = blocks * block_size / max_model_len
-    seqs = max(1, _seqs_from_concurrency(concurrency)) if max_num_seqs is None else max_num_seqs
-
-    return MemoryPlan(
-        device=device.name,
-        hbm_bytes=device.hbm_bytes,
-        runtime_reserved_bytes=device.runtime_reserved_bytes,
-        tensor_parallel_size=tp,
-        weights_bytes=weights,
-        text_weights_bytes=w_text,
-        vision_weights_bytes=w_vision,
-        profile_peak_bytes=profile,
-        largest_bucket_patches=largest,
-        vision_peak_bytes=peak,
-        fp32_softmax_vision=fp32_softmax_vision,
-        vision_graph_bytes=vgraphs,
-        gpu_memory_utilization=round(util, 4),
-        graph_reserved_mem=round(reserved, 4),
-        graph_prompt_ratio=round(min(prompt_ratio, 0.99), 4),
-        graph_multimodal_prompt_ratio=round(mm_ratio, 4),
-        max_num_seqs=seqs,
-        kv_bytes_per_token=per_token,
-        block_size=block_size,
-        max_model_len=max_model_len,
-        kv_dtype=dtype if kv_dtype == "auto" else kv_dtype,
-    )
-
-
-def _free_at(model: ModelSpec, device: DeviceSpec, tp: int, b: int, batched: int) -> int:
-    return (device.visible_bytes - weights_bytes(model, tp, b)
-            - text_profile_peak_bytes(model.text, batched, tp=tp, dtype=b))
-
-
 def vision_margin_bytes(peak: int) -> int:
     """What must stay outside the KV cache and graphs: the vision peak + 15% + 1 GiB."""
     return int(peak * (1 + VISION_HEADROOM_FRACTION)) + FIXED_HEADROOM_BYTES
 
 
-def _max_model_len(free: float, margin: float, vgraphs: float, per_token: int) -> int:
-    """The longest sequence whose KV cache fits beside the vision margin and graphs (multiple of 128)."""
-    util = min(MAX_GPU_MEMORY_UTILIZATION, _round_down(1 - margin / free)) if free > 0 else 0.0
-    if util <= 0:
-        return 0
-    usable = free * util
-    reserved = min(0.9, _round_up((usable * ENGINE_GRAPH_RESERVED_MEM + vgraphs) / usable))
-    kv_room = usable * (1 - reserved)
-    return max(0, int(kv_room // per_token) // BLOCK_SIZE * BLOCK_SIZE)
+@dataclass(frozen=True)
+class _Shortfall:
+    binding: str
+    message: str
 
 
-def _feasible_bucket(
-    model: ModelSpec, tp: int, free: int, need_kv: int, smaller: Sequence[tuple[int, int]], fp32: bool,
-    b: int, patches: int,
-) -> bool:
-    """Would ``patches`` as the largest bucket (beside ``smaller``) leave one sequence of KV cache?"""
-    vg = sum(g * vision_graph_bytes(model.vision, n, b) for n, g in smaller if n < patches)
-    vg += 5 * vision_graph_bytes(model.vision, patches, b)
-    margin = vision_margin_bytes(vision_peak_bytes(model.vision, patches, tp=tp, fp32_softmax=fp32, dtype=b))
-    util = min(MAX_GPU_MEMORY_UTILIZATION, _round_down(1 - margin / free))
-    if util <= 0:
-        return False
-    usable = free * util
-    reserved = min(0.9, _round_up((usable * ENGINE_GRAPH_RESERVED_MEM + vg) / usable))
-    return usable * (1 - reserved) >= need_kv
-
-
-def _raise_vision_infeasible(
-    model: ModelSpec, device: DeviceSpec, rows: Sequence[tuple[int, int]], free: int, need_kv: int,
-    fp32: bool, b: int, util: float | None, max_model_len: int, per_token: int,
-) -> None:
-    """Say what to change: the largest bucket / max_pixels that fits, the utilization, TP or length."""
+def _evaluate(
+    model: ModelSpec, device: DeviceSpec, serve: ServeSettings, largest: int, graph_sizes: Sequence[int]
+) -> MemoryPlan | _Shortfall:
+    """The plan, or the first constraint that fails. Pure and cheap: hints re-run it on variants."""
+    engine = serve.engine
+    split, attention = _split(engine), engine.attention
+    assert attention is not None
     tp = device.cards
-    largest = max(n for n, _ in rows)
-    peak = vision_peak_bytes(model.vision, largest, tp=tp, fp32_softmax=fp32, dtype=b)
-    vgraphs = sum(g * vision_graph_bytes(model.vision, n, b) for n, g in rows)
-    what = (
-        f"the vision tower needs {format_bytes(peak)} for the largest bucket ({largest} patches, dense "
-        f"[{largest} x {largest}] attention{' with fp32 softmax' if fp32 else ''}); {device.name} x{tp} "
-        f"leaves {format_bytes(free)} per card after weights for it (+15% and 1 GiB), the vision graphs "
-        f"({format_bytes(vgraphs)}) and a KV cache of at least one {max_model_len}-token sequence"
+    b = dtype_bytes(serve.dtype)
+    kvb = b if serve.kv_dtype == "auto" else dtype_bytes(serve.kv_dtype)
+    fp32 = serve.fp32_softmax_vision
+    if fp32 is None:
+        fp32 = attention.fp32_softmax_vision_default
+    block = engine.block_size or 128
+    w_text = text_weights_bytes(model.text, tp, b)
+    w_vision = vision_weights_bytes(model.vision, tp, b)
+    weights = w_text + w_vision
+    profile = text_profile_peak_bytes(model.text, serve.batched_tokens, tp=tp, dtype=b)
+    free = device.visible_bytes - weights - profile
+    per_token = kv_bytes_per_token(model.text, tp, kvb)
+    g = format_bytes
+
+    def peak(memory: VisionMemory) -> int:
+        return vision_peak_bytes(model.vision, largest, attention, tp=tp, fp32_softmax=fp32, dtype=b,
+                                 memory=memory)
+
+    chosen = VisionMemory(serve.vision_memory)
+    vpeak = peak(chosen)
+    margin = vision_margin_bytes(vpeak)
+    sizes = sorted(set(graph_sizes))
+    vgraphs = 0 if serve.enforce_eager else sum(
+        vision_graph_bytes(model.vision, n, attention, b) for n in sizes)
+    need_tokens = -(-serve.max_model_len // block) * block
+    where = f"{model.name} on {device.name} x{tp}"
+
+    if free <= need_tokens * per_token:
+        return _Shortfall("weights", (
+            f"{where}: weights {g(weights)} + profiling ~{g(profile)} leave {g(max(free, 0))} per card; one "
+            f"{serve.max_model_len}-token sequence needs {g(need_tokens * per_token)} of KV cache"))
+    max_util = min(MAX_GPU_MEMORY_UTILIZATION, _round_down(1 - margin / free))
+    if serve.gpu_memory_utilization is None:
+        util = max_util
+        if util <= 0:
+            return _Shortfall("vision peak", (
+                f"{where}: the vision tower needs {g(vpeak)} for the largest bucket ({largest} patches, "
+                f"{chosen.value} attention{', fp32 softmax' if fp32 else ''}) + 15% + 1 GiB, more than the "
+                f"{g(free)} free per card after weights and profiling"))
+    else:
+        util = serve.gpu_memory_utilization
+        if free * (1 - util) < margin:
+            return _Shortfall("utilization", (
+                f"{where}: --gpu-memory-utilization {util:g} leaves {g(free * (1 - util))} outside the "
+                f"KV cache and graphs; the vision tower needs {g(margin)} there for the largest bucket "
+                f"({largest} patches, {chosen.value} attention, with 15% + 1 GiB headroom)"))
+    usable = free * util
+    text_share = split.graph_reserved_default
+    if serve.enforce_eager:
+        reserved = 0.0
+    else:
+        reserved = _round_up((usable * text_share + vgraphs) / usable)
+        if reserved > MAX_GRAPH_RESERVED:
+            return _Shortfall("graphs", (
+                f"{where}: {len(sizes)} vision graphs need {g(vgraphs)} beside the text graphs' "
+                f"{text_share:g} share, more than {MAX_GRAPH_RESERVED:g} of the {g(usable)} usable"))
+    budget = Budget(free, util, reserved, per_token, block, split, serve.enforce_eager)
+    if budget.kv_tokens < need_tokens:
+        return _Shortfall("kv", (
+            f"{where}: the KV cache gets {budget.kv_tokens:,} tokens ({g(budget.kv_cache_bytes)}) after "
+            f"graphs {g(budget.graph_bytes)} and the vision margin {g(budget.margin_bytes)}; one "
+            f"{serve.max_model_len}-token sequence needs {need_tokens:,}"))
+
+    prompt_default = _default_ratio(engine, Setting.GRAPH_PROMPT_RATIO)
+    text_graph = usable * text_share
+    text_prompt = text_graph * prompt_default
+    if vgraphs:
+        prompt_ratio = min(0.99, _round_up((text_prompt + vgraphs) / (text_graph + vgraphs)))
+        # The engine gives ``ratio * prompt share`` to the VISION graphs (engines.vllm_fork).
+        mm_ratio = min(0.99, _round_up(vgraphs / (text_prompt + vgraphs)))
+    else:
+        prompt_ratio, mm_ratio = prompt_default, _default_ratio(engine, Setting.GRAPH_MULTIMODAL_RATIO)
+    concurrency = budget.kv_tokens / serve.max_model_len
+    seqs = serve.max_num_seqs
+    if seqs is None:
+        seqs = max(1, seqs_from_concurrency(concurrency))
+    return MemoryPlan(
+        engine=engine.name,
+        device=device.name,
+        hbm_bytes=device.hbm_bytes,
+        runtime_reserved_bytes=device.runtime_reserved_bytes,
+        tensor_parallel_size=tp,
+        text_weights_bytes=w_text,
+        vision_weights_bytes=w_vision,
+        profile_peak_bytes=profile,
+        largest_bucket_patches=largest,
+        vision_memory=chosen.value,
+        fp32_softmax_vision=fp32,
+        vision_peak_bytes=peak(VisionMemory.FUSED),
+        vision_peak_worst_case_bytes=peak(VisionMemory.WORST_CASE),
+        vision_graphs=0 if serve.enforce_eager else len(sizes),
+        vision_graph_bytes=vgraphs,
+        gpu_memory_utilization=round(util, 4),
+        graph_reserved_mem=round(reserved, 4),
+        graph_prompt_ratio=round(prompt_ratio, 4),
+        graph_multimodal_ratio=round(mm_ratio, 4),
+        max_num_seqs=seqs,
+        kv_bytes_per_token=per_token,
+        block_size=block,
+        max_model_len=serve.max_model_len,
+        kv_dtype=serve.dtype if serve.kv_dtype == "auto" else serve.kv_dtype,
+        enforce_eager=serve.enforce_eager,
     )
-    margin = vision_margin_bytes(peak)
+
+
+def _default_ratio(engine: EngineProfile, setting: Setting) -> float:
+    var = engine.variable(setting)
+    return float(var.default) if var is not None else 0.3
+
+
+def plan_memory(
+    model: ModelSpec,
+    device: DeviceSpec,
+    serve: ServeSettings,
+    largest_bucket: int,
+    graph_sizes: Sequence[int],
+) -> MemoryPlan:
+    """Choose the engine's memory settings, or say what fails first and only changes that help.
+
+    ``gpu_memory_utilization`` is the largest value (<= 0.9) that leaves the vision peak of the
+    largest bucket, plus 15% and 1 GiB, outside the KV cache and graphs; ``VLLM_GRAPH_RESERVED_MEM``
+    holds the text graphs' default share plus one graph per compiled vision size (``graph_sizes``,
+    the engine's warm-up set). Given values (utilization, max_num_seqs) are checked, not chosen.
+    A plan that does not fit raises ``InfeasiblePlan``: its ``binding`` names the constraint and its
+    hint lists only changes that were re-planned here and fit (see ``changes_that_fit``).
+    """
+    check_tp(model, device.cards)
+    result = _evaluate(model, device, serve, largest_bucket, graph_sizes)
+    if isinstance(result, MemoryPlan):
+        return result
+    hints = changes_that_fit(model, device, serve, largest_bucket, graph_sizes, result.binding)
+    raise InfeasiblePlan(result.binding, result.message, "; or ".join(hints) or "use a larger device")
+
+
+def changes_that_fit(
+    model: ModelSpec, device: DeviceSpec, serve: ServeSettings, largest: int, graph_sizes: Sequence[int],
+    binding: str,
+) -> list[str]:
+    """The single changes that turn this infeasible plan into a feasible one, each checked by
+    re-planning (a change that does not help is never suggested)."""
+    def fits(dev: DeviceSpec = device, **changes: object) -> bool:
+        return isinstance(_evaluate(model, dev, replace(serve, **changes), largest, graph_sizes), MemoryPlan)
+
+    out: list[str] = []
+    util = serve.gpu_memory_utilization
     if util is not None:
-        max_util = _round_down(1 - margin / free)
-        if 0 < max_util < util:
-            raise GaudiVLError(what, f"lower --gpu-memory-utilization to {max_util:g} or below")
-    lo, hi = 0, largest // PATCHES_PER_WINDOW
-    while hi - lo > 1:  # feasibility falls as the bucket grows: bisect on multiples of 64
+        ok = [u / 100 for u in range(1, 100) if fits(gpu_memory_utilization=u / 100)]
+        if ok and util > max(ok):
+            out.append(f"lower --gpu-memory-utilization to {max(ok):g}")
+        elif ok and util < min(ok):
+            out.append(f"raise --gpu-memory-utilization to {min(ok):g} (at most {max(ok):g})")
+    for tp in (2, 4, 8):
+        if tp > device.cards and tp_ok(model, tp):
+            dev = device_spec(device.name, memory=device.hbm_bytes if device.runtime_reserved_bytes == 0
+                              else None, tp=tp)
+            if fits(dev, tensor_parallel_size=tp):
+                out.append(f"raise --tp to {tp}")
+                break
+    if serve.fp32_softmax_vision and fits(fp32_softmax_vision=False):
+        out.append("drop --fp32-softmax-vision")
+    if serve.kv_dtype == "auto" and serve.engine.kv_cache_dtypes and fits(kv_dtype="fp8"):
+        out.append("--kv-dtype fp8 (halves the KV cache per token)")
+    if binding in ("weights", "kv") and serve.max_num_batched_tokens is None and serve.max_model_len > 8192 \
+            and fits(max_num_batched_tokens=8192):
+        out.append("--max-num-batched-tokens 8192 (a smaller profiling run)")
+    longest = _longest(lambda n: fits(max_model_len=n), serve.max_model_len, serve.engine.block_size or 128)
+    if longest:
+        out.append(f"--max-model-len at most {longest}")
+    return out
+
+
+def _longest(fits: Callable[[int], bool], current: int, step: int) -> int:
+    """The largest multiple of ``step`` below ``current`` for which ``fits`` holds (0: none)."""
+    lo, hi = 0, current // step
+    if hi == 0 or not fits(step):
+        return 0
+    lo = 1
+    while hi - lo > 1:
         mid = (lo + hi) // 2
-        if _feasible_bucket(model, tp, free, need_kv, rows, fp32, b, mid * PATCHES_PER_WINDOW):
+        if fits(mid * step):
             lo = mid
         else:
             hi = mid
-    fit = lo * PATCHES_PER_WINDOW
-    hints = []
-    if fit >= PATCHES_PER_WINDOW:
-        hints.append(f"lower --max-pixels to {fit * PIXELS_PER_PATCH} (largest bucket {fit} patches)")
-    more_tp = [n for n in (2, 4, 8) if n > tp and _tp_ok(model, n)]
-    if more_tp:
-        hints.append(f"raise --tp to {more_tp[0]}")
-    if fp32:
-        hints.append("drop --fp32-softmax-vision")
-    max_len = _max_model_len(free, margin, vgraphs, per_token)
-    if 0 < max_len < max_model_len:
-        hints.append(f"--max-model-len at most {max_len}")
-    raise GaudiVLError(what, "; or ".join(hints) or "use a larger device")
+    return lo * step if lo * step < current else 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from gaudi_vl.buckets.optimizer import BucketScore
 from gaudi_vl.buckets.planner import BucketPlan
-from gaudi_vl.buckets.rules import bucket_for
+from gaudi_vl.engines import EngineProfile
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.workload import WorkloadReport
 
@@ -22,7 +22,7 @@ def _panel(ax, report: WorkloadReport, score: BucketScore, title: str, xmax: int
     width = 48
     ax.bar(hist.patches, hist.counts, width=width, color="#1f4e79", label="images", zorder=3)
     for v, n in zip(hist.patches, hist.counts, strict=True):
-        b = bucket_for(v, score.buckets)
+        b = EngineProfile.bucket_for(v, score.buckets)
         if b is not None and b > v:
             ax.fill_between([v, b], 0, n, color="#d62728", alpha=0.18, linewidth=0, zorder=2)
     for b in score.buckets:

@@ -26,9 +26,10 @@ budget differ:
    searched in 112-px units so that it is the largest aligned image within ``max_pixels``. As upstream,
    extreme panoramas whose short side is clamped to one unit can still exceed it.
 
-The check (:func:`environment_problems`): ``VLLM_MULTIMODAL_BUCKETS`` well-formed, each bucket a
-positive multiple of 64 patches once, and the largest bucket covering the engine's ``max_pixels``
-(rules from ``gaudi_vl.buckets.rules`` and ``gaudi_vl.geometry``). One log line per problem.
+The check (:func:`environment_problems`): ``VLLM_MULTIMODAL_BUCKETS`` parsed as the running engine
+parses it (its profile, ``gaudi_vl.engines``, identified in-process), each bucket a positive multiple
+of 64 patches once (``gaudi_vl.buckets.rules``), and the largest bucket covering the engine's
+``max_pixels`` (``gaudi_vl.geometry``). One log line per problem.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ log = logging.getLogger("vllm.gaudi_vl_align")
 """A child of vLLM's ``vllm`` logger, so lines get vLLM's handler and format."""
 
 _coverage_checked = False
+_engine: Any = None
 
 
 def enabled(env: Mapping[str, str] | None = None) -> bool:
@@ -60,24 +62,45 @@ def enabled(env: Mapping[str, str] | None = None) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-def environment_problems(env: Mapping[str, str], max_pixels: int | None = None) -> list[str]:
+def engine_here() -> Any:
+    """The profile of the engine this process runs in (``gaudi_vl.engines.identify`` on an in-process
+    probe); the default profile when none matches. Computed once per process."""
+    global _engine
+    if _engine is None:
+        from gaudi_vl.engine_probe import probe
+        from gaudi_vl.engines import DEFAULT_PROFILE, InstalledEngine, identify, probe_plan
+
+        found = probe(*map(list, probe_plan()))
+        installed = InstalledEngine(frozenset(found["modules"]), found["files"], found["versions"])  # type: ignore[arg-type]
+        _engine = identify(installed) or DEFAULT_PROFILE
+    return _engine
+
+
+def engine_buckets(text: str, engine: Any = None) -> tuple[int, ...]:
+    """``VLLM_MULTIMODAL_BUCKETS`` as the running engine parses it (its profile); GaudiVLError where
+    the engine would fail."""
+    return (engine or engine_here()).parse_buckets(text)
+
+
+def environment_problems(
+    env: Mapping[str, str], max_pixels: int | None = None, engine: Any = None
+) -> list[str]:
     """One human-readable line per problem with the engine's bucket environment.
 
     ``max_pixels`` (the engine processor's, when known) adds the coverage check: images up to
     ``max_pixels`` must fit the largest bucket, or they run unpadded and compile a graph while serving.
+    ``engine`` is the engine profile (default: the one this process runs in).
     """
-    from gaudi_vl.buckets.rules import check_bucket_values, parse_engine_buckets
+    from gaudi_vl.buckets.rules import check_bucket_values
     from gaudi_vl.errors import GaudiVLError
 
     text = env.get(BUCKETS_VAR)
     if text is None:
         return []
     try:
-        buckets = parse_engine_buckets(text)
+        buckets = engine_buckets(text, engine)
     except GaudiVLError as exc:
         return [f"{BUCKETS_VAR}={text!r}: {exc.one_line()}"]
-    if buckets is None:
-        return [f"{BUCKETS_VAR}=None disables vision buckets: every image size compiles its own graph"]
     problems: list[str] = []
     for value, times in sorted(Counter(buckets).items()):
         if times > 1:
@@ -131,14 +154,13 @@ def _report(lines: list[str]) -> None:
 
 
 def _report_coverage(max_pixels: int | None) -> None:
-    from gaudi_vl.buckets.rules import parse_engine_buckets
     from gaudi_vl.errors import GaudiVLError
 
     text = os.environ.get(BUCKETS_VAR)
     if max_pixels is None or text is None:
         return
     try:
-        buckets = parse_engine_buckets(text)
+        buckets = engine_buckets(text)
     except GaudiVLError:
         return  # already reported at start-up
     if buckets:

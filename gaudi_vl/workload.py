@@ -14,10 +14,11 @@ Reading rules:
   are counted and ``apply_exif=True`` swaps their sides for clients that transpose before sending.
   The patch count is the same either way (the resize rule is symmetric); only the 2-D grid
   (padding rule, warm-up resolutions) changes.
-* Engine logs know only patch counts, and only of PADDED images: vllm-fork's "Padding current
-  image size N to B" and vllm-gaudi's "Padding current number pixel N to B" are logged when
-  N < B (vllm_gaudi/extension/bucketing/vision.py ``pad_multimodal_data``); images exactly at a
-  bucket or above the largest are not logged.
+* Engine logs know only patch counts, and only of PADDED images: vllm-gaudi logs "Padding current
+  image size N to B" (vllm_gaudi/models/qwen2_5_vl.py:400-404@091bbadda10b) and vllm-fork habana_main
+  "Padding current number pixel N to B" (vllm/model_executor/models/qwen2_5_vl.py:970-974@95af7009;
+  aice/v1.21.0 logs it at DEBUG only) when N < B; images exactly at a bucket or above the largest
+  are not logged.
 * Bad rows: skipped with a warning that names their line numbers, or fatal with ``strict``.
 """
 
@@ -47,6 +48,7 @@ from gaudi_vl.buckets.optimizer import (
     score_buckets,
 )
 from gaudi_vl.buckets.planner import BucketPlan, Strategy, make_plan, plan_buckets
+from gaudi_vl.engines import DEFAULT_PROFILE, EngineProfile, Setting
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PixelRange, reachable_windows
 from gaudi_vl.models import VisionSpec
@@ -474,7 +476,8 @@ def plan_for_workload(
     cover_range: bool = True,
     step: int | None = None,
     count: int | None = None,
-    resolutions: bool = False,
+    engine: EngineProfile = DEFAULT_PROFILE,
+    align: bool = True,
 ) -> tuple[BucketPlan, WorkloadReport]:
     """Optimal buckets for ``workload`` and the comparison with the default/linear/exp plans.
 
@@ -482,6 +485,8 @@ def plan_for_workload(
     so no in-range image compiles while serving even if the workload never reached it.
     ``max_waste_fraction`` picks the fewest buckets (up to ``max_buckets``, else
     ``MAX_BUCKETS_FOR_WASTE``) whose padding stays under it, by the patches objective.
+    ``engine`` (its profile) gives the default list and each plan's warm-up set; explicit warm-up
+    resolutions are chosen only for engines that read them.
     """
     objective = Objective(objective)
     hist = workload.histogram
@@ -507,13 +512,22 @@ def plan_for_workload(
     # the tower's time even when the buckets were chosen by patches or by --max-waste.
     time_cost = cost_for(Objective.TIME, vision)
     others = {
-        "default": plan_buckets(pixel_range, Strategy.DEFAULT),
+        "default": plan_buckets(pixel_range, Strategy.DEFAULT, engine=engine),
         "linear": plan_buckets(pixel_range, Strategy.LINEAR, step=step),
         "exp": plan_buckets(pixel_range, Strategy.EXP, count=count),
     }
-    scores = [score_buckets("optimal", best.buckets, hist, time_cost)]
-    scores += [score_buckets(name, p.buckets, hist, time_cost) for name, p in others.items()]
-    chosen, share = top_resolutions(hist) if resolutions else ((), 0.0)
+    chosen, share = top_resolutions(hist) if engine.reads(Setting.RESOLUTIONS) else ((), 0.0)
+
+    def score(label: str, buckets: tuple[int, ...], extra: tuple[Resolution, ...] = ()) -> BucketScore:
+        warm = engine.warmup_set(buckets, pixel_range, align=align,
+                                 resolutions=[(r.width, r.height) for r in extra])
+        return score_buckets(
+            label, buckets, hist, time_cost, warmup_graphs=warm.graphs, never_warmed=warm.never_warmed,
+            warmup_above_largest=warm.above_largest,
+        )
+
+    scores = [score("optimal", best.buckets, chosen)]
+    scores += [score(name, p.buckets) for name, p in others.items()]
     report = WorkloadReport(
         workload=workload,
         objective=Objective.PATCHES if max_waste_fraction is not None else objective,

@@ -1,22 +1,21 @@
 """The ``--workload`` options of ``gaudi-vl plan`` / ``serve``: read traffic, optimise the buckets.
 
-Kept beside ``gaudi_vl.cli.plan`` so that module only gains a few hooks. The workload is read and
-optimised once per set of options (``functools.lru_cache``), although the bucket plan, the
-warm-up resolutions and the report each ask for it.
+``workload_solver`` turns the options into one function of the pixel range that the plan assembly
+(``gaudi_vl.assembly.assemble``) calls once: the workload is read and solved once per run.
 """
 
 from __future__ import annotations
 
 import argparse
-from functools import lru_cache
 
+from gaudi_vl.assembly import WorkloadSolver
 from gaudi_vl.buckets.cost import Objective
 from gaudi_vl.buckets.planner import BucketPlan
 from gaudi_vl.cli.argtypes import percent, positive_int
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PixelRange
-from gaudi_vl.modelfiles import load_model
 from gaudi_vl.models import ModelSpec
+from gaudi_vl.settings import ServeSettings
 from gaudi_vl.workload import WorkloadFormat, WorkloadReport, plan_for_workload, read_workload
 
 
@@ -47,58 +46,33 @@ def add_workload_arguments(parser: argparse.ArgumentParser) -> None:
                    help="draw the patch-count histogram, bucket edges and padding waste (needs matplotlib)")
 
 
-@lru_cache(maxsize=8)
-def _cached(
-    path: str,
-    fmt: str,
-    strict: bool,
-    exif: bool,
-    pixel_range: PixelRange,
-    model: ModelSpec,
-    max_buckets: int | None,
-    objective: str,
-    max_waste_percent: float | None,
-    cover_range: bool,
-    step: int | None,
-    count: int | None,
-    resolutions: bool,
-) -> tuple[BucketPlan, WorkloadReport]:
-    workload = read_workload(path, pixel_range, fmt=fmt, strict=strict, apply_exif=exif)
-    return plan_for_workload(
-        workload,
-        pixel_range,
-        model.vision,
-        max_buckets=max_buckets,
-        objective=objective,
-        max_waste_fraction=None if max_waste_percent is None else max_waste_percent / 100,
-        cover_range=cover_range,
-        step=step,
-        count=count,
-        resolutions=resolutions,
-    )
-
-
-def workload_plan_from_args(
-    args: argparse.Namespace, pixel_range: PixelRange
-) -> tuple[BucketPlan, WorkloadReport]:
-    """The optimal bucket plan for ``--workload`` and its report (read and solved once)."""
+def workload_solver(
+    args: argparse.Namespace, model: ModelSpec, serve: ServeSettings
+) -> WorkloadSolver | None:
+    """The workload as a function of the pixel range (None without ``--workload``)."""
+    if getattr(args, "workload", None) is None:
+        return None
     if getattr(args, "buckets", None) is not None:
         raise GaudiVLError("--workload and --buckets both choose the buckets", "pass only one of them")
-    return _cached(
-        str(args.workload),
-        args.workload_format,
-        args.strict,
-        args.exif,
-        pixel_range,
-        load_model(args.model),
-        args.max_buckets,
-        args.objective,
-        args.max_waste,
-        args.cover_range,
-        getattr(args, "step", None),
-        getattr(args, "count", None),
-        getattr(args, "target", None) == "vllm-gaudi",
-    )
+
+    def solve(pixel_range: PixelRange) -> tuple[BucketPlan, WorkloadReport]:
+        workload = read_workload(str(args.workload), pixel_range, fmt=args.workload_format,
+                                 strict=args.strict, apply_exif=args.exif)
+        return plan_for_workload(
+            workload,
+            pixel_range,
+            model.vision,
+            max_buckets=args.max_buckets,
+            objective=args.objective,
+            max_waste_fraction=None if args.max_waste is None else args.max_waste / 100,
+            cover_range=args.cover_range,
+            step=getattr(args, "step", None),
+            count=getattr(args, "count", None),
+            engine=serve.engine,
+            align=serve.align,
+        )
+
+    return solve
 
 
 def check_workload_options(args: argparse.Namespace) -> None:

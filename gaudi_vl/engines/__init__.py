@@ -2,5 +2,89 @@
 
 Everything gaudi-vl knows about what a given engine reads and does (variables and their defaults,
 bucket parsing, lookup and padding, the warm-up set, the vision attention's memory, the memory split,
-log line formats, install hints) lives in this package and nowhere else.
+log line formats, install hints) lives in this package and nowhere else. The rest of gaudi-vl asks
+a profile; it never tests which engine it is talking to.
+
+Profiles (``--target``): ``vllm-fork-1.21`` (default: HabanaAI/vllm-fork aice/v1.21.0, the Qwen2.5-VL
+release line the guides document), ``vllm-fork`` (habana_main / v1.22.0), ``vllm-gaudi`` (the vLLM V1
+plugin, main), ``vllm`` (upstream vLLM on GPUs and CPUs).
 """
+
+from __future__ import annotations
+
+from gaudi_vl.engines.profile import (
+    EngineProfile,
+    EnvVar,
+    Fingerprint,
+    GridRule,
+    InstalledEngine,
+    MemorySplit,
+    Setting,
+    VisionAttention,
+    WarmupRule,
+    WarmupSet,
+)
+from gaudi_vl.engines.vllm_fork import FORK_121, FORK_MAIN
+from gaudi_vl.engines.vllm_gaudi import VLLM_GAUDI
+from gaudi_vl.engines.vllm_upstream import VLLM_UPSTREAM
+from gaudi_vl.errors import GaudiVLError
+
+PROFILES: tuple[EngineProfile, ...] = (FORK_121, FORK_MAIN, VLLM_GAUDI, VLLM_UPSTREAM)
+"""Every profile, most specific fingerprint first (``identify`` takes the first match)."""
+DEFAULT_PROFILE = FORK_121
+"""The seeds' engine: vllm-fork's Qwen2.5-VL release line."""
+NAMES: tuple[str, ...] = tuple(p.name for p in PROFILES)
+
+
+def get_profile(name: str | EngineProfile) -> EngineProfile:
+    """The profile called ``name`` (a ``--target`` value); a one-line error lists the known ones."""
+    if isinstance(name, EngineProfile):
+        return name
+    for p in PROFILES:
+        if p.name == name:
+            return p
+    raise GaudiVLError(f"unknown target {name!r}", f"use one of {', '.join(NAMES)}")
+
+
+FINGERPRINT_ORDER: tuple[EngineProfile, ...] = (VLLM_GAUDI, FORK_121, FORK_MAIN, VLLM_UPSTREAM)
+"""Most specific first: vllm-gaudi also has ``vllm``; the fork's runner file tells its branches apart."""
+
+
+def identify(installed: InstalledEngine) -> EngineProfile | None:
+    """The profile whose fingerprint the installed engine matches, or None when no engine is there."""
+    for p in FINGERPRINT_ORDER:
+        if installed.matches(p.fingerprint):
+            return p
+    return None
+
+
+def probe_plan() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a probe must look up: the module names and the marker files the fingerprints name."""
+    modules = sorted({m for p in PROFILES for m in (*p.fingerprint.modules, *p.fingerprint.absent)})
+    files = sorted({p.fingerprint.marker_file for p in PROFILES if p.fingerprint.marker_file})
+    return tuple(modules), tuple(files)
+
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "FINGERPRINT_ORDER",
+    "FORK_121",
+    "FORK_MAIN",
+    "NAMES",
+    "PROFILES",
+    "VLLM_GAUDI",
+    "VLLM_UPSTREAM",
+    "EngineProfile",
+    "EnvVar",
+    "Fingerprint",
+    "GridRule",
+    "InstalledEngine",
+    "MemorySplit",
+    "Setting",
+    "VisionAttention",
+    "WarmupRule",
+    "WarmupSet",
+    "get_profile",
+    "identify",
+    "probe_plan",
+]

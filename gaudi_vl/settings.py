@@ -1,0 +1,260 @@
+"""Serving settings, each declared once: type, bounds, default, flag and help in one place.
+
+Pure. ``ServeSettings`` is a frozen dataclass whose fields carry a ``Spec`` (``setting(...)``); from
+that one declaration come the command-line options (``gaudi_vl.cli.options.add_setting_arguments``),
+the plan file's ``serve`` section (``to_dict`` / ``from_dict``, strict: unknown keys and wrong types
+are refused) and the validation of the object itself. Never four hand-kept copies of one setting
+(the shape of vLLM's config dataclasses: each field declares its type, default and help).
+
+Errors name the setting (its flag) and the value received (as attrs' validators do).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
+
+from gaudi_vl.devices import BUILTIN_HBM_BYTES, DEFAULT_DEVICE, parse_memory_size
+from gaudi_vl.engines import DEFAULT_PROFILE, NAMES, EngineProfile, get_profile
+from gaudi_vl.errors import GaudiVLError
+
+MAX_TOKENS = 16_777_216
+"""Upper bound for token counts (2^24: far above any Qwen2.5-VL context)."""
+MAX_TP = 64
+MAX_SEQS = 65_536
+MAX_IMAGES_PER_PROMPT = 1_024
+_HOST = re.compile(r"^[A-Za-z0-9.:\-\[\]%_]{1,253}$")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one setting appears on the command line and in a plan file, and what it accepts."""
+
+    flag: str
+    help: str
+    kind: type
+    """``int``, ``float``, ``str`` or ``bool``."""
+    nullable: bool = False
+    """None is a value: "planned by gaudi-vl" or "the engine's default", as the help says."""
+    minimum: float | None = None
+    maximum: float | None = None
+    open_minimum: bool = False
+    """The bound is exclusive (``0 < x``)."""
+    choices: tuple[str, ...] = ()
+    metavar: str | None = None
+    negative_flag: str | None = None
+    """Booleans: a ``--no-...`` flag; with ``nullable`` both flags exist and unset means the default."""
+    parse: Callable[[str], Any] | None = None
+    """Command-line text to value, when not the plain type (e.g. memory sizes)."""
+    group: str = "engine"
+
+    def describe_bounds(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.minimum is not None and self.maximum is not None:
+            lo = f"{self.minimum:g}" if isinstance(self.minimum, float) else str(self.minimum)
+            left = "(" if self.open_minimum else "["
+            return f"{'an integer' if self.kind is int else 'a number'} in {left}{lo}, {self.maximum:g}]"
+        return {int: "an integer", float: "a number", str: "text", bool: "true or false"}[self.kind]
+
+
+def setting(default: Any, **spec: Any) -> Any:
+    """A dataclass field with its ``Spec`` (see ``ServeSettings``)."""
+    return field(default=default, metadata={"spec": Spec(**spec)})
+
+
+def spec_of(f: Any) -> Spec:
+    return f.metadata["spec"]
+
+
+def check_value(spec: Spec, value: Any, source: str = "") -> Any:
+    """``value`` if it is of the setting's type and within its bounds; else a one-line error.
+
+    Strict: ``True`` is not an integer, ``"false"`` is not a boolean, ``1.5`` is not an integer,
+    NaN and infinities are not numbers. ``source`` says where the value came from (a file key).
+    """
+    where = f" (from {source})" if source else ""
+
+    def bad(why: str = "") -> GaudiVLError:
+        return GaudiVLError(
+            f"setting {spec.flag}: expected {spec.describe_bounds()}, got {value!r}{where}{why}",
+            f"see gaudi-vl plan --help for {spec.flag}",
+        )
+
+    if value is None:
+        if spec.nullable:
+            return None
+        raise bad()
+    if spec.kind is bool:
+        if not isinstance(value, bool):
+            raise bad()
+        return value
+    if spec.kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad()
+    elif spec.kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise bad()
+        value = float(value)
+    elif spec.kind is str and not isinstance(value, str):
+        raise bad()
+    if spec.choices and value not in spec.choices:
+        raise bad()
+    if spec.minimum is not None and (value <= spec.minimum if spec.open_minimum else value < spec.minimum):
+        raise bad()
+    if spec.maximum is not None and value > spec.maximum:
+        raise bad()
+    return value
+
+
+def parse_text(spec: Spec, text: str) -> Any:
+    """A command-line string to the setting's value (then ``check_value``)."""
+    if spec.parse is not None:
+        return check_value(spec, spec.parse(text))
+    if spec.kind is int:
+        stripped = text.strip()
+        if not re.fullmatch(r"[+-]?\d{1,19}", stripped):
+            raise GaudiVLError(
+                f"setting {spec.flag}: expected {spec.describe_bounds()}, got {text!r}",
+                f"pass {spec.flag} with a whole number",
+            )
+        return check_value(spec, int(stripped))
+    if spec.kind is float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise GaudiVLError(
+                f"setting {spec.flag}: expected {spec.describe_bounds()}, got {text!r}",
+                f"pass {spec.flag} with a number",
+            ) from None
+        return check_value(spec, value)
+    return check_value(spec, text)
+
+
+def _memory_size(text: str) -> int:
+    return parse_memory_size(text)
+
+
+def _host(value: str) -> None:
+    if not _HOST.match(value):
+        raise GaudiVLError(
+            f"setting --host: {value!r} is not a host name or address", "e.g. --host 0.0.0.0 or --host ::1"
+        )
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """How the engine is run: every field is one setting, declared once (flag, type, bounds, help).
+
+    ``None`` in a nullable field means "gaudi-vl plans it" (utilization, max_num_seqs) or "the
+    engine's default stays in force" (the fp32 softmax switches).
+    """
+
+    target: str = setting(
+        DEFAULT_PROFILE.name, flag="--target", kind=str, choices=NAMES, metavar="ENGINE",
+        help=("engine profile the plan is for: " + ", ".join(NAMES)
+              + f" (default {DEFAULT_PROFILE.name}: vllm-fork's Qwen2.5-VL release line)"),
+    )
+    tensor_parallel_size: int = setting(
+        1, flag="--tp", kind=int, minimum=1, maximum=MAX_TP, metavar="N", help="tensor parallel size (cards)"
+    )
+    max_model_len: int = setting(
+        32768, flag="--max-model-len", kind=int, minimum=1, maximum=MAX_TOKENS, metavar="TOKENS",
+        help="longest sequence (prompt + output) in tokens",
+    )
+    max_num_seqs: int | None = setting(
+        None, flag="--max-num-seqs", kind=int, nullable=True, minimum=1, maximum=MAX_SEQS, metavar="N",
+        help="concurrent sequences (default: planned from the KV cache)",
+    )
+    max_num_batched_tokens: int | None = setting(
+        None, flag="--max-num-batched-tokens", kind=int, nullable=True, minimum=1, maximum=MAX_TOKENS,
+        metavar="TOKENS", help="tokens per prefill step (default: --max-model-len)",
+    )
+    gpu_memory_utilization: float | None = setting(
+        None, flag="--gpu-memory-utilization", kind=float, nullable=True, minimum=0.0, open_minimum=True,
+        maximum=1.0, metavar="F",
+        help="share of free device memory for KV cache and graphs (default: planned so the vision "
+             "tower fits beside them)",
+    )
+    dtype: str = setting("bfloat16", flag="--dtype", kind=str, choices=("bfloat16",), help="model dtype")
+    kv_dtype: str = setting(
+        "auto", flag="--kv-dtype", kind=str, choices=("auto", "fp8"), group="memory",
+        help="KV cache dtype: auto (the model's) or fp8 (the engine's fp8 cache, e.g. fp8_inc on HPU)",
+    )
+    images_per_prompt: int = setting(
+        1, flag="--images-per-prompt", kind=int, minimum=1, maximum=MAX_IMAGES_PER_PROMPT, metavar="N",
+        help="images one prompt may carry (--limit-mm-per-prompt)",
+    )
+    host: str = setting("0.0.0.0", flag="--host", kind=str, metavar="ADDR", help="address the server binds")
+    port: int = setting(8000, flag="--port", kind=int, minimum=1, maximum=65535, metavar="PORT",
+                        help="port the server listens on")
+    fp32_softmax: bool | None = setting(
+        None, flag="--fp32-softmax", negative_flag="--no-fp32-softmax", kind=bool, nullable=True,
+        help="set the language model's fp32 softmax on or off (default: the engine's own default)",
+    )
+    fp32_softmax_vision: bool | None = setting(
+        None, flag="--fp32-softmax-vision", negative_flag="--no-fp32-softmax-vision", kind=bool,
+        nullable=True,
+        help="set the vision tower's fp32 softmax on or off: more exact, slower, 2.5x the attention "
+             "memory (default: the engine's own default, off)",
+    )
+    skip_warmup: bool = setting(False, flag="--skip-warmup", kind=bool,
+                                help="skip graph warm-up: faster start, graphs compile while serving")
+    enforce_eager: bool = setting(
+        False, flag="--enforce-eager", kind=bool,
+        help="run the engine without HPU graphs (--enforce-eager): no graph memory, slower",
+    )
+    align: bool = setting(
+        True, flag="--align", negative_flag="--no-align", kind=bool,
+        help="GAUDI_VL_ALIGN=1: gaudi-vl's vLLM plugin 112-aligns images in the engine (default on)",
+    )
+    device: str = setting(
+        DEFAULT_DEVICE, flag="--device", kind=str, choices=tuple(BUILTIN_HBM_BYTES), group="memory",
+        metavar="NAME", help=f"card type: {' or '.join(BUILTIN_HBM_BYTES)} (default {DEFAULT_DEVICE})",
+    )
+    device_memory: int | None = setting(
+        None, flag="--device-memory", kind=int, nullable=True, minimum=1, maximum=2**50, group="memory",
+        parse=_memory_size, metavar="SIZE",
+        help="memory one card shows the engine, e.g. 94.62GiB or 96GB (default: the device's)",
+    )
+    vision_memory: str = setting(
+        "fused", flag="--vision-memory", kind=str, choices=("fused", "worst-case"), group="memory",
+        help="vision attention memory model: fused (the engine's fused SDPA holds no [heads, N, N] "
+             "scores; default) or worst-case (scores materialised)",
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            check_value(spec_of(f), getattr(self, f.name))
+        _host(self.host)
+
+    @property
+    def engine(self) -> EngineProfile:
+        return get_profile(self.target)
+
+    @property
+    def batched_tokens(self) -> int:
+        return self.max_num_batched_tokens or self.max_model_len
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "serve") -> ServeSettings:
+        """Strict: a JSON object with known keys of the right types (missing keys take defaults)."""
+        if not isinstance(data, Mapping):
+            raise GaudiVLError(f"{where} must be an object, got {type(data).__name__}", "re-plan")
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise GaudiVLError(f"{where} has unknown key(s) {', '.join(map(repr, unknown))}",
+                               "remove them or re-plan with this gaudi-vl version")
+        values = {k: check_value(spec_of(known[k]), v, f"{where}.{k}") for k, v in data.items()}
+        return cls(**values)
+
+
+SERVE_FIELDS = tuple(f for f in fields(ServeSettings))
+DEFAULTS: dict[str, Any] = {f.name: f.default for f in SERVE_FIELDS if f.default is not MISSING}
