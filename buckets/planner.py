@@ -41,42 +41,51 @@ GROWTH_BELOW = 2.0
 """Below the engine's list it halves (worst padding 50% on small, cheap images)."""
 CLOSE_TO_TOP = 1.25
 """A grown bucket within this factor of the range's top is replaced by the top, not kept beside it."""
+SLIVER = 0.125
+"""Panoramas above max_pixels get no bucket of their own when they add at most this share to the top."""
 
 
 def default_buckets(
     lo: int, hi: int, engine_list: Sequence[int], nominal_hi: int | None = None
 ) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    """The engine's list inside ``[lo, hi]``, extended to the range's ends, and notes on the choices.
+    """The engine's list inside the range, extended to the range's ends, and notes on the choices.
 
-    The engine's own list (e.g. 1600 .. 12544 patches for Qwen2.5-VL) is kept where the range reaches
-    it; below it buckets halve down to ``lo`` and above it they grow by ``GROWTH_ABOVE`` up to ``hi``,
-    so no bucket pads its smallest image by more than half. When the largest of those ``t`` already
-    holds every image within max_pixels (``t >= nominal_hi``) and only the aspect-ratio sliver
-    (panoramas whose short side is clamped to 112 px) reaches above it, ``t`` is RAISED to ``hi``
-    instead of adding ``hi`` beside it: one warm-up graph fewer for a few more padded patches.
+    ``nominal_hi`` is the largest image within max_pixels; ``hi`` can be larger only through the
+    aspect-ratio sliver (panoramas whose short side is clamped to 112 px). The engine's own list
+    (e.g. 1600 .. 12544 patches for Qwen2.5-VL) is kept up to ``nominal_hi``; below it buckets halve
+    down to ``lo`` and above it they grow by ``GROWTH_ABOVE`` up to ``nominal_hi``, so no bucket pads
+    its smallest image by more than half. The sliver above gets no bucket of its own when it is thin
+    (at most ``SLIVER`` of ``hi``): the top bucket is RAISED to ``hi`` instead, one warm-up graph
+    fewer for a few more padded patches; a wide sliver gets its own top bucket, with a note.
     """
-    values = sorted({b for b in engine_list if lo <= b <= hi})
-    if not values:
-        values = [hi]
+    top = hi if nominal_hi is None else min(hi, max(lo, nominal_hi))
+    values = sorted({b for b in engine_list if lo <= b <= top}) or [top]
     while values[0] > lo:
         values.insert(0, max(lo, round_up_to_window(values[0] / GROWTH_BELOW)))
     engine_top = values[-1]
-    while values[-1] < hi and (nominal_hi is None or values[-1] < nominal_hi):
+    while values[-1] < top:
         step = round_up_to_window(values[-1] * GROWTH_ABOVE)
-        if step >= hi and values[-1] != engine_top and hi <= values[-1] * CLOSE_TO_TOP:
-            values[-1] = hi  # a step short of the top: end the ladder at the top itself
+        if step >= top and values[-1] != engine_top and top <= values[-1] * CLOSE_TO_TOP:
+            values[-1] = top  # a step short of the top: end the ladder at the top itself
         else:
-            values.append(min(hi, step))
+            values.append(min(top, step))
     notes: tuple[str, ...] = ()
     if values[-1] < hi:
-        top = values.pop()
-        extra = hi - top
-        values.append(hi)
-        notes = ((
-            f"top bucket raised {top} -> {hi} so that panoramas above max_pixels ({top + 1}-{hi} "
-            f"patches) need no bucket of their own: one warm-up graph fewer, at most {extra} more "
-            f"padded patches ({100 * extra / hi:.1f}%) for images of the old top bucket"
-        ),)
+        last = values[-1]
+        extra = hi - last
+        if extra <= hi * SLIVER:
+            values[-1] = hi
+            notes = ((
+                f"top bucket raised {last} -> {hi} so that panoramas above max_pixels ({last + 1}-{hi} "
+                f"patches) need no bucket of their own: one warm-up graph fewer, at most {extra} more "
+                f"padded patches ({100 * extra / hi:.1f}%) for images of the old top bucket"
+            ),)
+        else:
+            values.append(hi)
+            notes = ((
+                f"bucket {hi} serves only panoramas above max_pixels ({last + 1}-{hi} patches, short "
+                "side clamped to 112 px); --max-aspect drops it if you never get such images"
+            ),)
     return tuple(sorted(set(values))), notes
 
 
@@ -144,6 +153,9 @@ class BucketPlan:
     windows: WindowRange
     rows: tuple[BucketRow, ...]
     warnings: tuple[str, ...] = ()
+    """Everything worth saying about the list: the range checks, then ``notes``."""
+    notes: tuple[str, ...] = ()
+    """What the strategy or optimizer said about its choice (not recomputable from the list)."""
 
     @property
     def largest(self) -> int:
@@ -269,4 +281,5 @@ def make_plan(
         windows=windows,
         rows=coverage_rows(ordered, windows),
         warnings=tuple(warnings),
+        notes=tuple(extra_warnings),
     )

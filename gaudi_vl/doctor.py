@@ -43,6 +43,7 @@ from typing import Any
 
 from gaudi_vl.devices import GIB
 from gaudi_vl.geometry import PATCHES_PER_WINDOW, PIXELS_PER_PATCH
+from gaudi_vl.engines import DEFAULT_PROFILE
 from gaudi_vl.memory import vision_margin_bytes, vision_peak_bytes
 from gaudi_vl.models import DEFAULT_MODEL, ModelSpec, builtin_model
 
@@ -177,6 +178,7 @@ class Doctor:
         self.model = model or builtin_model(DEFAULT_MODEL)
         self.tp = tp
         self.fp32 = fp32_softmax_vision
+        self.attention = DEFAULT_PROFILE.attention
         self.lines = 0
         self.recognised = 0
         self.phase: Phase | None = None
@@ -319,7 +321,7 @@ class Doctor:
         bucket = self.largest_bucket or self.last_bucket
         if not bucket:
             return []
-        peak = vision_peak_bytes(self.model.vision, bucket, tp=self.tp, fp32_softmax=self.fp32)
+        peak = vision_peak_bytes(self.model.vision, bucket, self.attention, tp=self.tp, fp32_softmax=self.fp32)
         need = vision_margin_bytes(peak)
         out = [(f"an image padded to {bucket} patches needs ~{_gib(peak)} in the vision tower "
                 f"(+15% and 1 GiB = {_gib(need)}); gpu_memory_utilization={util:g} leaves "
@@ -332,7 +334,7 @@ class Doctor:
         while hi - lo > 1:
             mid = (lo + hi) // 2
             n = mid * PATCHES_PER_WINDOW
-            p = vision_peak_bytes(self.model.vision, n, tp=self.tp, fp32_softmax=self.fp32)
+            p = vision_peak_bytes(self.model.vision, n, self.attention, tp=self.tp, fp32_softmax=self.fp32)
             lo, hi = (mid, hi) if vision_margin_bytes(p) <= margin else (lo, mid)
         fit = lo * PATCHES_PER_WINDOW
         if fit >= PATCHES_PER_WINDOW:

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 FORMAT = "gaudi-vl plan"
 VERSION = 1
 REPLAN = "write one with gaudi-vl plan --json -o FILE"
-OWN_KEYS = ("format", "version", "model", "pixel_range", "strategy", "buckets", "serve", "memory",
-            "resolutions", "notes")
+OWN_KEYS = ("format", "version", "model", "pixel_range", "strategy", "buckets", "bucket_notes", "serve",
+            "memory", "resolutions", "notes")
 IMPLIED_KEYS = ("engine", "reachable_patches", "bucket_rows", "warmup", "env", "command", "warnings")
 REPORT_KEYS = ("workload",)
 """Written for people, not read back (the workload is not re-read when a plan file is used)."""
@@ -107,6 +107,7 @@ def plan_to_dict(plan: Plan, workload: WorkloadReport | None = None) -> dict[str
         "pixel_range": jsonable(plan.pixel_range),
         "strategy": plan.buckets.strategy.value,
         "buckets": list(plan.buckets.buckets),
+        "bucket_notes": list(plan.buckets.notes),
         "serve": plan.serve.to_dict(),
         "memory": jsonable(plan.memory) if plan.memory is not None else None,
         "resolutions": [str(r) for r in plan.resolutions],
@@ -220,8 +221,9 @@ def plan_from_dict(data: Any) -> Plan:
     resolutions = tuple(Resolution.parse(_check(str, r, f"resolutions[{i}]"))
                         for i, r in enumerate(_check(tuple[str, ...], data["resolutions"], "resolutions")))
     notes = _check(tuple[str, ...], data["notes"], "notes")
+    bucket_notes = _check(tuple[str, ...], data["bucket_notes"], "bucket_notes")
     try:
-        bucket_plan = make_plan(buckets, Strategy(strategy), pixel_range)
+        bucket_plan = make_plan(buckets, Strategy(strategy), pixel_range, extra_warnings=bucket_notes)
     except GaudiVLError as exc:
         raise GaudiVLError(f"plan file: buckets: {exc.message}", exc.hint) from None
     plan = Plan(spec, ref, pixel_range, bucket_plan, serve, memory, resolutions, notes)

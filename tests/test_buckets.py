@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gaudi_vl.buckets import ENGINE_DEFAULT_BUCKETS, Strategy, bucket_for, engine_padded_grid, plan_buckets
-from gaudi_vl.buckets.rules import parse_engine_buckets
+from gaudi_vl.buckets import Strategy, make_plan, plan_buckets
+from gaudi_vl.buckets.planner import default_buckets
+from gaudi_vl.engines import FORK_121, PROFILES
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import MAX_ASPECT_RATIO, PixelRange, reachable_windows
 
@@ -24,24 +25,24 @@ def pixel_ranges(draw: st.DrawFn) -> PixelRange:
 def planned(draw: st.DrawFn):  # noqa: ANN202 - a hypothesis strategy
     pr = draw(pixel_ranges())
     strategy = draw(st.sampled_from([Strategy.DEFAULT, Strategy.LINEAR, Strategy.EXP]))
-    step = draw(st.integers(1, 64)) * 64
-    count = draw(st.integers(2, 24))
+    step = draw(st.integers(1, 64)) * 64 if strategy is Strategy.LINEAR else None
+    count = draw(st.integers(2, 24)) if strategy is Strategy.EXP else None
     return pr, plan_buckets(pr, strategy, step=step, count=count)
 
 
-# --- the engine's own documented examples -----------------------------------------------------------
+# --- lookup and the default strategy ------------------------------------------------------------------
 
 def test_log_example_pads_1980_to_3136() -> None:
     # hpu_semantics.md: "Padding current image size 1980 to 3136" with the default buckets.
-    assert bucket_for(1980, ENGINE_DEFAULT_BUCKETS) == 3136
+    assert FORK_121.bucket_for(1980, FORK_121.default_buckets) == 3136
 
 
 def test_lookup_is_smallest_bucket_at_or_above_and_none_above_the_largest() -> None:
-    buckets = (4096, 1600, 3136)  # the engine sorts what it parses
-    assert bucket_for(1600, buckets) == 1600
-    assert bucket_for(1601, buckets) == 3136
-    assert bucket_for(4096, buckets) == 4096
-    assert bucket_for(4097, buckets) is None
+    plan = make_plan((4096, 1600, 3136), Strategy.USER, PixelRange(1, 802816))  # sorted by the planner
+    assert plan.bucket_for(1600) == 1600
+    assert plan.bucket_for(1601) == 3136
+    assert plan.bucket_for(4096) == 4096
+    assert plan.bucket_for(4097) is None
 
 
 def test_seed_example_buckets_start_at_2048() -> None:
@@ -50,51 +51,42 @@ def test_seed_example_buckets_start_at_2048() -> None:
     assert plan.bucket_for(2048) == 2048
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("1600, 3136,4096 ", (1600, 3136, 4096)),
-    ("4096,1600", (1600, 4096)),
-    ("", ENGINE_DEFAULT_BUCKETS),
-    ("None", None),
+def test_default_keeps_the_engine_list_inside_the_range() -> None:
+    plan = plan_buckets(PixelRange(401408, 12845056), Strategy.DEFAULT)
+    inside = [b for b in FORK_121.default_buckets if plan.buckets[0] <= b <= plan.buckets[-1]]
+    assert set(inside) <= set(plan.buckets)
+
+
+def test_sliver_above_the_engine_list_raises_the_top_instead_of_adding_a_bucket() -> None:
+    # max_pixels 12544 windows' worth: nominal top 12544 patches; 200:1 panoramas reach 12608.
+    pr = PixelRange(401408, 12544 * 196)
+    wr = reachable_windows(pr)
+    assert wr.max_patches > wr.nominal_max_patches == 12544
+    plan = plan_buckets(pr, Strategy.DEFAULT)
+    assert 12544 not in plan.buckets and plan.buckets[-1] == wr.max_patches
+    assert any("top bucket raised 12544 -> " in w for w in plan.warnings)
+    narrow = plan_buckets(PixelRange(401408, 12544 * 196, 4.0), Strategy.DEFAULT)
+    assert narrow.buckets[-1] == 12544  # no panoramas: the engine's own top stays
+
+
+@given(st.integers(1, 2048), st.integers(1, 2048))
+def test_default_never_pads_a_reachable_image_by_half_or_more(a: int, b: int) -> None:
+    lo, hi = sorted((a, b))
+    buckets, _ = default_buckets(lo * 64, hi * 64, FORK_121.default_buckets, hi * 64)
+    assert buckets[0] == lo * 64 and buckets[-1] == hi * 64
+    for below, top in zip(buckets, buckets[1:], strict=False):
+        assert (top - (below + 64)) / top < 0.5
+
+
+@pytest.mark.parametrize(("kwargs", "flag"), [
+    ({"strategy": Strategy.DEFAULT, "step": 1024}, "--step"),
+    ({"strategy": Strategy.EXP, "step": 1024}, "--step"),
+    ({"strategy": Strategy.DEFAULT, "count": 4}, "--count"),
+    ({"strategy": Strategy.LINEAR, "count": 4}, "--count"),
 ])
-def test_env_parsing_follows_the_engine(text: str, expected: tuple[int, ...] | None) -> None:
-    assert parse_engine_buckets(text) == expected
-
-
-@pytest.mark.parametrize("text", ["2048,abc", "2048,,4096", "2048.0"])
-def test_env_parsing_rejects_what_int_rejects(text: str) -> None:
-    with pytest.raises(GaudiVLError):
-        parse_engine_buckets(text)
-
-
-# --- engine padding (find_padding) ------------------------------------------------------------------
-
-@given(gh=st.integers(1, 40), gw=st.integers(1, 40), extra=st.integers(0, 2000))
-def test_padded_grid_is_exact_or_refused(gh: int, gw: int, extra: int) -> None:
-    h, w = 8 * gh, 8 * gw
-    bucket = h * w + 64 * extra
-    grid = engine_padded_grid(h, w, bucket)
-    if grid is None:
-        return
-    ph, pw = grid
-    assert ph * pw == bucket
-    assert ph >= h and pw >= w
-    assert ph == h or pw == w or (ph % 2 == 0 or pw % 2 == 0)  # at most one side is an odd quotient
-
-
-def test_padded_grid_on_a_simple_case() -> None:
-    # 32 x 40 patches into 2048: 2048 % 32 == 0 -> width becomes 64 (even, larger): pad the width.
-    assert engine_padded_grid(32, 40, 2048) == (32, 64)
-
-
-def test_engine_can_refuse_to_pad() -> None:
-    refused = [
-        (h, w, b)
-        for h in range(8, 200, 8)
-        for w in range(8, 200, 8)
-        for b in (h * w + 64, h * w + 128)
-        if engine_padded_grid(h, w, b) is None
-    ]
-    assert refused, "the engine's find_padding rule has cases where it does not pad"
+def test_options_a_strategy_ignores_are_errors(kwargs: dict, flag: str) -> None:
+    with pytest.raises(GaudiVLError, match=flag):
+        plan_buckets(PixelRange(401408, 1003520), **kwargs)
 
 
 # --- planner invariants ------------------------------------------------------------------------------
@@ -108,7 +100,9 @@ def test_buckets_are_sorted_multiples_of_64_covering_the_range(args) -> None:  #
     assert plan.buckets[0] == wr.min_patches
     assert plan.buckets[-1] == wr.max_patches
     assert plan.env_value == ",".join(map(str, plan.buckets))
-    assert parse_engine_buckets(plan.env_value) == plan.buckets
+    for engine in PROFILES:
+        if engine.default_buckets:  # engines that read the variable parse it back to the same list
+            assert engine.parse_buckets(plan.env_value) == plan.buckets
 
 
 @given(planned(), st.integers(1, 20000), st.floats(1.0, MAX_ASPECT_RATIO), st.booleans())
@@ -125,12 +119,6 @@ def test_every_reachable_image_maps_to_a_bucket(args, h: int, ratio: float, tall
     row = next(r for r in plan.rows if r.bucket_patches == bucket)
     assert row.first_patches <= patches <= row.last_patches
     assert bucket - patches <= row.worst_pad_patches
-
-
-@given(planned())
-def test_warmup_counts_five_graphs_per_bucket(args) -> None:  # noqa: ANN001
-    _, plan = args
-    assert plan.warmup_graphs == 5 * len(plan.buckets)
 
 
 def test_one_exp_bucket_is_the_largest_reachable_size() -> None:

@@ -18,7 +18,9 @@ from gaudi_vl.envvars import plan_env
 from gaudi_vl.exporters import format_dotenv, format_env
 from gaudi_vl.geometry import PixelRange
 from gaudi_vl.models import builtin_model
-from gaudi_vl.plan import ServeSettings, Target, build_plan
+from gaudi_vl.engines import NAMES, PROFILES, Setting
+from gaudi_vl.plan import build_plan
+from gaudi_vl.settings import ServeSettings
 
 GAUDI_VL = [sys.executable, "-m", "gaudi_vl"]
 
@@ -63,11 +65,11 @@ def _shell_env(script: str, names: list[str]) -> dict[str, str]:
     lo=st.integers(1, 2_000_000),
     span=st.integers(12544, 14_000_000),
     strategy=st.sampled_from([Strategy.DEFAULT, Strategy.EXP]),
-    target=st.sampled_from(list(Target)),
-    fp32=st.booleans(),
+    target=st.sampled_from(NAMES),
+    fp32=st.sampled_from([None, False, True]),
 )
 def test_env_round_trips_through_a_shell(
-    lo: int, span: int, strategy: Strategy, target: Target, fp32: bool
+    lo: int, span: int, strategy: Strategy, target: str, fp32: bool | None
 ) -> None:
     pr = PixelRange(lo, lo + span)
     plan = build_plan(
@@ -144,6 +146,16 @@ def test_output_file_is_written_whole(tmp_path: Path) -> None:
         ["--strategy", "linear", "--step", "100"],
         ["--gpu-memory-utilization", "1.5"],
         ["--max-aspect", "500"],
+        ["--buckets", ""],
+        ["--buckets", "2048,,4096"],
+        ["--buckets", "9223372036854775808"],
+        ["--count", "4"],
+        ["--step", "1024", "--strategy", "exp"],
+        ["--target", "vllm-fork-9"],
+        ["--tp", "1.5"],
+        ["--port", "0"],
+        ["--host", "a b"],
+        ["--kv-dtype", "int4"],
     ],
 )
 def test_bad_input_is_one_line_exit_2(args: list[str], tmp_path: Path) -> None:
@@ -165,3 +177,44 @@ def test_model_folder_without_config(tmp_path: Path) -> None:
 def test_help_teaches_the_units() -> None:
     text = run("plan", "--help").stdout
     assert "patches" in text and "401408" in text
+
+
+# --- what a plan exports, per engine profile -----------------------------------------------------------
+
+@pytest.mark.parametrize("engine", PROFILES, ids=lambda e: e.name)
+@pytest.mark.parametrize("fp32", [None, False, True])
+def test_exports_only_what_the_engine_reads_and_fp32_only_when_asked(engine, fp32: bool | None) -> None:  # noqa: ANN001
+    plan = build_plan(
+        builtin_model("qwen2.5-vl-7b"),
+        plan_buckets(PixelRange(401408, 1003520), Strategy.DEFAULT, engine=engine),
+        serve=ServeSettings(target=engine.name, fp32_softmax=fp32, fp32_softmax_vision=fp32),
+    )
+    env = plan_env(plan)
+    assert set(env) - {"GAUDI_VL_ALIGN"} <= set(engine.variable_names)
+    for setting in (Setting.FP32_SOFTMAX, Setting.FP32_SOFTMAX_VISION):
+        var = engine.variable(setting)
+        if var is None:
+            continue
+        if fp32 is None:
+            assert var.name not in env  # the engine's own default stays in force
+        else:
+            assert env[var.name] == ("true" if fp32 else "false")
+
+
+def test_default_plan_never_turns_off_vllm_gaudis_fp32_softmax() -> None:
+    env = json.loads(run("plan", "--min-pixels", "401408", "--target", "vllm-gaudi", "--json").stdout)["env"]
+    assert "VLLM_FP32_SOFTMAX" not in env and "VLLM_FP32_SOFTMAX_VISION" not in env
+    table = run("plan", "--min-pixels", "401408", "--target", "vllm-gaudi").stdout
+    assert "VLLM_FP32_SOFTMAX=true" in table  # said as a default left in force
+
+
+def test_graph_ratios_only_for_the_engine_that_reads_them() -> None:
+    for target, expected in (("vllm-fork-1.21", True), ("vllm-fork", False), ("vllm-gaudi", False)):
+        env = json.loads(run("plan", "--min-pixels", "401408", "--target", target, "--json").stdout)["env"]
+        assert ("VLLM_GRAPH_PROMPT_RATIO" in env) is expected
+        assert ("VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO" in env) is expected
+
+
+def test_help_names_every_engine_profile() -> None:
+    text = run("plan", "--help").stdout
+    assert all(name in text for name in NAMES)

@@ -2,8 +2,9 @@
 
 The engine is replaced by a stand-in interpreter (``--python``) that prints what it was given or
 behaves like a dying engine; the code under test (script rendering, env, argv, supervision, the
-engine and port checks) is real. The stand-in answers the engine check (``python -c PROBE MODULES``)
-like an interpreter that has the engine installed, or, for the install-hint test, one that lacks it.
+engine and port checks) is real. The stand-in answers the engine probe (``python -c PROBE JSON``,
+``gaudi_vl.engine_probe``) the way an interpreter with a given engine installed answers it (built from
+that engine profile's fingerprint), or like one with no engine at all.
 """
 
 from __future__ import annotations
@@ -22,13 +23,29 @@ import pytest
 
 from gaudi_vl.cli.plan import add_plan_arguments, plan_from_args
 from gaudi_vl.command import server_argv
+from gaudi_vl.engines import DEFAULT_PROFILE, EngineProfile, InstalledEngine, get_profile, identify
 from gaudi_vl.envvars import plan_env
 from gaudi_vl.launch import SECRET_NAME, managed_unset, printable_env, render_script
 from gaudi_vl.plan import Plan
 
 SERVE = [sys.executable, "-m", "gaudi_vl", "serve"]
 PLAN_ARGS = ["qwen2.5-vl-7b", "--min-pixels", "401408", "--max-pixels", "1003520", "--host", "127.0.0.1"]
-HAS_ENGINE = "if sys.argv[1:2] == ['-c']:\n    sys.exit(0)  # engine check: every module present\n"
+
+
+def probe_answer(engine: EngineProfile | None) -> str:
+    """Stand-in code that answers the engine probe like an interpreter with ``engine`` installed."""
+    fp = engine.fingerprint if engine is not None else None
+    found = {
+        "modules": list(fp.modules) if fp else [],
+        "files": {fp.marker_file: fp.marker} if fp and fp.marker_file else {},
+        "versions": {"vllm": "0.0.test"} if fp else {},
+    }
+    installed = InstalledEngine(frozenset(found["modules"]), found["files"])
+    assert identify(installed) == engine  # the answer really is that engine's
+    return f"if sys.argv[1:2] == ['-c']:\n    print({json.dumps(found)!r})\n    sys.exit(0)\n"
+
+
+HAS_ENGINE = probe_answer(DEFAULT_PROFILE)
 
 
 def standin(tmp_path: Path, body: str, probe: str = HAS_ENGINE) -> Path:
@@ -48,7 +65,7 @@ def expected_plan(port: int, *extra: str) -> Plan:
     parser = argparse.ArgumentParser()
     add_plan_arguments(parser)
     args = parser.parse_args([*PLAN_ARGS[1:], "--model", PLAN_ARGS[0], "--port", str(port), *extra])
-    return plan_from_args(args)
+    return plan_from_args(args)[0]
 
 
 def dry_run(exe: Path, port: int, *extra: str, env: dict[str, str] | None = None) -> str:
@@ -185,15 +202,33 @@ def test_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
     [("vllm", "pip install vllm"), ("vllm-gaudi", "vllm-gaudi"), ("vllm-fork", "requirements-hpu.txt")],
 )
 def test_missing_engine_says_how_to_install(tmp_path: Path, target: str, hint: str) -> None:
-    lacks_engine = "if sys.argv[1:2] == ['-c']:\n    print(' '.join(sys.argv[3:]))\n    sys.exit(0)\n"
-    exe = standin(tmp_path, "print('should not start')", probe=lacks_engine)
+    exe = standin(tmp_path, "print('should not start')", probe=probe_answer(None))
     result = subprocess.run(
         [*SERVE, *PLAN_ARGS, "--target", target, "--port", str(free_port()), "--python", str(exe)],
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 2
-    assert "not importable" in result.stderr and hint in result.stderr
+    assert "no vLLM engine importable" in result.stderr and hint in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("installed", ["vllm-gaudi", "vllm-fork", "vllm"])
+def test_serve_picks_the_installed_engine_or_refuses_a_mismatch(tmp_path: Path, installed: str) -> None:
+    engine = get_profile(installed)
+    exe = standin(tmp_path, "print(json.dumps({'argv': sys.argv[1:], 'env': dict(os.environ)}), flush=True)",
+                  probe=probe_answer(engine))
+    port = free_port()
+    picked = subprocess.run([*SERVE, *PLAN_ARGS, "--port", str(port), "--python", str(exe)],
+                            capture_output=True, text=True, timeout=60)
+    assert picked.returncode == 0, picked.stderr
+    seen = json.loads(next(line for line in picked.stdout.splitlines() if line.startswith("{")))
+    plan = expected_plan(port, "--target", installed)
+    assert {k: seen["env"].get(k) for k in plan_env(plan)} == plan_env(plan)
+    assert seen["argv"] == server_argv(plan)[1:]
+    clash = subprocess.run([*SERVE, *PLAN_ARGS, "--target", "vllm-fork-1.21", "--port", str(port),
+                            "--python", str(exe)], capture_output=True, text=True, timeout=60)
+    assert clash.returncode == 2 and len(clash.stderr.strip().splitlines()) == 1
+    assert f"pass --target {installed}" in clash.stderr
 
 
 def test_unknown_model_folder(tmp_path: Path) -> None:
@@ -215,21 +250,17 @@ def test_plan_file_round_trip_and_conflicts(tmp_path: Path) -> None:
          "--served-model-name", "a b'c"],
         capture_output=True, text=True, check=True,
     ).stdout
-    assert from_file == dry_run(exe, port)
-    same = subprocess.run(
-        [*SERVE, "--plan", str(saved), "--port", str(port), "--dry-run"], capture_output=True, text=True
-    )
-    assert same.returncode == 0, "repeating the file's own value is not a conflict"
+    assert from_file == dry_run(exe, port)  # byte for byte
     clash = subprocess.run(
         [*SERVE, "--plan", str(saved), "--port", str(port + 1), "--tp", "2", "--dry-run"],
         capture_output=True, text=True,
     )
     assert clash.returncode == 2 and len(clash.stderr.strip().splitlines()) == 1
-    assert "--port" in clash.stderr and "--tp" in clash.stderr
-    shaped = subprocess.run(
-        [*SERVE, "--plan", str(saved), "--strategy", "exp", "--dry-run"], capture_output=True, text=True
-    )
-    assert shaped.returncode == 2 and "--strategy vs the bucket list" in shaped.stderr
+    assert "--port" in clash.stderr and "--tensor-parallel-size" in clash.stderr
+    for extra in (["--strategy", "exp"], ["--device", "gaudi3"], ["--port", str(port)]):
+        shaped = subprocess.run([*SERVE, "--plan", str(saved), *extra, "--dry-run"], capture_output=True,
+                                text=True)
+        assert shaped.returncode == 2 and "served as written" in shaped.stderr
     model = subprocess.run([*SERVE, "qwen2.5-vl-3b", "--model", "qwen2.5-vl-7b", "--dry-run"],
                            capture_output=True, text=True)
     assert model.returncode == 2 and "give the model once" in model.stderr
@@ -250,7 +281,7 @@ def test_engine_stopped_when_our_stdout_closes(tmp_path: Path) -> None:
     )
     proc = start_serve(exe)
     assert proc.stdout is not None
-    proc.stdout.readline()
+    read_until(proc, "tick")  # the engine runs (serve's own notes come first)
     proc.stdout.close()  # the reader goes away; serve's next write fails
     proc.wait(timeout=60)
     pid = int(pid_file.read_text())

