@@ -130,11 +130,16 @@ def test_recompile_and_preemption_lines() -> None:
 
 
 def test_unrecognised_and_truncated_lines() -> None:
+    """Unknown lines say nothing; a marker line whose numbers are cut off is "unreadable line N"."""
     d = Doctor()
-    for line in ["hello\n", "", "Free device memory: 79.16 Gi", "INFO 08-02 17:37:54 hpu_worker.py:158] Free dev"]:
+    for line in ["hello\n", "", "INFO 08-02 17:37:54 hpu_worker.py:158] Free dev"]:
         assert d.feed(line) == []
+    [f] = d.feed("Free device memory: 79.16 Gi")
+    assert f.kind == "unreadable" and f.message.startswith("unreadable line 4")
     r = d.report()
     assert not r.recognised and r.lines_read == 4 and r.phase_reached is None
+    assert (r.unreadable_lines, r.unreadable_line_numbers) == (1, (4,))
+    assert d.internal_errors == 0
 
 
 def test_huge_log_keeps_constant_memory() -> None:
