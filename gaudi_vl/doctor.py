@@ -155,6 +155,10 @@ _STRONG_ORDER = (Phase.WARMUP, Phase.PROFILING, Phase.KV_ALLOCATION, Phase.START
 ``_initialize_kv_caches``; serving frames never enclose start-up ones."""
 
 
+_CALL = re.compile(r"([A-Za-z_]\w{2,60})\(")
+"""A call in a traceback's source line: ``self.model_runner.profile_run()`` names ``profile_run``."""
+
+
 def _maybe_death(msg: str) -> bool:
     return ("fail" in msg or "died" in msg) and ENGINE_DEATH.search(msg) is not None
 
@@ -207,9 +211,10 @@ class Finding:
 
 @dataclass
 class _Traceback:
-    """A traceback being read on one stream: the phases its frames name."""
+    """A traceback being read on one stream: the phases its frames (and code lines) name."""
 
     start_line: int
+    message: str | None = None
     strong: set[Phase] = field(default_factory=set)
     weak: Phase | None = None
     frames: int = 0
@@ -347,6 +352,7 @@ class Doctor:
         self.unreadable_at: list[int] = []
         self.internal_errors = 0
         self.tracebacks: dict[str, _Traceback] = {}
+        self.last_error: dict[str, tuple[int, str]] = {}
         self.failures: dict[tuple[str, str], _Failure] = {}
         self.kept: deque[Finding] = deque(maxlen=MAX_KEPT_FINDINGS)
 
@@ -518,7 +524,7 @@ class Doctor:
         tb = self.tracebacks.get(stream)
         if ("Traceback" in msg and TRACEBACK.search(msg)) or PROCESS_DIED.match(msg) or CHAINED.match(msg):
             if tb is None:
-                self._open(stream)
+                self._open(stream, explicit=True)
             self.recognised += 1
             return True
         if "File" in msg and (m := FRAME.match(msg)):
@@ -539,21 +545,36 @@ class Doctor:
         if exc is not None:
             if kind is None:
                 kind = "engine_died" if _maybe_death(msg) else "exception"
-                text = f"{exc.group('type')}: {(exc.group('text') or '').strip()}"[:300]
+                said = (exc.group("text") or "").strip()
+                text = f"{exc.group('type')}: {said}"[:300] if said else exc.group("type")
             self._fail(out, kind, text, stream, tb.phase() if tb else None, alloc)
             self.tracebacks.pop(stream, None)
             return True
         if kind is None and _maybe_death(msg):
             kind, text = "engine_died", msg.strip()[:300]
-        if kind is None:
-            return False
-        self._fail(out, kind, text, stream, tb.phase() if tb else None, alloc)
-        return True
+        if kind is not None:
+            self._fail(out, kind, text, stream, tb.phase() if tb else None, alloc)
+            return True
+        if tb is not None and ln.level in (None, "ERROR", "CRITICAL") and (msg[:1].isspace() or "(" in msg):
+            # a source line of the traceback: what it calls is the next frame, which a cut paste may
+            # have lost (``self.model_executor.determine_num_available_blocks())``)
+            for func in _CALL.findall(msg[:400]):
+                tb.add(func, self.grammars)
+            self.recognised += 1
+            return True
+        if ln.level in ("ERROR", "CRITICAL") and not msg[:1].isspace():
+            if len(self.last_error) >= MAX_STREAMS:
+                self.last_error.pop(next(iter(self.last_error)))
+            self.last_error[stream] = (self.lines, msg.strip()[:300])
+        return False
 
-    def _open(self, stream: str) -> _Traceback:
+    def _open(self, stream: str, *, explicit: bool = False) -> _Traceback:
         if len(self.tracebacks) >= MAX_STREAMS:
             self.tracebacks.pop(next(iter(self.tracebacks)))
         tb = self.tracebacks[stream] = _Traceback(self.lines)
+        last = self.last_error.get(stream)
+        if explicit and last is not None and last[0] == self.lines - 1:  # ``logger.exception(e)`` prints str(e) first
+            tb.message = last[1]
         return tb
 
     @staticmethod
@@ -577,12 +598,13 @@ class Doctor:
         if exc_type is None:
             return None, text, None
         short = exc_type.rsplit(".", 1)[-1]
+        said = f"{short}: {text.strip()}"[:300] if text.strip() else short
         if short == "AssertionError":
-            return "assertion", f"{short}: {text.strip()}"[:300], None
+            return "assertion", said, None
         if short == "NotImplementedError":
-            return "not_implemented", f"{short}: {text.strip()}"[:300], None
+            return "not_implemented", said, None
         if short == "OutOfMemoryError" or OOM_TEXT.search(text):
-            return "oom", f"{short}: {text.strip()}"[:300], None
+            return "oom", said, None
         return None, "", None
 
     def _fail(self, out: list[Finding], kind: str, text: str, stream: str, frame_phase: Phase | None,
@@ -677,13 +699,15 @@ class Doctor:
         elif open_tb:  # a traceback with no exception line: the paste or the log was cut
             tb = open_tb[0]
             kind, phase = "exception", tb.phase() or self._now()
-            failure = f"traceback cut off (line {tb.start_line}) before its exception line"
+            failure = (f"{tb.message} " if tb.message else "") + \
+                f"(traceback from line {tb.start_line} cut off before its exception line)"
             processes = len(open_tb)
         frac = self.pad_patches / self.bucket_patches if self.bucket_patches else 0.0
         return DoctorReport(
             lines_read=self.lines,
             recognised_lines=self.recognised,
-            phase_reached=self.phase,
+            phase_reached=self.phase if phase is None or (self.phase and self.phase.order >= phase.order)
+            else phase,
             failed=failed,
             failure_phase=phase,
             failure=failure,
