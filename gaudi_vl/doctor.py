@@ -417,7 +417,8 @@ class Doctor:
         if m := _NOT_WARMED.search(msg):
             self.recompiles += 1
             if self.recompiles <= 3:
-                self._note(out, "recompile", self._now(), f"graph not warmed up, compiled now: {m.group(1)[:200]}")
+                self._note(out, "recompile", self._now(),
+                           f"graph not warmed up, compiled now: {m.group(1)[:200]}")
             else:
                 self.recognised += 1
         elif _GRAPH_COMPILE.search(msg):
@@ -487,7 +488,8 @@ class Doctor:
         m = _BUDGET.search(msg)
         if not m:
             return None
-        free, usable, graphs, kv = _bytes(m.group(1)), _bytes(m.group(2)), _bytes(m.group(4)), _bytes(m.group(6))
+        free, usable = _bytes(m.group(1)), _bytes(m.group(2))
+        graphs, kv = _bytes(m.group(4)), _bytes(m.group(6))
         util, reserved = _number(m.group(3)), _number(m.group(5))
         usable_kv = _bytes(m.group(7)) if m.group(7) else kv
         if None in (free, usable, graphs, kv, util, reserved, usable_kv):
@@ -573,7 +575,8 @@ class Doctor:
             self.tracebacks.pop(next(iter(self.tracebacks)))
         tb = self.tracebacks[stream] = _Traceback(self.lines)
         last = self.last_error.get(stream)
-        if explicit and last is not None and last[0] == self.lines - 1:  # ``logger.exception(e)`` prints str(e) first
+        # ``logger.exception(e)`` writes str(e) on the line before the traceback
+        if explicit and last is not None and last[0] == self.lines - 1:
             tb.message = last[1]
         return tb
 
@@ -620,7 +623,8 @@ class Doctor:
         if len(self.failures) >= MAX_FAILURES:
             self.recognised += 1
             return
-        f = self.failures[key] = _Failure(self.lines, kind, text, stream, self._now(), frame_phase, alloc, {stream})
+        f = self.failures[key] = _Failure(self.lines, kind, text, stream, self._now(), frame_phase, alloc,
+                                          {stream})
         # a FATAL/OOM line logged just before its traceback takes the traceback's phase later
         phase = f.frame_phase or f.marker_phase
         label = FAILURE_KINDS[kind]
@@ -759,7 +763,9 @@ class MemoryFigures:
                    mem.get("graph_reserved_mem"), mem.get("device_total_bytes"))
 
 
-def _vision_advice(fig: MemoryFigures, bucket: int, model: ModelSpec, tp: int, fp32: bool) -> list[str] | None:
+def _vision_advice(
+    fig: MemoryFigures, bucket: int, model: ModelSpec, tp: int, fp32: bool
+) -> list[str] | None:
     """Which utilization or largest bucket lets the biggest image seen run beside the KV cache.
 
     None when the tower already fits in what the KV cache and graphs leave (then images are not what
@@ -823,7 +829,8 @@ def memory_advice(
             out += vision
         elif reserved is not None and usable:
             extra = (alloc_bytes or 0) / usable
-            new = min(0.9, max(0.4 if reserved < 0.4 else reserved + 0.1, math.ceil((reserved + extra) * 20) / 20))
+            floor = 0.4 if reserved < 0.4 else reserved + 0.1
+            new = min(0.9, max(floor, math.ceil((reserved + extra) * 20) / 20))
             if new > reserved:
                 out.append(f"out of memory while capturing HPU graphs{size}: set VLLM_GRAPH_RESERVED_MEM="
                            f"{new:g} (from {reserved:g}); the KV cache shrinks to {_gib(usable * (1 - new))}")

@@ -119,7 +119,9 @@ PROCESS_DIED = re.compile(r"^Process (?P<name>[\w\-:]+):$")
 before the traceback of a child process that died (a bare, prefix-less engine traceback)."""
 
 FATAL = re.compile(r"FATAL ERROR :: MODULE:(?P<module>\w+)\s*(?P<text>.*)")
-SYNAPSE = re.compile(r"synStatus[= ](?:synStatus\s*)?(?P<code>\d+)\s*\[(?P<text>[^\]]*)\]|Graph compile failed")
+SYNAPSE = re.compile(
+    r"synStatus[= ](?:synStatus\s*)?(?P<code>\d+)\s*\[(?P<text>[^\]]*)\]|Graph compile failed"
+)
 OOM_ALLOC = re.compile(r"PT_DEVMEM Allocation failed for size::(\d+)(?: \((\d+)\)MB)?")
 OOM_DEFRAG = re.compile(r"PT_DEVMEM OOM: No enough memory for defragment")
 OOM_TEXT = re.compile(r"out of memory|OutOfMemoryError|Device out of memory", re.IGNORECASE)
@@ -206,7 +208,8 @@ def _m(kind: str, phase: Phase, pattern: str, source: str, *, done: bool = False
 
 
 _SERVING = (
-    _m("serving", Phase.SERVING, r"Application startup complete", "uvicorn/lifespan/on.py:62@uvicorn==0.54.0"),
+    _m("serving", Phase.SERVING, r"Application startup complete",
+       "uvicorn/lifespan/on.py:62@uvicorn==0.54.0"),
     _m("serving", Phase.SERVING, r"Started server process|Uvicorn running on",
        "uvicorn/server.py:101,232@uvicorn==0.54.0"),
     _m("serving", Phase.SERVING, r"Avg prompt throughput", f"vllm/engine/metrics.py:418@{FORK_122}"),
@@ -215,9 +218,11 @@ _SERVING = (
 _FORK_MARKERS = (
     _m("weights", Phase.STARTUP, r"Pre-loading model weights on \S+ took " + SIZE,
        f"vllm/worker/hpu_model_runner.py:1186@{FORK_122}, :980@{FORK_121}"),
-    _m("weights", Phase.STARTUP, r"Loading weights on \S+\s*\.\.\.", f"vllm/model_executor/model_loader/base_loader.py:47@{FORK_122}, loader.py:459@{FORK_121}"),
+    _m("weights", Phase.STARTUP, r"Loading weights on \S+\s*\.\.\.",
+       f"vllm/model_executor/model_loader/base_loader.py:47@{FORK_122}, loader.py:459@{FORK_121}"),
     _m("weights_done", Phase.STARTUP,
-       r"Loading model weights took in total " + SIZE + r" of device memory \(" + SIZE + "/" + SIZE + r" used\)",
+       r"Loading model weights took in total " + SIZE + r" of device memory \(" + SIZE + "/" + SIZE
+       + r" used\)",
        f"vllm/worker/hpu_model_runner.py:1279@{FORK_122}, :1074@{FORK_121}", done=True),
     _m("profile", Phase.PROFILING, r"Model profiling run took " + SIZE,
        f"vllm/worker/hpu_worker.py:287@{FORK_122}, :328@{FORK_121}"),
@@ -287,7 +292,8 @@ _GAUDI_MARKERS = (
        f"vllm_gaudi/v1/worker/hpu_worker.py:540-546@{GAUDI}"),
     _m("kv_allocated", Phase.KV_ALLOCATION, r"Initializing cache engine took",
        f"vllm_gaudi/v1/worker/hpu_worker.py:547@{GAUDI}", done=True),
-    _m("warmup", Phase.WARMUP, r"\[Warmup\]\[", f"vllm_gaudi/v1/worker/hpu_model_runner.py:5226,5235@{GAUDI}"),
+    _m("warmup", Phase.WARMUP, r"\[Warmup\]\[",
+       f"vllm_gaudi/v1/worker/hpu_model_runner.py:5226,5235@{GAUDI}"),
     _m("warmup", Phase.WARMUP, r"Graph/(?:Prompt|Decode) captured:\d+",
        f"vllm_gaudi/v1/worker/hpu_model_runner.py:5220@{GAUDI}"),
     _m("warmup", Phase.WARMUP,
