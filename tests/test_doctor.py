@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from gaudi_vl.cli.doctor import iter_lines
 from gaudi_vl.doctor import MAX_KEPT_FINDINGS, MAX_LINE_CHARS, Doctor, Phase, split_line
-from gaudi_vl.engines.logs import GRAMMARS, VLLM_FORK_V0, VLLM_GAUDI_V1
+from gaudi_vl.engines.logs import GRAMMARS
 from gaudi_vl.geometry import PATCHES_PER_WINDOW, PIXELS_PER_PATCH
 from gaudi_vl.memory import vision_margin_bytes, vision_peak_bytes
 from gaudi_vl.models import builtin_model
@@ -436,8 +436,8 @@ def test_tower_that_does_not_fit_gets_the_largest_bucket_that_does() -> None:
     [
         "INFO 08-02 17:37:54 hpu_worker.py:134] Model profiling run took 1.2.3 GiB of device memory",
         "Model profiling run took 1.2.3 GiB",
-        "Free device memory: 79.16 GiB, 39.58 GiB usable (gpu_memory_utilization=0.5.5), 15.83 GiB reserved for "
-        "HPUGraphs (VLLM_GRAPH_RESERVED_MEM=0.4), 23.75 GiB reserved for KV cache",
+        ("Free device memory: 79.16 GiB, 39.58 GiB usable (gpu_memory_utilization=0.5.5), 15.83 GiB reserved for "
+         "HPUGraphs (VLLM_GRAPH_RESERVED_MEM=0.4), 23.75 GiB reserved for KV cache"),
         "Loading model weights took in total 1..5 GiB of device memory (15.05 GiB/30.15 GiB used)",
         "[Warmup][Decode][2/4] batch_size:1 free_mem:" + "9" * 400 + " GiB",
         "Loading model weights took 1.2.3 GB",
@@ -456,8 +456,8 @@ def test_unparseable_numbers_are_unreadable_lines(line: str) -> None:
 REAL_LINES = [line for p in sorted(CORPUS.glob("*.log")) for line in p.read_text(errors="replace").splitlines()]
 TEMPLATES = [
     "Model profiling run took {} of device memory",
-    "Free device memory: {}, {} usable (gpu_memory_utilization={}), {} reserved for HPUGraphs "
-    "(VLLM_GRAPH_RESERVED_MEM={}), {} reserved for KV cache dummy block {} reserved for usable KV cache",
+    ("Free device memory: {}, {} usable (gpu_memory_utilization={}), {} reserved for HPUGraphs "
+     "(VLLM_GRAPH_RESERVED_MEM={}), {} reserved for KV cache dummy block {} reserved for usable KV cache"),
     "Loading model weights took in total {} of device memory ({}/{} used)",
     "Using {}/{} of free device memory for HPUGraphs, {} for prompt and {} for decode (VLLM_GRAPH_PROMPT_RATIO={})",
     "[Warmup][{}][{}/{}] batch_size:1 free_mem:{}",
