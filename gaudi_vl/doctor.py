@@ -353,6 +353,7 @@ class Doctor:
         self.internal_errors = 0
         self.tracebacks: dict[str, _Traceback] = {}
         self.last_error: dict[str, tuple[int, str]] = {}
+        self.noted: set[tuple[str, str]] = set()
         self.failures: dict[tuple[str, str], _Failure] = {}
         self.kept: deque[Finding] = deque(maxlen=MAX_KEPT_FINDINGS)
 
@@ -478,8 +479,11 @@ class Doctor:
                 return self._unreadable(out, "HPU graph memory numbers")
         before = self.phase
         self._advance(marker.next_phase())
-        if message is not None or self.phase is not before:
-            self._note(out, kind, self.phase or marker.phase, message or _MARKER_TEXT.get(kind, kind))
+        text = message or _MARKER_TEXT.get(kind, kind)
+        if (message is not None or self.phase is not before) and (kind, text) not in self.noted:
+            if len(self.noted) < MAX_KEPT_FINDINGS:  # TP workers repeat every line: say it once
+                self.noted.add((kind, text))
+            self._note(out, kind, marker.phase, text)
         else:
             self.recognised += 1
         return None
