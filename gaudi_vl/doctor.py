@@ -1,35 +1,28 @@
-"""Read an HPU engine log, tell where it failed and what to change.
+"""Read an HPU engine log: every failure found, the phase it happened in, advice only where it helps.
 
-Pure: lines in, findings and advice out; no file I/O (the CLI in ``gaudi_vl.cli.doctor`` streams the
-file or the pipe). ``Doctor.feed`` keeps only counters, the last memory figures and a bounded list of
-findings, so a log of any length is read in constant memory, and a log cut off anywhere still gives
-a report on what was there.
+Pure: lines in, findings and a report out; no file I/O (``gaudi_vl.cli.doctor`` streams the file or
+the pipe, ``gaudi_vl.launch.LogWatcher`` feeds a live engine). ``Doctor.feed`` keeps counters, the
+last memory figures, one small traceback state per process and bounded lists, so a log of any length
+is read in constant memory, and a log cut off anywhere still gives a report on what was there.
 
-Recognised lines (exact formats from the engines' sources and documented logs):
+How a log is read (the line grammar and every engine fact live in ``gaudi_vl.engines.logs``):
 
-- weights: ``Loading model weights took in total 15.05 GiB of device memory (15.05 GiB/94.62 GiB used)``
-  (vllm-fork ``hpu_model_runner.py``; docs "Managing memory" log excerpt);
-- profiling: ``Model profiling run took 504 MiB of device memory (...)`` (``hpu_worker.py``);
-- the budget: ``Free device memory: 79.16 GiB, 39.58 GiB usable (gpu_memory_utilization=0.5), 15.83 GiB
-  reserved for HPUGraphs (VLLM_GRAPH_RESERVED_MEM=0.4), 23.75 GiB reserved for KV cache`` (vllm-fork
-  ``vllm/worker/hpu_worker.py``), and vllm-gaudi's variant ending ``X reserved for KV cache dummy block
-  Y reserved for usable KV cache`` (``vllm_gaudi/v1/worker/hpu_worker.py``);
-- KV allocation: ``# HPU blocks: 1519, # CPU blocks: 0``, ``Usable num_blocks: N``, ``Initializing
-  cache engine took ...``;
-- graph split: ``Using 15.85 GiB/55.43 GiB of free device memory for HPUGraphs, 4.755 GiB for prompt and
-  11.095 GiB for decode (VLLM_GRAPH_PROMPT_RATIO=0.3)`` (vllm-fork ``hpu_model_runner.py``);
-- warm-up: ``[Warmup]...`` progress lines and ``Graph/Prompt captured`` summaries;
-- serving: ``Application startup complete``, ``Started server process``, throughput lines;
-- image padding: ``Padding current image size N to B`` (vllm-fork / vllm-gaudi ``qwen2_5_vl.py``) and
-  ``Padding current number pixel N to B`` (the HPU multimodal bucket paths);
-- mask on CPU: ``einsum running on CPU :torch.Size([..., N])`` (images above 40000 patches);
-- out of memory: ``PT_DEVMEM Allocation failed for size::939524096 (896)MB`` and ``PT_DEVMEM OOM: No
-  enough memory for defragment``;
-- recompilation: ``Configuration: (prompt, 1, 36864) was not warmed-up!`` (vllm-fork
-  ``hpu_model_runner.py`` ``_check_config``; also the ``rank (...)`` and tuple forms), vllm-gaudi's
-  ``[HPUWorker.execute_model] graph compilation detected: ...`` (``hpu_worker.py``
-  ``track_graph_compile``) and KV preemption ``is preempted by PreemptionMode.RECOMPUTE mode because
-  there is not enough KV cache space``.
+1. Each line is split into its stream (``(Worker_TP0 pid=635023)``, ``[rank0]:``, or the main
+   process), its logger header and its message; colour codes and ``^M`` are dropped.
+2. Phase markers (the engines' own logger calls) move the engine forward: weights, profiling run,
+   memory budget, KV allocation, warm-up steps, serving.
+3. Failures: any traceback, ``FATAL ERROR :: MODULE:...``, synapse error or engine death. A traceback
+   is followed per stream, so the interleaved tracebacks of eight TP workers are eight tracebacks,
+   folded into one finding when they say the same thing. Its phase comes from its frames (the
+   grammar's frame table), else from the last marker. The cause reported is the first specific
+   failure (out of memory, assertion, not implemented, lazy-mode, graph compile, fatal) over generic
+   exceptions over "the engine process died" wrappers.
+4. Memory advice only for out-of-memory failures, only from numbers in the log, and only when it
+   changes something (``memory_advice``: the one place the lead re-points at the profiles' Budget).
+
+Every number is parsed defensively: a marker line whose numbers do not parse is a finding
+"unreadable line N", never an exception; ``feed`` itself turns any internal error into such a
+finding, so a caller (``serve``'s supervisor) never stops because of the doctor.
 """
 
 from __future__ import annotations
@@ -37,76 +30,171 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 from gaudi_vl.devices import GIB
+from gaudi_vl.engines import DEFAULT_PROFILE, NAMES, EngineProfile, get_profile
+from gaudi_vl.engines.logs import (
+    ALL_GRAMMARS,
+    ANSI,
+    CHAINED,
+    COLLECTOR_STAMP,
+    ENGINE_DEATH,
+    EXCEPTION,
+    FATAL,
+    FRAME,
+    HEADER,
+    OOM_ALLOC,
+    OOM_DEFRAG,
+    OOM_TEXT,
+    PROCESS_DIED,
+    PROCESS_PREFIX,
+    RANK_PREFIX,
+    SIZE,
+    SYNAPSE,
+    TRACEBACK,
+    WARMUP_STEP,
+    WORKER_METHOD,
+    LogGrammar,
+    Marker,
+    Phase,
+    grammar_for,
+)
 from gaudi_vl.geometry import PATCHES_PER_WINDOW, PIXELS_PER_PATCH
-from gaudi_vl.engines import DEFAULT_PROFILE
-from gaudi_vl.memory import vision_margin_bytes, vision_peak_bytes
+from gaudi_vl.memory import Budget, vision_margin_bytes, vision_peak_bytes
 from gaudi_vl.models import DEFAULT_MODEL, ModelSpec, builtin_model
 
+__all__ = ["MAX_KEPT_FINDINGS", "Doctor", "DoctorReport", "Finding", "Phase", "memory_advice"]
 
-class Phase(str, Enum):
-    """Where in its life the engine was, in order."""
-
-    STARTUP = "start-up/weights"
-    PROFILING = "profiling"
-    KV_ALLOCATION = "KV allocation"
-    WARMUP = "warm-up/graph capture"
-    SERVING = "serving"
-
-    @property
-    def order(self) -> int:
-        return list(Phase).index(self)
-
+MAX_LINE_CHARS = 8192
+"""Only the first 8 KiB of a line are read: every engine line we know fits; a runaway line costs nothing."""
+MAX_KEPT_FINDINGS = 200
+MAX_FAILURES = 64
+MAX_STREAMS = 256
+MAX_UNREADABLE_KEPT = 20
 
 _UNIT = {"b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
          "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
-_SIZE = r"(-?[\d.]+ ?[KMGT]?i?B)"
+_SIZE_PARTS = re.compile(r"(-?[\d.]+) ?([KMGT]?i?B)")
 
 
-def _bytes(text: str) -> int:
-    m = re.match(r"(-?[\d.]+) ?([KMGT]?i?B)", text.strip())
+def _number(text: str | None) -> float | None:
+    """A finite float, or None for anything else ("1.2.3", "", "9" * 400)."""
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _bytes(text: str | None) -> int | None:
+    """``"14.97 GiB"`` -> bytes, or None when the text is not a size ``format_bytes`` could write."""
+    if text is None:
+        return None
+    m = _SIZE_PARTS.fullmatch(text.strip())
     if not m:
-        raise ValueError(text)
-    return int(float(m.group(1)) * _UNIT[m.group(2).lower()])
+        return None
+    value = _number(m.group(1))
+    unit = _UNIT.get(m.group(2).lower())
+    if value is None or unit is None:
+        return None
+    return int(value * unit)
 
 
 def _gib(n: float) -> str:
     return f"{n / GIB:.2f} GiB"
 
 
-_RE = {
-    "weights": re.compile(r"Loading model weights took in total " + _SIZE + r" of device memory \("
-                          + _SIZE + "/" + _SIZE + " used\\)"),
-    "preload": re.compile(r"(?:Pre-loading|Loading) model weights on \S+ took"),
-    "profile": re.compile(r"Model profiling run took " + _SIZE + " of device memory"),
-    "free": re.compile(
-        r"Free device memory: " + _SIZE + ", " + _SIZE + r" usable \(gpu_memory_utilization=([\d.]+)\), ?"
-        + _SIZE + r" reserved for HPUGraphs \(VLLM_GRAPH_RESERVED_MEM=([\d.]+)\), " + _SIZE
-        + r" reserved for KV cache(?: dummy block " + _SIZE + " reserved for usable KV cache)?"
-    ),
-    "blocks": re.compile(r"# HPU blocks: (\d+)|Usable num_blocks: (\d+)"),
-    "cache_init": re.compile(r"Initializing cache engine took"),
-    "graph_split": re.compile(
-        r"Using " + _SIZE + "/" + _SIZE + r" of free device memory for HPUGraphs, " + _SIZE
-        + " for prompt and " + _SIZE + r" for decode \(VLLM_GRAPH_PROMPT_RATIO=([\d.]+)\)"
-    ),
-    "warmup": re.compile(r"\[Warmup\]|captured:\d+|Warmup finished|warming up", re.IGNORECASE),
-    "serving": re.compile(r"Application startup complete|Started server process|Avg prompt throughput"
-                          r"|Uvicorn running on"),
-    "padding": re.compile(r"Padding current (?:image size|number pixel) (\d+) to (\d+)"),
-    "mask_cpu": re.compile(r"einsum running on CPU"),
-    "oom_alloc": re.compile(r"PT_DEVMEM Allocation failed for size::(\d+)(?: \((\d+)\)MB)?"),
-    "oom_defrag": re.compile(r"PT_DEVMEM OOM: No enough memory for defragment"),
-    "not_warmed": re.compile(r"Configuration: (.*) was not warmed-up!"),
-    "graph_compile": re.compile(r"graph compilation detected"),
-    "preempted": re.compile(r"preempted by PreemptionMode\.\w+ mode because there is not enough KV cache"),
-}
+# Lines that are not phase markers but the doctor still counts: padding, recompiles, preemption.
+_PADDING = re.compile(r"Padding current (?:image size|number pixel) (\d+) to (\d+)")
+"""vllm-fork models/qwen2_5_vl.py:970@95af70093fc0 and :929@277a33cd907e (``number pixel``),
+vllm-gaudi models/qwen2_5_vl.py:400 (``image size``) and extension/bucketing/vision.py:219@091bbadda10b."""
+_MASK_CPU = re.compile(r"einsum running on CPU")
+_NOT_WARMED = re.compile(r"Configuration: (.*) was not warmed-up!")
+"""vllm-fork hpu_model_runner.py:1434@95af70093fc0; vllm-gaudi hpu_model_runner.py:3643@091bbadda10b."""
+_GRAPH_COMPILE = re.compile(r"graph compilation detected")
+"""vllm-gaudi hpu_worker.py:763 ``track_graph_compile``@091bbadda10b."""
+_PREEMPTED = re.compile(r"preempted by PreemptionMode\.\w+ mode because there is not enough KV cache")
 
-MAX_KEPT_FINDINGS = 200
+_BUDGET = re.compile(
+    r"Free device memory: " + SIZE + ", " + SIZE + r" usable \(gpu_memory_utilization=([^)]*)\),\s*"
+    + SIZE + r" reserved for HPUGraphs \(VLLM_GRAPH_RESERVED_MEM=([^)]*)\),\s*" + SIZE
+    + r" reserved for KV cache(?: dummy\s+block " + SIZE + r"\s+reserved for usable KV cache)?"
+)
+_WEIGHTS_TOTAL = re.compile(r"Loading model weights took in total " + SIZE + r" of device memory \("
+                            + SIZE + "/" + SIZE + r" used\)")
+_WEIGHTS_GAUDI = re.compile(r"Loading model weights took (-?[\d.]+) GB")
+_PROFILE = re.compile(r"Model profiling run took " + SIZE)
+_BLOCKS = re.compile(r"# (?:HPU|hpu) blocks: (\S+),|Usable num_blocks: (\S+?),")
+_GRAPH_SPLIT = re.compile(
+    r"Using " + SIZE + "/" + SIZE + r" of free device memory for HPUGraphs(?:,\s*" + SIZE
+    + r"\s+for prompt and\s+" + SIZE + r"\s+for decode \(VLLM_GRAPH_PROMPT_RATIO=([^)]*)\))?"
+)
+"""Whitespace-tolerant: on aice/v1.21.0 the f-string continues with a backslash inside the literal, so the
+message carries a run of spaces before ``for prompt`` (hpu_model_runner.py:2876-2884@277a33cd907e)."""
+
+FAILURE_KINDS: dict[str, str] = {
+    "oom": "out of memory",
+    "lazy_mode": "Habana lazy-mode error (PT_LAZY)",
+    "graph_compile": "graph compilation failed (synapse)",
+    "fatal": "Habana fatal error",
+    "assertion": "assertion failed",
+    "not_implemented": "not implemented",
+    "exception": "exception",
+    "engine_died": "engine process died",
+}
+"""Failure kinds, specific first; only ``oom`` gets memory advice."""
+_PRIORITY = {"oom": 3, "lazy_mode": 3, "graph_compile": 3, "fatal": 3, "assertion": 3,
+             "not_implemented": 3, "exception": 2, "engine_died": 1}
+_STRONG_ORDER = (Phase.WARMUP, Phase.PROFILING, Phase.KV_ALLOCATION, Phase.STARTUP, Phase.SERVING)
+"""The latest phase among a traceback's strong frames wins: warm-up runs inside the KV set-up
+(``initialize_cache`` -> ``_warm_up_model``, hpu_worker.py:351@95af70093fc0) and the profiling run inside
+``_initialize_kv_caches``; serving frames never enclose start-up ones."""
+
+
+_CALL = re.compile(r"([A-Za-z_]\w{2,60})\(")
+"""A call in a traceback's source line: ``self.model_runner.profile_run()`` names ``profile_run``."""
+
+
+def _maybe_death(msg: str) -> bool:
+    return ("fail" in msg or "died" in msg) and ENGINE_DEATH.search(msg) is not None
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One log line taken apart: which process wrote it, its logger header (if any), its message."""
+
+    stream: str
+    level: str | None
+    source: str | None
+    message: str
+
+
+def split_line(raw: str) -> LogLine:
+    """Take a raw line apart (pure; any input gives a LogLine)."""
+    text = ANSI.sub("", raw[:MAX_LINE_CHARS]).rstrip("\n").replace("\r", "")
+    if text.endswith("^M"):
+        text = text[:-2]
+    text = COLLECTOR_STAMP.sub("", text, count=1)
+    stream = "main"
+    if m := PROCESS_PREFIX.match(text):
+        stream = f"{m.group('process') or 'proc'}:{m.group('pid')}"
+        text = text[m.end():]
+    if m := RANK_PREFIX.match(text):
+        stream = stream if stream != "main" else f"rank{m.group('rank')}"
+        text = text[m.end():]
+    level = source = None
+    if m := HEADER.match(text):
+        level, source = m.group("level"), f"{m.group('file')}:{m.group('lineno')}"
+        text = m.group("message")
+        if r := RANK_PREFIX.match(text):
+            stream = stream if stream != "main" else f"rank{r.group('rank')}"
+            text = text[r.end():]
+    return LogLine(stream, level, source, text)
 
 
 @dataclass(frozen=True)
@@ -120,6 +208,53 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         return {"line": self.line_no, "kind": self.kind, "phase": self.phase.value, "message": self.message}
+
+
+@dataclass
+class _Traceback:
+    """A traceback being read on one stream: the phases its frames (and code lines) name."""
+
+    start_line: int
+    message: str | None = None
+    strong: set[Phase] = field(default_factory=set)
+    weak: Phase | None = None
+    frames: int = 0
+
+    def add(self, func: str, grammars: Sequence[LogGrammar]) -> None:
+        self.frames += 1
+        for g in grammars:
+            phase, strong = g.frame_phase(func)
+            if phase is None:
+                continue
+            if strong:
+                self.strong.add(phase)
+            elif self.weak is None:  # outermost weak frame
+                self.weak = phase
+            return
+
+    def phase(self) -> Phase | None:
+        for p in _STRONG_ORDER:
+            if p in self.strong:
+                return p
+        return self.weak
+
+
+@dataclass
+class _Failure:
+    """One distinct failure (same kind and text from several TP workers is one failure, counted)."""
+
+    line_no: int
+    kind: str
+    text: str
+    stream: str
+    marker_phase: Phase
+    frame_phase: Phase | None = None
+    alloc_bytes: int | None = None
+    streams: set[str] = field(default_factory=set)
+
+    @property
+    def count(self) -> int:
+        return max(1, len(self.streams))
 
 
 @dataclass(frozen=True)
@@ -141,6 +276,11 @@ class DoctorReport:
     preemptions: int
     advice: tuple[str, ...]
     findings: tuple[Finding, ...] = field(default=())
+    failure_kind: str | None = None
+    failure_processes: int = 0
+    ended_during: str | None = None
+    unreadable_lines: int = 0
+    unreadable_line_numbers: tuple[int, ...] = ()
 
     @property
     def recognised(self) -> bool:
@@ -153,7 +293,12 @@ class DoctorReport:
             "phase_reached": self.phase_reached.value if self.phase_reached else None,
             "failed": self.failed,
             "failure_phase": self.failure_phase.value if self.failure_phase else None,
+            "failure_kind": self.failure_kind,
             "failure": self.failure,
+            "failure_processes": self.failure_processes,
+            "ended_during": self.ended_during,
+            "unreadable_lines": self.unreadable_lines,
+            "unreadable_line_numbers": list(self.unreadable_line_numbers),
             "memory": dict(self.memory),
             "images_padded": self.images_padded,
             "largest_bucket_seen": self.largest_bucket_seen,
@@ -169,23 +314,33 @@ class DoctorReport:
 class Doctor:
     """Feed engine log lines one at a time; ask for the report at any point.
 
-    ``model`` and ``tp`` are used to size the vision tower when the advice is about images.
+    ``grammar``: an engine profile name (``"vllm-gaudi"``), a ``LogGrammar``, or None to try all.
+    ``model`` and ``tp`` size the vision tower when the advice is about images.
     """
 
     def __init__(
-        self, model: ModelSpec | None = None, *, tp: int = 1, fp32_softmax_vision: bool = False
+        self, model: ModelSpec | None = None, *, tp: int = 1, fp32_softmax_vision: bool = False,
+        grammar: str | LogGrammar | Iterable[LogGrammar] | None = None,
     ) -> None:
         self.model = model or builtin_model(DEFAULT_MODEL)
         self.tp = tp
         self.fp32 = fp32_softmax_vision
-        self.attention = DEFAULT_PROFILE.attention
+        known = get_profile(grammar) if isinstance(grammar, str) and grammar in NAMES else None
+        self.engine = known if known is not None and known.memory is not None else DEFAULT_PROFILE
+        """The engine whose vision attention and memory split the advice assumes (the seeds' by default)."""
+        if isinstance(grammar, LogGrammar):
+            self.grammars: tuple[LogGrammar, ...] = (grammar,)
+        elif grammar is None or isinstance(grammar, str):
+            self.grammars = grammar_for(grammar)
+        else:
+            self.grammars = tuple(grammar) or ALL_GRAMMARS
+        self._marker_res = [
+            (g, re.compile("|".join(f"(?P<m{i}>{mk.pattern.pattern})" for i, mk in enumerate(g.markers))))
+            for g in self.grammars
+        ]
         self.lines = 0
         self.recognised = 0
         self.phase: Phase | None = None
-        self.failure: str | None = None
-        self.failure_phase: Phase | None = None
-        self.failure_kind: str | None = None
-        self.alloc_bytes: int | None = None
         self.mem: dict[str, float] = {}
         self.padded = 0
         self.pad_patches = 0
@@ -196,6 +351,14 @@ class Doctor:
         self.recompiles = 0
         self.preemptions = 0
         self.mask_on_cpu = 0
+        self.last_step: tuple[str, int, int, int | None] | None = None
+        self.unreadable = 0
+        self.unreadable_at: list[int] = []
+        self.internal_errors = 0
+        self.tracebacks: dict[str, _Traceback] = {}
+        self.last_error: dict[str, tuple[int, str]] = {}
+        self.noted: set[tuple[str, str]] = set()
+        self.failures: dict[tuple[str, str], _Failure] = {}
         self.kept: deque[Finding] = deque(maxlen=MAX_KEPT_FINDINGS)
 
     # ------------------------------------------------------------ reading
@@ -204,196 +367,320 @@ class Doctor:
         if self.phase is None or phase.order > self.phase.order:
             self.phase = phase
 
+    def _now(self) -> Phase:
+        return self.phase or Phase.STARTUP
+
     def feed(self, line: str) -> list[Finding]:
-        """Read one line; return what it revealed (empty for lines we do not know)."""
+        """Read one line; return what it revealed (empty for lines we do not know). Never raises."""
         self.lines += 1
         out: list[Finding] = []
+        try:
+            self._read(line, out)
+        except Exception as exc:  # noqa: BLE001 -- a doctor bug must never stop the caller (serve)
+            self.internal_errors += 1
+            self._unreadable(out, f"doctor error {type(exc).__name__}")
+        self.recognised += any(f.kind != "unreadable" for f in out)
+        return out
 
-        def note(kind: str, phase: Phase, message: str) -> None:
-            f = Finding(self.lines, kind, phase, message)
-            out.append(f)
-            self.kept.append(f)
+    def _note(self, out: list[Finding], kind: str, phase: Phase, message: str) -> None:
+        f = Finding(self.lines, kind, phase, message)
+        out.append(f)
+        self.kept.append(f)
 
-        def enter(phase: Phase, kind: str, message: str) -> None:
-            """A phase marker: noted the first time, afterwards only counted as recognised."""
-            first = self.phase is not phase
-            self._advance(phase)
-            if first:
-                note(kind, phase, message)
-            else:
-                self.recognised += 1
+    def _unreadable(self, out: list[Finding], why: str) -> None:
+        self.unreadable += 1
+        if len(self.unreadable_at) < MAX_UNREADABLE_KEPT:
+            self.unreadable_at.append(self.lines)
+        self._note(out, "unreadable", self._now(), f"unreadable line {self.lines}: {why}")
 
-        if "Padding current" in line and (m := _RE["padding"].search(line)):
-            n, b = int(m.group(1)), int(m.group(2))
+    def _read(self, raw: str, out: list[Finding]) -> None:
+        ln = split_line(raw)
+        msg = ln.message
+        if self._failure_line(ln, out):
+            return
+        if "Padding current" in msg and (m := _PADDING.search(msg)):
+            n, b = _number(m.group(1)), _number(m.group(2))
+            if n is None or b is None:
+                return self._unreadable(out, "padding numbers")
             self.padded += 1
-            self.pad_patches += b - n
-            self.bucket_patches += b
-            self.largest_bucket = max(self.largest_bucket, b)
-            self.largest_image = max(self.largest_image, n)
-            self.last_bucket = b
-            self.recognised += 1
-            return out  # too frequent to report one by one; summarised in the report
-        if m := _RE["free"].search(line):
-            free, usable, util, graphs, reserved, kv = m.group(1, 2, 3, 4, 5, 6)
-            self.mem.update(free_bytes=_bytes(free), usable_bytes=_bytes(usable),
-                            gpu_memory_utilization=float(util), graph_reserve_bytes=_bytes(graphs),
-                            graph_reserved_mem=float(reserved),
-                            kv_cache_bytes=_bytes(m.group(7) or kv))
-            self._advance(Phase.KV_ALLOCATION)
-            note("budget", Phase.KV_ALLOCATION,
-                 f"free {_gib(self.mem['free_bytes'])}, usable {_gib(self.mem['usable_bytes'])} "
-                 f"(gpu_memory_utilization={util}), graphs {_gib(self.mem['graph_reserve_bytes'])} "
-                 f"(VLLM_GRAPH_RESERVED_MEM={reserved}), KV {_gib(self.mem['kv_cache_bytes'])}")
-        elif m := _RE["weights"].search(line):
-            self.mem.update(weights_bytes=_bytes(m.group(1)), device_total_bytes=_bytes(m.group(3)))
-            self._advance(Phase.STARTUP)
-            note("weights", Phase.STARTUP, f"weights {m.group(1)} on a card of {m.group(3)}")
-        elif _RE["preload"].search(line):
-            self._advance(Phase.STARTUP)
-            note("weights", Phase.STARTUP, "loading weights")
-        elif m := _RE["profile"].search(line):
-            self.mem["profile_bytes"] = _bytes(m.group(1))
-            self._advance(Phase.PROFILING)
-            note("profile", Phase.PROFILING, f"profiling run took {m.group(1)}")
-        elif m := _RE["blocks"].search(line):
-            self.mem["kv_blocks"] = int(m.group(1) or m.group(2))
-            self._advance(Phase.KV_ALLOCATION)
-            note("kv_blocks", Phase.KV_ALLOCATION, f"{self.mem['kv_blocks']:.0f} KV blocks")
-        elif _RE["cache_init"].search(line):
-            self._advance(Phase.WARMUP)
-            note("kv_allocated", Phase.WARMUP, "KV cache allocated")
-        elif m := _RE["graph_split"].search(line):
-            self.mem.update(graph_used_bytes=_bytes(m.group(1)), warmup_free_bytes=_bytes(m.group(2)),
-                            graph_prompt_bytes=_bytes(m.group(3)), graph_decode_bytes=_bytes(m.group(4)),
-                            graph_prompt_ratio=float(m.group(5)))
-            self._advance(Phase.WARMUP)
-            note("graph_split", Phase.WARMUP,
-                 f"HPU graphs {m.group(1)} of {m.group(2)} free: {m.group(3)} prompt, {m.group(4)} decode "
-                 f"(VLLM_GRAPH_PROMPT_RATIO={m.group(5)})")
-        elif _RE["serving"].search(line):
-            enter(Phase.SERVING, "serving", "engine is serving")
-        elif _RE["warmup"].search(line):
-            enter(Phase.WARMUP, "warmup", "warm-up started")
-        elif m := _RE["oom_alloc"].search(line):
-            size = int(m.group(1))
-            self.alloc_bytes = size
-            self._fail("oom_alloc", f"device allocation of {_gib(size)} failed (PT_DEVMEM)")
-            note("oom", self.failure_phase or Phase.STARTUP, f"out of memory: {self.failure}")
-        elif _RE["oom_defrag"].search(line):
-            self._fail("oom_defrag", "no memory left even after defragmentation (PT_DEVMEM OOM)")
-            note("oom", self.failure_phase or Phase.STARTUP, f"out of memory: {self.failure}")
-        elif m := _RE["not_warmed"].search(line):
+            self.pad_patches += int(b - n)
+            self.bucket_patches += int(b)
+            self.largest_bucket = max(self.largest_bucket, int(b))
+            self.largest_image = max(self.largest_image, int(n))
+            self.last_bucket = int(b)
+            self.recognised += 1  # too frequent to report one by one; summarised in the report
+            return None
+        if "[Warmup][" in msg and (m := WARMUP_STEP.search(msg)):
+            i, n = _number(m.group("i")), _number(m.group("n"))
+            free = _bytes(m.group("free")) if m.group("free") else None
+            if i is None or n is None or (m.group("free") and free is None):
+                return self._unreadable(out, "warm-up step numbers")
+            self.last_step = (m.group("what"), int(i), int(n), free)
+        for grammar, combined in self._marker_res:
+            if (m := combined.search(msg)) and m.lastgroup:
+                return self._marker(grammar.markers[int(m.lastgroup[1:])], msg, out)
+        if m := _NOT_WARMED.search(msg):
             self.recompiles += 1
             if self.recompiles <= 3:
-                note("recompile", self.phase or Phase.SERVING,
-                     f"graph not warmed up, compiled now: {m.group(1)}")
+                self._note(out, "recompile", self._now(),
+                           f"graph not warmed up, compiled now: {m.group(1)[:200]}")
             else:
                 self.recognised += 1
-        elif _RE["graph_compile"].search(line):
+        elif _GRAPH_COMPILE.search(msg):
             self.recompiles += 1
             if self.recompiles <= 3:
-                note("recompile", self.phase or Phase.SERVING, "graph compilation while serving")
+                self._note(out, "recompile", self._now(), "graph compilation while serving")
             else:
                 self.recognised += 1
-        elif _RE["preempted"].search(line):
+        elif _PREEMPTED.search(msg):
             self.preemptions += 1
             if self.preemptions == 1:
-                note("preempted", self.phase or Phase.SERVING, "requests preempted: the KV cache is full")
+                self._note(out, "preempted", self._now(), "requests preempted: the KV cache is full")
             else:
                 self.recognised += 1
-        elif _RE["mask_cpu"].search(line):
+        elif _MASK_CPU.search(msg):
             self.mask_on_cpu += 1
-            note("mask_cpu", self.phase or Phase.SERVING,
-                 "an image above 40000 patches: its attention mask was built on the CPU")
-        self.recognised += len(out)
-        return out
+            self._note(out, "mask_cpu", self._now(),
+                       "an image above 40000 patches: its attention mask was built on the CPU")
+        return None
 
-    def _fail(self, kind: str, what: str) -> None:
-        if self.failure is None:  # the first failure is the cause; later ones are fallout
-            self.failure = what
-            self.failure_kind = kind
-            self.failure_phase = self.phase or Phase.STARTUP
+    def _marker(self, marker: Marker, msg: str, out: list[Finding]) -> None:
+        """A phase marker: parse its numbers (if it has any), move the phase, note it once."""
+        kind = marker.kind
+        message: str | None = None
+        if kind == "budget":
+            message = self._budget(msg)
+            if message is None:
+                return self._unreadable(out, "memory budget numbers")
+        elif kind == "weights_done" and (m := _WEIGHTS_TOTAL.search(msg)):
+            weights, total = _bytes(m.group(1)), _bytes(m.group(3))
+            if weights is None or total is None:
+                return self._unreadable(out, "weights size")
+            self.mem.update(weights_bytes=weights, device_total_bytes=total)
+            message = f"weights {_gib(weights)} on a card of {_gib(total)}"
+        elif kind == "weights_done" and (m := _WEIGHTS_GAUDI.search(msg)):
+            gib = _number(m.group(1))  # "%.4f GB" of bytes / 2**30 (hpu_model_runner.py:4814@091bbadda10b)
+            if gib is None:
+                return self._unreadable(out, "weights size")
+            self.mem["weights_bytes"] = int(gib * GIB)
+            message = f"weights {gib:.2f} GiB"
+        elif kind == "profile":
+            m = _PROFILE.search(msg)
+            size = _bytes(m.group(1)) if m else None
+            if size is None:
+                return self._unreadable(out, "profiling run size")
+            self.mem["profile_bytes"] = size
+            message = f"profiling run took {_gib(size)}"
+        elif kind == "kv_blocks" and (m := _BLOCKS.search(msg)):
+            blocks = _number(m.group(1) or m.group(2))
+            if blocks is None:
+                return self._unreadable(out, "KV block count")
+            self.mem["kv_blocks"] = int(blocks)
+            message = f"{int(blocks)} KV blocks"
+        elif kind == "graph_split":
+            message = self._graph_split(msg)
+            if message is None:
+                return self._unreadable(out, "HPU graph memory numbers")
+        before = self.phase
+        self._advance(marker.next_phase())
+        text = message or _MARKER_TEXT.get(kind, kind)
+        if (message is not None or self.phase is not before) and (kind, text) not in self.noted:
+            if len(self.noted) < MAX_KEPT_FINDINGS:  # TP workers repeat every line: say it once
+                self.noted.add((kind, text))
+            self._note(out, kind, marker.phase, text)
+        else:
+            self.recognised += 1
+        return None
 
-    # ------------------------------------------------------------ advice
+    def _budget(self, msg: str) -> str | None:
+        m = _BUDGET.search(msg)
+        if not m:
+            return None
+        free, usable = _bytes(m.group(1)), _bytes(m.group(2))
+        graphs, kv = _bytes(m.group(4)), _bytes(m.group(6))
+        util, reserved = _number(m.group(3)), _number(m.group(5))
+        usable_kv = _bytes(m.group(7)) if m.group(7) else kv
+        if None in (free, usable, graphs, kv, util, reserved, usable_kv):
+            return None
+        assert free is not None and usable is not None and graphs is not None and usable_kv is not None
+        self.mem.update(free_bytes=free, usable_bytes=usable, gpu_memory_utilization=float(util or 0),
+                        graph_reserve_bytes=graphs, graph_reserved_mem=float(reserved or 0),
+                        kv_cache_bytes=usable_kv)
+        return (f"free {_gib(free)}, usable {_gib(usable)} (gpu_memory_utilization={util:g}), graphs "
+                f"{_gib(graphs)} (VLLM_GRAPH_RESERVED_MEM={reserved:g}), KV {_gib(usable_kv)}")
 
-    def _vision_advice(self, free: float, util: float) -> list[str]:
-        """Which utilization or largest bucket lets the biggest image seen run beside the KV cache."""
-        bucket = self.largest_bucket or self.last_bucket
-        if not bucket:
-            return []
-        peak = vision_peak_bytes(self.model.vision, bucket, self.attention, tp=self.tp, fp32_softmax=self.fp32)
-        need = vision_margin_bytes(peak)
-        out = [(f"an image padded to {bucket} patches needs ~{_gib(peak)} in the vision tower "
-                f"(+15% and 1 GiB = {_gib(need)}); gpu_memory_utilization={util:g} leaves "
-                f"{_gib(free * (1 - util))} outside the KV cache and graphs")]
-        new_util = math.floor((1 - need / free) * 100) / 100 if free > 0 else 0
-        if 0.05 <= new_util < util:
-            out.append(f"set --gpu-memory-utilization {new_util:g} (from {util:g})")
-        margin = free * (1 - util)
-        lo, hi = 0, bucket // PATCHES_PER_WINDOW
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            n = mid * PATCHES_PER_WINDOW
-            p = vision_peak_bytes(self.model.vision, n, self.attention, tp=self.tp, fp32_softmax=self.fp32)
-            lo, hi = (mid, hi) if vision_margin_bytes(p) <= margin else (lo, mid)
-        fit = lo * PATCHES_PER_WINDOW
-        if fit >= PATCHES_PER_WINDOW:
-            px = fit * PIXELS_PER_PATCH
-            out.append(f"or keep gpu_memory_utilization={util:g} and lower max_pixels to {px} "
-                       f"(largest bucket {fit} patches): gaudi-vl plan --max-pixels {px}")
-        if self.fp32:
-            out.append("or drop VLLM_FP32_SOFTMAX_VISION (fp32 softmax needs 2.5x the attention memory)")
-        out.append(f"or raise --tp to {self.tp * 2} (the vision tower's heads are split across cards)")
-        return out
+    def _graph_split(self, msg: str) -> str | None:
+        m = _GRAPH_SPLIT.search(msg)
+        if not m:
+            return None
+        used, free = _bytes(m.group(1)), _bytes(m.group(2))
+        if used is None or free is None:
+            return None
+        self.mem.update(graph_used_bytes=used, warmup_free_bytes=free)
+        text = f"HPU graphs {_gib(used)} of {_gib(free)} free"
+        if m.group(3):
+            prompt, decode, ratio = _bytes(m.group(3)), _bytes(m.group(4)), _number(m.group(5))
+            if prompt is None or decode is None or ratio is None:
+                return None
+            self.mem.update(graph_prompt_bytes=prompt, graph_decode_bytes=decode, graph_prompt_ratio=ratio)
+            text += f": {_gib(prompt)} prompt, {_gib(decode)} decode (VLLM_GRAPH_PROMPT_RATIO={ratio:g})"
+        return text
+
+    # ------------------------------------------------------------ failures
+
+    def _failure_line(self, ln: LogLine, out: list[Finding]) -> bool:
+        """Tracebacks, fatal runtime errors and engine deaths; True when the line was one of them."""
+        msg, stream = ln.message, ln.stream
+        tb = self.tracebacks.get(stream)
+        if ("Traceback" in msg and TRACEBACK.search(msg)) or PROCESS_DIED.match(msg) or CHAINED.match(msg):
+            if tb is None:
+                self._open(stream, explicit=True)
+            self.recognised += 1
+            return True
+        if "File" in msg and (m := FRAME.match(msg)):
+            (tb or self._open(stream)).add(m.group("func"), self.grammars)
+            self.recognised += 1
+            return True
+        if "method" in msg and (m := WORKER_METHOD.search(msg)):
+            (tb or self._open(stream)).add(m.group("m1") or m.group("m2") or "", self.grammars)
+            self.recognised += 1
+            return True
+        exc = EXCEPTION.match(msg) if tb is not None else None
+        if exc is not None and exc.group("type").endswith(("KeyboardInterrupt", "SystemExit")):
+            self.tracebacks.pop(stream, None)  # a user's Ctrl-C or a clean exit, not a failure
+            self._note(out, "stopped", self._now(), f"stopped: {exc.group('type')}")
+            return True
+        kind, text, alloc = self._classify(exc.group("type") if exc else None,
+                                           (exc.group("text") or "") if exc else msg)
+        if exc is not None:
+            if kind is None:
+                kind = "engine_died" if _maybe_death(msg) else "exception"
+                said = (exc.group("text") or "").strip()
+                text = f"{exc.group('type')}: {said}"[:300] if said else exc.group("type")
+            self._fail(out, kind, text, stream, tb.phase() if tb else None, alloc)
+            self.tracebacks.pop(stream, None)
+            return True
+        if kind is None and _maybe_death(msg):
+            kind, text = "engine_died", msg.strip()[:300]
+        if kind is not None:
+            self._fail(out, kind, text, stream, tb.phase() if tb else None, alloc)
+            return True
+        if tb is not None and ln.level in (None, "ERROR", "CRITICAL") and (msg[:1].isspace() or "(" in msg):
+            # a source line of the traceback: what it calls is the next frame, which a cut paste may
+            # have lost (``self.model_executor.determine_num_available_blocks())``)
+            for func in _CALL.findall(msg[:400]):
+                tb.add(func, self.grammars)
+            self.recognised += 1
+            return True
+        if ln.level in ("ERROR", "CRITICAL") and not msg[:1].isspace():
+            if len(self.last_error) >= MAX_STREAMS:
+                self.last_error.pop(next(iter(self.last_error)))
+            self.last_error[stream] = (self.lines, msg.strip()[:300])
+        return False
+
+    def _open(self, stream: str, *, explicit: bool = False) -> _Traceback:
+        if len(self.tracebacks) >= MAX_STREAMS:
+            self.tracebacks.pop(next(iter(self.tracebacks)))
+        tb = self.tracebacks[stream] = _Traceback(self.lines)
+        last = self.last_error.get(stream)
+        # ``logger.exception(e)`` writes str(e) on the line before the traceback
+        if explicit and last is not None and last[0] == self.lines - 1:
+            tb.message = last[1]
+        return tb
+
+    @staticmethod
+    def _classify(exc_type: str | None, text: str) -> tuple[str | None, str, int | None]:
+        """The failure kind named by an exception line or a bare runtime error line (None: not one)."""
+        if "PT_DEVMEM" in text:
+            if m := OOM_ALLOC.search(text):
+                size = _number(m.group(1))
+                alloc = int(size) if size is not None else None
+                what = (f"device allocation of {_gib(alloc)} failed (PT_DEVMEM)" if alloc
+                        else "device allocation failed (PT_DEVMEM)")
+                return "oom", what, alloc
+            if OOM_DEFRAG.search(text):
+                return "oom", "no memory left even after defragmentation (PT_DEVMEM OOM)", None
+        if "FATAL" in text and (m := FATAL.search(text)):
+            module = m.group("module")
+            kind = "lazy_mode" if module == "PT_LAZY" else "fatal"
+            return kind, f"FATAL ERROR :: MODULE:{module} {m.group('text').strip()}"[:300], None
+        if ("synStatus" in text or "Graph compile failed" in text) and SYNAPSE.search(text):
+            return "graph_compile", text.strip()[:300], None
+        if exc_type is None:
+            return None, text, None
+        short = exc_type.rsplit(".", 1)[-1]
+        said = f"{short}: {text.strip()}"[:300] if text.strip() else short
+        if short == "AssertionError":
+            return "assertion", said, None
+        if short == "NotImplementedError":
+            return "not_implemented", said, None
+        if short == "OutOfMemoryError" or OOM_TEXT.search(text):
+            return "oom", said, None
+        return None, "", None
+
+    def _fail(self, out: list[Finding], kind: str, text: str, stream: str, frame_phase: Phase | None,
+              alloc: int | None) -> None:
+        key = (kind, text)
+        known = self.failures.get(key)
+        if known is not None:  # the same failure from another TP worker, or its traceback's end
+            if len(known.streams) < MAX_STREAMS:
+                known.streams.add(stream)
+            known.frame_phase = known.frame_phase or frame_phase
+            self.recognised += 1
+            return
+        if len(self.failures) >= MAX_FAILURES:
+            self.recognised += 1
+            return
+        f = self.failures[key] = _Failure(self.lines, kind, text, stream, self._now(), frame_phase, alloc,
+                                          {stream})
+        # a FATAL/OOM line logged just before its traceback takes the traceback's phase later
+        phase = f.frame_phase or f.marker_phase
+        label = FAILURE_KINDS[kind]
+        self._note(out, "oom" if kind == "oom" else "failure", phase, f"{label}: {text}")
+
+    def _attach_open_tracebacks(self) -> None:
+        """Frames of tracebacks cut off (or still being written) name the phase of their failure."""
+        for stream, tb in self.tracebacks.items():
+            phase = tb.phase()
+            if phase is None:
+                continue
+            for f in self.failures.values():
+                if f.stream == stream and f.frame_phase is None and f.line_no >= tb.start_line - 3:
+                    f.frame_phase = phase
+
+    def _cause(self) -> _Failure | None:
+        """The failure to report: the first of the most specific kind."""
+        best: _Failure | None = None
+        for f in self.failures.values():
+            if best is None or _PRIORITY[f.kind] > _PRIORITY[best.kind]:
+                best = f
+        return best
+
+    # ------------------------------------------------------------ report
+
+    def _where_it_stopped(self) -> str | None:
+        if self.phase is Phase.SERVING or self.lines == 0 or self.phase is None:
+            return None
+        if self.phase is Phase.WARMUP and self.last_step is not None:
+            what, i, n, free = self.last_step
+            parts = what.lower().split("/")
+            desc = f"{'/'.join(parts[1:])} graph capture" if parts[0] == "graph" and len(parts) > 1 \
+                else f"{what.lower()} warm-up"
+            where = f"{desc} step {i}/{n}"
+            return where + (f" with {_gib(free)} free" if free is not None else "")
+        return self.phase.value
 
     def advice(self) -> list[str]:
+        self._attach_open_tracebacks()
+        cause = self._cause()
         out: list[str] = []
-        util = self.mem.get("gpu_memory_utilization")
-        reserved = self.mem.get("graph_reserved_mem")
-        free = self.mem.get("free_bytes")
-        usable = self.mem.get("usable_bytes")
-        kind, phase = self.failure_kind, self.failure_phase
-        if kind is not None and phase is not None:
-            size = f" ({_gib(self.alloc_bytes)})" if self.alloc_bytes else ""
-            if phase is Phase.STARTUP:
-                total = self.mem.get("device_total_bytes")
-                out.append(f"out of memory while loading weights{size}: the model does not fit on one card; "
-                           f"raise --tp to {self.tp * 2}" + (f" (card: {_gib(total)})" if total else ""))
-                out.append("if weights did load and images are pre-processed at start-up, lower "
-                           "--gpu-memory-utilization to 0.5 (the seed's 0.3-0.5 range) to leave room")
-            elif phase is Phase.PROFILING:
-                out.append(f"out of memory in the profiling run{size}: lower --max-num-batched-tokens "
-                           "(the dummy prefill) or raise --tp")
-            elif phase is Phase.KV_ALLOCATION:
-                if util and free and self.alloc_bytes:
-                    new = math.floor((util - self.alloc_bytes / free - 0.01) * 100) / 100
-                    out.append(f"out of memory allocating the KV cache{size}: set --gpu-memory-utilization "
-                               f"{max(new, 0.05):g} (from {util:g})")
-                else:
-                    out.append(f"out of memory allocating the KV cache{size}: lower --gpu-memory-utilization "
-                               "by 0.05 or raise --tp")
-            elif phase is Phase.WARMUP:
-                if kind == "oom_defrag" and (self.largest_bucket or self.last_bucket) and free and util:
-                    out += self._vision_advice(free, util)
-                elif reserved is not None and usable:
-                    extra = (self.alloc_bytes or 0) / usable
-                    new = min(0.9, max(0.4 if reserved < 0.4 else reserved + 0.1,
-                                       math.ceil((reserved + extra) * 20) / 20))
-                    out.append(f"out of memory while capturing HPU graphs{size}: set VLLM_GRAPH_RESERVED_MEM="
-                               f"{new:g} (from {reserved:g}); the KV cache shrinks to "
-                               f"{_gib(usable * (1 - new))}")
-                else:
-                    out.append("out of memory while capturing HPU graphs: raise VLLM_GRAPH_RESERVED_MEM "
-                               "to 0.4-0.6")
-            else:  # serving
-                if (self.largest_bucket or self.last_bucket) and free and util:
-                    out += self._vision_advice(free, util)
-                elif util:
-                    out.append(f"out of memory while serving{size}: lower --gpu-memory-utilization to "
-                               f"{max(0.05, util - 0.1):.2f} (from {util:g}) or --max-num-seqs")
-                else:
-                    out.append(f"out of memory while serving{size}: lower --gpu-memory-utilization "
-                               "or --max-num-seqs, or raise --tp")
+        if cause is not None and cause.kind == "oom":
+            out += memory_advice(
+                MemoryFigures.from_log(self.mem), cause.frame_phase or cause.marker_phase,
+                defrag="defragment" in cause.text, alloc_bytes=cause.alloc_bytes,
+                bucket=self.largest_bucket or self.last_bucket, model=self.model, tp=self.tp, fp32=self.fp32,
+                engine=self.engine,
+            )
         if self.recompiles:
             out.append(f"{self.recompiles} graph(s) compiled while serving: keep VLLM_SKIP_WARMUP off and "
                        "make the buckets cover the shapes seen (gaudi-vl plan with your --max-pixels / "
@@ -412,14 +699,31 @@ class Doctor:
         return out
 
     def report(self) -> DoctorReport:
+        advice = tuple(self.advice())  # attaches cut-off tracebacks first
+        cause = self._cause()
+        open_tb = [tb for tb in self.tracebacks.values() if tb.frames or tb.phase()]
+        failed = cause is not None or bool(open_tb)
+        failure = phase = kind = None
+        processes = 0
+        if cause is not None:
+            kind, phase = cause.kind, cause.frame_phase or cause.marker_phase
+            failure = f"{FAILURE_KINDS[kind]}: {cause.text}"
+            processes = cause.count
+        elif open_tb:  # a traceback with no exception line: the paste or the log was cut
+            tb = open_tb[0]
+            kind, phase = "exception", tb.phase() or self._now()
+            failure = (f"{tb.message} " if tb.message else "") + \
+                f"(traceback from line {tb.start_line} cut off before its exception line)"
+            processes = len(open_tb)
         frac = self.pad_patches / self.bucket_patches if self.bucket_patches else 0.0
         return DoctorReport(
             lines_read=self.lines,
             recognised_lines=self.recognised,
-            phase_reached=self.phase,
-            failed=self.failure is not None,
-            failure_phase=self.failure_phase,
-            failure=self.failure,
+            phase_reached=self.phase if phase is None or (self.phase and self.phase.order >= phase.order)
+            else phase,
+            failed=failed,
+            failure_phase=phase,
+            failure=failure,
             memory=dict(self.mem),
             images_padded=self.padded,
             largest_bucket_seen=self.largest_bucket,
@@ -427,6 +731,132 @@ class Doctor:
             padding_fraction=frac,
             recompilations=self.recompiles,
             preemptions=self.preemptions,
-            advice=tuple(self.advice()),
+            advice=advice,
             findings=tuple(self.kept),
+            failure_kind=kind,
+            failure_processes=processes,
+            ended_during=None if failed else self._where_it_stopped(),
+            unreadable_lines=self.unreadable,
+            unreadable_line_numbers=tuple(self.unreadable_at),
         )
+
+
+_MARKER_TEXT = {
+    "weights": "loading weights",
+    "weights_done": "weights loaded",
+    "kv_allocated": "KV cache allocated",
+    "warmup": "warm-up started",
+    "warmup_done": "warm-up finished",
+    "init_done": "engine initialised (profile, KV cache, warm-up)",
+    "serving": "engine is serving",
+}
+
+
+# ================================================================= memory advice (one place)
+# The log's numbers go through the same ``Budget`` the memory planner uses (``gaudi_vl.memory``).
+
+
+@dataclass(frozen=True)
+class MemoryFigures:
+    """The memory numbers one log gave (bytes; None where the log did not say)."""
+
+    free_bytes: float | None = None
+    usable_bytes: float | None = None
+    gpu_memory_utilization: float | None = None
+    graph_reserved_mem: float | None = None
+    device_total_bytes: float | None = None
+
+    @classmethod
+    def from_log(cls, mem: dict[str, float]) -> MemoryFigures:
+        return cls(mem.get("free_bytes"), mem.get("usable_bytes"), mem.get("gpu_memory_utilization"),
+                   mem.get("graph_reserved_mem"), mem.get("device_total_bytes"))
+
+
+def _vision_advice(
+    fig: MemoryFigures, bucket: int, model: ModelSpec, tp: int, fp32: bool, engine: EngineProfile
+) -> list[str] | None:
+    """Which utilization or largest bucket lets the biggest image seen run beside the KV cache.
+
+    None when the tower already fits in what the KV cache and graphs leave (then images are not what
+    ran out, and neither a lower max_pixels nor a lower utilization for the tower's sake changes it).
+    """
+    assert engine.attention is not None and engine.memory is not None
+    free, util = fig.free_bytes or 0.0, fig.gpu_memory_utilization or 0.0
+    budget = Budget(free, util, fig.graph_reserved_mem or 0.0, engine.memory)
+    peak = vision_peak_bytes(model.vision, bucket, engine.attention, tp=tp, fp32_softmax=fp32)
+    need = vision_margin_bytes(peak)
+    margin = budget.margin_bytes
+    if need <= margin:
+        return None
+    out = [(f"an image padded to {bucket} patches needs ~{_gib(peak)} in the vision tower "
+            f"(+15% and 1 GiB = {_gib(need)}); gpu_memory_utilization={util:g} leaves "
+            f"{_gib(margin)} outside the KV cache and graphs")]
+    new_util = budget.utilization_leaving(need)
+    if 0.05 <= new_util < util:
+        out.append(f"set --gpu-memory-utilization {new_util:g} (from {util:g})")
+    lo, hi = 0, bucket // PATCHES_PER_WINDOW  # largest window count whose tower fits the margin
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        p = vision_peak_bytes(model.vision, mid * PATCHES_PER_WINDOW, engine.attention, tp=tp,
+                              fp32_softmax=fp32)
+        lo, hi = (mid, hi) if vision_margin_bytes(p) <= margin else (lo, mid - 1)
+    fit = lo * PATCHES_PER_WINDOW
+    if PATCHES_PER_WINDOW <= fit < bucket:
+        px = fit * PIXELS_PER_PATCH
+        out.append(f"or keep gpu_memory_utilization={util:g} and lower max_pixels to {px} "
+                   f"(largest bucket {fit} patches): gaudi-vl plan --max-pixels {px}")
+    if fp32:
+        out.append("or drop VLLM_FP32_SOFTMAX_VISION (fp32 softmax needs 2.5x the attention memory)")
+    out.append(f"or raise --tp to {tp * 2} (the vision tower's heads are split across cards)")
+    return out
+
+
+def memory_advice(
+    fig: MemoryFigures, phase: Phase, *, defrag: bool, alloc_bytes: int | None, bucket: int,
+    model: ModelSpec, tp: int, fp32: bool, engine: EngineProfile = DEFAULT_PROFILE,
+) -> list[str]:
+    """What to change after an out-of-memory failure in ``phase``, from the log's own numbers."""
+    util, reserved, free, usable = (fig.gpu_memory_utilization, fig.graph_reserved_mem, fig.free_bytes,
+                                    fig.usable_bytes)
+    size = f" ({_gib(alloc_bytes)})" if alloc_bytes else ""
+    out: list[str] = []
+    if phase is Phase.STARTUP:
+        total = fig.device_total_bytes
+        out.append(f"out of memory while loading weights{size}: the model does not fit on one card; "
+                   f"raise --tp to {tp * 2}" + (f" (card: {_gib(total)})" if total else ""))
+    elif phase is Phase.PROFILING:
+        out.append(f"out of memory in the profiling run{size}: lower --max-num-batched-tokens "
+                   f"(the dummy prefill) or raise --tp to {tp * 2}")
+    elif phase is Phase.KV_ALLOCATION:
+        if util and free and alloc_bytes:
+            new = math.floor((util - alloc_bytes / free - 0.01) * 100) / 100
+            out.append(f"out of memory allocating the KV cache{size}: set --gpu-memory-utilization "
+                       f"{max(new, 0.05):g} (from {util:g})")
+        else:
+            out.append(f"out of memory allocating the KV cache{size}: lower --gpu-memory-utilization "
+                       "by 0.05 or raise --tp")
+    elif phase is Phase.WARMUP:
+        vision = (_vision_advice(fig, bucket, model, tp, fp32, engine)
+                  if defrag and bucket and free and util else None)
+        if vision:
+            out += vision
+        elif reserved is not None and usable:
+            extra = (alloc_bytes or 0) / usable
+            floor = 0.4 if reserved < 0.4 else reserved + 0.1
+            new = min(0.9, max(floor, math.ceil((reserved + extra) * 20) / 20))
+            if new > reserved:
+                out.append(f"out of memory while capturing HPU graphs{size}: set VLLM_GRAPH_RESERVED_MEM="
+                           f"{new:g} (from {reserved:g}); the KV cache shrinks to {_gib(usable * (1 - new))}")
+        else:
+            out.append("out of memory while capturing HPU graphs: raise VLLM_GRAPH_RESERVED_MEM to 0.4-0.6")
+    else:  # serving
+        vision = _vision_advice(fig, bucket, model, tp, fp32, engine) if bucket and free and util else None
+        if vision:
+            out += vision
+        elif util and util > 0.15:
+            out.append(f"out of memory while serving{size}: lower --gpu-memory-utilization to "
+                       f"{util - 0.1:.2f} (from {util:g}) or --max-num-seqs")
+        elif not util:
+            out.append(f"out of memory while serving{size}: lower --gpu-memory-utilization "
+                       "or --max-num-seqs, or raise --tp")
+    return out

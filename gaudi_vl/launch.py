@@ -155,7 +155,12 @@ def detect_engine(python: str) -> EngineProfile | None:
 
 
 class LogWatcher:
-    """Reads the engine log: knows whether the server came up, and when to print the doctor's advice."""
+    """Reads the engine log: knows whether the server came up, and when to print the doctor's advice.
+
+    The doctor never raises (``Doctor.feed`` turns its own errors into "unreadable line" findings);
+    should it all the same, the watcher stops reading with it and says so once: the engine is never
+    stopped because of how its log was read.
+    """
 
     def __init__(self, plan: Plan, tail_lines: int = 40) -> None:
         self.tail: deque[str] = deque(maxlen=tail_lines)
@@ -169,8 +174,12 @@ class LogWatcher:
         if Doctor is not None:
             self.doctor = Doctor(
                 plan.model, tp=plan.serve.tensor_parallel_size,
-                fp32_softmax_vision=bool(plan.serve.fp32_softmax_vision),
+                fp32_softmax_vision=bool(plan.serve.fp32_softmax_vision), grammar=plan.engine.name,
             )
+
+    def _degrade(self, exc: Exception) -> list[str]:
+        self.doctor = None
+        return [f"stopped reading the log ({type(exc).__name__}: {exc}); the engine keeps running"]
 
     def feed(self, line: str) -> list[str]:
         """Take one log line; return advice lines to print now (each piece of advice only once)."""
@@ -179,14 +188,21 @@ class LogWatcher:
             self.ready = True
         alert = bool(ABOVE_LARGEST_BUCKET.search(line))
         if self.doctor is not None:
-            findings = self.doctor.feed(line)
+            try:
+                findings = self.doctor.feed(line)
+            except Exception as exc:  # noqa: BLE001 -- never let log reading stop the engine
+                return self._degrade(exc)
             alert = alert or any(f.kind in ALERT_KINDS for f in findings)
         return self.new_advice() if alert else []
 
     def new_advice(self) -> list[str]:
         if self.doctor is None:
             return []
-        fresh = [a for a in self.doctor.advice() if a not in self.shown]
+        try:
+            advice = self.doctor.advice()
+        except Exception as exc:  # noqa: BLE001
+            return self._degrade(exc)
+        fresh = [a for a in advice if a not in self.shown]
         self.shown.update(fresh)
         return fresh
 
@@ -194,8 +210,16 @@ class LogWatcher:
         """The doctor's reading after a failure: what failed (if recognised) and advice not yet shown."""
         if self.doctor is None:
             return []
-        report = self.doctor.report()
-        lines = [f"failed during {report.failure_phase.value}: {report.failure}"] if report.failure else []
+        try:
+            report = self.doctor.report()
+        except Exception as exc:  # noqa: BLE001
+            return self._degrade(exc)
+        if report.failure and report.failure_phase:
+            lines = [f"failed during {report.failure_phase.value}: {report.failure}"]
+        elif report.ended_during:
+            lines = [f"the log ends during {report.ended_during}"]
+        else:
+            lines = []
         return lines + self.new_advice()
 
 

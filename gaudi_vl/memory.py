@@ -257,16 +257,24 @@ def text_profile_peak_bytes(text: TextSpec, batched_tokens: int, *, tp: int = 1,
 class Budget:
     """The engine's own memory arithmetic on one card, from what it measures (``free``) and its knobs.
 
-    The memory planner predicts ``free`` and chooses the knobs; the doctor reads them from a log.
+    The memory planner predicts ``free`` and chooses the knobs; the doctor reads them from a log (it
+    may not know the KV bytes per token: the KV terms are then zero).
     """
 
     free_bytes: float
     gpu_memory_utilization: float
     graph_reserved_mem: float
-    kv_bytes_per_token: int
-    block_size: int
     split: MemorySplit
+    kv_bytes_per_token: int = 0
+    block_size: int = 128
     enforce_eager: bool = False
+
+    def utilization_leaving(self, margin_bytes: float) -> float:
+        """The largest ``gpu_memory_utilization`` (in steps of 0.01) that leaves ``margin_bytes`` of the
+        free memory outside the KV cache and graphs (``free * (1 - u) >= margin``); <= 0 if none."""
+        if self.free_bytes <= 0:
+            return 0.0
+        return _round_down(1 - margin_bytes / self.free_bytes)
 
     @property
     def usable_bytes(self) -> int:
@@ -291,6 +299,8 @@ class Budget:
 
     @property
     def kv_blocks(self) -> int:
+        if self.block_bytes <= 0:
+            return 0
         return self.split.kv_blocks(
             self.free_bytes, self.gpu_memory_utilization, self.graph_reserved_mem, self.block_bytes,
             enforce_eager=self.enforce_eager,
@@ -364,8 +374,8 @@ class MemoryPlan:
     @property
     def budget(self) -> Budget:
         return Budget(
-            self.free_bytes, self.gpu_memory_utilization, self.graph_reserved_mem, self.kv_bytes_per_token,
-            self.block_size, _split(get_profile(self.engine)), self.enforce_eager,
+            self.free_bytes, self.gpu_memory_utilization, self.graph_reserved_mem,
+            _split(get_profile(self.engine)), self.kv_bytes_per_token, self.block_size, self.enforce_eager,
         )
 
     @property
@@ -508,7 +518,7 @@ def _evaluate(
         return _Shortfall("weights", (
             f"{where}: weights {g(weights)} + profiling ~{g(profile)} leave {g(max(free, 0))} per card; one "
             f"{serve.max_model_len}-token sequence needs {g(need_tokens * per_token)} of KV cache"))
-    max_util = min(MAX_GPU_MEMORY_UTILIZATION, _round_down(1 - margin / free))
+    max_util = min(MAX_GPU_MEMORY_UTILIZATION, Budget(free, 0.0, 0.0, split).utilization_leaving(margin))
     if serve.gpu_memory_utilization is None:
         util = max_util
         if util <= 0:
@@ -533,7 +543,7 @@ def _evaluate(
             return _Shortfall("graphs", (
                 f"{where}: {len(sizes)} vision graphs need {g(vgraphs)} beside the text graphs' "
                 f"{text_share:g} share, more than {MAX_GRAPH_RESERVED:g} of the {g(usable)} usable"))
-    budget = Budget(free, util, reserved, per_token, block, split, serve.enforce_eager)
+    budget = Budget(free, util, reserved, split, per_token, block, serve.enforce_eager)
     if budget.kv_tokens < need_tokens:
         return _Shortfall("kv", (
             f"{where}: the KV cache gets {budget.kv_tokens:,} tokens ({g(budget.kv_cache_bytes)}) after "

@@ -67,3 +67,41 @@ def test_live_pipe_prints_advice_as_lines_arrive() -> None:
         if proc.poll() is None:
             proc.kill()
     assert "FAILED in serving" in rest and "lower max_pixels to" in rest
+
+
+CORPUS = Path(__file__).parent / "doctor_corpus"
+
+
+def test_non_memory_failure_json_keeps_the_verdict_keys() -> None:
+    """A real vllm-gaudi paste (warm-up traceback of Worker_TP6): failed, its phase, no memory advice."""
+    r = run(str(CORPUS / "gaudi192_worker_tp6_warmup_ansi.log"), "--format", "json", "--target", "vllm-gaudi")
+    assert r.returncode == 3, r.stderr
+    report = json.loads(r.stdout)
+    assert {"failed", "failure_phase", "phase_reached"} <= set(report)
+    assert (report["failed"], report["failure_phase"], report["phase_reached"]) == (
+        True, "warm-up/graph capture", "warm-up/graph capture")
+    assert report["advice"] == []
+
+
+def test_text_names_the_failure_and_says_no_memory_advice() -> None:
+    r = run(str(CORPUS / "fork880_specdecode_warmup_assertion.log"))
+    assert r.returncode == 3
+    assert "FAILED in warm-up/graph capture: assertion failed: AssertionError: HabanaWorker" in r.stdout
+    assert "advice: none from the log's numbers (not an out-of-memory failure)" in r.stdout
+
+
+def test_log_that_stops_says_where_and_unreadable_lines_are_listed() -> None:
+    r = run(str(CORPUS / "synth_fork_decode_warmup_stops.log"), "--target", "vllm-fork")
+    assert r.returncode == 0
+    assert "log ends during decode warm-up step 204/416 with 14.93 GiB free" in r.stdout
+    assert "looks healthy" not in r.stdout
+    r = run(str(CORPUS / "synth_unreadable_numbers.log"))
+    assert r.returncode == 0
+    assert "unreadable lines: 3 (line 2, 3, 5)" in r.stdout
+
+
+def test_target_choices() -> None:
+    for target in ("vllm-fork-1.21", "vllm-fork", "vllm-gaudi", "vllm"):
+        assert run("-", "--target", target, stdin=SERVING).returncode == 0
+    r = run("-", "--target", "tgi", stdin=SERVING)
+    assert r.returncode == 2 and "--target" in r.stderr

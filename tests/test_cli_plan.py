@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaudi_vl.buckets import Strategy, plan_buckets
+from gaudi_vl.engines import NAMES, PROFILES, Setting
 from gaudi_vl.envvars import plan_env
 from gaudi_vl.exporters import format_dotenv, format_env
 from gaudi_vl.geometry import PixelRange
 from gaudi_vl.models import builtin_model
-from gaudi_vl.engines import NAMES, PROFILES, Setting
 from gaudi_vl.plan import build_plan
 from gaudi_vl.settings import ServeSettings
 

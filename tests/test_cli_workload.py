@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from gaudi_vl.engines import FORK_121, EngineProfile
+from gaudi_vl.engines import EngineProfile
 from gaudi_vl.geometry import PixelRange
 
 GAUDI_VL = [sys.executable, "-m", "gaudi_vl"]

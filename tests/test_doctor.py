@@ -1,16 +1,36 @@
-"""The log doctor on real engine lines (reference notes, vllm-fork docs, engine format strings)."""
+"""The log doctor on real engine lines (public issue pastes, vllm-fork / vllm-gaudi docs, engine format strings).
+
+The corpus under tests/doctor_corpus/ (sources in its README) is checked file by file against the
+verdicts in its manifest; the rest pins single rules: the V0/V1 line grammar, traceback frames ->
+phase, failure kinds, folding of TP duplicates, advice only when it changes something, defensive
+number parsing, and a fuzz test that no input crashes or hangs the doctor.
+"""
 
 # ruff: noqa: E501  (log lines are quoted verbatim)
 
 from __future__ import annotations
 
+import io
+import json
+import math
 import re
 import time
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gaudi_vl.doctor import MAX_KEPT_FINDINGS, Doctor, Phase
+from gaudi_vl.cli.doctor import iter_lines
+from gaudi_vl.doctor import MAX_KEPT_FINDINGS, MAX_LINE_CHARS, Doctor, Phase, split_line
+from gaudi_vl.engines.logs import GRAMMARS
+from gaudi_vl.geometry import PATCHES_PER_WINDOW, PIXELS_PER_PATCH
+from gaudi_vl.memory import vision_margin_bytes, vision_peak_bytes
 from gaudi_vl.models import builtin_model
+
+CORPUS = Path(__file__).parent / "doctor_corpus"
+MANIFEST: dict[str, dict] = json.loads((CORPUS / "manifest.json").read_text())
 
 GIB = 2**30
 
@@ -130,11 +150,16 @@ def test_recompile_and_preemption_lines() -> None:
 
 
 def test_unrecognised_and_truncated_lines() -> None:
+    """Unknown lines say nothing; a marker line whose numbers are cut off is "unreadable line N"."""
     d = Doctor()
-    for line in ["hello\n", "", "Free device memory: 79.16 Gi", "INFO 08-02 17:37:54 hpu_worker.py:158] Free dev"]:
+    for line in ["hello\n", "", "INFO 08-02 17:37:54 hpu_worker.py:158] Free dev"]:
         assert d.feed(line) == []
+    [f] = d.feed("Free device memory: 79.16 Gi")
+    assert f.kind == "unreadable" and f.message.startswith("unreadable line 4")
     r = d.report()
     assert not r.recognised and r.lines_read == 4 and r.phase_reached is None
+    assert (r.unreadable_lines, r.unreadable_line_numbers) == (1, (4,))
+    assert d.internal_errors == 0
 
 
 def test_huge_log_keeps_constant_memory() -> None:
@@ -153,3 +178,376 @@ def test_huge_log_keeps_constant_memory() -> None:
     assert r.images_padded == 60_000 and r.recompilations == 60_000
     assert len(r.findings) <= MAX_KEPT_FINDINGS
     assert r.to_dict()["lines_read"] == 126_000
+
+
+# ---------------------------------------------------------------- the corpus, file by file
+
+
+def read_file(path: Path, **kwargs: object) -> Doctor:
+    d = Doctor(**kwargs)  # type: ignore[arg-type]
+    with path.open(encoding="utf-8", errors="replace") as stream:
+        for line in iter_lines(stream):
+            d.feed(line)
+    return d
+
+
+def test_every_corpus_log_has_a_verdict_and_a_source() -> None:
+    logs = {p.name for p in CORPUS.glob("*.log")}
+    assert logs == set(MANIFEST), "each log needs a manifest entry and each entry a log"
+    readme = (CORPUS / "README.md").read_text()
+    for name, want in MANIFEST.items():
+        assert want["source"] and want["why"]
+        if want["origin"] != "synthetic":
+            assert name in readme and want["source"].split()[0] in readme
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_corpus_verdict(name: str) -> None:
+    want = MANIFEST[name]
+    for grammar in (None, want["engine"]):  # engine unknown (all grammars), then known (--target)
+        d = read_file(CORPUS / name, grammar=grammar)
+        r = d.report()
+        got = r.to_dict()
+        assert d.internal_errors == 0
+        for key in ("failed", "failure_kind", "failure_phase", "phase_reached"):
+            assert got[key] == want[key], (grammar, key, got[key], want[key], r.failure)
+        for key in ("ended_during", "failure_processes", "unreadable_lines"):
+            if key in want:
+                assert got[key] == want[key], (grammar, key)
+        advice = " ".join(r.advice)
+        assert all(a in advice for a in want.get("advice_has", [])), advice
+        assert not any(a in advice for a in want.get("advice_lacks", [])), advice
+        if want["failed"] and want["failure_kind"] != "oom":
+            assert not any("utilization" in a or "VLLM_GRAPH" in a or "max_pixels" in a for a in r.advice)
+
+
+# ---------------------------------------------------------------- line grammar
+
+
+@pytest.mark.parametrize(
+    ("line", "stream", "message"),
+    [
+        # issue 12's examples, V1 (vllm-gaudi) and V0 with a worker prefix
+        ("(EngineCore_DP0 pid=1079040) ERROR 01-21 06:56:31 [core.py:935] EngineCore failed to start.",
+         "EngineCore_DP0:1079040", "EngineCore failed to start."),
+        ("(Worker_TP0 pid=635023) INFO 04-09 11:25:43 [hpu_model_runner.py:4675] Starting sampler warmup...",
+         "Worker_TP0:635023", "Starting sampler warmup..."),
+        ('(RayWorkerWrapper pid=8965) ERROR 10-23 04:16:19 worker_base.py:464]   File "x.py", line 1, in f',
+         "RayWorkerWrapper:8965", '  File "x.py", line 1, in f'),
+        ("(VllmWorkerProcess pid=614) INFO 05-02 12:09:46 hpu_model_runner.py:1730] [Warmup][Decode][204/416] x",
+         "VllmWorkerProcess:614", "[Warmup][Decode][204/416] x"),
+        ("(VllmWorker rank=1 pid=12231) ERROR 03-25 21:13:53 multiproc_executor.py:374] WorkerProc hit",
+         "VllmWorker:12231", "WorkerProc hit"),
+        ("\x1b[1;36m(Worker_TP6 pid=142964)\x1b[0;0m ERROR 09-17 20:31:15 [multiproc_executor.py:671] boom\r\n",
+         "Worker_TP6:142964", "boom"),
+        ("^[[1;36m(Worker_TP6 pid=142964)^[[0;0m ERROR 09-17 20:31:15 [multiproc_executor.py:671] boom^M",
+         "Worker_TP6:142964", "boom"),
+        ("[rank3]: AssertionError: x", "rank3", "AssertionError: x"),
+        ("2026-03-11T17:57:10.976518836Z (EngineCore_DP0 pid=469) ERROR 03-11 17:57:10 [m.py:783] WorkerProc failed",
+         "EngineCore_DP0:469", "WorkerProc failed"),
+        ("INFO:     Application startup complete.", "main", "INFO:     Application startup complete."),
+    ],
+)
+def test_split_line(line: str, stream: str, message: str) -> None:
+    got = split_line(line)
+    assert (got.stream, got.message) == (stream, message)
+
+
+def test_v1_and_worker_prefixed_lines_set_the_phase() -> None:
+    d = Doctor()
+    d.feed("(Worker_TP0 pid=635023) INFO 04-09 11:25:43 [hpu_model_runner.py:4675] Starting sampler warmup...")
+    assert d.report().phase_reached is Phase.WARMUP
+    d = Doctor()
+    d.feed("(VllmWorkerProcess pid=614) INFO 05-02 12:09:46 hpu_model_runner.py:1730] [Warmup][Decode][204/416] "
+           "batch_size:224 num_blocks:384 free_mem:14.93 GiB")
+    r = d.report()
+    assert r.phase_reached is Phase.WARMUP and not r.failed
+    assert r.ended_during == "decode warm-up step 204/416 with 14.93 GiB free"
+
+
+def test_known_engine_reads_only_its_grammar() -> None:
+    """``--target vllm-gaudi`` does not take the fork's weights line for its own (and vice versa)."""
+    fork_line = DOCS_LOG.splitlines()[2]  # "Loading model weights took in total ..." (vllm-fork only)
+    gaudi_line = "INFO 11-25 10:00:40 [hpu_model_runner.py:4814] Loading model weights took 15.6250 GB"
+    assert set(GRAMMARS) == {"vllm-fork-1.21", "vllm-fork", "vllm-gaudi", "vllm"}
+    for grammar, line, known in [("vllm-fork", fork_line, True), ("vllm-gaudi", fork_line, False),
+                                 ("vllm-gaudi", gaudi_line, True), ("vllm-fork", gaudi_line, False),
+                                 (None, fork_line, True), (None, gaudi_line, True)]:
+        d = Doctor(grammar=grammar)
+        d.feed(line)
+        assert (d.report().phase_reached is Phase.PROFILING) is known, (grammar, line)
+    d = Doctor(grammar=None)
+    d.feed(gaudi_line)
+    assert d.report().memory["weights_bytes"] == int(15.625 * GIB)  # "%.4f GB" of bytes / 2**30
+
+
+# ---------------------------------------------------------------- failures and their phase
+
+
+def traceback_lines(frames: list[str], exc: str, prefix: str = "") -> list[str]:
+    lines = [f"{prefix}Traceback (most recent call last):"]
+    for i, func in enumerate(frames):
+        lines += [f'{prefix}  File "/opt/vllm/vllm/worker/x.py", line {100 + i}, in {func}', f"{prefix}    pass"]
+    return [*lines, f"{prefix}{exc}"]
+
+
+@pytest.mark.parametrize(
+    ("frames", "phase"),
+    [
+        (["__init__", "_init_worker", "load_model", "get_model"], Phase.STARTUP),
+        (["_initialize_kv_caches", "determine_num_available_blocks", "profile_run", "warmup_scenario",
+          "execute_model", "forward"], Phase.PROFILING),  # the fork's profile_run runs warmup_scenario
+        (["_initialize_kv_caches", "determine_available_memory", "profile_run", "_dummy_run"], Phase.PROFILING),
+        (["_initialize_kv_caches", "initialize_cache", "_init_cache_engine", "_allocate_kv_cache"],
+         Phase.KV_ALLOCATION),
+        (["_initialize_kv_caches", "initialize_from_config", "initialize_kv_cache"], Phase.KV_ALLOCATION),
+        (["_initialize_kv_caches", "initialize_cache", "_warm_up_model", "warmup_model", "warmup_graphs",
+          "warmup_scenario", "execute_model", "forward"], Phase.WARMUP),
+        (["initialize_from_config", "compile_or_warm_up_model", "warmup_model", "warmup_sampler"], Phase.WARMUP),
+        (["warmup_scenario", "execute_model", "forward"], Phase.WARMUP),  # a paste cut above warmup_model
+        (["run_engine_loop", "engine_step", "step", "execute_model", "forward"], Phase.SERVING),
+        (["execute_model", "forward"], Phase.SERVING),
+    ],
+)
+def test_failure_phase_from_traceback_frames(frames: list[str], phase: Phase) -> None:
+    d = Doctor()
+    for line in traceback_lines(frames, "RuntimeError: something broke"):
+        d.feed(line)
+    r = d.report()
+    assert r.failed and r.failure_phase is phase and r.failure_kind == "exception"
+    assert r.advice == ()  # not a memory failure: nothing to compute
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind"),
+    [
+        ("AssertionError: HabanaWorker.determine_num_available_blocks needs to be called", "assertion"),
+        ("NotImplementedError", "not_implemented"),
+        ("RuntimeError: [Rank:0] FATAL ERROR :: MODULE:PT_LAZY Error, ValidateSyncInputTensors", "lazy_mode"),
+        ("RuntimeError: Graph compile failed. synStatus=synStatus 26 [Generic failure].", "graph_compile"),
+        ("RuntimeError: [Rank:0] FATAL ERROR :: MODULE:PT_BRIDGE something", "fatal"),
+        ("RuntimeError: [Rank:0] FATAL ERROR :: MODULE:PT_DEVMEM Allocation failed for size::939524096 (896)MB",
+         "oom"),
+        ("torch.OutOfMemoryError: HPU out of memory", "oom"),
+        ("ValueError: not enough values to unpack (expected 3, got 2)", "exception"),
+        ("RuntimeError: Engine core initialization failed. See root cause above.", "engine_died"),
+    ],
+)
+def test_failure_kinds(exc: str, kind: str) -> None:
+    d = Doctor()
+    for line in traceback_lines(["warmup_model", "warmup_graphs"], exc):
+        d.feed(line)
+    r = d.report()
+    assert r.failed and r.failure_kind == kind and r.failure_phase is Phase.WARMUP
+    assert bool(r.advice) == (kind == "oom")
+
+
+def test_tp_workers_interleaved_tracebacks_are_one_failure() -> None:
+    """Eight TP workers print the same traceback interleaved: one finding, eight processes."""
+    per_worker = [traceback_lines(["compile_or_warm_up_model", "warmup_model", "warmup_graphs"],
+                                  "AssertionError: bad bucket", f"(Worker_TP{w} pid={100 + w}) ERROR 01-01 00:00:00 "
+                                  "[multiproc_executor.py:671] ") for w in range(8)]
+    d = Doctor()
+    failures = []
+    for row in zip(*per_worker, strict=True):
+        for line in row:
+            failures += [f for f in d.feed(line) if f.kind == "failure"]
+    r = d.report()
+    assert len(failures) == 1 and r.failure_processes == 8
+    assert r.failure_kind == "assertion" and r.failure_phase is Phase.WARMUP
+
+
+def test_fatal_line_before_its_traceback_takes_the_traceback_phase() -> None:
+    fatal = "ERROR 02-04 12:35:23 engine.py:387] [Rank:0] FATAL ERROR :: MODULE:PT_LAZY Error, tensor_data is empty"
+    d = Doctor()
+    d.feed(fatal)
+    for line in traceback_lines(["_initialize_kv_caches", "initialize_cache", "_warm_up_model", "warmup_model"],
+                                "RuntimeError: [Rank:0] FATAL ERROR :: MODULE:PT_LAZY Error, tensor_data is empty",
+                                "ERROR 02-04 12:35:23 engine.py:387] "):
+        d.feed(line)
+    r = d.report()
+    assert (r.failure_kind, r.failure_phase, r.failure_processes) == ("lazy_mode", Phase.WARMUP, 1)
+    assert len([f for f in r.findings if f.kind == "failure"]) == 1
+
+
+def test_ctrl_c_and_engine_death_lines() -> None:
+    d = Doctor()
+    for line in [SERVING, *traceback_lines(["run_server"], "KeyboardInterrupt")]:
+        d.feed(line)
+    assert not d.report().failed
+    d = Doctor()
+    d.feed("(EngineCore_DP0 pid=1) ERROR 01-21 06:56:31 [multiproc_executor.py:316] Worker proc VllmWorker-0 "
+           "died unexpectedly (exit code: -9), shutting down executor.")
+    r = d.report()
+    assert r.failed and r.failure_kind == "engine_died"
+
+
+# ---------------------------------------------------------------- advice only when it changes something
+
+
+def serving_oom_log(free_gib: float, util: float, bucket: int) -> str:
+    usable = free_gib * util
+    return (
+        f"INFO 11-25 10:00:20 [hpu_worker.py:313] Free device memory: {free_gib} GiB, {usable:.4g} GiB usable "
+        f"(gpu_memory_utilization={util}), {usable * 0.1:.4g} GiB reserved for HPUGraphs "
+        f"(VLLM_GRAPH_RESERVED_MEM=0.1), {usable * 0.9:.4g} GiB reserved for KV cache\n"
+        + SERVING + f"Padding current number pixel {bucket - 40} to {bucket}\n" + OOM_DEFRAG
+    )
+
+
+def test_tower_that_fits_gets_no_max_pixels_advice() -> None:
+    """Issue 12: the tower needs 1.38 GiB and 7.52 GiB are free outside the KV cache: no max_pixels advice.
+
+    Bucket 2048 on Qwen2.5-VL-7B: margin need (peak + 15% + 1 GiB) ~1.38 GiB; 75.2 GiB x (1 - 0.9) = 7.52 GiB.
+    """
+    model = builtin_model("qwen2.5-vl-7b")
+    need = vision_margin_bytes(vision_peak_bytes(model.vision, 2048))
+    assert round(need / GIB, 2) == 1.38
+    d = Doctor(model)
+    feed_all(d, serving_oom_log(75.2, 0.9, 2048))
+    r = d.report()
+    assert r.failed and r.failure_kind == "oom" and r.failure_phase is Phase.SERVING
+    assert not any("max_pixels" in a or "vision tower" in a for a in r.advice)
+
+
+def test_tower_that_does_not_fit_gets_the_largest_bucket_that_does() -> None:
+    model = builtin_model("qwen2.5-vl-7b")
+    free_gib, util, bucket = 75.2, 0.9, 12544
+    margin = free_gib * GIB * (1 - util)
+    d = Doctor(model)
+    feed_all(d, serving_oom_log(free_gib, util, bucket))
+    advice = " ".join(d.report().advice)
+    m = re.search(r"lower max_pixels to (\d+) \(largest bucket (\d+) patches\)", advice)
+    assert m
+    fit = int(m.group(2))
+    assert int(m.group(1)) == fit * PIXELS_PER_PATCH and fit % PATCHES_PER_WINDOW == 0
+    assert vision_margin_bytes(vision_peak_bytes(model.vision, fit)) <= margin
+    assert vision_margin_bytes(vision_peak_bytes(model.vision, fit + PATCHES_PER_WINDOW)) > margin
+    new_util = float(re.search(r"--gpu-memory-utilization ([\d.]+) \(from 0.9\)", advice).group(1))  # type: ignore[union-attr]
+    need = vision_margin_bytes(vision_peak_bytes(model.vision, bucket))
+    assert new_util <= 1 - need / (free_gib * GIB) < new_util + 0.01
+
+
+# ---------------------------------------------------------------- defensive parsing, fuzzing
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "INFO 08-02 17:37:54 hpu_worker.py:134] Model profiling run took 1.2.3 GiB of device memory",
+        "Model profiling run took 1.2.3 GiB",
+        ("Free device memory: 79.16 GiB, 39.58 GiB usable (gpu_memory_utilization=0.5.5), 15.83 GiB reserved for "
+         "HPUGraphs (VLLM_GRAPH_RESERVED_MEM=0.4), 23.75 GiB reserved for KV cache"),
+        "Loading model weights took in total 1..5 GiB of device memory (15.05 GiB/30.15 GiB used)",
+        "[Warmup][Decode][2/4] batch_size:1 free_mem:" + "9" * 400 + " GiB",
+        "Loading model weights took 1.2.3 GB",
+    ],
+)
+def test_unparseable_numbers_are_unreadable_lines(line: str) -> None:
+    d = Doctor()
+    d.feed(DOCS_LOG.splitlines()[0])
+    [f] = d.feed(line)
+    assert f.kind == "unreadable" and f.message.startswith("unreadable line 2")
+    r = d.report()
+    assert r.unreadable_lines == 1 and r.unreadable_line_numbers == (2,) and d.internal_errors == 0
+    assert r.phase_reached is Phase.STARTUP  # an unreadable line moves nothing
+
+
+REAL_LINES = [line for p in sorted(CORPUS.glob("*.log")) for line in p.read_text(errors="replace").splitlines()]
+TEMPLATES = [
+    "Model profiling run took {} of device memory",
+    ("Free device memory: {}, {} usable (gpu_memory_utilization={}), {} reserved for HPUGraphs "
+     "(VLLM_GRAPH_RESERVED_MEM={}), {} reserved for KV cache dummy block {} reserved for usable KV cache"),
+    "Loading model weights took in total {} of device memory ({}/{} used)",
+    "Using {}/{} of free device memory for HPUGraphs, {} for prompt and {} for decode (VLLM_GRAPH_PROMPT_RATIO={})",
+    "[Warmup][{}][{}/{}] batch_size:1 free_mem:{}",
+    "Padding current number pixel {} to {}",
+    "RuntimeError: [Rank:0] FATAL ERROR :: MODULE:PT_DEVMEM Allocation failed for size::{} ({})MB",
+    '  File "{}", line {}, in {}',
+    "# HPU blocks: {}, # CPU blocks: {}",
+    "Usable num_blocks: {}, actual",
+]
+numbers = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.integers(min_value=-(10**400), max_value=10**400).map(str),
+    st.sampled_from(["1.2.3", "", ".", "-", "1e999", "nan", "0x10", "١٢"]),
+    st.text(alphabet="0123456789.-eE GiBMK", max_size=30),
+)
+unit = st.sampled_from(["", " B", " KiB", " MiB", " GiB", " TiB", " GB", " XiB", "GiB"])
+templated = st.builds(
+    lambda t, vals: t.format(*vals),
+    st.sampled_from(TEMPLATES),
+    st.lists(st.builds(lambda n, u: n + u, numbers, unit), min_size=8, max_size=8),
+)
+lines = st.one_of(
+    templated,
+    st.text(max_size=300),
+    st.binary(max_size=300).map(lambda b: b.decode("utf-8", errors="replace")),
+    st.builds(lambda line, cut: line[:cut], st.sampled_from(REAL_LINES), st.integers(0, 400)),
+    st.builds(lambda line, n: line * n, st.sampled_from(REAL_LINES[:40]), st.integers(1, 60)),  # huge lines
+)
+
+
+@settings(max_examples=300, deadline=timedelta(seconds=5))
+@given(st.lists(lines, max_size=40))
+def test_fuzz_no_input_crashes_or_hangs_the_doctor(log: list[str]) -> None:
+    d = Doctor()
+    for line in log:
+        findings = d.feed(line)
+        assert all(isinstance(f.message, str) for f in findings)
+    r = d.report()
+    assert d.internal_errors == 0, [f.message for f in r.findings if "doctor error" in f.message]
+    text = json.dumps(r.to_dict(), allow_nan=False)  # the JSON report is valid JSON, no NaN
+    assert "failed" in text
+    assert all(math.isfinite(v) for v in r.memory.values())
+
+
+def test_huge_line_is_read_in_bounded_chunks() -> None:
+    """A 20 MB line without a newline costs its first MAX_LINE_CHARS only, and the next line still counts."""
+    stream = io.StringIO("x" * 20_000_000 + "\n" + OOM_ALLOC)
+    got = list(iter_lines(stream))
+    assert [len(line) for line in got] == [MAX_LINE_CHARS, len(OOM_ALLOC)]
+    d = Doctor()
+    for line in got:
+        d.feed(line)
+    assert d.report().failure_kind == "oom"
+
+
+# ---------------------------------------------------------------- serve's watcher
+
+
+def serve_plan():  # noqa: ANN201 -- a Plan
+    import argparse
+
+    from gaudi_vl.cli.plan import add_plan_arguments, plan_from_args
+
+    parser = argparse.ArgumentParser()
+    add_plan_arguments(parser)
+    return plan_from_args(parser.parse_args(["--model", "qwen2.5-vl-7b", "--min-pixels", "401408"]))
+
+
+def test_log_watcher_reads_bad_numbers_without_raising() -> None:
+    from gaudi_vl.launch import LogWatcher
+
+    w = LogWatcher(serve_plan())
+    for line in ["Model profiling run took 1.2.3 GiB\n", "\x00\xff" * 5000, *DOCS_LOG.splitlines(keepends=True),
+                 OOM_ALLOC]:
+        w.feed(line)
+    assert w.doctor is not None and w.doctor.internal_errors == 0
+    assert any("failed during warm-up/graph capture" in line for line in w.reading())
+
+
+def test_log_watcher_degrades_when_its_doctor_breaks() -> None:
+    """Should the doctor ever raise, the watcher says so once and keeps streaming: the engine lives on."""
+    from gaudi_vl.launch import LogWatcher
+
+    class Broken:
+        def feed(self, line: str) -> list:
+            raise ValueError("could not convert string to float: '1.2.3'")
+
+    w = LogWatcher(serve_plan())
+    w.doctor = Broken()
+    said = w.feed("Model profiling run took 1.2.3 GiB\n")
+    assert len(said) == 1 and "keeps running" in said[0]
+    assert w.feed("INFO:     Application startup complete.\n") == [] and w.ready
+    assert w.reading() == []

@@ -39,8 +39,14 @@ DESIGNS = {"gaudi": VLLM_GAUDI, "fork": FORK_MAIN, "fork121": FORK_121}
 """tools/measure_vision_memory.py --design NAME rebuilds this profile's vision attention."""
 
 
-def memory(engine: EngineProfile = FORK_121, buckets: tuple[int, ...] = DEFAULT_BUCKETS, device: str = "gaudi2",
-           tp: int = 1, memory_size: str | None = None, **serve: object) -> MemoryPlan:
+def memory(
+    engine: EngineProfile = FORK_121,
+    buckets: tuple[int, ...] = DEFAULT_BUCKETS,
+    device: str = "gaudi2",
+    tp: int = 1,
+    memory_size: str | None = None,
+    **serve: object,
+) -> MemoryPlan:
     """``plan_memory`` for a bucket list, with one graph per bucket (the fork's warm-up)."""
     settings = ServeSettings(target=engine.name, tensor_parallel_size=tp, device=device, **serve)
     return plan_memory(M7, device_spec(device, memory=memory_size, tp=tp), settings, max(buckets), buckets)
@@ -48,19 +54,25 @@ def memory(engine: EngineProfile = FORK_121, buckets: tuple[int, ...] = DEFAULT_
 
 # ---------------------------------------------------------------- exact arithmetic
 
+
 def _meta_model(name: str):  # noqa: ANN202 - transformers type
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
     spec = builtin_model(name)
     cfg = transformers.Qwen2_5_VLConfig(
         text_config={
-            "hidden_size": spec.text.hidden_size, "intermediate_size": spec.text.intermediate_size,
-            "num_hidden_layers": spec.text.num_layers, "num_attention_heads": spec.text.num_heads,
-            "num_key_value_heads": spec.text.num_kv_heads, "vocab_size": spec.text.vocab_size,
+            "hidden_size": spec.text.hidden_size,
+            "intermediate_size": spec.text.intermediate_size,
+            "num_hidden_layers": spec.text.num_layers,
+            "num_attention_heads": spec.text.num_heads,
+            "num_key_value_heads": spec.text.num_kv_heads,
+            "vocab_size": spec.text.vocab_size,
         },
         vision_config={
-            "depth": spec.vision.depth, "hidden_size": spec.vision.hidden_size,
-            "num_heads": spec.vision.num_heads, "intermediate_size": spec.vision.intermediate_size,
+            "depth": spec.vision.depth,
+            "hidden_size": spec.vision.hidden_size,
+            "num_heads": spec.vision.num_heads,
+            "intermediate_size": spec.vision.intermediate_size,
             "out_hidden_size": spec.vision.out_hidden_size,
         },
         tie_word_embeddings=spec.text.tie_word_embeddings,
@@ -126,13 +138,15 @@ def test_tp_must_divide_heads() -> None:
 
 # ---------------------------------------------------------------- calibration
 
+
 def _records(path: str) -> list[dict]:
     data = json.loads((RESULTS / path).read_text())
     return data["records"]
 
 
-DENSE = [dict(r, design=r.get("design", "gaudi")) for r in _records("vision_memory_h100.json")] + \
-    _records("vision_memory_dense_fork_h100.json")
+DENSE = [dict(r, design=r.get("design", "gaudi")) for r in _records("vision_memory_h100.json")] + _records(
+    "vision_memory_dense_fork_h100.json"
+)
 FUSED = _records("vision_memory_fused_h100.json")
 
 
@@ -146,12 +160,19 @@ def _predicted(rec: dict) -> int:
     engine = DESIGNS[rec["design"]]
     assert engine.attention is not None
     mode = VisionMemory.FUSED if rec["impl"] == "fused" else VisionMemory.WORST_CASE
-    return vision_peak_bytes(M7.vision, rec["patches"], engine.attention, fp32_softmax=rec["softmax"] == "fp32",
-                             memory=mode, mask_bytes=rec.get("mask_bytes", 1))
+    return vision_peak_bytes(
+        M7.vision,
+        rec["patches"],
+        engine.attention,
+        fp32_softmax=rec["softmax"] == "fp32",
+        memory=mode,
+        mask_bytes=rec.get("mask_bytes", 1),
+    )
 
 
-@pytest.mark.parametrize("rec", FUSED + DENSE,
-                         ids=lambda r: f"{r['impl']}-{r['design']}-{r['softmax']}-{r['patches']}")
+@pytest.mark.parametrize(
+    "rec", FUSED + DENSE, ids=lambda r: f"{r['impl']}-{r['design']}-{r['softmax']}-{r['patches']}"
+)
 def test_vision_peak_within_15_percent_of_measurement(rec: dict) -> None:
     assert abs(_predicted(rec) / rec["peak_activation_bytes"] - 1) <= 0.15
 
@@ -166,28 +187,43 @@ def test_fused_is_far_below_the_worst_case_at_large_buckets() -> None:
 
 # ---------------------------------------------------------------- invariants
 
-@given(st.integers(1, 1024), st.integers(1, 1024), st.sampled_from([1, 2, 4]), st.booleans(),
-       st.sampled_from(HPU), st.sampled_from(list(VisionMemory)))
-def test_vision_peak_monotone_in_bucket(a: int, b: int, tp: int, fp32: bool, engine: EngineProfile,
-                                        mode: VisionMemory) -> None:
+
+@given(
+    st.integers(1, 1024),
+    st.integers(1, 1024),
+    st.sampled_from([1, 2, 4]),
+    st.booleans(),
+    st.sampled_from(HPU),
+    st.sampled_from(list(VisionMemory)),
+)
+def test_vision_peak_monotone_in_bucket(
+    a: int, b: int, tp: int, fp32: bool, engine: EngineProfile, mode: VisionMemory
+) -> None:
     lo, hi = sorted((a * 64, b * 64))  # up to 65536
     assert engine.attention is not None
     kw = {"tp": tp, "fp32_softmax": fp32, "memory": mode}
     assert vision_peak_bytes(M7.vision, lo, engine.attention, **kw) <= vision_peak_bytes(
-        M7.vision, hi, engine.attention, **kw)
+        M7.vision, hi, engine.attention, **kw
+    )
 
 
 @given(st.integers(1, 2048), st.booleans(), st.sampled_from(HPU), st.sampled_from(list(VisionMemory)))
-def test_more_tp_never_needs_more(windows: int, fp32: bool, engine: EngineProfile, mode: VisionMemory) -> None:
+def test_more_tp_never_needs_more(
+    windows: int, fp32: bool, engine: EngineProfile, mode: VisionMemory
+) -> None:
     n = windows * 64
     assert engine.attention is not None
-    peaks = [vision_peak_bytes(M7.vision, n, engine.attention, tp=tp, fp32_softmax=fp32, memory=mode)
-             for tp in (1, 2, 4)]
+    peaks = [
+        vision_peak_bytes(M7.vision, n, engine.attention, tp=tp, fp32_softmax=fp32, memory=mode)
+        for tp in (1, 2, 4)
+    ]
     assert peaks == sorted(peaks, reverse=True)
-    assert [weights_bytes(M7, tp) for tp in (1, 2, 4)] == sorted((weights_bytes(M7, tp) for tp in (1, 2, 4)),
-                                                                 reverse=True)
-    assert vision_peak_bytes(M7.vision, n, engine.attention, fp32_softmax=True, memory=mode) >= \
-        vision_peak_bytes(M7.vision, n, engine.attention, memory=mode)
+    assert [weights_bytes(M7, tp) for tp in (1, 2, 4)] == sorted(
+        (weights_bytes(M7, tp) for tp in (1, 2, 4)), reverse=True
+    )
+    assert vision_peak_bytes(
+        M7.vision, n, engine.attention, fp32_softmax=True, memory=mode
+    ) >= vision_peak_bytes(M7.vision, n, engine.attention, memory=mode)
 
 
 @given(
@@ -199,12 +235,14 @@ def test_more_tp_never_needs_more(windows: int, fp32: bool, engine: EngineProfil
     st.sampled_from([None, False, True]),
     st.booleans(),
 )
-def test_budget_identities(engine: EngineProfile, device: str, tp: int, windows: int, max_len: int,
-                           fp32: bool | None, eager: bool) -> None:
+def test_budget_identities(
+    engine: EngineProfile, device: str, tp: int, windows: int, max_len: int, fp32: bool | None, eager: bool
+) -> None:
     buckets = tuple(sorted({2048, windows * 64}))
     try:
-        mp = memory(engine, buckets, device, tp, max_model_len=max_len, fp32_softmax_vision=fp32,
-                    enforce_eager=eager)
+        mp = memory(
+            engine, buckets, device, tp, max_model_len=max_len, fp32_softmax_vision=fp32, enforce_eager=eager
+        )
     except InfeasiblePlan:
         return
     budget = mp.budget
@@ -212,7 +250,9 @@ def test_budget_identities(engine: EngineProfile, device: str, tp: int, windows:
     assert mp.usable_bytes == int(mp.free_bytes * mp.gpu_memory_utilization)
     assert mp.graph_reserve_bytes == (0 if eager else int(mp.usable_bytes * mp.graph_reserved_mem))
     kv_room = mp.usable_bytes - mp.graph_reserve_bytes - engine.memory.dummy_blocks * budget.block_bytes
-    assert mp.kv_cache_bytes <= kv_room < mp.kv_cache_bytes + budget.block_bytes * engine.memory.block_round + 1
+    assert (
+        mp.kv_cache_bytes <= kv_room < mp.kv_cache_bytes + budget.block_bytes * engine.memory.block_round + 1
+    )
     assert mp.kv_blocks % engine.memory.block_round == 0
     assert mp.kv_tokens >= max_len  # at least one full sequence
     assert mp.outside_kv_bytes >= mp.vision_peak_bytes  # the largest image runs beside the KV cache
@@ -276,10 +316,16 @@ CASES = [
     ("utilization", {"gpu_memory_utilization": 0.99, "buckets": (2048, 65536)}, "qwen2.5-vl-7b"),
     ("kv", {"gpu_memory_utilization": 0.01}, "qwen2.5-vl-7b"),
     ("vision peak", {"buckets": (2048, 65536), "vision_memory": "worst-case"}, "qwen2.5-vl-7b"),
-    ("weights", {"memory_size": "40GiB", "max_model_len": 600_000, "max_num_batched_tokens": 8192},
-     "qwen2.5-vl-7b"),
-    ("vision peak", {"buckets": (2048, 24576), "vision_memory": "worst-case", "fp32_softmax_vision": True},
-     "qwen2.5-vl-7b"),
+    (
+        "weights",
+        {"memory_size": "40GiB", "max_model_len": 600_000, "max_num_batched_tokens": 8192},
+        "qwen2.5-vl-7b",
+    ),
+    (
+        "vision peak",
+        {"buckets": (2048, 24576), "vision_memory": "worst-case", "fp32_softmax_vision": True},
+        "qwen2.5-vl-7b",
+    ),
 ]
 
 
@@ -312,15 +358,24 @@ def test_too_low_utilization_is_never_blamed_on_the_vision_tower() -> None:
 
 # ---------------------------------------------------------------- fitting max_pixels
 
+
 def test_default_range_that_does_not_fit_gets_the_largest_max_pixels_that_does() -> None:
     req = PlanRequest(M7, ServeSettings(vision_memory="worst-case"), min_pixels=401408)
     plan, _ = assemble(req)
     fitted = plan.pixel_range.max_pixels
     assert fitted < M7.processor.max_pixels and fitted % 12544 == 0
-    assert any(f"max_pixels {M7.processor.max_pixels} -> {fitted} to fit gaudi2 x1" in n for n in plan.warnings)
+    assert any(
+        f"max_pixels {M7.processor.max_pixels} -> {fitted} to fit gaudi2 x1" in n for n in plan.warnings
+    )
     with pytest.raises(InfeasiblePlan):  # one window more does not fit
-        assemble(PlanRequest(M7, ServeSettings(vision_memory="worst-case"), min_pixels=401408,
-                             max_pixels=fitted + 12544 * 8))
+        assemble(
+            PlanRequest(
+                M7,
+                ServeSettings(vision_memory="worst-case"),
+                min_pixels=401408,
+                max_pixels=fitted + 12544 * 8,
+            )
+        )
 
 
 def test_explicit_max_pixels_that_does_not_fit_is_an_error_with_the_largest_that_does() -> None:
@@ -335,16 +390,20 @@ def test_explicit_max_pixels_that_does_not_fit_is_an_error_with_the_largest_that
 
 # ---------------------------------------------------------------- CLI wiring
 
+
 def _plan(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gaudi_vl", "plan", *args], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "gaudi_vl", "plan", *args], capture_output=True, text=True, timeout=120
+    )
 
 
-@pytest.mark.parametrize("extra", [[], ["--device", "gaudi2"], ["--device", "gaudi3"], ["--device", "gaudi3",
-                                                                                         "--tp", "2"]])
+@pytest.mark.parametrize(
+    "extra", [[], ["--device", "gaudi2"], ["--device", "gaudi3"], ["--device", "gaudi3", "--tp", "2"]]
+)
 @pytest.mark.parametrize("engine", HPU, ids=lambda e: e.name)
-def test_headline_command_prints_every_memory_variable_its_engine_reads(engine: EngineProfile,
-                                                                        extra: list[str]) -> None:
+def test_headline_command_prints_every_memory_variable_its_engine_reads(
+    engine: EngineProfile, extra: list[str]
+) -> None:
     r = _plan("--min-pixels", "401408", "--target", engine.name, "--json", *extra)
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)

@@ -9,12 +9,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from gaudi_vl.engines import EngineProfile
 from gaudi_vl.buckets import (
     Histogram,
     Strategy,
     VisionCost,
-
     fewest_buckets_for_waste,
     histogram_from_patches,
     histogram_from_sizes,
@@ -23,6 +21,7 @@ from gaudi_vl.buckets import (
     score_buckets,
 )
 from gaudi_vl.buckets.cost import PATCH_COST, Objective, cost_for
+from gaudi_vl.engines import EngineProfile
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PixelRange, reachable_windows
 from gaudi_vl.models import VisionSpec, builtin_model

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from gaudi_vl.geometry import HF_FACTOR, WINDOW_PX, PixelRange, patches_of
 from gaudi_vl.engines import FORK_121, FORK_MAIN, VLLM_GAUDI
-from gaudi_vl.vllm_plugin import engine_here, enabled, environment_problems, max_patches_for
+from gaudi_vl.geometry import HF_FACTOR, WINDOW_PX, PixelRange, patches_of
+from gaudi_vl.vllm_plugin import enabled, engine_here, environment_problems, max_patches_for
 
 VAR = "VLLM_MULTIMODAL_BUCKETS"
 

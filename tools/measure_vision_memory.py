@@ -72,8 +72,9 @@ def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tenso
     return (xf * cos + rotated * sin).to(x.dtype)
 
 
-def dense_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None,
-                    fp32_softmax: bool) -> torch.Tensor:
+def dense_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None, fp32_softmax: bool
+) -> torch.Tensor:
     """softmax(q k^T / sqrt(d) masked) v over the whole bucket, scores and probabilities materialised."""
     scores = torch.matmul(q, k.transpose(-1, -2))  # [1, H, N, N] bf16
     scores.mul_(1.0 / math.sqrt(q.shape[-1]))
@@ -90,8 +91,9 @@ def dense_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: tor
     return torch.matmul(probs, v)
 
 
-def fused_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None,
-                    fp32_softmax: bool) -> torch.Tensor:
+def fused_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None, fp32_softmax: bool
+) -> torch.Tensor:
     """Memory-efficient SDPA (no scores held); fp32 softmax runs on fp32 copies of q, k and v."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
@@ -123,12 +125,16 @@ class Block(nn.Module):
         self.chunked = design != "gaudi" and not full
         self.key_mask = design == "fork121"
 
-    def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    def attend(
+        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor:
         if self.attention == "dense":
             return dense_attention(q, k, v, mask, self.fp32_softmax)
         return fused_attention(q, k, v, mask, self.fp32_softmax)
 
-    def attn(self, x: torch.Tensor, mask: torch.Tensor | None, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    def attn(
+        self, x: torch.Tensor, mask: torch.Tensor | None, cos: torch.Tensor, sin: torch.Tensor
+    ) -> torch.Tensor:
         n = x.shape[0]
         qkv = self.qkv(x).view(1, n, 3, HEADS, HIDDEN // HEADS)
         q, k = rotate(qkv[:, :, 0], cos, sin), rotate(qkv[:, :, 1], cos, sin)
@@ -137,8 +143,10 @@ class Block(nn.Module):
         if self.chunked:  # the fork's window layers: one call per 64-patch window, outputs concatenated
             outs = []
             for s in range(0, n, WINDOW):
-                m = None if mask is None else mask[..., s:s + WINDOW]
-                outs.append(self.attend(q[:, :, s:s + WINDOW], k[:, :, s:s + WINDOW], v[:, :, s:s + WINDOW], m))
+                m = None if mask is None else mask[..., s : s + WINDOW]
+                outs.append(
+                    self.attend(q[:, :, s : s + WINDOW], k[:, :, s : s + WINDOW], v[:, :, s : s + WINDOW], m)
+                )
             out = torch.cat(outs, dim=2)
         else:
             out = self.attend(q, k, v, mask)
@@ -177,8 +185,11 @@ class Tower(nn.Module):
             window = keep.view(1, 1, 1, n)
         else:
             full = block_diagonal_mask(torch.tensor([0, n], device=device))
-            window = block_diagonal_mask(torch.arange(0, n + 1, WINDOW, device=device)) if self.design == "gaudi" \
+            window = (
+                block_diagonal_mask(torch.arange(0, n + 1, WINDOW, device=device))
+                if self.design == "gaudi"
                 else None
+            )
         if self.attention == "fused":  # once per forward, as the kernel needs it
             full = additive(full, self.mask_dtype)
             window = None if window is None else additive(window, self.mask_dtype)
@@ -207,8 +218,9 @@ def block_diagonal_mask(indices: torch.Tensor) -> torch.Tensor:
     return torch.einsum("bi,bj->ij", inside, inside).bool()
 
 
-def measure(patches: int, fp32_softmax: bool, repeats: int, attention: str = "dense",
-            design: str = "gaudi") -> dict[str, object]:
+def measure(
+    patches: int, fp32_softmax: bool, repeats: int, attention: str = "dense", design: str = "gaudi"
+) -> dict[str, object]:
     torch.manual_seed(0)
     dev = torch.device("cuda")
     with dev:
@@ -269,9 +281,20 @@ def main() -> None:
         "device": torch.cuda.get_device_name(0),
         "torch": torch.__version__,
         "python": platform.python_version(),
-        "command": "python tools/measure_vision_memory.py " + " ".join(
-            ["--patches", *map(str, args.patches), "--softmax", args.softmax, "--repeats", str(args.repeats),
-             "--attention", *args.attention, "--design", *args.design]
+        "command": "python tools/measure_vision_memory.py "
+        + " ".join(
+            [
+                "--patches",
+                *map(str, args.patches),
+                "--softmax",
+                args.softmax,
+                "--repeats",
+                str(args.repeats),
+                "--attention",
+                *args.attention,
+                "--design",
+                *args.design,
+            ]
         ),
         "records": records,
     }

@@ -1,9 +1,11 @@
 """``gaudi-vl doctor LOGFILE|-``: read an engine log, say where it failed and what to change.
 
 Streams the file (or stdin for ``-``) line by line, so a live log piped in is diagnosed as it
-grows and a huge one never sits in memory. Text format prints each finding as it is found, then
-the report; JSON prints the report once the input ends. Exit status: 0 the log was read, 3 it shows
-a failure (out of memory), 1 no line was recognised, 2 usage errors.
+grows and a huge one never sits in memory (a line is read in chunks; only its first
+``MAX_LINE_CHARS`` are kept). Text format prints each finding as it is found, then the report; JSON
+prints the report once the input ends. ``--target`` reads the log with that engine's grammar only
+(default: try them all). Exit status: 0 the log was read, 3 it shows a failure (any traceback, fatal
+runtime error or engine death, memory or not), 1 no line was recognised, 2 usage errors.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from gaudi_vl.cli.argtypes import positive_int
-from gaudi_vl.doctor import Doctor, DoctorReport
+from gaudi_vl.doctor import MAX_LINE_CHARS, Doctor, DoctorReport
+from gaudi_vl.engines.logs import GRAMMARS
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.modelfiles import load_model
 from gaudi_vl.models import DEFAULT_MODEL
@@ -24,13 +27,24 @@ EXIT_UNRECOGNISED = 1
 EXIT_FAILURE_FOUND = 3
 
 
-def _lines(stream: TextIO) -> Iterable[str]:
-    # readline keeps a pipe live: each line is handled as soon as it arrives
+CHUNK = 1 << 16
+
+
+def iter_lines(stream: TextIO, keep: int = MAX_LINE_CHARS) -> Iterable[str]:
+    """Each line of ``stream`` as soon as it arrives (a pipe stays live), cut to ``keep`` characters.
+
+    ``readline(CHUNK)`` bounds memory: the rest of a runaway line is read and dropped chunk by chunk.
+    """
     while True:
-        line = stream.readline()
+        line = stream.readline(CHUNK)
         if not line:
             return
-        yield line
+        head, rest = line[:keep], line
+        while not rest.endswith("\n"):
+            rest = stream.readline(CHUNK)
+            if not rest:
+                break
+        yield head
 
 
 def format_report(report: DoctorReport, source: str) -> str:
@@ -38,7 +52,13 @@ def format_report(report: DoctorReport, source: str) -> str:
     if report.phase_reached:
         out.append(f"reached: {report.phase_reached.value}")
     if report.failed and report.failure_phase:
-        out.append(f"FAILED in {report.failure_phase.value}: {report.failure}")
+        who = f" (reported by {report.failure_processes} processes)" if report.failure_processes > 1 else ""
+        out.append(f"FAILED in {report.failure_phase.value}: {report.failure}{who}")
+    if report.ended_during:
+        out.append(f"log ends during {report.ended_during}: no failure line (still running, hung, or killed)")
+    if report.unreadable_lines:
+        shown = ", ".join(str(n) for n in report.unreadable_line_numbers)
+        out.append(f"unreadable lines: {report.unreadable_lines} (line {shown})")
     m = report.memory
     if "free_bytes" in m:
         out.append(
@@ -56,14 +76,18 @@ def format_report(report: DoctorReport, source: str) -> str:
     if report.advice:
         out.append("advice:")
         out += [f"  - {a}" for a in report.advice]
-    elif report.recognised:
+    elif report.failed and report.failure_kind != "oom":
+        out.append("advice: none from the log's numbers (not an out-of-memory failure)")
+    elif report.failed:
+        out.append("advice: none (the log lacks the numbers to compute a change)")
+    elif report.recognised and not report.ended_during:
         out.append("advice: none, the log looks healthy")
     return "\n".join(out) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
-    doctor = Doctor(model, tp=args.tp, fp32_softmax_vision=args.fp32_softmax_vision)
+    doctor = Doctor(model, tp=args.tp, fp32_softmax_vision=args.fp32_softmax_vision, grammar=args.target)
     source = "stdin" if args.logfile == "-" else args.logfile
     text = args.format == "text"
     try:
@@ -75,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
             f"cannot read {args.logfile}: {exc.strerror}", "give a log file path or - for stdin"
         ) from None
     try:
-        for line in _lines(stream):
+        for line in iter_lines(stream):
             for finding in doctor.feed(line):
                 if text:
                     print(f"[{finding.phase.value}] line {finding.line_no}: {finding.message}", flush=True)
@@ -103,14 +127,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="diagnose an engine log: failing phase, memory figures, concrete changes",
         description=(
             "Read a vllm-fork / vllm-gaudi log (a file, or - for stdin, e.g. a live server piped in), "
-            "tell the phase where it failed (start-up/weights, profiling, KV allocation, warm-up, serving) "
-            "and print the changes to make: env values computed from the log's numbers, max_pixels, TP."
+            "report every failure (traceback, Habana FATAL/synapse error, engine death) with the phase it "
+            "happened in (start-up/weights, profiling, KV allocation, warm-up, serving) and, for out-of-"
+            "memory failures, the changes to make: env values computed from the log's numbers, "
+            "max_pixels, TP."
         ),
         epilog="Example: vllm serve ... 2>&1 | gaudi-vl doctor -   |   gaudi-vl doctor server.log "
                "--format json. Exit: 0 read, 3 failure found, 1 nothing recognised.",
     )
     p.add_argument("logfile", metavar="LOGFILE|-")
     p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--target", choices=sorted(GRAMMARS), default=None,
+                   help="the engine that wrote the log (default: unknown, try every engine's grammar)")
     p.add_argument("--model", default=DEFAULT_MODEL, metavar="NAME|DIR",
                    help="model the log is from, to size its vision tower (default: %(default)s)")
     p.add_argument("--tp", type=positive_int, default=1, metavar="N",

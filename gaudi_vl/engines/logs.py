@@ -1,0 +1,377 @@
+"""Log line grammars: how each engine version writes its log, and which lines mark its phases.
+
+Data, not logic: frozen objects built from the engines' own logger calls, each fact cited
+``path:line@commit`` (vllm-fork and vllm-gaudi from their git mirrors; upstream vLLM, uvicorn and torch
+at the versions installed beside gaudi-vl). The doctor (``gaudi_vl.doctor``) reads a log with one
+grammar when the engine is known (``grammar_for("vllm-gaudi")``, later ``profile.log_grammar``) and
+with all of them when it is not. Nothing here raises on any input: patterns only.
+
+Why the grammars differ:
+
+- **vLLM V0 as the fork writes it** (``vllm-fork-1.21`` = aice/v1.21.0 @277a33cd907e, ``vllm-fork`` =
+  habana_main/v1.22.0 @95af70093fc0): ``INFO 08-02 17:37:54 [hpu_worker.py:158] message``; the
+  logger format is ``%(levelname)s %(asctime)s [%(filename)s:%(lineno)d] %(message)s`` with date
+  ``%m-%d %H:%M:%S`` (vllm/logger.py:24-26@95af70093fc0, vllm/logger.py:23-25@277a33cd907e); older
+  fork releases wrote ``hpu_worker.py:158]`` without the opening bracket (the README_GAUDI.md log
+  excerpt, docs/features/warmup.md:47-71@091bbadda10b), so the bracket is optional. Worker
+  processes prefix every line with ``(VllmWorkerProcess pid=614) `` (``_add_prefix``,
+  vllm/executor/multiproc_worker_utils.py:265-268@95af70093fc0) and Ray workers with
+  ``(RayWorkerWrapper pid=8965) ``.
+- **vLLM V1 as vllm-gaudi writes it** (main @091bbadda10b, on upstream vLLM): the same header, always
+  bracketed, and the process name and pid are part of the format itself: ``(EngineCore_DP0
+  pid=1079040) ERROR 01-21 06:56:31 [core.py:935] ...`` (vllm/logger.py:28-32@vllm==0.32.0); the
+  warm-up progress lines are written with ``tqdm.write`` and carry no header at all
+  (vllm_gaudi/v1/worker/hpu_model_runner.py:5226-5231@091bbadda10b).
+- Both: a multi-line message repeats the prefix on every line, joined with ``\\r\\n``
+  (vllm/logging_utils/formatter.py:17@95af70093fc0), which is why pasted logs show ``^M``; colours
+  come as ANSI escapes (or their ``^[[1;36m`` text form once pasted); torch's distributed excepthook
+  prefixes an uncaught traceback with ``[rank0]: `` (torch/distributed/distributed_c10d.py:2576-2591
+  @torch==2.14.1).
+
+Failure lines (any of them is a failure, memory or not) come from CPython (``Traceback (most recent
+call last):``, ``  File "...", line N, in func``, ``Process SpawnProcess-1:``), from the engines'
+death reports (cited below) and from the closed-source Habana bridge, whose messages are known only
+from public logs: ``[Rank:0] FATAL ERROR :: MODULE:PT_LAZY Error, ...``
+(https://github.com/HabanaAI/vllm-fork/issues/776), ``FATAL ERROR :: MODULE:PT_DEVMEM Allocation
+failed for size::939524096 (896)MB`` (vllm-fork README_GAUDI.md, ../shared/reference/engine_facts.md)
+and ``Graph compile failed. synStatus=synStatus 26 [Generic failure]``
+(https://github.com/HabanaAI/vllm-fork/issues/484).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+FORK_121 = "277a33cd907e"
+"""vllm-fork aice/v1.21.0 (profile ``vllm-fork-1.21``)."""
+FORK_122 = "95af70093fc0"
+"""vllm-fork habana_main / v1.22.0 (profile ``vllm-fork``)."""
+GAUDI = "091bbadda10b"
+"""vllm-project/vllm-gaudi main (profile ``vllm-gaudi``)."""
+UPSTREAM = "vllm==0.32.0"
+"""Upstream vLLM as installed here (profile ``vllm``; vllm-gaudi runs on it)."""
+
+
+class Phase(str, Enum):
+    """Where in its life the engine was, in the order the engines go through them.
+
+    V0 (fork): ``load_model`` (hpu_worker.py:180), then ``LLMEngine._initialize_kv_caches``
+    (llm_engine.py:408) runs ``determine_num_available_blocks`` = the profiling run and the memory
+    budget (hpu_worker.py:260-324), then ``initialize_cache`` allocates the KV cache and warms up
+    (hpu_worker.py:326-351, ``_warm_up_model`` :367), all @95af70093fc0; then the API server serves.
+    V1 (vllm-gaudi): ``load_model``, ``determine_available_memory`` (hpu_worker.py:319),
+    ``initialize_from_config`` (:516) which ends in ``compile_or_warm_up_model`` (:552), @091bbadda10b.
+    """
+
+    STARTUP = "start-up/weights"
+    PROFILING = "profiling"
+    KV_ALLOCATION = "KV allocation"
+    WARMUP = "warm-up/graph capture"
+    SERVING = "serving"
+
+    @property
+    def order(self) -> int:
+        return list(Phase).index(self)
+
+
+# ------------------------------------------------------------------ numbers and sizes
+
+SIZE = r"(-?[\d.]+ ?[KMGT]?i?B)"
+"""A byte size as ``format_bytes`` writes it (``504 MiB``, ``14.97 GiB``, ``0 B``); parsed defensively."""
+
+# ------------------------------------------------------------------ line shape, shared by all grammars
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\^\[\[[0-9;]*m")
+"""Colour escapes, real (``\\x1b[1;36m``) or as pasted text (``^[[1;36m``): the worker prefix is cyan
+(multiproc_worker_utils.py:268@95af70093fc0)."""
+
+COLLECTOR_STAMP = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\s+")
+"""A timestamp a log collector (docker --timestamps, kubectl) puts before the engine's own line."""
+
+PROCESS_PREFIX = re.compile(
+    r"^\((?P<process>[A-Za-z_][\w.\-]*)?\s*(?:rank=(?P<prank>\d+)\s+)?pid=(?P<pid>\d+)(?:,\s*ip=[\w.:]+)?\)\s?"
+)
+"""``(VllmWorkerProcess pid=614)`` (multiproc_worker_utils.py:268@95af70093fc0), ``(RayWorkerWrapper
+pid=8965)`` (Ray's log forwarding), ``(EngineCore_DP0 pid=1079040)`` / ``(Worker_TP0 pid=635023)``
+(vllm/logger.py:28-32@vllm==0.32.0) and the older ``(VllmWorker rank=0 pid=26234)``."""
+
+RANK_PREFIX = re.compile(r"^\[rank(?P<rank>\d+)\]:\s?")
+"""torch's distributed excepthook: ``[rank0]: Traceback ...`` (distributed_c10d.py:2576@torch==2.14.1)."""
+
+HEADER = re.compile(
+    r"^(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\s+(?P<date>\d\d-\d\d)\s+(?P<time>\d\d:\d\d:\d\d)"
+    r"(?:[.,]\d+)?\s+\[?(?P<file>[\w./\-]+\.py):(?P<lineno>\d+)\]\s?(?P<message>.*)$"
+)
+"""vLLM's logger header; the ``[`` is optional (older fork releases: ``hpu_worker.py:134]``)."""
+
+TRACEBACK = re.compile(r"Traceback \(most recent call last\):")
+FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+), in (?P<func>[\w<>.]+)')
+EXCEPTION = re.compile(
+    r"^(?P<type>(?:[A-Za-z_]\w*\.)*(?:(?:[A-Za-z_]\w*)?(?:Error|Exception|Failure)|KeyboardInterrupt|SystemExit))"
+    r"(?::\s?(?P<text>.*))?$"
+)
+"""The last line of a CPython traceback: ``AssertionError: ...``, ``torch.OutOfMemoryError: ...``."""
+CHAINED = re.compile(r"^(?:The above exception was the direct cause|During handling of the above exception)")
+PROCESS_DIED = re.compile(r"^Process (?P<name>[\w\-:]+):$")
+"""``Process SpawnProcess-1:`` / ``Process EngineCore_DP0:``: CPython's multiprocessing prints this
+before the traceback of a child process that died (a bare, prefix-less engine traceback)."""
+
+FATAL = re.compile(r"FATAL ERROR :: MODULE:(?P<module>\w+)\s*(?P<text>.*)")
+SYNAPSE = re.compile(
+    r"synStatus[= ](?:synStatus\s*)?(?P<code>\d+)\s*\[(?P<text>[^\]]*)\]|Graph compile failed"
+)
+OOM_ALLOC = re.compile(r"PT_DEVMEM Allocation failed for size::(\d+)(?: \((\d+)\)MB)?")
+OOM_DEFRAG = re.compile(r"PT_DEVMEM OOM: No enough memory for defragment")
+OOM_TEXT = re.compile(r"out of memory|OutOfMemoryError|Device out of memory", re.IGNORECASE)
+
+ENGINE_DEATH = re.compile(
+    r"EngineCore failed to start|EngineCore encountered a fatal error|Engine core initialization failed"
+    r"|WorkerProc failed to start|WorkerProc initialization failed|Worker proc \S+ died unexpectedly"
+    r"|Engine process failed to start|Worker \S+ pid \d+ died, exit code"
+)
+"""Engine deaths, each a logger call or exception text: V1 ``EngineCore failed to start.``
+(vllm/v1/engine/core.py:1510), ``EngineCore encountered a fatal error.`` (:1512), ``Engine core
+initialization failed`` (vllm/v1/engine/utils.py:1432), ``WorkerProc failed to start.``
+(vllm/v1/executor/multiproc_executor.py:953), ``Worker proc %s died unexpectedly`` (:316), all
+@vllm==0.32.0; V0 ``Engine process failed to start`` (vllm/entrypoints/openai/api_server.py:302) and
+``Worker %s pid %s died, exit code: %s`` (vllm/executor/multiproc_worker_utils.py:123), @95af70093fc0."""
+
+WORKER_METHOD = re.compile(
+    r"Exception in worker \S+ while processing method (?P<m1>\w+)|Error executing method '?(?P<m2>\w+)'?"
+)
+"""The method a worker was running when it failed: ``Exception in worker %s while processing method
+%s.`` (multiproc_worker_utils.py:241-242) and ``Error executing method {method!r}.``
+(worker_base.py:647), @95af70093fc0."""
+
+WARMUP_STEP = re.compile(
+    r"\[Warmup\]\[(?P<what>[^\]]{1,40})\]\[(?P<i>\d+)/(?P<n>\d+)\]"
+    r"(?:[^\n]{0,400}?free_mem:\s?(?P<free>-?[\d.]+ ?[KMGT]?i?B))?"
+)
+"""``[Warmup][Decode][204/416] batch_size:224 num_blocks:384 free_mem:14.93 GiB``: fork ``log_warmup``
+(hpu_model_runner.py:3040-3045@95af70093fc0, :2583-2587@277a33cd907e) and vllm-gaudi's
+(hpu_model_runner.py:5226-5231@091bbadda10b)."""
+
+
+@dataclass(frozen=True)
+class Marker:
+    """One engine logger call that says which phase the engine is in (or has just finished).
+
+    ``done`` marks the last line of a phase: the engine is then in the next one (``Loading model
+    weights took in total`` is the last line of ``load_model``; the next step is the profiling run).
+    """
+
+    kind: str
+    phase: Phase
+    pattern: re.Pattern[str]
+    source: str
+    done: bool = False
+
+    def next_phase(self) -> Phase:
+        phases = list(Phase)
+        return phases[min(self.phase.order + 1, len(phases) - 1)] if self.done else self.phase
+
+
+@dataclass(frozen=True)
+class LogGrammar:
+    """How one engine family writes its log: markers per phase and the frame -> phase table.
+
+    ``strong_frames``: functions that run only in one phase; in a traceback the latest phase among
+    them wins (warm-up runs inside ``initialize_cache`` / ``initialize_from_config``, the profiling run
+    inside ``_initialize_kv_caches``). ``weak_frames``: functions several phases call (the fork's
+    ``profile_run`` runs ``warmup_scenario``, hpu_model_runner.py:2829@95af70093fc0; every warm-up step
+    runs ``execute_model``): used only when no strong frame is in the traceback, outermost first.
+    """
+
+    name: str
+    description: str
+    markers: tuple[Marker, ...]
+    strong_frames: tuple[tuple[str, Phase], ...]
+    weak_frames: tuple[tuple[str, Phase], ...]
+    bare_warmup_lines: bool = False
+    """Warm-up progress lines come without a logger header (vllm-gaudi's ``tqdm.write``)."""
+
+    def frame_phase(self, func: str) -> tuple[Phase | None, bool]:
+        """The phase a traceback frame's function belongs to, and whether it is a strong frame."""
+        for name, phase in self.strong_frames:
+            if name == func:
+                return phase, True
+        for name, phase in self.weak_frames:
+            if name == func:
+                return phase, False
+        return None, False
+
+
+def _m(kind: str, phase: Phase, pattern: str, source: str, *, done: bool = False) -> Marker:
+    return Marker(kind, phase, re.compile(pattern), source, done)
+
+
+_SERVING = (
+    _m("serving", Phase.SERVING, r"Application startup complete",
+       "uvicorn/lifespan/on.py:62@uvicorn==0.54.0"),
+    _m("serving", Phase.SERVING, r"Started server process|Uvicorn running on",
+       "uvicorn/server.py:101,232@uvicorn==0.54.0"),
+    _m("serving", Phase.SERVING, r"Avg prompt throughput", f"vllm/engine/metrics.py:418@{FORK_122}"),
+)
+
+_FORK_MARKERS = (
+    _m("weights", Phase.STARTUP, r"Pre-loading model weights on \S+ took " + SIZE,
+       f"vllm/worker/hpu_model_runner.py:1186@{FORK_122}, :980@{FORK_121}"),
+    _m("weights", Phase.STARTUP, r"Loading weights on \S+\s*\.\.\.",
+       f"vllm/model_executor/model_loader/base_loader.py:47@{FORK_122}, loader.py:459@{FORK_121}"),
+    _m("weights_done", Phase.STARTUP,
+       r"Loading model weights took in total " + SIZE + r" of device memory \(" + SIZE + "/" + SIZE
+       + r" used\)",
+       f"vllm/worker/hpu_model_runner.py:1279@{FORK_122}, :1074@{FORK_121}", done=True),
+    _m("profile", Phase.PROFILING, r"Model profiling run took " + SIZE,
+       f"vllm/worker/hpu_worker.py:287@{FORK_122}, :328@{FORK_121}"),
+    _m("budget", Phase.KV_ALLOCATION, r"Free device memory: ",
+       f"vllm/worker/hpu_worker.py:306-313@{FORK_122}, :347-354@{FORK_121}"),
+    _m("kv_blocks", Phase.KV_ALLOCATION, r"# (?:HPU|hpu) blocks: (\d+)",
+       f"vllm/executor/executor_base.py:113@{FORK_122}"),
+    _m("kv_allocated", Phase.KV_ALLOCATION, r"Initializing cache engine took",
+       f"vllm/worker/hpu_worker.py:348@{FORK_122}, :391@{FORK_121}", done=True),
+    _m("graph_split", Phase.WARMUP, r"of free device memory for HPUGraphs",
+       f"vllm/worker/hpu_model_runner.py:3267-3270@{FORK_122}, :2876-2884@{FORK_121}"),
+    _m("warmup", Phase.WARMUP, r"\[Warmup\]\[", f"vllm/worker/hpu_model_runner.py:3040@{FORK_122}"),
+    _m("warmup", Phase.WARMUP, r"(?:Prompt|Decode|Multimodal) captured:\d+",
+       f"vllm/worker/hpu_model_runner.py:3165@{FORK_122}, :2770@{FORK_121}"),
+    _m("warmup", Phase.WARMUP, r"Multimodal bucket : |Skipping warmup\.\.\.",
+       f"vllm/worker/hpu_model_runner.py:2826,3224@{FORK_122}, :2798,2826@{FORK_121}"),
+    _m("warmup_done", Phase.WARMUP, r"Warmup finished in \d+ secs",
+       f"vllm/worker/hpu_model_runner.py:3300@{FORK_122}, :2960@{FORK_121}"),
+    *_SERVING,
+)
+
+_FORK_STRONG = (
+    ("load_model", Phase.STARTUP),
+    ("_init_worker", Phase.STARTUP),
+    ("profile_run", Phase.PROFILING),
+    ("determine_num_available_blocks", Phase.PROFILING),
+    ("_initialize_kv_caches", Phase.KV_ALLOCATION),
+    ("initialize_cache", Phase.KV_ALLOCATION),
+    ("_init_cache_engine", Phase.KV_ALLOCATION),
+    ("_allocate_kv_cache", Phase.KV_ALLOCATION),
+    ("_warm_up_model", Phase.WARMUP),
+    ("warmup_model", Phase.WARMUP),
+    ("warmup_graphs", Phase.WARMUP),
+    ("warmup_all_buckets", Phase.WARMUP),
+    ("_warmup_multimodal", Phase.WARMUP),
+    ("_warmup_multimodal_graph", Phase.WARMUP),
+    ("engine_step", Phase.SERVING),
+    ("run_engine_loop", Phase.SERVING),
+)
+"""hpu_worker.py:180,260,326,353,367,553; hpu_model_runner.py:1178,2807,3059,3121,3179;
+llm_engine.py:408; multiprocessing/engine.py:210,246 @95af70093fc0; warmup_all_buckets and
+_warmup_multimodal: hpu_model_runner.py:2601,2621@277a33cd907e; cache_engine.py:69 ``_allocate_kv_cache``."""
+
+_WEAK = (("warmup_scenario", Phase.WARMUP), ("execute_model", Phase.SERVING),
+         ("execute_model_async", Phase.SERVING))
+"""``warmup_scenario`` (hpu_model_runner.py:2872@95af70093fc0) also runs the profiling pass
+(:2829, :2844); ``execute_model`` (:3585) runs every warm-up step as well as serving."""
+
+VLLM_FORK_V0 = LogGrammar(
+    name="vllm-v0-fork",
+    description="vLLM V0 lines as HabanaAI/vllm-fork writes them (aice/v1.21.0, habana_main/v1.22.0)",
+    markers=_FORK_MARKERS,
+    strong_frames=_FORK_STRONG,
+    weak_frames=_WEAK,
+)
+
+_GAUDI_MARKERS = (
+    _m("weights", Phase.STARTUP, r"Starting to load model \S+",
+       f"vllm_gaudi/v1/worker/hpu_model_runner.py:4796@{GAUDI}"),
+    _m("weights_done", Phase.STARTUP, r"Loading model weights took (-?[\d.]+) GB",
+       f"vllm_gaudi/v1/worker/hpu_model_runner.py:4814@{GAUDI} (GB = bytes / 2**30)", done=True),
+    _m("profile", Phase.PROFILING, r"Model profiling run took " + SIZE,
+       f"vllm_gaudi/v1/worker/hpu_worker.py:402@{GAUDI}"),
+    _m("budget", Phase.KV_ALLOCATION, r"Free device memory: ",
+       f"vllm_gaudi/v1/worker/hpu_worker.py:423-432@{GAUDI}"),
+    _m("kv_blocks", Phase.KV_ALLOCATION, r"Usable num_blocks: (\d+)",
+       f"vllm_gaudi/v1/worker/hpu_worker.py:540-546@{GAUDI}"),
+    _m("kv_allocated", Phase.KV_ALLOCATION, r"Initializing cache engine took",
+       f"vllm_gaudi/v1/worker/hpu_worker.py:547@{GAUDI}", done=True),
+    _m("warmup", Phase.WARMUP, r"\[Warmup\]\[",
+       f"vllm_gaudi/v1/worker/hpu_model_runner.py:5226,5235@{GAUDI}"),
+    _m("warmup", Phase.WARMUP, r"Graph/(?:Prompt|Decode) captured:\d+",
+       f"vllm_gaudi/v1/worker/hpu_model_runner.py:5220@{GAUDI}"),
+    _m("warmup", Phase.WARMUP,
+       r"Multimodal bucket : |Skipping warmup\.\.\.|Warming up sampler|Starting sampler warmup"
+       r"|Warming up defragmenter",
+       f"vllm_gaudi/v1/worker/hpu_model_runner.py:6177,6219,5369,5372@{GAUDI}; "
+       f"vllm_gaudi/extension/defragmentation.py:238@{GAUDI}"),
+    _m("warmup_done", Phase.WARMUP, r"Warmup finished in \d+ secs",
+       f"vllm_gaudi/v1/worker/hpu_model_runner.py:6306@{GAUDI}"),
+    _m("init_done", Phase.WARMUP, r"init engine \(profile, create kv cache, warmup model\) took",
+       f"vllm/v1/engine/core.py:386-403@{UPSTREAM}"),
+    *_SERVING,
+)
+
+_GAUDI_STRONG = (
+    ("load_model", Phase.STARTUP),
+    ("profile_run", Phase.PROFILING),
+    ("determine_available_memory", Phase.PROFILING),
+    ("_initialize_kv_caches", Phase.KV_ALLOCATION),
+    ("initialize_from_config", Phase.KV_ALLOCATION),
+    ("initialize_kv_cache", Phase.KV_ALLOCATION),
+    ("compile_or_warm_up_model", Phase.WARMUP),
+    ("warmup_model", Phase.WARMUP),
+    ("warmup_graphs", Phase.WARMUP),
+    ("warmup_sampler", Phase.WARMUP),
+    ("warmup_pooler", Phase.WARMUP),
+    ("warmup_multimodal_graphs", Phase.WARMUP),
+    ("capture_model", Phase.WARMUP),
+    ("run_busy_loop", Phase.SERVING),
+    ("step", Phase.SERVING),
+    ("sample_tokens", Phase.SERVING),
+)
+"""vllm_gaudi/v1/worker/hpu_worker.py:223,319,516,552,565; hpu_model_runner.py:4792,5242,5343,5466,
+5993,6133,6339,6513 @091bbadda10b; upstream vllm/v1/engine/core.py:261,657,1547 and
+vllm/v1/worker/gpu_model_runner.py:6482 ``capture_model`` @vllm==0.32.0."""
+
+VLLM_GAUDI_V1 = LogGrammar(
+    name="vllm-v1-gaudi",
+    description="vLLM V1 lines as vllm-project/vllm-gaudi writes them (process-prefixed, bracketed)",
+    markers=_GAUDI_MARKERS,
+    strong_frames=_GAUDI_STRONG,
+    weak_frames=_WEAK,
+    bare_warmup_lines=True,
+)
+
+VLLM_V1 = LogGrammar(
+    name="vllm-v1",
+    description="upstream vLLM V1 lines (GPUs, CPUs): no HPU markers",
+    markers=(
+        _m("weights_done", Phase.STARTUP, r"Model loading took " + r"(-?[\d.]+) GiB",
+           f"vllm/v1/worker/gpu_model_runner.py:5150@{UPSTREAM}", done=True),
+        _m("kv_blocks", Phase.KV_ALLOCATION, r"Available KV cache memory:",
+           f"vllm/v1/worker/gpu_worker.py:760@{UPSTREAM}"),
+        _m("init_done", Phase.WARMUP, r"init engine \(profile, create kv cache, warmup model\) took",
+           f"vllm/v1/engine/core.py:386-403@{UPSTREAM}"),
+        *_SERVING,
+    ),
+    strong_frames=_GAUDI_STRONG,
+    weak_frames=_WEAK,
+)
+
+GRAMMARS: dict[str, LogGrammar] = {
+    "vllm-fork-1.21": VLLM_FORK_V0,
+    "vllm-fork": VLLM_FORK_V0,
+    "vllm-gaudi": VLLM_GAUDI_V1,
+    "vllm": VLLM_V1,
+}
+"""Engine profile name -> its grammar (the lead attaches these as ``profile.log_grammar``)."""
+
+ALL_GRAMMARS: tuple[LogGrammar, ...] = (VLLM_FORK_V0, VLLM_GAUDI_V1, VLLM_V1)
+"""Tried in turn when the engine is unknown."""
+
+
+def grammar_for(target: str | None) -> tuple[LogGrammar, ...]:
+    """The grammars to read a log with: the target's, or all of them for ``None``.
+
+    An unknown name is the caller's mistake (the CLI restricts choices); it gets all grammars.
+    """
+    if target is None or target not in GRAMMARS:
+        return ALL_GRAMMARS
+    return (GRAMMARS[target],)

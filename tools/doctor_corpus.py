@@ -1,0 +1,102 @@
+"""Score ``gaudi-vl doctor`` on a folder of engine logs whose expected verdicts are in a manifest.
+
+    python tools/doctor_corpus.py tests/doctor_corpus [--manifest M.json] [--doctor-file OLD.py]
+
+A log is a positive when its manifest entry says ``failed: true``. Printed per log: expected and
+reported verdicts; then failure recall (positives reported failed / positives), precision (reported
+failed that are positives / reported failed), phase accuracy (failures reported in the expected
+``failure_phase`` / positives), kind accuracy and ``phase_reached`` accuracy. ``--doctor-file`` loads
+another ``doctor.py`` (e.g. ``git show REV:gaudi_vl/doctor.py > /tmp/old.py``) to score it the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from gaudi_vl.cli.doctor import iter_lines
+
+
+def load_doctor(path: str | None) -> ModuleType:
+    if path is None:
+        import gaudi_vl.doctor as module
+
+        return module
+    spec = importlib.util.spec_from_file_location("doctor_under_test", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def read(module: ModuleType, log: Path) -> Any:
+    doctor = module.Doctor()
+    with log.open(encoding="utf-8", errors="replace") as stream:
+        for line in iter_lines(stream):
+            doctor.feed(line)
+    return doctor.report()
+
+
+def score(folder: Path, manifest: dict[str, dict[str, Any]], module: ModuleType) -> dict[str, float]:
+    tp = fp = fn = phase_ok = kind_ok = reached_ok = crashes = 0
+    rows = []
+    for name, want in sorted(manifest.items()):
+        try:
+            r = read(module, folder / name)
+        except Exception as exc:  # noqa: BLE001 -- an older doctor may raise: scored as a miss
+            crashes += 1
+            fn += bool(want["failed"])
+            rows.append(f"{name:45} want {str(want['failed']):5} {str(want['failure_phase']):22} "
+                        f"CRASHED {type(exc).__name__}: {exc}")
+            continue
+        got_phase = r.failure_phase.value if r.failure_phase else None
+        got_reached = r.phase_reached.value if r.phase_reached else None
+        got_kind = getattr(r, "failure_kind", None)
+        if want["failed"] and r.failed:
+            tp += 1
+            phase_ok += got_phase == want["failure_phase"]
+            kind_ok += got_kind == want["failure_kind"]
+        elif r.failed:
+            fp += 1
+        elif want["failed"]:
+            fn += 1
+        reached_ok += got_reached == want["phase_reached"]
+        rows.append(f"{name:45} want {str(want['failed']):5} {str(want['failure_phase']):22} "
+                    f"got {str(r.failed):5} {str(got_phase):22} {got_kind}")
+    positives = tp + fn
+    print("\n".join(rows))
+    result = {
+        "logs": float(len(manifest)),
+        "failing logs": float(positives),
+        "recall": tp / positives if positives else 1.0,
+        "precision": tp / (tp + fp) if tp + fp else 1.0,
+        "phase accuracy": phase_ok / positives if positives else 1.0,
+        "kind accuracy": kind_ok / positives if positives else 1.0,
+        "phase_reached accuracy": reached_ok / len(manifest) if manifest else 1.0,
+        "crashes": float(crashes),
+    }
+    for key, value in result.items():
+        print(f"{key}: {value:.0f}" if key in ("logs", "failing logs", "crashes") else f"{key}: {value:.3f}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("folder", type=Path)
+    p.add_argument("--manifest", type=Path, default=None, help="default: FOLDER/manifest.json")
+    p.add_argument("--doctor-file", default=None, help="score this doctor.py instead of gaudi_vl.doctor")
+    args = p.parse_args(argv)
+    manifest = json.loads((args.manifest or args.folder / "manifest.json").read_text())
+    score(args.folder, manifest, load_doctor(args.doctor_file))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
