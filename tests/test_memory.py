@@ -288,8 +288,9 @@ def test_vllm_gaudi_keeps_one_dummy_block_and_the_fork_rounds_to_128_blocks() ->
 # ---------------------------------------------------------------- infeasible plans
 
 HINT = re.compile(
-    r"lower --gpu-memory-utilization to ([\d.]+)|raise --gpu-memory-utilization to ([\d.]+)|raise --tp to (\d+)"
-    r"|(drop --fp32-softmax-vision)|--kv-dtype (fp8)|--max-num-batched-tokens (\d+)|--max-model-len at most (\d+)"
+    r"lower --gpu-memory-utilization to ([\d.]+)|raise --gpu-memory-utilization to ([\d.]+)"
+    r"|raise --tp to (\d+)|(drop --fp32-softmax-vision)|--kv-dtype (fp8)|--max-num-batched-tokens (\d+)"
+    r"|--max-model-len at most (\d+)"
 )
 
 
