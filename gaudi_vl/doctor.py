@@ -35,27 +35,37 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gaudi_vl.devices import GIB
-from gaudi_vl.engines import DEFAULT_PROFILE, NAMES, EngineProfile, get_profile
+from gaudi_vl.engines import DEFAULT_PROFILE, NAMES, EngineProfile, Setting, get_profile
 from gaudi_vl.engines.logs import (
     ALL_GRAMMARS,
     ANSI,
+    BLOCKS,
+    BUDGET,
     CHAINED,
     COLLECTOR_STAMP,
     ENGINE_DEATH,
     EXCEPTION,
     FATAL,
     FRAME,
+    GRAPH_COMPILE,
+    GRAPH_SPLIT,
     HEADER,
+    MASK_CPU,
+    NOT_WARMED,
     OOM_ALLOC,
     OOM_DEFRAG,
     OOM_TEXT,
+    PADDING,
+    PREEMPTED,
     PROCESS_DIED,
     PROCESS_PREFIX,
+    PROFILE,
     RANK_PREFIX,
-    SIZE,
     SYNAPSE,
     TRACEBACK,
     WARMUP_STEP,
+    WEIGHTS_GAUDI,
+    WEIGHTS_TOTAL,
     WORKER_METHOD,
     LogGrammar,
     Marker,
@@ -108,34 +118,6 @@ def _bytes(text: str | None) -> int | None:
 def _gib(n: float) -> str:
     return f"{n / GIB:.2f} GiB"
 
-
-# Lines that are not phase markers but the doctor still counts: padding, recompiles, preemption.
-_PADDING = re.compile(r"Padding current (?:image size|number pixel) (\d+) to (\d+)")
-"""vllm-fork models/qwen2_5_vl.py:970@95af70093fc0 and :929@277a33cd907e (``number pixel``),
-vllm-gaudi models/qwen2_5_vl.py:400 (``image size``) and extension/bucketing/vision.py:219@091bbadda10b."""
-_MASK_CPU = re.compile(r"einsum running on CPU")
-_NOT_WARMED = re.compile(r"Configuration: (.*) was not warmed-up!")
-"""vllm-fork hpu_model_runner.py:1434@95af70093fc0; vllm-gaudi hpu_model_runner.py:3643@091bbadda10b."""
-_GRAPH_COMPILE = re.compile(r"graph compilation detected")
-"""vllm-gaudi hpu_worker.py:763 ``track_graph_compile``@091bbadda10b."""
-_PREEMPTED = re.compile(r"preempted by PreemptionMode\.\w+ mode because there is not enough KV cache")
-
-_BUDGET = re.compile(
-    r"Free device memory: " + SIZE + ", " + SIZE + r" usable \(gpu_memory_utilization=([^)]*)\),\s*"
-    + SIZE + r" reserved for HPUGraphs \(VLLM_GRAPH_RESERVED_MEM=([^)]*)\),\s*" + SIZE
-    + r" reserved for KV cache(?: dummy\s+block " + SIZE + r"\s+reserved for usable KV cache)?"
-)
-_WEIGHTS_TOTAL = re.compile(r"Loading model weights took in total " + SIZE + r" of device memory \("
-                            + SIZE + "/" + SIZE + r" used\)")
-_WEIGHTS_GAUDI = re.compile(r"Loading model weights took (-?[\d.]+) GB")
-_PROFILE = re.compile(r"Model profiling run took " + SIZE)
-_BLOCKS = re.compile(r"# (?:HPU|hpu) blocks: (\S+),|Usable num_blocks: (\S+?),")
-_GRAPH_SPLIT = re.compile(
-    r"Using " + SIZE + "/" + SIZE + r" of free device memory for HPUGraphs(?:,\s*" + SIZE
-    + r"\s+for prompt and\s+" + SIZE + r"\s+for decode \(VLLM_GRAPH_PROMPT_RATIO=([^)]*)\))?"
-)
-"""Whitespace-tolerant: on aice/v1.21.0 the f-string continues with a backslash inside the literal, so the
-message carries a run of spaces before ``for prompt`` (hpu_model_runner.py:2876-2884@277a33cd907e)."""
 
 FAILURE_KINDS: dict[str, str] = {
     "oom": "out of memory",
@@ -398,7 +380,7 @@ class Doctor:
         msg = ln.message
         if self._failure_line(ln, out):
             return
-        if "Padding current" in msg and (m := _PADDING.search(msg)):
+        if "Padding current" in msg and (m := PADDING.search(msg)):
             n, b = _number(m.group(1)), _number(m.group(2))
             if n is None or b is None:
                 return self._unreadable(out, "padding numbers")
@@ -419,26 +401,26 @@ class Doctor:
         for grammar, combined in self._marker_res:
             if (m := combined.search(msg)) and m.lastgroup:
                 return self._marker(grammar.markers[int(m.lastgroup[1:])], msg, out)
-        if m := _NOT_WARMED.search(msg):
+        if m := NOT_WARMED.search(msg):
             self.recompiles += 1
             if self.recompiles <= 3:
                 self._note(out, "recompile", self._now(),
                            f"graph not warmed up, compiled now: {m.group(1)[:200]}")
             else:
                 self.recognised += 1
-        elif _GRAPH_COMPILE.search(msg):
+        elif GRAPH_COMPILE.search(msg):
             self.recompiles += 1
             if self.recompiles <= 3:
                 self._note(out, "recompile", self._now(), "graph compilation while serving")
             else:
                 self.recognised += 1
-        elif _PREEMPTED.search(msg):
+        elif PREEMPTED.search(msg):
             self.preemptions += 1
             if self.preemptions == 1:
                 self._note(out, "preempted", self._now(), "requests preempted: the KV cache is full")
             else:
                 self.recognised += 1
-        elif _MASK_CPU.search(msg):
+        elif MASK_CPU.search(msg):
             self.mask_on_cpu += 1
             self._note(out, "mask_cpu", self._now(),
                        "an image above 40000 patches: its attention mask was built on the CPU")
@@ -452,26 +434,26 @@ class Doctor:
             message = self._budget(msg)
             if message is None:
                 return self._unreadable(out, "memory budget numbers")
-        elif kind == "weights_done" and (m := _WEIGHTS_TOTAL.search(msg)):
+        elif kind == "weights_done" and (m := WEIGHTS_TOTAL.search(msg)):
             weights, total = _bytes(m.group(1)), _bytes(m.group(3))
             if weights is None or total is None:
                 return self._unreadable(out, "weights size")
             self.mem.update(weights_bytes=weights, device_total_bytes=total)
             message = f"weights {_gib(weights)} on a card of {_gib(total)}"
-        elif kind == "weights_done" and (m := _WEIGHTS_GAUDI.search(msg)):
+        elif kind == "weights_done" and (m := WEIGHTS_GAUDI.search(msg)):
             gib = _number(m.group(1))  # "%.4f GB" of bytes / 2**30 (hpu_model_runner.py:4814@091bbadda10b)
             if gib is None:
                 return self._unreadable(out, "weights size")
             self.mem["weights_bytes"] = int(gib * GIB)
             message = f"weights {gib:.2f} GiB"
         elif kind == "profile":
-            m = _PROFILE.search(msg)
+            m = PROFILE.search(msg)
             size = _bytes(m.group(1)) if m else None
             if size is None:
                 return self._unreadable(out, "profiling run size")
             self.mem["profile_bytes"] = size
             message = f"profiling run took {_gib(size)}"
-        elif kind == "kv_blocks" and (m := _BLOCKS.search(msg)):
+        elif kind == "kv_blocks" and (m := BLOCKS.search(msg)):
             blocks = _number(m.group(1) or m.group(2))
             if blocks is None:
                 return self._unreadable(out, "KV block count")
@@ -493,7 +475,7 @@ class Doctor:
         return None
 
     def _budget(self, msg: str) -> str | None:
-        m = _BUDGET.search(msg)
+        m = BUDGET.search(msg)
         if not m:
             return None
         free, usable = _bytes(m.group(1)), _bytes(m.group(2))
@@ -507,10 +489,11 @@ class Doctor:
                         graph_reserve_bytes=graphs, graph_reserved_mem=float(reserved or 0),
                         kv_cache_bytes=usable_kv)
         return (f"free {_gib(free)}, usable {_gib(usable)} (gpu_memory_utilization={util:g}), graphs "
-                f"{_gib(graphs)} (VLLM_GRAPH_RESERVED_MEM={reserved:g}), KV {_gib(usable_kv)}")
+                f"{_gib(graphs)} ({self._var(Setting.GRAPH_RESERVED_MEM)}={reserved:g}), "
+                f"KV {_gib(usable_kv)}")
 
     def _graph_split(self, msg: str) -> str | None:
-        m = _GRAPH_SPLIT.search(msg)
+        m = GRAPH_SPLIT.search(msg)
         if not m:
             return None
         used, free = _bytes(m.group(1)), _bytes(m.group(2))
@@ -523,7 +506,8 @@ class Doctor:
             if prompt is None or decode is None or ratio is None:
                 return None
             self.mem.update(graph_prompt_bytes=prompt, graph_decode_bytes=decode, graph_prompt_ratio=ratio)
-            text += f": {_gib(prompt)} prompt, {_gib(decode)} decode (VLLM_GRAPH_PROMPT_RATIO={ratio:g})"
+            text += (f": {_gib(prompt)} prompt, {_gib(decode)} decode "
+                     f"({self._var(Setting.GRAPH_PROMPT_RATIO)}={ratio:g})")
         return text
 
     # ------------------------------------------------------------ failures
@@ -670,6 +654,9 @@ class Doctor:
             return where + (f" with {_gib(free)} free" if free is not None else "")
         return self.phase.value
 
+    def _var(self, setting: Setting) -> str:
+        return var(self.engine, setting)
+
     def advice(self) -> list[str]:
         self._attach_open_tracebacks()
         cause = self._cause()
@@ -682,7 +669,8 @@ class Doctor:
                 engine=self.engine,
             )
         if self.recompiles:
-            out.append(f"{self.recompiles} graph(s) compiled while serving: keep VLLM_SKIP_WARMUP off and "
+            out.append(f"{self.recompiles} graph(s) compiled while serving: keep "
+                       f"{self._var(Setting.SKIP_WARMUP)} off and "
                        "make the buckets cover the shapes seen (gaudi-vl plan with your --max-pixels / "
                        "--workload)")
         if self.preemptions:
@@ -752,6 +740,12 @@ _MARKER_TEXT = {
 }
 
 
+def var(engine: EngineProfile, setting: Setting) -> str:
+    """The engine's name for ``setting`` (advice names what this engine reads)."""
+    v = engine.variable(setting) or DEFAULT_PROFILE.variable(setting)
+    return v.name if v is not None else setting.value
+
+
 # ================================================================= memory advice (one place)
 # The log's numbers go through the same ``Budget`` the memory planner uses (``gaudi_vl.memory``).
 
@@ -806,7 +800,8 @@ def _vision_advice(
         out.append(f"or keep gpu_memory_utilization={util:g} and lower max_pixels to {px} "
                    f"(largest bucket {fit} patches): gaudi-vl plan --max-pixels {px}")
     if fp32:
-        out.append("or drop VLLM_FP32_SOFTMAX_VISION (fp32 softmax needs 2.5x the attention memory)")
+        out.append(f"or drop {var(engine, Setting.FP32_SOFTMAX_VISION)} "
+                   "(fp32 softmax needs 2.5x the attention memory)")
     out.append(f"or raise --tp to {tp * 2} (the vision tower's heads are split across cards)")
     return out
 
@@ -845,10 +840,12 @@ def memory_advice(
             floor = 0.4 if reserved < 0.4 else reserved + 0.1
             new = min(0.9, max(floor, math.ceil((reserved + extra) * 20) / 20))
             if new > reserved:
-                out.append(f"out of memory while capturing HPU graphs{size}: set VLLM_GRAPH_RESERVED_MEM="
+                out.append(f"out of memory while capturing HPU graphs{size}: set "
+                           f"{var(engine, Setting.GRAPH_RESERVED_MEM)}="
                            f"{new:g} (from {reserved:g}); the KV cache shrinks to {_gib(usable * (1 - new))}")
         else:
-            out.append("out of memory while capturing HPU graphs: raise VLLM_GRAPH_RESERVED_MEM to 0.4-0.6")
+            out.append("out of memory while capturing HPU graphs: raise "
+                       f"{var(engine, Setting.GRAPH_RESERVED_MEM)} to 0.4-0.6")
     else:  # serving
         vision = _vision_advice(fig, bucket, model, tp, fp32, engine) if bucket and free and util else None
         if vision:

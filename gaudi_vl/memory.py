@@ -7,8 +7,9 @@ the engine holds and how it splits memory come from its profile (``gaudi_vl.engi
 
 Engine budget (``Budget``; the profile's ``MemorySplit`` cites the worker code): after the weights
 load and a profiling run the engine measures ``free``; ``usable = free * gpu_memory_utilization``;
-graphs get ``usable * VLLM_GRAPH_RESERVED_MEM`` (0 under ``--enforce-eager``); the KV cache the rest,
-less the engine's dummy blocks, in whole blocks rounded down as the engine rounds. We predict
+graphs get ``usable * R`` (``R``: the profile's graph-reserve variable; 0 under ``--enforce-eager``);
+the KV cache the rest, less the engine's dummy blocks, in whole blocks rounded down as the engine
+rounds. We predict
 ``free = visible - weights - profile_peak`` (``visible`` = the card's HBM less what the runtime keeps,
 ``gaudi_vl.devices``). ``free * (1 - gpu_memory_utilization)`` is the margin everything outside the KV
 cache and the graphs lives in, above all the vision tower's working memory for the largest image.
@@ -48,7 +49,7 @@ the engine's ``[N, N]`` masks held, ``e`` = bytes per mask element: 1 (bool) on 
 - Graph memory: each compiled vision size keeps its static inputs and output (hidden states
   ``N C b`` in and out, the masks ``k N^2``, fp32 cos and sin ``2 N d 4``): one graph per size of
   the engine's warm-up set (``Plan.warmup``). Text graphs keep the engine's default share of
-  usable memory (``VLLM_GRAPH_RESERVED_MEM`` default), split as its prompt-ratio default says.
+  usable memory (the graph-reserve default), split as its prompt-ratio default says.
 - Profile peak (text): the profiling run's prefill of ``max_num_batched_tokens`` tokens,
   ``T b (4 H + 3 I_text / tp)`` (hidden states, residual, gate_up, activation). An estimate.
 """
@@ -347,9 +348,9 @@ class MemoryPlan:
     gpu_memory_utilization: float
     graph_reserved_mem: float
     graph_prompt_ratio: float
-    """Prompt share of graph memory (engines that read ``VLLM_GRAPH_PROMPT_RATIO``)."""
+    """Prompt share of graph memory (``Setting.GRAPH_PROMPT_RATIO``, for engines that read it)."""
     graph_multimodal_ratio: float
-    """VISION share of the prompt graph memory (engines that read ``VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO``)."""
+    """VISION share of the prompt graph memory (``Setting.GRAPH_MULTIMODAL_RATIO``, engines.vllm_fork)."""
     max_num_seqs: int
     kv_bytes_per_token: int
     block_size: int
@@ -607,7 +608,7 @@ def plan_memory(
     """Choose the engine's memory settings, or say what fails first and only changes that help.
 
     ``gpu_memory_utilization`` is the largest value (<= 0.9) that leaves the vision peak of the
-    largest bucket, plus 15% and 1 GiB, outside the KV cache and graphs; ``VLLM_GRAPH_RESERVED_MEM``
+    largest bucket, plus 15% and 1 GiB, outside the KV cache and graphs; the graph reserve
     holds the text graphs' default share plus one graph per compiled vision size (``graph_sizes``,
     the engine's warm-up set). Given values (utilization, max_num_seqs) are checked, not chosen.
     A plan that does not fit raises ``InfeasiblePlan``: its ``binding`` names the constraint and its

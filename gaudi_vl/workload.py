@@ -29,7 +29,6 @@ import binascii
 import csv
 import io
 import json
-import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ from gaudi_vl.buckets.optimizer import (
 )
 from gaudi_vl.buckets.planner import BucketPlan, Strategy, make_plan, plan_buckets
 from gaudi_vl.engines import DEFAULT_PROFILE, EngineProfile, Setting
+from gaudi_vl.engines.logs import PADDING
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PixelRange, reachable_windows
 from gaudi_vl.models import VisionSpec
@@ -66,7 +66,8 @@ class WorkloadFormat(str, Enum):
 IMAGE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".jfif", ".ppm", ".pgm"}
 )
-LOG_LINE = re.compile(r"Padding current (?:image size|number pixel) (\d+) to (\d+)")
+LOG_LINE = PADDING
+"""The engines' padding line (``gaudi_vl.engines.logs.PADDING``)."""
 """vllm-fork (``get_image_embeds``) and vllm-gaudi (``pad_multimodal_data``) log formats."""
 EXIF_ORIENTATION_TAG = 0x0112
 SKIPPED_SHOWN = 10

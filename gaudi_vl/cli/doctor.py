@@ -63,7 +63,7 @@ def format_report(report: DoctorReport, source: str) -> str:
     if "free_bytes" in m:
         out.append(
             f"memory: free {m['free_bytes'] / 2**30:.2f} GiB, gpu_memory_utilization="
-            f"{m['gpu_memory_utilization']:g}, VLLM_GRAPH_RESERVED_MEM={m['graph_reserved_mem']:g}, "
+            f"{m['gpu_memory_utilization']:g}, graph reserve {m['graph_reserved_mem']:g}, "
             f"KV {m['kv_cache_bytes'] / 2**30:.2f} GiB"
         )
     if report.images_padded:
@@ -144,5 +144,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tp", type=positive_int, default=1, metavar="N",
                    help="tensor parallel size of that engine")
     p.add_argument("--fp32-softmax-vision", action="store_true",
-                   help="the engine ran VLLM_FP32_SOFTMAX_VISION=1")
+                   help="the engine ran with fp32 softmax in the vision tower")
     p.set_defaults(handler=run)

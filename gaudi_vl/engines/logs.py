@@ -154,6 +154,36 @@ WARMUP_STEP = re.compile(
 (hpu_model_runner.py:5226-5231@091bbadda10b)."""
 
 
+# ------------------------------------------------------------------ lines the doctor reads for their numbers
+# Not phase markers: image padding, recompiles, preemption, and the memory figures the engines log.
+PADDING = re.compile(r"Padding current (?:image size|number pixel) (\d+) to (\d+)")
+"""vllm-fork models/qwen2_5_vl.py:970@95af70093fc0 and :929@277a33cd907e (``number pixel``),
+vllm-gaudi models/qwen2_5_vl.py:400 (``image size``) and extension/bucketing/vision.py:219@091bbadda10b."""
+MASK_CPU = re.compile(r"einsum running on CPU")
+NOT_WARMED = re.compile(r"Configuration: (.*) was not warmed-up!")
+"""vllm-fork hpu_model_runner.py:1434@95af70093fc0; vllm-gaudi hpu_model_runner.py:3643@091bbadda10b."""
+GRAPH_COMPILE = re.compile(r"graph compilation detected")
+"""vllm-gaudi hpu_worker.py:763 ``track_graph_compile``@091bbadda10b."""
+PREEMPTED = re.compile(r"preempted by PreemptionMode\.\w+ mode because there is not enough KV cache")
+
+BUDGET = re.compile(
+    r"Free device memory: " + SIZE + ", " + SIZE + r" usable \(gpu_memory_utilization=([^)]*)\),\s*"
+    + SIZE + r" reserved for HPUGraphs \(VLLM_GRAPH_RESERVED_MEM=([^)]*)\),\s*" + SIZE
+    + r" reserved for KV cache(?: dummy\s+block " + SIZE + r"\s+reserved for usable KV cache)?"
+)
+WEIGHTS_TOTAL = re.compile(r"Loading model weights took in total " + SIZE + r" of device memory \("
+                            + SIZE + "/" + SIZE + r" used\)")
+WEIGHTS_GAUDI = re.compile(r"Loading model weights took (-?[\d.]+) GB")
+PROFILE = re.compile(r"Model profiling run took " + SIZE)
+BLOCKS = re.compile(r"# (?:HPU|hpu) blocks: (\S+),|Usable num_blocks: (\S+?),")
+GRAPH_SPLIT = re.compile(
+    r"Using " + SIZE + "/" + SIZE + r" of free device memory for HPUGraphs(?:,\s*" + SIZE
+    + r"\s+for prompt and\s+" + SIZE + r"\s+for decode \(VLLM_GRAPH_PROMPT_RATIO=([^)]*)\))?"
+)
+"""Whitespace-tolerant: on aice/v1.21.0 the f-string continues with a backslash inside the literal, so the
+message carries a run of spaces before ``for prompt`` (hpu_model_runner.py:2876-2884@277a33cd907e)."""
+
+
 @dataclass(frozen=True)
 class Marker:
     """One engine logger call that says which phase the engine is in (or has just finished).
@@ -361,7 +391,8 @@ GRAMMARS: dict[str, LogGrammar] = {
     "vllm-gaudi": VLLM_GAUDI_V1,
     "vllm": VLLM_V1,
 }
-"""Engine profile name -> its grammar (the lead attaches these as ``profile.log_grammar``)."""
+"""Engine profile name -> its grammar (each profile holds its own as ``profile.log_grammar``; the
+engine-profile tests check the two agree)."""
 
 ALL_GRAMMARS: tuple[LogGrammar, ...] = (VLLM_FORK_V0, VLLM_GAUDI_V1, VLLM_V1)
 """Tried in turn when the engine is unknown."""

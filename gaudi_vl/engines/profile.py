@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
+from gaudi_vl.engines.logs import LogGrammar
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import HF_FACTOR, PATCH_PX, WINDOW_PX, PixelRange, smart_resize
 
@@ -220,6 +221,8 @@ class EngineProfile:
     """``--kv-dtype`` value -> the engine's ``--kv-cache-dtype`` value."""
     fingerprint: Fingerprint
     install_hint: str
+    log_grammar: LogGrammar | None = None
+    """How this engine writes its log (``gaudi_vl.engines.logs``): what the doctor reads it with."""
     notes: tuple[str, ...] = ()
     """Facts a user should know about this engine (printed with its plans)."""
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from gaudi_vl.engines.logs import VLLM_FORK_V0
 from gaudi_vl.engines.profile import (
     EngineProfile,
     EnvVar,
@@ -114,6 +115,7 @@ FORK_121 = EngineProfile(
         marker_file="vllm/worker/hpu_model_runner.py", marker="VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO",
     ),
     install_hint=_FORK_INSTALL.format(branch="aice/v1.21.0"),
+    log_grammar=VLLM_FORK_V0,
     notes=(
         ("VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO is the vision share of prompt graph memory in the code "
          "(hpu_model_runner.py:2638-2650@277a33cd), not the text share the Qwen2.5-VL guide describes"),

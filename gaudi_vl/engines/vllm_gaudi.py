@@ -6,6 +6,7 @@ vllm-project/vllm-gaudi.
 
 from __future__ import annotations
 
+from gaudi_vl.engines.logs import VLLM_GAUDI_V1
 from gaudi_vl.engines.profile import (
     EngineProfile,
     EnvVar,
@@ -82,6 +83,7 @@ VLLM_GAUDI = EngineProfile(
     kv_cache_dtypes=(("fp8", "fp8_inc"),),  # vllm_gaudi/platform.py:468
     fingerprint=Fingerprint(modules=("vllm", "vllm_gaudi")),
     install_hint="on the Gaudi server: pip install vllm vllm-gaudi (see requirements-hpu.txt)",
+    log_grammar=VLLM_GAUDI_V1,
     notes=(
         ("vllm-gaudi reads neither VLLM_GRAPH_PROMPT_RATIO nor VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO: "
          "they are not exported"),

