@@ -242,11 +242,11 @@ def _check_implied(plan: Plan, data: dict[str, Any]) -> None:
         if key == "warnings" and "workload" in data:
             continue  # the workload's own warnings are appended to the plan's
         if key in data and data[key] != value:
-            where = key
-            if isinstance(value, dict) and isinstance(data[key], dict):
-                diff = sorted(k for k in set(value) | set(data[key]) if value.get(k) != data[key].get(k))
-                where = f"{key}.{diff[0]}" if diff else key
-            raise _edited(where, data[key], value)
+            where, found = key, data[key]
+            if isinstance(value, dict) and isinstance(found, dict):
+                diff = sorted(k for k in set(value) | set(found) if value.get(k) != found.get(k))
+                where, found = f"{key}.{diff[0]}", found.get(diff[0])
+            raise _edited(where, found, value)
 
 
 def _edited(where: str, found: Any, implied: Any) -> GaudiVLError:
