@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gaudi_vl.command import server_argv
+from gaudi_vl.engines import Setting
 from gaudi_vl.envvars import defaults_in_force, plan_env
 from gaudi_vl.geometry import PIXELS_PER_PATCH
 from gaudi_vl.plan import Plan
@@ -126,24 +127,10 @@ def _mp(pixels: int) -> str:
     return f"{pixels / 1e6:.2f}"
 
 
-def format_table(plan: Plan, workload: WorkloadReport | None = None) -> str:
-    """The human report: engine, range, bucket table, warm-up, workload comparison, memory,
-    environment (and the engine defaults left in force), command, notes."""
-    b = plan.buckets
-    pr = plan.pixel_range
-    w = b.windows
-    warm = plan.warmup
-    engine = plan.engine
-    out = [
-        (f"gaudi-vl plan: {plan.model_ref} ({plan.model.params / 1e9:.2f}B params) for {engine.name} "
-         f"({engine.title})"),
-        (
-            f"pixels {pr.min_pixels:,} .. {pr.max_pixels:,} (aspect up to {pr.max_aspect_ratio:g}:1) -> "
-            f"images of {w.min_patches:,} .. {w.max_patches:,} patches after 112-alignment"
-        ),
-        "",
-        f"{'bucket':>8}  {'serves patches':>15}  {'image MP':>11}  {'worst pad':>9}  {'warmed':>6}",
-    ]
+def _bucket_table(plan: Plan) -> list[str]:
+    """The bucket rows: what each bucket serves, its worst padding, whether warm-up compiles it."""
+    b, warm = plan.buckets, plan.warmup
+    out = ["", f"{'bucket':>8}  {'serves patches':>15}  {'image MP':>11}  {'worst pad':>9}  {'warmed':>6}"]
     for r in b.rows:
         if r.serves_images:
             serves = f"{r.first_patches}-{r.last_patches}" if r.first_patches != r.last_patches else str(
@@ -157,13 +144,34 @@ def format_table(plan: Plan, workload: WorkloadReport | None = None) -> str:
             serves, mp, pad = "none", "-", "-"
         warmed = "yes" if r.bucket_patches in warm.compiled else "no"
         out.append(f"{r.bucket_patches:>8}  {serves:>15}  {mp:>11}  {pad:>9}  {warmed:>6}")
+    above = ", ".join(map(str, warm.above_largest))
     out.append(
         f"{len(b.buckets)} buckets ({b.strategy.value}); warm-up compiles {warm.graphs} vision graph(s)"
-        + (f", {len(warm.above_largest)} above the largest bucket ({', '.join(map(str, warm.above_largest))})"
-           if warm.above_largest else "")
+        + (f", {len(warm.above_largest)} above the largest bucket ({above})" if warm.above_largest else "")
         + (f"; never warmed: {', '.join(map(str, warm.never_warmed))}" if warm.never_warmed else "")
         + f"; 1 patch = {PIXELS_PER_PATCH} px; images above {b.largest} patches would compile while serving"
     )
+    return out
+
+
+def format_table(plan: Plan, workload: WorkloadReport | None = None) -> str:
+    """The human report: engine, range, bucket table, warm-up, workload comparison, memory,
+    environment (and the engine defaults left in force), command, notes."""
+    pr = plan.pixel_range
+    w = plan.buckets.windows
+    engine = plan.engine
+    out = [
+        (f"gaudi-vl plan: {plan.model_ref} ({plan.model.params / 1e9:.2f}B params) for {engine.name} "
+         f"({engine.title})"),
+        (
+            f"pixels {pr.min_pixels:,} .. {pr.max_pixels:,} (aspect up to {pr.max_aspect_ratio:g}:1) -> "
+            f"images of {w.min_patches:,} .. {w.max_patches:,} patches after 112-alignment"
+        ),
+    ]
+    if engine.reads(Setting.BUCKETS):
+        out += _bucket_table(plan)
+    else:
+        out.append(f"{engine.name} compiles no per-bucket vision graphs: no vision buckets to plan")
     if workload is not None:
         out += ["", *workload_table_lines(workload)]
     if plan.memory is not None:
