@@ -35,6 +35,36 @@ class Setting(str, Enum):
     SKIP_WARMUP = "skip_warmup"
 
 
+VARIABLE_NAMES: dict[Setting, str] = {
+    Setting.BUCKETS: "VLLM_MULTIMODAL_BUCKETS",
+    Setting.RESOLUTIONS: "VLLM_MULTIMODAL_RESOLUTIONS",
+    Setting.GRAPH_RESERVED_MEM: "VLLM_GRAPH_RESERVED_MEM",
+    Setting.GRAPH_PROMPT_RATIO: "VLLM_GRAPH_PROMPT_RATIO",
+    Setting.GRAPH_MULTIMODAL_RATIO: "VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO",
+    Setting.FP32_SOFTMAX: "VLLM_FP32_SOFTMAX",
+    Setting.FP32_SOFTMAX_VISION: "VLLM_FP32_SOFTMAX_VISION",
+    Setting.SKIP_WARMUP: "VLLM_SKIP_WARMUP",
+}
+"""The names every HPU engine here uses; whether and how an engine reads one is in its profile."""
+
+MEANINGS: dict[Setting, str] = {
+    Setting.BUCKETS: "vision bucket sizes in patches; empty: the default list",
+    Setting.RESOLUTIONS: "explicit warm-up images WxH[xN] through the processor, beside the guessed ones",
+    Setting.GRAPH_RESERVED_MEM: "share of usable memory kept from the KV cache for HPU graphs",
+    Setting.GRAPH_PROMPT_RATIO: "share of graph memory for prompt (prefill) graphs; the rest is decode",
+    Setting.GRAPH_MULTIMODAL_RATIO: "share of the prompt graph memory for the vision (multimodal) graphs; "
+                                    "the rest is text",
+    Setting.FP32_SOFTMAX: "fp32 softmax in the language model",
+    Setting.FP32_SOFTMAX_VISION: "fp32 softmax in the vision attention (FusedSDPA softmax_mode='fp32')",
+    Setting.SKIP_WARMUP: "skip warm-up: graphs compile while serving",
+}
+
+
+def read(setting: Setting, default: str, cited: str, meaning: str = "") -> EnvVar:
+    """An engine reads ``setting``'s variable with this ``default`` (where: ``cited``)."""
+    return EnvVar(setting, VARIABLE_NAMES[setting], default, meaning or MEANINGS[setting], cited)
+
+
 @dataclass(frozen=True)
 class EnvVar:
     """One variable an engine reads: its name, the engine's default, its meaning, where it is read."""

@@ -9,13 +9,13 @@ from __future__ import annotations
 from gaudi_vl.engines.logs import VLLM_GAUDI_V1
 from gaudi_vl.engines.profile import (
     EngineProfile,
-    EnvVar,
     Fingerprint,
     GridRule,
     MemorySplit,
     Setting,
     VisionAttention,
     WarmupRule,
+    read,
 )
 
 G = "@091bbadda10b"
@@ -26,24 +26,14 @@ VLLM_GAUDI = EngineProfile(
     source="vllm-project/vllm-gaudi@main (091bbadda10b, 2026-08-21)",
     hpu=True,
     variables=(
-        EnvVar(Setting.BUCKETS, "VLLM_MULTIMODAL_BUCKETS", "",
-               "vision bucket sizes in patches; empty: the default list",
-               "vllm_gaudi/extension/bucketing/vision.py:85-94" + G),
-        EnvVar(Setting.RESOLUTIONS, "VLLM_MULTIMODAL_RESOLUTIONS", "",
-               "explicit warm-up images WxH[xN] sent through the processor besides the guessed ones",
-               "vllm_gaudi/extension/bucketing/vision.py:96-143" + G),
-        EnvVar(Setting.GRAPH_RESERVED_MEM, "VLLM_GRAPH_RESERVED_MEM", "0.1",
-               "share of usable memory kept from the KV cache for HPU graphs",
-               "vllm_gaudi/v1/worker/hpu_worker.py:409-414" + G),
-        EnvVar(Setting.FP32_SOFTMAX, "VLLM_FP32_SOFTMAX", "true",
-               "fp32 softmax in the language model (default on for qwen2 and qwen2_5_vl)",
-               "vllm_gaudi/extension/features.py:85" + G),
-        EnvVar(Setting.FP32_SOFTMAX_VISION, "VLLM_FP32_SOFTMAX_VISION", "false",
-               "fp32 softmax in the vision attention (FusedSDPA softmax_mode='fp32')",
-               "vllm_gaudi/models/qwen2_5_vl.py:70-72" + G),
-        EnvVar(Setting.SKIP_WARMUP, "VLLM_SKIP_WARMUP", "false",
-               "skip warm-up: graphs compile while serving",
-               "vllm_gaudi/extension/features.py:95; v1/worker/hpu_model_runner.py:6218-6220" + G),
+        read(Setting.BUCKETS, "", "vllm_gaudi/extension/bucketing/vision.py:85-94" + G),
+        read(Setting.RESOLUTIONS, "", "vllm_gaudi/extension/bucketing/vision.py:96-143" + G),
+        read(Setting.GRAPH_RESERVED_MEM, "0.1", "vllm_gaudi/v1/worker/hpu_worker.py:409-414" + G),
+        read(Setting.FP32_SOFTMAX, "true", "vllm_gaudi/extension/features.py:85" + G,
+             "fp32 softmax in the language model (default on for qwen2 and qwen2_5_vl)"),
+        read(Setting.FP32_SOFTMAX_VISION, "false", "vllm_gaudi/models/qwen2_5_vl.py:70-72" + G),
+        read(Setting.SKIP_WARMUP, "false",
+             "vllm_gaudi/extension/features.py:95; v1/worker/hpu_model_runner.py:6218-6220" + G),
     ),
     default_buckets=(1600, 3136, 4096, 6400, 7744, 9216, 12544),  # extension/bucketing/vision.py:22-25
     bucket_assert_multiple=None,  # _process_buckets only sorts (vision.py:158-161)
