@@ -16,6 +16,9 @@ import importlib
 from typing import Any
 
 _EXPORTS: dict[str, str] = {
+    "accelerate": "hf",
+    "Acceleration": "hf",
+    "VisionRunner": "runner",
     "bucketed_vision_forward": "vision",
     "dense_masked_vision_forward": "vision",
     "BucketGraph": "vision",
