@@ -141,7 +141,10 @@ def test_visual_module_outputs_match_stock(model) -> None:
     cases = [
         (inputs["pixel_values"], inputs["image_grid_thw"]),
         (video, torch.tensor([[2, 14, 22]])),
-        (torch.cat([video, inputs["pixel_values"]]), torch.tensor([[2, 14, 22], *inputs["image_grid_thw"].tolist()])),
+        (
+            torch.cat([video, inputs["pixel_values"]]),
+            torch.tensor([[2, 14, 22], *inputs["image_grid_thw"].tolist()]),
+        ),
     ]
     with torch.no_grad():
         stock = [visual(p, grid_thw=g) for p, g in cases]
@@ -186,7 +189,7 @@ def test_mlp_padding_is_undone_exactly(model) -> None:
     assert all(torch.equal(after[k], before[k]) for k in before)
     assert visual.blocks[0].mlp.gate_proj.out_features == TINY["intermediate_size"]
     assert accelerate(model, pad_mlp=None).mlp_width is None  # CPU fp32: padding does not pay
-    getattr(model.model.visual, "_gaudi_vl_acceleration").undo()
+    model.model.visual._gaudi_vl_acceleration.undo()
 
 
 def test_pad_mlp_auto_only_where_it_pays(model) -> None:
