@@ -408,13 +408,15 @@ def bucketed_get_image_embeds(original: Callable[..., Any]) -> Callable[..., Any
 
     Code path only: no Gaudi was available to run it. The engine's ``vision_buckets`` argument is the
     bucket manager built from the same ``VLLM_MULTIMODAL_BUCKETS``; the runner reads that variable.
+    vllm-fork's towers (HabanaAI/vllm-fork, vllm/model_executor/models/qwen2_5_vl.py:232@277a33cd907e)
+    have separate ``gate_proj``/``up_proj`` MLPs: the layout check refuses them with its one line.
     """
 
     @functools.wraps(original)
-    def get_image_embeds(self: Any, pixel_values: Any, grid_thw: Any, vision_buckets: Any) -> Any:
+    def get_image_embeds(self: Any, pixel_values: Any, grid_thw: Any, *args: Any, **kwargs: Any) -> Any:
         runner = _vision_runner(self)
         if runner is None:
-            return original(self, pixel_values, grid_thw, vision_buckets)
+            return original(self, pixel_values, grid_thw, *args, **kwargs)
         tokens, _ = runner(pixel_values.to(self.device, self.dtype), grid_thw)
         return tokens
 
