@@ -33,6 +33,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from gaudi_vl.errors import GaudiVLError
+
 from .runner import GRAPH_MODES, VisionRunner, graph_mode_for
 from .tower import transformers_tower
 from .vision import _set_mlp_width
@@ -48,12 +50,6 @@ _STOCK_OK = {
 """Keyword arguments the fast path honours as long as they ask for nothing extra."""
 
 
-def _errors():  # noqa: ANN202 (the error type lives in gaudi_vl, which this folder is installed under)
-    from gaudi_vl.errors import GaudiVLError
-
-    return GaudiVLError
-
-
 def _find_visual(model: nn.Module) -> nn.Module:
     """transformers' Qwen2.5-VL vision tower inside ``model`` (the model, its ``.model``, or the tower)."""
     from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import Qwen2_5_VisionTransformerPretrainedModel
@@ -66,7 +62,7 @@ def _find_visual(model: nn.Module) -> nn.Module:
     for candidate in candidates:
         if isinstance(candidate, Qwen2_5_VisionTransformerPretrainedModel):
             return candidate
-    raise _errors()(
+    raise GaudiVLError(
         f"{type(model).__name__} has no Qwen2.5-VL vision tower (transformers' "
         "Qwen2_5_VisionTransformerPretrainedModel)",
         "pass a Qwen2_5_VLForConditionalGeneration, its .model, or its .visual",
@@ -89,13 +85,13 @@ def _parse_buckets(buckets: Sequence[int] | str | None) -> tuple[int, ...] | Non
         try:
             values = tuple(sorted(int(b) for b in buckets))
         except (TypeError, ValueError):
-            raise _errors()(
+            raise GaudiVLError(
                 f"buckets={buckets!r} is not a list of patch counts", "pass e.g. buckets=[1600, 3136, 4096]"
             ) from None
     try:
         check_bucket_values(values)
-    except _errors() as exc:
-        raise _errors()(f"buckets={list(values)}: {exc.message}", exc.hint) from None
+    except GaudiVLError as exc:
+        raise GaudiVLError(f"buckets={list(values)}: {exc.message}", exc.hint) from None
     return values
 
 
@@ -103,14 +99,14 @@ def _graph_mode(graphs: bool | str | None, device: torch.device) -> str:
     native = graph_mode_for(device)
     if graphs is None or graphs is True:
         if graphs is True and native == "none":
-            raise _errors()(
+            raise GaudiVLError(
                 f"graphs=True, but the vision tower is on {device.type}", "graphs need a CUDA or HPU device"
             )
         return native
     if graphs is False:
         return "none"
     if graphs not in GRAPH_MODES or graphs not in (native, "none"):
-        raise _errors()(f"graphs={graphs!r} on a {device.type} tower", f"use True, False, or {native!r}")
+        raise GaudiVLError(f"graphs={graphs!r} on a {device.type} tower", f"use True, False, or {native!r}")
     return graphs
 
 
@@ -196,7 +192,7 @@ def accelerate(
     """
     visual = _find_visual(model)
     if getattr(visual, _MARK, None) is not None:
-        raise _errors()(
+        raise GaudiVLError(
             "this vision tower is already accelerated",
             "call .undo() on the first handle before accelerating again",
         )

@@ -12,7 +12,6 @@ adapter lives in ``gaudi_vl.kernels.vllm_tower``.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -237,16 +236,27 @@ def transformers_tower(visual: nn.Module, *, fused: bool = False) -> Tower:
     )
 
 
-_TOWERS: weakref.WeakKeyDictionary[nn.Module, dict[bool, Tower]] = weakref.WeakKeyDictionary()
+_CACHE_ATTR = "_gaudi_vl_towers"
+
+
+class _TowerCache(dict):
+    """The towers kept on a module. Copies and pickles of the module start empty: a tower's callables
+    hold the ORIGINAL module's sub-modules, which ``copy.deepcopy`` would not re-point."""
+
+    def __reduce__(self) -> tuple:
+        return (_TowerCache, ())
 
 
 def as_tower(visual: nn.Module | Tower, *, fused: bool = False) -> Tower:
-    """``visual`` itself if it is a :class:`Tower`, else transformers' module as one (made once per
-    module and ``fused`` flag, so the per-tower table cache survives between calls)."""
+    """``visual`` itself if it is a :class:`Tower`, else transformers' module as one.
+
+    Made once per module and ``fused`` flag and kept on the module (so its table cache survives between
+    calls and goes away with the module); a copy of the module (``copy.deepcopy``) gets its own.
+    """
     if isinstance(visual, Tower):
         return visual
-    per_module = _TOWERS.setdefault(visual, {})
-    tower = per_module.get(fused)
-    if tower is None or len(tower.blocks) != len(visual.blocks):
-        tower = per_module[fused] = transformers_tower(visual, fused=fused)
+    cache = visual.__dict__.setdefault(_CACHE_ATTR, _TowerCache())
+    tower = cache.get(fused)
+    if tower is None or tower.source is not visual or len(tower.blocks) != len(visual.blocks):
+        tower = cache[fused] = transformers_tower(visual, fused=fused)
     return tower
