@@ -33,9 +33,10 @@ positive multiple of 64 patches once, and the largest bucket covering the engine
 The vision switch (``GAUDI_VL_VISION=bucketed``; unset or ``stock``: off): the engine's Qwen2.5-VL
 vision tower runs the bucketed, window-batched forward of ``gaudi_vl.kernels`` -- every image (and
 video frame) padded to the smallest bucket of ``VLLM_MULTIMODAL_BUCKETS`` (empty: the engine's default
-list) that holds its 64-patch windows, window layers as ONE batched attention instead of per-window
-calls (vLLM) or dense [bucket x bucket] masked attention (vllm-gaudi), one graph per bucket (CUDA
-graphs on one GPU, HPU graphs on Gaudi, eager on the CPU). It wraps
+list) that holds its 64-patch windows, window layers as ONE batched attention (vLLM's torch-SDPA
+backend splits by ``cu_seqlens`` and runs one SDPA per window, vllm/v1/attention/ops/vit_attn_wrappers.py
+``torch_sdpa_wrapper``; vllm-gaudi runs dense [bucket x bucket] masked attention in every layer), one
+graph per bucket (CUDA graphs on one GPU, HPU graphs on Gaudi, eager on the CPU). It wraps
 ``Qwen2_5_VisionTransformer.forward`` (vllm/model_executor/models/qwen2_5_vl.py:1082, vllm 0.32.0) and,
 on vllm-gaudi, ``get_image_embeds`` of its subclass (vllm_gaudi/models/qwen2_5_vl.py:374@091bbadda10b).
 On the first image batch of each tower the module layout is checked (``gaudi_vl.kernels.vllm_tower``):
