@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from gaudi_vl.engines import DEFAULT_PROFILE, EngineProfile
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PATCHES_PER_WINDOW
 
@@ -43,3 +44,33 @@ def check_bucket_values(buckets: Sequence[int]) -> None:
             raise GaudiVLError(
                 f"bucket {b} is above {MAX_BUCKET_PATCHES} patches", "lower it or lower --max-pixels"
             )
+
+
+def bucket_spec(
+    spec: Sequence[int] | str | None, engine: EngineProfile = DEFAULT_PROFILE
+) -> tuple[int, ...] | None:
+    """The bucket list gaudi-vl's own vision kernels pad to (``gaudi_vl.kernels``, the vLLM switch).
+
+    ``None`` or empty text: the engine's default list (the default profile's Qwen2.5-VL list when the
+    engine has none, e.g. upstream vLLM); the text ``"None"``: no padding, every image at its own size;
+    other text: ``VLLM_MULTIMODAL_BUCKETS`` as ``engine`` parses it; a sequence: those patch counts.
+    Then the policy above (whole windows, each once). A one-line error names the value otherwise.
+    """
+    if isinstance(spec, str) and spec.strip() == "None":
+        return None
+    if spec is None or (isinstance(spec, str) and not spec.strip()):
+        return engine.default_buckets or DEFAULT_PROFILE.default_buckets
+    if isinstance(spec, str):
+        values = engine.parse_buckets(spec)
+    else:
+        try:
+            values = tuple(sorted(int(b) for b in spec))
+        except (TypeError, ValueError):
+            raise GaudiVLError(
+                f"buckets={spec!r} is not a list of patch counts", "pass e.g. buckets=[1600, 3136, 4096]"
+            ) from None
+    try:
+        check_bucket_values(values)
+    except GaudiVLError as exc:
+        raise GaudiVLError(f"buckets={list(values)}: {exc.message}", exc.hint) from None
+    return values

@@ -1,10 +1,10 @@
-"""vLLM general plugin: 112-aligned Qwen2.5-VL images inside the engine, and an environment check.
+"""vLLM general plugin: 112-aligned Qwen2.5-VL images, the bucketed vision tower, an environment check.
 
 Registered in setup.py as ``vllm.general_plugins: gaudi_vl_align = gaudi_vl.vllm_plugin:register``;
 vLLM calls :func:`register` in every process it starts (API server, engine core, workers;
 vllm/plugins/__init__.py ``load_general_plugins``). It does nothing, and imports nothing beyond the
 standard library, unless ``GAUDI_VL_ALIGN`` is ``1`` (``gaudi-vl serve`` sets it, see
-``gaudi_vl.envvars.align``).
+``gaudi_vl.envvars.align``) or ``GAUDI_VL_VISION`` is set (see "The vision switch" below).
 
 Why: Gaudi wants image sides that are multiples of 112 px (whole 8 x 8-patch attention windows); stock
 processing rounds to 28 (``patch_size * spatial_merge_size``). Three places in vLLM size an image, and
@@ -30,6 +30,20 @@ The check (:func:`environment_problems`): ``VLLM_MULTIMODAL_BUCKETS`` parsed as 
 parses it (its profile, ``gaudi_vl.engines``, identified in-process), each bucket a positive multiple
 of 64 patches once (``gaudi_vl.buckets.rules``), and the largest bucket covering the engine's
 ``max_pixels`` (``gaudi_vl.geometry``). One log line per problem.
+
+The vision switch (``GAUDI_VL_VISION=bucketed``; unset or ``stock``: off): the engine's Qwen2.5-VL
+vision tower runs the bucketed, window-batched forward of ``gaudi_vl.kernels`` -- every image (and
+video frame) padded to the smallest bucket of ``VLLM_MULTIMODAL_BUCKETS`` (empty: the engine's default
+list) that holds its 64-patch windows, window layers as ONE batched attention (vLLM's torch-SDPA
+backend splits by ``cu_seqlens`` and runs one SDPA per window, vllm/v1/attention/ops/vit_attn_wrappers.py
+``torch_sdpa_wrapper``; vllm-gaudi runs dense [bucket x bucket] masked attention in every layer), one
+graph per bucket (CUDA graphs on one GPU, HPU graphs on Gaudi, eager on the CPU). It wraps
+``Qwen2_5_VisionTransformer.forward`` (vllm/model_executor/models/qwen2_5_vl.py:1082, vllm 0.32.0) and,
+on vllm-gaudi, ``get_image_embeds`` of its subclass (vllm_gaudi/models/qwen2_5_vl.py:374@091bbadda10b).
+On the first image batch of each tower the module layout is checked (``gaudi_vl.kernels.vllm_tower``):
+one log line says the switch is on, or one line says why it refused, and the stock forward keeps
+running. Outputs equal stock within the dtype's rounding (tests/e2e/test_vllm_vision.py: identical
+completions at temperature 0).
 """
 
 from __future__ import annotations
@@ -43,11 +57,20 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 ENABLE_VAR = "GAUDI_VL_ALIGN"
+VISION_VAR = "GAUDI_VL_VISION"
+"""``bucketed``: the bucketed vision tower; unset, empty or ``stock``: the engine's own forward."""
+VISION_MODES = ("stock", "bucketed")
 BUCKETS_VAR = "VLLM_MULTIMODAL_BUCKETS"
+FP32_SOFTMAX_VISION_VAR = "VLLM_FP32_SOFTMAX_VISION"
+"""vllm-gaudi's fp32-softmax switch for the vision attention ('true'/'1'; engine_facts.md,
+vllm_gaudi/models/qwen2_5_vl.py:70-72@091bbadda10b); the bucketed forward honours it."""
 REPORTED_VAR = "_GAUDI_VL_ALIGN_REPORTED"
 """Process-internal bookkeeping, not engine configuration: the problems already logged, inherited by
 the engine's child processes so that each problem is logged once per engine, not once per process."""
 _MARK = "__gaudi_vl_aligned__"
+_VISION_MARK = "__gaudi_vl_vision__"
+_RUNNER = "_gaudi_vl_vision_runner"
+"""Per tower instance: its ``VisionRunner``, or False once the switch refused it."""
 
 log = logging.getLogger("vllm.gaudi_vl_align")
 """A child of vLLM's ``vllm`` logger, so lines get vLLM's handler and format."""
@@ -317,14 +340,178 @@ def patch_qwen2_5_vl() -> None:
     base.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]
 
 
+# --------------------------------------------------------------------------------------------------
+# The vision switch
+# --------------------------------------------------------------------------------------------------
+
+
+def vision_mode(env: Mapping[str, str] | None = None) -> str | None:
+    """``GAUDI_VL_VISION`` as one of :data:`VISION_MODES` (unset or empty: ``stock``); None if unknown."""
+    value = (os.environ if env is None else env).get(VISION_VAR, "").strip().lower()
+    if value in ("", "stock"):
+        return "stock"
+    return value if value in VISION_MODES else None
+
+
+def vision_buckets(env: Mapping[str, str]) -> tuple[int, ...] | None:
+    """The engine's vision bucket list: ``VLLM_MULTIMODAL_BUCKETS`` as the running engine parses it
+    (its profile; empty or unset: its default list; ``None``: no buckets, every image at its own size).
+    Raises GaudiVLError."""
+    from gaudi_vl.buckets.rules import bucket_spec
+
+    return bucket_spec(env.get(BUCKETS_VAR), engine_here())
+
+
+def _vision_runner(visual: Any) -> Any:
+    """The tower's ``VisionRunner``, made on its first image batch; None when the switch refused it."""
+    state = visual.__dict__.get(_RUNNER)
+    if state is None:
+        state = visual.__dict__[_RUNNER] = _adopt(visual) or False
+    return state or None
+
+
+def _adopt(visual: Any) -> Any:
+    """Check the layout and the buckets, log the one line (on, or why not), return a runner or None."""
+    from gaudi_vl.errors import GaudiVLError
+    from gaudi_vl.kernels.runner import VisionRunner, graph_mode_for
+    from gaudi_vl.kernels.vllm_tower import UnknownLayout, tensor_parallel_size, vllm_tower
+
+    try:
+        buckets = vision_buckets(os.environ)
+        tower = vllm_tower(visual)
+    except GaudiVLError as exc:
+        reason = f"{BUCKETS_VAR}={os.environ.get(BUCKETS_VAR, '')!r}: {exc.one_line()}"
+    except UnknownLayout as exc:
+        reason = f"unknown vision tower layout: {exc}"
+    else:
+        graphs = graph_mode_for(tower.device)
+        if graphs == "cuda" and tensor_parallel_size(visual) > 1:
+            graphs = "none"  # the proj/down all-reduces would have to be captured inside the CUDA graph
+        fp32 = os.environ.get(FP32_SOFTMAX_VISION_VAR, "").strip().lower() in ("true", "1")
+        runner = VisionRunner(tower, buckets, graphs=graphs, fp32_softmax=fp32)
+        listed = ",".join(map(str, buckets)) if buckets else "none (each image at its own size)"
+        log.info(
+            "gaudi-vl: Qwen2.5-VL vision tower runs bucketed and window-batched (%s=bucketed; buckets %s; "
+            "graphs: %s)",
+            VISION_VAR,
+            listed,
+            graphs,
+        )
+        return runner
+    log.warning("gaudi-vl: %s=bucketed refused, the stock vision forward runs: %s", VISION_VAR, reason)
+    return None
+
+
+def bucketed_forward(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap ``Qwen2_5_VisionTransformer.forward``: images with a grid go through the bucketed runner.
+
+    Calls with ``encoder_metadata`` (vLLM's own encoder CUDA graphs, which carry no grid) and any
+    keyword the stock signature grew later stay stock.
+    """
+
+    @functools.wraps(original)
+    def forward(
+        self: Any, x: Any, grid_thw: Any = None, *, encoder_metadata: Any = None, **kwargs: Any
+    ) -> Any:
+        runner = None if encoder_metadata is not None or grid_thw is None or kwargs else _vision_runner(self)
+        if runner is None:
+            return original(self, x, grid_thw, encoder_metadata=encoder_metadata, **kwargs)
+        tokens, _ = runner(x.to(self.device), grid_thw)
+        return tokens
+
+    setattr(forward, _VISION_MARK, True)
+    return forward
+
+
+def bucketed_get_image_embeds(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap vllm-gaudi's ``get_image_embeds(pixel_values, grid_thw, vision_buckets)``: the same runner.
+
+    Code path only: no Gaudi was available to run it. The engine's ``vision_buckets`` argument is the
+    bucket manager built from the same ``VLLM_MULTIMODAL_BUCKETS``; the runner reads that variable.
+    vllm-fork's towers (HabanaAI/vllm-fork, vllm/model_executor/models/qwen2_5_vl.py:232@277a33cd907e)
+    have separate ``gate_proj``/``up_proj`` MLPs: the layout check refuses them with its one line.
+    """
+
+    @functools.wraps(original)
+    def get_image_embeds(self: Any, pixel_values: Any, grid_thw: Any, *args: Any, **kwargs: Any) -> Any:
+        runner = _vision_runner(self)
+        if runner is None:
+            return original(self, pixel_values, grid_thw, *args, **kwargs)
+        tokens, _ = runner(pixel_values.to(self.device, self.dtype), grid_thw)
+        return tokens
+
+    setattr(get_image_embeds, _VISION_MARK, True)
+    return get_image_embeds
+
+
+def _wrap_vision(cls: type) -> None:
+    """Wrap ``cls``'s own ``forward`` (the base class only) and ``get_image_embeds``, once."""
+    for name, wrap in (("forward", bucketed_forward), ("get_image_embeds", bucketed_get_image_embeds)):
+        current = cls.__dict__.get(name)
+        if current is not None and not getattr(current, _VISION_MARK, False):
+            setattr(cls, name, wrap(current))
+
+
+def patch_qwen2_5_vl_vision() -> None:
+    """Wrap vLLM's Qwen2.5-VL vision tower class and its subclasses, present and future (idempotent).
+
+    A subclass's own ``forward`` is NOT wrapped: vllm-gaudi's ``Qwen2_5_VisionTransformerStaticShape``
+    redefines ``forward`` as the static middle part of its ``get_image_embeds``, which is wrapped
+    instead; the subclass hook catches it when vllm_gaudi is imported after this plugin ran.
+    """
+    from vllm.model_executor.models.qwen2_5_vl import Qwen2_5_VisionTransformer as base
+
+    _wrap_vision(base)
+    for cls in _subclasses(base):
+        if "get_image_embeds" in cls.__dict__:
+            _wrap_vision_embeds(cls)
+    if getattr(base.__dict__.get("__init_subclass__"), _VISION_MARK, False):
+        return
+    previous = base.__dict__.get("__init_subclass__")
+
+    def __init_subclass__(cls: type, **kwargs: Any) -> None:
+        if previous is not None:
+            previous.__func__(cls, **kwargs)
+        else:
+            super(base, cls).__init_subclass__(**kwargs)
+        _wrap_vision_embeds(cls)
+
+    setattr(__init_subclass__, _VISION_MARK, True)
+    base.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]
+
+
+def _wrap_vision_embeds(cls: type) -> None:
+    current = cls.__dict__.get("get_image_embeds")
+    if current is not None and not getattr(current, _VISION_MARK, False):
+        cls.get_image_embeds = bucketed_get_image_embeds(current)  # type: ignore[attr-defined]
+
+
+def _register_vision() -> None:
+    mode = vision_mode()
+    if mode is None:
+        value = os.environ.get(VISION_VAR)
+        known = ", ".join(VISION_MODES)
+        _report([f"{VISION_VAR}={value!r} is not one of {known}; the stock vision forward runs"])
+    elif mode == "bucketed":
+        patch_qwen2_5_vl_vision()
+
+
 def register() -> None:
-    """vLLM entry point: with ``GAUDI_VL_ALIGN=1``, check the environment and patch Qwen2.5-VL."""
+    """vLLM entry point: with ``GAUDI_VL_ALIGN=1``, check the environment and patch Qwen2.5-VL's image
+    processing; with ``GAUDI_VL_VISION=bucketed``, patch its vision tower."""
     global log
-    if not enabled():
+    align = enabled()
+    vision = bool(os.environ.get(VISION_VAR, "").strip())
+    if not (align or vision):
         return
     from vllm.logger import init_logger  # vLLM's handler and format even this early in start-up
 
     log = init_logger("vllm.gaudi_vl_align")
-    _report(environment_problems(os.environ))
-    patch_qwen2_5_vl()
-    log.info("gaudi-vl: Qwen2.5-VL images are resized to 112-px multiples in this process (%s=1)", ENABLE_VAR)
+    if align:
+        _report(environment_problems(os.environ))
+        patch_qwen2_5_vl()
+        log.info(
+            "gaudi-vl: Qwen2.5-VL images are resized to 112-px multiples in this process (%s=1)", ENABLE_VAR
+        )
+    if vision:
+        _register_vision()

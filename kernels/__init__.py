@@ -6,6 +6,12 @@ window layers. Here the window layers are one batched attention over [windows, h
 full-attention layers one attention with a key-padding mask, and images are preprocessed on the
 device. Plain PyTorch only, so the same code runs wherever torch runs.
 
+Users: ``accelerate(model, buckets=...)`` swaps a loaded transformers Qwen2.5-VL's vision tower for
+this forward (``handle.undo()`` restores it); in vLLM, ``GAUDI_VL_VISION=bucketed`` does the same
+through gaudi-vl's plugin (``gaudi_vl.vllm_plugin``). Modules: ``vision`` (the static forward, one image
+per bucket), ``tower`` (the sub-layer adapter), ``runner`` (several images and frames, graphs per
+bucket), ``hf`` (``accelerate``), ``vllm_tower`` (vLLM's layout), ``preprocessing``.
+
 torch is an optional extra of gaudi-vl: names are imported lazily so that ``import gaudi_vl.kernels``
 does not need torch until a kernel is used.
 """
@@ -16,11 +22,18 @@ import importlib
 from typing import Any
 
 _EXPORTS: dict[str, str] = {
+    "accelerate": "hf",
+    "Acceleration": "hf",
+    "VisionRunner": "runner",
     "bucketed_vision_forward": "vision",
     "dense_masked_vision_forward": "vision",
     "BucketGraph": "vision",
     "VisionLayout": "vision",
     "vision_layout": "vision",
+    "slots_for": "vision",
+    "Tower": "tower",
+    "as_tower": "tower",
+    "transformers_tower": "tower",
     "attention": "vision",
     "pad_mlp_for_tensor_cores": "vision",
     "preprocess": "preprocessing",

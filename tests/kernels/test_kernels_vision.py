@@ -51,6 +51,63 @@ def test_mid_matches_transformers(mid_tower, h: int, w: int, bucket: int) -> Non
     assert rel_err(out, ref) < FP32_TOL
 
 
+# Grids whose sides are not multiples of 8 patches (112 px): the border cuts windows.
+CUT_GRIDS = [
+    (2, 2, 64), (6, 10, 128), (10, 6, 256), (12, 20, 384), (34, 46, 2048), (2, 40, 320), (46, 2, 384)
+]
+
+
+@pytest.mark.parametrize(("h", "w", "bucket"), CUT_GRIDS)
+def test_cut_windows_match_transformers(tiny_tower, h: int, w: int, bucket: int) -> None:
+    """Images as the stock processor sizes them (28-px multiples): partial windows, masked per window."""
+    pixels = pixels_for(h, w, seed=h * 31 + w)
+    ref = reference(tiny_tower, pixels, h, w)
+    with torch.no_grad():
+        out = bucketed_vision_forward(tiny_tower, pixels, [1, h, w], bucket)
+    assert out.shape == ref.shape
+    assert rel_err(out, ref) < FP32_TOL
+
+
+def test_slots_are_whole_windows(tiny_tower) -> None:
+    from gaudi_vl.kernels import as_tower, slots_for
+
+    geo = as_tower(tiny_tower).geometry
+    assert slots_for((8, 8), geo) == 64
+    assert slots_for((8, 16), geo) == 128
+    assert slots_for((34, 46), geo) == 5 * 6 * 64  # 17 x 23 tokens -> 5 x 6 windows of 4 x 4 tokens
+    assert slots_for((2, 2), geo) == 64
+
+
+def test_hidden_states_are_transformers_last_hidden_state(tiny_tower) -> None:
+    """``return_hidden`` gives the real rows of the last block in transformers' window order."""
+    for h, w, bucket in [(16, 8, 192), (10, 14, 256)]:
+        pixels = pixels_for(h, w, seed=3)
+        with torch.no_grad():
+            ref = tiny_tower(pixels, grid_thw=torch.tensor([[1, h, w]])).last_hidden_state
+            _, hidden = bucketed_vision_forward(tiny_tower, pixels, [1, h, w], bucket, return_hidden=True)
+        assert hidden.shape == ref.shape
+        assert rel_err(hidden, ref) < FP32_TOL
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    hw=st.tuples(st.integers(1, 20), st.integers(1, 20)),
+    extra_windows=st.integers(0, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_any_grid_and_bucket(tiny_tower, hw: tuple[int, int], extra_windows: int, seed: int) -> None:
+    """Invariant: for every grid of even sides and every bucket that holds its windows, the output is
+    transformers'."""
+    from gaudi_vl.kernels import as_tower, slots_for
+
+    h, w = 2 * hw[0], 2 * hw[1]
+    bucket = slots_for((h, w), as_tower(tiny_tower).geometry) + 64 * extra_windows
+    pixels = pixels_for(h, w, seed)
+    with torch.no_grad():
+        out = bucketed_vision_forward(tiny_tower, pixels, [1, h, w], bucket)
+    assert rel_err(out, reference(tiny_tower, pixels, h, w)) < FP32_TOL
+
+
 @settings(max_examples=12, deadline=None)
 @given(
     hw=st.tuples(st.integers(1, 4), st.integers(1, 4)),
@@ -93,13 +150,20 @@ def test_static_buffers_replay_any_image_in_the_bucket(tiny_tower) -> None:
     """
     bucket = 640
     runner = BucketGraph(tiny_tower, bucket)
-    for h, w in [(24, 24), (8, 16), (16, 40), (8, 8)]:
+    masked = BucketGraph(tiny_tower, bucket, masked=True)
+    for h, w in [(24, 24), (8, 16), (16, 40), (8, 8), (22, 14), (2, 4)]:
         pixels = pixels_for(h, w, seed=h + 3 * w)
-        out = runner(pixels, [1, h, w])
+        cut = h % 8 != 0 or w % 8 != 0
+        if cut:
+            with pytest.raises(ValueError, match="masked=True"):
+                runner(pixels, [1, h, w])
+        out = (masked if cut else runner)(pixels, [1, h, w])
         with torch.no_grad():
             eager = bucketed_vision_forward(tiny_tower, pixels, [1, h, w], bucket)
         assert torch.equal(out, eager)
         assert rel_err(out, reference(tiny_tower, pixels, h, w)) < FP32_TOL
+        if not cut:  # an aligned image in the masked graph: the mask changes nothing for real rows
+            assert rel_err(masked(pixels, [1, h, w]), eager) < FP32_TOL
 
 
 def test_engine_dense_masked_baseline_matches_transformers(tiny_tower) -> None:
@@ -130,7 +194,11 @@ def test_layout_tables_are_bucket_shaped(tiny_tower) -> None:
 
 
 @pytest.mark.parametrize(
-    ("grid", "bucket"), [((1, 12, 8), 128), ((1, 8, 8), 32), ((1, 8, 16), 100), ((2, 8, 8), 128)]
+    ("grid", "bucket"),
+    [
+        ((1, 12, 8), 64), ((1, 8, 8), 32), ((1, 8, 16), 100),
+        ((2, 8, 8), 128), ((1, 7, 8), 128), ((1, 0, 8), 64),
+    ],
 )
 def test_refuses_what_it_cannot_do(tiny_tower, grid: tuple[int, int, int], bucket: int) -> None:
     pixels = torch.zeros(grid[0] * grid[1] * grid[2], 3 * 2 * 14 * 14)
