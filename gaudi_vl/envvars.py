@@ -15,6 +15,8 @@ from gaudi_vl.plan import Plan
 
 ALIGN_VAR = "GAUDI_VL_ALIGN"
 """gaudi-vl's own switch for its vLLM plugin (``gaudi_vl.vllm_plugin``), read by no engine."""
+VISION_VAR = "GAUDI_VL_VISION"
+"""gaudi-vl's switch for its bucketed vision forward inside vLLM (``gaudi_vl.vllm_plugin``)."""
 
 
 def _ratio(x: float) -> str:
@@ -80,13 +82,15 @@ def plan_env(plan: Plan) -> dict[str, str]:
             env[var.name] = value
     if plan.serve.align:
         env[ALIGN_VAR] = "1"
+    if plan.serve.vision != "stock":
+        env[VISION_VAR] = plan.serve.vision
     return env
 
 
 def managed_names(plan: Plan) -> tuple[str, ...]:
     """Every name this plan's engine reads that gaudi-vl manages, plus ``GAUDI_VL_ALIGN``: those the
     plan leaves unset are removed from an inherited environment so the engine sees the plan only."""
-    return (*plan.engine.variable_names, ALIGN_VAR)
+    return (*plan.engine.variable_names, ALIGN_VAR, VISION_VAR)
 
 
 def defaults_in_force(plan: Plan) -> list[str]:

@@ -211,6 +211,11 @@ class ServeSettings:
         True, flag="--align", negative_flag="--no-align", kind=bool,
         help="GAUDI_VL_ALIGN=1: gaudi-vl's vLLM plugin 112-aligns images in the engine (default on)",
     )
+    vision: str = setting(
+        "stock", flag="--vision", kind=str, choices=("stock", "bucketed"),
+        help="bucketed: GAUDI_VL_VISION=bucketed, the engine's Qwen2.5-VL vision tower runs gaudi-vl's "
+             "bucketed, window-batched forward (vLLM layout; refused with one log line otherwise)",
+    )
     device: str = setting(
         DEFAULT_DEVICE, flag="--device", kind=str, choices=tuple(BUILTIN_HBM_BYTES), group="memory",
         metavar="NAME", help=f"card type: {' or '.join(BUILTIN_HBM_BYTES)} (default {DEFAULT_DEVICE})",

@@ -61,9 +61,6 @@ VISION_VAR = "GAUDI_VL_VISION"
 """``bucketed``: the bucketed vision tower; unset, empty or ``stock``: the engine's own forward."""
 VISION_MODES = ("stock", "bucketed")
 BUCKETS_VAR = "VLLM_MULTIMODAL_BUCKETS"
-FP32_SOFTMAX_VISION_VAR = "VLLM_FP32_SOFTMAX_VISION"
-"""vllm-gaudi's fp32-softmax switch for the vision attention ('true'/'1'; engine_facts.md,
-vllm_gaudi/models/qwen2_5_vl.py:70-72@091bbadda10b); the bucketed forward honours it."""
 REPORTED_VAR = "_GAUDI_VL_ALIGN_REPORTED"
 """Process-internal bookkeeping, not engine configuration: the problems already logged, inherited by
 the engine's child processes so that each problem is logged once per engine, not once per process."""
@@ -387,7 +384,9 @@ def _adopt(visual: Any) -> Any:
         graphs = graph_mode_for(tower.device)
         if graphs == "cuda" and tensor_parallel_size(visual) > 1:
             graphs = "none"  # the proj/down all-reduces would have to be captured inside the CUDA graph
-        fp32 = os.environ.get(FP32_SOFTMAX_VISION_VAR, "").strip().lower() in ("true", "1")
+        from gaudi_vl.engines import Setting
+
+        fp32 = engine_here().switch_on(Setting.FP32_SOFTMAX_VISION, os.environ)  # the engine's own switch
         runner = VisionRunner(tower, buckets, graphs=graphs, fp32_softmax=fp32)
         listed = ",".join(map(str, buckets)) if buckets else "none (each image at its own size)"
         log.info(

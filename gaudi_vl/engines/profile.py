@@ -13,7 +13,7 @@ A new engine release is a new profile, usually ``dataclasses.replace(old, ...)``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -267,6 +267,13 @@ class EngineProfile:
 
     def reads(self, setting: Setting) -> bool:
         return self.variable(setting) is not None
+
+    def switch_on(self, setting: Setting, env: Mapping[str, str]) -> bool:
+        """A boolean variable as these engines read it: ``value.lower() in ('true', '1')``, the
+        engine's default when unset (e.g. vllm_gaudi/models/qwen2_5_vl.py:70-72@091bbadda10b); False
+        when the engine does not read it."""
+        var = self.variable(setting)
+        return var is not None and env.get(var.name, var.default).lower() in ("true", "1")
 
     @property
     def variable_names(self) -> tuple[str, ...]:
