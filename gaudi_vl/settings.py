@@ -156,7 +156,7 @@ class ServeSettings:
     target: str = setting(
         DEFAULT_PROFILE.name, flag="--target", kind=str, choices=NAMES, metavar="ENGINE",
         help=("engine profile the plan is for: " + ", ".join(NAMES)
-              + f" (default {DEFAULT_PROFILE.name}: vllm-fork's Qwen2.5-VL release line)"),
+              + f"; {DEFAULT_PROFILE.name} is vllm-fork's Qwen2.5-VL release line"),
     )
     tensor_parallel_size: int = setting(
         1, flag="--tp", kind=int, minimum=1, maximum=MAX_TP, metavar="N", help="tensor parallel size (cards)"
@@ -209,7 +209,7 @@ class ServeSettings:
     )
     align: bool = setting(
         True, flag="--align", negative_flag="--no-align", kind=bool,
-        help="GAUDI_VL_ALIGN=1: gaudi-vl's vLLM plugin 112-aligns images in the engine (default on)",
+        help="gaudi-vl's vLLM plugin 112-aligns images in the engine (GAUDI_VL_ALIGN=1)",
     )
     vision: str = setting(
         "stock", flag="--vision", kind=str, choices=("stock", "bucketed"),
@@ -218,7 +218,7 @@ class ServeSettings:
     )
     device: str = setting(
         DEFAULT_DEVICE, flag="--device", kind=str, choices=tuple(BUILTIN_HBM_BYTES), group="memory",
-        metavar="NAME", help=f"card type: {' or '.join(BUILTIN_HBM_BYTES)} (default {DEFAULT_DEVICE})",
+        metavar="NAME", help=f"card type: {' or '.join(BUILTIN_HBM_BYTES)}",
     )
     device_memory: int | None = setting(
         None, flag="--device-memory", kind=int, nullable=True, minimum=1, maximum=2**50, group="memory",
@@ -228,7 +228,7 @@ class ServeSettings:
     vision_memory: str = setting(
         "fused", flag="--vision-memory", kind=str, choices=("fused", "worst-case"), group="memory",
         help="vision attention memory model: fused (the engine's fused SDPA holds no [heads, N, N] "
-             "scores; default) or worst-case (scores materialised)",
+             "scores) or worst-case (scores materialised)",
     )
 
     def __post_init__(self) -> None:
