@@ -128,6 +128,23 @@ def test_refused_bucket_hint_is_the_next_multiple() -> None:
     assert err.value.hint == "use 128"  # the next multiple of 64 above 72
 
 
+def _refuses(text: str) -> bool:
+    try:
+        P.parse_buckets(text)
+    except GaudiVLError:
+        return True
+    return False
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "profile parse_buckets accepts 0 and negative buckets (0 % 64 == 0); the warm-up/profiling dummy "
+    "image at vllm/worker/hpu_model_runner.py:2256-2261@277a33cd907e divides by image_h = b // 8 = 0 "
+    "(ZeroDivisionError) and a negative b gives torch.randn a negative size"))
+@pytest.mark.parametrize("text", ["0", "64,0", "-64"])
+def test_non_positive_bucket_refused(text: str) -> None:
+    assert _refuses(text)
+
+
 # ---------------------------------------------------------------- lookup and padding
 
 @pytest.mark.parametrize(("patches", "expected"), [

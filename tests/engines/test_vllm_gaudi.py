@@ -90,6 +90,24 @@ def test_parse_buckets_refuses(text: str) -> None:
         P.parse_buckets(text)
 
 
+def _refuses(text: str) -> bool:
+    try:
+        P.parse_buckets(text)
+    except GaudiVLError:
+        return True
+    return False
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "profile parse_buckets accepts any integer; bucket_to_image_resolution "
+    "(vllm_gaudi/extension/bucketing/vision.py:276-284@091bbadda10b) makes a 0-px-wide 9:16 image for "
+    "buckets 0-3 (grid_h = int(b**0.5) <= 1 -> width 7 -> grid_w 0, not rounded up) and int() of a "
+    "complex square root for negative ones: the warm-up crashes"))
+@pytest.mark.parametrize("text", ["0", "3", "64,1", "-8"])
+def test_bucket_the_warmup_cannot_guess_refused(text: str) -> None:
+    assert _refuses(text)
+
+
 # ---------------------------------------------------------------- lookup and padding
 
 @pytest.mark.parametrize(("grid", "run"), [
