@@ -67,7 +67,7 @@ FORK_121 = EngineProfile(
                "vllm/model_executor/models/qwen2_5_vl.py:317-319" + A),
         EnvVar(Setting.SKIP_WARMUP, "VLLM_SKIP_WARMUP", "false",
                "skip warm-up: no vision graphs until an image of a bucket's size arrives",
-               "vllm/worker/hpu_model_runner.py:2825-2827" + A),
+               "vllm/worker/hpu_model_runner.py:958-959, 2825-2827" + A),
     ),
     default_buckets=QWEN_DEFAULT_BUCKETS,
     # _process_buckets asserts % 8 (hpu_model_runner.py:113-117); the dummy image then asserts
@@ -131,15 +131,19 @@ FORK_MAIN = replace(
                "vllm/worker/hpu_model_runner.py:111-137" + H),
         EnvVar(Setting.GRAPH_RESERVED_MEM, "VLLM_GRAPH_RESERVED_MEM", "0.1",
                "share of usable memory kept from the KV cache for HPU graphs",
-               "vllm/worker/hpu_worker.py:293-318" + H),
+               "vllm/worker/hpu_worker.py:295-297" + H),
         EnvVar(Setting.FP32_SOFTMAX, "VLLM_FP32_SOFTMAX", "false",
                "fp32 softmax in the language model (default on only for qwen2)",
-               "ext:vllm_hpu_extension/features.py:64, config.py:155"),
+               # habana_main pins the extension at f1d9275 (requirements/hpu.txt), not in the mirror;
+               # read at the extension's main @7717587d1780 (2025-09-25)
+               "ext:vllm_hpu_extension/features.py:64, config.py:155@7717587d1780"),
         EnvVar(Setting.FP32_SOFTMAX_VISION, "VLLM_FP32_SOFTMAX_VISION", "false",
                "fp32 softmax in the vision attention (FusedSDPA softmax_mode='fp32')",
                "vllm/model_executor/models/qwen2_5_vl.py:316-318" + H),
         EnvVar(Setting.SKIP_WARMUP, "VLLM_SKIP_WARMUP", "false",
-               "skip warm-up: graphs compile while serving", "vllm/worker/hpu_model_runner.py" + H),
+               "skip warm-up: graphs compile while serving",
+               "vllm/worker/hpu_model_runner.py:1111, 3223-3225" + H
+               + "; ext:vllm_hpu_extension/features.py:75@7717587d1780"),
     ),
     # _process_buckets asserts % 8 (:133-137); pad_multimodal_data asserts the image and the padding
     # are multiples of 64 (models/qwen2_5_vl.py:962, 976): a bucket % 64 != 0 crashes warm-up.
