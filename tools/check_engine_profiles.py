@@ -14,10 +14,13 @@ Usage (the mirrors are bare git directories; defaults are the project's):
 
     python tools/check_engine_profiles.py [--fork-git DIR] [--gaudi-git DIR] [--ext-git DIR]
         [--fork-121 COMMIT] [--fork-main COMMIT] [--gaudi COMMIT] [--ext-121 COMMIT] [--ext-main COMMIT]
-        [--cases N] [--seed S]
+        [--cases N] [--seed S] [--self-test]
 
 It prints one row per (check, engine): cases run and mismatches, with the first mismatches spelled
-out, and exits 1 on any mismatch. Needs torch and transformers (the test extras), not the engines.
+out, and exits 1 on any mismatch. ``--self-test`` runs every check against deliberately wrong
+profiles instead and exits 1 unless each is flagged by the check meant to catch it. Needs torch and
+transformers (the test extras), not the engines. Results: BENCHMARKS.md, "Engine profile
+differential check".
 """
 
 from __future__ import annotations
@@ -98,6 +101,8 @@ class Source:
     def __init__(self, git_dir: Path, commit: str, label: str) -> None:
         self.git_dir, self.commit, self.label = git_dir, commit, label
         self._text: dict[str, str] = {}
+        self.executed: dict[str, str] = {}
+        """``qualname -> path:first-last`` of every piece of engine code exec'd (printed with the table)."""
 
     def git(self, *args: str) -> str:
         out = subprocess.run(["git", f"--git-dir={self.git_dir}", *args], capture_output=True, text=True)
@@ -113,9 +118,9 @@ class Source:
         return self._text[path]
 
     def files_with(self, needle: str, *pathspecs: str) -> list[str]:
-        """Files under ``pathspecs`` whose text contains ``needle`` (``git grep -l -F``)."""
+        """Python files under ``pathspecs`` whose text contains ``needle`` (``git grep -l -F``)."""
         out = self.git("grep", "-l", "-F", needle, self.commit, "--", *pathspecs)
-        return [line.split(":", 1)[1] for line in out.splitlines() if line]
+        return [p for line in out.splitlines() if line and (p := line.split(":", 1)[1]).endswith(".py")]
 
     def node(self, path: str, qualname: str) -> ast.AST:
         """The class, function or assigned name ``qualname`` (``A.b`` for a method) in ``path``."""
@@ -139,16 +144,13 @@ class Source:
         assert found is not None
         return found
 
-    def cite(self, path: str, qualname: str) -> str:
-        n = self.node(path, qualname)
-        return f"{path}:{n.lineno}-{n.end_lineno}@{self.commit[:12]}"
-
     def load(self, path: str, qualnames: Iterable[str], ns: dict[str, Any]) -> dict[str, Any]:
         """Exec the source of each ``qualname`` (dedented) into ``ns``; methods become plain functions."""
         text = self.text(path)
         for q in qualnames:
             n = self.node(path, q)
             code = textwrap.dedent(ast.get_source_segment(text, n, padded=True) or "")
+            self.executed[q] = f"{path}:{n.lineno}-{n.end_lineno}"
             exec(compile(code, f"<{self.label}:{path}:{n.lineno}>", "exec"), ns)  # noqa: S102
         return ns
 
@@ -520,7 +522,16 @@ class Towers:
         cls = "Qwen2_5_VisionTransformerStaticShape"
         self.ns121 = eng.f121.load(
             FORK_QWEN,
-            [f"{cls}.pad_multimodal_data_wh", f"{cls}.pad_multimodal_data", f"{cls}.get_image_embeds"],
+            [
+                f"{cls}.pad_multimodal_data_wh",
+                f"{cls}.pad_multimodal_data",
+                f"{cls}.pre_attn",
+                f"{cls}.prepare_for_attn_cpu",
+                f"{cls}.pre_attn_hpu",
+                f"{cls}.get_image_embeds",
+                "Qwen2_5_VisionTransformer.rot_pos_emb",
+                "Qwen2_5_VisionTransformer.get_window_index",
+            ],
             dict(
                 base,
                 htorch=types.SimpleNamespace(
@@ -533,7 +544,10 @@ class Towers:
             FORK_QWEN,
             [
                 f"{cls}.pad_multimodal_data",
+                f"{cls}.pre_attn",
                 f"{cls}.get_image_embeds",
+                "Qwen2_5_VisionTransformer.rot_pos_emb",
+                "Qwen2_5_VisionTransformer.get_window_index",
                 "create_block_diagonal_attention_mask_outerprod",
             ],
             dict(base),
@@ -547,6 +561,25 @@ class Towers:
         )
         self.real_mask_g = self.nsg["create_block_diagonal_attention_mask"]
         self.real_masks = False
+
+    @staticmethod
+    def _tower_self(ns: dict[str, Any]) -> types.SimpleNamespace:
+        """A stand-in for the fork's vision transformer: Qwen2.5-VL's geometry (patch 14, merge 2,
+        window 112), identity patch embedding, a zero rotary table; every method in ``ns`` bound to it."""
+        me = types.SimpleNamespace(
+            window_size=112,
+            spatial_merge_size=2,
+            patch_size=14,
+            spatial_merge_unit=4,
+            device="cpu",
+            dtype=torch.float32,
+            patch_embed=lambda x: x,
+            rotary_pos_emb=lambda size: torch.zeros(int(size), 20),
+        )
+        for name, fn in ns.items():
+            if isinstance(fn, types.FunctionType) and fn.__code__.co_varnames[:1] == ("self",):
+                setattr(me, name, types.MethodType(fn, me))
+        return me
 
     def _mask_stub(self, real: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], Any]:
         def build(indices: torch.Tensor) -> Any:
@@ -566,20 +599,16 @@ class Towers:
         pv = torch.zeros(h * w, 1)
         grid = torch.tensor([[1, h, w]])
         if prof is CUR.f121:
-            me = types.SimpleNamespace(
-                window_size=112, spatial_merge_size=2, patch_size=14, spatial_merge_unit=4
-            )
-            me.pad_multimodal_data_wh = types.MethodType(self.ns121["pad_multimodal_data_wh"], me)
-            me.pad_multimodal_data = types.MethodType(self.ns121["pad_multimodal_data"], me)
+            me = self._tower_self(self.ns121)
+            real_pre_attn = types.MethodType(self.ns121["pre_attn"], me)
 
             def pre_attn(x: torch.Tensor, g: torch.Tensor, vb: Any) -> tuple[Any, ...]:
-                # prepare_for_attn_cpu / pre_attn_hpu (models/qwen2_5_vl.py:950-1027): the same padding
-                # on the pixels and on a ones(seq_len, 1) mask, reshaped to [1, 1, 1, N] and made bool
-                px, padded = me.pad_multimodal_data(x, g, vb, 0)
-                if not self.real_masks:  # the [N, N] product is only built in the mask check
-                    return px, None, None, None, None, ANY, padded
-                mask, _ = me.pad_multimodal_data(torch.ones(x.shape[0], 1), g, vb, 0)
-                return px, None, None, None, None, mask.bool().reshape(1, 1, 1, -1), padded
+                out = real_pre_attn(x, g, vb)
+                if self.real_masks:
+                    return out
+                # the [N, N] product get_image_embeds builds from this [1, 1, 1, N] mask is only
+                # materialised in the mask check (small N)
+                return (*out[:5], ANY, *out[6:])
 
             me.pre_attn = pre_attn
             me.forward = lambda x, **kw: self._forward(x, **kw)
@@ -589,15 +618,7 @@ class Towers:
             self.nsmain["create_block_diagonal_attention_mask_outerprod"] = self._mask_stub(
                 self.real_mask_main
             )
-            me = types.SimpleNamespace(spatial_merge_unit=4)
-            me.pad_multimodal_data = types.MethodType(self.nsmain["pad_multimodal_data"], me)
-            me.pre_attn = lambda x, g: (
-                x,
-                torch.zeros(x.shape[0], 1),
-                torch.tensor([0, x.shape[0]]),
-                None,
-                None,
-            )
+            me = self._tower_self(self.nsmain)
             me.forward = lambda x, **kw: self._forward(x, **kw)
             me.post_attn = lambda hs, wi: hs
             self.nsmain["get_image_embeds"](me, pv, grid, buckets_obj)
@@ -1330,6 +1351,10 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = run_checks(eng, towers, args.seed, args.cases)
     print_table(rows)
+    print("\nengine code executed:")
+    for s in srcs:
+        if s.executed:
+            print(f"  {s.label} @{s.commit[:12]}: " + ", ".join(f"{q} ({w})" for q, w in s.executed.items()))
     bad = [r for r in rows if r.mismatches]
     total, wrong = sum(r.cases for r in rows), sum(r.mismatches for r in rows)
     print(f"\n{total} cases, {wrong} mismatches in {len(bad)} of {len(rows)} checks")

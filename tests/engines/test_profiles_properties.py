@@ -157,3 +157,28 @@ def test_plan_exports_only_what_the_engine_reads(
             assert env[var] == ("true" if flag else "false")
     if "VLLM_MULTIMODAL_BUCKETS" in env:
         assert p.parse_buckets(env["VLLM_MULTIMODAL_BUCKETS"]) == plan.buckets.buckets
+
+
+# ---------------------------------------------------------------- vision peak terms per VisionAttention
+
+@given(hpu_profiles, st.integers(1, 2000).map(lambda k: 64 * k))
+def test_mask_terms_follow_the_engine_attention(p: EngineProfile, n: int) -> None:
+    """gaudi_vl.memory's mask terms from the profile's VisionAttention:
+
+    * masks held: k bool [N, N] masks (fork: 1, vllm-gaudi: 2; see the per-engine tests);
+    * building them: a float32 einsum result (4 N^2) and its .bool() copy (N^2) beside the k - 1
+      masks already built, or one bool outer product (N^2). Above 40000 patches the einsum runs on the
+      CPU but its float32 result is copied to the device before .bool() (habana_main
+      models/qwen2_5_vl.py:121-129@95af7009; vllm-gaudi models/qwen2_5_vl.py:94-102@091bbadd), so the
+      device term does not change at the threshold.
+    """
+    from gaudi_vl.memory import vision_peak
+    from tests.engines.plans import MODEL
+
+    att = p.attention
+    assert att is not None
+    peak = vision_peak(MODEL.vision, n, att)
+    c, b = MODEL.vision.hidden_size, 2
+    assert peak.masks_bytes == att.masks_held * n * n
+    per_n2 = (att.masks_held - 1 + 5) if att.mask_built_in_float else 1
+    assert peak.mask_build_bytes == per_n2 * n * n + n * c * b
