@@ -387,9 +387,10 @@ def random_grid(rng: random.Random, hi: int = 200) -> tuple[int, int]:
 # ---------------------------------------------------------------- checks
 
 
-def check_parse(eng: Engines, rng: random.Random, n: int) -> None:
+def check_parse(eng: Engines, towers: Towers, rng: random.Random, n: int) -> None:
     """VLLM_MULTIMODAL_BUCKETS -> list, as the engine's bucket class reads it, vs parse_buckets."""
     dummy = {CUR.f121.name: dummy_grid_121(eng), CUR.main.name: dummy_grid_main(eng)}
+    attn = Attention(eng)
 
     @functools.cache
     def warmup_crashes(name: str, b: int) -> bool:
@@ -397,11 +398,15 @@ def check_parse(eng: Engines, rng: random.Random, n: int) -> None:
         its guessed images for b through the processor step."""
         if name in dummy:
             return dummy[name](b) is None
-        kind, images = outcome(lambda: eng.buckets(name, str(b)).bucket_to_image_resolution(patch_size=14))
-        return kind == "error" or any(
-            outcome(lambda w=w, h=h: engine_processor_grid(w, h, FORCED_MIN, 12845056, False))[0] == "error"
-            for w, h in images
-        )
+        mgr = eng.buckets(name, str(b))
+        kind, images = outcome(lambda: mgr.bucket_to_image_resolution(patch_size=14))
+        if kind == "error":
+            return True
+        for w, h in images:
+            kind, grid = outcome(lambda w=w, h=h: engine_processor_grid(w, h, FORCED_MIN, 12845056, False))
+            if kind == "error" or not attn.runs(CUR.gaudi, towers.run(CUR.gaudi, *grid, mgr)):
+                return True
+        return False
 
     for prof in (CUR.f121, CUR.main, CUR.gaudi):
         r = row("bucket parse", prof.name)
@@ -639,10 +644,73 @@ class Towers:
         return self.seen[0]["n"]
 
 
+class Attention:
+    """Does the engine's vision attention run at N patches? Its own dispatch (fused below the
+    threshold, else ``AttentionLongSequence``, whose first statement asserts ``q_len % q_block_size ==
+    0``), executed up to the first tensor allocation."""
+
+    class Passed(Exception):
+        """Raised at the first tensor op after the asserts: the call would go on."""
+
+    def __init__(self, eng: Engines) -> None:
+        def passed(*a: Any, **k: Any) -> Any:
+            raise Attention.Passed
+
+        base = {
+            "torch": types.SimpleNamespace(zeros_like=passed),
+            "math": math,
+            "htcore": ANY,
+            "FusedSDPA": types.SimpleNamespace(apply=lambda *a: "fused"),
+            "os": fake_os({}),
+        }
+        self.ns121 = eng.f121.load(FORK_QWEN, ["AttentionLongSequence"], dict(base))
+        self.nsmain = eng.fmain.load(FORK_QWEN, ["AttentionLongSequence"], dict(base))
+        self.nsg = eng.g.load(G_QWEN, ["AttentionLongSequence", "HPU_Attention"], dict(base))
+        self.fork = {}
+        for key, src, ns in (("f121", eng.f121, self.ns121), ("main", eng.fmain, self.nsmain)):
+            test = expr_in(src, FORK_QWEN, "Qwen2_5_VisionAttention.forward", "q1.shape[2]")
+            call = next(
+                c
+                for c in ast.walk(src.node(FORK_QWEN, "Qwen2_5_VisionAttention.forward"))
+                if isinstance(c, ast.Call) and ast.unparse(c.func) == "AttentionLongSequence.forward"
+            )
+            block = ast.literal_eval(call.args[4])  # the q_block_size the fork passes (64)
+            self.fork[key] = (test, ns["AttentionLongSequence"], block)
+
+    def runs(self, prof: EngineProfile, n: int) -> bool:
+        q = _Q(n)
+        try:
+            if prof is CUR.gaudi:
+                self.nsg["HPU_Attention"].forward(q, None, None, None, None)
+            else:
+                test, long_seq, block = self.fork["f121" if prof is CUR.f121 else "main"]
+                if not test(q1=q):
+                    long_seq.forward(q, None, None, None, block, None)
+        except Attention.Passed:
+            return True
+        except AssertionError:
+            return False
+        return True
+
+
+class _Q:
+    """A query of N rows: what the attention dispatch looks at (``q.size(-2)``, ``q1.shape[2]``)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.shape = (1, 1, n, 1)
+
+    def size(self, dim: int) -> int:
+        return self.n
+
+
 def check_grids(eng: Engines, towers: Towers, rng: random.Random, n: int) -> None:
-    """One image's grid -> the patches its tower runs at (padding, trimming, bucket), vs run_patches."""
+    """One image's grid -> the patches its tower runs at (padding, trimming, bucket), vs run_patches;
+    and whether the engine's attention then runs at that size (the profiles have no crash rule there)."""
+    attn = Attention(eng)
     for prof in (CUR.f121, CUR.main, CUR.gaudi):
         r = row("grid -> tower patches", prof.name)
+        r_att = row("attention runs at that size", prof.name)
         for i in range(n):
             buckets = random_bucket_list(rng)
             obj = eng.buckets(prof.name, ",".join(map(str, buckets)))
@@ -655,6 +723,14 @@ def check_grids(eng: Engines, towers: Towers, rng: random.Random, n: int) -> Non
                     f"grid {h}x{w} buckets {sorted(b)}: engine {g}, profile {x}"
                 ),
             )
+            if kind == "ok":
+                r_att.record(
+                    attn.runs(prof, got),
+                    lambda h=h, w=w, g=got, b=buckets: (
+                        f"grid {h}x{w} buckets {sorted(b)}: runs at {g} patches (above the largest bucket), "
+                        f"{g} % 64 = {g % 64}: AttentionLongSequence asserts q_len % 64 == 0"
+                    ),
+                )
 
 
 def check_masks(towers: Towers, rng: random.Random, n: int) -> None:
@@ -818,6 +894,8 @@ def check_warmup(eng: Engines, towers: Towers, rng: random.Random, n: int) -> No
         {"__builtins__": dict(vars(builtins), __import__=fake_import), "logger": LOGGER},
     )
     r = row("warm-up set", CUR.gaudi.name, note="raw images through transformers' smart_resize")
+    r_att = row("attention runs at that size", CUR.gaudi.name, note="vllm-gaudi warm-up images")
+    attn = Attention(eng)
     for i in range(n // 4):
         buckets = random_bucket_list(rng)
         lo = FORCED_MIN
@@ -857,7 +935,15 @@ def check_warmup(eng: Engines, towers: Towers, rng: random.Random, n: int) -> No
         for w, h, _count in images:
             kind, grid = outcome(lambda w=w, h=h: engine_processor_grid(w, h, lo, hi, align))  # noqa: B023
             if kind == "ok":
-                sizes.add(towers.run(CUR.gaudi, *grid, mgr))
+                size = towers.run(CUR.gaudi, *grid, mgr)
+                sizes.add(size)
+                r_att.record(
+                    attn.runs(CUR.gaudi, size),
+                    lambda w=w, h=h, n=size, b=buckets, hi=hi: (
+                        f"warm-up image {w}x{h} (buckets {sorted(b)}, max_pixels {hi}) runs at {n} patches: "
+                        "AttentionLongSequence asserts q_len % 64 == 0"
+                    ),
+                )
         want = CUR.gaudi.warmup_set(
             buckets, PixelRange(lo, hi), align=align, resolutions=tuple((x.width, x.height) for x in res)
         )
@@ -1205,7 +1291,7 @@ def run_checks(eng: Engines, towers: Towers, seed: int, n: int) -> list[Row]:
     rng = random.Random(seed)
     check_variables(eng)
     check_static(eng)
-    check_parse(eng, rng, n)
+    check_parse(eng, towers, rng, n)
     check_lookup(eng, rng, n)
     check_grids(eng, towers, rng, n)
     check_masks(towers, rng, max(10, n // 100))
