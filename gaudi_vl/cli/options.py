@@ -46,7 +46,8 @@ def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
         if spec.kind is bool:
             if spec.negative_flag and not spec.nullable and f.default is True:
                 group.add_argument(spec.negative_flag, dest=f.name, action="store_false",
-                                   default=argparse.SUPPRESS, help=f"turn off what is on by default: {spec.help}")
+                                   default=argparse.SUPPRESS,
+                                   help=f"turn off what is on by default: {spec.help}")
                 continue
             group.add_argument(spec.flag, dest=f.name, action="store_true", default=argparse.SUPPRESS,
                                help=spec.help)

@@ -55,7 +55,7 @@ FORK_121 = EngineProfile(
         read(Setting.FP32_SOFTMAX, "false", "ext:vllm_hpu_extension/flags.py:165@8afd25348a28",
              "fp32 softmax in the language model (default on only for qwen2/qwen2_moe)"),
         read(Setting.FP32_SOFTMAX_VISION, "false", "vllm/model_executor/models/qwen2_5_vl.py:317-319" + A),
-        read(Setting.SKIP_WARMUP, "false", "vllm/worker/hpu_model_runner.py:2825-2827" + A,
+        read(Setting.SKIP_WARMUP, "false", "vllm/worker/hpu_model_runner.py:958-959, 2825-2827" + A,
              "skip warm-up: no vision graphs until an image of a bucket's size arrives"),
     ),
     default_buckets=QWEN_DEFAULT_BUCKETS,
@@ -117,11 +117,15 @@ FORK_MAIN = replace(
     source="HabanaAI/vllm-fork@habana_main (95af70093fc0, 2025-10-28)",
     variables=(
         read(Setting.BUCKETS, "", "vllm/worker/hpu_model_runner.py:111-137" + H),
-        read(Setting.GRAPH_RESERVED_MEM, "0.1", "vllm/worker/hpu_worker.py:293-318" + H),
-        read(Setting.FP32_SOFTMAX, "false", "ext:vllm_hpu_extension/features.py:64, config.py:155",
+        read(Setting.GRAPH_RESERVED_MEM, "0.1", "vllm/worker/hpu_worker.py:295-297" + H),
+        # habana_main pins the extension at f1d9275 (requirements/hpu.txt), not in the mirror;
+        # read at the extension's main @7717587d1780 (2025-09-25)
+        read(Setting.FP32_SOFTMAX, "false",
+             "ext:vllm_hpu_extension/features.py:64, config.py:155@7717587d1780",
              "fp32 softmax in the language model (default on only for qwen2)"),
         read(Setting.FP32_SOFTMAX_VISION, "false", "vllm/model_executor/models/qwen2_5_vl.py:316-318" + H),
-        read(Setting.SKIP_WARMUP, "false", "vllm/worker/hpu_model_runner.py" + H),
+        read(Setting.SKIP_WARMUP, "false", "vllm/worker/hpu_model_runner.py:1111, 3223-3225" + H
+             + "; ext:vllm_hpu_extension/features.py:75@7717587d1780"),
     ),
     # _process_buckets asserts % 8 (:133-137); pad_multimodal_data asserts the image and the padding
     # are multiples of 64 (models/qwen2_5_vl.py:962, 976): a bucket % 64 != 0 crashes warm-up.

@@ -1,0 +1,1451 @@
+"""Differential check of gaudi-vl's engine profiles against the engines' OWN code (run by hand).
+
+Why: a profile (``gaudi_vl.engines``) restates what an engine version does. This tool takes the
+engine's pure functions out of its source at run time (``git show COMMIT:path`` from the bare
+mirrors), parses them with ``ast``, executes only those function and class bodies with small stubs
+for their imports (``os.environ``, ``logger``, device calls), and compares their answers with the
+profile's on thousands of random inputs: bucket parsing, lookup, grid padding and trimming, the
+warm-up sets, the KV-cache split, the attention thresholds, the variables read and their defaults,
+the ``min_pixels`` override, the block size, the fp8 KV-cache name and the fingerprints. The
+processor step is transformers' own ``smart_resize`` (and, for a subset, the real
+``Qwen2VLImageProcessor`` on solid images). Nothing of the engines is stored in this repository.
+
+Usage (the mirrors are bare git directories; defaults are the project's):
+
+    python tools/check_engine_profiles.py [--fork-git DIR] [--gaudi-git DIR] [--ext-git DIR]
+        [--fork-121 COMMIT] [--fork-main COMMIT] [--gaudi COMMIT] [--ext-121 COMMIT] [--ext-main COMMIT]
+        [--cases N] [--seed S] [--self-test]
+
+It prints one row per (check, engine): cases run and mismatches, with the first mismatches spelled
+out, and exits 1 on any mismatch. ``--self-test`` runs every check against deliberately wrong
+profiles instead and exits 1 unless each is flagged by the check meant to catch it. Needs torch and
+transformers (the test extras), not the engines. Results: BENCHMARKS.md, "Engine profile
+differential check".
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import builtins
+import contextlib
+import functools
+import math
+import random
+import subprocess
+import sys
+import textwrap
+import types
+from array import array
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as torch_f
+from transformers.models.qwen2_vl.image_processing_qwen2_vl import smart_resize as hf_smart_resize
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gaudi_vl.assembly import PlanRequest, assemble  # noqa: E402
+from gaudi_vl.engines import (  # noqa: E402
+    FORK_121,
+    FORK_MAIN,
+    VLLM_GAUDI,
+    EngineProfile,
+    GridRule,
+    InstalledEngine,
+    Setting,
+    WarmupRule,
+    identify,
+)
+from gaudi_vl.envvars import ALIGN_VAR, plan_env  # noqa: E402
+from gaudi_vl.errors import GaudiVLError  # noqa: E402
+from gaudi_vl.geometry import PixelRange  # noqa: E402
+from gaudi_vl.geometry import smart_resize as gv_smart_resize  # noqa: E402
+from gaudi_vl.models import builtin_model  # noqa: E402
+from gaudi_vl.plan import Resolution  # noqa: E402
+from gaudi_vl.settings import ServeSettings  # noqa: E402
+
+MIRRORS = Path("/work/.mirror")
+DEFAULTS = {
+    "fork_git": MIRRORS / "HabanaAI+vllm-fork" / "repo",
+    "gaudi_git": MIRRORS / "vllm-project+vllm-gaudi" / "repo",
+    "ext_git": MIRRORS / "HabanaAI+vllm-hpu-extension" / "repo",
+    "fork_121": "277a33cd907e3e475a408a7330698d55a9365fc7",  # aice/v1.21.0
+    "fork_main": "95af70093fc0dbb1a8b16d4a2913c674a02434ac",  # habana_main
+    "gaudi": "091bbadda10bee4fd3f6d0efc1844d2610dd2707",  # vllm-gaudi main
+    "ext_121": "8afd25348a285824c34ed10c15ac402138fd0019",  # extension aice/v1.21.0 (fork 1.21 pin)
+    # habana_main pins the extension at f1d9275, which the mirror does not hold: its main is the nearest.
+    "ext_main": "7717587d178061aaab7498c077b41501944bb288",
+}
+RUNNER = "vllm/worker/hpu_model_runner.py"
+FORK_QWEN = "vllm/model_executor/models/qwen2_5_vl.py"
+FORK_WORKER = "vllm/worker/hpu_worker.py"
+G_VISION = "vllm_gaudi/extension/bucketing/vision.py"
+G_QWEN = "vllm_gaudi/models/qwen2_5_vl.py"
+G_RUNNER = "vllm_gaudi/v1/worker/hpu_model_runner.py"
+G_WORKER = "vllm_gaudi/v1/worker/hpu_worker.py"
+FORCED_MIN = 112 * 112
+CUR = types.SimpleNamespace(f121=FORK_121, main=FORK_MAIN, gaudi=VLLM_GAUDI)
+"""The profiles under check (``--self-test`` swaps in deliberately wrong ones)."""
+
+
+# ---------------------------------------------------------------- engine source, read at run time
+
+
+class Source:
+    """One commit of one bare mirror: file text, ``ast`` nodes by qualified name, exec'd bodies."""
+
+    def __init__(self, git_dir: Path, commit: str, label: str) -> None:
+        self.git_dir, self.commit, self.label = git_dir, commit, label
+        self._text: dict[str, str] = {}
+        self.executed: dict[str, str] = {}
+        """``qualname -> path:first-last`` of every piece of engine code exec'd (printed with the table)."""
+
+    def git(self, *args: str) -> str:
+        out = subprocess.run(["git", f"--git-dir={self.git_dir}", *args], capture_output=True, text=True)
+        if out.returncode not in (0, 1):
+            raise SystemExit(f"git {' '.join(args)} in {self.git_dir}: {out.stderr.strip()}")
+        return out.stdout
+
+    def text(self, path: str) -> str:
+        if path not in self._text:
+            self._text[path] = self.git("show", f"{self.commit}:{path}")
+            if not self._text[path]:
+                raise SystemExit(f"{path} not found at {self.label} ({self.commit[:12]})")
+        return self._text[path]
+
+    def files_with(self, needle: str, *pathspecs: str) -> list[str]:
+        """Python files under ``pathspecs`` whose text contains ``needle`` (``git grep -l -F``)."""
+        out = self.git("grep", "-l", "-F", needle, self.commit, "--", *pathspecs)
+        return [p for line in out.splitlines() if line and (p := line.split(":", 1)[1]).endswith(".py")]
+
+    def node(self, path: str, qualname: str) -> ast.AST:
+        """The class, function or assigned name ``qualname`` (``A.b`` for a method) in ``path``."""
+        body: list[ast.stmt] = ast.parse(self.text(path)).body
+        found: ast.AST | None = None
+        for part in qualname.split("."):
+            found = None
+            for n in body:
+                if (
+                    isinstance(n, (ast.ClassDef, ast.FunctionDef))
+                    and n.name == part
+                    or isinstance(n, ast.Assign)
+                    and any(isinstance(t, ast.Name) and t.id == part for t in n.targets)
+                ):
+                    found = n
+                if found is not None:
+                    break
+            if found is None:
+                raise SystemExit(f"{qualname} not found in {path} at {self.label}")
+            body = getattr(found, "body", [])
+        assert found is not None
+        return found
+
+    def load(self, path: str, qualnames: Iterable[str], ns: dict[str, Any]) -> dict[str, Any]:
+        """Exec the source of each ``qualname`` (dedented) into ``ns``; methods become plain functions."""
+        text = self.text(path)
+        for q in qualnames:
+            n = self.node(path, q)
+            code = textwrap.dedent(ast.get_source_segment(text, n, padded=True) or "")
+            self.executed[q] = f"{path}:{n.lineno}-{n.end_lineno}"
+            exec(compile(code, f"<{self.label}:{path}:{n.lineno}>", "exec"), ns)  # noqa: S102
+        return ns
+
+
+def expr_in(src: Source, path: str, qualname: str, needle: str) -> Callable[..., Any]:
+    """The first ``if`` test inside ``qualname`` whose source contains ``needle``, as a function of the
+    names it uses (so a threshold is evaluated exactly as the engine writes it)."""
+    text = src.text(path)
+    for n in ast.walk(src.node(path, qualname)):
+        if isinstance(n, ast.If) and needle in (ast.get_source_segment(text, n.test) or ""):
+            names = sorted({x.id for x in ast.walk(n.test) if isinstance(x, ast.Name)})
+            code = compile(ast.Expression(n.test), f"<{src.label}:{path}:{n.lineno}>", "eval")
+            return lambda **kw: eval(code, {}, {k: kw[k] for k in names})  # noqa: S307
+    raise SystemExit(f"no `if` with {needle!r} in {qualname} ({path} at {src.label})")
+
+
+def const_assigned(src: Source, path: str, qualname: str, target: str) -> list[Any]:
+    """Values assigned to ``target`` (a name or dotted attribute) inside ``qualname``, evaluated."""
+    out = []
+    for n in ast.walk(src.node(path, qualname)):
+        if isinstance(n, ast.Assign) and any(ast.unparse(t) == target for t in n.targets):
+            out.append(eval(compile(ast.Expression(n.value), "<const>", "eval"), {}))  # noqa: S307
+    return out
+
+
+def env_reads(src: Source, path: str) -> dict[str, list[Any]]:
+    """``os.environ.get(NAME, default)`` / ``os.getenv(NAME, default)`` in ``path``: NAME -> defaults."""
+    key = (src.label, path)
+    if key in _ENV_READS:
+        return _ENV_READS[key]
+    out: dict[str, list[Any]] = _ENV_READS.setdefault(key, {})
+    for n in ast.walk(ast.parse(src.text(path))):
+        if (
+            isinstance(n, ast.Call)
+            and ast.unparse(n.func) in ("os.environ.get", "os.getenv")
+            and n.args
+            and isinstance(n.args[0], ast.Constant)
+        ):
+            default = n.args[1].value if len(n.args) > 1 and isinstance(n.args[1], ast.Constant) else None
+            out.setdefault(n.args[0].value, []).append(default)
+    return out
+
+
+_ENV_READS: dict[tuple[str, str], dict[str, list[Any]]] = {}
+
+
+# ---------------------------------------------------------------- stubs
+
+
+class Anything:
+    """Stands in for engine objects a function touches but whose value does not matter here."""
+
+    def __call__(self, *a: Any, **k: Any) -> Anything:
+        return self
+
+    def __getattr__(self, name: str) -> Anything:
+        return self
+
+    def __getitem__(self, key: Any) -> Anything:
+        return self
+
+    def __mul__(self, other: Any) -> Anything:
+        return self
+
+    def __enter__(self) -> Anything:
+        return self
+
+    def __exit__(self, *a: Any) -> None:
+        return None
+
+
+ANY = Anything()
+
+
+def fake_os(env: dict[str, str]) -> types.SimpleNamespace:
+    return types.SimpleNamespace(environ=env, getenv=lambda k, d=None: env.get(k, d))
+
+
+LOGGER = types.SimpleNamespace(
+    **{k: (lambda *a, **kw: None) for k in ("info", "debug", "warning", "warning_once", "error")}
+)
+
+
+class Profiler:
+    """HabanaMemoryProfiler stand-in: a context manager that measured nothing."""
+
+    consumed_device_memory = 0
+
+    def __enter__(self) -> Profiler:
+        return self
+
+    def __exit__(self, *a: Any) -> None:
+        return None
+
+    def get_summary_string(self) -> str:
+        return ""
+
+
+class TorchProxy:
+    """The real torch, with ``einsum`` results' dtypes recorded (mask-building check)."""
+
+    def __init__(self) -> None:
+        self.einsum_dtypes: list[torch.dtype] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(torch, name)
+
+    def einsum(self, *args: Any) -> torch.Tensor:
+        out = torch.einsum(*args)
+        self.einsum_dtypes.append(out.dtype)
+        return out
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class Row:
+    check: str
+    engine: str
+    cases: int = 0
+    mismatches: int = 0
+    examples: list[str] = field(default_factory=list)
+    note: str = ""
+
+    def record(self, ok: bool, detail: Callable[[], str]) -> None:
+        self.cases += 1
+        if not ok:
+            self.mismatches += 1
+            if len(self.examples) < 3:
+                self.examples.append(detail())
+
+
+ROWS: list[Row] = []
+
+
+def row(check: str, engine: str, note: str = "") -> Row:
+    r = Row(check, engine, note=note)
+    ROWS.append(r)
+    return r
+
+
+def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
+    """("ok", value) or ("error", exception type name): engines crash with assertions and ValueErrors."""
+    try:
+        return "ok", fn()
+    except (
+        GaudiVLError,
+        AssertionError,
+        ValueError,
+        TypeError,
+        ArithmeticError,
+        IndexError,
+        RuntimeError,
+    ) as exc:
+        return "error", type(exc).__name__
+
+
+# ---------------------------------------------------------------- the engines' functions
+
+
+class Engines:
+    """The pure pieces of the three engines, exec'd from their source with stubs."""
+
+    def __init__(
+        self, fork121: Source, forkmain: Source, gaudi: Source, ext121: Source, extmain: Source
+    ) -> None:
+        self.f121, self.fmain, self.g, self.e121, self.emain = fork121, forkmain, gaudi, ext121, extmain
+        self.env: dict[str, str] = {}
+        os_ = fake_os(self.env)
+        self.ns121 = fork121.load(RUNNER, ["DefaultVisionBuckets"], {"os": os_})
+        self.nsmain = forkmain.load(RUNNER, ["VisionBuckets"], {"os": os_})
+        self.nsg = gaudi.load(
+            G_VISION,
+            ["MULTIMODAL_CONFIG", "HPUVisionBucketManager"],
+            {"os": os_, "logger": LOGGER, "torch": torch},
+        )
+
+    @contextlib.contextmanager
+    def environ(self, **env: str | None) -> Iterator[None]:
+        old = dict(self.env)
+        self.env.clear()
+        self.env.update({k: v for k, v in env.items() if v is not None})
+        try:
+            yield
+        finally:
+            self.env.clear()
+            self.env.update(old)
+
+    # buckets: the engine's own object for a VLLM_MULTIMODAL_BUCKETS value
+    def buckets(self, name: str, text: str | None) -> Any:
+        with self.environ(VLLM_MULTIMODAL_BUCKETS=text):
+            if name == CUR.f121.name:
+                return self.ns121["DefaultVisionBuckets"]()
+            if name == CUR.main.name:
+                return self.nsmain["VisionBuckets"](False)
+            return self.nsg["HPUVisionBucketManager"]("qwen2_5_vl")
+
+
+# ---------------------------------------------------------------- random inputs
+
+
+def random_bucket_list(rng: random.Random, multiple: int = 64) -> list[int]:
+    k = rng.randint(1, 12)
+    top = rng.choice((64, 256, 1024))
+    return [multiple * rng.randint(1, top) for _ in range(k)]
+
+
+def random_bucket_text(rng: random.Random) -> str | None:
+    kind = rng.random()
+    if kind < 0.05:
+        return None
+    if kind < 0.10:
+        return ""
+    if kind < 0.15:
+        return rng.choice(("None", " None", "none", "abc", "1.5", "64,", ",64", "64,,128", "0x40", "1e3"))
+    items = [rng.choice((8, 16, 64, 64, 64, 1)) * rng.randint(0, 700) for _ in range(rng.randint(1, 8))]
+    if rng.random() < 0.05:
+        items.append(rng.choice((0, -64, -8)))
+    items += rng.sample(items, k=min(len(items), rng.randint(0, 2)))  # duplicates
+    rng.shuffle(items)
+    words = [rng.choice(("{}", " {}", "{} ", "+{}", "{}")).format(x) for x in items]
+    return ",".join(words)
+
+
+def random_grid(rng: random.Random, hi: int = 200) -> tuple[int, int]:
+    """A patch grid a Qwen2-VL processor can produce: even sides (28-px multiples), >= 64 patches."""
+    while True:
+        h, w = 2 * rng.randint(1, hi), 2 * rng.randint(1, hi)
+        if h * w >= 64:
+            return h, w
+
+
+# ---------------------------------------------------------------- checks
+
+
+def check_parse(eng: Engines, towers: Towers, rng: random.Random, n: int) -> None:
+    """VLLM_MULTIMODAL_BUCKETS -> list, as the engine's bucket class reads it, vs parse_buckets."""
+    dummy = {CUR.f121.name: dummy_grid_121(eng), CUR.main.name: dummy_grid_main(eng)}
+    attn = Attention(eng)
+
+    @functools.cache
+    def warmup_crashes(name: str, b: int) -> bool:
+        """Does the engine's own warm-up crash on bucket b? Forks: the dummy image builder; vllm-gaudi:
+        its guessed images for b through the processor step."""
+        if name in dummy:
+            return dummy[name](b) is None
+        mgr = eng.buckets(name, str(b))
+        kind, images = outcome(lambda: mgr.bucket_to_image_resolution(patch_size=14))
+        if kind == "error":
+            return True
+        for w, h in images:
+            kind, grid = outcome(lambda w=w, h=h: engine_processor_grid(w, h, FORCED_MIN, 12845056, False))
+            if kind == "error" or not attn.runs(CUR.gaudi, towers.run(CUR.gaudi, *grid, mgr)):
+                return True
+        return False
+
+    for prof in (CUR.f121, CUR.main, CUR.gaudi):
+        r = row("bucket parse", prof.name)
+        stricter = {"None": 0, "%64 (dummy image asserts)": 0}
+        for _ in range(n):
+            text = random_bucket_text(rng)
+            e_kind, e_val = outcome(lambda t=text: eng.buckets(prof.name, t).multimodal_buckets)  # noqa: B023
+            p_kind, p_val = outcome(lambda t=text: list(prof.parse_buckets(t or "")))  # noqa: B023
+            ok = (e_kind, e_val) == (p_kind, p_val) or (e_kind == p_kind == "error")
+            if not ok and e_kind == "ok" and p_kind == "error":
+                if e_val is None:  # the engine's 'None': no buckets (profile refuses it)
+                    stricter["None"] += 1
+                    ok = True
+                elif prof.name in dummy and any(dummy[prof.name](b) is None for b in e_val):
+                    # the profile refuses a bucket whose warm-up dummy image the engine itself asserts on
+                    stricter["%64 (dummy image asserts)"] += 1
+                    ok = True
+            crash = (
+                [b for b in e_val if warmup_crashes(prof.name, b)] if ok and p_kind == "ok" and e_val else []
+            )
+            r.record(
+                ok and not crash,
+                lambda t=text, e=(e_kind, e_val), p=(p_kind, p_val), c=crash: (
+                    f"{t!r}: engine {e}, profile {p}" + (f"; engine warm-up crashes on {c}" if c else "")
+                ),
+            )
+        r.note = (
+            "profile refuses " + ", ".join(f"{k}: {v}" for k, v in stricter.items() if v)
+            if any(stricter.values())
+            else ""
+        )
+
+
+def dummy_grid_121(eng: Engines) -> Callable[[int], list[int] | None]:
+    """create_dummy_multi_modal_seq_group_metadata (fork 1.21): the warm-up / profiling dummy image's
+    grid for bucket b, or None when it crashes (its asserts). Executed from the source, with the model
+    and the sequence classes stubbed."""
+    ns = eng.f121.load(
+        RUNNER, ["HPUModelRunnerBase.create_dummy_multi_modal_seq_group_metadata"], _dummy_ns()
+    )
+    return lambda b: _dummy_grid(ns, b, fork_main=False)
+
+
+def dummy_grid_main(eng: Engines) -> Callable[[int], list[int] | None]:
+    ns = eng.fmain.load(
+        RUNNER, ["HPUModelRunnerBase.create_dummy_multi_modal_seq_group_metadata"], _dummy_ns()
+    )
+    return lambda b: _dummy_grid(ns, b, fork_main=True)
+
+
+def _dummy_ns() -> dict[str, Any]:
+    seen: list[Any] = []
+    t = types.SimpleNamespace(**{k: getattr(torch, k) for k in ("tensor", "zeros", "int32")})
+    # the asserts look at the pixel values' shape only: a meta tensor checks it as torch.randn would
+    t.randn = lambda *shape: torch.empty(*(int(x) for x in shape), device="meta")
+    return {
+        "torch": t,
+        "array": array,
+        "PlaceholderRange": ANY,
+        "SequenceData": ANY,
+        "MultiModalKwargs": lambda d: seen.append(d) or ANY,
+        "SequenceGroupMetadata": ANY,
+        "UNSET_NUM_PATCHES": 9999999,
+        "UNSET_IMG_ARGS": 9999999,
+        "_seen": seen,
+    }
+
+
+def _dummy_grid(ns: dict[str, Any], b: int, *, fork_main: bool) -> list[int] | None:
+    fn = ns["create_dummy_multi_modal_seq_group_metadata"]
+    vision = types.SimpleNamespace(spatial_merge_size=2)
+    config = types.SimpleNamespace(vision_config=vision, model_type="qwen2_5_vl", image_token_id=1)
+    model = types.SimpleNamespace(config=config, vision_buckets=types.SimpleNamespace(multimodal_buckets=[b]))
+    me = types.SimpleNamespace(model_is_mrope=True, is_mm_optimized=False, get_model=lambda: model)
+    ns["_seen"].clear()
+    try:
+        if fork_main:
+            fn(me, 0, b, None, None, b // 4 + 1)
+        else:
+            fn(me, 0, b, None, None)
+    except Exception:  # noqa: BLE001 - an assert or a division by zero: the engine's warm-up crashes
+        return None
+    return [int(x) for x in ns["_seen"][-1]["image_grid_thw"][0]]
+
+
+def check_lookup(eng: Engines, rng: random.Random, n: int) -> None:
+    for prof in (CUR.f121, CUR.main, CUR.gaudi):
+        r = row("bucket lookup", prof.name)
+        for _ in range(n):
+            buckets = random_bucket_list(rng)
+            obj = eng.buckets(prof.name, ",".join(map(str, buckets)))
+            x = rng.randint(0, int(max(buckets) * 1.3))
+            e = obj.get_multimodal_bucket(x)
+            b = prof.bucket_for(x, buckets)
+            r.record(
+                e == (x if b is None else b), lambda e=e, b=b, x=x, bs=buckets: f"{bs} n={x}: {e} vs {b}"
+            )
+
+
+class Towers:
+    """Per engine: the patch count the vision tower's static forward runs at for one image, from the
+    engine's own padding (and trimming) code; masks and thresholds for the attention checks."""
+
+    def __init__(self, eng: Engines) -> None:
+        self.eng = eng
+        self.seen: list[dict[str, Any]] = []
+        self.mask_calls: list[int] = []
+        self.torch = TorchProxy()
+        base = {
+            "torch": self.torch,
+            "F": torch_f,
+            "ceil": math.ceil,
+            "logger": LOGGER,
+            "math": math,
+            "htcore": types.SimpleNamespace(mark_step=lambda: None),
+        }
+        # fork aice/v1.21.0: wh padding + bucket padding + the full mask product in get_image_embeds
+        cls = "Qwen2_5_VisionTransformerStaticShape"
+        self.ns121 = eng.f121.load(
+            FORK_QWEN,
+            [
+                f"{cls}.pad_multimodal_data_wh",
+                f"{cls}.pad_multimodal_data",
+                f"{cls}.pre_attn",
+                f"{cls}.prepare_for_attn_cpu",
+                f"{cls}.pre_attn_hpu",
+                f"{cls}.get_image_embeds",
+                "Qwen2_5_VisionTransformer.rot_pos_emb",
+                "Qwen2_5_VisionTransformer.get_window_index",
+            ],
+            dict(
+                base,
+                htorch=types.SimpleNamespace(
+                    utils=types.SimpleNamespace(internal=types.SimpleNamespace(is_lazy=lambda: False))
+                ),
+            ),
+        )
+        # fork habana_main: trimming + bucket padding in get_image_embeds
+        self.nsmain = eng.fmain.load(
+            FORK_QWEN,
+            [
+                f"{cls}.pad_multimodal_data",
+                f"{cls}.pre_attn",
+                f"{cls}.get_image_embeds",
+                "Qwen2_5_VisionTransformer.rot_pos_emb",
+                "Qwen2_5_VisionTransformer.get_window_index",
+                "create_block_diagonal_attention_mask_outerprod",
+            ],
+            dict(base),
+        )
+        self.real_mask_main = self.nsmain["create_block_diagonal_attention_mask_outerprod"]
+        # vllm-gaudi: bucket padding in get_image_embeds, two masks
+        self.nsg = eng.g.load(
+            G_QWEN,
+            ["Qwen2_5_VisionTransformerStaticShape.get_image_embeds", "create_block_diagonal_attention_mask"],
+            dict(base, bridge_config=types.SimpleNamespace(get_pt_compile_only_mode=lambda: False)),
+        )
+        self.real_mask_g = self.nsg["create_block_diagonal_attention_mask"]
+        self.real_masks = False
+
+    @staticmethod
+    def _tower_self(ns: dict[str, Any]) -> types.SimpleNamespace:
+        """A stand-in for the fork's vision transformer: Qwen2.5-VL's geometry (patch 14, merge 2,
+        window 112), identity patch embedding, a zero rotary table; every method in ``ns`` bound to it."""
+        me = types.SimpleNamespace(
+            window_size=112,
+            spatial_merge_size=2,
+            patch_size=14,
+            spatial_merge_unit=4,
+            device="cpu",
+            dtype=torch.float32,
+            patch_embed=lambda x: x,
+            rotary_pos_emb=lambda size: torch.zeros(int(size), 20),
+        )
+        for name, fn in ns.items():
+            if isinstance(fn, types.FunctionType) and fn.__code__.co_varnames[:1] == ("self",):
+                setattr(me, name, types.MethodType(fn, me))
+        return me
+
+    def _mask_stub(self, real: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], Any]:
+        def build(indices: torch.Tensor) -> Any:
+            self.mask_calls.append(int(indices[-1]))
+            return real(indices) if self.real_masks else None
+
+        return build
+
+    def _forward(self, x: torch.Tensor, **kw: Any) -> torch.Tensor:
+        self.seen.append({"n": int(x.shape[0]), **kw})
+        return x.unsqueeze(1) if x.dim() == 2 else x
+
+    def run(self, prof: EngineProfile, h: int, w: int, buckets_obj: Any) -> int:
+        """Patches the tower's forward sees for a ``[1, h, w]`` image (engine code; raises on a crash)."""
+        self.seen.clear()
+        self.mask_calls.clear()
+        pv = torch.zeros(h * w, 1)
+        grid = torch.tensor([[1, h, w]])
+        if prof is CUR.f121:
+            me = self._tower_self(self.ns121)
+            real_pre_attn = types.MethodType(self.ns121["pre_attn"], me)
+
+            def pre_attn(x: torch.Tensor, g: torch.Tensor, vb: Any) -> tuple[Any, ...]:
+                out = real_pre_attn(x, g, vb)
+                if self.real_masks:
+                    return out
+                # the [N, N] product get_image_embeds builds from this [1, 1, 1, N] mask is only
+                # materialised in the mask check (small N)
+                return (*out[:5], ANY, *out[6:])
+
+            me.pre_attn = pre_attn
+            me.forward = lambda x, **kw: self._forward(x, **kw)
+            me.post_attn = lambda hs, wi, shape, padded: torch.zeros(int(padded.prod()) // 4, 1)
+            self.ns121["get_image_embeds"](me, pv, grid, buckets_obj)
+        elif prof is CUR.main:
+            self.nsmain["create_block_diagonal_attention_mask_outerprod"] = self._mask_stub(
+                self.real_mask_main
+            )
+            me = self._tower_self(self.nsmain)
+            me.forward = lambda x, **kw: self._forward(x, **kw)
+            me.post_attn = lambda hs, wi: hs
+            self.nsmain["get_image_embeds"](me, pv, grid, buckets_obj)
+        else:
+            self.nsg["create_block_diagonal_attention_mask"] = self._mask_stub(self.real_mask_g)
+            me = types.SimpleNamespace()
+
+            def pre_attn_g(x: torch.Tensor, g: torch.Tensor) -> tuple[Any, ...]:
+                n = x.shape[0]
+                cu = torch.tensor([0, n], dtype=torch.int32)
+                return x, torch.zeros(n, 1), torch.zeros(n, 1), cu, cu.clone(), None
+
+            me.pre_attn = pre_attn_g
+            me.forward = lambda hs, **kw: self._forward(hs, **kw)
+            me.post_attn = lambda hs, wi: hs
+            self.nsg["get_image_embeds"](me, pv, grid, buckets_obj)
+        assert len(self.seen) == 1, self.seen
+        return self.seen[0]["n"]
+
+
+class Attention:
+    """Does the engine's vision attention run at N patches? Its own dispatch (fused below the
+    threshold, else ``AttentionLongSequence``, whose first statement asserts ``q_len % q_block_size ==
+    0``), executed up to the first tensor allocation."""
+
+    class Passed(Exception):
+        """Raised at the first tensor op after the asserts: the call would go on."""
+
+    def __init__(self, eng: Engines) -> None:
+        def passed(*a: Any, **k: Any) -> Any:
+            raise Attention.Passed
+
+        base = {
+            "torch": types.SimpleNamespace(zeros_like=passed),
+            "math": math,
+            "htcore": ANY,
+            "FusedSDPA": types.SimpleNamespace(apply=lambda *a: "fused"),
+            "os": fake_os({}),
+        }
+        self.ns121 = eng.f121.load(FORK_QWEN, ["AttentionLongSequence"], dict(base))
+        self.nsmain = eng.fmain.load(FORK_QWEN, ["AttentionLongSequence"], dict(base))
+        self.nsg = eng.g.load(G_QWEN, ["AttentionLongSequence", "HPU_Attention"], dict(base))
+        self.fork = {}
+        for key, src, ns in (("f121", eng.f121, self.ns121), ("main", eng.fmain, self.nsmain)):
+            test = expr_in(src, FORK_QWEN, "Qwen2_5_VisionAttention.forward", "q1.shape[2]")
+            call = next(
+                c
+                for c in ast.walk(src.node(FORK_QWEN, "Qwen2_5_VisionAttention.forward"))
+                if isinstance(c, ast.Call) and ast.unparse(c.func) == "AttentionLongSequence.forward"
+            )
+            block = ast.literal_eval(call.args[4])  # the q_block_size the fork passes (64)
+            self.fork[key] = (test, ns["AttentionLongSequence"], block)
+
+    def runs(self, prof: EngineProfile, n: int) -> bool:
+        q = _Q(n)
+        try:
+            if prof is CUR.gaudi:
+                self.nsg["HPU_Attention"].forward(q, None, None, None, None)
+            else:
+                test, long_seq, block = self.fork["f121" if prof is CUR.f121 else "main"]
+                if not test(q1=q):
+                    long_seq.forward(q, None, None, None, block, None)
+        except Attention.Passed:
+            return True
+        except AssertionError:
+            return False
+        return True
+
+
+class _Q:
+    """A query of N rows: what the attention dispatch looks at (``q.size(-2)``, ``q1.shape[2]``)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.shape = (1, 1, n, 1)
+
+    def size(self, dim: int) -> int:
+        return self.n
+
+
+def check_grids(eng: Engines, towers: Towers, rng: random.Random, n: int) -> None:
+    """One image's grid -> the patches its tower runs at (padding, trimming, bucket), vs run_patches;
+    and whether the engine's attention then runs at that size (the profiles have no crash rule there)."""
+    attn = Attention(eng)
+    for prof in (CUR.f121, CUR.main, CUR.gaudi):
+        r = row("grid -> tower patches", prof.name)
+        r_att = row("attention runs at that size", prof.name)
+        for i in range(n):
+            buckets = random_bucket_list(rng)
+            obj = eng.buckets(prof.name, ",".join(map(str, buckets)))
+            h, w = random_grid(rng, hi=60 if i % 2 else 200)
+            kind, got = outcome(lambda h=h, w=w, o=obj: towers.run(prof, h, w, o))  # noqa: B023
+            want = prof.run_patches(h, w, buckets)
+            r.record(
+                kind == "ok" and got == want,
+                lambda h=h, w=w, g=(kind, got), x=want, b=buckets: (
+                    f"grid {h}x{w} buckets {sorted(b)}: engine {g}, profile {x}"
+                ),
+            )
+            if kind == "ok":
+                r_att.record(
+                    attn.runs(prof, got),
+                    lambda h=h, w=w, g=got, b=buckets: (
+                        f"grid {h}x{w} buckets {sorted(b)}: runs at {g} patches (above the largest bucket), "
+                        f"{g} % 64 = {g % 64}: AttentionLongSequence asserts q_len % 64 == 0"
+                    ),
+                )
+
+
+def check_masks(towers: Towers, rng: random.Random, n: int) -> None:
+    """[N, N] masks held during the tower's forward, how they are built (float einsum or bool), and the
+    CPU / query-tiling thresholds as the engines write them."""
+    towers.real_masks = True
+    for prof in (CUR.f121, CUR.main, CUR.gaudi):
+        att = prof.attention
+        assert att is not None
+        r = row("vision masks (held, dtype)", prof.name)
+        for _ in range(n):
+            b = 64 * rng.randint(1, 40)
+            obj = towers.eng.buckets(prof.name, str(b))
+            h, w = random_grid(rng, hi=20)
+            if h * w > b:
+                continue
+            towers.torch.einsum_dtypes.clear()
+            towers.run(prof, h, w, obj)
+            kw = towers.seen[0]
+            size = kw["n"]
+            masks = [v for v in kw.values() if isinstance(v, torch.Tensor) and v.numel() == size * size]
+            built_float = torch.float32 in towers.torch.einsum_dtypes
+            ok = (
+                len(masks) == att.masks_held
+                and all(m.dtype == torch.bool for m in masks)
+                and built_float == att.mask_built_in_float
+            )
+            detail = (
+                f"b={b}: {len(masks)} masks, float einsum {built_float}, "
+                f"profile {att.masks_held} / {att.mask_built_in_float}"
+            )
+            r.record(ok, lambda d=detail: d)
+    towers.real_masks = False
+
+    f121, fmain, g = towers.eng.f121, towers.eng.fmain, towers.eng.g
+    ns: dict[str, Any] = {
+        "FusedSDPA": types.SimpleNamespace(apply=lambda *a: "fused"),
+        "AttentionLongSequence": types.SimpleNamespace(forward=lambda *a: "tiled"),
+        "os": fake_os({}),
+    }
+    g.load(G_QWEN, ["HPU_Attention"], ns)
+
+    class Q:
+        def __init__(self, n: int) -> None:
+            self.n = n
+            self.shape = (1, 1, n, 1)
+
+        def size(self, dim: int) -> int:
+            return self.n
+
+    test121 = expr_in(f121, FORK_QWEN, "Qwen2_5_VisionAttention.forward", "q1.shape[2]")
+    testmain = expr_in(fmain, FORK_QWEN, "Qwen2_5_VisionAttention.forward", "q1.shape[2]")
+    fused: dict[EngineProfile, Callable[[int], bool]] = {
+        CUR.f121: lambda n: bool(test121(q1=Q(n))),
+        CUR.main: lambda n: bool(testmain(q1=Q(n))),
+        CUR.gaudi: lambda n: ns["HPU_Attention"].forward(Q(n), None, None, None, None) == "fused",
+    }
+    cpu = {
+        CUR.main: expr_in(fmain, FORK_QWEN, "create_block_diagonal_attention_mask_outerprod", "shape"),
+        CUR.gaudi: expr_in(g, G_QWEN, "create_block_diagonal_attention_mask", "shape"),
+    }
+    probes = [65535, 65536, 65537, 40000, 40001, *(rng.randint(1, 200_000) for _ in range(100 * n))]
+    for prof, is_fused in fused.items():
+        att = prof.attention
+        assert att is not None
+        r = row("query tiling threshold", prof.name)
+        for x in probes:
+            e, rows = is_fused(x), att.query_rows(x)
+            r.record(
+                e == (rows == x), lambda x=x, e=e, rows=rows: f"N={x}: engine fused {e}, profile rows {rows}"
+            )
+        r2 = row("mask einsum on CPU above", prof.name)
+        for x in probes:
+            shape = types.SimpleNamespace(shape=(1, x))
+            e = bool(cpu[prof](range_indices=shape)) if prof in cpu else False
+            p = att.mask_on_cpu_above is not None and x > att.mask_on_cpu_above
+            r2.record(e == p, lambda x=x, e=e, p=p: f"N={x}: engine CPU {e}, profile {p}")
+    # fork 1.21 never calls the CPU-einsum builder for Qwen2.5-VL (the profile says None)
+    text = f121.text(FORK_QWEN)
+    calls = [
+        n
+        for n in ast.walk(ast.parse(text))
+        if isinstance(n, ast.Call) and ast.unparse(n.func) == "create_block_diagonal_attention_mask_outerprod"
+    ]
+    row("mask einsum on CPU above", CUR.f121.name, note="builder never called in qwen2_5_vl.py").record(
+        not calls and CUR.f121.attention is not None and CUR.f121.attention.mask_on_cpu_above is None,
+        lambda: f"{len(calls)} calls",
+    )
+
+
+def engine_processor_grid(w: int, h: int, lo: int, hi: int, align: bool) -> tuple[int, int]:
+    """The processor step: transformers' smart_resize (factor 28; 112 with gaudi-vl's aligned processor,
+    which passes factor=112 to the same resize) -> patch grid."""
+    rh, rw = hf_smart_resize(h, w, factor=112 if align else 28, min_pixels=lo, max_pixels=hi)
+    return rh // 14, rw // 14
+
+
+def check_warmup(eng: Engines, towers: Towers, rng: random.Random, n: int) -> None:
+    """The sizes each engine's warm-up compiles, from its own warm-up loop, vs warmup_set."""
+    # fork 1.21: _warmup_multimodal (lazy, every bucket) and _warmup_multimodal_graph (graphs)
+    ns121 = eng.f121.load(
+        RUNNER,
+        ["HPUModelRunnerBase._warmup_multimodal", "HPUModelRunnerBase._warmup_multimodal_graph"],
+        {
+            "supports_multimodal": lambda m: True,
+            "HabanaMemoryProfiler": Profiler,
+            "align_workers": lambda x, op: x,
+            "torch": ANY,
+        },
+    )
+    nsmain = eng.fmain.load(
+        RUNNER,
+        ["HPUModelRunnerBase._warmup_multimodal_graph"],
+        {"HabanaMemoryProfiler": Profiler, "align_workers": lambda x, op: x, "torch": ANY},
+    )
+    dummy = {CUR.f121.name: dummy_grid_121(eng), CUR.main.name: dummy_grid_main(eng)}
+    for prof in (CUR.f121, CUR.main):
+        r = row("warm-up set", prof.name)
+        for _ in range(n // 4):
+            buckets = random_bucket_list(rng)
+            obj = eng.buckets(prof.name, ",".join(map(str, buckets)))
+            ran: list[int] = []
+            me = types.SimpleNamespace(
+                multimodal_buckets=obj.multimodal_buckets,
+                graphed_multimodal_buckets=set(),
+                get_model=lambda: None,
+                log_warmup_multimodal=lambda *a: None,
+                bucketing_ctx=types.SimpleNamespace(get_max_prompt_shape=lambda: (1, 1024)),
+                bucketing_manager=types.SimpleNamespace(get_max_prompt_shape=lambda: 1024),
+                warmup_scenario=lambda *a, ran=ran, **k: ran.append(k.get("num_patches", k.get("img_args"))),
+            )
+            if prof is CUR.f121:
+                ns121["_warmup_multimodal"](me, None)
+                ns121["_warmup_multimodal_graph"](me, None, available_mem=float("inf"))
+            else:
+                nsmain["_warmup_multimodal_graph"](me, None)
+            # each run's dummy image comes from the engine's dummy builder; the tower pads it itself
+            grid_of = dummy[prof.name]
+            sizes = {towers.run(prof, *grid_of(b)[1:], obj) for b in ran}
+            want = prof.warmup_set(buckets, PixelRange(FORCED_MIN, 12845056))
+            r.record(
+                sorted(sizes) == list(want.compiled),
+                lambda s=sizes, w=want, b=buckets: f"{sorted(b)}: engine {sorted(s)}, profile {w.compiled}",
+            )
+
+    # vllm-gaudi: warmup_multimodal_graphs with the real bucket manager, then the processor step
+    def fake_import(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "vllm.multimodal.encoder_budget":
+            return types.SimpleNamespace(
+                MultiModalBudget=lambda *a: types.SimpleNamespace(mm_limits={"image": 4})
+            )
+        return builtins.__import__(name, *args, **kwargs)
+
+    nsg = eng.g.load(
+        G_RUNNER,
+        [
+            "_MM_WARMUP_GRAPH_WARN_THRESHOLD",
+            "HPUModelRunner.warmup_multimodal_graphs",
+            "HPUModelRunner._resolve_mm_limit_options",
+        ],
+        {"__builtins__": dict(vars(builtins), __import__=fake_import), "logger": LOGGER},
+    )
+    r = row("warm-up set", CUR.gaudi.name, note="raw images through transformers' smart_resize")
+    r_att = row("attention runs at that size", CUR.gaudi.name, note="vllm-gaudi warm-up images")
+    attn = Attention(eng)
+    for i in range(n // 4):
+        buckets = random_bucket_list(rng)
+        lo = FORCED_MIN
+        hi = rng.choice((max(buckets) * 196, rng.randint(lo, 20_000_000), 12845056))
+        align = bool(i % 2)
+        res = tuple(
+            Resolution(rng.randint(28, 4000), rng.randint(28, 4000), rng.choice((1, 1, 2)))
+            for _ in range(rng.randint(0, 3))
+        )
+        env_res = ",".join(map(str, res)) or None  # as gaudi-vl's envvars.resolutions writes it
+        with eng.environ(
+            VLLM_MULTIMODAL_BUCKETS=",".join(map(str, buckets)), VLLM_MULTIMODAL_RESOLUTIONS=env_res
+        ):
+            mgr = eng.nsg["HPUVisionBucketManager"]("qwen2_5_vl")
+        images: list[tuple[int, int, int]] = []
+        limits = {"image": types.SimpleNamespace(count=4)}
+        me = types.SimpleNamespace(
+            supports_mm_inputs=True,
+            vllm_config=None,
+            mm_registry=None,
+            get_model=lambda m=mgr: types.SimpleNamespace(vision_bucket_manager=m),
+            model_config=types.SimpleNamespace(
+                get_multimodal_config=lambda limits=limits: types.SimpleNamespace(limit_per_prompt=limits)
+            ),
+            get_patch_size_from_model=lambda: 14,
+            cache_config=types.SimpleNamespace(enable_prefix_caching=False),
+            _get_mm_dummy_batch=lambda modality, image_args, width, height, count_override, images=images: (
+                images.append((width, height, count_override)) or {}
+            ),
+            model=types.SimpleNamespace(embed_multimodal=lambda **k: None),
+            log_warmup_multimodal=lambda *a: None,
+            graphed_buckets=set(),
+        )
+        me._resolve_mm_limit_options = types.MethodType(nsg["_resolve_mm_limit_options"], me)
+        nsg["warmup_multimodal_graphs"](me, mgr.multimodal_buckets)
+        sizes = set()
+        for w, h, _count in images:
+            kind, grid = outcome(lambda w=w, h=h: engine_processor_grid(w, h, lo, hi, align))  # noqa: B023
+            if kind == "ok":
+                size = towers.run(CUR.gaudi, *grid, mgr)
+                sizes.add(size)
+                r_att.record(
+                    attn.runs(CUR.gaudi, size),
+                    lambda w=w, h=h, n=size, b=buckets, hi=hi: (
+                        f"warm-up image {w}x{h} (buckets {sorted(b)}, max_pixels {hi}) runs at {n} patches: "
+                        "AttentionLongSequence asserts q_len % 64 == 0"
+                    ),
+                )
+        want = CUR.gaudi.warmup_set(
+            buckets, PixelRange(lo, hi), align=align, resolutions=tuple((x.width, x.height) for x in res)
+        )
+        distinct = sorted(set(buckets))
+        ok = sorted(sizes) == list(want.compiled) and list(want.never_warmed) == [
+            b for b in distinct if b not in sizes
+        ]
+        r.record(
+            ok,
+            lambda s=sizes, w=want, b=buckets, hi=hi, a=align, rs=res: (
+                f"{sorted(b)} max_pixels {hi} align {a} res {rs}: engine {sorted(s)}, profile {w.compiled}"
+            ),
+        )
+
+
+def check_guessed_images(eng: Engines, rng: random.Random, n: int) -> None:
+    r = row("guessed warm-up images", CUR.gaudi.name)
+    for _ in range(n):
+        buckets = [rng.randint(1, 70000) for _ in range(rng.randint(1, 10))]
+        mgr = eng.buckets(CUR.gaudi.name, ",".join(map(str, buckets)))
+        e = list(dict.fromkeys(mgr.bucket_to_image_resolution(patch_size=14)))
+        p = list(CUR.gaudi.guessed_warmup_images(sorted(buckets)))
+        r.record(e == p, lambda b=buckets: f"{b}")
+
+
+def check_processor(rng: random.Random, n: int) -> None:
+    """gaudi-vl's smart_resize and each profile's image_patches vs transformers' smart_resize; a subset
+    through the real Qwen2VLImageProcessor (and gaudi-vl's aligned subclass) on solid images."""
+    r = row("smart_resize", "transformers")
+    for _ in range(n):
+        h, w = rng.randint(1, 20000), rng.randint(1, 20000)
+        factor = rng.choice((28, 112))
+        lo = rng.randint(1, 2_000_000)
+        hi = lo + rng.randint(0, 20_000_000)
+        e = outcome(lambda: hf_smart_resize(h, w, factor=factor, min_pixels=lo, max_pixels=hi))  # noqa: B023
+        g = outcome(lambda: gv_smart_resize(h, w, factor=factor, min_pixels=lo, max_pixels=hi))  # noqa: B023
+        r.record(
+            e == g or (e[0] == g[0] == "error"), lambda h=h, w=w, f=factor, e=e, g=g: f"{h}x{w}/{f}: {e} {g}"
+        )
+    from PIL import Image
+    from transformers.models.qwen2_vl.image_processing_qwen2_vl import Qwen2VLImageProcessor
+
+    from gaudi_vl.processor import GaudiQwen2VLImageProcessor
+
+    for prof in (CUR.f121, CUR.main, CUR.gaudi):
+        r = row("image_patches (real processor)", prof.name)
+        for _ in range(max(20, n // 40)):
+            asked = PixelRange(rng.randint(3136, 400_000), rng.randint(400_000, 4_000_000))
+            rng_eff, _ = prof.effective_pixel_range(asked)
+            align = rng.random() < 0.5
+            w, h = rng.randint(20, 2500), rng.randint(20, 2500)
+            cls = GaudiQwen2VLImageProcessor if align else Qwen2VLImageProcessor
+            proc = cls(size={"shortest_edge": rng_eff.min_pixels, "longest_edge": rng_eff.max_pixels})
+            _, gh, gw = proc(images=[Image.new("RGB", (w, h), color=255)])["image_grid_thw"][0].tolist()
+            p = prof.image_patches(w, h, rng_eff, align=align)
+            r.record(p == (gh, gw), lambda w=w, h=h, p=p, e=(gh, gw): f"{w}x{h}: engine {e}, profile {p}")
+
+
+def check_memory(eng: Engines, rng: random.Random, n: int) -> None:
+    """KV blocks from the workers' own memory arithmetic vs MemorySplit.kv_blocks."""
+    # the decode block step of fork 1.21 comes from the extension's read_bucket_settings (linear bucketing)
+    ext = eng.e121.load(
+        "vllm_hpu_extension/bucketing/linear.py",
+        ["read_bucket_settings"],
+        {"os": fake_os(eng.env), "logger": LOGGER},
+    )
+    env_common = fake_os(eng.env)
+    fork_ns = {
+        "os": env_common,
+        "logger": LOGGER,
+        "format_bytes": str,
+        "is_fake_hpu": lambda: False,
+        "HabanaMemoryProfiler": Profiler,
+        "gc": types.SimpleNamespace(collect=lambda: None),
+    }
+    ns121 = eng.f121.load(FORK_WORKER, ["HPUWorker.determine_num_available_blocks"], dict(fork_ns))
+    nsmain = eng.fmain.load(FORK_WORKER, ["HPUWorker.determine_num_available_blocks"], dict(fork_ns))
+
+    class FullAttentionSpec:
+        def __init__(self, page: int) -> None:
+            self.dtype, self.block_size, self.num_kv_heads, self.head_size = torch.bfloat16, 128, 4, 128
+            self.page_size_bytes = page
+
+    class MambaSpec:
+        pass
+
+    g_ns = dict(
+        fork_ns,
+        FullAttentionSpec=FullAttentionSpec,
+        MambaSpec=MambaSpec,
+        _GDN_MAMBA_TYPES=(),
+        bind_kv_cache=lambda *a: None,
+        math=math,
+        get_dtype_size=lambda d: 2,
+    )
+    nsg = eng.g.load(G_WORKER, ["HPUWorker.determine_available_memory"], g_ns)
+    for prof, fn in (
+        (CUR.f121, ns121["determine_num_available_blocks"]),
+        (CUR.main, nsmain["determine_num_available_blocks"]),
+        (CUR.gaudi, nsg["determine_available_memory"]),
+    ):
+        split = prof.memory
+        assert split is not None
+        r = row(
+            "KV blocks (memory split)",
+            prof.name,
+            note="vLLM core: blocks = available // bytes per block (vllm 0.32.0 kv_cache_utils.py:1627)"
+            if prof is CUR.gaudi
+            else "",
+        )
+        for _ in range(n):
+            free = rng.choice((rng.uniform(0, 2e11), float(rng.randint(0, 10**11))))
+            util = rng.choice((rng.uniform(0.01, 0.99), round(rng.uniform(0.01, 0.99), 2)))
+            reserved = float(f"{rng.uniform(0, 0.9):.4g}")  # as envvars._ratio writes it
+            layers = rng.choice((28, 36, 80))
+            page = rng.randint(1, 10**6)
+            block = page * layers
+            eager = rng.random() < 0.3
+            torch_stub = types.SimpleNamespace(
+                hpu=types.SimpleNamespace(synchronize=lambda: None, mem_get_info=lambda f=free: (f, 2 * f)),
+                float8_e4m3fn=object(),
+                zeros=lambda *a, **k: None,
+            )
+            fn.__globals__["torch"] = torch_stub
+            with eng.environ(VLLM_GRAPH_RESERVED_MEM=f"{reserved:.4g}"):
+                step = ext["read_bucket_settings"]("decode", "block", min=128, step=128, max=10**6)[1]
+                runner = types.SimpleNamespace(
+                    profile_run=lambda **k: None,
+                    lora_manager=None,
+                    mem_margin=None,
+                    bucketing_ctx=types.SimpleNamespace(
+                        global_state=types.SimpleNamespace(decode_block_bucket_cfg=[128, step, 10**6])
+                    ),
+                    get_kv_cache_spec=lambda L=layers, p=page: {
+                        f"l{i}": FullAttentionSpec(p) for i in range(L)
+                    },
+                    attn_backend=types.SimpleNamespace(get_kv_cache_shape=lambda *a: (1,)),
+                )
+                me = types.SimpleNamespace(
+                    model_runner=runner,
+                    get_cache_block_size_bytes=lambda b=block: b,
+                    model_config=types.SimpleNamespace(enforce_eager=eager, use_mla=False),
+                    cache_config=types.SimpleNamespace(gpu_memory_utilization=util, swap_space_bytes=0),
+                    vllm_config=types.SimpleNamespace(
+                        compilation_config=types.SimpleNamespace(static_forward_context={})
+                    ),
+                )
+                out = fn(me)
+            e = out[0] if isinstance(out, tuple) else max(int(out) // block, 0)
+            p = split.kv_blocks(free, util, reserved, block, enforce_eager=eager)
+            r.record(
+                e == p,
+                lambda f=free, u=util, rs=reserved, b=block, x=eager, e=e, p=p: (
+                    f"free {f} util {u} R {rs} block {b} eager {x}: engine {e}, profile {p}"
+                ),
+            )
+
+
+def check_variables(eng: Engines) -> None:
+    """Which managed variables each engine reads (anywhere in its package) and their defaults, vs the
+    profile; and that a plan exports nothing else."""
+
+    class Pred:
+        """ModelType / Any for the extensions' feature rules, evaluated for model_type qwen2_5_vl."""
+
+        def __init__(self, f: Callable[[str], bool]) -> None:
+            self.f = f
+
+        def __or__(self, o: Pred) -> Pred:
+            return Pred(lambda t: self.f(t) or o.f(t))
+
+    rule_ns = {
+        "ModelType": lambda m: Pred(lambda t, m=m: t == m),
+        "Any": lambda *ps: Pred(lambda t: any(p.f(t) for p in ps)),
+    }
+
+    def rule(src: Source, path: str, func: str, key: str) -> tuple[str, Any]:
+        """(env var, default for qwen2_5_vl) of ``func(key, dep[, env_var=...])`` in the extension's list."""
+        for node in ast.walk(ast.parse(src.text(path))):
+            if (
+                isinstance(node, ast.Call)
+                and ast.unparse(node.func) == func
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value == key
+            ):
+                dep = eval(compile(ast.Expression(node.args[1]), path, "eval"), rule_ns)  # noqa: S307
+                value = dep.f("qwen2_5_vl") if isinstance(dep, Pred) else dep
+                name = (
+                    key
+                    if func == "EnvFlag"
+                    else next(
+                        (k.value.value for k in node.keywords if k.arg == "env_var"), "VLLM_" + key.upper()
+                    )
+                )
+                return name, value
+        raise SystemExit(f"{func}({key!r}) not in {path} at {src.label}")
+
+    sources = {
+        CUR.f121: (
+            eng.f121,
+            "vllm/",
+            {
+                Setting.FP32_SOFTMAX: rule(
+                    eng.e121, "vllm_hpu_extension/flags.py", "EnvFlag", "VLLM_FP32_SOFTMAX"
+                )
+            },
+        ),
+        CUR.main: (
+            eng.fmain,
+            "vllm/",
+            {
+                Setting.FP32_SOFTMAX: rule(
+                    eng.emain, "vllm_hpu_extension/features.py", "Value", "fp32_softmax"
+                ),
+                Setting.SKIP_WARMUP: rule(
+                    eng.emain, "vllm_hpu_extension/features.py", "Value", "skip_warmup"
+                ),
+            },
+        ),
+        CUR.gaudi: (
+            eng.g,
+            "vllm_gaudi/",
+            {
+                Setting.FP32_SOFTMAX: rule(
+                    eng.g, "vllm_gaudi/extension/features.py", "Value", "fp32_softmax"
+                ),
+                Setting.SKIP_WARMUP: rule(eng.g, "vllm_gaudi/extension/features.py", "Value", "skip_warmup"),
+            },
+        ),
+    }
+    names = {
+        s: n for p in (CUR.f121, CUR.main, CUR.gaudi) for v in p.variables for s, n in [(v.setting, v.name)]
+    }
+    for prof, (src, pkg, ext_rules) in sources.items():
+        r = row(
+            "variables read + defaults",
+            prof.name,
+            note="ext main@7717587 (pin f1d9275 not mirrored)" if prof is CUR.main else "",
+        )
+        for setting in Setting:
+            name = names.get(setting)
+            if name is None:
+                continue
+            defaults: set[str] = set()
+            read = False
+            if setting in ext_rules:
+                ename, value = ext_rules[setting]
+                read = ename == name
+                defaults.add(str(value).lower())
+            for path in src.files_with(name, pkg):
+                reads = env_reads(src, path).get(name)
+                if reads:
+                    read = True
+                    defaults |= {str(d).lower() for d in reads if d is not None}
+            var = prof.variable(setting)
+            want_default = None if var is None else var.default.lower()
+            ok = read == (var is not None) and (var is None or defaults == {want_default})
+            r.record(
+                ok,
+                lambda n=name, rd=read, d=defaults, v=var: (
+                    f"{n}: engine reads {rd} defaults {d}, "
+                    f"profile {'reads' if v else 'does not read'} {v.default if v else ''!r}"
+                ),
+            )
+        # plans: every exported variable is one this engine reads
+        r2 = row("plan exports only read variables", prof.name)
+        for fp32 in (None, True, False):
+            for skip in (False, True):
+                for eager in (False, True):
+                    serve = ServeSettings(
+                        target=prof.name,
+                        fp32_softmax=fp32,
+                        fp32_softmax_vision=fp32,
+                        skip_warmup=skip,
+                        enforce_eager=eager,
+                    )
+                    plan, _ = assemble(PlanRequest(model=builtin_model("qwen2.5-vl-7b"), serve=serve))
+                    exported = set(plan_env(plan)) - {ALIGN_VAR}
+                    unread = {
+                        x
+                        for x in exported
+                        if not any(env_reads(src, p).get(x) for p in src.files_with(x, pkg))
+                        and x not in {n for n, _ in ext_rules.values()}
+                    }
+                    r2.record(not unread, lambda u=unread: f"exports {sorted(u)} the engine never reads")
+
+
+def check_static(eng: Engines) -> None:
+    """min_pixels override, block size, fp8 KV-cache name, fingerprints: read from the source."""
+    cases = (
+        (CUR.f121, eng.f121, FORK_QWEN, "Qwen2_5_VLProcessingInfo.get_hf_processor"),
+        (CUR.main, eng.fmain, FORK_QWEN, "Qwen2_5_VLProcessingInfo.get_hf_processor"),
+        (CUR.gaudi, eng.g, G_QWEN, "HPUQwen2_5_VLProcessingInfo.get_hf_processor"),
+    )
+    for prof, src, path, q in cases:
+        values = const_assigned(src, path, q, "min_pixels")
+        engine = values[0] if values else None
+        row("min_pixels override", prof.name).record(
+            engine == prof.min_pixels_override,
+            lambda e=engine, p=prof: f"engine {e}, profile {p.min_pixels_override}",
+        )
+    for prof, src, path, q in (
+        (CUR.f121, eng.f121, "vllm/platforms/hpu.py", "HpuPlatform.check_and_update_config"),
+        (CUR.main, eng.fmain, "vllm/platforms/hpu.py", "HpuPlatform.check_and_update_config"),
+        (CUR.gaudi, eng.g, "vllm_gaudi/platform.py", "HpuPlatform.check_and_update_config"),
+    ):
+        values = const_assigned(src, path, q, "cache_config.block_size")
+        row("default block size", prof.name).record(
+            values[:1] == [prof.block_size], lambda v=values, p=prof: f"engine {v}, profile {p.block_size}"
+        )
+    for prof, src in ((CUR.f121, eng.f121), (CUR.main, eng.fmain)):
+        literal = src.node("vllm/config.py", "CacheDType")
+        allowed = [c.value for c in ast.walk(literal) if isinstance(c, ast.Constant)]
+        row("fp8 KV-cache name", prof.name).record(
+            prof.kv_cache_dtype("fp8") in allowed, lambda a=allowed: f"{a}"
+        )
+    ns = eng.g.load("vllm_gaudi/platform.py", ["HpuPlatform.is_kv_cache_dtype_supported"], {})
+    supported = ns["is_kv_cache_dtype_supported"]
+    row("fp8 KV-cache name", CUR.gaudi.name).record(
+        supported(None, CUR.gaudi.kv_cache_dtype("fp8"), None) and not supported(None, "fp8", None),
+        lambda: "is_kv_cache_dtype_supported disagrees",
+    )
+    runner121, runnermain = eng.f121.text(RUNNER), eng.fmain.text(RUNNER)
+    for label, installed, want in (
+        ("fork 1.21 runner", InstalledEngine(frozenset({"vllm"}), {RUNNER: runner121}), CUR.f121),
+        ("habana_main runner", InstalledEngine(frozenset({"vllm"}), {RUNNER: runnermain}), CUR.main),
+        (
+            "vllm + vllm_gaudi",
+            InstalledEngine(frozenset({"vllm", "vllm_gaudi"}), {RUNNER: runner121}),
+            CUR.gaudi,
+        ),
+    ):
+        got = identify(installed)
+        row("fingerprint", want.name, note=label).record(
+            got is not None and got.name == want.name, lambda g=got: f"identified {g and g.name}"
+        )
+
+
+# ---------------------------------------------------------------- main
+
+
+def run_checks(eng: Engines, towers: Towers, seed: int, n: int) -> list[Row]:
+    ROWS.clear()
+    rng = random.Random(seed)
+    check_variables(eng)
+    check_static(eng)
+    check_parse(eng, towers, rng, n)
+    check_lookup(eng, rng, n)
+    check_grids(eng, towers, rng, n)
+    check_masks(towers, rng, max(10, n // 100))
+    check_guessed_images(eng, rng, n)
+    check_warmup(eng, towers, rng, n)
+    check_memory(eng, rng, n)
+    check_processor(rng, n)
+    return list(ROWS)
+
+
+def mutants() -> list[tuple[str, str, types.SimpleNamespace]]:
+    """Deliberately wrong profiles, each with the check that must flag it (``--self-test``)."""
+    f, m, g = FORK_121, FORK_MAIN, VLLM_GAUDI
+    assert f.memory and m.memory and g.memory and f.attention and g.attention
+
+    def cur(**kw: EngineProfile) -> types.SimpleNamespace:
+        return types.SimpleNamespace(**{"f121": f, "main": m, "gaudi": g, **kw})
+
+    ratio = next(v for v in f.variables if v.setting is Setting.GRAPH_MULTIMODAL_RATIO)
+    return [
+        ("fork-1.21 keeps grids", "grid -> tower patches", cur(f121=replace(f, grid_rule=GridRule.KEEP))),
+        (
+            "habana_main pads grids",
+            "grid -> tower patches",
+            cur(main=replace(m, grid_rule=GridRule.PAD_SIDES_TO_8)),
+        ),
+        ("fork-1.21 no %64 crash", "bucket parse", cur(f121=replace(f, bucket_crash_multiple=None))),
+        ("vllm-gaudi asserts %8", "bucket parse", cur(gaudi=replace(g, bucket_assert_multiple=8))),
+        (
+            "fork-1.21 no block rounding",
+            "KV blocks (memory split)",
+            cur(f121=replace(f, memory=replace(f.memory, block_round=1))),
+        ),
+        (
+            "vllm-gaudi no dummy block",
+            "KV blocks (memory split)",
+            cur(gaudi=replace(g, memory=replace(g.memory, dummy_blocks=0))),
+        ),
+        (
+            "vllm-gaudi tiles from 65537",
+            "query tiling threshold",
+            cur(gaudi=replace(g, attention=replace(g.attention, query_tiled_from=65537))),
+        ),
+        (
+            "vllm-gaudi one mask",
+            "vision masks (held, dtype)",
+            cur(gaudi=replace(g, attention=replace(g.attention, masks_held=1))),
+        ),
+        (
+            "fork-1.21 float masks",
+            "vision masks (held, dtype)",
+            cur(f121=replace(f, attention=replace(f.attention, mask_built_in_float=True))),
+        ),
+        (
+            "vllm-gaudi four aspect ratios",
+            "guessed warm-up images",
+            cur(gaudi=replace(g, warmup_aspect_ratios=g.warmup_aspect_ratios[:4])),
+        ),
+        (
+            "vllm-gaudi one graph per bucket",
+            "warm-up set",
+            cur(gaudi=replace(g, warmup=WarmupRule.ONE_PER_BUCKET)),
+        ),
+        (
+            "fork-1.21 forces min_pixels",
+            "min_pixels override",
+            cur(f121=replace(f, min_pixels_override=12544)),
+        ),
+        (
+            "fork-1.21 ratio default 0.5",
+            "variables read + defaults",
+            cur(
+                f121=replace(
+                    f, variables=tuple(replace(v, default="0.5") if v is ratio else v for v in f.variables)
+                )
+            ),
+        ),
+        (
+            "habana_main reads the ratio",
+            "variables read + defaults",
+            cur(main=replace(m, variables=(*m.variables, ratio))),
+        ),
+    ]
+
+
+def print_table(rows: list[Row]) -> None:
+    w = max(len(r.check) for r in rows)
+    print(f"| {'check':<{w}} | {'engine':<14} | {'cases':>6} | {'mismatches':>10} | note")
+    print(f"|{'-' * (w + 2)}|{'-' * 16}|{'-' * 8}|{'-' * 12}|------")
+    for r in rows:
+        print(f"| {r.check:<{w}} | {r.engine:<14} | {r.cases:>6} | {r.mismatches:>10} | {r.note}")
+    for r in rows:
+        if r.mismatches:
+            print(f"\nMISMATCH {r.check} / {r.engine}:")
+            for e in r.examples:
+                print("  " + e)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    for key, value in DEFAULTS.items():
+        ap.add_argument(
+            "--" + key.replace("_", "-"), default=value, type=Path if key.endswith("git") else str
+        )
+    ap.add_argument("--cases", type=int, default=2000, help="random cases per cheap check (default 2000)")
+    ap.add_argument("--seed", type=int, default=20261125)
+    ap.add_argument(
+        "--self-test",
+        action="store_true",
+        help="run against deliberately wrong profiles: each must be flagged by its check",
+    )
+    args = ap.parse_args(argv)
+
+    srcs = (
+        Source(args.fork_git, args.fork_121, "vllm-fork aice/v1.21.0"),
+        Source(args.fork_git, args.fork_main, "vllm-fork habana_main"),
+        Source(args.gaudi_git, args.gaudi, "vllm-gaudi main"),
+        Source(args.ext_git, args.ext_121, "vllm-hpu-extension aice/v1.21.0"),
+        Source(args.ext_git, args.ext_main, "vllm-hpu-extension main"),
+    )
+    for s in srcs:
+        s.commit = s.git("rev-parse", "--verify", f"{s.commit}^{{commit}}").strip() or s.commit
+    eng = Engines(*srcs)
+    towers = Towers(eng)
+    print("commits: " + "; ".join(f"{s.label} {s.commit[:12]}" for s in srcs))
+    print(f"seed {args.seed}, --cases {args.cases}\n")
+
+    if args.self_test:
+        missed = []
+        for label, check, profiles in mutants():
+            CUR.__dict__.update(vars(profiles))
+            rows = run_checks(eng, towers, args.seed, args.cases)
+            flagged = sum(r.mismatches for r in rows if r.check == check)
+            print(f"mutant {label!r}: {flagged} mismatches in {check!r}")
+            if not flagged:
+                missed.append(label)
+        CUR.__dict__.update(f121=FORK_121, main=FORK_MAIN, gaudi=VLLM_GAUDI)
+        print(
+            f"\n{len(mutants()) - len(missed)} of {len(mutants())} mutants flagged"
+            + (f"; missed: {missed}" if missed else "")
+        )
+        return 1 if missed else 0
+
+    rows = run_checks(eng, towers, args.seed, args.cases)
+    print_table(rows)
+    print("\nengine code executed:")
+    for s in srcs:
+        if s.executed:
+            print(f"  {s.label} @{s.commit[:12]}: " + ", ".join(f"{q} ({w})" for q, w in s.executed.items()))
+    bad = [r for r in rows if r.mismatches]
+    total, wrong = sum(r.cases for r in rows), sum(r.mismatches for r in rows)
+    print(f"\n{total} cases, {wrong} mismatches in {len(bad)} of {len(rows)} checks")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
