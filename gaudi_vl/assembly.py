@@ -125,10 +125,17 @@ def _assemble(
         notes = (*notes, (f"{engine.name}'s guessed warm-up images never reach bucket(s) "
                           f"{', '.join(map(str, fill))}: warm-up resolutions "
                           f"{', '.join(map(str, fill.values()))} added for them"))
-    return build_plan(
+    plan = build_plan(
         req.model, bucket_plan, model_ref=req.model_ref, serve=req.serve,
         resolutions=resolutions + tuple(fill.values()), warnings=notes,
     )
+    fails = plan.warmup.fails
+    if fails:
+        plan = replace(plan, warnings=(*plan.warnings, (
+            f"{engine.name}'s warm-up would crash: its guessed images land unpadded at "
+            f"{', '.join(map(str, fails))} patches, which its long-sequence attention refuses (not a "
+            "multiple of 64); keep --align on or raise the largest bucket to cover max_pixels")))
+    return plan
 
 
 def fit_max_pixels(req: PlanRequest, device: DeviceSpec, lo_pixels: int, hi_pixels: int) -> int | None:

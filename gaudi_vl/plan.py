@@ -36,7 +36,9 @@ class Resolution:
     images: int = 1
 
     def __str__(self) -> str:
-        return f"{self.width}x{self.height}" + (f"x{self.images}" if self.images != 1 else "")
+        """Always with the count: vllm-gaudi reads a bare ``WxH`` as "at the per-prompt image limit"
+        (vllm_gaudi/extension/bucketing/vision.py:105-107@091bbadda10b), ``WxHxN`` as N images."""
+        return f"{self.width}x{self.height}x{self.images}"
 
     @classmethod
     def parse(cls, text: str) -> Resolution:
@@ -71,12 +73,13 @@ class Plan:
     @property
     def warmup(self) -> WarmupSet:
         """The vision-tower sizes the engine compiles at start-up for this plan (its profile's rule)."""
+        eager_skips = self.serve.enforce_eager and not self.engine.warms_under_eager
         return self.engine.warmup_set(
             self.buckets.buckets,
             self.pixel_range,
             align=self.serve.align,
             resolutions=[(r.width, r.height) for r in self.resolutions],
-            skip_warmup=self.serve.skip_warmup or self.serve.enforce_eager,
+            skip_warmup=self.serve.skip_warmup or eager_skips,
         )
 
     @property

@@ -126,6 +126,11 @@ class VisionAttention:
     fp32_softmax_vision_default: bool = False
     cited: str = ""
 
+    def refuses(self, patches: int) -> bool:
+        """The tiled path asserts the query splits into whole tiles (``q_len % 64 == 0``): an unpadded
+        size from the tiling threshold up that is not a multiple of the tile crashes the engine."""
+        return patches >= self.query_tiled_from and patches % self.query_tile != 0
+
     def query_rows(self, patches: int) -> int:
         """Rows of the query that one fused attention call sees at once."""
         return self.query_tile if patches >= self.query_tiled_from else patches
@@ -211,6 +216,8 @@ class WarmupSet:
     """Buckets no warm-up image lands on: their first real image compiles while serving."""
     above_largest: tuple[int, ...]
     """Compiled sizes above the largest bucket (images warm-up runs unpadded)."""
+    fails: tuple[int, ...] = ()
+    """Sizes a warm-up image lands on that the engine's vision attention refuses: warm-up crashes."""
 
     @property
     def graphs(self) -> int:
@@ -234,6 +241,10 @@ class EngineProfile:
     """Start-up asserts every bucket is a multiple of this (None: no check)."""
     bucket_crash_multiple: int | None
     """A bucket that is not a multiple of this crashes the profiling run or warm-up later on."""
+    bucket_minimum: int
+    """A bucket below this crashes the engine's warm-up (its dummy or guessed image has a zero side)."""
+    warms_under_eager: bool
+    """Whether warm-up still runs (and compiles the vision sizes) with ``--enforce-eager``."""
     grid_rule: GridRule
     warmup: WarmupRule
     warmup_aspect_ratios: tuple[tuple[int, int], ...]
@@ -311,6 +322,11 @@ class EngineProfile:
     def check_buckets(self, buckets: Sequence[int]) -> None:
         """Raise for a list this engine refuses at start-up or crashes on later."""
         for b in buckets:
+            if b < self.bucket_minimum:
+                raise GaudiVLError(
+                    f"bucket {b} is below {self.bucket_minimum}: {self.name}'s warm-up crashes on it",
+                    "buckets are positive patch counts, e.g. 2048,4096,8192",
+                )
             for multiple, when in ((self.bucket_assert_multiple, "asserts at start-up"),
                                    (self.bucket_crash_multiple, "crashes in profiling or warm-up")):
                 if multiple and b % multiple:
@@ -421,12 +437,14 @@ class EngineProfile:
         for w, h in images:
             gh, gw = self.image_patches(w, h, pixel_range, align=align)
             sizes.add(self.run_patches(gh, gw, ordered))
-        compiled = tuple(sorted(sizes))
+        fails = {n for n in sizes if self.attention is not None and self.attention.refuses(n)}
+        compiled = tuple(sorted(sizes - fails))
         return WarmupSet(
             images=images,
             compiled=compiled,
             never_warmed=tuple(b for b in dict.fromkeys(ordered) if b not in sizes),
             above_largest=tuple(n for n in compiled if n > ordered[-1]),
+            fails=tuple(sorted(fails)),
         )
 
     # ------------------------------------------------------------------ flags

@@ -63,6 +63,11 @@ FORK_121 = EngineProfile(
     # pixel_values.shape[0] % 64 (:2264-2266) in warm-up, and in the profiling run for the largest.
     bucket_assert_multiple=8,
     bucket_crash_multiple=64,
+    # the dummy image's grid is [1, b/8, 8]: b // 8 == 0 divides by zero (:2256-2261)
+    bucket_minimum=8,
+    # warmup_all_buckets -> _warmup_multimodal runs one lazy pass per bucket whatever enforce_eager
+    # says; only the graph capture is skipped (:2845-2858)
+    warms_under_eager=True,
     # pad_multimodal_data_wh pads grid h and w up to multiples of 8 patches before the bucket
     # lookup (models/qwen2_5_vl.py:876-948); images then always reach the bucket.
     grid_rule=GridRule.PAD_SIDES_TO_8,
@@ -131,6 +136,8 @@ FORK_MAIN = replace(
     # are multiples of 64 (models/qwen2_5_vl.py:962, 976): a bucket % 64 != 0 crashes warm-up.
     bucket_assert_multiple=8,
     bucket_crash_multiple=64,
+    bucket_minimum=8,  # the dummy image divides by image_h = b // 8 (hpu_model_runner.py:2699-2706)
+    warms_under_eager=False,  # warm-up returns under enforce_eager (hpu_model_runner.py:3245)
     # get_image_embeds trims every grid side down to a multiple of 8 when the batch's patch total is
     # not a multiple of 64 (models/qwen2_5_vl.py:1068-1107), warning of accuracy degradation.
     grid_rule=GridRule.TRIM_SIDES_TO_8,

@@ -38,6 +38,11 @@ VLLM_GAUDI = EngineProfile(
     default_buckets=(1600, 3136, 4096, 6400, 7744, 9216, 12544),  # extension/bucketing/vision.py:22-25
     bucket_assert_multiple=None,  # _process_buckets only sorts (vision.py:158-161)
     bucket_crash_multiple=None,
+    # bucket_to_image_resolution makes a 0-px-wide 9:16 image for buckets 0-3 (vision.py:276-284)
+    bucket_minimum=4,
+    # warmup_multimodal_graphs runs when not use_torch_compile, which --enforce-eager makes true
+    # (v1/worker/hpu_model_runner.py:6226-6229)
+    warms_under_eager=True,
     # get_image_embeds appends pad rows to reach the bucket, any patch count (models/qwen2_5_vl.py:
     # 396-413); PR 698 (18105cc5) dropped the 112-alignment requirement. HPUVisionBucketManager's
     # find_padding / pad_multimodal_data (vision.py:172-241) have no caller.

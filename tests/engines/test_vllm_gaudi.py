@@ -98,11 +98,6 @@ def _refuses(text: str) -> bool:
     return False
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "profile parse_buckets accepts any integer; bucket_to_image_resolution "
-    "(vllm_gaudi/extension/bucketing/vision.py:276-284@091bbadda10b) makes a 0-px-wide 9:16 image for "
-    "buckets 0-3 (grid_h = int(b**0.5) <= 1 -> width 7 -> grid_w 0, not rounded up) and int() of a "
-    "complex square root for negative ones: the warm-up crashes"))
 @pytest.mark.parametrize("text", ["0", "3", "64,1", "-8"])
 def test_bucket_the_warmup_cannot_guess_refused(text: str) -> None:
     assert _refuses(text)
@@ -209,11 +204,6 @@ def _lo_hi(rng: PixelRange) -> tuple[int, int]:
     return rng.min_pixels, rng.max_pixels
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "profile reports every size above the largest bucket as compiled (run_patches: own size); "
-    "vllm_gaudi/models/qwen2_5_vl.py:79-83@091bbadda10b tiles the query from 65536 patches and "
-    "AttentionLongSequence asserts q_len % 64 == 0 (:51-52): an unpadded image of >= 65536 patches that "
-    "is not a multiple of 64 (possible without 112-alignment) crashes warm-up or serving"))
 def test_no_compiled_size_the_attention_refuses() -> None:
     # bucket 65536: grid_h 256, height 3584; 16:9 -> 6384 x 3584 px, scaled by smart_resize (factor 28) to
     # 238 x 426 = 101388 patches (max_pixels 20,000,000): above the bucket, 101388 % 64 == 12.
@@ -243,20 +233,12 @@ def test_image_warmup_needs_an_image_limit_and_plans_pass_one() -> None:
     assert limit == '{"image":2}'
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "plan.py Plan.warmup treats --enforce-eager as --skip-warmup (nothing compiled); "
-    "vllm_gaudi/v1/worker/hpu_model_runner.py:6226-6229@091bbadda10b runs warmup_multimodal_graphs "
-    "when not use_torch_compile, which --enforce-eager makes true: the same sizes compile"))
 def test_enforce_eager_still_warms_the_guessed_sizes() -> None:
     eager = plan_for(P.name, enforce_eager=True, user_buckets=(1600, 3136))
     graphs = plan_for(P.name, user_buckets=(1600, 3136))
     assert eager.warmup.compiled == graphs.warmup.compiled != ()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "plan.py Resolution.__str__ writes one image as 'WxH'; vllm_gaudi/extension/bucketing/vision.py:"
-    "105-107,125-127@091bbadda10b parses 'WxH' as count None and the runner (:6090-6091) warms it at "
-    "count = the --limit-mm-per-prompt ceiling, not 1 ('WxHx1' pins one image)"))
 def test_one_image_resolution_is_written_with_its_count() -> None:
     # vision.py:124-139: 'WxH' -> (w, h, None); 'WxHxN' -> (w, h, N)
     assert str(Resolution(728, 448, 1)).lower().split("x")[2:] == ["1"]
