@@ -11,7 +11,17 @@ from pathlib import Path
 
 from gaudi_vl.buckets.planner import BucketPlan, Strategy, plan_buckets
 from gaudi_vl.buckets.rules import parse_engine_buckets
-from gaudi_vl.cli.argtypes import fraction, pixels, positive_int
+from gaudi_vl.cli.argtypes import (
+    bucket_count,
+    fraction,
+    images_per_prompt,
+    num_seqs,
+    patch_step,
+    pixels,
+    port,
+    tokens,
+    tp_size,
+)
 from gaudi_vl.cli.workload_options import (
     add_workload_arguments,
     check_workload_options,
@@ -48,25 +58,25 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
                    default=Strategy.DEFAULT.value,
                    help="default: the engine's list clipped to the range plus its ends; linear: every "
                         "--step patches; exp: --count buckets in geometric progression")
-    b.add_argument("--step", type=positive_int, metavar="PATCHES", help="linear step (multiple of 64)")
-    b.add_argument("--count", type=positive_int, metavar="N", help="number of exp buckets (default 8)")
+    b.add_argument("--step", type=patch_step, metavar="PATCHES", help="linear step (multiple of 64)")
+    b.add_argument("--count", type=bucket_count, metavar="N", help="number of exp buckets (default 8)")
     b.add_argument("--buckets", metavar="LIST",
                    help="validate and use your own list, e.g. 2048,4096,8192 (parsed like the engine)")
     s = parser.add_argument_group("engine")
     s.add_argument("--target", choices=[t.value for t in Target], default=Target.VLLM_FORK.value,
                    help="engine the plan is for (default: vllm-fork)")
-    s.add_argument("--tp", type=positive_int, default=1, metavar="N", help="tensor parallel size")
-    s.add_argument("--max-model-len", type=positive_int, default=32768, metavar="TOKENS")
-    s.add_argument("--max-num-seqs", type=positive_int, metavar="N",
+    s.add_argument("--tp", type=tp_size, default=1, metavar="N", help="tensor parallel size")
+    s.add_argument("--max-model-len", type=tokens, default=32768, metavar="TOKENS")
+    s.add_argument("--max-num-seqs", type=num_seqs, metavar="N",
                    help="default: planned from the KV cache (128 when memory is not planned)")
-    s.add_argument("--max-num-batched-tokens", type=positive_int, metavar="TOKENS",
+    s.add_argument("--max-num-batched-tokens", type=tokens, metavar="TOKENS",
                    help="default: --max-model-len")
     s.add_argument("--gpu-memory-utilization", type=fraction, metavar="F",
                    help="default: planned so the largest bucket's vision tower fits beside the KV cache "
                         "(0.9 when memory is not planned)")
-    s.add_argument("--images-per-prompt", type=positive_int, default=1, metavar="N")
+    s.add_argument("--images-per-prompt", type=images_per_prompt, default=1, metavar="N")
     s.add_argument("--host", default="0.0.0.0")
-    s.add_argument("--port", type=positive_int, default=8000)
+    s.add_argument("--port", type=port, default=8000)
     s.add_argument("--fp32-softmax", action="store_true",
                    help="VLLM_FP32_SOFTMAX=1: fp32 softmax in the language model")
     s.add_argument("--fp32-softmax-vision", action="store_true",
