@@ -23,6 +23,7 @@ us in a directory they can write to.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import stat
 import tempfile
@@ -102,3 +103,50 @@ def atomic_writer(target: Path, mode: str = "wb") -> Iterator[IO[Any]]:
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
+
+
+MAX_JSON_BYTES = 16 << 20
+"""16 MiB: the largest JSON file gaudi-vl reads (config.json, preprocessor_config.json, an align
+sidecar). A Qwen2.5-VL config is about 2 KB; a sidecar entry about 600 bytes (26,000 images)."""
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_regular_file(path: Path, max_bytes: int, what: str) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; a one-line ``GaudiVLError`` otherwise.
+
+    FIFOs, devices and folders are refused before they are opened (reading ``/dev/zero`` or a
+    FIFO nobody writes to would never end).
+    """
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise GaudiVLError(f"{what} {path} is {_kind(st.st_mode)}", "pass a regular file")
+        with open(path, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except OSError as exc:
+        raise GaudiVLError(f"cannot read {what} {path}: {exc.strerror or exc}", "check the path") from None
+    if len(data) > max_bytes:
+        raise GaudiVLError(f"{what} {path} is over {max_bytes:,} bytes", f"is it really a {what}?")
+    return data
+
+
+def read_json_file(path: Path, what: str, max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """Parse a JSON file strictly: UTF-8, no NaN/Infinity, bounded size and nesting; errors in one line."""
+    data = read_regular_file(path, max_bytes, what)
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError as exc:
+        raise GaudiVLError(
+            f"{what} {path} is not UTF-8 text (byte {exc.start})", "restore the file"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise GaudiVLError(
+            f"{what} {path} is not valid JSON (line {exc.lineno}: {exc.msg})", "restore the file"
+        ) from None
+    except RecursionError:
+        raise GaudiVLError(f"{what} {path} is nested too deeply", "restore the file") from None
+    except ValueError as exc:  # NaN/Infinity, an integer of thousands of digits
+        raise GaudiVLError(f"{what} {path} is not valid JSON ({exc})", "restore the file") from None

@@ -7,8 +7,8 @@ the engine sees exactly the plan, in the script and in the child alike. Secrets 
 caller's environment (tokens, keys, passwords) are inherited by the child but never printed.
 
 Script safety (:func:`render_script`): every value is ``shlex``-quoted and every comment line is
-made of printable characters only (:func:`comment_text`), so a model path holding a newline cannot
-smuggle a command into ``gaudi-vl serve MODEL --dry-run | bash``.
+made of printable characters only (``gaudi_vl.errors.printable``), so a model path holding a
+newline cannot smuggle a command into ``gaudi-vl serve MODEL --dry-run | bash``.
 
 Extra engine flags after ``--`` (:func:`check_passthrough`) may not repeat a flag the plan sets
 (``--port``, ``--tensor-parallel-size``/``-tp``, ``--mm-processor-kwargs``, ...): the engine's
@@ -59,7 +59,7 @@ from typing import Any, TextIO
 
 from gaudi_vl.command import server_argv
 from gaudi_vl.envvars import ENV_VARS, plan_env
-from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.errors import GaudiVLError, printable
 from gaudi_vl.plan import Plan, Target
 
 SECRET_NAME = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|CREDENTIAL", re.IGNORECASE)
@@ -123,11 +123,6 @@ PLAN_FLAG_OPTIONS: dict[str, str | None] = {
 ENGINE_FLAG_ALIASES: dict[str, str] = {"-tp": "--tensor-parallel-size"}
 """Short engine flags (vllm/engine/arg_utils.py:651@95af70093fc0 ``"--tensor-parallel-size", "-tp"``)."""
 
-_UNPRINTABLE = re.compile(r"[^\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\uffff\U00010000-\U0010ffff]")
-"""Characters that may not appear in a script comment: C0/C1 controls, DEL, line/paragraph
-separators and lone surrogates (undecodable bytes of a path)."""
-
-
 def managed_unset(plan: Plan) -> list[str]:
     """Names the plan manages but does not set for this target: removed from the engine's environment."""
     env = plan_env(plan)
@@ -137,16 +132,6 @@ def managed_unset(plan: Plan) -> list[str]:
 def printable_env(env: Mapping[str, str]) -> dict[str, str | None]:
     """``env`` for printing: secret-looking names map to None (their value is never shown)."""
     return {k: (None if SECRET_NAME.search(k) else v) for k, v in env.items()}
-
-
-def comment_text(text: str) -> str:
-    """``text`` safe inside a ``#`` comment line: every control or separator character escaped."""
-
-    def escape(match: re.Match[str]) -> str:
-        code = ord(match.group())
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"  # every one is <= U+FFFF
-
-    return _UNPRINTABLE.sub(escape, text)
 
 
 def _flag_name(token: str) -> str | None:
@@ -199,15 +184,15 @@ def render_script(plan: Plan, extra_args: Sequence[str] = (), python: str = "pyt
     """A bash script that sets the plan's environment and ``exec``s the server command.
 
     Values are quoted with ``shlex`` and comments hold printable characters only
-    (:func:`comment_text`); a secret-looking variable is never printed: the script then requires it
-    from the caller's environment (``${NAME:?...}``) instead.
+    (``gaudi_vl.errors.printable``); a secret-looking variable is never printed: the script then
+    requires it from the caller's environment (``${NAME:?...}``) instead.
     """
     argv = engine_argv(plan, extra_args, python)
     lines = [
         "#!/usr/bin/env bash",
-        comment_text(f"# gaudi-vl serve: {plan.model_ref} for {plan.serve.target.value}")
+        printable(f"# gaudi-vl serve: {plan.model_ref} for {plan.serve.target.value}")
         + " (generated: re-plan, do not edit)",
-        *(comment_text("# note: " + " ".join(w.split())) for w in plan.all_warnings),
+        *(printable("# note: " + " ".join(w.split())) for w in plan.all_warnings),
         "set -euo pipefail",
     ]
     unset = managed_unset(plan)
