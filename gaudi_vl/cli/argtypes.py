@@ -61,8 +61,9 @@ def pixels(text: str) -> int:
         )
     value = math.prod(int(p) for p in parts)
     if value > MAX_PIXELS:
+        shown = f"{text} = {value}" if len(parts) > 1 else str(value)
         raise argparse.ArgumentTypeError(
-            f"{text} = {value} pixels is above the limit of {MAX_PIXELS} (Pillow's decompression-bomb "
+            f"{shown} pixels is above the limit of {MAX_PIXELS} (Pillow's decompression-bomb "
             "threshold: the engine cannot open larger images)"
         )
     return value
