@@ -152,6 +152,31 @@ def builtin_model(name: str) -> ModelSpec:
     )
 
 
+def max_model_len_notes(model: ModelSpec, max_model_len: int, allow_long: bool = False) -> tuple[str, ...]:
+    """Refuse a ``--max-model-len`` above the model's ``max_position_embeddings``, as vLLM does.
+
+    vLLM raises at start-up "User-specified max_model_len (N) is greater than the derived
+    max_model_len (max_position_embeddings=M ...)" unless ``VLLM_ALLOW_LONG_MAX_MODEL_LEN`` is
+    ``1`` or ``true`` (vllm/envs.py), in which case it only warns: vllm/config.py:3419@95af70093fc0
+    (vllm-fork habana_main), vllm/config.py:3205@277a33cd907e (aice/v1.21.0), vllm/config/model.py
+    ``_get_and_verify_max_len`` (vLLM 0.32). Qwen2.5-VL's rope is mrope with no scaling factor, so
+    the derived length is ``max_position_embeddings`` itself. With ``allow_long`` the refusal becomes
+    a note, since positions past it give NaN with RoPE.
+    """
+    limit = model.text.max_position_embeddings
+    if max_model_len <= limit:
+        return ()
+    if allow_long:
+        note = (f"--max-model-len {max_model_len} is above {model.name}'s max_position_embeddings {limit}: "
+                "allowed by VLLM_ALLOW_LONG_MAX_MODEL_LEN, but positions past it give NaN with RoPE")
+        return (note,)
+    raise GaudiVLError(
+        f"--max-model-len {max_model_len} is above {model.name}'s max_position_embeddings {limit} "
+        "(vLLM refuses it at start-up)",
+        f"pass --max-model-len {limit} or less",
+    )
+
+
 _QWEN_VL_TYPES = ("qwen2_5_vl", "qwen2_vl")
 
 CONFIG_INT_MAX = 2**24

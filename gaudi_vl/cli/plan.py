@@ -6,6 +6,7 @@ Also exposes ``add_plan_arguments`` / ``plan_from_args`` so that ``serve`` takes
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from gaudi_vl.fileio import atomic_writer
 from gaudi_vl.geometry import MAX_ASPECT_RATIO, PixelRange
 from gaudi_vl.memory import MemoryPlan, check_tp, plan_memory
 from gaudi_vl.modelfiles import load_model
-from gaudi_vl.models import DEFAULT_MODEL, ModelSpec
+from gaudi_vl.models import DEFAULT_MODEL, ModelSpec, max_model_len_notes
 from gaudi_vl.plan import Plan, Resolution, ServeSettings, Target, build_plan, effective_pixel_range
 from gaudi_vl.workload import WorkloadReport
 
@@ -143,8 +144,11 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
     """Build the full plan from parsed ``plan`` / ``serve`` options."""
     model = load_model(args.model)
     serve = serve_settings_from_args(args)
+    long_ok = os.environ.get("VLLM_ALLOW_LONG_MAX_MODEL_LEN", "0").strip().lower() in ("1", "true")
+    notes = max_model_len_notes(model, serve.max_model_len, long_ok)
     requested = pixel_range_from_args(args, model)
-    pixel_range, notes = effective_pixel_range(requested, serve.target)
+    pixel_range, range_notes = effective_pixel_range(requested, serve.target)
+    notes += range_notes
     bucket_plan = bucket_plan_from_args(args, pixel_range)
     memory, memory_notes = memory_plan_from_args(args, model, serve, bucket_plan)
     return build_plan(
