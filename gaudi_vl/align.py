@@ -158,7 +158,8 @@ class AlignTransform:
         the result has the same kind and shape (floats). ``clip`` clamps to the aligned canvas.
         """
         arr, rebuild = _as_boxes(boxes)
-        out = _finite(arr * self._scale + self._offset)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _finite
+            out = _finite(arr * self._scale + self._offset)
         if clip:
             out = _clip(out, self.aligned_width, self.aligned_height)
         return rebuild(out)
@@ -170,7 +171,8 @@ class AlignTransform:
         the letterbox bars).
         """
         arr, rebuild = _as_boxes(boxes)
-        out = _finite((arr - self._offset) / self._scale)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = _finite((arr - self._offset) / self._scale)
         if clip:
             out = _clip(out, self.original_width, self.original_height)
         return rebuild(out)

@@ -409,8 +409,9 @@ def _read_log(path: Path, sizes: _Sizes) -> None:
             match = LOG_LINE.search(line)
             if match:
                 digits = match.group(1)
-                if len(digits) > 9 or int(digits) > MAX_LOG_PATCHES:
-                    sizes.skip(f"line {line_no}", f"patch count {digits[:12]} is above {MAX_LOG_PATCHES:,}")
+                if len(digits) > 9 or not 0 < int(digits) <= MAX_LOG_PATCHES:
+                    reason = f"patch count {digits[:12]} is not in 1..{MAX_LOG_PATCHES:,}"
+                    sizes.skip(f"line {line_no}", reason)
                     continue
                 sizes.add_patches(int(digits))
 

@@ -214,8 +214,19 @@ def _batch(folder: Path, n: int) -> None:
 
 
 def _align(src: Path, out: Path) -> list[str]:
-    return [sys.executable, "-m", "gaudi_vl", "align", str(src), "--out", str(out),
-            "--min-pixels", "1000000", "--max-pixels", "4000000"]
+    return [
+        sys.executable,
+        "-m",
+        "gaudi_vl",
+        "align",
+        str(src),
+        "--out",
+        str(out),
+        "--min-pixels",
+        "1000000",
+        "--max-pixels",
+        "4000000",
+    ]
 
 
 @pytest.mark.parametrize("times", [1, 2])
@@ -223,7 +234,10 @@ def test_align_interrupted_by_sigterm_writes_the_sidecar_and_continues(tmp_path:
     src, out = tmp_path / "src", tmp_path / "out"
     _batch(src, 40)
     proc = subprocess.Popen(
-        _align(src, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        _align(src, out),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert proc.stdout is not None

@@ -267,11 +267,14 @@ def run_align(args: argparse.Namespace) -> int:
         raise GaudiVLError(f"--out {out_dir} is a file", "pass a folder (it is created if missing)")
     failures: list[dict[str, str]] = []
     bar: Any = None
+    held: list[str] | None = []  # lines of inputs found bad while collecting: shown once the run goes on
 
     def report(where: str, message: str) -> None:
         failures.append({"path": where, "error": message})
         line = _error_line("align", where, message)
-        if bar is not None:
+        if held is not None:
+            held.append(line)
+        elif bar is not None:
             bar.write(line, file=sys.stderr)
         else:
             print(line, file=sys.stderr)
@@ -281,7 +284,10 @@ def run_align(args: argparse.Namespace) -> int:
     text = args.format == "text"
     with _Signals() as signals:
         inputs = _collect(args.inputs, out_dir, report)
-        _check_no_overwrite(args.inputs, inputs, out_dir)
+        _check_no_overwrite(args.inputs, inputs, out_dir)  # a usage error: one line, nothing else
+        for line in held:
+            print(line, file=sys.stderr)
+        held = None
         taken: dict[str, Path] = {}
         ours = set(_read_sidecar(out_dir / SIDECAR))
         bar = tqdm(
