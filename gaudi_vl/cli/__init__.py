@@ -15,7 +15,9 @@ Output encoding: stdout writes undecodable bytes of a path back as the same byte
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -95,6 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     except BrokenPipeError:
+        # The reader went away (| head): stop quietly, and keep the interpreter's final flush of
+        # stdout from reporting the same broken pipe again.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
         return 130

@@ -304,6 +304,8 @@ def run_align(args: argparse.Namespace) -> int:
                         bar.write(printable(_describe(item.path, out_dir / name, record)), file=sys.stdout)
                 except GaudiVLError as exc:
                     report(str(item.path), exc.one_line())
+                except BrokenPipeError:
+                    raise  # our stdout went away (| head): stop, the sidecar is still written
                 except OSError as exc:
                     report(str(item.path), f"cannot write the output ({exc.strerror or exc})")
                 finally:

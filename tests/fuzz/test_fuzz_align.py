@@ -150,7 +150,8 @@ def test_align(
         assert_unchanged(box, before, allowed=written)
         if written:
             names = {str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if p.is_file() or p.is_symlink()}
-            assert not [n for n in names if Path(n).name.startswith(".")], f"temporary files left: {names}"
+            temporary = [n for n in names if Path(n).name.startswith(".") and n.endswith(".tmp")]
+            assert not temporary, f"temporary files left: {temporary}"
             sidecar = out_dir / "transforms.json"
             if sidecar.exists():
                 listed = set(json.loads(sidecar.read_text())["images"])

@@ -163,7 +163,8 @@ def test_serve_dry_run_script(opts: list[str], model_name: str | None, extra: li
     the exec line's words are the plan's command with the model path exactly as given, then ``extra``."""
     with sandbox() as box:
         model = ["qwen2.5-vl-7b"]
-        if model_name is not None and model_name.strip("./~ ") and "/" not in model_name:
+        usable = model_name is not None and model_name.strip("./~ ") and "/" not in model_name
+        if usable and len(model_name.encode("utf-8", "surrogateescape")) <= 200:
             model = [str(write_model(box / "models" / model_name))]
         argv = ["serve", *model, *opts, "--dry-run", "--python", sys.executable, "--", *extra]
         before = snapshot(box)
