@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import importlib.util
 import os
 import re
@@ -217,15 +218,22 @@ def child_env(plan: Plan, base: Mapping[str, str] | None = None) -> dict[str, st
 
 
 def check_port_free(host: str, port: int) -> None:
-    """Fail before launch, with a clear message, when the port is taken (the engine would die late)."""
+    """Fail before launch, with a clear message, when the port is taken (the engine would die late)
+    or the host is not an address of this machine."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:
+            detail = getattr(exc, "strerror", None) or str(exc)
+            if isinstance(exc, (socket.gaierror, UnicodeError)) or exc.errno == errno.EADDRNOTAVAIL:
+                raise GaudiVLError(
+                    f"--host {host!r} is not an address of this machine ({detail})",
+                    "pass --host 0.0.0.0 (every interface), 127.0.0.1 or one of this machine's addresses",
+                ) from None
             raise GaudiVLError(
-                f"port {port} on {host or '0.0.0.0'} is not free ({exc.strerror or exc})",
+                f"port {port} on {host or '0.0.0.0'} is not free ({detail})",
                 "stop what uses it or pass --port with a free port",
             ) from None
 
