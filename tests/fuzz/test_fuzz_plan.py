@@ -175,20 +175,30 @@ def test_serve_dry_run_script(opts: list[str], model_name: str | None, extra: li
             return
         lines = r.stdout.split("\n")
         assert lines[0] == "#!/usr/bin/env bash" and lines[-1] == ""
-        body = lines[1:-1]
-        comments = [line for line in body if line.startswith("#")]
+        comments, commands, pending = [], [], ""
+        for line in lines[1:-1]:  # a quoted value may hold a newline: join until the quotes close
+            if not pending and line.startswith("#"):
+                comments.append(line)
+                continue
+            pending = f"{pending}\n{line}" if pending else line
+            try:
+                commands.append(shlex.split(pending))
+            except ValueError:
+                continue
+            pending = ""
+        assert not pending, "an unclosed quotation"
         assert all(printable(line) == line for line in comments), "a comment holds a control character"
-        rest = [line for line in body if not line.startswith("#")]
-        assert rest[0] == "set -euo pipefail" and rest[-1].startswith("exec ")
-        for line in rest[1:-1]:
-            words = shlex.split(line)
-            assert words[0] in ("unset", "export"), line
+        assert commands[0] == ["set", "-euo", "pipefail"] and commands[-1][0] == "exec"
+        for words in commands[1:-1]:
+            assert words[0] in ("unset", "export"), words
             if words[0] == "export":
-                assert len(words) == 2 and "=" in words[1], line
-        words = shlex.split(rest[-1])
+                assert len(words) == 2 and "=" in words[1], words
+        words = commands[-1]
         assert words[1:4] == [sys.executable, "-m", "vllm.entrypoints.openai.api_server"]
-        assert words[words.index("--model") + 1] == model[0] or not Path(model[0]).is_absolute()
-        assert words[len(words) - len(extra) :] == extra if extra else True
+        folder = Path(model[0]).is_absolute()
+        assert words[words.index("--model") + 1] == (model[0] if folder else "Qwen/Qwen2.5-VL-7B-Instruct")
+        if extra:
+            assert words[len(words) - len(extra) :] == extra
         planned = words[4 : len(words) - len(extra)]
         flags = [w for w in planned if w.startswith("--")]
         assert len(flags) == len(set(flags)), f"a plan flag repeated: {flags}"
