@@ -214,9 +214,13 @@ class _Solver:
 def _plans_up_to(
     histogram: Histogram, cost: VisionCost, top: int, max_buckets: int
 ) -> list[tuple[int, list[int]] | None]:
-    """``plans[n]`` = best plan with exactly n buckets (None if impossible), n = 1..max_buckets."""
+    """``plans[n]`` = best plan with exactly n buckets (None if impossible), n = 1..max_buckets.
+
+    Stops at ``m + 1`` buckets (every candidate one): more cannot help, and a huge ``max_buckets``
+    must not mean a huge loop."""
     solver = _Solver(histogram, cost, top)
     plans: list[tuple[int, list[int]] | None] = [None]
+    max_buckets = min(max_buckets, solver.m + 1)
     if solver.top_is_last:
         for _ in range(max_buckets):
             solver.step()

@@ -100,14 +100,19 @@ def linear_buckets(lo: int, hi: int, step: int) -> tuple[int, ...]:
     return tuple(values + [hi])
 
 
+MAX_BUCKETS = 256
+"""Most buckets a plan may ask for (``--count``, ``--max-buckets``): each bucket adds warm-up graphs
+compiled at start-up, and 256 is already hours of warm-up. Bounds the loops too (20 digits used to hang)."""
+
+
 def exp_buckets(lo: int, hi: int, count: int) -> tuple[int, ...]:
     """About ``count`` buckets in geometric progression from ``lo`` to ``hi`` (rounded up to 64).
 
     Geometric spacing bounds the worst-case padding *ratio* of every bucket by the same factor
     ``(hi / lo) ** (1 / (count - 1))``; rounding can merge neighbours, so fewer may come back.
     """
-    if count < 1:
-        raise GaudiVLError(f"bucket count {count} is below 1", "use --count 1 or more")
+    if not 1 <= count <= MAX_BUCKETS:
+        raise GaudiVLError(f"bucket count {count} is not in 1..{MAX_BUCKETS}", "use a smaller --count")
     if count == 1 or lo == hi:
         return (hi,)
     ratio = (hi / lo) ** (1.0 / (count - 1))

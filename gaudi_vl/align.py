@@ -27,7 +27,9 @@ Pillow is imported lazily so that ``import gaudi_vl.align`` stays as light as th
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,7 +38,15 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import numpy as np
 
 from gaudi_vl.errors import GaudiVLError
-from gaudi_vl.geometry import MAX_ASPECT_RATIO, PATCH_PX, WINDOW_PX, PixelRange, patches_of, smart_resize
+from gaudi_vl.geometry import (
+    MAX_ASPECT_RATIO,
+    MAX_PIXELS,
+    PATCH_PX,
+    WINDOW_PX,
+    PixelRange,
+    patches_of,
+    smart_resize,
+)
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -45,6 +55,7 @@ __all__ = [
     "DEFAULT_MAX_PIXELS",
     "DEFAULT_MIN_PIXELS",
     "MAX_INPUT_PIXELS",
+    "MAX_OUTPUT_PIXELS",
     "AlignTransform",
     "AlignedImage",
     "LoadedImage",
@@ -63,10 +74,16 @@ DEFAULT_MIN_PIXELS = 3136
 DEFAULT_MAX_PIXELS = 12845056
 """The Qwen2.5-VL checkpoints' ``max_pixels`` (same value as ``gaudi_vl.models.ProcessorSpec``)."""
 
-MAX_INPUT_PIXELS = 2 * 89_478_485
+MAX_INPUT_PIXELS = MAX_PIXELS
 """Largest decoded image accepted (about 179 MP): Pillow's own decompression-bomb error threshold
-(``2 * Image.MAX_IMAGE_PIXELS`` at its default), fixed here so a changed Pillow global does not
-change what this tool accepts. The size is checked from the header, before any pixel is decoded."""
+(``2 * Image.MAX_IMAGE_PIXELS`` at its default, ``gaudi_vl.geometry.MAX_PIXELS``), fixed here so a
+changed Pillow global does not change what this tool accepts. The size is checked from the header,
+before any pixel is decoded."""
+MAX_OUTPUT_PIXELS = MAX_PIXELS
+"""Largest aligned image written (the same 179 MP: the engine could not open a larger one). The
+aligned size can exceed ``max_pixels`` (a 200:1 image keeps a 112-px short side, ``min_pixels``
+rounds up), so it is checked by itself, before any pixel is allocated: at most about 537 MB of RGB
+per image. ``--min-pixels 10000000000`` used to try to allocate 30 GB."""
 
 PAD_FILL: tuple[int, int, int] = (0, 0, 0)
 """Colour of the letterbox bars in ``pad`` mode."""
@@ -141,7 +158,8 @@ class AlignTransform:
         the result has the same kind and shape (floats). ``clip`` clamps to the aligned canvas.
         """
         arr, rebuild = _as_boxes(boxes)
-        out = arr * self._scale + self._offset
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _finite
+            out = _finite(arr * self._scale + self._offset)
         if clip:
             out = _clip(out, self.aligned_width, self.aligned_height)
         return rebuild(out)
@@ -153,7 +171,8 @@ class AlignTransform:
         the letterbox bars).
         """
         arr, rebuild = _as_boxes(boxes)
-        out = (arr - self._offset) / self._scale
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = _finite((arr - self._offset) / self._scale)
         if clip:
             out = _clip(out, self.original_width, self.original_height)
         return rebuild(out)
@@ -188,7 +207,7 @@ class AlignTransform:
                 mode=str(d["mode"]),
                 **{name: int(d[name]) for name in cls.__dataclass_fields__ if name != "mode"},
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise GaudiVLError(
                 f"not an alignment record ({exc.__class__.__name__}: {exc})",
                 "use the transforms.json that gaudi-vl align wrote",
@@ -274,6 +293,13 @@ def _as_boxes(boxes: Any) -> tuple[np.ndarray, Any]:
     return arr, rebuild
 
 
+def _finite(out: np.ndarray) -> np.ndarray:
+    """Mapped boxes must stay finite numbers (a coordinate near 1e308 overflows when scaled up)."""
+    if not np.all(np.isfinite(out)):
+        raise GaudiVLError("a mapped box coordinate overflows", "pass pixel coordinates of the image")
+    return out
+
+
 def _clip(arr: np.ndarray, width: int, height: int) -> np.ndarray:
     hi = np.array([width, height, width, height], dtype=np.float64)
     return np.clip(arr, 0.0, hi)
@@ -309,6 +335,12 @@ def plan_alignment(
             "crop or split the image; Qwen2.5-VL's processor refuses it",
         )
     ah, aw = smart_resize(height, width, factor=factor, min_pixels=min_pixels, max_pixels=max_pixels)
+    if ah * aw > MAX_OUTPUT_PIXELS:
+        raise GaudiVLError(
+            f"the aligned image would be {aw}x{ah} = {aw * ah:,} pixels, over the {MAX_OUTPUT_PIXELS:,} "
+            "pixel limit (the engine could not open it)",
+            "lower --min-pixels / --max-pixels",
+        )
     if mode == "resize":
         cw, ch, ox, oy = aw, ah, 0, 0
     else:
@@ -388,6 +420,19 @@ def load_image(path: str | os.PathLike[str], *, max_input_pixels: int = MAX_INPU
     from PIL import Image, UnidentifiedImageError
 
     where = str(path)
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise GaudiVLError(f"{where}: symbolic link loop", "fix or remove the link") from None
+        if exc.errno == errno.ENOENT:
+            raise GaudiVLError(f"{where}: no such file", "check the path") from None
+        raise GaudiVLError(f"{where}: cannot read ({exc.strerror or exc})", "check the path") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise GaudiVLError(f"{where}: is a directory", "pass image files")
+    if not stat.S_ISREG(st.st_mode):
+        # Opening a FIFO blocks until someone writes; a device never ends.
+        raise GaudiVLError(f"{where}: not a regular file", "pass image files")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

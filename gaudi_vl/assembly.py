@@ -54,6 +54,8 @@ class PlanRequest:
     count: int | None = None
     user_buckets: tuple[int, ...] | None = None
     model_ref: str | None = None
+    notes: tuple[str, ...] = ()
+    """What the edges found worth saying before planning (e.g. a max_model_len vLLM only warns about)."""
 
 
 def requested_range(req: PlanRequest) -> PixelRange:
@@ -171,7 +173,8 @@ def assemble(req: PlanRequest, workload: WorkloadSolver | None = None) -> tuple[
     engine = req.serve.engine
     check_tp(req.model, req.serve.tensor_parallel_size)
     asked = requested_range(req)
-    pixel_range, notes = engine.effective_pixel_range(asked)
+    pixel_range, range_notes = engine.effective_pixel_range(asked)
+    notes = req.notes + range_notes
     device = plan_device(req.serve) if engine.memory is not None else None
 
     if device is not None and req.max_pixels is None and req.user_buckets is None:

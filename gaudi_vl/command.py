@@ -9,8 +9,10 @@ multimodal options (``--mm-processor-kwargs`` with the planned pixel range, ``--
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from gaudi_vl.plan import Plan
+from gaudi_vl.settings import SERVE_FIELDS, spec_of
 
 SERVER_MODULE = "vllm.entrypoints.openai.api_server"
 
@@ -20,39 +22,56 @@ def mm_processor_kwargs(plan: Plan) -> dict[str, int]:
     return {"min_pixels": plan.pixel_range.min_pixels, "max_pixels": plan.pixel_range.max_pixels}
 
 
-def server_argv(plan: Plan, python: str = "python") -> list[str]:
-    """``python -m vllm.entrypoints.openai.api_server ...`` for this plan."""
+@dataclass(frozen=True)
+class EngineFlag:
+    """One engine flag of the plan, and the gaudi-vl option that sets it (None: planned, re-plan)."""
+
+    flag: str
+    value: str | None
+    """None for a switch that takes no value (``--enforce-eager``)."""
+    option: str | None
+
+
+def _opt(field: str) -> str:
+    """The gaudi-vl flag of a serving setting, from its one declaration."""
+    return next(spec_of(f).flag for f in SERVE_FIELDS if f.name == field)
+
+
+def engine_flags(plan: Plan) -> list[EngineFlag]:
+    """Every engine flag the plan sets, in argv order."""
     s = plan.serve
     engine = plan.engine
-    argv = [
-        python, "-m", SERVER_MODULE,
-        "--model", plan.model_ref,
-        "--host", s.host,
-        "--port", str(s.port),
-        "--tensor-parallel-size", str(s.tensor_parallel_size),
-        "--max-model-len", str(s.max_model_len),
-        "--max-num-seqs", str(plan.max_num_seqs),
-        "--max-num-batched-tokens", str(s.batched_tokens),
-        "--gpu-memory-utilization", f"{plan.gpu_memory_utilization:.4g}",
-        "--dtype", s.dtype,
+    out = [
+        EngineFlag("--model", plan.model_ref, "MODEL / --model"),
+        EngineFlag("--host", s.host, _opt("host")),
+        EngineFlag("--port", str(s.port), _opt("port")),
+        EngineFlag("--tensor-parallel-size", str(s.tensor_parallel_size), _opt("tensor_parallel_size")),
+        EngineFlag("--max-model-len", str(s.max_model_len), _opt("max_model_len")),
+        EngineFlag("--max-num-seqs", str(plan.max_num_seqs), _opt("max_num_seqs")),
+        EngineFlag("--max-num-batched-tokens", str(s.batched_tokens), _opt("max_num_batched_tokens")),
+        EngineFlag("--gpu-memory-utilization", f"{plan.gpu_memory_utilization:.4g}",
+                   _opt("gpu_memory_utilization")),
+        EngineFlag("--dtype", s.dtype, _opt("dtype")),
     ]
     if engine.block_size is not None:
-        argv += ["--block-size", str(engine.block_size)]
+        out.append(EngineFlag("--block-size", str(engine.block_size), None))
     kv = engine.kv_cache_dtype(s.kv_dtype)
     if kv is not None:
-        argv += ["--kv-cache-dtype", kv]
+        out.append(EngineFlag("--kv-cache-dtype", kv, _opt("kv_dtype")))
     if s.enforce_eager:
-        argv.append("--enforce-eager")
-    argv += [
-        "--mm-processor-kwargs", json.dumps(mm_processor_kwargs(plan), separators=(",", ":")),
-        "--limit-mm-per-prompt", json.dumps({"image": s.images_per_prompt}, separators=(",", ":")),
+        out.append(EngineFlag("--enforce-eager", None, _opt("enforce_eager")))
+    out += [
+        EngineFlag("--mm-processor-kwargs", json.dumps(mm_processor_kwargs(plan), separators=(",", ":")),
+                   "--min-pixels / --max-pixels"),
+        EngineFlag("--limit-mm-per-prompt", json.dumps({"image": s.images_per_prompt}, separators=(",", ":")),
+                   _opt("images_per_prompt")),
     ]
+    return out
+
+
+def server_argv(plan: Plan, python: str = "python") -> list[str]:
+    """``python -m vllm.entrypoints.openai.api_server ...`` for this plan."""
+    argv = [python, "-m", SERVER_MODULE]
+    for f in engine_flags(plan):
+        argv += [f.flag] if f.value is None else [f.flag, f.value]
     return argv
-
-
-OWNED_FLAGS: frozenset[str] = frozenset({
-    "--model", "--host", "--port", "--tensor-parallel-size", "--max-model-len", "--max-num-seqs",
-    "--max-num-batched-tokens", "--gpu-memory-utilization", "--dtype", "--block-size", "--kv-cache-dtype",
-    "--enforce-eager", "--mm-processor-kwargs", "--limit-mm-per-prompt",
-})
-"""Engine flags the plan sets: extra engine flags (after ``--``) may not repeat them."""

@@ -38,7 +38,9 @@ _UNITS: dict[str, int] = {
     "kb": 10**3, "mb": 10**6, "gb": GB, "tb": 10**12,
     "kib": 1 << 10, "mib": 1 << 20, "gib": GIB, "tib": 1 << 40,
 }
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+_SIZE = re.compile(r"^\s*(\d{1,20}(?:\.\d{1,20})?)\s*([a-zA-Z]{0,3})\s*$")
+MAX_DEVICE_MEMORY_BYTES = 16 << 40
+"""16 TiB: the largest ``--device-memory`` accepted (a Gaudi3 card has 128 GiB; README "Limits")."""
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,12 @@ def parse_memory_size(text: str) -> int:
             "write it as 96GiB, 96GB, 98304MiB or a byte count such as 103079215104",
         )
     value = float(m.group(1)) * _UNITS[unit]
-    if value < 1 or value != value:
+    if value < 1:
         raise GaudiVLError(f"memory size {text!r} must be positive", "e.g. --device-memory 96GiB")
+    if value > MAX_DEVICE_MEMORY_BYTES:
+        raise GaudiVLError(
+            f"memory size {text!r} is above the limit of 16 TiB per card", "e.g. --device-memory 96GiB"
+        )
     return int(value)
 
 
@@ -100,8 +106,10 @@ def device_spec(name: str = DEFAULT_DEVICE, *, memory: str | int | None = None, 
     if memory is not None:
         reserved = 0
         hbm = memory if isinstance(memory, int) else parse_memory_size(memory)
-        if hbm < 1:
-            raise GaudiVLError(f"device memory {memory!r} must be positive", "e.g. --device-memory 96GiB")
+        if not 1 <= hbm <= MAX_DEVICE_MEMORY_BYTES:
+            raise GaudiVLError(
+                f"device memory {memory!r} must be 1 byte to 16 TiB", "e.g. --device-memory 96GiB"
+            )
     return DeviceSpec(name=key, hbm_bytes=hbm, cards=tp, runtime_reserved_bytes=reserved)
 
 

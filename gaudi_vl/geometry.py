@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gaudi_vl.errors import GaudiVLError
 
@@ -38,6 +39,16 @@ MAX_ASPECT_RATIO = 200.0
 """transformers' smart_resize raises for ``max(h, w) / min(h, w)`` above this."""
 HF_FACTOR = PATCH_PX * MERGE_SIZE
 """28: the factor stock transformers resizes to (GPU engines)."""
+MAX_PIXELS = 2 * 89_478_485
+"""178,956,970: the largest ``min_pixels`` / ``max_pixels`` gaudi-vl accepts (README "Limits").
+
+Pillow refuses to open an image over ``2 * Image.MAX_IMAGE_PIXELS`` pixels (``DecompressionBombError``,
+``PIL/Image.py`` ``_decompression_bomb_check``; 89,478,485 is its default ``MAX_IMAGE_PIXELS``) and the
+engines load every image with Pillow (vllm/multimodal/media/image.py ``ImageMediaIO``), so no larger
+image can reach the vision tower. The bound also keeps :func:`reachable_windows` (``O(sqrt(max_pixels))``
+steps) under a few thousand steps."""
+MAX_PATCHES = MAX_PIXELS // PIXELS_PER_PATCH
+"""913,045: patches of a ``MAX_PIXELS`` image."""
 
 
 def smart_resize(
@@ -127,12 +138,20 @@ class PixelRange:
                 f"max_pixels {self.max_pixels} is below one 112 x 112 window ({PIXELS_PER_WINDOW} px)",
                 f"use --max-pixels {PIXELS_PER_WINDOW} or more",
             )
+        if self.max_pixels > MAX_PIXELS:
+            raise GaudiVLError(
+                f"max_pixels {self.max_pixels} is above the limit of {MAX_PIXELS} (Pillow's "
+                "decompression-bomb threshold: the engine cannot open larger images)",
+                f"use --max-pixels {MAX_PIXELS} or less",
+            )
         if self.min_pixels > self.max_pixels:
             raise GaudiVLError(
                 f"min_pixels {self.min_pixels} is larger than max_pixels {self.max_pixels}",
                 "swap them or raise --max-pixels",
             )
-        if not 1.0 <= self.max_aspect_ratio <= MAX_ASPECT_RATIO:
+        ratio = self.max_aspect_ratio
+        is_number = isinstance(ratio, (int, float)) and not isinstance(ratio, bool)
+        if not is_number or not 1.0 <= ratio <= MAX_ASPECT_RATIO:
             raise GaudiVLError(
                 f"max aspect ratio must be between 1 and {MAX_ASPECT_RATIO:g}, got {self.max_aspect_ratio}",
                 "pass e.g. --max-aspect 20",
@@ -171,6 +190,7 @@ class WindowRange:
         return self.nominal_max_windows * PATCHES_PER_WINDOW
 
 
+@lru_cache(maxsize=64)
 def reachable_windows(pixel_range: PixelRange, factor: int = WINDOW_PX) -> WindowRange:
     """Bounds on the window count of every image ``smart_resize(factor=112)`` can return.
 
@@ -186,6 +206,10 @@ def reachable_windows(pixel_range: PixelRange, factor: int = WINDOW_PX) -> Windo
 
     Each branch is enumerated over the integer part of ``x``; the result is a tight superset of
     what real inputs reach (the property tests check it against ``smart_resize`` itself).
+
+    Cost: about ``sqrt(pixels * max_aspect_ratio) / factor`` steps per branch, at most 1,689 each at
+    ``MAX_PIXELS`` (``PixelRange`` refuses more; 29 digits used to hang), and cached per range because
+    the planner, the optimizer and the report all ask for it.
     """
     area = factor * factor
     ratio = pixel_range.max_aspect_ratio

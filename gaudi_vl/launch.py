@@ -6,15 +6,43 @@ unset for this engine (``gaudi_vl.envvars.managed_names``) are removed from the 
 the engine sees exactly the plan, in the script and in the child alike. Secrets already in the
 caller's environment (tokens, keys, passwords) are inherited by the child but never printed.
 
-Supervision (:func:`run_engine`): the child runs in its own session, so a terminal's Ctrl-C reaches
-it once, through the forwarding handler (SIGINT/SIGTERM), not twice; its log is streamed line by
-line; out-of-memory, recompilation and "image above the largest bucket" lines get the doctor's advice
-(``gaudi_vl.doctor``, imported lazily: skipped when missing) once; a failure shows the last log
-lines; the child's exit code is returned (``128 + N`` when it died of signal N, as a shell reports).
+Script safety (:func:`render_script`): every value is ``shlex``-quoted and every comment line is
+made of printable characters only (``gaudi_vl.errors.printable``), so a model path holding a
+newline cannot smuggle a command into ``gaudi-vl serve MODEL --dry-run | bash``.
+
+Extra engine flags after ``--`` (:func:`check_passthrough`) may not repeat a flag the plan sets
+(``--port``, ``--tensor-parallel-size``/``-tp``, ``--mm-processor-kwargs``, ...): the engine's
+argparse keeps the last value, so ``serve -- --port 9999`` used to override the port that the
+free-port check had just cleared, and the plan's memory math with it. The engine also accepts
+``--flag=value``, ``--flag_name`` (underscores, vllm/utils.py:1564@95af70093fc0), ``--flag.key``
+(nested JSON) and unique prefixes (argparse's ``allow_abbrev``): all are refused.
+
+Supervision (:func:`run_engine`):
+
+* The child runs in its own session and process group, so a terminal's Ctrl-C reaches it once,
+  through the forwarding handler, not twice. SIGINT, SIGTERM and SIGHUP (as SIGTERM) are forwarded
+  to the engine's whole process group (``killpg``: its workers too, which otherwise kept the log
+  pipe open after the engine left). A group still there ``grace_s`` seconds later (an engine that
+  ignores SIGTERM) is killed with SIGKILL; a second Ctrl-C kills at once.
+* When the engine exits by itself, what is left of its group gets the same SIGTERM-then-SIGKILL, so
+  serve never waits on a pipe held by orphaned workers.
+* ``kill -9`` of gaudi-vl runs no handler, yet the engine must not be orphaned holding the cards.
+  A guardian process (:data:`GUARDIAN`, a few lines of Python in a session of its own, so no
+  terminal signal reaches it) holds the read end of a pipe from gaudi-vl; when gaudi-vl dies the
+  kernel closes the write end, and the guardian gives the engine's group SIGTERM, the grace period
+  and SIGKILL. On Linux the engine also asks the kernel for SIGTERM when gaudi-vl dies
+  (``prctl(PR_SET_PDEATHSIG)`` in ``preexec_fn``), in case the guardian was killed too.
+* Its log is streamed line by line; out-of-memory, recompilation and "image above the largest
+  bucket" lines get the doctor's advice (``gaudi_vl.doctor``, imported lazily: skipped when missing)
+  once; a failure shows the last log lines; the child's exit code is returned (``128 + N`` when it
+  died of signal N, as a shell reports).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
 import json
 import os
 import re
@@ -23,17 +51,19 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
 from gaudi_vl import engine_probe
-from gaudi_vl.command import server_argv
+from gaudi_vl.command import engine_flags, server_argv
 from gaudi_vl.engines import EngineProfile, InstalledEngine, identify, probe_plan
 from gaudi_vl.envvars import managed_names, plan_env
-from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.errors import GaudiVLError, printable
 from gaudi_vl.plan import Plan
 
 SECRET_NAME = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|CREDENTIAL", re.IGNORECASE)
@@ -50,6 +80,18 @@ READY = re.compile(r"Application startup complete")
 
 NORMAL_STOP = frozenset({0, 128 + signal.SIGINT, 128 + signal.SIGTERM})
 
+STOP_GRACE_S = 30.0
+"""Seconds the engine's process group gets to exit after SIGTERM before SIGKILL."""
+
+FORWARDED: dict[int, int] = {
+    signal.SIGINT: signal.SIGINT,
+    signal.SIGTERM: signal.SIGTERM,
+    signal.SIGHUP: signal.SIGTERM,  # the terminal went away: stop the engine cleanly
+}
+"""Signals gaudi-vl serve catches -> the signal its engine's process group gets."""
+
+ENGINE_FLAG_ALIASES: dict[str, str] = {"-tp": "--tensor-parallel-size"}
+"""Short engine flags (vllm/engine/arg_utils.py:651@95af70093fc0 ``"--tensor-parallel-size", "-tp"``)."""
 
 def managed_unset(plan: Plan) -> list[str]:
     """Names the plan's engine reads that the plan leaves at the engine's default: removed from the
@@ -63,21 +105,65 @@ def printable_env(env: Mapping[str, str]) -> dict[str, str | None]:
     return {k: (None if SECRET_NAME.search(k) else v) for k, v in env.items()}
 
 
+def _flag_name(token: str) -> str | None:
+    """The engine flag a token names, as the engine's parser normalises it; None for a value."""
+    if not token.startswith("-") or token == "-" or token == "--":
+        return None
+    try:
+        float(token)
+        return None  # a negative number is a value
+    except ValueError:
+        pass
+    name = token.split("=", 1)[0]
+    if name.startswith("--"):
+        name = "--" + name[2:].split(".", 1)[0].replace("_", "-")
+    return ENGINE_FLAG_ALIASES.get(name, name)
+
+
+def check_passthrough(plan: Plan, extra_args: Sequence[str]) -> None:
+    """Refuse extra engine flags that would override a flag of the plan (module docstring)."""
+    flags = {f.flag: f for f in engine_flags(plan)}
+    owned = {name: f.value or "" for name, f in flags.items()}
+    for token in extra_args:
+        name = _flag_name(token)
+        if name is None:
+            continue
+        hit = name if name in owned else next(
+            (flag for flag in owned if len(name) > 3 and flag.startswith(name)), None
+        )
+        if hit is None:
+            continue
+        option = flags[hit].option
+        fix = (f"pass gaudi-vl's {option} instead (before --)" if option
+               else "the plan's memory math depends on it: re-plan instead of overriding it")
+        raise GaudiVLError(
+            f"engine flag {token!r} after -- would override the plan's {hit} {owned[hit]}", fix
+        )
+
+
 def engine_argv(plan: Plan, extra_args: Sequence[str] = (), python: str = "python") -> list[str]:
-    """The plan's server command plus the user's extra engine flags (after ``--``)."""
-    return [*server_argv(plan, python=python), *extra_args]
+    """The plan's server command plus the user's extra engine flags (after ``--``), checked."""
+    check_passthrough(plan, extra_args)
+    argv = [*server_argv(plan, python=python), *extra_args]
+    bad = next((a for a in argv if "\0" in a), None)
+    if bad is not None:
+        raise GaudiVLError(f"argument {bad!r} holds a NUL byte", "no process can be given one; fix the value")
+    return argv
 
 
 def render_script(plan: Plan, extra_args: Sequence[str] = (), python: str = "python") -> str:
     """A bash script that sets the plan's environment and ``exec``s the server command.
 
-    Values are quoted with ``shlex``; a secret-looking variable is never printed: the script then
+    Values are quoted with ``shlex`` and comments hold printable characters only
+    (``gaudi_vl.errors.printable``); a secret-looking variable is never printed: the script then
     requires it from the caller's environment (``${NAME:?...}``) instead.
     """
+    argv = engine_argv(plan, extra_args, python)
     lines = [
         "#!/usr/bin/env bash",
-        f"# gaudi-vl serve: {plan.model_ref} for {plan.engine.name} (generated: re-plan, do not edit)",
-        *("# note: " + " ".join(w.split()) for w in plan.all_warnings),
+        printable(f"# gaudi-vl serve: {plan.model_ref} for {plan.engine.name}")
+        + " (generated: re-plan, do not edit)",
+        *(printable("# note: " + " ".join(w.split())) for w in plan.all_warnings),
         "set -euo pipefail",
     ]
     unset = managed_unset(plan)
@@ -88,7 +174,7 @@ def render_script(plan: Plan, extra_args: Sequence[str] = (), python: str = "pyt
             lines.append(f'export {name}="${{{name}:?set {name} (a secret: not printed)}}"')
         else:
             lines.append(f"export {name}={shlex.quote(value)}")
-    lines.append("exec " + shlex.join(engine_argv(plan, extra_args, python)))
+    lines.append("exec " + shlex.join(argv))
     return "\n".join(lines) + "\n"
 
 
@@ -102,15 +188,22 @@ def child_env(plan: Plan, base: Mapping[str, str] | None = None) -> dict[str, st
 
 
 def check_port_free(host: str, port: int) -> None:
-    """Fail before launch, with a clear message, when the port is taken (the engine would die late)."""
+    """Fail before launch, with a clear message, when the port is taken (the engine would die late)
+    or the host is not an address of this machine."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
-        except OSError as exc:
+        except (OSError, UnicodeError) as exc:
+            detail = getattr(exc, "strerror", None) or str(exc)
+            if isinstance(exc, (socket.gaierror, UnicodeError)) or exc.errno == errno.EADDRNOTAVAIL:
+                raise GaudiVLError(
+                    f"--host {host!r} is not an address of this machine ({detail})",
+                    "pass --host 0.0.0.0 (every interface), 127.0.0.1 or one of this machine's addresses",
+                ) from None
             raise GaudiVLError(
-                f"port {port} on {host or '0.0.0.0'} is not free ({exc.strerror or exc})",
+                f"port {port} on {host or '0.0.0.0'} is not free ({detail})",
                 "stop what uses it or pass --port with a free port",
             ) from None
 
@@ -229,16 +322,163 @@ def _write(out: TextIO, lines: Iterable[str], prefix: str) -> None:
     out.flush()
 
 
-def stop_child(child: subprocess.Popen[str], grace_s: float = 30.0) -> None:
-    """SIGTERM, then SIGKILL after ``grace_s`` seconds if the engine is still there."""
-    if child.poll() is not None:
+GUARDIAN = """
+import os, signal, sys, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+pgid, grace = int(sys.argv[1]), float(sys.argv[2])
+sys.stdin.buffer.read()
+def alive():
+    try:
+        os.killpg(pgid, 0)
+    except OSError:
+        return False
+    return True
+def send(sig):
+    try:
+        os.killpg(pgid, sig)
+    except OSError:
+        pass
+if alive():
+    send(signal.SIGTERM)
+    end = time.monotonic() + grace
+    while alive() and time.monotonic() < end:
+        time.sleep(0.1)
+    if alive():
+        send(signal.SIGKILL)
+"""
+"""Run as ``python -c GUARDIAN PGID GRACE`` with a pipe from gaudi-vl on stdin: when the pipe closes
+(gaudi-vl finished, or died), stop whatever is left of the engine's group (module docstring)."""
+
+
+def start_guardian(pgid: int, grace_s: float) -> subprocess.Popen[bytes] | None:
+    """The guardian for the engine group ``pgid``; None if it cannot start (the engine still runs)."""
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-c", GUARDIAN, str(pgid), str(grace_s)], stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+    except OSError:
+        return None
+
+
+def release_guardian(guardian: subprocess.Popen[bytes] | None) -> None:
+    """Close the guardian's pipe once the engine's group is gone; it then exits by itself."""
+    if guardian is None:
         return
-    child.terminate()
+    with contextlib.suppress(OSError):
+        assert guardian.stdin is not None
+        guardian.stdin.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        guardian.wait(timeout=5)
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the kernel SIGTERM the child when gaudi-vl dies (Linux only).
+
+    ``prctl(PR_SET_PDEATHSIG)`` (prctl(2)) fires when the thread that forked the child exits; we
+    fork from the main thread, which lives as long as gaudi-vl. If gaudi-vl died before the call
+    took effect, the child is already orphaned (its parent pid changed) and exits at once.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+
+    def preexec() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(128 + signal.SIGTERM)
+
+    return preexec
+
+
+class EngineGroup:
+    """The engine's process group (the child leads it: ``start_new_session``): signalled as a whole,
+    killed ``grace_s`` seconds after a stop if anything of it is still there."""
+
+    def __init__(self, child: subprocess.Popen[str], grace_s: float = STOP_GRACE_S) -> None:
+        self.child = child
+        self.pgid = child.pid
+        self.grace_s = grace_s
+        self.stop_started: float | None = None
+        self.killed = False
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def send(self, signum: int) -> None:
+        # ProcessLookupError: nothing is left of the group; PermissionError: it is not ours any more.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pgid, signum)
+
+    def alive(self) -> bool:
+        try:
+            os.killpg(self.pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def kill(self) -> None:
+        with self._lock:
+            self.killed = True
+        self.send(signal.SIGKILL)
+
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        """Send ``signum`` to the group and SIGKILL it after the grace period; a second stop kills now."""
+        with self._lock:
+            again = self.stop_started is not None
+            if not again:
+                self.stop_started = time.monotonic()
+                self._timer = threading.Timer(self.grace_s, self.kill)
+                self._timer.daemon = True
+                self._timer.start()
+        if again:
+            self.kill()
+        else:
+            self.send(signum)
+
+    def watch(self) -> None:
+        """In a thread: once the engine itself exits, stop what is left of its group.
+
+        ``waitid(WNOWAIT)`` waits without reaping, so the engine's pid (= the group id) cannot be
+        reused by another process while we signal the group.
+        """
+        try:
+            os.waitid(os.P_PID, self.child.pid, os.WEXITED | os.WNOWAIT)
+        except (ChildProcessError, OSError):
+            return
+        self.stop(signal.SIGTERM)
+
+    def finish(self) -> None:
+        """After the engine is reaped: stop stragglers of its group (SIGTERM, the rest of the grace
+        period, SIGKILL) and cancel the pending kill."""
+        if self.stop_started is None and self.alive():
+            self.stop(signal.SIGTERM)
+        if self.stop_started is not None:
+            deadline = self.stop_started + self.grace_s
+            while self.alive() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if self.alive():
+                self.kill()
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def stop_child(child: subprocess.Popen[str], grace_s: float = STOP_GRACE_S) -> None:
+    """SIGTERM the engine's process group, then SIGKILL after ``grace_s`` seconds if it is still there."""
+    group = EngineGroup(child, grace_s)
+    group.stop(signal.SIGTERM)
     try:
         child.wait(timeout=grace_s)
     except subprocess.TimeoutExpired:
-        child.kill()
+        group.kill()
         child.wait()
+    group.finish()
 
 
 def run_engine(
@@ -248,40 +488,49 @@ def run_engine(
     python: str = sys.executable,
     out: TextIO | None = None,
     tail_lines: int = 40,
+    grace_s: float = STOP_GRACE_S,
 ) -> int:
-    """Run the engine as a child: stream its log, forward SIGINT/SIGTERM, return its exit code."""
+    """Run the engine as a child: stream its log, forward signals to its group, return its exit code."""
     out = out or sys.stdout
+    argv = engine_argv(plan, extra_args, python)
     check_engine_installed(plan, probe_engine(python))
     check_port_free(plan.serve.host, plan.serve.port)
     watcher = LogWatcher(plan, tail_lines)
     _write(out, plan.all_warnings, "[gaudi-vl] note:")
     child = subprocess.Popen(
-        engine_argv(plan, extra_args, python), env=child_env(plan), stdout=subprocess.PIPE,
+        argv, env=child_env(plan), stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, bufsize=1, errors="replace",
-        start_new_session=True,
+        start_new_session=True, preexec_fn=_die_with_parent(),  # before any thread of ours starts
     )
+    group = EngineGroup(child, grace_s)
+    guardian = start_guardian(group.pgid, grace_s)
 
     def forward(signum: int, _frame: FrameType | None) -> None:
-        if child.poll() is None:
-            child.send_signal(signum)
+        group.stop(FORWARDED[signum])
 
-    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, forward) for s in FORWARDED}
+    threading.Thread(target=group.watch, name="gaudi-vl-engine-watch", daemon=True).start()
     try:
         assert child.stdout is not None
         for line in child.stdout:
             out.write(line)
             _write(out, watcher.feed(line), "[gaudi-vl doctor]")
         code = child.wait()
+        group.finish()
     except BaseException:
         # Our side broke (closed stdout pipe, a bug): the engine lives in its own session and would
         # outlive us, so stop it the way Ctrl-C would, then for good.
-        stop_child(child)
+        stop_child(child, grace_s)
         raise
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        release_guardian(guardian)
     code = code if code >= 0 else 128 - code
-    if code not in NORMAL_STOP:
+    if group.killed:
+        out.write(f"[gaudi-vl] the engine's process group was still running {grace_s:g} s after SIGTERM: "
+                  "killed with SIGKILL\n")
+    if code not in NORMAL_STOP and not (group.killed and code == 128 + signal.SIGKILL):
         when = "while serving" if watcher.ready else "during start-up"
         out.write(f"[gaudi-vl] engine exited {when} with code {code}; last {len(watcher.tail)} log lines:\n")
         out.writelines(watcher.tail)

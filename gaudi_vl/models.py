@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.geometry import MAX_PIXELS
 
 
 @dataclass(frozen=True)
@@ -151,13 +152,79 @@ def builtin_model(name: str) -> ModelSpec:
     )
 
 
+def max_model_len_notes(model: ModelSpec, max_model_len: int, allow_long: bool = False) -> tuple[str, ...]:
+    """Refuse a ``--max-model-len`` above the model's ``max_position_embeddings``, as vLLM does.
+
+    vLLM raises at start-up "User-specified max_model_len (N) is greater than the derived
+    max_model_len (max_position_embeddings=M ...)" unless ``VLLM_ALLOW_LONG_MAX_MODEL_LEN`` is
+    ``1`` or ``true`` (vllm/envs.py), in which case it only warns: vllm/config.py:3419@95af70093fc0
+    (vllm-fork habana_main), vllm/config.py:3205@277a33cd907e (aice/v1.21.0), vllm/config/model.py
+    ``_get_and_verify_max_len`` (vLLM 0.32). Qwen2.5-VL's rope is mrope with no scaling factor, so
+    the derived length is ``max_position_embeddings`` itself. With ``allow_long`` the refusal becomes
+    a note, since positions past it give NaN with RoPE.
+    """
+    limit = model.text.max_position_embeddings
+    if max_model_len <= limit:
+        return ()
+    if allow_long:
+        note = (f"--max-model-len {max_model_len} is above {model.name}'s max_position_embeddings {limit}: "
+                "allowed by VLLM_ALLOW_LONG_MAX_MODEL_LEN, but positions past it give NaN with RoPE")
+        return (note,)
+    raise GaudiVLError(
+        f"--max-model-len {max_model_len} is above {model.name}'s max_position_embeddings {limit} "
+        "(vLLM refuses it at start-up)",
+        f"pass --max-model-len {limit} or less",
+    )
+
+
 _QWEN_VL_TYPES = ("qwen2_5_vl", "qwen2_vl")
 
+CONFIG_INT_MAX = 2**24
+"""16,777,216: the largest whole number read from a model config (README "Limits"). Qwen2.5-VL's
+largest is its 152,064-token vocabulary; the bound keeps the planner's float arithmetic finite."""
+_REQUIRED = object()
 
-def _get(config: Mapping[str, Any], key: str, where: str) -> Any:
+
+def _typed_int(value: Any, key: str, where: str, low: int = 1, high: int = CONFIG_INT_MAX) -> int:
+    """A JSON integer in ``[low, high]`` (``true``, ``28.0``, ``"28"``, ``null`` and NaN are refused)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise GaudiVLError(
+            f"{where} {key} must be a whole number, got {json_repr(value)}", "restore the file"
+        )
+    if not low <= value <= high:
+        raise GaudiVLError(f"{where} {key} must be in {low}..{high:,}, got {value}", "restore the file")
+    return value
+
+
+def _int(config: Mapping[str, Any], key: str, where: str, default: Any = _REQUIRED, low: int = 1) -> int:
     if key not in config:
-        raise GaudiVLError(f"{where} has no {key!r}", "is this a Qwen2-VL-family config.json?")
-    return config[key]
+        if default is _REQUIRED:
+            raise GaudiVLError(f"{where} has no {key!r}", "is this a Qwen2-VL-family config.json?")
+        return default
+    return _typed_int(config[key], key, where, low)
+
+
+def _bool(value: Any, key: str, where: str) -> bool:
+    """A JSON ``true``/``false`` only: ``"false"`` is a string, which Python would read as true."""
+    if not isinstance(value, bool):
+        raise GaudiVLError(f"{where} {key} must be true or false, got {json_repr(value)}", "restore the file")
+    return value
+
+
+def _object(value: Any, key: str, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise GaudiVLError(f"{where} {key} must be a JSON object, got {json_repr(value)}", "restore the file")
+    return value
+
+
+def json_repr(value: Any, limit: int = 40) -> str:
+    """A short JSON-like rendering of a config value for an error message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def model_spec_from_config(
@@ -166,65 +233,122 @@ def model_spec_from_config(
     *,
     name: str = "custom",
     hf_id: str | None = None,
+    preprocessor_source: str = "preprocessor_config.json",
 ) -> ModelSpec:
     """Build a spec from a parsed ``config.json`` (transformers 4 flat or 5 nested layout).
 
     ``preprocessor`` is the parsed ``preprocessor_config.json``; its ``min_pixels`` /
     ``max_pixels`` (or transformers 5's ``size.shortest_edge`` / ``size.longest_edge``, which hold
     pixel counts for this processor) set the default pixel range.
+
+    Values are typed strictly, as the model code needs them: whole numbers in
+    ``1..CONFIG_INT_MAX`` for sizes and counts, JSON booleans for flags, block indexes inside the
+    tower. Head counts must divide what they split: ``hidden_size % num_attention_heads`` (the head
+    size), ``num_attention_heads % num_key_value_heads`` (grouped-query attention repeats each KV
+    head ``heads / kv_heads`` times: transformers' ``repeat_kv``) and the vision tower's
+    ``hidden_size % num_heads``. Each problem is a one-line ``GaudiVLError`` naming the key.
     """
-    model_type = str(config.get("model_type", ""))
+    model_type = config.get("model_type", "")
     if model_type not in _QWEN_VL_TYPES:
         raise GaudiVLError(
-            f"config.json has model_type {model_type!r}, not a Qwen2-VL-family model",
+            f"config.json has model_type {json_repr(model_type)}, not a Qwen2-VL-family model",
             f"gaudi-vl plans {', '.join(_QWEN_VL_TYPES)} models",
         )
-    v = _get(config, "vision_config", "config.json")
-    text_cfg: Mapping[str, Any] = config.get("text_config") or config
-    where = "config.json text_config" if "text_config" in config else "config.json"
-    hidden = int(_get(text_cfg, "hidden_size", where))
-    heads = int(_get(text_cfg, "num_attention_heads", where))
+    v = _object(config.get("vision_config"), "vision_config", "config.json")
+    if "text_config" in config and config["text_config"] is not None:
+        text_cfg = _object(config["text_config"], "text_config", "config.json")
+        where = "config.json text_config"
+    else:
+        text_cfg, where = config, "config.json"
+    hidden = _int(text_cfg, "hidden_size", where)
+    heads = _int(text_cfg, "num_attention_heads", where)
+    kv = text_cfg.get("num_key_value_heads")  # null or absent: one per head (transformers' default)
+    kv_heads = heads if kv is None else _typed_int(kv, "num_key_value_heads", where)
+    if hidden % heads:
+        raise GaudiVLError(
+            f"{where} hidden_size {hidden} is not divisible by num_attention_heads {heads}",
+            "restore the file",
+        )
+    if heads % kv_heads:
+        raise GaudiVLError(
+            f"{where} num_attention_heads {heads} is not divisible by num_key_value_heads {kv_heads}",
+            "restore the file",
+        )
+    tie_key = "tie_word_embeddings"
+    tie = config[tie_key] if tie_key in config else text_cfg.get(tie_key, False)
     text = TextSpec(
         hidden_size=hidden,
-        intermediate_size=int(_get(text_cfg, "intermediate_size", where)),
-        num_layers=int(_get(text_cfg, "num_hidden_layers", where)),
+        intermediate_size=_int(text_cfg, "intermediate_size", where),
+        num_layers=_int(text_cfg, "num_hidden_layers", where),
         num_heads=heads,
-        num_kv_heads=int(text_cfg.get("num_key_value_heads", heads)),
-        vocab_size=int(_get(text_cfg, "vocab_size", where)),
-        tie_word_embeddings=bool(
-            config.get("tie_word_embeddings", text_cfg.get("tie_word_embeddings", False))
-        ),
-        max_position_embeddings=int(text_cfg.get("max_position_embeddings", 32768)),
+        num_kv_heads=kv_heads,
+        vocab_size=_int(text_cfg, "vocab_size", where),
+        tie_word_embeddings=_bool(tie, tie_key, "config.json"),
+        max_position_embeddings=_int(text_cfg, "max_position_embeddings", where, 32768),
     )
+    vw = "config.json vision_config"
+    depth = _int(v, "depth", vw)
+    embed = _int(v, "embed_dim", vw, 1280)
+    v_hidden = _int(v, "hidden_size", vw, embed)
+    v_heads = _int(v, "num_heads", vw)
+    if v_hidden % v_heads:
+        raise GaudiVLError(
+            f"{vw} hidden_size {v_hidden} is not divisible by num_heads {v_heads}", "restore the file"
+        )
+    full = v.get("fullatt_block_indexes", [])
+    if not isinstance(full, list):
+        raise GaudiVLError(
+            f"{vw} fullatt_block_indexes must be a list of block indexes, got {json_repr(full)}",
+            "restore the file",
+        )
+    fullatt = tuple(_typed_int(i, "fullatt_block_indexes", vw, 0, depth - 1) for i in full)
     vision = VisionSpec(
-        depth=int(_get(v, "depth", "vision_config")),
-        hidden_size=int(v.get("hidden_size", v.get("embed_dim", 1280))),
-        num_heads=int(_get(v, "num_heads", "vision_config")),
-        intermediate_size=int(v.get("intermediate_size", 4 * int(v.get("embed_dim", 1280)))),
-        out_hidden_size=int(v.get("out_hidden_size", hidden)),
-        fullatt_block_indexes=tuple(int(i) for i in v.get("fullatt_block_indexes", ())),
-        patch_size=int(v.get("patch_size", 14)),
-        spatial_merge_size=int(v.get("spatial_merge_size", 2)),
-        temporal_patch_size=int(v.get("temporal_patch_size", 2)),
-        window_size=int(v.get("window_size", 112)),
-        in_channels=int(v.get("in_channels", v.get("in_chans", 3))),
+        depth=depth,
+        hidden_size=v_hidden,
+        num_heads=v_heads,
+        intermediate_size=_int(v, "intermediate_size", vw, 4 * embed),
+        out_hidden_size=_int(v, "out_hidden_size", vw, hidden),
+        fullatt_block_indexes=fullatt,
+        patch_size=_int(v, "patch_size", vw, 14),
+        spatial_merge_size=_int(v, "spatial_merge_size", vw, 2),
+        temporal_patch_size=_int(v, "temporal_patch_size", vw, 2),
+        window_size=_int(v, "window_size", vw, 112),
+        in_channels=_int(v, "in_channels", vw, _int(v, "in_chans", vw, 3)),
     )
     return ModelSpec(
         name=name,
         model_type=model_type,
         vision=vision,
         text=text,
-        processor=processor_spec_from_config(preprocessor or {}),
+        processor=processor_spec_from_config(preprocessor or {}, preprocessor_source),
         hf_id=hf_id,
     )
 
 
-def processor_spec_from_config(preprocessor: Mapping[str, Any]) -> ProcessorSpec:
-    """Pixel limits from a parsed ``preprocessor_config.json``; stock checkpoint values if absent."""
-    size = preprocessor.get("size") or {}
+def processor_spec_from_config(
+    preprocessor: Mapping[str, Any], where: str = "preprocessor_config.json"
+) -> ProcessorSpec:
+    """Pixel limits from a parsed ``preprocessor_config.json``; stock checkpoint values if absent.
+
+    Whole numbers in ``1..MAX_PIXELS`` (``gaudi_vl.geometry``: Pillow's decompression-bomb limit),
+    ``min_pixels <= max_pixels``; anything else is a one-line error naming the file and the key.
+    """
+    size_value = preprocessor.get("size")
+    size = {} if size_value is None else _object(size_value, "size", where)
     default = ProcessorSpec()
-    lo = preprocessor.get("min_pixels")
-    hi = preprocessor.get("max_pixels")
-    lo = lo if lo is not None else size.get("shortest_edge", default.min_pixels)
-    hi = hi if hi is not None else size.get("longest_edge", default.max_pixels)
-    return ProcessorSpec(min_pixels=int(lo), max_pixels=int(hi))
+    values: dict[str, int] = {}
+    for key, alt, fallback in (("min_pixels", "shortest_edge", default.min_pixels),
+                               ("max_pixels", "longest_edge", default.max_pixels)):
+        if preprocessor.get(key) is not None:
+            raw, name = preprocessor[key], key
+        elif size.get(alt) is not None:
+            raw, name = size[alt], f"size.{alt}"
+        else:
+            raw, name = fallback, key
+        values[key] = _typed_int(raw, name, where, 1, MAX_PIXELS)
+    if values["min_pixels"] > values["max_pixels"]:
+        raise GaudiVLError(
+            f"{where} min_pixels {values['min_pixels']} is above max_pixels {values['max_pixels']}",
+            "restore the file or pass --min-pixels and --max-pixels",
+        )
+    return ProcessorSpec(**values)

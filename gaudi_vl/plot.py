@@ -4,6 +4,12 @@ An edge: matplotlib is imported lazily (Agg backend, no display needed) and only
 panels share the x axis: the optimal buckets on top, the engine's default list below. Each bar is
 the number of images at one aligned patch count; the shaded box from a bar to its bucket edge
 has area ``images x padded patches``, so the shaded area IS the padding waste of that plan.
+
+The file's suffix picks the format, one of :data:`FORMATS` (formats that need more than
+matplotlib, such as PGF's LaTeX, are left out); any other suffix is a one-line error before
+anything is drawn. The file is written
+like every gaudi-vl output (``gaudi_vl.fileio.atomic_writer``: never half a file, never over a link,
+a device or a folder).
 """
 
 from __future__ import annotations
@@ -14,7 +20,11 @@ from gaudi_vl.buckets.optimizer import BucketScore
 from gaudi_vl.buckets.planner import BucketPlan
 from gaudi_vl.engines import EngineProfile
 from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.fileio import atomic_writer, check_writable_target
 from gaudi_vl.workload import WorkloadReport
+
+FORMATS: tuple[str, ...] = ("png", "svg", "pdf", "jpg", "jpeg")
+"""``--plot`` suffixes: formats matplotlib writes with no extra program."""
 
 
 def _panel(ax, report: WorkloadReport, score: BucketScore, title: str, xmax: int) -> None:  # noqa: ANN001
@@ -52,6 +62,13 @@ def plot_workload(report: WorkloadReport, plan: BucketPlan, path: str | Path) ->
     out = Path(path)
     if not out.parent.is_dir():
         raise GaudiVLError(f"folder {out.parent} does not exist", "create it or choose another --plot path")
+    check_writable_target(out)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise GaudiVLError(
+            f"--plot {out}: {fmt or 'no suffix'} is not an image format gaudi-vl draws",
+            f"end the name with .{', .'.join(FORMATS)} (e.g. plan.png)",
+        )
     hist = report.workload.histogram
     by_label = {s.label: s for s in report.scores}
     default = by_label["default"]
@@ -73,6 +90,9 @@ def plot_workload(report: WorkloadReport, plan: BucketPlan, path: str | Path) ->
         f"buckets {plan.env_value}",
         fontsize=11,
     )
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    try:
+        with atomic_writer(out) as handle:
+            fig.savefig(handle, format=fmt, dpi=110)
+    finally:
+        plt.close(fig)
     return out

@@ -20,6 +20,15 @@ Reading rules:
   aice/v1.21.0 logs it at DEBUG only) when N < B; images exactly at a bucket or above the largest
   are not logged.
 * Bad rows: skipped with a warning that names their line numbers, or fatal with ``strict``.
+
+Limits (README "Limits"), so that no file can hang the reader or exhaust memory: the workload is a
+folder or a regular file (a FIFO or ``/dev/zero`` is refused before it is opened); a line of more
+than :data:`MAX_LINE_CHARS` characters is skipped without being held in memory; a CSV field over
+Python's ``csv.field_size_limit()`` (131,072) skips its row; image sides are at most
+:data:`MAX_SIDE_PX`, a row's count at most :data:`MAX_ROW_COUNT`, the whole workload at most
+:data:`MAX_IMAGES` images; a JSONL request nested too deeply for the JSON parser is a skipped line;
+a logged patch count above :data:`MAX_LOG_PATCHES` is a skipped line. Sizes are merged as they are
+read (one counter per distinct size), so memory grows with distinct sizes, not with rows.
 """
 
 from __future__ import annotations
@@ -29,12 +38,15 @@ import binascii
 import csv
 import io
 import json
+import os
+import stat
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import unquote, urlparse
 
 from gaudi_vl.buckets.cost import Objective, cost_for
@@ -73,9 +85,19 @@ EXIF_ORIENTATION_TAG = 0x0112
 SKIPPED_SHOWN = 10
 """Line numbers listed in a skip warning (the rest are counted)."""
 HEADER_CHUNKS_B64 = (4096, 65536, None)
+"""Base64 characters decoded per attempt to read a data URL's header (None: all of it)."""
 DEFAULT_MAX_BUCKETS = 8
 """``--max-buckets`` when not given: one more than the engine's default list of 7."""
-"""Base64 characters decoded per attempt to read a data URL's header (None: all of it)."""
+MAX_LINE_CHARS = 64 << 20
+"""64 Mi characters: the longest line read (a JSONL request inlining a 45 MB image as base64)."""
+MAX_SIDE_PX = 2**31 - 1
+"""Largest image side read from a CSV (PNG's own limit)."""
+MAX_ROW_COUNT = 10**12
+"""Largest ``count`` of one CSV row."""
+MAX_IMAGES = 2**53
+"""Most images in one workload: counts stay exact in the float64 sums of the histogram."""
+MAX_LOG_PATCHES = 2**24
+"""Largest patch count read from an engine log; ``MAX_PIXELS`` images have about 10^6 patches."""
 
 
 @dataclass(frozen=True)
@@ -144,10 +166,9 @@ class _Sizes:
     def __init__(self, source: Path, strict: bool) -> None:
         self.source = source
         self.strict = strict
-        self.widths: list[int] = []
-        self.heights: list[int] = []
-        self.counts: list[int] = []
-        self.patches: list[int] = []
+        self.sizes: Counter[tuple[int, int]] = Counter()
+        self.patches: Counter[int] = Counter()
+        self.images = 0
         self.skipped: list[Skipped] = []
         self.exif_rotated = 0
 
@@ -158,10 +179,37 @@ class _Sizes:
             )
         self.skipped.append(Skipped(where, reason))
 
+    def _count(self, count: int) -> None:
+        self.images += count
+        if self.images > MAX_IMAGES:
+            raise GaudiVLError(
+                f"{self.source} holds over {MAX_IMAGES:,} images", "check the counts of the workload"
+            )
+
     def add(self, width: int, height: int, count: int = 1) -> None:
-        self.widths.append(width)
-        self.heights.append(height)
-        self.counts.append(count)
+        self._count(count)
+        self.sizes[(width, height)] += count
+
+    def add_patches(self, patches: int) -> None:
+        self._count(1)
+        self.patches[patches] += 1
+
+
+def _lines(f: IO[str], sizes: _Sizes, limit: int = MAX_LINE_CHARS) -> Iterator[tuple[int, str]]:
+    """``(line number, line)`` of a text file; a line over ``limit`` characters is skipped (and
+    read past in ``limit``-sized pieces, never held whole)."""
+    line_no = 0
+    while True:
+        line = f.readline(limit + 1)
+        if not line:
+            return
+        line_no += 1
+        if len(line) > limit and not line.endswith("\n"):
+            while (rest := f.readline(limit)) and not rest.endswith("\n"):
+                pass
+            sizes.skip(f"line {line_no}", f"longer than {limit:,} characters")
+            continue
+        yield line_no, line
 
 
 def _progress(items: list[Path], desc: str) -> Iterator[Path]:
@@ -200,22 +248,39 @@ def _read_dir(path: Path, sizes: _Sizes, apply_exif: bool) -> None:
         sizes.add(width, height)
 
 
-def _positive(text: str | None, name: str) -> int:
+def _positive(text: str | None, name: str, high: int) -> int:
     if text is None or not text.strip():
         raise ValueError(f"{name} is missing")
+    cell = text.strip()
+    if len(cell) > 20 or not cell.isascii():
+        raise ValueError(f"{name} {cell[:20]!r} is not a whole number")
     try:
-        value = int(text.strip())
+        value = int(cell)
     except ValueError:
-        raise ValueError(f"{name} {text.strip()!r} is not a whole number") from None
+        raise ValueError(f"{name} {cell!r} is not a whole number") from None
     if value <= 0:
         raise ValueError(f"{name} {value} is not positive")
+    if value > high:
+        raise ValueError(f"{name} {value} is above the limit of {high:,}")
     return value
 
 
 def _read_csv(path: Path, sizes: _Sizes) -> None:
     with path.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
+        where = [0]
+
+        def lines() -> Iterator[str]:
+            for line_no, line in _lines(f, sizes):
+                where[0] = line_no
+                yield line
+
+        reader = csv.reader(lines())
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            raise GaudiVLError(
+                f"{path}: the header is not CSV ({exc})", "start with a line such as width,height,count"
+            ) from None
         if header is None:
             raise GaudiVLError(f"{path} is empty", "a CSV workload needs a header: width,height[,count]")
         names = [h.strip().lower() for h in header]
@@ -226,15 +291,22 @@ def _read_csv(path: Path, sizes: _Sizes) -> None:
             )
         wi, hi = names.index("width"), names.index("height")
         ci = names.index("count") if "count" in names else None
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:  # a field over csv.field_size_limit(), a NUL byte
+                sizes.skip(f"line {where[0]}", f"not CSV ({exc})")
+                continue
             if not row or all(not c.strip() for c in row):
                 continue
-            line = reader.line_num
+            line = where[0]
             try:
-                width = _positive(row[wi] if wi < len(row) else None, "width")
-                height = _positive(row[hi] if hi < len(row) else None, "height")
+                width = _positive(row[wi] if wi < len(row) else None, "width", MAX_SIDE_PX)
+                height = _positive(row[hi] if hi < len(row) else None, "height", MAX_SIDE_PX)
                 cell = row[ci].strip() if ci is not None and ci < len(row) else ""
-                count = _positive(cell, "count") if cell else 1  # optional: empty means one image
+                count = _positive(cell, "count", MAX_ROW_COUNT) if cell else 1  # empty: one image
             except ValueError as exc:
                 sizes.skip(f"line {line}", str(exc))
                 continue
@@ -244,20 +316,22 @@ def _read_csv(path: Path, sizes: _Sizes) -> None:
 def _image_urls(node: Any) -> Iterator[str]:
     """Image URLs anywhere in a chat request: ``{"type": "image_url", "image_url": {"url": ...}}``
     (chat completions, also inside batch ``body``) and ``{"type": "input_image", "image_url": ...}``
-    (responses API)."""
-    if isinstance(node, dict):
-        kind = node.get("type")
-        if kind in ("image_url", "input_image") and "image_url" in node:
-            ref = node["image_url"]
-            url = ref.get("url") if isinstance(ref, dict) else ref
-            if isinstance(url, str):
-                yield url
-            return
-        for value in node.values():
-            yield from _image_urls(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _image_urls(value)
+    (responses API). Walked with an explicit stack (document order), so nesting depth costs no
+    recursion."""
+    stack: list[Any] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            kind = item.get("type")
+            if kind in ("image_url", "input_image") and "image_url" in item:
+                ref = item["image_url"]
+                url = ref.get("url") if isinstance(ref, dict) else ref
+                if isinstance(url, str):
+                    yield url
+                continue
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
 
 
 def _data_url_size(url: str, apply_exif: bool) -> tuple[int, int, bool]:
@@ -289,8 +363,12 @@ def _file_url_size(url: str, base: Path, apply_exif: bool) -> tuple[int, int, bo
         target = Path(url)
         if not target.is_absolute():
             target = base / target
-    if not target.is_file():
-        raise ValueError(f"image file {target} not found")
+    try:
+        found = target.is_file()
+    except OSError as exc:  # a name too long, permission denied on a parent
+        raise ValueError(f"image file {target} cannot be read ({exc.strerror})") from None
+    if not found:
+        raise ValueError(f"image file {target} not found (or not a regular file)")
     try:
         return _header_size(target, apply_exif)
     except Exception as exc:  # noqa: BLE001
@@ -299,13 +377,19 @@ def _file_url_size(url: str, base: Path, apply_exif: bool) -> tuple[int, int, bo
 
 def _read_jsonl(path: Path, sizes: _Sizes, apply_exif: bool) -> None:
     with path.open(encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
+        for line_no, line in _lines(f, sizes):
             if not line.strip():
                 continue
             try:
                 request = json.loads(line)
             except json.JSONDecodeError as exc:
                 sizes.skip(f"line {line_no}", f"not JSON ({exc.msg})")
+                continue
+            except RecursionError:
+                sizes.skip(f"line {line_no}", "not JSON (nested too deeply)")
+                continue
+            except ValueError as exc:  # an integer of thousands of digits
+                sizes.skip(f"line {line_no}", f"not JSON ({exc})")
                 continue
             for url in _image_urls(request):
                 try:
@@ -324,10 +408,15 @@ def _read_jsonl(path: Path, sizes: _Sizes, apply_exif: bool) -> None:
 
 def _read_log(path: Path, sizes: _Sizes) -> None:
     with path.open(encoding="utf-8", errors="replace") as f:
-        for line in f:
+        for line_no, line in _lines(f, sizes):
             match = LOG_LINE.search(line)
             if match:
-                sizes.patches.append(int(match.group(1)))
+                digits = match.group(1)
+                if len(digits) > 9 or not 0 < int(digits) <= MAX_LOG_PATCHES:
+                    reason = f"patch count {digits[:12]} is not in 1..{MAX_LOG_PATCHES:,}"
+                    sizes.skip(f"line {line_no}", reason)
+                    continue
+                sizes.add_patches(int(digits))
 
 
 def detect_format(path: Path) -> WorkloadFormat:
@@ -341,13 +430,13 @@ def detect_format(path: Path) -> WorkloadFormat:
         return WorkloadFormat.JSONL
     if suffix in (".log", ".txt", ".out", ".err"):
         return WorkloadFormat.LOG
+    first = ""
     with path.open(encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if line.strip():
+        for _ in range(1000):  # the first non-empty line among the first 1000, each read bounded
+            line = f.readline(4096)
+            if not line or line.strip():
                 first = line.strip()
                 break
-        else:
-            first = ""
     if first.startswith("{"):
         return WorkloadFormat.JSONL
     if "width" in first.lower() and "height" in first.lower():
@@ -369,8 +458,20 @@ def read_workload(
     workload with no usable image.
     """
     source = Path(path)
-    if not source.exists():
-        raise GaudiVLError(f"workload {source} does not exist", "pass a folder, .csv, .jsonl or engine log")
+    try:
+        mode = os.stat(source).st_mode
+    except FileNotFoundError:
+        raise GaudiVLError(
+            f"workload {source} does not exist", "pass a folder, .csv, .jsonl or engine log"
+        ) from None
+    except (OSError, ValueError) as exc:  # a symlink loop, a name too long, a NUL byte
+        raise GaudiVLError(f"cannot read workload {source}: {getattr(exc, 'strerror', None) or exc}",
+                           "check the path") from None
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+        # A FIFO would block until someone writes, a device such as /dev/zero never ends.
+        raise GaudiVLError(
+            f"workload {source} is not a folder or a regular file", "copy the data to a file first"
+        )
     fmt = WorkloadFormat(fmt)
     if fmt is WorkloadFormat.AUTO:
         fmt = detect_format(source)
@@ -391,15 +492,20 @@ def read_workload(
             _read_log(source, sizes)
     except UnicodeDecodeError:
         raise GaudiVLError(f"workload {source} is not UTF-8 text", "is --workload-format right?") from None
+    except OSError as exc:
+        raise GaudiVLError(f"cannot read workload {source}: {exc.strerror}", "check the path") from None
 
     above = 0
     stats: SizeStats | None = None
     if fmt is WorkloadFormat.LOG:
-        hist = histogram_from_patches(sizes.patches)
+        hist = histogram_from_patches(sizes.patches.keys(), sizes.patches.values())
         top = reachable_windows(pixel_range).max_patches
-        above = sum(1 for p in sizes.patches if p > top)
+        above = sum(n for p, n in sizes.patches.items() if p > top)
     else:
-        hist, stats = histogram_from_sizes(sizes.widths, sizes.heights, sizes.counts, pixel_range)
+        keys = list(sizes.sizes)
+        hist, stats = histogram_from_sizes(
+            [w for w, _ in keys], [h for _, h in keys], list(sizes.sizes.values()), pixel_range
+        )
     if hist.is_empty:
         what = {
             WorkloadFormat.DIR: "no readable image files",

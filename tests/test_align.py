@@ -22,6 +22,9 @@ from gaudi_vl.errors import GaudiVLError
 
 CKPT = {"min_pixels": 3136, "max_pixels": 12845056}
 
+EPS64 = float(np.finfo(np.float64).eps)
+"""Tolerances below: float64 roundings (each at most EPS64 / 2, relative) times the values involved."""
+
 
 def noise(width: int, height: int, seed: int = 0) -> Image.Image:
     rng = np.random.default_rng(seed)
@@ -131,9 +134,11 @@ def test_plan_is_aligned_and_respects_the_pixel_rule(w: int, h: int, rng: tuple[
         )
     else:
         s = min(t.aligned_width / w, t.aligned_height / h)
-        # aspect kept: each content side is the scaled side rounded (or clamped to the canvas)
-        assert abs(t.content_width - w * s) <= 0.5 + 1e-6 or t.content_width in (1, t.aligned_width)
-        assert abs(t.content_height - h * s) <= 0.5 + 1e-6 or t.content_height in (1, t.aligned_height)
+        # aspect kept: each content side is the scaled side rounded (or clamped to the canvas); w * s
+        # is two float64 roundings away from the exact product
+        slack = 0.5 + 2 * EPS64 * max(t.aligned_width, t.aligned_height)
+        assert abs(t.content_width - w * s) <= slack or t.content_width in (1, t.aligned_width)
+        assert abs(t.content_height - h * s) <= slack or t.content_height in (1, t.aligned_height)
         assert t.content_width == t.aligned_width or t.content_height == t.aligned_height
         # centred: the bars differ by at most one pixel
         assert abs((t.aligned_width - t.content_width - t.offset_x) - t.offset_x) <= 1
@@ -197,13 +202,16 @@ def test_boxes_round_trip(data: st.DataObject, w: int, h: int, rng: tuple[int, i
     there = t.to_aligned(boxes)
     back = t.to_original(there)
     assert isinstance(there, list) and isinstance(back, list)
-    assert np.allclose(back, boxes, rtol=1e-9, atol=1e-6)
+    # x -> x * s + o -> (x' - o) / s: four float64 roundings, the offset's error magnified by 1 / s
+    round_trip = 8 * EPS64 * (max(w, h) + max(t.offset_x, t.offset_y) / min(t.scale_x, t.scale_y))
+    assert np.allclose(back, boxes, rtol=0, atol=round_trip)
     arr = np.array(boxes)
     there_arr = t.to_aligned(arr)
     assert isinstance(there_arr, np.ndarray) and there_arr.shape == arr.shape
-    assert np.allclose(t.to_original(there_arr), arr, atol=1e-6)
-    # boxes inside the original land inside the content area (pad: never in the bars)
-    eps = 1e-6
+    assert np.allclose(t.to_original(there_arr), arr, rtol=0, atol=round_trip)
+    # boxes inside the original land inside the content area (pad: never in the bars); x * s + o is
+    # two float64 roundings of values up to the canvas side
+    eps = 4 * EPS64 * max(t.aligned_width, t.aligned_height)
     a = np.asarray(there)
     assert np.all(a[:, [0, 2]] >= t.offset_x - eps) and np.all(
         a[:, [0, 2]] <= t.offset_x + t.content_width + eps
@@ -214,7 +222,7 @@ def test_boxes_round_trip(data: st.DataObject, w: int, h: int, rng: tuple[int, i
     # the image corners map to the content corners
     corners = t.to_aligned([0, 0, w, h])
     expected = [t.offset_x, t.offset_y, t.offset_x + t.content_width, t.offset_y + t.content_height]
-    assert np.allclose(corners, expected)
+    assert np.allclose(corners, expected, rtol=0, atol=eps)
 
 
 def test_single_box_shapes_and_clip() -> None:

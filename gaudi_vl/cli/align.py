@@ -22,6 +22,15 @@ Output rules (``align``):
   ``os.replace``: a crash leaves the old file or the new one, never half of one. The sidecar
   ``transforms.json`` (one per ``--out``; entries of earlier runs into the same folder are kept,
   same names replaced) is written the same way, once at the end, also when interrupted.
+* Interrupted by SIGINT, SIGTERM or SIGHUP, align finishes the image being written, writes the
+  sidecar for the images done and exits with ``128 + N``; a second signal abandons the image being
+  written at once (its temporary file is removed) and still writes the sidecar. Running the same
+  command again continues: the earlier outputs are in the sidecar, so they may be replaced. (After
+  SIGKILL, which no program can catch, the images of that run are not in the sidecar: move them
+  away before the rerun.)
+* Outputs stay inside ``--out``: an output folder that is a symbolic link leading elsewhere is a
+  failure of that input, and so is an existing output that is not a regular file
+  (``gaudi_vl.fileio``). Symbolic link loops among the inputs are failures of those inputs.
 * A bad input (missing, unreadable, not an image, corrupt, truncated, empty, too large, too wide)
   is reported as one line ``gaudi-vl align: PATH: what; hint`` on stderr and the batch goes on.
   Exit status: 0 all aligned, 1 some input failed, 2 usage error.
@@ -32,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,8 +57,8 @@ from gaudi_vl.align import (
     load_image,
 )
 from gaudi_vl.cli.argtypes import pixels
-from gaudi_vl.errors import GaudiVLError
-from gaudi_vl.fileio import atomic_writer
+from gaudi_vl.errors import GaudiVLError, printable
+from gaudi_vl.fileio import atomic_writer, read_json_file
 from gaudi_vl.geometry import WINDOW_PX, PixelRange
 
 SIDECAR = "transforms.json"
@@ -56,6 +66,45 @@ SIDECAR_VERSION = 1
 JPEG_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif"})
 JPEG_QUALITY = 95
 EXIT_FAILED = 1
+INTERRUPTING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+MAX_STDIN_BYTES = 16 << 20
+"""16 MiB of boxes JSON on stdin at most (about 400,000 boxes)."""
+
+
+def _real(path: Path) -> Path:
+    """``os.path.realpath``: unlike ``Path.resolve`` on Python < 3.13 it does not raise on a
+    symbolic link loop (the loop is then reported by the input that holds it)."""
+    return Path(os.path.realpath(path))
+
+
+class Interrupted(BaseException):
+    """A second signal: stop now, whatever is being done (``finally`` blocks still run)."""
+
+
+class _Signals:
+    """SIGINT/SIGTERM/SIGHUP while aligning: the first one asks the batch to stop after the image
+    being written (checked between images, so no write is cut in half); a second one stops at once
+    (:class:`Interrupted`); once the sidecar is being written, further signals are ignored."""
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+        self.cleaning = False
+        self._previous: dict[int, Any] = {}
+
+    def _handler(self, signum: int, _frame: Any) -> None:
+        if self.first is None:
+            self.first = signum
+        elif not self.cleaning:
+            self.cleaning = True
+            raise Interrupted(signum)
+
+    def __enter__(self) -> _Signals:
+        self._previous = {s: signal.signal(s, self._handler) for s in INTERRUPTING}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for s, h in self._previous.items():
+            signal.signal(s, h)
 
 
 @dataclass(frozen=True)
@@ -74,7 +123,7 @@ def _image_suffixes() -> frozenset[str]:
 def _collect(sources: list[str], out_dir: Path, report: Callable[[str, str], None]) -> list[_Input]:
     suffixes = _image_suffixes()
     found: list[_Input] = []
-    out_resolved = out_dir.resolve()
+    out_resolved = _real(out_dir)
 
     def walk_error(exc: OSError) -> None:
         report(str(exc.filename), f"cannot read directory ({exc.strerror})")
@@ -86,7 +135,7 @@ def _collect(sources: list[str], out_dir: Path, report: Callable[[str, str], Non
             for root, dirs, files in os.walk(path, onerror=walk_error):
                 root_path = Path(root)
                 dirs[:] = sorted(
-                    d for d in dirs if not d.startswith(".") and (root_path / d).resolve() != out_resolved
+                    d for d in dirs if not d.startswith(".") and _real(root_path / d) != out_resolved
                 )
                 for name in sorted(files):
                     file = root_path / name
@@ -113,17 +162,17 @@ def _candidate_outputs(rel: Path) -> set[Path]:
 
 
 def _check_no_overwrite(sources: list[str], inputs: list[_Input], out_dir: Path) -> None:
-    out_resolved = out_dir.resolve()
+    out_resolved = _real(out_dir)
     for source in sources:
-        if Path(source).is_dir() and Path(source).resolve() == out_resolved:
+        if Path(source).is_dir() and _real(Path(source)) == out_resolved:
             raise GaudiVLError(
                 f"--out {out_dir} is an input directory: the aligned images would overwrite the originals",
                 "pass another --out folder",
             )
-    input_files = {item.path.resolve() for item in inputs}
+    input_files = {_real(item.path) for item in inputs}
     for item in inputs:
         for candidate in _candidate_outputs(item.rel):
-            if (out_resolved / candidate).resolve() in input_files:
+            if _real(out_resolved / candidate) in input_files:
                 raise GaudiVLError(
                     f"--out {out_dir} would overwrite the input {item.path}",
                     "pass an --out folder that holds no input image",
@@ -143,7 +192,12 @@ def _save_image(
             f"its output {name.as_posix()} is already taken by {taken[name.as_posix()]}",
             "align files with the same name in separate runs",
         )
-    if name.as_posix() not in ours and (out_dir / name).exists():
+    if not _real((out_dir / name).parent).is_relative_to(_real(out_dir)):
+        raise GaudiVLError(
+            f"its output folder {(out_dir / name).parent} leads outside --out {out_dir} (a symbolic link)",
+            "remove the link or pick another --out folder",
+        )
+    if name.as_posix() not in ours and os.path.lexists(out_dir / name):
         raise GaudiVLError(
             f"{out_dir / name} exists and was not written by gaudi-vl align (not in {SIDECAR})",
             "move it away or pick another --out folder",
@@ -171,9 +225,12 @@ def _save_image(
 
 
 def _read_sidecar(path: Path) -> dict[str, Any]:
+    """The sidecar's image table; empty when there is none or it cannot be read."""
+    if not os.path.lexists(path):
+        return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = read_json_file(path, "sidecar")
+    except GaudiVLError:
         return {}
     images = data.get("images") if isinstance(data, dict) else None
     return dict(images) if isinstance(images, dict) else {}
@@ -198,7 +255,7 @@ def _write_sidecar(out_dir: Path, records: dict[str, dict[str, Any]]) -> Path:
 def _error_line(command: str, where: str, message: str) -> str:
     if message.startswith(f"{where}: "):
         message = message[len(where) + 2 :]
-    return f"gaudi-vl {command}: {where}: {message}"
+    return printable(f"gaudi-vl {command}: {where}: {message}")
 
 
 def run_align(args: argparse.Namespace) -> int:
@@ -210,47 +267,62 @@ def run_align(args: argparse.Namespace) -> int:
         raise GaudiVLError(f"--out {out_dir} is a file", "pass a folder (it is created if missing)")
     failures: list[dict[str, str]] = []
     bar: Any = None
+    held: list[str] | None = []  # lines of inputs found bad while collecting: shown once the run goes on
 
     def report(where: str, message: str) -> None:
         failures.append({"path": where, "error": message})
         line = _error_line("align", where, message)
-        if bar is not None:
+        if held is not None:
+            held.append(line)
+        elif bar is not None:
             bar.write(line, file=sys.stderr)
         else:
             print(line, file=sys.stderr)
 
-    inputs = _collect(args.inputs, out_dir, report)
-    _check_no_overwrite(args.inputs, inputs, out_dir)
     records: dict[str, dict[str, Any]] = {}
-    taken: dict[str, Path] = {}
-    ours = set(_read_sidecar(out_dir / SIDECAR))
+    sidecar: Path | None = None
     text = args.format == "text"
-    bar = tqdm(
-        total=len(inputs), file=sys.stderr, disable=not sys.stderr.isatty(), unit="image", desc="align"
-    )
-    try:
-        for item in inputs:
-            try:
-                name, record = _save_image(item, out_dir, args, taken, ours)
-                records[name.as_posix()] = record
-                if text:
-                    bar.write(_describe(item.path, out_dir / name, record), file=sys.stdout)
-            except GaudiVLError as exc:
-                report(str(item.path), exc.one_line())
-            except OSError as exc:
-                report(str(item.path), f"cannot write the output ({exc.strerror or exc})")
-            finally:
-                bar.update(1)
-    finally:
-        bar.close()
-        sidecar = _write_sidecar(out_dir, records) if records else None
+    with _Signals() as signals:
+        inputs = _collect(args.inputs, out_dir, report)
+        _check_no_overwrite(args.inputs, inputs, out_dir)  # a usage error: one line, nothing else
+        for line in held:
+            print(line, file=sys.stderr)
+        held = None
+        taken: dict[str, Path] = {}
+        ours = set(_read_sidecar(out_dir / SIDECAR))
+        bar = tqdm(
+            total=len(inputs), file=sys.stderr, disable=not sys.stderr.isatty(), unit="image", desc="align"
+        )
+        try:
+            for item in inputs:
+                if signals.first is not None:
+                    break
+                try:
+                    name, record = _save_image(item, out_dir, args, taken, ours)
+                    records[name.as_posix()] = record
+                    if text:
+                        bar.write(printable(_describe(item.path, out_dir / name, record)), file=sys.stdout)
+                except GaudiVLError as exc:
+                    report(str(item.path), exc.one_line())
+                except BrokenPipeError:
+                    raise  # our stdout went away (| head): stop, the sidecar is still written
+                except OSError as exc:
+                    report(str(item.path), f"cannot write the output ({exc.strerror or exc})")
+                finally:
+                    bar.update(1)
+        except Interrupted:
+            pass  # the second signal: signals.first says which one came first
+        finally:
+            signals.cleaning = True
+            bar.close()
+            sidecar = _write_sidecar(out_dir, records) if records else None
     if text:
         summary = f"aligned {len(records)} of {len(inputs)} images into {out_dir}"
         if sidecar is not None:
             summary += f"; transforms in {sidecar}"
         if failures:
             summary += f"; {len(failures)} failed (see stderr)"
-        print(summary)
+        print(printable(summary))
     else:
         doc = {
             "out": str(out_dir),
@@ -259,6 +331,11 @@ def run_align(args: argparse.Namespace) -> int:
             "failed": failures,
         }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    if signals.first is not None:
+        name = signal.Signals(signals.first).name
+        print(printable(f"gaudi-vl align: interrupted by {name} after {len(records)} of {len(inputs)} "
+                        "images; run the same command again to continue"), file=sys.stderr)
+        return 128 + signals.first
     return EXIT_FAILED if failures else 0
 
 
@@ -281,16 +358,21 @@ def _parse_box(text: str) -> list[float]:
 
 
 def _boxes_from_stdin() -> list[list[float]]:
-    raw = sys.stdin.read()
+    raw = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+    if len(raw) > MAX_STDIN_BYTES:
+        raise GaudiVLError(f"stdin holds over {MAX_STDIN_BYTES:,} bytes", "map fewer boxes per call")
     try:
-        data = json.loads(raw)
-    except ValueError as exc:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError included
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise GaudiVLError(
-            f"stdin is not JSON ({exc})", "pipe [[x1, y1, x2, y2], ...] or give boxes as arguments"
+            f"stdin is not JSON ({detail})", "pipe [[x1, y1, x2, y2], ...] or give boxes as arguments"
         ) from None
     if isinstance(data, dict) and "boxes" in data:
         data = data["boxes"]
-    if isinstance(data, list) and len(data) == 4 and all(isinstance(v, (int, float)) for v in data):
+    if isinstance(data, list) and len(data) == 4 and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in data
+    ):
         data = [data]
     ok = isinstance(data, list) and all(
         isinstance(b, list)
@@ -302,21 +384,15 @@ def _boxes_from_stdin() -> list[list[float]]:
         raise GaudiVLError(
             "stdin must hold a JSON list of [x1, y1, x2, y2] boxes", "e.g. [[10, 20, 110, 220]]"
         )
-    return [[float(v) for v in b] for b in data]
+    try:
+        return [[float(v) for v in b] for b in data]
+    except OverflowError:
+        raise GaudiVLError("a box coordinate is too large", "pass pixel coordinates of the image") from None
 
 
 def find_transform(sidecar: Path, name: str) -> tuple[str, AlignTransform]:
     """The sidecar entry for ``name``: an output name, a source path, or a unique file name."""
-    try:
-        doc = json.loads(sidecar.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise GaudiVLError(
-            f"cannot read {sidecar}: {exc.strerror}", "pass the transforms.json of an align run"
-        ) from None
-    except ValueError:
-        raise GaudiVLError(
-            f"{sidecar} is not JSON", "pass the transforms.json that gaudi-vl align wrote"
-        ) from None
+    doc = read_json_file(sidecar, "sidecar")
     images = doc.get("images") if isinstance(doc, dict) else None
     if not isinstance(images, dict):
         raise GaudiVLError(

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from gaudi_vl.cli.argtypes import positive_int
+from gaudi_vl.cli.options import setting_type
 from gaudi_vl.doctor import MAX_LINE_CHARS, Doctor, DoctorReport
 from gaudi_vl.engines.logs import GRAMMARS
 from gaudi_vl.errors import GaudiVLError
@@ -91,6 +93,13 @@ def run(args: argparse.Namespace) -> int:
     source = "stdin" if args.logfile == "-" else args.logfile
     text = args.format == "text"
     try:
+        if args.logfile != "-":
+            mode = os.stat(args.logfile).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+                raise GaudiVLError(
+                    f"{args.logfile} is not a log file or a pipe (a device or a folder never ends or never "
+                    "starts)", "give a log file path, a FIFO, or - for stdin"
+                )
         stream: TextIO = (
             sys.stdin if args.logfile == "-" else open(args.logfile, encoding="utf-8", errors="replace")  # noqa: SIM115
         )
@@ -141,7 +150,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the engine that wrote the log (default: unknown, try every engine's grammar)")
     p.add_argument("--model", default=DEFAULT_MODEL, metavar="NAME|DIR",
                    help="model the log is from, to size its vision tower (default: %(default)s)")
-    p.add_argument("--tp", type=positive_int, default=1, metavar="N",
+    p.add_argument("--tp", type=setting_type("tensor_parallel_size"), default=1, metavar="N",
                    help="tensor parallel size of that engine")
     p.add_argument("--fp32-softmax-vision", action="store_true",
                    help="the engine ran with fp32 softmax in the vision tower")

@@ -18,6 +18,12 @@ from gaudi_vl.settings import DEFAULTS, SERVE_FIELDS, ServeSettings, Spec, parse
 GROUP_TITLES = {"engine": "engine", "memory": "memory"}
 
 
+def setting_type(name: str) -> Any:
+    """The argparse type of the serving setting ``name`` (its declared type and bounds), for commands
+    that take the same value outside ``ServeSettings`` (e.g. ``doctor --tp``)."""
+    return _arg_type(next(spec_of(f) for f in SERVE_FIELDS if f.name == name))
+
+
 def _arg_type(spec: Spec) -> Any:
     def convert(text: str) -> Any:
         try:

@@ -8,11 +8,12 @@ assembled by ``gaudi_vl.assembly.assemble``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from gaudi_vl.assembly import PlanRequest, assemble
 from gaudi_vl.buckets.planner import Strategy
-from gaudi_vl.cli.argtypes import pixels, positive_int
+from gaudi_vl.cli.argtypes import bucket_count, patch_step, pixels
 from gaudi_vl.cli.options import add_setting_arguments, settings_from_args
 from gaudi_vl.cli.workload_options import add_workload_arguments, check_workload_options, workload_solver
 from gaudi_vl.errors import GaudiVLError
@@ -20,7 +21,7 @@ from gaudi_vl.exporters import FORMATTERS, format_plan
 from gaudi_vl.fileio import write_text_output
 from gaudi_vl.geometry import MAX_ASPECT_RATIO
 from gaudi_vl.modelfiles import load_model
-from gaudi_vl.models import DEFAULT_MODEL
+from gaudi_vl.models import DEFAULT_MODEL, max_model_len_notes
 from gaudi_vl.plan import Plan
 from gaudi_vl.workload import WorkloadReport
 
@@ -59,19 +60,26 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
                    default=Strategy.DEFAULT.value,
                    help="default: the engine's list clipped to the range and extended to its ends; "
                         "linear: every --step patches; exp: --count buckets in geometric progression")
-    b.add_argument("--step", type=positive_int, metavar="PATCHES", help="linear step (multiple of 64)")
-    b.add_argument("--count", type=positive_int, metavar="N", help="number of exp buckets (default 8)")
+    b.add_argument("--step", type=patch_step, metavar="PATCHES", help="linear step (multiple of 64)")
+    b.add_argument("--count", type=bucket_count, metavar="N", help="number of exp buckets (default 8)")
     b.add_argument("--buckets", metavar="LIST",
                    help="validate and use your own list, e.g. 2048,4096,8192")
     add_setting_arguments(parser)
     add_workload_arguments(parser)
 
 
+LONG_MAX_MODEL_LEN_VAR = "VLLM_ALLOW_LONG_MAX_MODEL_LEN"
+"""vLLM's own switch that turns its max_model_len refusal into a warning (``models.max_model_len_notes``)."""
+
+
 def request_from_args(args: argparse.Namespace) -> PlanRequest:
     model = load_model(args.model)
+    serve = settings_from_args(args)
+    long_ok = os.environ.get(LONG_MAX_MODEL_LEN_VAR, "0").strip().lower() in ("1", "true")
     return PlanRequest(
         model=model,
-        serve=settings_from_args(args),
+        serve=serve,
+        notes=max_model_len_notes(model, serve.max_model_len, long_ok),
         min_pixels=args.min_pixels,
         max_pixels=args.max_pixels,
         max_aspect=args.max_aspect,

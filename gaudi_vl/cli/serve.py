@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from gaudi_vl.cli.plan import add_plan_arguments, plan_from_args
 from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.fileio import read_json_file
 from gaudi_vl.launch import detect_engine, render_script, run_engine
 from gaudi_vl.plan import Plan
 from gaudi_vl.planfile import REPLAN, plan_from_dict
@@ -29,16 +29,12 @@ MAX_PLAN_FILE_BYTES = 16 << 20
 
 
 def read_plan_file(path: str) -> Plan:
-    """The plan a ``gaudi-vl plan --json`` file holds, checked (``gaudi_vl.planfile``)."""
-    p = Path(path)
+    """The plan a ``gaudi-vl plan --json`` file holds, checked (``gaudi_vl.planfile``); read strictly
+    (a regular file of at most 16 MiB, UTF-8 JSON: ``gaudi_vl.fileio.read_json_file``)."""
     try:
-        if not p.is_file():
-            raise GaudiVLError(f"plan file {path} does not exist or is not a file", REPLAN)
-        if p.stat().st_size > MAX_PLAN_FILE_BYTES:
-            raise GaudiVLError(f"plan file {path} is larger than {MAX_PLAN_FILE_BYTES >> 20} MiB", REPLAN)
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise GaudiVLError(f"plan file {path} is not readable JSON ({type(exc).__name__})", REPLAN) from None
+        data = read_json_file(Path(path), "plan file", MAX_PLAN_FILE_BYTES)
+    except GaudiVLError as exc:
+        raise GaudiVLError(exc.message, REPLAN) from None
     try:
         return plan_from_dict(data)
     except GaudiVLError as exc:

@@ -11,7 +11,7 @@ import argparse
 from gaudi_vl.assembly import WorkloadSolver
 from gaudi_vl.buckets.cost import Objective
 from gaudi_vl.buckets.planner import BucketPlan
-from gaudi_vl.cli.argtypes import percent, positive_int
+from gaudi_vl.cli.argtypes import bucket_count, percent
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PixelRange
 from gaudi_vl.models import ModelSpec
@@ -28,7 +28,7 @@ def add_workload_arguments(parser: argparse.ArgumentParser) -> None:
                         "(overrides --strategy)")
     w.add_argument("--workload-format", choices=[f.value for f in WorkloadFormat], default="auto",
                    help="how to read --workload (auto: by folder / suffix / first line)")
-    w.add_argument("--max-buckets", type=positive_int, metavar="K",
+    w.add_argument("--max-buckets", type=bucket_count, metavar="K",
                    help="at most K buckets (default 8; with --max-waste: the search limit, default 64)")
     w.add_argument("--objective", choices=[o.value for o in Objective], default=Objective.TIME.value,
                    help="time (default): vision-tower cost model, linear layers ~N plus dense attention "

@@ -67,3 +67,37 @@ def reference(visual: torch.nn.Module, pixels: torch.Tensor, h: int, w: int) -> 
 
 def rel_err(out: torch.Tensor, ref: torch.Tensor) -> float:
     return ((out.double() - ref.double()).norm() / ref.double().norm()).item()
+
+
+# --- tolerances: from the dtype's unit roundoff and the operation count, never from one machine's run ---
+
+LAMBDA = 3.0
+"""Standard deviations of the probabilistic rounding-error bound (Higham & Mary, "A new approach to
+probabilistic rounding error analysis", SIAM J. Sci. Comput. 2019): an n-term inner product computed
+in two summation orders differs by at most ``LAMBDA * sqrt(n) * u`` (relative) with probability at
+least ``1 - 2 * exp(-LAMBDA**2 / 2)`` per inner product, whatever BLAS blocking the CPU picks."""
+
+
+def unit_roundoff(dtype: torch.dtype) -> float:
+    """``u = eps / 2``: 2^-24 for float32, 2^-8 for bfloat16."""
+    return torch.finfo(dtype).eps / 2
+
+
+def reorder_tolerance(longest_reduction: int, depth: int) -> float:
+    """Relative error allowed between two fp32 evaluations of one tower that differ only in the order
+    of their sums (kernels, blocking, padding): ``LAMBDA * sqrt(K) * u`` per inner product of the
+    longest length K, once for the patch embedding and once per block, the pre-norm residual stream
+    carrying each block's error on with gain about 1."""
+    return LAMBDA * math.sqrt(longest_reduction) * unit_roundoff(torch.float32) * (depth + 1)
+
+
+BF16_ROUNDINGS_PER_BLOCK = 16
+"""bf16 tensors one vision block materialises, each rounded once: norm1, q, k, v, rotary q and k,
+attention scores and probabilities, attention output, proj, residual, norm2, gate, up, act * up, down."""
+
+
+def bf16_tolerance(depth: int) -> float:
+    """Relative error allowed for a bf16 tower against its fp32 original: every materialised tensor
+    is rounded once (relative error <= u, independent), fp32 accumulation inside the matmuls, so the
+    error grows as ``LAMBDA * sqrt(roundings) * u``."""
+    return LAMBDA * math.sqrt(BF16_ROUNDINGS_PER_BLOCK * depth) * unit_roundoff(torch.bfloat16)

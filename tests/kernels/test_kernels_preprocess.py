@@ -20,6 +20,10 @@ from transformers.models.qwen2_vl.image_processing_qwen2_vl import Qwen2VLImageP
 from gaudi_vl.kernels import QWEN2_VL_MEAN, QWEN2_VL_STD, preprocess  # noqa: E402
 
 SIZE = {"shortest_edge": 112 * 112, "longest_edge": 2048 * 28 * 28}
+PIXEL_ATOL = 2 * 3 * (torch.finfo(torch.float32).eps / 2) * (1 + max(QWEN2_VL_MEAN)) / min(QWEN2_VL_STD)
+"""Two fp32 evaluations of ``(x / 255 - mean) / std``: 3 rounded operations each, every intermediate at
+most ``(1 + max(mean)) / min(std)`` in magnitude, so they differ by at most ``2 * 3 * u * that``
+(about 1.0e-6), in whatever order each processor does them."""
 
 
 def _images(sizes: list[tuple[int, int]], seed: int) -> list[torch.Tensor]:
@@ -50,7 +54,7 @@ def test_matches_fast_processor(sizes: list[tuple[int, int]]) -> None:
     ours = preprocess(images)
     assert torch.equal(ours.image_grid_thw, ref["image_grid_thw"])
     assert [tuple(g[1:]) for g in ref["image_grid_thw"].tolist()] == [(h // 14, w // 14) for h, w in sizes]
-    torch.testing.assert_close(ours.pixel_values, ref["pixel_values"], rtol=0, atol=1e-6)
+    torch.testing.assert_close(ours.pixel_values, ref["pixel_values"], rtol=0, atol=PIXEL_ATOL)
 
 
 def test_matches_slow_processor() -> None:
@@ -61,7 +65,7 @@ def test_matches_slow_processor() -> None:
     ref = slow(images=[i.numpy() for i in images], return_tensors="pt")
     ours = preprocess(images)
     assert torch.equal(ours.image_grid_thw, ref["image_grid_thw"])
-    torch.testing.assert_close(ours.pixel_values, ref["pixel_values"].float(), rtol=0, atol=1e-5)
+    torch.testing.assert_close(ours.pixel_values, ref["pixel_values"].float(), rtol=0, atol=PIXEL_ATOL)
 
 
 @settings(max_examples=15, deadline=None)
@@ -82,7 +86,7 @@ def test_layouts_agree_with_fast_processor(
     given_images = chw if channels_first else images
     ours = preprocess(torch.stack(given_images) if batched else given_images)
     assert torch.equal(ours.image_grid_thw, ref["image_grid_thw"])
-    torch.testing.assert_close(ours.pixel_values, ref["pixel_values"], rtol=0, atol=1e-6)
+    torch.testing.assert_close(ours.pixel_values, ref["pixel_values"], rtol=0, atol=PIXEL_ATOL)
 
 
 def test_bf16_output_is_the_rounded_fp32_output() -> None:
@@ -94,7 +98,7 @@ def test_bf16_output_is_the_rounded_fp32_output() -> None:
 
 def test_feeds_the_vision_tower(tiny_tower) -> None:
     """End to end on CPU: our pixels through the bucketed tower equal the processor's through transformers."""
-    from kernel_towers import rel_err
+    from kernel_towers import PIXEL_COLUMNS, TINY, rel_err, reorder_tolerance
 
     from gaudi_vl.kernels import bucketed_vision_forward
 
@@ -104,7 +108,7 @@ def test_feeds_the_vision_tower(tiny_tower) -> None:
     with torch.no_grad():
         expected = tiny_tower(ref["pixel_values"], grid_thw=ref["image_grid_thw"]).pooler_output
         got = bucketed_vision_forward(tiny_tower, ours.pixel_values, ours.image_grid_thw, 512)
-    assert rel_err(got, expected) < 1e-4
+    assert rel_err(got, expected) < reorder_tolerance(PIXEL_COLUMNS, TINY["depth"])
 
 
 @pytest.mark.parametrize("shape", [(100, 112, 3), (112, 126, 3), (112, 112, 4), (2, 112, 112)])

@@ -15,7 +15,15 @@ pytest.importorskip("transformers")
 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-from kernel_towers import pixels_for, reference, rel_err  # noqa: E402
+from kernel_towers import (  # noqa: E402
+    MID,
+    PIXEL_COLUMNS,
+    bf16_tolerance,
+    pixels_for,
+    reference,
+    rel_err,
+    reorder_tolerance,
+)
 
 from gaudi_vl.kernels import (  # noqa: E402
     BucketGraph,
@@ -26,7 +34,9 @@ from gaudi_vl.kernels import (  # noqa: E402
 )
 from gaudi_vl.kernels.vision import block_diagonal_mask  # noqa: E402
 
-FP32_TOL = 1e-4
+FP32_TOL = reorder_tolerance(max(PIXEL_COLUMNS, 1024), MID["depth"])
+"""Our forward against transformers': same maths, other kernels. The longest reduction is the patch
+embedding's 1176 columns (the buckets below stay under 1024 keys); MID is the deepest tower."""
 
 # (h, w) in patches (multiples of 8 = 112 px), bucket in patches (multiple of 64, >= h*w).
 GRIDS = [(8, 8, 64), (8, 8, 256), (8, 16, 128), (16, 8, 320), (16, 24, 384), (24, 16, 512), (8, 40, 448)]
@@ -220,7 +230,11 @@ def test_fp32_softmax_attention_is_fp32_math_rounded_once() -> None:
     fp32_softmax = attention(qb, kb, vb, mask, scale, fp32_softmax=True)
     assert fp32_softmax.dtype == torch.bfloat16
     # At most one bf16 rounding step away (fp32 -> bf16 vs float64 -> bf16 may round differently).
-    torch.testing.assert_close(fp32_softmax.double(), exact.bfloat16().double(), rtol=2**-7, atol=1e-6)
+    # rtol: one bf16 ulp (eps = 2^-7); atol, for outputs near 0: the fp32 softmax-weighted sum of 64 values.
+    atol = torch.finfo(torch.float32).eps * 64**0.5 * v.abs().max().item()
+    torch.testing.assert_close(
+        fp32_softmax.double(), exact.bfloat16().double(), rtol=torch.finfo(torch.bfloat16).eps, atol=atol
+    )
     bf16_scores = (qb @ kb.transpose(-1, -2) * scale).masked_fill(~mask, float("-inf"))
     bf16_softmax = (bf16_scores.softmax(-1) @ vb).double()
     assert 3 * rel_err(fp32_softmax, exact) < rel_err(bf16_softmax, exact)
@@ -240,8 +254,8 @@ def test_fp32_softmax_through_the_tower(mid_tower) -> None:
         fp32_plain = bucketed_vision_forward(mid_tower, pixels, [1, h, w], bucket)
     assert fp32_sm.dtype == torch.bfloat16
     assert not torch.equal(plain, fp32_sm)
-    assert rel_err(plain, ref) < 5e-2
-    assert rel_err(fp32_sm, ref) < 5e-2
+    assert rel_err(plain, ref) < bf16_tolerance(MID["depth"])
+    assert rel_err(fp32_sm, ref) < bf16_tolerance(MID["depth"])
     assert torch.equal(fp32_model, fp32_plain)
 
 
@@ -255,6 +269,9 @@ def test_mlp_padding_is_exact(mid_tower) -> None:
     padded = pad_mlp_for_tensor_cores(copy.deepcopy(mid_tower), multiple=64)
     assert padded.blocks[0].mlp.gate_proj.weight.shape[0] % 64 == 0
     assert padded.blocks[0].mlp.down_proj.weight.shape[1] % 64 == 0
-    assert rel_err(reference(padded, pixels, h, w), ref) < 1e-6
+    # Zero-padded MLP rows/columns add exact zeros; only the blocking of its sums may change (BLAS picks
+    # it from the shape): the reordering bound of the padded width, not one machine's 1e-6 (AMD: 1.36e-6).
+    padded_width = padded.blocks[0].mlp.gate_proj.weight.shape[0]
+    assert rel_err(reference(padded, pixels, h, w), ref) < reorder_tolerance(padded_width, MID["depth"])
     with torch.no_grad():
         assert rel_err(bucketed_vision_forward(padded, pixels, [1, h, w], 512), ref) < FP32_TOL
