@@ -20,29 +20,17 @@ import time
 from pathlib import Path
 
 import pytest
+from standin import probe_answer
 
 from gaudi_vl.cli.plan import add_plan_arguments, plan_from_args
 from gaudi_vl.command import server_argv
-from gaudi_vl.engines import DEFAULT_PROFILE, EngineProfile, InstalledEngine, get_profile, identify
+from gaudi_vl.engines import DEFAULT_PROFILE, get_profile
 from gaudi_vl.envvars import plan_env
 from gaudi_vl.launch import SECRET_NAME, managed_unset, printable_env, render_script
 from gaudi_vl.plan import Plan
 
 SERVE = [sys.executable, "-m", "gaudi_vl", "serve"]
 PLAN_ARGS = ["qwen2.5-vl-7b", "--min-pixels", "401408", "--max-pixels", "1003520", "--host", "127.0.0.1"]
-
-
-def probe_answer(engine: EngineProfile | None) -> str:
-    """Stand-in code that answers the engine probe like an interpreter with ``engine`` installed."""
-    fp = engine.fingerprint if engine is not None else None
-    found = {
-        "modules": list(fp.modules) if fp else [],
-        "files": {fp.marker_file: fp.marker} if fp and fp.marker_file else {},
-        "versions": {"vllm": "0.0.test"} if fp else {},
-    }
-    installed = InstalledEngine(frozenset(found["modules"]), found["files"])
-    assert identify(installed) == engine  # the answer really is that engine's
-    return f"if sys.argv[1:2] == ['-c']:\n    print({json.dumps(found)!r})\n    sys.exit(0)\n"
 
 
 HAS_ENGINE = probe_answer(DEFAULT_PROFILE)

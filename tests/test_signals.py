@@ -21,6 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from standin import probe_answer
+
+from gaudi_vl.engines import DEFAULT_PROFILE
 
 PLAN = ["qwen2.5-vl-7b", "--host", "127.0.0.1"]
 WORKER = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(600)"
@@ -38,9 +41,7 @@ def engine(tmp_path: Path, *, ignore_term: bool = False, exit_code: int | None =
     ``ignore_term``: ignores SIGTERM and SIGINT. ``exit_code``: exits by itself once ready, leaving
     the worker running. Otherwise it stops (without stopping its worker) on SIGTERM/SIGINT.
     """
-    body = f"""
-if sys.argv[1:2] == ["-c"]:
-    sys.exit(0)  # the engine check: every module importable
+    body = probe_answer(DEFAULT_PROFILE) + f"""
 import subprocess
 worker_file = {str(tmp_path / "worker.pid")!r}
 subprocess.Popen([sys.executable, "-c", {WORKER!r}, worker_file])
@@ -77,7 +78,7 @@ def driver(tmp_path: Path, exe: Path, grace_s: float) -> list[str]:
         "p = argparse.ArgumentParser()\n"
         "add_plan_arguments(p)\n"
         f"plan = plan_from_args(p.parse_args(['--model', {PLAN[0]!r}, '--host', '127.0.0.1', "
-        f"'--port', '{free_port()}']))\n"
+        f"'--port', '{free_port()}']))[0]\n"
         f"sys.exit(run_engine(plan, python={str(exe)!r}, grace_s={grace_s!r}))\n"
     )
     return [sys.executable, str(script)]
