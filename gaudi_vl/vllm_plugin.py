@@ -322,7 +322,13 @@ def patch_qwen2_5_vl() -> None:
     _wrap_own_methods(base, inherited=True)
     for cls in _subclasses(base):
         _wrap_own_methods(cls)
-    if getattr(base.__dict__.get("__init_subclass__"), _MARK, False):
+    _on_new_subclass(base, _MARK, _wrap_own_methods)
+
+
+def _on_new_subclass(base: type, mark: str, wrap: Callable[[type], None]) -> None:
+    """Call ``wrap`` on every subclass of ``base`` defined from now on (an ``__init_subclass__`` hook
+    that keeps the one ``base`` had); once per ``mark``."""
+    if getattr(base.__dict__.get("__init_subclass__"), mark, False):
         return
     previous = base.__dict__.get("__init_subclass__")
 
@@ -331,9 +337,9 @@ def patch_qwen2_5_vl() -> None:
             previous.__func__(cls, **kwargs)
         else:
             super(base, cls).__init_subclass__(**kwargs)
-        _wrap_own_methods(cls)
+        wrap(cls)
 
-    setattr(__init_subclass__, _MARK, True)
+    setattr(__init_subclass__, mark, True)
     base.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]
 
 
@@ -464,19 +470,7 @@ def patch_qwen2_5_vl_vision() -> None:
     for cls in _subclasses(base):
         if "get_image_embeds" in cls.__dict__:
             _wrap_vision_embeds(cls)
-    if getattr(base.__dict__.get("__init_subclass__"), _VISION_MARK, False):
-        return
-    previous = base.__dict__.get("__init_subclass__")
-
-    def __init_subclass__(cls: type, **kwargs: Any) -> None:
-        if previous is not None:
-            previous.__func__(cls, **kwargs)
-        else:
-            super(base, cls).__init_subclass__(**kwargs)
-        _wrap_vision_embeds(cls)
-
-    setattr(__init_subclass__, _VISION_MARK, True)
-    base.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]
+    _on_new_subclass(base, _VISION_MARK, _wrap_vision_embeds)
 
 
 def _wrap_vision_embeds(cls: type) -> None:
