@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hf_configs import hf_config
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -59,24 +60,7 @@ def _meta_model(name: str):  # noqa: ANN202 - transformers type
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
     spec = builtin_model(name)
-    cfg = transformers.Qwen2_5_VLConfig(
-        text_config={
-            "hidden_size": spec.text.hidden_size,
-            "intermediate_size": spec.text.intermediate_size,
-            "num_hidden_layers": spec.text.num_layers,
-            "num_attention_heads": spec.text.num_heads,
-            "num_key_value_heads": spec.text.num_kv_heads,
-            "vocab_size": spec.text.vocab_size,
-        },
-        vision_config={
-            "depth": spec.vision.depth,
-            "hidden_size": spec.vision.hidden_size,
-            "num_heads": spec.vision.num_heads,
-            "intermediate_size": spec.vision.intermediate_size,
-            "out_hidden_size": spec.vision.out_hidden_size,
-        },
-        tie_word_embeddings=spec.text.tie_word_embeddings,
-    )
+    cfg = hf_config(spec)
     with torch.device("meta"):
         return cfg, transformers.Qwen2_5_VLForConditionalGeneration(cfg)
 

@@ -6,35 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
+from hf_configs import hf_config
 
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.modelfiles import load_model
-from gaudi_vl.models import BUILTIN_MODELS, ModelSpec, builtin_model
+from gaudi_vl.models import BUILTIN_MODELS, builtin_model
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 
-def _hf_config(spec: ModelSpec) -> transformers.Qwen2_5_VLConfig:
-    return transformers.Qwen2_5_VLConfig(
-        text_config={
-            "hidden_size": spec.text.hidden_size,
-            "intermediate_size": spec.text.intermediate_size,
-            "num_hidden_layers": spec.text.num_layers,
-            "num_attention_heads": spec.text.num_heads,
-            "num_key_value_heads": spec.text.num_kv_heads,
-            "vocab_size": spec.text.vocab_size,
-            "max_position_embeddings": spec.text.max_position_embeddings,
-        },
-        vision_config={
-            "depth": spec.vision.depth,
-            "hidden_size": spec.vision.hidden_size,
-            "num_heads": spec.vision.num_heads,
-            "intermediate_size": spec.vision.intermediate_size,
-            "out_hidden_size": spec.vision.out_hidden_size,
-        },
-        tie_word_embeddings=spec.text.tie_word_embeddings,
-    )
+_hf_config = hf_config
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN_MODELS))
