@@ -16,14 +16,14 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 
-_hf_config = hf_config
+
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN_MODELS))
 def test_param_counts_equal_the_real_module(name: str) -> None:
     spec = BUILTIN_MODELS[name]
     with torch.device("meta"):
-        model = transformers.Qwen2_5_VLForConditionalGeneration(_hf_config(spec))
+        model = transformers.Qwen2_5_VLForConditionalGeneration(hf_config(spec))
     vision = sum(p.numel() for p in model.model.visual.parameters())
     total = sum(p.numel() for p in model.parameters())
     assert spec.vision.params == vision
@@ -36,7 +36,7 @@ def test_7b_is_8_29b_parameters() -> None:
 
 def test_folder_round_trip(tmp_path: Path) -> None:
     spec = BUILTIN_MODELS["qwen2.5-vl-3b"]
-    _hf_config(spec).save_pretrained(tmp_path)
+    hf_config(spec).save_pretrained(tmp_path)
     (tmp_path / "preprocessor_config.json").write_text(
         json.dumps({"min_pixels": 12544, "max_pixels": 1003520})
     )
@@ -48,7 +48,7 @@ def test_folder_round_trip(tmp_path: Path) -> None:
 
 
 def test_transformers5_size_keys_are_read(tmp_path: Path) -> None:
-    _hf_config(BUILTIN_MODELS["qwen2.5-vl-7b"]).save_pretrained(tmp_path)
+    hf_config(BUILTIN_MODELS["qwen2.5-vl-7b"]).save_pretrained(tmp_path)
     processor = transformers.Qwen2VLImageProcessor(size={"shortest_edge": 50176, "longest_edge": 2007040})
     processor.save_pretrained(tmp_path)
     loaded = load_model(str(tmp_path))
@@ -73,7 +73,7 @@ def test_unknown_name_lists_known_models() -> None:
 
 
 def test_transformers5_combined_processor_config_is_read(tmp_path: Path) -> None:
-    _hf_config(BUILTIN_MODELS["qwen2.5-vl-7b"]).save_pretrained(tmp_path)
+    hf_config(BUILTIN_MODELS["qwen2.5-vl-7b"]).save_pretrained(tmp_path)
     image = transformers.Qwen2VLImageProcessor(size={"shortest_edge": 12544, "longest_edge": 802816})
     (tmp_path / "processor_config.json").write_text(
         json.dumps({"image_processor": image.to_dict(), "processor_class": "Qwen2_5_VLProcessor"})
