@@ -73,6 +73,23 @@ def log_tail(log: Path, n: int = 40) -> str:
     return "".join(log.read_text(errors="replace").splitlines(keepends=True)[-n:])
 
 
+def wait_until_serving(proc: subprocess.Popen, port: int, log: Path, what: str, timeout_s: float) -> None:
+    """Poll the OpenAI server's ``/v1/models`` until it answers; fail with the log's tail if ``proc``
+    exits first or ``timeout_s`` passes."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{what} exited with {proc.returncode}:\n{log_tail(log)}")
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/v1/models", timeout=5) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(1.0)
+    pytest.fail(f"server not ready after {timeout_s:.0f} s:\n{log_tail(log)}")
+
+
 class Server:
     """``gaudi-vl serve`` as a child process, its whole log in a file."""
 
@@ -92,18 +109,7 @@ class Server:
         self.proc = subprocess.Popen(argv, stdout=self.handle, stderr=subprocess.STDOUT, env=env)
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"gaudi-vl serve exited with {self.proc.returncode}:\n{log_tail(self.log)}")
-            try:
-                with urllib.request.urlopen(f"http://{HOST}:{self.port}/v1/models", timeout=5) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(1.0)
-        pytest.fail(f"server not ready after {READY_TIMEOUT_S:.0f} s:\n{log_tail(self.log)}")
+        wait_until_serving(self.proc, self.port, self.log, "gaudi-vl serve", READY_TIMEOUT_S)
 
     def prompt_tokens(self, width: int, height: int) -> int:
         body = {

@@ -25,13 +25,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from test_vllm_serve import HOST, free_port, log_tail, port_is_free, post_json
+from test_vllm_serve import HOST, free_port, log_tail, port_is_free, post_json, wait_until_serving
 
 pytestmark = pytest.mark.e2e
 
@@ -86,18 +83,7 @@ class EngineServer:
         self.proc = subprocess.Popen(argv, stdout=self.handle, stderr=subprocess.STDOUT, env=env)
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"vLLM exited with {self.proc.returncode}:\n{log_tail(self.log)}")
-            try:
-                with urllib.request.urlopen(f"http://{HOST}:{self.port}/v1/models", timeout=5) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(1.0)
-        pytest.fail(f"server not ready after {READY_TIMEOUT_S:.0f} s:\n{log_tail(self.log)}")
+        wait_until_serving(self.proc, self.port, self.log, "vLLM", READY_TIMEOUT_S)
 
     def complete(self, images: list[tuple[tuple[int, int], int]]) -> dict:
         content: list[dict] = [
