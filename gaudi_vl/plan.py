@@ -9,6 +9,7 @@ environment (``gaudi_vl.envvars``) and the server command (``gaudi_vl.command``)
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from gaudi_vl.buckets.planner import BucketPlan
@@ -70,9 +71,10 @@ class Plan:
     def engine(self) -> EngineProfile:
         return self.serve.engine
 
-    @property
+    @cached_property
     def warmup(self) -> WarmupSet:
-        """The vision-tower sizes the engine compiles at start-up for this plan (its profile's rule)."""
+        """The vision-tower sizes the engine compiles at start-up for this plan (its profile's rule);
+        computed once per plan (the table, the file, the memory plan all read it)."""
         eager_skips = self.serve.enforce_eager and not self.engine.warms_under_eager
         return self.engine.warmup_set(
             self.buckets.buckets,
