@@ -36,20 +36,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 K = import_kernels()
+from model_dims import vision_config  # noqa: E402 - the checkout is on the path now
 
-SEVEN_B = dict(
-    depth=32,
-    hidden_size=1280,
-    num_heads=16,
-    intermediate_size=3420,
-    out_hidden_size=3584,
-    fullatt_block_indexes=[7, 15, 23, 31],
-    window_size=112,
-    patch_size=14,
-    spatial_merge_size=2,
-    temporal_patch_size=2,
-    in_channels=3,
-)
+SEVEN_B = vision_config()
+"""The 7B tower (Qwen/Qwen2.5-VL-7B-Instruct config.json, as ``gaudi_vl.models`` holds it)."""
 SMOKE = {
     **SEVEN_B,
     "depth": 4,

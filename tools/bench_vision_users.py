@@ -43,6 +43,7 @@ import torch
 from _kernels_import import import_kernels
 
 K = import_kernels()
+from model_dims import vision_config  # noqa: E402 - the checkout is on the path now
 
 # Qwen/Qwen2.5-VL-7B-Instruct config.json (dims also in gaudi_vl/models.py), hub key names.
 TEXT_7B = dict(
@@ -59,20 +60,7 @@ TEXT_7B = dict(
     bos_token_id=151643,
     eos_token_id=151645,
 )
-VISION_7B = dict(
-    depth=32,
-    hidden_size=1280,
-    num_heads=16,
-    intermediate_size=3420,
-    out_hidden_size=3584,
-    fullatt_block_indexes=[7, 15, 23, 31],
-    window_size=112,
-    patch_size=14,
-    spatial_merge_size=2,
-    temporal_patch_size=2,
-    in_channels=3,
-    tokens_per_second=2,
-)
+VISION_7B = vision_config(tokens_per_second=2)
 IDS_7B = dict(
     image_token_id=151655, video_token_id=151656, vision_start_token_id=151652, vision_end_token_id=151653
 )
