@@ -1,0 +1,470 @@
+"""Multimodal model families beyond Qwen2.5-VL: image geometry, weights and KV dimensions.
+
+Pure (standard library and gaudi_vl's pure core). ``family_spec_from_config`` turns an already
+parsed ``config.json`` (and ``preprocessor_config.json``) of Qwen3-VL (dense ``qwen3_vl`` and MoE
+``qwen3_vl_moe``), Qwen2-VL (``qwen2_vl``), Gemma-3 (``gemma3``) or Llama-4 (``llama4``) into a
+``ModelSpec`` whose ``family`` holds what planning needs:
+
+* ``ImageRule``: how the checkpoint's own image processor turns a ``width x height`` image into
+  what the vision tower sees. Three rules cover the families:
+
+  - ``RESIZE`` (Qwen2-VL, Qwen3-VL): transformers' ``smart_resize`` with ``factor = patch_size *
+    merge_size`` (28 for Qwen2-VL, 32 for Qwen3-VL) and the processor's min/max pixels
+    (transformers/models/qwen2_vl/image_processing_qwen2_vl.py ``smart_resize``; Qwen3-VL
+    checkpoints use that very processor with patch 16, ``Qwen2VLImageProcessorFast``). The tower
+    sees ``(h / patch) x (w / patch)`` patches; ``/ merge^2`` of them become LLM tokens.
+  - ``FIXED`` (Gemma-3): every image is resized to the SigLIP ``image_size`` (896 x 896), plus
+    pan-and-scan crops when enabled (transformers/models/gemma3/image_processing_gemma3.py
+    ``pan_and_scan_batched``); each crop is one 896 x 896 tower input of ``mm_tokens_per_image``
+    tokens.
+  - ``TILES`` (Llama-4): the image is fitted to the best canvas of ``k x m`` tiles of
+    ``image_size`` (336) with ``k * m <= max_patches`` (16) (transformers/models/llama4/
+    image_processing_llama4.py ``find_supported_resolutions`` / ``get_best_fit``), plus one global
+    tile when there is more than one; each tile is one tower input.
+
+* weights: text and vision parameter counts by each family's module layout in transformers (the
+  test suite checks them against the real modules built on the meta device), the MoE total and
+  the parameters active per token;
+* KV dims: layers, KV heads and head size (``head_dim`` read from the config where it is explicit).
+
+Published dimensions of the built-in checkpoints are in ``FAMILY_BUILTINS``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from fractions import Fraction
+from typing import Any
+
+from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.geometry import smart_resize
+
+
+class ImageKind(str, Enum):
+    RESIZE = "resize"
+    FIXED = "fixed"
+    TILES = "tiles"
+
+
+@dataclass(frozen=True)
+class PanAndScan:
+    """Gemma-3's pan-and-scan settings (``do_pan_and_scan`` and its three limits)."""
+
+    min_crop_size: int = 256
+    max_num_crops: int = 4
+    min_ratio_to_activate: float = 1.2
+
+
+@dataclass(frozen=True)
+class ImageShape:
+    """What the vision tower gets for one image."""
+
+    grid: tuple[int, int]
+    """RESIZE: the patch grid ``(grid_h, grid_w)``; FIXED: ``(1, crops)``; TILES: the canvas in tiles."""
+    units: int
+    """Tower inputs: patches (RESIZE), 896 x 896 crops (FIXED) or 336 x 336 tiles incl. global (TILES)."""
+    tokens: int
+    """LLM placeholder tokens the image becomes (without start/end markers)."""
+    size: tuple[int, int]
+    """``(width, height)`` in pixels of what the tower sees (the resized image, or one crop/tile)."""
+
+
+@dataclass(frozen=True)
+class ImageRule:
+    """A checkpoint's image processor as pure arithmetic (see the module docstring)."""
+
+    kind: ImageKind
+    patch_size: int
+    merge_size: int = 1
+    min_pixels: int = 0
+    max_pixels: int = 0
+    image_size: int = 0
+    """FIXED: the square input side; TILES: the tile side."""
+    max_tiles: int = 0
+    tokens_per_unit: int = 0
+    """FIXED: ``mm_tokens_per_image``; TILES: tokens per tile (after pixel shuffle)."""
+    pan_and_scan: PanAndScan | None = None
+    """FIXED: None = pan-and-scan off (the processor's and vLLM's default)."""
+
+    @property
+    def factor(self) -> int:
+        """RESIZE: the side multiple of a resized image (``patch_size * merge_size``)."""
+        return self.patch_size * self.merge_size
+
+    def shape(self, width: int, height: int) -> ImageShape:
+        """The tower's input for a ``width x height`` image, by the processor's own rule."""
+        if width <= 0 or height <= 0:
+            raise GaudiVLError(f"image size {width}x{height} is empty", "width and height must be positive")
+        if self.kind is ImageKind.RESIZE:
+            h, w = smart_resize(height, width, factor=self.factor,
+                                min_pixels=self.min_pixels, max_pixels=self.max_pixels)
+            gh, gw = h // self.patch_size, w // self.patch_size
+            return ImageShape((gh, gw), gh * gw, gh * gw // self.merge_size**2, (w, h))
+        if self.kind is ImageKind.FIXED:
+            crops = 1 + gemma3_crops(width, height, self.pan_and_scan)
+            side = (self.image_size, self.image_size)
+            return ImageShape((1, crops), crops, crops * self.tokens_per_unit, side)
+        rows, cols = llama4_canvas(width, height, self.image_size, self.max_tiles)
+        tiles = rows * cols + (1 if rows * cols > 1 else 0)
+        side = (self.image_size, self.image_size)
+        return ImageShape((rows, cols), tiles, tiles * self.tokens_per_unit, side)
+
+
+def gemma3_crops(width: int, height: int, pas: PanAndScan | None) -> int:
+    """Pan-and-scan crops of one image (0 when off or not activated): ``pan_and_scan_batched``."""
+    if pas is None:
+        return 0
+    if width >= height:
+        if width / height < pas.min_ratio_to_activate:
+            return 0
+        n_w = min(math.floor(width / pas.min_crop_size), math.floor(width / height + 0.5))
+        n_w, n_h = min(pas.max_num_crops, max(2, n_w)), 1
+    else:
+        if height / width < pas.min_ratio_to_activate:
+            return 0
+        n_h = min(math.floor(height / pas.min_crop_size), math.floor(height / width + 0.5))
+        n_w, n_h = 1, min(pas.max_num_crops, max(2, n_h))
+    if min(math.ceil(width / n_w), math.ceil(height / n_h)) < pas.min_crop_size:
+        return 0
+    return n_w * n_h
+
+
+def llama4_canvases(max_tiles: int) -> tuple[tuple[int, int], ...]:
+    """``(rows, cols)`` of every canvas with ``rows * cols <= max_tiles``, in
+    ``find_supported_resolutions``' order (by tile count descending, grouped by aspect ratio)."""
+    groups: dict[Fraction, list[tuple[int, int]]] = {}
+    for n in range(max_tiles, 0, -1):
+        for r in sorted(d for d in range(1, n + 1) if n % d == 0):
+            groups.setdefault(Fraction(r, n // r), []).append((r, n // r))
+    return tuple(c for group in groups.values() for c in group)
+
+
+def llama4_canvas(width: int, height: int, tile: int, max_tiles: int) -> tuple[int, int]:
+    """The canvas ``get_best_fit`` picks: the smallest upscale without distortion, else the least
+    downscale; among canvases with that scale, the smallest area (first on ties, as ``argmin``)."""
+    canvases = llama4_canvases(max_tiles)
+    scales = [min(Fraction(r * tile, height), Fraction(c * tile, width)) for r, c in canvases]
+    up = [s for s in scales if s >= 1]
+    best = min(up) if up else max(scales)
+    chosen = [c for c, s in zip(canvases, scales, strict=True) if s == best]
+    return min(chosen, key=lambda c: c[0] * c[1])
+
+
+@dataclass(frozen=True)
+class FamilySpec:
+    """The family facts of a non-Qwen2.5-VL ``ModelSpec``."""
+
+    family: str
+    """``qwen3_vl``, ``qwen3_vl_moe``, ``qwen2_vl``, ``gemma3`` or ``llama4``: the config's model_type."""
+    image: ImageRule
+    text_params: int
+    vision_params: int
+    """The vision tower and its projector/merger (everything that is not the language model)."""
+    active_params: int
+    """Parameters one token passes through (MoE: the routed top-k experts only)."""
+    experts: int = 0
+    experts_per_token: int = 0
+    kv_layers: int = 0
+    kv_heads: int = 0
+    head_dim: int = 0
+
+    @property
+    def params(self) -> int:
+        return self.text_params + self.vision_params
+
+    def kv_bytes_per_token(self, dtype_bytes: int = 2) -> int:
+        """K and V of one token in every attention layer."""
+        return 2 * self.kv_layers * self.kv_heads * self.head_dim * dtype_bytes
+
+
+SUPPORTED_FAMILIES = ("qwen2_5_vl", "qwen2_vl", "qwen3_vl", "qwen3_vl_moe", "gemma3", "llama4")
+"""Every ``model_type`` gaudi-vl reads a config.json of."""
+
+
+# ------------------------------------------------------------------ config reading
+
+
+def _ints(cfg: Mapping[str, Any], where: str, *keys: str) -> list[int]:
+    from gaudi_vl.models import _int
+
+    return [_int(cfg, k, where) for k in keys]
+
+
+def _opt(cfg: Mapping[str, Any], key: str, where: str, default: int, low: int = 1) -> int:
+    from gaudi_vl.models import _int
+
+    return _int(cfg, key, where, default, low)
+
+
+def _sub(config: Mapping[str, Any], key: str) -> tuple[Mapping[str, Any], str]:
+    from gaudi_vl.models import _object
+
+    return _object(config.get(key), key, "config.json"), f"config.json {key}"
+
+
+def _flag(cfg: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
+    from gaudi_vl.models import _bool
+
+    return default if cfg.get(key) is None else _bool(cfg[key], key, where)
+
+
+def _divides(a: int, b: int, what: str, where: str) -> None:
+    if b % a:
+        raise GaudiVLError(f"{where} {what}: {b} is not divisible by {a}", "restore the file")
+
+
+@dataclass(frozen=True)
+class _Text:
+    hidden: int
+    inter: int
+    layers: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    vocab: int
+    tie: bool
+    max_pos: int
+
+
+def _text(cfg: Mapping[str, Any], where: str, config: Mapping[str, Any], max_pos_default: int) -> _Text:
+    from gaudi_vl.models import _typed_int
+
+    hidden, inter, layers, heads, vocab = _ints(
+        cfg, where, "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+        "vocab_size")
+    kv = cfg.get("num_key_value_heads")
+    kv_heads = heads if kv is None else _typed_int(kv, "num_key_value_heads", where)
+    _divides(kv_heads, heads, "num_attention_heads / num_key_value_heads", where)
+    head_dim = cfg.get("head_dim")
+    if head_dim is None:
+        _divides(heads, hidden, "hidden_size / num_attention_heads", where)
+        head_dim = hidden // heads
+    else:
+        head_dim = _typed_int(head_dim, "head_dim", where)
+    tie_key = "tie_word_embeddings"
+    tie = (_flag(config, tie_key, "config.json", False) if tie_key in config
+           else _flag(cfg, tie_key, where, False))
+    return _Text(hidden, inter, layers, heads, kv_heads, head_dim, vocab, tie,
+                 _opt(cfg, "max_position_embeddings", where, max_pos_default))
+
+
+def _attention_params(t: _Text, *, bias: bool = False, qk_norm: bool = False) -> int:
+    q, kv = t.heads * t.head_dim, t.kv_heads * t.head_dim
+    p = t.hidden * q + 2 * t.hidden * kv + q * t.hidden
+    if bias:
+        p += q + 2 * kv
+    if qk_norm:
+        p += 2 * t.head_dim
+    return p
+
+
+def _embeddings(t: _Text) -> int:
+    return t.vocab * t.hidden * (1 if t.tie else 2) + t.hidden  # embed (+ lm_head) + final norm
+
+
+# ------------------------------------------------------------------ Qwen3-VL / Qwen2-VL
+
+
+def _resize_rule(v: Mapping[str, Any], vw: str, pre: Mapping[str, Any], pre_where: str,
+                 patch_default: int, pixels_default: tuple[int, int]) -> ImageRule:
+    """RESIZE rule: patch and merge from the vision config, pixels from the processor config."""
+    from gaudi_vl.models import processor_spec_from_config
+
+    patch = _opt(v, "patch_size", vw, patch_default)
+    merge = _opt(v, "spatial_merge_size", vw, 2)
+    lo, hi = pixels_default
+    limits = processor_spec_from_config(
+        {"min_pixels": lo, "max_pixels": hi, **{k: x for k, x in pre.items() if x is not None}}, pre_where)
+    return ImageRule(ImageKind.RESIZE, patch, merge, limits.min_pixels, limits.max_pixels)
+
+
+def _qwen3_vl(config: Mapping[str, Any], pre: Mapping[str, Any], pre_where: str, moe: bool) -> FamilySpec:
+    """Qwen3-VL (transformers/models/qwen3_vl{,_moe}/modeling_*.py): Qwen3 text (q/k norms, no
+    attention bias; MoE: a router and ``num_experts`` gated experts per sparse layer) and a ViT with
+    LayerNorms, biased non-gated MLP, learned position embedding, a patch merger and one
+    deepstack merger per ``deepstack_visual_indexes`` entry."""
+    cfg, where = _sub(config, "text_config")
+    v, vw = _sub(config, "vision_config")
+    t = _text(cfg, where, config, 128000)
+    layer_attn = _attention_params(t, qk_norm=True) + 2 * t.hidden
+    if moe:
+        experts, top_k, moe_inter = _ints(cfg, where, "num_experts", "num_experts_per_tok",
+                                          "moe_intermediate_size")
+        if top_k > experts:
+            raise GaudiVLError(f"{where} num_experts_per_tok {top_k} is above num_experts {experts}",
+                               "restore the file")
+        step = _opt(cfg, "decoder_sparse_step", where, 1)
+        dense_layers = set(cfg.get("mlp_only_layers") or [])
+        sparse = [i for i in range(t.layers) if i not in dense_layers and (i + 1) % step == 0]
+        n_dense = t.layers - len(sparse)
+        expert = 3 * t.hidden * moe_inter
+        text = _embeddings(t) + t.layers * layer_attn + n_dense * 3 * t.hidden * t.inter \
+            + len(sparse) * (t.hidden * experts + experts * expert)
+        active = text - len(sparse) * (experts - top_k) * expert
+    else:
+        experts = top_k = 0
+        text = _embeddings(t) + t.layers * (layer_attn + 3 * t.hidden * t.inter)
+        active = text
+    depth, c, inter, v_heads = _ints(v, vw, "depth", "hidden_size", "intermediate_size", "num_heads")
+    _divides(v_heads, c, "hidden_size / num_heads", vw)
+    patch = _opt(v, "patch_size", vw, 16)
+    merge = _opt(v, "spatial_merge_size", vw, 2)
+    out = _opt(v, "out_hidden_size", vw, t.hidden)
+    chans, temporal = _opt(v, "in_channels", vw, 3), _opt(v, "temporal_patch_size", vw, 2)
+    positions = _opt(v, "num_position_embeddings", vw, 2304)
+    deep = v.get("deepstack_visual_indexes", [8, 16, 24])
+    if not isinstance(deep, list):
+        raise GaudiVLError(f"{vw} deepstack_visual_indexes must be a list, got {deep!r}", "restore the file")
+    m = c * merge**2
+    block = 4 * c + (3 * c * c + 3 * c) + (c * c + c) + (c * inter + inter) + (inter * c + c)
+    merger = m * m + m + m * out + out
+    vision = (chans * temporal * patch**2 * c + c) + positions * c + depth * block \
+        + (2 * c + merger) + len(deep) * (2 * m + merger)
+    image = _resize_rule(v, vw, pre, pre_where, 16, (65536, 16777216))
+    return FamilySpec("qwen3_vl_moe" if moe else "qwen3_vl", image, text, vision, active + vision,
+                      experts, top_k, t.layers, t.kv_heads, t.head_dim)
+
+
+def _qwen2_vl(config: Mapping[str, Any], pre: Mapping[str, Any], pre_where: str) -> FamilySpec:
+    """Qwen2-VL (transformers/models/qwen2_vl/modeling_qwen2_vl.py): Qwen2 text (q/k/v bias) and a
+    ViT of ``embed_dim`` with LayerNorms and a ``mlp_ratio`` GELU MLP; its vision ``hidden_size``
+    is the merger's OUTPUT width (the text width), not the tower's."""
+    if config.get("text_config") is not None:
+        cfg, where = _sub(config, "text_config")
+    else:
+        cfg, where = config, "config.json"
+    v, vw = _sub(config, "vision_config")
+    t = _text(cfg, where, config, 32768)
+    layer = _attention_params(t, bias=True) + 2 * t.hidden + 3 * t.hidden * t.inter
+    text = _embeddings(t) + t.layers * layer
+    depth, v_heads = _ints(v, vw, "depth", "num_heads")
+    c = _opt(v, "embed_dim", vw, 1280)
+    _divides(v_heads, c, "embed_dim / num_heads", vw)
+    ratio = v.get("mlp_ratio", 4)
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 64:
+        raise GaudiVLError(f"{vw} mlp_ratio must be a positive number, got {ratio!r}", "restore the file")
+    inter = int(c * ratio)
+    out = _opt(v, "hidden_size", vw, t.hidden)
+    patch, merge = _opt(v, "patch_size", vw, 14), _opt(v, "spatial_merge_size", vw, 2)
+    chans, temporal = _opt(v, "in_channels", vw, 3), _opt(v, "temporal_patch_size", vw, 2)
+    m = c * merge**2
+    block = 4 * c + (3 * c * c + 3 * c) + (c * c + c) + (c * inter + inter) + (inter * c + c)
+    vision = chans * temporal * patch**2 * c + depth * block + 2 * c + (m * m + m + m * out + out)
+    image = _resize_rule(v, vw, pre, pre_where, 14, (3136, 12845056))
+    return FamilySpec("qwen2_vl", image, text, vision, text + vision, 0, 0, t.layers, t.kv_heads, t.head_dim)
+
+
+# ------------------------------------------------------------------ Gemma-3
+
+
+def _siglip(v: Mapping[str, Any], vw: str) -> tuple[int, int, int, int]:
+    """SigLIP tower parameters (``SiglipVisionModel``: conv patch embedding with bias, learned
+    positions, pre-norm blocks with biased q/k/v/o and fc1/fc2, post LayerNorm): (params, hidden,
+    image_size, patch)."""
+    layers, c, inter, heads = _ints(v, vw, "num_hidden_layers", "hidden_size", "intermediate_size",
+                                    "num_attention_heads")
+    _divides(heads, c, "hidden_size / num_attention_heads", vw)
+    size, patch = _opt(v, "image_size", vw, 224), _opt(v, "patch_size", vw, 14)
+    chans = _opt(v, "num_channels", vw, 3)
+    block = 4 * c + 4 * (c * c + c) + (c * inter + inter) + (inter * c + c)
+    params = chans * patch**2 * c + c + (size // patch) ** 2 * c + layers * block + 2 * c
+    return params, c, size, patch
+
+
+def _gemma3(config: Mapping[str, Any], pre: Mapping[str, Any], pre_where: str) -> FamilySpec:
+    """Gemma-3 (transformers/models/gemma3/modeling_gemma3.py): Gemma text (q/k norms, four norms
+    per layer, tied embeddings) and SigLIP at a fixed 896 x 896, projected by an RMSNorm and one
+    matrix to ``mm_tokens_per_image`` tokens."""
+    cfg, where = _sub(config, "text_config")
+    v, vw = _sub(config, "vision_config")
+    t = _text(cfg, where, {"tie_word_embeddings": config.get("tie_word_embeddings", True)}, 131072)
+    text = _embeddings(t) + t.layers * (_attention_params(t, qk_norm=True) + 4 * t.hidden
+                                        + 3 * t.hidden * t.inter)
+    tower, c, size, patch = _siglip(v, vw)
+    vision = tower + c + c * t.hidden
+    tokens = _opt(config, "mm_tokens_per_image", "config.json", 256)
+    pas = None
+    if pre.get("do_pan_and_scan"):
+        pas = PanAndScan(*(pre.get(k) or d for k, d in (("pan_and_scan_min_crop_size", 256),
+                                                          ("pan_and_scan_max_num_crops", 4),
+                                                          ("pan_and_scan_min_ratio_to_activate", 1.2))))
+    image = ImageRule(ImageKind.FIXED, patch, image_size=size, tokens_per_unit=tokens, pan_and_scan=pas)
+    return FamilySpec("gemma3", image, text, vision, text + vision, 0, 0, t.layers, t.kv_heads, t.head_dim)
+
+
+# ------------------------------------------------------------------ Llama-4
+
+
+def _llama4(config: Mapping[str, Any], pre: Mapping[str, Any], pre_where: str) -> FamilySpec:
+    """Llama-4 (transformers/models/llama4/modeling_llama4.py): MoE text (every
+    ``interleave_moe_layer_step``-th layer: a router, ``num_local_experts`` gated experts and one
+    shared expert; the other layers a dense MLP of ``intermediate_size_mlp``) and a tiled ViT of
+    ``image_size`` tiles with a pixel-shuffle adapter and a projector to the text width."""
+    cfg, where = _sub(config, "text_config")
+    v, vw = _sub(config, "vision_config")
+    t = _text(cfg, where, config, 10485760)
+    experts, top_k = _ints(cfg, where, "num_local_experts", "num_experts_per_tok")
+    dense_inter = _opt(cfg, "intermediate_size_mlp", where, t.inter)
+    step = _opt(cfg, "interleave_moe_layer_step", where, 1)
+    moe_layers = cfg.get("moe_layers")
+    if moe_layers is None:
+        moe_layers = list(range(step - 1, t.layers, step))
+    n_moe = len(moe_layers)
+    expert = 3 * t.hidden * t.inter
+    text = _embeddings(t) + t.layers * (_attention_params(t) + 2 * t.hidden) \
+        + (t.layers - n_moe) * 3 * t.hidden * dense_inter \
+        + n_moe * (t.hidden * experts + (experts + 1) * expert)
+    active = text - n_moe * (experts - top_k) * expert
+    layers, c, inter, heads = _ints(v, vw, "num_hidden_layers", "hidden_size", "intermediate_size",
+                                    "num_attention_heads")
+    _divides(heads, c, "hidden_size / num_attention_heads", vw)
+    size, patch = _opt(v, "image_size", vw, 336), _opt(v, "patch_size", vw, 14)
+    chans = _opt(v, "num_channels", vw, 3)
+    ratio = v.get("pixel_shuffle_ratio", 0.5)
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
+        raise GaudiVLError(f"{vw} pixel_shuffle_ratio must be in (0, 1], got {ratio!r}", "restore the file")
+    proj_in = _opt(v, "projector_input_dim", vw, 4096)
+    proj_out = _opt(v, "projector_output_dim", vw, 4096)
+    out = _opt(v, "vision_output_dim", vw, 4096)
+    grid = size // patch
+    block = 4 * c + 4 * (c * c + c) + (c * inter + inter) + (inter * c + c)
+    shuffled = int(c / ratio**2)
+    tower = chans * patch**2 * c + c + (grid * grid + 1) * c + 4 * c + layers * block \
+        + shuffled * proj_in + proj_in * proj_out
+    vision = tower + out * t.hidden
+    tokens = int(grid * grid * ratio**2)
+    max_tiles = _opt(pre, "max_patches", pre_where, 16)
+    image = ImageRule(ImageKind.TILES, patch, image_size=size, max_tiles=max_tiles, tokens_per_unit=tokens)
+    return FamilySpec("llama4", image, text, vision, active + vision, experts, top_k,
+                      t.layers, t.kv_heads, t.head_dim)
+
+
+def family_spec(config: Mapping[str, Any], preprocessor: Mapping[str, Any] | None,
+                preprocessor_source: str = "preprocessor_config.json") -> FamilySpec:
+    """The ``FamilySpec`` of a parsed config.json of a supported non-Qwen2.5-VL family."""
+    from gaudi_vl.models import json_repr
+
+    model_type = config.get("model_type")
+    pre = dict(preprocessor or {})
+    size = pre.get("size")
+    if model_type in ("qwen2_vl", "qwen3_vl", "qwen3_vl_moe") and isinstance(size, Mapping):
+        pre.setdefault("min_pixels", size.get("shortest_edge"))
+        pre.setdefault("max_pixels", size.get("longest_edge"))
+    pre.pop("size", None)
+    if model_type == "qwen3_vl":
+        return _qwen3_vl(config, pre, preprocessor_source, moe=False)
+    if model_type == "qwen3_vl_moe":
+        return _qwen3_vl(config, pre, preprocessor_source, moe=True)
+    if model_type == "qwen2_vl":
+        return _qwen2_vl(config, pre, preprocessor_source)
+    if model_type == "gemma3":
+        return _gemma3(config, pre, preprocessor_source)
+    if model_type == "llama4":
+        return _llama4(config, pre, preprocessor_source)
+    raise GaudiVLError(
+        f"config.json has model_type {json_repr(model_type)}, which gaudi-vl does not plan",
+        f"supported model types: {', '.join(SUPPORTED_FAMILIES)}",
+    )
