@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from gaudi_vl.engines.logs import LogGrammar
+from gaudi_vl.engines.vllm_gaudi_models import VllmGaudiModels
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import HF_FACTOR, PATCH_PX, WINDOW_PX, PixelRange, smart_resize
 
@@ -266,6 +267,9 @@ class EngineProfile:
     """How this engine writes its log (``gaudi_vl.engines.logs``): what the doctor reads it with."""
     notes: tuple[str, ...] = ()
     """Facts a user should know about this engine (printed with its plans)."""
+    multimodal_models: VllmGaudiModels | None = None
+    """Per-model multimodal facts (``gaudi_vl.engines.vllm_gaudi_models``); None: this engine is
+    planned for Qwen2.5-VL only."""
 
     # ------------------------------------------------------------------ variables
 

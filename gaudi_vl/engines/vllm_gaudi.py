@@ -17,6 +17,7 @@ from gaudi_vl.engines.profile import (
     WarmupRule,
     read,
 )
+from gaudi_vl.engines.vllm_gaudi_models import VLLM_GAUDI_MODELS
 
 G = "@091bbadda10b"
 
@@ -83,4 +84,5 @@ VLLM_GAUDI = EngineProfile(
         ("vllm-gaudi reads neither VLLM_GRAPH_PROMPT_RATIO nor VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO: "
          "they are not exported"),
     ),
+    multimodal_models=VLLM_GAUDI_MODELS,
 )
