@@ -95,10 +95,18 @@ def plan_from_args(args: argparse.Namespace) -> tuple[Plan, WorkloadReport | Non
     """Build the full plan (and the workload report) from parsed ``plan`` / ``serve`` options."""
     check_workload_options(args)
     req = request_from_args(args)
+    if req.model.family is not None:
+        raise GaudiVLError(f"{req.model.name} ({req.model.model_type}): only gaudi-vl plan supports this "
+                           "family yet", "run gaudi-vl plan --model ... --target vllm-gaudi --workload ...")
     return assemble(req, workload_solver(args, req.model, req.serve))
 
 
 def run(args: argparse.Namespace) -> int:
+    from gaudi_vl.cli.family_plan import family_run
+
+    done = family_run(args)
+    if done is not None:
+        return done
     plan, report = plan_from_args(args)
     fmt = "json" if args.json else args.format
     if report is not None and args.plot:

@@ -42,6 +42,10 @@ def add_workload_arguments(parser: argparse.ArgumentParser) -> None:
                         "range's largest size (larger in-range images then compile while serving)")
     w.add_argument("--exif", action="store_true",
                    help="swap the sides of images with an EXIF rotation (vLLM itself does not)")
+    w.add_argument("--max-graphs", type=bucket_count, metavar="N",
+                   help="models other than Qwen2.5-VL on vllm-gaudi: at most N warm-up graphs (default 25, "
+                        "the engine's warning threshold); the resolutions chosen leave the fewest requests "
+                        "compiling while serving")
     w.add_argument("--plot", metavar="FILE.png",
                    help="draw the patch-count histogram, bucket edges and padding waste (needs matplotlib)")
 
