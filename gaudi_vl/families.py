@@ -291,7 +291,9 @@ def _qwen3_vl(config: Mapping[str, Any], pre: Mapping[str, Any], pre_where: str,
     t = _text(cfg, where, config, 128000)
     layer_attn = _attention_params(t, qk_norm=True) + 2 * t.hidden
     if moe:
-        experts, top_k, moe_inter = _ints(cfg, where, "num_experts", "num_experts_per_tok",
+        # transformers 5 writes num_local_experts (its attribute map); checkpoints num_experts
+        experts_key = "num_experts" if "num_experts" in cfg else "num_local_experts"
+        experts, top_k, moe_inter = _ints(cfg, where, experts_key, "num_experts_per_tok",
                                           "moe_intermediate_size")
         if top_k > experts:
             raise GaudiVLError(f"{where} num_experts_per_tok {top_k} is above num_experts {experts}",
@@ -371,6 +373,8 @@ def _siglip(v: Mapping[str, Any], vw: str) -> tuple[int, int, int, int]:
     chans = _opt(v, "num_channels", vw, 3)
     block = 4 * c + 4 * (c * c + c) + (c * inter + inter) + (inter * c + c)
     params = chans * patch**2 * c + c + (size // patch) ** 2 * c + layers * block + 2 * c
+    if _flag(v, "vision_use_head", vw, True):  # the attention-pooling head (probe, MHA, norm, MLP)
+        params += c + (3 * c * c + 3 * c) + (c * c + c) + 2 * c + (c * inter + inter) + (inter * c + c)
     return params, c, size, patch
 
 
@@ -431,9 +435,10 @@ def _llama4(config: Mapping[str, Any], pre: Mapping[str, Any], pre_where: str) -
     out = _opt(v, "vision_output_dim", vw, 4096)
     grid = size // patch
     block = 4 * c + 4 * (c * c + c) + (c * inter + inter) + (inter * c + c)
-    shuffled = int(c / ratio**2)
+    # unfold patch embedding (no bias), class embedding, positions (+1 class), pre/post LayerNorms,
+    # blocks, pixel-shuffle adapter fc1 (intermediate_size -> projector_input_dim) and fc2, no biases
     tower = chans * patch**2 * c + c + (grid * grid + 1) * c + 4 * c + layers * block \
-        + shuffled * proj_in + proj_in * proj_out
+        + inter * proj_in + proj_in * proj_out
     vision = tower + out * t.hidden
     tokens = int(grid * grid * ratio**2)
     max_tiles = _opt(pre, "max_patches", pre_where, 16)

@@ -112,7 +112,8 @@ FAMILY_BUILTINS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
                         "num_attention_heads": 32, "num_key_value_heads": 16, "head_dim": 128,
                         "vocab_size": 262208, "max_position_embeddings": 131072},
         "vision_config": {"hidden_size": 1152, "intermediate_size": 4304, "num_hidden_layers": 27,
-                          "num_attention_heads": 16, "image_size": 896, "patch_size": 14},
+                          "num_attention_heads": 16, "image_size": 896, "patch_size": 14,
+                          "vision_use_head": False},
     }, {"size": {"height": 896, "width": 896}, "do_pan_and_scan": None}),
     "llama-4-scout": ("meta-llama/Llama-4-Scout-17B-16E-Instruct", {
         "model_type": "llama4", "tie_word_embeddings": False,
