@@ -86,8 +86,8 @@ def test_param_counts_equal_the_real_module(model_type: str) -> None:
     if model_type == "llama4":  # its language_model is a whole causal LM, lm_head included
         text = _count(model.language_model)
     else:
-
-                                                            text = _count(model.model.language_model) + (0 if config.tie_word_embeddings else _count(model.lm_head))
+        head = 0 if config.tie_word_embeddings else _count(model.lm_head)
+        text = _count(model.model.language_model) + head
     assert fam.text_params == text
     assert fam.vision_params == _count(model) - text
 
