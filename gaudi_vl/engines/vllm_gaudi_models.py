@@ -155,22 +155,25 @@ class WarmResolution:
 
     width: int
     height: int
-    counts: tuple[int, int] | None = None
-    """``(N, M)``; ``(N, N)`` is written ``WxHxN``; None is ``WxH`` (at the per-prompt limit)."""
+    counts: int | tuple[int, int] | None = None
+    """``N`` (``WxHxN``), ``(N, M)`` (``WxHxN-M``) or None (``WxH``: at the per-prompt limit). The
+    engine keeps ``N`` and ``(N, N)`` apart: above the limit the first warms the limit, the second
+    nothing."""
 
     def __str__(self) -> str:
         if self.counts is None:
             return f"{self.width}x{self.height}"
-        lo, hi = self.counts
-        return f"{self.width}x{self.height}x{lo}" + (f"-{hi}" if hi != lo else "")
+        if isinstance(self.counts, int):
+            return f"{self.width}x{self.height}x{self.counts}"
+        return f"{self.width}x{self.height}x{self.counts[0]}-{self.counts[1]}"
 
     def warmed_counts(self, limit: int) -> tuple[int, ...]:
         """The image counts warm-up runs for this entry (hpu_model_runner.py:6084-6091@091bbadda10b)."""
         if self.counts is None:
             return (limit,)
+        if isinstance(self.counts, int):
+            return (min(self.counts, limit),)
         lo, hi = self.counts
-        if lo == hi:
-            return (min(lo, limit),)
         return tuple(range(lo, min(hi, limit) + 1))
 
 
@@ -194,7 +197,7 @@ def parse_resolutions(text: str) -> tuple[WarmResolution, ...]:
                         raise ValueError
                     out.append(WarmResolution(int(w), int(h), (lo, hi)))
                 else:
-                    out.append(WarmResolution(int(w), int(h), (int(n), int(n))))
+                    out.append(WarmResolution(int(w), int(h), int(n)))
             else:
                 raise ValueError
         except ValueError:
@@ -295,15 +298,15 @@ def resolution_for_key(rule: ImageRule, key: Key) -> WarmResolution | None:
     w, h = gw * rule.patch_size, gh * rule.patch_size
     if rule.shape(w, h).grid != (gh, gw):
         return None
-    return WarmResolution(w, h, (len(key), len(key)))
+    return WarmResolution(w, h, len(key))
 
 
 def compact(resolutions: Sequence[WarmResolution]) -> tuple[WarmResolution, ...]:
     """Runs of consecutive counts of one size as ``WxHxN-M`` (the same graphs, one entry)."""
     by_size: dict[tuple[int, int], list[int]] = {}
     for r in resolutions:
-        assert r.counts is not None and r.counts[0] == r.counts[1]
-        by_size.setdefault((r.width, r.height), []).append(r.counts[0])
+        assert isinstance(r.counts, int)
+        by_size.setdefault((r.width, r.height), []).append(r.counts)
     out: list[WarmResolution] = []
     for (w, h), counts in by_size.items():
         ordered = sorted(set(counts))
@@ -312,7 +315,7 @@ def compact(resolutions: Sequence[WarmResolution]) -> tuple[WarmResolution, ...]
             if n is not None and n == prev + 1:
                 prev = n
                 continue
-            out.append(WarmResolution(w, h, (start, prev)))
+            out.append(WarmResolution(w, h, start if start == prev else (start, prev)))
             if n is not None:
                 start = prev = n
     return tuple(out)
