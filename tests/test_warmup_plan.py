@@ -1,0 +1,150 @@
+"""Warm-up resolutions from traffic: the top-K optimiser against brute force, the plan against
+transformers' real processor, and ``gaudi-vl plan --workload`` end to end on real image files."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gaudi_vl.buckets.resolutions import covered_weight, heaviest_keys
+from gaudi_vl.engines.vllm_gaudi_models import call_keys, model_facts, warm_entries, warmed_keys
+from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.family_models import FAMILY_BUILTINS
+from gaudi_vl.models import builtin_model
+from gaudi_vl.warmup_plan import plan_warmup
+
+GAUDI_VL = [sys.executable, "-m", "gaudi_vl"]
+QWEN3 = builtin_model("qwen3-vl-8b")
+FACTS = model_facts("qwen3_vl")
+RULE = QWEN3.family.image  # type: ignore[union-attr]
+
+
+@given(st.lists(st.integers(0, 50), min_size=0, max_size=9), st.integers(0, 10))
+def test_heaviest_keys_is_optimal_against_brute_force(weights: list[int], budget: int) -> None:
+    weighted = list(enumerate(weights))
+    chosen = heaviest_keys(weighted, budget)
+    assert len(chosen) <= budget and len(set(chosen)) == len(chosen)
+    assert all(weights[k] > 0 for k in chosen)
+    best = max(covered_weight(weighted, set(c)) for r in range(min(budget, len(weights)) + 1)
+               for c in itertools.combinations(range(len(weights)), r))
+    assert covered_weight(weighted, set(chosen)) == best
+
+
+def test_negative_budget_is_refused() -> None:
+    with pytest.raises(ValueError):
+        heaviest_keys([("a", 1)], -1)
+
+
+sizes = st.tuples(st.integers(32, 4000), st.integers(32, 4000)).filter(lambda s: max(s) / min(s) < 200)
+requests = st.dictionaries(
+    st.tuples(sizes, st.integers(1, 3)).map(lambda t: (t[0],) * t[1]), st.integers(1, 50),
+    min_size=1, max_size=12)
+
+
+@given(requests, st.integers(1, 60))
+def test_plan_invariants(reqs: dict, max_graphs: int) -> None:
+    try:
+        report = plan_warmup(reqs, FACTS, RULE, max_graphs=max_graphs, limit=1)
+    except GaudiVLError:
+        smallest = min(len(warmed_keys(FACTS, RULE, (b,), (), 3)) for b in FACTS.default_buckets)
+        assert max_graphs < smallest
+        return
+    planned, default = report.planned, report.default
+    assert planned.graphs <= max_graphs
+    assert planned.limit >= max(len(r) for r in reqs)
+    assert planned.requests == default.requests == sum(reqs.values())
+    if max_graphs >= default.graphs + len(reqs):
+        assert planned.compiling == 0  # every request here sends N copies of one image
+    if max_graphs >= default.graphs:
+        assert planned.compiling <= default.compiling
+    # the score is what the engine's warm-up and serving keys say
+    warm = warmed_keys(FACTS, RULE, planned.buckets, planned.resolutions, planned.limit)
+    cold = sum(n for r, n in reqs.items() if not set(call_keys(FACTS, RULE, r, planned.buckets)) <= warm)
+    assert cold == planned.compiling
+
+
+def test_planned_resolutions_land_on_the_traffic_grids_through_the_real_processor() -> None:
+    """Each exported WxHxN, sent through transformers' Qwen2VLImageProcessor with Qwen3-VL's settings
+    (as the engine's warm-up sends it), gives the grid of the requests it is meant to serve."""
+    transformers = pytest.importorskip("transformers")
+    image = pytest.importorskip("PIL.Image")
+    pre = FAMILY_BUILTINS["qwen3-vl-8b"][2]
+    proc = transformers.Qwen2VLImageProcessor(size=pre["size"], patch_size=16, merge_size=2)
+    traffic = {((1920, 1080),): 40, ((1280, 720),) * 2: 25, ((640, 480),): 30, ((4032, 3024),): 5,
+               ((333, 500),): 3}
+
+    def grid(w: int, h: int) -> tuple[int, int]:
+        t = proc(images=image.new("RGB", (w, h)), return_tensors="pt")["image_grid_thw"][0].tolist()
+        return t[1], t[2]
+
+    report = plan_warmup(traffic, FACTS, RULE, max_graphs=25, limit=1)
+    p = report.planned
+    assert p.compiling == 0 and p.limit == 2
+    runs = warm_entries(FACTS, RULE, p.buckets, p.resolutions, p.limit)
+    warm_real = {(grid(*wh), n) for wh, n in runs}
+    for request in traffic:
+        assert (grid(*request[0]), len(request)) in warm_real
+
+
+def _qwen3_folder(tmp_path: Path) -> Path:
+    transformers = pytest.importorskip("transformers")
+    _, config, pre = FAMILY_BUILTINS["qwen3-vl-8b"]
+    folder = tmp_path / "Qwen3-VL-8B"
+    transformers.Qwen3VLConfig.from_dict(config).save_pretrained(folder)
+    (folder / "preprocessor_config.json").write_text(json.dumps(pre))
+    return folder
+
+
+def test_cli_plans_a_qwen3_vl_config_folder_against_image_files(tmp_path: Path) -> None:
+    image = pytest.importorskip("PIL.Image")
+    images = tmp_path / "images"
+    images.mkdir()
+    for i, (w, h) in enumerate([(1920, 1080)] * 3 + [(1080, 1920), (640, 480), (4032, 3024), (300, 200)]):
+        image.new("RGB", (w, h)).save(images / f"{i}.png")
+    folder = _qwen3_folder(tmp_path)
+    result = subprocess.run([*GAUDI_VL, "plan", "--model", str(folder), "--target", "vllm-gaudi",
+                             "--workload", str(images), "--json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["model"]["model_type"] == "qwen3_vl" and out["model"]["image"]["patch_size"] == 16
+    assert out["workload"]["requests"] == 7
+    assert out["workload"]["planned"]["compiling_requests"] == 0
+    assert out["workload"]["default"]["compiling_requests"] > 0
+    assert out["environment"]["VLLM_MULTIMODAL_RESOLUTIONS"]
+    table = subprocess.run([*GAUDI_VL, "plan", "--model", str(folder), "--target", "vllm-gaudi",
+                            "--workload", str(images)], capture_output=True, text=True, timeout=120)
+    assert table.returncode == 0 and "VLLM_MULTIMODAL_RESOLUTIONS=" in table.stdout
+
+
+def test_cli_jsonl_requests_with_several_images(tmp_path: Path) -> None:
+    image = pytest.importorskip("PIL.Image")
+    for name, size in (("a.png", (1280, 720)), ("b.png", (800, 600))):
+        image.new("RGB", size).save(tmp_path / name)
+    lines = []
+    for urls in (["a.png", "a.png"], ["a.png", "a.png"], ["b.png"], ["a.png", "b.png"]):
+        content = [{"type": "image_url", "image_url": {"url": u}} for u in urls]
+        lines.append(json.dumps({"messages": [{"role": "user", "content": content}]}))
+    (tmp_path / "chat.jsonl").write_text("\n".join(lines) + "\n")
+    result = subprocess.run([*GAUDI_VL, "plan", "--model", "qwen3-vl-30b-a3b", "--target", "vllm-gaudi",
+                             "--workload", str(tmp_path / "chat.jsonl"), "--json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    w = json.loads(result.stdout)["workload"]
+    assert w["requests"] == 4 and w["planned"]["limit_mm_per_prompt"] == 2
+    assert w["planned"]["compiling_requests"] == 1  # the mixed-grid request: no warm-up can build it
+    assert "1280x704x2" in w["planned"]["resolutions"]  # 1280x720 resized to multiples of 32
+
+
+def test_cli_family_on_a_fork_target_is_a_one_line_error(tmp_path: Path) -> None:
+    result = subprocess.run([*GAUDI_VL, "plan", "--model", "qwen3-vl-8b", "--target", "vllm-fork"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "--target vllm-gaudi" in result.stderr and len(result.stderr.strip().splitlines()) == 1
