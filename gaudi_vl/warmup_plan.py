@@ -189,3 +189,20 @@ def plan_warmup(requests: Mapping[Request, int], facts: ModelFacts, rule: ImageR
         notes.append(f"the graph budget ({max_graphs}) leaves {planned.compiling} request(s) compiling; "
                      "raise --max-graphs to warm more")
     return WarmupReport(facts.model_type, facts, max_graphs, default, planned, tuple(notes))
+
+
+def padded_compiling_images(histogram_patches: Sequence[int], histogram_counts: Sequence[int],
+                            buckets: Sequence[int], compiled: Sequence[int]) -> int:
+    """Qwen2.5-VL (``ShapeKey.PADDED_PER_IMAGE``): images whose run size (their bucket, or their own
+    patch count above the largest) is not a size warm-up compiled (``WarmupSet.compiled``); each
+    such size compiles once while serving, on its first image."""
+    from gaudi_vl.engines.profile import EngineProfile
+
+    ordered = tuple(sorted(buckets))
+    warm = set(compiled)
+    out = 0
+    for v, n in zip(histogram_patches, histogram_counts, strict=True):
+        b = EngineProfile.bucket_for(v, ordered)
+        if (v if b is None else b) not in warm:
+            out += n
+    return out

@@ -65,6 +65,7 @@ from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PixelRange, reachable_windows
 from gaudi_vl.models import VisionSpec
 from gaudi_vl.plan import Resolution
+from gaudi_vl.warmup_plan import padded_compiling_images
 
 
 class WorkloadFormat(str, Enum):
@@ -549,6 +550,9 @@ class WorkloadReport:
     resolutions: tuple[Resolution, ...] = ()
     resolutions_share: float = 0.0
     """Fraction of the workload's images whose aligned size is one of ``resolutions``."""
+    compiling_images: tuple[int, ...] = ()
+    """Per score (same order): images whose padded size warm-up did not compile, so that they
+    compile while serving (``gaudi_vl.warmup_plan.padded_compiling_images``)."""
 
     @property
     def optimal(self) -> BucketScore:
@@ -625,9 +629,12 @@ def plan_for_workload(
     }
     chosen, share = top_resolutions(hist) if engine.reads(Setting.RESOLUTIONS) else ((), 0.0)
 
+    compiling: list[int] = []
+
     def score(label: str, buckets: tuple[int, ...], extra: tuple[Resolution, ...] = ()) -> BucketScore:
         warm = engine.warmup_set(buckets, pixel_range, align=align,
                                  resolutions=[(r.width, r.height) for r in extra])
+        compiling.append(padded_compiling_images(hist.patches, hist.counts, buckets, warm.compiled))
         return score_buckets(
             label, buckets, hist, time_cost, warmup_graphs=warm.graphs, never_warmed=warm.never_warmed,
             warmup_above_largest=warm.above_largest,
@@ -644,6 +651,7 @@ def plan_for_workload(
         scores=tuple(scores),
         resolutions=chosen,
         resolutions_share=share,
+        compiling_images=tuple(compiling),
     )
     return bucket_plan, report
 
