@@ -211,6 +211,19 @@ def _flag(cfg: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
     return default if cfg.get(key) is None else _bool(cfg[key], key, where)
 
 
+def _int_list(cfg: Mapping[str, Any], key: str, where: str, default: list[int], high: int) -> list[int]:
+    """A JSON list of whole numbers in ``0..high`` (layer or block indexes); absent or null: default."""
+    from gaudi_vl.models import _typed_int, json_repr
+
+    value = cfg.get(key)
+    if value is None:
+        return list(default)
+    if not isinstance(value, list):
+        raise GaudiVLError(f"{where} {key} must be a list of indexes, got {json_repr(value)}",
+                           "restore the file")
+    return [_typed_int(i, key, where, 0, high) for i in value]
+
+
 def _divides(a: int, b: int, what: str, where: str) -> None:
     if b % a:
         raise GaudiVLError(f"{where} {what}: {b} is not divisible by {a}", "restore the file")
@@ -299,7 +312,7 @@ def _qwen3_vl(config: Mapping[str, Any], pre: Mapping[str, Any], pre_where: str,
             raise GaudiVLError(f"{where} num_experts_per_tok {top_k} is above num_experts {experts}",
                                "restore the file")
         step = _opt(cfg, "decoder_sparse_step", where, 1)
-        dense_layers = set(cfg.get("mlp_only_layers") or [])
+        dense_layers = set(_int_list(cfg, "mlp_only_layers", where, [], t.layers - 1))
         sparse = [i for i in range(t.layers) if i not in dense_layers and (i + 1) % step == 0]
         n_dense = t.layers - len(sparse)
         expert = 3 * t.hidden * moe_inter
@@ -317,9 +330,7 @@ def _qwen3_vl(config: Mapping[str, Any], pre: Mapping[str, Any], pre_where: str,
     out = _opt(v, "out_hidden_size", vw, t.hidden)
     chans, temporal = _opt(v, "in_channels", vw, 3), _opt(v, "temporal_patch_size", vw, 2)
     positions = _opt(v, "num_position_embeddings", vw, 2304)
-    deep = v.get("deepstack_visual_indexes", [8, 16, 24])
-    if not isinstance(deep, list):
-        raise GaudiVLError(f"{vw} deepstack_visual_indexes must be a list, got {deep!r}", "restore the file")
+    deep = _int_list(v, "deepstack_visual_indexes", vw, [8, 16, 24], depth - 1)
     m = c * merge**2
     block = 4 * c + (3 * c * c + 3 * c) + (c * c + c) + (c * inter + inter) + (inter * c + c)
     merger = m * m + m + m * out + out
@@ -391,10 +402,14 @@ def _gemma3(config: Mapping[str, Any], pre: Mapping[str, Any], pre_where: str) -
     vision = tower + c + c * t.hidden
     tokens = _opt(config, "mm_tokens_per_image", "config.json", 256)
     pas = None
-    if pre.get("do_pan_and_scan"):
-        pas = PanAndScan(*(pre.get(k) or d for k, d in (("pan_and_scan_min_crop_size", 256),
-                                                          ("pan_and_scan_max_num_crops", 4),
-                                                          ("pan_and_scan_min_ratio_to_activate", 1.2))))
+    if _flag(pre, "do_pan_and_scan", pre_where, False):
+        ratio = pre.get("pan_and_scan_min_ratio_to_activate")
+        ratio = 1.2 if ratio is None else ratio
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 1 <= ratio <= 1000:
+            raise GaudiVLError(f"{pre_where} pan_and_scan_min_ratio_to_activate must be a number in 1..1000, "
+                               f"got {ratio!r}", "restore the file")
+        pas = PanAndScan(_opt(pre, "pan_and_scan_min_crop_size", pre_where, 256),
+                         _opt(pre, "pan_and_scan_max_num_crops", pre_where, 4), float(ratio))
     image = ImageRule(ImageKind.FIXED, patch, image_size=size, tokens_per_unit=tokens, pan_and_scan=pas)
     return FamilySpec("gemma3", image, text, vision, text + vision, 0, 0, t.layers, t.kv_heads, t.head_dim)
 
@@ -413,9 +428,8 @@ def _llama4(config: Mapping[str, Any], pre: Mapping[str, Any], pre_where: str) -
     experts, top_k = _ints(cfg, where, "num_local_experts", "num_experts_per_tok")
     dense_inter = _opt(cfg, "intermediate_size_mlp", where, t.inter)
     step = _opt(cfg, "interleave_moe_layer_step", where, 1)
-    moe_layers = cfg.get("moe_layers")
-    if moe_layers is None:
-        moe_layers = list(range(step - 1, t.layers, step))
+    every_step = list(range(step - 1, t.layers, step))
+    moe_layers = set(_int_list(cfg, "moe_layers", where, every_step, t.layers - 1))
     n_moe = len(moe_layers)
     expert = 3 * t.hidden * t.inter
     text = _embeddings(t) + t.layers * (_attention_params(t) + 2 * t.hidden) \
@@ -453,7 +467,7 @@ def family_spec(config: Mapping[str, Any], preprocessor: Mapping[str, Any] | Non
     from gaudi_vl.models import json_repr
 
     model_type = config.get("model_type")
-    pre = dict(preprocessor or {})
+    pre = {k: v for k, v in (preprocessor or {}).items() if v is not None}  # null: the default
     size = pre.get("size")
     if model_type in ("qwen2_vl", "qwen3_vl", "qwen3_vl_moe") and isinstance(size, Mapping):
         pre.setdefault("min_pixels", size.get("shortest_edge"))
