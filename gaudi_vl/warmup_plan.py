@@ -94,10 +94,13 @@ def _weights(requests: Mapping[Request, int], facts: ModelFacts, rule: ImageRule
 
 
 def score(label: str, requests: Mapping[Request, int], facts: ModelFacts, rule: ImageRule,
-          buckets: Sequence[int], resolutions: Sequence[WarmResolution], limit: int) -> WarmupScore:
-    """How many requests compile while serving under this warm-up."""
+          buckets: Sequence[int], resolutions: Sequence[WarmResolution], limit: int,
+          weights: Mapping[tuple[Key, ...], int] | None = None) -> WarmupScore:
+    """How many requests compile while serving under this warm-up (``weights``: the requests' keys,
+    when already computed for these buckets)."""
     warm = warmed_keys(facts, rule, buckets, resolutions, limit)
-    weights = _weights(requests, facts, rule, buckets)
+    if weights is None:
+        weights = _weights(requests, facts, rule, buckets)
     cold = {keys: n for keys, n in weights.items() if not set(keys) <= warm}
     cold_keys = {k for keys in cold for k in keys if k not in warm}
     return WarmupScore(label, tuple(buckets), tuple(resolutions), limit, len(warm),
@@ -112,7 +115,9 @@ def _one_key(weights: Mapping[tuple[Key, ...], int]) -> list[tuple[Key, int]]:
 
 def _plan_resolutions(requests: Mapping[Request, int], facts: ModelFacts, rule: ImageRule,
                       max_graphs: int, limit: int) -> WarmupScore:
-    weights = _one_key(_weights(requests, facts, rule, facts.default_buckets))
+    # CONCAT_GRIDS / TILES_TOTAL keys do not depend on the bucket list: computed once
+    all_weights = _weights(requests, facts, rule, facts.default_buckets)
+    weights = _one_key(all_weights)
     singles = [k[0][0] * k[0][1] for k, _ in weights if isinstance(k, tuple) and len(k) == 1]
     candidates: list[tuple[int, ...]] = [facts.default_buckets]
     seen: set[tuple[int, ...]] = {facts.default_buckets}
@@ -130,7 +135,7 @@ def _plan_resolutions(requests: Mapping[Request, int], facts: ModelFacts, rule: 
                      if k not in guessed and len(k) <= limit and resolution_for_key(rule, k) is not None]
         chosen = heaviest_keys(open_keys, room)
         res = [r for k in chosen if (r := resolution_for_key(rule, k)) is not None]
-        planned = score("planned", requests, facts, rule, buckets, compact(res), limit)
+        planned = score("planned", requests, facts, rule, buckets, compact(res), limit, all_weights)
         rank = (-planned.compiling, planned.graphs)
         if best is None or rank < best[0]:
             best = (rank, planned)
@@ -166,8 +171,25 @@ def plan_warmup(requests: Mapping[Request, int], facts: ModelFacts, rule: ImageR
         raise GaudiVLError("the workload has no request with an image", "check --workload")
     if max_graphs < 1:
         raise GaudiVLError(f"--max-graphs must be at least 1, got {max_graphs}", "pass --max-graphs 25")
-    most = max(len(r) for r in requests)
     notes: list[str] = []
+    kept: dict[Request, int] = {}
+    refused = 0
+    for r, n in requests.items():
+        try:
+            for w, h in r:
+                rule.shape(w, h)
+        except GaudiVLError:
+            refused += n
+            continue
+        kept[r] = n
+    if refused:
+        notes.append(f"{refused} request(s) hold an image the model's processor refuses (aspect ratio over "
+                     "200): left out")
+    if not kept:
+        raise GaudiVLError("every request of the workload holds an image the processor refuses",
+                           "check --workload")
+    requests = kept
+    most = max(len(r) for r in requests)
     if most > limit:
         notes.append(f"--limit-mm-per-prompt image count raised {limit} -> {most}: the workload sends up "
                      f"to {most} images per request and the engine refuses more than the limit")

@@ -148,3 +148,24 @@ def test_cli_family_on_a_fork_target_is_a_one_line_error(tmp_path: Path) -> None
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "--target vllm-gaudi" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_images_the_processor_refuses_are_left_out_with_a_note() -> None:
+    report = plan_warmup({((6000, 20),): 3, ((640, 480),): 2}, FACTS, RULE, max_graphs=25)
+    assert report.planned.requests == 2 and report.planned.compiling == 0
+    assert any("refuses" in n for n in report.notes)
+    with pytest.raises(GaudiVLError):
+        plan_warmup({((6000, 20),): 3}, FACTS, RULE)
+
+
+@given(st.lists(st.tuples(st.integers(1, 20000), st.integers(1, 9)), min_size=1, max_size=20),
+       st.lists(st.sampled_from([1024, 2048, 4096, 8192]), min_size=1, max_size=4, unique=True),
+       st.lists(st.integers(1, 20000), max_size=6))
+def test_padded_compiling_images_counts_unwarmed_run_sizes(
+    hist: list[tuple[int, int]], buckets: list[int], compiled: list[int],
+) -> None:
+    from gaudi_vl.warmup_plan import padded_compiling_images
+
+    warm = set(compiled)
+    expected = sum(n for v, n in hist if next((b for b in sorted(buckets) if v <= b), v) not in warm)
+    assert padded_compiling_images([v for v, _ in hist], [n for _, n in hist], buckets, compiled) == expected

@@ -50,9 +50,10 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 from gaudi_vl.errors import GaudiVLError
-from gaudi_vl.families import ImageKind, ImageRule
+from gaudi_vl.families import ImageKind, ImageRule, ImageShape
 
 G = "@091bbadda10b"
 
@@ -245,11 +246,17 @@ def greedy_plan(total: int, buckets: Sequence[int]) -> tuple[int, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1 << 16)
+def _shape(rule: ImageRule, width: int, height: int) -> ImageShape:
+    """``rule.shape``, cached: a workload repeats few distinct sizes many times."""
+    return rule.shape(width, height)
+
+
 def call_keys(facts: ModelFacts, rule: ImageRule, sizes: Sequence[tuple[int, int]],
               buckets: Sequence[int]) -> tuple[Key, ...]:
     """The compile keys of one encoder call on images of ``sizes`` (width, height): the call is
     warm when every key is among the warmed ones."""
-    shapes = [rule.shape(w, h) for w, h in sizes]
+    shapes = [_shape(rule, w, h) for w, h in sizes]
     if facts.shape_key is ShapeKey.CONCAT_GRIDS:
         return (tuple(s.grid for s in shapes),)
     if facts.shape_key is ShapeKey.TILES_TOTAL:
