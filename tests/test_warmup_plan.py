@@ -169,3 +169,19 @@ def test_padded_compiling_images_counts_unwarmed_run_sizes(
     warm = set(compiled)
     expected = sum(n for v, n in hist if next((b for b in sorted(buckets) if v <= b), v) not in warm)
     assert padded_compiling_images([v for v, _ in hist], [n for _, n in hist], buckets, compiled) == expected
+
+
+@pytest.mark.parametrize("extra", [["--buckets", "1,2"], ["--max-graphs", "3"], ["--format", "k8s"],
+                                   ["--max-pixels", "1003520"]])
+def test_cli_options_that_do_not_apply_are_one_line_errors(extra: list[str]) -> None:
+    result = subprocess.run([*GAUDI_VL, "plan", "--model", "gemma-3-27b", "--target", "vllm-gaudi", *extra],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_cli_budget_below_one_bucket_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "sizes.csv").write_text("width,height,count\n1920,1080,5\n")
+    result = subprocess.run([*GAUDI_VL, "plan", "--model", "qwen3-vl-8b", "--target", "vllm-gaudi",
+                             "--workload", str(tmp_path / "sizes.csv"), "--max-graphs", "2"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "--max-graphs" in result.stderr

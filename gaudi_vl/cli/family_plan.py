@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from gaudi_vl.cli.options import settings_from_args
+from gaudi_vl.cli.workload_options import check_workload_options
 from gaudi_vl.command import SERVER_MODULE
 from gaudi_vl.engines.vllm_gaudi_models import ModelFacts, warmed_keys
 from gaudi_vl.errors import GaudiVLError
@@ -163,6 +164,14 @@ def family_run(args: argparse.Namespace) -> int | None:
     model = load_model(args.model)
     if model.family is None:
         return None
+    check_workload_options(args)
+    for flag, value in (("--buckets", args.buckets), ("--max-buckets", args.max_buckets),
+                        ("--max-waste", args.max_waste), ("--plot", args.plot), ("--step", args.step),
+                        ("--count", args.count), ("--min-pixels", args.min_pixels),
+                        ("--max-pixels", args.max_pixels)):
+        if value is not None:
+            raise GaudiVLError(f"{flag} applies to Qwen2.5-VL's buckets, not to {model.model_type}",
+                               "drop it; --workload and --max-graphs plan this model's warm-up")
     serve = settings_from_args(args)
     facts = _facts(model, serve)
     fmt = "json" if args.json else args.format

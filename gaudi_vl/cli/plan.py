@@ -44,7 +44,8 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     """The options shared by ``plan`` and ``serve``."""
     m = parser.add_argument_group("model and images")
     m.add_argument("--model", default=DEFAULT_MODEL, metavar="NAME|DIR",
-                   help="built-in name (qwen2.5-vl-3b/7b/32b/72b or the HF id) or a local model folder "
+                   help="built-in name (qwen2.5-vl-3b/7b/32b/72b, qwen3-vl-8b/32b/30b-a3b/235b-a22b, "
+                        "qwen2-vl-7b, gemma-3-27b, llama-4-scout, or the HF id) or a local model folder "
                         f"with config.json (default: {DEFAULT_MODEL})")
     m.add_argument("--min-pixels", type=pixels, metavar="PX",
                    help="smallest image area after resizing, e.g. 401408 (= 2048 patches); "

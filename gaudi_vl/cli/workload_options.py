@@ -83,7 +83,7 @@ def check_workload_options(args: argparse.Namespace) -> None:
     """Optimizer options without ``--workload`` are a mistake worth one line."""
     if getattr(args, "workload", None) is None:
         for flag, value in (("--max-buckets", args.max_buckets), ("--max-waste", args.max_waste),
-                            ("--plot", args.plot)):
+                            ("--plot", args.plot), ("--max-graphs", getattr(args, "max_graphs", None))):
             if value is not None:
                 raise GaudiVLError(
                     f"{flag} needs --workload", "pass --workload PATH (images, CSV, JSONL or log)"
