@@ -47,6 +47,10 @@ class ImageKind(str, Enum):
     RESIZE = "resize"
     FIXED = "fixed"
     TILES = "tiles"
+    ASPECT = "aspect"
+    """Gemma-4: aspect-preserving resize to at most ``max_soft_tokens * k^2`` patches, sides in
+    multiples of ``k * patch`` (transformers/models/gemma4/image_processing_gemma4.py
+    ``get_aspect_ratio_preserving_size``); ``merge_size`` holds the pooling kernel ``k``."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,8 @@ class ImageRule:
     """FIXED: ``mm_tokens_per_image``; TILES: tokens per tile (after pixel shuffle)."""
     pan_and_scan: PanAndScan | None = None
     """FIXED: None = pan-and-scan off (the processor's and vLLM's default)."""
+    max_soft_tokens: int = 0
+    """ASPECT: tokens per image at most (the patch budget is this times ``merge_size**2``)."""
 
     @property
     def factor(self) -> int:
@@ -101,6 +107,11 @@ class ImageRule:
         if self.kind is ImageKind.RESIZE:
             h, w = smart_resize(height, width, factor=self.factor,
                                 min_pixels=self.min_pixels, max_pixels=self.max_pixels)
+            gh, gw = h // self.patch_size, w // self.patch_size
+            return ImageShape((gh, gw), gh * gw, gh * gw // self.merge_size**2, (w, h))
+        if self.kind is ImageKind.ASPECT:
+            budget = self.max_soft_tokens * self.merge_size**2
+            h, w = gemma4_size(height, width, self.patch_size, budget, self.merge_size)
             gh, gw = h // self.patch_size, w // self.patch_size
             return ImageShape((gh, gw), gh * gw, gh * gw // self.merge_size**2, (w, h))
         if self.kind is ImageKind.FIXED:
@@ -130,6 +141,28 @@ def gemma3_crops(width: int, height: int, pas: PanAndScan | None) -> int:
     if min(math.ceil(width / n_w), math.ceil(height / n_h)) < pas.min_crop_size:
         return 0
     return n_w * n_h
+
+
+def gemma4_size(height: int, width: int, patch: int, max_patches: int, pooling: int) -> tuple[int, int]:
+    """``get_aspect_ratio_preserving_size`` (transformers/models/gemma4/image_processing_gemma4.py):
+    the largest aspect-preserving ``(height, width)`` in multiples of ``pooling * patch`` within
+    ``max_patches`` patches; a side that rounds to 0 becomes one multiple (the other then from the
+    integer aspect ratio, capped)."""
+    factor = math.sqrt(max_patches * patch**2 / (height * width))
+    side = pooling * patch
+    th = int(math.floor(factor * height / side)) * side
+    tw = int(math.floor(factor * width / side)) * side
+    if th == 0 and tw == 0:
+        raise GaudiVLError(f"image {width}x{height} resizes to 0 x 0", "the processor refuses it")
+    longest = (max_patches // pooling**2) * side
+    if th == 0:
+        th, tw = side, min(int(math.floor(width / height)) * side, longest)
+    elif tw == 0:
+        tw, th = side, min(int(math.floor(height / width)) * side, longest)
+    if th * tw > max_patches * patch**2:
+        raise GaudiVLError(f"image {width}x{height} resizes over the patch budget",
+                           "the processor refuses it")
+    return th, tw
 
 
 def llama4_canvases(max_tiles: int) -> tuple[tuple[int, int], ...]:
@@ -170,17 +203,21 @@ class FamilySpec:
     kv_layers: int = 0
     kv_heads: int = 0
     head_dim: int = 0
+    kv_elements_per_token: int = 0
+    """K and V elements of one token over all layers when layers differ (Gemma-4); 0: uniform."""
 
     @property
     def params(self) -> int:
         return self.text_params + self.vision_params
 
     def kv_bytes_per_token(self, dtype_bytes: int = 2) -> int:
-        """K and V of one token in every attention layer."""
+        """K and V of one token in every attention layer (K/V-sharing layers hold none)."""
+        if self.kv_elements_per_token:
+            return self.kv_elements_per_token * dtype_bytes
         return 2 * self.kv_layers * self.kv_heads * self.head_dim * dtype_bytes
 
 
-SUPPORTED_FAMILIES = ("qwen2_5_vl", "qwen2_vl", "qwen3_vl", "qwen3_vl_moe", "gemma3", "llama4")
+SUPPORTED_FAMILIES = ("qwen2_5_vl", "qwen2_vl", "qwen3_vl", "qwen3_vl_moe", "gemma3", "gemma4", "llama4")
 """Every ``model_type`` gaudi-vl reads a config.json of."""
 
 
@@ -461,6 +498,100 @@ def _llama4(config: Mapping[str, Any], pre: Mapping[str, Any], pre_where: str) -
                       t.layers, t.kv_heads, t.head_dim)
 
 
+# ------------------------------------------------------------------ Gemma-4
+
+SOFT_TOKENS = (70, 140, 280, 560, 1120)
+"""``_SUPPORTED_SOFT_TOKENS`` of transformers' Gemma4ImageProcessor."""
+
+
+def _gemma4(config: Mapping[str, Any], pre: Mapping[str, Any], pre_where: str) -> FamilySpec:
+    """Gemma-4 (transformers/models/gemma4/modeling_gemma4.py): per layer type (``layer_types``,
+    default 5 sliding : 1 full, the last full) its own head size and KV heads (full layers:
+    ``global_head_dim``, ``num_global_key_value_heads`` with ``attention_k_eq_v``, whose full layers
+    have no v_proj); the last ``num_kv_shared_layers`` layers reuse earlier K/V (q and o only) and,
+    with ``use_double_wide_mlp``, a twice as wide MLP; optional per-layer input embeddings
+    (``hidden_size_per_layer_input``) and a MoE block beside the MLP (``enable_moe_block``). The
+    vision tower: a linear patch embedding, a 2-D position table, gated-MLP blocks with q/k norms,
+    and one projection to the text width."""
+    from gaudi_vl.models import _typed_int
+
+    cfg, where = _sub(config, "text_config")
+    v, vw = _sub(config, "vision_config")
+    t = _text(cfg, where, {"tie_word_embeddings": config.get("tie_word_embeddings", True)}, 131072)
+    types = cfg.get("layer_types")
+    if types is None:
+        types = ["sliding_attention" if (i + 1) % 6 else "full_attention" for i in range(t.layers)]
+    if not isinstance(types, list) or len(types) != t.layers or \
+            any(x not in ("sliding_attention", "full_attention") for x in types):
+        raise GaudiVLError(f"{where} layer_types must list sliding_attention/full_attention for each of "
+                           f"the {t.layers} layers", "restore the file")
+    types = [*types[:-1], "full_attention"]  # the config forces the last layer to full attention
+    k_eq_v = _flag(cfg, "attention_k_eq_v", where, False)
+    global_dim = _opt(cfg, "global_head_dim", where, 512)
+    global_kv = cfg.get("num_global_key_value_heads")
+    global_kv = None if global_kv is None else _typed_int(global_kv, "num_global_key_value_heads", where)
+    shared_n = _opt(cfg, "num_kv_shared_layers", where, 0, low=0)
+    first_shared = t.layers - shared_n
+    double = _flag(cfg, "use_double_wide_mlp", where, False)
+    bias = _flag(cfg, "attention_bias", where, False)
+    hpl = _opt(cfg, "hidden_size_per_layer_input", where, 0, low=0)
+    moe = _flag(cfg, "enable_moe_block", where, False)
+    experts = top_k = moe_inter = 0
+    if moe:
+        experts, top_k, moe_inter = _ints(cfg, where, "num_experts", "top_k_experts", "moe_intermediate_size")
+    # what transformers saves: per_layer_config {"index": {"head_dim", "num_key_value_heads"}}; what
+    # checkpoints write: global_head_dim / num_global_key_value_heads for the full-attention layers
+    per_layer = cfg.get("per_layer_config")
+    if per_layer is None:
+        override = {"head_dim": global_dim}
+        if k_eq_v and global_kv is not None:
+            override["num_key_value_heads"] = global_kv
+        per_layer = {str(i): override for i, kind in enumerate(types) if kind == "full_attention"}
+    if not isinstance(per_layer, Mapping):
+        raise GaudiVLError(f"{where} per_layer_config must be a JSON object", "restore the file")
+    h, text, kv_per_token = t.hidden, 0, 0
+    for i, kind in enumerate(types):
+        full = kind == "full_attention"
+        over = per_layer.get(str(i)) or {}
+        if not isinstance(over, Mapping):
+            raise GaudiVLError(f"{where} per_layer_config {i} must be a JSON object", "restore the file")
+        hd = _opt(over, "head_dim", where, t.head_dim)
+        kv = _opt(over, "num_key_value_heads", where, t.kv_heads)
+        q = t.heads * hd
+        layer = h * q + q * h + hd + (q + h if bias else 0)  # q_proj, o_proj, q_norm
+        if not i >= first_shared >= 0:
+            has_v = not (k_eq_v and full)
+            layer += hd + (1 + has_v) * (h * kv * hd + (kv * hd if bias else 0))
+            kv_per_token += 2 * kv * hd
+        inter = t.inter * (2 if double and i >= first_shared > 0 else 1)
+        layer += 3 * h * inter + 4 * h
+        if hpl:
+            layer += 2 * h * hpl + h
+        if moe:
+            layer += h * experts + h + experts + 3 * experts * h * moe_inter + 3 * h
+        text += layer
+    text += _embeddings(t)
+    if hpl:
+        per_vocab = _opt(cfg, "vocab_size_per_layer_input", where, t.vocab)
+        text += per_vocab * t.layers * hpl + h * t.layers * hpl + hpl
+    active = text - t.layers * (experts - top_k) * 3 * h * moe_inter
+    layers, c, inter, heads = _ints(v, vw, "num_hidden_layers", "hidden_size", "intermediate_size",
+                                    "num_attention_heads")
+    v_kv = _opt(v, "num_key_value_heads", vw, heads)
+    v_hd = _opt(v, "head_dim", vw, c // heads)
+    patch, pooling = _opt(v, "patch_size", vw, 16), _opt(v, "pooling_kernel_size", vw, 3)
+    positions = _opt(v, "position_embedding_size", vw, 10240)
+    block = 2 * c * heads * v_hd + 2 * c * v_kv * v_hd + 2 * v_hd + 3 * c * inter + 4 * c
+    vision = 3 * patch**2 * c + 2 * positions * c + layers * block + c * h
+    soft = _opt(pre, "max_soft_tokens", pre_where, 280)
+    if soft not in SOFT_TOKENS:
+        raise GaudiVLError(f"{pre_where} max_soft_tokens must be one of {SOFT_TOKENS}, got {soft}",
+                           "restore the file")
+    image = ImageRule(ImageKind.ASPECT, patch, pooling, max_soft_tokens=soft)
+    return FamilySpec("gemma4", image, text, vision, active + vision, experts, top_k,
+                      t.layers, t.kv_heads, t.head_dim, kv_per_token)
+
+
 def family_spec(config: Mapping[str, Any], preprocessor: Mapping[str, Any] | None,
                 preprocessor_source: str = "preprocessor_config.json") -> FamilySpec:
     """The ``FamilySpec`` of a parsed config.json of a supported non-Qwen2.5-VL family."""
@@ -483,6 +614,8 @@ def family_spec(config: Mapping[str, Any], preprocessor: Mapping[str, Any] | Non
         return _gemma3(config, pre, preprocessor_source)
     if model_type == "llama4":
         return _llama4(config, pre, preprocessor_source)
+    if model_type == "gemma4":
+        return _gemma4(config, pre, preprocessor_source)
     raise GaudiVLError(
         f"config.json has model_type {json_repr(model_type)}, which gaudi-vl does not plan",
         f"supported model types: {', '.join(SUPPORTED_FAMILIES)}",

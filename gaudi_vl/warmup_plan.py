@@ -34,6 +34,7 @@ from gaudi_vl.engines.vllm_gaudi_models import (
     WarmResolution,
     call_keys,
     compact,
+    key_images,
     resolution_for_key,
     warmed_keys,
 )
@@ -121,7 +122,8 @@ def _plan_resolutions(requests: Mapping[Request, int], facts: ModelFacts, rule: 
     singles = [k[0][0] * k[0][1] for k, _ in weights if isinstance(k, tuple) and len(k) == 1]
     candidates: list[tuple[int, ...]] = [facts.default_buckets]
     seen: set[tuple[int, ...]] = {facts.default_buckets}
-    for b in [*facts.default_buckets, *singles[:SINGLE_BUCKET_CANDIDATES]]:
+    # an empty default list (gemma4) warms no guessed image: every graph of the budget is explicit
+    for b in [*facts.default_buckets, *singles[:SINGLE_BUCKET_CANDIDATES]] if facts.default_buckets else []:
         if (b,) not in seen and b >= 4:  # below 4 a guessed image has a zero side (vision.py:276-284)
             seen.add((b,))
             candidates.append((b,))
@@ -132,14 +134,15 @@ def _plan_resolutions(requests: Mapping[Request, int], facts: ModelFacts, rule: 
         if room < 0:
             continue
         open_keys = [(k, n) for k, n in weights
-                     if k not in guessed and len(k) <= limit and resolution_for_key(rule, k) is not None]
+                     if k not in guessed and key_images(facts, k) <= limit
+                     and resolution_for_key(rule, k) is not None]
         chosen = heaviest_keys(open_keys, room)
         res = [r for k in chosen if (r := resolution_for_key(rule, k)) is not None]
         planned = score("planned", requests, facts, rule, buckets, compact(res), limit, all_weights)
         rank = (-planned.compiling, planned.graphs)
         if best is None or rank < best[0]:
             best = (rank, planned)
-    if best is None:
+    if best is None:  # a non-empty default list: at least one bucket's guessed graphs
         smallest = min(len(warmed_keys(facts, rule, (b,), (), limit)) for b in facts.default_buckets)
         raise GaudiVLError(
             f"--max-graphs {max_graphs} is below the {smallest} graphs one bucket's guessed warm-up "

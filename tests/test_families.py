@@ -187,3 +187,59 @@ def test_bad_moe_values_are_one_line_errors(bad: dict[str, Any]) -> None:
     broken = {**config, "text_config": {**config["text_config"], **bad}}
     with pytest.raises(GaudiVLError):
         family_model_spec(broken, pre)
+
+
+# ---------------------------------------------------------------- Gemma-4 (local configs only)
+
+GEMMA4_TEXT = {"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 4, "num_attention_heads": 4,
+               "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 500, "vocab_size_per_layer_input": 300,
+               "hidden_size_per_layer_input": 8, "global_head_dim": 32,
+               "layer_types": ["sliding_attention", "full_attention"] * 2}
+GEMMA4_VISION = {"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+                 "num_key_value_heads": 2, "head_dim": 8, "position_embedding_size": 64}
+GEMMA4_VARIANTS = [
+    {},
+    {"hidden_size_per_layer_input": 0, "enable_moe_block": True, "num_experts": 4, "top_k_experts": 2,
+     "moe_intermediate_size": 40, "attention_k_eq_v": True, "num_global_key_value_heads": 1},
+    {"num_kv_shared_layers": 2, "use_double_wide_mlp": True, "attention_bias": True},
+    {"layer_types": None, "num_hidden_layers": 7},
+]
+
+
+def _gemma4(variant: dict[str, Any]) -> Any:
+    return transformers.Gemma4Config(text_config={**GEMMA4_TEXT, **variant}, vision_config=GEMMA4_VISION,
+                                     audio_config=None)
+
+
+@pytest.mark.parametrize("variant", GEMMA4_VARIANTS, ids=["ple", "moe-k-eq-v", "kv-shared", "default-types"])
+def test_gemma4_param_counts_equal_the_real_module(variant: dict[str, Any]) -> None:
+    config = _gemma4(variant)
+    with torch.device("meta"):
+        model = transformers.Gemma4ForConditionalGeneration(config)
+    fam = family_model_spec(config.to_dict()).family
+    assert fam is not None and fam.family == "gemma4"
+    assert fam.params == _count(model)
+    assert fam.text_params == _count(model.model.language_model)
+
+
+def test_gemma4_checkpoint_style_config_reads_the_same() -> None:
+    """Checkpoints write global_head_dim / num_global_key_value_heads; transformers saves
+    per_layer_config: both give the same spec."""
+    variant = GEMMA4_VARIANTS[1]
+    saved = _gemma4(variant).to_dict()
+    text = {k: v for k, v in saved["text_config"].items() if k != "per_layer_config"}
+    written = {**saved, "text_config": text}
+    written["text_config"] |= {"global_head_dim": 32, "num_global_key_value_heads": 1}
+    assert family_model_spec(written).family == family_model_spec(saved).family
+
+
+@pytest.mark.parametrize("soft", [70, 280, 1120])
+@pytest.mark.parametrize(("w", "h"), [*SIZES, (10, 5000), (50, 50)])
+def test_gemma4_resize_equals_the_real_processor(soft: int, w: int, h: int) -> None:
+    rule = family_model_spec(_gemma4({}).to_dict(), {"max_soft_tokens": soft}).family.image
+    proc = transformers.Gemma4ImageProcessor(max_soft_tokens=soft, patch_size=16, pooling_kernel_size=3)
+    out = proc(images=_image(w, h), return_tensors="pt")
+    real_patches = int((out["image_position_ids"][0][:, 0] >= 0).sum())
+    shape = rule.shape(w, h)
+    assert shape.units == real_patches
+    assert shape.tokens == int(out["num_soft_tokens_per_image"][0])

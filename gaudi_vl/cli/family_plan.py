@@ -41,7 +41,8 @@ def _facts(model: ModelSpec, serve: ServeSettings) -> ModelFacts:
 
 
 def _env(score: WarmupScore) -> dict[str, str]:
-    env = {"VLLM_MULTIMODAL_BUCKETS": ",".join(map(str, score.buckets))}
+    # an empty list is the engine's default only where the default is empty (gemma4): not exported
+    env = {"VLLM_MULTIMODAL_BUCKETS": ",".join(map(str, score.buckets))} if score.buckets else {}
     if score.resolutions:
         env["VLLM_MULTIMODAL_RESOLUTIONS"] = score.env_resolutions
     return env
@@ -64,6 +65,9 @@ def _image_line(model: ModelSpec) -> str:
         pas = "on" if rule.pan_and_scan else "off"
         return (f"image rule: fixed {rule.image_size} x {rule.image_size} crops of {rule.tokens_per_unit} "
                 f"tokens, pan-and-scan {pas}")
+    if rule.kind is ImageKind.ASPECT:
+        return (f"image rule: aspect-preserving resize to at most {rule.max_soft_tokens} tokens of "
+                f"{rule.merge_size} x {rule.merge_size} patches of {rule.patch_size} px")
     return (f"image rule: tiles of {rule.image_size} px, at most {rule.max_tiles} (+1 global), "
             f"{rule.tokens_per_unit} tokens each")
 

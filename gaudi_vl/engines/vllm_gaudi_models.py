@@ -94,6 +94,7 @@ class ShapeKey(str, Enum):
     CONCAT_GRIDS = "concatenated-grids"
     BATCH_BREAKDOWN = "batch-breakdown"
     TILES_TOTAL = "tiles-total"
+    GROUPED_BY_PATCHES = "grouped-by-patches"
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ SHAPE_KEYS: dict[str, tuple[ShapeKey, str]] = {
     "qwen3_vl_moe": (ShapeKey.CONCAT_GRIDS, "vllm_gaudi/models/qwen3_vl_moe.py:8-38" + G
                      + "; vllm/model_executor/models/qwen3_vl.py:2454-2474 (vllm 0.32)"),
     "gemma3": (ShapeKey.BATCH_BREAKDOWN, "vllm_gaudi/models/gemma3_mm.py:17-48" + G),
+    "gemma4": (ShapeKey.GROUPED_BY_PATCHES, "vllm/model_executor/models/gemma4_mm.py:1297-1405 (vllm 0.32); "
+               "vllm_gaudi/models/gemma4_mm.py:1-45" + G),
     "llama4": (ShapeKey.TILES_TOTAL, "vllm_gaudi/models/llama4.py:281-319" + G
                + " (text-only patches); vllm/model_executor/models/mllama4.py:996 (vllm 0.32)"),
 }
@@ -261,6 +264,11 @@ def call_keys(facts: ModelFacts, rule: ImageRule, sizes: Sequence[tuple[int, int
         return (tuple(s.grid for s in shapes),)
     if facts.shape_key is ShapeKey.TILES_TOTAL:
         return (sum(s.units for s in shapes),)
+    if facts.shape_key is ShapeKey.GROUPED_BY_PATCHES:
+        groups: dict[int, int] = {}
+        for s in shapes:
+            groups[s.units] = groups.get(s.units, 0) + 1
+        return tuple(sorted(groups.items()))
     if facts.shape_key is ShapeKey.BATCH_BREAKDOWN:
         return greedy_plan(sum(s.units for s in shapes), buckets)
     out = []
@@ -296,9 +304,33 @@ def warmed_keys(facts: ModelFacts, rule: ImageRule, buckets: Sequence[int],
     return frozenset(keys)
 
 
+def key_images(facts: ModelFacts, key: Key) -> int:
+    """Images one call of this key holds (what ``--limit-mm-per-prompt`` must allow)."""
+    if facts.shape_key is ShapeKey.CONCAT_GRIDS and isinstance(key, tuple):
+        return len(key)
+    if facts.shape_key is ShapeKey.GROUPED_BY_PATCHES and isinstance(key, tuple):
+        return int(key[1])
+    return 1
+
+
 def resolution_for_key(rule: ImageRule, key: Key) -> WarmResolution | None:
-    """A ``WxHxN`` whose warm-up run compiles ``key`` (CONCAT_GRIDS keys of N equal grids only):
-    the grid's own pixel size, which the processor maps back onto it (checked)."""
+    """A ``WxHxN`` whose warm-up run compiles ``key``: CONCAT_GRIDS keys of N equal grids (the grid's
+    own pixel size) and GROUPED_BY_PATCHES keys ``(patches, N)`` (the most square grid of that many
+    patches), each checked through the processor rule; None for keys no warm-up run can build."""
+    if rule.kind is ImageKind.ASPECT and isinstance(key, tuple) and len(key) == 2 \
+            and all(isinstance(x, int) for x in key):
+        units, n = key
+        k = rule.merge_size
+        pairs = [(gh, units // gh) for gh in range(k, units + 1, k)
+                 if units % gh == 0 and (units // gh) % k == 0]
+        for gh, gw in sorted(pairs, key=lambda p: abs(p[0] - p[1])):
+            w, h = gw * rule.patch_size, gh * rule.patch_size
+            try:
+                if rule.shape(w, h).units == units:
+                    return WarmResolution(w, h, n)
+            except GaudiVLError:
+                continue
+        return None
     if not isinstance(key, tuple) or not key or len(set(key)) != 1 or rule.kind is not ImageKind.RESIZE:
         return None
     gh, gw = key[0]
