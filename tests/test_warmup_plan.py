@@ -185,3 +185,35 @@ def test_cli_budget_below_one_bucket_is_a_one_line_error(tmp_path: Path) -> None
                              "--workload", str(tmp_path / "sizes.csv"), "--max-graphs", "2"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "--max-graphs" in result.stderr
+
+
+def test_gemma4_plan_from_nothing_warmed_to_every_request(tmp_path: Path) -> None:
+    """vllm-gaudi's gemma4 entry has no buckets: without resolutions nothing is warmed and every request
+    compiles; the plan warms each (patch count, images) group, one WxHxN per key."""
+    transformers = pytest.importorskip("transformers")
+    from gaudi_vl.family_models import family_model_spec
+
+    config = transformers.Gemma4Config(
+        text_config={"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
+                     "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 500},
+        vision_config={"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 1,
+                       "num_attention_heads": 4},
+        audio_config=None)
+    fam = family_model_spec(config.to_dict(), {"max_soft_tokens": 280}).family
+    facts = model_facts("gemma4")
+    traffic = {((1920, 1080),): 10, ((1280, 720),) * 3: 4, ((640, 480),): 6, ((640, 480), (1920, 1080)): 2}
+    report = plan_warmup(traffic, facts, fam.image, max_graphs=25)
+    assert report.default.graphs == 0 and report.default.compiling == sum(traffic.values())
+    assert report.planned.compiling == 0 and report.planned.buckets == ()
+    assert report.planned.limit == 3
+    # the same run through the CLI on a saved folder
+    config.save_pretrained(tmp_path / "gemma4")
+    (tmp_path / "gemma4" / "preprocessor_config.json").write_text(json.dumps({"max_soft_tokens": 280}))
+    (tmp_path / "sizes.csv").write_text("width,height,count\n1920,1080,10\n640,480,6\n")
+    result = subprocess.run([*GAUDI_VL, "plan", "--model", str(tmp_path / "gemma4"), "--target", "vllm-gaudi",
+                             "--workload", str(tmp_path / "sizes.csv"), "--json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["workload"]["planned"]["compiling_requests"] == 0
+    assert "VLLM_MULTIMODAL_BUCKETS" not in out["environment"]
