@@ -119,6 +119,17 @@ def _plan_resolutions(requests: Mapping[Request, int], facts: ModelFacts, rule: 
     # CONCAT_GRIDS / TILES_TOTAL keys do not depend on the bucket list: computed once
     all_weights = _weights(requests, facts, rule, facts.default_buckets)
     weights = _one_key(all_weights)
+    # a traffic image that builds the key when sent N times (the fallback where no canonical size does)
+    reps: dict[Key, WarmResolution] = {}
+    for r in requests:
+        keys = call_keys(facts, rule, r, facts.default_buckets)
+        if len(keys) == 1 and keys[0] not in reps \
+                and call_keys(facts, rule, [r[0]] * len(r), facts.default_buckets) == keys:
+            reps[keys[0]] = WarmResolution(r[0][0], r[0][1], len(r))
+
+    def resolve(k: Key) -> WarmResolution | None:
+        return resolution_for_key(rule, k) or reps.get(k)
+
     singles = [k[0][0] * k[0][1] for k, _ in weights if isinstance(k, tuple) and len(k) == 1]
     candidates: list[tuple[int, ...]] = [facts.default_buckets]
     seen: set[tuple[int, ...]] = {facts.default_buckets}
@@ -135,9 +146,9 @@ def _plan_resolutions(requests: Mapping[Request, int], facts: ModelFacts, rule: 
             continue
         open_keys = [(k, n) for k, n in weights
                      if k not in guessed and key_images(facts, k) <= limit
-                     and resolution_for_key(rule, k) is not None]
+                     and resolve(k) is not None]
         chosen = heaviest_keys(open_keys, room)
-        res = [r for k in chosen if (r := resolution_for_key(rule, k)) is not None]
+        res = [r for k in chosen if (r := resolve(k)) is not None]
         planned = score("planned", requests, facts, rule, buckets, compact(res), limit, all_weights)
         rank = (-planned.compiling, planned.graphs)
         if best is None or rank < best[0]:

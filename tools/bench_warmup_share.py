@@ -15,6 +15,7 @@ import argparse
 import sys
 
 from gaudi_vl.engines.vllm_gaudi_models import model_facts
+from gaudi_vl.families import ImageKind, ImageRule
 from gaudi_vl.geometry import PixelRange
 from gaudi_vl.models import builtin_model
 from gaudi_vl.warmup_plan import plan_warmup
@@ -22,6 +23,8 @@ from gaudi_vl.workload import plan_for_workload, read_requests, read_workload
 
 FAMILIES = ("qwen3-vl-8b", "qwen3-vl-235b-a22b", "qwen2-vl-7b", "gemma-3-27b", "llama-4-scout")
 UNLIMITED = 10_000
+GEMMA4_RULE = ImageRule(ImageKind.ASPECT, 16, 3, max_soft_tokens=280)
+"""Gemma4ImageProcessor's defaults: patch 16, pooling 3, 280 soft tokens (2,520 patches)."""
 
 
 def main() -> None:
@@ -34,13 +37,15 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for path in args.workloads:
         requests = read_requests(path)
-        for name in FAMILIES:
-            model = builtin_model(name)
-            fam = model.family
-            assert fam is not None
-            facts = model_facts(fam.family)
-            capped = plan_warmup(requests.requests, facts, fam.image, max_graphs=25)
-            free = plan_warmup(requests.requests, facts, fam.image, max_graphs=UNLIMITED)
+        rules = [(name, builtin_model(name).family) for name in FAMILIES]
+        for name, fam in [*rules, ("gemma-4 (processor defaults)", None)]:
+            if fam is None:  # no built-in: the rule of transformers' Gemma4ImageProcessor defaults
+                family, rule = "gemma4", GEMMA4_RULE
+            else:
+                family, rule = fam.family, fam.image
+            facts = model_facts(family)
+            capped = plan_warmup(requests.requests, facts, rule, max_graphs=25)
+            free = plan_warmup(requests.requests, facts, rule, max_graphs=UNLIMITED)
             d, p, f = capped.default, capped.planned, free.planned
             print(f"| {path} | {name} | {d.requests:,} | {d.graphs} | {100 * d.compiling_share:.1f}% | "
                   f"{p.graphs} | {100 * p.compiling_share:.1f}% | {f.graphs} | "
