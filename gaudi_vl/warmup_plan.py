@@ -15,6 +15,10 @@ while serving, within ``max_graphs`` distinct warm-up graphs:
 * batch-based models (the engine reads no resolutions; warm-up runs ``b`` 896 x 896 images per
   bucket ``b``): the buckets are the image counts whose 896 x 896 run matches the heaviest keys.
 
+Requests that need several keys (Gemma-4 calls mixing patch counts, ``GROUPED_BY_PATCHES``) are
+counted warm only when every key is warmed; the budget goes to one-key requests' keys, which is
+optimal for those only (covering multi-key requests is a maximum-coverage problem).
+
 The assumption behind "compiling while serving": one request per encoder call and no image already
 in the encoder cache (a prefill batch of several requests, or a repeated image, changes the call).
 """
