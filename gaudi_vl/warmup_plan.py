@@ -170,8 +170,11 @@ def _plan_batches(requests: Mapping[Request, int], facts: ModelFacts, rule: Imag
     """Batch-based: bucket ``b`` warms the key of ``b`` 896 x 896 images; the heaviest such keys."""
     side = (BATCH_WARMUP_SIDE, BATCH_WARMUP_SIDE)
     if facts.shape_key is ShapeKey.BATCH_BREAKDOWN:
-        # Every call splits into bucket-sized batches: the default list (with 1) already covers all.
-        return score("planned", requests, facts, rule, facts.default_buckets, (), limit)
+        # Every call splits greedily into bucket-sized batches, so any list holding 1 leaves nothing
+        # compiling: the default list, or under a smaller budget 1 and the largest that fit.
+        ordered = sorted(facts.default_buckets)
+        keep = ordered if max_graphs >= len(ordered) else [1, *ordered[len(ordered) - max_graphs + 1:]]
+        return score("planned", requests, facts, rule, tuple(sorted(set(keep))), (), limit)
     weights = dict(_one_key(_weights(requests, facts, rule, facts.default_buckets)))
     by_count = [(b, weights.get(call_keys(facts, rule, [side] * b, ())[0], 0)) for b in range(1, limit + 1)]
     chosen = tuple(sorted(heaviest_keys(by_count, max_graphs))) or (1,)

@@ -48,25 +48,40 @@ requests = st.dictionaries(
     min_size=1, max_size=12)
 
 
-@given(requests, st.integers(1, 60))
-def test_plan_invariants(reqs: dict, max_graphs: int) -> None:
+def _rules() -> dict[str, tuple]:
+    from gaudi_vl.families import ImageKind, ImageRule
+
+    out = {n: (model_facts(builtin_model(n).family.family), builtin_model(n).family.image)
+           for n in ("qwen3-vl-8b", "qwen2-vl-7b", "gemma-3-27b", "llama-4-scout")}
+    out["gemma4"] = (model_facts("gemma4"), ImageRule(ImageKind.ASPECT, 16, 3, max_soft_tokens=280))
+    return out
+
+
+RULES = _rules()
+
+
+@given(requests, st.integers(1, 60), st.sampled_from(sorted(RULES)))
+def test_plan_invariants(reqs: dict, max_graphs: int, family: str) -> None:
+    facts, rule = RULES[family]
     try:
-        report = plan_warmup(reqs, FACTS, RULE, max_graphs=max_graphs, limit=1)
+        report = plan_warmup(reqs, facts, rule, max_graphs=max_graphs, limit=1)
     except GaudiVLError:
-        smallest = min(len(warmed_keys(FACTS, RULE, (b,), (), 3)) for b in FACTS.default_buckets)
+        smallest = min(len(warmed_keys(facts, rule, (b,), (), 3)) for b in facts.default_buckets)
         assert max_graphs < smallest
         return
     planned, default = report.planned, report.default
-    assert planned.graphs <= max_graphs
+    assert planned.graphs <= max_graphs or (not facts.reads_resolutions and planned.buckets == (1,))
+    if facts.shape_key.value == "batch-breakdown":
+        assert planned.compiling == 0 and 1 in planned.buckets
     assert planned.limit >= max(len(r) for r in reqs)
     assert planned.requests == default.requests == sum(reqs.values())
-    if max_graphs >= default.graphs + len(reqs):
+    if facts.reads_resolutions and max_graphs >= default.graphs + len(reqs):
         assert planned.compiling == 0  # every request here sends N copies of one image
-    if max_graphs >= default.graphs:
+    if facts.reads_resolutions and max_graphs >= default.graphs:
         assert planned.compiling <= default.compiling
     # the score is what the engine's warm-up and serving keys say
-    warm = warmed_keys(FACTS, RULE, planned.buckets, planned.resolutions, planned.limit)
-    cold = sum(n for r, n in reqs.items() if not set(call_keys(FACTS, RULE, r, planned.buckets)) <= warm)
+    warm = warmed_keys(facts, rule, planned.buckets, planned.resolutions, planned.limit)
+    cold = sum(n for r, n in reqs.items() if not set(call_keys(facts, rule, r, planned.buckets)) <= warm)
     assert cold == planned.compiling
 
 
