@@ -40,20 +40,20 @@ def _facts(model: ModelSpec, serve: ServeSettings) -> ModelFacts:
     return engine.multimodal_models.facts(model.model_type)
 
 
-def _env(score: WarmupScore) -> dict[str, str]:
-    # an empty list is the engine's default only where the default is empty (gemma4): not exported
-    env = {"VLLM_MULTIMODAL_BUCKETS": ",".join(map(str, score.buckets))} if score.buckets else {}
-    if score.resolutions:
-        env["VLLM_MULTIMODAL_RESOLUTIONS"] = score.env_resolutions
-    return env
+def _env(serve: ServeSettings, score: WarmupScore) -> dict[str, str]:
+    """The engine's variables for the plan, in its syntax (its profile's ``multimodal_models``)."""
+    models = serve.engine.multimodal_models
+    assert models is not None
+    return models.environment(score.buckets, score.resolutions)
 
 
 def _argv(model: ModelSpec, serve: ServeSettings, score: WarmupScore) -> list[str]:
     """The flags this plan sets (the rest stays the engine's default)."""
+    models = serve.engine.multimodal_models
+    assert models is not None
     return ["python", "-m", SERVER_MODULE, "--model", model.hf_id or model.name,
             "--tensor-parallel-size", str(serve.tensor_parallel_size),
-            "--max-model-len", str(serve.max_model_len),
-            "--limit-mm-per-prompt", json.dumps({"image": score.limit}, separators=(",", ":"))]
+            "--max-model-len", str(serve.max_model_len), *models.limit_flag(score.limit)]
 
 
 def _image_line(model: ModelSpec) -> str:
@@ -72,11 +72,11 @@ def _image_line(model: ModelSpec) -> str:
             f"{rule.tokens_per_unit} tokens each")
 
 
-def _score_dict(s: WarmupScore) -> dict[str, Any]:
+def _score_dict(serve: ServeSettings, s: WarmupScore) -> dict[str, Any]:
     return {"buckets": list(s.buckets), "resolutions": [str(r) for r in s.resolutions],
             "limit_mm_per_prompt": s.limit, "graphs": s.graphs, "requests": s.requests,
             "compiling_requests": s.compiling, "compiling_share": round(s.compiling_share, 6),
-            "compiling_keys": s.compiling_keys, "env": _env(s)}
+            "compiling_keys": s.compiling_keys, "env": _env(serve, s)}
 
 
 def family_plan_dict(
@@ -107,8 +107,9 @@ def family_plan_dict(
                            "requests": workload.total, "distinct_requests": len(workload.requests),
                            "skipped": [{"where": s.where, "reason": s.reason} for s in workload.skipped],
                            "max_graphs": report.max_graphs,
-                           "default": _score_dict(report.default), "planned": _score_dict(report.planned)}
-        out["environment"] = _env(report.planned)
+                           "default": _score_dict(serve, report.default),
+                           "planned": _score_dict(serve, report.planned)}
+        out["environment"] = _env(serve, report.planned)
         out["command"] = _argv(model, serve, report.planned)
         out["notes"] = list(report.notes) + list(workload.warnings())
     return out
@@ -152,7 +153,7 @@ def family_plan_table(
          "(one request per call, no cached image)"),
         "",
         "environment:",
-        *[f"  export {k}={shlex.quote(v)}" for k, v in _env(report.planned).items()],
+        *[f"  export {k}={shlex.quote(v)}" for k, v in _env(serve, report.planned).items()],
         "",
         "command:",
         "  " + shlex.join(_argv(model, serve, report.planned)),
@@ -197,7 +198,7 @@ def family_run(args: argparse.Namespace) -> int | None:
     elif fmt == "env":
         if report is None:
             raise GaudiVLError("--format env needs --workload for this model", "pass --workload PATH")
-        text = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in _env(report.planned).items())
+        text = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in _env(serve, report.planned).items())
     else:
         text = family_plan_table(model, serve, facts, report, workload, default_graphs)
     if args.output is None or args.output == "-":

@@ -47,6 +47,7 @@ citations are ``path:line@commit``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -360,14 +361,38 @@ def compact(resolutions: Sequence[WarmResolution]) -> tuple[WarmResolution, ...]
     return tuple(out)
 
 
+BUCKETS_VAR = "VLLM_MULTIMODAL_BUCKETS"
+"""Read by ``HPUVisionBucketManager.__init__``: empty means the model's default list, ``None`` makes
+the list None (warm-up then crashes on ``len(None)``) (vision.py:85-94@091bbadda10b)."""
+RESOLUTIONS_VAR = "VLLM_MULTIMODAL_RESOLUTIONS"
+"""Read by ``HPUVisionBucketManager.__init__`` (vision.py:96@091bbadda10b)."""
+LIMIT_FLAG = "--limit-mm-per-prompt"
+"""vLLM's flag; ``{"image": N}`` is read as ``count`` N (vllm/config/multimodal.py
+``_validate_limit_per_prompt``, vllm 0.32), the count a bare ``WxH`` warms."""
+
+
 @dataclass(frozen=True)
 class VllmGaudiModels:
-    """The EngineProfile field: the per-model facts of this engine version."""
+    """The EngineProfile field: the per-model facts of this engine version, and its syntax."""
 
     source: str = "vllm-project/vllm-gaudi@091bbadda10b"
 
     def facts(self, model_type: str) -> ModelFacts:
         return model_facts(model_type)
+
+    @staticmethod
+    def environment(buckets: Sequence[int], resolutions: Sequence[WarmResolution]) -> dict[str, str]:
+        """The variables of a warm-up plan; an empty bucket list is not written (the engine reads an
+        empty variable as the default list, which is empty only where nothing is to be exported)."""
+        env = {BUCKETS_VAR: ",".join(map(str, buckets))} if buckets else {}
+        if resolutions:
+            env[RESOLUTIONS_VAR] = ",".join(map(str, resolutions))
+        return env
+
+    @staticmethod
+    def limit_flag(images: int) -> tuple[str, str]:
+        """``--limit-mm-per-prompt`` allowing ``images`` images per prompt."""
+        return LIMIT_FLAG, json.dumps({"image": images}, separators=(",", ":"))
 
 
 VLLM_GAUDI_MODELS = VllmGaudiModels()
