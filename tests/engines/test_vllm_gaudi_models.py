@@ -190,3 +190,16 @@ def test_compact_keeps_the_warmed_counts(items: list[tuple[tuple[int, int], int]
     merged = compact(single)
     expand = {((r.width, r.height), n) for r in merged for n in r.warmed_counts(99)}
     assert expand == {((w, h), n) for (w, h), n in items}
+
+
+def test_limit_flag_is_read_by_vllm_as_the_warmup_count() -> None:
+    """vLLM's own config: no --limit-mm-per-prompt leaves no 'image' entry (vllm-gaudi then warms no
+    image graph, hpu_model_runner.py:6005-6006); ``{"image": N}`` is count N (a bare WxH's count)."""
+    multimodal = pytest.importorskip("vllm.config.multimodal")
+    assert multimodal.MultiModalConfig().limit_per_prompt.get("image") is None
+    flag, value = VLLM_GAUDI.multimodal_models.limit_flag(3)
+    assert flag == "--limit-mm-per-prompt"
+    import json
+
+    config = multimodal.MultiModalConfig(limit_per_prompt=json.loads(value))
+    assert config.limit_per_prompt["image"].count == 3
