@@ -11,7 +11,7 @@ import argparse
 from gaudi_vl.assembly import WorkloadSolver
 from gaudi_vl.buckets.cost import Objective
 from gaudi_vl.buckets.planner import BucketPlan
-from gaudi_vl.cli.argtypes import bucket_count, percent
+from gaudi_vl.cli.argtypes import bucket_count, graph_count, percent
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PixelRange
 from gaudi_vl.models import ModelSpec
@@ -42,7 +42,7 @@ def add_workload_arguments(parser: argparse.ArgumentParser) -> None:
                         "range's largest size (larger in-range images then compile while serving)")
     w.add_argument("--exif", action="store_true",
                    help="swap the sides of images with an EXIF rotation (vLLM itself does not)")
-    w.add_argument("--max-graphs", type=bucket_count, metavar="N",
+    w.add_argument("--max-graphs", type=graph_count, metavar="N",
                    help="models other than Qwen2.5-VL on vllm-gaudi: at most N warm-up graphs (default 25, "
                         "the engine's warning threshold); the resolutions chosen leave the fewest requests "
                         "compiling while serving")
