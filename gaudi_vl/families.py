@@ -342,7 +342,7 @@ def _qwen3_vl(config: Mapping[str, Any], pre: Mapping[str, Any], pre_where: str,
     layer_attn = _attention_params(t, qk_norm=True) + 2 * t.hidden
     if moe:
         # transformers 5 writes num_local_experts (its attribute map); checkpoints num_experts
-        experts_key = "num_experts" if "num_experts" in cfg else "num_local_experts"
+        experts_key = "num_local_experts" if "num_local_experts" in cfg else "num_experts"
         experts, top_k, moe_inter = _ints(cfg, where, experts_key, "num_experts_per_tok",
                                           "moe_intermediate_size")
         if top_k > experts:
@@ -595,8 +595,6 @@ def _gemma4(config: Mapping[str, Any], pre: Mapping[str, Any], pre_where: str) -
 def family_spec(config: Mapping[str, Any], preprocessor: Mapping[str, Any] | None,
                 preprocessor_source: str = "preprocessor_config.json") -> FamilySpec:
     """The ``FamilySpec`` of a parsed config.json of a supported non-Qwen2.5-VL family."""
-    from gaudi_vl.models import json_repr
-
     model_type = config.get("model_type")
     pre = {k: v for k, v in (preprocessor or {}).items() if v is not None}  # null: the default
     size = pre.get("size")
@@ -604,6 +602,19 @@ def family_spec(config: Mapping[str, Any], preprocessor: Mapping[str, Any] | Non
         pre.setdefault("min_pixels", size.get("shortest_edge"))
         pre.setdefault("max_pixels", size.get("longest_edge"))
     pre.pop("size", None)
+    try:
+        return _build(model_type, config, pre, preprocessor_source)
+    except GaudiVLError as exc:
+        if exc.hint == "is this a Qwen2-VL-family config.json?":  # the shared reader's generic hint
+            hint = f"is this a {model_type} config.json? restore the file"
+            raise GaudiVLError(exc.message, hint) from None
+        raise
+
+
+def _build(model_type: Any, config: Mapping[str, Any], pre: Mapping[str, Any],
+           preprocessor_source: str) -> FamilySpec:
+    from gaudi_vl.models import json_repr
+
     if model_type == "qwen3_vl":
         return _qwen3_vl(config, pre, preprocessor_source, moe=False)
     if model_type == "qwen3_vl_moe":
