@@ -237,7 +237,7 @@ def startup_budget(warmup_seconds_high: float, margin: float = STARTUP_MARGIN,
 
 
 def _quantity_mi(mi: int) -> str:
-    return f"{mi}Gi" if mi % 1024 == 0 and mi else f"{mi}Mi"
+    return f"{mi // 1024}Gi" if mi % 1024 == 0 and mi else f"{mi}Mi"
 
 
 @dataclass(frozen=True)
