@@ -204,7 +204,7 @@ K8S_FIELDS = tuple(fields(K8sOptions))
 
 
 def _match(pattern: re.Pattern[str], value: str, flag: str, what: str, hint: str) -> None:
-    if not pattern.match(value):
+    if not pattern.fullmatch(value):
         raise GaudiVLError(f"setting {flag}: {value!r} is not {what}", f"use {hint}")
 
 

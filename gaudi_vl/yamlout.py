@@ -57,7 +57,7 @@ def _quoted(text: str) -> str:
 
 
 def _plain_ok(text: str) -> bool:
-    return bool(_PLAIN.match(text)) and text not in _YAML11_WORDS
+    return bool(_PLAIN.fullmatch(text)) and text not in _YAML11_WORDS
 
 
 def scalar(value: Any) -> str:
