@@ -151,7 +151,8 @@ class K8sOptions:
     )
     recipe_cache_mb: int = setting(
         RECIPE_CACHE_MB, flag="--k8s-recipe-cache-mb", kind=int, minimum=1, maximum=2**22, metavar="MB",
-        group="kubernetes", help="recipe cache size limit (PT_HPU_RECIPE_CACHE_CONFIG) and its volumes' size",
+        group="kubernetes",
+        help="recipe cache size cap (PT_HPU_RECIPE_CACHE_CONFIG); its volumes get twice this",
     )
     shm: str | None = setting(
         None, flag="--k8s-shm", kind=str, nullable=True, metavar="SIZE", group="kubernetes",
@@ -337,7 +338,9 @@ def build_manifests(plan: Plan, options: K8sOptions, warmup_seconds_high: float)
     resources: dict[str, str] = {"habana.ai/gaudi": str(tp), "memory": _quantity_mi(sizes.memory_mi)}
     if sizes.hugepages_mi:
         resources["hugepages-2Mi"] = _quantity_mi(sizes.hugepages_mi)
-    cache_size = _quantity_mi(options.recipe_cache_mb)
+    # Twice the bridge's cap: it prunes the local folder to RECIPE_CACHE_SIZE_MB, but the claim is
+    # the union of what every pod saved, and a local emptyDir over its sizeLimit gets the pod evicted.
+    cache_size = _quantity_mi(2 * options.recipe_cache_mb)
     mounts = [
         {"name": "shm", "mountPath": "/dev/shm"},
         {"name": "recipe-cache", "mountPath": RECIPE_CACHE_DIR},
