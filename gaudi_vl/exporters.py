@@ -15,10 +15,10 @@ from gaudi_vl.command import server_argv
 from gaudi_vl.engines import Setting
 from gaudi_vl.envvars import defaults_in_force, plan_env
 from gaudi_vl.geometry import PIXELS_PER_PATCH
-from gaudi_vl.k8s import K8sOptions, build_manifests, manifest_comments
+from gaudi_vl.k8s import K8sOptions, build_manifests, helm_values, manifest_comments
 from gaudi_vl.plan import Plan
 from gaudi_vl.planfile import jsonable, plan_to_dict
-from gaudi_vl.yamlout import yaml_stream
+from gaudi_vl.yamlout import to_yaml, yaml_stream
 
 if TYPE_CHECKING:
     from gaudi_vl.workload import WorkloadReport
@@ -145,6 +145,16 @@ def format_k8s(plan: Plan, options: K8sOptions | None = None) -> str:
     return yaml_stream(docs, manifest_comments(plan, opts, high, WARMUP_SOURCE))
 
 
+def format_helm_values(plan: Plan, options: K8sOptions | None = None) -> str:
+    """Values for OPEA's vllm Helm chart (``gaudi_vl.k8s.helm_values``): ``helm install -f``."""
+    opts = options or K8sOptions()
+    high = _warmup_seconds_high(plan)
+    head = manifest_comments(plan, opts, high, WARMUP_SOURCE)[2:3] + [
+        "values for OPEA GenAIInfra helm-charts/common/vllm: helm install NAME ./vllm -f this-file.yaml"
+    ]
+    return "".join(f"# {line}\n" for line in head) + to_yaml(helm_values(plan, opts, high))
+
+
 def _mp(pixels: int) -> str:
     return f"{pixels / 1e6:.2f}"
 
@@ -217,6 +227,7 @@ FORMATTERS: dict[str, Callable[[Plan], str]] = {
     "dotenv": format_dotenv,
     "docker": format_docker,
     "k8s": format_k8s,
+    "helm-values": format_helm_values,
 }
 
 
@@ -228,6 +239,8 @@ def format_plan(
     take their options (``k8s``)."""
     if fmt == "k8s":
         return format_k8s(plan, k8s)
+    if fmt == "helm-values":
+        return format_helm_values(plan, k8s)
     if fmt == "table":
         return format_table(plan, workload)
     if fmt == "json":

@@ -46,7 +46,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from gaudi_vl.command import server_argv
+from gaudi_vl.command import engine_flags, server_argv
 from gaudi_vl.envvars import plan_env
 from gaudi_vl.errors import GaudiVLError, printable
 from gaudi_vl.memory import weights_bytes
@@ -372,7 +372,7 @@ def build_manifests(plan: Plan, options: K8sOptions, warmup_seconds_high: float)
         "startupProbe": _http_probe("http", budget.period_s, budget.failure_threshold, 5),
         "readinessProbe": _http_probe("http", 10, 3, 5),
         # A restart costs a whole warm-up: declare the engine dead only after two minutes without
-        # an answer (OPEA's earlier vllm chart: 24 x 5 s).
+        # an answer (OPEA's earlier vllm chart: 24 x 5 s, common/vllm/values.yaml@027923c2).
         "livenessProbe": _http_probe("http", 10, 12, 10),
         "lifecycle": {"preStop": {"exec": {"command": ["sh", "-c", SAVE_CACHE]}}},
     }
@@ -430,6 +430,75 @@ def build_manifests(plan: Plan, options: K8sOptions, warmup_seconds_high: float)
             },
         })
     return [*docs, deployment, service]
+
+
+OPEA_CHART_FLAGS = ("--model", "--host", "--port")
+"""Flags OPEA's vllm chart writes itself after ``extraCmdArgs``: ``--model LLM_MODEL_ID --host
+0.0.0.0 --port port --download-dir /data`` (GenAIInfra helm-charts/common/vllm/templates/
+deployment.yaml:94-107@9200b371)."""
+OPEA_CHART_TMP = "/tmp"
+"""The chart's ``tmp`` emptyDir (deployment.yaml:113-114, 149-150): node-local disk that outlives a
+container restart, so the recipe cache goes there (it has no hook to restore one from a claim)."""
+
+
+def _image_parts(image: str) -> tuple[str, str]:
+    """``repository``, ``tag`` as OPEA's chart joins them (``repository:tag``, deployment.yaml:84)."""
+    if "@" in image:
+        raise GaudiVLError(
+            f"setting --k8s-image: OPEA's vllm chart writes the image as repository:tag, not a digest "
+            f"({image!r})",
+            "pass --k8s-image as repository:tag for --format helm-values",
+        )
+    repo, sep, tag = image.rpartition(":")
+    if not sep or "/" in tag:
+        return image, "latest"
+    return repo, tag
+
+
+def helm_values(plan: Plan, options: K8sOptions, warmup_seconds_high: float) -> dict[str, Any]:
+    """Values for OPEA GenAIInfra's ``helm-charts/common/vllm`` chart (keys of its values.yaml and
+    templates @9200b371) that run the same server: the plan's flags as ``extraCmdArgs`` (less those
+    the chart writes itself), its environment under ``env`` (configmap.yaml:45-48), the runtime's
+    variables under the chart's own keys, the cards, ``SYS_NICE`` and the startup budget.
+
+    The chart cannot restore a recipe cache from a claim before start; the cache lives in its ``/tmp``
+    emptyDir, which survives container restarts (a liveness kill) but not a new pod.
+    """
+    check_deployable(plan)
+    repo, tag = _image_parts(options.image)
+    tp = plan.serve.tensor_parallel_size
+    sizes = pod_sizes(plan, options)
+    budget = startup_budget(warmup_seconds_high)
+    argv = server_argv(plan, python="python3")
+    args: list[str] = []
+    for f in engine_flags(plan):
+        if f.flag not in OPEA_CHART_FLAGS:
+            args += [f.flag] if f.value is None else [f.flag, f.value]
+    env = dict(plan_env(plan))
+    env[RECIPE_CACHE_VAR] = f"{OPEA_CHART_TMP}/recipe-cache/,False,{options.recipe_cache_mb}"
+    resources: dict[str, str] = {"habana.ai/gaudi": str(tp), "memory": _quantity_mi(sizes.memory_mi)}
+    if sizes.hugepages_mi:
+        resources["hugepages-2Mi"] = _quantity_mi(sizes.hugepages_mi)
+    values: dict[str, Any] = {
+        "replicaCount": options.replicas,
+        "accelDevice": "gaudi",
+        "image": {"repository": repo, "tag": tag},
+        "LLM_MODEL_ID": plan.model_ref,
+        "port": plan.serve.port,
+        "shmSize": _quantity_mi(sizes.shm_mi),
+        "service": {"type": options.service_type},
+        "extraCmd": {"command": argv[:3]},
+        "extraCmdArgs": args,
+        **RUNTIME_ENV_ONE_CARD,
+        **(RUNTIME_ENV_TP if tp > 1 else {}),
+        "env": env,
+        "resources": {"limits": dict(resources), "requests": dict(resources)},
+        "securityContext": {"capabilities": {"add": ["SYS_NICE"]}},
+        "startupProbe": {"periodSeconds": budget.period_s, "failureThreshold": budget.failure_threshold},
+    }
+    if options.model_pvc:
+        values["global"] = {"modelUsePVC": options.model_pvc}
+    return values
 
 
 def manifest_comments(plan: Plan, options: K8sOptions, warmup_seconds_high: float, source: str) -> list[str]:

@@ -16,16 +16,17 @@ from hypothesis import strategies as st
 
 from gaudi_vl.assembly import PlanRequest, assemble
 from gaudi_vl.buckets import Strategy
-from gaudi_vl.command import server_argv
+from gaudi_vl.command import engine_flags, server_argv
 from gaudi_vl.engines import PROFILES
 from gaudi_vl.envvars import plan_env
 from gaudi_vl.errors import GaudiVLError
-from gaudi_vl.exporters import _warmup_seconds_high, format_k8s
+from gaudi_vl.exporters import _warmup_seconds_high, format_helm_values, format_k8s
 from gaudi_vl.k8s import (
     RECIPE_CACHE_VAR,
     STARTUP_MARGIN,
     K8sOptions,
     build_manifests,
+    helm_values,
     runtime_env,
     startup_budget,
 )
@@ -207,6 +208,62 @@ def test_any_feasible_plan_yields_manifests_that_validate(
     selector = deployment["spec"]["selector"]["matchLabels"]
     assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+
+
+def chart_argv(values: dict[str, Any]) -> list[str]:
+    """The container's command line OPEA's vllm chart renders from these values: ``extraCmd.command``,
+    ``extraCmdArgs``, then its own flags (GenAIInfra helm-charts/common/vllm/templates/
+    deployment.yaml:88-107@9200b371)."""
+    return [
+        *values["extraCmd"]["command"], *values["extraCmdArgs"], "--model", values["LLM_MODEL_ID"],
+        "--host", "0.0.0.0", "--port", str(values["port"]), "--download-dir", "/data",
+    ]
+
+
+def flag_values(argv: list[str]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for i, tok in enumerate(argv):
+        if tok.startswith("--"):
+            nxt = argv[i + 1] if i + 1 < len(argv) else None
+            out[tok] = None if nxt is None or nxt.startswith("--") else nxt
+    return out
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(
+    target=st.sampled_from(HPU_TARGETS),
+    tp=st.sampled_from([1, 2, 4]),
+    lo=st.integers(3136, 2_000_000),
+    options=k8s_options.filter(lambda o: "@" not in o.image),
+    eager=st.booleans(),
+)
+def test_helm_values_run_the_same_server(
+    target: str, tp: int, lo: int, options: K8sOptions, eager: bool
+) -> None:
+    serve = ServeSettings(target=target, tensor_parallel_size=tp, enforce_eager=eager)
+    try:
+        plan, _ = assemble(PlanRequest(builtin_model("qwen2.5-vl-7b"), serve, min_pixels=lo))
+    except GaudiVLError:
+        assume(False)
+        raise
+    values = helm_values(plan, options, _warmup_seconds_high(plan))
+    text = format_helm_values(plan, options)
+    assert yaml.safe_load(text) == values
+    argv = chart_argv(values)
+    ours = {f.flag: f.value for f in engine_flags(plan)}
+    assert flag_values(argv) == {**ours, "--download-dir": "/data"}
+    assert argv[:3] == server_argv(plan, python="python3")[:3]
+    assert {k: values["env"][k] for k in plan_env(plan)} == plan_env(plan)
+    assert values["resources"]["limits"]["habana.ai/gaudi"] == str(tp)
+    assert values.get("PT_HPU_ENABLE_LAZY_COLLECTIVES") == ("true" if tp > 1 else None)
+    budget = values["startupProbe"]["failureThreshold"] * values["startupProbe"]["periodSeconds"]
+    assert budget >= STARTUP_MARGIN * _warmup_seconds_high(plan)
+
+
+def test_helm_values_refuse_a_digest_image() -> None:
+    plan = plan_for(HPU_TARGETS[0], 1, 401408, 12845056 - 401408, Strategy.DEFAULT, True, "qwen2.5-vl-7b")
+    with pytest.raises(GaudiVLError, match="digest"):
+        helm_values(plan, K8sOptions(image="repo/x@sha256:" + "a" * 64), 100.0)
 
 
 def test_the_validator_refuses_a_broken_manifest() -> None:

@@ -17,7 +17,9 @@ from typing import Any
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.settings import SERVE_FIELDS, ServeSettings, Spec, parse_text, spec_of
 
-GROUP_TITLES = {"engine": "engine", "memory": "memory", "kubernetes": "kubernetes (--format k8s)"}
+GROUP_TITLES = {
+    "engine": "engine", "memory": "memory", "kubernetes": "kubernetes (--format k8s, helm-values)"
+}
 
 
 def setting_type(name: str) -> Any:

@@ -138,7 +138,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             'Apply to a shell: eval "$(gaudi-vl plan --min-pixels 401408 --format env)". '
             "Formats: table (default), json (the plan file serve --plan reads), env, dotenv, docker "
             "(-e K=V), k8s (Deployment, Service and recipe-cache claim for kubectl apply -f; options in "
-            "the kubernetes group)."
+            "the kubernetes group), helm-values (values for OPEA's vllm Helm chart)."
         ),
     )
     add_plan_arguments(p)

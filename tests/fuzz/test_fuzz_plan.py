@@ -133,7 +133,7 @@ OUTPUTS = [
 @fuzz
 @given(
     opts=options(),
-    fmt=st.sampled_from(["table", "json", "env", "dotenv", "docker", "k8s", "yaml"]),
+    fmt=st.sampled_from(["table", "json", "env", "dotenv", "docker", "k8s", "helm-values", "yaml"]),
     output=st.one_of(st.none(), st.sampled_from(OUTPUTS)),
 )
 def test_plan(opts: list[str], fmt: str, output: str | None) -> None:
