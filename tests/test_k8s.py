@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from typing import Any
@@ -46,6 +47,36 @@ HPU_TARGETS = [p.name for p in PROFILES if p.hpu]
 def validate_all(docs: list[dict[str, Any]]) -> None:
     for doc in docs:
         kv.validate(doc, K8S_VERSION, strict=True)
+
+
+DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
+IANA_SVC_NAME = re.compile(r"(?=.{1,15}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+def api_server_rules(docs: list[dict[str, Any]]) -> None:
+    """What the API server checks beyond the OpenAPI schema (apimachinery's name and label rules,
+    core/v1 validation of extended resources, huge pages, volumes and named ports), for the fields
+    these manifests use."""
+    for doc in docs:
+        assert DNS1123_LABEL.fullmatch(doc["metadata"]["name"])
+        assert all(LABEL_VALUE.fullmatch(v) for v in doc["metadata"]["labels"].values())
+    pod = by_kind(docs)["Deployment"]["spec"]["template"]["spec"]
+    volumes = [v["name"] for v in pod["volumes"]]
+    assert len(set(volumes)) == len(volumes) and all(DNS1123_LABEL.fullmatch(v) for v in volumes)
+    for c in pod["containers"] + pod["initContainers"]:
+        assert DNS1123_LABEL.fullmatch(c["name"])
+        assert {m["name"] for m in c["volumeMounts"]} <= set(volumes)
+    (c,) = pod["containers"]
+    limits, requests = c["resources"]["limits"], c["resources"]["requests"]
+    for key in ("habana.ai/gaudi", "hugepages-2Mi"):  # no overcommit: requests must equal limits
+        assert requests.get(key) == limits.get(key)
+    if "hugepages-2Mi" in limits:
+        assert "memory" in requests  # huge pages need a memory or cpu request
+    ports = {p["name"] for p in c["ports"]}
+    assert all(IANA_SVC_NAME.fullmatch(p) for p in ports)
+    assert all(c[p]["httpGet"]["port"] in ports for p in ("startupProbe", "readinessProbe", "livenessProbe"))
+    assert all(1 <= p["containerPort"] <= 65535 for p in c["ports"])
 
 
 def by_kind(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -160,6 +191,7 @@ def test_any_feasible_plan_yields_manifests_that_validate(
     high = _warmup_seconds_high(plan)
     docs = build_manifests(plan, options, high)
     validate_all(docs)
+    api_server_rules(docs)
     assert list(yaml.safe_load_all(format_k8s(plan, options))) == docs
 
     kinds = by_kind(docs)
@@ -306,6 +338,7 @@ def test_seed_example_k8s_validates_and_carries_the_plan() -> None:
     assert result.returncode == 0, result.stderr
     docs = list(yaml.safe_load_all(result.stdout))
     validate_all(docs)
+    api_server_rules(docs)
     plan = json.loads(run("plan", "--min-pixels", "401408", "--json").stdout)
     container = engine_container(docs)
     env = {e["name"]: e["value"] for e in container["env"]}
