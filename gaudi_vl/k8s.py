@@ -104,14 +104,26 @@ MAX_NAME = 63 - len("-recipe-cache")
 """The app name leaves room for the claim name derived from it (a label of at most 63)."""
 
 
+MAX_MIB = 2**30
+"""Sizes up to 1 PiB (in MiB): far above any node."""
+
+
 def _size_mi(text: str) -> int:
-    """A Kubernetes-style size (``16Gi``, ``9800Mi``, ``512M``) or a byte count, in whole MiB."""
-    m = re.fullmatch(r"\s*(\d{1,15})\s*(Ki|Mi|Gi|Ti|K|M|G|T|)\s*", text)
+    """A Kubernetes-style size (``16Gi``, ``9800Mi``, ``512M``) or a byte count, in whole MiB
+    (rounded up: a size is a floor the pod needs)."""
+    m = re.fullmatch(r"\s*(\d{1,13})\s*(Ki|Mi|Gi|Ti|K|M|G|T|)\s*", text)
     if not m:
         raise GaudiVLError(f"{text!r} is not a size", "write it as 16Gi, 9800Mi, 512M or a byte count")
     factor = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
               "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}[m.group(2)]
     return math.ceil(int(m.group(1)) * factor / MI)
+
+
+def _positive_size_mi(text: str) -> int:
+    mi = _size_mi(text)
+    if mi == 0:
+        raise GaudiVLError(f"{text!r} is zero", "give a positive size, e.g. 16Gi")
+    return mi
 
 
 @dataclass(frozen=True)
@@ -154,18 +166,23 @@ class K8sOptions:
         group="kubernetes",
         help="recipe cache size cap (PT_HPU_RECIPE_CACHE_CONFIG); its volumes get twice this",
     )
-    shm: str | None = setting(
-        None, flag="--k8s-shm", kind=str, nullable=True, metavar="SIZE", group="kubernetes",
-        help="/dev/shm size (default: 1Gi for one card, 16Gi with tensor parallelism, as OPEA's charts)",
+    shm_mib: int | None = setting(
+        None, flag="--k8s-shm", kind=int, nullable=True, minimum=1, maximum=MAX_MIB,
+        parse=_positive_size_mi, metavar="SIZE", group="kubernetes",
+        help="/dev/shm size, e.g. 16Gi (default: 1Gi for one card, 16Gi with tensor parallelism, as OPEA's "
+             "charts)",
     )
-    hugepages: str | None = setting(
-        None, flag="--k8s-hugepages", kind=str, nullable=True, metavar="SIZE", group="kubernetes",
-        help="hugepages-2Mi for the pod, 0 for none (default: 9800Mi per card, Habana's vLLM example)",
+    hugepages_mib: int | None = setting(
+        None, flag="--k8s-hugepages", kind=int, nullable=True, minimum=0, maximum=MAX_MIB, parse=_size_mi,
+        metavar="SIZE", group="kubernetes",
+        help="hugepages-2Mi for the pod, e.g. 9800Mi, 0 for none (default: 9800Mi per card, Habana's vLLM "
+             "example)",
     )
-    memory: str | None = setting(
-        None, flag="--k8s-memory", kind=str, nullable=True, metavar="SIZE", group="kubernetes",
-        help="host memory request and limit (default: estimated: the weights twice, /dev/shm and 8Gi "
-             "per card)",
+    memory_mib: int | None = setting(
+        None, flag="--k8s-memory", kind=int, nullable=True, minimum=1, maximum=MAX_MIB,
+        parse=_positive_size_mi, metavar="SIZE", group="kubernetes",
+        help="host memory request and limit, e.g. 200Gi (default: estimated: the weights twice, /dev/shm "
+             "and 8Gi per card)",
     )
 
     def __post_init__(self) -> None:
@@ -186,16 +203,6 @@ class K8sOptions:
             if claim is not None:
                 _match(_DNS1123_SUBDOMAIN, claim, flag, "a PersistentVolumeClaim name",
                        "a-z, 0-9, '-' and '.'")
-        sizes = {"--k8s-shm": self.shm, "--k8s-hugepages": self.hugepages, "--k8s-memory": self.memory}
-        for flag, size in sizes.items():
-            if size is None:
-                continue
-            try:
-                mi = _size_mi(size)
-            except GaudiVLError as exc:
-                raise GaudiVLError(f"setting {flag}: {exc.message}", exc.hint) from None
-            if mi == 0 and flag != "--k8s-hugepages":
-                raise GaudiVLError(f"setting {flag}: {size!r} is zero", "give a positive size, e.g. 16Gi")
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -254,11 +261,11 @@ def pod_sizes(plan: Plan, options: K8sOptions) -> PodSizes:
     """Sizes for the plan's card count; ``memory`` holds ``/dev/shm`` too, since a memory-medium
     emptyDir is charged to the container's memory limit (Kubernetes "Volumes: emptyDir")."""
     tp = plan.serve.tensor_parallel_size
-    shm = _size_mi(options.shm) if options.shm else (SHM_ONE_CARD if tp == 1 else SHM_TENSOR_PARALLEL) // MI
-    huge = _size_mi(options.hugepages) if options.hugepages is not None else tp * HUGEPAGES_PER_CARD // MI
+    shm = options.shm_mib or (SHM_ONE_CARD if tp == 1 else SHM_TENSOR_PARALLEL) // MI
+    huge = options.hugepages_mib if options.hugepages_mib is not None else tp * HUGEPAGES_PER_CARD // MI
     huge += huge % 2  # whole 2 MiB pages
-    if options.memory:
-        memory = _size_mi(options.memory)
+    if options.memory_mib:
+        memory = options.memory_mib
     else:
         # The checkpoint's pages while it is read, and the host copy of the tensors before they move
         # to the cards: the weights twice (all cards together), plus /dev/shm and each worker process.

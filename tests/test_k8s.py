@@ -152,7 +152,7 @@ def plan_for(target: str, tp: int, lo: int, span: int, strategy: Strategy, align
 
 names = st.from_regex(r"[a-z]([-a-z0-9]{0,20}[a-z0-9])?", fullmatch=True)
 claims = st.from_regex(r"[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?(\.[a-z0-9]{1,5})?", fullmatch=True)
-sizes = st.builds(lambda n, u: f"{n}{u}", st.integers(1, 4096), st.sampled_from(["Mi", "Gi", "M", "G"]))
+mib = st.integers(1, 2**22)
 k8s_options = st.builds(
     K8sOptions,
     name=names,
@@ -163,9 +163,9 @@ k8s_options = st.builds(
     model_pvc=st.one_of(st.none(), claims),
     recipe_cache_pvc=st.one_of(st.none(), claims),
     recipe_cache_mb=st.integers(1, 65536),
-    shm=st.one_of(st.none(), sizes),
-    hugepages=st.one_of(st.none(), st.just("0"), sizes),
-    memory=st.one_of(st.none(), sizes),
+    shm_mib=st.one_of(st.none(), mib),
+    hugepages_mib=st.one_of(st.none(), st.just(0), mib),
+    memory_mib=st.one_of(st.none(), mib),
 )
 
 
@@ -389,7 +389,9 @@ def test_k8s_options_reach_the_manifests() -> None:
         (["--k8s-image", "bad image"], "--k8s-image"),
         (["--k8s-model-pvc", "UPPER"], "--k8s-model-pvc"),
         (["--k8s-shm", "lots"], "--k8s-shm"),
+        (["--k8s-shm", "1.5Gi"], "--k8s-shm"),
         (["--k8s-memory", "0"], "--k8s-memory"),
+        (["--k8s-hugepages", "-2Mi"], "--k8s-hugepages"),
         (["--k8s-replicas", "-1"], "--k8s-replicas"),
         (["--k8s-service-type", "Ingress"], "--k8s-service-type"),
         (["--host", "127.0.0.1"], "--host"),
