@@ -47,6 +47,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from gaudi_vl.command import engine_flags, server_argv
+from gaudi_vl.engines import PROFILES
 from gaudi_vl.envvars import plan_env
 from gaudi_vl.errors import GaudiVLError, printable
 from gaudi_vl.memory import weights_bytes
@@ -102,8 +103,6 @@ _IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,1023}$")
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 MAX_NAME = 63 - len("-recipe-cache")
 """The app name leaves room for the claim name derived from it (a label of at most 63)."""
-
-
 MAX_MIB = 2**30
 """Sizes up to 1 PiB (in MiB): far above any node."""
 
@@ -306,8 +305,9 @@ def check_deployable(plan: Plan) -> None:
     """One-line errors for plans no Gaudi pod can serve."""
     if not plan.engine.hpu:
         raise GaudiVLError(
-            f"--format k8s writes a Gaudi deployment, but --target {plan.engine.name} runs on no Gaudi card",
-            "plan for an HPU engine (--target vllm-fork or vllm-gaudi)",
+            f"--format k8s and helm-values write a Gaudi deployment, but --target {plan.engine.name} runs on "
+            "no Gaudi card",
+            "plan for an HPU engine: --target " + " or ".join(p.name for p in PROFILES if p.hpu),
         )
     if plan.serve.host in _LOOPBACK:
         raise GaudiVLError(
