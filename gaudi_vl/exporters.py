@@ -15,7 +15,7 @@ from gaudi_vl.command import server_argv
 from gaudi_vl.engines import Setting
 from gaudi_vl.envvars import defaults_in_force, plan_env
 from gaudi_vl.geometry import PIXELS_PER_PATCH
-from gaudi_vl.k8s import K8sOptions, build_manifests, helm_values, manifest_comments
+from gaudi_vl.k8s import K8sOptions, build_manifests, helm_values, manifest_comments, startup_comment
 from gaudi_vl.plan import Plan
 from gaudi_vl.planfile import jsonable, plan_to_dict
 from gaudi_vl.yamlout import to_yaml, yaml_stream
@@ -149,8 +149,9 @@ def format_helm_values(plan: Plan, options: K8sOptions | None = None) -> str:
     """Values for OPEA's vllm Helm chart (``gaudi_vl.k8s.helm_values``): ``helm install -f``."""
     opts = options or K8sOptions()
     high = _warmup_seconds_high(plan)
-    head = manifest_comments(plan, opts, high, WARMUP_SOURCE)[2:3] + [
-        "values for OPEA GenAIInfra helm-charts/common/vllm: helm install NAME ./vllm -f this-file.yaml"
+    head = [
+        "values for OPEA GenAIInfra helm-charts/common/vllm: helm install NAME ./vllm -f this-file.yaml",
+        startup_comment(high, WARMUP_SOURCE),
     ]
     return "".join(f"# {line}\n" for line in head) + to_yaml(helm_values(plan, opts, high))
 

@@ -508,15 +508,20 @@ def helm_values(plan: Plan, options: K8sOptions, warmup_seconds_high: float) -> 
     return values
 
 
+def startup_comment(warmup_seconds_high: float, source: str) -> str:
+    """One header line: the startup budget and where it came from."""
+    budget = startup_budget(warmup_seconds_high)
+    return (f"startupProbe: {budget.failure_threshold} x {budget.period_s} s = {budget.seconds} s "
+            f"= {budget.margin:g} x warm-up upper bound {warmup_seconds_high:.0f} s ({source})")
+
+
 def manifest_comments(plan: Plan, options: K8sOptions, warmup_seconds_high: float, source: str) -> list[str]:
     """The header an operator reads first: how to apply, and where the startup budget came from."""
-    budget = startup_budget(warmup_seconds_high)
     out = [
         (f"gaudi-vl: {printable(plan.model_ref)} on {plan.engine.name}, "
          f"{plan.serve.tensor_parallel_size} Gaudi card(s) per pod"),
         "apply: kubectl apply -f this-file.yaml ; watch: kubectl get pods -w",
-        (f"startupProbe: {budget.failure_threshold} x {budget.period_s} s = {budget.seconds} s "
-         f"= {budget.margin:g} x warm-up upper bound {warmup_seconds_high:.0f} s ({source})"),
+        startup_comment(warmup_seconds_high, source),
         (f"recipe cache: restored from claim {recipe_claim_name(options)} before start, saved back by "
          f"preStop; by hand: kubectl exec deploy/{options.name} -- {SAVE_CACHE}"),
     ]
