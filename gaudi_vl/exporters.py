@@ -1,4 +1,4 @@
-"""Formatting a ``Plan`` for people and machines: table, json, env, dotenv, docker, k8s.
+"""Formatting a ``Plan`` for people and machines: table, json, env, dotenv, docker, k8s, helm-values.
 
 Pure string building: no values are computed here (environment: ``gaudi_vl.envvars``, command:
 ``gaudi_vl.command``).
@@ -15,8 +15,10 @@ from gaudi_vl.command import server_argv
 from gaudi_vl.engines import Setting
 from gaudi_vl.envvars import defaults_in_force, plan_env
 from gaudi_vl.geometry import PIXELS_PER_PATCH
+from gaudi_vl.k8s import K8sOptions, build_manifests, helm_values, manifest_comments, startup_comment
 from gaudi_vl.plan import Plan
 from gaudi_vl.planfile import jsonable, plan_to_dict
+from gaudi_vl.yamlout import to_yaml, yaml_stream
 
 if TYPE_CHECKING:
     from gaudi_vl.workload import WorkloadReport
@@ -115,12 +117,43 @@ def format_docker(plan: Plan) -> str:
     return "".join(f"-e {shlex.quote(f'{k}={v}')} \\\n" for k, v in plan_env(plan).items())
 
 
-def format_k8s(plan: Plan) -> str:
-    """A container ``env:`` list in YAML (values JSON-quoted, which is valid YAML)."""
-    lines = ["env:"]
-    for k, v in plan_env(plan).items():
-        lines += [f"  - name: {k}", f"    value: {json.dumps(v)}"]
-    return "\n".join(lines) + "\n"
+STANDIN_TEXT_WARMUP_S = 1800.0
+"""Stand-in: OPEA's tested start-up budget for text-only vLLM on Gaudi, startupProbe 360 x 5 s
+(GenAIInfra helm-charts/common/vllm/gaudi-values.yaml:16-18 and values.yaml:87-93@9200b371)."""
+STANDIN_VISION_GRAPH_S = 14.0
+"""Stand-in: the slowest published time per warm-up graph, about 14 s per decode bucket
+(vllm-gaudi PR 1160, Llama-4-Maverick at 131K context), applied to every vision graph."""
+WARMUP_SOURCE = "stand-in: 1800 s text (OPEA's Gaudi budget) + 14 s per vision graph (vllm-gaudi PR 1160)"
+"""Where ``_warmup_seconds_high`` comes from, for the manifest header."""
+
+
+def _warmup_seconds_high(plan: Plan) -> float:
+    """The warm-up time's upper bound in seconds, for the startupProbe.
+
+    A clearly conservative STAND-IN until ``gaudi_vl.warmup.estimate_warmup(plan).seconds_high``
+    lands (issue 18 part 3; the lead swaps this one function): OPEA's whole text-only budget plus
+    the slowest published per-graph time for each vision graph the plan's warm-up compiles.
+    """
+    return STANDIN_TEXT_WARMUP_S + STANDIN_VISION_GRAPH_S * plan.warmup.graphs
+
+
+def format_k8s(plan: Plan, options: K8sOptions | None = None) -> str:
+    """The Kubernetes manifests (``gaudi_vl.k8s``) as a YAML stream for ``kubectl apply -f``."""
+    opts = options or K8sOptions()
+    high = _warmup_seconds_high(plan)
+    docs = build_manifests(plan, opts, high)
+    return yaml_stream(docs, manifest_comments(plan, opts, high, WARMUP_SOURCE))
+
+
+def format_helm_values(plan: Plan, options: K8sOptions | None = None) -> str:
+    """Values for OPEA's vllm Helm chart (``gaudi_vl.k8s.helm_values``): ``helm install -f``."""
+    opts = options or K8sOptions()
+    high = _warmup_seconds_high(plan)
+    head = [
+        "values for OPEA GenAIInfra helm-charts/common/vllm: helm install NAME ./vllm -f this-file.yaml",
+        startup_comment(high, WARMUP_SOURCE),
+    ]
+    return "".join(f"# {line}\n" for line in head) + to_yaml(helm_values(plan, opts, high))
 
 
 def _mp(pixels: int) -> str:
@@ -195,12 +228,20 @@ FORMATTERS: dict[str, Callable[[Plan], str]] = {
     "dotenv": format_dotenv,
     "docker": format_docker,
     "k8s": format_k8s,
+    "helm-values": format_helm_values,
 }
 
 
-def format_plan(plan: Plan, fmt: str, workload: WorkloadReport | None = None) -> str:
+def format_plan(
+    plan: Plan, fmt: str, workload: WorkloadReport | None = None, k8s: K8sOptions | None = None
+) -> str:
     """``FORMATTERS[fmt]``, with the workload section for the formats that have one (table, json);
-    the shell formats stay pure environment so that ``eval`` keeps working."""
+    the shell formats stay pure environment so that ``eval`` keeps working; the Kubernetes formats
+    take their options (``k8s``)."""
+    if fmt == "k8s":
+        return format_k8s(plan, k8s)
+    if fmt == "helm-values":
+        return format_helm_values(plan, k8s)
     if fmt == "table":
         return format_table(plan, workload)
     if fmt == "json":
