@@ -47,6 +47,7 @@ from gaudi_vl.engines.logs import (
     EXCEPTION,
     FATAL,
     FRAME,
+    FRAME_HEAD,
     FRAME_TAIL,
     GPU_ENGINE,
     GRAPH_COMPILE,
@@ -658,6 +659,12 @@ class Doctor:
             return True
         if "method" in msg and (m := WORKER_METHOD.search(msg)):
             self._frame(tb or self._open(stream), m.group("m1") or m.group("m2") or "")
+            return True
+        if "File" in msg and FRAME_HEAD.match(msg):  # a frame line the paste wrapped: its tail follows
+            if tb is None:
+                self._open(stream)
+            self.tb_stream = stream
+            self.recognised += 1
             return True
         exc = EXCEPTION.match(msg)
         if tb is not None and tb.noise:

@@ -11,6 +11,7 @@ runtime error or engine death, memory or not), 1 no line was recognised, 2 usage
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import stat
@@ -29,21 +30,59 @@ EXIT_UNRECOGNISED = 1
 EXIT_FAILURE_FOUND = 3
 
 
-CHUNK = 1 << 16
+CHUNK = 1 << 20
 
 
 def iter_lines(stream: TextIO, keep: int = MAX_LINE_CHARS) -> Iterable[str]:
     """Each line of ``stream`` as soon as it arrives (a pipe stays live), cut to ``keep`` characters.
 
-    ``readline(CHUNK)`` bounds memory: the rest of a runaway line is read and dropped chunk by chunk.
+    Read in pieces of at most ``CHUNK`` bytes (``read1``: whatever a pipe has, without waiting for a
+    full piece), decoded incrementally (bad UTF-8 replaced), split into lines; memory is bounded by
+    one piece plus ``keep`` characters of an unfinished line: the rest of a runaway line is dropped
+    as it streams by. A stream without a byte buffer (``io.StringIO``) is read with ``readline``.
     """
+    raw = getattr(stream, "buffer", None)
+    if raw is None or not hasattr(raw, "read1"):
+        yield from _iter_text_lines(stream, keep)
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    carry = ""
+    runaway = False  # the current line passed ``keep`` characters: its rest is dropped
     while True:
-        line = stream.readline(CHUNK)
+        block = raw.read1(CHUNK)
+        text = decoder.decode(block, final=not block)
+        if text:
+            lines = text.split("\n")
+            for i, piece in enumerate(lines[:-1]):
+                if i == 0:
+                    if runaway:
+                        runaway = False
+                        continue
+                    piece = carry + piece
+                    carry = ""
+                yield piece[:keep] + "\n"
+            tail = lines[-1]
+            if len(lines) > 1:
+                carry, runaway = tail[:keep], False
+            elif not runaway:
+                carry += tail
+            if len(carry) >= keep and not runaway:
+                yield carry[:keep] + "\n"
+                carry, runaway = "", True
+        if not block:
+            if carry:
+                yield carry[:keep]
+            return
+
+
+def _iter_text_lines(stream: TextIO, keep: int) -> Iterable[str]:
+    while True:
+        line = stream.readline(1 << 16)
         if not line:
             return
         head, rest = line[:keep], line
         while not rest.endswith("\n"):
-            rest = stream.readline(CHUNK)
+            rest = stream.readline(1 << 16)
             if not rest:
                 break
         yield head
@@ -53,10 +92,14 @@ def format_report(report: DoctorReport, source: str) -> str:
     out = [f"gaudi-vl doctor: {source}: {report.lines_read:,} lines, {report.recognised_lines:,} recognised"]
     if report.phase_reached:
         out.append(f"reached: {report.phase_reached.value}")
-    if report.failed and report.failure_phase:
+    if report.failed:
         who = f" (reported by {report.failure_processes} processes)" if report.failure_processes > 1 else ""
-        out.append(f"FAILED in {report.failure_phase.value}: {report.failure}{who}")
-    if report.ended_during:
+        where = (f"in {report.failure_phase.value}" if report.failure_phase
+                 else "(phase unknown: the log shows no phase marker or phase frame before it)")
+        out.append(f"FAILED {where}: {report.failure}{who}")
+    if report.ended_during and report.ended_during.startswith("after warm-up"):
+        out.append(f"log ends {report.ended_during}: no failure line")
+    elif report.ended_during:
         out.append(f"log ends during {report.ended_during}: no failure line (still running, hung, or killed)")
     if report.unreadable_lines:
         shown = ", ".join(str(n) for n in report.unreadable_line_numbers)
@@ -111,7 +154,8 @@ def run(args: argparse.Namespace) -> int:
         for line in iter_lines(stream):
             for finding in doctor.feed(line):
                 if text:
-                    print(f"[{finding.phase.value}] line {finding.line_no}: {finding.message}", flush=True)
+                    where = finding.phase.value if finding.phase else "phase unknown"
+                    print(f"[{where}] line {finding.line_no}: {finding.message}", flush=True)
     finally:
         if stream is not sys.stdin:
             stream.close()

@@ -118,6 +118,9 @@ FRAME_TAIL = re.compile(r'^(?P<path>[^"\s]*)", line (?P<line>\d+), in (?P<func>[
 """The second half of a frame line a paste hard-wrapped (``or/multiproc_executor.py", line 810, in
 worker_busy_loop``, https://github.com/vllm-project/vllm/issues/29360): it belongs to the traceback of
 the line before it."""
+FRAME_HEAD = re.compile(r'^\s*File "[^"]*$')
+"""The first half of a hard-wrapped frame line (``  File "/usr/local/lib/python3.12/.../vllm/v1/execut``):
+a traceback is being written on this stream."""
 RPC_CALL = re.compile(r'(?:collective_rpc|_run_workers|run_method)\(\s*["\'](?P<func>\w+)["\']')
 """A worker method called by name in a traceback's source line: ``self.collective_rpc("load_model")``
 (vllm/executor/uniproc_executor.py:55@vllm==0.32.0; the fork's
@@ -439,8 +442,10 @@ VLLM_V1 = LogGrammar(
     name="vllm-v1",
     description="upstream vLLM V1 lines (GPUs, CPUs): no HPU markers",
     markers=(
-        _m("weights", Phase.STARTUP, r"Starting to load model \S+|Initializing a V[01] LLM engine",
-           f"vllm/v1/worker/gpu_model_runner.py:5040, vllm/v1/engine/core.py:134@{UPSTREAM}; "
+        _m("weights", Phase.STARTUP,
+           r"Starting to load model \S+|Initializing a V[01] LLM engine|Loading weights took [\d.]+ seconds",
+           f"vllm/v1/worker/gpu_model_runner.py:5040, vllm/v1/engine/core.py:134, "
+           f"vllm/model_executor/model_loader/default_loader.py:502@{UPSTREAM}; "
            f"vllm/engine/llm_engine.py:240@{FORK_122}"),
         _m("weights_done", Phase.STARTUP, r"Model loading took (-?[\d.]+) ?Gi?B",
            f"vllm/v1/worker/gpu_model_runner.py:5150@{UPSTREAM}; V0 vllm/worker/model_runner.py:1203"
