@@ -471,9 +471,9 @@ class Doctor:
             return self._padding(m, out)
         ln = split_line(raw)
         msg = ln.message
+        self._detect(msg)
         if self._failure_line(ln, out):
             return
-        self._detect(msg)
         if "Padding current" in msg and (m := PADDING.search(msg)):
             return self._padding(m, out)
         if "[Warmup][" in msg and (m := WARMUP_STEP.search(msg)) and not self._warmup_step(m):

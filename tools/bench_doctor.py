@@ -62,8 +62,8 @@ def build(path: Path, mb: float) -> None:
         while f.tell() < target:
             f.write("".join(serving_block(i + k) for k in range(1000)))
             i += 1000
-        f.write("RuntimeError: [Rank:0] FATAL ERROR :: MODULE:PT_DEVMEM Allocation failed for size::939524096 "
-                "(896)MB\n")
+        f.write("RuntimeError: [Rank:0] FATAL ERROR :: MODULE:PT_DEVMEM Allocation failed for "
+                "size::939524096 (896)MB\n")
 
 
 def main(argv: list[str] | None = None) -> int:
