@@ -571,9 +571,8 @@ def test_log_watcher_degrades_when_its_doctor_breaks() -> None:
 @pytest.mark.parametrize("split", ["tune", "heldout"])
 def test_corpus_split_meets_the_thresholds(split: str) -> None:
     """Recall and precision >= 0.97, failure-phase accuracy >= 0.95 on each split, from the manifest labels."""
-    from tools.doctor_corpus import score, split_of
-
     import gaudi_vl.doctor as module
+    from tools.doctor_corpus import score, split_of
 
     part = {k: v for k, v in MANIFEST.items() if split_of(v) == split}
     assert sum(v["failed"] for v in part.values()) >= 4 and sum(not v["failed"] for v in part.values()) >= 3
