@@ -43,9 +43,11 @@ from gaudi_vl.engines.logs import (
     BUDGET,
     CHAINED,
     COLLECTOR_STAMP,
+    COMPOSE_PREFIX,
     ENGINE_DEATH,
     EXCEPTION,
     FATAL,
+    FATAL_PYTHON,
     FRAME,
     FRAME_HEAD,
     FRAME_TAIL,
@@ -53,6 +55,7 @@ from gaudi_vl.engines.logs import (
     GRAPH_COMPILE,
     GRAPH_SPLIT,
     HEADER,
+    IPYTHON_TRACEBACK,
     MASK_CPU,
     MESSAGE_PHASES,
     MODEL_BUILD,
@@ -69,6 +72,8 @@ from gaudi_vl.engines.logs import (
     PROFILE,
     QUOTE_PREFIX,
     RANK_PREFIX,
+    RAY_DEATH,
+    RAY_PREFIX,
     RPC_CALL,
     SHUTDOWN_NOISE,
     SYNAPSE,
@@ -153,12 +158,13 @@ FAILURE_KINDS: dict[str, str] = {
     "fatal": "Habana fatal error",
     "assertion": "assertion failed",
     "not_implemented": "not implemented",
+    "crash": "process crashed (Fatal Python error)",
     "exception": "exception",
     "engine_died": "engine process died",
 }
 """Failure kinds, specific first; only ``oom`` gets memory advice."""
 _PRIORITY = {"oom": 3, "lazy_mode": 3, "graph_compile": 3, "fatal": 3, "assertion": 3,
-             "not_implemented": 3, "exception": 2, "engine_died": 1}
+             "not_implemented": 3, "crash": 3, "exception": 2, "engine_died": 1}
 _STRONG_ORDER = (Phase.WARMUP, Phase.PROFILING, Phase.KV_ALLOCATION, Phase.STARTUP, Phase.SERVING)
 """The latest phase among a traceback's strong frames wins: warm-up runs inside the KV set-up
 (``initialize_cache`` -> ``_warm_up_model``, hpu_worker.py:351@95af70093fc0) and the profiling run inside
@@ -184,7 +190,8 @@ def _message_phase(text: str) -> Phase | None:
 
 
 def _maybe_death(msg: str) -> bool:
-    return ("fail" in msg or "died" in msg) and ENGINE_DEATH.search(msg) is not None
+    return ("ail" in msg or "died" in msg) and (ENGINE_DEATH.search(msg) is not None
+                                                 or RAY_DEATH.search(msg) is not None)
 
 
 @dataclass(frozen=True)
@@ -205,7 +212,11 @@ def split_line(raw: str) -> LogLine:
     text = COLLECTOR_STAMP.sub("", text, count=1)
     if text[:1] == ">":
         text = QUOTE_PREFIX.sub("", text, count=1)
+    if "|" in text[:70] and (m := COMPOSE_PREFIX.match(text)):
+        text = text[m.end():]
     stream = "main"
+    if text[:1] == "(" and (m := RAY_PREFIX.match(text)):
+        stream, text = m.group("process"), text[m.end():]
     for _ in range(2):  # Ray forwards a worker's own prefix: ``(Worker pid=750) (Worker_TP1 pid=750)``
         if m := PROCESS_PREFIX.match(text):
             stream = f"{m.group('process') or 'proc'}:{m.group('pid')}"
@@ -269,11 +280,14 @@ class _Traceback:
                 self.weak = phase
             return
 
-    def phase(self) -> Phase | None:
+    def strong_phase(self) -> Phase | None:
         for p in _STRONG_ORDER:
             if p in self.strong:
                 return p
-        return self.weak
+        return None
+
+    def phase(self) -> Phase | None:
+        return self.strong_phase() or self.weak
 
 
 @dataclass
@@ -290,15 +304,18 @@ class _Failure:
     streams: set[str] = field(default_factory=set)
     text_phase: Phase | None = None
     """The phase the exception's own text names (``... when warming up sampler ...``)."""
+    weak_phase: Phase | None = None
+    """The phase of the traceback's weak frames (functions several phases run)."""
 
     @property
     def count(self) -> int:
         return max(1, len(self.streams))
 
     def phase(self, fallback: Phase | None = None) -> Phase | None:
-        """Frames first, then the exception's text, then the last phase marker, then ``fallback``
-        (the phase other processes' tracebacks of the same log show); None: unknown."""
-        return self.frame_phase or self.text_phase or self.marker_phase or fallback
+        """Strong frames first, then the exception's text, then the last phase marker, then weak
+        frames, then ``fallback`` (the phase other processes' tracebacks of the same log show);
+        None: unknown."""
+        return self.frame_phase or self.text_phase or self.marker_phase or self.weak_phase or fallback
 
 
 @dataclass(frozen=True)
@@ -647,9 +664,15 @@ class Doctor:
             self.tb_stream = stream
             self.recognised += 1
             return True
+        if "Fatal Python error" in msg and (m := FATAL_PYTHON.match(msg)):
+            self._fail(out, "crash", f"Fatal Python error: {m.group('text').strip()}"[:300], stream, tb, None)
+            return True
         if ("Traceback" in msg and TRACEBACK.search(msg)) or PROCESS_DIED.match(msg) or CHAINED.match(msg):
             if tb is None or (tb.noise and tb.frames):
-                self._open(stream, explicit=True)
+                tb = self._open(stream, explicit=True)
+            if m := IPYTHON_TRACEBACK.match(msg):  # ``RuntimeError    Traceback (most recent call last)``
+                tb.exc = (m.group("type"), "")
+                tb.message = tb.message or m.group("type")
             self.tb_stream = stream
             self.recognised += 1
             return True
@@ -701,13 +724,13 @@ class Doctor:
                 kind = "engine_died" if _maybe_death(msg) else "exception"
                 said = (exc.group("text") or "").strip()
                 text = f"{exc.group('type')}: {said}"[:300] if said else exc.group("type")
-            self._fail(out, kind, text, stream, tb.phase() if tb else None, alloc)
+            self._fail(out, kind, text, stream, tb, alloc)
             self.tracebacks.pop(stream, None)
             return True
         if kind is None and _maybe_death(msg):
             kind, text = "engine_died", msg.strip()[:300]
         if kind is not None:
-            self._fail(out, kind, text, stream, tb.phase() if tb else None, alloc)
+            self._fail(out, kind, text, stream, tb, alloc)
             return True
         if tb is not None and ln.level in (None, "ERROR", "CRITICAL") and (msg[:1].isspace() or "(" in msg):
             # a source line of the traceback: what it calls is the next frame, which a cut paste may
@@ -787,21 +810,24 @@ class Doctor:
             return "oom", said, None
         return None, "", None
 
-    def _fail(self, out: list[Finding], kind: str, text: str, stream: str, frame_phase: Phase | None,
+    def _fail(self, out: list[Finding], kind: str, text: str, stream: str, tb: _Traceback | None,
               alloc: int | None) -> None:
+        frame_phase = tb.strong_phase() if tb else None
+        weak_phase = tb.weak if tb else None
         key = (kind, _norm(text))  # the same event from N workers: pids, ranks, addresses differ
         known = self.failures.get(key)
         if known is not None:  # the same failure from another TP worker, or its traceback's end
             if len(known.streams) < MAX_STREAMS:
                 known.streams.add(stream)
             known.frame_phase = known.frame_phase or frame_phase
+            known.weak_phase = known.weak_phase or weak_phase
             self.recognised += 1
             return
         if len(self.failures) >= MAX_FAILURES:
             self.recognised += 1
             return
         f = self.failures[key] = _Failure(self.lines, kind, text, stream, self._now(), frame_phase, alloc,
-                                          {stream}, _message_phase(text))
+                                          {stream}, _message_phase(text), weak_phase)
         # a FATAL/OOM line logged just before its traceback takes the traceback's phase later
         phase = f.phase()
         label = FAILURE_KINDS[kind]
@@ -810,12 +836,12 @@ class Doctor:
     def _attach_open_tracebacks(self) -> None:
         """Frames of tracebacks cut off (or still being written) name the phase of their failure."""
         for stream, tb in self.tracebacks.items():
-            phase = tb.phase()
-            if phase is None or tb.noise:
+            if tb.noise or tb.phase() is None:
                 continue
             for f in self.failures.values():
                 if f.stream == stream and f.frame_phase is None and f.line_no >= tb.start_line - 3:
-                    f.frame_phase = phase
+                    f.frame_phase = tb.strong_phase()
+                    f.weak_phase = f.weak_phase or tb.weak
 
     def _cause(self) -> _Failure | None:
         """The failure to report: the first of the most specific kind."""
@@ -899,8 +925,8 @@ class Doctor:
             kind = "exception"
             if tb.exc is not None:
                 kind = self._classify(*tb.exc)[0] or "exception"
-            phase = (tb.phase() or (_message_phase(tb.exc[1]) if tb.exc else None) or self._now()
-                     or self.tb_phase_seen)
+            phase = (tb.strong_phase() or (_message_phase(tb.exc[1]) if tb.exc else None) or self._now()
+                     or tb.weak or self.tb_phase_seen)
             failure = (f"{tb.message} " if tb.message else "") + \
                 f"(traceback from line {tb.start_line} cut off before its exception line)"
             processes = len(open_tb)
@@ -931,6 +957,7 @@ class Doctor:
 
 
 _MARKER_TEXT = {
+    "starting": "engine starting",
     "weights": "loading weights",
     "weights_done": "weights loaded",
     "kv_allocated": "KV cache allocated",

@@ -83,19 +83,29 @@ SIZE = r"(-?[\d.]+ ?[KMGT]?i?B)"
 
 # ------------------------------------------------------------------ line shape, shared by all grammars
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\^\[\[[0-9;]*m")
-"""Colour escapes, real (``\\x1b[1;36m``) or as pasted text (``^[[1;36m``): the worker prefix is cyan
-(multiproc_worker_utils.py:268@95af70093fc0)."""
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|(?:\^\[|\ufffd)\[[0-9;]*m")
+"""Colour escapes, real (``\\x1b[1;36m``), as pasted text (``^[[1;36m``) or with the ESC byte turned
+into U+FFFD by a paste (``\ufffd[36m(WorkerDict pid=129668)\ufffd[0m``,
+https://github.com/ray-project/ray/issues/50418): the worker prefix is cyan
+(multiproc_worker_utils.py:268@95af70093fc0; Ray colours its ``(WorkerDict pid=..)`` prefixes too)."""
 
 COLLECTOR_STAMP = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\s+")
 """A timestamp a log collector (docker --timestamps, kubectl) puts before the engine's own line."""
 
 PROCESS_PREFIX = re.compile(
-    r"^\((?P<process>[A-Za-z_][\w.\-]*)?\s*(?:(?:rank=(?P<prank>\d+)|TP\d+)\s+)?pid=(?P<pid>\d+)(?:,\s*ip=[\w.:]+)?\)\s?"
+    r"^\(?(?P<process>[A-Za-z_][\w.\-]*)?\s*(?:(?:rank=(?P<prank>\d+)|TP\d+)\s+)?pid=(?P<pid>\d+)(?:,\s*ip=[\w.:]+)?\)\s?"
 )
 """``(VllmWorkerProcess pid=614)`` (multiproc_worker_utils.py:268@95af70093fc0), ``(RayWorkerWrapper
 pid=8965)`` (Ray's log forwarding), ``(EngineCore_DP0 pid=1079040)`` / ``(Worker_TP0 pid=635023)``
 (vllm/logger.py:28-32@vllm==0.32.0) and the older ``(VllmWorker rank=0 pid=26234)``."""
+
+RAY_PREFIX = re.compile(
+    r"^\((?P<process>raylet|gcs_server|autoscaler|monitor|dashboard)(?:,\s*ip=[\w.:]+)?\)\s?")
+"""Ray's own components forward their lines as ``(raylet) A worker died ...``
+(https://github.com/gpustack/gpustack/issues/2415)."""
+COMPOSE_PREFIX = re.compile(r"^[\w.\-]{1,64}\s+\|\s")
+"""``docker compose logs`` puts the service name before each line: ``runner-llm-1  | INFO ...``
+(https://github.com/livepeer/ai-runner/pull/230)."""
 
 RANK_PREFIX = re.compile(r"^\[rank(?P<rank>\d+)\]:\s?")
 """torch's distributed excepthook: ``[rank0]: Traceback ...`` (distributed_c10d.py:2576@torch==2.14.1)."""
@@ -112,7 +122,14 @@ https://github.com/vllm-project/vllm/issues/23359)."""
 QUOTE_PREFIX = re.compile(r"^(?:>[ \t]?)+")
 """Markdown quoting of a pasted log (``> > Exception ignored in: ...``): not part of the engine's line."""
 
-TRACEBACK = re.compile(r"Traceback \(most recent call last\):")
+TRACEBACK = re.compile(r"Traceback \(most recent call last\):?")
+IPYTHON_TRACEBACK = re.compile(
+    r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception))\s+Traceback \(most recent call last\)")
+"""IPython's traceback header (``RuntimeError      Traceback (most recent call last)``): the exception
+type comes first, its text last (https://github.com/vllm-project/vllm/issues/17618)."""
+FATAL_PYTHON = re.compile(r"^Fatal Python error: (?P<text>.+)")
+"""CPython's faulthandler report of a process killed by a signal (``Fatal Python error: Floating point
+exception``, then ``Stack (most recent call first):``): the process crashed."""
 FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+), in (?P<func>[\w<>.]+)')
 FRAME_TAIL = re.compile(r'^(?P<path>[^"\s]*)", line (?P<line>\d+), in (?P<func>[\w<>.]+)\s*$')
 """The second half of a frame line a paste hard-wrapped (``or/multiproc_executor.py", line 810, in
@@ -165,6 +182,11 @@ initialization failed`` (vllm/v1/engine/utils.py:1432), ``WorkerProc failed to s
 (vllm/v1/executor/multiproc_executor.py:953), ``Worker proc %s died unexpectedly`` (:316), all
 @vllm==0.32.0; V0 ``Engine process failed to start`` (vllm/entrypoints/openai/api_server.py:302) and
 ``Worker %s pid %s died, exit code: %s`` (vllm/executor/multiproc_worker_utils.py:123), @95af70093fc0."""
+
+RAY_DEATH = re.compile(r"A worker died or was killed while execut|Failed to register worker \S+ to Raylet")
+"""Ray's reports of a worker process that died or never started (``(raylet) A worker died or was killed
+while executing a task by an unexpected system error``, https://github.com/gpustack/gpustack/issues/2415;
+``core_worker.cc:215: Failed to register worker ... to Raylet``, https://github.com/vllm-project/vllm/issues/6090)."""
 
 WORKER_METHOD = re.compile(
     r"Exception in worker \S+ while processing method (?P<m1>\w+)|Error executing method '?(?P<m2>\w+)'?"
@@ -289,6 +311,17 @@ def _m(kind: str, phase: Phase, pattern: str, source: str, *, done: bool = False
     return Marker(kind, phase, re.compile(pattern), source, done)
 
 
+_STARTING = (
+    _m("starting", Phase.STARTUP,
+       r"Initializing an? (?:V[01] )?LLM engine|Waiting for init message from front-end"
+       r"|Found nccl from library|Using [\w ]{2,40} backend",
+       f"vllm/engine/llm_engine.py:233@8642d8927065 and :240@{FORK_122}; vllm/v1/engine/core.py:455, "
+       f"vllm/utils.py:1227 (NCCL while a worker initialises its device), vllm/platforms/hpu.py:54 and "
+       f"cuda.py:249,256 (attention backend chosen in worker init) @{FORK_122}; vllm/v1/engine/core.py:134"
+       f"@{UPSTREAM}"),
+)
+"""Lines written while the engine and its workers start, before any weight is loaded."""
+
 _SERVING = (
     _m("serving", Phase.SERVING, r"Application startup complete",
        "uvicorn/lifespan/on.py:62@uvicorn==0.54.0"),
@@ -326,6 +359,7 @@ _FORK_MARKERS = (
        f"vllm/worker/hpu_model_runner.py:2826,3224@{FORK_122}, :2798,2826@{FORK_121}"),
     _m("warmup_done", Phase.WARMUP, r"Warmup finished in \d+ secs",
        f"vllm/worker/hpu_model_runner.py:3300@{FORK_122}, :2960@{FORK_121}"),
+    *_STARTING,
     *_SERVING,
 )
 
@@ -334,7 +368,6 @@ _FORK_STRONG = (
     ("_init_worker", Phase.STARTUP),
     ("profile_run", Phase.PROFILING),
     ("determine_num_available_blocks", Phase.PROFILING),
-    ("_initialize_kv_caches", Phase.KV_ALLOCATION),
     ("initialize_cache", Phase.KV_ALLOCATION),
     ("_init_cache_engine", Phase.KV_ALLOCATION),
     ("_allocate_kv_cache", Phase.KV_ALLOCATION),
@@ -354,9 +387,13 @@ llm_engine.py:408; multiprocessing/engine.py:210,246 @95af70093fc0; warmup_all_b
 _warmup_multimodal: hpu_model_runner.py:2601,2621@277a33cd907e; cache_engine.py:69 ``_allocate_kv_cache``."""
 
 _WEAK = (("warmup_scenario", Phase.WARMUP), ("execute_model", Phase.SERVING),
-         ("execute_model_async", Phase.SERVING), ("_dummy_sampler_run", Phase.PROFILING))
+         ("execute_model_async", Phase.SERVING), ("_dummy_sampler_run", Phase.PROFILING),
+         ("_initialize_kv_caches", Phase.KV_ALLOCATION))
 """``warmup_scenario`` (hpu_model_runner.py:2872@95af70093fc0) also runs the profiling pass
-(:2829, :2844); ``execute_model`` (:3585) runs every warm-up step as well as serving."""
+(:2829, :2844); ``execute_model`` (:3585) runs every warm-up step as well as serving;
+``_initialize_kv_caches`` encloses the profiling run, the KV allocation and the warm-up
+(llm_engine.py:408@95af70093fc0, vllm/v1/engine/core.py:261@vllm==0.32.0): a traceback cut there says
+less than the log's last phase marker. Weak frames rank after the markers."""
 
 VLLM_FORK_V0 = LogGrammar(
     name="vllm-v0-fork",
@@ -392,6 +429,7 @@ _GAUDI_MARKERS = (
        f"vllm_gaudi/v1/worker/hpu_model_runner.py:6306@{GAUDI}"),
     _m("init_done", Phase.WARMUP, r"init engine \(profile, create kv cache, warmup model\) took",
        f"vllm/v1/engine/core.py:386-403@{UPSTREAM}"),
+    *_STARTING,
     *_SERVING,
 )
 
@@ -399,7 +437,6 @@ _GAUDI_STRONG = (
     ("load_model", Phase.STARTUP),
     ("profile_run", Phase.PROFILING),
     ("determine_available_memory", Phase.PROFILING),
-    ("_initialize_kv_caches", Phase.KV_ALLOCATION),
     ("initialize_from_config", Phase.KV_ALLOCATION),
     ("initialize_kv_cache", Phase.KV_ALLOCATION),
     ("compile_or_warm_up_model", Phase.WARMUP),
@@ -450,8 +487,11 @@ VLLM_V1 = LogGrammar(
         _m("weights_done", Phase.STARTUP, r"Model loading took (-?[\d.]+) ?Gi?B",
            f"vllm/v1/worker/gpu_model_runner.py:5150@{UPSTREAM}; V0 vllm/worker/model_runner.py:1203"
            f"@{FORK_122} (older releases wrote GB)", done=True),
-        _m("profile", Phase.PROFILING, r"Encoder cache will be initialized|Memory profiling takes",
-           f"vllm/v1/worker/gpu_model_runner.py:6166@{UPSTREAM}; vllm/worker/worker.py:278@{FORK_122}"),
+        _m("profile", Phase.PROFILING,
+           r"Encoder cache will be initialized|Memory profiling takes|Dynamo bytecode transform time",
+           f"vllm/v1/worker/gpu_model_runner.py:6166, vllm/compilation/backends.py:1167 (torch.compile "
+           f"traces the model in its first forward: the profiling run) @{UPSTREAM}; "
+           f"vllm/worker/worker.py:278@{FORK_122}"),
         _m("kv_blocks", Phase.KV_ALLOCATION, r"# (?:GPU|gpu|cpu) blocks: \d+",
            f"vllm/executor/executor_base.py:113@{FORK_122}"),
         _m("warmup", Phase.WARMUP, r"Capturing cudagraphs for decoding",
@@ -463,6 +503,7 @@ VLLM_V1 = LogGrammar(
            f"vllm/v1/worker/gpu_worker.py:760@{UPSTREAM}"),
         _m("init_done", Phase.WARMUP, r"init engine \(profile, create kv cache, warmup model\) took",
            f"vllm/v1/engine/core.py:386-403@{UPSTREAM}"),
+        *_STARTING,
         *_SERVING,
     ),
     strong_frames=_GAUDI_STRONG,
