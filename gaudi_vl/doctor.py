@@ -342,6 +342,8 @@ class DoctorReport:
     ended_during: str | None = None
     unreadable_lines: int = 0
     unreadable_line_numbers: tuple[int, ...] = ()
+    shutdown_noise: int = 0
+    """Teardown tracebacks (destructors, interpreter exit) read as noise, not failures."""
 
     @property
     def recognised(self) -> bool:
@@ -360,6 +362,7 @@ class DoctorReport:
             "ended_during": self.ended_during,
             "unreadable_lines": self.unreadable_lines,
             "unreadable_line_numbers": list(self.unreadable_line_numbers),
+            "shutdown_noise": self.shutdown_noise,
             "memory": dict(self.memory),
             "images_padded": self.images_padded,
             "largest_bucket_seen": self.largest_bucket_seen,
@@ -858,7 +861,7 @@ class Doctor:
         if self.phase is Phase.SERVING or self.lines == 0 or self.phase is None:
             return None
         if self.phase is Phase.WARMUP and self.warmup_done:
-            return "after warm-up finished (the API server was starting)"
+            return "after warm-up finished"
         if self.phase is Phase.WARMUP and self.last_step is not None:
             what, i, n, free = self.last_step
             parts = what.lower().split("/")
@@ -953,6 +956,7 @@ class Doctor:
             ended_during=None if failed else self._where_it_stopped(),
             unreadable_lines=self.unreadable,
             unreadable_line_numbers=tuple(self.unreadable_at),
+            shutdown_noise=self.noise_tracebacks + sum(tb.noise for tb in self.tracebacks.values()),
         )
 
 

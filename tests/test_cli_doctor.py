@@ -108,3 +108,29 @@ def test_target_choices() -> None:
         assert run("-", "--target", target, stdin=SERVING).returncode == 0
     r = run("-", "--target", "tgi", stdin=SERVING)
     assert r.returncode == 2 and "--target" in r.stderr
+
+
+def test_unknown_phase_is_said_not_guessed() -> None:
+    """A failure whose log shows no phase (a real paste: only the client's view of an engine death)."""
+    log = str(CORPUS / "vllm19415_engine_core_init_failed_tail.log")
+    r = run(log)
+    assert r.returncode == 3
+    assert "FAILED (phase unknown" in r.stdout and "start-up/weights" not in r.stdout
+    report = json.loads(run(log, "--format", "json").stdout)
+    assert report["failed"] and report["failure_phase"] is None
+
+
+def test_healthy_start_up_and_shutdown_noise_are_not_failures() -> None:
+    r = run(str(CORPUS / "club3090_1107_healthy_routes.log"))
+    assert r.returncode == 0 and "reached: serving" in r.stdout
+    assert "hung" not in r.stdout and "FAILED" not in r.stdout
+    r = run(str(CORPUS / "vllm8208_ray_graph_capture_then_del_noise.log"))
+    assert r.returncode == 0 and "FAILED" not in r.stdout and "hung" not in r.stdout
+    assert "shutdown noise: 1 teardown traceback(s)" in r.stdout
+
+
+def test_warmup_finished_log_is_not_called_hung() -> None:
+    line = "INFO 11-25 10:05:00 [hpu_model_runner.py:6306] Warmup finished in 300 secs, allocated 3.1 GiB\n"
+    r = run("-", stdin=line)
+    assert r.returncode == 0
+    assert "after warm-up finished" in r.stdout and "hung" not in r.stdout

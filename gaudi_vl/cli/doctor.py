@@ -98,9 +98,12 @@ def format_report(report: DoctorReport, source: str) -> str:
                  else "(phase unknown: the log shows no phase marker or phase frame before it)")
         out.append(f"FAILED {where}: {report.failure}{who}")
     if report.ended_during and report.ended_during.startswith("after warm-up"):
-        out.append(f"log ends {report.ended_during}: no failure line")
+        out.append(f"log ends {report.ended_during}: no failure line (the engine was initialised)")
     elif report.ended_during:
         out.append(f"log ends during {report.ended_during}: no failure line (still running, hung, or killed)")
+    if report.shutdown_noise:
+        out.append(f"shutdown noise: {report.shutdown_noise} teardown traceback(s) at exit (destructors, "
+                   "interpreter shutdown): not failures")
     if report.unreadable_lines:
         shown = ", ".join(str(n) for n in report.unreadable_line_numbers)
         out.append(f"unreadable lines: {report.unreadable_lines} (line {shown})")
