@@ -449,30 +449,44 @@ class Doctor:
         return self.phase
 
     def feed(self, line: str) -> list[Finding]:
-        """Read one line; return what it revealed (empty for lines we do not know). Never raises.
+        """Read one line; return what it revealed (empty for lines we do not know). Never raises."""
+        return self.feed_many((line,))
 
-        The frequent lines of a long run (access log, request records, warm-up steps, serving
-        throughput, image padding) take a fast path of a few substring tests, so a log is read at
-        tens of MB/s (BENCHMARKS.md); everything else goes through the full grammar.
+    def feed_many(self, lines: Iterable[str]) -> list[Finding]:
+        """Read lines in order; return what they revealed. Never raises.
+
+        The frequent lines of a long run (access log, request records, image padding, serving
+        throughput, warm-up steps) take a fast path of a few substring tests on the line's head, so
+        a log is read at tens of MB/s (BENCHMARKS.md); everything else goes through the full
+        grammar (``_read``). A request record's prompt text is never read as a failure.
         """
-        self.lines += 1
-        if not self.tracebacks and len(line) < 400:
-            if '"POST ' in line or '"GET ' in line or "Received request" in line:
-                return []  # per-request records; a prompt's text is never read as a failure
-            if self.phase is Phase.SERVING and "throughput:" in line:
-                self.recognised += 1
-                return []
-            if self.phase is Phase.WARMUP and "[Warmup][" in line and "rror" not in line:
-                self._step_raw = line  # parsed when asked for (only the last step is reported)
-                self.recognised += 1
-                return []
         out: list[Finding] = []
-        try:
-            self._read(line, out)
-        except Exception as exc:  # noqa: BLE001 -- a doctor bug must never stop the caller (serve)
-            self.internal_errors += 1
-            self._unreadable(out, f"doctor error {type(exc).__name__}")
-        self.recognised += any(f.kind != "unreadable" for f in out)
+        padding = PADDING.search
+        for line in lines:
+            self.lines += 1
+            if not self.tracebacks:
+                head = line[:240]  # where a line's kind shows (prefixes, header, the logger's message)
+                if '"POST ' in head or '"GET ' in head or "Received request" in head:
+                    continue
+                if "Padding current" in head and (m := padding(line)):
+                    self._padding(m, out)  # int() of at most 12 digits: cannot raise
+                    continue
+                if self.phase is Phase.SERVING and "throughput:" in head:
+                    self.recognised += 1
+                    continue
+                if (self.phase is Phase.WARMUP and "[Warmup][" in head and len(line) < 400
+                        and "rror" not in line):
+                    self._step_raw = line  # parsed when asked for (only the last step is reported)
+                    self.recognised += 1
+                    continue
+            found: list[Finding] = []
+            try:
+                self._read(line, found)
+            except Exception as exc:  # noqa: BLE001 -- a doctor bug must never stop the caller (serve)
+                self.internal_errors += 1
+                self._unreadable(found, f"doctor error {type(exc).__name__}")
+            self.recognised += any(f.kind != "unreadable" for f in found)
+            out += found
         return out
 
     def _note(self, out: list[Finding], kind: str, phase: Phase | None, message: str) -> None:
@@ -527,15 +541,18 @@ class Doctor:
         return None
 
     def _padding(self, m: re.Match[str], out: list[Finding]) -> None:
-        n, b = _number(m.group(1)), _number(m.group(2))
-        if n is None or b is None or n > b:
+        a, b = m.group(1), m.group(2)  # digits only (PADDING); one a request, so no float parsing
+        if len(a) > 12 or len(b) > 12 or int(a) > int(b):
             return self._unreadable(out, "padding numbers")
+        n, bucket = int(a), int(b)
         self.padded += 1
-        self.pad_patches += int(b - n)
-        self.bucket_patches += int(b)
-        self.largest_bucket = max(self.largest_bucket, int(b))
-        self.largest_image = max(self.largest_image, int(n))
-        self.last_bucket = int(b)
+        self.pad_patches += bucket - n
+        self.bucket_patches += bucket
+        if bucket > self.largest_bucket:
+            self.largest_bucket = bucket
+        if n > self.largest_image:
+            self.largest_image = n
+        self.last_bucket = bucket
         self.recognised += 1  # too frequent to report one by one; summarised in the report
         self.multimodal = True
         return None

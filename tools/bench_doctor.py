@@ -2,8 +2,8 @@
 
     python tools/bench_doctor.py [--mb 200] [--keep PATH] [--runs 3]
 
-The log is built from real line shapes (the corpus' vllm-gaudi start-up, the fork's warm-up step
-lines, uvicorn access lines, vLLM request records and throughput lines, Qwen2.5-VL padding lines) with
+The log is built from real line shapes (the corpus' vllm-gaudi start-up up to its KV cache, warm-up
+step lines, uvicorn access lines, vLLM request records and throughput lines, Qwen2.5-VL padding lines) with
 changing numbers: a full start-up, then warm-up steps, then serving until ``--mb`` MB, then one
 out-of-memory failure. Each run is ``python -m gaudi_vl doctor LOG --format json`` in a child process
 (process start included); printed: MB/s per run and the child's peak RSS (``ru_maxrss``). The report
@@ -50,7 +50,8 @@ def warmup_block(i: int, n: int) -> str:
 def build(path: Path, mb: float) -> None:
     target = int(mb * 1e6)
     head = (CORPUS / "synth_gaudi_serving_healthy.log").read_text().splitlines(keepends=True)
-    start = [line for line in head if "startup complete" not in line and "throughput" not in line]
+    first_step = next(i for i, line in enumerate(head) if "[Warmup][" in line)
+    start = head[:first_step]  # the start-up through the KV cache; the warm-up and serving follow
     with path.open("w", encoding="utf-8") as f:
         f.write("".join(start))
         n = 20_000

@@ -34,7 +34,14 @@ CHUNK = 1 << 20
 
 
 def iter_lines(stream: TextIO, keep: int = MAX_LINE_CHARS) -> Iterable[str]:
-    """Each line of ``stream`` as soon as it arrives (a pipe stays live), cut to ``keep`` characters.
+    """Each line of ``stream`` as soon as it arrives, cut to ``keep`` characters (``iter_chunks``)."""
+    for chunk in iter_chunks(stream, keep):
+        yield from chunk
+
+
+def iter_chunks(stream: TextIO, keep: int = MAX_LINE_CHARS) -> Iterable[list[str]]:
+    """The lines of ``stream`` in lists, each list as soon as it arrives (a pipe stays live), each
+    line cut to ``keep`` characters.
 
     Read in pieces of at most ``CHUNK`` bytes (``read1``: whatever a pipe has, without waiting for a
     full piece), decoded incrementally (bad UTF-8 replaced), split into lines; memory is bounded by
@@ -43,7 +50,8 @@ def iter_lines(stream: TextIO, keep: int = MAX_LINE_CHARS) -> Iterable[str]:
     """
     raw = getattr(stream, "buffer", None)
     if raw is None or not hasattr(raw, "read1"):
-        yield from _iter_text_lines(stream, keep)
+        for line in _iter_text_lines(stream, keep):
+            yield [line]
         return
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     carry = ""
@@ -52,26 +60,29 @@ def iter_lines(stream: TextIO, keep: int = MAX_LINE_CHARS) -> Iterable[str]:
         block = raw.read1(CHUNK)
         text = decoder.decode(block, final=not block)
         if text:
-            lines = text.split("\n")
-            for i, piece in enumerate(lines[:-1]):
+            pieces = text.split("\n")
+            lines: list[str] = []
+            for i, piece in enumerate(pieces[:-1]):
                 if i == 0:
                     if runaway:
                         runaway = False
                         continue
                     piece = carry + piece
                     carry = ""
-                yield piece[:keep] + "\n"
-            tail = lines[-1]
-            if len(lines) > 1:
+                lines.append(piece[:keep] + "\n")
+            tail = pieces[-1]
+            if len(pieces) > 1:
                 carry, runaway = tail[:keep], False
             elif not runaway:
                 carry += tail
             if len(carry) >= keep and not runaway:
-                yield carry[:keep] + "\n"
+                lines.append(carry[:keep] + "\n")
                 carry, runaway = "", True
+            if lines:
+                yield lines
         if not block:
             if carry:
-                yield carry[:keep]
+                yield [carry[:keep]]
             return
 
 
@@ -154,8 +165,8 @@ def run(args: argparse.Namespace) -> int:
             f"cannot read {args.logfile}: {exc.strerror}", "give a log file path or - for stdin"
         ) from None
     try:
-        for line in iter_lines(stream):
-            for finding in doctor.feed(line):
+        for chunk in iter_chunks(stream):
+            for finding in doctor.feed_many(chunk):
                 if text:
                     where = finding.phase.value if finding.phase else "phase unknown"
                     print(f"[{where}] line {finding.line_no}: {finding.message}", flush=True)

@@ -73,7 +73,10 @@ class Phase(str, Enum):
 
     @property
     def order(self) -> int:
-        return list(Phase).index(self)
+        return _PHASE_ORDER[self]
+
+
+_PHASE_ORDER = {p: i for i, p in enumerate(Phase)}
 
 
 # ------------------------------------------------------------------ numbers and sizes
