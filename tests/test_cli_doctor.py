@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import selectors
 import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gaudi_vl.cli.doctor import iter_chunks
 from tests.test_doctor import DOCS_LOG, OOM_ALLOC, OOM_DEFRAG, SERVING
 
 DOCTOR = [sys.executable, "-m", "gaudi_vl", "doctor"]
@@ -134,3 +139,32 @@ def test_warmup_finished_log_is_not_called_hung() -> None:
     r = run("-", stdin=line)
     assert r.returncode == 0
     assert "after warm-up finished" in r.stdout and "hung" not in r.stdout
+
+
+class _Trickle(io.RawIOBase):
+    """A byte stream that hands out at most ``step`` bytes per read (a pipe, a slow writer)."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.step, self.pos = data, step, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:  # noqa: ANN001 -- a writable buffer
+        n = min(len(buf), self.step, len(self.data) - self.pos)
+        buf[:n] = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return n
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400).map(lambda b: b.replace(b"\r", b"")), st.integers(1, 37), st.integers(1, 24))
+def test_chunked_reader_gives_every_line_cut_to_keep_whatever_the_piece_sizes(data: bytes, step: int,
+                                                                               keep: int) -> None:
+    stream = io.TextIOWrapper(io.BufferedReader(_Trickle(data, step)), encoding="utf-8", errors="replace")
+    got = [line for chunk in iter_chunks(stream, keep) for line in chunk]
+    pieces = data.decode("utf-8", errors="replace").split("\n")
+    want = [p[:keep] + "\n" for p in pieces[:-1]] + ([pieces[-1][:keep]] if pieces[-1] else [])
+    if pieces[-1] and len(pieces[-1]) >= keep:  # an unfinished runaway line is closed at ``keep``
+        want[-1] = pieces[-1][:keep] + "\n"
+    assert got == want
