@@ -215,8 +215,9 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
 %d dummy requests`` (vllm/v1/worker/gpu_model_runner.py:5991@vllm==0.32.0)."""
 
 MULTIMODAL_HINTS = re.compile(
-    r"(?i:qwen[\d.]*-?vl|-vl-|llava|mllama|pixtral|internvl|minicpm-?v|idefics|paligemma|gemma-?3"
-    r"|phi-?3(?:\.5)?-vision|llama-3\.2-\d+b-vision)|VLForConditionalGeneration|Multimodal bucket"
+    r"(?i:qwen[\d.]*-?vl|-vl-|llava|mllama|pixtral|internvl|minicpm-?v|idefics|paligemma"
+    r"|phi-?3(?:\.5)?-vision|llama-3\.2-\d+b-vision)|VLForConditionalGeneration|Gemma3ForConditionalGeneration"
+    r"|Multimodal bucket"
     r"|Padding current (?:image size|number pixel)|Encoder cache will be initialized|image items"
     r"|Multi-modal warmup|multimodal|VLLM_MULTIMODAL_BUCKETS"
 )
