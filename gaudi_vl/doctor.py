@@ -7,21 +7,32 @@ is read in constant memory, and a log cut off anywhere still gives a report on w
 
 How a log is read (the line grammar and every engine fact live in ``gaudi_vl.engines.logs``):
 
-1. Each line is split into its stream (``(Worker_TP0 pid=635023)``, ``[rank0]:``, or the main
-   process), its logger header and its message; colour codes and ``^M`` are dropped.
-2. Phase markers (the engines' own logger calls) move the engine forward: weights, profiling run,
-   memory budget, KV allocation, warm-up steps, serving.
-3. Failures: any traceback, ``FATAL ERROR :: MODULE:...``, synapse error or engine death. A traceback
-   is followed per stream, so the interleaved tracebacks of eight TP workers are eight tracebacks,
-   folded into one finding when they say the same thing. Its phase comes from its frames (the
-   grammar's frame table), else from the last marker. The cause reported is the first specific
-   failure (out of memory, assertion, not implemented, lazy-mode, graph compile, fatal) over generic
-   exceptions over "the engine process died" wrappers.
-4. Memory advice only for out-of-memory failures, only from numbers in the log, and only when it
-   changes something (``memory_advice``: the one place the lead re-points at the profiles' Budget).
+1. Each line is split into its stream (``(Worker_TP0 pid=635023)``, ``(WorkerDict pid=..)``,
+   ``[rank0]:``, ``(raylet)``, or the main process), its logger header and its message; colour codes
+   (real, ``^[[``, or with the ESC byte lost), ``^M``, collector timestamps, ``docker compose``
+   prefixes and ``> `` quoting are dropped. The frequent lines of a long run take a fast path
+   (``feed_many``).
+2. Phase markers (the engines' own logger calls) move the engine forward: start-up, weights,
+   profiling run, memory budget, KV allocation, warm-up steps, serving.
+3. Failures: any traceback, ``FATAL ERROR :: MODULE:...``, synapse error, ``Fatal Python error`` or
+   engine / Ray worker death. A traceback is followed per stream, so the interleaved tracebacks of
+   eight TP workers are eight tracebacks, folded into one finding when they say the same thing (pids,
+   ranks, sizes and addresses aside). Hard-wrapped frame lines are joined to their traceback; an
+   exception printed on its own line before a ``Traceback`` becomes that traceback's message.
+   Teardown tracebacks (``Exception ignored in``, "Python is likely shutting down", destructors after
+   the server served) are noise, never failures. A failure's phase comes from its strong frames,
+   else the exception's own text, else the last marker, else frames several phases share, else the
+   phase other workers' tracebacks show; else it is unknown (None), never guessed. The cause reported
+   is the first specific failure (out of memory, assertion, not implemented, lazy-mode, graph
+   compile, fatal, crash) over generic exceptions over "the engine process died" wrappers.
+4. Advice only for what the log shows: memory advice only for out-of-memory failures, only from
+   numbers in the log, and only when it changes something (``memory_advice``: the one place the lead
+   re-points at the profiles' Budget); HPU variables only for HPU logs; image advice only for a
+   multimodal model.
 
-Every number is parsed defensively: a marker line whose numbers do not parse is a finding
-"unreadable line N", never an exception; ``feed`` itself turns any internal error into such a
+Every number is parsed defensively (finite, within bounds: ``MAX_LOG_NUMBER``, ``MAX_LOG_BYTES``,
+ratios in [0, 1]): a marker line whose numbers do not parse is a finding "unreadable line N", never
+an exception; ``feed`` itself turns any internal error into such a
 finding, so a caller (``serve``'s supervisor) never stops because of the doctor.
 """
 
