@@ -91,6 +91,7 @@ from gaudi_vl.engines.logs import (
     TEARDOWN_FRAMES,
     TRACEBACK,
     UNRAISABLE,
+    WARMUP_NAMED,
     WARMUP_STEP,
     WEIGHTS_GAUDI,
     WEIGHTS_TOTAL,
@@ -275,6 +276,8 @@ class _Traceback:
     """Frames that are not teardown functions (``__del__``, ``shutdown``, ...)."""
     exc: tuple[str, str] | None = None
     """The exception a bare line printed just before this traceback (``logger.exception`` order)."""
+    explicit: bool = False
+    """Opened by a ``Traceback (most recent call last)`` header (not only inferred from frames)."""
 
     def add(self, func: str, grammars: Sequence[LogGrammar], path: str = "") -> None:
         self.frames += 1
@@ -290,6 +293,8 @@ class _Traceback:
             elif self.weak is None:  # outermost weak frame
                 self.weak = phase
             return
+        if self.weak is None and WARMUP_NAMED.search(func):
+            self.weak = Phase.WARMUP
 
     def strong_phase(self) -> Phase | None:
         for p in _STRONG_ORDER:
@@ -800,7 +805,7 @@ class Doctor:
     def _open(self, stream: str, *, explicit: bool = False) -> _Traceback:
         if len(self.tracebacks) >= MAX_STREAMS:
             self.tracebacks.pop(next(iter(self.tracebacks)))
-        tb = self.tracebacks[stream] = _Traceback(self.lines)
+        tb = self.tracebacks[stream] = _Traceback(self.lines, explicit=explicit)
         last = self.last_error.get(stream)
         # ``logger.exception(e)`` writes str(e) on the line before the traceback
         if explicit and last is not None and last[0] == self.lines - 1:
@@ -943,7 +948,7 @@ class Doctor:
         advice = tuple(self.advice())  # attaches cut-off tracebacks first
         cause = self._cause()
         open_tb = [tb for tb in self.tracebacks.values()
-                   if not tb.noise and (tb.frames or tb.phase() or tb.exc)]
+                   if not tb.noise and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
         failed = cause is not None or bool(open_tb)
         failure = phase = kind = None
         processes = 0

@@ -125,7 +125,9 @@ https://github.com/vllm-project/vllm/issues/23359)."""
 QUOTE_PREFIX = re.compile(r"^(?:>[ \t]?)+")
 """Markdown quoting of a pasted log (``> > Exception ignored in: ...``): not part of the engine's line."""
 
-TRACEBACK = re.compile(r"Traceback \(most recent call last\):?")
+TRACEBACK = re.compile(r"Traceback \(most recent call\b")
+"""CPython's traceback header, also when a paste cuts it (``[rank0]: Traceback (most recent call las``,
+https://github.com/HabanaAI/vllm-fork/issues/232)."""
 IPYTHON_TRACEBACK = re.compile(
     r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception))\s+Traceback \(most recent call last\)")
 """IPython's traceback header (``RuntimeError      Traceback (most recent call last)``): the exception
@@ -318,11 +320,13 @@ def _m(kind: str, phase: Phase, pattern: str, source: str, *, done: bool = False
 _STARTING = (
     _m("starting", Phase.STARTUP,
        r"Initializing an? (?:V[01] )?LLM engine|Waiting for init message from front-end"
-       r"|Found nccl from library|Using [\w ]{2,40} backend",
+       r"|Found nccl from library|Using [\w ]{2,40} backend"
+       r"|Prompt bucket config \(min, step, max_warmup\)|Generated \d+ prompt buckets",
        f"vllm/engine/llm_engine.py:233@8642d8927065 and :240@{FORK_122}; vllm/v1/engine/core.py:455, "
        f"vllm/utils.py:1227 (NCCL while a worker initialises its device), vllm/platforms/hpu.py:54 and "
        f"cuda.py:249,256 (attention backend chosen in worker init) @{FORK_122}; vllm/v1/engine/core.py:134"
-       f"@{UPSTREAM}"),
+       f"@{UPSTREAM}; bucket settings printed when the model runner is built: vllm_hpu_extension/bucketing/"
+       f"linear.py:94@9a99d349405c"),
 )
 """Lines written while the engine and its workers start, before any weight is loaded."""
 
@@ -451,6 +455,7 @@ _GAUDI_STRONG = (
     ("warmup_multimodal_graphs", Phase.WARMUP),
     ("capture_model", Phase.WARMUP),
     ("kernel_warmup", Phase.WARMUP),
+    ("warmup_kernels", Phase.WARMUP),
     ("make_layers", Phase.STARTUP),
     ("_init_executor", Phase.STARTUP),
     ("run_busy_loop", Phase.SERVING),
@@ -460,10 +465,16 @@ _GAUDI_STRONG = (
 """vllm_gaudi/v1/worker/hpu_worker.py:223,319,516,552,565; hpu_model_runner.py:4792,5242,5343,5466,
 5993,6133,6339,6513 @091bbadda10b; upstream vllm/v1/engine/core.py:261,657,1547 and
 vllm/v1/worker/gpu_model_runner.py:6482 ``capture_model``, ``kernel_warmup`` (called only by
-``compile_or_warm_up_model``, vllm/v1/worker/gpu_worker.py:950) @vllm==0.32.0; ``make_layers`` builds a
+``compile_or_warm_up_model``, vllm/v1/worker/gpu_worker.py:950; ``warmup_kernels`` likewise, :955 and
+vllm/v1/worker/gpu/warmup.py:218) @vllm==0.32.0; ``make_layers`` builds a
 model's layers (vllm/model_executor/models/utils.py:662@95af70093fc0), i.e. inside ``load_model``;
 ``_init_executor`` starts the workers and loads the model, once, from the executor's constructor
 (vllm/executor/executor_base.py:53@95af70093fc0, vllm/v1/executor/abstract.py:126@vllm==0.32.0)."""
+
+WARMUP_NAMED = re.compile(r"warm_?up", re.IGNORECASE)
+"""A function named for warming up (``_warmup``, ``deep_gemm_warmup``, ``_warmup_multimodal_graph``)
+that no frame table names: a weak warm-up frame (the fork's profiling run also calls
+``warmup_scenario``, so a phase line before the failure outranks it)."""
 
 MODEL_BUILD = ("/model_executor/models/", "__init__", Phase.STARTUP)
 """A model class's constructor (``vllm/model_executor/models/llama.py ... in __init__``) runs only
