@@ -3,7 +3,8 @@
 Streams the file (or stdin for ``-``) in pieces of at most 1 MiB (``read1``: a live pipe is
 diagnosed as it grows), so a huge log never sits in memory (only the first ``MAX_LINE_CHARS`` of a
 line are kept), and hands each piece's lines to ``Doctor.feed_many`` (tens of MB/s, BENCHMARKS.md).
-A failure whose phase the log does not show is printed as "phase unknown", never guessed. Text format prints each finding as it is found, then the report; JSON
+A failure whose phase the log does not show is printed as "phase unknown", never guessed. Text
+format prints each finding as it is found, then the report; JSON
 prints the report once the input ends. ``--target`` reads the log with that engine's grammar only
 (default: try them all). Exit status: 0 the log was read, 3 it shows a failure (any traceback, fatal
 runtime error or engine death, memory or not), 1 no line was recognised, 2 usage errors.
