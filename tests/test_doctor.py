@@ -647,6 +647,17 @@ def test_no_phase_evidence_means_unknown_not_a_guess() -> None:
     assert r.to_dict()["failure_phase"] is None
 
 
+def test_serve_says_a_failure_whose_phase_is_unknown() -> None:
+    """``gaudi-vl serve`` reports every failure the doctor found, the phase-less ones too."""
+    from gaudi_vl.launch import LogWatcher
+
+    w = LogWatcher(serve_plan())
+    for line in traceback_lines(["main", "run", "helper"], "RuntimeError: something broke"):
+        w.feed(line + "\n")
+    said = w.reading()
+    assert said and said[0].startswith("failed during an unknown phase") and "something broke" in said[0]
+
+
 def test_bare_exception_before_traceback_is_the_failure() -> None:
     d = Doctor()
     d.feed("torch.OutOfMemoryError: HPU out of memory. Tried to allocate 2.00 GiB")
