@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from gaudi_vl.engines.logs import LogGrammar
+from gaudi_vl.engines.text_buckets import TextBucketing
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import HF_FACTOR, PATCH_PX, WINDOW_PX, PixelRange, smart_resize
 
@@ -266,6 +267,9 @@ class EngineProfile:
     """How this engine writes its log (``gaudi_vl.engines.logs``): what the doctor reads it with."""
     notes: tuple[str, ...] = ()
     """Facts a user should know about this engine (printed with its plans)."""
+    text_buckets: TextBucketing | None = None
+    """How the engine makes its text prompt/decode buckets (``gaudi_vl.engines.text_buckets``);
+    None: no text buckets (no HPU graphs)."""
 
     # ------------------------------------------------------------------ variables
 
