@@ -60,6 +60,16 @@ def skip_warmup(plan: Plan) -> str | None:
     return "true" if plan.serve.skip_warmup else None
 
 
+RECIPE_CACHE_SIZE_MB = 8192
+"""Cache size in the vllm-gaudi recipe-cache example (managing_warm-up.md:46-48@091bbadda10b)."""
+
+
+def recipe_cache(plan: Plan) -> str | None:
+    """``PATH,False,SIZE_MB``: reuse (do not delete) the recipes stored in PATH, storing new ones."""
+    d = plan.serve.recipe_cache
+    return f"{d},False,{RECIPE_CACHE_SIZE_MB}" if d else None
+
+
 VALUES: dict[Setting, Callable[[Plan], str | None]] = {
     Setting.BUCKETS: buckets,
     Setting.RESOLUTIONS: resolutions,
@@ -69,6 +79,7 @@ VALUES: dict[Setting, Callable[[Plan], str | None]] = {
     Setting.FP32_SOFTMAX: fp32_softmax,
     Setting.FP32_SOFTMAX_VISION: fp32_softmax_vision,
     Setting.SKIP_WARMUP: skip_warmup,
+    Setting.RECIPE_CACHE: recipe_cache,
 }
 """One function per setting; the engine profile names the variable (or reads none)."""
 

@@ -176,6 +176,7 @@ def format_table(plan: Plan, workload: WorkloadReport | None = None) -> str:
         out += ["", *workload_table_lines(workload)]
     if plan.memory is not None:
         out += ["", "memory:"] + [f"  {line}" for line in plan.memory.summary_lines()]
+        out += ["", "warm-up:", f"  {plan.warmup_estimate.summary()}"]
     env = plan_env(plan)
     out += ["", "environment:"] + [f"  export {k}={shlex.quote(v)}" for k, v in env.items()]
     kept = defaults_in_force(plan)

@@ -48,8 +48,17 @@ the engine's ``[N, N]`` masks held, ``e`` = bytes per mask element: 1 (bool) on 
   (tests/test_memory.py enforces it).
 - Graph memory: each compiled vision size keeps its static inputs and output (hidden states
   ``N C b`` in and out, the masks ``k N^2``, fp32 cos and sin ``2 N d 4``): one graph per size of
-  the engine's warm-up set (``Plan.warmup``). Text graphs keep the engine's default share of
-  usable memory (the graph-reserve default), split as its prompt-ratio default says.
+  the engine's warm-up set (``Plan.warmup``). Text graphs: one per prompt and decode bucket the
+  engine warms (``gaudi_vl.engines.text_buckets``, its own generator), each
+  ``tokens * L * b * (2 H + I / tp) * 1.05`` with ``tokens = batch * seq`` (prompt) or ``batch``
+  (decode), ``L`` text layers, ``H`` hidden, ``I`` MLP width (``text_graph_bytes``). An ESTIMATE,
+  calibrated on the one published per-graph figure (vllm-gaudi docs/features/warmup.md@091bbadda10b
+  :57-69: Llama-3.1-8B on Gaudi2, 15 prompt graphs of 9,984 tokens = 14.03 GiB, 48 decode graphs of
+  112 sequences = 161.9 MiB: 1.047x and 1.051x the formula). That log predates vllm-fork PR 292
+  ("after PR 252 HPUGraph capture takes much less memory": all graphs of Llama-3.1-8B at batch 256
+  = 1.566 GB), so it is an upper bound. The text graphs get ``min(estimate, the engine's default
+  share of usable memory)``: never more than the engine would keep by itself; the fork captures
+  graphs only while memory lasts (smallest first), vllm-gaudi compiles them all.
 - Profile peak (text): the profiling run's prefill of ``max_num_batched_tokens`` tokens,
   ``T b (4 H + 3 I_text / tp)`` (hidden states, residual, gate_up, activation). An estimate.
 """
@@ -63,6 +72,7 @@ from enum import Enum
 
 from gaudi_vl.devices import GIB, DeviceSpec, device_spec, format_bytes
 from gaudi_vl.engines import EngineProfile, MemorySplit, Setting, VisionAttention, get_profile
+from gaudi_vl.engines.text_buckets import TextBucketInputs, TextBucketSet, text_buckets
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.models import ModelSpec, TextSpec, VisionSpec
 from gaudi_vl.settings import ServeSettings
@@ -243,6 +253,39 @@ def vision_graph_bytes(vision: VisionSpec, patches: int, attention: VisionAttent
     return attention.masks_held * n * n + n * (2 * vision.hidden_size * dtype + 2 * vision.head_dim * 4)
 
 
+# ---------------------------------------------------------------- text graphs
+
+TEXT_GRAPH_FACTOR_NUM, TEXT_GRAPH_FACTOR_DEN = 21, 20
+"""1.05: the published graph memory over ``tokens * L * b * (2 H + I)`` (module docstring: 1.047 for
+the prompt graphs, 1.051 for the decode graphs of vllm-gaudi docs/features/warmup.md's example)."""
+
+
+def text_graph_token_bytes(text: TextSpec, tp: int = 1, dtype: int = 2) -> int:
+    """Graph memory per token of a text graph: ``L * b * (2 H + I / tp) * 1.05`` (an estimate)."""
+    per = text.num_layers * dtype * (2 * text.hidden_size + text.intermediate_size // tp)
+    return per * TEXT_GRAPH_FACTOR_NUM // TEXT_GRAPH_FACTOR_DEN
+
+
+def text_graph_bytes(text: TextSpec, buckets: TextBucketSet, tp: int = 1, dtype: int = 2) -> tuple[int, int]:
+    """(prompt, decode) graph bytes of the buckets the engine captures as graphs."""
+    per = text_graph_token_bytes(text, tp, dtype)
+    prompt = sum(TextBucketSet.tokens(b, True) for b in buckets.prompt_graphed) * per
+    decode = sum(TextBucketSet.tokens(b, False) for b in buckets.decode) * per
+    return prompt, decode
+
+
+def plan_text_buckets(
+    engine: EngineProfile, serve: ServeSettings, max_num_seqs: int, kv_blocks: int, block_size: int
+) -> TextBucketSet | None:
+    """The text buckets ``engine`` warms for these settings (None: it has no text buckets, or warm-up
+    is skipped or eager)."""
+    if engine.text_buckets is None or serve.skip_warmup or serve.enforce_eager:
+        return None
+    inputs = TextBucketInputs(max_num_seqs, serve.batched_tokens, serve.max_model_len, block_size,
+                              max(1, kv_blocks))
+    return text_buckets(engine.text_buckets, inputs)
+
+
 # ---------------------------------------------------------------- text profile run
 
 
@@ -357,6 +400,17 @@ class MemoryPlan:
     max_model_len: int
     kv_dtype: str
     enforce_eager: bool = False
+    text_strategy: str = ""
+    """The engine's text bucketing strategy in force (empty: no text buckets planned)."""
+    text_prompt_graphs: int = 0
+    """Prompt buckets the engine warms (``gaudi_vl.engines.text_buckets``)."""
+    text_prompt_graphed: int = 0
+    """Of those, the ones it would capture as graphs (capture-size limit)."""
+    text_decode_graphs: int = 0
+    text_prompt_graph_estimate_bytes: int = 0
+    text_decode_graph_estimate_bytes: int = 0
+    text_graph_bytes: int = 0
+    """Graph memory kept for the text graphs: ``min(estimate, engine default share)``."""
 
     __json_properties__ = (
         "weights_bytes", "free_bytes", "usable_bytes", "graph_reserve_bytes", "kv_cache_bytes", "kv_blocks",
@@ -426,11 +480,34 @@ class MemoryPlan:
             (f"gpu_memory_utilization {self.gpu_memory_utilization:g}: usable {g(self.usable_bytes)}, "
              f"graphs {g(self.graph_reserve_bytes)} (reserved {self.graph_reserved_mem:g}), "
              f"KV {g(self.kv_cache_bytes)}; {g(self.outside_kv_bytes)} left for the vision tower"),
+            self.graph_budget_line(),
             (f"KV cache: {self.kv_blocks:,} blocks of {self.block_size} = {self.kv_tokens:,} tokens "
              f"({self.kv_bytes_per_token:,} B/token, {self.kv_dtype}); {self.concurrency:g} sequences of "
              f"{self.max_model_len:,} tokens; max_num_seqs {self.max_num_seqs}"),
         ]
         return lines
+
+    @property
+    def text_graph_estimate_bytes(self) -> int:
+        return self.text_prompt_graph_estimate_bytes + self.text_decode_graph_estimate_bytes
+
+    def graph_budget_line(self) -> str:
+        """One line: text and vision graph counts and bytes, and the one reserve that holds them."""
+        g = format_bytes
+        if self.enforce_eager:
+            return "graph budget: none (--enforce-eager: no graphs)"
+        if not self.text_strategy:
+            text = "text graphs: engine default share (buckets not modelled)"
+        else:
+            capped = " (capped at the engine default share)" if \
+                self.text_graph_bytes < self.text_graph_estimate_bytes else ""
+            text = (f"text graphs ({self.text_strategy}): {self.text_prompt_graphs} prompt "
+                    f"({self.text_prompt_graphed} graphed, ~{g(self.text_prompt_graph_estimate_bytes)}) + "
+                    f"{self.text_decode_graphs} decode (~{g(self.text_decode_graph_estimate_bytes)}), "
+                    f"budget {g(self.text_graph_bytes)}{capped}")
+        return (f"graph budget {g(self.graph_reserve_bytes)} (VLLM_GRAPH_RESERVED_MEM "
+                f"{self.graph_reserved_mem:g}) = {text} + {self.vision_graphs} vision graphs "
+                f"{g(self.vision_graph_bytes)}; graph memory is an estimate (see BENCHMARKS.md)")
 
     @property
     def _peak(self) -> int:
@@ -536,14 +613,37 @@ def _evaluate(
                 f"({largest} patches, {chosen.value} attention, with 15% + 1 GiB headroom)"))
     usable = free * util
     text_share = split.graph_reserved_default
+    text_cap = usable * text_share
+    text_prompt_est = text_decode_est = 0
+    text_set: TextBucketSet | None = None
+
+    def seqs_for(b: Budget) -> int:
+        if serve.max_num_seqs is not None:
+            return serve.max_num_seqs
+        return max(1, seqs_from_concurrency(b.kv_tokens / serve.max_model_len))
+
     if serve.enforce_eager:
         reserved = 0.0
     else:
-        reserved = _round_up((usable * text_share + vgraphs) / usable)
+        # The text buckets depend on the KV blocks and max_num_seqs, which depend on the reserve:
+        # start from the engine's default share (an upper bound) and iterate to a fixed point.
+        reserved = _round_up((text_cap + vgraphs) / usable)
+        for _ in range(6):
+            trial = Budget(free, util, reserved, split, per_token, block, serve.enforce_eager)
+            text_set = plan_text_buckets(engine, serve, seqs_for(trial), trial.kv_blocks, block)
+            if text_set is None or not text_set.modelled:
+                break
+            text_prompt_est, text_decode_est = text_graph_bytes(model.text, text_set, tp, b)
+            again = _round_up((min(text_prompt_est + text_decode_est, text_cap) + vgraphs) / usable)
+            if again == reserved:
+                break
+            reserved = max(again, reserved) if _ == 4 else again
         if reserved > MAX_GRAPH_RESERVED:
             return _Shortfall("graphs", (
                 f"{where}: {len(sizes)} vision graphs need {g(vgraphs)} beside the text graphs' "
                 f"{text_share:g} share, more than {MAX_GRAPH_RESERVED:g} of the {g(usable)} usable"))
+    modelled = text_set is not None and text_set.modelled
+    text_budget = min(text_prompt_est + text_decode_est, text_cap) if modelled else text_cap
     budget = Budget(free, util, reserved, split, per_token, block, serve.enforce_eager)
     if budget.kv_tokens < need_tokens:
         return _Shortfall("kv", (
@@ -552,18 +652,17 @@ def _evaluate(
             f"{serve.max_model_len}-token sequence needs {need_tokens:,}"))
 
     prompt_default = _default_ratio(engine, Setting.GRAPH_PROMPT_RATIO)
-    text_graph = usable * text_share
-    text_prompt = text_graph * prompt_default
+    text_graph = text_budget
+    # decode graphs first (a full decode batch runs most of the time; docs/features/warmup.md:38),
+    # prompt graphs in what is left: the engine then captures its smallest prompt graphs only
+    text_prompt = text_budget - min(text_decode_est, text_budget) if modelled else text_graph * prompt_default
     if vgraphs:
         prompt_ratio = min(0.99, _round_up((text_prompt + vgraphs) / (text_graph + vgraphs)))
         # The engine gives ``ratio * prompt share`` to the VISION graphs (engines.vllm_fork).
         mm_ratio = min(0.99, _round_up(vgraphs / (text_prompt + vgraphs)))
     else:
         prompt_ratio, mm_ratio = prompt_default, _default_ratio(engine, Setting.GRAPH_MULTIMODAL_RATIO)
-    concurrency = budget.kv_tokens / serve.max_model_len
-    seqs = serve.max_num_seqs
-    if seqs is None:
-        seqs = max(1, seqs_from_concurrency(concurrency))
+    seqs = seqs_for(budget)
     return MemoryPlan(
         engine=engine.name,
         device=device.name,
@@ -590,6 +689,13 @@ def _evaluate(
         max_model_len=serve.max_model_len,
         kv_dtype=serve.dtype if serve.kv_dtype == "auto" else serve.kv_dtype,
         enforce_eager=serve.enforce_eager,
+        text_strategy=text_set.strategy.value if modelled and text_set is not None else "",
+        text_prompt_graphs=len(text_set.prompt) if modelled and text_set is not None else 0,
+        text_prompt_graphed=len(text_set.prompt_graphed) if modelled and text_set is not None else 0,
+        text_decode_graphs=len(text_set.decode) if modelled and text_set is not None else 0,
+        text_prompt_graph_estimate_bytes=text_prompt_est,
+        text_decode_graph_estimate_bytes=text_decode_est,
+        text_graph_bytes=0 if serve.enforce_eager else int(text_budget),
     )
 
 

@@ -36,7 +36,8 @@ VERSION = 1
 REPLAN = "write one with gaudi-vl plan --json -o FILE"
 OWN_KEYS = ("format", "version", "model", "pixel_range", "strategy", "buckets", "bucket_notes", "serve",
             "memory", "resolutions", "notes")
-IMPLIED_KEYS = ("engine", "reachable_patches", "bucket_rows", "warmup", "env", "command", "warnings")
+IMPLIED_KEYS = ("engine", "reachable_patches", "bucket_rows", "warmup", "env", "command", "warnings",
+                "warmup_estimate", "text_buckets")
 REPORT_KEYS = ("workload",)
 """Written for people, not read back (the workload is not re-read when a plan file is used)."""
 
@@ -95,6 +96,21 @@ def _implied(plan: Plan) -> dict[str, Any]:
         "env": plan_env(plan),
         "command": server_argv(plan),
         "warnings": list(plan.all_warnings),
+        "warmup_estimate": jsonable(plan.warmup_estimate) | {"graphs": plan.warmup_estimate.graphs},
+        "text_buckets": _text_buckets(plan),
+    }
+
+
+def _text_buckets(plan: Plan) -> dict[str, Any] | None:
+    tb = plan.text_buckets
+    if tb is None or not tb.modelled:
+        return None
+    return {
+        "strategy": tb.strategy.value,
+        "config": {name: list(values) for name, values in tb.config},
+        "prompt": [list(b) for b in tb.prompt],
+        "prompt_graphed": len(tb.prompt_graphed),
+        "decode": [list(b) for b in tb.decode],
     }
 
 

@@ -225,6 +225,12 @@ class ServeSettings:
         parse=_memory_size, metavar="SIZE",
         help="memory one card shows the engine, e.g. 94.62GiB or 96GB (default: the device's)",
     )
+    recipe_cache: str = setting(
+        "", flag="--recipe-cache", kind=str, metavar="DIR",
+        help="keep the Habana recipe cache (compiled graphs) in DIR on LOCAL disk and reuse it: restarts "
+             "skip most of the warm-up (PT_HPU_RECIPE_CACHE_CONFIG=DIR,False,8192; not NFS, which lacks "
+             "locking); default: none",
+    )
     vision_memory: str = setting(
         "fused", flag="--vision-memory", kind=str, choices=("fused", "worst-case"), group="memory",
         help="vision attention memory model: fused (the engine's fused SDPA holds no [heads, N, N] "

@@ -34,6 +34,7 @@ class Setting(str, Enum):
     FP32_SOFTMAX = "fp32_softmax"
     FP32_SOFTMAX_VISION = "fp32_softmax_vision"
     SKIP_WARMUP = "skip_warmup"
+    RECIPE_CACHE = "recipe_cache"
 
 
 VARIABLE_NAMES: dict[Setting, str] = {
@@ -45,6 +46,7 @@ VARIABLE_NAMES: dict[Setting, str] = {
     Setting.FP32_SOFTMAX: "VLLM_FP32_SOFTMAX",
     Setting.FP32_SOFTMAX_VISION: "VLLM_FP32_SOFTMAX_VISION",
     Setting.SKIP_WARMUP: "VLLM_SKIP_WARMUP",
+    Setting.RECIPE_CACHE: "PT_HPU_RECIPE_CACHE_CONFIG",
 }
 """The names every HPU engine here uses; whether and how an engine reads one is in its profile."""
 
@@ -58,6 +60,7 @@ MEANINGS: dict[Setting, str] = {
     Setting.FP32_SOFTMAX: "fp32 softmax in the language model",
     Setting.FP32_SOFTMAX_VISION: "fp32 softmax in the vision attention (FusedSDPA softmax_mode='fp32')",
     Setting.SKIP_WARMUP: "skip warm-up: graphs compile while serving",
+    Setting.RECIPE_CACHE: "Habana recipe cache PATH,DELETE,SIZE_MB: compiled graphs reused on restarts",
 }
 
 

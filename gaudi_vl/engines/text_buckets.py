@@ -219,7 +219,8 @@ def ext_buckets(bucketing: TextBucketing, inp: TextBucketInputs) -> TextBucketSe
     """The fork's prompt and decode buckets (E linear.py:51-78 / exponential.py:53-82 configs)."""
     env, blk = inp.env, inp.block_size
     strategy = strategy_in_force(bucketing, env)
-    mnps = inp.max_num_seqs  # hpu_model_runner.py:834-837@277a33cd: max_num_prefill_seqs or max_num_seqs
+    # hpu_model_runner.py:834-837@277a33cd: max_num_prefill_seqs, else max_num_seqs
+    mnps = inp.max_num_seqs if bucketing.prompt_bs_follows_max_num_seqs else 1
     max_blocks_cfg = max(blk, inp.max_num_seqs * inp.max_model_len // blk)
 
     def cfg(phase: str, dim: str, **d: int) -> tuple[int, ...]:

@@ -58,6 +58,9 @@ FORK_121 = EngineProfile(
         read(Setting.FP32_SOFTMAX_VISION, "false", "vllm/model_executor/models/qwen2_5_vl.py:317-319" + A),
         read(Setting.SKIP_WARMUP, "false", "vllm/worker/hpu_model_runner.py:958-959, 2825-2827" + A,
              "skip warm-up: no vision graphs until an image of a bucket's size arrives"),
+        # The Habana PyTorch bridge reads it, not vLLM: vllm-gaudi
+        # docs/configuration/warm-up/managing_warm-up.md:8-20@091bbadda10b (PATH,DELETE,SIZE_MB)
+        read(Setting.RECIPE_CACHE, "", "docs/configuration/warm-up/managing_warm-up.md:8-20@091bbadda10b"),
     ),
     default_buckets=QWEN_DEFAULT_BUCKETS,
     # _process_buckets asserts % 8 (hpu_model_runner.py:113-117); the dummy image then asserts
@@ -153,6 +156,9 @@ FORK_MAIN = replace(
         read(Setting.FP32_SOFTMAX_VISION, "false", "vllm/model_executor/models/qwen2_5_vl.py:316-318" + H),
         read(Setting.SKIP_WARMUP, "false", "vllm/worker/hpu_model_runner.py:1111, 3223-3225" + H
              + "; ext:vllm_hpu_extension/features.py:75@7717587d1780"),
+        # The Habana PyTorch bridge reads it, not vLLM: vllm-gaudi
+        # docs/configuration/warm-up/managing_warm-up.md:8-20@091bbadda10b (PATH,DELETE,SIZE_MB)
+        read(Setting.RECIPE_CACHE, "", "docs/configuration/warm-up/managing_warm-up.md:8-20@091bbadda10b"),
     ),
     # _process_buckets asserts % 8 (:133-137); pad_multimodal_data asserts the image and the padding
     # are multiples of 64 (models/qwen2_5_vl.py:962, 976): a bucket % 64 != 0 crashes warm-up.

@@ -35,6 +35,9 @@ VLLM_GAUDI = EngineProfile(
         read(Setting.FP32_SOFTMAX_VISION, "false", "vllm_gaudi/models/qwen2_5_vl.py:70-72" + G),
         read(Setting.SKIP_WARMUP, "false",
              "vllm_gaudi/extension/features.py:95; v1/worker/hpu_model_runner.py:6218-6220" + G),
+        # The Habana PyTorch bridge reads it, not vLLM: vllm-gaudi
+        # docs/configuration/warm-up/managing_warm-up.md:8-20@091bbadda10b (PATH,DELETE,SIZE_MB)
+        read(Setting.RECIPE_CACHE, "", "docs/configuration/warm-up/managing_warm-up.md:8-20@091bbadda10b"),
     ),
     default_buckets=(1600, 3136, 4096, 6400, 7744, 9216, 12544),  # extension/bucketing/vision.py:22-25
     bucket_assert_multiple=None,  # _process_buckets only sorts (vision.py:158-161)
