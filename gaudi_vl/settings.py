@@ -145,6 +145,15 @@ def _host(value: str) -> None:
         )
 
 
+def _recipe_dir(value: str) -> None:
+    """A directory the runtime can take inside ``PATH,DELETE,SIZE_MB``: no comma, no control character."""
+    if value and ("," in value or any(ord(c) < 32 for c in value) or len(value) > 4096):
+        raise GaudiVLError(
+            f"setting --recipe-cache: {value!r} is not a usable directory (no commas or control characters)",
+            "e.g. --recipe-cache /var/cache/gaudi-recipes on local disk",
+        )
+
+
 @dataclass(frozen=True)
 class ServeSettings:
     """How the engine is run: every field is one setting, declared once (flag, type, bounds, help).
@@ -241,6 +250,7 @@ class ServeSettings:
         for f in fields(self):
             check_value(spec_of(f), getattr(self, f.name))
         _host(self.host)
+        _recipe_dir(self.recipe_cache)
 
     @property
     def engine(self) -> EngineProfile:
