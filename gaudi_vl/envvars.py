@@ -91,6 +91,7 @@ def plan_env(plan: Plan) -> dict[str, str]:
         value = VALUES[var.setting](plan)
         if value is not None:
             env[var.name] = value
+    env.update(plan.text_env)
     if plan.serve.align:
         env[ALIGN_VAR] = "1"
     if plan.serve.vision != "stock":
@@ -101,7 +102,8 @@ def plan_env(plan: Plan) -> dict[str, str]:
 def managed_names(plan: Plan) -> tuple[str, ...]:
     """Every name this plan's engine reads that gaudi-vl manages, plus ``GAUDI_VL_ALIGN``: those the
     plan leaves unset are removed from an inherited environment so the engine sees the plan only."""
-    return (*plan.engine.variable_names, ALIGN_VAR, VISION_VAR)
+    text = plan.engine.text_buckets.variables if plan.engine.text_buckets is not None else ()
+    return (*plan.engine.variable_names, *text, ALIGN_VAR, VISION_VAR)
 
 
 def defaults_in_force(plan: Plan) -> list[str]:

@@ -66,7 +66,7 @@ the engine's ``[N, N]`` masks held, ``e`` = bytes per mask element: 1 (bool) on 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -275,14 +275,15 @@ def text_graph_bytes(text: TextSpec, buckets: TextBucketSet, tp: int = 1, dtype:
 
 
 def plan_text_buckets(
-    engine: EngineProfile, serve: ServeSettings, max_num_seqs: int, kv_blocks: int, block_size: int
+    engine: EngineProfile, serve: ServeSettings, max_num_seqs: int, kv_blocks: int, block_size: int,
+    env: Mapping[str, str] | None = None,
 ) -> TextBucketSet | None:
     """The text buckets ``engine`` warms for these settings (None: it has no text buckets, or warm-up
     is skipped or eager)."""
     if engine.text_buckets is None or serve.skip_warmup or serve.enforce_eager:
         return None
     inputs = TextBucketInputs(max_num_seqs, serve.batched_tokens, serve.max_model_len, block_size,
-                              max(1, kv_blocks))
+                              max(1, kv_blocks), dict(env or {}))
     return text_buckets(engine.text_buckets, inputs)
 
 
@@ -558,7 +559,8 @@ class _Shortfall:
 
 
 def _evaluate(
-    model: ModelSpec, device: DeviceSpec, serve: ServeSettings, largest: int, graph_sizes: Sequence[int]
+    model: ModelSpec, device: DeviceSpec, serve: ServeSettings, largest: int, graph_sizes: Sequence[int],
+    text_env: Mapping[str, str] | None = None,
 ) -> MemoryPlan | _Shortfall:
     """The plan, or the first constraint that fails. Pure and cheap: hints re-run it on variants."""
     engine = serve.engine
@@ -630,7 +632,7 @@ def _evaluate(
         reserved = _round_up((text_cap + vgraphs) / usable)
         for _ in range(6):
             trial = Budget(free, util, reserved, split, per_token, block, serve.enforce_eager)
-            text_set = plan_text_buckets(engine, serve, seqs_for(trial), trial.kv_blocks, block)
+            text_set = plan_text_buckets(engine, serve, seqs_for(trial), trial.kv_blocks, block, text_env)
             if text_set is None or not text_set.modelled:
                 break
             text_prompt_est, text_decode_est = text_graph_bytes(model.text, text_set, tp, b)
@@ -710,6 +712,7 @@ def plan_memory(
     serve: ServeSettings,
     largest_bucket: int,
     graph_sizes: Sequence[int],
+    text_env: Mapping[str, str] | None = None,
 ) -> MemoryPlan:
     """Choose the engine's memory settings, or say what fails first and only changes that help.
 
@@ -721,21 +724,22 @@ def plan_memory(
     hint lists only changes that were re-planned here and fit (see ``changes_that_fit``).
     """
     check_tp(model, device.cards)
-    result = _evaluate(model, device, serve, largest_bucket, graph_sizes)
+    result = _evaluate(model, device, serve, largest_bucket, graph_sizes, text_env)
     if isinstance(result, MemoryPlan):
         return result
-    hints = changes_that_fit(model, device, serve, largest_bucket, graph_sizes, result.binding)
+    hints = changes_that_fit(model, device, serve, largest_bucket, graph_sizes, result.binding, text_env)
     raise InfeasiblePlan(result.binding, result.message, "; or ".join(hints) or "use a larger device")
 
 
 def changes_that_fit(
     model: ModelSpec, device: DeviceSpec, serve: ServeSettings, largest: int, graph_sizes: Sequence[int],
-    binding: str,
+    binding: str, text_env: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The single changes that turn this infeasible plan into a feasible one, each checked by
     re-planning (a change that does not help is never suggested)."""
     def fits(dev: DeviceSpec = device, **changes: object) -> bool:
-        return isinstance(_evaluate(model, dev, replace(serve, **changes), largest, graph_sizes), MemoryPlan)
+        return isinstance(_evaluate(model, dev, replace(serve, **changes), largest, graph_sizes, text_env),
+                          MemoryPlan)
 
     out: list[str] = []
     util = serve.gpu_memory_utilization

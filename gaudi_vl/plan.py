@@ -68,6 +68,8 @@ class Plan:
     memory: MemoryPlan | None = None
     resolutions: tuple[Resolution, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    text_env: tuple[tuple[str, str], ...] = ()
+    """Text bucket variables fitted to traffic (``--text-workload``), exported with the plan's env."""
 
     @property
     def engine(self) -> EngineProfile:
@@ -95,7 +97,7 @@ class Plan:
         if self.memory is None:
             return None
         return plan_text_buckets(self.engine, self.serve, self.memory.max_num_seqs, self.memory.kv_blocks,
-                                 self.memory.block_size)
+                                 self.memory.block_size, dict(self.text_env))
 
     @cached_property
     def warmup_estimate(self) -> WarmupEstimate:
@@ -134,6 +136,7 @@ def build_plan(
     memory: MemoryPlan | None = None,
     resolutions: tuple[Resolution, ...] = (),
     warnings: tuple[str, ...] = (),
+    text_env: tuple[tuple[str, str], ...] = (),
 ) -> Plan:
     """Assemble a ``Plan``; ``model_ref`` defaults to the model's Hugging Face id."""
     ref = model_ref or model.hf_id or model.name
@@ -146,4 +149,5 @@ def build_plan(
         memory=memory,
         resolutions=resolutions,
         warnings=warnings,
+        text_env=text_env,
     )

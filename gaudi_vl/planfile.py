@@ -38,6 +38,8 @@ OWN_KEYS = ("format", "version", "model", "pixel_range", "strategy", "buckets", 
             "memory", "resolutions", "notes")
 IMPLIED_KEYS = ("engine", "reachable_patches", "bucket_rows", "warmup", "env", "command", "warnings",
                 "warmup_estimate", "text_buckets")
+OPTIONAL_KEYS = ("text_env",)
+"""Own fields newer than version 1's first files: absent means empty."""
 REPORT_KEYS = ("workload",)
 """Written for people, not read back (the workload is not re-read when a plan file is used)."""
 
@@ -128,6 +130,7 @@ def plan_to_dict(plan: Plan, workload: WorkloadReport | None = None) -> dict[str
         "memory": jsonable(plan.memory) if plan.memory is not None else None,
         "resolutions": [str(r) for r in plan.resolutions],
         "notes": list(plan.warnings),
+        "text_env": [list(kv) for kv in plan.text_env],
     }
     out.update(_implied(plan))
     if workload is not None:
@@ -212,7 +215,7 @@ def plan_from_dict(data: Any) -> Plan:
     if data["version"] != VERSION:
         raise GaudiVLError(f"plan file: version {data['version']!r} is not {VERSION}",
                            "re-plan with this gaudi-vl")
-    unknown = sorted(set(data) - set(OWN_KEYS) - set(IMPLIED_KEYS) - set(REPORT_KEYS))
+    unknown = sorted(set(data) - set(OWN_KEYS) - set(OPTIONAL_KEYS) - set(IMPLIED_KEYS) - set(REPORT_KEYS))
     if unknown:
         raise GaudiVLError(f"plan file: unknown key(s) {', '.join(map(repr, unknown))}", REPLAN)
     missing = [k for k in OWN_KEYS if k not in data]
@@ -242,9 +245,22 @@ def plan_from_dict(data: Any) -> Plan:
         bucket_plan = make_plan(buckets, Strategy(strategy), pixel_range, extra_warnings=bucket_notes)
     except GaudiVLError as exc:
         raise GaudiVLError(f"plan file: buckets: {exc.message}", exc.hint) from None
-    plan = Plan(spec, ref, pixel_range, bucket_plan, serve, memory, resolutions, notes)
+    text_env = _text_env(data.get("text_env", []), serve)
+    plan = Plan(spec, ref, pixel_range, bucket_plan, serve, memory, resolutions, notes, text_env)
     _check_implied(plan, data)
     return plan
+
+
+def _text_env(value: Any, serve: ServeSettings) -> tuple[tuple[str, str], ...]:
+    """``[[NAME, VALUE], ...]`` of text bucket variables the plan's engine reads; else an error."""
+    pairs = _check(tuple[tuple[str, ...], ...], value, "text_env")
+    tb = serve.engine.text_buckets
+    known = set(tb.variables) if tb is not None else set()
+    for i, pair in enumerate(pairs):
+        if len(pair) != 2 or pair[0] not in known or not pair[1].isdigit():
+            raise _bad(f"text_env[{i}]",
+                       f"[NAME, DIGITS] with NAME a bucket variable {serve.engine.name} reads", list(pair))
+    return tuple((k, v) for k, v in pairs)
 
 
 def _check_implied(plan: Plan, data: dict[str, Any]) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -444,3 +444,27 @@ GAUDI_VARIABLES: tuple[str, ...] = tuple(
     for dim in dims for p in ("MIN", "STEP", "MAX")
 ) + ("VLLM_BUCKETING_STRATEGY", "VLLM_BUCKETING_FROM_FILE")
 """Read by vllm-gaudi @091bbadda10b (features.py:15-47): the ``lin`` strategy reads MIN/STEP/MAX."""
+
+
+def linear_seq_variables(bucketing: TextBucketing) -> tuple[str, str, str] | None:
+    """The variables that set the prompt sequence range of the engine's LINEAR strategy, when that
+    strategy is its default (the fork: ``VLLM_PROMPT_SEQ_BUCKET_MIN/STEP/MAX``, E linear.py:73-75);
+    None where the default strategy ignores them (vllm-gaudi's ``exp`` overwrites user ranges,
+    G exponential.py:18-32: a fitted list goes into a bucket file instead)."""
+    if bucketing.generator is Generator.EXT_2D and bucketing.default_strategy is TextStrategy.LINEAR:
+        return ("VLLM_PROMPT_SEQ_BUCKET_MIN", "VLLM_PROMPT_SEQ_BUCKET_STEP", "VLLM_PROMPT_SEQ_BUCKET_MAX")
+    return None
+
+
+def linear_range_function(bucketing: TextBucketing) -> Callable[[int, int, int], list[int]]:
+    """The engine's own linear range generator."""
+    return ext_linear_range if bucketing.generator is Generator.EXT_2D else gaudi_linear_range
+
+
+def bucket_file_text(prompt: Sequence[Bucket], decode: Sequence[Bucket]) -> str:
+    """A ``VLLM_BUCKETING_FROM_FILE`` file (G file_strategy.py:36-66): one ``(bs, query, ctx)`` tuple a
+    line; a query of 1 makes a decode bucket. The file replaces BOTH phases, so decode is listed too."""
+    lines = ["# gaudi-vl: fitted prompt buckets (bs, query, ctx), then the decode buckets (bs, 1, blocks)"]
+    lines += [f"({b[0]}, {b[1]}, {b[2] if len(b) > 2 else 0})" for b in prompt]
+    lines += [f"({b[0]}, 1, {b[-1]})" for b in decode]
+    return "\n".join(lines) + "\n"
