@@ -136,7 +136,8 @@ def fit_text_workload(args: argparse.Namespace, req: PlanRequest) -> PlanRequest
         notes.append(
             f"text workload: {text.prompts:,} prompts from {text.source}, "
             f"{h.real_patches / text.prompts:,.0f} tokens on average, longest {h.largest_patches:,} "
-            f"(text at {text.chars_per_token:g} characters per token, an estimate); optimal {len(best.buckets)} sequence buckets "
+            f"(text at {text.chars_per_token:g} characters per token, an estimate); "
+            f"optimal {len(best.buckets)} sequence buckets "
             f"{', '.join(map(str, best.buckets))}: padding {100 * best.waste_fraction:.1f}%")
         names = linear_seq_variables(tb)
         if names is not None:
