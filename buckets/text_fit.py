@@ -11,10 +11,10 @@ Pure (standard library; integers only). Input: a ``Histogram`` of prompt lengths
   ``block / 64`` exactly: the optimum in one space is the optimum in the other. Engines that read a
   bucket list (vllm-gaudi's ``VLLM_BUCKETING_FROM_FILE``) can use it as is.
 * ``best_linear_range``: the best ``(min, step, max)`` of an engine's linear generator (vllm-fork:
-  ``VLLM_PROMPT_SEQ_BUCKET_MIN/STEP/MAX``), found by trying every ``min`` and ``step`` the generator
-  accepts (powers of two times the block for ``min``, block multiples for ``step``) with ``max`` fixed
-  at the block-rounded longest prompt. Exact over what the variables can express; never better than
-  the optimum above (a lower bound printed beside it).
+  ``VLLM_PROMPT_SEQ_BUCKET_MIN/STEP/MAX``), found by trying every block multiple as ``min`` and as
+  ``step`` with ``max`` fixed
+  at the block-rounded longest prompt, and every bucket a block multiple. Exact over those ranges;
+  never better than the optimum above (a lower bound printed beside it).
 
 Padding cost: ``sum(count * bucket(t))`` tokens, ``bucket(t)`` the first bucket ``>= t`` (the engines'
 lookup); a prompt above the largest bucket runs at its own length (a compile while serving).
@@ -22,6 +22,7 @@ lookup); a prompt above the largest bucket runs at its own length (a compile whi
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -86,25 +87,37 @@ def best_linear_range(
     hist: Histogram, max_buckets: int, block: int, generator: Callable[[int, int, int], list[int]]
 ) -> LinearFit:
     """The ``(min, step, max)`` of ``generator`` (the engine's own range function) with at most
-    ``max_buckets`` values and the least padding; ties to fewer buckets, then larger min and step."""
+    ``max_buckets`` values, the last one ``max`` (every prompt covered), and the least padding; ties
+    to fewer buckets, then larger min and step. ``min`` and ``step`` run over every block multiple up
+    to ``max``; the padding of a range is summed per block with prefix counts (exact integers)."""
     if hist.is_empty:
         raise GaudiVLError("the text workload has no prompts", "check the --text-workload path and format")
     top = _block_top(hist, block)
+    units = top // block
+    count = [0] * (units + 1)  # prompts needing exactly u blocks
+    for t, n in zip(hist.patches, hist.counts, strict=True):
+        count[-(-t // block)] += n
+    prefix = list(itertools.accumulate(count))  # prompts needing <= u blocks
+
+    def cost(values: Sequence[int]) -> int:
+        total, below = 0, 0
+        for b in values:
+            u = min(b // block, units)
+            total += (prefix[u] - below) * b
+            below = prefix[u]
+        return total
+
     best: tuple[tuple[int, int, int, int], LinearFit] | None = None
-    mins = []
-    m = block
-    while m <= top:
-        mins.append(m)
-        m *= 2
-    for lo in mins:
-        for step in range(block, top + block, block):
-            values = generator(lo, step, top)
-            if not values or len(values) > max_buckets or values[-1] < top:
+    for lo in range(block, top + 1, block):
+        for step in range(block, top + 1, block):
+            if top // step - lo // step > max_buckets:  # the stable part alone is too long
                 continue
-            cost = padded_tokens(hist, values)
-            key = (cost, len(values), -lo, -step)
+            values = generator(lo, step, top)
+            if not values or len(values) > max_buckets or values[-1] != top or any(v % block for v in values):
+                continue
+            key = (cost(values), len(values), -lo, -step)
             if best is None or key < best[0]:
-                best = (key, LinearFit(tuple(values), cost, hist.real_patches, lo, step, top))
+                best = (key, LinearFit(tuple(values), key[0], hist.real_patches, lo, step, top))
     if best is None:
         raise GaudiVLError(
             f"no linear bucket range of at most {max_buckets} buckets reaches the longest prompt "
