@@ -96,7 +96,8 @@ def test_plan_text_workload_sets_the_fork_variables_and_round_trips(  # type: ig
     assert main(["plan", "--min-pixels", "401408", "--text-workload", str(jsonl), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     env = d["env"]
-    assert {"VLLM_PROMPT_SEQ_BUCKET_MIN", "VLLM_PROMPT_SEQ_BUCKET_STEP", "VLLM_PROMPT_SEQ_BUCKET_MAX"} <= set(env)
+    names = {"VLLM_PROMPT_SEQ_BUCKET_MIN", "VLLM_PROMPT_SEQ_BUCKET_STEP", "VLLM_PROMPT_SEQ_BUCKET_MAX"}
+    assert names <= set(env)
     assert int(env["VLLM_PROMPT_SEQ_BUCKET_MAX"]) == -(-(9002 // 4 + 1) // BLOCK) * BLOCK
     # the fitted range is what the text buckets (and the graph budget) were planned with
     assert max(b[1] for b in d["text_buckets"]["prompt"]) == int(env["VLLM_PROMPT_SEQ_BUCKET_MAX"])
