@@ -49,16 +49,19 @@ the engine's ``[N, N]`` masks held, ``e`` = bytes per mask element: 1 (bool) on 
 - Graph memory: each compiled vision size keeps its static inputs and output (hidden states
   ``N C b`` in and out, the masks ``k N^2``, fp32 cos and sin ``2 N d 4``): one graph per size of
   the engine's warm-up set (``Plan.warmup``). Text graphs: one per prompt and decode bucket the
-  engine warms (``gaudi_vl.engines.text_buckets``, its own generator), each
-  ``tokens * L * b * (2 H + I / tp) * 1.05`` with ``tokens = batch * seq`` (prompt) or ``batch``
-  (decode), ``L`` text layers, ``H`` hidden, ``I`` MLP width (``text_graph_bytes``). An ESTIMATE,
-  calibrated on the one published per-graph figure (vllm-gaudi docs/features/warmup.md@091bbadda10b
-  :57-69: Llama-3.1-8B on Gaudi2, 15 prompt graphs of 9,984 tokens = 14.03 GiB, 48 decode graphs of
-  112 sequences = 161.9 MiB: 1.047x and 1.051x the formula). That log predates vllm-fork PR 292
-  ("after PR 252 HPUGraph capture takes much less memory": all graphs of Llama-3.1-8B at batch 256
-  = 1.566 GB), so it is an upper bound. The text graphs get ``min(estimate, the engine's default
-  share of usable memory)``: never more than the engine would keep by itself; the fork captures
-  graphs only while memory lasts (smallest first), vllm-gaudi compiles them all.
+  engine warms (``gaudi_vl.engines.text_buckets``, its own generator), each keeping its static
+  hidden-state input and output, ``tokens * 2 H b`` with ``tokens = batch * seq`` (prompt) or
+  ``batch`` (decode), ``H`` the text hidden size (not sharded by TP): the vision graphs' rule
+  (``text_graph_bytes``). An ESTIMATE. Published figures for Llama-3.1-8B on Gaudi2 (BENCHMARKS.md
+  "Text graphs"): vllm-fork PR 292 (after PR 252, graphs captured without their activations) puts
+  all graphs at batch 256 at 1.566 GB, 7 to 37 KB per token for the bucket sets of max_model_len
+  1024 to 4096 (the PR does not say which), bracketing ``2 H b`` = 16 KiB; vllm-gaudi's autocalc
+  assumes 10 MB per graph; the older log in vllm-gaudi docs/features/warmup.md@091bbadda10b
+  :57-69 (before PR 252: 14.03 GiB for 15 prompt graphs of 9,984 tokens, 161.9 MiB for 48 decode
+  graphs of 112 sequences) is 90x above, the activations kept. Budget: where the engine captures
+  graphs only while memory lasts (vllm-fork, smallest first) the text graphs get
+  ``min(estimate, the engine's default share)``; where it compiles every bucket whatever the memory
+  (vllm-gaudi, which then runs out: vllm-gaudi issue 1736) ``max(estimate, default share)``.
 - Profile peak (text): the profiling run's prefill of ``max_num_batched_tokens`` tokens,
   ``T b (4 H + 3 I_text / tp)`` (hidden states, residual, gate_up, activation). An estimate.
 """
@@ -255,15 +258,17 @@ def vision_graph_bytes(vision: VisionSpec, patches: int, attention: VisionAttent
 
 # ---------------------------------------------------------------- text graphs
 
-TEXT_GRAPH_FACTOR_NUM, TEXT_GRAPH_FACTOR_DEN = 21, 20
-"""1.05: the published graph memory over ``tokens * L * b * (2 H + I)`` (module docstring: 1.047 for
-the prompt graphs, 1.051 for the decode graphs of vllm-gaudi docs/features/warmup.md's example)."""
-
-
 def text_graph_token_bytes(text: TextSpec, tp: int = 1, dtype: int = 2) -> int:
-    """Graph memory per token of a text graph: ``L * b * (2 H + I / tp) * 1.05`` (an estimate)."""
-    per = text.num_layers * dtype * (2 * text.hidden_size + text.intermediate_size // tp)
-    return per * TEXT_GRAPH_FACTOR_NUM // TEXT_GRAPH_FACTOR_DEN
+    """Graph memory per token of a text graph: ``2 H b``, its static hidden-state input and output (an
+    estimate; module docstring). ``tp`` does not divide it: every rank holds the full hidden states."""
+    del tp
+    return 2 * text.hidden_size * dtype
+
+
+def text_graph_budget(estimate: int, default_share: float, gated: bool) -> float:
+    """Graph memory for the text graphs: ``min(estimate, default)`` where the engine stops capturing
+    when memory runs out, else ``max(estimate, default)`` (module docstring)."""
+    return min(estimate, default_share) if gated else max(estimate, default_share)
 
 
 def text_graph_bytes(text: TextSpec, buckets: TextBucketSet, tp: int = 1, dtype: int = 2) -> tuple[int, int]:
@@ -411,7 +416,7 @@ class MemoryPlan:
     text_prompt_graph_estimate_bytes: int = 0
     text_decode_graph_estimate_bytes: int = 0
     text_graph_bytes: int = 0
-    """Graph memory kept for the text graphs: ``min(estimate, engine default share)``."""
+    """Graph memory kept for the text graphs (``text_graph_budget``)."""
 
     __json_properties__ = (
         "weights_bytes", "free_bytes", "usable_bytes", "graph_reserve_bytes", "kv_cache_bytes", "kv_blocks",
@@ -500,8 +505,10 @@ class MemoryPlan:
         if not self.text_strategy:
             text = "text graphs: engine default share (buckets not modelled)"
         else:
-            capped = " (capped at the engine default share)" if \
-                self.text_graph_bytes < self.text_graph_estimate_bytes else ""
+            capped = (" (the engine default share: graphs beyond it are not captured)"
+                      if self.text_graph_bytes < self.text_graph_estimate_bytes else
+                      " (the engine default share)" if self.text_graph_bytes > self.text_graph_estimate_bytes
+                      else "")
             text = (f"text graphs ({self.text_strategy}): {self.text_prompt_graphs} prompt "
                     f"({self.text_prompt_graphed} graphed, ~{g(self.text_prompt_graph_estimate_bytes)}) + "
                     f"{self.text_decode_graphs} decode (~{g(self.text_decode_graph_estimate_bytes)}), "
@@ -616,6 +623,7 @@ def _evaluate(
     usable = free * util
     text_share = split.graph_reserved_default
     text_cap = usable * text_share
+    gated = engine.text_buckets is None or engine.text_buckets.capture_gated_by_memory
     text_prompt_est = text_decode_est = 0
     text_set: TextBucketSet | None = None
 
@@ -636,16 +644,19 @@ def _evaluate(
             if text_set is None or not text_set.modelled:
                 break
             text_prompt_est, text_decode_est = text_graph_bytes(model.text, text_set, tp, b)
-            again = _round_up((min(text_prompt_est + text_decode_est, text_cap) + vgraphs) / usable)
+            text_need = text_graph_budget(text_prompt_est + text_decode_est, text_cap, gated)
+            again = _round_up((text_need + vgraphs) / usable)
             if again == reserved:
                 break
             reserved = max(again, reserved) if _ == 4 else again
         if reserved > MAX_GRAPH_RESERVED:
             return _Shortfall("graphs", (
-                f"{where}: {len(sizes)} vision graphs need {g(vgraphs)} beside the text graphs' "
-                f"{text_share:g} share, more than {MAX_GRAPH_RESERVED:g} of the {g(usable)} usable"))
+                f"{where}: {len(sizes)} vision graphs need {g(vgraphs)} beside the text graphs "
+                f"(~{g(text_prompt_est + text_decode_est)}, at least the engine's {text_share:g} share where "
+                f"it graphs every bucket), more than {MAX_GRAPH_RESERVED:g} of the {g(usable)} usable"))
     modelled = text_set is not None and text_set.modelled
-    text_budget = min(text_prompt_est + text_decode_est, text_cap) if modelled else text_cap
+    text_est = text_prompt_est + text_decode_est
+    text_budget = text_graph_budget(text_est, text_cap, gated) if modelled else text_cap
     budget = Budget(free, util, reserved, split, per_token, block, serve.enforce_eager)
     if budget.kv_tokens < need_tokens:
         return _Shortfall("kv", (

@@ -114,16 +114,20 @@ def test_strategy_variables_as_the_engines_read_them() -> None:
     assert strategy_in_force(f, {"VLLM_EXPONENTIAL_BUCKETING": "1"}) is TextStrategy.LINEAR  # 'true' only
 
 
-def test_graph_memory_reproduces_the_published_figures() -> None:
-    """docs/features/warmup.md@091bbadda10b :68-69: 15 prompt graphs (9,984 tokens) 14.03 GiB, 48 decode
-    graphs (batch sizes summing to 112) 161.9 MiB, Llama-3.1-8B bf16 on Gaudi2; within 1%."""
-    buckets = [(1, s) for s in range(128, 1025, 128)] + [(2, s) for s in range(128, 641, 128)]
-    buckets += [(4, 128), (4, 256)]
-    tokens = sum(b * s for b, s in buckets)
-    assert tokens == 9984
+def test_graph_memory_sits_between_the_published_figures() -> None:
+    """Llama-3.1-8B bf16 on Gaudi2. vllm-fork PR 292 (after PR 252): every graph at batch 256 takes
+    1.566 GB; for the fork's buckets at max_model_len 1024..4096 (the PR does not say which) that is
+    7 to 37 KB per token, and ``2 H b`` lies inside. docs/features/warmup.md:68-69@091bbadda10b, the
+    log from before PR 252 (activations kept): 14.03 GiB for 9,984 prompt tokens, far above."""
     per = text_graph_token_bytes(LLAMA_8B)  # type: ignore[arg-type]
-    assert abs(tokens * per / (14.03 * GIB) - 1) < 0.01
-    assert abs(16 * (1 + 2 + 4) * per / (161.9 * MIB) - 1) < 0.01
+    implied = []
+    for mml in (1024, 2048, 4096):
+        inp = TextBucketInputs(256, max(mml, 2048), mml, 128, 256 * mml // 128)
+        tb = text_buckets(FORK_121.text_buckets, inp)
+        tokens = sum(b * s for b, s in tb.prompt_graphed) + sum(b for b, _ in tb.decode)
+        implied.append(1.566e9 / tokens)
+    assert min(implied) < per < max(implied)
+    assert 50 * per < 14.03 * GIB / 9984
 
 
 def test_compile_time_per_graph_comes_from_the_documented_command() -> None:
@@ -147,11 +151,12 @@ def test_one_graph_budget_holds_text_and_vision_graphs() -> None:
         plan = _plan(target=target)
         m = plan.memory
         assert m is not None and m.text_strategy and m.text_prompt_graphs > 0 and m.text_decode_graphs > 0
-        # one reserve: text budget + vision graphs fit it; text never above the engine's default share
+        # one reserve: text budget + vision graphs fit it; the text budget is the estimate bounded by the
+        # engine's default share: from above where capture stops when memory does, from below elsewhere
         assert m.graph_reserve_bytes >= m.text_graph_bytes + m.vision_graph_bytes - m.usable_bytes * 0.01
-        assert m.text_graph_bytes <= m.usable_bytes * 0.1 + 1
-        assert m.text_graph_bytes == min(m.text_graph_estimate_bytes, int(m.usable_bytes * 0.1)) or \
-            abs(m.text_graph_bytes - min(m.text_graph_estimate_bytes, m.usable_bytes * 0.1)) <= 1
+        share = m.usable_bytes * 0.1
+        bound = min if plan.engine.text_buckets.capture_gated_by_memory else max  # type: ignore[union-attr]
+        assert abs(m.text_graph_bytes - bound(m.text_graph_estimate_bytes, share)) <= 1
         tb = plan.text_buckets
         assert tb is not None and len(tb.prompt) == m.text_prompt_graphs
         assert len(tb.decode) == m.text_decode_graphs
