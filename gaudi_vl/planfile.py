@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import types
 import typing
 from enum import Enum
@@ -257,7 +258,7 @@ def _text_env(value: Any, serve: ServeSettings) -> tuple[tuple[str, str], ...]:
     tb = serve.engine.text_buckets
     known = set(tb.variables) if tb is not None else set()
     for i, pair in enumerate(pairs):
-        if len(pair) != 2 or pair[0] not in known or not pair[1].isdigit():
+        if len(pair) != 2 or pair[0] not in known or not re.fullmatch(r"[0-9]{1,9}", pair[1]):
             raise _bad(f"text_env[{i}]",
                        f"[NAME, DIGITS] with NAME a bucket variable {serve.engine.name} reads", list(pair))
     return tuple((k, v) for k, v in pairs)

@@ -12,7 +12,7 @@ import math
 import types
 from dataclasses import replace
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaudi_vl.assembly import PlanRequest, assemble
@@ -195,3 +195,18 @@ def test_cli_plan_shows_text_and_vision_graphs_budget_and_warmup(capsys) -> None
     assert est["seconds_high"] > est["seconds"] > 0 and {k for k, _ in est["graphs_by_kind"]} == {
         "prompt", "decode", "vision"}
     assert d["memory"]["text_prompt_graphs"] == len(d["text_buckets"]["prompt"])
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.sampled_from(["vllm-fork-1.21", "vllm-fork", "vllm-gaudi"]),
+       st.sampled_from([2048, 4096, 8192, 16384, 32768]), st.one_of(st.none(), st.sampled_from([1, 8, 64])))
+def test_graph_budget_and_warmup_invariants(target: str, max_model_len: int, seqs: int | None) -> None:
+    plan = _plan(target=target, max_model_len=max_model_len, max_num_seqs=seqs)
+    m, w = plan.memory, plan.warmup_estimate
+    assert m is not None
+    assert m.graph_reserve_bytes >= m.text_graph_bytes + m.vision_graph_bytes - m.usable_bytes * 0.01
+    assert m.text_prompt_graphed <= m.text_prompt_graphs
+    assert w.seconds_high >= w.seconds >= w.seconds_cached >= 0
+    assert dict(w.graphs_by_kind) == {"prompt": m.text_prompt_graphs, "decode": m.text_decode_graphs,
+                                      "vision": plan.warmup.graphs}
+    assert abs(sum(t for _, t in w.seconds_by_kind) - w.seconds) < 0.2
