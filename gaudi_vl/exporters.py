@@ -17,6 +17,7 @@ from gaudi_vl.envvars import defaults_in_force, plan_env
 from gaudi_vl.geometry import PIXELS_PER_PATCH
 from gaudi_vl.plan import Plan
 from gaudi_vl.planfile import jsonable, plan_to_dict
+from gaudi_vl.warmup import fewer_buckets_hint
 
 if TYPE_CHECKING:
     from gaudi_vl.workload import WorkloadReport
@@ -177,6 +178,13 @@ def format_table(plan: Plan, workload: WorkloadReport | None = None) -> str:
     if plan.memory is not None:
         out += ["", "memory:"] + [f"  {line}" for line in plan.memory.summary_lines()]
         out += ["", "warm-up:", f"  {plan.warmup_estimate.summary()}"]
+        tb = plan.text_buckets
+        if tb is not None and tb.modelled:
+            ranges = "; ".join(f"{name} {'/'.join(map(str, v))}" for name, v in tb.config)
+            out.append(f"  text buckets ({tb.strategy.value}, min/step/max[/limit]): {ranges}")
+        hint = fewer_buckets_hint(plan)
+        if hint:
+            out.append(f"  {hint}")
     env = plan_env(plan)
     out += ["", "environment:"] + [f"  export {k}={shlex.quote(v)}" for k, v in env.items()]
     kept = defaults_in_force(plan)

@@ -513,7 +513,9 @@ class MemoryPlan:
                     f"({self.text_prompt_graphed} graphed, ~{g(self.text_prompt_graph_estimate_bytes)}) + "
                     f"{self.text_decode_graphs} decode (~{g(self.text_decode_graph_estimate_bytes)}), "
                     f"budget {g(self.text_graph_bytes)}{capped}")
-        return (f"graph budget {g(self.graph_reserve_bytes)} (VLLM_GRAPH_RESERVED_MEM "
+        var = get_profile(self.engine).variable(Setting.GRAPH_RESERVED_MEM)
+        name = var.name if var is not None else "graph reserve"
+        return (f"graph budget {g(self.graph_reserve_bytes)} ({name} "
                 f"{self.graph_reserved_mem:g}) = {text} + {self.vision_graphs} vision graphs "
                 f"{g(self.vision_graph_bytes)}; graph memory is an estimate (see BENCHMARKS.md)")
 

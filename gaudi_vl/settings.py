@@ -237,8 +237,8 @@ class ServeSettings:
     recipe_cache: str = setting(
         "", flag="--recipe-cache", kind=str, metavar="DIR",
         help="keep the Habana recipe cache (compiled graphs) in DIR on LOCAL disk and reuse it: restarts "
-             "skip most of the warm-up (PT_HPU_RECIPE_CACHE_CONFIG=DIR,False,8192; not NFS, which lacks "
-             "locking); default: none",
+             "skip most of the warm-up (the Habana recipe cache set to DIR,False,8192; not NFS, which "
+             "lacks locking); default: none",
     )
     vision_memory: str = setting(
         "fused", flag="--vision-memory", kind=str, choices=("fused", "worst-case"), group="memory",

@@ -135,3 +135,21 @@ def estimate_warmup(plan: Plan) -> WarmupEstimate:
         mode="lazy" if lazy else "compile",
         recipe_cache=bool(plan.serve.recipe_cache),
     )
+
+
+def fewer_buckets_hint(plan: Plan) -> str | None:
+    """One line when the engine's exponential text strategy would warm markedly fewer buckets (a
+    quarter fewer or more) at the same settings (vllm-fork: its strategy variable set to true)."""
+    from gaudi_vl.engines.text_buckets import Generator, TextStrategy
+    from gaudi_vl.memory import plan_text_buckets
+
+    tb, mem, now = plan.engine.text_buckets, plan.memory, plan.text_buckets
+    if tb is None or mem is None or now is None or tb.generator is not Generator.EXT_2D \
+            or now.strategy is not TextStrategy.LINEAR:
+        return None
+    env = {**dict(plan.text_env), tb.strategy_variable: "true"}
+    other = plan_text_buckets(plan.engine, plan.serve, mem.max_num_seqs, mem.kv_blocks, mem.block_size, env)
+    if other is None or other.graphs > 0.75 * now.graphs:
+        return None
+    return (f"{tb.strategy_variable}=true would warm {len(other.prompt)} prompt + {len(other.decode)} decode "
+            f"text buckets instead of {len(now.prompt)} + {len(now.decode)} (more padding per request)")

@@ -14,7 +14,7 @@ from gaudi_vl.buckets.cost import Objective
 from gaudi_vl.buckets.planner import BucketPlan
 from gaudi_vl.buckets.text_fit import best_linear_range, optimal_seq_buckets, padded_tokens
 from gaudi_vl.cli.argtypes import bucket_count, percent
-from gaudi_vl.engines.text_buckets import linear_range_function, linear_seq_variables
+from gaudi_vl.engines.text_buckets import FILE_VARIABLE, linear_range_function, linear_seq_variables
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PixelRange
 from gaudi_vl.models import ModelSpec
@@ -153,8 +153,7 @@ def fit_text_workload(args: argparse.Namespace, req: PlanRequest) -> PlanRequest
         else:
             notes.append(
                 f"{engine.name}'s default text strategy ignores bucket ranges: the optimal list above goes "
-                "into a VLLM_BUCKETING_FROM_FILE file (gaudi_vl.engines.text_buckets.bucket_file_text); "
-                "not applied")
+                f"into a {FILE_VARIABLE} file (gaudi_vl.engines.text_buckets.bucket_file_text); not applied")
     if not text.decode_batches.is_empty:
         d = text.decode_batches
         notes.append(f"text workload: decode batches {min(d.patches)}..{max(d.patches)} running requests in "

@@ -461,6 +461,10 @@ def linear_range_function(bucketing: TextBucketing) -> Callable[[int, int, int],
     return ext_linear_range if bucketing.generator is Generator.EXT_2D else gaudi_linear_range
 
 
+FILE_VARIABLE = "VLLM_BUCKETING_FROM_FILE"
+"""vllm-gaudi's bucket-file variable (G common.py:159-160, features.py:47)."""
+
+
 def bucket_file_text(prompt: Sequence[Bucket], decode: Sequence[Bucket]) -> str:
     """A ``VLLM_BUCKETING_FROM_FILE`` file (G file_strategy.py:36-66): one ``(bs, query, ctx)`` tuple a
     line; a query of 1 makes a decode bucket. The file replaces BOTH phases, so decode is listed too."""
