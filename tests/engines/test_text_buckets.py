@@ -210,3 +210,17 @@ def test_graph_budget_and_warmup_invariants(target: str, max_model_len: int, seq
     assert dict(w.graphs_by_kind) == {"prompt": m.text_prompt_graphs, "decode": m.text_decode_graphs,
                                       "vision": plan.warmup.graphs}
     assert abs(sum(t for _, t in w.seconds_by_kind) - w.seconds) < 0.2
+
+
+def test_exponential_hint_counts_the_engines_exponential_buckets() -> None:
+    from gaudi_vl.warmup import fewer_buckets_hint
+
+    plan = _plan()
+    m = plan.memory
+    assert m is not None and plan.engine.text_buckets is not None
+    exp = text_buckets(plan.engine.text_buckets, TextBucketInputs(
+        m.max_num_seqs, plan.serve.batched_tokens, plan.serve.max_model_len, m.block_size, m.kv_blocks,
+        {plan.engine.text_buckets.strategy_variable: "true"}))
+    hint = fewer_buckets_hint(plan)
+    assert hint is not None and f"{len(exp.prompt)} prompt + {len(exp.decode)} decode" in hint
+    assert fewer_buckets_hint(_plan(target="vllm-gaudi")) is None  # already exponential
