@@ -235,7 +235,7 @@ def startup_budget(warmup_seconds_high: float, margin: float = STARTUP_MARGIN,
 
     The startupProbe starts with the container (after the initContainers), so it must cover model
     loading, the engine's profiling run and the whole warm-up; the estimate's upper bound is taken
-    to cover all of it (``gaudi_vl.exporters._warmup_seconds_high``).
+    to cover all of it (``gaudi_vl.exporters.startup_seconds_high``).
     """
     if not math.isfinite(warmup_seconds_high) or warmup_seconds_high < 0:
         raise ValueError(f"warm-up upper bound must be a finite number >= 0, got {warmup_seconds_high!r}")
@@ -512,7 +512,7 @@ def startup_comment(warmup_seconds_high: float, source: str) -> str:
     """One header line: the startup budget and where it came from."""
     budget = startup_budget(warmup_seconds_high)
     return (f"startupProbe: {budget.failure_threshold} x {budget.period_s} s = {budget.seconds} s "
-            f"= {budget.margin:g} x warm-up upper bound {warmup_seconds_high:.0f} s ({source})")
+            f"= {budget.margin:g} x start-up upper bound {warmup_seconds_high:.0f} s ({source})")
 
 
 def manifest_comments(plan: Plan, options: K8sOptions, warmup_seconds_high: float, source: str) -> list[str]:

@@ -21,7 +21,7 @@ from gaudi_vl.command import engine_flags, server_argv
 from gaudi_vl.engines import PROFILES
 from gaudi_vl.envvars import plan_env
 from gaudi_vl.errors import GaudiVLError
-from gaudi_vl.exporters import _warmup_seconds_high, format_helm_values, format_k8s
+from gaudi_vl.exporters import format_helm_values, format_k8s, startup_seconds_high
 from gaudi_vl.k8s import (
     RECIPE_CACHE_VAR,
     STARTUP_MARGIN,
@@ -188,7 +188,7 @@ def test_any_feasible_plan_yields_manifests_that_validate(
     except GaudiVLError:
         assume(False)  # infeasible plans (a model that does not fit, a TP the heads refuse) are refused
         raise
-    high = _warmup_seconds_high(plan)
+    high = startup_seconds_high(plan)[0]
     docs = build_manifests(plan, options, high)
     validate_all(docs)
     api_server_rules(docs)
@@ -278,7 +278,7 @@ def test_helm_values_run_the_same_server(
     except GaudiVLError:
         assume(False)
         raise
-    values = helm_values(plan, options, _warmup_seconds_high(plan))
+    values = helm_values(plan, options, startup_seconds_high(plan)[0])
     text = format_helm_values(plan, options)
     assert yaml.safe_load(text) == values
     argv = chart_argv(values)
@@ -289,7 +289,7 @@ def test_helm_values_run_the_same_server(
     assert values["resources"]["limits"]["habana.ai/gaudi"] == str(tp)
     assert values.get("PT_HPU_ENABLE_LAZY_COLLECTIVES") == ("true" if tp > 1 else None)
     budget = values["startupProbe"]["failureThreshold"] * values["startupProbe"]["periodSeconds"]
-    assert budget >= STARTUP_MARGIN * _warmup_seconds_high(plan)
+    assert budget >= STARTUP_MARGIN * startup_seconds_high(plan)[0]
 
 
 def test_helm_values_refuse_a_digest_image() -> None:
@@ -301,11 +301,11 @@ def test_helm_values_refuse_a_digest_image() -> None:
 def test_the_validator_refuses_a_broken_manifest() -> None:
     """The schema check can fail: a misspelt field and a wrong type are refused."""
     plan = plan_for(HPU_TARGETS[0], 1, 401408, 12845056 - 401408, Strategy.DEFAULT, True, "qwen2.5-vl-7b")
-    docs = build_manifests(plan, K8sOptions(), _warmup_seconds_high(plan))
+    docs = build_manifests(plan, K8sOptions(), startup_seconds_high(plan)[0])
     engine_container(docs)["startupprobe"] = engine_container(docs).pop("startupProbe")
     with pytest.raises(kv.ValidationError):
         validate_all(docs)
-    docs = build_manifests(plan, K8sOptions(), _warmup_seconds_high(plan))
+    docs = build_manifests(plan, K8sOptions(), startup_seconds_high(plan)[0])
     engine_container(docs)["startupProbe"]["failureThreshold"] = "many"
     with pytest.raises(kv.ValidationError):
         validate_all(docs)

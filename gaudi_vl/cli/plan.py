@@ -15,7 +15,12 @@ from gaudi_vl.assembly import PlanRequest, assemble
 from gaudi_vl.buckets.planner import Strategy
 from gaudi_vl.cli.argtypes import bucket_count, patch_step, pixels
 from gaudi_vl.cli.options import add_setting_arguments, given_settings, settings_from_args
-from gaudi_vl.cli.workload_options import add_workload_arguments, check_workload_options, workload_solver
+from gaudi_vl.cli.workload_options import (
+    add_workload_arguments,
+    check_workload_options,
+    fit_text_workload,
+    workload_solver,
+)
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.exporters import FORMATTERS, format_plan
 from gaudi_vl.fileio import write_text_output
@@ -95,7 +100,7 @@ def request_from_args(args: argparse.Namespace) -> PlanRequest:
 def plan_from_args(args: argparse.Namespace) -> tuple[Plan, WorkloadReport | None]:
     """Build the full plan (and the workload report) from parsed ``plan`` / ``serve`` options."""
     check_workload_options(args)
-    req = request_from_args(args)
+    req = fit_text_workload(args, request_from_args(args))
     return assemble(req, workload_solver(args, req.model, req.serve))
 
 
