@@ -38,11 +38,13 @@ import binascii
 import csv
 import io
 import json
+import math
 import os
+import re
 import stat
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -654,6 +656,128 @@ def plan_for_workload(
         compiling_images=tuple(compiling),
     )
     return bucket_plan, report
+
+
+# ---------------------------------------------------------------- text workloads (issue 18)
+
+CHARS_PER_TOKEN = 4.0
+"""Default characters per text token when no tokenizer is at hand. An assumption, stated in the
+report: about 4 characters of English per token for byte-level BPE vocabularies of Qwen2.5's size
+(151,643 tokens); CJK text packs fewer characters per token (pass ``--chars-per-token``)."""
+IMAGE_TOKENS_EXTRA = 2
+"""``<|vision_start|>`` and ``<|vision_end|>`` around each image's merged patch tokens (Qwen2.5-VL)."""
+RUNNING_LINE = re.compile(r"Running: (\d{1,9}) reqs")
+"""vLLM's periodic metrics line (V0 ``Running: N reqs, Swapped: ...``; V1 ``Running: N reqs, Waiting: ...``):
+the decode batch at that moment."""
+
+
+@dataclass(frozen=True)
+class TextWorkload:
+    """Prompt lengths (tokens, estimated) and decode batch sizes read from traffic."""
+
+    source: str
+    format: WorkloadFormat
+    prompt_tokens: Histogram
+    """``patches`` holds prompt lengths in tokens."""
+    decode_batches: Histogram
+    """``patches`` holds running-request counts from the engine's metrics lines."""
+    chars_per_token: float
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def prompts(self) -> int:
+        return self.prompt_tokens.images
+
+
+def _text_chars(node: Any) -> int:
+    """Characters of text in a chat request: string ``content``, ``text`` / ``input_text`` parts and a
+    completions ``prompt``; walked with an explicit stack like ``_image_urls``."""
+    total = 0
+    stack: list[Any] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("type") in ("text", "input_text") and isinstance(item.get("text"), str):
+                total += len(item["text"])
+                continue
+            for key, value in item.items():
+                if key in ("content", "prompt") and isinstance(value, str):
+                    total += len(value)
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return total
+
+
+def read_text_workload(
+    path: str | Path,
+    image_tokens: Callable[[int, int], int],
+    *,
+    chars_per_token: float = CHARS_PER_TOKEN,
+    fmt: WorkloadFormat | str = WorkloadFormat.AUTO,
+    strict: bool = False,
+) -> TextWorkload:
+    """Prompt lengths from a JSONL of chat requests (text characters / ``chars_per_token`` plus
+    ``image_tokens(width, height)`` per image, rounded up) or decode batch sizes from an engine log
+    (``Running: N reqs``). ``image_tokens`` is the model's rule (the edge passes it)."""
+    source = Path(path)
+    if not source.exists():
+        raise GaudiVLError(f"text workload {source} does not exist",
+                           "pass a JSONL of chat requests or an engine log")
+    if not source.is_file() or not stat.S_ISREG(source.stat().st_mode):
+        raise GaudiVLError(f"text workload {source} is not a regular file",
+                           "pass a JSONL file or an engine log")
+    if not (0 < chars_per_token <= 100):
+        raise GaudiVLError(f"--chars-per-token {chars_per_token} is not in (0, 100]",
+                           "e.g. --chars-per-token 4")
+    kind = WorkloadFormat(fmt)
+    if kind is WorkloadFormat.AUTO:
+        kind = detect_format(source)
+    if kind not in (WorkloadFormat.JSONL, WorkloadFormat.LOG):
+        raise GaudiVLError(f"text workload {source} is {kind.value}, not JSONL or a log",
+                           "pass a JSONL of chat requests or an engine log")
+    sizes = _Sizes(source, strict)
+    prompts: Counter[int] = Counter()
+    running: Counter[int] = Counter()
+    with source.open(encoding="utf-8", errors="replace") as f:
+        for line_no, line in _lines(f, sizes):
+            if kind is WorkloadFormat.LOG:
+                for match in RUNNING_LINE.finditer(line):
+                    n = int(match.group(1))
+                    if n > 0:
+                        running[n] += 1
+                continue
+            if not line.strip():
+                continue
+            try:
+                request = json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                sizes.skip(f"line {line_no}", f"not JSON ({type(exc).__name__})")
+                continue
+            tokens = _text_chars(request) / chars_per_token
+            ok = True
+            for url in _image_urls(request):
+                try:
+                    if url.startswith("data:"):
+                        width, height, _ = _data_url_size(url, False)
+                    elif url.startswith(("http://", "https://")):
+                        raise ValueError("remote image URLs are not fetched; inline them or use file paths")
+                    else:
+                        width, height, _ = _file_url_size(url, source.parent, False)
+                except ValueError as exc:
+                    sizes.skip(f"line {line_no}", str(exc))
+                    ok = False
+                    break
+                tokens += image_tokens(width, height) + IMAGE_TOKENS_EXTRA
+            if ok:
+                prompts[max(1, math.ceil(tokens))] += 1
+    hist = histogram_from_patches(prompts.keys(), prompts.values())
+    batches = histogram_from_patches(running.keys(), running.values())
+    if hist.is_empty and batches.is_empty:
+        raise GaudiVLError(f"text workload {source} has no readable prompt or 'Running: N reqs' line",
+                           "pass a JSONL of chat requests or a vLLM log with its metrics lines")
+    return TextWorkload(str(source), kind, hist, batches, chars_per_token, tuple(sizes.skipped))
 
 
 # --- requests (images per prompt) ------------------------------------------------------------

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from gaudi_vl.engines.logs import LogGrammar
+from gaudi_vl.engines.text_buckets import TextBucketing
 from gaudi_vl.engines.vllm_gaudi_models import VllmGaudiModels
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import HF_FACTOR, PATCH_PX, WINDOW_PX, PixelRange, smart_resize
@@ -34,6 +35,7 @@ class Setting(str, Enum):
     FP32_SOFTMAX = "fp32_softmax"
     FP32_SOFTMAX_VISION = "fp32_softmax_vision"
     SKIP_WARMUP = "skip_warmup"
+    RECIPE_CACHE = "recipe_cache"
 
 
 VARIABLE_NAMES: dict[Setting, str] = {
@@ -45,6 +47,7 @@ VARIABLE_NAMES: dict[Setting, str] = {
     Setting.FP32_SOFTMAX: "VLLM_FP32_SOFTMAX",
     Setting.FP32_SOFTMAX_VISION: "VLLM_FP32_SOFTMAX_VISION",
     Setting.SKIP_WARMUP: "VLLM_SKIP_WARMUP",
+    Setting.RECIPE_CACHE: "PT_HPU_RECIPE_CACHE_CONFIG",
 }
 """The names every HPU engine here uses; whether and how an engine reads one is in its profile."""
 
@@ -58,6 +61,7 @@ MEANINGS: dict[Setting, str] = {
     Setting.FP32_SOFTMAX: "fp32 softmax in the language model",
     Setting.FP32_SOFTMAX_VISION: "fp32 softmax in the vision attention (FusedSDPA softmax_mode='fp32')",
     Setting.SKIP_WARMUP: "skip warm-up: graphs compile while serving",
+    Setting.RECIPE_CACHE: "Habana recipe cache PATH,DELETE,SIZE_MB: compiled graphs reused on restarts",
 }
 
 
@@ -267,6 +271,9 @@ class EngineProfile:
     """How this engine writes its log (``gaudi_vl.engines.logs``): what the doctor reads it with."""
     notes: tuple[str, ...] = ()
     """Facts a user should know about this engine (printed with its plans)."""
+    text_buckets: TextBucketing | None = None
+    """How the engine makes its text prompt/decode buckets (``gaudi_vl.engines.text_buckets``);
+    None: no text buckets (no HPU graphs)."""
     multimodal_models: VllmGaudiModels | None = None
     """Per-model multimodal facts (``gaudi_vl.engines.vllm_gaudi_models``); None: this engine is
     planned for Qwen2.5-VL only."""
