@@ -44,11 +44,18 @@ from gaudi_vl.engines.vllm_gaudi_models import (
 )
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.families import ImageRule
+from gaudi_vl.warmup import VISION_GRAPH_S
 
 Request = tuple[tuple[int, int], ...]
 """The (width, height) of each image of one request, in order."""
 DEFAULT_MAX_GRAPHS = WARN_GRAPHS
 """``--max-graphs`` default: the engine's own warning threshold for multimodal warm-up graphs."""
+
+
+def graphs_for_seconds(seconds: float) -> int:
+    """A vision warm-up time budget as a graph budget. Every vision graph is estimated at the same
+    time (``VISION_GRAPH_S``), so a time budget IS a graph budget and the top-K choice stays optimal."""
+    return int(seconds // VISION_GRAPH_S)
 SINGLE_BUCKET_CANDIDATES = 32
 """One-image patch counts of the workload tried as a single bucket (heaviest first)."""
 
@@ -73,6 +80,12 @@ class WarmupScore:
     @property
     def compiling_share(self) -> float:
         return self.compiling / self.requests if self.requests else 0.0
+
+    @property
+    def warmup_seconds(self) -> float:
+        """Estimated vision warm-up: graphs x ``gaudi_vl.warmup.VISION_GRAPH_S`` (vllm-gaudi PR 1182,
+        Qwen3-VL-32B on Gaudi2: 17 s for at most 35 warm-up images). An estimate, not a measurement."""
+        return self.graphs * VISION_GRAPH_S
 
     @property
     def env_resolutions(self) -> str:
@@ -154,7 +167,7 @@ def _plan_resolutions(requests: Mapping[Request, int], facts: ModelFacts, rule: 
         chosen = heaviest_keys(open_keys, room)
         res = [r for k in chosen if (r := resolve(k)) is not None]
         planned = score("planned", requests, facts, rule, buckets, compact(res), limit, all_weights)
-        rank = (-planned.compiling, planned.graphs)
+        rank = (planned.compiling, planned.graphs)
         if best is None or rank < best[0]:
             best = (rank, planned)
     if best is None:  # a non-empty default list: at least one bucket's guessed graphs

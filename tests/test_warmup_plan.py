@@ -232,3 +232,48 @@ def test_gemma4_plan_from_nothing_warmed_to_every_request(tmp_path: Path) -> Non
     out = json.loads(result.stdout)
     assert out["workload"]["planned"]["compiling_requests"] == 0
     assert "VLLM_MULTIMODAL_BUCKETS" not in out["environment"]
+
+
+@given(requests, st.integers(5, 40), st.integers(1, 20), st.sampled_from(sorted(RULES)))
+def test_more_budget_never_leaves_more_requests_compiling(
+    reqs: dict, low: int, extra: int, family: str,
+) -> None:
+    facts, rule = RULES[family]
+    try:
+        small = plan_warmup(reqs, facts, rule, max_graphs=low).planned
+    except GaudiVLError:
+        return
+    large = plan_warmup(reqs, facts, rule, max_graphs=low + extra).planned
+    assert large.compiling <= small.compiling
+
+
+@given(st.dictionaries(st.tuples(sizes, st.integers(1, 2)).map(lambda t: (t[0],) * t[1]), st.integers(1, 30),
+                       min_size=1, max_size=7), st.integers(1, 6))
+def test_gemma4_plan_is_optimal_against_brute_force(reqs: dict, budget: int) -> None:
+    """Gemma-4 has no buckets, so the plan is only the explicit keys: the best subset of at most
+    ``budget`` warmable keys, found by trying every subset, leaves as few requests compiling."""
+    from gaudi_vl.engines.vllm_gaudi_models import resolution_for_key
+
+    facts, rule = RULES["gemma4"]
+    report = plan_warmup(reqs, facts, rule, max_graphs=budget, limit=1)
+    keys = {r: call_keys(facts, rule, r, ()) for r in report_requests(reqs, rule)}
+    warmable = sorted({k for ks in keys.values() for k in ks
+                       if resolution_for_key(rule, k) is not None or any(
+                           call_keys(facts, rule, [r[0]] * len(r), ()) == (k,) for r in keys)})
+    best = min(sum(n for r, n in reqs.items() if r in keys and not set(keys[r]) <= set(c))
+               for size in range(min(budget, len(warmable)) + 1)
+               for c in itertools.combinations(warmable, size))
+    assert report.planned.compiling == best
+
+
+def report_requests(reqs: dict, rule) -> list:
+    """The requests the processor accepts (the others are left out of a plan)."""
+    out = []
+    for r in reqs:
+        try:
+            for w, h in r:
+                rule.shape(w, h)
+        except GaudiVLError:
+            continue
+        out.append(r)
+    return out

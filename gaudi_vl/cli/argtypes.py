@@ -90,6 +90,16 @@ MAX_GRAPHS = 4096
 """``--max-graphs`` bound: each warm-up graph is one compile at start-up (seconds each on Gaudi), so
 thousands already mean an hour of warm-up; 16 times the bucket bound."""
 graph_count = int_in(1, MAX_GRAPHS, "warm-up graphs; each is a compile at start-up")
+MAX_WARMUP_SECONDS = 86_400.0
+"""``--max-warmup-seconds`` bound: a day of warm-up."""
+
+
+def warmup_seconds(text: str) -> float:
+    """``--max-warmup-seconds``: a finite number of seconds in ``(0, MAX_WARMUP_SECONDS]``."""
+    value = _finite(text, "a number of seconds")
+    if not 0 < value <= MAX_WARMUP_SECONDS:
+        raise argparse.ArgumentTypeError(f"{value:g} is not in (0, {MAX_WARMUP_SECONDS:g}] seconds")
+    return value
 
 
 def _finite(text: str, what: str) -> float:
