@@ -277,3 +277,17 @@ def report_requests(reqs: dict, rule) -> list:
             continue
         out.append(r)
     return out
+
+
+def test_cli_warmup_seconds_budget_becomes_graphs(tmp_path: Path) -> None:
+    from gaudi_vl.warmup import VISION_GRAPH_S
+
+    (tmp_path / "sizes.csv").write_text("width,height,count\n1920,1080,5\n640,480,3\n")
+    result = subprocess.run([*GAUDI_VL, "plan", "--model", "qwen3-vl-8b", "--target", "vllm-gaudi",
+                             "--workload", str(tmp_path / "sizes.csv"), "--max-warmup-seconds", "5",
+                             "--max-graphs", "40", "--json"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    w = json.loads(result.stdout)["workload"]
+    assert w["max_graphs"] == int(5 // VISION_GRAPH_S) == 10
+    assert w["planned"]["graphs"] <= 10
+    assert w["planned"]["warmup_seconds_estimate"] == round(w["planned"]["graphs"] * VISION_GRAPH_S, 1)
