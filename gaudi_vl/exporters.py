@@ -66,6 +66,10 @@ def workload_to_dict(report: WorkloadReport) -> dict[str, Any]:
             }
             for s in report.scores
         ],
+        "compiling_while_serving": {
+            s.label: {"images": n, "share": round(n / w.images, 6) if w.images else 0.0}
+            for s, n in zip(report.scores, report.compiling_images, strict=False)
+        },
     }
 
 
@@ -94,6 +98,10 @@ def workload_table_lines(report: WorkloadReport) -> list[str]:
         "engine compiles at warm-up; unwarmed: buckets its warm-up never reaches; rel. time: "
         "vision-tower cost model, optimal = 1"
     )
+    if report.compiling_images and w.images:
+        shares = ", ".join(f"{s.label} {n:,} ({100 * n / w.images:.1f}%)"
+                           for s, n in zip(report.scores, report.compiling_images, strict=False))
+        out.append(f"images compiling while serving (padded size not warmed): {shares}")
     if report.resolutions:
         out.append(
             f"warm-up resolutions: {', '.join(map(str, report.resolutions))} "

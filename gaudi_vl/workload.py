@@ -67,6 +67,7 @@ from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PixelRange, reachable_windows
 from gaudi_vl.models import VisionSpec
 from gaudi_vl.plan import Resolution
+from gaudi_vl.warmup_plan import padded_compiling_images
 
 
 class WorkloadFormat(str, Enum):
@@ -551,6 +552,9 @@ class WorkloadReport:
     resolutions: tuple[Resolution, ...] = ()
     resolutions_share: float = 0.0
     """Fraction of the workload's images whose aligned size is one of ``resolutions``."""
+    compiling_images: tuple[int, ...] = ()
+    """Per score (same order): images whose padded size warm-up did not compile, so that they
+    compile while serving (``gaudi_vl.warmup_plan.padded_compiling_images``)."""
 
     @property
     def optimal(self) -> BucketScore:
@@ -627,9 +631,12 @@ def plan_for_workload(
     }
     chosen, share = top_resolutions(hist) if engine.reads(Setting.RESOLUTIONS) else ((), 0.0)
 
+    compiling: list[int] = []
+
     def score(label: str, buckets: tuple[int, ...], extra: tuple[Resolution, ...] = ()) -> BucketScore:
         warm = engine.warmup_set(buckets, pixel_range, align=align,
                                  resolutions=[(r.width, r.height) for r in extra])
+        compiling.append(padded_compiling_images(hist.patches, hist.counts, buckets, warm.compiled))
         return score_buckets(
             label, buckets, hist, time_cost, warmup_graphs=warm.graphs, never_warmed=warm.never_warmed,
             warmup_above_largest=warm.above_largest,
@@ -646,6 +653,7 @@ def plan_for_workload(
         scores=tuple(scores),
         resolutions=chosen,
         resolutions_share=share,
+        compiling_images=tuple(compiling),
     )
     return bucket_plan, report
 
@@ -770,3 +778,116 @@ def read_text_workload(
         raise GaudiVLError(f"text workload {source} has no readable prompt or 'Running: N reqs' line",
                            "pass a JSONL of chat requests or a vLLM log with its metrics lines")
     return TextWorkload(str(source), kind, hist, batches, chars_per_token, tuple(sizes.skipped))
+
+
+# --- requests (images per prompt) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestWorkload:
+    """A workload read as requests: each distinct tuple of (width, height) images and its count.
+
+    Image folders and CSV rows are one-image requests; a JSONL line is one request with every image
+    it holds, in order. Engine logs hold only patch counts, so they cannot be read this way.
+    """
+
+    source: str
+    format: WorkloadFormat
+    requests: dict[tuple[tuple[int, int], ...], int]
+    skipped: tuple[Skipped, ...] = ()
+    exif_rotated_images: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+    def warnings(self) -> tuple[str, ...]:
+        if not self.skipped:
+            return ()
+        shown = ", ".join(s.where for s in self.skipped[:SKIPPED_SHOWN])
+        line = (f"workload: skipped {len(self.skipped)} unreadable entries ({shown}; first: "
+                f"{self.skipped[0].reason}); pass --strict to stop at the first one")
+        return (line,)
+
+
+def _url_size(url: str, base: Path, apply_exif: bool) -> tuple[int, int, bool]:
+    """(width, height, rotated) of one image URL of a chat request (data URL or local file)."""
+    if url.startswith("data:"):
+        return _data_url_size(url, apply_exif)
+    if url.startswith(("http://", "https://")):
+        raise ValueError("remote image URLs are not fetched; inline them or use file paths")
+    return _file_url_size(url, base, apply_exif)
+
+
+def _read_jsonl_requests(path: Path, sizes: _Sizes, apply_exif: bool) -> Counter[tuple[tuple[int, int], ...]]:
+    """One request per JSONL line: the sizes of its images in document order. A line with an
+    unreadable image is skipped whole (its call shape would be unknown)."""
+    out: Counter[tuple[tuple[int, int], ...]] = Counter()
+    with path.open(encoding="utf-8") as f:
+        for line_no, line in _lines(f, sizes):
+            if not line.strip():
+                continue
+            try:
+                request = json.loads(line)
+            except (RecursionError, ValueError) as exc:
+                sizes.skip(f"line {line_no}", f"not JSON ({type(exc).__name__})")
+                continue
+            images: list[tuple[int, int]] = []
+            try:
+                for url in _image_urls(request):
+                    width, height, rotated = _url_size(url, path.parent, apply_exif)
+                    sizes.exif_rotated += rotated
+                    images.append((width, height))
+            except ValueError as exc:
+                sizes.skip(f"line {line_no}", str(exc))
+                continue
+            if images:
+                sizes._count(len(images))
+                out[tuple(images)] += 1
+    return out
+
+
+def read_requests(
+    path: str | Path,
+    *,
+    fmt: WorkloadFormat | str = WorkloadFormat.AUTO,
+    strict: bool = False,
+    apply_exif: bool = False,
+) -> RequestWorkload:
+    """Read a workload as requests (images per prompt); the same files as ``read_workload``."""
+    source = Path(path)
+    try:
+        mode = os.stat(source).st_mode
+    except (OSError, ValueError):
+        raise GaudiVLError(f"workload {source} does not exist or cannot be read",
+                           "pass a folder, .csv or .jsonl") from None
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+        raise GaudiVLError(f"workload {source} is not a folder or a regular file",
+                           "copy the data to a file first")
+    fmt = WorkloadFormat(fmt)
+    if fmt is WorkloadFormat.AUTO:
+        fmt = detect_format(source)
+    if (fmt is WorkloadFormat.DIR) != source.is_dir():
+        what = "a folder" if source.is_dir() else "a file"
+        raise GaudiVLError(f"workload {source} is {what}, not {fmt.value}", "use --workload-format auto")
+    if fmt is WorkloadFormat.LOG:
+        raise GaudiVLError(f"workload {source} is an engine log: it holds patch counts, not image sizes",
+                           "pass the images, a width,height CSV or the JSONL requests")
+    sizes = _Sizes(source, strict)
+    try:
+        if fmt is WorkloadFormat.JSONL:
+            requests = _read_jsonl_requests(source, sizes, apply_exif)
+        else:
+            if fmt is WorkloadFormat.DIR:
+                _read_dir(source, sizes, apply_exif)
+            else:
+                _read_csv(source, sizes)
+            requests = Counter({((w, h),): n for (w, h), n in sizes.sizes.items()})
+    except UnicodeDecodeError:
+        raise GaudiVLError(f"workload {source} is not UTF-8 text", "is --workload-format right?") from None
+    except OSError as exc:
+        raise GaudiVLError(f"cannot read workload {source}: {exc.strerror}", "check the path") from None
+    if not requests:
+        raise GaudiVLError(f"workload {source} has no request with a readable image",
+                           "check the path and --workload-format")
+    return RequestWorkload(str(source), fmt, dict(requests), tuple(sizes.skipped), sizes.exif_rotated)

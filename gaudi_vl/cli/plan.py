@@ -50,7 +50,8 @@ def add_plan_arguments(parser: argparse.ArgumentParser) -> None:
     """The options shared by ``plan`` and ``serve``."""
     m = parser.add_argument_group("model and images")
     m.add_argument("--model", default=DEFAULT_MODEL, metavar="NAME|DIR",
-                   help="built-in name (qwen2.5-vl-3b/7b/32b/72b or the HF id) or a local model folder "
+                   help="built-in name (qwen2.5-vl-3b/7b/32b/72b, qwen3-vl-8b/32b/30b-a3b/235b-a22b, "
+                        "qwen2-vl-7b, gemma-3-27b, llama-4-scout, or the HF id) or a local model folder "
                         f"with config.json (default: {DEFAULT_MODEL})")
     m.add_argument("--min-pixels", type=pixels, metavar="PX",
                    help="smallest image area after resizing, e.g. 401408 (= 2048 patches); "
@@ -100,7 +101,11 @@ def request_from_args(args: argparse.Namespace) -> PlanRequest:
 def plan_from_args(args: argparse.Namespace) -> tuple[Plan, WorkloadReport | None]:
     """Build the full plan (and the workload report) from parsed ``plan`` / ``serve`` options."""
     check_workload_options(args)
-    req = fit_text_workload(args, request_from_args(args))
+    req = request_from_args(args)
+    if req.model.family is not None:
+        raise GaudiVLError(f"{req.model.name} ({req.model.model_type}): only gaudi-vl plan supports this "
+                           "family yet", "run gaudi-vl plan --model ... --target vllm-gaudi --workload ...")
+    req = fit_text_workload(args, req)
     return assemble(req, workload_solver(args, req.model, req.serve))
 
 
@@ -114,6 +119,11 @@ def k8s_options_from_args(args: argparse.Namespace) -> K8sOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gaudi_vl.cli.family_plan import family_run
+
+    done = family_run(args)
+    if done is not None:
+        return done
     k8s = k8s_options_from_args(args)
     plan, report = plan_from_args(args)
     fmt = "json" if args.json else args.format

@@ -13,7 +13,7 @@ from gaudi_vl.assembly import PlanRequest, WorkloadSolver, requested_range
 from gaudi_vl.buckets.cost import Objective
 from gaudi_vl.buckets.planner import BucketPlan
 from gaudi_vl.buckets.text_fit import best_linear_range, optimal_seq_buckets, padded_tokens
-from gaudi_vl.cli.argtypes import bucket_count, percent
+from gaudi_vl.cli.argtypes import bucket_count, graph_count, percent, warmup_seconds
 from gaudi_vl.engines.text_buckets import FILE_VARIABLE, linear_range_function, linear_seq_variables
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PixelRange
@@ -55,6 +55,14 @@ def add_workload_arguments(parser: argparse.ArgumentParser) -> None:
                         "range's largest size (larger in-range images then compile while serving)")
     w.add_argument("--exif", action="store_true",
                    help="swap the sides of images with an EXIF rotation (vLLM itself does not)")
+    w.add_argument("--max-warmup-seconds", type=warmup_seconds, metavar="S",
+                   help="models other than Qwen2.5-VL on vllm-gaudi: a vision warm-up time budget, turned "
+                        "into graphs at the published 0.49 s per vision graph (an estimate; with "
+                        "--max-graphs the smaller budget wins)")
+    w.add_argument("--max-graphs", type=graph_count, metavar="N",
+                   help="models other than Qwen2.5-VL on vllm-gaudi: at most N warm-up graphs (default 25, "
+                        "the engine's warning threshold); the resolutions chosen leave the fewest requests "
+                        "compiling while serving")
     w.add_argument("--plot", metavar="FILE.png",
                    help="draw the patch-count histogram, bucket edges and padding waste (needs matplotlib)")
     t = parser.add_argument_group("text workload (text buckets fitted to your traffic)")
@@ -102,7 +110,8 @@ def check_workload_options(args: argparse.Namespace) -> None:
     """Optimizer options without ``--workload`` are a mistake worth one line."""
     if getattr(args, "workload", None) is None:
         for flag, value in (("--max-buckets", args.max_buckets), ("--max-waste", args.max_waste),
-                            ("--plot", args.plot)):
+                            ("--plot", args.plot), ("--max-graphs", getattr(args, "max_graphs", None)),
+                            ("--max-warmup-seconds", getattr(args, "max_warmup_seconds", None))):
             if value is not None:
                 raise GaudiVLError(
                     f"{flag} needs --workload", "pass --workload PATH (images, CSV, JSONL or log)"

@@ -19,6 +19,7 @@ from enum import Enum
 
 from gaudi_vl.engines.logs import LogGrammar
 from gaudi_vl.engines.text_buckets import TextBucketing
+from gaudi_vl.engines.vllm_gaudi_models import VllmGaudiModels
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import HF_FACTOR, PATCH_PX, WINDOW_PX, PixelRange, smart_resize
 
@@ -273,6 +274,9 @@ class EngineProfile:
     text_buckets: TextBucketing | None = None
     """How the engine makes its text prompt/decode buckets (``gaudi_vl.engines.text_buckets``);
     None: no text buckets (no HPU graphs)."""
+    multimodal_models: VllmGaudiModels | None = None
+    """Per-model multimodal facts (``gaudi_vl.engines.vllm_gaudi_models``); None: this engine is
+    planned for Qwen2.5-VL only."""
 
     # ------------------------------------------------------------------ variables
 

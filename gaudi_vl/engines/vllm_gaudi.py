@@ -18,6 +18,7 @@ from gaudi_vl.engines.profile import (
     read,
 )
 from gaudi_vl.engines.text_buckets import GAUDI_VARIABLES, Generator, TextBucketing, TextStrategy
+from gaudi_vl.engines.vllm_gaudi_models import VLLM_GAUDI_MODELS
 
 G = "@091bbadda10b"
 
@@ -107,4 +108,5 @@ VLLM_GAUDI = EngineProfile(
         cited=("vllm_gaudi/extension/bucketing/common.py:117-547, linear.py:14-160, exponential.py:34-203; "
                "v1/worker/hpu_model_runner.py:1510-1533, 5466-5500, 6133-6266" + G),
     ),
+    multimodal_models=VLLM_GAUDI_MODELS,
 )
