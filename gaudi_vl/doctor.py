@@ -52,6 +52,7 @@ from gaudi_vl.engines.logs import (
     ANSI,
     BLOCKS,
     BUDGET,
+    CALL_SITES,
     CHAINED,
     COLLECTOR_STAMP,
     COMPOSE_PREFIX,
@@ -67,6 +68,7 @@ from gaudi_vl.engines.logs import (
     GRAPH_SPLIT,
     HEADER,
     IPYTHON_TRACEBACK,
+    KV_SHORTFALL,
     MASK_CPU,
     MESSAGE_PHASES,
     MODEL_BUILD,
@@ -96,6 +98,7 @@ from gaudi_vl.engines.logs import (
     WEIGHTS_GAUDI,
     WEIGHTS_TOTAL,
     WORKER_METHOD,
+    WRAPPER_PREFIX,
     LogGrammar,
     Marker,
     Phase,
@@ -202,7 +205,7 @@ def _message_phase(text: str) -> Phase | None:
 
 
 def _maybe_death(msg: str) -> bool:
-    return ("ail" in msg or "died" in msg) and (ENGINE_DEATH.search(msg) is not None
+    return ("ail" in msg or "died" in msg or "Dead" in msg) and (ENGINE_DEATH.search(msg) is not None
                                                  or RAY_DEATH.search(msg) is not None)
 
 
@@ -223,7 +226,9 @@ def split_line(raw: str) -> LogLine:
         text = text[:-2]
     text = COLLECTOR_STAMP.sub("", text, count=1)
     if text[:1] == ">":
-        text = QUOTE_PREFIX.sub("", text, count=1)
+        text = COLLECTOR_STAMP.sub("", QUOTE_PREFIX.sub("", text, count=1), count=1)
+    if text[:1] == "[" and "MODEL_LOG" in text[:120] and (m := WRAPPER_PREFIX.match(text)):
+        text = text[m.end():]
     if "|" in text[:70] and (m := COMPOSE_PREFIX.match(text)):
         text = text[m.end():]
     stream = "main"
@@ -768,12 +773,20 @@ class Doctor:
         if kind is not None:
             self._fail(out, kind, text, stream, tb, alloc)
             return True
+        if tb is None and ln.level in ("ERROR", "CRITICAL") and msg[:4] == "    " and "(" in msg:
+            # a paste that starts inside a traceback, at a source line the logger wrote at ERROR level
+            # (``ERROR ... [multiproc_executor.py:671]     self.model_runner._dummy_sampler_run(``)
+            tb = self._open(stream)
+            self.tb_stream = stream
         if tb is not None and ln.level in (None, "ERROR", "CRITICAL") and (msg[:1].isspace() or "(" in msg):
             # a source line of the traceback: what it calls is the next frame, which a cut paste may
             # have lost (``self.model_executor.determine_num_available_blocks())``, and a method
             # called by name: ``self.collective_rpc("load_model")``)
             for func in _CALL.findall(msg[:400]) + RPC_CALL.findall(msg[:400]):
                 tb.add(func, self.grammars)
+            for site, phase in CALL_SITES:
+                if site.search(msg[:400]):
+                    tb.strong.add(phase)
             self._seen(tb)
             self.recognised += 1
             return True
@@ -842,7 +855,7 @@ class Doctor:
             return "assertion", said, None
         if short == "NotImplementedError":
             return "not_implemented", said, None
-        if short == "OutOfMemoryError" or OOM_TEXT.search(text):
+        if short == "OutOfMemoryError" or OOM_TEXT.search(text) or KV_SHORTFALL.search(text):
             return "oom", said, None
         return None, "", None
 

@@ -92,8 +92,16 @@ into U+FFFD by a paste (``\ufffd[36m(WorkerDict pid=129668)\ufffd[0m``,
 https://github.com/ray-project/ray/issues/50418): the worker prefix is cyan
 (multiproc_worker_utils.py:268@95af70093fc0; Ray colours its ``(WorkerDict pid=..)`` prefixes too)."""
 
-COLLECTOR_STAMP = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\s+")
-"""A timestamp a log collector (docker --timestamps, kubectl) puts before the engine's own line."""
+COLLECTOR_STAMP = re.compile(
+    r"^\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?\s+")
+"""A timestamp a log collector (docker --timestamps, kubectl, CI) puts before the engine's own line,
+with a zone offset (``2024-06-22T20:16:34.700+00:00``, https://github.com/vllm-project/vllm/issues/5060)
+or in brackets (``[2025-08-12T08:42:32Z]``, https://github.com/vllm-project/vllm/pull/22587)."""
+
+WRAPPER_PREFIX = re.compile(r"^\[(?:DEBUG|INFO|WARN|ERROR)\s*\] [\w.\-]{1,80} MODEL_LOG - ")
+"""A serving framework that runs vLLM as a model worker and re-logs its output: TorchServe's
+``2024-10-07T22:54:54,595 [INFO ] W-9000-model_1.0-stdout MODEL_LOG - INFO 10-07 ...``
+(https://github.com/pytorch/serve/pull/3343, /pull/3315); the collector stamp before it goes first."""
 
 PROCESS_PREFIX = re.compile(
     r"^\(?(?P<process>[A-Za-z_][\w.\-]*)?\s*(?:(?:rank=(?P<prank>\d+)|TP\d+)\s+)?pid=(?P<pid>\d+)(?:,\s*ip=[\w.:]+)?\)\s?"
@@ -106,9 +114,10 @@ RAY_PREFIX = re.compile(
     r"^\((?P<process>raylet|gcs_server|autoscaler|monitor|dashboard)(?:,\s*ip=[\w.:]+)?\)\s?")
 """Ray's own components forward their lines as ``(raylet) A worker died ...``
 (https://github.com/gpustack/gpustack/issues/2415)."""
-COMPOSE_PREFIX = re.compile(r"^[\w.\-]{1,64}\s+\|\s")
+COMPOSE_PREFIX = re.compile(r"^(?:[\w.\-]{1,64}\s+|\s*)\|\s")
 """``docker compose logs`` puts the service name before each line: ``runner-llm-1  | INFO ...``
-(https://github.com/livepeer/ai-runner/pull/230)."""
+(https://github.com/livepeer/ai-runner/pull/230); a CI log shown as a table has only the bar:
+``  | (EngineCore_DP0 pid=6804)   File ...`` (https://github.com/vllm-project/vllm-omni/issues/946)."""
 
 RANK_PREFIX = re.compile(r"^\[rank(?P<rank>\d+)\]:\s?")
 """torch's distributed excepthook: ``[rank0]: Traceback ...`` (distributed_c10d.py:2576@torch==2.14.1)."""
@@ -122,8 +131,9 @@ HEADER = re.compile(
 format: ``(VllmWorker TP0 pid=326) ERROR 08-25 13:48:26 WorkerProc failed to start.``,
 https://github.com/vllm-project/vllm/issues/23359)."""
 
-QUOTE_PREFIX = re.compile(r"^(?:>[ \t]?)+")
-"""Markdown quoting of a pasted log (``> > Exception ignored in: ...``): not part of the engine's line."""
+QUOTE_PREFIX = re.compile(r"^(?:>[ \t]?)+(?:[-*+][ \t]+)?")
+"""Markdown quoting of a pasted log (``> > Exception ignored in: ...``), also of a quoted list
+(``> - 2024-06-22T20:16:34.700+00:00 ERROR ...``): not part of the engine's line."""
 
 TRACEBACK = re.compile(r"Traceback \(most recent call\b")
 """CPython's traceback header, also when a paste cuts it (``[rank0]: Traceback (most recent call las``,
@@ -143,6 +153,14 @@ the line before it."""
 FRAME_HEAD = re.compile(r'^\s*File "[^"]*$')
 """The first half of a hard-wrapped frame line (``  File "/usr/local/lib/python3.12/.../vllm/v1/execut``):
 a traceback is being written on this stream."""
+CALL_SITES: tuple[tuple[re.Pattern[str], Phase], ...] = (
+    (re.compile(r"model_runner\._dummy_(?:sampler|pooler)_run\("), Phase.WARMUP),
+)
+"""A traceback's source line whose call names its phase though the function is shared: the worker's
+``self.model_runner._dummy_sampler_run(...)`` is the sampler warm-up in ``compile_or_warm_up_model``
+(vllm/v1/worker/gpu_worker.py:1054-1058@vllm==0.32.0), while the profiling run calls
+``self._dummy_sampler_run(...)`` from inside the runner (gpu_model_runner.py:6200): a strong frame."""
+
 RPC_CALL = re.compile(r'(?:collective_rpc|_run_workers|run_method)\(\s*["\'](?P<func>\w+)["\']')
 """A worker method called by name in a traceback's source line: ``self.collective_rpc("load_model")``
 (vllm/executor/uniproc_executor.py:55@vllm==0.32.0; the fork's
@@ -176,10 +194,19 @@ OOM_ALLOC = re.compile(r"PT_DEVMEM Allocation failed for size::(\d+)(?: \((\d+)\
 OOM_DEFRAG = re.compile(r"PT_DEVMEM OOM: No enough memory for defragment")
 OOM_TEXT = re.compile(r"out of memory|OutOfMemoryError|Device out of memory", re.IGNORECASE)
 
+KV_SHORTFALL = re.compile(
+    r"No available memory for the cache blocks|larger than the available KV cache memory"
+    r"|larger than the maximum number of tokens that can be stored in KV cache")
+"""The KV cache does not fit in what the memory budget left: a memory failure (its fix is the
+utilization or the context length), raised while the KV cache is sized, after profiling:
+``raise_if_cache_size_invalid`` (vllm/worker/hpu_worker.py:535-548, worker.py:560-577@95af70093fc0),
+``_check_enough_kv_cache_memory`` (vllm/v1/core/kv_cache_utils.py:1003-1040@vllm==0.32.0)."""
+
 ENGINE_DEATH = re.compile(
     r"EngineCore failed to start|EngineCore encountered a fatal error|Engine core initialization failed"
     r"|WorkerProc failed to start|WorkerProc initialization failed|Worker proc \S+ died unexpectedly"
     r"|Engine process failed to start|Worker \S+ pid \d+ died, exit code"
+    r"|AsyncEngineDeadError|Background loop has errored already|EngineDeadError"
 )
 """Engine deaths, each a logger call or exception text: V1 ``EngineCore failed to start.``
 (vllm/v1/engine/core.py:1510), ``EngineCore encountered a fatal error.`` (:1512), ``Engine core
@@ -212,9 +239,14 @@ WARMUP_STEP = re.compile(
 MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"when warming up|during warm-?up|warmup (?:failed|error)", re.IGNORECASE), Phase.WARMUP),
     (re.compile(r"during (?:the )?profil|memory profiling", re.IGNORECASE), Phase.PROFILING),
+    (KV_SHORTFALL, Phase.KV_ALLOCATION),
+    (re.compile(r"WorkerProc initialization failed|WorkerProc failed to start"), Phase.STARTUP),
 )
 """Exception texts that name their phase: ``CUDA out of memory occurred when warming up sampler with
-%d dummy requests`` (vllm/v1/worker/gpu_model_runner.py:5991@vllm==0.32.0)."""
+%d dummy requests`` (vllm/v1/worker/gpu_model_runner.py:5991@vllm==0.32.0); the KV shortfall
+(``KV_SHORTFALL``); a worker that died while it started: ``WorkerProc initialization failed``
+(vllm/v1/executor/multiproc_executor.py:790@vllm==0.32.0) is raised when a worker's constructor, which
+initialises its device and loads the model (:679-687), failed."""
 
 MULTIMODAL_HINTS = re.compile(
     r"(?i:qwen[\d.]*-?vl|-vl-|llava|mllama|pixtral|internvl|minicpm-?v|idefics|paligemma"
@@ -371,6 +403,18 @@ _FORK_MARKERS = (
     *_SERVING,
 )
 
+_KV_SIZING = (("raise_if_cache_size_invalid", Phase.KV_ALLOCATION),)
+_API_SERVING = (
+    ("step_async", Phase.SERVING),
+    ("_raise_exception_on_finish", Phase.SERVING),
+    ("create_completion", Phase.SERVING),
+    ("create_chat_completion", Phase.SERVING),
+    ("completion_full_generator", Phase.SERVING),
+    ("completion_stream_generator", Phase.SERVING),
+    ("chat_completion_full_generator", Phase.SERVING),
+    ("chat_completion_stream_generator", Phase.SERVING),
+)
+
 _FORK_STRONG = (
     ("load_model", Phase.STARTUP),
     ("_init_worker", Phase.STARTUP),
@@ -389,16 +433,24 @@ _FORK_STRONG = (
     ("_init_executor", Phase.STARTUP),
     ("engine_step", Phase.SERVING),
     ("run_engine_loop", Phase.SERVING),
+    *_KV_SIZING,
+    *_API_SERVING,
 )
 """hpu_worker.py:180,260,326,353,367,553; hpu_model_runner.py:1178,2807,3059,3121,3179;
-llm_engine.py:408; multiprocessing/engine.py:210,246 @95af70093fc0; warmup_all_buckets and
+llm_engine.py:408; multiprocessing/engine.py:210,246 @95af70093fc0; the KV cache is sized by
+``raise_if_cache_size_invalid`` (hpu_worker.py:535, worker.py:560@95af70093fc0); requests are served by
+AsyncLLMEngine's loop (``step_async``, ``engine_step``, ``run_engine_loop``, ``_raise_exception_on_finish``:
+async_llm_engine.py:270,773,825,72@95af70093fc0) and the OpenAI handlers (api_server.py:560,599,
+serving_chat.py:122,400,919, serving_completion.py:70,283@95af70093fc0); warmup_all_buckets and
 _warmup_multimodal: hpu_model_runner.py:2601,2621@277a33cd907e; cache_engine.py:69 ``_allocate_kv_cache``."""
 
-_WEAK = (("warmup_scenario", Phase.WARMUP), ("execute_model", Phase.SERVING),
+_WEAK = (("warmup_scenario", Phase.WARMUP), ("execute_model", Phase.SERVING), ("generate", Phase.SERVING),
          ("execute_model_async", Phase.SERVING), ("_dummy_sampler_run", Phase.PROFILING),
          ("_initialize_kv_caches", Phase.KV_ALLOCATION))
 """``warmup_scenario`` (hpu_model_runner.py:2872@95af70093fc0) also runs the profiling pass
-(:2829, :2844); ``execute_model`` (:3585) runs every warm-up step as well as serving;
+(:2829, :2844); ``execute_model`` (:3585) runs every warm-up step as well as serving; ``generate``
+(AsyncLLMEngine.generate, async_llm_engine.py:981@95af70093fc0, and ``LLM.generate``) serves requests,
+but other libraries' ``generate`` may run anywhere;
 ``_initialize_kv_caches`` encloses the profiling run, the KV allocation and the warm-up
 (llm_engine.py:408@95af70093fc0, vllm/v1/engine/core.py:261@vllm==0.32.0): a traceback cut there says
 less than the log's last phase marker. Weak frames rank after the markers."""
@@ -461,6 +513,11 @@ _GAUDI_STRONG = (
     ("run_busy_loop", Phase.SERVING),
     ("step", Phase.SERVING),
     ("sample_tokens", Phase.SERVING),
+    ("get_kv_cache_configs", Phase.KV_ALLOCATION),
+    ("get_kv_cache_config", Phase.KV_ALLOCATION),
+    ("_check_enough_kv_cache_memory", Phase.KV_ALLOCATION),
+    *_KV_SIZING,
+    *_API_SERVING,
 )
 """vllm_gaudi/v1/worker/hpu_worker.py:223,319,516,552,565; hpu_model_runner.py:4792,5242,5343,5466,
 5993,6133,6339,6513 @091bbadda10b; upstream vllm/v1/engine/core.py:261,657,1547 and
@@ -469,7 +526,9 @@ vllm/v1/worker/gpu_model_runner.py:6482 ``capture_model``, ``kernel_warmup`` (ca
 vllm/v1/worker/gpu/warmup.py:218) @vllm==0.32.0; ``make_layers`` builds a
 model's layers (vllm/model_executor/models/utils.py:662@95af70093fc0), i.e. inside ``load_model``;
 ``_init_executor`` starts the workers and loads the model, once, from the executor's constructor
-(vllm/executor/executor_base.py:53@95af70093fc0, vllm/v1/executor/abstract.py:126@vllm==0.32.0)."""
+(vllm/executor/executor_base.py:53@95af70093fc0, vllm/v1/executor/abstract.py:126@vllm==0.32.0);
+``get_kv_cache_configs`` and ``_check_enough_kv_cache_memory`` size the KV cache after the profiling
+run (vllm/v1/engine/core.py:326, vllm/v1/core/kv_cache_utils.py:1003,2531@vllm==0.32.0)."""
 
 WARMUP_NAMED = re.compile(r"warm_?up", re.IGNORECASE)
 """A function named for warming up (``_warmup``, ``deep_gemm_warmup``, ``_warmup_multimodal_graph``)
@@ -503,9 +562,11 @@ VLLM_V1 = LogGrammar(
            f"vllm/v1/worker/gpu_model_runner.py:5150@{UPSTREAM}; V0 vllm/worker/model_runner.py:1203"
            f"@{FORK_122} (older releases wrote GB)", done=True),
         _m("profile", Phase.PROFILING,
-           r"Encoder cache will be initialized|Memory profiling takes|Dynamo bytecode transform time",
+           r"Encoder cache will be initialized|Memory profiling takes|Dynamo bytecode transform time"
+           r"|Initial profiling/warmup run took",
            f"vllm/v1/worker/gpu_model_runner.py:6166, vllm/compilation/backends.py:1167 (torch.compile "
-           f"traces the model in its first forward: the profiling run) @{UPSTREAM}; "
+           f"traces the model in its first forward: the profiling run), "
+           f"vllm/compilation/monitor.py:92 @{UPSTREAM}; "
            f"vllm/worker/worker.py:278@{FORK_122}"),
         _m("kv_blocks", Phase.KV_ALLOCATION, r"# (?:GPU|gpu|cpu) blocks: \d+",
            f"vllm/executor/executor_base.py:113@{FORK_122}"),
@@ -514,8 +575,12 @@ VLLM_V1 = LogGrammar(
         _m("warmup_done", Phase.WARMUP, r"Graph capturing finished in \d+ secs",
            f"vllm/worker/model_runner.py:1671@{FORK_122}; "
            f"vllm/v1/worker/gpu_model_runner.py:6582@{UPSTREAM}"),
-        _m("kv_blocks", Phase.KV_ALLOCATION, r"Available KV cache memory:",
-           f"vllm/v1/worker/gpu_worker.py:760@{UPSTREAM}"),
+        _m("kv_blocks", Phase.KV_ALLOCATION,
+           r"Available KV cache memory:|memory for KV Cache as specified by kv_cache_memory_bytes"
+           r"|KV cache size: [\d,]+ tokens|Maximum concurrency for [\d,]+ tokens per request",
+           f"vllm/v1/worker/gpu_worker.py:760 (profiled) and :657-668 (kv_cache_memory_bytes given, "
+           f"profiling skipped), vllm/v1/core/kv_cache_utils.py:2328 (the KV cache sized) @{UPSTREAM}; "
+           f"vllm/executor/executor_base.py:119@{FORK_122}"),
         _m("init_done", Phase.WARMUP, r"init engine \(profile, create kv cache, warmup model\) took",
            f"vllm/v1/engine/core.py:386-403@{UPSTREAM}"),
         *_STARTING,
