@@ -48,6 +48,7 @@ from typing import Any
 from gaudi_vl.devices import GIB
 from gaudi_vl.engines import DEFAULT_PROFILE, NAMES, EngineProfile, Setting, get_profile
 from gaudi_vl.engines.logs import (
+    ACCESS_LOG,
     ALL_GRAMMARS,
     ANSI,
     BLOCKS,
@@ -56,6 +57,7 @@ from gaudi_vl.engines.logs import (
     CHAINED,
     COLLECTOR_STAMP,
     COMPOSE_PREFIX,
+    CUT_HEADER,
     ENGINE_DEATH,
     EXCEPTION,
     FATAL,
@@ -89,6 +91,7 @@ from gaudi_vl.engines.logs import (
     RAY_PREFIX,
     RPC_CALL,
     SHUTDOWN_NOISE,
+    START_SHORTFALL,
     SYNAPSE,
     TEARDOWN_FRAMES,
     TRACEBACK,
@@ -227,7 +230,7 @@ def split_line(raw: str) -> LogLine:
     text = COLLECTOR_STAMP.sub("", text, count=1)
     if text[:1] == ">":
         text = COLLECTOR_STAMP.sub("", QUOTE_PREFIX.sub("", text, count=1), count=1)
-    if text[:1] == "[" and "MODEL_LOG" in text[:120] and (m := WRAPPER_PREFIX.match(text)):
+    if text[:1] == "[" and (m := WRAPPER_PREFIX.match(text) or CUT_HEADER.match(text)):
         text = text[m.end():]
     if "|" in text[:70] and (m := COMPOSE_PREFIX.match(text)):
         text = text[m.end():]
@@ -456,6 +459,8 @@ class Doctor:
         self.gpu_engine = False
         """A line only upstream (GPU) vLLM writes: advice leaves the HPU graph variables out."""
         self.warmup_done = False
+        self.frontend = False
+        """A front-end line (API server version, resolved config) was seen: a healthy log was starting."""
         self.noise_tracebacks = 0
         self._step_raw: str | None = None
 
@@ -488,6 +493,8 @@ class Doctor:
             if not self.tracebacks:
                 head = line[:240]  # where a line's kind shows (prefixes, header, the logger's message)
                 if '"POST ' in head or '"GET ' in head or "Received request" in head:
+                    if self.phase is not Phase.SERVING and ACCESS_LOG.search(head):
+                        self._advance(Phase.SERVING)  # the server answers requests
                     continue
                 if "Padding current" in head and (m := padding(line)):
                     self._padding(m, out)  # int() of at most 12 digits: cannot raise
@@ -608,6 +615,10 @@ class Doctor:
         """A phase marker: parse its numbers (if it has any), move the phase, note it once."""
         kind = marker.kind
         message: str | None = None
+        if kind == "frontend":  # the server starting; no evidence of an engine phase (engines/logs.py)
+            self.frontend = True
+            self.recognised += 1
+            return None
         if kind == "budget":
             message = self._budget(msg)
             if message is None:
@@ -855,7 +866,8 @@ class Doctor:
             return "assertion", said, None
         if short == "NotImplementedError":
             return "not_implemented", said, None
-        if short == "OutOfMemoryError" or OOM_TEXT.search(text) or KV_SHORTFALL.search(text):
+        if (short == "OutOfMemoryError" or OOM_TEXT.search(text) or KV_SHORTFALL.search(text)
+                or START_SHORTFALL.search(text)):
             return "oom", said, None
         return None, "", None
 
@@ -983,8 +995,8 @@ class Doctor:
         return DoctorReport(
             lines_read=self.lines,
             recognised_lines=self.recognised,
-            phase_reached=self.phase if phase is None or (self.phase and self.phase.order >= phase.order)
-            else phase,
+            phase_reached=(self.phase if phase is None or (self.phase and self.phase.order >= phase.order)
+                           else phase) or (Phase.STARTUP if self.frontend and not failed else None),
             failed=failed,
             failure_phase=phase,
             failure=failure,

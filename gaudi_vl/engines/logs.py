@@ -98,10 +98,18 @@ COLLECTOR_STAMP = re.compile(
 with a zone offset (``2024-06-22T20:16:34.700+00:00``, https://github.com/vllm-project/vllm/issues/5060)
 or in brackets (``[2025-08-12T08:42:32Z]``, https://github.com/vllm-project/vllm/pull/22587)."""
 
-WRAPPER_PREFIX = re.compile(r"^\[(?:DEBUG|INFO|WARN|ERROR)\s*\] [\w.\-]{1,80} MODEL_LOG - ")
-"""A serving framework that runs vLLM as a model worker and re-logs its output: TorchServe's
+WRAPPER_PREFIX = re.compile(
+    r"^\[(?:(?:DEBUG|INFO|WARN|ERROR)\s*\] [\w.\-]{1,80} MODEL_LOG - "
+    r"|(?:Debug|Info|Warning|Error)\] \(\w{1,40}\) )")
+"""A program that runs vLLM as a child and re-logs its output with its own level: TorchServe's
 ``2024-10-07T22:54:54,595 [INFO ] W-9000-model_1.0-stdout MODEL_LOG - INFO 10-07 ...``
-(https://github.com/pytorch/serve/pull/3343, /pull/3315); the collector stamp before it goes first."""
+(https://github.com/pytorch/serve/pull/3343, /pull/3315), a launcher's ``2026-06-09 14:01:54.604 [Info]
+(Process) (APIServer pid=42406) ...`` (https://github.com/lemonade-sdk/vllm-rocm/issues/5); the
+collector stamp before it goes first."""
+
+CUT_HEADER = re.compile(r"^\[[\w./\-]{1,80}\.py:\d{1,6}\]\s?")
+"""What is left of a logger header when a paste starts inside it: ``[multiproc_executor.py:492] ValueError:
+...`` (https://github.com/vllm-project/vllm/issues/20305)."""
 
 PROCESS_PREFIX = re.compile(
     r"^\(?(?P<process>[A-Za-z_][\w.\-]*)?\s*(?:(?:rank=(?P<prank>\d+)|TP\d+)\s+)?pid=(?P<pid>\d+)(?:,\s*ip=[\w.:]+)?\)\s?"
@@ -202,6 +210,16 @@ utilization or the context length), raised while the KV cache is sized, after pr
 ``raise_if_cache_size_invalid`` (vllm/worker/hpu_worker.py:535-548, worker.py:560-577@95af70093fc0),
 ``_check_enough_kv_cache_memory`` (vllm/v1/core/kv_cache_utils.py:1003-1040@vllm==0.32.0)."""
 
+START_SHORTFALL = re.compile(r"on startup is less than desired GPU memory utilization")
+"""The device has less free memory than the utilization asks for, checked when a worker initialises its
+device, before any weight (``request_memory``, vllm/v1/worker/utils.py:761-770, called by
+``init_device``, vllm/v1/worker/gpu_worker.py:436,535@vllm==0.32.0): a memory failure at start-up."""
+
+ACCESS_LOG = re.compile(r' - "(?:GET|POST|PUT|DELETE|HEAD|OPTIONS|PATCH) \S* HTTP/[\d.]+" \d{3}')
+"""The API server's access log (``127.0.0.1:41774 - "POST /v1/chat/completions HTTP/1.1" 200 OK``,
+uvicorn/protocols/http/httptools_impl.py:481, h11_impl.py:474@uvicorn==0.55.0): written only once the
+server answers requests, whatever the status: the engine is serving."""
+
 ENGINE_DEATH = re.compile(
     r"EngineCore failed to start|EngineCore encountered a fatal error|Engine core initialization failed"
     r"|WorkerProc failed to start|WorkerProc initialization failed|Worker proc \S+ died unexpectedly"
@@ -240,6 +258,7 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"when warming up|during warm-?up|warmup (?:failed|error)", re.IGNORECASE), Phase.WARMUP),
     (re.compile(r"during (?:the )?profil|memory profiling", re.IGNORECASE), Phase.PROFILING),
     (KV_SHORTFALL, Phase.KV_ALLOCATION),
+    (START_SHORTFALL, Phase.STARTUP),
     (re.compile(r"WorkerProc initialization failed|WorkerProc failed to start"), Phase.STARTUP),
 )
 """Exception texts that name their phase: ``CUDA out of memory occurred when warming up sampler with
@@ -359,8 +378,18 @@ _STARTING = (
        f"cuda.py:249,256 (attention backend chosen in worker init) @{FORK_122}; vllm/v1/engine/core.py:134"
        f"@{UPSTREAM}; bucket settings printed when the model runner is built: vllm_hpu_extension/bucketing/"
        f"linear.py:94@9a99d349405c"),
+    _m("frontend", Phase.STARTUP,
+       r"vLLM API server version|non-default args: |\bargs: Namespace\(|Automatically detected platform"
+       r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with",
+       f"the front end resolving its configuration before it builds the engine: api_server.py:1300 "
+       f"(version), platforms/__init__.py:254, config.py:823,2203@{FORK_122}; vllm/entrypoints/serve/"
+       f"utils/api_utils.py:286 (non-default args), vllm/config/model.py:733 (architecture), "
+       f"vllm/platforms/__init__.py:291@{UPSTREAM}"),
 )
-"""Lines written while the engine and its workers start, before any weight is loaded."""
+"""Lines written while the engine and its workers start, before any weight is loaded; ``frontend``
+lines come from the API server or ``LLM(...)`` before the engine exists: they show a healthy log was
+starting, but they are no evidence of the phase a failure after them happened in (the engine's own
+lines may be missing: a notebook, a cut paste), so they never set a failure's phase."""
 
 _SERVING = (
     _m("serving", Phase.SERVING, r"Application startup complete",
@@ -404,6 +433,22 @@ _FORK_MARKERS = (
 )
 
 _KV_SIZING = (("raise_if_cache_size_invalid", Phase.KV_ALLOCATION),)
+_WORKER_START = (
+    ("init_device", Phase.STARTUP),
+    ("init_worker_distributed_environment", Phase.STARTUP),
+    ("init_distributed_environment", Phase.STARTUP),
+    ("ensure_model_parallel_initialized", Phase.STARTUP),
+    ("initialize_model_parallel", Phase.STARTUP),
+    ("init_model_parallel_group", Phase.STARTUP),
+    ("_init_workers_ray", Phase.STARTUP),
+    ("get_model", Phase.STARTUP),
+    ("load_weights", Phase.STARTUP),
+)
+"""A worker starting: its device and its TP/PP groups (``init_device``, hpu_worker.py:157,479,
+worker.py:169,522@95af70093fc0; gpu_worker.py:436,1640, vllm/distributed/parallel_state.py:1514,1814,
+2056,2366@vllm==0.32.0), Ray's worker start (ray_distributed_executor.py:169@95af70093fc0), and the
+model built and its weights read (``get_model``, model_loader/__init__.py:53@95af70093fc0; a model's
+``load_weights``, called only by the loaders)."""
 _API_SERVING = (
     ("step_async", Phase.SERVING),
     ("_raise_exception_on_finish", Phase.SERVING),
@@ -435,6 +480,7 @@ _FORK_STRONG = (
     ("run_engine_loop", Phase.SERVING),
     *_KV_SIZING,
     *_API_SERVING,
+    *_WORKER_START,
 )
 """hpu_worker.py:180,260,326,353,367,553; hpu_model_runner.py:1178,2807,3059,3121,3179;
 llm_engine.py:408; multiprocessing/engine.py:210,246 @95af70093fc0; the KV cache is sized by
@@ -518,6 +564,7 @@ _GAUDI_STRONG = (
     ("_check_enough_kv_cache_memory", Phase.KV_ALLOCATION),
     *_KV_SIZING,
     *_API_SERVING,
+    *_WORKER_START,
 )
 """vllm_gaudi/v1/worker/hpu_worker.py:223,319,516,552,565; hpu_model_runner.py:4792,5242,5343,5466,
 5993,6133,6339,6513 @091bbadda10b; upstream vllm/v1/engine/core.py:261,657,1547 and
