@@ -92,6 +92,7 @@ from gaudi_vl.engines.logs import (
     RPC_CALL,
     SHUTDOWN_NOISE,
     START_SHORTFALL,
+    STEP_DUMP,
     SYNAPSE,
     TEARDOWN_FRAMES,
     TRACEBACK,
@@ -208,8 +209,8 @@ def _message_phase(text: str) -> Phase | None:
 
 
 def _maybe_death(msg: str) -> bool:
-    return ("ail" in msg or "died" in msg or "Dead" in msg) and (ENGINE_DEATH.search(msg) is not None
-                                                 or RAY_DEATH.search(msg) is not None)
+    return ("ail" in msg or "died" in msg or "ead" in msg or "atal" in msg or "running" in msg) and (
+        ENGINE_DEATH.search(msg) is not None or RAY_DEATH.search(msg) is not None)
 
 
 @dataclass(frozen=True)
@@ -779,7 +780,9 @@ class Doctor:
             self._fail(out, kind, text, stream, tb, alloc)
             self.tracebacks.pop(stream, None)
             return True
-        if kind is None and _maybe_death(msg):
+        if kind is None and "Dumping" in msg and STEP_DUMP.search(msg):
+            kind, text = "exception", msg.strip()[:300]  # "Dumping input data ...": a model step failed
+        elif kind is None and _maybe_death(msg):
             kind, text = "engine_died", msg.strip()[:300]
         if kind is not None:
             self._fail(out, kind, text, stream, tb, alloc)

@@ -112,11 +112,12 @@ CUT_HEADER = re.compile(r"^\[[\w./\-]{1,80}\.py:\d{1,6}\]\s?")
 ...`` (https://github.com/vllm-project/vllm/issues/20305)."""
 
 PROCESS_PREFIX = re.compile(
-    r"^\(?(?P<process>[A-Za-z_][\w.\-]*)?\s*(?:(?:rank=(?P<prank>\d+)|TP\d+)\s+)?pid=(?P<pid>\d+)(?:,\s*ip=[\w.:]+)?\)\s?"
+    r"^\(?(?P<process>[A-Za-z_][\w.\-:]*)?\s*(?:(?:rank=(?P<prank>\d+)|TP\d+)\s+)?pid=(?P<pid>\d+)(?:,\s*ip=[\w.:]+)?\)\s?"
 )
 """``(VllmWorkerProcess pid=614)`` (multiproc_worker_utils.py:268@95af70093fc0), ``(RayWorkerWrapper
 pid=8965)`` (Ray's log forwarding), ``(EngineCore_DP0 pid=1079040)`` / ``(Worker_TP0 pid=635023)``
-(vllm/logger.py:28-32@vllm==0.32.0) and the older ``(VllmWorker rank=0 pid=26234)``."""
+(vllm/logger.py:28-32@vllm==0.32.0), the older ``(VllmWorker rank=0 pid=26234)`` and Ray Serve's
+``(ServeReplica:default:LLMDeploymentqwen-0_5b pid=14262)`` (https://github.com/ray-project/ray/issues/53267)."""
 
 RAY_PREFIX = re.compile(
     r"^\((?P<process>raylet|gcs_server|autoscaler|monitor|dashboard)(?:,\s*ip=[\w.:]+)?\)\s?")
@@ -220,11 +221,29 @@ ACCESS_LOG = re.compile(r' - "(?:GET|POST|PUT|DELETE|HEAD|OPTIONS|PATCH) \S* HTT
 uvicorn/protocols/http/httptools_impl.py:481, h11_impl.py:474@uvicorn==0.55.0): written only once the
 server answers requests, whatever the status: the engine is serving."""
 
+SERVING_DEATH = re.compile(
+    r"EngineCore encountered (?:a fatal error|an issue)|Engine loop has died|Engine loop is not running"
+    r"|Engine process \(pid \d+\) died|MQLLMEngine is already dead|Engine background task failed")
+"""An engine that dies after it started, i.e. while serving: V1 ``EngineCore encountered a fatal error.``
+(logged only once the engine core exists, vllm/v1/engine/core.py:1509-1512) and the client's
+``EngineDeadError`` text (vllm/v1/engine/exceptions.py:12-17) @vllm==0.32.0; V0's multiprocessing
+engine: ``Engine loop is not running`` (vllm/engine/multiprocessing/__init__.py:184), ``Engine process
+(pid %d) died`` (client.py:164,182, its heartbeat loop runs only while serving), ``Engine background task
+failed`` (async_llm_engine.py:69) @95af70093fc0; ``Engine loop has died`` and ``MQLLMEngine is already dead,
+terminating server process`` (older releases' client and launcher, seen in
+https://github.com/vllm-project/vllm/issues/10024 and /issues/13939)."""
+
+STEP_DUMP = re.compile(r"Dumping input data for V1 LLM engine|Dumping scheduler output for model execution")
+"""A model step that raised, dumped by ``log_error_detail`` around each serving step's execute_model
+(vllm/v1/engine/core.py:562-575, vllm/logging_utils/dump_input.py:73,79@vllm==0.32.0): an exception
+while serving, whatever the traceback after it shows."""
+
 ENGINE_DEATH = re.compile(
     r"EngineCore failed to start|EngineCore encountered a fatal error|Engine core initialization failed"
     r"|WorkerProc failed to start|WorkerProc initialization failed|Worker proc \S+ died unexpectedly"
     r"|Engine process failed to start|Worker \S+ pid \d+ died, exit code"
-    r"|AsyncEngineDeadError|Background loop has errored already|EngineDeadError"
+    r"|AsyncEngineDeadError|Background loop has errored already|EngineDeadError|"
+    + SERVING_DEATH.pattern
 )
 """Engine deaths, each a logger call or exception text: V1 ``EngineCore failed to start.``
 (vllm/v1/engine/core.py:1510), ``EngineCore encountered a fatal error.`` (:1512), ``Engine core
@@ -259,6 +278,8 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"during (?:the )?profil|memory profiling", re.IGNORECASE), Phase.PROFILING),
     (KV_SHORTFALL, Phase.KV_ALLOCATION),
     (START_SHORTFALL, Phase.STARTUP),
+    (SERVING_DEATH, Phase.SERVING),
+    (STEP_DUMP, Phase.SERVING),
     (re.compile(r"WorkerProc initialization failed|WorkerProc failed to start"), Phase.STARTUP),
 )
 """Exception texts that name their phase: ``CUDA out of memory occurred when warming up sampler with
@@ -400,6 +421,9 @@ _SERVING = (
     _m("serving", Phase.SERVING, r"Started server process|Uvicorn running on",
        "uvicorn/server.py:101,232@uvicorn==0.54.0"),
     _m("serving", Phase.SERVING, r"Avg prompt throughput", f"vllm/engine/metrics.py:418@{FORK_122}"),
+    _m("serving", Phase.SERVING, r"Added request \S+\.",
+       f"vllm/v1/engine/async_llm.py:552,578@{UPSTREAM}; vllm/engine/multiprocessing/engine.py (V0's "
+       f"'Added request', https://github.com/vllm-project/vllm/issues/10024)"),
 )
 
 _FORK_MARKERS = (
@@ -450,6 +474,11 @@ worker.py:169,522@95af70093fc0; gpu_worker.py:436,1640, vllm/distributed/paralle
 model built and its weights read (``get_model``, model_loader/__init__.py:53@95af70093fc0; a model's
 ``load_weights``, called only by the loaders)."""
 _API_SERVING = (
+    ("output_handler", Phase.SERVING),
+    ("run_heartbeat_loop", Phase.SERVING),
+    ("_process_engine_step", Phase.SERVING),
+    ("_process_input_queue", Phase.SERVING),
+    ("_handle_client_request", Phase.SERVING),
     ("step_async", Phase.SERVING),
     ("_raise_exception_on_finish", Phase.SERVING),
     ("create_completion", Phase.SERVING),
@@ -487,7 +516,10 @@ llm_engine.py:408; multiprocessing/engine.py:210,246 @95af70093fc0; the KV cache
 ``raise_if_cache_size_invalid`` (hpu_worker.py:535, worker.py:560@95af70093fc0); requests are served by
 AsyncLLMEngine's loop (``step_async``, ``engine_step``, ``run_engine_loop``, ``_raise_exception_on_finish``:
 async_llm_engine.py:270,773,825,72@95af70093fc0) and the OpenAI handlers (api_server.py:560,599,
-serving_chat.py:122,400,919, serving_completion.py:70,283@95af70093fc0); warmup_all_buckets and
+serving_chat.py:122,400,919, serving_completion.py:70,283@95af70093fc0), the V0 client's heartbeat
+(multiprocessing/client.py:152@95af70093fc0), V1's output handler and the engine core's busy loop
+(vllm/v1/engine/async_llm.py:845, core.py:1573,1603,1674@vllm==0.32.0: they run only after the engine
+started); warmup_all_buckets and
 _warmup_multimodal: hpu_model_runner.py:2601,2621@277a33cd907e; cache_engine.py:69 ``_allocate_kv_cache``."""
 
 _WEAK = (("warmup_scenario", Phase.WARMUP), ("execute_model", Phase.SERVING), ("generate", Phase.SERVING),
