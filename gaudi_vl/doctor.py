@@ -55,6 +55,7 @@ from gaudi_vl.engines.logs import (
     BUDGET,
     CALL_SITES,
     CHAINED,
+    CLOUD_PREFIX,
     COLLECTOR_STAMP,
     COMPOSE_PREFIX,
     CUT_HEADER,
@@ -62,6 +63,7 @@ from gaudi_vl.engines.logs import (
     EXCEPTION,
     FATAL,
     FATAL_PYTHON,
+    FAULT_THREAD,
     FRAME,
     FRAME_HEAD,
     FRAME_TAIL,
@@ -228,7 +230,11 @@ def split_line(raw: str) -> LogLine:
     text = ANSI.sub("", raw[:MAX_LINE_CHARS]).rstrip("\n").replace("\r", "")
     if text.endswith("^M"):
         text = text[:-2]
+    if text[:2] == "**":  # markdown bold around a pasted line
+        text = text.strip("*")
     text = COLLECTOR_STAMP.sub("", text, count=1)
+    if "Z [" in text[:60] and (m := CLOUD_PREFIX.match(text)):
+        text = text[m.end():]
     if text[:1] == ">":
         text = COLLECTOR_STAMP.sub("", QUOTE_PREFIX.sub("", text, count=1), count=1)
     if text[:1] == "[" and (m := WRAPPER_PREFIX.match(text) or CUT_HEADER.match(text)):
@@ -287,6 +293,8 @@ class _Traceback:
     """The exception a bare line printed just before this traceback (``logger.exception`` order)."""
     explicit: bool = False
     """Opened by a ``Traceback (most recent call last)`` header (not only inferred from frames)."""
+    crash: bool = False
+    """A ``faulthandler`` stack dump (``FAULT_THREAD``, frames without a comma): the process crashed."""
 
     def add(self, func: str, grammars: Sequence[LogGrammar], path: str = "") -> None:
         self.frames += 1
@@ -446,6 +454,8 @@ class Doctor:
         self.internal_errors = 0
         self.tracebacks: dict[str, _Traceback] = {}
         self.last_error: dict[str, tuple[int, str]] = {}
+        self.last_fail: dict[str, tuple[int, tuple[str, str]]] = {}
+        """The line and key of each stream's last failure (a message continued on later lines)."""
         self.noted: set[tuple[str, str]] = set()
         self.failures: dict[tuple[str, str], _Failure] = {}
         self.kept: deque[Finding] = deque(maxlen=MAX_KEPT_FINDINGS)
@@ -729,8 +739,15 @@ class Doctor:
             self.tb_stream = stream
             self.recognised += 1
             return True
+        if ("thread 0x" in msg or "Thread 0x" in msg) and FAULT_THREAD.match(msg):
+            self._open(stream, explicit=True).crash = True
+            self.tb_stream = stream
+            self.recognised += 1
+            return True
         if "File" in msg and (m := FRAME.match(msg)):
-            self._frame(tb or self._open(stream), m.group("func"), m.group("path"))
+            tb = tb or self._open(stream)
+            tb.crash = tb.crash or not m.group("comma")  # faulthandler writes no comma before "in"
+            self._frame(tb, m.group("func"), m.group("path"))
             self.tb_stream = stream
             return True
         if "method" in msg and (m := WORKER_METHOD.search(msg)):
@@ -787,6 +804,13 @@ class Doctor:
         if kind is not None:
             self._fail(out, kind, text, stream, tb, alloc)
             return True
+        if tb is None and ln.level is None and "memory" in msg and OOM_TEXT.search(msg):
+            # a multi-line exception message's continuation (NCCL's "Last error:" / "Cuda failure 'out of
+            # memory'" after a DistBackendError): the failure just before it was out of memory
+            last = self.last_fail.get(stream)
+            if last is not None and self.lines - last[0] <= 4 and self._to_oom(last[1]):
+                self.recognised += 1
+                return True
         if tb is None and ln.level in ("ERROR", "CRITICAL") and msg[:4] == "    " and "(" in msg:
             # a paste that starts inside a traceback, at a source line the logger wrote at ERROR level
             # (``ERROR ... [multiproc_executor.py:671]     self.model_runner._dummy_sampler_run(``)
@@ -879,6 +903,9 @@ class Doctor:
         frame_phase = tb.strong_phase() if tb else None
         weak_phase = tb.weak if tb else None
         key = (kind, _norm(text))  # the same event from N workers: pids, ranks, addresses differ
+        if len(self.last_fail) >= MAX_STREAMS:
+            self.last_fail.pop(next(iter(self.last_fail)))
+        self.last_fail[stream] = (self.lines, key)
         known = self.failures.get(key)
         if known is not None:  # the same failure from another TP worker, or its traceback's end
             if len(known.streams) < MAX_STREAMS:
@@ -896,6 +923,16 @@ class Doctor:
         phase = f.phase()
         label = FAILURE_KINDS[kind]
         self._note(out, "oom" if kind == "oom" else "failure", phase, f"{label}: {text}")
+
+    def _to_oom(self, key: tuple[str, str]) -> bool:
+        """Re-file a generic failure as out of memory (its message went on to say so); False if none."""
+        f = self.failures.get(key)
+        if f is None or f.kind not in ("exception", "engine_died"):
+            return False
+        del self.failures[key]
+        f.kind = "oom"
+        self.failures.setdefault(("oom", key[1]), f)
+        return True
 
     def _attach_open_tracebacks(self) -> None:
         """Frames of tracebacks cut off (or still being written) name the phase of their failure."""
@@ -986,9 +1023,9 @@ class Doctor:
             processes = cause.count
         elif open_tb:  # a traceback with no exception line: the paste or the log was cut
             tb = open_tb[0]
-            kind = "exception"
+            kind = "crash" if tb.crash else "exception"
             if tb.exc is not None:
-                kind = self._classify(*tb.exc)[0] or "exception"
+                kind = self._classify(*tb.exc)[0] or kind
             phase = (tb.strong_phase() or (_message_phase(tb.exc[1]) if tb.exc else None) or self._now()
                      or tb.weak or self.tb_phase_seen)
             failure = (f"{tb.message} " if tb.message else "") + \

@@ -86,10 +86,11 @@ SIZE = r"(-?[\d.]+ ?[KMGT]?i?B)"
 
 # ------------------------------------------------------------------ line shape, shared by all grammars
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|(?:\^\[|\ufffd)\[[0-9;]*m")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|(?:\^\[|\ufffd)\[[0-9;]*m|\[(?:\d{1,3};)*\d{1,3}m(?=[(\s])")
 """Colour escapes, real (``\\x1b[1;36m``), as pasted text (``^[[1;36m``) or with the ESC byte turned
 into U+FFFD by a paste (``\ufffd[36m(WorkerDict pid=129668)\ufffd[0m``,
-https://github.com/ray-project/ray/issues/50418): the worker prefix is cyan
+https://github.com/ray-project/ray/issues/50418) or lost entirely (``[36m(RayWorkerWrapper pid=812)[0m``,
+https://github.com/vllm-project/vllm/issues/16766): the worker prefix is cyan
 (multiproc_worker_utils.py:268@95af70093fc0; Ray colours its ``(WorkerDict pid=..)`` prefixes too)."""
 
 COLLECTOR_STAMP = re.compile(
@@ -97,6 +98,12 @@ COLLECTOR_STAMP = re.compile(
 """A timestamp a log collector (docker --timestamps, kubectl, CI) puts before the engine's own line,
 with a zone offset (``2024-06-22T20:16:34.700+00:00``, https://github.com/vllm-project/vllm/issues/5060)
 or in brackets (``[2025-08-12T08:42:32Z]``, https://github.com/vllm-project/vllm/pull/22587)."""
+
+CLOUD_PREFIX = re.compile(
+    r"^(?:DEFAULT|DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL) \d{4}-\d\d-\d\dT[\d:.]+Z \[[^\]]{1,200}\] ")
+"""A cloud log viewer's own level, time and labels before the container's line: Google Cloud Logging's
+``INFO 2025-11-19T20:16:36.096625454Z [resource.labels.containerName: vllm] (EngineCore_DP0 pid=270) ERROR
+...`` (https://github.com/vllm-project/vllm/issues/29049)."""
 
 WRAPPER_PREFIX = re.compile(
     r"^\[(?:(?:DEBUG|INFO|WARN|ERROR)\s*\] [\w.\-]{1,80} MODEL_LOG - "
@@ -154,8 +161,13 @@ type comes first, its text last (https://github.com/vllm-project/vllm/issues/176
 FATAL_PYTHON = re.compile(r"^Fatal Python error: (?P<text>.+)")
 """CPython's faulthandler report of a process killed by a signal (``Fatal Python error: Floating point
 exception``, then ``Stack (most recent call first):``): the process crashed."""
-FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+), in (?P<func>[\w<>.]+)')
-FRAME_TAIL = re.compile(r'^(?P<path>[^"\s]*)", line (?P<line>\d+), in (?P<func>[\w<>.]+)\s*$')
+FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+)(?P<comma>,?) in (?P<func>[\w<>.]+)')
+FRAME_TAIL = re.compile(r'^(?P<path>[^"\s]*)", line (?P<line>\d+),? in (?P<func>[\w<>.]+)\s*$')
+FAULT_THREAD = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-fA-F]+ \(most recent call first\):")
+"""``faulthandler``'s stack dump of a crashed (or killed) process: ``Current thread 0x... (most recent call
+first):`` then frames written ``File "...", line N in func`` -- no comma before ``in``, unlike a
+traceback (CPython 3.11 ``faulthandler.dump_traceback``; a Ray worker's dump in
+https://github.com/vllm-project/vllm/issues/16766). Such a dump is a crash, whatever its frames."""
 """The second half of a frame line a paste hard-wrapped (``or/multiproc_executor.py", line 810, in
 worker_busy_loop``, https://github.com/vllm-project/vllm/issues/29360): it belongs to the traceback of
 the line before it."""
@@ -393,12 +405,15 @@ _STARTING = (
     _m("starting", Phase.STARTUP,
        r"Initializing an? (?:V[01] )?LLM engine|Waiting for init message from front-end"
        r"|Found nccl from library|Using [\w ]{2,40} backend"
-       r"|Prompt bucket config \(min, step, max_warmup\)|Generated \d+ prompt buckets",
+       r"|Prompt bucket config \(min, step, max_warmup\)|Generated \d+ prompt buckets"
+       r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank|NCCL INFO ",
        f"vllm/engine/llm_engine.py:233@8642d8927065 and :240@{FORK_122}; vllm/v1/engine/core.py:455, "
        f"vllm/utils.py:1227 (NCCL while a worker initialises its device), vllm/platforms/hpu.py:54 and "
        f"cuda.py:249,256 (attention backend chosen in worker init) @{FORK_122}; vllm/v1/engine/core.py:134"
        f"@{UPSTREAM}; bucket settings printed when the model runner is built: vllm_hpu_extension/bucketing/"
-       f"linear.py:94@9a99d349405c"),
+       f"linear.py:94@9a99d349405c; a worker joining its distributed group: vllm/distributed/"
+       f"parallel_state.py:919@{FORK_122}, :1823,2351@{UPSTREAM}; NCCL's own 'NCCL INFO' lines while the "
+       f"communicators are built"),
     _m("frontend", Phase.STARTUP,
        r"vLLM API server version|non-default args: |\bargs: Namespace\(|Automatically detected platform"
        r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with",
@@ -457,6 +472,9 @@ _FORK_MARKERS = (
 )
 
 _KV_SIZING = (("raise_if_cache_size_invalid", Phase.KV_ALLOCATION),)
+_GRAPH_CAPTURE = (("capture_begin", Phase.WARMUP), ("capture_end", Phase.WARMUP))
+"""torch's CUDA graph capture (``torch.cuda.graphs.CUDAGraph.capture_begin/capture_end``, entered by
+``with torch.cuda.graph(...)``): vLLM captures graphs in ``capture_model`` (the warm-up)."""
 _WORKER_START = (
     ("init_device", Phase.STARTUP),
     ("init_worker_distributed_environment", Phase.STARTUP),
@@ -510,6 +528,7 @@ _FORK_STRONG = (
     *_KV_SIZING,
     *_API_SERVING,
     *_WORKER_START,
+    *_GRAPH_CAPTURE,
 )
 """hpu_worker.py:180,260,326,353,367,553; hpu_model_runner.py:1178,2807,3059,3121,3179;
 llm_engine.py:408; multiprocessing/engine.py:210,246 @95af70093fc0; the KV cache is sized by
@@ -597,6 +616,7 @@ _GAUDI_STRONG = (
     *_KV_SIZING,
     *_API_SERVING,
     *_WORKER_START,
+    *_GRAPH_CAPTURE,
 )
 """vllm_gaudi/v1/worker/hpu_worker.py:223,319,516,552,565; hpu_model_runner.py:4792,5242,5343,5466,
 5993,6133,6339,6513 @091bbadda10b; upstream vllm/v1/engine/core.py:261,657,1547 and
