@@ -406,14 +406,16 @@ _STARTING = (
        r"Initializing an? (?:V[01] )?LLM engine|Waiting for init message from front-end"
        r"|Found nccl from library|Using [\w ]{2,40} backend"
        r"|Prompt bucket config \(min, step, max_warmup\)|Generated \d+ prompt buckets"
-       r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank|NCCL INFO ",
+       r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank"
+       r"|NCCL INFO Channel \d+/\d+ : ",
        f"vllm/engine/llm_engine.py:233@8642d8927065 and :240@{FORK_122}; vllm/v1/engine/core.py:455, "
        f"vllm/utils.py:1227 (NCCL while a worker initialises its device), vllm/platforms/hpu.py:54 and "
        f"cuda.py:249,256 (attention backend chosen in worker init) @{FORK_122}; vllm/v1/engine/core.py:134"
        f"@{UPSTREAM}; bucket settings printed when the model runner is built: vllm_hpu_extension/bucketing/"
        f"linear.py:94@9a99d349405c; a worker joining its distributed group: vllm/distributed/"
-       f"parallel_state.py:919@{FORK_122}, :1823,2351@{UPSTREAM}; NCCL's own 'NCCL INFO' lines while the "
-       f"communicators are built"),
+       f"parallel_state.py:919@{FORK_122}, :1823,2351@{UPSTREAM}; NCCL's own channel set-up lines "
+       f"('NCCL INFO Channel 14/0 : 1[1] -> 0[0] via P2P/IPC/read') while a communicator is built; "
+       f"other NCCL lines come at any time"),
     _m("frontend", Phase.STARTUP,
        r"vLLM API server version|non-default args: |\bargs: Namespace\(|Automatically detected platform"
        r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with",
