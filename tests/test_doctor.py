@@ -799,3 +799,55 @@ def test_binary_stream_reader_bounds_lines_and_keeps_the_next_one(tmp_path: Path
         got = list(iter_lines(stream))
     assert [len(line) for line in got][0] <= MAX_LINE_CHARS + 1 and len(got) == 3
     assert got[2].startswith("RuntimeError") and "\ufffd" in got[1]
+
+
+# ---------------------------------------------------------------- issue 19 round 2: rules the new batches needed
+
+
+def test_front_end_lines_show_a_start_but_never_give_a_failure_a_phase() -> None:
+    front = ("INFO 09-03 16:28:08 [__init__.py:241] Automatically detected platform cuda.\n"
+             "INFO 09-03 16:28:10 [api_server.py:1882] vLLM API server version 0.10.2\n")
+    d = Doctor()
+    feed_all(d, front)
+    assert not d.report().failed and d.report().phase_reached is Phase.STARTUP
+    feed_all(d, "\n".join(traceback_lines(["<module>", "__init__"], "RuntimeError: boom")) + "\n")
+    r = d.report()
+    assert r.failed and r.failure_phase is None and r.phase_reached is None
+
+
+def test_an_access_log_line_means_serving_and_a_later_death_is_a_serving_failure() -> None:
+    d = Doctor()
+    feed_all(d, 'INFO:     10.0.0.1:5000 - "POST /v1/chat/completions HTTP/1.1" 200 OK\n')
+    assert d.report().phase_reached is Phase.SERVING
+    feed_all(d, "CRITICAL 11-05 12:03:03 launcher.py:99] MQLLMEngine is already dead, terminating server process\n")
+    r = d.report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "engine_died", Phase.SERVING)
+
+
+def test_a_faulthandler_dump_is_a_crash_and_a_traceback_is_not() -> None:
+    dump = ["Current thread 0x00007fd71bfc5b80 (most recent call first):",
+            '  File "/x/vllm/distributed/parallel_state.py", line 307 in all_reduce',
+            '  File "/x/vllm/model_executor/layers/linear.py", line 1153 in forward']
+    d = Doctor()
+    feed_all(d, "\n".join(dump) + "\n")
+    r = d.report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "crash", None)
+    d = Doctor()
+    feed_all(d, "\n".join(traceback_lines(["all_reduce", "forward"], "RuntimeError: boom")) + "\n")
+    assert d.report().failure_kind == "exception"
+
+
+@pytest.mark.parametrize(
+    ("text", "phase"),
+    [
+        ("ValueError: No available memory for the cache blocks. Try increasing `gpu_memory_utilization`",
+         Phase.KV_ALLOCATION),
+        (("ValueError: Free memory on device (31.44/47.38 GiB) on startup is less than desired GPU memory "
+          "utilization (0.95, 45.01 GiB)."), Phase.STARTUP),
+    ],
+)
+def test_memory_that_does_not_fit_is_out_of_memory_in_its_phase(text: str, phase: Phase) -> None:
+    d = Doctor()
+    feed_all(d, "\n".join(traceback_lines(["<module>"], text)) + "\n")
+    r = d.report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "oom", phase)
