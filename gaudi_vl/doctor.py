@@ -58,6 +58,7 @@ from gaudi_vl.engines.logs import (
     CLOUD_PREFIX,
     COLLECTOR_STAMP,
     COMPOSE_PREFIX,
+    CPP_EXCEPTION,
     CUT_HEADER,
     ENGINE_DEATH,
     EXCEPTION,
@@ -646,7 +647,7 @@ class Doctor:
                 return self._unreadable(out, "weights size")
             self.mem["weights_bytes"] = int(gib * GIB)
             message = f"weights {gib:.2f} GiB"
-        elif kind == "profile":
+        elif kind == "profile" and "profiling run took" in msg:  # other profiling lines carry no size
             m = PROFILE.search(msg)
             size = _bytes(m.group(1)) if m else None
             if size is None:
@@ -737,6 +738,11 @@ class Doctor:
                 tb.exc = (m.group("type"), "")
                 tb.message = tb.message or m.group("type")
             self.tb_stream = stream
+            self.recognised += 1
+            return True
+        if msg[:10] == "Exception " and CPP_EXCEPTION.match(msg):  # torch's C++ error report
+            if tb is None or not tb.crash:
+                self._open(stream, explicit=True).crash = True
             self.recognised += 1
             return True
         if ("thread 0x" in msg or "Thread 0x" in msg) and FAULT_THREAD.match(msg):

@@ -163,6 +163,11 @@ FATAL_PYTHON = re.compile(r"^Fatal Python error: (?P<text>.+)")
 exception``, then ``Stack (most recent call first):``): the process crashed."""
 FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+)(?P<comma>,?) in (?P<func>[\w<>.]+)')
 FRAME_TAIL = re.compile(r'^(?P<path>[^"\s]*)", line (?P<line>\d+),? in (?P<func>[\w<>.]+)\s*$')
+CPP_EXCEPTION = re.compile(r"^Exception raised from \S+ at \S+ \(most recent call first\):")
+"""torch's C++ exception report (``c10::Error``): ``Exception raised from run at .../ProcessGroupNCCL.cpp:2074
+(most recent call first):`` then ``frame #N: ...`` lines; from a background thread (the NCCL watchdog) it
+ends the process: a crash when nothing else in the log says more
+(https://github.com/vllm-project/vllm/pull/25605)."""
 FAULT_THREAD = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-fA-F]+ \(most recent call first\):")
 """``faulthandler``'s stack dump of a crashed (or killed) process: ``Current thread 0x... (most recent call
 first):`` then frames written ``File "...", line N in func`` -- no comma before ``in``, unlike a
@@ -655,19 +660,23 @@ VLLM_V1 = LogGrammar(
     description="upstream vLLM V1 lines (GPUs, CPUs): no HPU markers",
     markers=(
         _m("weights", Phase.STARTUP,
-           r"Starting to load model \S+|Initializing a V[01] LLM engine|Loading weights took [\d.]+ seconds",
+           r"Starting to load model \S+|Initializing a V[01] LLM engine|Loading weights took [\d.]+ seconds"
+           r"|Inferred dynamic dimensions for forward method",
            f"vllm/v1/worker/gpu_model_runner.py:5040, vllm/v1/engine/core.py:134, "
-           f"vllm/model_executor/model_loader/default_loader.py:502@{UPSTREAM}; "
+           f"vllm/model_executor/model_loader/default_loader.py:502, vllm/compilation/decorators.py:223 "
+           f"(a model class built, inside load_model) @{UPSTREAM}; "
            f"vllm/engine/llm_engine.py:240@{FORK_122}"),
         _m("weights_done", Phase.STARTUP, r"Model loading took (-?[\d.]+) ?Gi?B",
            f"vllm/v1/worker/gpu_model_runner.py:5150@{UPSTREAM}; V0 vllm/worker/model_runner.py:1203"
            f"@{FORK_122} (older releases wrote GB)", done=True),
         _m("profile", Phase.PROFILING,
            r"Encoder cache will be initialized|Memory profiling takes|Dynamo bytecode transform time"
-           r"|Initial profiling/warmup run took",
+           r"|Initial profiling/warmup run took|torch\.compile (?:takes|took) [\d.]+ s in total"
+           r"|Compiling a graph for (?:general shape|compile range)|Directly load the compiled graph",
            f"vllm/v1/worker/gpu_model_runner.py:6166, vllm/compilation/backends.py:1167 (torch.compile "
            f"traces the model in its first forward: the profiling run), "
-           f"vllm/compilation/monitor.py:92 @{UPSTREAM}; "
+           f"vllm/compilation/monitor.py:20,92, backends.py:296,399 (the first forward's compilation) "
+           f"@{UPSTREAM}; "
            f"vllm/worker/worker.py:278@{FORK_122}"),
         _m("kv_blocks", Phase.KV_ALLOCATION, r"# (?:GPU|gpu|cpu) blocks: \d+",
            f"vllm/executor/executor_base.py:113@{FORK_122}"),
