@@ -47,6 +47,7 @@ from gaudi_vl.geometry import (
     patches_of,
     smart_resize,
 )
+from gaudi_vl.imageio import ALLOWED_FORMATS, RefusedImage, open_image
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -436,7 +437,7 @@ def load_image(path: str | os.PathLike[str], *, max_input_pixels: int = MAX_INPU
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with open_image(path) as im:
                 width, height = im.size
                 if width <= 0 or height <= 0:
                     raise GaudiVLError(f"{where}: image size {width}x{height} is empty", "it has no pixels")
@@ -449,10 +450,14 @@ def load_image(path: str | os.PathLike[str], *, max_input_pixels: int = MAX_INPU
                     rgb = im.copy()
     except GaudiVLError:
         raise
+    except RefusedImage as exc:
+        raise GaudiVLError(f"{where}: {exc}", "convert it to PNG or JPEG first") from None
     except Image.DecompressionBombError as exc:
         raise GaudiVLError(f"{where}: {exc}", "downscale it first (decompression bomb protection)") from None
     except UnidentifiedImageError:
-        raise GaudiVLError(f"{where}: not an image Pillow can read", "pass image files only") from None
+        raise GaudiVLError(
+            f"{where}: not an image gaudi-vl reads", f"pass {', '.join(ALLOWED_FORMATS)} images only"
+        ) from None
     except FileNotFoundError:
         raise GaudiVLError(f"{where}: no such file", "check the path") from None
     except IsADirectoryError:
