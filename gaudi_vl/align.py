@@ -92,6 +92,29 @@ PAD_FILL: tuple[int, int, int] = (0, 0, 0)
 _GREY16_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 
+def _transform_specs() -> dict[str, Any]:
+    from gaudi_vl.settings import Spec
+
+    def whole(low: int, high: int) -> Spec:
+        return Spec(flag="a sidecar value", help="", kind=int, minimum=low, maximum=high)
+
+    side, offset = whole(1, MAX_PIXELS), whole(0, MAX_PIXELS)
+    return {
+        "mode": Spec(flag="a sidecar value", help="", kind=str, choices=MODES),
+        "factor": whole(1, WINDOW_PX),
+        "min_pixels": whole(1, MAX_PIXELS),
+        "max_pixels": whole(1, MAX_PIXELS),
+        "original_width": side, "original_height": side,
+        "aligned_width": side, "aligned_height": side,
+        "content_width": side, "content_height": side,
+        "offset_x": offset, "offset_y": offset,
+    }
+
+
+TRANSFORM_SPECS: dict[str, Any] = _transform_specs()
+"""Bounds of a ``transforms.json`` record (``gaudi_vl.settings.Spec``): sides and pixel counts up to
+the pixel limit, offsets from 0, the factor up to 112."""
+
 BoxesT = TypeVar("BoxesT", list[float], list[list[float]], np.ndarray)
 
 
@@ -201,23 +224,33 @@ class AlignTransform:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> AlignTransform:
-        """Inverse of :meth:`to_dict` (extra keys ignored); a bad record is a ``GaudiVLError``."""
-        try:
-            t = cls(
-                mode=str(d["mode"]),
-                **{name: int(d[name]) for name in cls.__dataclass_fields__ if name != "mode"},
-            )
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            raise GaudiVLError(
-                f"not an alignment record ({exc.__class__.__name__}: {exc})",
-                "use the transforms.json that gaudi-vl align wrote",
-            ) from None
-        sizes = (t.original_width, t.original_height, t.content_width, t.content_height, t.factor)
-        if t.mode not in MODES or min(sizes) <= 0:
-            raise GaudiVLError(
-                f"not a valid alignment record: {d}", "use the transforms.json that gaudi-vl align wrote"
-            )
+    def from_dict(cls, d: dict[str, Any], where: str = "alignment record") -> AlignTransform:
+        """Inverse of :meth:`to_dict` (extra keys ignored); a bad record is a ``GaudiVLError``.
+
+        Strict, as a file from anywhere: every field a JSON integer (not ``true``, not ``1.0``,
+        not ``1e308``) within :data:`TRANSFORM_SPECS` (checked by the settings' ``check_value``),
+        and the geometry consistent (content plus offset inside the canvas), so no mapping can
+        overflow or divide by zero.
+        """
+        from gaudi_vl.settings import check_value
+
+        fix = "use the transforms.json that gaudi-vl align wrote"
+        if not isinstance(d, dict):
+            raise GaudiVLError(f"{where} is not an object", fix)
+        values: dict[str, Any] = {}
+        for name, spec in TRANSFORM_SPECS.items():
+            if name not in d:
+                raise GaudiVLError(f"{where} has no {name!r}", fix)
+            values[name] = check_value(spec, d[name], f"{where}.{name}")
+        t = cls(**values)
+        for _axis, content, offset, canvas in (
+            ("x", t.content_width, t.offset_x, t.aligned_width),
+            ("y", t.content_height, t.offset_y, t.aligned_height),
+        ):
+            if content + offset > canvas:
+                raise GaudiVLError(
+                    f"{where}: content {content} at offset {offset} leaves the {canvas} px canvas", fix
+                )
         return t
 
 

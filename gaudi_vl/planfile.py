@@ -26,7 +26,7 @@ from gaudi_vl.geometry import PixelRange
 from gaudi_vl.memory import MemoryPlan
 from gaudi_vl.models import ModelSpec
 from gaudi_vl.plan import Plan, Resolution
-from gaudi_vl.settings import ServeSettings
+from gaudi_vl.settings import ServeSettings, check_memory_section
 
 if TYPE_CHECKING:
     from gaudi_vl.workload import WorkloadReport
@@ -193,7 +193,7 @@ def plan_from_dict(data: Any) -> Plan:
     if data.get("format") != FORMAT or "version" not in data:
         raise GaudiVLError("plan file: not a gaudi-vl plan (no 'format': 'gaudi-vl plan' and 'version')",
                            REPLAN)
-    if data["version"] != VERSION:
+    if type(data["version"]) is not int or data["version"] != VERSION:  # 1.0 and true are not 1
         raise GaudiVLError(f"plan file: version {data['version']!r} is not {VERSION}",
                            "re-plan with this gaudi-vl")
     unknown = sorted(set(data) - set(OWN_KEYS) - set(IMPLIED_KEYS) - set(REPORT_KEYS))
@@ -218,6 +218,10 @@ def plan_from_dict(data: Any) -> Plan:
     memory = None
     if data["memory"] is not None:
         memory = _load(MemoryPlan, data["memory"], "memory", ignore=MemoryPlan.__json_properties__)
+        try:
+            check_memory_section(data["memory"], serve)  # the settings' own bounds (gaudi_vl.settings)
+        except GaudiVLError as exc:
+            raise GaudiVLError(f"plan file: {exc.message}", exc.hint) from None
     resolutions = tuple(Resolution.parse(_check(str, r, f"resolutions[{i}]"))
                         for i, r in enumerate(_check(tuple[str, ...], data["resolutions"], "resolutions")))
     notes = _check(tuple[str, ...], data["notes"], "notes")
@@ -228,6 +232,10 @@ def plan_from_dict(data: Any) -> Plan:
         raise GaudiVLError(f"plan file: buckets: {exc.message}", exc.hint) from None
     plan = Plan(spec, ref, pixel_range, bucket_plan, serve, memory, resolutions, notes)
     _check_implied(plan, data)
+    try:
+        plan.check_engine_start()
+    except GaudiVLError as exc:
+        raise GaudiVLError(f"plan file: {exc.message}", exc.hint) from None
     return plan
 
 

@@ -399,7 +399,7 @@ def find_transform(sidecar: Path, name: str) -> tuple[str, AlignTransform]:
             f"{sidecar} has no 'images' table", "pass the transforms.json that gaudi-vl align wrote"
         )
     if name in images:
-        return name, AlignTransform.from_dict(images[name])
+        return name, AlignTransform.from_dict(images[name], f"{sidecar} images[{name!r}]")
     matches = [
         key
         for key, rec in images.items()
@@ -407,7 +407,7 @@ def find_transform(sidecar: Path, name: str) -> tuple[str, AlignTransform]:
         and name in (rec.get("source"), Path(str(rec.get("source", ""))).name, Path(key).name)
     ]
     if len(matches) == 1:
-        return matches[0], AlignTransform.from_dict(images[matches[0]])
+        return matches[0], AlignTransform.from_dict(images[matches[0]], f"{sidecar} images[{matches[0]!r}]")
     if matches:
         raise GaudiVLError(
             f"{name!r} matches several images: {', '.join(sorted(matches))}", "pass one of those names"
