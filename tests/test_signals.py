@@ -259,7 +259,7 @@ def test_align_interrupted_by_sigterm_writes_the_sidecar_and_continues(tmp_path:
     assert len(json.loads((out / "transforms.json").read_text())["images"]) == 40
 
 
-def test_serve_stops_reading_a_pipe_held_by_a_process_that_left_the_group(tmp_path: Path, procs: list) -> None:
+def test_serve_stops_reading_a_pipe_held_by_one_that_left_the_group(tmp_path: Path, procs: list) -> None:
     """Issue 19: a descendant in a session of its own (``setsid``) is not stopped with the engine's
     group and keeps the log pipe open; serve stops reading shortly after the engine exits."""
     exe = engine(tmp_path, exit_code=5)
