@@ -6,8 +6,9 @@ unset for this engine (``gaudi_vl.envvars.managed_names``) are removed from the 
 the engine sees exactly the plan, in the script and in the child alike. Secrets already in the
 caller's environment (tokens, keys, passwords) are inherited by the child but never printed.
 
-Script safety (:func:`render_script`): every value is ``shlex``-quoted and every comment line is
-made of printable characters only (``gaudi_vl.errors.printable``), so a model path holding a
+Script safety (:func:`render_script`): every value is quoted (``gaudi_vl.errors.shell_quote``:
+``$'...'`` with ``\\xNN`` escapes for control characters) and every comment line is made of
+printable characters only (``gaudi_vl.errors.printable``), so a model path holding a
 newline cannot smuggle a command into ``gaudi-vl serve MODEL --dry-run | bash``.
 
 Extra engine flags after ``--`` (:func:`check_passthrough`) may not repeat a flag the plan sets
@@ -46,7 +47,6 @@ import errno
 import json
 import os
 import re
-import shlex
 import signal
 import socket
 import subprocess
@@ -63,7 +63,7 @@ from gaudi_vl import engine_probe
 from gaudi_vl.command import engine_flags, server_argv
 from gaudi_vl.engines import EngineProfile, InstalledEngine, identify, probe_plan
 from gaudi_vl.envvars import managed_names, plan_env
-from gaudi_vl.errors import GaudiVLError, printable
+from gaudi_vl.errors import GaudiVLError, printable, shell_join, shell_quote
 from gaudi_vl.plan import Plan
 
 SECRET_NAME = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|CREDENTIAL", re.IGNORECASE)
@@ -162,7 +162,7 @@ def engine_argv(plan: Plan, extra_args: Sequence[str] = (), python: str = "pytho
 def render_script(plan: Plan, extra_args: Sequence[str] = (), python: str = "python") -> str:
     """A bash script that sets the plan's environment and ``exec``s the server command.
 
-    Values are quoted with ``shlex`` and comments hold printable characters only
+    Values are quoted with ``shell_quote`` and comments hold printable characters only
     (``gaudi_vl.errors.printable``); a secret-looking variable is never printed: the script then
     requires it from the caller's environment (``${NAME:?...}``) instead.
     """
@@ -181,8 +181,8 @@ def render_script(plan: Plan, extra_args: Sequence[str] = (), python: str = "pyt
         if value is None:
             lines.append(f'export {name}="${{{name}:?set {name} (a secret: not printed)}}"')
         else:
-            lines.append(f"export {name}={shlex.quote(value)}")
-    lines.append("exec " + shlex.join(argv))
+            lines.append(f"export {name}={shell_quote(value)}")
+    lines.append("exec " + shell_join(argv))
     return "\n".join(lines) + "\n"
 
 
@@ -386,7 +386,7 @@ def stream_log(
 
 def _write(out: TextIO, lines: Iterable[str], prefix: str) -> None:
     for line in lines:
-        out.write(f"{prefix} {line}\n")
+        out.write(printable(f"{prefix} {line}") + "\n")  # advice quotes the log: untrusted text
     out.flush()
 
 
