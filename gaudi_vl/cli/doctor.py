@@ -21,7 +21,7 @@ from typing import TextIO
 from gaudi_vl.cli.options import setting_type
 from gaudi_vl.doctor import MAX_LINE_CHARS, Doctor, DoctorReport
 from gaudi_vl.engines.logs import GRAMMARS
-from gaudi_vl.errors import GaudiVLError, printable_lines
+from gaudi_vl.errors import GaudiVLError, printable, printable_lines
 from gaudi_vl.modelfiles import load_model
 from gaudi_vl.models import DEFAULT_MODEL
 
@@ -111,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
         for line in iter_lines(stream):
             for finding in doctor.feed(line):
                 if text:
-                    print(f"[{finding.phase.value}] line {finding.line_no}: {finding.message}", flush=True)
+                    shown = f"[{finding.phase.value}] line {finding.line_no}: {finding.message}"
+                    print(printable(shown), flush=True)  # log text is untrusted
     finally:
         if stream is not sys.stdin:
             stream.close()
