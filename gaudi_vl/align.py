@@ -47,7 +47,7 @@ from gaudi_vl.geometry import (
     patches_of,
     smart_resize,
 )
-from gaudi_vl.imageio import ALLOWED_FORMATS, RefusedImage, open_image
+from gaudi_vl.imageio import ALLOWED_FORMATS, RefusedImage, open_image, orientation
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -398,8 +398,35 @@ def plan_alignment(
     )
 
 
+STRIP_PIXELS = 1 << 22
+"""Pixels converted at once by :func:`to_rgb`: a large image is converted in horizontal strips
+of about this many pixels (every rule is per pixel, so the result is the same), so the conversion
+needs the source, the RGB result and one strip's temporaries (16-bit grey went through four
+whole-image int64 arrays: 32 bytes a pixel, near 6 GB at the pixel limit)."""
+EXIF_TRANSPOSE: dict[int, int] = {2: 0, 3: 3, 4: 1, 5: 5, 6: 4, 7: 6, 8: 2}
+"""EXIF orientation -> ``Image.Transpose`` value, as ``PIL.ImageOps.exif_transpose`` maps them
+(FLIP_LEFT_RIGHT=0, FLIP_TOP_BOTTOM=1, ROTATE_90=2, ROTATE_180=3, ROTATE_270=4, TRANSPOSE=5,
+TRANSVERSE=6)."""
+
+
 def to_rgb(image: PILImage.Image) -> PILImage.Image:
-    """Convert any Pillow mode to 8-bit RGB by the rules in the module docstring."""
+    """Convert any Pillow mode to 8-bit RGB by the rules in the module docstring, in strips of
+    :data:`STRIP_PIXELS` (bounded temporaries; an RGB image is returned as it is)."""
+    from PIL import Image
+
+    if image.mode == "RGB":
+        return image
+    width, height = image.size
+    if width * height <= STRIP_PIXELS:
+        return _to_rgb(image)
+    out = Image.new("RGB", image.size)
+    rows = max(1, STRIP_PIXELS // max(1, width))
+    for top in range(0, height, rows):
+        out.paste(_to_rgb(image.crop((0, top, width, min(height, top + rows)))), (0, top))
+    return out
+
+
+def _to_rgb(image: PILImage.Image) -> PILImage.Image:
     from PIL import Image
 
     mode = image.mode
@@ -434,6 +461,19 @@ def _upright(image: PILImage.Image) -> tuple[PILImage.Image, bool]:
         return image, False
     rotated = ImageOps.exif_transpose(image)
     return (rotated if rotated is not None else image), True
+
+
+def _turn(rgb: PILImage.Image, orientation: int) -> PILImage.Image:
+    """``rgb`` turned upright for an EXIF ``orientation`` (``ImageOps.exif_transpose``'s mapping)."""
+    from PIL import Image
+
+    method = EXIF_TRANSPOSE.get(orientation)
+    if method is None:
+        return rgb
+    out = rgb.transpose(Image.Transpose(method))
+    for key in ("exif", "xmp", "XML:com.adobe.xmp", "Raw profile type exif"):  # turned: no orientation left
+        out.info.pop(key, None)
+    return out
 
 
 def _check_input_size(width: int, height: int, max_input_pixels: int) -> None:
@@ -477,10 +517,13 @@ def load_image(path: str | os.PathLike[str], *, max_input_pixels: int = MAX_INPU
                 _check_input_size(width, height, max_input_pixels)
                 fmt, mode = im.format, im.mode
                 im.load()
-                upright, rotated = _upright(im)
-                rgb = to_rgb(upright)
-                if rgb is im:
-                    rgb = im.copy()
+                turn = orientation(im)
+            # Converted first, then turned, and the source dropped in between: the peak is the
+            # decoded source plus its RGB copy (README "Limits": bytes per input pixel).
+            rgb = to_rgb(im)
+            del im
+            rotated = turn not in (0, 1)
+            rgb = _turn(rgb, turn)
     except GaudiVLError:
         raise
     except RefusedImage as exc:

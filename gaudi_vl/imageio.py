@@ -55,8 +55,9 @@ def open_image(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[PILImage.
     """``Image.open`` limited to :data:`ALLOWED_FORMATS`, PostScript refused by content.
 
     Raises :class:`RefusedImage`, ``PIL.UnidentifiedImageError`` (not an allowed format) or
-    ``OSError`` as Pillow does; closes the file on exit. Decompression-bomb warnings are silenced
-    (callers check the size themselves), the error above twice the limit stays.
+    ``OSError`` as Pillow does. Closes the file on exit; the image stays (``load()`` it inside).
+    Decompression-bomb warnings are silenced (callers check the size themselves); the error above
+    twice the limit stays.
     """
     from PIL import Image
 
@@ -70,7 +71,9 @@ def open_image(source: str | os.PathLike[str] | IO[bytes]) -> Iterator[PILImage.
         fp.seek(start)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = stack.enter_context(Image.open(fp, formats=ALLOWED_FORMATS))
+            im = Image.open(fp, formats=ALLOWED_FORMATS)
+        # Only the file is closed on exit, not the image: pixels loaded inside stay usable after
+        # it (Image.close would drop them, and a copy would double the memory of a large image).
         yield im
 
 
