@@ -344,15 +344,15 @@ def _data_url_size(url: str, apply_exif: bool) -> tuple[int, int, bool]:
     raise ValueError(f"data URL holds no readable image ({type(last).__name__})")
 
 
-def _file_url_size(url: str, base: Path, cache: HeaderCache) -> tuple[int, int, bool]:
+def _file_url_size(url: str, base: str, cache: HeaderCache) -> tuple[int, int, bool]:
+    """The header size of a ``file://`` URL or a path (relative to the JSONL's folder), read once
+    per file (``cache``); plain string paths, as this runs once per request."""
     if url.startswith("file://"):
-        target = Path(unquote(urlparse(url).path))
+        target = unquote(urlparse(url).path)
     else:
-        target = Path(url)
-        if not target.is_absolute():
-            target = base / target
+        target = url if os.path.isabs(url) else os.path.join(base, url)
     try:
-        st = target.stat()
+        st = os.stat(target)
     except FileNotFoundError:
         raise ValueError(f"image file {target} not found (or not a regular file)") from None
     except (OSError, ValueError) as exc:  # a name too long, permission denied on a parent, a NUL
@@ -365,6 +365,7 @@ def _file_url_size(url: str, base: Path, cache: HeaderCache) -> tuple[int, int, 
 
 def _read_jsonl(path: Path, sizes: _Sizes, apply_exif: bool) -> None:
     cache = HeaderCache(apply_exif)  # a file named by many requests is read once
+    base = str(path.parent)
     with path.open(encoding="utf-8") as f:
         for line_no, line in _lines(f, sizes):
             if not line.strip():
@@ -387,7 +388,7 @@ def _read_jsonl(path: Path, sizes: _Sizes, apply_exif: bool) -> None:
                     elif url.startswith(("http://", "https://")):
                         raise ValueError("remote image URLs are not fetched; inline them or use file paths")
                     else:
-                        width, height, rotated = _file_url_size(url, path.parent, cache)
+                        width, height, rotated = _file_url_size(url, base, cache)
                 except ValueError as exc:
                     sizes.skip(f"line {line_no}", str(exc))
                     continue

@@ -93,8 +93,9 @@ def resources(box: Path, align_pixels: int) -> None:
         "plan --workload: 100,000 JSONL requests naming one PNG": [
             "plan", "--workload", "requests.jsonl", "--json",
         ],
-        "plan --workload: engine log with 262,144 distinct sizes": [
-            "plan", "--workload", "distinct.log", "--json",
+        "plan --workload: engine log with 262,144 distinct sizes, --plot (upstream vLLM, pixel limit)": [
+            "plan", "--workload", "distinct.log", "--json", "--target", "vllm",
+            "--max-pixels", str(MAX_PIXELS), "--plot", "distinct.png",
         ],
     }
     for name, argv in cases.items():
