@@ -155,9 +155,15 @@ def _check(tp: Any, value: Any, where: str) -> Any:
             raise _bad(where, "an integer", value)
         return value
     if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _bad(where, "a number", value)
-        return float(value)
+        try:
+            number = float(value)  # an integer of 400 digits does not fit: OverflowError
+        except OverflowError:
+            raise _bad(where, "a finite number", value) from None
+        if not math.isfinite(number):
+            raise _bad(where, "a number", value)
+        return number
     if tp is str:
         if not isinstance(value, str):
             raise _bad(where, "text", value)

@@ -108,9 +108,14 @@ def check_value(spec: Spec, value: Any, source: str = "") -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise bad()
     elif spec.kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad()
-        value = float(value)
+        try:
+            value = float(value)  # an integer of 400 digits does not fit: OverflowError
+        except OverflowError:
+            raise bad() from None
+        if not math.isfinite(value):
+            raise bad()
     elif spec.kind is str and not isinstance(value, str):
         raise bad()
     if spec.choices and value not in spec.choices:

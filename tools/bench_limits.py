@@ -60,24 +60,26 @@ def cli_peak(args: list[str], cwd: Path, ok: tuple[int, ...] = (0,)) -> tuple[fl
     return wall, usage.ru_maxrss / 1024
 
 
-def resources(box: Path, align_pixels: int) -> None:
-    """The issue-19 resource figures: time and peak memory of one process each."""
+ALIGN_MODES = ("RGB", "RGBA", "I;16")
+"""``align`` sources at the pixel bound: plain RGB, alpha (composited over white), 16-bit grey."""
+
+
+def make_data(box: Path, align_pixels: int) -> None:
+    """The resource cases' inputs, written by a process of its own (``multiprocessing`` spawn), so
+    that the measuring process stays small: ``ru_maxrss`` survives ``fork`` and ``exec``, and a
+    child forked from a large parent would report the parent's peak as its own."""
     import numpy as np
     from PIL import Image
 
-    side_w, side_h = 6000, 4000
     rng = np.random.default_rng(0)
-    tile = rng.integers(0, 256, (side_h, side_w // 8, 3), dtype=np.uint8)
-    big = Image.fromarray(np.tile(tile, (1, 8, 1)), "RGB")
+    tile = rng.integers(0, 256, (PNG_SIDES[1], PNG_SIDES[0] // 8, 3), dtype=np.uint8)
     pngs = box / "pngs"
     pngs.mkdir()
-    big.save(pngs / "0.png", compress_level=1)
+    Image.fromarray(np.tile(tile, (1, 8, 1)), "RGB").save(pngs / "0.png", compress_level=1)
+    data = (pngs / "0.png").read_bytes()
     for i in range(1, 100):
-        (pngs / f"{i}.png").write_bytes(
-            (pngs / "0.png").read_bytes()
-        )
-    one = box / "one.png"
-    one.write_bytes((pngs / "0.png").read_bytes())
+        (pngs / f"{i}.png").write_bytes(data)
+    (box / "one.png").write_bytes(data)
     request = (
         '{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "one.png"}}, '
         '{"type": "text", "text": "describe"}]}]}\n'
@@ -86,8 +88,33 @@ def resources(box: Path, align_pixels: int) -> None:
     with open(box / "distinct.log", "w") as f:
         for n in range(1, 262_145):
             f.write(f"INFO 10-24 12:00:00 qwen2_5_vl.py:929] Padding current number pixel {n} to {n + 64}\n")
+    side = int(align_pixels**0.5)
+    for mode in ALIGN_MODES:
+        if mode == "I;16":
+            im = Image.fromarray(np.full((side, side), 40000, dtype=np.uint16))
+        else:
+            im = Image.new(mode, (side, side), (200, 100, 50, 128)[: len(mode)])
+        im.save(box / f"bound_{mode.replace(';', '')}.png", compress_level=1)
+        del im
+
+
+PNG_SIDES = (6000, 4000)
+
+
+def resources(box: Path, align_pixels: int) -> None:
+    """The issue-19 resource figures: time and peak memory of one process each."""
+    import multiprocessing
+    import resource
+
+    maker = multiprocessing.get_context("spawn").Process(target=make_data, args=(box, align_pixels))
+    maker.start()
+    maker.join()
+    if maker.exitcode != 0:
+        raise SystemExit("making the inputs failed")
+    floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"(this process: {floor:.0f} MiB, the floor of every peak below)")
     cases = {
-        f"plan --workload: folder of 100 PNGs of {side_w}x{side_h} px": [
+        f"plan --workload: folder of 100 PNGs of {PNG_SIDES[0]}x{PNG_SIDES[1]} px": [
             "plan", "--workload", "pngs", "--json",
         ],
         "plan --workload: 100,000 JSONL requests naming one PNG": [
@@ -98,19 +125,15 @@ def resources(box: Path, align_pixels: int) -> None:
             "--max-pixels", str(MAX_PIXELS), "--plot", "distinct.png",
         ],
     }
+    side = int(align_pixels**0.5)
+    for mode in ALIGN_MODES:
+        name = f"bound_{mode.replace(';', '')}.png"
+        cases[f"align one {mode} PNG of {side}x{side} = {side * side:,} px"] = [
+            "align", name, "--out", f"aligned_{mode.replace(';', '')}",
+        ]
     for name, argv in cases.items():
         wall, peak = cli_peak(argv, box)
         print(f"{name}: {wall:.2f} s, peak RSS {peak:.0f} MiB")
-    side = int(align_pixels**0.5)
-    for mode in ("RGB", "RGBA"):
-        im = Image.new(mode, (side, side), (200, 100, 50, 128)[: len(mode)])
-        src = box / f"bound_{mode}.png"
-        im.save(src, compress_level=1)
-        del im
-        wall, peak = cli_peak(["align", str(src), "--out", str(box / f"aligned_{mode}")], box)
-        print(f"align one {mode} PNG of {side}x{side} = {side * side:,} px: {wall:.2f} s, "
-              f"peak RSS {peak:.0f} MiB")
-        src.unlink()
 
 
 def main() -> None:
