@@ -96,7 +96,12 @@ def header_size(
     """
     with open_image(source) as im:
         width, height = im.size
-        turn = orientation(im) in (5, 6, 7, 8)
+        # Pillow turns a TIFF upright itself: its size at open is already the turned one and load()
+        # transposes the pixels (Pillow 13 TiffImagePlugin ``_setup``: ``self._size = ysize, xsize``
+        # for orientations 5-8; ``load_end``: ``ImageOps.exif_transpose(self, in_place=True)``), so
+        # whoever loads it (vLLM included) sees the upright size: nothing is left to turn.
+        turned_by_pillow = im.format == "TIFF"
+        turn = not turned_by_pillow and orientation(im) in (5, 6, 7, 8)
     if turn and apply_exif:
         width, height = height, width
     return width, height, turn

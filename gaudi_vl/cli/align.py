@@ -56,6 +56,7 @@ from gaudi_vl.align import (
     align_image,
     load_image,
 )
+from gaudi_vl.cli import OutputError
 from gaudi_vl.cli.argtypes import pixels
 from gaudi_vl.errors import GaudiVLError, printable
 from gaudi_vl.fileio import atomic_writer, read_json_file
@@ -304,8 +305,8 @@ def run_align(args: argparse.Namespace) -> int:
                         bar.write(printable(_describe(item.path, out_dir / name, record)), file=sys.stdout)
                 except GaudiVLError as exc:
                     report(str(item.path), exc.one_line())
-                except BrokenPipeError:
-                    raise  # our stdout went away (| head): stop, the sidecar is still written
+                except (BrokenPipeError, OutputError):
+                    raise  # our stdout failed (| head, a full disk): stop, the sidecar is still written
                 except OSError as exc:
                     report(str(item.path), f"cannot write the output ({exc.strerror or exc})")
                 finally:
