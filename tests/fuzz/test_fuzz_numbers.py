@@ -214,7 +214,9 @@ def test_sidecar_numbers_are_whole_and_bounded(name: str, value: Any) -> None:
     assert_contract(r)
     whole = isinstance(value, int) and not isinstance(value, bool)
     low = 0 if name.startswith("offset") else 1
-    if not whole or not low <= value <= 178956970:
+    if isinstance(value, float) and not math.isfinite(value):  # NaN/Infinity: not JSON at all
+        assert r.rc == 2 and "not valid JSON" in r.stderr, (value, r.stderr)
+    elif not whole or not low <= value <= 178956970:
         assert r.rc == 2 and name in r.stderr, (value, r.stderr)
     if r.rc == 0:
         boxes = json.loads(r.stdout)["boxes"]
