@@ -158,3 +158,25 @@ def test_the_dry_run_script_still_names_the_exact_file(tmp_path: Path) -> None:
     raw = (tmp_path / "argv.json").read_bytes()
     argv = json.loads(raw.decode("utf-8", "surrogateescape"))
     assert argv[argv.index("--model") + 1] == str(model)
+
+
+# --- values the engine's argument parser would misread -----------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["-x", "--help", "a\n", "\n127.0.0.1", "127.0.0.1\n", "a b", ""])
+def test_a_host_the_engine_would_misread_is_refused(host: str) -> None:
+    with sandbox() as box:
+        r = run_cli(["plan", f"--host={host}", "--format", "env"], box)
+    assert_contract(r)
+    assert r.rc == 2 and "--host" in r.stderr
+
+
+def test_a_model_folder_named_like_an_option_reaches_the_engine_as_a_path() -> None:
+    """``--model -evil`` would be an option to vLLM's parser ("expected one argument")."""
+    with sandbox() as box:
+        write_model(box / "-evil")
+        r = run_cli(["serve", "--model=-evil", "--dry-run"], box)
+        assert r.rc == 0, r.stderr
+        exec_line = r.stdout.strip().splitlines()[-1]
+        assert " --model ./-evil " in exec_line
+        assert (box / "./-evil" / "config.json").exists()
