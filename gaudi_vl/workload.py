@@ -5,9 +5,11 @@ of 112-aligned patch counts for a pixel range; the pure optimizer takes it from 
 
 Reading rules:
 
-* Images are never decoded: Pillow's ``Image.open`` is lazy and parses only the header (size,
-  EXIF); for data URLs only the first few KB of base64 are decoded, more only if the header is
-  longer (a JPEG with a large EXIF block).
+* Images are never decoded: sizes and EXIF orientation come from the header
+  (``gaudi_vl.imageio.header_size``: only the formats of ``ALLOWED_FORMATS``, PostScript refused by
+  content, a PNG's ``eXIf`` read only before its pixel data); for data URLs only the first few KB of
+  base64 are decoded, more only if the header is longer (a JPEG with a large EXIF block). A file
+  named by many JSONL requests is read once (``HeaderCache``: path, device, inode, size, mtime).
 * EXIF orientation: vLLM loads images with ``Image.open(...)`` + ``load()`` + ``convert()`` and no
   ``ImageOps.exif_transpose`` (vllm/multimodal/media/image.py, ``ImageMediaIO``), so the engine sees
   the STORED width x height. That is what we use by default; rotated images (orientation 5-8)
