@@ -388,12 +388,7 @@ def _read_jsonl(path: Path, sizes: _Sizes, apply_exif: bool) -> None:
                 continue
             for url in _image_urls(request):
                 try:
-                    if url.startswith("data:"):
-                        width, height, rotated = _data_url_size(url, apply_exif)
-                    elif url.startswith(("http://", "https://")):
-                        raise ValueError("remote image URLs are not fetched; inline them or use file paths")
-                    else:
-                        width, height, rotated = _file_url_size(url, base, cache)
+                    width, height, rotated = _url_size(url, base, cache)
                 except ValueError as exc:
                     sizes.skip(f"line {line_no}", str(exc))
                     continue
@@ -730,6 +725,7 @@ def read_text_workload(
         raise GaudiVLError(f"text workload {source} is {kind.value}, not JSONL or a log",
                            "pass a JSONL of chat requests or an engine log")
     sizes = _Sizes(source, strict)
+    cache, base = HeaderCache(), str(source.parent)  # a file named by many requests is read once
     prompts: Counter[int] = Counter()
     running: Counter[int] = Counter()
     with source.open(encoding="utf-8", errors="replace") as f:
@@ -751,12 +747,7 @@ def read_text_workload(
             ok = True
             for url in _image_urls(request):
                 try:
-                    if url.startswith("data:"):
-                        width, height, _ = _data_url_size(url, False)
-                    elif url.startswith(("http://", "https://")):
-                        raise ValueError("remote image URLs are not fetched; inline them or use file paths")
-                    else:
-                        width, height, _ = _file_url_size(url, source.parent, False)
+                    width, height, _ = _url_size(url, base, cache)
                 except ValueError as exc:
                     sizes.skip(f"line {line_no}", str(exc))
                     ok = False
@@ -802,19 +793,21 @@ class RequestWorkload:
         return (line,)
 
 
-def _url_size(url: str, base: Path, apply_exif: bool) -> tuple[int, int, bool]:
-    """(width, height, rotated) of one image URL of a chat request (data URL or local file)."""
+def _url_size(url: str, base: str, cache: HeaderCache) -> tuple[int, int, bool]:
+    """(width, height, rotated) of one image URL of a chat request (data URL or local file; a file
+    named by many requests is read once through ``cache``)."""
     if url.startswith("data:"):
-        return _data_url_size(url, apply_exif)
+        return _data_url_size(url, cache.apply_exif)
     if url.startswith(("http://", "https://")):
         raise ValueError("remote image URLs are not fetched; inline them or use file paths")
-    return _file_url_size(url, base, apply_exif)
+    return _file_url_size(url, base, cache)
 
 
 def _read_jsonl_requests(path: Path, sizes: _Sizes, apply_exif: bool) -> Counter[tuple[tuple[int, int], ...]]:
     """One request per JSONL line: the sizes of its images in document order. A line with an
     unreadable image is skipped whole (its call shape would be unknown)."""
     out: Counter[tuple[tuple[int, int], ...]] = Counter()
+    cache, base = HeaderCache(apply_exif), str(path.parent)  # a file named by many requests is read once
     with path.open(encoding="utf-8") as f:
         for line_no, line in _lines(f, sizes):
             if not line.strip():
@@ -827,7 +820,7 @@ def _read_jsonl_requests(path: Path, sizes: _Sizes, apply_exif: bool) -> Counter
             images: list[tuple[int, int]] = []
             try:
                 for url in _image_urls(request):
-                    width, height, rotated = _url_size(url, path.parent, apply_exif)
+                    width, height, rotated = _url_size(url, base, cache)
                     sizes.exif_rotated += rotated
                     images.append((width, height))
             except ValueError as exc:
