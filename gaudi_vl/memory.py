@@ -510,8 +510,10 @@ def _evaluate(
     vpeak = peak(chosen)
     margin = vision_margin_bytes(vpeak)
     sizes = sorted(set(graph_sizes))
-    vgraphs = 0 if serve.enforce_eager else sum(
-        vision_graph_bytes(model.vision, n, attention, b) for n in sizes)
+    mode = serve.execution
+    # no HPU graphs (--enforce-eager, or torch.compile mode): the compiled vision sizes hold no graph memory
+    held = not serve.enforce_eager and (mode is None or mode.vision_graph_memory)
+    vgraphs = sum(vision_graph_bytes(model.vision, n, attention, b) for n in sizes) if held else 0
     need_tokens = -(-serve.max_model_len // block) * block
     where = f"{model.name} on {device.name} x{tp}"
 
@@ -578,7 +580,7 @@ def _evaluate(
         fp32_softmax_vision=fp32,
         vision_peak_bytes=peak(VisionMemory.FUSED),
         vision_peak_worst_case_bytes=peak(VisionMemory.WORST_CASE),
-        vision_graphs=0 if serve.enforce_eager else len(sizes),
+        vision_graphs=len(sizes) if held else 0,
         vision_graph_bytes=vgraphs,
         gpu_memory_utilization=round(util, 4),
         graph_reserved_mem=round(reserved, 4),

@@ -6,8 +6,9 @@ log line formats, install hints) lives in this package and nowhere else. The res
 a profile; it never tests which engine it is talking to.
 
 Profiles (``--target``): ``vllm-fork-1.21`` (default: HabanaAI/vllm-fork aice/v1.21.0, the Qwen2.5-VL
-release line the guides document), ``vllm-fork`` (habana_main / v1.22.0), ``vllm-gaudi`` (the vLLM V1
-plugin, main), ``vllm`` (upstream vLLM on GPUs and CPUs).
+release line the guides document), ``vllm-fork-1.22`` (aice/v1.22.0, the fork's last release line before
+its end of life from v1.23), ``vllm-fork`` (habana_main), ``vllm-gaudi`` (the vLLM V1 plugin, main, in
+torch.compile or lazy mode), ``vllm`` (upstream vLLM on GPUs and CPUs).
 """
 
 from __future__ import annotations
@@ -15,21 +16,23 @@ from __future__ import annotations
 from gaudi_vl.engines.profile import (
     EngineProfile,
     EnvVar,
+    ExecutionMode,
     Fingerprint,
     GridRule,
     InstalledEngine,
     MemorySplit,
+    ModeFacts,
     Setting,
     VisionAttention,
     WarmupRule,
     WarmupSet,
 )
-from gaudi_vl.engines.vllm_fork import FORK_121, FORK_MAIN
+from gaudi_vl.engines.vllm_fork import FORK_121, FORK_122, FORK_MAIN
 from gaudi_vl.engines.vllm_gaudi import VLLM_GAUDI
 from gaudi_vl.engines.vllm_upstream import VLLM_UPSTREAM
 from gaudi_vl.errors import GaudiVLError
 
-PROFILES: tuple[EngineProfile, ...] = (FORK_121, FORK_MAIN, VLLM_GAUDI, VLLM_UPSTREAM)
+PROFILES: tuple[EngineProfile, ...] = (FORK_121, FORK_122, FORK_MAIN, VLLM_GAUDI, VLLM_UPSTREAM)
 """Every profile, most specific fingerprint first (``identify`` takes the first match)."""
 DEFAULT_PROFILE = FORK_121
 """The seeds' engine: vllm-fork's Qwen2.5-VL release line."""
@@ -46,8 +49,9 @@ def get_profile(name: str | EngineProfile) -> EngineProfile:
     raise GaudiVLError(f"unknown target {name!r}", f"use one of {', '.join(NAMES)}")
 
 
-FINGERPRINT_ORDER: tuple[EngineProfile, ...] = (VLLM_GAUDI, FORK_121, FORK_MAIN, VLLM_UPSTREAM)
-"""Most specific first: vllm-gaudi also has ``vllm``; the fork's runner file tells its branches apart."""
+FINGERPRINT_ORDER: tuple[EngineProfile, ...] = (VLLM_GAUDI, FORK_121, FORK_122, FORK_MAIN, VLLM_UPSTREAM)
+"""Most specific first: vllm-gaudi also has ``vllm``; the fork's runner file tells its branches apart
+(1.22's marker before habana_main, whose fingerprint is only "no 1.21 ratio")."""
 
 
 def identify(installed: InstalledEngine) -> EngineProfile | None:
@@ -69,6 +73,7 @@ __all__ = [
     "DEFAULT_PROFILE",
     "FINGERPRINT_ORDER",
     "FORK_121",
+    "FORK_122",
     "FORK_MAIN",
     "NAMES",
     "PROFILES",
@@ -76,10 +81,12 @@ __all__ = [
     "VLLM_UPSTREAM",
     "EngineProfile",
     "EnvVar",
+    "ExecutionMode",
     "Fingerprint",
     "GridRule",
     "InstalledEngine",
     "MemorySplit",
+    "ModeFacts",
     "Setting",
     "VisionAttention",
     "WarmupRule",
