@@ -163,9 +163,8 @@ class ServeSettings:
     target: str = setting(
         DEFAULT_PROFILE.name, flag="--target", kind=str, choices=NAMES, metavar="ENGINE",
         cli_values=(AUTO_TARGET,),
-        help=("engine profile the plan is for: " + ", ".join(NAMES)
-              + f"; {DEFAULT_PROFILE.name} is vllm-fork's Qwen2.5-VL release line; {AUTO_TARGET}: the "
-              "engine installed in --python's interpreter"),
+        help=(f"engine profile the plan is for ({DEFAULT_PROFILE.name} is vllm-fork's Qwen2.5-VL release "
+              f"line; {AUTO_TARGET}: the engine installed in --python's interpreter): " + ", ".join(NAMES)),
     )
     tensor_parallel_size: int = setting(
         1, flag="--tp", kind=int, minimum=1, maximum=MAX_TP, metavar="N", help="tensor parallel size (cards)"
