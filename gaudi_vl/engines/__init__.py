@@ -13,6 +13,7 @@ torch.compile or lazy mode), ``vllm`` (upstream vLLM on GPUs and CPUs).
 
 from __future__ import annotations
 
+from gaudi_vl.engines.logs import GRAMMARS
 from gaudi_vl.engines.profile import (
     EngineProfile,
     EnvVar,
@@ -47,6 +48,14 @@ def get_profile(name: str | EngineProfile) -> EngineProfile:
         if p.name == name:
             return p
     raise GaudiVLError(f"unknown target {name!r}", f"use one of {', '.join(NAMES)}")
+
+
+# The doctor reads a log with the grammar of the profile it is told (``logs.GRAMMARS`` by name, also
+# ``gaudi-vl doctor --target``'s choices); every profile brings its own, so profiles added after that
+# table (vllm-fork-1.22) are reachable too. Existing entries are left as they are.
+for _p in PROFILES:
+    if _p.log_grammar is not None:
+        GRAMMARS.setdefault(_p.name, _p.log_grammar)
 
 
 FINGERPRINT_ORDER: tuple[EngineProfile, ...] = (VLLM_GAUDI, FORK_121, FORK_122, FORK_MAIN, VLLM_UPSTREAM)

@@ -130,7 +130,8 @@ def test_cli_flag() -> None:
     ).stdout
     assert json.loads(out)["env"]["PT_HPU_LAZY_MODE"] == "1"
     bad = subprocess.run(
-        [sys.executable, "-m", "gaudi_vl", "plan", "--target", "vllm-fork-1.22", "--execution-mode", "compile"],
+        [sys.executable, "-m", "gaudi_vl", "plan", "--target", "vllm-fork-1.22",
+         "--execution-mode", "compile"],
         capture_output=True, text=True, timeout=120,
     )
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

@@ -72,7 +72,8 @@ def test_does_not_read(setting: Setting) -> None:
 def test_plan_env_pins_lazy_mode_and_no_ratio() -> None:
     env = plan_env(plan_for(P.name))
     assert env["PT_HPU_LAZY_MODE"] == "1"  # the only mode modelled; the bridge defaults to 0 (README :203)
-    assert not {"VLLM_GRAPH_PROMPT_RATIO", "VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO", "VLLM_FP32_SOFTMAX"} & set(env)
+    unread = {"VLLM_GRAPH_PROMPT_RATIO", "VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO", "VLLM_FP32_SOFTMAX"}
+    assert not unread & set(env)
 
 
 # ---------------------------------------------------------------- buckets
@@ -89,7 +90,8 @@ def test_parse_buckets(text: str, expected: tuple[int, ...]) -> None:
 
 def test_default_list_differs_from_both_neighbours() -> None:
     assert P.default_buckets == (1600, 3136, 4096, 6400)
-    assert FORK_121.default_buckets == FORK_MAIN.default_buckets == (1600, 3136, 4096, 6400, 7744, 9216, 12544)
+    seven = (1600, 3136, 4096, 6400, 7744, 9216, 12544)
+    assert FORK_121.default_buckets == FORK_MAIN.default_buckets == seven
 
 
 @pytest.mark.parametrize("text", [
@@ -145,7 +147,8 @@ def test_one_graph_per_bucket_not_under_eager() -> None:
 
 
 def test_min_pixels_forced() -> None:
-    # Qwen2_5_VLProcessingInfo.get_hf_processor: min_pixels = 112 * 112 on HPU (models/qwen2_5_vl.py:1256-1257)
+    # Qwen2_5_VLProcessingInfo.get_hf_processor: min_pixels = 112 * 112 on HPU
+    # (models/qwen2_5_vl.py:1256-1257)
     assert P.min_pixels_override == 112 * 112
     assert plan_for(P.name, min_pixels=401408).pixel_range.min_pixels == 12544
     assert FORK_121.min_pixels_override is None
