@@ -169,7 +169,8 @@ FORK_MAIN = replace(
         read(Setting.FP32_SOFTMAX_VISION, "false", "vllm/model_executor/models/qwen2_5_vl.py:316-318" + H),
         read(Setting.SKIP_WARMUP, "false", "vllm/worker/hpu_model_runner.py:1111, 3223-3225" + H
              + "; ext:vllm_hpu_extension/features.py:75@7717587d1780"),
-        _mode_var("vllm/worker/hpu_model_runner.py:368" + H),
+        # README_GAUDI.md:430 documents 0 (:211: torch.compile is the default from Gaudi software 1.21.0)
+        _mode_var("README_GAUDI.md:430, 211; vllm/worker/hpu_model_runner.py:368" + H, default="0"),
     ),
     # _process_buckets asserts % 8 (:133-137); pad_multimodal_data asserts the image and the padding
     # are multiples of 64 (models/qwen2_5_vl.py:962, 976): a bucket % 64 != 0 crashes warm-up.
@@ -233,7 +234,7 @@ FORK_122 = replace(
              + "; ext:vllm_hpu_extension/features.py:72@f5f9ecb7298b"),
         # README_GAUDI.md:421 documents 0 as the bridge's default (:203: torch.compile is the default from
         # Gaudi software 1.21.0); the runner branches on is_lazy() (hpu_model_runner.py:410, 3588)
-        _mode_var("README_GAUDI.md:203, 421; vllm/worker/hpu_model_runner.py:410" + V, default="0"),
+        _mode_var("README_GAUDI.md:421, 203; vllm/worker/hpu_model_runner.py:410" + V, default="0"),
     ),
     # `[1600, 3136, 4096, 6400]` when VLLM_MULTIMODAL_BUCKETS is empty and the model is not batch-based
     # (hpu_model_runner.py:117-120): four buckets, not the seven of 1.21 / habana_main.
