@@ -851,6 +851,18 @@ def check_masks(towers: Towers, rng: random.Random, n: int) -> None:
                 f"profile {att.masks_held} / {att.mask_built_in_float}"
             )
             r.record(ok, lambda d=detail: d)
+    # fork 1.22: which 64-patch blocks of its window mask the engine sets (the last one: never, a note)
+    noted = any("last 64-patch window" in x for x in CUR.f122.notes)
+    r = row("fork-1.22 window mask", CUR.f122.name, note="last 64-patch block empty (profile note)")
+    for _ in range(n):
+        h, w = 8 * rng.randint(1, 3), 8 * rng.randint(1, 3)
+        b = h * w + 64 * rng.randint(0, 2)
+        towers.run(CUR.f122, h, w, towers.eng.buckets(CUR.f122.name, str(b)))
+        kw = towers.seen[0]
+        win, size = kw["windowattn_mask"], kw["n"]
+        empty = [i for i in range(0, size, 64) if not bool(win[i : i + 64, i : i + 64].any())]
+        want = sorted(set(range(h * w, size, 64)) | {size - 64})  # pad blocks, and the last one
+        r.record(empty == want and noted, lambda e=empty, s_=size: f"N={s_}: empty window blocks {e}")
     towers.real_masks = False
 
     f121, fmain, g = towers.eng.f121, towers.eng.fmain, towers.eng.g

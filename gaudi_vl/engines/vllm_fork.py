@@ -297,6 +297,13 @@ FORK_122 = replace(
          "hpu_model_runner.py:3556-3656" + V + "): not exported"),
         ("vllm-fork is end of life from v1.23 and deprecated in v1.24 (README_GAUDI.md:6@95af7009): "
          "plan for --target vllm-gaudi to move"),
+        # pre_attn_hpu fills block i of the window mask from cu_seqlens[i - 1]:cu_seqlens[i] for i in
+        # range(0, len(cu_seqlens) - 1): i = 0 slices [N:0] (empty), so the last block is never set
+        # (executed by tools/check_engine_profiles.py, row "fork-1.22 window mask").
+        ("vllm-fork aice/v1.22.0 leaves the last 64-patch window of its window-attention mask all False "
+         "(models/qwen2_5_vl.py:1112-1118" + V + "): an image whose padded size equals its bucket (or runs "
+         "above the largest bucket) has no window attention in its last window; a bucket with room to pad "
+         "avoids it"),
     ),
     execution_modes=(_fork_lazy("410-416", "719-723", "345-347", V),),
     # VLLM_MULTIMODAL_BUCKETS is lower-cased, 'none' -> None (:112-114); no vision warm-up (is_mm_run,

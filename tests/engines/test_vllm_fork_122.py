@@ -206,3 +206,9 @@ def test_lazy_mode_only() -> None:
 
 def test_end_of_life_note() -> None:
     assert any("end of life from v1.23" in n and "README_GAUDI.md:6" in n for n in P.notes)
+
+
+def test_window_mask_note() -> None:
+    """pre_attn_hpu fills window-mask block i from cu_seqlens[i - 1]:cu_seqlens[i], i from 0: the last
+    64-patch block stays False (models/qwen2_5_vl.py:1112-1118; executed by the differential check)."""
+    assert any("last 64-patch window" in n and "1112-1118" in n for n in P.notes)
