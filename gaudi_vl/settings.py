@@ -213,7 +213,7 @@ class ServeSettings:
                                 help="skip graph warm-up: faster start, graphs compile while serving")
     enforce_eager: bool = setting(
         False, flag="--enforce-eager", kind=bool,
-        help="run the engine without HPU graphs (--enforce-eager): no graph memory, slower",
+        help="run the engine without HPU graphs or torch.compile (--enforce-eager): no graph memory, slower",
     )
     align: bool = setting(
         True, flag="--align", negative_flag="--no-align", kind=bool,

@@ -56,7 +56,7 @@ _FORK_INSTALL = (
 )
 
 
-def _fork_lazy(wrap: str, embed: str, worker: str, commit: str) -> ModeFacts:
+def _fork_lazy(wrap: str, embed: str, worker: str, commit: str, new_size: str) -> ModeFacts:
     """Lazy mode on a fork branch: the Qwen2.5-VL tower is wrapped in its own HPU graph when
     ``is_lazy()`` (``wrap``); the vision embedding runs with ``PT_COMPILE_ONLY_MODE`` forced off, so
     its warm-up executes (``embed``); ``VLLM_GRAPH_RESERVED_MEM`` is read with no mode test (``worker``)."""
@@ -66,7 +66,7 @@ def _fork_lazy(wrap: str, embed: str, worker: str, commit: str) -> ModeFacts:
         hpu_graphs=True,
         graph_reserved_applies=True,
         vision_warmup_compile_only=False,
-        serving_new_size="one lazy graph compile for the new shape, run without an HPU graph",
+        serving_new_size=new_size,
         cited=f"vllm/worker/hpu_model_runner.py:{wrap}, {embed}; vllm/worker/hpu_worker.py:{worker}{commit}",
     )
 
@@ -149,7 +149,11 @@ FORK_121 = EngineProfile(
         ("VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO is the vision share of prompt graph memory in the code "
          "(hpu_model_runner.py:2638-2650@277a33cd), not the text share the Qwen2.5-VL guide describes"),
     ),
-    execution_modes=(_fork_lazy("367-376", "552-556", "336-338", A),),
+    execution_modes=(_fork_lazy(
+        "367-376", "552-556", "336-338", A,
+        "one lazy graph compile, run without an HPU graph (bypass_hpu_graphs: models/qwen2_5_vl.py:1117-1122"
+        + A + ")",
+    ),),
     buckets_none="int('none') raises ValueError at start-up (hpu_model_runner.py:99-103@277a33cd)",
 )
 
@@ -210,7 +214,11 @@ FORK_MAIN = replace(
         ("vllm-fork habana_main reads neither VLLM_GRAPH_PROMPT_RATIO nor "
          "VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO (removed by PR 1178): they are not exported"),
     ),
-    execution_modes=(_fork_lazy("368-372", "673", "295-297", H),),
+    execution_modes=(_fork_lazy(
+        "368-372", "673", "295-297", H,
+        "one lazy graph compile and a new HPU graph capture (no bypass_hpu_graphs in models/qwen2_5_vl.py"
+        + H + ")",
+    ),),
     buckets_none=("no vision warm-up then runs, and its summary calls len(None) (hpu_model_runner.py:3169"
                   + H + ")"),
 )
@@ -305,7 +313,11 @@ FORK_122 = replace(
          "above the largest bucket) has no window attention in its last window; a bucket with room to pad "
          "avoids it"),
     ),
-    execution_modes=(_fork_lazy("410-416", "719-723", "345-347", V),),
+    execution_modes=(_fork_lazy(
+        "410-416", "719-723", "345-347", V,
+        "one lazy graph compile, run without an HPU graph (bypass_hpu_graphs: models/qwen2_5_vl.py:1211-1216"
+        + V + ")",
+    ),),
     # VLLM_MULTIMODAL_BUCKETS is lower-cased, 'none' -> None (:112-114); no vision warm-up (is_mm_run,
     # :3145-3147) and get_multimodal_bucket returns 0: every image runs at its own 8-padded size, never
     # from an HPU graph (use_graph, :146-150).

@@ -198,6 +198,10 @@ def test_fingerprint(runner: str, want: object) -> None:
 
 def test_lazy_mode_only() -> None:
     assert [m.mode for m in P.execution_modes] == [ExecutionMode.LAZY]
+    # lazy: an unwarmed size bypasses HPU graphs (use_graph, models/qwen2_5_vl.py:1211-1216), as on 1.21;
+    # habana_main has no bypass and captures a new graph
+    assert "without an HPU graph" in P.execution_modes[0].serving_new_size
+    assert "new HPU graph capture" in FORK_MAIN.execution_modes[0].serving_new_size
     with pytest.raises(GaudiVLError, match="lazy mode only"):
         P.execution("compile")
     with pytest.raises(GaudiVLError):
