@@ -1689,17 +1689,17 @@ def mutants() -> list[tuple[str, str, types.SimpleNamespace]]:
             cur(f122=replace(v, memory=replace(v.memory, block_round=128))),  # type: ignore[arg-type]
         ),
         (
-            "vllm-gaudi compile warms outside compile-only",
+            "mode: vllm-gaudi compile warms outside compile-only",
             "mode: vision warm-up place",
             cur(gaudi=replace(g, execution_modes=(replace(comp, vision_warmup_compile_only=False), lazy))),
         ),
         (
-            "vllm-gaudi compile has HPU graphs",
+            "mode: vllm-gaudi compile has HPU graphs",
             "mode: HPU graphs / compile",
             cur(gaudi=replace(g, execution_modes=(replace(comp, hpu_graphs=True), lazy))),
         ),
         (
-            "vllm-gaudi lazy mode reserves no graph memory",
+            "mode: vllm-gaudi lazy reserves no graph memory",
             "mode: graph memory reserved",
             cur(gaudi=replace(g, execution_modes=(comp, replace(lazy, graph_reserved_applies=False)))),
         ),
@@ -1732,6 +1732,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run against deliberately wrong profiles: each must be flagged by its check",
     )
+    ap.add_argument(
+        "--mutants", metavar="TEXT", default="",
+        help="with --self-test: only the wrong profiles whose label contains TEXT (e.g. 1.22, vllm-gaudi)",
+    )
     args = ap.parse_args(argv)
 
     srcs = (
@@ -1752,7 +1756,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.self_test:
         missed = []
-        for label, check, profiles in mutants():
+        chosen = [m for m in mutants() if args.mutants in m[0]]
+        for label, check, profiles in chosen:
             CUR.__dict__.update(vars(profiles))
             rows = run_checks(eng, towers, args.seed, args.cases)
             flagged = sum(r.mismatches for r in rows if r.check == check)
@@ -1761,7 +1766,7 @@ def main(argv: list[str] | None = None) -> int:
                 missed.append(label)
         CUR.__dict__.update(f121=FORK_121, main=FORK_MAIN, gaudi=VLLM_GAUDI, f122=FORK_122)
         print(
-            f"\n{len(mutants()) - len(missed)} of {len(mutants())} mutants flagged"
+            f"\n{len(chosen) - len(missed)} of {len(chosen)} mutants flagged"
             + (f"; missed: {missed}" if missed else "")
         )
         return 1 if missed else 0
