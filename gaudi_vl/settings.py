@@ -18,7 +18,16 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 from gaudi_vl.devices import BUILTIN_HBM_BYTES, DEFAULT_DEVICE, parse_memory_size
-from gaudi_vl.engines import DEFAULT_PROFILE, NAMES, EngineProfile, ExecutionMode, ModeFacts, get_profile
+from gaudi_vl.engines import (
+    DEFAULT_PROFILE,
+    NAMES,
+    EngineProfile,
+    ExecutionMode,
+    ModeFacts,
+    Setting,
+    get_profile,
+)
+from gaudi_vl.engines.profile import VARIABLE_NAMES
 from gaudi_vl.errors import GaudiVLError
 
 MAX_TOKENS = 16_777_216
@@ -240,9 +249,9 @@ class ServeSettings:
     )
     execution_mode: str | None = setting(
         None, flag="--execution-mode", kind=str, nullable=True, choices=tuple(m.value for m in ExecutionMode),
-        help="HPU execution mode, written to PT_HPU_LAZY_MODE: compile (torch.compile, no HPU graphs: the "
-             "vision sizes take no graph memory) or lazy (HPU graphs) (default: the target's default mode, "
-             "compile on vllm-gaudi, lazy on vllm-fork, which models lazy only)",
+        help=f"HPU execution mode, written to {VARIABLE_NAMES[Setting.EXECUTION_MODE]}: compile (torch.compile, "
+             "no HPU graphs: the vision sizes take no graph memory) or lazy (HPU graphs); a target that "
+             "models one mode refuses the other (default: the target's default mode)",
     )
 
     def __post_init__(self) -> None:
