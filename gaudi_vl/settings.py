@@ -249,9 +249,9 @@ class ServeSettings:
     )
     execution_mode: str | None = setting(
         None, flag="--execution-mode", kind=str, nullable=True, choices=tuple(m.value for m in ExecutionMode),
-        help=f"HPU execution mode, written to {VARIABLE_NAMES[Setting.EXECUTION_MODE]}: compile (torch.compile, "
-             "no HPU graphs: the vision sizes take no graph memory) or lazy (HPU graphs); a target that "
-             "models one mode refuses the other (default: the target's default mode)",
+        help=f"HPU execution mode, written to {VARIABLE_NAMES[Setting.EXECUTION_MODE]}: compile "
+             "(torch.compile, no HPU graphs: the vision sizes take no graph memory) or lazy (HPU graphs); a "
+             "target that models one mode refuses the other (default: the target's default mode)",
     )
 
     def __post_init__(self) -> None:
