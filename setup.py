@@ -27,7 +27,8 @@ setup(
         "transformers": TRANSFORMERS,
         "plot": ["matplotlib>=3.7"],
         "video": ["av>=12"],
-        "test": ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5", "matplotlib>=3.7", *TRANSFORMERS],
+        "test": ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5", "matplotlib>=3.7", "pyyaml>=6",
+                 "kubernetes-validate==1.37.0", *TRANSFORMERS],
     },
     entry_points={
         "console_scripts": ["gaudi-vl = gaudi_vl.cli:main"],

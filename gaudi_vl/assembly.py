@@ -56,6 +56,8 @@ class PlanRequest:
     model_ref: str | None = None
     notes: tuple[str, ...] = ()
     """What the edges found worth saying before planning (e.g. a max_model_len vLLM only warns about)."""
+    text_env: tuple[tuple[str, str], ...] = ()
+    """Text bucket variables fitted to traffic (``gaudi_vl.cli.workload_options.fit_text_workload``)."""
 
 
 def requested_range(req: PlanRequest) -> PixelRange:
@@ -114,7 +116,8 @@ def _buckets(req: PlanRequest, pixel_range: PixelRange, engine: EngineProfile) -
 
 
 def _memory(req: PlanRequest, plan: Plan, device: DeviceSpec) -> MemoryPlan:
-    return plan_memory(req.model, device, plan.serve, plan.buckets.largest, plan.warmup.compiled)
+    return plan_memory(req.model, device, plan.serve, plan.buckets.largest, plan.warmup.compiled,
+                       dict(plan.text_env))
 
 
 def _assemble(
@@ -129,7 +132,7 @@ def _assemble(
                           f"{', '.join(map(str, fill.values()))} added for them"))
     plan = build_plan(
         req.model, bucket_plan, model_ref=req.model_ref, serve=req.serve,
-        resolutions=resolutions + tuple(fill.values()), warnings=notes,
+        resolutions=resolutions + tuple(fill.values()), warnings=notes, text_env=req.text_env,
     )
     fails = plan.warmup.fails
     if fails:

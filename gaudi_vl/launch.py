@@ -307,8 +307,9 @@ class LogWatcher:
             report = self.doctor.report()
         except Exception as exc:  # noqa: BLE001
             return self._degrade(exc)
-        if report.failure and report.failure_phase:
-            lines = [f"failed during {report.failure_phase.value}: {report.failure}"]
+        if report.failure:
+            where = report.failure_phase.value if report.failure_phase else "an unknown phase"
+            lines = [f"failed during {where}: {report.failure}"]
         elif report.ended_during:
             lines = [f"the log ends during {report.ended_during}"]
         else:

@@ -48,8 +48,20 @@ the engine's ``[N, N]`` masks held, ``e`` = bytes per mask element: 1 (bool) on 
   (tests/test_memory.py enforces it).
 - Graph memory: each compiled vision size keeps its static inputs and output (hidden states
   ``N C b`` in and out, the masks ``k N^2``, fp32 cos and sin ``2 N d 4``): one graph per size of
-  the engine's warm-up set (``Plan.warmup``). Text graphs keep the engine's default share of
-  usable memory (the graph-reserve default), split as its prompt-ratio default says.
+  the engine's warm-up set (``Plan.warmup``). Text graphs: one per prompt and decode bucket the
+  engine warms (``gaudi_vl.engines.text_buckets``, its own generator), each keeping its static
+  hidden-state input and output, ``tokens * 2 H b`` with ``tokens = batch * seq`` (prompt) or
+  ``batch`` (decode), ``H`` the text hidden size (not sharded by TP): the vision graphs' rule
+  (``text_graph_bytes``). An ESTIMATE. Published figures for Llama-3.1-8B on Gaudi2 (BENCHMARKS.md
+  "Text graphs"): vllm-fork PR 292 (after PR 252, graphs captured without their activations) puts
+  all graphs at batch 256 at 1.566 GB, 7 to 37 KB per token for the bucket sets of max_model_len
+  1024 to 4096 (the PR does not say which), bracketing ``2 H b`` = 16 KiB; vllm-gaudi's autocalc
+  assumes 10 MB per graph; the older log in vllm-gaudi docs/features/warmup.md@091bbadda10b
+  :57-69 (before PR 252: 14.03 GiB for 15 prompt graphs of 9,984 tokens, 161.9 MiB for 48 decode
+  graphs of 112 sequences) is 90x above, the activations kept. Budget: where the engine captures
+  graphs only while memory lasts (vllm-fork, smallest first) the text graphs get
+  ``min(estimate, the engine's default share)``; where it compiles every bucket whatever the memory
+  (vllm-gaudi, which then runs out: vllm-gaudi issue 1736) ``max(estimate, default share)``.
 - Profile peak (text): the profiling run's prefill of ``max_num_batched_tokens`` tokens,
   ``T b (4 H + 3 I_text / tp)`` (hidden states, residual, gate_up, activation). An estimate.
 """
@@ -57,12 +69,13 @@ the engine's ``[N, N]`` masks held, ``e`` = bytes per mask element: 1 (bool) on 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 
 from gaudi_vl.devices import GIB, DeviceSpec, device_spec, format_bytes
 from gaudi_vl.engines import EngineProfile, MemorySplit, Setting, VisionAttention, get_profile
+from gaudi_vl.engines.text_buckets import TextBucketInputs, TextBucketSet, text_buckets
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.models import ModelSpec, TextSpec, VisionSpec
 from gaudi_vl.settings import ServeSettings
@@ -243,6 +256,42 @@ def vision_graph_bytes(vision: VisionSpec, patches: int, attention: VisionAttent
     return attention.masks_held * n * n + n * (2 * vision.hidden_size * dtype + 2 * vision.head_dim * 4)
 
 
+# ---------------------------------------------------------------- text graphs
+
+def text_graph_token_bytes(text: TextSpec, tp: int = 1, dtype: int = 2) -> int:
+    """Graph memory per token of a text graph: ``2 H b``, its static hidden-state input and output (an
+    estimate; module docstring). ``tp`` does not divide it: every rank holds the full hidden states."""
+    del tp
+    return 2 * text.hidden_size * dtype
+
+
+def text_graph_budget(estimate: int, default_share: float, gated: bool) -> float:
+    """Graph memory for the text graphs: ``min(estimate, default)`` where the engine stops capturing
+    when memory runs out, else ``max(estimate, default)`` (module docstring)."""
+    return min(estimate, default_share) if gated else max(estimate, default_share)
+
+
+def text_graph_bytes(text: TextSpec, buckets: TextBucketSet, tp: int = 1, dtype: int = 2) -> tuple[int, int]:
+    """(prompt, decode) graph bytes of the buckets the engine captures as graphs."""
+    per = text_graph_token_bytes(text, tp, dtype)
+    prompt = sum(TextBucketSet.tokens(b, True) for b in buckets.prompt_graphed) * per
+    decode = sum(TextBucketSet.tokens(b, False) for b in buckets.decode) * per
+    return prompt, decode
+
+
+def plan_text_buckets(
+    engine: EngineProfile, serve: ServeSettings, max_num_seqs: int, kv_blocks: int, block_size: int,
+    env: Mapping[str, str] | None = None,
+) -> TextBucketSet | None:
+    """The text buckets ``engine`` warms for these settings (None: it has no text buckets, or warm-up
+    is skipped or eager)."""
+    if engine.text_buckets is None or serve.skip_warmup or serve.enforce_eager:
+        return None
+    inputs = TextBucketInputs(max_num_seqs, serve.batched_tokens, serve.max_model_len, block_size,
+                              max(1, kv_blocks), dict(env or {}))
+    return text_buckets(engine.text_buckets, inputs)
+
+
 # ---------------------------------------------------------------- text profile run
 
 
@@ -357,6 +406,17 @@ class MemoryPlan:
     max_model_len: int
     kv_dtype: str
     enforce_eager: bool = False
+    text_strategy: str = ""
+    """The engine's text bucketing strategy in force (empty: no text buckets planned)."""
+    text_prompt_graphs: int = 0
+    """Prompt buckets the engine warms (``gaudi_vl.engines.text_buckets``)."""
+    text_prompt_graphed: int = 0
+    """Of those, the ones it would capture as graphs (capture-size limit)."""
+    text_decode_graphs: int = 0
+    text_prompt_graph_estimate_bytes: int = 0
+    text_decode_graph_estimate_bytes: int = 0
+    text_graph_bytes: int = 0
+    """Graph memory kept for the text graphs (``text_graph_budget``)."""
 
     __json_properties__ = (
         "weights_bytes", "free_bytes", "usable_bytes", "graph_reserve_bytes", "kv_cache_bytes", "kv_blocks",
@@ -426,11 +486,38 @@ class MemoryPlan:
             (f"gpu_memory_utilization {self.gpu_memory_utilization:g}: usable {g(self.usable_bytes)}, "
              f"graphs {g(self.graph_reserve_bytes)} (reserved {self.graph_reserved_mem:g}), "
              f"KV {g(self.kv_cache_bytes)}; {g(self.outside_kv_bytes)} left for the vision tower"),
+            self.graph_budget_line(),
             (f"KV cache: {self.kv_blocks:,} blocks of {self.block_size} = {self.kv_tokens:,} tokens "
              f"({self.kv_bytes_per_token:,} B/token, {self.kv_dtype}); {self.concurrency:g} sequences of "
              f"{self.max_model_len:,} tokens; max_num_seqs {self.max_num_seqs}"),
         ]
         return lines
+
+    @property
+    def text_graph_estimate_bytes(self) -> int:
+        return self.text_prompt_graph_estimate_bytes + self.text_decode_graph_estimate_bytes
+
+    def graph_budget_line(self) -> str:
+        """One line: text and vision graph counts and bytes, and the one reserve that holds them."""
+        g = format_bytes
+        if self.enforce_eager:
+            return "graph budget: none (--enforce-eager: no graphs)"
+        if not self.text_strategy:
+            text = "text graphs: engine default share (buckets not modelled)"
+        else:
+            capped = (" (the engine default share: graphs beyond it are not captured)"
+                      if self.text_graph_bytes < self.text_graph_estimate_bytes else
+                      " (the engine default share)" if self.text_graph_bytes > self.text_graph_estimate_bytes
+                      else "")
+            text = (f"text graphs ({self.text_strategy}): {self.text_prompt_graphs} prompt "
+                    f"({self.text_prompt_graphed} graphed, ~{g(self.text_prompt_graph_estimate_bytes)}) + "
+                    f"{self.text_decode_graphs} decode (~{g(self.text_decode_graph_estimate_bytes)}), "
+                    f"budget {g(self.text_graph_bytes)}{capped}")
+        var = get_profile(self.engine).variable(Setting.GRAPH_RESERVED_MEM)
+        name = var.name if var is not None else "graph reserve"
+        return (f"graph budget {g(self.graph_reserve_bytes)} ({name} "
+                f"{self.graph_reserved_mem:g}) = {text} + {self.vision_graphs} vision graphs "
+                f"{g(self.vision_graph_bytes)}; graph memory is an estimate (see BENCHMARKS.md)")
 
     @property
     def _peak(self) -> int:
@@ -481,7 +568,8 @@ class _Shortfall:
 
 
 def _evaluate(
-    model: ModelSpec, device: DeviceSpec, serve: ServeSettings, largest: int, graph_sizes: Sequence[int]
+    model: ModelSpec, device: DeviceSpec, serve: ServeSettings, largest: int, graph_sizes: Sequence[int],
+    text_env: Mapping[str, str] | None = None,
 ) -> MemoryPlan | _Shortfall:
     """The plan, or the first constraint that fails. Pure and cheap: hints re-run it on variants."""
     engine = serve.engine
@@ -538,14 +626,48 @@ def _evaluate(
                 f"({largest} patches, {chosen.value} attention, with 15% + 1 GiB headroom)"))
     usable = free * util
     text_share = split.graph_reserved_default
+    text_cap = usable * text_share
+    gated = engine.text_buckets is None or engine.text_buckets.capture_gated_by_memory
+    text_prompt_est = text_decode_est = 0
+    text_set: TextBucketSet | None = None
+
+    def seqs_for(b: Budget) -> int:
+        if serve.max_num_seqs is not None:
+            return serve.max_num_seqs
+        return max(1, seqs_from_concurrency(b.kv_tokens / serve.max_model_len))
+
     if serve.enforce_eager:
         reserved = 0.0
+    elif mode is not None and not mode.hpu_graphs:
+        # torch.compile mode: the text buckets are still compiled (counted for warm-up), but no HPU graph
+        # holds their shapes or the vision sizes; the engine still keeps its default share from the KV
+        # cache (engines.vllm_gaudi: hpu_worker.py:409-414), and that is the reserve
+        reserved = _round_up(text_cap / usable)
+        trial = Budget(free, util, reserved, split, per_token, block, serve.enforce_eager)
+        text_set = plan_text_buckets(engine, serve, seqs_for(trial), trial.kv_blocks, block, text_env)
     else:
-        reserved = _round_up((usable * text_share + vgraphs) / usable)
+        # The text buckets depend on the KV blocks and max_num_seqs, which depend on the reserve:
+        # start from the engine's default share (an upper bound) and iterate to a fixed point.
+        reserved = _round_up((text_cap + vgraphs) / usable)
+        for _ in range(6):
+            trial = Budget(free, util, reserved, split, per_token, block, serve.enforce_eager)
+            text_set = plan_text_buckets(engine, serve, seqs_for(trial), trial.kv_blocks, block, text_env)
+            if text_set is None or not text_set.modelled:
+                break
+            text_prompt_est, text_decode_est = text_graph_bytes(model.text, text_set, tp, b)
+            text_need = text_graph_budget(text_prompt_est + text_decode_est, text_cap, gated)
+            again = _round_up((text_need + vgraphs) / usable)
+            if again == reserved:
+                break
+            reserved = max(again, reserved) if _ == 4 else again
         if reserved > MAX_GRAPH_RESERVED:
             return _Shortfall("graphs", (
-                f"{where}: {len(sizes)} vision graphs need {g(vgraphs)} beside the text graphs' "
-                f"{text_share:g} share, more than {MAX_GRAPH_RESERVED:g} of the {g(usable)} usable"))
+                f"{where}: {len(sizes)} vision graphs need {g(vgraphs)} beside the text graphs "
+                f"(~{g(text_prompt_est + text_decode_est)}, at least the engine's {text_share:g} share where "
+                f"it graphs every bucket), more than {MAX_GRAPH_RESERVED:g} of the {g(usable)} usable"))
+    modelled = text_set is not None and text_set.modelled
+    text_est = text_prompt_est + text_decode_est
+    text_budget = text_graph_budget(text_est, text_cap, gated) if modelled else text_cap
     budget = Budget(free, util, reserved, split, per_token, block, serve.enforce_eager)
     if budget.kv_tokens < need_tokens:
         return _Shortfall("kv", (
@@ -554,18 +676,17 @@ def _evaluate(
             f"{serve.max_model_len}-token sequence needs {need_tokens:,}"))
 
     prompt_default = _default_ratio(engine, Setting.GRAPH_PROMPT_RATIO)
-    text_graph = usable * text_share
-    text_prompt = text_graph * prompt_default
+    text_graph = text_budget
+    # decode graphs first (a full decode batch runs most of the time; docs/features/warmup.md:38),
+    # prompt graphs in what is left: the engine then captures its smallest prompt graphs only
+    text_prompt = text_budget - min(text_decode_est, text_budget) if modelled else text_graph * prompt_default
     if vgraphs:
         prompt_ratio = min(0.99, _round_up((text_prompt + vgraphs) / (text_graph + vgraphs)))
         # The engine gives ``ratio * prompt share`` to the VISION graphs (engines.vllm_fork).
         mm_ratio = min(0.99, _round_up(vgraphs / (text_prompt + vgraphs)))
     else:
         prompt_ratio, mm_ratio = prompt_default, _default_ratio(engine, Setting.GRAPH_MULTIMODAL_RATIO)
-    concurrency = budget.kv_tokens / serve.max_model_len
-    seqs = serve.max_num_seqs
-    if seqs is None:
-        seqs = max(1, seqs_from_concurrency(concurrency))
+    seqs = seqs_for(budget)
     return MemoryPlan(
         engine=engine.name,
         device=device.name,
@@ -592,6 +713,13 @@ def _evaluate(
         max_model_len=serve.max_model_len,
         kv_dtype=serve.dtype if serve.kv_dtype == "auto" else serve.kv_dtype,
         enforce_eager=serve.enforce_eager,
+        text_strategy=text_set.strategy.value if modelled and text_set is not None else "",
+        text_prompt_graphs=len(text_set.prompt) if modelled and text_set is not None else 0,
+        text_prompt_graphed=len(text_set.prompt_graphed) if modelled and text_set is not None else 0,
+        text_decode_graphs=len(text_set.decode) if modelled and text_set is not None else 0,
+        text_prompt_graph_estimate_bytes=text_prompt_est,
+        text_decode_graph_estimate_bytes=text_decode_est,
+        text_graph_bytes=0 if serve.enforce_eager else int(text_budget),
     )
 
 
@@ -606,6 +734,7 @@ def plan_memory(
     serve: ServeSettings,
     largest_bucket: int,
     graph_sizes: Sequence[int],
+    text_env: Mapping[str, str] | None = None,
 ) -> MemoryPlan:
     """Choose the engine's memory settings, or say what fails first and only changes that help.
 
@@ -617,21 +746,22 @@ def plan_memory(
     hint lists only changes that were re-planned here and fit (see ``changes_that_fit``).
     """
     check_tp(model, device.cards)
-    result = _evaluate(model, device, serve, largest_bucket, graph_sizes)
+    result = _evaluate(model, device, serve, largest_bucket, graph_sizes, text_env)
     if isinstance(result, MemoryPlan):
         return result
-    hints = changes_that_fit(model, device, serve, largest_bucket, graph_sizes, result.binding)
+    hints = changes_that_fit(model, device, serve, largest_bucket, graph_sizes, result.binding, text_env)
     raise InfeasiblePlan(result.binding, result.message, "; or ".join(hints) or "use a larger device")
 
 
 def changes_that_fit(
     model: ModelSpec, device: DeviceSpec, serve: ServeSettings, largest: int, graph_sizes: Sequence[int],
-    binding: str,
+    binding: str, text_env: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The single changes that turn this infeasible plan into a feasible one, each checked by
     re-planning (a change that does not help is never suggested)."""
     def fits(dev: DeviceSpec = device, **changes: object) -> bool:
-        return isinstance(_evaluate(model, dev, replace(serve, **changes), largest, graph_sizes), MemoryPlan)
+        return isinstance(_evaluate(model, dev, replace(serve, **changes), largest, graph_sizes, text_env),
+                          MemoryPlan)
 
     out: list[str] = []
     util = serve.gpu_memory_utilization

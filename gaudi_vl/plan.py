@@ -20,7 +20,9 @@ from gaudi_vl.models import ModelSpec
 from gaudi_vl.settings import ServeSettings
 
 if TYPE_CHECKING:
+    from gaudi_vl.engines.text_buckets import TextBucketSet
     from gaudi_vl.memory import MemoryPlan
+    from gaudi_vl.warmup import WarmupEstimate
 
 DEFAULT_MAX_NUM_SEQS = 128
 """``--max-num-seqs`` when memory is not planned (engines gaudi-vl does not model)."""
@@ -66,6 +68,8 @@ class Plan:
     memory: MemoryPlan | None = None
     resolutions: tuple[Resolution, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    text_env: tuple[tuple[str, str], ...] = ()
+    """Text bucket variables fitted to traffic (``--text-workload``), exported with the plan's env."""
 
     @property
     def engine(self) -> EngineProfile:
@@ -83,6 +87,25 @@ class Plan:
             resolutions=[(r.width, r.height) for r in self.resolutions],
             skip_warmup=self.serve.skip_warmup or eager_skips,
         )
+
+    @cached_property
+    def text_buckets(self) -> TextBucketSet | None:
+        """The text prompt/decode buckets the engine warms for this plan (its own generator, at the
+        memory plan's KV blocks and max_num_seqs); None without a memory plan or text buckets."""
+        from gaudi_vl.memory import plan_text_buckets
+
+        if self.memory is None:
+            return None
+        return plan_text_buckets(self.engine, self.serve, self.memory.max_num_seqs, self.memory.kv_blocks,
+                                 self.memory.block_size, dict(self.text_env))
+
+    @cached_property
+    def warmup_estimate(self) -> WarmupEstimate:
+        """Estimated warm-up time by graph kind (``gaudi_vl.warmup.estimate_warmup``): the startup
+        probe's budget comes from ``seconds_high``."""
+        from gaudi_vl.warmup import estimate_warmup
+
+        return estimate_warmup(self)
 
     @property
     def gpu_memory_utilization(self) -> float:
@@ -113,6 +136,7 @@ def build_plan(
     memory: MemoryPlan | None = None,
     resolutions: tuple[Resolution, ...] = (),
     warnings: tuple[str, ...] = (),
+    text_env: tuple[tuple[str, str], ...] = (),
 ) -> Plan:
     """Assemble a ``Plan``; ``model_ref`` defaults to the model's Hugging Face id."""
     ref = model_ref or model.hf_id or model.name
@@ -125,4 +149,5 @@ def build_plan(
         memory=memory,
         resolutions=resolutions,
         warnings=warnings,
+        text_env=text_env,
     )

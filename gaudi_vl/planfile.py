@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import types
 import typing
 from enum import Enum
@@ -36,7 +37,10 @@ VERSION = 1
 REPLAN = "write one with gaudi-vl plan --json -o FILE"
 OWN_KEYS = ("format", "version", "model", "pixel_range", "strategy", "buckets", "bucket_notes", "serve",
             "memory", "resolutions", "notes")
-IMPLIED_KEYS = ("engine", "reachable_patches", "bucket_rows", "warmup", "env", "command", "warnings")
+IMPLIED_KEYS = ("engine", "reachable_patches", "bucket_rows", "warmup", "env", "command", "warnings",
+                "warmup_estimate", "text_buckets")
+OPTIONAL_KEYS = ("text_env",)
+"""Own fields newer than version 1's first files: absent means empty."""
 REPORT_KEYS = ("workload",)
 """Written for people, not read back (the workload is not re-read when a plan file is used)."""
 
@@ -95,6 +99,21 @@ def _implied(plan: Plan) -> dict[str, Any]:
         "env": plan_env(plan),
         "command": server_argv(plan),
         "warnings": list(plan.all_warnings),
+        "warmup_estimate": jsonable(plan.warmup_estimate) | {"graphs": plan.warmup_estimate.graphs},
+        "text_buckets": _text_buckets(plan),
+    }
+
+
+def _text_buckets(plan: Plan) -> dict[str, Any] | None:
+    tb = plan.text_buckets
+    if tb is None or not tb.modelled:
+        return None
+    return {
+        "strategy": tb.strategy.value,
+        "config": {name: list(values) for name, values in tb.config},
+        "prompt": [list(b) for b in tb.prompt],
+        "prompt_graphed": len(tb.prompt_graphed),
+        "decode": [list(b) for b in tb.decode],
     }
 
 
@@ -112,6 +131,7 @@ def plan_to_dict(plan: Plan, workload: WorkloadReport | None = None) -> dict[str
         "memory": jsonable(plan.memory) if plan.memory is not None else None,
         "resolutions": [str(r) for r in plan.resolutions],
         "notes": list(plan.warnings),
+        "text_env": [list(kv) for kv in plan.text_env],
     }
     out.update(_implied(plan))
     if workload is not None:
@@ -196,7 +216,7 @@ def plan_from_dict(data: Any) -> Plan:
     if data["version"] != VERSION:
         raise GaudiVLError(f"plan file: version {data['version']!r} is not {VERSION}",
                            "re-plan with this gaudi-vl")
-    unknown = sorted(set(data) - set(OWN_KEYS) - set(IMPLIED_KEYS) - set(REPORT_KEYS))
+    unknown = sorted(set(data) - set(OWN_KEYS) - set(OPTIONAL_KEYS) - set(IMPLIED_KEYS) - set(REPORT_KEYS))
     if unknown:
         raise GaudiVLError(f"plan file: unknown key(s) {', '.join(map(repr, unknown))}", REPLAN)
     missing = [k for k in OWN_KEYS if k not in data]
@@ -226,9 +246,22 @@ def plan_from_dict(data: Any) -> Plan:
         bucket_plan = make_plan(buckets, Strategy(strategy), pixel_range, extra_warnings=bucket_notes)
     except GaudiVLError as exc:
         raise GaudiVLError(f"plan file: buckets: {exc.message}", exc.hint) from None
-    plan = Plan(spec, ref, pixel_range, bucket_plan, serve, memory, resolutions, notes)
+    text_env = _text_env(data.get("text_env", []), serve)
+    plan = Plan(spec, ref, pixel_range, bucket_plan, serve, memory, resolutions, notes, text_env)
     _check_implied(plan, data)
     return plan
+
+
+def _text_env(value: Any, serve: ServeSettings) -> tuple[tuple[str, str], ...]:
+    """``[[NAME, VALUE], ...]`` of text bucket variables the plan's engine reads; else an error."""
+    pairs = _check(tuple[tuple[str, ...], ...], value, "text_env")
+    tb = serve.engine.text_buckets
+    known = set(tb.variables) if tb is not None else set()
+    for i, pair in enumerate(pairs):
+        if len(pair) != 2 or pair[0] not in known or not re.fullmatch(r"[0-9]{1,9}", pair[1]):
+            raise _bad(f"text_env[{i}]",
+                       f"[NAME, DIGITS] with NAME a bucket variable {serve.engine.name} reads", list(pair))
+    return tuple((k, v) for k, v in pairs)
 
 
 def _check_implied(plan: Plan, data: dict[str, Any]) -> None:

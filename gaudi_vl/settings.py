@@ -161,6 +161,15 @@ def _host(value: str) -> None:
         )
 
 
+def _recipe_dir(value: str) -> None:
+    """A directory the runtime can take inside ``PATH,DELETE,SIZE_MB``: no comma, no control character."""
+    if value and ("," in value or any(ord(c) < 32 for c in value) or len(value) > 4096):
+        raise GaudiVLError(
+            f"setting --recipe-cache: {value!r} is not a usable directory (no commas or control characters)",
+            "e.g. --recipe-cache /var/cache/gaudi-recipes on local disk",
+        )
+
+
 @dataclass(frozen=True)
 class ServeSettings:
     """How the engine is run: every field is one setting, declared once (flag, type, bounds, help).
@@ -242,6 +251,12 @@ class ServeSettings:
         parse=_memory_size, metavar="SIZE",
         help="memory one card shows the engine, e.g. 94.62GiB or 96GB (default: the device's)",
     )
+    recipe_cache: str = setting(
+        "", flag="--recipe-cache", kind=str, metavar="DIR",
+        help="keep the Habana recipe cache (compiled graphs) in DIR on LOCAL disk and reuse it: restarts "
+             "skip most of the warm-up (the Habana recipe cache set to DIR,False,8192; not NFS, which "
+             "lacks locking); default: none",
+    )
     vision_memory: str = setting(
         "fused", flag="--vision-memory", kind=str, choices=("fused", "worst-case"), group="memory",
         help="vision attention memory model: fused (the engine's fused SDPA holds no [heads, N, N] "
@@ -258,6 +273,7 @@ class ServeSettings:
         for f in fields(self):
             check_value(spec_of(f), getattr(self, f.name))
         _host(self.host)
+        _recipe_dir(self.recipe_cache)
         self.engine.execution(self.execution_mode)  # a mode the target does not model: one-line error
 
     @property

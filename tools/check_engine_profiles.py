@@ -1322,6 +1322,14 @@ def check_variables(eng: Engines) -> None:
             name = names.get(setting)
             if name is None or setting is Setting.EXECUTION_MODE:
                 continue  # PT_HPU_LAZY_MODE is the Habana bridge's: checked in "execution mode"
+            if setting is Setting.RECIPE_CACHE:
+                # read by the Habana PyTorch bridge, not by the engine's Python: check the engine's docs
+                # document it (vllm-gaudi managing_warm-up.md) and the profile sets no default
+                doc = eng.g.text("docs/configuration/warm-up/managing_warm-up.md")
+                var = prof.variable(setting)
+                r.record(var is not None and var.default == "" and f"export {name}=" in doc,
+                         lambda n=name: f"{n}: not in vllm-gaudi's managing_warm-up.md, or a default set")
+                continue
             defaults: set[str] = set()
             read = False
             if setting in ext_rules:
@@ -1563,12 +1571,170 @@ def check_modes(eng: Engines, towers: Towers, rng: random.Random, n: int) -> Non
         )
 
 
+# ---------------------------------------------------------------- text buckets
+
+E_BUCKETING = "vllm_hpu_extension/bucketing"
+G_BUCKETING = "vllm_gaudi/extension/bucketing"
+
+
+class _Config:
+    """vllm-gaudi ``get_config()`` stand-in: bucket variables from the env (int or None), the profile's
+    prefix-caching assumption for ``use_contiguous_pa``, everything else off."""
+
+    def __init__(self, env: dict[str, str], contiguous_pa: bool) -> None:
+        self._env = env
+        self.merged_prefill = False
+        self.use_contiguous_pa = contiguous_pa
+        self.prefix_caching = not contiguous_pa
+        self.bucketing_strategy = env.get("VLLM_BUCKETING_STRATEGY", "exp")
+        self.VLLM_BUCKETING_FROM_FILE = None
+        self.PT_HPU_SDPA_QKV_SLICE_MODE_FWD = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("VLLM_") and name in self._env:
+            return int(self._env[name])
+        return None
+
+
+class TextBucketEngines:
+    """The engines' own text-bucket generators, exec'd from the mirrors."""
+
+    def __init__(self, eng: Engines) -> None:
+        import itertools
+        import operator
+
+        import numpy as np
+
+        self.env: dict[str, str] = {}
+        base = {"os": fake_os(self.env), "logger": LOGGER, "itertools": itertools, "operator": operator,
+                "math": math, "np": np, "List": list, "Tuple": tuple, "Set": set, "Dict": dict}
+        self.ext_lin = eng.e121.load(
+            f"{E_BUCKETING}/linear.py",
+            ["read_bucket_settings", "warmup_range", "generate_prompt_buckets", "generate_decode_buckets",
+             "HPUBucketingContext._setup_buckets"], dict(base))
+        self.ext_exp = eng.e121.load(
+            f"{E_BUCKETING}/exponential.py",
+            ["read_bucket_settings", "warmup_range_with_limit", "generate_prompt_buckets",
+             "generate_decode_buckets", "HPUExponentialBucketingContext._setup_buckets"], dict(base))
+        self.cfg = _Config(self.env, False)
+        leveled = types.SimpleNamespace(getEffectiveLevel=lambda: 20, **vars(LOGGER))
+        g = dict(base, logger=lambda: leveled, get_config=lambda: self.cfg,
+                 logging=types.SimpleNamespace(DEBUG=10), bisect=__import__("bisect"),
+                 boolean=lambda v: str(v).lower() in ("true", "1", "t"),
+                 PaddingAwareBucketingStrategy=object, FileBucketingStrategy=object)
+        eng.g.load(f"{G_BUCKETING}/linear.py", ["LinearBucketingStrategy", "read_bucket_settings",
+                                                "warmup_range"], g)
+        eng.g.load(f"{G_BUCKETING}/exponential.py", ["LONG_CTX_THRESHOLD", "ExponentialBucketingStrategy",
+                                                     "warmup_range_with_limit"], g)
+        eng.g.load(f"{G_BUCKETING}/common.py", ["HPUBucketingManager", "generate_buckets"], g)
+        self.g = g
+
+    def fork(self, inp: Any) -> tuple[list[Any], list[Any]]:
+        exp = self.env.get("VLLM_EXPONENTIAL_BUCKETING", "false").lower() == "true"
+        ns = self.ext_exp if exp else self.ext_lin
+        me = types.SimpleNamespace(
+            max_num_seqs=inp.max_num_seqs, max_num_prefill_seqs=inp.max_num_seqs, block_size=inp.block_size,
+            max_num_batched_tokens=inp.max_num_batched_tokens, use_merged_prefill=False,
+            max_model_len=inp.max_model_len, max_prompt_seq=None, max_decode_seq=None,
+            global_state=types.SimpleNamespace())
+        ns["_setup_buckets"](me)
+        gs = me.global_state
+        if exp:
+            prompt = ns["generate_prompt_buckets"](gs.prompt_bs_bucket_cfg, gs.prompt_seq_bucket_cfg,
+                                                   inp.max_num_batched_tokens, inp.max_model_len)[0]
+            decode = ns["generate_decode_buckets"](gs.decode_bs_bucket_cfg, gs.decode_block_bucket_cfg,
+                                                   inp.num_blocks, inp.max_model_len, inp.block_size)
+        else:
+            prompt = ns["generate_prompt_buckets"](gs.prompt_bs_bucket_cfg, gs.prompt_seq_bucket_cfg,
+                                                   inp.max_num_batched_tokens)[0]
+            decode = ns["generate_decode_buckets"](gs.decode_bs_bucket_cfg, gs.decode_block_bucket_cfg,
+                                                   inp.num_blocks)
+        return [tuple(int(x) for x in b) for b in prompt], [tuple(int(x) for x in b) for b in decode]
+
+    def gaudi(self, inp: Any, contiguous_pa: bool) -> tuple[list[Any], list[Any]]:
+        self.cfg = _Config(self.env, contiguous_pa)
+        m = self.g["HPUBucketingManager"]()
+        mnps = int(self.env.get("VLLM_PROMPT_BS_BUCKET_MAX", 1))
+        m.initialize(max_num_seqs=inp.max_num_seqs, max_num_prefill_seqs=mnps, block_size=inp.block_size,
+                     max_num_batched_tokens=inp.max_num_batched_tokens, max_model_len=inp.max_model_len)
+        m.num_hpu_blocks = inp.num_blocks
+        m.generate_prompt_buckets()
+        m.generate_decode_buckets()
+        return ([tuple(int(x) for x in b) for b in m.prompt_buckets],
+                [tuple(int(x) for x in b) for b in m.decode_buckets])
+
+
+def random_text_inputs(rng: random.Random, *, small: bool) -> Any:
+    from gaudi_vl.engines.text_buckets import TextBucketInputs
+
+    block = 128
+    sizes = (512, 1024, 2048, 8192) if small else (1024, 2048, 4096, 8192, 16384, 32768)
+    mml = rng.choice(sizes)
+    mns = rng.choice((1, 2, 4, 8, 16, 32, 64, 100, 128, 256))
+    mnbt = max(block, rng.choice((mml, 2048, 4096, 8192, mml // 2)))
+    blocks = max(1, rng.randint(mml // block, mml * mns // block + 64))
+    return TextBucketInputs(mns, mnbt, mml, block, blocks)
+
+
+def check_text_buckets(eng: Engines, rng: random.Random, n: int) -> None:
+    """The profiles' text prompt/decode buckets against the engines' own generators."""
+    from gaudi_vl.engines.text_buckets import text_buckets
+
+    te = TextBucketEngines(eng)
+    fork_envs: list[dict[str, str]] = [
+        {}, {"VLLM_EXPONENTIAL_BUCKETING": "true"},
+        {"VLLM_PROMPT_SEQ_BUCKET_STEP": "256", "VLLM_DECODE_BS_BUCKET_STEP": "16"},
+        {"VLLM_EXPONENTIAL_BUCKETING": "true", "VLLM_PROMPT_SEQ_BUCKET_LIMIT": "5"},
+    ]
+    gaudi_envs: list[dict[str, str]] = [
+        {}, {"VLLM_BUCKETING_STRATEGY": "lin"},
+        {"VLLM_EXPONENTIAL_BUCKETING": "false", "VLLM_PROMPT_BS_BUCKET_MAX": "4"},
+        {"VLLM_PROMPT_BS_BUCKET_MAX": "8"},
+    ]
+    def compare(r: Row, tb: Any, inp: Any) -> None:
+        te.env.clear()
+        te.env.update(inp.env)
+        try:
+            if tb.generator.name == "EXT_2D":
+                want = outcome(lambda: te.fork(inp))
+            else:
+                # V1 enables prefix caching by default: contiguous PA off (features.py:97)
+                want = outcome(lambda: te.gaudi(inp, False))
+        finally:
+            te.env.clear()
+        got = outcome(lambda: text_buckets(tb, inp))
+        if got[0] == "ok":
+            got = ("ok", (sorted(got[1].prompt), sorted(got[1].decode)))
+        if want[0] == "ok":
+            want = ("ok", (sorted(want[1][0]), sorted(want[1][1])))
+        r.record(got == want, lambda: f"{inp}: engine {str(want)[:160]} / profile {str(got)[:160]}")
+
+    for prof in (CUR.f121, CUR.main, CUR.gaudi):
+        r = row("text buckets (prompt, decode)", prof.name)
+        tb = prof.text_buckets
+        envs = fork_envs if tb.generator.name == "EXT_2D" else gaudi_envs
+        for i in range(max(20, n // 20)):
+            env = envs[i % len(envs)]
+            lin = "lin" in env.values() or env.get("VLLM_EXPONENTIAL_BUCKETING") == "false"
+            compare(r, tb, replace(random_text_inputs(rng, small=lin), env=env))
+
+
 # ---------------------------------------------------------------- main
+
+
+ONLY: list[str] = []
+"""``--only``: run just these check functions (e.g. ``text_buckets``); empty: all."""
 
 
 def run_checks(eng: Engines, towers: Towers, seed: int, n: int) -> list[Row]:
     ROWS.clear()
     rng = random.Random(seed)
+    if ONLY:
+        checks = {"text_buckets": lambda: check_text_buckets(eng, rng, n),
+                  "variables": lambda: check_variables(eng)}
+        for name in ONLY:
+            checks[name]()
+        return list(ROWS)
     check_variables(eng)
     check_static(eng)
     check_modes(eng, towers, rng, max(20, n // 10))
@@ -1580,6 +1746,7 @@ def run_checks(eng: Engines, towers: Towers, seed: int, n: int) -> list[Row]:
     check_warmup(eng, towers, rng, n)
     check_memory(eng, rng, n)
     check_processor(rng, n)
+    check_text_buckets(eng, rng, n)
     return list(ROWS)
 
 
@@ -1587,6 +1754,7 @@ def mutants() -> list[tuple[str, str, types.SimpleNamespace]]:
     """Deliberately wrong profiles, each with the check that must flag it (``--self-test``)."""
     f, m, g, v = FORK_121, FORK_MAIN, VLLM_GAUDI, FORK_122
     assert f.memory and m.memory and g.memory and f.attention and g.attention and v.attention
+    assert f.text_buckets and g.text_buckets
 
     def cur(**kw: EngineProfile) -> types.SimpleNamespace:
         return types.SimpleNamespace(**{"f121": f, "main": m, "gaudi": g, "f122": v, **kw})
@@ -1651,6 +1819,16 @@ def mutants() -> list[tuple[str, str, types.SimpleNamespace]]:
                     f, variables=tuple(replace(v, default="0.5") if v is ratio else v for v in f.variables)
                 )
             ),
+        ),
+        (
+            "vllm-gaudi contiguous PA",
+            "text buckets (prompt, decode)",
+            cur(gaudi=replace(g, text_buckets=replace(g.text_buckets, contiguous_pa=True))),
+        ),
+        (
+            "fork-1.21 prompt bs max 1",
+            "text buckets (prompt, decode)",
+            cur(f121=replace(f, text_buckets=replace(f.text_buckets, prompt_bs_follows_max_num_seqs=False))),
         ),
         (
             "habana_main reads the ratio",
@@ -1736,7 +1914,10 @@ def main(argv: list[str] | None = None) -> int:
         "--mutants", metavar="TEXT", default="",
         help="with --self-test: only the wrong profiles whose label contains TEXT (e.g. 1.22, vllm-gaudi)",
     )
+    ap.add_argument("--only", action="append", default=[], choices=("text_buckets", "variables"),
+                    help="run only this check (repeatable); default: every check")
     args = ap.parse_args(argv)
+    ONLY[:] = args.only
 
     srcs = (
         Source(args.fork_git, args.fork_121, "vllm-fork aice/v1.21.0"),
@@ -1755,18 +1936,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"seed {args.seed}, --cases {args.cases}\n")
 
     if args.self_test:
-        missed = []
+        missed, tried = [], 0
         chosen = [m for m in mutants() if args.mutants in m[0]]
         for label, check, profiles in chosen:
             CUR.__dict__.update(vars(profiles))
             rows = run_checks(eng, towers, args.seed, args.cases)
+            if not any(r.check == check for r in rows):
+                continue  # its check is not among --only
+            tried += 1
             flagged = sum(r.mismatches for r in rows if r.check == check)
             print(f"mutant {label!r}: {flagged} mismatches in {check!r}")
             if not flagged:
                 missed.append(label)
         CUR.__dict__.update(f121=FORK_121, main=FORK_MAIN, gaudi=VLLM_GAUDI, f122=FORK_122)
         print(
-            f"\n{len(chosen) - len(missed)} of {len(chosen)} mutants flagged"
+            f"\n{tried - len(missed)} of {tried} mutants flagged"
             + (f"; missed: {missed}" if missed else "")
         )
         return 1 if missed else 0

@@ -73,7 +73,10 @@ class Phase(str, Enum):
 
     @property
     def order(self) -> int:
-        return list(Phase).index(self)
+        return _PHASE_ORDER[self]
+
+
+_PHASE_ORDER = {p: i for i, p in enumerate(Phase)}
 
 
 # ------------------------------------------------------------------ numbers and sizes
@@ -83,31 +86,78 @@ SIZE = r"(-?[\d.]+ ?[KMGT]?i?B)"
 
 # ------------------------------------------------------------------ line shape, shared by all grammars
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\^\[\[[0-9;]*m")
-"""Colour escapes, real (``\\x1b[1;36m``) or as pasted text (``^[[1;36m``): the worker prefix is cyan
-(multiproc_worker_utils.py:268@95af70093fc0)."""
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|(?:\^\[|\ufffd)\[[0-9;]*m")
+"""Colour escapes, real (``\\x1b[1;36m``), as pasted text (``^[[1;36m``) or with the ESC byte turned
+into U+FFFD by a paste (``\ufffd[36m(WorkerDict pid=129668)\ufffd[0m``,
+https://github.com/ray-project/ray/issues/50418): the worker prefix is cyan
+(multiproc_worker_utils.py:268@95af70093fc0; Ray colours its ``(WorkerDict pid=..)`` prefixes too)."""
 
 COLLECTOR_STAMP = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\s+")
 """A timestamp a log collector (docker --timestamps, kubectl) puts before the engine's own line."""
 
 PROCESS_PREFIX = re.compile(
-    r"^\((?P<process>[A-Za-z_][\w.\-]*)?\s*(?:rank=(?P<prank>\d+)\s+)?pid=(?P<pid>\d+)(?:,\s*ip=[\w.:]+)?\)\s?"
+    r"^\(?(?P<process>[A-Za-z_][\w.\-]*)?\s*(?:(?:rank=(?P<prank>\d+)|TP\d+)\s+)?pid=(?P<pid>\d+)(?:,\s*ip=[\w.:]+)?\)\s?"
 )
 """``(VllmWorkerProcess pid=614)`` (multiproc_worker_utils.py:268@95af70093fc0), ``(RayWorkerWrapper
 pid=8965)`` (Ray's log forwarding), ``(EngineCore_DP0 pid=1079040)`` / ``(Worker_TP0 pid=635023)``
 (vllm/logger.py:28-32@vllm==0.32.0) and the older ``(VllmWorker rank=0 pid=26234)``."""
 
+RAY_PREFIX = re.compile(
+    r"^\((?P<process>raylet|gcs_server|autoscaler|monitor|dashboard)(?:,\s*ip=[\w.:]+)?\)\s?")
+"""Ray's own components forward their lines as ``(raylet) A worker died ...``
+(https://github.com/gpustack/gpustack/issues/2415)."""
+COMPOSE_PREFIX = re.compile(r"^[\w.\-]{1,64}\s+\|\s")
+"""``docker compose logs`` puts the service name before each line: ``runner-llm-1  | INFO ...``
+(https://github.com/livepeer/ai-runner/pull/230)."""
+
 RANK_PREFIX = re.compile(r"^\[rank(?P<rank>\d+)\]:\s?")
 """torch's distributed excepthook: ``[rank0]: Traceback ...`` (distributed_c10d.py:2576@torch==2.14.1)."""
 
 HEADER = re.compile(
-    r"^(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\s+(?P<date>\d\d-\d\d)\s+(?P<time>\d\d:\d\d:\d\d)"
-    r"(?:[.,]\d+)?\s+\[?(?P<file>[\w./\-]+\.py):(?P<lineno>\d+)\]\s?(?P<message>.*)$"
+    r"^\s*(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\s+(?P<date>\d\d-\d\d)\s+(?P<time>\d\d:\d\d:\d\d)"
+    r"(?:[.,]\d+)?(?:\s+\[?(?P<file>[\w./\-]+\.py):(?P<lineno>\d+)\])?\s?(?P<message>.*)$"
 )
-"""vLLM's logger header; the ``[`` is optional (older fork releases: ``hpu_worker.py:134]``)."""
+"""vLLM's logger header; leading whitespace is tolerated (pastes indent it), the ``[`` is optional
+(older fork releases: ``hpu_worker.py:134]``) and so is the ``[file:line]`` part (a user's own log
+format: ``(VllmWorker TP0 pid=326) ERROR 08-25 13:48:26 WorkerProc failed to start.``,
+https://github.com/vllm-project/vllm/issues/23359)."""
 
-TRACEBACK = re.compile(r"Traceback \(most recent call last\):")
+QUOTE_PREFIX = re.compile(r"^(?:>[ \t]?)+")
+"""Markdown quoting of a pasted log (``> > Exception ignored in: ...``): not part of the engine's line."""
+
+TRACEBACK = re.compile(r"Traceback \(most recent call\b")
+"""CPython's traceback header, also when a paste cuts it (``[rank0]: Traceback (most recent call las``,
+https://github.com/HabanaAI/vllm-fork/issues/232)."""
+IPYTHON_TRACEBACK = re.compile(
+    r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception))\s+Traceback \(most recent call last\)")
+"""IPython's traceback header (``RuntimeError      Traceback (most recent call last)``): the exception
+type comes first, its text last (https://github.com/vllm-project/vllm/issues/17618)."""
+FATAL_PYTHON = re.compile(r"^Fatal Python error: (?P<text>.+)")
+"""CPython's faulthandler report of a process killed by a signal (``Fatal Python error: Floating point
+exception``, then ``Stack (most recent call first):``): the process crashed."""
 FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+), in (?P<func>[\w<>.]+)')
+FRAME_TAIL = re.compile(r'^(?P<path>[^"\s]*)", line (?P<line>\d+), in (?P<func>[\w<>.]+)\s*$')
+"""The second half of a frame line a paste hard-wrapped (``or/multiproc_executor.py", line 810, in
+worker_busy_loop``, https://github.com/vllm-project/vllm/issues/29360): it belongs to the traceback of
+the line before it."""
+FRAME_HEAD = re.compile(r'^\s*File "[^"]*$')
+"""The first half of a hard-wrapped frame line (``  File "/usr/local/lib/python3.12/.../vllm/v1/execut``):
+a traceback is being written on this stream."""
+RPC_CALL = re.compile(r'(?:collective_rpc|_run_workers|run_method)\(\s*["\'](?P<func>\w+)["\']')
+"""A worker method called by name in a traceback's source line: ``self.collective_rpc("load_model")``
+(vllm/executor/uniproc_executor.py:55@vllm==0.32.0; the fork's
+``_run_workers("determine_num_available_blocks")``)."""
+UNRAISABLE = re.compile(r"^Exception ignored (?:in|on)\b")
+"""CPython's report of an exception it could not raise (a destructor, an atexit hook, a thread at
+interpreter exit: ``PyErr_WriteUnraisable``, Python/errors.c): the program goes on (or has already
+finished), so the traceback after it is noise, never the engine's failure."""
+SHUTDOWN_NOISE = re.compile(r"Python is likely shutting down|sys\.meta_path is None|interpreter shutdown")
+"""Exception texts that only appear while the interpreter tears down (CPython's import machinery at
+exit): a traceback ending in one is teardown noise (https://github.com/HabanaAI/vllm-fork/pull/1487)."""
+TEARDOWN_FRAMES = frozenset({"__del__", "del", "_exit_function", "shutdown", "close", "cleanup", "teardown",
+                             "__exit__", "_python_exit", "_run_finalizers", "_exitfunc"})
+"""Functions that run only while objects or the interpreter are torn down; a traceback made only of
+them (and no engine-phase frame) after the server served is shutdown noise."""
 EXCEPTION = re.compile(
     r"^(?P<type>(?:[A-Za-z_]\w*\.)*(?:(?:[A-Za-z_]\w*)?(?:Error|Exception|Failure)|KeyboardInterrupt|SystemExit))"
     r"(?::\s?(?P<text>.*))?$"
@@ -138,6 +188,11 @@ initialization failed`` (vllm/v1/engine/utils.py:1432), ``WorkerProc failed to s
 @vllm==0.32.0; V0 ``Engine process failed to start`` (vllm/entrypoints/openai/api_server.py:302) and
 ``Worker %s pid %s died, exit code: %s`` (vllm/executor/multiproc_worker_utils.py:123), @95af70093fc0."""
 
+RAY_DEATH = re.compile(r"A worker died or was killed while execut|Failed to register worker \S+ to Raylet")
+"""Ray's reports of a worker process that died or never started (``(raylet) A worker died or was killed
+while executing a task by an unexpected system error``, https://github.com/gpustack/gpustack/issues/2415;
+``core_worker.cc:215: Failed to register worker ... to Raylet``, https://github.com/vllm-project/vllm/issues/6090)."""
+
 WORKER_METHOD = re.compile(
     r"Exception in worker \S+ while processing method (?P<m1>\w+)|Error executing method '?(?P<m2>\w+)'?"
 )
@@ -153,6 +208,31 @@ WARMUP_STEP = re.compile(
 (hpu_model_runner.py:3040-3045@95af70093fc0, :2583-2587@277a33cd907e) and vllm-gaudi's
 (hpu_model_runner.py:5226-5231@091bbadda10b)."""
 
+
+MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
+    (re.compile(r"when warming up|during warm-?up|warmup (?:failed|error)", re.IGNORECASE), Phase.WARMUP),
+    (re.compile(r"during (?:the )?profil|memory profiling", re.IGNORECASE), Phase.PROFILING),
+)
+"""Exception texts that name their phase: ``CUDA out of memory occurred when warming up sampler with
+%d dummy requests`` (vllm/v1/worker/gpu_model_runner.py:5991@vllm==0.32.0)."""
+
+MULTIMODAL_HINTS = re.compile(
+    r"(?i:qwen[\d.]*-?vl|-vl-|llava|mllama|pixtral|internvl|minicpm-?v|idefics|paligemma"
+    r"|phi-?3(?:\.5)?-vision|llama-3\.2-\d+b-vision)|VLForConditionalGeneration|Gemma3ForConditionalGeneration"
+    r"|Multimodal bucket"
+    r"|Padding current (?:image size|number pixel)|Encoder cache will be initialized|image items"
+    r"|Multi-modal warmup|multimodal|VLLM_MULTIMODAL_BUCKETS"
+)
+"""A line that shows the model takes images: a vision-language model's name or architecture, or a
+line only a multimodal engine writes (the fork's ``Multimodal bucket :`` hpu_model_runner.py:2826
+@95af70093fc0, ``Padding current ...`` above, upstream's ``Encoder cache will be initialized ...
+profiled with %d %s items`` vllm/v1/worker/gpu_model_runner.py:6166@vllm==0.32.0)."""
+MODEL_NAMED = re.compile(r"model='[^']+'|Starting to load model \S+|served_model_name=|model_type: \w+"
+                         r"|\bvllm serve \S+|--model[ =]\S+")
+"""A line that names the model (engine config dump, ``Starting to load model %s``, the command)."""
+GPU_ENGINE = re.compile(r"CUDA out of memory|HIP out of memory|CUDA error|gpu_model_runner\.py|gpu_worker\.py"
+                        r"|cuda\.py:\d+|cudagraph|Flash Attention backend|NCCL")
+"""Lines only an upstream (GPU) vLLM writes: the HPU advice (graph-memory variables) does not apply."""
 
 # ------------------------------------------------------------------ lines the doctor reads for their numbers
 # Not phase markers: image padding, recompiles, preemption, and the memory figures the engines log.
@@ -175,7 +255,7 @@ WEIGHTS_TOTAL = re.compile(r"Loading model weights took in total " + SIZE + r" o
                             + SIZE + "/" + SIZE + r" used\)")
 WEIGHTS_GAUDI = re.compile(r"Loading model weights took (-?[\d.]+) GB")
 PROFILE = re.compile(r"Model profiling run took " + SIZE)
-BLOCKS = re.compile(r"# (?:HPU|hpu) blocks: (\S+),|Usable num_blocks: (\S+?),")
+BLOCKS = re.compile(r"# (?:HPU|hpu|GPU|gpu|cpu) blocks: (\S+),|Usable num_blocks: (\S+?),")
 GRAPH_SPLIT = re.compile(
     r"Using " + SIZE + "/" + SIZE + r" of free device memory for HPUGraphs(?:,\s*" + SIZE
     + r"\s+for prompt and\s+" + SIZE + r"\s+for decode \(VLLM_GRAPH_PROMPT_RATIO=([^)]*)\))?"
@@ -237,9 +317,25 @@ def _m(kind: str, phase: Phase, pattern: str, source: str, *, done: bool = False
     return Marker(kind, phase, re.compile(pattern), source, done)
 
 
+_STARTING = (
+    _m("starting", Phase.STARTUP,
+       r"Initializing an? (?:V[01] )?LLM engine|Waiting for init message from front-end"
+       r"|Found nccl from library|Using [\w ]{2,40} backend"
+       r"|Prompt bucket config \(min, step, max_warmup\)|Generated \d+ prompt buckets",
+       f"vllm/engine/llm_engine.py:233@8642d8927065 and :240@{FORK_122}; vllm/v1/engine/core.py:455, "
+       f"vllm/utils.py:1227 (NCCL while a worker initialises its device), vllm/platforms/hpu.py:54 and "
+       f"cuda.py:249,256 (attention backend chosen in worker init) @{FORK_122}; vllm/v1/engine/core.py:134"
+       f"@{UPSTREAM}; bucket settings printed when the model runner is built: vllm_hpu_extension/bucketing/"
+       f"linear.py:94@9a99d349405c"),
+)
+"""Lines written while the engine and its workers start, before any weight is loaded."""
+
 _SERVING = (
     _m("serving", Phase.SERVING, r"Application startup complete",
        "uvicorn/lifespan/on.py:62@uvicorn==0.54.0"),
+    _m("serving", Phase.SERVING, r"Starting vLLM (?:API )?server\b|Available routes are",
+       f"vllm/entrypoints/openai/api_server.py:1362@{FORK_122}; vllm/entrypoints/launchers/api_server/"
+       f"entry.py:140 and launchers/launcher.py:186@{UPSTREAM}"),
     _m("serving", Phase.SERVING, r"Started server process|Uvicorn running on",
        "uvicorn/server.py:101,232@uvicorn==0.54.0"),
     _m("serving", Phase.SERVING, r"Avg prompt throughput", f"vllm/engine/metrics.py:418@{FORK_122}"),
@@ -271,6 +367,7 @@ _FORK_MARKERS = (
        f"vllm/worker/hpu_model_runner.py:2826,3224@{FORK_122}, :2798,2826@{FORK_121}"),
     _m("warmup_done", Phase.WARMUP, r"Warmup finished in \d+ secs",
        f"vllm/worker/hpu_model_runner.py:3300@{FORK_122}, :2960@{FORK_121}"),
+    *_STARTING,
     *_SERVING,
 )
 
@@ -279,7 +376,6 @@ _FORK_STRONG = (
     ("_init_worker", Phase.STARTUP),
     ("profile_run", Phase.PROFILING),
     ("determine_num_available_blocks", Phase.PROFILING),
-    ("_initialize_kv_caches", Phase.KV_ALLOCATION),
     ("initialize_cache", Phase.KV_ALLOCATION),
     ("_init_cache_engine", Phase.KV_ALLOCATION),
     ("_allocate_kv_cache", Phase.KV_ALLOCATION),
@@ -289,6 +385,8 @@ _FORK_STRONG = (
     ("warmup_all_buckets", Phase.WARMUP),
     ("_warmup_multimodal", Phase.WARMUP),
     ("_warmup_multimodal_graph", Phase.WARMUP),
+    ("make_layers", Phase.STARTUP),
+    ("_init_executor", Phase.STARTUP),
     ("engine_step", Phase.SERVING),
     ("run_engine_loop", Phase.SERVING),
 )
@@ -297,9 +395,13 @@ llm_engine.py:408; multiprocessing/engine.py:210,246 @95af70093fc0; warmup_all_b
 _warmup_multimodal: hpu_model_runner.py:2601,2621@277a33cd907e; cache_engine.py:69 ``_allocate_kv_cache``."""
 
 _WEAK = (("warmup_scenario", Phase.WARMUP), ("execute_model", Phase.SERVING),
-         ("execute_model_async", Phase.SERVING))
+         ("execute_model_async", Phase.SERVING), ("_dummy_sampler_run", Phase.PROFILING),
+         ("_initialize_kv_caches", Phase.KV_ALLOCATION))
 """``warmup_scenario`` (hpu_model_runner.py:2872@95af70093fc0) also runs the profiling pass
-(:2829, :2844); ``execute_model`` (:3585) runs every warm-up step as well as serving."""
+(:2829, :2844); ``execute_model`` (:3585) runs every warm-up step as well as serving;
+``_initialize_kv_caches`` encloses the profiling run, the KV allocation and the warm-up
+(llm_engine.py:408@95af70093fc0, vllm/v1/engine/core.py:261@vllm==0.32.0): a traceback cut there says
+less than the log's last phase marker. Weak frames rank after the markers."""
 
 VLLM_FORK_V0 = LogGrammar(
     name="vllm-v0-fork",
@@ -335,6 +437,7 @@ _GAUDI_MARKERS = (
        f"vllm_gaudi/v1/worker/hpu_model_runner.py:6306@{GAUDI}"),
     _m("init_done", Phase.WARMUP, r"init engine \(profile, create kv cache, warmup model\) took",
        f"vllm/v1/engine/core.py:386-403@{UPSTREAM}"),
+    *_STARTING,
     *_SERVING,
 )
 
@@ -342,7 +445,6 @@ _GAUDI_STRONG = (
     ("load_model", Phase.STARTUP),
     ("profile_run", Phase.PROFILING),
     ("determine_available_memory", Phase.PROFILING),
-    ("_initialize_kv_caches", Phase.KV_ALLOCATION),
     ("initialize_from_config", Phase.KV_ALLOCATION),
     ("initialize_kv_cache", Phase.KV_ALLOCATION),
     ("compile_or_warm_up_model", Phase.WARMUP),
@@ -352,13 +454,32 @@ _GAUDI_STRONG = (
     ("warmup_pooler", Phase.WARMUP),
     ("warmup_multimodal_graphs", Phase.WARMUP),
     ("capture_model", Phase.WARMUP),
+    ("kernel_warmup", Phase.WARMUP),
+    ("warmup_kernels", Phase.WARMUP),
+    ("make_layers", Phase.STARTUP),
+    ("_init_executor", Phase.STARTUP),
     ("run_busy_loop", Phase.SERVING),
     ("step", Phase.SERVING),
     ("sample_tokens", Phase.SERVING),
 )
 """vllm_gaudi/v1/worker/hpu_worker.py:223,319,516,552,565; hpu_model_runner.py:4792,5242,5343,5466,
 5993,6133,6339,6513 @091bbadda10b; upstream vllm/v1/engine/core.py:261,657,1547 and
-vllm/v1/worker/gpu_model_runner.py:6482 ``capture_model`` @vllm==0.32.0."""
+vllm/v1/worker/gpu_model_runner.py:6482 ``capture_model``, ``kernel_warmup`` (called only by
+``compile_or_warm_up_model``, vllm/v1/worker/gpu_worker.py:950; ``warmup_kernels`` likewise, :955 and
+vllm/v1/worker/gpu/warmup.py:218) @vllm==0.32.0; ``make_layers`` builds a
+model's layers (vllm/model_executor/models/utils.py:662@95af70093fc0), i.e. inside ``load_model``;
+``_init_executor`` starts the workers and loads the model, once, from the executor's constructor
+(vllm/executor/executor_base.py:53@95af70093fc0, vllm/v1/executor/abstract.py:126@vllm==0.32.0)."""
+
+WARMUP_NAMED = re.compile(r"warm_?up", re.IGNORECASE)
+"""A function named for warming up (``_warmup``, ``deep_gemm_warmup``, ``_warmup_multimodal_graph``)
+that no frame table names: a weak warm-up frame (the fork's profiling run also calls
+``warmup_scenario``, so a phase line before the failure outranks it)."""
+
+MODEL_BUILD = ("/model_executor/models/", "__init__", Phase.STARTUP)
+"""A model class's constructor (``vllm/model_executor/models/llama.py ... in __init__``) runs only
+while the model is built, inside ``load_model`` (``get_model``, hpu_model_runner.py:1185@95af70093fc0):
+a weak start-up frame (the same files' ``forward`` runs in every later phase)."""
 
 VLLM_GAUDI_V1 = LogGrammar(
     name="vllm-v1-gaudi",
@@ -373,12 +494,31 @@ VLLM_V1 = LogGrammar(
     name="vllm-v1",
     description="upstream vLLM V1 lines (GPUs, CPUs): no HPU markers",
     markers=(
-        _m("weights_done", Phase.STARTUP, r"Model loading took " + r"(-?[\d.]+) GiB",
-           f"vllm/v1/worker/gpu_model_runner.py:5150@{UPSTREAM}", done=True),
+        _m("weights", Phase.STARTUP,
+           r"Starting to load model \S+|Initializing a V[01] LLM engine|Loading weights took [\d.]+ seconds",
+           f"vllm/v1/worker/gpu_model_runner.py:5040, vllm/v1/engine/core.py:134, "
+           f"vllm/model_executor/model_loader/default_loader.py:502@{UPSTREAM}; "
+           f"vllm/engine/llm_engine.py:240@{FORK_122}"),
+        _m("weights_done", Phase.STARTUP, r"Model loading took (-?[\d.]+) ?Gi?B",
+           f"vllm/v1/worker/gpu_model_runner.py:5150@{UPSTREAM}; V0 vllm/worker/model_runner.py:1203"
+           f"@{FORK_122} (older releases wrote GB)", done=True),
+        _m("profile", Phase.PROFILING,
+           r"Encoder cache will be initialized|Memory profiling takes|Dynamo bytecode transform time",
+           f"vllm/v1/worker/gpu_model_runner.py:6166, vllm/compilation/backends.py:1167 (torch.compile "
+           f"traces the model in its first forward: the profiling run) @{UPSTREAM}; "
+           f"vllm/worker/worker.py:278@{FORK_122}"),
+        _m("kv_blocks", Phase.KV_ALLOCATION, r"# (?:GPU|gpu|cpu) blocks: \d+",
+           f"vllm/executor/executor_base.py:113@{FORK_122}"),
+        _m("warmup", Phase.WARMUP, r"Capturing cudagraphs for decoding",
+           f"vllm/worker/model_runner.py:1513@{FORK_122}"),
+        _m("warmup_done", Phase.WARMUP, r"Graph capturing finished in \d+ secs",
+           f"vllm/worker/model_runner.py:1671@{FORK_122}; "
+           f"vllm/v1/worker/gpu_model_runner.py:6582@{UPSTREAM}"),
         _m("kv_blocks", Phase.KV_ALLOCATION, r"Available KV cache memory:",
            f"vllm/v1/worker/gpu_worker.py:760@{UPSTREAM}"),
         _m("init_done", Phase.WARMUP, r"init engine \(profile, create kv cache, warmup model\) took",
            f"vllm/v1/engine/core.py:386-403@{UPSTREAM}"),
+        *_STARTING,
         *_SERVING,
     ),
     strong_frames=_GAUDI_STRONG,

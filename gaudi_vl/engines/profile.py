@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from gaudi_vl.engines.logs import LogGrammar
+from gaudi_vl.engines.text_buckets import TextBucketing
+from gaudi_vl.engines.vllm_gaudi_models import VllmGaudiModels
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import HF_FACTOR, PATCH_PX, WINDOW_PX, PixelRange, smart_resize
 
@@ -34,6 +36,7 @@ class Setting(str, Enum):
     FP32_SOFTMAX_VISION = "fp32_softmax_vision"
     SKIP_WARMUP = "skip_warmup"
     EXECUTION_MODE = "execution_mode"
+    RECIPE_CACHE = "recipe_cache"
 
 
 VARIABLE_NAMES: dict[Setting, str] = {
@@ -46,6 +49,7 @@ VARIABLE_NAMES: dict[Setting, str] = {
     Setting.FP32_SOFTMAX_VISION: "VLLM_FP32_SOFTMAX_VISION",
     Setting.SKIP_WARMUP: "VLLM_SKIP_WARMUP",
     Setting.EXECUTION_MODE: "PT_HPU_LAZY_MODE",
+    Setting.RECIPE_CACHE: "PT_HPU_RECIPE_CACHE_CONFIG",
 }
 """The names every HPU engine here uses; whether and how an engine reads one is in its profile."""
 
@@ -61,6 +65,7 @@ MEANINGS: dict[Setting, str] = {
     Setting.SKIP_WARMUP: "skip warm-up: graphs compile while serving",
     Setting.EXECUTION_MODE: ("the Habana PyTorch bridge's backend the engine runs on: 1 lazy (HPU graphs), "
                              "0 eager (torch.compile)"),
+    Setting.RECIPE_CACHE: "Habana recipe cache PATH,DELETE,SIZE_MB: compiled graphs reused on restarts",
 }
 
 
@@ -317,6 +322,12 @@ class EngineProfile:
     HPU engine). A mode not listed is refused with a one-line error (``execution``)."""
     buckets_none: str = "the engine crashes at start-up or warm-up with it"
     """What ``VLLM_MULTIMODAL_BUCKETS=None`` does on this engine (gaudi-vl refuses it: it plans buckets)."""
+    text_buckets: TextBucketing | None = None
+    """How the engine makes its text prompt/decode buckets (``gaudi_vl.engines.text_buckets``);
+    None: no text buckets (no HPU graphs)."""
+    multimodal_models: VllmGaudiModels | None = None
+    """Per-model multimodal facts (``gaudi_vl.engines.vllm_gaudi_models``); None: this engine is
+    planned for Qwen2.5-VL only."""
 
     # ------------------------------------------------------------------ variables
 

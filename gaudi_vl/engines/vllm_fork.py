@@ -41,6 +41,7 @@ from gaudi_vl.engines.profile import (
     WarmupRule,
     read,
 )
+from gaudi_vl.engines.text_buckets import EXT_VARIABLES, Generator, TextBucketing, TextStrategy
 
 A = "@277a33cd907e"
 H = "@95af70093fc0"
@@ -93,6 +94,9 @@ FORK_121 = EngineProfile(
         read(Setting.SKIP_WARMUP, "false", "vllm/worker/hpu_model_runner.py:958-959, 2825-2827" + A,
              "skip warm-up: no vision graphs until an image of a bucket's size arrives"),
         _mode_var("README_GAUDI.md:386; vllm/worker/hpu_model_runner.py:367" + A),
+        # The Habana PyTorch bridge reads it, not vLLM: vllm-gaudi
+        # docs/configuration/warm-up/managing_warm-up.md:8-20@091bbadda10b (PATH,DELETE,SIZE_MB)
+        read(Setting.RECIPE_CACHE, "", "docs/configuration/warm-up/managing_warm-up.md:8-20@091bbadda10b"),
     ),
     default_buckets=QWEN_DEFAULT_BUCKETS,
     # _process_buckets asserts % 8 (hpu_model_runner.py:113-117); the dummy image then asserts
@@ -155,6 +159,27 @@ FORK_121 = EngineProfile(
         + A + ")",
     ),),
     buckets_none="int('none') raises ValueError at start-up (hpu_model_runner.py:99-103@277a33cd)",
+    text_buckets=TextBucketing(
+        # get_bucketing_context (ext: bucketing/common.py:41-50@8afd25348a28): linear unless
+        # VLLM_EXPONENTIAL_BUCKETING=true; the runner builds it at hpu_model_runner.py:882-888.
+        generator=Generator.EXT_2D,
+        default_strategy=TextStrategy.LINEAR,
+        strategy_variable="VLLM_EXPONENTIAL_BUCKETING",
+        # max_num_prefill_seqs defaults to max_num_seqs (hpu_model_runner.py:834-837)
+        prompt_bs_follows_max_num_seqs=True,
+        # ext: exponential.py:376-377 reads VLLM_CONTIGUOUS_PA, default 'true'
+        contiguous_pa=True,
+        # warmup_graphs skips prompt graphs with bs*seq > max_seq_len_to_capture (:2671-2673),
+        # default 8192 (vllm/config.py:301)
+        capture_tokens_limit=8192,
+        # a graph is captured only while the estimate fits the memory left (:2675-2678)
+        capture_gated_by_memory=True,
+        # warmup_all_buckets compiles every prompt and decode bucket first (:2851-2856)
+        compiles_every_bucket=True,
+        variables=EXT_VARIABLES,
+        cited=("ext:vllm_hpu_extension/bucketing/linear.py:51-292, exponential.py:53-390@8afd25348a28; "
+               "vllm/worker/hpu_model_runner.py:834-888, 2621-2718, 2785-2962" + A),
+    ),
 )
 
 FORK_MAIN = replace(
@@ -175,6 +200,9 @@ FORK_MAIN = replace(
              + "; ext:vllm_hpu_extension/features.py:75@7717587d1780"),
         # README_GAUDI.md:430 documents 0 (:211: torch.compile is the default from Gaudi software 1.21.0)
         _mode_var("README_GAUDI.md:430, 211; vllm/worker/hpu_model_runner.py:368" + H, default="0"),
+        # The Habana PyTorch bridge reads it, not vLLM: vllm-gaudi
+        # docs/configuration/warm-up/managing_warm-up.md:8-20@091bbadda10b (PATH,DELETE,SIZE_MB)
+        read(Setting.RECIPE_CACHE, "", "docs/configuration/warm-up/managing_warm-up.md:8-20@091bbadda10b"),
     ),
     # _process_buckets asserts % 8 (:133-137); pad_multimodal_data asserts the image and the padding
     # are multiples of 64 (models/qwen2_5_vl.py:962, 976): a bucket % 64 != 0 crashes warm-up.
@@ -213,6 +241,8 @@ FORK_MAIN = replace(
     notes=(
         ("vllm-fork habana_main reads neither VLLM_GRAPH_PROMPT_RATIO nor "
          "VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO (removed by PR 1178): they are not exported"),
+        ("text buckets for habana_main follow vllm-hpu-extension aice/v1.21.0 (@8afd25348a28): its pin "
+         "f1d9275 (requirements/hpu.txt@95af7009) is in no mirror"),
     ),
     execution_modes=(_fork_lazy(
         "368-372", "673", "295-297", H,
@@ -243,6 +273,9 @@ FORK_122 = replace(
         # README_GAUDI.md:421 documents 0 as the bridge's default (:203: torch.compile is the default from
         # Gaudi software 1.21.0); the runner branches on is_lazy() (hpu_model_runner.py:410, 3588)
         _mode_var("README_GAUDI.md:421, 203; vllm/worker/hpu_model_runner.py:410" + V, default="0"),
+        # The Habana PyTorch bridge reads it, not vLLM: vllm-gaudi
+        # docs/configuration/warm-up/managing_warm-up.md:8-20@091bbadda10b (PATH,DELETE,SIZE_MB)
+        read(Setting.RECIPE_CACHE, "", "docs/configuration/warm-up/managing_warm-up.md:8-20@091bbadda10b"),
     ),
     # `[1600, 3136, 4096, 6400]` when VLLM_MULTIMODAL_BUCKETS is empty and the model is not batch-based
     # (hpu_model_runner.py:117-120): four buckets, not the seven of 1.21 / habana_main.
@@ -313,6 +346,10 @@ FORK_122 = replace(
          "above the largest bucket) has no window attention in its last window; a bucket with room to pad "
          "avoids it"),
     ),
+    # Not modelled yet: 1.22 builds its text buckets with the extension's HPUBucketingManager, exponential
+    # unless VLLM_EXPONENTIAL_BUCKETING says otherwise (ext:vllm_hpu_extension/bucketing/common.py:66-80
+    # @f5f9ecb7298b; runner :1184), not habana_main's generator: graph memory uses the default share.
+    text_buckets=None,
     execution_modes=(_fork_lazy(
         "410-416", "719-723", "345-347", V,
         "one lazy graph compile, run without an HPU graph (bypass_hpu_graphs: models/qwen2_5_vl.py:1211-1216"

@@ -49,6 +49,8 @@ from gaudi_vl.engines.profile import (
     WarmupRule,
     read,
 )
+from gaudi_vl.engines.text_buckets import GAUDI_VARIABLES, Generator, TextBucketing, TextStrategy
+from gaudi_vl.engines.vllm_gaudi_models import VLLM_GAUDI_MODELS
 
 G = "@091bbadda10b"
 
@@ -107,6 +109,9 @@ VLLM_GAUDI = EngineProfile(
         # (v1/worker/hpu_model_runner.py:6226, 4948; platform.py:429). Default 0 per the engine's docs.
         read(Setting.EXECUTION_MODE, "0",
              "docs/configuration/env_variables.md:80; v1/worker/hpu_model_runner.py:6226" + G),
+        # The Habana PyTorch bridge reads it, not vLLM: vllm-gaudi
+        # docs/configuration/warm-up/managing_warm-up.md:8-20@091bbadda10b (PATH,DELETE,SIZE_MB)
+        read(Setting.RECIPE_CACHE, "", "docs/configuration/warm-up/managing_warm-up.md:8-20@091bbadda10b"),
     ),
     default_buckets=(1600, 3136, 4096, 6400, 7744, 9216, 12544),  # extension/bucketing/vision.py:22-25
     bucket_assert_multiple=None,  # _process_buckets only sorts (vision.py:158-161)
@@ -157,4 +162,25 @@ VLLM_GAUDI = EngineProfile(
          "they are not exported"),
     ),
     execution_modes=(GAUDI_COMPILE, GAUDI_LAZY),
+    text_buckets=TextBucketing(
+        generator=Generator.GAUDI_3D,
+        # Value('bucketing_strategy', 'exp', env_var='VLLM_BUCKETING_STRATEGY') (extension/features.py:99-103)
+        default_strategy=TextStrategy.EXPONENTIAL,
+        strategy_variable="VLLM_BUCKETING_STRATEGY",
+        # max_prefill_batch_size = VLLM_PROMPT_BS_BUCKET_MAX or 1 (v1/worker/hpu_model_runner.py:1510-1522)
+        prompt_bs_follows_max_num_seqs=False,
+        # use_contiguous_pa = Disabled('prefix_caching') (features.py:97); vLLM V1 enables prefix
+        # caching by default, so contiguous PA is off
+        contiguous_pa=False,
+        # _use_graphs: no graph when bs*query + ctx*block > max_cudagraph_capture_size, default
+        # max_num_batched_tokens (v1/worker/hpu_model_runner.py:1516-1518, 5006-5019)
+        capture_tokens_limit=None,
+        # warmup_graphs runs every bucket with no memory check (v1/worker/hpu_model_runner.py:5466-5500)
+        capture_gated_by_memory=False,
+        compiles_every_bucket=False,
+        variables=GAUDI_VARIABLES,
+        cited=("vllm_gaudi/extension/bucketing/common.py:117-547, linear.py:14-160, exponential.py:34-203; "
+               "v1/worker/hpu_model_runner.py:1510-1533, 5466-5500, 6133-6266" + G),
+    ),
+    multimodal_models=VLLM_GAUDI_MODELS,
 )
