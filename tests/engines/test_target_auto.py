@@ -51,3 +51,17 @@ def test_default_target_unchanged_and_auto_never_stored() -> None:
     assert ServeSettings().target == DEFAULT_PROFILE.name == "vllm-fork-1.21"
     with pytest.raises(Exception, match="--target"):
         ServeSettings(target="auto")
+
+
+def test_serve_dry_run_with_auto_uses_the_installed_engine_and_its_default_mode(tmp_path: Path) -> None:
+    from gaudi_vl.engines import VLLM_GAUDI
+
+    exe = interpreter(tmp_path, VLLM_GAUDI)
+    done = subprocess.run(
+        [sys.executable, "-m", "gaudi_vl", "serve", "qwen2.5-vl-7b", "--min-pixels", "401408",
+         "--target", "auto", "--python", str(exe), "--dry-run"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    # vllm-gaudi's default mode is torch.compile (docs/configuration/env_variables.md:80@091bbadd)
+    assert "PT_HPU_LAZY_MODE=0" in done.stdout
