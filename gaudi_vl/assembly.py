@@ -177,7 +177,8 @@ def assemble(req: PlanRequest, workload: WorkloadSolver | None = None) -> tuple[
     check_tp(req.model, req.serve.tensor_parallel_size)
     asked = requested_range(req)
     pixel_range, range_notes = engine.effective_pixel_range(asked)
-    notes = req.notes + range_notes
+    mode = req.serve.execution
+    notes = req.notes + range_notes + (mode.notes if mode is not None else ())
     device = plan_device(req.serve) if engine.memory is not None else None
 
     if device is not None and req.max_pixels is None and req.user_buckets is None:

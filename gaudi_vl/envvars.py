@@ -60,6 +60,13 @@ def skip_warmup(plan: Plan) -> str | None:
     return "true" if plan.serve.skip_warmup else None
 
 
+def execution_mode(plan: Plan) -> str | None:
+    """Always written on HPU: the bridge's own default changed between Gaudi software releases
+    (``engines.vllm_fork``), and the plan's graph memory depends on the mode."""
+    mode = plan.serve.execution
+    return None if mode is None else mode.lazy_mode_value
+
+
 RECIPE_CACHE_SIZE_MB = 8192
 """Cache size in the vllm-gaudi recipe-cache example (managing_warm-up.md:46-48@091bbadda10b)."""
 
@@ -79,6 +86,7 @@ VALUES: dict[Setting, Callable[[Plan], str | None]] = {
     Setting.FP32_SOFTMAX: fp32_softmax,
     Setting.FP32_SOFTMAX_VISION: fp32_softmax_vision,
     Setting.SKIP_WARMUP: skip_warmup,
+    Setting.EXECUTION_MODE: execution_mode,
     Setting.RECIPE_CACHE: recipe_cache,
 }
 """One function per setting; the engine profile names the variable (or reads none)."""

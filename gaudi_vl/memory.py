@@ -598,8 +598,10 @@ def _evaluate(
     vpeak = peak(chosen)
     margin = vision_margin_bytes(vpeak)
     sizes = sorted(set(graph_sizes))
-    vgraphs = 0 if serve.enforce_eager else sum(
-        vision_graph_bytes(model.vision, n, attention, b) for n in sizes)
+    mode = serve.execution
+    # no HPU graphs (--enforce-eager, or torch.compile mode): the compiled vision sizes hold no graph memory
+    held = not serve.enforce_eager and (mode is None or mode.vision_graph_memory)
+    vgraphs = sum(vision_graph_bytes(model.vision, n, attention, b) for n in sizes) if held else 0
     need_tokens = -(-serve.max_model_len // block) * block
     where = f"{model.name} on {device.name} x{tp}"
 
@@ -638,6 +640,13 @@ def _evaluate(
 
     if serve.enforce_eager:
         reserved = 0.0
+    elif mode is not None and not mode.hpu_graphs:
+        # torch.compile mode: the text buckets are still compiled (counted for warm-up), but no HPU graph
+        # holds their shapes or the vision sizes; the engine still keeps its default share from the KV
+        # cache (engines.vllm_gaudi: hpu_worker.py:409-414), and that is the reserve
+        reserved = _round_up(text_cap / usable)
+        trial = Budget(free, util, reserved, split, per_token, block, serve.enforce_eager)
+        text_set = plan_text_buckets(engine, serve, seqs_for(trial), trial.kv_blocks, block, text_env)
     else:
         # The text buckets depend on the KV blocks and max_num_seqs, which depend on the reserve:
         # start from the engine's default share (an upper bound) and iterate to a fixed point.
@@ -694,7 +703,7 @@ def _evaluate(
         fp32_softmax_vision=fp32,
         vision_peak_bytes=peak(VisionMemory.FUSED),
         vision_peak_worst_case_bytes=peak(VisionMemory.WORST_CASE),
-        vision_graphs=0 if serve.enforce_eager else len(sizes),
+        vision_graphs=len(sizes) if held else 0,
         vision_graph_bytes=vgraphs,
         gpu_memory_utilization=round(util, 4),
         graph_reserved_mem=round(reserved, 4),

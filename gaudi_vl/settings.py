@@ -18,7 +18,16 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any
 
 from gaudi_vl.devices import BUILTIN_HBM_BYTES, DEFAULT_DEVICE, parse_memory_size
-from gaudi_vl.engines import DEFAULT_PROFILE, NAMES, EngineProfile, get_profile
+from gaudi_vl.engines import (
+    DEFAULT_PROFILE,
+    NAMES,
+    EngineProfile,
+    ExecutionMode,
+    ModeFacts,
+    Setting,
+    get_profile,
+)
+from gaudi_vl.engines.profile import VARIABLE_NAMES
 from gaudi_vl.errors import GaudiVLError
 
 MAX_TOKENS = 16_777_216
@@ -26,6 +35,8 @@ MAX_TOKENS = 16_777_216
 MAX_TP = 64
 MAX_SEQS = 65_536
 MAX_IMAGES_PER_PROMPT = 1_024
+AUTO_TARGET = "auto"
+"""``--target auto``: the profile of the engine the interpreter has installed (``gaudi_vl.cli.plan``)."""
 _HOST = re.compile(r"[A-Za-z0-9.:\[\]%_][A-Za-z0-9.:\-\[\]%_]{0,252}")
 """Host names and addresses, matched whole (``fullmatch``: ``$`` alone let a trailing newline
 through); no leading ``-``, which the engine's argument parser would read as an option."""
@@ -57,10 +68,13 @@ class Spec:
     parse: Callable[[str], Any] | None = None
     """Command-line text to value, when not the plain type (e.g. memory sizes)."""
     group: str = "engine"
+    cli_values: tuple[str, ...] = ()
+    """Values only the command line takes, resolved by the CLI before the settings exist
+    (``--target auto``: the installed engine); a settings object or plan file never holds them."""
 
     def describe_bounds(self) -> str:
         if self.choices:
-            return "one of " + ", ".join(self.choices)
+            return "one of " + ", ".join(self.choices + self.cli_values)
         if self.minimum is not None and self.maximum is not None:
             lo = f"{self.minimum:g}" if isinstance(self.minimum, float) else str(self.minimum)
             left = "(" if self.open_minimum else "["
@@ -129,6 +143,8 @@ def check_value(spec: Spec, value: Any, source: str = "") -> Any:
 
 def parse_text(spec: Spec, text: str) -> Any:
     """A command-line string to the setting's value (then ``check_value``)."""
+    if text in spec.cli_values:
+        return text
     if spec.parse is not None:
         return check_value(spec, spec.parse(text))
     if spec.kind is int:
@@ -181,8 +197,9 @@ class ServeSettings:
 
     target: str = setting(
         DEFAULT_PROFILE.name, flag="--target", kind=str, choices=NAMES, metavar="ENGINE",
-        help=("engine profile the plan is for: " + ", ".join(NAMES)
-              + f"; {DEFAULT_PROFILE.name} is vllm-fork's Qwen2.5-VL release line"),
+        cli_values=(AUTO_TARGET,),
+        help=(f"engine profile the plan is for ({DEFAULT_PROFILE.name} is vllm-fork's Qwen2.5-VL release "
+              f"line; {AUTO_TARGET}: the engine installed in --python's interpreter): " + ", ".join(NAMES)),
     )
     tensor_parallel_size: int = setting(
         1, flag="--tp", kind=int, minimum=1, maximum=MAX_TP, metavar="N", help="tensor parallel size (cards)"
@@ -231,7 +248,7 @@ class ServeSettings:
                                 help="skip graph warm-up: faster start, graphs compile while serving")
     enforce_eager: bool = setting(
         False, flag="--enforce-eager", kind=bool,
-        help="run the engine without HPU graphs (--enforce-eager): no graph memory, slower",
+        help="run the engine without HPU graphs or torch.compile (--enforce-eager): no graph memory, slower",
     )
     align: bool = setting(
         True, flag="--align", negative_flag="--no-align", kind=bool,
@@ -262,12 +279,24 @@ class ServeSettings:
         help="vision attention memory model: fused (the engine's fused SDPA holds no [heads, N, N] "
              "scores) or worst-case (scores materialised)",
     )
+    execution_mode: str | None = setting(
+        None, flag="--execution-mode", kind=str, nullable=True, choices=tuple(m.value for m in ExecutionMode),
+        help=f"HPU execution mode, written to {VARIABLE_NAMES[Setting.EXECUTION_MODE]}: compile "
+             "(torch.compile, no HPU graphs: the vision sizes take no graph memory) or lazy (HPU graphs); a "
+             "target that models one mode refuses the other (default: the target's default mode)",
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
             check_value(spec_of(f), getattr(self, f.name))
         _host(self.host)
         _recipe_dir(self.recipe_cache)
+        self.engine.execution(self.execution_mode)  # a mode the target does not model: one-line error
+
+    @property
+    def execution(self) -> ModeFacts | None:
+        """The execution mode's facts (``--execution-mode`` or the engine's default); None off HPU."""
+        return self.engine.execution(self.execution_mode)
 
     @property
     def engine(self) -> EngineProfile:

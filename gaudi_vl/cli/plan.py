@@ -29,6 +29,7 @@ from gaudi_vl.k8s import K8S_FIELDS, K8sOptions
 from gaudi_vl.modelfiles import load_model
 from gaudi_vl.models import DEFAULT_MODEL, max_model_len_notes
 from gaudi_vl.plan import Plan
+from gaudi_vl.settings import AUTO_TARGET
 from gaudi_vl.workload import WorkloadReport
 
 
@@ -79,8 +80,25 @@ LONG_MAX_MODEL_LEN_VAR = "VLLM_ALLOW_LONG_MAX_MODEL_LEN"
 """vLLM's own switch that turns its max_model_len refusal into a warning (``models.max_model_len_notes``)."""
 
 
+def resolve_auto_target(args: argparse.Namespace) -> None:
+    """``--target auto``: the profile of the engine ``--python``'s interpreter has installed, found by
+    the same probe ``gaudi-vl serve`` uses (``launch.detect_engine``); a one-line error when none is."""
+    if getattr(args, "target", None) != AUTO_TARGET:
+        return
+    from gaudi_vl.engines import NAMES
+    from gaudi_vl.launch import detect_engine
+
+    python = getattr(args, "python", None) or sys.executable
+    found = detect_engine(python)
+    if found is None:
+        raise GaudiVLError(f"--target auto: no vLLM engine is installed for {python}",
+                           f"install one or pass --target with one of {', '.join(NAMES)}")
+    args.target = found.name
+
+
 def request_from_args(args: argparse.Namespace) -> PlanRequest:
     model = load_model(args.model)
+    resolve_auto_target(args)
     serve = settings_from_args(args)
     long_ok = os.environ.get(LONG_MAX_MODEL_LEN_VAR, "0").strip().lower() in ("1", "true")
     return PlanRequest(
@@ -162,4 +180,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--format", choices=sorted(FORMATTERS), default="table")
     o.add_argument("--json", action="store_true", help="same as --format json")
     o.add_argument("-o", "--output", metavar="FILE", help="write to FILE atomically instead of stdout")
+    p.add_argument("--python", metavar="EXE",
+                   help=f"interpreter whose installed engine --target {AUTO_TARGET} plans for "
+                        "(default: this one)")
     p.set_defaults(handler=run)

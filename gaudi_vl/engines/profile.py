@@ -35,6 +35,7 @@ class Setting(str, Enum):
     FP32_SOFTMAX = "fp32_softmax"
     FP32_SOFTMAX_VISION = "fp32_softmax_vision"
     SKIP_WARMUP = "skip_warmup"
+    EXECUTION_MODE = "execution_mode"
     RECIPE_CACHE = "recipe_cache"
 
 
@@ -47,6 +48,7 @@ VARIABLE_NAMES: dict[Setting, str] = {
     Setting.FP32_SOFTMAX: "VLLM_FP32_SOFTMAX",
     Setting.FP32_SOFTMAX_VISION: "VLLM_FP32_SOFTMAX_VISION",
     Setting.SKIP_WARMUP: "VLLM_SKIP_WARMUP",
+    Setting.EXECUTION_MODE: "PT_HPU_LAZY_MODE",
     Setting.RECIPE_CACHE: "PT_HPU_RECIPE_CACHE_CONFIG",
 }
 """The names every HPU engine here uses; whether and how an engine reads one is in its profile."""
@@ -61,6 +63,8 @@ MEANINGS: dict[Setting, str] = {
     Setting.FP32_SOFTMAX: "fp32 softmax in the language model",
     Setting.FP32_SOFTMAX_VISION: "fp32 softmax in the vision attention (FusedSDPA softmax_mode='fp32')",
     Setting.SKIP_WARMUP: "skip warm-up: graphs compile while serving",
+    Setting.EXECUTION_MODE: ("the Habana PyTorch bridge's backend the engine runs on: 1 lazy (HPU graphs), "
+                             "0 eager (torch.compile)"),
     Setting.RECIPE_CACHE: "Habana recipe cache PATH,DELETE,SIZE_MB: compiled graphs reused on restarts",
 }
 
@@ -268,6 +272,48 @@ class WarmupSet:
         return len(self.compiled)
 
 
+class ExecutionMode(str, Enum):
+    """How an HPU engine executes the model: the Habana bridge's backend (``PT_HPU_LAZY_MODE``), which
+    the engines test with ``htorch.utils.internal.is_lazy()`` (``--execution-mode``)."""
+
+    LAZY = "lazy"
+    """``PT_HPU_LAZY_MODE=1``: lazy graphs, the model wrapped in HPU graphs."""
+    COMPILE = "compile"
+    """``PT_HPU_LAZY_MODE=0``: the eager backend with ``torch.compile`` (``hpu_backend``)."""
+
+
+@dataclass(frozen=True)
+class ModeFacts:
+    """What one execution mode changes in an engine (in the spirit of vllm-gaudi's
+    ``extension/features.py``: facts conditioned on the mode), each fact cited in the profile.
+
+    ``--enforce-eager`` is not a mode here: in both modes it turns graphs (HPU graphs or
+    ``torch.compile``) off and ``VLLM_GRAPH_RESERVED_MEM`` to 0 (``MemorySplit.graph_reserved``).
+    """
+
+    mode: ExecutionMode
+    lazy_mode_value: str
+    """``PT_HPU_LAZY_MODE`` value that selects this mode."""
+    hpu_graphs: bool
+    """The model (and its vision tower) is captured in HPU graphs: every compiled vision size keeps
+    a graph's static inputs and outputs inside the reserved graph memory."""
+    graph_reserved_applies: bool
+    """The engine keeps ``VLLM_GRAPH_RESERVED_MEM`` of the usable memory from the KV cache in this mode
+    (whether or not anything graph-like uses it)."""
+    vision_warmup_compile_only: bool
+    """The vision warm-up runs inside ``PT_COMPILE_ONLY_MODE``: recipes are compiled without executing,
+    so the tower's working memory is first reached by a real image while serving, not at start-up."""
+    serving_new_size: str
+    """What a vision size warm-up did not compile costs while serving."""
+    cited: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def vision_graph_memory(self) -> bool:
+        """Whether compiled vision sizes take graph memory (gaudi-vl's per-size graph term)."""
+        return self.hpu_graphs
+
+
 @dataclass(frozen=True)
 class EngineProfile:
     """One engine version. Pure data plus the engine's rules as pure methods."""
@@ -310,6 +356,11 @@ class EngineProfile:
     """How this engine writes its log (``gaudi_vl.engines.logs``): what the doctor reads it with."""
     notes: tuple[str, ...] = ()
     """Facts a user should know about this engine (printed with its plans)."""
+    execution_modes: tuple[ModeFacts, ...] = ()
+    """The execution modes gaudi-vl models for this engine, the engine's default first (empty: not an
+    HPU engine). A mode not listed is refused with a one-line error (``execution``)."""
+    buckets_none: str = "the engine crashes at start-up or warm-up with it"
+    """What ``VLLM_MULTIMODAL_BUCKETS=None`` does on this engine (gaudi-vl refuses it: it plans buckets)."""
     text_buckets: TextBucketing | None = None
     """How the engine makes its text prompt/decode buckets (``gaudi_vl.engines.text_buckets``);
     None: no text buckets (no HPU graphs)."""
@@ -342,6 +393,29 @@ class EngineProfile:
     def variable_names(self) -> tuple[str, ...]:
         return tuple(v.name for v in self.variables)
 
+    # ------------------------------------------------------------------ execution modes
+
+    @property
+    def default_execution_mode(self) -> ModeFacts | None:
+        return self.execution_modes[0] if self.execution_modes else None
+
+    def execution(self, mode: str | None) -> ModeFacts | None:
+        """The facts of ``mode`` (None: the engine's default); a one-line error for a mode this
+        profile does not model. None for engines without modes (upstream vLLM) and no mode asked."""
+        if mode is None:
+            return self.default_execution_mode
+        for facts in self.execution_modes:
+            if facts.mode.value == mode:
+                return facts
+        if not self.execution_modes:
+            raise GaudiVLError(f"--execution-mode {mode}: {self.name} has no HPU execution modes",
+                               "leave --execution-mode out for this target")
+        known = ", ".join(f.mode.value for f in self.execution_modes)
+        raise GaudiVLError(
+            f"--execution-mode {mode}: gaudi-vl models {self.name} in {known} mode only",
+            "pass --execution-mode " + known + " or --target vllm-gaudi (lazy and compile)",
+        )
+
     # ------------------------------------------------------------------ buckets
 
     def parse_buckets(self, text: str) -> tuple[int, ...]:
@@ -355,8 +429,8 @@ class EngineProfile:
             return self.default_buckets
         if text.strip() == "None":
             raise GaudiVLError(
-                f"VLLM_MULTIMODAL_BUCKETS=None is not usable on {self.name}: the engine crashes at "
-                "start-up or warm-up with it", "list the buckets, e.g. 2048,4096,8192, or leave it unset",
+                f"VLLM_MULTIMODAL_BUCKETS=None is not usable on {self.name}: {self.buckets_none}",
+                "list the buckets, e.g. 2048,4096,8192, or leave it unset",
             )
         values: list[int] = []
         for item in text.split(","):
