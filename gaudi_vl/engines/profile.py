@@ -19,7 +19,7 @@ from enum import Enum
 
 from gaudi_vl.engines.logs import LogGrammar
 from gaudi_vl.engines.text_buckets import TextBucketing
-from gaudi_vl.engines.vllm_gaudi_models import VllmGaudiModels
+from gaudi_vl.engines.vllm_gaudi_models import VllmGaudiModels, guessed_images
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import HF_FACTOR, PATCH_PX, WINDOW_PX, PixelRange, smart_resize
 
@@ -519,20 +519,9 @@ class EngineProfile:
     # ------------------------------------------------------------------ warm-up
 
     def guessed_warmup_images(self, buckets: Sequence[int]) -> tuple[tuple[int, int], ...]:
-        """The (width, height) images a PROCESSOR_GUESSES engine makes per bucket, in its order,
-        de-duplicated keeping the first (the engine's ``dict.fromkeys``)."""
-        out: list[tuple[int, int]] = []
-        merge = 2
-        for b in buckets:
-            for rw, rh in self.warmup_aspect_ratios:
-                grid_h = int(b**0.5)
-                height = grid_h * PATCH_PX
-                width = int(height * rw / rh)
-                grid_w = width // PATCH_PX
-                if grid_w * grid_h // merge != 0:
-                    grid_w = (grid_w + merge - 1) // merge * merge
-                out.append((grid_w * PATCH_PX, height))
-        return tuple(dict.fromkeys(out))
+        """The (width, height) images a PROCESSOR_GUESSES engine makes per bucket, in its order
+        (ascending buckets), de-duplicated keeping the first (the engine's ``dict.fromkeys``)."""
+        return guessed_images(buckets, PATCH_PX, self.warmup_aspect_ratios)
 
     def warmup_set(
         self,

@@ -218,12 +218,16 @@ Key = Hashable
 """A compile key: two encoder calls with equal keys run the same graph."""
 
 
-def guessed_images(buckets: Sequence[int], patch_size: int) -> tuple[tuple[int, int], ...]:
+def guessed_images(
+    buckets: Sequence[int], patch_size: int,
+    aspect_ratios: Sequence[tuple[int, int]] = GUESSED_ASPECT_RATIOS,
+) -> tuple[tuple[int, int], ...]:
     """``bucket_to_image_resolution(patch_size)`` (vision.py:262-285@091bbadda10b): (width, height)
-    per bucket and aspect ratio, in order, de-duplicated keeping the first (hpu_model_runner.py:6040)."""
+    per bucket (ascending, as the engine sorts them) and aspect ratio, de-duplicated keeping the
+    first (hpu_model_runner.py:6040). ``EngineProfile.guessed_warmup_images`` is this at 14 px."""
     out: list[tuple[int, int]] = []
     for b in sorted(buckets):
-        for rw, rh in GUESSED_ASPECT_RATIOS:
+        for rw, rh in aspect_ratios:
             grid_h = int(b**0.5)
             height = grid_h * patch_size
             width = int(height * rw / rh)
