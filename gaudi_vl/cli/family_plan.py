@@ -18,7 +18,7 @@ from gaudi_vl.cli.workload_options import check_workload_options
 from gaudi_vl.command import SERVER_MODULE
 from gaudi_vl.engines.vllm_gaudi_models import ModelFacts, warmed_keys
 from gaudi_vl.errors import GaudiVLError
-from gaudi_vl.families import ImageKind
+from gaudi_vl.family_plan import image_rule_line
 from gaudi_vl.fileio import write_text_output
 from gaudi_vl.modelfiles import load_model
 from gaudi_vl.models import ModelSpec
@@ -60,22 +60,6 @@ def _argv(model: ModelSpec, serve: ServeSettings, score: WarmupScore) -> list[st
     return ["python", "-m", SERVER_MODULE, "--model", model.hf_id or model.name,
             "--tensor-parallel-size", str(serve.tensor_parallel_size),
             "--max-model-len", str(serve.max_model_len), *models.limit_flag(score.limit)]
-
-
-def _image_line(model: ModelSpec) -> str:
-    rule = model.family.image  # type: ignore[union-attr]
-    if rule.kind is ImageKind.RESIZE:
-        return (f"image rule: smart_resize to multiples of {rule.factor} px (patch {rule.patch_size} x merge "
-                f"{rule.merge_size}), pixels {rule.min_pixels:,} .. {rule.max_pixels:,}")
-    if rule.kind is ImageKind.FIXED:
-        pas = "on" if rule.pan_and_scan else "off"
-        return (f"image rule: fixed {rule.image_size} x {rule.image_size} crops of {rule.tokens_per_unit} "
-                f"tokens, pan-and-scan {pas}")
-    if rule.kind is ImageKind.ASPECT:
-        return (f"image rule: aspect-preserving resize to at most {rule.max_soft_tokens} tokens of "
-                f"{rule.merge_size} x {rule.merge_size} patches of {rule.patch_size} px")
-    return (f"image rule: tiles of {rule.image_size} px, at most {rule.max_tiles} (+1 global), "
-            f"{rule.tokens_per_unit} tokens each")
 
 
 def _score_dict(serve: ServeSettings, s: WarmupScore) -> dict[str, Any]:
@@ -141,7 +125,7 @@ def family_plan_table(
     out = [
         (f"gaudi-vl plan: {model.hf_id or model.name} ({model.model_type}, {fam.params / 1e9:.2f}B "
          f"params{moe}) for {serve.engine.name}"),
-        _image_line(model),
+        image_rule_line(model),
         (f"{serve.engine.name}: MULTIMODAL_CONFIG key {facts.config_key or 'none (default)'}, "
          f"{kind} {','.join(map(str, facts.default_buckets))}; compile key: {facts.shape_key.value}; "
          f"pads to a bucket: {pads}; default warm-up compiles {default_graphs} graph(s)"),

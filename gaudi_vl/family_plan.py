@@ -1,0 +1,151 @@
+"""The whole-engine plan of a model family beyond Qwen2.5-VL: what its warm-up compiles, as a ``Plan``.
+
+Pure. A family plan is a ``Plan`` (``gaudi_vl.plan``) whose ``family_warmup`` holds the engine's
+vision warm-up variables for the family -- the bucket list, the ``VLLM_MULTIMODAL_RESOLUTIONS``
+entries and the ``--limit-mm-per-prompt`` image count (the family warm-up plan,
+``gaudi_vl.warmup_plan``, chooses them from traffic; without a workload, the engine's defaults).
+Everything else is the Qwen2.5-VL machinery, unchanged: the memory plan (``gaudi_vl.memory``) reads
+one ``VisionCall`` per compiled key (``family_calls``) and the largest call warm-up or serving can
+make (``largest_call``); the text buckets, the graph budget, the warm-up estimate, the environment,
+the command and every export read the ``Plan``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from gaudi_vl.engines import EngineProfile, WarmupSet
+from gaudi_vl.engines.vllm_gaudi_models import (
+    ModelFacts,
+    WarmResolution,
+    call_keys,
+    key_call,
+    parse_resolutions,
+    warm_entries,
+    warmed_keys,
+)
+from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.families import ImageKind, ImageRule
+from gaudi_vl.memory import VisionCall
+from gaudi_vl.models import ModelSpec
+
+if TYPE_CHECKING:
+    from gaudi_vl.plan import Plan
+
+
+@dataclass(frozen=True)
+class FamilyWarmup:
+    """The engine's vision warm-up variables for a family plan (its own fields in the plan file)."""
+
+    buckets: tuple[int, ...]
+    """``VLLM_MULTIMODAL_BUCKETS`` (empty: the model's default list is left in force)."""
+    resolutions: tuple[str, ...] = ()
+    """``VLLM_MULTIMODAL_RESOLUTIONS`` entries in the engine's syntax (``WxH``, ``WxHxN``, ``WxHxN-M``)."""
+    limit: int = 1
+    """``--limit-mm-per-prompt`` image count."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1:
+            raise GaudiVLError(f"limit must be a positive image count, got {self.limit!r}",
+                               "pass --images-per-prompt N")
+        if any(isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in self.buckets):
+            raise GaudiVLError(f"buckets must be positive integers, got {list(self.buckets)}",
+                               "re-plan with gaudi-vl plan")
+        parse_resolutions(",".join(self.resolutions))
+
+    @property
+    def warm_resolutions(self) -> tuple[WarmResolution, ...]:
+        return parse_resolutions(",".join(self.resolutions))
+
+
+def family_facts(model: ModelSpec, engine: EngineProfile) -> ModelFacts:
+    """The engine's facts for the model's family; a one-line error for an engine without them."""
+    if engine.multimodal_models is None:
+        raise GaudiVLError(f"{model.name} ({model.model_type}) is not served by --target {engine.name}: "
+                           "it plans Qwen2.5-VL only", "pass --target vllm-gaudi")
+    return engine.multimodal_models.facts(model.model_type)
+
+
+def _rule(model: ModelSpec) -> ImageRule:
+    assert model.family is not None
+    return model.family.image
+
+
+def family_buckets(facts: ModelFacts, warm: FamilyWarmup) -> tuple[int, ...]:
+    """The bucket list in force: the plan's, else the model's default."""
+    return warm.buckets or facts.default_buckets
+
+
+def family_calls(model: ModelSpec, engine: EngineProfile, warm: FamilyWarmup) -> tuple[VisionCall, ...]:
+    """One ``VisionCall`` per compile key warm-up leaves compiled (one vision graph each), sorted."""
+    facts = family_facts(model, engine)
+    rule = _rule(model)
+    keys = warmed_keys(facts, rule, family_buckets(facts, warm), warm.warm_resolutions, warm.limit)
+    return tuple(sorted(VisionCall(*key_call(rule, facts, k)) for k in keys))
+
+
+def largest_call(model: ModelSpec, engine: EngineProfile, warm: FamilyWarmup) -> VisionCall:
+    """The largest tower call warm-up or serving makes: the warmed calls and ``limit`` copies of the
+    processor's largest image (``ImageRule.largest_image``) in one prompt, the most patches first."""
+    facts = family_facts(model, engine)
+    rule = _rule(model)
+    serving = [VisionCall(*key_call(rule, facts, k)) for k in
+               call_keys(facts, rule, [rule.largest_image()] * warm.limit, family_buckets(facts, warm))]
+    return max((*family_calls(model, engine, warm), *serving))
+
+
+def family_warmup_set(model: ModelSpec, engine: EngineProfile, warm: FamilyWarmup, *,
+                      skip: bool) -> WarmupSet:
+    """``Plan.warmup`` of a family plan: the warm-up images and one compiled entry (its call's
+    patches) per compile key, so ``graphs`` counts the vision graphs (``gaudi_vl.warmup``)."""
+    if skip:
+        return WarmupSet((), (), (), ())
+    facts = family_facts(model, engine)
+    rule = _rule(model)
+    images = tuple(dict.fromkeys(wh for wh, _ in warm_entries(
+        facts, rule, family_buckets(facts, warm), warm.warm_resolutions, warm.limit)))
+    compiled = tuple(c.patches for c in family_calls(model, engine, warm))
+    return WarmupSet(images, compiled, (), ())
+
+
+def image_rule_line(model: ModelSpec) -> str:
+    """One line: how the family's processor turns an image into tower input."""
+    rule = model.family.image  # type: ignore[union-attr]
+    if rule.kind is ImageKind.RESIZE:
+        return (f"image rule: smart_resize to multiples of {rule.factor} px (patch {rule.patch_size} x merge "
+                f"{rule.merge_size}), pixels {rule.min_pixels:,} .. {rule.max_pixels:,}")
+    if rule.kind is ImageKind.FIXED:
+        pas = "on" if rule.pan_and_scan else "off"
+        return (f"image rule: fixed {rule.image_size} x {rule.image_size} crops of {rule.tokens_per_unit} "
+                f"tokens, pan-and-scan {pas}")
+    if rule.kind is ImageKind.ASPECT:
+        return (f"image rule: aspect-preserving resize to at most {rule.max_soft_tokens} tokens of "
+                f"{rule.merge_size} x {rule.merge_size} patches of {rule.patch_size} px")
+    return (f"image rule: tiles of {rule.image_size} px, at most {rule.max_tiles} (+1 global), "
+            f"{rule.tokens_per_unit} tokens each")
+
+
+def family_lines(plan: Plan) -> list[str]:
+    """The family part of the plan table: the image rule, what the engine warms and pads for the
+    model, and the vision warm-up variables in force."""
+    from gaudi_vl.memory import VisionCall
+
+    model, engine, warm = plan.model, plan.engine, plan.family_warmup
+    assert warm is not None
+    facts = family_facts(model, engine)
+    kind = "batch-based" if facts.batch_based else "patch buckets"
+    calls = family_calls(model, engine, warm)
+    top = largest_call(model, engine, warm)
+    biggest = max(calls, default=VisionCall(0, 0))
+    res = ",".join(warm.resolutions) or "none"
+    listed = ",".join(map(str, family_buckets(facts, warm))) or "(none)"
+    return [
+        image_rule_line(model),
+        (f"{engine.name}: MULTIMODAL_CONFIG key {facts.config_key or 'none (default)'}, {kind} "
+         f"{listed}; compile key: {facts.shape_key.value}; "
+         f"pads to a bucket: {'yes' if facts.pads_to_bucket else 'no'}"),
+        (f"vision warm-up: {plan.warmup.graphs} graph(s) (one per compiled key; largest {biggest.patches:,} "
+         f"patches); resolutions {res}; {warm.limit} image(s) per prompt; the largest call serving can make: "
+         f"{top.patches:,} patches"),
+    ]
