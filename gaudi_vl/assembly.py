@@ -219,36 +219,20 @@ def assemble(req: PlanRequest, workload: WorkloadSolver | None = None) -> tuple[
     return plan, report
 
 
-def family_pixel_range(model: ModelSpec) -> PixelRange:
-    """What a family plan's ``pixel_range`` describes: the processor's pixel limits (RESIZE), else
-    one window up to the largest image's area (the family's rule decides the rest)."""
-    rule = model.family.image  # type: ignore[union-attr]
-    if rule.min_pixels and rule.max_pixels:
-        return PixelRange(rule.min_pixels, rule.max_pixels)
-    w, h = rule.largest_image()
-    return PixelRange(PIXELS_PER_WINDOW, max(PIXELS_PER_WINDOW, w * h))
-
 
 def assemble_family(req: PlanRequest, warm: FamilyWarmup) -> Plan:
     """The complete plan of a family beyond Qwen2.5-VL (``gaudi_vl.family_plan``): the warm-up
     variables ``warm`` (from traffic or the engine's defaults) and the memory plan for the largest
     call warm-up or serving makes, with one vision graph per compiled key."""
-    from gaudi_vl.buckets.planner import BucketPlan
-    from gaudi_vl.family_plan import family_buckets, family_calls, family_facts, largest_call
-    from gaudi_vl.geometry import WindowRange
+    from gaudi_vl.family_plan import family_bucket_plan, family_calls, largest_call
 
     engine = req.serve.engine
-    facts = family_facts(req.model, engine)
     check_tp(req.model, req.serve.tensor_parallel_size)
-    pixel_range = family_pixel_range(req.model)
-    bucket_plan = BucketPlan(family_buckets(facts, warm), Strategy.USER if warm.buckets else Strategy.DEFAULT,
-                             pixel_range, WindowRange(1, 1, 1), ())
-    plan = replace(build_plan(req.model, bucket_plan, model_ref=req.model_ref, serve=req.serve,
-                              warnings=req.notes, text_env=req.text_env), family_warmup=warm)
+    plan = replace(build_plan(req.model, family_bucket_plan(req.model, engine, warm), model_ref=req.model_ref,
+                              serve=req.serve, warnings=req.notes, text_env=req.text_env), family_warmup=warm)
     if engine.memory is None:
         return plan
     device = plan_device(req.serve)
-    skip = plan.warmup.graphs == 0
-    calls = () if skip else family_calls(req.model, engine, warm)
+    calls = () if plan.warmup.graphs == 0 else family_calls(req.model, engine, warm)
     return plan.with_memory(plan_memory(req.model, device, req.serve, largest_call(req.model, engine, warm),
                                         calls, dict(plan.text_env)))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from gaudi_vl.buckets.planner import BucketPlan, Strategy
 from gaudi_vl.engines import EngineProfile, WarmupSet
 from gaudi_vl.engines.vllm_gaudi_models import (
     ModelFacts,
@@ -27,6 +28,7 @@ from gaudi_vl.engines.vllm_gaudi_models import (
 )
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.families import ImageKind, ImageRule
+from gaudi_vl.geometry import PIXELS_PER_WINDOW, PixelRange, WindowRange
 from gaudi_vl.memory import VisionCall
 from gaudi_vl.models import ModelSpec
 
@@ -75,6 +77,24 @@ def _rule(model: ModelSpec) -> ImageRule:
 def family_buckets(facts: ModelFacts, warm: FamilyWarmup) -> tuple[int, ...]:
     """The bucket list in force: the plan's, else the model's default."""
     return warm.buckets or facts.default_buckets
+
+
+def family_pixel_range(model: ModelSpec) -> PixelRange:
+    """What a family plan's ``pixel_range`` describes: the processor's pixel limits (RESIZE), else
+    one window up to the largest image's area (the family's rule decides the rest)."""
+    rule = _rule(model)
+    if rule.min_pixels and rule.max_pixels:
+        return PixelRange(rule.min_pixels, rule.max_pixels)
+    w, h = rule.largest_image()
+    return PixelRange(PIXELS_PER_WINDOW, max(PIXELS_PER_WINDOW, w * h))
+
+
+def family_bucket_plan(model: ModelSpec, engine: EngineProfile, warm: FamilyWarmup) -> BucketPlan:
+    """``Plan.buckets`` of a family plan: the list in force, described only (no 64-patch rows: the
+    family's compile keys, not padded buckets, decide what compiles)."""
+    buckets = family_buckets(family_facts(model, engine), warm)
+    strategy = Strategy.USER if warm.buckets else Strategy.DEFAULT
+    return BucketPlan(buckets, strategy, family_pixel_range(model), WindowRange(1, 1, 1), ())
 
 
 def family_calls(model: ModelSpec, engine: EngineProfile, warm: FamilyWarmup) -> tuple[VisionCall, ...]:
