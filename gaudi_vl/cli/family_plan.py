@@ -235,8 +235,10 @@ def family_run(args: argparse.Namespace) -> int | None:
     default_graphs = len(warmed_keys(facts, model.family.image, facts.default_buckets, (),
                                      serve.images_per_prompt))
     if fmt == "json":
-        data = plan_to_dict(plan)
-        data["workload"] = family_plan_dict(model, serve, facts, report, workload, default_graphs)
+        data = plan_to_dict(plan)  # the plan file serve --plan reads; the traffic report beside it
+        section = family_plan_dict(model, serve, facts, report, workload, default_graphs).get("workload")
+        if section is not None:
+            data["workload"] = section
         text = json.dumps(data, indent=2) + "\n"
     elif fmt == "table":
         text = format_plan(plan, fmt, None, k8s)
