@@ -234,5 +234,5 @@ def assemble_family(req: PlanRequest, warm: FamilyWarmup) -> Plan:
         return plan
     device = plan_device(req.serve)
     calls = () if plan.warmup.graphs == 0 else family_calls(req.model, engine, warm)
-    return plan.with_memory(plan_memory(req.model, device, req.serve, largest_call(req.model, engine, warm),
-                                        calls, dict(plan.text_env)))
+    largest = largest_call(req.model, engine, warm, req.serve.batched_tokens)
+    return plan.with_memory(plan_memory(req.model, device, req.serve, largest, calls, dict(plan.text_env)))

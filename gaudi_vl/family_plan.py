@@ -105,13 +105,19 @@ def family_calls(model: ModelSpec, engine: EngineProfile, warm: FamilyWarmup) ->
     return tuple(sorted(VisionCall(*key_call(rule, facts, k)) for k in keys))
 
 
-def largest_call(model: ModelSpec, engine: EngineProfile, warm: FamilyWarmup) -> VisionCall:
-    """The largest tower call warm-up or serving makes: the warmed calls and ``limit`` copies of the
-    processor's largest image (``ImageRule.largest_image``) in one prompt, the most patches first."""
+def largest_call(model: ModelSpec, engine: EngineProfile, warm: FamilyWarmup,
+                 batched_tokens: int) -> VisionCall:
+    """The largest tower call warm-up or serving makes: the warmed calls, and one serving step of
+    the processor's largest image (``ImageRule.largest_image``) as many times as the engine's encoder
+    budget admits in one call (``VllmGaudiModels.encoder_step_images``: at least ``limit``), the
+    most patches first; the family's own split (Gemma-3's batch buckets) applies."""
     facts = family_facts(model, engine)
+    assert engine.multimodal_models is not None
     rule = _rule(model)
+    image = rule.largest_image()
+    n = engine.multimodal_models.encoder_step_images(rule.shape(*image).tokens, batched_tokens, warm.limit)
     serving = [VisionCall(*key_call(rule, facts, k)) for k in
-               call_keys(facts, rule, [rule.largest_image()] * warm.limit, family_buckets(facts, warm))]
+               call_keys(facts, rule, [image] * n, family_buckets(facts, warm))]
     return max((*family_calls(model, engine, warm), *serving))
 
 
@@ -156,7 +162,7 @@ def family_lines(plan: Plan) -> list[str]:
     facts = family_facts(model, engine)
     kind = "batch-based" if facts.batch_based else "patch buckets"
     calls = family_calls(model, engine, warm)
-    top = largest_call(model, engine, warm)
+    top = largest_call(model, engine, warm, plan.serve.batched_tokens)
     biggest = max(calls, default=VisionCall(0, 0))
     res = ",".join(warm.resolutions) or "none"
     listed = ",".join(map(str, family_buckets(facts, warm))) or "(none)"
@@ -166,6 +172,7 @@ def family_lines(plan: Plan) -> list[str]:
          f"{listed}; compile key: {facts.shape_key.value}; "
          f"pads to a bucket: {'yes' if facts.pads_to_bucket else 'no'}"),
         (f"vision warm-up: {plan.warmup.graphs} graph(s) (one per compiled key; largest {biggest.patches:,} "
-         f"patches); resolutions {res}; {warm.limit} image(s) per prompt; the largest call serving can make: "
-         f"{top.patches:,} patches"),
+         f"patches); resolutions {res}; {warm.limit} image(s) per prompt"),
+        (f"largest encoder call serving can make: {top.patches:,} patches (one step's largest images "
+         "within max_num_batched_tokens; the vision peak below is for it)"),
     ]
