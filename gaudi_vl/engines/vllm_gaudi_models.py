@@ -432,7 +432,8 @@ class VllmGaudiModels:
         every not-yet-cached image of a prefill batch's requests in one call (hpu_model_runner.py:
         2014-2057 ``_execute_mm_encoder``, grouped by modality; called per prefill batch at :4439);
         vLLM's scheduler admits encoder inputs up to ``max(max_num_encoder_input_tokens,
-        max_tokens_per_mm_item)`` per step, the first being ``max_num_batched_tokens`` (vllm/v1/core/encoder_cache_manager.py:316-357,
+        max_tokens_per_mm_item)`` per step, the first being ``max_num_batched_tokens``
+        (vllm/v1/core/encoder_cache_manager.py:316-357,
         vllm/config/scheduler.py:303, vllm 0.32): ``ceil(budget / item)`` (a bound), and at least the
         per-prompt limit."""
         budget = max(batched_tokens, item_tokens)
