@@ -35,6 +35,7 @@ the engine's ``[N, N]`` masks held, ``e`` = bytes per mask element: 1 (bool) on 
     ``h Q N s`` scores with ``Q = N`` query rows (64 when the engine tiles the query) and ``s = 2 + 2``
     bytes (bf16 scores and probabilities) or ``2 + 4 + 4`` with fp32 softmax;
   * MLP: ``k e N^2 + N b (2C + 4I/tp)`` (residual, normed input, gate_up, activation product);
+    ``2I/tp`` for a plain MLP (fc1 and its activation: ``VisionSpec.mlp_gated`` off);
   * mask building, when the engine builds masks with a float32 einsum (one mask done, ``4 N^2`` of
     float32 result, ``N^2`` of its bool copy): ``(k - 1) N^2 + 5 N^2 + N C b``; a bool outer
     product costs ``N^2``. The einsum moves to the CPU above 40000 patches, but its float32 result
@@ -288,7 +289,7 @@ def vision_peak(
     elif fp32_softmax:
         call += n * 16 * c // tp
     attn = masks + rope + max(rotary, call)
-    mlp = masks + rope + n * b * (2 * c + 4 * i // tp)
+    mlp = masks + rope + n * b * (2 * c + (4 if vision.mlp_gated else 2) * i // tp)
     # float32 einsum + its bool copy beside the masks already built, or one bool outer product
     build = ((k - 1) * n * n + 5 * n * n if attention.mask_built_in_float else n * n) + n * c * b
     if k == 0:
