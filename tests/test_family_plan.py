@@ -267,3 +267,22 @@ def test_vision_peak_and_graphs_grow_with_images_and_resolutions(
         extra = replace(base, resolutions=("1280x720x1",))
         assert _plan(name, tp, extra, images_per_prompt=images,
                      max_num_batched_tokens=batched).warmup.graphs >= small.warmup.graphs
+
+
+def test_plain_mlp_towers_hold_half_the_mlp_activations_of_gated_ones() -> None:
+    """Qwen3-VL's tower MLP is fc1 -> GELU -> fc2 (transformers' Qwen3VLVisionMLP): its MLP phase
+    holds ``I`` per patch where a gated MLP holds ``2 I`` (gate and up)."""
+    from gaudi_vl.engines.vllm_gaudi_models import encoder_attention
+    from gaudi_vl.memory import vision_peak
+
+    transformers = pytest.importorskip("transformers")
+    from transformers.models.qwen3_vl import modeling_qwen3_vl
+
+    assert not hasattr(modeling_qwen3_vl.Qwen3VLVisionMLP(
+        transformers.Qwen3VLConfig().vision_config), "gate_proj")
+    v = builtin_model("qwen3-vl-8b").vision
+    assert not v.mlp_gated and _gemma4().vision.mlp_gated
+    n = 4096
+    plain = vision_peak(v, n, encoder_attention()).mlp_bytes  # type: ignore[arg-type]
+    gated = vision_peak(replace(v, mlp_gated=True), n, encoder_attention()).mlp_bytes  # type: ignore[arg-type]
+    assert gated - plain == n * 2 * 2 * v.intermediate_size
