@@ -115,8 +115,16 @@ class ImageRule:
         ``max_pixels`` (RESIZE), one over the patch budget (ASPECT, scaled down to it), a pan-and-scan
         image of the most crops (FIXED), a canvas of the most tiles (TILES)."""
         if self.kind is ImageKind.RESIZE:
-            side = math.isqrt(self.max_pixels)
-            return side, side
+            # the most whole factor x factor cells within max_pixels at an aspect ratio the
+            # processor accepts (< 200): an image already on that grid is kept as it is
+            cells = self.max_pixels // self.factor**2
+            best = max(((k * (cells // k), -abs(k - cells // k), k) for k in range(1, cells + 1)
+                        if cells // k and max(k, cells // k) < 200 * min(k, cells // k)), default=None)
+            if best is None:
+                side = math.isqrt(self.max_pixels)
+                return side, side
+            k = best[2]
+            return (cells // k) * self.factor, k * self.factor
         if self.kind is ImageKind.ASPECT:
             side = self.patch_size * self.merge_size * (math.isqrt(self.max_soft_tokens) + 1)
             return side, side

@@ -12,7 +12,7 @@ the command and every export read the ``Plan``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from gaudi_vl.buckets.planner import BucketPlan, Strategy
@@ -59,6 +59,29 @@ class FamilyWarmup:
     @property
     def warm_resolutions(self) -> tuple[WarmResolution, ...]:
         return parse_resolutions(",".join(self.resolutions))
+
+
+def with_pixels(model: ModelSpec, min_pixels: int | None, max_pixels: int | None) -> ModelSpec:
+    """``model`` with its processor's pixel limits replaced (``--min-pixels`` / ``--max-pixels``), for
+    the families whose processor resizes by area (Qwen3-VL, Qwen2-VL: ``smart_resize``); the plan
+    pins them with ``--mm-processor-kwargs``. A one-line error for the others."""
+    if min_pixels is None and max_pixels is None:
+        return model
+    fam = model.family
+    assert fam is not None
+    if fam.image.kind is not ImageKind.RESIZE:
+        flag = "--max-pixels" if max_pixels is not None else "--min-pixels"
+        raise GaudiVLError(f"{flag} applies to processors that resize by area, not to {model.model_type}",
+                           "drop it; --workload and --max-graphs plan this model's warm-up")
+    lo = fam.image.min_pixels if min_pixels is None else min_pixels
+    hi = fam.image.max_pixels if max_pixels is None else max_pixels
+    if lo > hi:
+        raise GaudiVLError(f"--min-pixels {lo} is above --max-pixels {hi} for {model.name}",
+                           "pass a smaller --min-pixels or a larger --max-pixels")
+    PixelRange(lo, hi)  # the same bounds as every pixel range (one-line errors)
+    image = replace(fam.image, min_pixels=lo, max_pixels=hi)
+    return replace(model, family=replace(fam, image=image), processor=replace(model.processor,
+                                                                             min_pixels=lo, max_pixels=hi))
 
 
 def family_facts(model: ModelSpec, engine: EngineProfile) -> ModelFacts:

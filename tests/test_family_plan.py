@@ -286,3 +286,52 @@ def test_plain_mlp_towers_hold_half_the_mlp_activations_of_gated_ones() -> None:
     plain = vision_peak(v, n, encoder_attention()).mlp_bytes  # type: ignore[arg-type]
     gated = vision_peak(replace(v, mlp_gated=True), n, encoder_attention()).mlp_bytes  # type: ignore[arg-type]
     assert gated - plain == n * 2 * 2 * v.intermediate_size
+
+
+def test_max_pixels_pins_a_resize_family_and_bounds_its_call() -> None:
+    """``--max-pixels`` for Qwen3-VL replaces the processor's ``longest_edge`` (pinned in the command)
+    and plans the tower for it: every image the processor then makes is within the planned call."""
+    from gaudi_vl.family_plan import with_pixels
+
+    model = with_pixels(builtin_model("qwen3-vl-8b"), None, 1003520)
+    s = ServeSettings(target="vllm-gaudi", max_num_batched_tokens=8192)
+    plan = assemble_family(PlanRequest(model, s, model_ref=model.hf_id), FamilyWarmup((), (), 1))
+    argv = server_argv(plan)
+    assert json.loads(argv[argv.index("--mm-processor-kwargs") + 1])["size"]["longest_edge"] == 1003520
+    rule = model.family.image  # type: ignore[union-attr]
+    assert plan.memory is not None
+    for w, h in ((4032, 3024), (1920, 1080), (8000, 500), (640, 480)):
+        assert rule.shape(w, h).units <= plan.memory.vision_seq_patches
+    assert plan_from_dict(json.loads(json.dumps(plan_to_dict(plan)))) == plan
+    with pytest.raises(GaudiVLError, match="resize by area"):
+        with_pixels(builtin_model("gemma-3-27b"), None, 1003520)
+    with pytest.raises(GaudiVLError, match="above"):
+        with_pixels(builtin_model("qwen3-vl-8b"), 2_000_000, 1003520)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 4096), st.sampled_from([2048, 8192, 32768]), st.integers(1, 4))
+def test_the_largest_call_is_what_the_encoder_budget_admits(cells: int, batched: int, limit: int) -> None:
+    """``largest_image`` is the most patches the processor makes (every image on the factor grid within
+    max_pixels is kept as is), and one call holds as many of them as the encoder budget admits
+    (``VllmGaudiModels.encoder_step_images``), at least the per-prompt limit."""
+    from gaudi_vl.family_plan import with_pixels
+
+    base = builtin_model("qwen3-vl-8b")
+    factor = base.family.image.factor  # type: ignore[union-attr]
+    hi = max(cells * factor * factor, 12544)
+    model = with_pixels(base, factor * factor, hi)
+    rule = model.family.image  # type: ignore[union-attr]
+    units = rule.shape(*rule.largest_image()).units
+    grid = hi // factor**2
+    assert units <= grid * rule.merge_size**2  # never above max_pixels' whole cells
+    for k in range(1, grid + 1, max(1, grid // 64)):  # no image on another grid makes more (brute force)
+        w, h = k * factor, max(1, grid // k) * factor
+        if max(w, h) < 200 * min(w, h):
+            assert rule.shape(w, h).units <= units
+    item = rule.shape(*rule.largest_image()).tokens
+    n = VLLM_GAUDI_MODELS.encoder_step_images(item, batched, limit)
+    budget = max(batched, item)
+    assert n >= limit
+    if n > limit:
+        assert n * item <= budget < (n + 1) * item

@@ -20,7 +20,7 @@ from gaudi_vl.command import SERVER_MODULE
 from gaudi_vl.engines.vllm_gaudi_models import ModelFacts, warmed_keys
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.exporters import format_plan
-from gaudi_vl.family_plan import FamilyWarmup, image_rule_line
+from gaudi_vl.family_plan import FamilyWarmup, image_rule_line, with_pixels
 from gaudi_vl.fileio import write_text_output
 from gaudi_vl.modelfiles import load_model
 from gaudi_vl.models import ModelSpec
@@ -166,7 +166,7 @@ def check_family_options(args: argparse.Namespace, model: ModelSpec) -> None:
     check_workload_options(args)
     for flag, dest in (("--buckets", "buckets"), ("--max-buckets", "max_buckets"),
                        ("--max-waste", "max_waste"), ("--plot", "plot"), ("--step", "step"),
-                       ("--count", "count"), ("--min-pixels", "min_pixels"), ("--max-pixels", "max_pixels")):
+                       ("--count", "count")):
         if getattr(args, dest, None) is not None:
             raise GaudiVLError(f"{flag} applies to Qwen2.5-VL's buckets, not to {model.model_type}",
                                "drop it; --workload and --max-graphs plan this model's warm-up")
@@ -201,6 +201,7 @@ def family_plan_from_args(
 
     req = request_from_args(args)
     check_family_options(args, req.model)
+    req = replace(req, model=with_pixels(req.model, args.min_pixels, args.max_pixels))
     facts = _facts(req.model, req.serve)
     report, workload = family_warmup_report(args, req.model, req.serve, facts)
     if report is not None:
@@ -219,6 +220,7 @@ def family_run(args: argparse.Namespace) -> int | None:
     model = load_model(args.model)
     if model.family is None:
         return None
+    model = with_pixels(model, args.min_pixels, args.max_pixels)
     serve = settings_from_args(args)
     facts = _facts(model, serve)
     fmt = "json" if args.json else args.format

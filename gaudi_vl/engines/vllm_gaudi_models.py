@@ -434,10 +434,10 @@ class VllmGaudiModels:
         vLLM's scheduler admits encoder inputs up to ``max(max_num_encoder_input_tokens,
         max_tokens_per_mm_item)`` per step, the first being ``max_num_batched_tokens``
         (vllm/v1/core/encoder_cache_manager.py:316-357,
-        vllm/config/scheduler.py:303, vllm 0.32): ``ceil(budget / item)`` (a bound), and at least the
-        per-prompt limit."""
+        vllm/config/scheduler.py:303, vllm 0.32; an item is admitted only while it fits the budget
+        left): ``floor(budget / item)`` equal images, and at least the per-prompt limit."""
         budget = max(batched_tokens, item_tokens)
-        return max(limit, -(-budget // max(1, item_tokens)))
+        return max(limit, budget // max(1, item_tokens))
 
     @staticmethod
     def vision_sharded(model_type: str) -> bool:
