@@ -216,6 +216,7 @@ def assemble(req: PlanRequest, workload: WorkloadSolver | None = None) -> tuple[
                         exc.binding, exc.message, f"lower --max-pixels to {fitted}; or {exc.hint}"
                     ) from None
             raise
+    plan.check_engine_start()
     return plan, report
 
 

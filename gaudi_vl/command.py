@@ -37,6 +37,13 @@ class EngineFlag:
     option: str | None
 
 
+def _not_an_option(ref: str) -> str:
+    """A model reference as the engine's argument parser must see it: a local folder whose name starts
+    with ``-`` would be read as an option (``--model -x``: "expected one argument"), so it becomes
+    ``./-x``, the same folder (a Hugging Face id never starts with ``-``)."""
+    return "./" + ref if ref.startswith("-") else ref
+
+
 def _opt(field: str) -> str:
     """The gaudi-vl flag of a serving setting, from its one declaration."""
     return next(spec_of(f).flag for f in SERVE_FIELDS if f.name == field)
@@ -47,7 +54,7 @@ def engine_flags(plan: Plan) -> list[EngineFlag]:
     s = plan.serve
     engine = plan.engine
     out = [
-        EngineFlag("--model", plan.model_ref, "MODEL / --model"),
+        EngineFlag("--model", _not_an_option(plan.model_ref), "MODEL / --model"),
         EngineFlag("--host", s.host, _opt("host")),
         EngineFlag("--port", str(s.port), _opt("port")),
         EngineFlag("--tensor-parallel-size", str(s.tensor_parallel_size), _opt("tensor_parallel_size")),

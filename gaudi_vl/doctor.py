@@ -48,17 +48,23 @@ from typing import Any
 from gaudi_vl.devices import GIB
 from gaudi_vl.engines import DEFAULT_PROFILE, NAMES, EngineProfile, Setting, get_profile
 from gaudi_vl.engines.logs import (
+    ACCESS_LOG,
     ALL_GRAMMARS,
     ANSI,
     BLOCKS,
     BUDGET,
+    CALL_SITES,
     CHAINED,
+    CLOUD_PREFIX,
     COLLECTOR_STAMP,
     COMPOSE_PREFIX,
+    CPP_EXCEPTION,
+    CUT_HEADER,
     ENGINE_DEATH,
     EXCEPTION,
     FATAL,
     FATAL_PYTHON,
+    FAULT_THREAD,
     FRAME,
     FRAME_HEAD,
     FRAME_TAIL,
@@ -67,6 +73,7 @@ from gaudi_vl.engines.logs import (
     GRAPH_SPLIT,
     HEADER,
     IPYTHON_TRACEBACK,
+    KV_SHORTFALL,
     MASK_CPU,
     MESSAGE_PHASES,
     MODEL_BUILD,
@@ -87,6 +94,8 @@ from gaudi_vl.engines.logs import (
     RAY_PREFIX,
     RPC_CALL,
     SHUTDOWN_NOISE,
+    START_SHORTFALL,
+    STEP_DUMP,
     SYNAPSE,
     TEARDOWN_FRAMES,
     TRACEBACK,
@@ -96,6 +105,7 @@ from gaudi_vl.engines.logs import (
     WEIGHTS_GAUDI,
     WEIGHTS_TOTAL,
     WORKER_METHOD,
+    WRAPPER_PREFIX,
     LogGrammar,
     Marker,
     Phase,
@@ -202,8 +212,8 @@ def _message_phase(text: str) -> Phase | None:
 
 
 def _maybe_death(msg: str) -> bool:
-    return ("ail" in msg or "died" in msg) and (ENGINE_DEATH.search(msg) is not None
-                                                 or RAY_DEATH.search(msg) is not None)
+    return ("ail" in msg or "died" in msg or "ead" in msg or "atal" in msg or "running" in msg) and (
+        ENGINE_DEATH.search(msg) is not None or RAY_DEATH.search(msg) is not None)
 
 
 @dataclass(frozen=True)
@@ -221,9 +231,15 @@ def split_line(raw: str) -> LogLine:
     text = ANSI.sub("", raw[:MAX_LINE_CHARS]).rstrip("\n").replace("\r", "")
     if text.endswith("^M"):
         text = text[:-2]
+    if text[:2] == "**":  # markdown bold around a pasted line
+        text = text.strip("*")
     text = COLLECTOR_STAMP.sub("", text, count=1)
+    if "Z [" in text[:60] and (m := CLOUD_PREFIX.match(text)):
+        text = text[m.end():]
     if text[:1] == ">":
-        text = QUOTE_PREFIX.sub("", text, count=1)
+        text = COLLECTOR_STAMP.sub("", QUOTE_PREFIX.sub("", text, count=1), count=1)
+    if text[:1] == "[" and (m := WRAPPER_PREFIX.match(text) or CUT_HEADER.match(text)):
+        text = text[m.end():]
     if "|" in text[:70] and (m := COMPOSE_PREFIX.match(text)):
         text = text[m.end():]
     stream = "main"
@@ -278,6 +294,8 @@ class _Traceback:
     """The exception a bare line printed just before this traceback (``logger.exception`` order)."""
     explicit: bool = False
     """Opened by a ``Traceback (most recent call last)`` header (not only inferred from frames)."""
+    crash: bool = False
+    """A ``faulthandler`` stack dump (``FAULT_THREAD``, frames without a comma): the process crashed."""
 
     def add(self, func: str, grammars: Sequence[LogGrammar], path: str = "") -> None:
         self.frames += 1
@@ -437,6 +455,8 @@ class Doctor:
         self.internal_errors = 0
         self.tracebacks: dict[str, _Traceback] = {}
         self.last_error: dict[str, tuple[int, str]] = {}
+        self.last_fail: dict[str, tuple[int, tuple[str, str]]] = {}
+        """The line and key of each stream's last failure (a message continued on later lines)."""
         self.noted: set[tuple[str, str]] = set()
         self.failures: dict[tuple[str, str], _Failure] = {}
         self.kept: deque[Finding] = deque(maxlen=MAX_KEPT_FINDINGS)
@@ -451,6 +471,8 @@ class Doctor:
         self.gpu_engine = False
         """A line only upstream (GPU) vLLM writes: advice leaves the HPU graph variables out."""
         self.warmup_done = False
+        self.frontend = False
+        """A front-end line (API server version, resolved config) was seen: a healthy log was starting."""
         self.noise_tracebacks = 0
         self._step_raw: str | None = None
 
@@ -483,6 +505,8 @@ class Doctor:
             if not self.tracebacks:
                 head = line[:240]  # where a line's kind shows (prefixes, header, the logger's message)
                 if '"POST ' in head or '"GET ' in head or "Received request" in head:
+                    if self.phase is not Phase.SERVING and ACCESS_LOG.search(head):
+                        self._advance(Phase.SERVING)  # the server answers requests
                     continue
                 if "Padding current" in head and (m := padding(line)):
                     self._padding(m, out)  # int() of at most 12 digits: cannot raise
@@ -603,6 +627,10 @@ class Doctor:
         """A phase marker: parse its numbers (if it has any), move the phase, note it once."""
         kind = marker.kind
         message: str | None = None
+        if kind == "frontend":  # the server starting; no evidence of an engine phase (engines/logs.py)
+            self.frontend = True
+            self.recognised += 1
+            return None
         if kind == "budget":
             message = self._budget(msg)
             if message is None:
@@ -619,7 +647,7 @@ class Doctor:
                 return self._unreadable(out, "weights size")
             self.mem["weights_bytes"] = int(gib * GIB)
             message = f"weights {gib:.2f} GiB"
-        elif kind == "profile":
+        elif kind == "profile" and "profiling run took" in msg:  # other profiling lines carry no size
             m = PROFILE.search(msg)
             size = _bytes(m.group(1)) if m else None
             if size is None:
@@ -712,8 +740,20 @@ class Doctor:
             self.tb_stream = stream
             self.recognised += 1
             return True
+        if msg[:10] == "Exception " and CPP_EXCEPTION.match(msg):  # torch's C++ error report
+            if tb is None or not tb.crash:
+                self._open(stream, explicit=True).crash = True
+            self.recognised += 1
+            return True
+        if ("thread 0x" in msg or "Thread 0x" in msg) and FAULT_THREAD.match(msg):
+            self._open(stream, explicit=True).crash = True
+            self.tb_stream = stream
+            self.recognised += 1
+            return True
         if "File" in msg and (m := FRAME.match(msg)):
-            self._frame(tb or self._open(stream), m.group("func"), m.group("path"))
+            tb = tb or self._open(stream)
+            tb.crash = tb.crash or not m.group("comma")  # faulthandler writes no comma before "in"
+            self._frame(tb, m.group("func"), m.group("path"))
             self.tb_stream = stream
             return True
         if "method" in msg and (m := WORKER_METHOD.search(msg)):
@@ -763,17 +803,34 @@ class Doctor:
             self._fail(out, kind, text, stream, tb, alloc)
             self.tracebacks.pop(stream, None)
             return True
-        if kind is None and _maybe_death(msg):
+        if kind is None and "Dumping" in msg and STEP_DUMP.search(msg):
+            kind, text = "exception", msg.strip()[:300]  # "Dumping input data ...": a model step failed
+        elif kind is None and _maybe_death(msg):
             kind, text = "engine_died", msg.strip()[:300]
         if kind is not None:
             self._fail(out, kind, text, stream, tb, alloc)
             return True
+        if tb is None and ln.level is None and "memory" in msg and OOM_TEXT.search(msg):
+            # a multi-line exception message's continuation (NCCL's "Last error:" / "Cuda failure 'out of
+            # memory'" after a DistBackendError): the failure just before it was out of memory
+            last = self.last_fail.get(stream)
+            if last is not None and self.lines - last[0] <= 4 and self._to_oom(last[1]):
+                self.recognised += 1
+                return True
+        if tb is None and ln.level in ("ERROR", "CRITICAL") and msg[:4] == "    " and "(" in msg:
+            # a paste that starts inside a traceback, at a source line the logger wrote at ERROR level
+            # (``ERROR ... [multiproc_executor.py:671]     self.model_runner._dummy_sampler_run(``)
+            tb = self._open(stream)
+            self.tb_stream = stream
         if tb is not None and ln.level in (None, "ERROR", "CRITICAL") and (msg[:1].isspace() or "(" in msg):
             # a source line of the traceback: what it calls is the next frame, which a cut paste may
             # have lost (``self.model_executor.determine_num_available_blocks())``, and a method
             # called by name: ``self.collective_rpc("load_model")``)
             for func in _CALL.findall(msg[:400]) + RPC_CALL.findall(msg[:400]):
                 tb.add(func, self.grammars)
+            for site, phase in CALL_SITES:
+                if site.search(msg[:400]):
+                    tb.strong.add(phase)
             self._seen(tb)
             self.recognised += 1
             return True
@@ -842,7 +899,8 @@ class Doctor:
             return "assertion", said, None
         if short == "NotImplementedError":
             return "not_implemented", said, None
-        if short == "OutOfMemoryError" or OOM_TEXT.search(text):
+        if (short == "OutOfMemoryError" or OOM_TEXT.search(text) or KV_SHORTFALL.search(text)
+                or START_SHORTFALL.search(text)):
             return "oom", said, None
         return None, "", None
 
@@ -851,6 +909,9 @@ class Doctor:
         frame_phase = tb.strong_phase() if tb else None
         weak_phase = tb.weak if tb else None
         key = (kind, _norm(text))  # the same event from N workers: pids, ranks, addresses differ
+        if len(self.last_fail) >= MAX_STREAMS:
+            self.last_fail.pop(next(iter(self.last_fail)))
+        self.last_fail[stream] = (self.lines, key)
         known = self.failures.get(key)
         if known is not None:  # the same failure from another TP worker, or its traceback's end
             if len(known.streams) < MAX_STREAMS:
@@ -868,6 +929,16 @@ class Doctor:
         phase = f.phase()
         label = FAILURE_KINDS[kind]
         self._note(out, "oom" if kind == "oom" else "failure", phase, f"{label}: {text}")
+
+    def _to_oom(self, key: tuple[str, str]) -> bool:
+        """Re-file a generic failure as out of memory (its message went on to say so); False if none."""
+        f = self.failures.get(key)
+        if f is None or f.kind not in ("exception", "engine_died"):
+            return False
+        del self.failures[key]
+        f.kind = "oom"
+        self.failures.setdefault(("oom", key[1]), f)
+        return True
 
     def _attach_open_tracebacks(self) -> None:
         """Frames of tracebacks cut off (or still being written) name the phase of their failure."""
@@ -958,9 +1029,9 @@ class Doctor:
             processes = cause.count
         elif open_tb:  # a traceback with no exception line: the paste or the log was cut
             tb = open_tb[0]
-            kind = "exception"
+            kind = "crash" if tb.crash else "exception"
             if tb.exc is not None:
-                kind = self._classify(*tb.exc)[0] or "exception"
+                kind = self._classify(*tb.exc)[0] or kind
             phase = (tb.strong_phase() or (_message_phase(tb.exc[1]) if tb.exc else None) or self._now()
                      or tb.weak or self.tb_phase_seen)
             failure = (f"{tb.message} " if tb.message else "") + \
@@ -970,8 +1041,8 @@ class Doctor:
         return DoctorReport(
             lines_read=self.lines,
             recognised_lines=self.recognised,
-            phase_reached=self.phase if phase is None or (self.phase and self.phase.order >= phase.order)
-            else phase,
+            phase_reached=(self.phase if phase is None or (self.phase and self.phase.order >= phase.order)
+                           else phase) or (Phase.STARTUP if self.frontend and not failed else None),
             failed=failed,
             failure_phase=phase,
             failure=failure,

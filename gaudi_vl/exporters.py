@@ -7,13 +7,13 @@ Pure string building: no values are computed here (environment: ``gaudi_vl.envva
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gaudi_vl.command import server_argv
 from gaudi_vl.engines import Setting
 from gaudi_vl.envvars import defaults_in_force, plan_env
+from gaudi_vl.errors import printable, shell_join, shell_quote
 from gaudi_vl.geometry import PIXELS_PER_PATCH
 from gaudi_vl.k8s import K8sOptions, build_manifests, helm_values, manifest_comments, startup_comment
 from gaudi_vl.plan import Plan
@@ -112,7 +112,7 @@ def workload_table_lines(report: WorkloadReport) -> list[str]:
 
 def format_env(plan: Plan) -> str:
     """``export K=V`` lines for ``eval "$(gaudi-vl plan ... --format env)"``."""
-    return "".join(f"export {k}={shlex.quote(v)}\n" for k, v in plan_env(plan).items())
+    return "".join(f"export {k}={shell_quote(v)}\n" for k, v in plan_env(plan).items())
 
 
 def format_dotenv(plan: Plan) -> str:
@@ -123,7 +123,7 @@ def format_dotenv(plan: Plan) -> str:
 
 def format_docker(plan: Plan) -> str:
     """``-e K=V`` arguments for ``docker run``, one per line with shell continuations."""
-    return "".join(f"-e {shlex.quote(f'{k}={v}')} \\\n" for k, v in plan_env(plan).items())
+    return "".join(f"-e {shell_quote(f'{k}={v}')} \\\n" for k, v in plan_env(plan).items())
 
 
 LOAD_BASE_S = 300.0
@@ -234,15 +234,16 @@ def format_table(plan: Plan, workload: WorkloadReport | None = None) -> str:
         if hint:
             out.append(f"  {hint}")
     env = plan_env(plan)
-    out += ["", "environment:"] + [f"  export {k}={shlex.quote(v)}" for k, v in env.items()]
+    out += ["", "environment:"] + [f"  export {k}={shell_quote(v)}" for k, v in env.items()]
     kept = defaults_in_force(plan)
     if kept:
         out += ["  engine defaults left in force:"] + [f"    {line}" for line in kept]
-    out += ["", "command:", "  " + shlex.join(server_argv(plan))]
+    out += ["", "command:", "  " + shell_join(server_argv(plan))]
     notes = plan.all_warnings + engine.notes + (workload.workload.warnings() if workload is not None else ())
     if notes:
         out += ["", "notes:"] + [f"  - {n}" for n in notes]
-    return "\n".join(out) + "\n"
+    # model names, file names and notes come from the user: no control character reaches a terminal
+    return "\n".join(printable(line) for line in out) + "\n"
 
 
 FORMATTERS: dict[str, Callable[[Plan], str]] = {

@@ -714,7 +714,9 @@ def _evaluate(
     def seqs_for(b: Budget) -> int:
         if serve.max_num_seqs is not None:
             return serve.max_num_seqs
-        return max(1, seqs_from_concurrency(b.kv_tokens / serve.max_model_len))
+        seqs = max(1, seqs_from_concurrency(b.kv_tokens / serve.max_model_len))
+        limit = engine.max_num_seqs_for(serve.batched_tokens)  # more is refused at start-up
+        return seqs if limit is None else min(seqs, limit)
 
     if serve.enforce_eager:
         reserved = 0.0
@@ -857,12 +859,23 @@ def changes_that_fit(
     if serve.kv_dtype == "auto" and serve.engine.kv_cache_dtypes and fits(kv_dtype="fp8"):
         out.append("--kv-dtype fp8 (halves the KV cache per token)")
     if binding in ("weights", "kv") and serve.max_num_batched_tokens is None and serve.max_model_len > 8192 \
-            and fits(max_num_batched_tokens=8192):
+            and fits(max_num_batched_tokens=8192) and _engine_starts(serve, max_num_batched_tokens=8192):
         out.append("--max-num-batched-tokens 8192 (a smaller profiling run)")
     longest = _longest(lambda n: fits(max_model_len=n), serve.max_model_len, serve.engine.block_size or 128)
     if longest:
         out.append(f"--max-model-len at most {longest}")
     return out
+
+
+def _engine_starts(serve: ServeSettings, **changes: object) -> bool:
+    """Whether the engine accepts the changed settings at start-up (its profile's scheduler rule),
+    so that no hint suggests a command the engine refuses."""
+    s = replace(serve, **changes)
+    try:
+        s.engine.check_scheduler(s.max_model_len, s.max_num_seqs or 1, s.batched_tokens)
+    except GaudiVLError:
+        return False
+    return True
 
 
 def _longest(fits: Callable[[int], bool], current: int, step: int) -> int:

@@ -126,7 +126,15 @@ class Plan:
     def max_num_seqs(self) -> int:
         if self.memory is not None:
             return self.memory.max_num_seqs
-        return self.serve.max_num_seqs or DEFAULT_MAX_NUM_SEQS
+        if self.serve.max_num_seqs is not None:
+            return self.serve.max_num_seqs
+        limit = self.engine.max_num_seqs_for(self.serve.batched_tokens)  # more is refused at start-up
+        return DEFAULT_MAX_NUM_SEQS if limit is None else min(DEFAULT_MAX_NUM_SEQS, limit)
+
+    def check_engine_start(self) -> None:
+        """Raise the one-line error (with the fix) for a plan its engine refuses at start-up: the
+        server numbers against the profile's scheduler rule (``EngineProfile.check_scheduler``)."""
+        self.engine.check_scheduler(self.serve.max_model_len, self.max_num_seqs, self.serve.batched_tokens)
 
     @property
     def all_warnings(self) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from gaudi_vl.geometry import PixelRange
 from gaudi_vl.memory import MemoryPlan
 from gaudi_vl.models import ModelSpec
 from gaudi_vl.plan import Plan, Resolution
-from gaudi_vl.settings import ServeSettings
+from gaudi_vl.settings import ServeSettings, check_memory_section
 
 if TYPE_CHECKING:
     from gaudi_vl.workload import WorkloadReport
@@ -177,9 +177,15 @@ def _check(tp: Any, value: Any, where: str) -> Any:
             raise _bad(where, "an integer", value)
         return value
     if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _bad(where, "a number", value)
-        return float(value)
+        try:
+            number = float(value)  # an integer of 400 digits does not fit: OverflowError
+        except OverflowError:
+            raise _bad(where, "a finite number", value) from None
+        if not math.isfinite(number):
+            raise _bad(where, "a number", value)
+        return number
     if tp is str:
         if not isinstance(value, str):
             raise _bad(where, "text", value)
@@ -220,7 +226,7 @@ def plan_from_dict(data: Any) -> Plan:
     if data.get("format") != FORMAT or "version" not in data:
         raise GaudiVLError("plan file: not a gaudi-vl plan (no 'format': 'gaudi-vl plan' and 'version')",
                            REPLAN)
-    if data["version"] != VERSION:
+    if type(data["version"]) is not int or data["version"] != VERSION:  # 1.0 and true are not 1
         raise GaudiVLError(f"plan file: version {data['version']!r} is not {VERSION}",
                            "re-plan with this gaudi-vl")
     unknown = sorted(set(data) - set(OWN_KEYS) - set(OPTIONAL_KEYS) - set(IMPLIED_KEYS) - set(REPORT_KEYS))
@@ -247,6 +253,10 @@ def plan_from_dict(data: Any) -> Plan:
     memory = None
     if data["memory"] is not None:
         memory = _load(MemoryPlan, data["memory"], "memory", ignore=MemoryPlan.__json_properties__)
+        try:
+            check_memory_section(data["memory"], serve)  # the settings' own bounds (gaudi_vl.settings)
+        except GaudiVLError as exc:
+            raise GaudiVLError(f"plan file: {exc.message}", exc.hint) from None
     resolutions = tuple(Resolution.parse(_check(str, r, f"resolutions[{i}]"))
                         for i, r in enumerate(_check(tuple[str, ...], data["resolutions"], "resolutions")))
     notes = _check(tuple[str, ...], data["notes"], "notes")
@@ -258,6 +268,10 @@ def plan_from_dict(data: Any) -> Plan:
     text_env = _text_env(data.get("text_env", []), serve)
     plan = Plan(spec, ref, pixel_range, bucket_plan, serve, memory, resolutions, notes, text_env)
     _check_implied(plan, data)
+    try:
+        plan.check_engine_start()
+    except GaudiVLError as exc:
+        raise GaudiVLError(f"plan file: {exc.message}", exc.hint) from None
     return plan
 
 

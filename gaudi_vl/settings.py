@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any
 
 from gaudi_vl.devices import BUILTIN_HBM_BYTES, DEFAULT_DEVICE, parse_memory_size
@@ -26,7 +26,14 @@ MAX_TOKENS = 16_777_216
 MAX_TP = 64
 MAX_SEQS = 65_536
 MAX_IMAGES_PER_PROMPT = 1_024
-_HOST = re.compile(r"^[A-Za-z0-9.:\-\[\]%_]{1,253}$")
+_HOST = re.compile(r"[A-Za-z0-9.:\[\]%_][A-Za-z0-9.:\-\[\]%_]{0,252}")
+"""Host names and addresses, matched whole (``fullmatch``: ``$`` alone let a trailing newline
+through); no leading ``-``, which the engine's argument parser would read as an option."""
+MIN_GPU_MEMORY_UTILIZATION = 0.01
+"""Below 1% of the card the engine has no room for one KV block; tiny values (1e-308) used to
+overflow the memory planner's arithmetic."""
+MAX_BYTES = 2**50
+"""Largest byte count in a plan (1 PiB: far above any card)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,8 @@ class Spec:
         if self.minimum is not None and self.maximum is not None:
             lo = f"{self.minimum:g}" if isinstance(self.minimum, float) else str(self.minimum)
             left = "(" if self.open_minimum else "["
-            return f"{'an integer' if self.kind is int else 'a number'} in {left}{lo}, {self.maximum:g}]"
+            hi = f"{self.maximum:g}" if isinstance(self.maximum, float) else str(self.maximum)
+            return f"{'an integer' if self.kind is int else 'a number'} in {left}{lo}, {hi}]"
         return {int: "an integer", float: "a number", str: "text", bool: "true or false"}[self.kind]
 
 
@@ -77,10 +85,14 @@ def check_value(spec: Spec, value: Any, source: str = "") -> Any:
     NaN and infinities are not numbers. ``source`` says where the value came from (a file key).
     """
     where = f" (from {source})" if source else ""
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
 
     def bad(why: str = "") -> GaudiVLError:
+        if source and not spec.flag.startswith("-"):  # a file's value with no flag of its own
+            return GaudiVLError(f"{source}: expected {spec.describe_bounds()}, got {shown}{why}",
+                                "write the file again with gaudi-vl (re-plan)")
         return GaudiVLError(
-            f"setting {spec.flag}: expected {spec.describe_bounds()}, got {value!r}{where}{why}",
+            f"setting {spec.flag}: expected {spec.describe_bounds()}, got {shown}{where}{why}",
             f"see gaudi-vl plan --help for {spec.flag}",
         )
 
@@ -96,9 +108,14 @@ def check_value(spec: Spec, value: Any, source: str = "") -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise bad()
     elif spec.kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad()
-        value = float(value)
+        try:
+            value = float(value)  # an integer of 400 digits does not fit: OverflowError
+        except OverflowError:
+            raise bad() from None
+        if not math.isfinite(value):
+            raise bad()
     elif spec.kind is str and not isinstance(value, str):
         raise bad()
     if spec.choices and value not in spec.choices:
@@ -139,7 +156,7 @@ def _memory_size(text: str) -> int:
 
 
 def _host(value: str) -> None:
-    if not _HOST.match(value):
+    if not _HOST.fullmatch(value):
         raise GaudiVLError(
             f"setting --host: {value!r} is not a host name or address", "e.g. --host 0.0.0.0 or --host ::1"
         )
@@ -183,7 +200,7 @@ class ServeSettings:
         metavar="TOKENS", help="tokens per prefill step (default: --max-model-len)",
     )
     gpu_memory_utilization: float | None = setting(
-        None, flag="--gpu-memory-utilization", kind=float, nullable=True, minimum=0.0, open_minimum=True,
+        None, flag="--gpu-memory-utilization", kind=float, nullable=True, minimum=MIN_GPU_MEMORY_UTILIZATION,
         maximum=1.0, metavar="F",
         help="share of free device memory for KV cache and graphs (default: planned so the vision "
              "tower fits beside them)",
@@ -279,3 +296,71 @@ class ServeSettings:
 
 SERVE_FIELDS = tuple(f for f in fields(ServeSettings))
 DEFAULTS: dict[str, Any] = {f.name: f.default for f in SERVE_FIELDS if f.default is not MISSING}
+
+
+# ---------------------------------------------------------------- the plan file's memory section
+
+SERVE_SPECS: dict[str, Spec] = {f.name: spec_of(f) for f in SERVE_FIELDS}
+
+
+def _numbers(kind: type, minimum: float, maximum: float, what: str) -> Spec:
+    return Spec(flag=what, help="", kind=kind, minimum=minimum, maximum=maximum)
+
+
+_BYTES = _numbers(int, 0, MAX_BYTES, "a byte count")
+_RATIO = _numbers(float, 0.0, 1.0, "a share")
+MEMORY_SPECS: dict[str, Spec] = {
+    # the serving settings the memory plan repeats: the same declaration (a planned value is never None)
+    "tensor_parallel_size": SERVE_SPECS["tensor_parallel_size"],
+    "max_model_len": SERVE_SPECS["max_model_len"],
+    "max_num_seqs": replace(SERVE_SPECS["max_num_seqs"], nullable=False),
+    "gpu_memory_utilization": replace(SERVE_SPECS["gpu_memory_utilization"], nullable=False),
+    "vision_memory": SERVE_SPECS["vision_memory"],
+    "engine": SERVE_SPECS["target"],
+    # what the planner computed
+    "hbm_bytes": _numbers(int, 1, MAX_BYTES, "a byte count"),
+    "runtime_reserved_bytes": _BYTES,
+    "text_weights_bytes": _BYTES,
+    "vision_weights_bytes": _BYTES,
+    "profile_peak_bytes": _BYTES,
+    "vision_peak_bytes": _BYTES,
+    "vision_peak_worst_case_bytes": _BYTES,
+    "vision_graph_bytes": _BYTES,
+    "largest_bucket_patches": _numbers(int, 1, MAX_TOKENS, "a patch count"),
+    "vision_graphs": _numbers(int, 0, 1 << 20, "a graph count"),
+    "graph_reserved_mem": _RATIO,
+    "graph_prompt_ratio": _RATIO,
+    "graph_multimodal_ratio": _RATIO,
+    "kv_bytes_per_token": _numbers(int, 1, MAX_BYTES, "a byte count"),
+    "block_size": _numbers(int, 1, 1 << 16, "a token count"),
+}
+"""Bounds of the plan file's ``memory`` fields: the serving settings' own declarations where the
+memory plan repeats one, else a plain range (counts and bytes non-negative and finite, shares in
+0..1). Text and true/false fields are typed by the plan file reader."""
+SAME_AS_SERVE: dict[str, str] = {
+    "engine": "target",
+    "tensor_parallel_size": "tensor_parallel_size",
+    "max_model_len": "max_model_len",
+    "vision_memory": "vision_memory",
+    "enforce_eager": "enforce_eager",
+}
+"""``memory`` fields that must equal a ``serve`` field (the memory plan was computed for them)."""
+
+
+def check_memory_section(memory: Mapping[str, Any], serve: ServeSettings, where: str = "memory") -> None:
+    """A plan file's ``memory`` values within :data:`MEMORY_SPECS` and consistent with ``serve``."""
+    for name, spec in MEMORY_SPECS.items():
+        if name in memory:
+            check_value(spec, memory[name], f"{where}.{name}")
+    for name, other in SAME_AS_SERVE.items():
+        if name in memory and memory[name] != getattr(serve, other):
+            raise GaudiVLError(
+                f"{where}.{name} is {memory[name]!r} but serve.{other} is {getattr(serve, other)!r}: "
+                "the memory plan was computed for other settings",
+                "re-plan with gaudi-vl plan --json -o FILE",
+            )
+    if serve.max_num_seqs is not None and memory.get("max_num_seqs") != serve.max_num_seqs:
+        raise GaudiVLError(
+            f"{where}.max_num_seqs is {memory.get('max_num_seqs')!r} but serve.max_num_seqs is "
+            f"{serve.max_num_seqs}", "re-plan with gaudi-vl plan --json -o FILE",
+        )

@@ -5,9 +5,11 @@ of 112-aligned patch counts for a pixel range; the pure optimizer takes it from 
 
 Reading rules:
 
-* Images are never decoded: Pillow's ``Image.open`` is lazy and parses only the header (size,
-  EXIF); for data URLs only the first few KB of base64 are decoded, more only if the header is
-  longer (a JPEG with a large EXIF block).
+* Images are never decoded: sizes and EXIF orientation come from the header
+  (``gaudi_vl.imageio.header_size``: only the formats of ``ALLOWED_FORMATS``, PostScript refused by
+  content, a PNG's ``eXIf`` read only before its pixel data); for data URLs only the first few KB of
+  base64 are decoded, more only if the header is longer (a JPEG with a large EXIF block). A file
+  named by many JSONL requests is read once (``HeaderCache``: path, device, inode, size, mtime).
 * EXIF orientation: vLLM loads images with ``Image.open(...)`` + ``load()`` + ``convert()`` and no
   ``ImageOps.exif_transpose`` (vllm/multimodal/media/image.py, ``ImageMediaIO``), so the engine sees
   the STORED width x height. That is what we use by default; rotated images (orientation 5-8)
@@ -65,6 +67,7 @@ from gaudi_vl.engines import DEFAULT_PROFILE, EngineProfile, Setting
 from gaudi_vl.engines.logs import PADDING
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PixelRange, reachable_windows
+from gaudi_vl.imageio import HeaderCache, RefusedImage, header_size
 from gaudi_vl.models import VisionSpec
 from gaudi_vl.plan import Resolution
 from gaudi_vl.warmup_plan import padded_compiling_images
@@ -84,7 +87,6 @@ IMAGE_SUFFIXES = frozenset(
 LOG_LINE = PADDING
 """The engines' padding line (``gaudi_vl.engines.logs.PADDING``)."""
 """vllm-fork (``get_image_embeds``) and vllm-gaudi (``pad_multimodal_data``) log formats."""
-EXIF_ORIENTATION_TAG = 0x0112
 SKIPPED_SHOWN = 10
 """Line numbers listed in a skip warning (the rest are counted)."""
 HEADER_CHUNKS_B64 = (4096, 65536, None)
@@ -222,28 +224,14 @@ def _progress(items: list[Path], desc: str) -> Iterator[Path]:
     return iter(tqdm(items, desc=desc, unit="img", file=sys.stderr, disable=not sys.stderr.isatty()))
 
 
-def _header_size(stream: io.BytesIO | Path, apply_exif: bool) -> tuple[int, int, bool]:
-    """``(width, height, rotated)`` from the header only (Pillow's lazy open: no pixel decode)."""
-    from PIL import Image
-
-    with Image.open(stream) as im:
-        width, height = im.size
-        orientation = 1
-        try:
-            orientation = int(im.getexif().get(EXIF_ORIENTATION_TAG, 1))
-        except Exception:  # noqa: BLE001 - a broken EXIF block must not lose the size
-            orientation = 1
-    rotated = orientation in (5, 6, 7, 8)
-    if rotated and apply_exif:
-        width, height = height, width
-    return width, height, rotated
-
-
 def _read_dir(path: Path, sizes: _Sizes, apply_exif: bool) -> None:
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     for file in _progress(files, "reading image headers"):
         try:
-            width, height, rotated = _header_size(file, apply_exif)
+            width, height, rotated = header_size(file, apply_exif)
+        except RefusedImage as exc:
+            sizes.skip(str(file.relative_to(path)), str(exc))
+            continue
         except Exception as exc:  # noqa: BLE001 - Pillow raises many types for bad files
             sizes.skip(str(file.relative_to(path)), f"not a readable image ({type(exc).__name__})")
             continue
@@ -347,7 +335,9 @@ def _data_url_size(url: str, apply_exif: bool) -> tuple[int, int, bool]:
         part = payload if chunk is None or chunk >= len(payload) else payload[:chunk]
         try:
             data = base64.b64decode(part[: len(part) - len(part) % 4] if chunk is not None else part)
-            return _header_size(io.BytesIO(data), apply_exif)
+            return header_size(io.BytesIO(data), apply_exif)
+        except RefusedImage:
+            raise
         except (binascii.Error, ValueError) as exc:
             last = exc
             if chunk is None or chunk >= len(payload):
@@ -359,26 +349,28 @@ def _data_url_size(url: str, apply_exif: bool) -> tuple[int, int, bool]:
     raise ValueError(f"data URL holds no readable image ({type(last).__name__})")
 
 
-def _file_url_size(url: str, base: Path, apply_exif: bool) -> tuple[int, int, bool]:
+def _file_url_size(url: str, base: str, cache: HeaderCache) -> tuple[int, int, bool]:
+    """The header size of a ``file://`` URL or a path (relative to the JSONL's folder), read once
+    per file (``cache``); plain string paths, as this runs once per request."""
     if url.startswith("file://"):
-        target = Path(unquote(urlparse(url).path))
+        target = unquote(urlparse(url).path)
     else:
-        target = Path(url)
-        if not target.is_absolute():
-            target = base / target
+        target = url if os.path.isabs(url) else os.path.join(base, url)
     try:
-        found = target.is_file()
-    except OSError as exc:  # a name too long, permission denied on a parent
-        raise ValueError(f"image file {target} cannot be read ({exc.strerror})") from None
-    if not found:
+        st = os.stat(target)
+    except FileNotFoundError:
+        raise ValueError(f"image file {target} not found (or not a regular file)") from None
+    except (OSError, ValueError) as exc:  # a name too long, permission denied on a parent, a NUL
+        why = getattr(exc, "strerror", None) or exc
+        raise ValueError(f"image file {target} cannot be read ({why})") from None
+    if not stat.S_ISREG(st.st_mode):
         raise ValueError(f"image file {target} not found (or not a regular file)")
-    try:
-        return _header_size(target, apply_exif)
-    except Exception as exc:  # noqa: BLE001
-        raise ValueError(f"{target} is not a readable image ({type(exc).__name__})") from None
+    return cache.size(target, st)
 
 
 def _read_jsonl(path: Path, sizes: _Sizes, apply_exif: bool) -> None:
+    cache = HeaderCache(apply_exif)  # a file named by many requests is read once
+    base = str(path.parent)
     with path.open(encoding="utf-8") as f:
         for line_no, line in _lines(f, sizes):
             if not line.strip():
@@ -396,12 +388,7 @@ def _read_jsonl(path: Path, sizes: _Sizes, apply_exif: bool) -> None:
                 continue
             for url in _image_urls(request):
                 try:
-                    if url.startswith("data:"):
-                        width, height, rotated = _data_url_size(url, apply_exif)
-                    elif url.startswith(("http://", "https://")):
-                        raise ValueError("remote image URLs are not fetched; inline them or use file paths")
-                    else:
-                        width, height, rotated = _file_url_size(url, path.parent, apply_exif)
+                    width, height, rotated = _url_size(url, base, cache)
                 except ValueError as exc:
                     sizes.skip(f"line {line_no}", str(exc))
                     continue
@@ -738,6 +725,7 @@ def read_text_workload(
         raise GaudiVLError(f"text workload {source} is {kind.value}, not JSONL or a log",
                            "pass a JSONL of chat requests or an engine log")
     sizes = _Sizes(source, strict)
+    cache, base = HeaderCache(), str(source.parent)  # a file named by many requests is read once
     prompts: Counter[int] = Counter()
     running: Counter[int] = Counter()
     with source.open(encoding="utf-8", errors="replace") as f:
@@ -759,12 +747,7 @@ def read_text_workload(
             ok = True
             for url in _image_urls(request):
                 try:
-                    if url.startswith("data:"):
-                        width, height, _ = _data_url_size(url, False)
-                    elif url.startswith(("http://", "https://")):
-                        raise ValueError("remote image URLs are not fetched; inline them or use file paths")
-                    else:
-                        width, height, _ = _file_url_size(url, source.parent, False)
+                    width, height, _ = _url_size(url, base, cache)
                 except ValueError as exc:
                     sizes.skip(f"line {line_no}", str(exc))
                     ok = False
@@ -810,19 +793,21 @@ class RequestWorkload:
         return (line,)
 
 
-def _url_size(url: str, base: Path, apply_exif: bool) -> tuple[int, int, bool]:
-    """(width, height, rotated) of one image URL of a chat request (data URL or local file)."""
+def _url_size(url: str, base: str, cache: HeaderCache) -> tuple[int, int, bool]:
+    """(width, height, rotated) of one image URL of a chat request (data URL or local file; a file
+    named by many requests is read once through ``cache``)."""
     if url.startswith("data:"):
-        return _data_url_size(url, apply_exif)
+        return _data_url_size(url, cache.apply_exif)
     if url.startswith(("http://", "https://")):
         raise ValueError("remote image URLs are not fetched; inline them or use file paths")
-    return _file_url_size(url, base, apply_exif)
+    return _file_url_size(url, base, cache)
 
 
 def _read_jsonl_requests(path: Path, sizes: _Sizes, apply_exif: bool) -> Counter[tuple[tuple[int, int], ...]]:
     """One request per JSONL line: the sizes of its images in document order. A line with an
     unreadable image is skipped whole (its call shape would be unknown)."""
     out: Counter[tuple[tuple[int, int], ...]] = Counter()
+    cache, base = HeaderCache(apply_exif), str(path.parent)  # a file named by many requests is read once
     with path.open(encoding="utf-8") as f:
         for line_no, line in _lines(f, sizes):
             if not line.strip():
@@ -835,7 +820,7 @@ def _read_jsonl_requests(path: Path, sizes: _Sizes, apply_exif: bool) -> Counter
             images: list[tuple[int, int]] = []
             try:
                 for url in _image_urls(request):
-                    width, height, rotated = _url_size(url, path.parent, apply_exif)
+                    width, height, rotated = _url_size(url, base, cache)
                     sizes.exif_rotated += rotated
                     images.append((width, height))
             except ValueError as exc:

@@ -1,7 +1,7 @@
 """Score ``gaudi-vl doctor`` on a folder of engine logs whose expected verdicts are in a manifest.
 
-    python tools/doctor_corpus.py tests/doctor_corpus [--split tune|heldout|all] [--manifest M.json]
-                                  [--doctor-file OLD.py] [--quiet]
+    python tools/doctor_corpus.py tests/doctor_corpus [--split NAME|all] [--by split|batch]
+                                  [--manifest M.json] [--doctor-file OLD.py] [--quiet]
 
 A log is a positive when its manifest entry says ``failed: true``. Printed per log (unless
 ``--quiet``): expected and reported verdicts; then, per split, failure recall (positives reported
@@ -10,8 +10,11 @@ failed / positives), precision (reported failed that are positives / reported fa
 means "unknown": the doctor must report no phase), kind accuracy and ``phase_reached`` accuracy.
 
 Splits (``split`` in the manifest, fixed when a log is added; README of the corpus): ``tune`` logs
-may be used to develop the doctor, ``heldout`` logs only to measure it. ``--doctor-file`` loads
-another ``doctor.py`` (e.g. ``git show REV:gaudi_vl/doctor.py > /tmp/old.py``) to score it the same way.
+may be used to develop the doctor, ``heldout`` / ``heldout-N`` logs only to measure it (each
+``heldout-N`` is one batch, measured once when added: ``heldout_measurements.json``). ``--by batch``
+scores each batch (``batch`` in the manifest: the tune batches A, A2, ... and the held-out ones) instead
+of each split. ``--doctor-file`` loads another ``doctor.py`` (e.g. ``git show REV:gaudi_vl/doctor.py >
+/tmp/old.py``) to score it the same way.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 from gaudi_vl.cli.doctor import iter_lines
 
 SPLITS = ("tune", "heldout")
+"""The first two splits; each later held-out batch is its own split (``heldout-2``, ``heldout-3``, ...)."""
 
 
 def load_doctor(path: str | None) -> ModuleType:
@@ -53,6 +57,17 @@ def read(module: ModuleType, log: Path, grammar: str | None = None) -> Any:
 
 def split_of(entry: dict[str, Any]) -> str:
     return str(entry.get("split", "tune"))
+
+
+def batch_of(entry: dict[str, Any]) -> str:
+    """The batch a log was added in; logs from before issue 19's second round are ``round 1``."""
+    return str(entry.get("batch", "round 1"))
+
+
+def groups(manifest: dict[str, dict[str, Any]], by: str = "split") -> list[str]:
+    """The split (or batch) names of ``manifest``, in the order their first log appears."""
+    key = split_of if by == "split" else batch_of
+    return list(dict.fromkeys(key(v) for v in manifest.values()))
 
 
 def score(folder: Path, manifest: dict[str, dict[str, Any]], module: ModuleType,
@@ -109,17 +124,23 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path)
     p.add_argument("--manifest", type=Path, default=None, help="default: FOLDER/manifest.json")
-    p.add_argument("--split", choices=[*SPLITS, "all"], default="all",
-                   help="score only this part of the corpus (default: each part, then all)")
+    p.add_argument("--split", default="all",
+                   help="score only this split (tune, heldout, heldout-2, ...; default: each, then all)")
+    p.add_argument("--by", choices=["split", "batch"], default="split",
+                   help="group the scores by split (default) or by the batch each log was added in")
     p.add_argument("--doctor-file", default=None, help="score this doctor.py instead of gaudi_vl.doctor")
     p.add_argument("--quiet", action="store_true", help="metrics only, no per-log rows")
     args = p.parse_args(argv)
     manifest = json.loads((args.manifest or args.folder / "manifest.json").read_text())
     module = load_doctor(args.doctor_file)
-    splits = SPLITS if args.split == "all" else (args.split,)
-    for split in splits:
-        part = {k: v for k, v in manifest.items() if split_of(v) == split}
-        show(f"{split} ({len(part)} logs)", score(args.folder, part, module, quiet=args.quiet))
+    key = split_of if args.by == "split" else batch_of
+    names = groups(manifest, args.by) if args.split == "all" else [args.split]
+    for name in names:
+        part = {k: v for k, v in manifest.items() if key(v) == name}
+        if not part:
+            known = ", ".join(groups(manifest, args.by))
+            raise SystemExit(f"no log in {args.by} {name!r}: choose one of {known}")
+        show(f"{args.by} {name} ({len(part)} logs)", score(args.folder, part, module, quiet=args.quiet))
     if args.split == "all":
         show(f"all ({len(manifest)} logs)", score(args.folder, manifest, module, quiet=True))
     return 0

@@ -24,7 +24,7 @@ from typing import TextIO
 from gaudi_vl.cli.options import setting_type
 from gaudi_vl.doctor import MAX_LINE_CHARS, Doctor, DoctorReport
 from gaudi_vl.engines.logs import GRAMMARS
-from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.errors import GaudiVLError, printable, printable_lines
 from gaudi_vl.modelfiles import load_model
 from gaudi_vl.models import DEFAULT_MODEL
 
@@ -171,7 +171,8 @@ def run(args: argparse.Namespace) -> int:
             for finding in doctor.feed_many(chunk):
                 if text:
                     where = finding.phase.value if finding.phase else "phase unknown"
-                    print(f"[{where}] line {finding.line_no}: {finding.message}", flush=True)
+                    shown = f"[{where}] line {finding.line_no}: {finding.message}"
+                    print(printable(shown), flush=True)  # log text is untrusted
     finally:
         if stream is not sys.stdin:
             stream.close()
@@ -179,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
-        sys.stdout.write(format_report(report, source))
+        sys.stdout.write(printable_lines(format_report(report, source)))  # log text is untrusted
     if not report.recognised:
         print(
             f"gaudi-vl doctor: no engine log line recognised in {source} ({report.lines_read} lines); "

@@ -171,6 +171,45 @@ class MemorySplit:
 
 
 @dataclass(frozen=True)
+class SchedulerRule:
+    """What the engine's scheduler configuration refuses at start-up (a ``ValueError`` before any
+    weight is loaded) for the numbers gaudi-vl writes: ``--max-num-batched-tokens`` against
+    ``--max-model-len`` and ``--max-num-seqs``. The facts and citations are in each profile."""
+
+    batched_covers_model_len: bool
+    """``max_num_batched_tokens >= max_model_len`` is required: vLLM V0 runs a multimodal model
+    without chunked prefill, and its scheduler refuses a prefill budget below the longest sequence."""
+    batched_covers_seqs: bool
+    """``max_num_batched_tokens >= max_num_seqs`` is required (every engine here)."""
+    cited: str = ""
+
+    def max_seqs(self, batched_tokens: int) -> int | None:
+        """The most sequences the engine starts with for this prefill budget (None: no limit)."""
+        return batched_tokens if self.batched_covers_seqs else None
+
+    def refusal(
+        self, engine: str, max_model_len: int, max_num_seqs: int, batched_tokens: int
+    ) -> GaudiVLError | None:
+        """The one-line error (with its fix) for numbers this engine refuses, or None."""
+        where = f"{engine} refuses to start with"
+        if self.batched_covers_model_len and batched_tokens < max_model_len:
+            return GaudiVLError(
+                f"{where} --max-num-batched-tokens {batched_tokens} below --max-model-len {max_model_len} "
+                f"(vLLM V0 runs a multimodal model without chunked prefill; {self.cited})",
+                f"raise --max-num-batched-tokens to {max_model_len} or more (or leave it out), "
+                f"or lower --max-model-len to {batched_tokens}",
+            )
+        if self.batched_covers_seqs and batched_tokens < max_num_seqs:
+            return GaudiVLError(
+                f"{where} --max-num-seqs {max_num_seqs} above --max-num-batched-tokens {batched_tokens} "
+                f"({self.cited})",
+                f"lower --max-num-seqs to {batched_tokens} or raise --max-num-batched-tokens to "
+                f"{max_num_seqs}",
+            )
+        return None
+
+
+@dataclass(frozen=True)
 class Fingerprint:
     """How an installed engine is recognised without importing it (fast, no device needed).
 
@@ -277,6 +316,8 @@ class EngineProfile:
     multimodal_models: VllmGaudiModels | None = None
     """Per-model multimodal facts (``gaudi_vl.engines.vllm_gaudi_models``); None: this engine is
     planned for Qwen2.5-VL only."""
+    scheduler: SchedulerRule | None = None
+    """What its scheduler refuses at start-up (None: nothing gaudi-vl writes is refused)."""
 
     # ------------------------------------------------------------------ variables
 
@@ -459,6 +500,17 @@ class EngineProfile:
         )
 
     # ------------------------------------------------------------------ flags
+
+    def check_scheduler(self, max_model_len: int, max_num_seqs: int, batched_tokens: int) -> None:
+        """Raise the one-line error for server numbers this engine refuses at start-up."""
+        if self.scheduler is not None:
+            refused = self.scheduler.refusal(self.name, max_model_len, max_num_seqs, batched_tokens)
+            if refused is not None:
+                raise refused
+
+    def max_num_seqs_for(self, batched_tokens: int) -> int | None:
+        """The most sequences this engine starts with for a prefill budget (None: no limit)."""
+        return None if self.scheduler is None else self.scheduler.max_seqs(batched_tokens)
 
     def kv_cache_dtype(self, kv_dtype: str) -> str | None:
         """The engine's ``--kv-cache-dtype`` for gaudi-vl's ``--kv-dtype`` (None: leave the default)."""

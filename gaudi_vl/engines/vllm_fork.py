@@ -24,6 +24,7 @@ from gaudi_vl.engines.profile import (
     Fingerprint,
     GridRule,
     MemorySplit,
+    SchedulerRule,
     Setting,
     VisionAttention,
     WarmupRule,
@@ -113,6 +114,13 @@ FORK_121 = EngineProfile(
     ),
     install_hint=_FORK_INSTALL.format(branch="aice/v1.21.0"),
     log_grammar=VLLM_FORK_V0,
+    # V0 turns chunked prefill off for multimodal models (engine/arg_utils.py:1427-1430); the
+    # scheduler then refuses max_num_batched_tokens < max_model_len or < max_num_seqs at start-up
+    # (config.py:2100-2115, SchedulerConfig._verify_args).
+    scheduler=SchedulerRule(
+        batched_covers_model_len=True, batched_covers_seqs=True,
+        cited="vllm/config.py:2100-2115, vllm/engine/arg_utils.py:1427-1430" + A,
+    ),
     notes=(
         ("VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO is the vision share of prompt graph memory in the code "
          "(hpu_model_runner.py:2638-2650@277a33cd), not the text share the Qwen2.5-VL guide describes"),
@@ -194,6 +202,10 @@ FORK_MAIN = replace(
         marker_file="vllm/worker/hpu_model_runner.py", marker_absent="VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO",
     ),
     install_hint=_FORK_INSTALL.format(branch="habana_main"),
+    scheduler=SchedulerRule(  # same rule, same V0 default (chunked prefill off for multimodal)
+        batched_covers_model_len=True, batched_covers_seqs=True,
+        cited="vllm/config.py:2221-2236, vllm/engine/arg_utils.py:1513-1516" + H,
+    ),
     notes=(
         ("vllm-fork habana_main reads neither VLLM_GRAPH_PROMPT_RATIO nor "
          "VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO (removed by PR 1178): they are not exported"),

@@ -12,6 +12,7 @@ from gaudi_vl.engines.profile import (
     Fingerprint,
     GridRule,
     MemorySplit,
+    SchedulerRule,
     Setting,
     VisionAttention,
     WarmupRule,
@@ -84,6 +85,13 @@ VLLM_GAUDI = EngineProfile(
     fingerprint=Fingerprint(modules=("vllm", "vllm_gaudi")),
     install_hint="on the Gaudi server: pip install vllm vllm-gaudi (see requirements-hpu.txt)",
     log_grammar=VLLM_GAUDI_V1,
+    # vLLM V1 always chunks prefills, so only max_num_batched_tokens >= max_num_seqs is refused at
+    # start-up (SchedulerConfig.verify_max_model_len, vllm/config/scheduler.py:328-332 in vllm 0.32.0, the
+    # release the e2e test installs; same check in vllm-project/vllm@01230b40).
+    scheduler=SchedulerRule(
+        batched_covers_model_len=False, batched_covers_seqs=True,
+        cited="vllm/config/scheduler.py:328-332@vllm-0.32.0",
+    ),
     notes=(
         ("vllm-gaudi reads neither VLLM_GRAPH_PROMPT_RATIO nor VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO: "
          "they are not exported"),

@@ -3,6 +3,7 @@ extra engine flags; the dry-run script must stay a script of exactly the plan's 
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -177,6 +178,23 @@ PASSTHROUGH = [
 ]
 
 
+ANSI_C = re.compile(r"\$'((?:[^'\\]|\\.)*)'")
+
+
+def bash_split(line: str) -> list[str]:
+    """``shlex.split`` that also reads bash's ``$'...'`` words as gaudi-vl writes them (``\\xNN``
+    bytes, ``\\\\`` and ``\\'``): the script quotes a value with control characters that way."""
+
+    def plain(match: re.Match[str]) -> str:
+        out = bytearray()
+        for escape in re.finditer(r"\\x([0-9a-f]{2})|\\(.)|(.)", match.group(1), re.S):
+            byte, escaped, literal = escape.groups()
+            out += bytes([int(byte, 16)]) if byte else (escaped or literal).encode("utf-8", "surrogateescape")
+        return shlex.quote(out.decode("utf-8", "surrogateescape"))
+
+    return shlex.split(ANSI_C.sub(plain, line))
+
+
 @fuzz
 @given(
     opts=options(),
@@ -207,7 +225,7 @@ def test_serve_dry_run_script(opts: list[str], model_name: str | None, extra: li
                 continue
             pending = f"{pending}\n{line}" if pending else line
             try:
-                commands.append(shlex.split(pending))
+                commands.append(bash_split(pending))
             except ValueError:
                 continue
             pending = ""
