@@ -220,7 +220,6 @@ def assemble(req: PlanRequest, workload: WorkloadSolver | None = None) -> tuple[
     return plan, report
 
 
-
 def assemble_family(req: PlanRequest, warm: FamilyWarmup) -> Plan:
     """The complete plan of a family beyond Qwen2.5-VL (``gaudi_vl.family_plan``): the warm-up
     variables ``warm`` (from traffic or the engine's defaults) and the memory plan for the largest
@@ -231,9 +230,11 @@ def assemble_family(req: PlanRequest, warm: FamilyWarmup) -> Plan:
     check_tp(req.model, req.serve.tensor_parallel_size)
     plan = replace(build_plan(req.model, family_bucket_plan(req.model, engine, warm), model_ref=req.model_ref,
                               serve=req.serve, warnings=req.notes, text_env=req.text_env), family_warmup=warm)
-    if engine.memory is None:
-        return plan
-    device = plan_device(req.serve)
-    calls = () if plan.warmup.graphs == 0 else family_calls(req.model, engine, warm)
-    largest = largest_call(req.model, engine, warm, req.serve.batched_tokens)
-    return plan.with_memory(plan_memory(req.model, device, req.serve, largest, calls, dict(plan.text_env)))
+    if engine.memory is not None:
+        device = plan_device(req.serve)
+        calls = () if plan.warmup.graphs == 0 else family_calls(req.model, engine, warm)
+        largest = largest_call(req.model, engine, warm, req.serve.batched_tokens)
+        memory = plan_memory(req.model, device, req.serve, largest, calls, dict(plan.text_env))
+        plan = plan.with_memory(memory)
+    plan.check_engine_start()
+    return plan
