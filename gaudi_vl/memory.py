@@ -684,6 +684,7 @@ def _evaluate(
         vision_graph_bytes(model.vision, c.patches, attention, b, c.seq) for c in sizes)
     need_tokens = -(-serve.max_model_len // block) * block
     where = f"{model.name} on {device.name} x{tp}"
+    largest_what = "the largest bucket" if model.family is None else "its largest encoder call"
 
     if free <= need_tokens * per_token:
         return _Shortfall("weights", (
@@ -694,7 +695,7 @@ def _evaluate(
         util = max_util
         if util <= 0:
             return _Shortfall("vision peak", (
-                f"{where}: the vision tower needs {g(vpeak)} for the largest bucket ({largest} patches, "
+                f"{where}: the vision tower needs {g(vpeak)} for {largest_what} ({largest} patches, "
                 f"{chosen.value} attention{', fp32 softmax' if fp32 else ''}) + 15% + 1 GiB, more than the "
                 f"{g(free)} free per card after weights and profiling"))
     else:
@@ -702,7 +703,7 @@ def _evaluate(
         if free * (1 - util) < margin:
             return _Shortfall("utilization", (
                 f"{where}: --gpu-memory-utilization {util:g} leaves {g(free * (1 - util))} outside the "
-                f"KV cache and graphs; the vision tower needs {g(margin)} there for the largest bucket "
+                f"KV cache and graphs; the vision tower needs {g(margin)} there for {largest_what} "
                 f"({largest} patches, {chosen.value} attention, with 15% + 1 GiB headroom)"))
     usable = free * util
     text_share = split.graph_reserved_default
