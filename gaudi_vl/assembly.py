@@ -31,6 +31,7 @@ from gaudi_vl.plan import Plan, Resolution, build_plan
 from gaudi_vl.settings import ServeSettings
 
 if TYPE_CHECKING:
+    from gaudi_vl.family_plan import FamilyWarmup
     from gaudi_vl.workload import WorkloadReport
 
 WorkloadSolver = Callable[[PixelRange], tuple[BucketPlan, "WorkloadReport"]]
@@ -218,3 +219,23 @@ def assemble(req: PlanRequest, workload: WorkloadSolver | None = None) -> tuple[
             raise
     plan.check_engine_start()
     return plan, report
+
+
+def assemble_family(req: PlanRequest, warm: FamilyWarmup) -> Plan:
+    """The complete plan of a family beyond Qwen2.5-VL (``gaudi_vl.family_plan``): the warm-up
+    variables ``warm`` (from traffic or the engine's defaults) and the memory plan for the largest
+    call warm-up or serving makes, with one vision graph per compiled key."""
+    from gaudi_vl.family_plan import family_bucket_plan, family_calls, largest_call
+
+    engine = req.serve.engine
+    check_tp(req.model, req.serve.tensor_parallel_size)
+    plan = replace(build_plan(req.model, family_bucket_plan(req.model, engine, warm), model_ref=req.model_ref,
+                              serve=req.serve, warnings=req.notes, text_env=req.text_env), family_warmup=warm)
+    if engine.memory is not None:
+        device = plan_device(req.serve)
+        calls = () if plan.warmup.graphs == 0 else family_calls(req.model, engine, warm)
+        largest = largest_call(req.model, engine, warm, req.serve.batched_tokens)
+        memory = plan_memory(req.model, device, req.serve, largest, calls, dict(plan.text_env))
+        plan = plan.with_memory(memory)
+    plan.check_engine_start()
+    return plan

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from gaudi_vl.plan import Plan
 from gaudi_vl.settings import SERVE_FIELDS, spec_of
@@ -17,8 +18,12 @@ from gaudi_vl.settings import SERVE_FIELDS, spec_of
 SERVER_MODULE = "vllm.entrypoints.openai.api_server"
 
 
-def mm_processor_kwargs(plan: Plan) -> dict[str, int]:
-    """The pixel limits the engine's processor must use (the range the buckets were planned for)."""
+def mm_processor_kwargs(plan: Plan) -> dict[str, Any]:
+    """The pixel limits the engine's processor must use (the range the buckets were planned for);
+    for the other families, the processor settings the plan assumed in the family's own keys
+    (``FamilySpec.processor_kwargs``)."""
+    if plan.model.family is not None:
+        return plan.model.family.processor_kwargs()
     return {"min_pixels": plan.pixel_range.min_pixels, "max_pixels": plan.pixel_range.max_pixels}
 
 
@@ -70,10 +75,15 @@ def engine_flags(plan: Plan) -> list[EngineFlag]:
     out += [
         EngineFlag("--mm-processor-kwargs", json.dumps(mm_processor_kwargs(plan), separators=(",", ":")),
                    "--min-pixels / --max-pixels"),
-        EngineFlag("--limit-mm-per-prompt", json.dumps({"image": s.images_per_prompt}, separators=(",", ":")),
+        EngineFlag("--limit-mm-per-prompt", json.dumps({"image": _images(plan)}, separators=(",", ":")),
                    _opt("images_per_prompt")),
     ]
     return out
+
+
+def _images(plan: Plan) -> int:
+    """The per-prompt image limit: a family plan's warm-up limit, else ``--images-per-prompt``."""
+    return plan.family_warmup.limit if plan.family_warmup is not None else plan.serve.images_per_prompt
 
 
 def server_argv(plan: Plan, python: str = "python") -> list[str]:

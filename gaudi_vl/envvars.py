@@ -28,10 +28,14 @@ def _flag(on: bool | None) -> str | None:
 
 
 def buckets(plan: Plan) -> str | None:
+    if plan.family_warmup is not None:  # a family plan: its own list, or the model's default kept
+        return ",".join(map(str, plan.family_warmup.buckets)) or None
     return plan.buckets.env_value
 
 
 def resolutions(plan: Plan) -> str | None:
+    if plan.family_warmup is not None:
+        return ",".join(plan.family_warmup.resolutions) or None
     return ",".join(str(r) for r in plan.resolutions) or None
 
 
@@ -100,6 +104,8 @@ def plan_env(plan: Plan) -> dict[str, str]:
         if value is not None:
             env[var.name] = value
     env.update(plan.text_env)
+    if plan.family_warmup is not None:  # gaudi-vl's plugin aligns and buckets Qwen2.5-VL only
+        return env
     if plan.serve.align:
         env[ALIGN_VAR] = "1"
     if plan.serve.vision != "stock":

@@ -213,7 +213,11 @@ def format_table(plan: Plan, workload: WorkloadReport | None = None) -> str:
             f"images of {w.min_patches:,} .. {w.max_patches:,} patches after 112-alignment"
         ),
     ]
-    if engine.reads(Setting.BUCKETS):
+    if plan.family_warmup is not None:
+        from gaudi_vl.family_plan import family_lines
+
+        out[1:] = family_lines(plan)
+    elif engine.reads(Setting.BUCKETS):
         out += _bucket_table(plan)
     else:
         out.append(f"{engine.name} compiles no per-bucket vision graphs: no vision buckets to plan")

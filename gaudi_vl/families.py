@@ -100,6 +100,56 @@ class ImageRule:
         """RESIZE: the side multiple of a resized image (``patch_size * merge_size``)."""
         return self.patch_size * self.merge_size
 
+    @property
+    def patches_per_unit(self) -> int:
+        """Tower patches of one unit (``ImageShape.units``): 1 for RESIZE/ASPECT (units are patches),
+        ``(image_size / patch)^2`` per SigLIP crop (FIXED), that plus the class token per Llama-4 tile
+        (TILES: the tower's ``(grid^2 + 1)`` positions, transformers' ``Llama4VisionModel``)."""
+        if self.kind in (ImageKind.RESIZE, ImageKind.ASPECT):
+            return 1
+        grid = (self.image_size // self.patch_size) ** 2
+        return grid + 1 if self.kind is ImageKind.TILES else grid
+
+    def largest_image(self) -> tuple[int, int]:
+        """A ``(width, height)`` the processor turns into its largest tower input: a square at
+        ``max_pixels`` (RESIZE), one over the patch budget (ASPECT, scaled down to it), a pan-and-scan
+        image of the most crops (FIXED), a canvas of the most tiles (TILES)."""
+        if self.kind is ImageKind.RESIZE:
+            # the most whole factor x factor cells within max_pixels at an aspect ratio the
+            # processor accepts (< 200): an image already on that grid is kept as it is
+            cells = self.max_pixels // self.factor**2
+            best = max(((k * (cells // k), -abs(k - cells // k), k) for k in range(1, cells + 1)
+                        if cells // k and max(k, cells // k) < 200 * min(k, cells // k)), default=None)
+            if best is None:
+                side = math.isqrt(self.max_pixels)
+                return side, side
+            k = best[2]
+            return (cells // k) * self.factor, k * self.factor
+        if self.kind is ImageKind.ASPECT:
+            side = self.patch_size * self.merge_size * (math.isqrt(self.max_soft_tokens) + 1)
+            return side, side
+        if self.kind is ImageKind.FIXED:
+            crops = self.pan_and_scan.max_num_crops if self.pan_and_scan is not None else 1
+            return self.image_size * crops, self.image_size
+        rows = max(r for r in range(1, math.isqrt(self.max_tiles) + 1) if self.max_tiles % r == 0)
+        return self.image_size * (self.max_tiles // rows), self.image_size * rows
+
+    def processor_kwargs(self, size_edges: bool = False) -> dict[str, Any]:
+        """``--mm-processor-kwargs`` in the processor's own keys, pinning what the plan assumed:
+        Qwen3-VL's ``size`` edges (vllm/model_executor/models/qwen3_vl.py:1442-1447, vllm 0.32, folds
+        ``min_pixels``/``max_pixels`` into it), Qwen2-VL's ``min_pixels``/``max_pixels``, Gemma-3's
+        ``do_pan_and_scan`` (vllm gemma3_mm.py:106-107), Gemma-4's ``max_soft_tokens`` (gemma4_mm.py:
+        107-117), Llama-4's ``max_patches`` (mllama4.py:579)."""
+        if self.kind is ImageKind.RESIZE:
+            if size_edges:
+                return {"size": {"shortest_edge": self.min_pixels, "longest_edge": self.max_pixels}}
+            return {"min_pixels": self.min_pixels, "max_pixels": self.max_pixels}
+        if self.kind is ImageKind.ASPECT:
+            return {"max_soft_tokens": self.max_soft_tokens}
+        if self.kind is ImageKind.FIXED:
+            return {"do_pan_and_scan": self.pan_and_scan is not None}
+        return {"max_patches": self.max_tiles}
+
     def shape(self, width: int, height: int) -> ImageShape:
         """The tower's input for a ``width x height`` image, by the processor's own rule."""
         if width <= 0 or height <= 0:
@@ -209,6 +259,10 @@ class FamilySpec:
     @property
     def params(self) -> int:
         return self.text_params + self.vision_params
+
+    def processor_kwargs(self) -> dict[str, Any]:
+        """``ImageRule.processor_kwargs`` in this family's keys (Qwen3-VL: ``size`` edges)."""
+        return self.image.processor_kwargs(size_edges=self.family in ("qwen3_vl", "qwen3_vl_moe"))
 
     def kv_bytes_per_token(self, dtype_bytes: int = 2) -> int:
         """K and V of one token in every attention layer (K/V-sharing layers hold none)."""

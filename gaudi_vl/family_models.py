@@ -54,6 +54,7 @@ def _spec(fam: FamilySpec, config: Mapping[str, Any], name: str, hf_id: str | No
         fullatt_block_indexes=(),
         patch_size=fam.image.patch_size,
         spatial_merge_size=fam.image.merge_size,
+        mlp_gated=fam.family == "gemma4",  # the others: fc1 -> activation -> fc2 (gaudi_vl.families)
     )
     processor = ProcessorSpec(fam.image.min_pixels or 1, fam.image.max_pixels or 1)
     return ModelSpec(name=name, model_type=fam.family, vision=vision, text=text, processor=processor,

@@ -525,6 +525,6 @@ def manifest_comments(plan: Plan, options: K8sOptions, warmup_seconds_high: floa
         (f"recipe cache: restored from claim {recipe_claim_name(options)} before start, saved back by "
          f"preStop; by hand: kubectl exec deploy/{options.name} -- {SAVE_CACHE}"),
     ]
-    if plan.serve.align:
+    if plan.serve.align and plan.family_warmup is None:
         out.append("GAUDI_VL_ALIGN=1: the image must hold gaudi-vl (its vLLM plugin) or plan --no-align")
     return out

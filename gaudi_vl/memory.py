@@ -35,6 +35,7 @@ the engine's ``[N, N]`` masks held, ``e`` = bytes per mask element: 1 (bool) on 
     ``h Q N s`` scores with ``Q = N`` query rows (64 when the engine tiles the query) and ``s = 2 + 2``
     bytes (bf16 scores and probabilities) or ``2 + 4 + 4`` with fp32 softmax;
   * MLP: ``k e N^2 + N b (2C + 4I/tp)`` (residual, normed input, gate_up, activation product);
+    ``2I/tp`` for a plain MLP (fc1 and its activation: ``VisionSpec.mlp_gated`` off);
   * mask building, when the engine builds masks with a float32 einsum (one mask done, ``4 N^2`` of
     float32 result, ``N^2`` of its bool copy): ``(k - 1) N^2 + 5 N^2 + N C b``; a bool outer
     product costs ``N^2``. The einsum moves to the CPU above 40000 patches, but its float32 result
@@ -177,6 +178,23 @@ def weights_bytes(model: ModelSpec, tp: int = 1, dtype: int = 2) -> int:
     return text_weights_bytes(model.text, tp, dtype) + vision_weights_bytes(model.vision, tp, dtype)
 
 
+def model_weights_bytes(model: ModelSpec, tp: int = 1, dtype: int = 2, vision_sharded: bool = True
+                        ) -> tuple[int, int]:
+    """(text, vision) weight bytes per card. Qwen2.5-VL: its own layout (above). Other families: the
+    family's parameter counts (``gaudi_vl.families``: MoE totals, every expert held) with the same
+    rule, ``ceil((params - replicated) / tp) + replicated``, the replicated part the norms (text) and
+    the patch embedding, norms and biases (vision); a tower vLLM does not shard is held whole."""
+    fam = model.family
+    if fam is None:
+        return text_weights_bytes(model.text, tp, dtype), vision_weights_bytes(model.vision, tp, dtype)
+    t_rep = min(fam.text_params, text_replicated_params(model.text))
+    v_rep = fam.vision_params if not vision_sharded else min(fam.vision_params,
+                                                             vision_replicated_params(model.vision))
+    text = (-(-(fam.text_params - t_rep) // tp) + t_rep) * dtype
+    vision = (-(-(fam.vision_params - v_rep) // tp) + v_rep) * dtype
+    return text, vision
+
+
 # ---------------------------------------------------------------- KV cache
 
 
@@ -189,7 +207,35 @@ def kv_bytes_per_token(text: TextSpec, tp: int = 1, dtype: int = 2) -> int:
     return 2 * text.num_layers * kv_heads_per_card(text, tp) * text.head_dim * dtype
 
 
+def model_kv_bytes_per_token(model: ModelSpec, tp: int = 1, dtype: int = 2) -> int:
+    """KV bytes per token per card; families read layers, KV heads and ``head_dim`` from the family
+    (the config's explicit ``head_dim``, Gemma-4's per-layer sizes), KV heads split or replicated."""
+    fam = model.family
+    if fam is None:
+        return kv_bytes_per_token(model.text, tp, dtype)
+    share = max(1, fam.kv_heads // tp)
+    if fam.kv_elements_per_token:
+        return -(-fam.kv_elements_per_token * share // max(1, fam.kv_heads)) * dtype
+    return 2 * fam.kv_layers * share * fam.head_dim * dtype
+
+
 # ---------------------------------------------------------------- vision tower
+
+
+@dataclass(frozen=True, order=True)
+class VisionCall:
+    """One tower call: ``patches`` in it (all its images), ``seq`` its longest attention sequence.
+
+    Qwen2.5-VL runs one image padded to its bucket (``seq == patches``: a plain int is read so); the
+    other families run a call's images, crops or tiles together, attending per image
+    (``gaudi_vl.engines.vllm_gaudi_models.key_call``)."""
+
+    patches: int
+    seq: int
+
+
+def as_call(size: int | VisionCall) -> VisionCall:
+    return size if isinstance(size, VisionCall) else VisionCall(size, size)
 
 
 @dataclass(frozen=True)
@@ -218,29 +264,36 @@ def vision_peak(
     dtype: int = 2,
     memory: VisionMemory | str = VisionMemory.FUSED,
     mask_bytes: int = 1,
+    seq: int | None = None,
 ) -> VisionPeak:
     """Peak bytes of the engine's vision path for one image of ``patches`` (module docstring).
 
     ``mask_bytes`` is the size of one mask element: 1 (bool) on HPU; the GPU calibration's fused
-    kernel takes additive masks of 2 (bf16) or 4 (fp32) bytes.
+    kernel takes additive masks of 2 (bf16) or 4 (fp32) bytes. ``seq`` (default ``patches``) is the
+    longest attention sequence when a call attends per image: ``[seq, seq]`` masks and scores per
+    image, ``patches / seq`` of them; an engine that holds no masks (``masks_held`` 0) builds none.
     """
     memory = VisionMemory(memory)
     n, c, i, b = patches, vision.hidden_size, vision.intermediate_size, dtype
+    s = n if seq is None else max(1, min(seq, n))
+    per_seq = -(-n // s)
     heads = max(1, vision.num_heads // tp)
     k = attention.masks_held
-    masks = k * mask_bytes * n * n
+    masks = k * mask_bytes * s * s * per_seq
     rope = n * 2 * vision.head_dim * 4
     rotary = n * (b * (2 * c + 4 * c // tp) + 20 * c // tp)
     call = n * b * (2 * c + 5 * c // tp)
     if memory is VisionMemory.WORST_CASE:
         per_score = (2 + 4 + 4) if fp32_softmax else (2 + 2)
-        call += heads * attention.query_rows(n) * n * per_score
+        call += heads * attention.query_rows(s) * s * per_score
     elif fp32_softmax:
         call += n * 16 * c // tp
     attn = masks + rope + max(rotary, call)
-    mlp = masks + rope + n * b * (2 * c + 4 * i // tp)
+    mlp = masks + rope + n * b * (2 * c + (4 if vision.mlp_gated else 2) * i // tp)
     # float32 einsum + its bool copy beside the masks already built, or one bool outer product
     build = ((k - 1) * n * n + 5 * n * n if attention.mask_built_in_float else n * n) + n * c * b
+    if k == 0:
+        build = 0  # no masks to build
     return VisionPeak(n, masks, attn, mlp, build)
 
 
@@ -250,10 +303,13 @@ def vision_peak_bytes(
     return vision_peak(vision, patches, attention, **kwargs).peak_bytes  # type: ignore[arg-type]
 
 
-def vision_graph_bytes(vision: VisionSpec, patches: int, attention: VisionAttention, dtype: int = 2) -> int:
-    """Static inputs and output one captured vision graph keeps: ``k N^2 + N (2 C b + 8 d)``."""
+def vision_graph_bytes(vision: VisionSpec, patches: int, attention: VisionAttention, dtype: int = 2,
+                       seq: int | None = None) -> int:
+    """Static inputs and output one captured vision graph keeps: ``k N^2 + N (2 C b + 8 d)`` (masks
+    ``k seq N`` when the call attends per image of ``seq``)."""
     n = patches
-    return attention.masks_held * n * n + n * (2 * vision.hidden_size * dtype + 2 * vision.head_dim * 4)
+    s = n if seq is None else max(1, min(seq, n))
+    return attention.masks_held * s * n + n * (2 * vision.hidden_size * dtype + 2 * vision.head_dim * 4)
 
 
 # ---------------------------------------------------------------- text graphs
@@ -417,6 +473,9 @@ class MemoryPlan:
     text_decode_graph_estimate_bytes: int = 0
     text_graph_bytes: int = 0
     """Graph memory kept for the text graphs (``text_graph_budget``)."""
+    vision_seq_patches: int = 0
+    """The largest call's longest attention sequence, for families whose calls attend per image
+    (``VisionCall``); 0: one image padded to its bucket (Qwen2.5-VL)."""
 
     __json_properties__ = (
         "weights_bytes", "free_bytes", "usable_bytes", "graph_reserve_bytes", "kv_cache_bytes", "kv_blocks",
@@ -480,7 +539,7 @@ class MemoryPlan:
              f"{g(self.weights_bytes)} (text {g(self.text_weights_bytes)}, vision "
              f"{g(self.vision_weights_bytes)}), profile peak ~{g(self.profile_peak_bytes)} -> free "
              f"{g(self.free_bytes)}"),
-            (f"vision tower peak for bucket {self.largest_bucket_patches}: {g(self._peak)} "
+            (f"vision tower peak for {self._largest_label}: {g(self._peak)} "
              f"({self.vision_memory}{softmax}; {other}: {g(other_bytes)}); "
              f"{self.vision_graphs} vision graphs {g(self.vision_graph_bytes)}"),
             (f"gpu_memory_utilization {self.gpu_memory_utilization:g}: usable {g(self.usable_bytes)}, "
@@ -492,6 +551,13 @@ class MemoryPlan:
              f"{self.max_model_len:,} tokens; max_num_seqs {self.max_num_seqs}"),
         ]
         return lines
+
+    @property
+    def _largest_label(self) -> str:
+        if not self.vision_seq_patches:
+            return f"bucket {self.largest_bucket_patches}"
+        return (f"its largest call, {self.largest_bucket_patches:,} patches (images of up to "
+                f"{self.vision_seq_patches:,})")
 
     @property
     def text_graph_estimate_bytes(self) -> int:
@@ -523,6 +589,18 @@ class MemoryPlan:
     def _peak(self) -> int:
         return self.vision_peak_bytes if self.vision_memory == VisionMemory.FUSED.value \
             else self.vision_peak_worst_case_bytes
+
+
+def vision_attention_for(engine: EngineProfile, model: ModelSpec) -> VisionAttention:
+    """The attention the model's tower runs on ``engine``: the profile's (Qwen2.5-VL) or, for the
+    other families, its per-model facts (``EngineProfile.multimodal_models``)."""
+    if model.family is None:
+        assert engine.attention is not None
+        return engine.attention
+    if engine.multimodal_models is None:
+        raise GaudiVLError(f"{model.name} ({model.model_type}) is not served by --target {engine.name}: "
+                           "it plans Qwen2.5-VL only", "pass --target vllm-gaudi")
+    return engine.multimodal_models.attention(model.model_type)  # type: ignore[return-value]
 
 
 def _split(engine: EngineProfile) -> MemorySplit:
@@ -568,13 +646,16 @@ class _Shortfall:
 
 
 def _evaluate(
-    model: ModelSpec, device: DeviceSpec, serve: ServeSettings, largest: int, graph_sizes: Sequence[int],
-    text_env: Mapping[str, str] | None = None,
+    model: ModelSpec, device: DeviceSpec, serve: ServeSettings, largest_size: int | VisionCall,
+    graph_sizes: Sequence[int | VisionCall], text_env: Mapping[str, str] | None = None,
 ) -> MemoryPlan | _Shortfall:
     """The plan, or the first constraint that fails. Pure and cheap: hints re-run it on variants."""
     engine = serve.engine
-    split, attention = _split(engine), engine.attention
-    assert attention is not None
+    split, attention = _split(engine), vision_attention_for(engine, model)
+    top = as_call(largest_size)
+    largest = top.patches
+    sharded = model.family is None or engine.multimodal_models is None or \
+        engine.multimodal_models.vision_sharded(model.model_type)
     tp = device.cards
     b = dtype_bytes(serve.dtype)
     kvb = b if serve.kv_dtype == "auto" else dtype_bytes(serve.kv_dtype)
@@ -582,28 +663,31 @@ def _evaluate(
     if fp32 is None:
         fp32 = attention.fp32_softmax_vision_default
     block = engine.block_size or 128
-    w_text = text_weights_bytes(model.text, tp, b)
-    w_vision = vision_weights_bytes(model.vision, tp, b)
+    w_text, w_vision = model_weights_bytes(model, tp, b, sharded)
     weights = w_text + w_vision
     profile = text_profile_peak_bytes(model.text, serve.batched_tokens, tp=tp, dtype=b)
     free = device.visible_bytes - weights - profile
-    per_token = kv_bytes_per_token(model.text, tp, kvb)
+    per_token = model_kv_bytes_per_token(model, tp, kvb)
     g = format_bytes
 
     def peak(memory: VisionMemory) -> int:
         return vision_peak_bytes(model.vision, largest, attention, tp=tp, fp32_softmax=fp32, dtype=b,
-                                 memory=memory)
+                                 memory=memory, seq=top.seq)
 
     chosen = VisionMemory(serve.vision_memory)
     vpeak = peak(chosen)
     margin = vision_margin_bytes(vpeak)
-    sizes = sorted(set(graph_sizes))
+    # one graph per distinct padded size (ints) or per compiled key (calls, equal ones kept)
+    ints = sorted({n for n in graph_sizes if not isinstance(n, VisionCall)})
+    sizes = [as_call(n) for n in ints] + sorted(n for n in graph_sizes if isinstance(n, VisionCall))
     mode = serve.execution
     # no HPU graphs (--enforce-eager, or torch.compile mode): the compiled vision sizes hold no graph memory
     held = not serve.enforce_eager and (mode is None or mode.vision_graph_memory)
-    vgraphs = sum(vision_graph_bytes(model.vision, n, attention, b) for n in sizes) if held else 0
+    vgraphs = 0 if not held else sum(
+        vision_graph_bytes(model.vision, c.patches, attention, b, c.seq) for c in sizes)
     need_tokens = -(-serve.max_model_len // block) * block
     where = f"{model.name} on {device.name} x{tp}"
+    largest_what = "the largest bucket" if model.family is None else "its largest encoder call"
 
     if free <= need_tokens * per_token:
         return _Shortfall("weights", (
@@ -614,7 +698,7 @@ def _evaluate(
         util = max_util
         if util <= 0:
             return _Shortfall("vision peak", (
-                f"{where}: the vision tower needs {g(vpeak)} for the largest bucket ({largest} patches, "
+                f"{where}: the vision tower needs {g(vpeak)} for {largest_what} ({largest} patches, "
                 f"{chosen.value} attention{', fp32 softmax' if fp32 else ''}) + 15% + 1 GiB, more than the "
                 f"{g(free)} free per card after weights and profiling"))
     else:
@@ -622,7 +706,7 @@ def _evaluate(
         if free * (1 - util) < margin:
             return _Shortfall("utilization", (
                 f"{where}: --gpu-memory-utilization {util:g} leaves {g(free * (1 - util))} outside the "
-                f"KV cache and graphs; the vision tower needs {g(margin)} there for the largest bucket "
+                f"KV cache and graphs; the vision tower needs {g(margin)} there for {largest_what} "
                 f"({largest} patches, {chosen.value} attention, with 15% + 1 GiB headroom)"))
     usable = free * util
     text_share = split.graph_reserved_default
@@ -703,6 +787,7 @@ def _evaluate(
         fp32_softmax_vision=fp32,
         vision_peak_bytes=peak(VisionMemory.FUSED),
         vision_peak_worst_case_bytes=peak(VisionMemory.WORST_CASE),
+        vision_seq_patches=0 if model.family is None else top.seq,
         vision_graphs=len(sizes) if held else 0,
         vision_graph_bytes=vgraphs,
         gpu_memory_utilization=round(util, 4),
@@ -734,8 +819,8 @@ def plan_memory(
     model: ModelSpec,
     device: DeviceSpec,
     serve: ServeSettings,
-    largest_bucket: int,
-    graph_sizes: Sequence[int],
+    largest_bucket: int | VisionCall,
+    graph_sizes: Sequence[int | VisionCall],
     text_env: Mapping[str, str] | None = None,
 ) -> MemoryPlan:
     """Choose the engine's memory settings, or say what fails first and only changes that help.
@@ -756,8 +841,8 @@ def plan_memory(
 
 
 def changes_that_fit(
-    model: ModelSpec, device: DeviceSpec, serve: ServeSettings, largest: int, graph_sizes: Sequence[int],
-    binding: str, text_env: Mapping[str, str] | None = None,
+    model: ModelSpec, device: DeviceSpec, serve: ServeSettings, largest: int | VisionCall,
+    graph_sizes: Sequence[int | VisionCall], binding: str, text_env: Mapping[str, str] | None = None,
 ) -> list[str]:
     """The single changes that turn this infeasible plan into a feasible one, each checked by
     re-planning (a change that does not help is never suggested)."""

@@ -36,6 +36,9 @@ class VisionSpec:
     temporal_patch_size: int = 2
     window_size: int = 112
     in_channels: int = 3
+    mlp_gated: bool = True
+    """A gated MLP (gate and up, Qwen2.5-VL, Gemma-4) holds ``2 I`` per patch before its product;
+    a plain one (fc1, activation: Qwen3-VL, Qwen2-VL, SigLIP, Llama-4) ``I``."""
 
     @property
     def head_dim(self) -> int:

@@ -21,6 +21,7 @@ from gaudi_vl.settings import ServeSettings
 
 if TYPE_CHECKING:
     from gaudi_vl.engines.text_buckets import TextBucketSet
+    from gaudi_vl.family_plan import FamilyWarmup
     from gaudi_vl.memory import MemoryPlan
     from gaudi_vl.warmup import WarmupEstimate
 
@@ -70,6 +71,9 @@ class Plan:
     warnings: tuple[str, ...] = field(default=())
     text_env: tuple[tuple[str, str], ...] = ()
     """Text bucket variables fitted to traffic (``--text-workload``), exported with the plan's env."""
+    family_warmup: FamilyWarmup | None = None
+    """For the families beyond Qwen2.5-VL (``gaudi_vl.family_plan``): the engine's vision warm-up
+    variables; ``buckets`` and ``pixel_range`` then only describe (the family's rule decides)."""
 
     @property
     def engine(self) -> EngineProfile:
@@ -80,6 +84,11 @@ class Plan:
         """The vision-tower sizes the engine compiles at start-up for this plan (its profile's rule);
         computed once per plan (the table, the file, the memory plan all read it)."""
         eager_skips = self.serve.enforce_eager and not self.engine.warms_under_eager
+        if self.family_warmup is not None:
+            from gaudi_vl.family_plan import family_warmup_set
+
+            return family_warmup_set(self.model, self.engine, self.family_warmup,
+                                     skip=self.serve.skip_warmup or eager_skips)
         return self.engine.warmup_set(
             self.buckets.buckets,
             self.pixel_range,

@@ -39,7 +39,7 @@ OWN_KEYS = ("format", "version", "model", "pixel_range", "strategy", "buckets", 
             "memory", "resolutions", "notes")
 IMPLIED_KEYS = ("engine", "reachable_patches", "bucket_rows", "warmup", "env", "command", "warnings",
                 "warmup_estimate", "text_buckets")
-OPTIONAL_KEYS = ("text_env",)
+OPTIONAL_KEYS = ("text_env", "family_warmup")
 """Own fields newer than version 1's first files: absent means empty."""
 REPORT_KEYS = ("workload",)
 """Written for people, not read back (the workload is not re-read when a plan file is used)."""
@@ -133,6 +133,8 @@ def plan_to_dict(plan: Plan, workload: WorkloadReport | None = None) -> dict[str
         "notes": list(plan.warnings),
         "text_env": [list(kv) for kv in plan.text_env],
     }
+    if plan.family_warmup is not None:
+        out["family_warmup"] = jsonable(plan.family_warmup)
     out.update(_implied(plan))
     if workload is not None:
         from gaudi_vl.exporters import workload_to_dict
@@ -188,6 +190,11 @@ def _check(tp: Any, value: Any, where: str) -> Any:
         if not isinstance(value, str):
             raise _bad(where, "text", value)
         return value
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        choices = [m.value for m in tp]
+        if value not in choices:
+            raise _bad(where, "one of " + ", ".join(map(str, choices)), value)
+        return tp(value)
     raise TypeError(f"no reader for {tp!r}")
 
 
@@ -239,6 +246,8 @@ def plan_from_dict(data: Any) -> Plan:
     if strategy not in {s.value for s in Strategy}:
         raise _bad("strategy", "one of " + ", ".join(s.value for s in Strategy), strategy)
     buckets = _check(tuple[int, ...], data["buckets"], "buckets")
+    if "family_warmup" in data and data["family_warmup"] is not None:
+        return _family_plan(data, spec, ref, pixel_range, serve)
     if not buckets:
         raise _bad("buckets", "a non-empty list", data["buckets"])
     memory = None
@@ -263,6 +272,31 @@ def plan_from_dict(data: Any) -> Plan:
         plan.check_engine_start()
     except GaudiVLError as exc:
         raise GaudiVLError(f"plan file: {exc.message}", exc.hint) from None
+    return plan
+
+
+def _family_plan(data: dict[str, Any], spec: ModelSpec, ref: str, pixel_range: PixelRange,
+                 serve: ServeSettings) -> Plan:
+    """A family plan (``gaudi_vl.family_plan``): its warm-up variables are its own fields; its
+    buckets and pixel range are implied by them and checked."""
+    from gaudi_vl.family_plan import FamilyWarmup, family_bucket_plan
+
+    if spec.family is None:
+        raise _bad("family_warmup", "absent for a Qwen2.5-VL model", data["family_warmup"])
+    warm = _load(FamilyWarmup, data["family_warmup"], "family_warmup")
+    memory = None
+    if data["memory"] is not None:
+        memory = _load(MemoryPlan, data["memory"], "memory", ignore=MemoryPlan.__json_properties__)
+    bucket_plan = family_bucket_plan(spec, serve.engine, warm)
+    implied = (("buckets", list(bucket_plan.buckets)), ("pixel_range", jsonable(bucket_plan.pixel_range)),
+               ("strategy", bucket_plan.strategy.value), ("resolutions", []), ("bucket_notes", []))
+    for key, value in implied:
+        if data[key] != value:
+            raise _edited(key, data[key], value)
+    notes = _check(tuple[str, ...], data["notes"], "notes")
+    text_env = _text_env(data.get("text_env", []), serve)
+    plan = Plan(spec, ref, bucket_plan.pixel_range, bucket_plan, serve, memory, (), notes, text_env, warm)
+    _check_implied(plan, data)
     return plan
 
 

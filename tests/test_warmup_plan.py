@@ -129,11 +129,12 @@ def test_cli_plans_a_qwen3_vl_config_folder_against_image_files(tmp_path: Path) 
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
-    assert out["model"]["model_type"] == "qwen3_vl" and out["model"]["image"]["patch_size"] == 16
+    spec = out["model"]["spec"]  # the JSON is the plan file, the traffic report in its workload section
+    assert spec["model_type"] == "qwen3_vl" and spec["family"]["image"]["patch_size"] == 16
     assert out["workload"]["requests"] == 7
     assert out["workload"]["planned"]["compiling_requests"] == 0
     assert out["workload"]["default"]["compiling_requests"] > 0
-    assert out["environment"]["VLLM_MULTIMODAL_RESOLUTIONS"]
+    assert out["env"]["VLLM_MULTIMODAL_RESOLUTIONS"] == ",".join(out["workload"]["planned"]["resolutions"])
     table = subprocess.run([*GAUDI_VL, "plan", "--model", str(folder), "--target", "vllm-gaudi",
                             "--workload", str(images)], capture_output=True, text=True, timeout=120)
     assert table.returncode == 0 and "VLLM_MULTIMODAL_RESOLUTIONS=" in table.stdout
@@ -186,7 +187,7 @@ def test_padded_compiling_images_counts_unwarmed_run_sizes(
     assert padded_compiling_images([v for v, _ in hist], [n for _, n in hist], buckets, compiled) == expected
 
 
-@pytest.mark.parametrize("extra", [["--buckets", "1,2"], ["--max-graphs", "3"], ["--format", "k8s"],
+@pytest.mark.parametrize("extra", [["--buckets", "1,2"], ["--max-graphs", "3"], ["--step", "64"],
                                    ["--max-pixels", "1003520"]])
 def test_cli_options_that_do_not_apply_are_one_line_errors(extra: list[str]) -> None:
     result = subprocess.run([*GAUDI_VL, "plan", "--model", "gemma-3-27b", "--target", "vllm-gaudi", *extra],
@@ -231,7 +232,7 @@ def test_gemma4_plan_from_nothing_warmed_to_every_request(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["workload"]["planned"]["compiling_requests"] == 0
-    assert "VLLM_MULTIMODAL_BUCKETS" not in out["environment"]
+    assert "VLLM_MULTIMODAL_BUCKETS" not in out["env"] and out["env"]["VLLM_MULTIMODAL_RESOLUTIONS"]
 
 
 @given(requests, st.integers(5, 40), st.integers(1, 20), st.sampled_from(sorted(RULES)))

@@ -1703,6 +1703,8 @@ def check_text_buckets(eng: Engines, rng: random.Random, n: int) -> None:
         finally:
             te.env.clear()
         got = outcome(lambda: text_buckets(tb, inp))
+        if got[0] == want[0] == "error":  # both refuse to start (the profile says so in one line)
+            got = want
         if got[0] == "ok":
             got = ("ok", (sorted(got[1].prompt), sorted(got[1].decode)))
         if want[0] == "ok":

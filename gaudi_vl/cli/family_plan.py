@@ -11,6 +11,7 @@ import argparse
 import json
 import shlex
 import sys
+from dataclasses import replace
 from typing import Any
 
 from gaudi_vl.cli.options import settings_from_args
@@ -18,10 +19,13 @@ from gaudi_vl.cli.workload_options import check_workload_options
 from gaudi_vl.command import SERVER_MODULE
 from gaudi_vl.engines.vllm_gaudi_models import ModelFacts, warmed_keys
 from gaudi_vl.errors import GaudiVLError
-from gaudi_vl.families import ImageKind
+from gaudi_vl.exporters import format_plan
+from gaudi_vl.family_plan import FamilyWarmup, image_rule_line, with_pixels
 from gaudi_vl.fileio import write_text_output
 from gaudi_vl.modelfiles import load_model
 from gaudi_vl.models import ModelSpec
+from gaudi_vl.plan import Plan
+from gaudi_vl.planfile import plan_to_dict
 from gaudi_vl.settings import ServeSettings
 from gaudi_vl.warmup_plan import (
     DEFAULT_MAX_GRAPHS,
@@ -60,22 +64,6 @@ def _argv(model: ModelSpec, serve: ServeSettings, score: WarmupScore) -> list[st
     return ["python", "-m", SERVER_MODULE, "--model", model.hf_id or model.name,
             "--tensor-parallel-size", str(serve.tensor_parallel_size),
             "--max-model-len", str(serve.max_model_len), *models.limit_flag(score.limit)]
-
-
-def _image_line(model: ModelSpec) -> str:
-    rule = model.family.image  # type: ignore[union-attr]
-    if rule.kind is ImageKind.RESIZE:
-        return (f"image rule: smart_resize to multiples of {rule.factor} px (patch {rule.patch_size} x merge "
-                f"{rule.merge_size}), pixels {rule.min_pixels:,} .. {rule.max_pixels:,}")
-    if rule.kind is ImageKind.FIXED:
-        pas = "on" if rule.pan_and_scan else "off"
-        return (f"image rule: fixed {rule.image_size} x {rule.image_size} crops of {rule.tokens_per_unit} "
-                f"tokens, pan-and-scan {pas}")
-    if rule.kind is ImageKind.ASPECT:
-        return (f"image rule: aspect-preserving resize to at most {rule.max_soft_tokens} tokens of "
-                f"{rule.merge_size} x {rule.merge_size} patches of {rule.patch_size} px")
-    return (f"image rule: tiles of {rule.image_size} px, at most {rule.max_tiles} (+1 global), "
-            f"{rule.tokens_per_unit} tokens each")
 
 
 def _score_dict(serve: ServeSettings, s: WarmupScore) -> dict[str, Any]:
@@ -141,7 +129,7 @@ def family_plan_table(
     out = [
         (f"gaudi-vl plan: {model.hf_id or model.name} ({model.model_type}, {fam.params / 1e9:.2f}B "
          f"params{moe}) for {serve.engine.name}"),
-        _image_line(model),
+        image_rule_line(model),
         (f"{serve.engine.name}: MULTIMODAL_CONFIG key {facts.config_key or 'none (default)'}, "
          f"{kind} {','.join(map(str, facts.default_buckets))}; compile key: {facts.shape_key.value}; "
          f"pads to a bucket: {pads}; default warm-up compiles {default_graphs} graph(s)"),
@@ -173,38 +161,125 @@ def family_plan_table(
     return "\n".join(out) + "\n"
 
 
+def check_family_options(args: argparse.Namespace, model: ModelSpec) -> None:
+    """Refuse the Qwen2.5-VL bucket options for a family model (one line naming the flag)."""
+    check_workload_options(args)
+    for flag, dest in (("--buckets", "buckets"), ("--max-buckets", "max_buckets"),
+                       ("--max-waste", "max_waste"), ("--plot", "plot"), ("--step", "step"),
+                       ("--count", "count")):
+        if getattr(args, dest, None) is not None:
+            raise GaudiVLError(f"{flag} applies to Qwen2.5-VL's buckets, not to {model.model_type}",
+                               "drop it; --workload and --max-graphs plan this model's warm-up")
+
+
+def family_warmup_report(args: argparse.Namespace, model: ModelSpec, serve: ServeSettings, facts: ModelFacts
+                         ) -> tuple[WarmupReport | None, RequestWorkload | None]:
+    """The warm-up plan from ``--workload`` under the graph budget (None, None without one)."""
+    if getattr(args, "workload", None) is None:
+        return None, None
+    assert model.family is not None
+    workload = read_requests(args.workload, fmt=args.workload_format, strict=args.strict,
+                             apply_exif=args.exif)
+    budgets = [b for b in (getattr(args, "max_graphs", None),) if b is not None]
+    seconds = getattr(args, "max_warmup_seconds", None)
+    if seconds is not None:
+        budgets.append(max(1, graphs_for_seconds(seconds)))
+    max_graphs = min(budgets) if budgets else DEFAULT_MAX_GRAPHS
+    report = plan_warmup(workload.requests, facts, model.family.image, max_graphs=max_graphs,
+                         limit=serve.images_per_prompt)
+    return report, workload
+
+
+def family_plan_from_args(
+    args: argparse.Namespace,
+) -> tuple[Plan, WarmupReport | None, RequestWorkload | None]:
+    """The whole-engine ``Plan`` of a family model (``gaudi_vl.assembly.assemble_family``): the
+    warm-up variables the workload plan chose (or the engine's defaults), memory, text buckets."""
+    from gaudi_vl.assembly import assemble_family
+    from gaudi_vl.cli.plan import request_from_args
+    from gaudi_vl.cli.workload_options import fit_text_workload
+
+    req = request_from_args(args)
+    check_family_options(args, req.model)
+    req = replace(req, model=with_pixels(req.model, args.min_pixels, args.max_pixels))
+    facts = _facts(req.model, req.serve)
+    report, workload = family_warmup_report(args, req.model, req.serve, facts)
+    if report is not None:
+        p = report.planned
+        warm = FamilyWarmup(tuple(p.buckets), tuple(map(str, p.resolutions)), p.limit)
+        notes = (*req.notes, *report.notes, *(workload.warnings() if workload is not None else ()))
+        req = replace(req, notes=tuple(notes))
+    else:
+        warm = FamilyWarmup((), (), req.serve.images_per_prompt)
+    req = fit_text_workload(args, req)
+    return assemble_family(req, warm), report, workload
+
+
 def family_run(args: argparse.Namespace) -> int | None:
     """Plan a non-Qwen2.5-VL model; None when ``--model`` is Qwen2.5-VL (the bucket planner's)."""
     model = load_model(args.model)
     if model.family is None:
         return None
-    check_workload_options(args)
-    for flag, value in (("--buckets", args.buckets), ("--max-buckets", args.max_buckets),
-                        ("--max-waste", args.max_waste), ("--plot", args.plot), ("--step", args.step),
-                        ("--count", args.count), ("--min-pixels", args.min_pixels),
-                        ("--max-pixels", args.max_pixels)):
-        if value is not None:
-            raise GaudiVLError(f"{flag} applies to Qwen2.5-VL's buckets, not to {model.model_type}",
-                               "drop it; --workload and --max-graphs plan this model's warm-up")
+    model = with_pixels(model, args.min_pixels, args.max_pixels)
     serve = settings_from_args(args)
     facts = _facts(model, serve)
     fmt = "json" if args.json else args.format
-    if fmt not in FAMILY_FORMATS:
-        raise GaudiVLError(f"--format {fmt} is not available for {model.model_type} yet",
-                           f"use one of {', '.join(FAMILY_FORMATS)}")
-    rule = model.family.image
-    default_graphs = len(warmed_keys(facts, rule, facts.default_buckets, (), serve.images_per_prompt))
-    report = workload = None
-    if getattr(args, "workload", None) is not None:
-        workload = read_requests(args.workload, fmt=args.workload_format, strict=args.strict,
-                                 apply_exif=args.exif)
-        budgets = [b for b in (getattr(args, "max_graphs", None),) if b is not None]
-        seconds = getattr(args, "max_warmup_seconds", None)
-        if seconds is not None:
-            budgets.append(max(1, graphs_for_seconds(seconds)))
-        max_graphs = min(budgets) if budgets else DEFAULT_MAX_GRAPHS
-        report = plan_warmup(workload.requests, facts, model.family.image, max_graphs=max_graphs,
-                             limit=serve.images_per_prompt)
+    if serve.engine.memory is None:  # an engine gaudi-vl plans no memory for: the warm-up facts only
+        check_family_options(args, model)
+        if fmt not in FAMILY_FORMATS:
+            raise GaudiVLError(f"--format {fmt} needs an engine gaudi-vl plans memory for",
+                               f"pass --target vllm-gaudi, or use one of {', '.join(FAMILY_FORMATS)}")
+        return _facts_only(args, model, serve, facts, fmt)
+    from gaudi_vl.cli.plan import k8s_options_from_args
+
+    k8s = k8s_options_from_args(args)
+    plan, report, workload = family_plan_from_args(args)
+    default_graphs = len(warmed_keys(facts, model.family.image, facts.default_buckets, (),
+                                     serve.images_per_prompt))
+    if fmt == "json":
+        data = plan_to_dict(plan)  # the plan file serve --plan reads; the traffic report beside it
+        section = family_plan_dict(model, serve, facts, report, workload, default_graphs).get("workload")
+        if section is not None:
+            data["workload"] = section
+        text = json.dumps(data, indent=2) + "\n"
+    elif fmt == "table":
+        text = format_plan(plan, fmt, None, k8s)
+        if report is not None and workload is not None:
+            text += "\n" + "\n".join(_workload_lines(report, workload)) + "\n"
+    else:
+        text = format_plan(plan, fmt, None, k8s)
+    _write(args, text)
+    return 0
+
+
+def _workload_lines(report: WarmupReport, workload: RequestWorkload) -> list[str]:
+    return [
+        (f"vision warm-up from traffic: {workload.total:,} requests ({len(workload.requests)} distinct) "
+         f"from {workload.source}; graph budget {report.max_graphs}"),
+        (f"{'warm-up':>8}  {'buckets':>7}  {'resolutions':>11}  {'graphs':>6}  {'~seconds':>8}  "
+         f"{'compiling requests':>18}  {'compile keys':>12}"),
+        _row(report.default),
+        _row(report.planned),
+        ("compiling requests: requests whose encoder call needs a graph warm-up did not compile "
+         "(one request per call, no cached image); ~seconds: vision warm-up only (0.49 s per graph, "
+         "vllm-gaudi PR 1182); the planned row is the plan above"),
+    ]
+
+
+def _write(args: argparse.Namespace, text: str) -> None:
+    if args.output is None or args.output == "-":
+        sys.stdout.write(text)
+    else:
+        write_text_output(args.output, text)
+
+
+def _facts_only(args: argparse.Namespace, model: ModelSpec, serve: ServeSettings, facts: ModelFacts,
+                fmt: str) -> int:
+    """The warm-up facts (and the traffic-fitted resolutions) without a memory plan."""
+    assert model.family is not None
+    default_graphs = len(warmed_keys(facts, model.family.image, facts.default_buckets, (),
+                                     serve.images_per_prompt))
+    report, workload = family_warmup_report(args, model, serve, facts)
     if fmt == "json":
         data = family_plan_dict(model, serve, facts, report, workload, default_graphs)
         text = json.dumps(data, indent=2) + "\n"
@@ -214,8 +289,5 @@ def family_run(args: argparse.Namespace) -> int | None:
         text = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in _env(serve, report.planned).items())
     else:
         text = family_plan_table(model, serve, facts, report, workload, default_graphs)
-    if args.output is None or args.output == "-":
-        sys.stdout.write(text)
-    else:
-        write_text_output(args.output, text)
+    _write(args, text)
     return 0

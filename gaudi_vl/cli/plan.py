@@ -118,11 +118,13 @@ def request_from_args(args: argparse.Namespace) -> PlanRequest:
 
 def plan_from_args(args: argparse.Namespace) -> tuple[Plan, WorkloadReport | None]:
     """Build the full plan (and the workload report) from parsed ``plan`` / ``serve`` options."""
+    if load_model(args.model).family is not None:
+        from gaudi_vl.cli.family_plan import family_plan_from_args
+
+        plan, _report, _workload = family_plan_from_args(args)
+        return plan, None
     check_workload_options(args)
     req = request_from_args(args)
-    if req.model.family is not None:
-        raise GaudiVLError(f"{req.model.name} ({req.model.model_type}): only gaudi-vl plan supports this "
-                           "family yet", "run gaudi-vl plan --model ... --target vllm-gaudi --workload ...")
     req = fit_text_workload(args, req)
     return assemble(req, workload_solver(args, req.model, req.serve))
 

@@ -128,12 +128,17 @@ def fit_text_workload(args: argparse.Namespace, req: PlanRequest) -> PlanRequest
     tb = engine.text_buckets
     if tb is None:
         raise GaudiVLError(f"{engine.name} has no text buckets to fit", "pass an HPU --target")
-    pixel_range, _ = engine.effective_pixel_range(requested_range(req))
-    merge = req.model.vision.spatial_merge_size ** 2
+    family = req.model.family
 
     def image_tokens(width: int, height: int) -> int:
+        if family is not None:  # the family's own processor rule (gaudi_vl.families)
+            return family.image.shape(width, height).tokens
         gh, gw = engine.image_patches(width, height, pixel_range, align=req.serve.align)
         return gh * gw // merge
+
+    if family is None:
+        pixel_range, _ = engine.effective_pixel_range(requested_range(req))
+        merge = req.model.vision.spatial_merge_size ** 2
 
     text = read_text_workload(path, image_tokens, chars_per_token=args.chars_per_token, strict=args.strict)
     block = engine.block_size or 128

@@ -33,6 +33,8 @@ from enum import Enum
 
 import numpy as np
 
+from gaudi_vl.errors import GaudiVLError
+
 Bucket = tuple[int, ...]
 """``(batch, seq)`` / ``(batch, blocks)`` (2-D) or ``(batch, query, context_blocks)`` (3-D)."""
 
@@ -425,10 +427,23 @@ def gaudi_buckets(bucketing: TextBucketing, inp: TextBucketInputs) -> TextBucket
 
 
 def text_buckets(bucketing: TextBucketing, inp: TextBucketInputs) -> TextBucketSet:
-    """The buckets ``bucketing``'s engine warms for ``inp`` (its own generator, exactly)."""
-    if bucketing.generator is Generator.EXT_2D:
-        return ext_buckets(bucketing, inp)
-    return gaudi_buckets(bucketing, inp)
+    """The buckets ``bucketing``'s engine warms for ``inp`` (its own generator, exactly).
+
+    Where the generators raise, the engine's own generator asserts at start-up (e.g. the extension's
+    ``warmup_range`` asserts ``bmin <= bmax``, E linear.py:219-221, so a ``--max-model-len`` below
+    the block size crashes the fork): that is a one-line error here, never a plan.
+    """
+    try:
+        if bucketing.generator is Generator.EXT_2D:
+            return ext_buckets(bucketing, inp)
+        return gaudi_buckets(bucketing, inp)
+    except (ValueError, RuntimeError) as exc:  # the engines: assertion / "Generated 0 ... buckets"
+        raise GaudiVLError(
+            f"the engine refuses to start: its text bucketing rejects max_model_len {inp.max_model_len}, "
+            f"max_num_seqs {inp.max_num_seqs}, max_num_batched_tokens {inp.max_num_batched_tokens} ({exc})",
+            f"use --max-model-len and --max-num-batched-tokens >= the block size ({inp.block_size}), or set "
+            "the VLLM_*_BUCKET_* variables so that each minimum is at most its maximum",
+        ) from None
 
 
 EXT_VARIABLES: tuple[str, ...] = tuple(

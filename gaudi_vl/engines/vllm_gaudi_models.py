@@ -365,6 +365,46 @@ def compact(resolutions: Sequence[WarmResolution]) -> tuple[WarmResolution, ...]
     return tuple(out)
 
 
+def key_call(rule: ImageRule, facts: ModelFacts, key: Key) -> tuple[int, int]:
+    """``(patches, seq)`` of the tower call one compile key stands for (``call_keys``): ``patches``
+    in the call (the activations), ``seq`` its longest attention sequence (one image, crop or tile:
+    the HPU encoder attention runs each separately, ``ENCODER_ATTENTION_CITED``). Keys: the grids of
+    a concatenated call; ``(patches, images)`` of one Gemma-4 group; a Gemma-3 batch of crops or a
+    Llama-4 call's tiles (an int, times ``rule.patches_per_unit``)."""
+    per = rule.patches_per_unit
+    if facts.shape_key is ShapeKey.CONCAT_GRIDS and isinstance(key, tuple):
+        sizes = [gh * gw for gh, gw in key]
+        return sum(sizes), max(sizes)
+    if facts.shape_key is ShapeKey.GROUPED_BY_PATCHES and isinstance(key, tuple):
+        units, n = key
+        return units * n, units
+    if isinstance(key, int):
+        return key * per, per
+    raise GaudiVLError(f"no tower call for compile key {key!r} of {facts.model_type}", "report this")
+
+
+ENCODER_ATTENTION_CITED = (
+    "vllm_gaudi/ops/hpu_mm_encoder_attention.py:6-87" + G + " (registered at vllm_gaudi/__init__.py:123"
+    + G + "): MMEncoderAttention on HPU runs FusedSDPA (fsdpa_impl) per image of cu_seqlens with no "
+    "mask, outputs concatenated (:56-81); used by Qwen3-VL (vllm/model_executor/models/qwen3_vl.py:471 "
+    "-> qwen2_5_vl.py:397, vllm 0.32), Qwen2-VL (qwen2_vl.py:318), Gemma-3's SigLIP (siglip.py:675), "
+    "Llama-4 (mllama4.py:262); Gemma-4's tower is transformers' own (gemma4_mm.py:1096, eager, "
+    "not tensor-parallel)")
+VISION_REPLICATED = frozenset({"gemma4"})
+"""Towers vLLM does not shard under TP (Gemma-4: ``AutoModel.from_config``, gemma4_mm.py:1096)."""
+
+
+@lru_cache(maxsize=1)
+def encoder_attention() -> object:
+    """The ``VisionAttention`` of vllm-gaudi's encoder attention (``ENCODER_ATTENTION_CITED``): no
+    ``[N, N]`` masks, flash-style FusedSDPA per image, the per-image outputs concatenated."""
+    from gaudi_vl.engines.profile import VisionAttention
+
+    return VisionAttention(masks_held=0, dense_window_layers=False, window_outputs_concatenated=True,
+                           mask_built_in_float=False, mask_on_cpu_above=None, query_tiled_from=1 << 62,
+                           cited=ENCODER_ATTENTION_CITED)
+
+
 BUCKETS_VAR = "VLLM_MULTIMODAL_BUCKETS"
 """Read by ``HPUVisionBucketManager.__init__``: empty means the model's default list, ``None`` makes
 the list None (warm-up then crashes on ``len(None)``) (vision.py:85-94@091bbadda10b)."""
@@ -383,6 +423,30 @@ class VllmGaudiModels:
 
     def facts(self, model_type: str) -> ModelFacts:
         return model_facts(model_type)
+
+    @staticmethod
+    def attention(model_type: str) -> object:
+        """The ``VisionAttention`` the model's tower runs on this engine (``encoder_attention``)."""
+        model_facts(model_type)
+        return encoder_attention()
+
+    @staticmethod
+    def encoder_step_images(item_tokens: int, batched_tokens: int, limit: int) -> int:
+        """Images of ``item_tokens`` LLM tokens one encoder call can hold at most: the runner encodes
+        every not-yet-cached image of a prefill batch's requests in one call (hpu_model_runner.py:
+        2014-2057 ``_execute_mm_encoder``, grouped by modality; called per prefill batch at :4439);
+        vLLM's scheduler admits encoder inputs up to ``max(max_num_encoder_input_tokens,
+        max_tokens_per_mm_item)`` per step, the first being ``max_num_batched_tokens``
+        (vllm/v1/core/encoder_cache_manager.py:316-357,
+        vllm/config/scheduler.py:303, vllm 0.32; an item is admitted only while it fits the budget
+        left): ``floor(budget / item)`` equal images, and at least the per-prompt limit."""
+        budget = max(batched_tokens, item_tokens)
+        return max(limit, budget // max(1, item_tokens))
+
+    @staticmethod
+    def vision_sharded(model_type: str) -> bool:
+        """Whether vLLM splits the model's tower under tensor parallelism (``VISION_REPLICATED``)."""
+        return model_type not in VISION_REPLICATED
 
     @staticmethod
     def environment(buckets: Sequence[int], resolutions: Sequence[WarmResolution]) -> dict[str, str]:

@@ -8,7 +8,7 @@ import copy
 from typing import Any
 
 from hostile import fuzz, json_values
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from gaudi_vl.errors import GaudiVLError
@@ -69,3 +69,39 @@ def test_hostile_config_values(name: str, data: st.DataObject, value: Any, in_pr
         except GaudiVLError:
             continue
         assert shape.units >= 1 and shape.tokens >= 0
+
+
+@fuzz
+@given(st.sampled_from(NAMES), st.data(), st.one_of(json_values(), st.integers(1, 1 << 17)),
+       st.sampled_from([1, 2, 4, 8]))
+def test_hostile_config_values_through_the_whole_plan(name: str, data: st.DataObject, value: Any,
+                                                      tp: int) -> None:
+    """A config the readers accept plans on vllm-gaudi (memory, text buckets, warm-up estimate, env,
+    command) or stops with one ``GaudiVLError``: never another exception."""
+    import time
+
+    from gaudi_vl.assembly import PlanRequest, assemble_family
+    from gaudi_vl.command import server_argv
+    from gaudi_vl.envvars import plan_env
+    from gaudi_vl.family_plan import FamilyWarmup
+    from gaudi_vl.settings import ServeSettings
+
+    _, config, pre = CONFIGS[name]
+    config = copy.deepcopy(config)
+    path = data.draw(st.sampled_from(_keys(config)))
+    target = config
+    for k in path[:-1]:
+        target = target.setdefault(k, {}) if isinstance(target.get(k, {}), dict) else {}
+    target[path[-1]] = value
+    start = time.perf_counter()
+    try:
+        spec = family_model_spec(config, copy.deepcopy(pre), name=name, hf_id="x/y")
+        serve = ServeSettings(target="vllm-gaudi", tensor_parallel_size=tp, device="gaudi3",
+                              max_model_len=4096)
+        plan = assemble_family(PlanRequest(spec, serve, model_ref="x/y"), FamilyWarmup((), (), 1))
+        plan_env(plan), server_argv(plan), plan.warmup_estimate.summary()
+        event("planned")
+    except GaudiVLError as exc:
+        assert "\n" not in exc.message
+        event("GaudiVLError")
+    assert time.perf_counter() - start < 20
