@@ -15,7 +15,7 @@ TRANSFORMERS = ["transformers>=5.16,<5.20", *TORCH]
 setup(
     name="gaudi-vl",
     version="0.1.0",
-    description="Plan, align and launch vision-language models (Qwen2.5-VL, Qwen3-VL, ...) on Intel Gaudi (HPU) with vLLM",
+    description="Plan, align and launch vision-language models (Qwen2.5-VL, Qwen3-VL, ...) on Intel Gaudi",
     long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
