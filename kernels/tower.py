@@ -131,6 +131,13 @@ class TowerBlock:
     proj: Fn
     norm2: Fn
     mlp: Fn
+    norm1_module: nn.Module | None = None
+    """transformers' RMSNorm behind ``norm1`` (``weight``, ``variance_epsilon``), for the packed path's
+    one-pass residual add + norm kernel; None: ``norm1`` is called as it is."""
+    norm2_module: nn.Module | None = None
+    mlp_parts: tuple[Fn, Fn, Fn] | None = None
+    """(gate, up, down) when ``mlp`` is ``down(silu(gate(x)) * up(x))``: the packed path fuses the SiLU
+    gate product into one pass; None: ``mlp`` is called as it is."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,6 +197,20 @@ def _hf_mlp(mlp: nn.Module, fused: bool) -> Fn:
     return lambda x: mlp.down_proj(fused_elementwise()[1](mlp.gate_proj(x), mlp.up_proj(x)))
 
 
+def _rms_module(norm: nn.Module) -> nn.Module | None:
+    """The norm if it is transformers' RMSNorm math (a weight and ``variance_epsilon``), else None."""
+    ok = type(norm).__name__.endswith("RMSNorm") and hasattr(norm, "variance_epsilon")
+    return norm if ok and getattr(norm, "weight", None) is not None else None
+
+
+def _silu_mlp_parts(mlp: nn.Module) -> tuple[Fn, Fn, Fn] | None:
+    """(gate, up, down) of transformers' gated MLP when its activation is SiLU, else None."""
+    act = getattr(mlp, "act_fn", None)
+    if not isinstance(act, nn.SiLU) and type(act).__name__ != "SiLUActivation":
+        return None
+    return mlp.gate_proj, mlp.up_proj, mlp.down_proj
+
+
 def _hf_embed_weight(visual: nn.Module) -> Callable[[], torch.Tensor]:
     def weight() -> torch.Tensor:
         w = visual.patch_embed.proj.weight
@@ -219,6 +240,9 @@ def transformers_tower(visual: nn.Module, *, fused: bool = False) -> Tower:
             proj=blk.attn.proj,
             norm2=_hf_norm(blk.norm2, fused),
             mlp=_hf_mlp(blk.mlp, fused),
+            norm1_module=_rms_module(blk.norm1),
+            norm2_module=_rms_module(blk.norm2),
+            mlp_parts=_silu_mlp_parts(blk.mlp),
         )
         for blk in visual.blocks
     )
