@@ -34,6 +34,7 @@ __all__ = [
     "elementwise_ops",
     "torch_ops",
     "triton_ops",
+    "choose_full_attention",
     "varlen_attention",
     "varlen_reference",
 ]
@@ -259,19 +260,85 @@ def varlen_reference(
     return out
 
 
+def _flash(q, k, v, cu, max_len, scale):  # noqa: ANN001, ANN202
+    return torch.ops.aten._flash_attention_forward(
+        q, k, v, cu, cu, max_len, max_len, 0.0, False, False, scale=scale
+    )[0]
+
+
+def _cudnn(q, k, v, cu, max_len, scale):  # noqa: ANN001, ANN202
+    return torch.ops.aten._cudnn_attention_forward(
+        q, k, v, None, cu, cu, max_len, max_len, True, 0.0, False, False, scale=scale
+    )[0]
+
+
+_BACKENDS = {"flash": _flash, "cudnn": _cudnn}
+_FULL_CHOICE: dict[tuple, str] = {}
+
+
+def _median_ms(fn: Callable[[], object], reps: int = 5) -> float:
+    fn()
+    times = []
+    for _ in range(reps):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return sorted(times)[len(times) // 2]
+
+
+def choose_full_attention(n: int, heads: int, head_dim: int, dtype: torch.dtype, device: torch.device) -> str:
+    """The faster varlen kernel for a full-attention layer of ``n`` rows on this GPU: ``"flash"``
+    (FlashAttention-2) or ``"cudnn"`` (cuDNN's fused attention, where this PyTorch build has its ragged
+    form), chosen once per shape by timing both on random data; cuDNN only where its output agrees
+    with FlashAttention's on segments like the tower's (a zero-length one included) to bf16 accuracy.
+    Call outside graph capture (``PackedGraph`` does, before capturing)."""
+    key = (int(n), int(heads), int(head_dim), dtype, str(device))
+    choice = _FULL_CHOICE.get(key)
+    if choice is not None:
+        return choice
+    choice = "flash"
+    if device.type == "cuda" and dtype in (torch.float16, torch.bfloat16):
+        gen = torch.Generator(device=device).manual_seed(0)
+        q, k, v = (
+            torch.randn(n, heads, head_dim, device=device, dtype=dtype, generator=gen) for _ in range(3)
+        )
+        cut = max(n - n // 8, 1)
+        cu = torch.tensor([0, cut, cut, n], dtype=torch.int32, device=device)
+        scale = head_dim**-0.5
+        try:
+            ref = _flash(q, k, v, cu, n, scale).float()
+            out = _cudnn(q, k, v, cu, n, scale).float()
+            agrees = bool(torch.isfinite(out).all()) and ((out - ref).norm() / ref.norm()).item() < 2**-6
+        except (RuntimeError, TypeError, NotImplementedError):
+            agrees = False
+        if agrees:
+            t_flash = _median_ms(lambda: _flash(q, k, v, cu, n, scale))
+            t_cudnn = _median_ms(lambda: _cudnn(q, k, v, cu, n, scale))
+            choice = "cudnn" if t_cudnn < t_flash else "flash"
+    _FULL_CHOICE[key] = choice
+    return choice
+
+
 def varlen_attention(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, cu: torch.Tensor, max_len: int, scale: float
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    cu: torch.Tensor,
+    max_len: int,
+    scale: float,
+    backend: str = "flash",
 ) -> torch.Tensor:
     """Attention within segments of a packed [total, heads, head_dim] sequence (``cu``: int32 offsets,
     zero-length segments allowed; ``max_len``: an upper bound of the segment lengths, fixed per graph).
 
     CUDA, 16-bit: FlashAttention-2's varlen kernel through ``torch.ops.aten._flash_attention_forward``
-    (the op behind PyTorch's SDPA flash backend and ``torch.nn.attention.varlen``); no host sync, so
-    it is captured in CUDA graphs with ``cu`` as a static buffer. Otherwise :func:`varlen_reference`.
+    (the op behind PyTorch's SDPA flash backend and ``torch.nn.attention.varlen``), or cuDNN's ragged
+    attention (``backend="cudnn"``, see :func:`choose_full_attention`); no host sync, so it is captured
+    in CUDA graphs with ``cu`` as a static buffer. Otherwise :func:`varlen_reference`.
     """
     if q.is_cuda and q.dtype in (torch.float16, torch.bfloat16):
-        out = torch.ops.aten._flash_attention_forward(
-            q, k, v, cu, cu, max_len, max_len, 0.0, False, False, scale=scale
-        )
-        return out[0]
+        return _BACKENDS[backend](q, k, v, cu, max_len, scale)
     return varlen_reference(q, k, v, cu, max_len, scale)

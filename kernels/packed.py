@@ -30,7 +30,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from .fast import ElementwiseOps, elementwise_ops, varlen_attention
+from .fast import ElementwiseOps, choose_full_attention, elementwise_ops, varlen_attention
 from .tower import Geometry, Tower
 from .vision import _host_tables, slots_for
 
@@ -223,6 +223,17 @@ def _mlp(ops: ElementwiseOps, block, h: torch.Tensor) -> torch.Tensor:  # noqa: 
     return down(ops.silu_mul(gate(h), up(h)))
 
 
+def _full_backend(tower: Tower, n: int, x: torch.Tensor) -> str:
+    """The full-attention kernel for this bucket (timed once per shape on CUDA; never while capturing)."""
+    if x.device.type != "cuda" or torch.cuda.is_current_stream_capturing():
+        from .fast import _FULL_CHOICE
+
+        geo = tower.geometry
+        return _FULL_CHOICE.get((n, geo.heads, geo.head_dim, x.dtype, str(x.device)), "flash")
+    geo = tower.geometry
+    return choose_full_attention(n, geo.heads, geo.head_dim, x.dtype, x.device)
+
+
 def _packed_static_forward(
     tower: Tower,
     ops: ElementwiseOps,
@@ -249,13 +260,14 @@ def _packed_static_forward(
     x = torch.where(row_valid[:, None], x, torch.zeros((), dtype=x.dtype, device=x.device))
     x = F.linear(x.to(weight.dtype), weight)
     delta: torch.Tensor | None = None
+    full_backend = _full_backend(tower, n, x)
     for i, blk in enumerate(tower.blocks):
         x, h = _norm(ops, blk.norm1_module, blk.norm1, x, delta)
         qkv = blk.qkv(h)
         qkv = ops.rotary_(qkv, cos, sin, heads)
         if i in geo.fullatt:
             q, k, v = qkv.index_select(0, full_perm).view(n, 3, heads, hd).unbind(1)
-            out = varlen_attention(q, k, v, cu_full, n, tower.scale).index_select(0, full_inv)
+            out = varlen_attention(q, k, v, cu_full, n, tower.scale, full_backend).index_select(0, full_inv)
         else:
             q, k, v = qkv.view(n, 3, heads, hd).unbind(1)
             out = varlen_attention(q, k, v, cu_window, geo.window_len, tower.scale)

@@ -301,6 +301,12 @@ def hf_reference(model: torch.nn.Module, n: int, device: str, record: Callable[.
     return ref
 
 
+def _full_choices() -> dict:
+    from gaudi_vl.kernels.fast import _FULL_CHOICE
+
+    return _FULL_CHOICE
+
+
 def bench_packed(model: torch.nn.Module, n: int, device: str, record: Callable[..., None], ref) -> None:  # noqa: ANN001
     """The default path of ``accelerate`` on CUDA: packed, varlen FlashAttention, Triton elementwise,
     one CUDA graph per bucket (``gaudi_vl.kernels.packed``); ``model`` has the padded MLP."""
@@ -330,6 +336,7 @@ def bench_packed(model: torch.nn.Module, n: int, device: str, record: Callable[.
         ms,
         capture_peak,
         capture_s=round(capture_s, 3),
+        full_attention=dict((str(k[0]), v) for k, v in _full_choices().items()),
         rel_err_vs_hf_sdpa=err(gout),
         rel_err_vs_packed_eager=round(rel_err(gout, out), 6),
     )
