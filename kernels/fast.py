@@ -289,6 +289,22 @@ def _median_ms(fn: Callable[[], object], reps: int = 5) -> float:
     return sorted(times)[len(times) // 2]
 
 
+def _torch_routes_varlen_to_cudnn(device: torch.device) -> bool:
+    """Whether this PyTorch build itself sends variable-length attention to cuDNN on this GPU
+    (``torch.nn.attention.varlen._should_use_cudnn``: cuDNN >= 9.18 on Hopper/Blackwell). Only then is
+    cuDNN's ragged kernel tried: an older build or library may not have it, and a failing kernel can
+    leave the CUDA context unusable, which no ``try`` recovers."""
+    try:
+        from torch.nn.attention import varlen
+    except ImportError:
+        return False
+    should = getattr(varlen, "_should_use_cudnn", None)
+    try:
+        return bool(should(device.index if device.index is not None else torch.cuda.current_device()))
+    except Exception:  # noqa: BLE001 - any failure of a private helper means: do not try cuDNN
+        return False
+
+
 def choose_full_attention(n: int, heads: int, head_dim: int, dtype: torch.dtype, device: torch.device) -> str:
     """The faster varlen kernel for a full-attention layer of ``n`` rows on this GPU: ``"flash"``
     (FlashAttention-2) or ``"cudnn"`` (cuDNN's fused attention, where this PyTorch build has its ragged
@@ -300,7 +316,11 @@ def choose_full_attention(n: int, heads: int, head_dim: int, dtype: torch.dtype,
     if choice is not None:
         return choice
     choice = "flash"
-    if device.type == "cuda" and dtype in (torch.float16, torch.bfloat16):
+    if (
+        device.type == "cuda"
+        and dtype in (torch.float16, torch.bfloat16)
+        and _torch_routes_varlen_to_cudnn(device)
+    ):
         gen = torch.Generator(device=device).manual_seed(0)
         q, k, v = (
             torch.randn(n, heads, head_dim, device=device, dtype=dtype, generator=gen) for _ in range(3)
