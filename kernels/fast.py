@@ -35,6 +35,7 @@ __all__ = [
     "torch_ops",
     "triton_ops",
     "choose_full_attention",
+    "keymask_attention",
     "varlen_attention",
     "varlen_reference",
 ]
@@ -143,13 +144,14 @@ def _triton_kernels(interpret: bool) -> tuple:
         tl.store(base + HALF, o2.to(qkv_ptr.dtype.element_ty), mask=mask)
 
     @triton.jit
-    def silu_mul_kernel(g_ptr, u_ptr, o_ptr, numel, BLOCK: tl.constexpr):
-        offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-        mask = offs < numel
-        g = tl.load(g_ptr + offs, mask=mask, other=0.0).to(tl.float32)
-        u = tl.load(u_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+    def silu_mul_kernel(g_ptr, u_ptr, o_ptr, cols, g_stride, u_stride, o_stride, BLOCK: tl.constexpr):
+        row = tl.program_id(0).to(tl.int64)
+        offs = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
+        mask = offs < cols
+        g = tl.load(g_ptr + row * g_stride + offs, mask=mask, other=0.0).to(tl.float32)
+        u = tl.load(u_ptr + row * u_stride + offs, mask=mask, other=0.0).to(tl.float32)
         act = (g / (1.0 + tl.exp(-g))).to(o_ptr.dtype.element_ty).to(tl.float32)
-        tl.store(o_ptr + offs, (act * u).to(o_ptr.dtype.element_ty), mask=mask)
+        tl.store(o_ptr + row * o_stride + offs, (act * u).to(o_ptr.dtype.element_ty), mask=mask)
 
     return add_rms_norm_kernel, rotary_kernel, silu_mul_kernel
 
@@ -203,11 +205,15 @@ def _make_triton_ops(interpret: bool = False) -> ElementwiseOps:
         return qkv
 
     def silu_mul(gate: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
-        gate, up = gate.contiguous(), up.contiguous()
-        out = torch.empty_like(gate)
-        numel = gate.numel()
-        block = 2048
-        silu_k[(triton_cdiv(numel, block),)](gate, up, out, numel, BLOCK=block, num_warps=8)
+        """Rows of ``gate`` and ``up`` may be strided (the two halves of one gate_up product)."""
+        if gate.stride(1) != 1 or up.stride(1) != 1:
+            gate, up = gate.contiguous(), up.contiguous()
+        rows, cols = gate.shape
+        out = torch.empty(rows, cols, dtype=gate.dtype, device=gate.device)
+        block = 1024
+        silu_k[(rows, triton_cdiv(cols, block))](
+            gate, up, out, cols, gate.stride(0), up.stride(0), out.stride(0), BLOCK=block, num_warps=4
+        )
         return out
 
     return ElementwiseOps("triton", add_rms_norm, rotary_, silu_mul)
@@ -266,13 +272,6 @@ def _flash(q, k, v, cu, max_len, scale):  # noqa: ANN001, ANN202
     )[0]
 
 
-def _cudnn(q, k, v, cu, max_len, scale):  # noqa: ANN001, ANN202
-    return torch.ops.aten._cudnn_attention_forward(
-        q, k, v, None, cu, cu, max_len, max_len, True, 0.0, False, False, scale=scale
-    )[0]
-
-
-_BACKENDS = {"flash": _flash, "cudnn": _cudnn}
 _FULL_CHOICE: dict[tuple, str] = {}
 
 
@@ -289,55 +288,73 @@ def _median_ms(fn: Callable[[], object], reps: int = 5) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def _torch_routes_varlen_to_cudnn(device: torch.device) -> bool:
-    """Whether this PyTorch build itself sends variable-length attention to cuDNN on this GPU
-    (``torch.nn.attention.varlen._should_use_cudnn``: cuDNN >= 9.18 on Hopper/Blackwell). Only then is
-    cuDNN's ragged kernel tried: an older build or library may not have it, and a failing kernel can
-    leave the CUDA context unusable, which no ``try`` recovers."""
-    try:
-        from torch.nn.attention import varlen
-    except ImportError:
-        return False
-    should = getattr(varlen, "_should_use_cudnn", None)
-    try:
-        return bool(should(device.index if device.index is not None else torch.cuda.current_device()))
-    except Exception:  # noqa: BLE001 - any failure of a private helper means: do not try cuDNN
-        return False
+MASK_DIMS = 8
+"""Extra head dimensions of :func:`keymask_attention` (one carries the key mask; 8 keeps the head size
+a multiple of 8, as the fused kernels need)."""
+_MASKED_OUT = -1e9
+
+
+def keymask_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_valid: torch.Tensor, scale: float
+) -> torch.Tensor:
+    """Dense attention of [n, heads, head_dim] q/k/v in which no query sees a key with ``key_valid``
+    False, without a mask tensor: q gets an extra dimension of 1, k one of 0 (valid) or -1e9 (not), v
+    one of 0, so a masked key's score is -1e9 * scale lower and its softmax weight exactly 0, while
+    valid scores are untouched (1 * 0 adds nothing). Why: with no mask, PyTorch can run the fastest
+    fused kernel (cuDNN's on Hopper, 417 against FlashAttention-2's 275 TFLOP/s at 16384 rows and head
+    size 80 on an H100, BENCHMARKS.md "issue 20"); a boolean mask would force the memory-efficient
+    kernel (116 TFLOP/s). Softmax statistics stay fp32 in every fused kernel."""
+    n, heads, hd = q.shape
+    width = hd + MASK_DIMS
+
+    def extended(t: torch.Tensor, extra: torch.Tensor | float) -> torch.Tensor:
+        out = t.new_zeros(n, heads, width)
+        out[..., :hd] = t
+        out[..., hd] = extra
+        return out.transpose(0, 1).unsqueeze(0)
+
+    bias = torch.where(key_valid, 0.0, _MASKED_OUT).to(q.dtype)[:, None]
+    qx, kx, vx = extended(q, 1.0), extended(k, bias), extended(v, 0.0)
+    if q.is_cuda:
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        with sdpa_kernel([SDPBackend.CUDNN_ATTENTION, SDPBackend.FLASH_ATTENTION]):
+            out = F.scaled_dot_product_attention(qx, kx, vx, scale=scale)
+    else:
+        wide = torch.promote_types(q.dtype, torch.float32)  # fp32 softmax for 16-bit inputs
+        out = F.scaled_dot_product_attention(qx.to(wide), kx.to(wide), vx.to(wide), scale=scale).to(q.dtype)
+    return out[0, :, :, :hd].transpose(0, 1)
 
 
 def choose_full_attention(n: int, heads: int, head_dim: int, dtype: torch.dtype, device: torch.device) -> str:
-    """The faster varlen kernel for a full-attention layer of ``n`` rows on this GPU: ``"flash"``
-    (FlashAttention-2) or ``"cudnn"`` (cuDNN's fused attention, where this PyTorch build has its ragged
-    form), chosen once per shape by timing both on random data; cuDNN only where its output agrees
-    with FlashAttention's on segments like the tower's (a zero-length one included) to bf16 accuracy.
-    Call outside graph capture (``PackedGraph`` does, before capturing)."""
+    """For a one-frame call of ``n`` rows: ``"dense"`` (:func:`keymask_attention`, cuDNN) where it is
+    faster on this GPU than ``"varlen"`` (FlashAttention-2 over the frame and pad segments), timed once
+    per shape on random data, and only where both agree to bf16 accuracy. Call outside graph capture
+    (``PackedGraph`` does, before capturing)."""
     key = (int(n), int(heads), int(head_dim), dtype, str(device))
     choice = _FULL_CHOICE.get(key)
     if choice is not None:
         return choice
-    choice = "flash"
-    if (
-        device.type == "cuda"
-        and dtype in (torch.float16, torch.bfloat16)
-        and _torch_routes_varlen_to_cudnn(device)
-    ):
+    choice = "varlen"
+    if device.type == "cuda" and dtype in (torch.float16, torch.bfloat16):
         gen = torch.Generator(device=device).manual_seed(0)
         q, k, v = (
             torch.randn(n, heads, head_dim, device=device, dtype=dtype, generator=gen) for _ in range(3)
         )
         cut = max(n - n // 8, 1)
         cu = torch.tensor([0, cut, cut, n], dtype=torch.int32, device=device)
+        valid = torch.arange(n, device=device) < cut
         scale = head_dim**-0.5
         try:
-            ref = _flash(q, k, v, cu, n, scale).float()
-            out = _cudnn(q, k, v, cu, n, scale).float()
+            ref = _flash(q, k, v, cu, n, scale)[:cut].float()
+            out = keymask_attention(q, k, v, valid, scale)[:cut].float()
             agrees = bool(torch.isfinite(out).all()) and ((out - ref).norm() / ref.norm()).item() < 2**-6
-        except (RuntimeError, TypeError, NotImplementedError):
+        except RuntimeError:
             agrees = False
         if agrees:
             t_flash = _median_ms(lambda: _flash(q, k, v, cu, n, scale))
-            t_cudnn = _median_ms(lambda: _cudnn(q, k, v, cu, n, scale))
-            choice = "cudnn" if t_cudnn < t_flash else "flash"
+            t_dense = _median_ms(lambda: keymask_attention(q, k, v, valid, scale))
+            choice = "dense" if t_dense < t_flash else "varlen"
     _FULL_CHOICE[key] = choice
     return choice
 
@@ -349,16 +366,16 @@ def varlen_attention(
     cu: torch.Tensor,
     max_len: int,
     scale: float,
-    backend: str = "flash",
 ) -> torch.Tensor:
     """Attention within segments of a packed [total, heads, head_dim] sequence (``cu``: int32 offsets,
     zero-length segments allowed; ``max_len``: an upper bound of the segment lengths, fixed per graph).
 
     CUDA, 16-bit: FlashAttention-2's varlen kernel through ``torch.ops.aten._flash_attention_forward``
-    (the op behind PyTorch's SDPA flash backend and ``torch.nn.attention.varlen``), or cuDNN's ragged
-    attention (``backend="cudnn"``, see :func:`choose_full_attention`); no host sync, so it is captured
-    in CUDA graphs with ``cu`` as a static buffer. Otherwise :func:`varlen_reference`.
+    (the op behind PyTorch's SDPA flash backend and ``torch.nn.attention.varlen``); no host sync, so it
+    is captured in CUDA graphs with ``cu`` as a static buffer. Otherwise :func:`varlen_reference`.
+    (cuDNN's ragged form, ``aten._cudnn_attention_forward`` with offsets, took 37-41 ms per call on an
+    H100 for every size from 1024 to 16384 rows: not used.)
     """
     if q.is_cuda and q.dtype in (torch.float16, torch.bfloat16):
-        return _BACKENDS[backend](q, k, v, cu, max_len, scale)
+        return _flash(q, k, v, cu, max_len, scale)
     return varlen_reference(q, k, v, cu, max_len, scale)

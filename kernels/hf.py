@@ -39,7 +39,7 @@ from gaudi_vl.errors import GaudiVLError
 
 from .runner import GRAPH_MODES, VisionRunner, graph_mode_for
 from .tower import transformers_tower
-from .vision import _set_mlp_width
+from .vision import _set_mlp_width, fuse_gate_up, unfuse_gate_up
 
 __all__ = ["Acceleration", "accelerate"]
 
@@ -122,6 +122,7 @@ class Acceleration:
     graphs: str
     mlp_width: int | None
     """The original MLP width when it was padded, else None."""
+    gate_up_fused: bool
     _stock: Any = field(repr=False)
     _own_forward: bool = field(repr=False)
     stock_calls: int = 0
@@ -136,6 +137,8 @@ class Acceleration:
             visual.forward = self._stock
         else:
             visual.__dict__.pop("forward", None)
+        if self.gate_up_fused:
+            unfuse_gate_up(visual)
         if self.mlp_width is not None:
             for blk in visual.blocks:
                 _set_mlp_width(blk.mlp, blk.mlp.gate_proj.out_features, self.mlp_width)
@@ -200,6 +203,10 @@ def accelerate(
         padded_from = width
         for blk in visual.blocks:
             _set_mlp_width(blk.mlp, width, -(-width // multiple) * multiple)
+    if packed is None:
+        packed = weight.device.type == "cuda"
+    if packed:  # gate and up as one matmul on the packed path (exact; undone by undo())
+        fuse_gate_up(visual)
     tower = transformers_tower(visual, fused=fused)
     runner = VisionRunner(tower, values, graphs=mode, fp32_softmax=fp32_softmax, packed=packed)
     own_forward = "forward" in visual.__dict__
@@ -210,6 +217,7 @@ def accelerate(
         buckets=values,
         graphs=mode,
         mlp_width=padded_from,
+        gate_up_fused=bool(packed),
         _stock=stock,
         _own_forward=own_forward,
     )

@@ -30,11 +30,25 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from .fast import ElementwiseOps, choose_full_attention, elementwise_ops, varlen_attention
+from .fast import (
+    ElementwiseOps,
+    choose_full_attention,
+    elementwise_ops,
+    keymask_attention,
+    varlen_attention,
+)
 from .tower import Geometry, Tower
 from .vision import _host_tables, slots_for
 
-__all__ = ["MAX_FRAMES", "PackedGraph", "PackedLayout", "packed_layout", "packed_vision_forward"]
+__all__ = [
+    "MAX_FRAMES",
+    "PackedGraph",
+    "PackedLayout",
+    "Variant",
+    "packed_layout",
+    "packed_vision_forward",
+    "variant_for",
+]
 
 MAX_FRAMES = 16
 """Frames one packed call holds at most (the length of ``cu_full`` is fixed per graph: ``MAX_FRAMES``
@@ -220,18 +234,35 @@ def _mlp(ops: ElementwiseOps, block, h: torch.Tensor) -> torch.Tensor:  # noqa: 
     if parts is None:
         return block.mlp(h)
     gate, up, down = parts
+    gate_up = block.gate_up() if block.gate_up is not None else None
+    if gate_up is not None:  # one matmul for both halves (``fuse_gate_up``)
+        weight, bias = gate_up
+        both = F.linear(h, weight, bias)
+        width = weight.shape[0] // 2
+        return down(ops.silu_mul(both[:, :width], both[:, width:]))
     return down(ops.silu_mul(gate(h), up(h)))
 
 
-def _full_backend(tower: Tower, n: int, x: torch.Tensor) -> str:
-    """The full-attention kernel for this bucket (timed once per shape on CUDA; never while capturing)."""
-    if x.device.type != "cuda" or torch.cuda.is_current_stream_capturing():
-        from .fast import _FULL_CHOICE
+@dataclass(frozen=True)
+class Variant:
+    """Static choices of one graph. ``dense_full``: one frame per call, full layers as ONE dense fused
+    attention with the pad keys masked through an extra head dimension (``keymask_attention``; cuDNN on
+    Hopper), where that was timed faster than the varlen kernel. ``batched_windows``: every window is
+    all real or all pad (112-px-aligned frames), so window layers are one batched SDPA over
+    [windows, heads, 64, head_dim] with no mask (faster than 2 varlen segments per window)."""
 
-        geo = tower.geometry
-        return _FULL_CHOICE.get((n, geo.heads, geo.head_dim, x.dtype, str(x.device)), "flash")
+    dense_full: bool = False
+    batched_windows: bool = False
+
+
+def variant_for(tower: Tower, grids: Sequence[tuple[int, int]], bucket: int, device: torch.device) -> Variant:
+    """The fastest variant valid for these frames in this bucket (timing cached per shape)."""
     geo = tower.geometry
-    return choose_full_attention(n, geo.heads, geo.head_dim, x.dtype, x.device)
+    aligned = all(slots_for(g, geo) == g[0] * g[1] for g in grids)
+    dense = False
+    if len(grids) == 1:
+        dense = choose_full_attention(bucket, geo.heads, geo.head_dim, tower.dtype, device) == "dense"
+    return Variant(dense_full=dense, batched_windows=aligned)
 
 
 def _packed_static_forward(
@@ -247,10 +278,11 @@ def _packed_static_forward(
     full_perm: torch.Tensor,
     full_inv: torch.Tensor,
     cu_full: torch.Tensor,
+    variant: Variant = Variant(),
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """[B, C*T*P*P] pixels -> ([B / m^2, out] merged rows in ``token_order``, [B, hidden] last states).
 
-    Tensors in, tensors out, no host sync on CUDA: capturable once per bucket.
+    Tensors in, tensors out, no host sync on CUDA: capturable once per bucket and variant.
     """
     geo = tower.geometry
     n = pixels.shape[0]
@@ -260,14 +292,20 @@ def _packed_static_forward(
     x = torch.where(row_valid[:, None], x, torch.zeros((), dtype=x.dtype, device=x.device))
     x = F.linear(x.to(weight.dtype), weight)
     delta: torch.Tensor | None = None
-    full_backend = _full_backend(tower, n, x)
+    window_shape = (n // geo.window_len, geo.window_len, heads, hd)
     for i, blk in enumerate(tower.blocks):
         x, h = _norm(ops, blk.norm1_module, blk.norm1, x, delta)
         qkv = blk.qkv(h)
         qkv = ops.rotary_(qkv, cos, sin, heads)
-        if i in geo.fullatt:
+        if i in geo.fullatt and variant.dense_full:
+            q, k, v = qkv.view(n, 3, heads, hd).unbind(1)
+            out = keymask_attention(q, k, v, row_valid, tower.scale)
+        elif i in geo.fullatt:
             q, k, v = qkv.index_select(0, full_perm).view(n, 3, heads, hd).unbind(1)
-            out = varlen_attention(q, k, v, cu_full, n, tower.scale, full_backend).index_select(0, full_inv)
+            out = varlen_attention(q, k, v, cu_full, n, tower.scale).index_select(0, full_inv)
+        elif variant.batched_windows:
+            q, k, v = (t.reshape(window_shape).transpose(1, 2) for t in qkv.view(n, 3, heads, hd).unbind(1))
+            out = F.scaled_dot_product_attention(q, k, v, scale=tower.scale).transpose(1, 2)
         else:
             q, k, v = qkv.view(n, 3, heads, hd).unbind(1)
             out = varlen_attention(q, k, v, cu_window, geo.window_len, tower.scale)
@@ -286,11 +324,12 @@ def packed_vision_forward(
     bucket: int,
     *,
     ops: ElementwiseOps | None = None,
+    variant: Variant | None = None,
     return_hidden: bool = False,
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Eager packed forward of single-frame ``grids`` ((h, w) each) whose rows are ``pixel_values``
     in order: every frame's merged tokens concatenated (and the real patches' last states in
-    transformers' window order, frame after frame)."""
+    transformers' window order, frame after frame). ``variant``: None picks the fastest valid one."""
     from .tower import as_tower
 
     tower = as_tower(visual)
@@ -301,7 +340,9 @@ def packed_vision_forward(
         [pixel_values, pixel_values.new_zeros(bucket - layout.num_patches, pixel_values.shape[1])]
     )
     ops = ops or elementwise_ops(pixels.device)
-    tokens, hidden = _packed_static_forward(tower, ops, pixels, *layout.tables())
+    if variant is None:
+        variant = variant_for(tower, layout.grids, bucket, pixels.device)
+    tokens, hidden = _packed_static_forward(tower, ops, pixels, *layout.tables(), variant)
     tokens = tokens[: layout.num_tokens]
     if return_hidden:
         return tokens, hidden.index_select(0, layout.real_rows)
@@ -323,9 +364,11 @@ class PackedGraph:
         capture: bool | None = None,
         pool: tuple | None = None,
         ops: ElementwiseOps | None = None,
+        variant: Variant = Variant(),
     ) -> None:
         self.tower = tower
         self.bucket = int(bucket)
+        self.variant = variant
         weight = tower.embed_weight()
         self.device = weight.device
         self.ops = ops or elementwise_ops(self.device)
@@ -342,9 +385,26 @@ class PackedGraph:
                 self._capture(pool)
 
     def run(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return _packed_static_forward(self.tower, self.ops, self.pixels, *self.buffers)
+        return _packed_static_forward(self.tower, self.ops, self.pixels, *self.buffers, self.variant)
+
+    def _check(self, layout: PackedLayout) -> None:
+        geo = self.tower.geometry
+        if self.variant.dense_full and len(layout.grids) != 1:
+            raise ValueError(f"this graph attends densely over one frame; got {len(layout.grids)} frames")
+        if self.variant.batched_windows and any(slots_for(g, geo) != g[0] * g[1] for g in layout.grids):
+            raise ValueError(f"this graph batches whole windows; frames {layout.grids} have cut windows")
 
     def _capture(self, pool: tuple | None) -> None:
+        try:
+            self._record(pool)
+        except RuntimeError:
+            if not self.variant.dense_full:
+                raise
+            # A fused dense kernel that refuses graph capture: the varlen kernel serves one frame too.
+            self.variant = Variant(dense_full=False, batched_windows=self.variant.batched_windows)
+            self._record(pool)
+
+    def _record(self, pool: tuple | None) -> None:
         stream = torch.cuda.Stream(device=self.device)
         stream.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(stream):
@@ -360,6 +420,7 @@ class PackedGraph:
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Merged tokens of the frames (fresh tensors) and, with ``return_hidden``, their last states."""
         layout = packed_layout(self.tower, grids, self.bucket, self.device)
+        self._check(layout)
         n = layout.num_patches
         if pixel_values.shape[0] != n:
             raise ValueError(f"pixel_values has {pixel_values.shape[0]} rows, the frames {n}")

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .packed import MAX_FRAMES, PackedGraph, packed_vision_forward
+from .packed import MAX_FRAMES, PackedGraph, Variant, packed_vision_forward, variant_for
 from .tower import Tower
 from .vision import (
     BucketGraph,
@@ -117,7 +117,7 @@ class VisionRunner:
         self.fp32_softmax = fp32_softmax
         self.packed = tower.device.type == "cuda" if packed is None else bool(packed)
         self.counts: Counter[tuple[str, int]] = Counter()
-        self._packed: dict[int, PackedGraph] = {}
+        self._packed: dict[tuple[int, Variant], PackedGraph] = {}
         self._cuda: dict[tuple[int, bool], BucketGraph] = {}
         self._hpu: dict[bool, nn.Module] = {}
         self._pool = None
@@ -207,29 +207,40 @@ class VisionRunner:
                 tok, hid = packed_vision_forward(self.tower, chunk, grids, size, return_hidden=True)
             else:
                 self.counts["graph", bucket] += len(grids)
-                tok, hid = self._packed_graph(bucket)(chunk, grids, return_hidden=return_hidden)
+                variant = variant_for(self.tower, grids, bucket, chunk.device)
+                tok, hid = self._packed_graph(bucket, variant)(chunk, grids, return_hidden=return_hidden)
             tokens.append(tok)
             if return_hidden:
                 hidden.append(hid)
         return torch.cat(tokens), (torch.cat(hidden) if return_hidden else None)
 
-    def _packed_graph(self, bucket: int) -> PackedGraph:
-        graph = self._packed.get(bucket)
+    def _packed_graph(self, bucket: int, variant: Variant) -> PackedGraph:
+        graph = self._packed.get((bucket, variant))
         if graph is None:
             if self._pool is None:
                 self._pool = torch.cuda.graph_pool_handle()
-            graph = self._packed[bucket] = PackedGraph(self.tower, bucket, capture=True, pool=self._pool)
+            graph = PackedGraph(self.tower, bucket, capture=True, pool=self._pool, variant=variant)
+            self._packed[bucket, variant] = graph
         return graph
 
     def warm_up(self) -> int:
-        """Capture every bucket's graph now (packed CUDA path), so that no request pays for it.
+        """Capture every bucket's graphs now (packed CUDA path), so that no request pays for a capture:
+        per bucket the several-frame graph, and the one-frame graphs (cut and aligned windows).
         Returns the number of graphs captured; other paths capture nothing here."""
         if not (self.packed and self.graphs == "cuda" and self.buckets):
             return 0
+        geo = self.tower.geometry
+        device = self.tower.device
         with torch.no_grad():
             for bucket in self.buckets:
-                self._packed_graph(bucket)
-        return len(self.buckets)
+                cut = [(geo.merge, geo.merge)]  # a one-token image: its window is cut
+                aligned = [(geo.window_side, bucket // geo.window_side)]
+                several = [(geo.merge, geo.merge)] * 2
+                several_aligned = [(geo.window_side, geo.window_side)] * 2
+                calls = [several, cut, aligned] + ([several_aligned] if bucket >= 2 * geo.window_len else [])
+                for grids in calls:
+                    self._packed_graph(bucket, variant_for(self.tower, grids, bucket, device))
+        return len(self._packed)
 
     def _frame(self, pixels: torch.Tensor, h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
         grid = (1, h, w)

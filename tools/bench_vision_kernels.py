@@ -310,7 +310,7 @@ def _full_choices() -> dict:
 def bench_packed(model: torch.nn.Module, n: int, device: str, record: Callable[..., None], ref) -> None:  # noqa: ANN001
     """The default path of ``accelerate`` on CUDA: packed, varlen FlashAttention, Triton elementwise,
     one CUDA graph per bucket (``gaudi_vl.kernels.packed``); ``model`` has the padded MLP."""
-    from gaudi_vl.kernels.packed import PackedGraph, packed_vision_forward
+    from gaudi_vl.kernels.packed import PackedGraph, packed_vision_forward, variant_for
     from gaudi_vl.kernels.tower import as_tower
 
     h, w = GRIDS.get(n, (8, n // 8))
@@ -325,7 +325,8 @@ def bench_packed(model: torch.nn.Module, n: int, device: str, record: Callable[.
     ms = time_ms(lambda: packed_vision_forward(tower, pixels, [(h, w)], n), reps=20, warmup=3)
     record("packed_eager", n, n, ms, peak, rel_err_vs_hf_sdpa=err(out))
     t0 = time.perf_counter()
-    capture_peak, graph = peak_bytes(lambda: PackedGraph(tower, n))
+    variant = variant_for(tower, [(h, w)], n, pixels.device)
+    capture_peak, graph = peak_bytes(lambda: PackedGraph(tower, n, variant=variant))
     capture_s = time.perf_counter() - t0
     gout, _ = graph(pixels, [(h, w)])
     ms = time_ms(lambda: graph(pixels, [(h, w)]), reps=30, warmup=3)
@@ -336,7 +337,8 @@ def bench_packed(model: torch.nn.Module, n: int, device: str, record: Callable[.
         ms,
         capture_peak,
         capture_s=round(capture_s, 3),
-        full_attention=dict((str(k[0]), v) for k, v in _full_choices().items()),
+        variant=str(variant),
+        full_attention_choice=dict((str(k[0]), v) for k, v in _full_choices().items()),
         rel_err_vs_hf_sdpa=err(gout),
         rel_err_vs_packed_eager=round(rel_err(gout, out), 6),
     )
@@ -349,10 +351,15 @@ def bench_packed(model: torch.nn.Module, n: int, device: str, record: Callable[.
     ms16 = time_ms(lambda: K.bucketed_vision_forward(model, pixels, [1, h, w], n), 5, 1)
     record("unpacked_eager", n, n, ms16, None)
     vtower = vllm_layout_tower(model)
-    vgraph = PackedGraph(vtower, n)
+    vgraph = PackedGraph(vtower, n, variant=variant)
     vout, _ = vgraph(pixels, [(h, w)])
     ms = time_ms(lambda: vgraph(pixels, [(h, w)]), reps=30, warmup=3)
     record("packed_graph_vllm_layout", n, n, ms, None, rel_err_vs_hf_sdpa=err(vout))
+    from gaudi_vl.kernels.packed import Variant
+
+    vgraph = PackedGraph(tower, n, variant=Variant())
+    ms = time_ms(lambda: vgraph(pixels, [(h, w)]), reps=30, warmup=3)
+    record("packed_graph_varlen_only", n, n, ms, None, rel_err_vs_hf_sdpa=err(vgraph(pixels, [(h, w)])[0]))
 
 
 def profile_packed(model: torch.nn.Module, n: int) -> None:
@@ -421,7 +428,7 @@ def main() -> None:
     rate = matmul_tflops(dtype, device, 1024 if args.smoke else 8192)
     print(f"bf16 matmul 8192^3: {rate:.1f} TFLOP/s", flush=True)
     model = build_tower(cfg, dtype, device)
-    fast = K.pad_mlp_for_tensor_cores(copy.deepcopy(model))
+    fast = K.fuse_gate_up(K.pad_mlp_for_tensor_cores(copy.deepcopy(model)))  # as accelerate() on CUDA
     records: list[dict] = []
 
     def record(impl: str, n: int, bucket: int, ms: float | None, peak: int | None, **extra: object) -> None:

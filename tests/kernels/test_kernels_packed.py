@@ -33,6 +33,7 @@ from gaudi_vl.kernels.fast import torch_ops, varlen_reference  # noqa: E402
 from gaudi_vl.kernels.packed import (  # noqa: E402
     MAX_FRAMES,
     PackedGraph,
+    Variant,
     packed_layout,
     packed_slots,
     packed_vision_forward,
@@ -257,3 +258,67 @@ def test_torch_twins_are_transformers_modules(mid_tower) -> None:
     want_q, want_k = apply_rotary_pos_emb_vision(q, k, cos, sin)
     got = torch_ops.rotary_(qkv.clone(), cos, sin, 2).view(12, 3, 2, 80)
     assert torch.equal(got[:, 0], want_q) and torch.equal(got[:, 1], want_k)
+
+
+@pytest.mark.parametrize(
+    ("grids", "variant"),
+    [
+        ([(16, 24)], Variant(dense_full=True, batched_windows=True)),
+        ([(10, 14)], Variant(dense_full=True, batched_windows=False)),
+        ([(8, 8), (16, 8)], Variant(dense_full=False, batched_windows=True)),
+    ],
+)
+def test_every_graph_variant_matches_transformers(mid_tower, grids: list[tuple[int, int]], variant) -> None:
+    """Dense full attention with pad keys masked through the extra head dimension, and batched whole
+    windows, compute what transformers computes (buckets with pad slots, so the key mask matters)."""
+    pixels = frames_pixels(grids, seed=17)
+    ref = stock(mid_tower, pixels, grids).pooler_output
+    bucket = packed_slots(grids, as_tower(mid_tower).geometry) + 128
+    with torch.no_grad():
+        out = packed_vision_forward(mid_tower, pixels, grids, bucket, variant=variant)
+    assert rel_err(out, ref) < FP32_TOL
+    graph = PackedGraph(as_tower(mid_tower), bucket, variant=variant)
+    assert torch.equal(graph(pixels, grids)[0], out)
+    if variant.dense_full:
+        with pytest.raises(ValueError, match="one frame"):
+            graph(frames_pixels([(8, 8), (8, 8)], 1), [(8, 8), (8, 8)])
+    if variant.batched_windows:
+        with pytest.raises(ValueError, match="cut windows"):
+            graph(frames_pixels([(10, 14)], 1), [(10, 14)])
+
+
+def test_keymask_attention_masks_exactly() -> None:
+    """The extra-dimension key mask gives what a boolean key mask gives, in float64."""
+    from gaudi_vl.kernels.fast import keymask_attention
+
+    gen = torch.Generator().manual_seed(4)
+    q, k, v = (torch.randn(40, 2, 16, generator=gen, dtype=torch.float64) * 2 for _ in range(3))
+    valid = torch.rand(40, generator=gen) > 0.4
+    got = keymask_attention(q, k, v, valid, 0.25)
+    want = torch.nn.functional.scaled_dot_product_attention(
+        *(t.transpose(0, 1) for t in (q, k, v)), attn_mask=valid[None, None, :], scale=0.25
+    ).transpose(0, 1)
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_fused_gate_up_is_exact_and_undone(mid_tower) -> None:
+    """One gate_up tensor with the modules' parameters as views: transformers' forward, the packed
+    forward and state_dict are unchanged; undo gives separate storage back."""
+    from gaudi_vl.kernels import fuse_gate_up, unfuse_gate_up
+
+    model = copy.deepcopy(mid_tower)
+    grids = [(10, 14)]
+    pixels = frames_pixels(grids, seed=9)
+    before = stock(model, pixels, grids).pooler_output
+    keys = set(model.state_dict())
+    fuse_gate_up(model)
+    assert set(model.state_dict()) == keys
+    assert as_tower(model).blocks[0].gate_up() is not None
+    assert torch.equal(stock(model, pixels, grids).pooler_output, before)
+    with torch.no_grad():
+        assert rel_err(packed_vision_forward(model, pixels, grids, 256), before) < FP32_TOL
+    unfuse_gate_up(model)
+    mlp = model.blocks[0].mlp
+    assert mlp.gate_proj.weight.data_ptr() != mlp.up_proj.weight.data_ptr() - mlp.gate_proj.weight.nbytes
+    assert as_tower(model).blocks[0].gate_up() is None
+    assert torch.equal(stock(model, pixels, grids).pooler_output, before)
