@@ -15,7 +15,7 @@ TRANSFORMERS = ["transformers>=5.16,<5.20", *TORCH]
 setup(
     name="gaudi-vl",
     version="0.1.0",
-    description="Plan, align and launch Qwen2.5-VL on Intel Gaudi (HPU) with vLLM",
+    description="Plan, align and launch vision-language models (Qwen2.5-VL, Qwen3-VL, ...) on Intel Gaudi",
     long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
@@ -27,7 +27,8 @@ setup(
         "transformers": TRANSFORMERS,
         "plot": ["matplotlib>=3.7"],
         "video": ["av>=12"],
-        "test": ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5", "matplotlib>=3.7", *TRANSFORMERS],
+        "test": ["pytest>=8", "hypothesis>=6.100", "ruff>=0.5", "matplotlib>=3.7", "pyyaml>=6",
+                 "kubernetes-validate==1.37.0", *TRANSFORMERS],
     },
     entry_points={
         "console_scripts": ["gaudi-vl = gaudi_vl.cli:main"],

@@ -43,13 +43,13 @@ A whole run is O(K * m); m is at most a few thousand even for a million images.
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gaudi_vl.buckets.cost import PATCH_COST, Objective, VisionCost
 from gaudi_vl.buckets.histogram import Histogram
-from gaudi_vl.engines import EngineProfile
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PATCHES_PER_WINDOW
 
@@ -360,7 +360,10 @@ def score_buckets(
     padded = flops = above = 0
     above_shapes = 0
     for v, n in zip(histogram.patches, histogram.counts, strict=True):
-        b = EngineProfile.bucket_for(v, ordered)
+        # EngineProfile.bucket_for's lookup (the first sorted bucket >= v) by bisection: a linear
+        # scan per size cost minutes for 262,144 distinct sizes against 14,266 linear buckets.
+        i = bisect.bisect_left(ordered, v)
+        b = ordered[i] if i < len(ordered) else None
         run = v if b is None else b
         if b is None:
             above += n

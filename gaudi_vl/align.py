@@ -47,6 +47,7 @@ from gaudi_vl.geometry import (
     patches_of,
     smart_resize,
 )
+from gaudi_vl.imageio import ALLOWED_FORMATS, RefusedImage, open_image, orientation
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -90,6 +91,29 @@ PAD_FILL: tuple[int, int, int] = (0, 0, 0)
 
 _GREY16_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+
+def _transform_specs() -> dict[str, Any]:
+    from gaudi_vl.settings import Spec
+
+    def whole(low: int, high: int) -> Spec:
+        return Spec(flag="a sidecar value", help="", kind=int, minimum=low, maximum=high)
+
+    side, offset = whole(1, MAX_PIXELS), whole(0, MAX_PIXELS)
+    return {
+        "mode": Spec(flag="a sidecar value", help="", kind=str, choices=MODES),
+        "factor": whole(1, WINDOW_PX),
+        "min_pixels": whole(1, MAX_PIXELS),
+        "max_pixels": whole(1, MAX_PIXELS),
+        "original_width": side, "original_height": side,
+        "aligned_width": side, "aligned_height": side,
+        "content_width": side, "content_height": side,
+        "offset_x": offset, "offset_y": offset,
+    }
+
+
+TRANSFORM_SPECS: dict[str, Any] = _transform_specs()
+"""Bounds of a ``transforms.json`` record (``gaudi_vl.settings.Spec``): sides and pixel counts up to
+the pixel limit, offsets from 0, the factor up to 112."""
 
 BoxesT = TypeVar("BoxesT", list[float], list[list[float]], np.ndarray)
 
@@ -200,23 +224,33 @@ class AlignTransform:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> AlignTransform:
-        """Inverse of :meth:`to_dict` (extra keys ignored); a bad record is a ``GaudiVLError``."""
-        try:
-            t = cls(
-                mode=str(d["mode"]),
-                **{name: int(d[name]) for name in cls.__dataclass_fields__ if name != "mode"},
-            )
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            raise GaudiVLError(
-                f"not an alignment record ({exc.__class__.__name__}: {exc})",
-                "use the transforms.json that gaudi-vl align wrote",
-            ) from None
-        sizes = (t.original_width, t.original_height, t.content_width, t.content_height, t.factor)
-        if t.mode not in MODES or min(sizes) <= 0:
-            raise GaudiVLError(
-                f"not a valid alignment record: {d}", "use the transforms.json that gaudi-vl align wrote"
-            )
+    def from_dict(cls, d: dict[str, Any], where: str = "alignment record") -> AlignTransform:
+        """Inverse of :meth:`to_dict` (extra keys ignored); a bad record is a ``GaudiVLError``.
+
+        Strict, as a file from anywhere: every field a JSON integer (not ``true``, not ``1.0``,
+        not ``1e308``) within :data:`TRANSFORM_SPECS` (checked by the settings' ``check_value``),
+        and the geometry consistent (content plus offset inside the canvas), so no mapping can
+        overflow or divide by zero.
+        """
+        from gaudi_vl.settings import check_value
+
+        fix = "use the transforms.json that gaudi-vl align wrote"
+        if not isinstance(d, dict):
+            raise GaudiVLError(f"{where} is not an object", fix)
+        values: dict[str, Any] = {}
+        for name, spec in TRANSFORM_SPECS.items():
+            if name not in d:
+                raise GaudiVLError(f"{where} has no {name!r}", fix)
+            values[name] = check_value(spec, d[name], f"{where}.{name}")
+        t = cls(**values)
+        for _axis, content, offset, canvas in (
+            ("x", t.content_width, t.offset_x, t.aligned_width),
+            ("y", t.content_height, t.offset_y, t.aligned_height),
+        ):
+            if content + offset > canvas:
+                raise GaudiVLError(
+                    f"{where}: content {content} at offset {offset} leaves the {canvas} px canvas", fix
+                )
         return t
 
 
@@ -364,8 +398,35 @@ def plan_alignment(
     )
 
 
+STRIP_PIXELS = 1 << 22
+"""Pixels converted at once by :func:`to_rgb`: a large image is converted in horizontal strips
+of about this many pixels (every rule is per pixel, so the result is the same), so the conversion
+needs the source, the RGB result and one strip's temporaries (16-bit grey went through four
+whole-image int64 arrays: 32 bytes a pixel, near 6 GB at the pixel limit)."""
+EXIF_TRANSPOSE: dict[int, int] = {2: 0, 3: 3, 4: 1, 5: 5, 6: 4, 7: 6, 8: 2}
+"""EXIF orientation -> ``Image.Transpose`` value, as ``PIL.ImageOps.exif_transpose`` maps them
+(FLIP_LEFT_RIGHT=0, FLIP_TOP_BOTTOM=1, ROTATE_90=2, ROTATE_180=3, ROTATE_270=4, TRANSPOSE=5,
+TRANSVERSE=6)."""
+
+
 def to_rgb(image: PILImage.Image) -> PILImage.Image:
-    """Convert any Pillow mode to 8-bit RGB by the rules in the module docstring."""
+    """Convert any Pillow mode to 8-bit RGB by the rules in the module docstring, in strips of
+    :data:`STRIP_PIXELS` (bounded temporaries; an RGB image is returned as it is)."""
+    from PIL import Image
+
+    if image.mode == "RGB":
+        return image
+    width, height = image.size
+    if width * height <= STRIP_PIXELS:
+        return _to_rgb(image)
+    out = Image.new("RGB", image.size)
+    rows = max(1, STRIP_PIXELS // max(1, width))
+    for top in range(0, height, rows):
+        out.paste(_to_rgb(image.crop((0, top, width, min(height, top + rows)))), (0, top))
+    return out
+
+
+def _to_rgb(image: PILImage.Image) -> PILImage.Image:
     from PIL import Image
 
     mode = image.mode
@@ -402,6 +463,19 @@ def _upright(image: PILImage.Image) -> tuple[PILImage.Image, bool]:
     return (rotated if rotated is not None else image), True
 
 
+def _turn(rgb: PILImage.Image, orientation: int) -> PILImage.Image:
+    """``rgb`` turned upright for an EXIF ``orientation`` (``ImageOps.exif_transpose``'s mapping)."""
+    from PIL import Image
+
+    method = EXIF_TRANSPOSE.get(orientation)
+    if method is None:
+        return rgb
+    out = rgb.transpose(Image.Transpose(method))
+    for key in ("exif", "xmp", "XML:com.adobe.xmp", "Raw profile type exif"):  # turned: no orientation left
+        out.info.pop(key, None)
+    return out
+
+
 def _check_input_size(width: int, height: int, max_input_pixels: int) -> None:
     if width * height > max_input_pixels:
         raise GaudiVLError(
@@ -436,23 +510,30 @@ def load_image(path: str | os.PathLike[str], *, max_input_pixels: int = MAX_INPU
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with open_image(path) as im:
                 width, height = im.size
                 if width <= 0 or height <= 0:
                     raise GaudiVLError(f"{where}: image size {width}x{height} is empty", "it has no pixels")
                 _check_input_size(width, height, max_input_pixels)
                 fmt, mode = im.format, im.mode
                 im.load()
-                upright, rotated = _upright(im)
-                rgb = to_rgb(upright)
-                if rgb is im:
-                    rgb = im.copy()
+                turn = orientation(im)
+            # Converted first, then turned, and the source dropped in between: the peak is the
+            # decoded source plus its RGB copy (README "Limits": bytes per input pixel).
+            rgb = to_rgb(im)
+            del im
+            rotated = turn not in (0, 1)
+            rgb = _turn(rgb, turn)
     except GaudiVLError:
         raise
+    except RefusedImage as exc:
+        raise GaudiVLError(f"{where}: {exc}", "convert it to PNG or JPEG first") from None
     except Image.DecompressionBombError as exc:
         raise GaudiVLError(f"{where}: {exc}", "downscale it first (decompression bomb protection)") from None
     except UnidentifiedImageError:
-        raise GaudiVLError(f"{where}: not an image Pillow can read", "pass image files only") from None
+        raise GaudiVLError(
+            f"{where}: not an image gaudi-vl reads", f"pass {', '.join(ALLOWED_FORMATS)} images only"
+        ) from None
     except FileNotFoundError:
         raise GaudiVLError(f"{where}: no such file", "check the path") from None
     except IsADirectoryError:

@@ -31,6 +31,7 @@ from gaudi_vl.plan import Plan, Resolution, build_plan
 from gaudi_vl.settings import ServeSettings
 
 if TYPE_CHECKING:
+    from gaudi_vl.family_plan import FamilyWarmup
     from gaudi_vl.workload import WorkloadReport
 
 WorkloadSolver = Callable[[PixelRange], tuple[BucketPlan, "WorkloadReport"]]
@@ -56,6 +57,8 @@ class PlanRequest:
     model_ref: str | None = None
     notes: tuple[str, ...] = ()
     """What the edges found worth saying before planning (e.g. a max_model_len vLLM only warns about)."""
+    text_env: tuple[tuple[str, str], ...] = ()
+    """Text bucket variables fitted to traffic (``gaudi_vl.cli.workload_options.fit_text_workload``)."""
 
 
 def requested_range(req: PlanRequest) -> PixelRange:
@@ -114,7 +117,8 @@ def _buckets(req: PlanRequest, pixel_range: PixelRange, engine: EngineProfile) -
 
 
 def _memory(req: PlanRequest, plan: Plan, device: DeviceSpec) -> MemoryPlan:
-    return plan_memory(req.model, device, plan.serve, plan.buckets.largest, plan.warmup.compiled)
+    return plan_memory(req.model, device, plan.serve, plan.buckets.largest, plan.warmup.compiled,
+                       dict(plan.text_env))
 
 
 def _assemble(
@@ -129,7 +133,7 @@ def _assemble(
                           f"{', '.join(map(str, fill.values()))} added for them"))
     plan = build_plan(
         req.model, bucket_plan, model_ref=req.model_ref, serve=req.serve,
-        resolutions=resolutions + tuple(fill.values()), warnings=notes,
+        resolutions=resolutions + tuple(fill.values()), warnings=notes, text_env=req.text_env,
     )
     fails = plan.warmup.fails
     if fails:
@@ -174,7 +178,8 @@ def assemble(req: PlanRequest, workload: WorkloadSolver | None = None) -> tuple[
     check_tp(req.model, req.serve.tensor_parallel_size)
     asked = requested_range(req)
     pixel_range, range_notes = engine.effective_pixel_range(asked)
-    notes = req.notes + range_notes
+    mode = req.serve.execution
+    notes = req.notes + range_notes + (mode.notes if mode is not None else ())
     device = plan_device(req.serve) if engine.memory is not None else None
 
     if device is not None and req.max_pixels is None and req.user_buckets is None:
@@ -212,4 +217,25 @@ def assemble(req: PlanRequest, workload: WorkloadSolver | None = None) -> tuple[
                         exc.binding, exc.message, f"lower --max-pixels to {fitted}; or {exc.hint}"
                     ) from None
             raise
+    plan.check_engine_start()
     return plan, report
+
+
+def assemble_family(req: PlanRequest, warm: FamilyWarmup) -> Plan:
+    """The complete plan of a family beyond Qwen2.5-VL (``gaudi_vl.family_plan``): the warm-up
+    variables ``warm`` (from traffic or the engine's defaults) and the memory plan for the largest
+    call warm-up or serving makes, with one vision graph per compiled key."""
+    from gaudi_vl.family_plan import family_bucket_plan, family_calls, largest_call
+
+    engine = req.serve.engine
+    check_tp(req.model, req.serve.tensor_parallel_size)
+    plan = replace(build_plan(req.model, family_bucket_plan(req.model, engine, warm), model_ref=req.model_ref,
+                              serve=req.serve, warnings=req.notes, text_env=req.text_env), family_warmup=warm)
+    if engine.memory is not None:
+        device = plan_device(req.serve)
+        calls = () if plan.warmup.graphs == 0 else family_calls(req.model, engine, warm)
+        largest = largest_call(req.model, engine, warm, req.serve.batched_tokens)
+        memory = plan_memory(req.model, device, req.serve, largest, calls, dict(plan.text_env))
+        plan = plan.with_memory(memory)
+    plan.check_engine_start()
+    return plan

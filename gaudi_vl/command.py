@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from gaudi_vl.plan import Plan
 from gaudi_vl.settings import SERVE_FIELDS, spec_of
@@ -17,8 +18,12 @@ from gaudi_vl.settings import SERVE_FIELDS, spec_of
 SERVER_MODULE = "vllm.entrypoints.openai.api_server"
 
 
-def mm_processor_kwargs(plan: Plan) -> dict[str, int]:
-    """The pixel limits the engine's processor must use (the range the buckets were planned for)."""
+def mm_processor_kwargs(plan: Plan) -> dict[str, Any]:
+    """The pixel limits the engine's processor must use (the range the buckets were planned for);
+    for the other families, the processor settings the plan assumed in the family's own keys
+    (``FamilySpec.processor_kwargs``)."""
+    if plan.model.family is not None:
+        return plan.model.family.processor_kwargs()
     return {"min_pixels": plan.pixel_range.min_pixels, "max_pixels": plan.pixel_range.max_pixels}
 
 
@@ -32,6 +37,13 @@ class EngineFlag:
     option: str | None
 
 
+def _not_an_option(ref: str) -> str:
+    """A model reference as the engine's argument parser must see it: a local folder whose name starts
+    with ``-`` would be read as an option (``--model -x``: "expected one argument"), so it becomes
+    ``./-x``, the same folder (a Hugging Face id never starts with ``-``)."""
+    return "./" + ref if ref.startswith("-") else ref
+
+
 def _opt(field: str) -> str:
     """The gaudi-vl flag of a serving setting, from its one declaration."""
     return next(spec_of(f).flag for f in SERVE_FIELDS if f.name == field)
@@ -42,7 +54,7 @@ def engine_flags(plan: Plan) -> list[EngineFlag]:
     s = plan.serve
     engine = plan.engine
     out = [
-        EngineFlag("--model", plan.model_ref, "MODEL / --model"),
+        EngineFlag("--model", _not_an_option(plan.model_ref), "MODEL / --model"),
         EngineFlag("--host", s.host, _opt("host")),
         EngineFlag("--port", str(s.port), _opt("port")),
         EngineFlag("--tensor-parallel-size", str(s.tensor_parallel_size), _opt("tensor_parallel_size")),
@@ -63,10 +75,15 @@ def engine_flags(plan: Plan) -> list[EngineFlag]:
     out += [
         EngineFlag("--mm-processor-kwargs", json.dumps(mm_processor_kwargs(plan), separators=(",", ":")),
                    "--min-pixels / --max-pixels"),
-        EngineFlag("--limit-mm-per-prompt", json.dumps({"image": s.images_per_prompt}, separators=(",", ":")),
+        EngineFlag("--limit-mm-per-prompt", json.dumps({"image": _images(plan)}, separators=(",", ":")),
                    _opt("images_per_prompt")),
     ]
     return out
+
+
+def _images(plan: Plan) -> int:
+    """The per-prompt image limit: a family plan's warm-up limit, else ``--images-per-prompt``."""
+    return plan.family_warmup.limit if plan.family_warmup is not None else plan.serve.images_per_prompt
 
 
 def server_argv(plan: Plan, python: str = "python") -> list[str]:

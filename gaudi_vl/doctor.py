@@ -7,21 +7,32 @@ is read in constant memory, and a log cut off anywhere still gives a report on w
 
 How a log is read (the line grammar and every engine fact live in ``gaudi_vl.engines.logs``):
 
-1. Each line is split into its stream (``(Worker_TP0 pid=635023)``, ``[rank0]:``, or the main
-   process), its logger header and its message; colour codes and ``^M`` are dropped.
-2. Phase markers (the engines' own logger calls) move the engine forward: weights, profiling run,
-   memory budget, KV allocation, warm-up steps, serving.
-3. Failures: any traceback, ``FATAL ERROR :: MODULE:...``, synapse error or engine death. A traceback
-   is followed per stream, so the interleaved tracebacks of eight TP workers are eight tracebacks,
-   folded into one finding when they say the same thing. Its phase comes from its frames (the
-   grammar's frame table), else from the last marker. The cause reported is the first specific
-   failure (out of memory, assertion, not implemented, lazy-mode, graph compile, fatal) over generic
-   exceptions over "the engine process died" wrappers.
-4. Memory advice only for out-of-memory failures, only from numbers in the log, and only when it
-   changes something (``memory_advice``: the one place the lead re-points at the profiles' Budget).
+1. Each line is split into its stream (``(Worker_TP0 pid=635023)``, ``(WorkerDict pid=..)``,
+   ``[rank0]:``, ``(raylet)``, or the main process), its logger header and its message; colour codes
+   (real, ``^[[``, or with the ESC byte lost), ``^M``, collector timestamps, ``docker compose``
+   prefixes and ``> `` quoting are dropped. The frequent lines of a long run take a fast path
+   (``feed_many``).
+2. Phase markers (the engines' own logger calls) move the engine forward: start-up, weights,
+   profiling run, memory budget, KV allocation, warm-up steps, serving.
+3. Failures: any traceback, ``FATAL ERROR :: MODULE:...``, synapse error, ``Fatal Python error`` or
+   engine / Ray worker death. A traceback is followed per stream, so the interleaved tracebacks of
+   eight TP workers are eight tracebacks, folded into one finding when they say the same thing (pids,
+   ranks, sizes and addresses aside). Hard-wrapped frame lines are joined to their traceback; an
+   exception printed on its own line before a ``Traceback`` becomes that traceback's message.
+   Teardown tracebacks (``Exception ignored in``, "Python is likely shutting down", destructors after
+   the server served) are noise, never failures. A failure's phase comes from its strong frames,
+   else the exception's own text, else the last marker, else frames several phases share, else the
+   phase other workers' tracebacks show; else it is unknown (None), never guessed. The cause reported
+   is the first specific failure (out of memory, assertion, not implemented, lazy-mode, graph
+   compile, fatal, crash) over generic exceptions over "the engine process died" wrappers.
+4. Advice only for what the log shows: memory advice only for out-of-memory failures, only from
+   numbers in the log, and only when it changes something (``memory_advice``: the one place the lead
+   re-points at the profiles' Budget); HPU variables only for HPU logs; image advice only for a
+   multimodal model.
 
-Every number is parsed defensively: a marker line whose numbers do not parse is a finding
-"unreadable line N", never an exception; ``feed`` itself turns any internal error into such a
+Every number is parsed defensively (finite, within bounds: ``MAX_LOG_NUMBER``, ``MAX_LOG_BYTES``,
+ratios in [0, 1]): a marker line whose numbers do not parse is a finding "unreadable line N", never
+an exception; ``feed`` itself turns any internal error into such a
 finding, so a caller (``serve``'s supervisor) never stops because of the doctor.
 """
 
@@ -37,20 +48,37 @@ from typing import Any
 from gaudi_vl.devices import GIB
 from gaudi_vl.engines import DEFAULT_PROFILE, NAMES, EngineProfile, Setting, get_profile
 from gaudi_vl.engines.logs import (
+    ACCESS_LOG,
     ALL_GRAMMARS,
     ANSI,
     BLOCKS,
     BUDGET,
+    CALL_SITES,
     CHAINED,
+    CLOUD_PREFIX,
     COLLECTOR_STAMP,
+    COMPOSE_PREFIX,
+    CPP_EXCEPTION,
+    CUT_HEADER,
     ENGINE_DEATH,
     EXCEPTION,
     FATAL,
+    FATAL_PYTHON,
+    FAULT_THREAD,
     FRAME,
+    FRAME_HEAD,
+    FRAME_TAIL,
+    GPU_ENGINE,
     GRAPH_COMPILE,
     GRAPH_SPLIT,
     HEADER,
+    IPYTHON_TRACEBACK,
+    KV_SHORTFALL,
     MASK_CPU,
+    MESSAGE_PHASES,
+    MODEL_BUILD,
+    MODEL_NAMED,
+    MULTIMODAL_HINTS,
     NOT_WARMED,
     OOM_ALLOC,
     OOM_DEFRAG,
@@ -60,13 +88,24 @@ from gaudi_vl.engines.logs import (
     PROCESS_DIED,
     PROCESS_PREFIX,
     PROFILE,
+    QUOTE_PREFIX,
     RANK_PREFIX,
+    RAY_DEATH,
+    RAY_PREFIX,
+    RPC_CALL,
+    SHUTDOWN_NOISE,
+    START_SHORTFALL,
+    STEP_DUMP,
     SYNAPSE,
+    TEARDOWN_FRAMES,
     TRACEBACK,
+    UNRAISABLE,
+    WARMUP_NAMED,
     WARMUP_STEP,
     WEIGHTS_GAUDI,
     WEIGHTS_TOTAL,
     WORKER_METHOD,
+    WRAPPER_PREFIX,
     LogGrammar,
     Marker,
     Phase,
@@ -90,15 +129,26 @@ _UNIT = {"b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
 _SIZE_PARTS = re.compile(r"(-?[\d.]+) ?([KMGT]?i?B)")
 
 
+MAX_LOG_NUMBER = 1e15
+"""No number an engine logs (bytes in GiB units, blocks, patches, steps) comes near this; a larger one
+(``1e308``) is a corrupted line, read as unreadable rather than carried into the advice's arithmetic."""
+
+
 def _number(text: str | None) -> float | None:
-    """A finite float, or None for anything else ("1.2.3", "", "9" * 400)."""
-    if text is None:
+    """A finite float within +-MAX_LOG_NUMBER, or None for anything else ("1.2.3", "", "9" * 400, "1e308")."""
+    if text is None or len(text) > 40:
         return None
     try:
         value = float(text)
     except ValueError:
         return None
-    return value if math.isfinite(value) else None
+    return value if math.isfinite(value) and abs(value) <= MAX_LOG_NUMBER else None
+
+
+def _ratio(text: str | None) -> float | None:
+    """A share in [0, 1] (``gpu_memory_utilization``, ``VLLM_GRAPH_RESERVED_MEM``); None otherwise."""
+    value = _number(text)
+    return value if value is not None and 0.0 <= value <= 1.0 else None
 
 
 def _bytes(text: str | None) -> int | None:
@@ -110,9 +160,13 @@ def _bytes(text: str | None) -> int | None:
         return None
     value = _number(m.group(1))
     unit = _UNIT.get(m.group(2).lower())
-    if value is None or unit is None:
+    if value is None or unit is None or abs(value * unit) > MAX_LOG_BYTES:
         return None
     return int(value * unit)
+
+
+MAX_LOG_BYTES = 1 << 60
+"""1 EiB: above any device or host memory; a size beyond it is a corrupted line."""
 
 
 def _gib(n: float) -> str:
@@ -126,12 +180,13 @@ FAILURE_KINDS: dict[str, str] = {
     "fatal": "Habana fatal error",
     "assertion": "assertion failed",
     "not_implemented": "not implemented",
+    "crash": "process crashed (Fatal Python error)",
     "exception": "exception",
     "engine_died": "engine process died",
 }
 """Failure kinds, specific first; only ``oom`` gets memory advice."""
 _PRIORITY = {"oom": 3, "lazy_mode": 3, "graph_compile": 3, "fatal": 3, "assertion": 3,
-             "not_implemented": 3, "exception": 2, "engine_died": 1}
+             "not_implemented": 3, "crash": 3, "exception": 2, "engine_died": 1}
 _STRONG_ORDER = (Phase.WARMUP, Phase.PROFILING, Phase.KV_ALLOCATION, Phase.STARTUP, Phase.SERVING)
 """The latest phase among a traceback's strong frames wins: warm-up runs inside the KV set-up
 (``initialize_cache`` -> ``_warm_up_model``, hpu_worker.py:351@95af70093fc0) and the profiling run inside
@@ -140,10 +195,25 @@ _STRONG_ORDER = (Phase.WARMUP, Phase.PROFILING, Phase.KV_ALLOCATION, Phase.START
 
 _CALL = re.compile(r"([A-Za-z_]\w{2,60})\(")
 """A call in a traceback's source line: ``self.model_runner.profile_run()`` names ``profile_run``."""
+_VOLATILE = re.compile(r"0x[0-9a-fA-F]+|\d+")
+"""Numbers and addresses that differ between worker processes reporting the same event (pid, rank,
+device index, object address): dropped from a failure's de-duplication key."""
+
+
+def _norm(text: str) -> str:
+    return _VOLATILE.sub("#", text.lower())[:240]
+
+
+def _message_phase(text: str) -> Phase | None:
+    for pattern, phase in MESSAGE_PHASES:
+        if pattern.search(text):
+            return phase
+    return None
 
 
 def _maybe_death(msg: str) -> bool:
-    return ("fail" in msg or "died" in msg) and ENGINE_DEATH.search(msg) is not None
+    return ("ail" in msg or "died" in msg or "ead" in msg or "atal" in msg or "running" in msg) and (
+        ENGINE_DEATH.search(msg) is not None or RAY_DEATH.search(msg) is not None)
 
 
 @dataclass(frozen=True)
@@ -161,11 +231,24 @@ def split_line(raw: str) -> LogLine:
     text = ANSI.sub("", raw[:MAX_LINE_CHARS]).rstrip("\n").replace("\r", "")
     if text.endswith("^M"):
         text = text[:-2]
+    if text[:2] == "**":  # markdown bold around a pasted line
+        text = text.strip("*")
     text = COLLECTOR_STAMP.sub("", text, count=1)
-    stream = "main"
-    if m := PROCESS_PREFIX.match(text):
-        stream = f"{m.group('process') or 'proc'}:{m.group('pid')}"
+    if "Z [" in text[:60] and (m := CLOUD_PREFIX.match(text)):
         text = text[m.end():]
+    if text[:1] == ">":
+        text = COLLECTOR_STAMP.sub("", QUOTE_PREFIX.sub("", text, count=1), count=1)
+    if text[:1] == "[" and (m := WRAPPER_PREFIX.match(text) or CUT_HEADER.match(text)):
+        text = text[m.end():]
+    if "|" in text[:70] and (m := COMPOSE_PREFIX.match(text)):
+        text = text[m.end():]
+    stream = "main"
+    if text[:1] == "(" and (m := RAY_PREFIX.match(text)):
+        stream, text = m.group("process"), text[m.end():]
+    for _ in range(2):  # Ray forwards a worker's own prefix: ``(Worker pid=750) (Worker_TP1 pid=750)``
+        if m := PROCESS_PREFIX.match(text):
+            stream = f"{m.group('process') or 'proc'}:{m.group('pid')}"
+            text = text[m.end():]
     if m := RANK_PREFIX.match(text):
         stream = stream if stream != "main" else f"rank{m.group('rank')}"
         text = text[m.end():]
@@ -185,11 +268,13 @@ class Finding:
 
     line_no: int
     kind: str
-    phase: Phase
+    phase: Phase | None
+    """None: nothing in the log so far shows the phase."""
     message: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"line": self.line_no, "kind": self.kind, "phase": self.phase.value, "message": self.message}
+        return {"line": self.line_no, "kind": self.kind, "phase": self.phase.value if self.phase else None,
+                "message": self.message}
 
 
 @dataclass
@@ -201,9 +286,22 @@ class _Traceback:
     strong: set[Phase] = field(default_factory=set)
     weak: Phase | None = None
     frames: int = 0
+    noise: bool = False
+    """Opened by ``Exception ignored in``: interpreter teardown, never a failure."""
+    other_frames: int = 0
+    """Frames that are not teardown functions (``__del__``, ``shutdown``, ...)."""
+    exc: tuple[str, str] | None = None
+    """The exception a bare line printed just before this traceback (``logger.exception`` order)."""
+    explicit: bool = False
+    """Opened by a ``Traceback (most recent call last)`` header (not only inferred from frames)."""
+    crash: bool = False
+    """A ``faulthandler`` stack dump (``FAULT_THREAD``, frames without a comma): the process crashed."""
 
-    def add(self, func: str, grammars: Sequence[LogGrammar]) -> None:
+    def add(self, func: str, grammars: Sequence[LogGrammar], path: str = "") -> None:
         self.frames += 1
+        self.other_frames += func not in TEARDOWN_FRAMES
+        if path and func == MODEL_BUILD[1] and MODEL_BUILD[0] in path and self.weak is None:
+            self.weak = MODEL_BUILD[2]
         for g in grammars:
             phase, strong = g.frame_phase(func)
             if phase is None:
@@ -213,12 +311,17 @@ class _Traceback:
             elif self.weak is None:  # outermost weak frame
                 self.weak = phase
             return
+        if self.weak is None and WARMUP_NAMED.search(func):
+            self.weak = Phase.WARMUP
 
-    def phase(self) -> Phase | None:
+    def strong_phase(self) -> Phase | None:
         for p in _STRONG_ORDER:
             if p in self.strong:
                 return p
-        return self.weak
+        return None
+
+    def phase(self) -> Phase | None:
+        return self.strong_phase() or self.weak
 
 
 @dataclass
@@ -229,14 +332,24 @@ class _Failure:
     kind: str
     text: str
     stream: str
-    marker_phase: Phase
+    marker_phase: Phase | None
     frame_phase: Phase | None = None
     alloc_bytes: int | None = None
     streams: set[str] = field(default_factory=set)
+    text_phase: Phase | None = None
+    """The phase the exception's own text names (``... when warming up sampler ...``)."""
+    weak_phase: Phase | None = None
+    """The phase of the traceback's weak frames (functions several phases run)."""
 
     @property
     def count(self) -> int:
         return max(1, len(self.streams))
+
+    def phase(self, fallback: Phase | None = None) -> Phase | None:
+        """Strong frames first, then the exception's text, then the last phase marker, then weak
+        frames, then ``fallback`` (the phase other processes' tracebacks of the same log show);
+        None: unknown."""
+        return self.frame_phase or self.text_phase or self.marker_phase or self.weak_phase or fallback
 
 
 @dataclass(frozen=True)
@@ -263,6 +376,8 @@ class DoctorReport:
     ended_during: str | None = None
     unreadable_lines: int = 0
     unreadable_line_numbers: tuple[int, ...] = ()
+    shutdown_noise: int = 0
+    """Teardown tracebacks (destructors, interpreter exit) read as noise, not failures."""
 
     @property
     def recognised(self) -> bool:
@@ -281,6 +396,7 @@ class DoctorReport:
             "ended_during": self.ended_during,
             "unreadable_lines": self.unreadable_lines,
             "unreadable_line_numbers": list(self.unreadable_line_numbers),
+            "shutdown_noise": self.shutdown_noise,
             "memory": dict(self.memory),
             "images_padded": self.images_padded,
             "largest_bucket_seen": self.largest_bucket_seen,
@@ -339,9 +455,26 @@ class Doctor:
         self.internal_errors = 0
         self.tracebacks: dict[str, _Traceback] = {}
         self.last_error: dict[str, tuple[int, str]] = {}
+        self.last_fail: dict[str, tuple[int, tuple[str, str]]] = {}
+        """The line and key of each stream's last failure (a message continued on later lines)."""
         self.noted: set[tuple[str, str]] = set()
         self.failures: dict[tuple[str, str], _Failure] = {}
         self.kept: deque[Finding] = deque(maxlen=MAX_KEPT_FINDINGS)
+        self.pending: dict[str, tuple[int, str, str]] = {}
+        """A bare exception line per stream, waiting for the ``Traceback`` a logger prints after it."""
+        self.tb_stream: str | None = None
+        """The stream of the last traceback line: a hard-wrapped frame's second half belongs to it."""
+        self.tb_phase_seen: Phase | None = None
+        """The latest phase any traceback of this log showed (TP workers failing in one event)."""
+        self.multimodal: bool | None = None
+        """True: a line shows the model takes images; False: the model is named and is text-only."""
+        self.gpu_engine = False
+        """A line only upstream (GPU) vLLM writes: advice leaves the HPU graph variables out."""
+        self.warmup_done = False
+        self.frontend = False
+        """A front-end line (API server version, resolved config) was seen: a healthy log was starting."""
+        self.noise_tracebacks = 0
+        self._step_raw: str | None = None
 
     # ------------------------------------------------------------ reading
 
@@ -349,22 +482,54 @@ class Doctor:
         if self.phase is None or phase.order > self.phase.order:
             self.phase = phase
 
-    def _now(self) -> Phase:
-        return self.phase or Phase.STARTUP
+    def _now(self) -> Phase | None:
+        """The phase the log has shown so far; None (unknown) before any phase marker: no guessing."""
+        return self.phase
 
     def feed(self, line: str) -> list[Finding]:
         """Read one line; return what it revealed (empty for lines we do not know). Never raises."""
-        self.lines += 1
+        return self.feed_many((line,))
+
+    def feed_many(self, lines: Iterable[str]) -> list[Finding]:
+        """Read lines in order; return what they revealed. Never raises.
+
+        The frequent lines of a long run (access log, request records, image padding, serving
+        throughput, warm-up steps) take a fast path of a few substring tests on the line's head, so
+        a log is read at tens of MB/s (BENCHMARKS.md); everything else goes through the full
+        grammar (``_read``). A request record's prompt text is never read as a failure.
+        """
         out: list[Finding] = []
-        try:
-            self._read(line, out)
-        except Exception as exc:  # noqa: BLE001 -- a doctor bug must never stop the caller (serve)
-            self.internal_errors += 1
-            self._unreadable(out, f"doctor error {type(exc).__name__}")
-        self.recognised += any(f.kind != "unreadable" for f in out)
+        padding = PADDING.search
+        for line in lines:
+            self.lines += 1
+            if not self.tracebacks:
+                head = line[:240]  # where a line's kind shows (prefixes, header, the logger's message)
+                if '"POST ' in head or '"GET ' in head or "Received request" in head:
+                    if self.phase is not Phase.SERVING and ACCESS_LOG.search(head):
+                        self._advance(Phase.SERVING)  # the server answers requests
+                    continue
+                if "Padding current" in head and (m := padding(line)):
+                    self._padding(m, out)  # int() of at most 12 digits: cannot raise
+                    continue
+                if self.phase is Phase.SERVING and "throughput:" in head:
+                    self.recognised += 1
+                    continue
+                if (self.phase is Phase.WARMUP and "[Warmup][" in head and len(line) < 400
+                        and "rror" not in line):
+                    self._step_raw = line  # parsed when asked for (only the last step is reported)
+                    self.recognised += 1
+                    continue
+            found: list[Finding] = []
+            try:
+                self._read(line, found)
+            except Exception as exc:  # noqa: BLE001 -- a doctor bug must never stop the caller (serve)
+                self.internal_errors += 1
+                self._unreadable(found, f"doctor error {type(exc).__name__}")
+            self.recognised += any(f.kind != "unreadable" for f in found)
+            out += found
         return out
 
-    def _note(self, out: list[Finding], kind: str, phase: Phase, message: str) -> None:
+    def _note(self, out: list[Finding], kind: str, phase: Phase | None, message: str) -> None:
         f = Finding(self.lines, kind, phase, message)
         out.append(f)
         self.kept.append(f)
@@ -376,28 +541,17 @@ class Doctor:
         self._note(out, "unreadable", self._now(), f"unreadable line {self.lines}: {why}")
 
     def _read(self, raw: str, out: list[Finding]) -> None:
+        if "Padding current" in raw and not self.tracebacks and (m := PADDING.search(raw)):
+            return self._padding(m, out)
         ln = split_line(raw)
         msg = ln.message
+        self._detect(msg)
         if self._failure_line(ln, out):
             return
         if "Padding current" in msg and (m := PADDING.search(msg)):
-            n, b = _number(m.group(1)), _number(m.group(2))
-            if n is None or b is None:
-                return self._unreadable(out, "padding numbers")
-            self.padded += 1
-            self.pad_patches += int(b - n)
-            self.bucket_patches += int(b)
-            self.largest_bucket = max(self.largest_bucket, int(b))
-            self.largest_image = max(self.largest_image, int(n))
-            self.last_bucket = int(b)
-            self.recognised += 1  # too frequent to report one by one; summarised in the report
-            return None
-        if "[Warmup][" in msg and (m := WARMUP_STEP.search(msg)):
-            i, n = _number(m.group("i")), _number(m.group("n"))
-            free = _bytes(m.group("free")) if m.group("free") else None
-            if i is None or n is None or (m.group("free") and free is None):
-                return self._unreadable(out, "warm-up step numbers")
-            self.last_step = (m.group("what"), int(i), int(n), free)
+            return self._padding(m, out)
+        if "[Warmup][" in msg and (m := WARMUP_STEP.search(msg)) and not self._warmup_step(m):
+            return self._unreadable(out, "warm-up step numbers")
         for grammar, combined in self._marker_res:
             if (m := combined.search(msg)) and m.lastgroup:
                 return self._marker(grammar.markers[int(m.lastgroup[1:])], msg, out)
@@ -426,10 +580,57 @@ class Doctor:
                        "an image above 40000 patches: its attention mask was built on the CPU")
         return None
 
+    def _padding(self, m: re.Match[str], out: list[Finding]) -> None:
+        a, b = m.group(1), m.group(2)  # digits only (PADDING); one a request, so no float parsing
+        if len(a) > 12 or len(b) > 12 or int(a) > int(b):
+            return self._unreadable(out, "padding numbers")
+        n, bucket = int(a), int(b)
+        self.padded += 1
+        self.pad_patches += bucket - n
+        self.bucket_patches += bucket
+        if bucket > self.largest_bucket:
+            self.largest_bucket = bucket
+        if n > self.largest_image:
+            self.largest_image = n
+        self.last_bucket = bucket
+        self.recognised += 1  # too frequent to report one by one; summarised in the report
+        self.multimodal = True
+        return None
+
+    def _warmup_step(self, m: re.Match[str]) -> bool:
+        """Keep a warm-up step's numbers; False when they do not parse."""
+        i, n = _number(m.group("i")), _number(m.group("n"))
+        free = _bytes(m.group("free")) if m.group("free") else None
+        if i is None or n is None or (m.group("free") and free is None):
+            return False
+        self.last_step = (m.group("what"), int(i), int(n), free)
+        self._step_raw = None
+        return True
+
+    def _settle(self) -> None:
+        """Parse the last warm-up step the fast path kept raw (a bad one is left out, never raised)."""
+        if self._step_raw is not None:
+            raw, self._step_raw = self._step_raw, None
+            if m := WARMUP_STEP.search(ANSI.sub("", raw)):
+                self._warmup_step(m)
+
+    def _detect(self, msg: str) -> None:
+        """What the log shows of the model and the engine (for advice that fits them)."""
+        if self.multimodal is not True and MULTIMODAL_HINTS.search(msg):
+            self.multimodal = True
+        elif self.multimodal is None and MODEL_NAMED.search(msg):
+            self.multimodal = False
+        if not self.gpu_engine and GPU_ENGINE.search(msg):
+            self.gpu_engine = True
+
     def _marker(self, marker: Marker, msg: str, out: list[Finding]) -> None:
         """A phase marker: parse its numbers (if it has any), move the phase, note it once."""
         kind = marker.kind
         message: str | None = None
+        if kind == "frontend":  # the server starting; no evidence of an engine phase (engines/logs.py)
+            self.frontend = True
+            self.recognised += 1
+            return None
         if kind == "budget":
             message = self._budget(msg)
             if message is None:
@@ -446,7 +647,7 @@ class Doctor:
                 return self._unreadable(out, "weights size")
             self.mem["weights_bytes"] = int(gib * GIB)
             message = f"weights {gib:.2f} GiB"
-        elif kind == "profile":
+        elif kind == "profile" and "profiling run took" in msg:  # other profiling lines carry no size
             m = PROFILE.search(msg)
             size = _bytes(m.group(1)) if m else None
             if size is None:
@@ -465,6 +666,8 @@ class Doctor:
                 return self._unreadable(out, "HPU graph memory numbers")
         before = self.phase
         self._advance(marker.next_phase())
+        if kind in ("warmup_done", "init_done"):
+            self.warmup_done = True
         text = message or _MARKER_TEXT.get(kind, kind)
         if (message is not None or self.phase is not before) and (kind, text) not in self.noted:
             if len(self.noted) < MAX_KEPT_FINDINGS:  # TP workers repeat every line: say it once
@@ -480,7 +683,7 @@ class Doctor:
             return None
         free, usable = _bytes(m.group(1)), _bytes(m.group(2))
         graphs, kv = _bytes(m.group(4)), _bytes(m.group(6))
-        util, reserved = _number(m.group(3)), _number(m.group(5))
+        util, reserved = _ratio(m.group(3)), _ratio(m.group(5))
         usable_kv = _bytes(m.group(7)) if m.group(7) else kv
         if None in (free, usable, graphs, kv, util, reserved, usable_kv):
             return None
@@ -502,7 +705,7 @@ class Doctor:
         self.mem.update(graph_used_bytes=used, warmup_free_bytes=free)
         text = f"HPU graphs {_gib(used)} of {_gib(free)} free"
         if m.group(3):
-            prompt, decode, ratio = _bytes(m.group(3)), _bytes(m.group(4)), _number(m.group(5))
+            prompt, decode, ratio = _bytes(m.group(3)), _bytes(m.group(4)), _ratio(m.group(5))
             if prompt is None or decode is None or ratio is None:
                 return None
             self.mem.update(graph_prompt_bytes=prompt, graph_decode_bytes=decode, graph_prompt_ratio=ratio)
@@ -516,44 +719,119 @@ class Doctor:
         """Tracebacks, fatal runtime errors and engine deaths; True when the line was one of them."""
         msg, stream = ln.message, ln.stream
         tb = self.tracebacks.get(stream)
+        if tb is None and stream == "main" and self.tb_stream is not None and '", line ' in msg \
+                and (m := FRAME_TAIL.match(msg)) and (wrapped := self.tracebacks.get(self.tb_stream)):
+            self._frame(wrapped, m.group("func"))  # the second half of a hard-wrapped frame line
+            return True
+        if msg[:1] == "E" and UNRAISABLE.match(msg):
+            self._open(stream).noise = True  # "Exception ignored in: <function X.__del__ ...>"
+            self.tb_stream = stream
+            self.recognised += 1
+            return True
+        if "Fatal Python error" in msg and (m := FATAL_PYTHON.match(msg)):
+            self._fail(out, "crash", f"Fatal Python error: {m.group('text').strip()}"[:300], stream, tb, None)
+            return True
         if ("Traceback" in msg and TRACEBACK.search(msg)) or PROCESS_DIED.match(msg) or CHAINED.match(msg):
-            if tb is None:
-                self._open(stream, explicit=True)
+            if tb is None or (tb.noise and tb.frames):
+                tb = self._open(stream, explicit=True)
+            if m := IPYTHON_TRACEBACK.match(msg):  # ``RuntimeError    Traceback (most recent call last)``
+                tb.exc = (m.group("type"), "")
+                tb.message = tb.message or m.group("type")
+            self.tb_stream = stream
+            self.recognised += 1
+            return True
+        if msg[:10] == "Exception " and CPP_EXCEPTION.match(msg):  # torch's C++ error report
+            if tb is None or not tb.crash:
+                self._open(stream, explicit=True).crash = True
+            self.recognised += 1
+            return True
+        if ("thread 0x" in msg or "Thread 0x" in msg) and FAULT_THREAD.match(msg):
+            self._open(stream, explicit=True).crash = True
+            self.tb_stream = stream
             self.recognised += 1
             return True
         if "File" in msg and (m := FRAME.match(msg)):
-            (tb or self._open(stream)).add(m.group("func"), self.grammars)
-            self.recognised += 1
+            tb = tb or self._open(stream)
+            tb.crash = tb.crash or not m.group("comma")  # faulthandler writes no comma before "in"
+            self._frame(tb, m.group("func"), m.group("path"))
+            self.tb_stream = stream
             return True
         if "method" in msg and (m := WORKER_METHOD.search(msg)):
-            (tb or self._open(stream)).add(m.group("m1") or m.group("m2") or "", self.grammars)
+            self._frame(tb or self._open(stream), m.group("m1") or m.group("m2") or "")
+            return True
+        if "File" in msg and FRAME_HEAD.match(msg):  # a frame line the paste wrapped: its tail follows
+            if tb is None:
+                self._open(stream)
+            self.tb_stream = stream
             self.recognised += 1
             return True
-        exc = EXCEPTION.match(msg) if tb is not None else None
+        exc = EXCEPTION.match(msg)
+        if tb is not None and tb.noise:
+            if exc is not None:  # the end of a destructor's or an exit hook's traceback
+                self.tracebacks.pop(stream, None)
+                self._shutdown_noise(out, exc.group("type"))
+                return True
+            if msg[:1].isspace() or ln.level is None and "(" in msg:
+                self.recognised += 1
+                return True
+            return False
         if exc is not None and exc.group("type").endswith(("KeyboardInterrupt", "SystemExit")):
             self.tracebacks.pop(stream, None)  # a user's Ctrl-C or a clean exit, not a failure
             self._note(out, "stopped", self._now(), f"stopped: {exc.group('type')}")
             return True
+        if exc is not None and (SHUTDOWN_NOISE.search(msg) or (
+                tb is not None and self.phase is Phase.SERVING and tb.frames and not tb.other_frames
+                and tb.phase() is None)):
+            self.tracebacks.pop(stream, None)  # teardown after the engine served: not a failure
+            self._shutdown_noise(out, exc.group("type"))
+            return True
         kind, text, alloc = self._classify(exc.group("type") if exc else None,
                                            (exc.group("text") or "") if exc else msg)
+        if exc is not None and tb is None and kind is None and not _maybe_death(msg):
+            # an exception printed on its own line: ``logger.error(e)`` before its Traceback, or a
+            # paste that starts at the exception; a failure only once its traceback follows
+            if len(self.pending) >= MAX_STREAMS:
+                self.pending.pop(next(iter(self.pending)))
+            self.pending[stream] = (self.lines, exc.group("type"), (exc.group("text") or "").strip()[:300])
+            self.recognised += 1
+            return True
         if exc is not None:
             if kind is None:
                 kind = "engine_died" if _maybe_death(msg) else "exception"
                 said = (exc.group("text") or "").strip()
                 text = f"{exc.group('type')}: {said}"[:300] if said else exc.group("type")
-            self._fail(out, kind, text, stream, tb.phase() if tb else None, alloc)
+            self._fail(out, kind, text, stream, tb, alloc)
             self.tracebacks.pop(stream, None)
             return True
-        if kind is None and _maybe_death(msg):
+        if kind is None and "Dumping" in msg and STEP_DUMP.search(msg):
+            kind, text = "exception", msg.strip()[:300]  # "Dumping input data ...": a model step failed
+        elif kind is None and _maybe_death(msg):
             kind, text = "engine_died", msg.strip()[:300]
         if kind is not None:
-            self._fail(out, kind, text, stream, tb.phase() if tb else None, alloc)
+            self._fail(out, kind, text, stream, tb, alloc)
             return True
+        if tb is None and ln.level is None and "memory" in msg and OOM_TEXT.search(msg):
+            # a multi-line exception message's continuation (NCCL's "Last error:" / "Cuda failure 'out of
+            # memory'" after a DistBackendError): the failure just before it was out of memory
+            last = self.last_fail.get(stream)
+            if last is not None and self.lines - last[0] <= 4 and self._to_oom(last[1]):
+                self.recognised += 1
+                return True
+        if tb is None and ln.level in ("ERROR", "CRITICAL") and msg[:4] == "    " and "(" in msg:
+            # a paste that starts inside a traceback, at a source line the logger wrote at ERROR level
+            # (``ERROR ... [multiproc_executor.py:671]     self.model_runner._dummy_sampler_run(``)
+            tb = self._open(stream)
+            self.tb_stream = stream
         if tb is not None and ln.level in (None, "ERROR", "CRITICAL") and (msg[:1].isspace() or "(" in msg):
             # a source line of the traceback: what it calls is the next frame, which a cut paste may
-            # have lost (``self.model_executor.determine_num_available_blocks())``)
-            for func in _CALL.findall(msg[:400]):
+            # have lost (``self.model_executor.determine_num_available_blocks())``, and a method
+            # called by name: ``self.collective_rpc("load_model")``)
+            for func in _CALL.findall(msg[:400]) + RPC_CALL.findall(msg[:400]):
                 tb.add(func, self.grammars)
+            for site, phase in CALL_SITES:
+                if site.search(msg[:400]):
+                    tb.strong.add(phase)
+            self._seen(tb)
             self.recognised += 1
             return True
         if ln.level in ("ERROR", "CRITICAL") and not msg[:1].isspace():
@@ -562,14 +840,37 @@ class Doctor:
             self.last_error[stream] = (self.lines, msg.strip()[:300])
         return False
 
+    def _frame(self, tb: _Traceback, func: str, path: str = "") -> None:
+        if not tb.noise:
+            tb.add(func, self.grammars, path)
+            self._seen(tb)
+        self.recognised += 1
+
+    def _seen(self, tb: _Traceback) -> None:
+        phase = tb.phase()
+        if phase is not None and (self.tb_phase_seen is None or phase.order > self.tb_phase_seen.order):
+            self.tb_phase_seen = phase
+
+    def _shutdown_noise(self, out: list[Finding], exc_type: str) -> None:
+        self.noise_tracebacks += 1
+        if self.noise_tracebacks == 1:
+            self._note(out, "shutdown_noise", self._now(),
+                       f"teardown traceback ({exc_type}) while the interpreter exits: not a failure")
+        else:
+            self.recognised += 1
+
     def _open(self, stream: str, *, explicit: bool = False) -> _Traceback:
         if len(self.tracebacks) >= MAX_STREAMS:
             self.tracebacks.pop(next(iter(self.tracebacks)))
-        tb = self.tracebacks[stream] = _Traceback(self.lines)
+        tb = self.tracebacks[stream] = _Traceback(self.lines, explicit=explicit)
         last = self.last_error.get(stream)
         # ``logger.exception(e)`` writes str(e) on the line before the traceback
         if explicit and last is not None and last[0] == self.lines - 1:
             tb.message = last[1]
+        pending = self.pending.pop(stream, None)
+        if explicit and pending is not None and self.lines - pending[0] <= 5:
+            tb.exc = (pending[1], pending[2])
+            tb.message = f"{pending[1]}: {pending[2]}"[:300] if pending[2] else pending[1]
         return tb
 
     @staticmethod
@@ -598,39 +899,56 @@ class Doctor:
             return "assertion", said, None
         if short == "NotImplementedError":
             return "not_implemented", said, None
-        if short == "OutOfMemoryError" or OOM_TEXT.search(text):
+        if (short == "OutOfMemoryError" or OOM_TEXT.search(text) or KV_SHORTFALL.search(text)
+                or START_SHORTFALL.search(text)):
             return "oom", said, None
         return None, "", None
 
-    def _fail(self, out: list[Finding], kind: str, text: str, stream: str, frame_phase: Phase | None,
+    def _fail(self, out: list[Finding], kind: str, text: str, stream: str, tb: _Traceback | None,
               alloc: int | None) -> None:
-        key = (kind, text)
+        frame_phase = tb.strong_phase() if tb else None
+        weak_phase = tb.weak if tb else None
+        key = (kind, _norm(text))  # the same event from N workers: pids, ranks, addresses differ
+        if len(self.last_fail) >= MAX_STREAMS:
+            self.last_fail.pop(next(iter(self.last_fail)))
+        self.last_fail[stream] = (self.lines, key)
         known = self.failures.get(key)
         if known is not None:  # the same failure from another TP worker, or its traceback's end
             if len(known.streams) < MAX_STREAMS:
                 known.streams.add(stream)
             known.frame_phase = known.frame_phase or frame_phase
+            known.weak_phase = known.weak_phase or weak_phase
             self.recognised += 1
             return
         if len(self.failures) >= MAX_FAILURES:
             self.recognised += 1
             return
         f = self.failures[key] = _Failure(self.lines, kind, text, stream, self._now(), frame_phase, alloc,
-                                          {stream})
+                                          {stream}, _message_phase(text), weak_phase)
         # a FATAL/OOM line logged just before its traceback takes the traceback's phase later
-        phase = f.frame_phase or f.marker_phase
+        phase = f.phase()
         label = FAILURE_KINDS[kind]
         self._note(out, "oom" if kind == "oom" else "failure", phase, f"{label}: {text}")
+
+    def _to_oom(self, key: tuple[str, str]) -> bool:
+        """Re-file a generic failure as out of memory (its message went on to say so); False if none."""
+        f = self.failures.get(key)
+        if f is None or f.kind not in ("exception", "engine_died"):
+            return False
+        del self.failures[key]
+        f.kind = "oom"
+        self.failures.setdefault(("oom", key[1]), f)
+        return True
 
     def _attach_open_tracebacks(self) -> None:
         """Frames of tracebacks cut off (or still being written) name the phase of their failure."""
         for stream, tb in self.tracebacks.items():
-            phase = tb.phase()
-            if phase is None:
+            if tb.noise or tb.phase() is None:
                 continue
             for f in self.failures.values():
                 if f.stream == stream and f.frame_phase is None and f.line_no >= tb.start_line - 3:
-                    f.frame_phase = phase
+                    f.frame_phase = tb.strong_phase()
+                    f.weak_phase = f.weak_phase or tb.weak
 
     def _cause(self) -> _Failure | None:
         """The failure to report: the first of the most specific kind."""
@@ -643,8 +961,11 @@ class Doctor:
     # ------------------------------------------------------------ report
 
     def _where_it_stopped(self) -> str | None:
+        self._settle()
         if self.phase is Phase.SERVING or self.lines == 0 or self.phase is None:
             return None
+        if self.phase is Phase.WARMUP and self.warmup_done:
+            return "after warm-up finished"
         if self.phase is Phase.WARMUP and self.last_step is not None:
             what, i, n, free = self.last_step
             parts = what.lower().split("/")
@@ -658,21 +979,28 @@ class Doctor:
         return var(self.engine, setting)
 
     def advice(self) -> list[str]:
+        """Changes for the failure and the model the log shows: memory advice only for out-of-memory
+        failures, HPU variables only for HPU logs, image advice only when the log shows a
+        multimodal model (a text-only model never hears of buckets of patches or max_pixels)."""
         self._attach_open_tracebacks()
         cause = self._cause()
         out: list[str] = []
         if cause is not None and cause.kind == "oom":
             out += memory_advice(
-                MemoryFigures.from_log(self.mem), cause.frame_phase or cause.marker_phase,
+                MemoryFigures.from_log(self.mem), cause.phase(self.tb_phase_seen),
                 defrag="defragment" in cause.text, alloc_bytes=cause.alloc_bytes,
                 bucket=self.largest_bucket or self.last_bucket, model=self.model, tp=self.tp, fp32=self.fp32,
-                engine=self.engine,
+                engine=self.engine, gpu=self.gpu_engine,
             )
-        if self.recompiles:
+        if self.recompiles and self.multimodal:
             out.append(f"{self.recompiles} graph(s) compiled while serving: keep "
                        f"{self._var(Setting.SKIP_WARMUP)} off and "
                        "make the buckets cover the shapes seen (gaudi-vl plan with your --max-pixels / "
                        "--workload)")
+        elif self.recompiles:
+            out.append(f"{self.recompiles} graph(s) compiled while serving: keep "
+                       f"{self._var(Setting.SKIP_WARMUP)} off and widen the prompt/decode buckets to the "
+                       "batch sizes and sequence lengths seen")
         if self.preemptions:
             out.append(f"{self.preemptions} preemption(s): the KV cache is too small for the load; lower "
                        "--max-num-seqs or --max-model-len, or raise --tp")
@@ -687,19 +1015,25 @@ class Doctor:
         return out
 
     def report(self) -> DoctorReport:
+        self._settle()
         advice = tuple(self.advice())  # attaches cut-off tracebacks first
         cause = self._cause()
-        open_tb = [tb for tb in self.tracebacks.values() if tb.frames or tb.phase()]
+        open_tb = [tb for tb in self.tracebacks.values()
+                   if not tb.noise and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
         failed = cause is not None or bool(open_tb)
         failure = phase = kind = None
         processes = 0
         if cause is not None:
-            kind, phase = cause.kind, cause.frame_phase or cause.marker_phase
+            kind, phase = cause.kind, cause.phase(self.tb_phase_seen)
             failure = f"{FAILURE_KINDS[kind]}: {cause.text}"
             processes = cause.count
         elif open_tb:  # a traceback with no exception line: the paste or the log was cut
             tb = open_tb[0]
-            kind, phase = "exception", tb.phase() or self._now()
+            kind = "crash" if tb.crash else "exception"
+            if tb.exc is not None:
+                kind = self._classify(*tb.exc)[0] or kind
+            phase = (tb.strong_phase() or (_message_phase(tb.exc[1]) if tb.exc else None) or self._now()
+                     or tb.weak or self.tb_phase_seen)
             failure = (f"{tb.message} " if tb.message else "") + \
                 f"(traceback from line {tb.start_line} cut off before its exception line)"
             processes = len(open_tb)
@@ -707,8 +1041,8 @@ class Doctor:
         return DoctorReport(
             lines_read=self.lines,
             recognised_lines=self.recognised,
-            phase_reached=self.phase if phase is None or (self.phase and self.phase.order >= phase.order)
-            else phase,
+            phase_reached=(self.phase if phase is None or (self.phase and self.phase.order >= phase.order)
+                           else phase) or (Phase.STARTUP if self.frontend and not failed else None),
             failed=failed,
             failure_phase=phase,
             failure=failure,
@@ -726,10 +1060,12 @@ class Doctor:
             ended_during=None if failed else self._where_it_stopped(),
             unreadable_lines=self.unreadable,
             unreadable_line_numbers=tuple(self.unreadable_at),
+            shutdown_noise=self.noise_tracebacks + sum(tb.noise for tb in self.tracebacks.values()),
         )
 
 
 _MARKER_TEXT = {
+    "starting": "engine starting",
     "weights": "loading weights",
     "weights_done": "weights loaded",
     "kv_allocated": "KV cache allocated",
@@ -807,15 +1143,25 @@ def _vision_advice(
 
 
 def memory_advice(
-    fig: MemoryFigures, phase: Phase, *, defrag: bool, alloc_bytes: int | None, bucket: int,
-    model: ModelSpec, tp: int, fp32: bool, engine: EngineProfile = DEFAULT_PROFILE,
+    fig: MemoryFigures, phase: Phase | None, *, defrag: bool, alloc_bytes: int | None, bucket: int,
+    model: ModelSpec, tp: int, fp32: bool, engine: EngineProfile = DEFAULT_PROFILE, gpu: bool = False,
 ) -> list[str]:
-    """What to change after an out-of-memory failure in ``phase``, from the log's own numbers."""
+    """What to change after an out-of-memory failure in ``phase``, from the log's own numbers.
+
+    ``phase`` None: the log does not show where it ran out; ``gpu``: the log is upstream vLLM's on a
+    GPU, where the HPU graph-memory variables do not exist.
+    """
     util, reserved, free, usable = (fig.gpu_memory_utilization, fig.graph_reserved_mem, fig.free_bytes,
                                     fig.usable_bytes)
     size = f" ({_gib(alloc_bytes)})" if alloc_bytes else ""
     out: list[str] = []
-    if phase is Phase.STARTUP:
+    if phase is None:
+        out.append(f"out of memory{size} (the log does not show in which phase): lower "
+                   "--gpu-memory-utilization or --max-num-seqs, or raise --tp")
+    elif gpu and phase is Phase.WARMUP:
+        out.append(f"out of memory while warming up / capturing graphs{size}: lower --gpu-memory-utilization "
+                   "or --max-num-seqs (warm-up needs room outside the KV cache), or pass --enforce-eager")
+    elif phase is Phase.STARTUP:
         total = fig.device_total_bytes
         out.append(f"out of memory while loading weights{size}: the model does not fit on one card; "
                    f"raise --tp to {tp * 2}" + (f" (card: {_gib(total)})" if total else ""))
@@ -847,7 +1193,8 @@ def memory_advice(
             out.append("out of memory while capturing HPU graphs: raise "
                        f"{var(engine, Setting.GRAPH_RESERVED_MEM)} to 0.4-0.6")
     else:  # serving
-        vision = _vision_advice(fig, bucket, model, tp, fp32, engine) if bucket and free and util else None
+        vision = (_vision_advice(fig, bucket, model, tp, fp32, engine) if bucket and free and util and not gpu
+                  else None)
         if vision:
             out += vision
         elif util and util > 0.15:

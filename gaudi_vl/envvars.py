@@ -28,10 +28,14 @@ def _flag(on: bool | None) -> str | None:
 
 
 def buckets(plan: Plan) -> str | None:
+    if plan.family_warmup is not None:  # a family plan: its own list, or the model's default kept
+        return ",".join(map(str, plan.family_warmup.buckets)) or None
     return plan.buckets.env_value
 
 
 def resolutions(plan: Plan) -> str | None:
+    if plan.family_warmup is not None:
+        return ",".join(plan.family_warmup.resolutions) or None
     return ",".join(str(r) for r in plan.resolutions) or None
 
 
@@ -60,6 +64,23 @@ def skip_warmup(plan: Plan) -> str | None:
     return "true" if plan.serve.skip_warmup else None
 
 
+def execution_mode(plan: Plan) -> str | None:
+    """Always written on HPU: the bridge's own default changed between Gaudi software releases
+    (``engines.vllm_fork``), and the plan's graph memory depends on the mode."""
+    mode = plan.serve.execution
+    return None if mode is None else mode.lazy_mode_value
+
+
+RECIPE_CACHE_SIZE_MB = 8192
+"""Cache size in the vllm-gaudi recipe-cache example (managing_warm-up.md:46-48@091bbadda10b)."""
+
+
+def recipe_cache(plan: Plan) -> str | None:
+    """``PATH,False,SIZE_MB``: reuse (do not delete) the recipes stored in PATH, storing new ones."""
+    d = plan.serve.recipe_cache
+    return f"{d},False,{RECIPE_CACHE_SIZE_MB}" if d else None
+
+
 VALUES: dict[Setting, Callable[[Plan], str | None]] = {
     Setting.BUCKETS: buckets,
     Setting.RESOLUTIONS: resolutions,
@@ -69,6 +90,8 @@ VALUES: dict[Setting, Callable[[Plan], str | None]] = {
     Setting.FP32_SOFTMAX: fp32_softmax,
     Setting.FP32_SOFTMAX_VISION: fp32_softmax_vision,
     Setting.SKIP_WARMUP: skip_warmup,
+    Setting.EXECUTION_MODE: execution_mode,
+    Setting.RECIPE_CACHE: recipe_cache,
 }
 """One function per setting; the engine profile names the variable (or reads none)."""
 
@@ -80,6 +103,9 @@ def plan_env(plan: Plan) -> dict[str, str]:
         value = VALUES[var.setting](plan)
         if value is not None:
             env[var.name] = value
+    env.update(plan.text_env)
+    if plan.family_warmup is not None:  # gaudi-vl's plugin aligns and buckets Qwen2.5-VL only
+        return env
     if plan.serve.align:
         env[ALIGN_VAR] = "1"
     if plan.serve.vision != "stock":
@@ -90,7 +116,8 @@ def plan_env(plan: Plan) -> dict[str, str]:
 def managed_names(plan: Plan) -> tuple[str, ...]:
     """Every name this plan's engine reads that gaudi-vl manages, plus ``GAUDI_VL_ALIGN``: those the
     plan leaves unset are removed from an inherited environment so the engine sees the plan only."""
-    return (*plan.engine.variable_names, ALIGN_VAR, VISION_VAR)
+    text = plan.engine.text_buckets.variables if plan.engine.text_buckets is not None else ()
+    return (*plan.engine.variable_names, *text, ALIGN_VAR, VISION_VAR)
 
 
 def defaults_in_force(plan: Plan) -> list[str]:

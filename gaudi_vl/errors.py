@@ -26,6 +26,43 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(_escape, text)
 
 
+def printable_lines(text: str) -> str:
+    """Multi-line output with each line :func:`printable` (the line breaks themselves kept)."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
+def _ansi_c(char: str) -> str:
+    """One character inside bash's ``$'...'``: the bytes it stands for, as ``\\xNN`` escapes."""
+    if char in "\\'":
+        return "\\" + char
+    if not _UNPRINTABLE.match(char):
+        return char
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a path (surrogateescape): that byte
+        return f"\\x{code - 0xDC00:02x}"
+    return "".join(f"\\x{b:02x}" for b in char.encode("utf-8", "surrogatepass"))
+
+
+def shell_quote(text: str) -> str:
+    """``text`` as one shell word that prints as one line and names exactly the same bytes.
+
+    Printable text: ``shlex.quote``. Text with control characters (a newline, a terminal escape in a
+    file name, an undecodable byte): bash's ANSI-C quoting ``$'...'`` with every such character
+    written as ``\\xNN`` escapes of its bytes, so the script or command line on the terminal is
+    inert and still names the file the user named (bash, zsh and ksh read ``$'...'``).
+    """
+    import shlex
+
+    if not _UNPRINTABLE.search(text):
+        return shlex.quote(text)
+    return "$'" + "".join(_ansi_c(c) for c in text) + "'"
+
+
+def shell_join(argv: list[str]) -> str:
+    """A command line of :func:`shell_quote` words."""
+    return " ".join(shell_quote(a) for a in argv)
+
+
 class GaudiVLError(ValueError):
     """A problem with the user's input, with a hint that says how to fix it."""
 

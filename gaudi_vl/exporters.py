@@ -1,4 +1,4 @@
-"""Formatting a ``Plan`` for people and machines: table, json, env, dotenv, docker, k8s.
+"""Formatting a ``Plan`` for people and machines: table, json, env, dotenv, docker, k8s, helm-values.
 
 Pure string building: no values are computed here (environment: ``gaudi_vl.envvars``, command:
 ``gaudi_vl.command``).
@@ -7,16 +7,19 @@ Pure string building: no values are computed here (environment: ``gaudi_vl.envva
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gaudi_vl.command import server_argv
 from gaudi_vl.engines import Setting
 from gaudi_vl.envvars import defaults_in_force, plan_env
+from gaudi_vl.errors import printable, shell_join, shell_quote
 from gaudi_vl.geometry import PIXELS_PER_PATCH
+from gaudi_vl.k8s import K8sOptions, build_manifests, helm_values, manifest_comments, startup_comment
 from gaudi_vl.plan import Plan
 from gaudi_vl.planfile import jsonable, plan_to_dict
+from gaudi_vl.warmup import fewer_buckets_hint
+from gaudi_vl.yamlout import to_yaml, yaml_stream
 
 if TYPE_CHECKING:
     from gaudi_vl.workload import WorkloadReport
@@ -63,6 +66,10 @@ def workload_to_dict(report: WorkloadReport) -> dict[str, Any]:
             }
             for s in report.scores
         ],
+        "compiling_while_serving": {
+            s.label: {"images": n, "share": round(n / w.images, 6) if w.images else 0.0}
+            for s, n in zip(report.scores, report.compiling_images, strict=False)
+        },
     }
 
 
@@ -91,6 +98,10 @@ def workload_table_lines(report: WorkloadReport) -> list[str]:
         "engine compiles at warm-up; unwarmed: buckets its warm-up never reaches; rel. time: "
         "vision-tower cost model, optimal = 1"
     )
+    if report.compiling_images and w.images:
+        shares = ", ".join(f"{s.label} {n:,} ({100 * n / w.images:.1f}%)"
+                           for s, n in zip(report.scores, report.compiling_images, strict=False))
+        out.append(f"images compiling while serving (padded size not warmed): {shares}")
     if report.resolutions:
         out.append(
             f"warm-up resolutions: {', '.join(map(str, report.resolutions))} "
@@ -101,7 +112,7 @@ def workload_table_lines(report: WorkloadReport) -> list[str]:
 
 def format_env(plan: Plan) -> str:
     """``export K=V`` lines for ``eval "$(gaudi-vl plan ... --format env)"``."""
-    return "".join(f"export {k}={shlex.quote(v)}\n" for k, v in plan_env(plan).items())
+    return "".join(f"export {k}={shell_quote(v)}\n" for k, v in plan_env(plan).items())
 
 
 def format_dotenv(plan: Plan) -> str:
@@ -112,15 +123,49 @@ def format_dotenv(plan: Plan) -> str:
 
 def format_docker(plan: Plan) -> str:
     """``-e K=V`` arguments for ``docker run``, one per line with shell continuations."""
-    return "".join(f"-e {shlex.quote(f'{k}={v}')} \\\n" for k, v in plan_env(plan).items())
+    return "".join(f"-e {shell_quote(f'{k}={v}')} \\\n" for k, v in plan_env(plan).items())
 
 
-def format_k8s(plan: Plan) -> str:
-    """A container ``env:`` list in YAML (values JSON-quoted, which is valid YAML)."""
-    lines = ["env:"]
-    for k, v in plan_env(plan).items():
-        lines += [f"  - name: {k}", f"    value: {json.dumps(v)}"]
-    return "\n".join(lines) + "\n"
+LOAD_BASE_S = 300.0
+"""What precedes warm-up besides reading the weights (engine start, the profiling run, the KV-cache
+set-up): gaudi-vl's allowance, an assumption, not a published figure."""
+LOAD_BYTES_PER_S = 200 * 2**20
+"""Weights read at 200 MiB/s: a conservative rate for a network volume (an assumption)."""
+
+
+def startup_seconds_high(plan: Plan) -> tuple[float, str]:
+    """Upper bound of the container's start-up in seconds, and where it comes from (for the header).
+
+    The startupProbe's clock starts with the container, so the bound covers reading the weights and
+    the profiling run (``LOAD_*``, assumptions) as well as the whole warm-up: the warm-up estimate's
+    upper bound (``gaudi_vl.warmup.estimate_warmup``, from published Gaudi figures).
+    """
+    warm = plan.warmup_estimate
+    weights = plan.memory.text_weights_bytes + plan.memory.vision_weights_bytes if plan.memory else 0
+    load = LOAD_BASE_S + weights / LOAD_BYTES_PER_S
+    source = (f"warm-up up to {warm.seconds_high:.0f} s for {warm.graphs} graphs (gaudi_vl.warmup, an "
+              f"estimate from published Gaudi figures) + {load:.0f} s to load {weights / 2**30:.1f} GiB of "
+              "weights and profile (assumed)")
+    return warm.seconds_high + load, source
+
+
+def format_k8s(plan: Plan, options: K8sOptions | None = None) -> str:
+    """The Kubernetes manifests (``gaudi_vl.k8s``) as a YAML stream for ``kubectl apply -f``."""
+    opts = options or K8sOptions()
+    high, source = startup_seconds_high(plan)
+    docs = build_manifests(plan, opts, high)
+    return yaml_stream(docs, manifest_comments(plan, opts, high, source))
+
+
+def format_helm_values(plan: Plan, options: K8sOptions | None = None) -> str:
+    """Values for OPEA's vllm Helm chart (``gaudi_vl.k8s.helm_values``): ``helm install -f``."""
+    opts = options or K8sOptions()
+    high, source = startup_seconds_high(plan)
+    head = [
+        "values for OPEA GenAIInfra helm-charts/common/vllm: helm install NAME ./vllm -f this-file.yaml",
+        startup_comment(high, source),
+    ]
+    return "".join(f"# {line}\n" for line in head) + to_yaml(helm_values(plan, opts, high))
 
 
 def _mp(pixels: int) -> str:
@@ -168,7 +213,11 @@ def format_table(plan: Plan, workload: WorkloadReport | None = None) -> str:
             f"images of {w.min_patches:,} .. {w.max_patches:,} patches after 112-alignment"
         ),
     ]
-    if engine.reads(Setting.BUCKETS):
+    if plan.family_warmup is not None:
+        from gaudi_vl.family_plan import family_lines
+
+        out[1:] = family_lines(plan)
+    elif engine.reads(Setting.BUCKETS):
         out += _bucket_table(plan)
     else:
         out.append(f"{engine.name} compiles no per-bucket vision graphs: no vision buckets to plan")
@@ -176,16 +225,25 @@ def format_table(plan: Plan, workload: WorkloadReport | None = None) -> str:
         out += ["", *workload_table_lines(workload)]
     if plan.memory is not None:
         out += ["", "memory:"] + [f"  {line}" for line in plan.memory.summary_lines()]
+        out += ["", "warm-up:", f"  {plan.warmup_estimate.summary()}"]
+        tb = plan.text_buckets
+        if tb is not None and tb.modelled:
+            ranges = "; ".join(f"{name} {'/'.join(map(str, v))}" for name, v in tb.config)
+            out.append(f"  text buckets ({tb.strategy.value}, min/step/max[/limit]): {ranges}")
+        hint = fewer_buckets_hint(plan)
+        if hint:
+            out.append(f"  {hint}")
     env = plan_env(plan)
-    out += ["", "environment:"] + [f"  export {k}={shlex.quote(v)}" for k, v in env.items()]
+    out += ["", "environment:"] + [f"  export {k}={shell_quote(v)}" for k, v in env.items()]
     kept = defaults_in_force(plan)
     if kept:
         out += ["  engine defaults left in force:"] + [f"    {line}" for line in kept]
-    out += ["", "command:", "  " + shlex.join(server_argv(plan))]
+    out += ["", "command:", "  " + shell_join(server_argv(plan))]
     notes = plan.all_warnings + engine.notes + (workload.workload.warnings() if workload is not None else ())
     if notes:
         out += ["", "notes:"] + [f"  - {n}" for n in notes]
-    return "\n".join(out) + "\n"
+    # model names, file names and notes come from the user: no control character reaches a terminal
+    return "\n".join(printable(line) for line in out) + "\n"
 
 
 FORMATTERS: dict[str, Callable[[Plan], str]] = {
@@ -195,12 +253,20 @@ FORMATTERS: dict[str, Callable[[Plan], str]] = {
     "dotenv": format_dotenv,
     "docker": format_docker,
     "k8s": format_k8s,
+    "helm-values": format_helm_values,
 }
 
 
-def format_plan(plan: Plan, fmt: str, workload: WorkloadReport | None = None) -> str:
+def format_plan(
+    plan: Plan, fmt: str, workload: WorkloadReport | None = None, k8s: K8sOptions | None = None
+) -> str:
     """``FORMATTERS[fmt]``, with the workload section for the formats that have one (table, json);
-    the shell formats stay pure environment so that ``eval`` keeps working."""
+    the shell formats stay pure environment so that ``eval`` keeps working; the Kubernetes formats
+    take their options (``k8s``)."""
+    if fmt == "k8s":
+        return format_k8s(plan, k8s)
+    if fmt == "helm-values":
+        return format_helm_values(plan, k8s)
     if fmt == "table":
         return format_table(plan, workload)
     if fmt == "json":

@@ -6,8 +6,9 @@ unset for this engine (``gaudi_vl.envvars.managed_names``) are removed from the 
 the engine sees exactly the plan, in the script and in the child alike. Secrets already in the
 caller's environment (tokens, keys, passwords) are inherited by the child but never printed.
 
-Script safety (:func:`render_script`): every value is ``shlex``-quoted and every comment line is
-made of printable characters only (``gaudi_vl.errors.printable``), so a model path holding a
+Script safety (:func:`render_script`): every value is quoted (``gaudi_vl.errors.shell_quote``:
+``$'...'`` with ``\\xNN`` escapes for control characters) and every comment line is made of
+printable characters only (``gaudi_vl.errors.printable``), so a model path holding a
 newline cannot smuggle a command into ``gaudi-vl serve MODEL --dry-run | bash``.
 
 Extra engine flags after ``--`` (:func:`check_passthrough`) may not repeat a flag the plan sets
@@ -46,7 +47,6 @@ import errno
 import json
 import os
 import re
-import shlex
 import signal
 import socket
 import subprocess
@@ -63,7 +63,7 @@ from gaudi_vl import engine_probe
 from gaudi_vl.command import engine_flags, server_argv
 from gaudi_vl.engines import EngineProfile, InstalledEngine, identify, probe_plan
 from gaudi_vl.envvars import managed_names, plan_env
-from gaudi_vl.errors import GaudiVLError, printable
+from gaudi_vl.errors import GaudiVLError, printable, shell_join, shell_quote
 from gaudi_vl.plan import Plan
 
 SECRET_NAME = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|CREDENTIAL", re.IGNORECASE)
@@ -82,6 +82,14 @@ NORMAL_STOP = frozenset({0, 128 + signal.SIGINT, 128 + signal.SIGTERM})
 
 STOP_GRACE_S = 30.0
 """Seconds the engine's process group gets to exit after SIGTERM before SIGKILL."""
+READ_CHUNK_BYTES = 64 << 10
+"""The engine's output is read in pieces of at most this many bytes (``os.read`` on the pipe)."""
+DOCTOR_LINE_BYTES = 64 << 10
+"""The doctor reads at most this much of one log line; the rest of a longer line is passed through
+to the terminal, never held: an engine printing a 1 GB line costs 64 KiB here."""
+DRAIN_AFTER_EXIT_S = 2.0
+"""After the engine exits, its output is read for at most this long: a descendant that left its
+process group (and so is not stopped with it) may hold the pipe open forever."""
 
 FORWARDED: dict[int, int] = {
     signal.SIGINT: signal.SIGINT,
@@ -154,7 +162,7 @@ def engine_argv(plan: Plan, extra_args: Sequence[str] = (), python: str = "pytho
 def render_script(plan: Plan, extra_args: Sequence[str] = (), python: str = "python") -> str:
     """A bash script that sets the plan's environment and ``exec``s the server command.
 
-    Values are quoted with ``shlex`` and comments hold printable characters only
+    Values are quoted with ``shell_quote`` and comments hold printable characters only
     (``gaudi_vl.errors.printable``); a secret-looking variable is never printed: the script then
     requires it from the caller's environment (``${NAME:?...}``) instead.
     """
@@ -173,8 +181,8 @@ def render_script(plan: Plan, extra_args: Sequence[str] = (), python: str = "pyt
         if value is None:
             lines.append(f'export {name}="${{{name}:?set {name} (a secret: not printed)}}"')
         else:
-            lines.append(f"export {name}={shlex.quote(value)}")
-    lines.append("exec " + shlex.join(argv))
+            lines.append(f"export {name}={shell_quote(value)}")
+    lines.append("exec " + shell_join(argv))
     return "\n".join(lines) + "\n"
 
 
@@ -307,8 +315,9 @@ class LogWatcher:
             report = self.doctor.report()
         except Exception as exc:  # noqa: BLE001
             return self._degrade(exc)
-        if report.failure and report.failure_phase:
-            lines = [f"failed during {report.failure_phase.value}: {report.failure}"]
+        if report.failure:
+            where = report.failure_phase.value if report.failure_phase else "an unknown phase"
+            lines = [f"failed during {where}: {report.failure}"]
         elif report.ended_during:
             lines = [f"the log ends during {report.ended_during}"]
         else:
@@ -316,9 +325,69 @@ class LogWatcher:
         return lines + self.new_advice()
 
 
+def stream_log(
+    fd: int,
+    out: TextIO,
+    on_line: Callable[[str], None],
+    exited: threading.Event,
+    *,
+    drain_s: float = DRAIN_AFTER_EXIT_S,
+    line_bytes: int = DOCTOR_LINE_BYTES,
+) -> bool:
+    """Copy the engine's output from ``fd`` to ``out`` and hand each line to ``on_line``, in bounded
+    memory: reads of at most ``READ_CHUNK_BYTES``, at most ``line_bytes`` of one line kept (for
+    ``on_line``, the doctor); the output itself is passed through whole, as it arrives.
+
+    Returns True at end of file, False when it stopped ``drain_s`` seconds after ``exited`` was
+    set with the pipe still open (a process outside the engine's group holds it).
+    """
+    import codecs
+    import select
+
+    decode = codecs.getincrementaldecoder("utf-8")("replace").decode
+    line = bytearray()
+    deadline: float | None = None
+    eof = False
+    while True:
+        if deadline is None and exited.is_set():
+            deadline = time.monotonic() + drain_s
+        wait = 0.2 if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            ready, _, _ = select.select([fd], [], [], wait)
+        except InterruptedError:  # a forwarded signal; PEP 475 retries, but not with a new timeout
+            continue
+        if not ready:
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            continue
+        chunk = os.read(fd, READ_CHUNK_BYTES)
+        if not chunk:
+            eof = True
+            break
+        start = 0
+        while start < len(chunk):
+            end = chunk.find(b"\n", start)
+            stop = len(chunk) if end < 0 else end + 1
+            piece = chunk[start:stop]
+            out.write(decode(piece))
+            room = line_bytes - len(line)
+            if room > 0:
+                line += piece[:room]
+            if end >= 0:
+                out.flush()
+                on_line(line.decode("utf-8", "replace"))
+                line.clear()
+            start = stop
+    out.write(decode(b"", final=True))
+    if line:
+        on_line(line.decode("utf-8", "replace"))
+    out.flush()
+    return eof
+
+
 def _write(out: TextIO, lines: Iterable[str], prefix: str) -> None:
     for line in lines:
-        out.write(f"{prefix} {line}\n")
+        out.write(printable(f"{prefix} {line}") + "\n")  # advice quotes the log: untrusted text
     out.flush()
 
 
@@ -400,7 +469,7 @@ class EngineGroup:
     """The engine's process group (the child leads it: ``start_new_session``): signalled as a whole,
     killed ``grace_s`` seconds after a stop if anything of it is still there."""
 
-    def __init__(self, child: subprocess.Popen[str], grace_s: float = STOP_GRACE_S) -> None:
+    def __init__(self, child: subprocess.Popen[Any], grace_s: float = STOP_GRACE_S) -> None:
         self.child = child
         self.pgid = child.pid
         self.grace_s = grace_s
@@ -408,6 +477,8 @@ class EngineGroup:
         self.killed = False
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
+        self.exited = threading.Event()
+        """Set once the engine itself has exited (``watch``)."""
 
     def send(self, signum: int) -> None:
         # ProcessLookupError: nothing is left of the group; PermissionError: it is not ours any more.
@@ -446,12 +517,15 @@ class EngineGroup:
         """In a thread: once the engine itself exits, stop what is left of its group.
 
         ``waitid(WNOWAIT)`` waits without reaping, so the engine's pid (= the group id) cannot be
-        reused by another process while we signal the group.
+        reused by another process while we signal the group. ``exited`` is set either way, so the
+        log reader stops waiting on the pipe (``DRAIN_AFTER_EXIT_S``).
         """
         try:
             os.waitid(os.P_PID, self.child.pid, os.WEXITED | os.WNOWAIT)
         except (ChildProcessError, OSError):
+            self.exited.set()
             return
+        self.exited.set()
         self.stop(signal.SIGTERM)
 
     def finish(self) -> None:
@@ -469,7 +543,7 @@ class EngineGroup:
             self._timer.cancel()
 
 
-def stop_child(child: subprocess.Popen[str], grace_s: float = STOP_GRACE_S) -> None:
+def stop_child(child: subprocess.Popen[Any], grace_s: float = STOP_GRACE_S) -> None:
     """SIGTERM the engine's process group, then SIGKILL after ``grace_s`` seconds if it is still there."""
     group = EngineGroup(child, grace_s)
     group.stop(signal.SIGTERM)
@@ -499,7 +573,7 @@ def run_engine(
     _write(out, plan.all_warnings, "[gaudi-vl] note:")
     child = subprocess.Popen(
         argv, env=child_env(plan), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, bufsize=1, errors="replace",
+        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, bufsize=0,
         start_new_session=True, preexec_fn=_die_with_parent(),  # before any thread of ours starts
     )
     group = EngineGroup(child, grace_s)
@@ -512,9 +586,12 @@ def run_engine(
     threading.Thread(target=group.watch, name="gaudi-vl-engine-watch", daemon=True).start()
     try:
         assert child.stdout is not None
-        for line in child.stdout:
-            out.write(line)
-            _write(out, watcher.feed(line), "[gaudi-vl doctor]")
+        eof = stream_log(child.stdout.fileno(), out, lambda line: _write(out, watcher.feed(line),
+                                                                          "[gaudi-vl doctor]"), group.exited)
+        child.stdout.close()
+        if not eof:
+            out.write(f"[gaudi-vl] stopped reading the engine's output {DRAIN_AFTER_EXIT_S:g} s after it "
+                      "exited: a process outside its process group still holds the pipe\n")
         code = child.wait()
         group.finish()
     except BaseException:

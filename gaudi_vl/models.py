@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.families import FamilySpec
 from gaudi_vl.geometry import MAX_PIXELS
 
 
@@ -35,6 +36,9 @@ class VisionSpec:
     temporal_patch_size: int = 2
     window_size: int = 112
     in_channels: int = 3
+    mlp_gated: bool = True
+    """A gated MLP (gate and up, Qwen2.5-VL, Gemma-4) holds ``2 I`` per patch before its product;
+    a plain one (fc1, activation: Qwen3-VL, Qwen2-VL, SigLIP, Llama-4) ``I``."""
 
     @property
     def head_dim(self) -> int:
@@ -104,9 +108,14 @@ class ModelSpec:
     processor: ProcessorSpec = ProcessorSpec()
     hf_id: str | None = None
     """The Hugging Face id the engine is given as ``--model`` (a local folder for loaded specs)."""
+    family: FamilySpec | None = None
+    """Other families than Qwen2.5-VL (``gaudi_vl.families``): their image rule, weights and KV
+    dims. None: Qwen2.5-VL, whose geometry and weights are ``vision`` / ``text`` / ``processor``."""
 
     @property
     def params(self) -> int:
+        if self.family is not None:
+            return self.family.params
         return self.vision.params + self.text.params
 
 
@@ -145,7 +154,12 @@ def builtin_model(name: str) -> ModelSpec:
     for spec in BUILTIN_MODELS.values():
         if key in (spec.name, (spec.hf_id or "").lower(), (spec.hf_id or "").lower().split("/")[-1]):
             return spec
-    known = ", ".join(BUILTIN_MODELS)
+    from gaudi_vl.family_models import FAMILY_BUILTINS, family_builtin
+
+    found = family_builtin(key)
+    if found is not None:
+        return found
+    known = ", ".join([*BUILTIN_MODELS, *FAMILY_BUILTINS])
     raise GaudiVLError(
         f"unknown model {name!r}",
         f"use one of {known}, or a local folder with config.json",
@@ -177,7 +191,7 @@ def max_model_len_notes(model: ModelSpec, max_model_len: int, allow_long: bool =
     )
 
 
-_QWEN_VL_TYPES = ("qwen2_5_vl", "qwen2_vl")
+_QWEN_VL_TYPES = ("qwen2_5_vl",)
 
 CONFIG_INT_MAX = 2**24
 """16,777,216: the largest whole number read from a model config (README "Limits"). Qwen2.5-VL's
@@ -250,10 +264,10 @@ def model_spec_from_config(
     """
     model_type = config.get("model_type", "")
     if model_type not in _QWEN_VL_TYPES:
-        raise GaudiVLError(
-            f"config.json has model_type {json_repr(model_type)}, not a Qwen2-VL-family model",
-            f"gaudi-vl plans {', '.join(_QWEN_VL_TYPES)} models",
-        )
+        from gaudi_vl.family_models import family_model_spec
+
+        return family_model_spec(config, preprocessor, name=name, hf_id=hf_id,
+                                 preprocessor_source=preprocessor_source)
     v = _object(config.get("vision_config"), "vision_config", "config.json")
     if "text_config" in config and config["text_config"] is not None:
         text_cfg = _object(config["text_config"], "text_config", "config.json")

@@ -20,7 +20,10 @@ from gaudi_vl.models import ModelSpec
 from gaudi_vl.settings import ServeSettings
 
 if TYPE_CHECKING:
+    from gaudi_vl.engines.text_buckets import TextBucketSet
+    from gaudi_vl.family_plan import FamilyWarmup
     from gaudi_vl.memory import MemoryPlan
+    from gaudi_vl.warmup import WarmupEstimate
 
 DEFAULT_MAX_NUM_SEQS = 128
 """``--max-num-seqs`` when memory is not planned (engines gaudi-vl does not model)."""
@@ -66,6 +69,11 @@ class Plan:
     memory: MemoryPlan | None = None
     resolutions: tuple[Resolution, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    text_env: tuple[tuple[str, str], ...] = ()
+    """Text bucket variables fitted to traffic (``--text-workload``), exported with the plan's env."""
+    family_warmup: FamilyWarmup | None = None
+    """For the families beyond Qwen2.5-VL (``gaudi_vl.family_plan``): the engine's vision warm-up
+    variables; ``buckets`` and ``pixel_range`` then only describe (the family's rule decides)."""
 
     @property
     def engine(self) -> EngineProfile:
@@ -76,6 +84,11 @@ class Plan:
         """The vision-tower sizes the engine compiles at start-up for this plan (its profile's rule);
         computed once per plan (the table, the file, the memory plan all read it)."""
         eager_skips = self.serve.enforce_eager and not self.engine.warms_under_eager
+        if self.family_warmup is not None:
+            from gaudi_vl.family_plan import family_warmup_set
+
+            return family_warmup_set(self.model, self.engine, self.family_warmup,
+                                     skip=self.serve.skip_warmup or eager_skips)
         return self.engine.warmup_set(
             self.buckets.buckets,
             self.pixel_range,
@@ -83,6 +96,25 @@ class Plan:
             resolutions=[(r.width, r.height) for r in self.resolutions],
             skip_warmup=self.serve.skip_warmup or eager_skips,
         )
+
+    @cached_property
+    def text_buckets(self) -> TextBucketSet | None:
+        """The text prompt/decode buckets the engine warms for this plan (its own generator, at the
+        memory plan's KV blocks and max_num_seqs); None without a memory plan or text buckets."""
+        from gaudi_vl.memory import plan_text_buckets
+
+        if self.memory is None:
+            return None
+        return plan_text_buckets(self.engine, self.serve, self.memory.max_num_seqs, self.memory.kv_blocks,
+                                 self.memory.block_size, dict(self.text_env))
+
+    @cached_property
+    def warmup_estimate(self) -> WarmupEstimate:
+        """Estimated warm-up time by graph kind (``gaudi_vl.warmup.estimate_warmup``): the startup
+        probe's budget comes from ``seconds_high``."""
+        from gaudi_vl.warmup import estimate_warmup
+
+        return estimate_warmup(self)
 
     @property
     def gpu_memory_utilization(self) -> float:
@@ -94,7 +126,15 @@ class Plan:
     def max_num_seqs(self) -> int:
         if self.memory is not None:
             return self.memory.max_num_seqs
-        return self.serve.max_num_seqs or DEFAULT_MAX_NUM_SEQS
+        if self.serve.max_num_seqs is not None:
+            return self.serve.max_num_seqs
+        limit = self.engine.max_num_seqs_for(self.serve.batched_tokens)  # more is refused at start-up
+        return DEFAULT_MAX_NUM_SEQS if limit is None else min(DEFAULT_MAX_NUM_SEQS, limit)
+
+    def check_engine_start(self) -> None:
+        """Raise the one-line error (with the fix) for a plan its engine refuses at start-up: the
+        server numbers against the profile's scheduler rule (``EngineProfile.check_scheduler``)."""
+        self.engine.check_scheduler(self.serve.max_model_len, self.max_num_seqs, self.serve.batched_tokens)
 
     @property
     def all_warnings(self) -> tuple[str, ...]:
@@ -113,6 +153,7 @@ def build_plan(
     memory: MemoryPlan | None = None,
     resolutions: tuple[Resolution, ...] = (),
     warnings: tuple[str, ...] = (),
+    text_env: tuple[tuple[str, str], ...] = (),
 ) -> Plan:
     """Assemble a ``Plan``; ``model_ref`` defaults to the model's Hugging Face id."""
     ref = model_ref or model.hf_id or model.name
@@ -125,4 +166,5 @@ def build_plan(
         memory=memory,
         resolutions=resolutions,
         warnings=warnings,
+        text_env=text_env,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import types
 import typing
 from enum import Enum
@@ -26,7 +27,7 @@ from gaudi_vl.geometry import PixelRange
 from gaudi_vl.memory import MemoryPlan
 from gaudi_vl.models import ModelSpec
 from gaudi_vl.plan import Plan, Resolution
-from gaudi_vl.settings import ServeSettings
+from gaudi_vl.settings import ServeSettings, check_memory_section
 
 if TYPE_CHECKING:
     from gaudi_vl.workload import WorkloadReport
@@ -36,7 +37,10 @@ VERSION = 1
 REPLAN = "write one with gaudi-vl plan --json -o FILE"
 OWN_KEYS = ("format", "version", "model", "pixel_range", "strategy", "buckets", "bucket_notes", "serve",
             "memory", "resolutions", "notes")
-IMPLIED_KEYS = ("engine", "reachable_patches", "bucket_rows", "warmup", "env", "command", "warnings")
+IMPLIED_KEYS = ("engine", "reachable_patches", "bucket_rows", "warmup", "env", "command", "warnings",
+                "warmup_estimate", "text_buckets")
+OPTIONAL_KEYS = ("text_env", "family_warmup")
+"""Own fields newer than version 1's first files: absent means empty."""
 REPORT_KEYS = ("workload",)
 """Written for people, not read back (the workload is not re-read when a plan file is used)."""
 
@@ -95,6 +99,21 @@ def _implied(plan: Plan) -> dict[str, Any]:
         "env": plan_env(plan),
         "command": server_argv(plan),
         "warnings": list(plan.all_warnings),
+        "warmup_estimate": jsonable(plan.warmup_estimate) | {"graphs": plan.warmup_estimate.graphs},
+        "text_buckets": _text_buckets(plan),
+    }
+
+
+def _text_buckets(plan: Plan) -> dict[str, Any] | None:
+    tb = plan.text_buckets
+    if tb is None or not tb.modelled:
+        return None
+    return {
+        "strategy": tb.strategy.value,
+        "config": {name: list(values) for name, values in tb.config},
+        "prompt": [list(b) for b in tb.prompt],
+        "prompt_graphed": len(tb.prompt_graphed),
+        "decode": [list(b) for b in tb.decode],
     }
 
 
@@ -112,7 +131,10 @@ def plan_to_dict(plan: Plan, workload: WorkloadReport | None = None) -> dict[str
         "memory": jsonable(plan.memory) if plan.memory is not None else None,
         "resolutions": [str(r) for r in plan.resolutions],
         "notes": list(plan.warnings),
+        "text_env": [list(kv) for kv in plan.text_env],
     }
+    if plan.family_warmup is not None:
+        out["family_warmup"] = jsonable(plan.family_warmup)
     out.update(_implied(plan))
     if workload is not None:
         from gaudi_vl.exporters import workload_to_dict
@@ -155,13 +177,24 @@ def _check(tp: Any, value: Any, where: str) -> Any:
             raise _bad(where, "an integer", value)
         return value
     if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise _bad(where, "a number", value)
-        return float(value)
+        try:
+            number = float(value)  # an integer of 400 digits does not fit: OverflowError
+        except OverflowError:
+            raise _bad(where, "a finite number", value) from None
+        if not math.isfinite(number):
+            raise _bad(where, "a number", value)
+        return number
     if tp is str:
         if not isinstance(value, str):
             raise _bad(where, "text", value)
         return value
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        choices = [m.value for m in tp]
+        if value not in choices:
+            raise _bad(where, "one of " + ", ".join(map(str, choices)), value)
+        return tp(value)
     raise TypeError(f"no reader for {tp!r}")
 
 
@@ -193,10 +226,10 @@ def plan_from_dict(data: Any) -> Plan:
     if data.get("format") != FORMAT or "version" not in data:
         raise GaudiVLError("plan file: not a gaudi-vl plan (no 'format': 'gaudi-vl plan' and 'version')",
                            REPLAN)
-    if data["version"] != VERSION:
+    if type(data["version"]) is not int or data["version"] != VERSION:  # 1.0 and true are not 1
         raise GaudiVLError(f"plan file: version {data['version']!r} is not {VERSION}",
                            "re-plan with this gaudi-vl")
-    unknown = sorted(set(data) - set(OWN_KEYS) - set(IMPLIED_KEYS) - set(REPORT_KEYS))
+    unknown = sorted(set(data) - set(OWN_KEYS) - set(OPTIONAL_KEYS) - set(IMPLIED_KEYS) - set(REPORT_KEYS))
     if unknown:
         raise GaudiVLError(f"plan file: unknown key(s) {', '.join(map(repr, unknown))}", REPLAN)
     missing = [k for k in OWN_KEYS if k not in data]
@@ -213,11 +246,17 @@ def plan_from_dict(data: Any) -> Plan:
     if strategy not in {s.value for s in Strategy}:
         raise _bad("strategy", "one of " + ", ".join(s.value for s in Strategy), strategy)
     buckets = _check(tuple[int, ...], data["buckets"], "buckets")
+    if "family_warmup" in data and data["family_warmup"] is not None:
+        return _family_plan(data, spec, ref, pixel_range, serve)
     if not buckets:
         raise _bad("buckets", "a non-empty list", data["buckets"])
     memory = None
     if data["memory"] is not None:
         memory = _load(MemoryPlan, data["memory"], "memory", ignore=MemoryPlan.__json_properties__)
+        try:
+            check_memory_section(data["memory"], serve)  # the settings' own bounds (gaudi_vl.settings)
+        except GaudiVLError as exc:
+            raise GaudiVLError(f"plan file: {exc.message}", exc.hint) from None
     resolutions = tuple(Resolution.parse(_check(str, r, f"resolutions[{i}]"))
                         for i, r in enumerate(_check(tuple[str, ...], data["resolutions"], "resolutions")))
     notes = _check(tuple[str, ...], data["notes"], "notes")
@@ -226,9 +265,51 @@ def plan_from_dict(data: Any) -> Plan:
         bucket_plan = make_plan(buckets, Strategy(strategy), pixel_range, extra_warnings=bucket_notes)
     except GaudiVLError as exc:
         raise GaudiVLError(f"plan file: buckets: {exc.message}", exc.hint) from None
-    plan = Plan(spec, ref, pixel_range, bucket_plan, serve, memory, resolutions, notes)
+    text_env = _text_env(data.get("text_env", []), serve)
+    plan = Plan(spec, ref, pixel_range, bucket_plan, serve, memory, resolutions, notes, text_env)
+    _check_implied(plan, data)
+    try:
+        plan.check_engine_start()
+    except GaudiVLError as exc:
+        raise GaudiVLError(f"plan file: {exc.message}", exc.hint) from None
+    return plan
+
+
+def _family_plan(data: dict[str, Any], spec: ModelSpec, ref: str, pixel_range: PixelRange,
+                 serve: ServeSettings) -> Plan:
+    """A family plan (``gaudi_vl.family_plan``): its warm-up variables are its own fields; its
+    buckets and pixel range are implied by them and checked."""
+    from gaudi_vl.family_plan import FamilyWarmup, family_bucket_plan
+
+    if spec.family is None:
+        raise _bad("family_warmup", "absent for a Qwen2.5-VL model", data["family_warmup"])
+    warm = _load(FamilyWarmup, data["family_warmup"], "family_warmup")
+    memory = None
+    if data["memory"] is not None:
+        memory = _load(MemoryPlan, data["memory"], "memory", ignore=MemoryPlan.__json_properties__)
+    bucket_plan = family_bucket_plan(spec, serve.engine, warm)
+    implied = (("buckets", list(bucket_plan.buckets)), ("pixel_range", jsonable(bucket_plan.pixel_range)),
+               ("strategy", bucket_plan.strategy.value), ("resolutions", []), ("bucket_notes", []))
+    for key, value in implied:
+        if data[key] != value:
+            raise _edited(key, data[key], value)
+    notes = _check(tuple[str, ...], data["notes"], "notes")
+    text_env = _text_env(data.get("text_env", []), serve)
+    plan = Plan(spec, ref, bucket_plan.pixel_range, bucket_plan, serve, memory, (), notes, text_env, warm)
     _check_implied(plan, data)
     return plan
+
+
+def _text_env(value: Any, serve: ServeSettings) -> tuple[tuple[str, str], ...]:
+    """``[[NAME, VALUE], ...]`` of text bucket variables the plan's engine reads; else an error."""
+    pairs = _check(tuple[tuple[str, ...], ...], value, "text_env")
+    tb = serve.engine.text_buckets
+    known = set(tb.variables) if tb is not None else set()
+    for i, pair in enumerate(pairs):
+        if len(pair) != 2 or pair[0] not in known or not re.fullmatch(r"[0-9]{1,9}", pair[1]):
+            raise _bad(f"text_env[{i}]",
+                       f"[NAME, DIGITS] with NAME a bucket variable {serve.engine.name} reads", list(pair))
+    return tuple((k, v) for k, v in pairs)
 
 
 def _check_implied(plan: Plan, data: dict[str, Any]) -> None:

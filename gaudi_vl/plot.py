@@ -18,7 +18,6 @@ from pathlib import Path
 
 from gaudi_vl.buckets.optimizer import BucketScore
 from gaudi_vl.buckets.planner import BucketPlan
-from gaudi_vl.engines import EngineProfile
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.fileio import atomic_writer, check_writable_target
 from gaudi_vl.workload import WorkloadReport
@@ -27,14 +26,42 @@ FORMATS: tuple[str, ...] = ("png", "svg", "pdf", "jpg", "jpeg")
 """``--plot`` suffixes: formats matplotlib writes with no extra program."""
 
 
+MAX_BARS = 1000
+"""Bars drawn per panel at most: sizes are summed into bins of equal width beyond that, so a
+workload of 262,144 distinct sizes draws 1000 bars, not 262,144 artists (it took 75 s and 2.6 GB)."""
+SHADE_POINTS = 2000
+"""Points of the padding outline per bucket at most."""
+
+
 def _panel(ax, report: WorkloadReport, score: BucketScore, title: str, xmax: int) -> None:  # noqa: ANN001
+    """One plan's panel; its number of artists is bounded whatever the number of distinct sizes.
+
+    The padding is drawn, per bucket ``(prev, b]``, as the cumulative image count ``N(x)`` of the
+    sizes in ``(prev, x]`` from ``prev`` to ``b``: its area is ``sum n_v (b - v)``, exactly the
+    padded patches of that bucket (the boxes from each bar to its bucket edge, stacked).
+    """
+    import numpy as np
+
     hist = report.workload.histogram
-    width = 48
-    ax.bar(hist.patches, hist.counts, width=width, color="#1f4e79", label="images", zorder=3)
-    for v, n in zip(hist.patches, hist.counts, strict=True):
-        b = EngineProfile.bucket_for(v, score.buckets)
-        if b is not None and b > v:
-            ax.fill_between([v, b], 0, n, color="#d62728", alpha=0.18, linewidth=0, zorder=2)
+    patches = np.asarray(hist.patches, dtype=np.float64)
+    counts = np.asarray(hist.counts, dtype=np.float64)
+    bin_px = max(1, -(-int(xmax) // MAX_BARS))
+    if len(patches) > MAX_BARS:
+        bins = np.floor(patches / bin_px)
+        keys, where = np.unique(bins, return_inverse=True)
+        ax.bar((keys + 0.5) * bin_px, np.bincount(where, weights=counts), width=bin_px,
+               color="#1f4e79", label="images", zorder=3)
+    else:
+        ax.bar(patches, counts, width=48, color="#1f4e79", label="images", zorder=3)
+    prev = 0
+    for b in sorted(score.buckets):
+        lo, hi = np.searchsorted(patches, prev, side="right"), np.searchsorted(patches, b, side="right")
+        if hi > lo:
+            xs = np.linspace(patches[lo], b, min(SHADE_POINTS, hi - lo + 2))
+            cum = np.concatenate(([0.0], np.cumsum(counts[lo:hi])))
+            ys = cum[np.searchsorted(patches[lo:hi], xs, side="right")]
+            ax.fill_between(xs, 0, ys, step="post", color="#d62728", alpha=0.18, linewidth=0, zorder=2)
+        prev = b
     for b in score.buckets:
         if b <= xmax:
             ax.axvline(b, color="#555555", linestyle="--", linewidth=0.9, zorder=1)

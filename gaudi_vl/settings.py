@@ -14,11 +14,20 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any
 
 from gaudi_vl.devices import BUILTIN_HBM_BYTES, DEFAULT_DEVICE, parse_memory_size
-from gaudi_vl.engines import DEFAULT_PROFILE, NAMES, EngineProfile, get_profile
+from gaudi_vl.engines import (
+    DEFAULT_PROFILE,
+    NAMES,
+    EngineProfile,
+    ExecutionMode,
+    ModeFacts,
+    Setting,
+    get_profile,
+)
+from gaudi_vl.engines.profile import VARIABLE_NAMES
 from gaudi_vl.errors import GaudiVLError
 
 MAX_TOKENS = 16_777_216
@@ -26,7 +35,16 @@ MAX_TOKENS = 16_777_216
 MAX_TP = 64
 MAX_SEQS = 65_536
 MAX_IMAGES_PER_PROMPT = 1_024
-_HOST = re.compile(r"^[A-Za-z0-9.:\-\[\]%_]{1,253}$")
+AUTO_TARGET = "auto"
+"""``--target auto``: the profile of the engine the interpreter has installed (``gaudi_vl.cli.plan``)."""
+_HOST = re.compile(r"[A-Za-z0-9.:\[\]%_][A-Za-z0-9.:\-\[\]%_]{0,252}")
+"""Host names and addresses, matched whole (``fullmatch``: ``$`` alone let a trailing newline
+through); no leading ``-``, which the engine's argument parser would read as an option."""
+MIN_GPU_MEMORY_UTILIZATION = 0.01
+"""Below 1% of the card the engine has no room for one KV block; tiny values (1e-308) used to
+overflow the memory planner's arithmetic."""
+MAX_BYTES = 2**50
+"""Largest byte count in a plan (1 PiB: far above any card)."""
 
 
 @dataclass(frozen=True)
@@ -50,14 +68,18 @@ class Spec:
     parse: Callable[[str], Any] | None = None
     """Command-line text to value, when not the plain type (e.g. memory sizes)."""
     group: str = "engine"
+    cli_values: tuple[str, ...] = ()
+    """Values only the command line takes, resolved by the CLI before the settings exist
+    (``--target auto``: the installed engine); a settings object or plan file never holds them."""
 
     def describe_bounds(self) -> str:
         if self.choices:
-            return "one of " + ", ".join(self.choices)
+            return "one of " + ", ".join(self.choices + self.cli_values)
         if self.minimum is not None and self.maximum is not None:
             lo = f"{self.minimum:g}" if isinstance(self.minimum, float) else str(self.minimum)
             left = "(" if self.open_minimum else "["
-            return f"{'an integer' if self.kind is int else 'a number'} in {left}{lo}, {self.maximum:g}]"
+            hi = f"{self.maximum:g}" if isinstance(self.maximum, float) else str(self.maximum)
+            return f"{'an integer' if self.kind is int else 'a number'} in {left}{lo}, {hi}]"
         return {int: "an integer", float: "a number", str: "text", bool: "true or false"}[self.kind]
 
 
@@ -77,10 +99,14 @@ def check_value(spec: Spec, value: Any, source: str = "") -> Any:
     NaN and infinities are not numbers. ``source`` says where the value came from (a file key).
     """
     where = f" (from {source})" if source else ""
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
 
     def bad(why: str = "") -> GaudiVLError:
+        if source and not spec.flag.startswith("-"):  # a file's value with no flag of its own
+            return GaudiVLError(f"{source}: expected {spec.describe_bounds()}, got {shown}{why}",
+                                "write the file again with gaudi-vl (re-plan)")
         return GaudiVLError(
-            f"setting {spec.flag}: expected {spec.describe_bounds()}, got {value!r}{where}{why}",
+            f"setting {spec.flag}: expected {spec.describe_bounds()}, got {shown}{where}{why}",
             f"see gaudi-vl plan --help for {spec.flag}",
         )
 
@@ -96,9 +122,14 @@ def check_value(spec: Spec, value: Any, source: str = "") -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise bad()
     elif spec.kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad()
-        value = float(value)
+        try:
+            value = float(value)  # an integer of 400 digits does not fit: OverflowError
+        except OverflowError:
+            raise bad() from None
+        if not math.isfinite(value):
+            raise bad()
     elif spec.kind is str and not isinstance(value, str):
         raise bad()
     if spec.choices and value not in spec.choices:
@@ -112,6 +143,8 @@ def check_value(spec: Spec, value: Any, source: str = "") -> Any:
 
 def parse_text(spec: Spec, text: str) -> Any:
     """A command-line string to the setting's value (then ``check_value``)."""
+    if text in spec.cli_values:
+        return text
     if spec.parse is not None:
         return check_value(spec, spec.parse(text))
     if spec.kind is int:
@@ -139,9 +172,18 @@ def _memory_size(text: str) -> int:
 
 
 def _host(value: str) -> None:
-    if not _HOST.match(value):
+    if not _HOST.fullmatch(value):
         raise GaudiVLError(
             f"setting --host: {value!r} is not a host name or address", "e.g. --host 0.0.0.0 or --host ::1"
+        )
+
+
+def _recipe_dir(value: str) -> None:
+    """A directory the runtime can take inside ``PATH,DELETE,SIZE_MB``: no comma, no control character."""
+    if value and ("," in value or any(ord(c) < 32 for c in value) or len(value) > 4096):
+        raise GaudiVLError(
+            f"setting --recipe-cache: {value!r} is not a usable directory (no commas or control characters)",
+            "e.g. --recipe-cache /var/cache/gaudi-recipes on local disk",
         )
 
 
@@ -155,8 +197,9 @@ class ServeSettings:
 
     target: str = setting(
         DEFAULT_PROFILE.name, flag="--target", kind=str, choices=NAMES, metavar="ENGINE",
-        help=("engine profile the plan is for: " + ", ".join(NAMES)
-              + f"; {DEFAULT_PROFILE.name} is vllm-fork's Qwen2.5-VL release line"),
+        cli_values=(AUTO_TARGET,),
+        help=(f"engine profile the plan is for ({DEFAULT_PROFILE.name} is vllm-fork's Qwen2.5-VL release "
+              f"line; {AUTO_TARGET}: the engine installed in --python's interpreter): " + ", ".join(NAMES)),
     )
     tensor_parallel_size: int = setting(
         1, flag="--tp", kind=int, minimum=1, maximum=MAX_TP, metavar="N", help="tensor parallel size (cards)"
@@ -174,7 +217,7 @@ class ServeSettings:
         metavar="TOKENS", help="tokens per prefill step (default: --max-model-len)",
     )
     gpu_memory_utilization: float | None = setting(
-        None, flag="--gpu-memory-utilization", kind=float, nullable=True, minimum=0.0, open_minimum=True,
+        None, flag="--gpu-memory-utilization", kind=float, nullable=True, minimum=MIN_GPU_MEMORY_UTILIZATION,
         maximum=1.0, metavar="F",
         help="share of free device memory for KV cache and graphs (default: planned so the vision "
              "tower fits beside them)",
@@ -205,7 +248,7 @@ class ServeSettings:
                                 help="skip graph warm-up: faster start, graphs compile while serving")
     enforce_eager: bool = setting(
         False, flag="--enforce-eager", kind=bool,
-        help="run the engine without HPU graphs (--enforce-eager): no graph memory, slower",
+        help="run the engine without HPU graphs or torch.compile (--enforce-eager): no graph memory, slower",
     )
     align: bool = setting(
         True, flag="--align", negative_flag="--no-align", kind=bool,
@@ -225,16 +268,35 @@ class ServeSettings:
         parse=_memory_size, metavar="SIZE",
         help="memory one card shows the engine, e.g. 94.62GiB or 96GB (default: the device's)",
     )
+    recipe_cache: str = setting(
+        "", flag="--recipe-cache", kind=str, metavar="DIR",
+        help="keep the Habana recipe cache (compiled graphs) in DIR on LOCAL disk and reuse it: restarts "
+             "skip most of the warm-up (the Habana recipe cache set to DIR,False,8192; not NFS, which "
+             "lacks locking); default: none",
+    )
     vision_memory: str = setting(
         "fused", flag="--vision-memory", kind=str, choices=("fused", "worst-case"), group="memory",
         help="vision attention memory model: fused (the engine's fused SDPA holds no [heads, N, N] "
              "scores) or worst-case (scores materialised)",
+    )
+    execution_mode: str | None = setting(
+        None, flag="--execution-mode", kind=str, nullable=True, choices=tuple(m.value for m in ExecutionMode),
+        help=f"HPU execution mode, written to {VARIABLE_NAMES[Setting.EXECUTION_MODE]}: compile "
+             "(torch.compile, no HPU graphs: the vision sizes take no graph memory) or lazy (HPU graphs); a "
+             "target that models one mode refuses the other (default: the target's default mode)",
     )
 
     def __post_init__(self) -> None:
         for f in fields(self):
             check_value(spec_of(f), getattr(self, f.name))
         _host(self.host)
+        _recipe_dir(self.recipe_cache)
+        self.engine.execution(self.execution_mode)  # a mode the target does not model: one-line error
+
+    @property
+    def execution(self) -> ModeFacts | None:
+        """The execution mode's facts (``--execution-mode`` or the engine's default); None off HPU."""
+        return self.engine.execution(self.execution_mode)
 
     @property
     def engine(self) -> EngineProfile:
@@ -263,3 +325,71 @@ class ServeSettings:
 
 SERVE_FIELDS = tuple(f for f in fields(ServeSettings))
 DEFAULTS: dict[str, Any] = {f.name: f.default for f in SERVE_FIELDS if f.default is not MISSING}
+
+
+# ---------------------------------------------------------------- the plan file's memory section
+
+SERVE_SPECS: dict[str, Spec] = {f.name: spec_of(f) for f in SERVE_FIELDS}
+
+
+def _numbers(kind: type, minimum: float, maximum: float, what: str) -> Spec:
+    return Spec(flag=what, help="", kind=kind, minimum=minimum, maximum=maximum)
+
+
+_BYTES = _numbers(int, 0, MAX_BYTES, "a byte count")
+_RATIO = _numbers(float, 0.0, 1.0, "a share")
+MEMORY_SPECS: dict[str, Spec] = {
+    # the serving settings the memory plan repeats: the same declaration (a planned value is never None)
+    "tensor_parallel_size": SERVE_SPECS["tensor_parallel_size"],
+    "max_model_len": SERVE_SPECS["max_model_len"],
+    "max_num_seqs": replace(SERVE_SPECS["max_num_seqs"], nullable=False),
+    "gpu_memory_utilization": replace(SERVE_SPECS["gpu_memory_utilization"], nullable=False),
+    "vision_memory": SERVE_SPECS["vision_memory"],
+    "engine": SERVE_SPECS["target"],
+    # what the planner computed
+    "hbm_bytes": _numbers(int, 1, MAX_BYTES, "a byte count"),
+    "runtime_reserved_bytes": _BYTES,
+    "text_weights_bytes": _BYTES,
+    "vision_weights_bytes": _BYTES,
+    "profile_peak_bytes": _BYTES,
+    "vision_peak_bytes": _BYTES,
+    "vision_peak_worst_case_bytes": _BYTES,
+    "vision_graph_bytes": _BYTES,
+    "largest_bucket_patches": _numbers(int, 1, MAX_TOKENS, "a patch count"),
+    "vision_graphs": _numbers(int, 0, 1 << 20, "a graph count"),
+    "graph_reserved_mem": _RATIO,
+    "graph_prompt_ratio": _RATIO,
+    "graph_multimodal_ratio": _RATIO,
+    "kv_bytes_per_token": _numbers(int, 1, MAX_BYTES, "a byte count"),
+    "block_size": _numbers(int, 1, 1 << 16, "a token count"),
+}
+"""Bounds of the plan file's ``memory`` fields: the serving settings' own declarations where the
+memory plan repeats one, else a plain range (counts and bytes non-negative and finite, shares in
+0..1). Text and true/false fields are typed by the plan file reader."""
+SAME_AS_SERVE: dict[str, str] = {
+    "engine": "target",
+    "tensor_parallel_size": "tensor_parallel_size",
+    "max_model_len": "max_model_len",
+    "vision_memory": "vision_memory",
+    "enforce_eager": "enforce_eager",
+}
+"""``memory`` fields that must equal a ``serve`` field (the memory plan was computed for them)."""
+
+
+def check_memory_section(memory: Mapping[str, Any], serve: ServeSettings, where: str = "memory") -> None:
+    """A plan file's ``memory`` values within :data:`MEMORY_SPECS` and consistent with ``serve``."""
+    for name, spec in MEMORY_SPECS.items():
+        if name in memory:
+            check_value(spec, memory[name], f"{where}.{name}")
+    for name, other in SAME_AS_SERVE.items():
+        if name in memory and memory[name] != getattr(serve, other):
+            raise GaudiVLError(
+                f"{where}.{name} is {memory[name]!r} but serve.{other} is {getattr(serve, other)!r}: "
+                "the memory plan was computed for other settings",
+                "re-plan with gaudi-vl plan --json -o FILE",
+            )
+    if serve.max_num_seqs is not None and memory.get("max_num_seqs") != serve.max_num_seqs:
+        raise GaudiVLError(
+            f"{where}.max_num_seqs is {memory.get('max_num_seqs')!r} but serve.max_num_seqs is "
+            f"{serve.max_num_seqs}", "re-plan with gaudi-vl plan --json -o FILE",
+        )

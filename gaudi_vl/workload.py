@@ -5,9 +5,11 @@ of 112-aligned patch counts for a pixel range; the pure optimizer takes it from 
 
 Reading rules:
 
-* Images are never decoded: Pillow's ``Image.open`` is lazy and parses only the header (size,
-  EXIF); for data URLs only the first few KB of base64 are decoded, more only if the header is
-  longer (a JPEG with a large EXIF block).
+* Images are never decoded: sizes and EXIF orientation come from the header
+  (``gaudi_vl.imageio.header_size``: only the formats of ``ALLOWED_FORMATS``, PostScript refused by
+  content, a PNG's ``eXIf`` read only before its pixel data); for data URLs only the first few KB of
+  base64 are decoded, more only if the header is longer (a JPEG with a large EXIF block). A file
+  named by many JSONL requests is read once (``HeaderCache``: path, device, inode, size, mtime).
 * EXIF orientation: vLLM loads images with ``Image.open(...)`` + ``load()`` + ``convert()`` and no
   ``ImageOps.exif_transpose`` (vllm/multimodal/media/image.py, ``ImageMediaIO``), so the engine sees
   the STORED width x height. That is what we use by default; rotated images (orientation 5-8)
@@ -38,11 +40,13 @@ import binascii
 import csv
 import io
 import json
+import math
 import os
+import re
 import stat
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -63,8 +67,10 @@ from gaudi_vl.engines import DEFAULT_PROFILE, EngineProfile, Setting
 from gaudi_vl.engines.logs import PADDING
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PixelRange, reachable_windows
+from gaudi_vl.imageio import HeaderCache, RefusedImage, header_size
 from gaudi_vl.models import VisionSpec
 from gaudi_vl.plan import Resolution
+from gaudi_vl.warmup_plan import padded_compiling_images
 
 
 class WorkloadFormat(str, Enum):
@@ -81,7 +87,6 @@ IMAGE_SUFFIXES = frozenset(
 LOG_LINE = PADDING
 """The engines' padding line (``gaudi_vl.engines.logs.PADDING``)."""
 """vllm-fork (``get_image_embeds``) and vllm-gaudi (``pad_multimodal_data``) log formats."""
-EXIF_ORIENTATION_TAG = 0x0112
 SKIPPED_SHOWN = 10
 """Line numbers listed in a skip warning (the rest are counted)."""
 HEADER_CHUNKS_B64 = (4096, 65536, None)
@@ -219,28 +224,14 @@ def _progress(items: list[Path], desc: str) -> Iterator[Path]:
     return iter(tqdm(items, desc=desc, unit="img", file=sys.stderr, disable=not sys.stderr.isatty()))
 
 
-def _header_size(stream: io.BytesIO | Path, apply_exif: bool) -> tuple[int, int, bool]:
-    """``(width, height, rotated)`` from the header only (Pillow's lazy open: no pixel decode)."""
-    from PIL import Image
-
-    with Image.open(stream) as im:
-        width, height = im.size
-        orientation = 1
-        try:
-            orientation = int(im.getexif().get(EXIF_ORIENTATION_TAG, 1))
-        except Exception:  # noqa: BLE001 - a broken EXIF block must not lose the size
-            orientation = 1
-    rotated = orientation in (5, 6, 7, 8)
-    if rotated and apply_exif:
-        width, height = height, width
-    return width, height, rotated
-
-
 def _read_dir(path: Path, sizes: _Sizes, apply_exif: bool) -> None:
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     for file in _progress(files, "reading image headers"):
         try:
-            width, height, rotated = _header_size(file, apply_exif)
+            width, height, rotated = header_size(file, apply_exif)
+        except RefusedImage as exc:
+            sizes.skip(str(file.relative_to(path)), str(exc))
+            continue
         except Exception as exc:  # noqa: BLE001 - Pillow raises many types for bad files
             sizes.skip(str(file.relative_to(path)), f"not a readable image ({type(exc).__name__})")
             continue
@@ -344,7 +335,9 @@ def _data_url_size(url: str, apply_exif: bool) -> tuple[int, int, bool]:
         part = payload if chunk is None or chunk >= len(payload) else payload[:chunk]
         try:
             data = base64.b64decode(part[: len(part) - len(part) % 4] if chunk is not None else part)
-            return _header_size(io.BytesIO(data), apply_exif)
+            return header_size(io.BytesIO(data), apply_exif)
+        except RefusedImage:
+            raise
         except (binascii.Error, ValueError) as exc:
             last = exc
             if chunk is None or chunk >= len(payload):
@@ -356,26 +349,28 @@ def _data_url_size(url: str, apply_exif: bool) -> tuple[int, int, bool]:
     raise ValueError(f"data URL holds no readable image ({type(last).__name__})")
 
 
-def _file_url_size(url: str, base: Path, apply_exif: bool) -> tuple[int, int, bool]:
+def _file_url_size(url: str, base: str, cache: HeaderCache) -> tuple[int, int, bool]:
+    """The header size of a ``file://`` URL or a path (relative to the JSONL's folder), read once
+    per file (``cache``); plain string paths, as this runs once per request."""
     if url.startswith("file://"):
-        target = Path(unquote(urlparse(url).path))
+        target = unquote(urlparse(url).path)
     else:
-        target = Path(url)
-        if not target.is_absolute():
-            target = base / target
+        target = url if os.path.isabs(url) else os.path.join(base, url)
     try:
-        found = target.is_file()
-    except OSError as exc:  # a name too long, permission denied on a parent
-        raise ValueError(f"image file {target} cannot be read ({exc.strerror})") from None
-    if not found:
+        st = os.stat(target)
+    except FileNotFoundError:
+        raise ValueError(f"image file {target} not found (or not a regular file)") from None
+    except (OSError, ValueError) as exc:  # a name too long, permission denied on a parent, a NUL
+        why = getattr(exc, "strerror", None) or exc
+        raise ValueError(f"image file {target} cannot be read ({why})") from None
+    if not stat.S_ISREG(st.st_mode):
         raise ValueError(f"image file {target} not found (or not a regular file)")
-    try:
-        return _header_size(target, apply_exif)
-    except Exception as exc:  # noqa: BLE001
-        raise ValueError(f"{target} is not a readable image ({type(exc).__name__})") from None
+    return cache.size(target, st)
 
 
 def _read_jsonl(path: Path, sizes: _Sizes, apply_exif: bool) -> None:
+    cache = HeaderCache(apply_exif)  # a file named by many requests is read once
+    base = str(path.parent)
     with path.open(encoding="utf-8") as f:
         for line_no, line in _lines(f, sizes):
             if not line.strip():
@@ -393,12 +388,7 @@ def _read_jsonl(path: Path, sizes: _Sizes, apply_exif: bool) -> None:
                 continue
             for url in _image_urls(request):
                 try:
-                    if url.startswith("data:"):
-                        width, height, rotated = _data_url_size(url, apply_exif)
-                    elif url.startswith(("http://", "https://")):
-                        raise ValueError("remote image URLs are not fetched; inline them or use file paths")
-                    else:
-                        width, height, rotated = _file_url_size(url, path.parent, apply_exif)
+                    width, height, rotated = _url_size(url, base, cache)
                 except ValueError as exc:
                     sizes.skip(f"line {line_no}", str(exc))
                     continue
@@ -549,6 +539,9 @@ class WorkloadReport:
     resolutions: tuple[Resolution, ...] = ()
     resolutions_share: float = 0.0
     """Fraction of the workload's images whose aligned size is one of ``resolutions``."""
+    compiling_images: tuple[int, ...] = ()
+    """Per score (same order): images whose padded size warm-up did not compile, so that they
+    compile while serving (``gaudi_vl.warmup_plan.padded_compiling_images``)."""
 
     @property
     def optimal(self) -> BucketScore:
@@ -625,9 +618,12 @@ def plan_for_workload(
     }
     chosen, share = top_resolutions(hist) if engine.reads(Setting.RESOLUTIONS) else ((), 0.0)
 
+    compiling: list[int] = []
+
     def score(label: str, buckets: tuple[int, ...], extra: tuple[Resolution, ...] = ()) -> BucketScore:
         warm = engine.warmup_set(buckets, pixel_range, align=align,
                                  resolutions=[(r.width, r.height) for r in extra])
+        compiling.append(padded_compiling_images(hist.patches, hist.counts, buckets, warm.compiled))
         return score_buckets(
             label, buckets, hist, time_cost, warmup_graphs=warm.graphs, never_warmed=warm.never_warmed,
             warmup_above_largest=warm.above_largest,
@@ -644,5 +640,239 @@ def plan_for_workload(
         scores=tuple(scores),
         resolutions=chosen,
         resolutions_share=share,
+        compiling_images=tuple(compiling),
     )
     return bucket_plan, report
+
+
+# ---------------------------------------------------------------- text workloads (issue 18)
+
+CHARS_PER_TOKEN = 4.0
+"""Default characters per text token when no tokenizer is at hand. An assumption, stated in the
+report: about 4 characters of English per token for byte-level BPE vocabularies of Qwen2.5's size
+(151,643 tokens); CJK text packs fewer characters per token (pass ``--chars-per-token``)."""
+IMAGE_TOKENS_EXTRA = 2
+"""``<|vision_start|>`` and ``<|vision_end|>`` around each image's merged patch tokens (Qwen2.5-VL)."""
+RUNNING_LINE = re.compile(r"Running: (\d{1,9}) reqs")
+"""vLLM's periodic metrics line (V0 ``Running: N reqs, Swapped: ...``; V1 ``Running: N reqs, Waiting: ...``):
+the decode batch at that moment."""
+
+
+@dataclass(frozen=True)
+class TextWorkload:
+    """Prompt lengths (tokens, estimated) and decode batch sizes read from traffic."""
+
+    source: str
+    format: WorkloadFormat
+    prompt_tokens: Histogram
+    """``patches`` holds prompt lengths in tokens."""
+    decode_batches: Histogram
+    """``patches`` holds running-request counts from the engine's metrics lines."""
+    chars_per_token: float
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def prompts(self) -> int:
+        return self.prompt_tokens.images
+
+
+def _text_chars(node: Any) -> int:
+    """Characters of text in a chat request: string ``content``, ``text`` / ``input_text`` parts and a
+    completions ``prompt``; walked with an explicit stack like ``_image_urls``."""
+    total = 0
+    stack: list[Any] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("type") in ("text", "input_text") and isinstance(item.get("text"), str):
+                total += len(item["text"])
+                continue
+            for key, value in item.items():
+                if key in ("content", "prompt") and isinstance(value, str):
+                    total += len(value)
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return total
+
+
+def read_text_workload(
+    path: str | Path,
+    image_tokens: Callable[[int, int], int],
+    *,
+    chars_per_token: float = CHARS_PER_TOKEN,
+    fmt: WorkloadFormat | str = WorkloadFormat.AUTO,
+    strict: bool = False,
+) -> TextWorkload:
+    """Prompt lengths from a JSONL of chat requests (text characters / ``chars_per_token`` plus
+    ``image_tokens(width, height)`` per image, rounded up) or decode batch sizes from an engine log
+    (``Running: N reqs``). ``image_tokens`` is the model's rule (the edge passes it)."""
+    source = Path(path)
+    if not source.exists():
+        raise GaudiVLError(f"text workload {source} does not exist",
+                           "pass a JSONL of chat requests or an engine log")
+    if not source.is_file() or not stat.S_ISREG(source.stat().st_mode):
+        raise GaudiVLError(f"text workload {source} is not a regular file",
+                           "pass a JSONL file or an engine log")
+    if not (0 < chars_per_token <= 100):
+        raise GaudiVLError(f"--chars-per-token {chars_per_token} is not in (0, 100]",
+                           "e.g. --chars-per-token 4")
+    kind = WorkloadFormat(fmt)
+    if kind is WorkloadFormat.AUTO:
+        kind = detect_format(source)
+    if kind not in (WorkloadFormat.JSONL, WorkloadFormat.LOG):
+        raise GaudiVLError(f"text workload {source} is {kind.value}, not JSONL or a log",
+                           "pass a JSONL of chat requests or an engine log")
+    sizes = _Sizes(source, strict)
+    cache, base = HeaderCache(), str(source.parent)  # a file named by many requests is read once
+    prompts: Counter[int] = Counter()
+    running: Counter[int] = Counter()
+    with source.open(encoding="utf-8", errors="replace") as f:
+        for line_no, line in _lines(f, sizes):
+            if kind is WorkloadFormat.LOG:
+                for match in RUNNING_LINE.finditer(line):
+                    n = int(match.group(1))
+                    if n > 0:
+                        running[n] += 1
+                continue
+            if not line.strip():
+                continue
+            try:
+                request = json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                sizes.skip(f"line {line_no}", f"not JSON ({type(exc).__name__})")
+                continue
+            tokens = _text_chars(request) / chars_per_token
+            ok = True
+            for url in _image_urls(request):
+                try:
+                    width, height, _ = _url_size(url, base, cache)
+                except ValueError as exc:
+                    sizes.skip(f"line {line_no}", str(exc))
+                    ok = False
+                    break
+                tokens += image_tokens(width, height) + IMAGE_TOKENS_EXTRA
+            if ok:
+                prompts[max(1, math.ceil(tokens))] += 1
+    hist = histogram_from_patches(prompts.keys(), prompts.values())
+    batches = histogram_from_patches(running.keys(), running.values())
+    if hist.is_empty and batches.is_empty:
+        raise GaudiVLError(f"text workload {source} has no readable prompt or 'Running: N reqs' line",
+                           "pass a JSONL of chat requests or a vLLM log with its metrics lines")
+    return TextWorkload(str(source), kind, hist, batches, chars_per_token, tuple(sizes.skipped))
+
+
+# --- requests (images per prompt) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestWorkload:
+    """A workload read as requests: each distinct tuple of (width, height) images and its count.
+
+    Image folders and CSV rows are one-image requests; a JSONL line is one request with every image
+    it holds, in order. Engine logs hold only patch counts, so they cannot be read this way.
+    """
+
+    source: str
+    format: WorkloadFormat
+    requests: dict[tuple[tuple[int, int], ...], int]
+    skipped: tuple[Skipped, ...] = ()
+    exif_rotated_images: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+    def warnings(self) -> tuple[str, ...]:
+        if not self.skipped:
+            return ()
+        shown = ", ".join(s.where for s in self.skipped[:SKIPPED_SHOWN])
+        line = (f"workload: skipped {len(self.skipped)} unreadable entries ({shown}; first: "
+                f"{self.skipped[0].reason}); pass --strict to stop at the first one")
+        return (line,)
+
+
+def _url_size(url: str, base: str, cache: HeaderCache) -> tuple[int, int, bool]:
+    """(width, height, rotated) of one image URL of a chat request (data URL or local file; a file
+    named by many requests is read once through ``cache``)."""
+    if url.startswith("data:"):
+        return _data_url_size(url, cache.apply_exif)
+    if url.startswith(("http://", "https://")):
+        raise ValueError("remote image URLs are not fetched; inline them or use file paths")
+    return _file_url_size(url, base, cache)
+
+
+def _read_jsonl_requests(path: Path, sizes: _Sizes, apply_exif: bool) -> Counter[tuple[tuple[int, int], ...]]:
+    """One request per JSONL line: the sizes of its images in document order. A line with an
+    unreadable image is skipped whole (its call shape would be unknown)."""
+    out: Counter[tuple[tuple[int, int], ...]] = Counter()
+    cache, base = HeaderCache(apply_exif), str(path.parent)  # a file named by many requests is read once
+    with path.open(encoding="utf-8") as f:
+        for line_no, line in _lines(f, sizes):
+            if not line.strip():
+                continue
+            try:
+                request = json.loads(line)
+            except (RecursionError, ValueError) as exc:
+                sizes.skip(f"line {line_no}", f"not JSON ({type(exc).__name__})")
+                continue
+            images: list[tuple[int, int]] = []
+            try:
+                for url in _image_urls(request):
+                    width, height, rotated = _url_size(url, base, cache)
+                    sizes.exif_rotated += rotated
+                    images.append((width, height))
+            except ValueError as exc:
+                sizes.skip(f"line {line_no}", str(exc))
+                continue
+            if images:
+                sizes._count(len(images))
+                out[tuple(images)] += 1
+    return out
+
+
+def read_requests(
+    path: str | Path,
+    *,
+    fmt: WorkloadFormat | str = WorkloadFormat.AUTO,
+    strict: bool = False,
+    apply_exif: bool = False,
+) -> RequestWorkload:
+    """Read a workload as requests (images per prompt); the same files as ``read_workload``."""
+    source = Path(path)
+    try:
+        mode = os.stat(source).st_mode
+    except (OSError, ValueError):
+        raise GaudiVLError(f"workload {source} does not exist or cannot be read",
+                           "pass a folder, .csv or .jsonl") from None
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+        raise GaudiVLError(f"workload {source} is not a folder or a regular file",
+                           "copy the data to a file first")
+    fmt = WorkloadFormat(fmt)
+    if fmt is WorkloadFormat.AUTO:
+        fmt = detect_format(source)
+    if (fmt is WorkloadFormat.DIR) != source.is_dir():
+        what = "a folder" if source.is_dir() else "a file"
+        raise GaudiVLError(f"workload {source} is {what}, not {fmt.value}", "use --workload-format auto")
+    if fmt is WorkloadFormat.LOG:
+        raise GaudiVLError(f"workload {source} is an engine log: it holds patch counts, not image sizes",
+                           "pass the images, a width,height CSV or the JSONL requests")
+    sizes = _Sizes(source, strict)
+    try:
+        if fmt is WorkloadFormat.JSONL:
+            requests = _read_jsonl_requests(source, sizes, apply_exif)
+        else:
+            if fmt is WorkloadFormat.DIR:
+                _read_dir(source, sizes, apply_exif)
+            else:
+                _read_csv(source, sizes)
+            requests = Counter({((w, h),): n for (w, h), n in sizes.sizes.items()})
+    except UnicodeDecodeError:
+        raise GaudiVLError(f"workload {source} is not UTF-8 text", "is --workload-format right?") from None
+    except OSError as exc:
+        raise GaudiVLError(f"cannot read workload {source}: {exc.strerror}", "check the path") from None
+    if not requests:
+        raise GaudiVLError(f"workload {source} has no request with a readable image",
+                           "check the path and --workload-format")
+    return RequestWorkload(str(source), fmt, dict(requests), tuple(sizes.skipped), sizes.exif_rotated)

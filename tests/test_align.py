@@ -440,3 +440,48 @@ def test_bad_files(tmp_path: Path) -> None:
 def test_import_does_not_load_pillow() -> None:
     code = "import sys, gaudi_vl.align; assert 'PIL' not in sys.modules, 'PIL imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "I;16", "F", "P-transparent", "CMYK", "L"])
+def test_rgb_conversion_in_strips_is_the_whole_image_conversion(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: large images are converted in strips (bounded memory); every rule is per pixel,
+    so the strips give exactly the whole-image conversion (strip boundaries included)."""
+    rng = np.random.default_rng(7)
+    rgba = Image.fromarray(rng.integers(0, 256, (97, 61, 4), dtype=np.uint8), "RGBA")
+    if mode == "P-transparent":
+        image = rgba.convert("RGB").convert("P")
+        image.info["transparency"] = 3
+    elif mode == "I;16":
+        image = Image.fromarray(rng.integers(0, 65536, (97, 61), dtype=np.uint16))
+        assert image.mode == "I;16"
+    elif mode == "F":
+        image = Image.fromarray(rng.normal(128, 200, (97, 61)).astype(np.float32))
+        assert image.mode == "F"
+    else:
+        image = rgba.convert(mode)
+    whole = np.asarray(to_rgb(image))
+    monkeypatch.setattr(align, "STRIP_PIXELS", 61 * 5 + 7)  # strips of 5 rows, uneven last strip
+    strips = np.asarray(to_rgb(image))
+    assert strips.shape == (97, 61, 3)
+    assert np.array_equal(strips, whole)
+
+
+def test_postscript_is_refused_whatever_its_name(tmp_path: Path) -> None:
+    """Issue 19: no image input reaches Ghostscript (Pillow's EpsImagePlugin): EPS content is
+    refused by its first bytes, with one line naming the file."""
+    for name, head in (("a.png", b"%!PS-Adobe-3.0 EPSF-3.0\n"), ("b.jpg", b"\xc5\xd0\xd3\xc6" + bytes(26))):
+        path = tmp_path / name
+        path.write_bytes(head + b"%%BoundingBox: 0 0 10 10\nshowpage\n")
+        with pytest.raises(GaudiVLError, match="PostScript/EPS content is refused") as exc:
+            load_image(path)
+        assert name in exc.value.one_line()
+
+
+def test_formats_outside_the_allowed_list_are_not_opened(tmp_path: Path) -> None:
+    """Only PNG/JPEG/WebP/GIF/BMP/TIFF/PPM are opened: an ICO (a format Pillow reads) is not."""
+    path = tmp_path / "icon.png"
+    Image.new("RGB", (16, 16)).save(path, format="ICO")
+    with pytest.raises(GaudiVLError, match="not an image gaudi-vl reads"):
+        load_image(path)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import selectors
 import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gaudi_vl.cli.doctor import iter_chunks
 from tests.test_doctor import DOCS_LOG, OOM_ALLOC, OOM_DEFRAG, SERVING
 
 DOCTOR = [sys.executable, "-m", "gaudi_vl", "doctor"]
@@ -108,3 +113,58 @@ def test_target_choices() -> None:
         assert run("-", "--target", target, stdin=SERVING).returncode == 0
     r = run("-", "--target", "tgi", stdin=SERVING)
     assert r.returncode == 2 and "--target" in r.stderr
+
+
+def test_unknown_phase_is_said_not_guessed() -> None:
+    """A failure whose log shows no phase (a real paste: only the client's view of an engine death)."""
+    log = str(CORPUS / "vllm19415_engine_core_init_failed_tail.log")
+    r = run(log)
+    assert r.returncode == 3
+    assert "FAILED (phase unknown" in r.stdout and "start-up/weights" not in r.stdout
+    report = json.loads(run(log, "--format", "json").stdout)
+    assert report["failed"] and report["failure_phase"] is None
+
+
+def test_healthy_start_up_and_shutdown_noise_are_not_failures() -> None:
+    r = run(str(CORPUS / "club3090_1107_healthy_routes.log"))
+    assert r.returncode == 0 and "reached: serving" in r.stdout
+    assert "hung" not in r.stdout and "FAILED" not in r.stdout
+    r = run(str(CORPUS / "vllm8208_ray_graph_capture_then_del_noise.log"))
+    assert r.returncode == 0 and "FAILED" not in r.stdout and "hung" not in r.stdout
+    assert "shutdown noise: 1 teardown traceback(s)" in r.stdout
+
+
+def test_warmup_finished_log_is_not_called_hung() -> None:
+    line = "INFO 11-25 10:05:00 [hpu_model_runner.py:6306] Warmup finished in 300 secs, allocated 3.1 GiB\n"
+    r = run("-", stdin=line)
+    assert r.returncode == 0
+    assert "after warm-up finished" in r.stdout and "hung" not in r.stdout
+
+
+class _Trickle(io.RawIOBase):
+    """A byte stream that hands out at most ``step`` bytes per read (a pipe, a slow writer)."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.step, self.pos = data, step, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:  # noqa: ANN001 -- a writable buffer
+        n = min(len(buf), self.step, len(self.data) - self.pos)
+        buf[:n] = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return n
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400).map(lambda b: b.replace(b"\r", b"")), st.integers(1, 37), st.integers(1, 24))
+def test_chunked_reader_gives_every_line_cut_to_keep_whatever_the_piece_sizes(data: bytes, step: int,
+                                                                               keep: int) -> None:
+    stream = io.TextIOWrapper(io.BufferedReader(_Trickle(data, step)), encoding="utf-8", errors="replace")
+    got = [line for chunk in iter_chunks(stream, keep) for line in chunk]
+    pieces = data.decode("utf-8", errors="replace").split("\n")
+    want = [p[:keep] + "\n" for p in pieces[:-1]] + ([pieces[-1][:keep]] if pieces[-1] else [])
+    if pieces[-1] and len(pieces[-1]) >= keep:  # an unfinished runaway line is closed at ``keep``
+        want[-1] = pieces[-1][:keep] + "\n"
+    assert got == want

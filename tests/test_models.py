@@ -62,8 +62,9 @@ def test_folder_without_config_is_a_user_error(tmp_path: Path) -> None:
 
 def test_non_vl_config_is_refused(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "llama"}))
-    with pytest.raises(GaudiVLError, match="not a Qwen2-VL"):
+    with pytest.raises(GaudiVLError, match="does not plan") as info:
         load_model(str(tmp_path))
+    assert "qwen3_vl" in info.value.hint and "gemma3" in info.value.hint
 
 
 def test_unknown_name_lists_known_models() -> None:

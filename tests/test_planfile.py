@@ -84,8 +84,8 @@ def test_every_planned_setting_reaches_the_engine() -> None:
         port=8123,
         host="127.0.0.1",
         tensor_parallel_size=2,
-        max_model_len=16384,
-        max_num_batched_tokens=8192,
+        max_model_len=8192,
+        max_num_batched_tokens=16384,  # the fork (V0) refuses fewer than max_model_len
         fp32_softmax=True,
         fp32_softmax_vision=False,
         skip_warmup=True,
@@ -97,8 +97,8 @@ def test_every_planned_setting_reaches_the_engine() -> None:
     assert flag["--max-num-seqs"] == str(plan.memory.max_num_seqs)
     assert flag["--kv-cache-dtype"] == "fp8_inc"
     assert "--enforce-eager" in argv
-    assert flag["--tensor-parallel-size"] == "2" and flag["--max-model-len"] == "16384"
-    assert flag["--max-num-batched-tokens"] == "8192"
+    assert flag["--tensor-parallel-size"] == "2" and flag["--max-model-len"] == "8192"
+    assert flag["--max-num-batched-tokens"] == "16384"
     assert flag["--port"] == "8123" and flag["--host"] == "127.0.0.1"
     assert json.loads(flag["--limit-mm-per-prompt"]) == {"image": 3}
     assert json.loads(flag["--mm-processor-kwargs"]) == {"min_pixels": 401408, "max_pixels": 2458624}

@@ -257,3 +257,47 @@ def test_align_interrupted_by_sigterm_writes_the_sidecar_and_continues(tmp_path:
     rerun = subprocess.run(_align(src, out), capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert len(json.loads((out / "transforms.json").read_text())["images"]) == 40
+
+
+def test_serve_stops_reading_a_pipe_held_by_one_that_left_the_group(tmp_path: Path, procs: list) -> None:
+    """Issue 19: a descendant in a session of its own (``setsid``) is not stopped with the engine's
+    group and keeps the log pipe open; serve stops reading shortly after the engine exits."""
+    exe = engine(tmp_path, exit_code=5)
+    body = exe.read_text().replace(
+        f"subprocess.Popen([sys.executable, \"-c\", {WORKER!r}, worker_file])",
+        f"subprocess.Popen([sys.executable, \"-c\", {WORKER!r}, worker_file], start_new_session=True)",
+    )
+    assert "start_new_session=True" in body
+    exe.write_text(body)
+    proc = start(procs, driver(tmp_path, exe, grace_s=1.0))
+    out, _ = proc.communicate(timeout=30)  # was: forever
+    assert proc.returncode == 5
+    assert "a process outside its process group still holds the pipe" in out
+    worker = int((tmp_path / "worker.pid").read_text())
+    os.kill(worker, signal.SIGKILL)
+
+
+def test_serve_passes_a_huge_log_line_through_in_bounded_memory(tmp_path: Path, procs: list) -> None:
+    """A 128 MiB line with no newline until its end reaches stdout whole; serve's own memory stays
+    far below it (the doctor sees the first 64 KiB). Before issue 19 serve held the whole line."""
+    size = 128 << 20
+    exe = engine(tmp_path, exit_code=0)
+    exe.write_text(exe.read_text().replace(
+        'print("engine ready", flush=True)',
+        f'print("engine ready", flush=True)\nsys.stdout.write("x" * {size} + "\\n"); sys.stdout.flush()',
+    ))
+    argv = driver(tmp_path, exe, grace_s=1.0)
+    script = Path(argv[1])
+    script.write_text(script.read_text().replace(
+        "sys.exit(run_engine(", "import resource\ncode = (run_engine(",
+    ) + "print('peak KiB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n")
+    proc = start(procs, argv)
+    assert proc.stdout is not None and proc.stderr is not None
+    total = 0
+    while chunk := proc.stdout.readline(1 << 20):
+        if chunk.startswith("x") or (total and not chunk.startswith("[")):
+            total += len(chunk)
+    proc.wait(timeout=60)
+    assert total == size + 1
+    peak_kib = int(proc.stderr.read().split("peak KiB")[1].split()[0])
+    assert peak_kib < 200 * 1024, peak_kib / 1024

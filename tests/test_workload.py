@@ -178,3 +178,33 @@ def test_top_resolutions_are_the_most_frequent_aligned_sizes() -> None:
     res_all, share_all = top_resolutions(hist, limit=8)
     assert len(res_all) == 3 and share_all == pytest.approx(0.995)  # the 1 % rule drops 3000 x 20
     assert stats.over_max_aspect == 0 and stats.refused_aspect == 0
+
+
+def test_every_jsonl_reader_reads_local_image_files(tmp_path: Path) -> None:
+    """Chat requests naming local files (relative, absolute and ``file://``) are read the same way by
+    the bucket histogram, the per-request reader and the text-length reader: one size per image."""
+    from gaudi_vl.workload import read_requests, read_text_workload
+
+    Image.new("RGB", (640, 480)).save(tmp_path / "a.png")
+    Image.new("RGB", (300, 200)).save(tmp_path / "b.jpg")
+    rows = [
+        ["a.png"],
+        [str(tmp_path / "b.jpg"), "a.png"],
+        [(tmp_path / "a.png").as_uri()],
+    ]
+    lines = []
+    for urls in rows:
+        content = [{"type": "text", "text": "x" * 40}]
+        content += [{"type": "image_url", "image_url": {"url": u}} for u in urls]
+        lines.append(json.dumps({"messages": [{"role": "user", "content": content}]}))
+    path = tmp_path / "requests.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+
+    hist = read_workload(path, PixelRange(3136, 12845056)).histogram
+    assert hist.images == 4
+    requests = read_requests(path).requests
+    assert requests == {((640, 480),): 2, ((300, 200), (640, 480)): 1}
+    seen: list[tuple[int, int]] = []
+    text = read_text_workload(path, lambda w, h: seen.append((w, h)) or 0, chars_per_token=4)
+    assert sorted(seen) == sorted([(640, 480), (300, 200), (640, 480), (640, 480)])
+    assert text.prompt_tokens.images == 3 and not text.skipped

@@ -6,15 +6,16 @@ mirrors), parses them with ``ast``, executes only those function and class bodie
 for their imports (``os.environ``, ``logger``, device calls), and compares their answers with the
 profile's on thousands of random inputs: bucket parsing, lookup, grid padding and trimming, the
 warm-up sets, the KV-cache split, the attention thresholds, the variables read and their defaults,
-the ``min_pixels`` override, the block size, the fp8 KV-cache name and the fingerprints. The
+the ``min_pixels`` override, the block size, the fp8 KV-cache name, the fingerprints and the execution
+modes (which code paths ``is_lazy()`` selects: HPU graphs, compile-only vision warm-up). The
 processor step is transformers' own ``smart_resize`` (and, for a subset, the real
 ``Qwen2VLImageProcessor`` on solid images). Nothing of the engines is stored in this repository.
 
 Usage (the mirrors are bare git directories; defaults are the project's):
 
     python tools/check_engine_profiles.py [--fork-git DIR] [--gaudi-git DIR] [--ext-git DIR]
-        [--fork-121 COMMIT] [--fork-main COMMIT] [--gaudi COMMIT] [--ext-121 COMMIT] [--ext-main COMMIT]
-        [--cases N] [--seed S] [--self-test]
+        [--fork-121 COMMIT] [--fork-main COMMIT] [--fork-122 COMMIT] [--gaudi COMMIT]
+        [--ext-121 COMMIT] [--ext-main COMMIT] [--ext-122 COMMIT] [--cases N] [--seed S] [--self-test]
 
 It prints one row per (check, engine): cases run and mismatches, with the first mismatches spelled
 out, and exits 1 on any mismatch. ``--self-test`` runs every check against deliberately wrong
@@ -51,15 +52,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gaudi_vl.assembly import PlanRequest, assemble  # noqa: E402
 from gaudi_vl.engines import (  # noqa: E402
     FORK_121,
+    FORK_122,
     FORK_MAIN,
     VLLM_GAUDI,
     EngineProfile,
+    ExecutionMode,
     GridRule,
     InstalledEngine,
     Setting,
     WarmupRule,
     identify,
 )
+from gaudi_vl.engines.profile import VARIABLE_NAMES  # noqa: E402
 from gaudi_vl.envvars import ALIGN_VAR, plan_env  # noqa: E402
 from gaudi_vl.errors import GaudiVLError  # noqa: E402
 from gaudi_vl.geometry import PixelRange  # noqa: E402
@@ -75,10 +79,12 @@ DEFAULTS = {
     "ext_git": MIRRORS / "HabanaAI+vllm-hpu-extension" / "repo",
     "fork_121": "277a33cd907e3e475a408a7330698d55a9365fc7",  # aice/v1.21.0
     "fork_main": "95af70093fc0dbb1a8b16d4a2913c674a02434ac",  # habana_main
+    "fork_122": "17a7946f471f972df6e53dcbf31c2ccaa0283ff6",  # aice/v1.22.0
     "gaudi": "091bbadda10bee4fd3f6d0efc1844d2610dd2707",  # vllm-gaudi main
     "ext_121": "8afd25348a285824c34ed10c15ac402138fd0019",  # extension aice/v1.21.0 (fork 1.21 pin)
     # habana_main pins the extension at f1d9275, which the mirror does not hold: its main is the nearest.
     "ext_main": "7717587d178061aaab7498c077b41501944bb288",
+    "ext_122": "f5f9ecb7298bdaea33c06c06ad5fc96a81e22a61",  # extension aice/v1.22.0 (fork 1.22 pin)
 }
 RUNNER = "vllm/worker/hpu_model_runner.py"
 FORK_QWEN = "vllm/model_executor/models/qwen2_5_vl.py"
@@ -87,8 +93,10 @@ G_VISION = "vllm_gaudi/extension/bucketing/vision.py"
 G_QWEN = "vllm_gaudi/models/qwen2_5_vl.py"
 G_RUNNER = "vllm_gaudi/v1/worker/hpu_model_runner.py"
 G_WORKER = "vllm_gaudi/v1/worker/hpu_worker.py"
+EXT_FEATURES = "vllm_hpu_extension/features.py"
+STATIC = "Qwen2_5_VisionTransformerStaticShape"
 FORCED_MIN = 112 * 112
-CUR = types.SimpleNamespace(f121=FORK_121, main=FORK_MAIN, gaudi=VLLM_GAUDI)
+CUR = types.SimpleNamespace(f121=FORK_121, main=FORK_MAIN, gaudi=VLLM_GAUDI, f122=FORK_122)
 """The profiles under check (``--self-test`` swaps in deliberately wrong ones)."""
 
 
@@ -212,6 +220,9 @@ class Anything:
     def __getitem__(self, key: Any) -> Anything:
         return self
 
+    def __setitem__(self, key: Any, value: Any) -> None:
+        return None
+
     def __mul__(self, other: Any) -> Anything:
         return self
 
@@ -254,9 +265,22 @@ class TorchProxy:
 
     def __init__(self) -> None:
         self.einsum_dtypes: list[torch.dtype] = []
+        self.square_zeros: list[torch.dtype] = []
+        """dtypes of ``torch.zeros(N, N)`` masks (fork 1.22 builds its window mask that way)."""
+        self.cheap_squares = True
+        """Outside the mask check, a square ``zeros`` is a stand-in (no N^2 allocation)."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(torch, name)
+
+    def zeros(self, *shape: Any, **kw: Any) -> Any:
+        flat = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        dims = [int(x) for x in flat]
+        if len(dims) == 2 and dims[0] == dims[1] > 1:
+            self.square_zeros.append(kw.get("dtype") or torch.float32)
+            if self.cheap_squares:
+                return ANY
+        return torch.zeros(*shape, **kw)
 
     def einsum(self, *args: Any) -> torch.Tensor:
         out = torch.einsum(*args)
@@ -316,13 +340,16 @@ class Engines:
     """The pure pieces of the three engines, exec'd from their source with stubs."""
 
     def __init__(
-        self, fork121: Source, forkmain: Source, gaudi: Source, ext121: Source, extmain: Source
+        self, fork121: Source, forkmain: Source, gaudi: Source, ext121: Source, extmain: Source,
+        fork122: Source, ext122: Source,
     ) -> None:
         self.f121, self.fmain, self.g, self.e121, self.emain = fork121, forkmain, gaudi, ext121, extmain
+        self.f122, self.e122 = fork122, ext122
         self.env: dict[str, str] = {}
         os_ = fake_os(self.env)
         self.ns121 = fork121.load(RUNNER, ["DefaultVisionBuckets"], {"os": os_})
         self.nsmain = forkmain.load(RUNNER, ["VisionBuckets"], {"os": os_})
+        self.ns122 = fork122.load(RUNNER, ["VisionBuckets"], {"os": os_})
         self.nsg = gaudi.load(
             G_VISION,
             ["MULTIMODAL_CONFIG", "HPUVisionBucketManager"],
@@ -347,6 +374,8 @@ class Engines:
                 return self.ns121["DefaultVisionBuckets"]()
             if name == CUR.main.name:
                 return self.nsmain["VisionBuckets"](False)
+            if name == CUR.f122.name:
+                return self.ns122["VisionBuckets"](False)
             return self.nsg["HPUVisionBucketManager"]("qwen2_5_vl")
 
 
@@ -389,7 +418,8 @@ def random_grid(rng: random.Random, hi: int = 200) -> tuple[int, int]:
 
 def check_parse(eng: Engines, towers: Towers, rng: random.Random, n: int) -> None:
     """VLLM_MULTIMODAL_BUCKETS -> list, as the engine's bucket class reads it, vs parse_buckets."""
-    dummy = {CUR.f121.name: dummy_grid_121(eng), CUR.main.name: dummy_grid_main(eng)}
+    dummy = {CUR.f121.name: dummy_grid_121(eng), CUR.main.name: dummy_grid_main(eng),
+             CUR.f122.name: dummy_grid_122(eng)}
     attn = Attention(eng)
 
     @functools.cache
@@ -408,7 +438,7 @@ def check_parse(eng: Engines, towers: Towers, rng: random.Random, n: int) -> Non
                 return True
         return False
 
-    for prof in (CUR.f121, CUR.main, CUR.gaudi):
+    for prof in (CUR.f121, CUR.f122, CUR.main, CUR.gaudi):
         r = row("bucket parse", prof.name)
         stricter = {"None": 0, "%64 (dummy image asserts)": 0, "warm-up crashes": 0}
         for _ in range(n):
@@ -461,6 +491,14 @@ def dummy_grid_main(eng: Engines) -> Callable[[int], list[int] | None]:
     return lambda b: _dummy_grid(ns, b, fork_main=True)
 
 
+def dummy_grid_122(eng: Engines) -> Callable[[int], list[int] | None]:
+    """create_dummy_multi_modal_seq_group_metadata (fork 1.22): habana_main's signature."""
+    ns = eng.f122.load(
+        RUNNER, ["HPUModelRunnerBase.create_dummy_multi_modal_seq_group_metadata"], _dummy_ns()
+    )
+    return lambda b: _dummy_grid(ns, b, fork_main=True)
+
+
 def _dummy_ns() -> dict[str, Any]:
     seen: list[Any] = []
     t = types.SimpleNamespace(**{k: getattr(torch, k) for k in ("tensor", "zeros", "int32")})
@@ -497,7 +535,7 @@ def _dummy_grid(ns: dict[str, Any], b: int, *, fork_main: bool) -> list[int] | N
 
 
 def check_lookup(eng: Engines, rng: random.Random, n: int) -> None:
-    for prof in (CUR.f121, CUR.main, CUR.gaudi):
+    for prof in (CUR.f121, CUR.f122, CUR.main, CUR.gaudi):
         r = row("bucket lookup", prof.name)
         for _ in range(n):
             buckets = random_bucket_list(rng)
@@ -518,6 +556,8 @@ class Towers:
         self.eng = eng
         self.seen: list[dict[str, Any]] = []
         self.mask_calls: list[int] = []
+        self.compile_only = False
+        """vllm-gaudi's tower under PT_COMPILE_ONLY_MODE (its compile-mode vision warm-up)."""
         self.torch = TorchProxy()
         base = {
             "torch": self.torch,
@@ -562,11 +602,32 @@ class Towers:
             dict(base),
         )
         self.real_mask_main = self.nsmain["create_block_diagonal_attention_mask_outerprod"]
+        # fork aice/v1.22.0: 1.21's wh padding + bucket padding, its own window mask (pre_attn_hpu)
+        self.ns122 = eng.f122.load(
+            FORK_QWEN,
+            [
+                f"{cls}.pad_multimodal_data_wh",
+                f"{cls}.pad_multimodal_data",
+                f"{cls}.pre_attn",
+                f"{cls}.prepare_for_attn_cpu",
+                f"{cls}.pre_attn_hpu",
+                f"{cls}.get_image_embeds",
+                "Qwen2_5_VisionTransformer.rot_pos_emb",
+                "Qwen2_5_VisionTransformer.get_window_index",
+            ],
+            dict(
+                base,
+                htorch=types.SimpleNamespace(
+                    utils=types.SimpleNamespace(internal=types.SimpleNamespace(is_lazy=lambda: False))
+                ),
+            ),
+        )
         # vllm-gaudi: bucket padding in get_image_embeds, two masks
         self.nsg = eng.g.load(
             G_QWEN,
             ["Qwen2_5_VisionTransformerStaticShape.get_image_embeds", "create_block_diagonal_attention_mask"],
-            dict(base, bridge_config=types.SimpleNamespace(get_pt_compile_only_mode=lambda: False)),
+            dict(base, bridge_config=types.SimpleNamespace(
+                get_pt_compile_only_mode=lambda: self.compile_only)),
         )
         self.real_mask_g = self.nsg["create_block_diagonal_attention_mask"]
         self.real_masks = False
@@ -605,9 +666,26 @@ class Towers:
         """Patches the tower's forward sees for a ``[1, h, w]`` image (engine code; raises on a crash)."""
         self.seen.clear()
         self.mask_calls.clear()
+        self.torch.cheap_squares = not self.real_masks
         pv = torch.zeros(h * w, 1)
         grid = torch.tensor([[1, h, w]])
-        if prof is CUR.f121:
+        if prof is CUR.f122:
+            me = self._tower_self(self.ns122)
+            real_pre_attn_122 = types.MethodType(self.ns122["pre_attn"], me)
+
+            def pre_attn_122(x: torch.Tensor, g: torch.Tensor, vb: Any) -> tuple[Any, ...]:
+                out = real_pre_attn_122(x, g, vb)
+                if self.real_masks:
+                    return out
+                # the [1,1,1,N] padding mask whose [N, N] product get_image_embeds builds: only
+                # materialised in the mask check (small N); the window mask is a stand-in then too
+                return (*out[:5], ANY, ANY, *out[7:])
+
+            me.pre_attn = pre_attn_122
+            me.forward = lambda x, **kw: self._forward(x, **kw)
+            me.post_attn = lambda hs, wi, shape, padded: torch.zeros(int(padded.prod()) // 4, 1)
+            self.ns122["get_image_embeds"](me, pv, grid, buckets_obj)
+        elif prof is CUR.f121:
             me = self._tower_self(self.ns121)
             real_pre_attn = types.MethodType(self.ns121["pre_attn"], me)
 
@@ -633,7 +711,7 @@ class Towers:
             self.nsmain["get_image_embeds"](me, pv, grid, buckets_obj)
         else:
             self.nsg["create_block_diagonal_attention_mask"] = self._mask_stub(self.real_mask_g)
-            me = types.SimpleNamespace()
+            me = types.SimpleNamespace(device="cpu")
 
             def pre_attn_g(x: torch.Tensor, g: torch.Tensor) -> tuple[Any, ...]:
                 n = x.shape[0]
@@ -669,9 +747,11 @@ class Attention:
         }
         self.ns121 = eng.f121.load(FORK_QWEN, ["AttentionLongSequence"], dict(base))
         self.nsmain = eng.fmain.load(FORK_QWEN, ["AttentionLongSequence"], dict(base))
+        self.ns122 = eng.f122.load(FORK_QWEN, ["AttentionLongSequence"], dict(base))
         self.nsg = eng.g.load(G_QWEN, ["AttentionLongSequence", "HPU_Attention"], dict(base))
         self.fork = {}
-        for key, src, ns in (("f121", eng.f121, self.ns121), ("main", eng.fmain, self.nsmain)):
+        for key, src, ns in (("f121", eng.f121, self.ns121), ("main", eng.fmain, self.nsmain),
+                             ("f122", eng.f122, self.ns122)):
             test = expr_in(src, FORK_QWEN, "Qwen2_5_VisionAttention.forward", "q1.shape[2]")
             call = next(
                 c
@@ -687,7 +767,8 @@ class Attention:
             if prof is CUR.gaudi:
                 self.nsg["HPU_Attention"].forward(q, None, None, None, None)
             else:
-                test, long_seq, block = self.fork["f121" if prof is CUR.f121 else "main"]
+                key = "f121" if prof is CUR.f121 else "f122" if prof is CUR.f122 else "main"
+                test, long_seq, block = self.fork[key]
                 if not test(q1=q):
                     long_seq.forward(q, None, None, None, block, None)
         except Attention.Passed:
@@ -712,7 +793,7 @@ def check_grids(eng: Engines, towers: Towers, rng: random.Random, n: int) -> Non
     """One image's grid -> the patches its tower runs at (padding, trimming, bucket), vs run_patches;
     and whether the engine's attention then runs at that size, vs ``VisionAttention.refuses``."""
     attn = Attention(eng)
-    for prof in (CUR.f121, CUR.main, CUR.gaudi):
+    for prof in (CUR.f121, CUR.f122, CUR.main, CUR.gaudi):
         r = row("grid -> tower patches", prof.name)
         r_att = row("attention runs at that size", prof.name)
         for i in range(n):
@@ -743,7 +824,7 @@ def check_masks(towers: Towers, rng: random.Random, n: int) -> None:
     """[N, N] masks held during the tower's forward, how they are built (float einsum or bool), and the
     CPU / query-tiling thresholds as the engines write them."""
     towers.real_masks = True
-    for prof in (CUR.f121, CUR.main, CUR.gaudi):
+    for prof in (CUR.f121, CUR.f122, CUR.main, CUR.gaudi):
         att = prof.attention
         assert att is not None
         r = row("vision masks (held, dtype)", prof.name)
@@ -754,11 +835,12 @@ def check_masks(towers: Towers, rng: random.Random, n: int) -> None:
             if h * w > b:
                 continue
             towers.torch.einsum_dtypes.clear()
+            towers.torch.square_zeros.clear()
             towers.run(prof, h, w, obj)
             kw = towers.seen[0]
             size = kw["n"]
             masks = [v for v in kw.values() if isinstance(v, torch.Tensor) and v.numel() == size * size]
-            built_float = torch.float32 in towers.torch.einsum_dtypes
+            built_float = torch.float32 in towers.torch.einsum_dtypes + towers.torch.square_zeros
             ok = (
                 len(masks) == att.masks_held
                 and all(m.dtype == torch.bool for m in masks)
@@ -769,6 +851,18 @@ def check_masks(towers: Towers, rng: random.Random, n: int) -> None:
                 f"profile {att.masks_held} / {att.mask_built_in_float}"
             )
             r.record(ok, lambda d=detail: d)
+    # fork 1.22: which 64-patch blocks of its window mask the engine sets (the last one: never, a note)
+    noted = any("last 64-patch window" in x for x in CUR.f122.notes)
+    r = row("fork-1.22 window mask", CUR.f122.name, note="last 64-patch block empty (profile note)")
+    for _ in range(n):
+        h, w = 8 * rng.randint(1, 3), 8 * rng.randint(1, 3)
+        b = h * w + 64 * rng.randint(0, 2)
+        towers.run(CUR.f122, h, w, towers.eng.buckets(CUR.f122.name, str(b)))
+        kw = towers.seen[0]
+        win, size = kw["windowattn_mask"], kw["n"]
+        empty = [i for i in range(0, size, 64) if not bool(win[i : i + 64, i : i + 64].any())]
+        want = sorted(set(range(h * w, size, 64)) | {size - 64})  # pad blocks, and the last one
+        r.record(empty == want and noted, lambda e=empty, s_=size: f"N={s_}: empty window blocks {e}")
     towers.real_masks = False
 
     f121, fmain, g = towers.eng.f121, towers.eng.fmain, towers.eng.g
@@ -789,14 +883,26 @@ def check_masks(towers: Towers, rng: random.Random, n: int) -> None:
 
     test121 = expr_in(f121, FORK_QWEN, "Qwen2_5_VisionAttention.forward", "q1.shape[2]")
     testmain = expr_in(fmain, FORK_QWEN, "Qwen2_5_VisionAttention.forward", "q1.shape[2]")
+    test122 = expr_in(towers.eng.f122, FORK_QWEN, "Qwen2_5_VisionAttention.forward", "q1.shape[2]")
     fused: dict[EngineProfile, Callable[[int], bool]] = {
         CUR.f121: lambda n: bool(test121(q1=Q(n))),
+        CUR.f122: lambda n: bool(test122(q1=Q(n))),
         CUR.main: lambda n: bool(testmain(q1=Q(n))),
         CUR.gaudi: lambda n: ns["HPU_Attention"].forward(Q(n), None, None, None, None) == "fused",
     }
+    # fork 1.22: the window mask is torch.zeros(N, N) with no device, then .to(device): the CPU for every N
+    f122_text = towers.eng.f122.text(FORK_QWEN)
+    zeros_on_cpu = [
+        c
+        for c in ast.walk(towers.eng.f122.node(FORK_QWEN, f"{STATIC}.pre_attn_hpu"))
+        if isinstance(c, ast.Call) and ast.unparse(c.func) == "torch.zeros" and len(c.args) == 2
+        and not any(k.arg == "device" for k in c.keywords)
+    ]
+    assert f122_text
     cpu = {
         CUR.main: expr_in(fmain, FORK_QWEN, "create_block_diagonal_attention_mask_outerprod", "shape"),
         CUR.gaudi: expr_in(g, G_QWEN, "create_block_diagonal_attention_mask", "shape"),
+        CUR.f122: lambda range_indices: bool(zeros_on_cpu),
     }
     probes = [65535, 65536, 65537, 40000, 40001, *(rng.randint(1, 200_000) for _ in range(100 * n))]
     for prof, is_fused in fused.items():
@@ -852,8 +958,14 @@ def check_warmup(eng: Engines, towers: Towers, rng: random.Random, n: int) -> No
         ["HPUModelRunnerBase._warmup_multimodal_graph"],
         {"HabanaMemoryProfiler": Profiler, "align_workers": lambda x, op: x, "torch": ANY},
     )
-    dummy = {CUR.f121.name: dummy_grid_121(eng), CUR.main.name: dummy_grid_main(eng)}
-    for prof in (CUR.f121, CUR.main):
+    ns122 = eng.f122.load(
+        RUNNER,
+        ["HPUModelRunnerBase._warmup_multimodal_graph"],
+        {"HabanaMemoryProfiler": Profiler, "align_workers": lambda x, op: x, "torch": ANY},
+    )
+    dummy = {CUR.f121.name: dummy_grid_121(eng), CUR.main.name: dummy_grid_main(eng),
+             CUR.f122.name: dummy_grid_122(eng)}
+    for prof in (CUR.f121, CUR.f122, CUR.main):
         r = row("warm-up set", prof.name)
         for _ in range(n // 4):
             buckets = random_bucket_list(rng)
@@ -871,6 +983,8 @@ def check_warmup(eng: Engines, towers: Towers, rng: random.Random, n: int) -> No
             if prof is CUR.f121:
                 ns121["_warmup_multimodal"](me, None)
                 ns121["_warmup_multimodal_graph"](me, None, available_mem=float("inf"))
+            elif prof is CUR.f122:
+                ns122["_warmup_multimodal_graph"](me, None)
             else:
                 nsmain["_warmup_multimodal_graph"](me, None)
             # each run's dummy image comes from the engine's dummy builder; the tower pads it itself
@@ -995,7 +1109,7 @@ def check_processor(rng: random.Random, n: int) -> None:
 
     from gaudi_vl.processor import GaudiQwen2VLImageProcessor
 
-    for prof in (CUR.f121, CUR.main, CUR.gaudi):
+    for prof in (CUR.f121, CUR.f122, CUR.main, CUR.gaudi):
         r = row("image_patches (real processor)", prof.name)
         for _ in range(max(20, n // 40)):
             asked = PixelRange(rng.randint(3136, 400_000), rng.randint(400_000, 4_000_000))
@@ -1028,6 +1142,7 @@ def check_memory(eng: Engines, rng: random.Random, n: int) -> None:
     }
     ns121 = eng.f121.load(FORK_WORKER, ["HPUWorker.determine_num_available_blocks"], dict(fork_ns))
     nsmain = eng.fmain.load(FORK_WORKER, ["HPUWorker.determine_num_available_blocks"], dict(fork_ns))
+    ns122 = eng.f122.load(FORK_WORKER, ["HPUWorker.determine_num_available_blocks"], dict(fork_ns))
 
     class FullAttentionSpec:
         def __init__(self, page: int) -> None:
@@ -1050,6 +1165,7 @@ def check_memory(eng: Engines, rng: random.Random, n: int) -> None:
     for prof, fn in (
         (CUR.f121, ns121["determine_num_available_blocks"]),
         (CUR.main, nsmain["determine_num_available_blocks"]),
+        (CUR.f122, ns122["determine_num_available_blocks"]),
         (CUR.gaudi, nsg["determine_available_memory"]),
     ):
         split = prof.memory
@@ -1171,6 +1287,14 @@ def check_variables(eng: Engines) -> None:
                 ),
             },
         ),
+        CUR.f122: (
+            eng.f122,
+            "vllm/",
+            {
+                Setting.FP32_SOFTMAX: rule(eng.e122, EXT_FEATURES, "Value", "fp32_softmax"),
+                Setting.SKIP_WARMUP: rule(eng.e122, EXT_FEATURES, "Value", "skip_warmup"),
+            },
+        ),
         CUR.gaudi: (
             eng.g,
             "vllm_gaudi/",
@@ -1183,7 +1307,10 @@ def check_variables(eng: Engines) -> None:
         ),
     }
     names = {
-        s: n for p in (CUR.f121, CUR.main, CUR.gaudi) for v in p.variables for s, n in [(v.setting, v.name)]
+        s: n
+        for p in (CUR.f121, CUR.f122, CUR.main, CUR.gaudi)
+        for v in p.variables
+        for s, n in [(v.setting, v.name)]
     }
     for prof, (src, pkg, ext_rules) in sources.items():
         r = row(
@@ -1193,7 +1320,15 @@ def check_variables(eng: Engines) -> None:
         )
         for setting in Setting:
             name = names.get(setting)
-            if name is None:
+            if name is None or setting is Setting.EXECUTION_MODE:
+                continue  # PT_HPU_LAZY_MODE is the Habana bridge's: checked in "execution mode"
+            if setting is Setting.RECIPE_CACHE:
+                # read by the Habana PyTorch bridge, not by the engine's Python: check the engine's docs
+                # document it (vllm-gaudi managing_warm-up.md) and the profile sets no default
+                doc = eng.g.text("docs/configuration/warm-up/managing_warm-up.md")
+                var = prof.variable(setting)
+                r.record(var is not None and var.default == "" and f"export {name}=" in doc,
+                         lambda n=name: f"{n}: not in vllm-gaudi's managing_warm-up.md, or a default set")
                 continue
             defaults: set[str] = set()
             read = False
@@ -1217,26 +1352,30 @@ def check_variables(eng: Engines) -> None:
                 ),
             )
         # plans: every exported variable is one this engine reads
-        r2 = row("plan exports only read variables", prof.name)
-        for fp32 in (None, True, False):
-            for skip in (False, True):
-                for eager in (False, True):
-                    serve = ServeSettings(
-                        target=prof.name,
-                        fp32_softmax=fp32,
-                        fp32_softmax_vision=fp32,
-                        skip_warmup=skip,
-                        enforce_eager=eager,
-                    )
-                    plan, _ = assemble(PlanRequest(model=builtin_model("qwen2.5-vl-7b"), serve=serve))
-                    exported = set(plan_env(plan)) - {ALIGN_VAR}
-                    unread = {
-                        x
-                        for x in exported
-                        if not any(env_reads(src, p).get(x) for p in src.files_with(x, pkg))
-                        and x not in {n for n, _ in ext_rules.values()}
-                    }
-                    r2.record(not unread, lambda u=unread: f"exports {sorted(u)} the engine never reads")
+        r2 = row("plan exports only read variables", prof.name,
+                 note="PT_HPU_LAZY_MODE: the bridge's (see execution mode)")
+        bridge = {VARIABLE_NAMES[Setting.EXECUTION_MODE]}
+        modes = [None, *(m.mode.value for m in prof.execution_modes)]
+        combos = [(f, k, e, m) for f in (None, True, False) for k in (False, True) for e in (False, True)
+                  for m in modes]
+        for fp32, skip, eager, mode in combos:
+            serve = ServeSettings(
+                target=prof.name,
+                fp32_softmax=fp32,
+                fp32_softmax_vision=fp32,
+                skip_warmup=skip,
+                enforce_eager=eager,
+                execution_mode=mode,
+            )
+            plan, _ = assemble(PlanRequest(model=builtin_model("qwen2.5-vl-7b"), serve=serve))
+            exported = set(plan_env(plan)) - {ALIGN_VAR}
+            unread = {
+                x
+                for x in exported
+                if not any(env_reads(src, p).get(x) for p in src.files_with(x, pkg))
+                and x not in {n for n, _ in ext_rules.values()} | bridge
+            }
+            r2.record(not unread, lambda u=unread: f"exports {sorted(u)} the engine never reads")
 
 
 def check_static(eng: Engines) -> None:
@@ -1244,6 +1383,7 @@ def check_static(eng: Engines) -> None:
     cases = (
         (CUR.f121, eng.f121, FORK_QWEN, "Qwen2_5_VLProcessingInfo.get_hf_processor"),
         (CUR.main, eng.fmain, FORK_QWEN, "Qwen2_5_VLProcessingInfo.get_hf_processor"),
+        (CUR.f122, eng.f122, FORK_QWEN, "Qwen2_5_VLProcessingInfo.get_hf_processor"),
         (CUR.gaudi, eng.g, G_QWEN, "HPUQwen2_5_VLProcessingInfo.get_hf_processor"),
     )
     for prof, src, path, q in cases:
@@ -1256,13 +1396,14 @@ def check_static(eng: Engines) -> None:
     for prof, src, path, q in (
         (CUR.f121, eng.f121, "vllm/platforms/hpu.py", "HpuPlatform.check_and_update_config"),
         (CUR.main, eng.fmain, "vllm/platforms/hpu.py", "HpuPlatform.check_and_update_config"),
+        (CUR.f122, eng.f122, "vllm/platforms/hpu.py", "HpuPlatform.check_and_update_config"),
         (CUR.gaudi, eng.g, "vllm_gaudi/platform.py", "HpuPlatform.check_and_update_config"),
     ):
         values = const_assigned(src, path, q, "cache_config.block_size")
         row("default block size", prof.name).record(
             values[:1] == [prof.block_size], lambda v=values, p=prof: f"engine {v}, profile {p.block_size}"
         )
-    for prof, src in ((CUR.f121, eng.f121), (CUR.main, eng.fmain)):
+    for prof, src in ((CUR.f121, eng.f121), (CUR.main, eng.fmain), (CUR.f122, eng.f122)):
         literal = src.node("vllm/config.py", "CacheDType")
         allowed = [c.value for c in ast.walk(literal) if isinstance(c, ast.Constant)]
         row("fp8 KV-cache name", prof.name).record(
@@ -1274,10 +1415,11 @@ def check_static(eng: Engines) -> None:
         supported(None, CUR.gaudi.kv_cache_dtype("fp8"), None) and not supported(None, "fp8", None),
         lambda: "is_kv_cache_dtype_supported disagrees",
     )
-    runner121, runnermain = eng.f121.text(RUNNER), eng.fmain.text(RUNNER)
+    runner121, runnermain, runner122 = eng.f121.text(RUNNER), eng.fmain.text(RUNNER), eng.f122.text(RUNNER)
     for label, installed, want in (
         ("fork 1.21 runner", InstalledEngine(frozenset({"vllm"}), {RUNNER: runner121}), CUR.f121),
         ("habana_main runner", InstalledEngine(frozenset({"vllm"}), {RUNNER: runnermain}), CUR.main),
+        ("fork 1.22 runner", InstalledEngine(frozenset({"vllm"}), {RUNNER: runner122}), CUR.f122),
         (
             "vllm + vllm_gaudi",
             InstalledEngine(frozenset({"vllm", "vllm_gaudi"}), {RUNNER: runner121}),
@@ -1290,14 +1432,314 @@ def check_static(eng: Engines) -> None:
         )
 
 
+# ---------------------------------------------------------------- execution modes
+
+
+def _ifs(src: Source, path: str, qualname: str, needle: str) -> list[Callable[..., Any]]:
+    """Every ``if`` test inside ``qualname`` whose source contains ``needle``, in order (see ``expr_in``)."""
+    text = src.text(path)
+    found: list[tuple[int, Callable[..., Any]]] = []
+    for n in ast.walk(src.node(path, qualname)):
+        if isinstance(n, ast.If) and needle in (ast.get_source_segment(text, n.test) or ""):
+            names = sorted({x.id for x in ast.walk(n.test) if isinstance(x, ast.Name)})
+            code = compile(ast.Expression(n.test), f"<{src.label}:{path}:{n.lineno}>", "eval")
+            found.append((n.lineno, lambda code=code, names=names, **kw: eval(  # noqa: S307
+                code, {}, {k: kw[k] for k in names})))
+    if not found:
+        raise SystemExit(f"no `if` with {needle!r} in {qualname} ({path} at {src.label})")
+    return [fn for _, fn in sorted(found, key=lambda x: x[0])]
+
+
+def _htorch(lazy: bool) -> types.SimpleNamespace:
+    return types.SimpleNamespace(
+        utils=types.SimpleNamespace(internal=types.SimpleNamespace(is_lazy=lambda: lazy)),
+        hpu=types.SimpleNamespace(wrap_in_hpu_graph=lambda m, **k: ("hpu graph", m)),
+    )
+
+
+def _mentions_mode(src: Source, path: str, qualname: str) -> bool:
+    text = ast.get_source_segment(src.text(path), src.node(path, qualname)) or ""
+    return "is_lazy" in text or "PT_HPU_LAZY_MODE" in text
+
+
+def check_modes(eng: Engines, towers: Towers, rng: random.Random, n: int) -> None:
+    """What each execution mode switches in the engines' code (``is_lazy()`` and ``enforce_eager``
+    evaluated in the engine's own expressions) vs the profiles' ``ModeFacts``."""
+    g = eng.g
+    # vllm-gaudi: where the vision warm-up runs (hpu_model_runner.py warmup_model)
+    utc = next(
+        x for x in ast.walk(g.node(G_RUNNER, "HPUModelRunner.warmup_model"))
+        if isinstance(x, ast.Assign) and ast.unparse(x.targets[0]) == "use_torch_compile"
+    )
+    utc_code = compile(ast.Expression(utc.value), f"<{g.label}:{G_RUNNER}:{utc.lineno}>", "eval")
+    outside, inside = _ifs(g, G_RUNNER, "HPUModelRunner.warmup_model", "mm_warmup_outside")
+    mm_default = env_reads(g, "vllm_gaudi/envs.py").get("VLLM_MM_WARMUP_OUTSIDE_COMPILE_ONLY", ["?"])
+    ns = g.load(G_RUNNER, ["_maybe_wrap_in_hpu_graph"], {"HpuModelAdapter": lambda *a, **k: "adapter"})
+    compiles = expr_in(g, G_RUNNER, "HPUModelRunner._maybe_compile", "is_lazy")
+    r_warm = row("mode: vision warm-up place", CUR.gaudi.name, note=f"MM_WARMUP_OUTSIDE default {mm_default}")
+    r_graph = row("mode: HPU graphs / compile", CUR.gaudi.name)
+    for mode in (ExecutionMode.COMPILE, ExecutionMode.LAZY):
+        lazy = mode is ExecutionMode.LAZY
+        facts = CUR.gaudi.execution(mode.value)
+        for eager in (False, True):
+            me = types.SimpleNamespace(
+                supports_mm_inputs=True,
+                model_config=types.SimpleNamespace(enforce_eager=eager),
+                vllm_config=types.SimpleNamespace(model_config=types.SimpleNamespace(enforce_eager=eager)),
+            )
+            use_tc = eval(utc_code, {}, {"htorch": _htorch(lazy), "self": me})  # noqa: S307
+            mm_out = str(mm_default[0]).lower() in ("1", "true")
+            e_out = bool(outside(self=me, use_torch_compile=use_tc, mm_warmup_outside=mm_out))
+            e_in = bool(inside(self=me, use_torch_compile=use_tc, mm_warmup_outside=mm_out))
+            p_in = facts is not None and facts.vision_warmup_compile_only and not eager
+            r_warm.record(
+                (e_in, e_out) == (p_in, not p_in) and (not eager or CUR.gaudi.warms_under_eager),
+                lambda m=mode, x=eager, a=(e_in, e_out), b=p_in: (
+                    f"{m.value} eager {x}: engine (inside, outside) {a}, profile compile-only {b}"),
+            )
+            ns["htorch"] = _htorch(lazy)
+            graphed = isinstance(ns["_maybe_wrap_in_hpu_graph"](), tuple)
+            compiled = bool(compiles(htorch=_htorch(lazy), is_fake_hpu=lambda: False, self=me))
+            if not eager:
+                r_graph.record(
+                    facts is not None and graphed == facts.hpu_graphs and compiled == (not facts.hpu_graphs),
+                    lambda m=mode, a=(graphed, compiled): f"{m.value}: engine (HPU graph, compiled) {a}",
+                )
+    # graph memory: the workers' split never asks the mode (only enforce_eager)
+    for prof, src, path, q in (
+        (CUR.f121, eng.f121, FORK_WORKER, "HPUWorker.determine_num_available_blocks"),
+        (CUR.f122, eng.f122, FORK_WORKER, "HPUWorker.determine_num_available_blocks"),
+        (CUR.main, eng.fmain, FORK_WORKER, "HPUWorker.determine_num_available_blocks"),
+        (CUR.gaudi, g, G_WORKER, "HPUWorker.determine_available_memory"),
+    ):
+        asks = _mentions_mode(src, path, q)
+        row("mode: graph memory reserved", prof.name).record(
+            bool(prof.execution_modes)
+            and all(m.graph_reserved_applies != asks for m in prof.execution_modes),
+            lambda a=asks: f"worker tests the mode: {a}",
+        )
+    # forks (lazy only): the Qwen2.5-VL tower is wrapped in an HPU graph when is_lazy(), and the vision
+    # embedding runs with PT_COMPILE_ONLY_MODE forced off (its warm-up executes)
+    for prof, src in ((CUR.f121, eng.f121), (CUR.f122, eng.f122), (CUR.main, eng.fmain)):
+        wrap = expr_in(src, RUNNER, "HpuModelAdapter.__init__", "is_lazy")
+        node = src.node(RUNNER, "HpuModelAdapter")
+        off = any(
+            isinstance(c, ast.Call) and "PT_COMPILE_ONLY_MODE" in ast.unparse(c) and "False" in ast.unparse(c)
+            for c in ast.walk(node)
+        )
+        facts = prof.execution(None)
+        ok = (
+            [m.mode for m in prof.execution_modes] == [ExecutionMode.LAZY] and facts is not None
+            and bool(wrap(htorch=_htorch(True))) == facts.hpu_graphs and not wrap(htorch=_htorch(False))
+            and off == (not facts.vision_warmup_compile_only)
+        )
+        row("mode: HPU graphs / compile", prof.name, note="lazy only").record(
+            ok,
+            lambda w=wrap, o=off: (
+                f"visual wrapped when lazy {bool(w(htorch=_htorch(True)))}, compile-only off {o}"
+            ),
+        )
+    # the documented default of PT_HPU_LAZY_MODE, at the line each profile cites
+    for prof, src in ((CUR.f121, eng.f121), (CUR.f122, eng.f122), (CUR.main, eng.fmain), (CUR.gaudi, g)):
+        var = prof.variable(Setting.EXECUTION_MODE)
+        r = row("mode: PT_HPU_LAZY_MODE default", prof.name)
+        if var is None:
+            r.record(False, lambda: "profile reads no PT_HPU_LAZY_MODE")
+            continue
+        first = var.cited.split(";")[0].split("@")[0].strip()
+        path, line = first.split(":")[0], int(first.split(":")[1].split(",")[0].split("-")[0])
+        text = src.text(path).splitlines()[line - 1] if path.endswith(".md") else ""
+        r.note = f"{path}:{line}" if text else "no documented default cited"
+        if text:
+            r.record("PT_HPU_LAZY_MODE" in text and f"`{var.default}`" in text,
+                     lambda t=text, d=var.default: f"default {d} not at {t.strip()[:90]!r}")
+        else:
+            r.record(True, lambda: "")
+    # the same vision sizes whether the warm-up executes (lazy) or compiles only (compile mode)
+    r = row("mode: sizes compile-only = executed", CUR.gaudi.name)
+    for _ in range(n):
+        buckets = random_bucket_list(rng)
+        obj = eng.buckets(CUR.gaudi.name, ",".join(map(str, buckets)))
+        h, w = random_grid(rng, hi=60)
+        sizes = []
+        for only in (False, True):
+            towers.compile_only = only
+            sizes.append(outcome(lambda h=h, w=w, o=obj: towers.run(CUR.gaudi, h, w, o)))  # noqa: B023
+        towers.compile_only = False
+        r.record(
+            sizes[0] == sizes[1], lambda h=h, w=w, s=tuple(sizes): f"grid {h}x{w}: executed, compile-only {s}"
+        )
+
+
+# ---------------------------------------------------------------- text buckets
+
+E_BUCKETING = "vllm_hpu_extension/bucketing"
+G_BUCKETING = "vllm_gaudi/extension/bucketing"
+
+
+class _Config:
+    """vllm-gaudi ``get_config()`` stand-in: bucket variables from the env (int or None), the profile's
+    prefix-caching assumption for ``use_contiguous_pa``, everything else off."""
+
+    def __init__(self, env: dict[str, str], contiguous_pa: bool) -> None:
+        self._env = env
+        self.merged_prefill = False
+        self.use_contiguous_pa = contiguous_pa
+        self.prefix_caching = not contiguous_pa
+        self.bucketing_strategy = env.get("VLLM_BUCKETING_STRATEGY", "exp")
+        self.VLLM_BUCKETING_FROM_FILE = None
+        self.PT_HPU_SDPA_QKV_SLICE_MODE_FWD = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("VLLM_") and name in self._env:
+            return int(self._env[name])
+        return None
+
+
+class TextBucketEngines:
+    """The engines' own text-bucket generators, exec'd from the mirrors."""
+
+    def __init__(self, eng: Engines) -> None:
+        import itertools
+        import operator
+
+        import numpy as np
+
+        self.env: dict[str, str] = {}
+        base = {"os": fake_os(self.env), "logger": LOGGER, "itertools": itertools, "operator": operator,
+                "math": math, "np": np, "List": list, "Tuple": tuple, "Set": set, "Dict": dict}
+        self.ext_lin = eng.e121.load(
+            f"{E_BUCKETING}/linear.py",
+            ["read_bucket_settings", "warmup_range", "generate_prompt_buckets", "generate_decode_buckets",
+             "HPUBucketingContext._setup_buckets"], dict(base))
+        self.ext_exp = eng.e121.load(
+            f"{E_BUCKETING}/exponential.py",
+            ["read_bucket_settings", "warmup_range_with_limit", "generate_prompt_buckets",
+             "generate_decode_buckets", "HPUExponentialBucketingContext._setup_buckets"], dict(base))
+        self.cfg = _Config(self.env, False)
+        leveled = types.SimpleNamespace(getEffectiveLevel=lambda: 20, **vars(LOGGER))
+        g = dict(base, logger=lambda: leveled, get_config=lambda: self.cfg,
+                 logging=types.SimpleNamespace(DEBUG=10), bisect=__import__("bisect"),
+                 boolean=lambda v: str(v).lower() in ("true", "1", "t"),
+                 PaddingAwareBucketingStrategy=object, FileBucketingStrategy=object)
+        eng.g.load(f"{G_BUCKETING}/linear.py", ["LinearBucketingStrategy", "read_bucket_settings",
+                                                "warmup_range"], g)
+        eng.g.load(f"{G_BUCKETING}/exponential.py", ["LONG_CTX_THRESHOLD", "ExponentialBucketingStrategy",
+                                                     "warmup_range_with_limit"], g)
+        eng.g.load(f"{G_BUCKETING}/common.py", ["HPUBucketingManager", "generate_buckets"], g)
+        self.g = g
+
+    def fork(self, inp: Any) -> tuple[list[Any], list[Any]]:
+        exp = self.env.get("VLLM_EXPONENTIAL_BUCKETING", "false").lower() == "true"
+        ns = self.ext_exp if exp else self.ext_lin
+        me = types.SimpleNamespace(
+            max_num_seqs=inp.max_num_seqs, max_num_prefill_seqs=inp.max_num_seqs, block_size=inp.block_size,
+            max_num_batched_tokens=inp.max_num_batched_tokens, use_merged_prefill=False,
+            max_model_len=inp.max_model_len, max_prompt_seq=None, max_decode_seq=None,
+            global_state=types.SimpleNamespace())
+        ns["_setup_buckets"](me)
+        gs = me.global_state
+        if exp:
+            prompt = ns["generate_prompt_buckets"](gs.prompt_bs_bucket_cfg, gs.prompt_seq_bucket_cfg,
+                                                   inp.max_num_batched_tokens, inp.max_model_len)[0]
+            decode = ns["generate_decode_buckets"](gs.decode_bs_bucket_cfg, gs.decode_block_bucket_cfg,
+                                                   inp.num_blocks, inp.max_model_len, inp.block_size)
+        else:
+            prompt = ns["generate_prompt_buckets"](gs.prompt_bs_bucket_cfg, gs.prompt_seq_bucket_cfg,
+                                                   inp.max_num_batched_tokens)[0]
+            decode = ns["generate_decode_buckets"](gs.decode_bs_bucket_cfg, gs.decode_block_bucket_cfg,
+                                                   inp.num_blocks)
+        return [tuple(int(x) for x in b) for b in prompt], [tuple(int(x) for x in b) for b in decode]
+
+    def gaudi(self, inp: Any, contiguous_pa: bool) -> tuple[list[Any], list[Any]]:
+        self.cfg = _Config(self.env, contiguous_pa)
+        m = self.g["HPUBucketingManager"]()
+        mnps = int(self.env.get("VLLM_PROMPT_BS_BUCKET_MAX", 1))
+        m.initialize(max_num_seqs=inp.max_num_seqs, max_num_prefill_seqs=mnps, block_size=inp.block_size,
+                     max_num_batched_tokens=inp.max_num_batched_tokens, max_model_len=inp.max_model_len)
+        m.num_hpu_blocks = inp.num_blocks
+        m.generate_prompt_buckets()
+        m.generate_decode_buckets()
+        return ([tuple(int(x) for x in b) for b in m.prompt_buckets],
+                [tuple(int(x) for x in b) for b in m.decode_buckets])
+
+
+def random_text_inputs(rng: random.Random, *, small: bool) -> Any:
+    from gaudi_vl.engines.text_buckets import TextBucketInputs
+
+    block = 128
+    sizes = (512, 1024, 2048, 8192) if small else (1024, 2048, 4096, 8192, 16384, 32768)
+    mml = rng.choice(sizes)
+    mns = rng.choice((1, 2, 4, 8, 16, 32, 64, 100, 128, 256))
+    mnbt = max(block, rng.choice((mml, 2048, 4096, 8192, mml // 2)))
+    blocks = max(1, rng.randint(mml // block, mml * mns // block + 64))
+    return TextBucketInputs(mns, mnbt, mml, block, blocks)
+
+
+def check_text_buckets(eng: Engines, rng: random.Random, n: int) -> None:
+    """The profiles' text prompt/decode buckets against the engines' own generators."""
+    from gaudi_vl.engines.text_buckets import text_buckets
+
+    te = TextBucketEngines(eng)
+    fork_envs: list[dict[str, str]] = [
+        {}, {"VLLM_EXPONENTIAL_BUCKETING": "true"},
+        {"VLLM_PROMPT_SEQ_BUCKET_STEP": "256", "VLLM_DECODE_BS_BUCKET_STEP": "16"},
+        {"VLLM_EXPONENTIAL_BUCKETING": "true", "VLLM_PROMPT_SEQ_BUCKET_LIMIT": "5"},
+    ]
+    gaudi_envs: list[dict[str, str]] = [
+        {}, {"VLLM_BUCKETING_STRATEGY": "lin"},
+        {"VLLM_EXPONENTIAL_BUCKETING": "false", "VLLM_PROMPT_BS_BUCKET_MAX": "4"},
+        {"VLLM_PROMPT_BS_BUCKET_MAX": "8"},
+    ]
+    def compare(r: Row, tb: Any, inp: Any) -> None:
+        te.env.clear()
+        te.env.update(inp.env)
+        try:
+            if tb.generator.name == "EXT_2D":
+                want = outcome(lambda: te.fork(inp))
+            else:
+                # V1 enables prefix caching by default: contiguous PA off (features.py:97)
+                want = outcome(lambda: te.gaudi(inp, False))
+        finally:
+            te.env.clear()
+        got = outcome(lambda: text_buckets(tb, inp))
+        if got[0] == want[0] == "error":  # both refuse to start (the profile says so in one line)
+            got = want
+        if got[0] == "ok":
+            got = ("ok", (sorted(got[1].prompt), sorted(got[1].decode)))
+        if want[0] == "ok":
+            want = ("ok", (sorted(want[1][0]), sorted(want[1][1])))
+        r.record(got == want, lambda: f"{inp}: engine {str(want)[:160]} / profile {str(got)[:160]}")
+
+    for prof in (CUR.f121, CUR.main, CUR.gaudi):
+        r = row("text buckets (prompt, decode)", prof.name)
+        tb = prof.text_buckets
+        envs = fork_envs if tb.generator.name == "EXT_2D" else gaudi_envs
+        for i in range(max(20, n // 20)):
+            env = envs[i % len(envs)]
+            lin = "lin" in env.values() or env.get("VLLM_EXPONENTIAL_BUCKETING") == "false"
+            compare(r, tb, replace(random_text_inputs(rng, small=lin), env=env))
+
+
 # ---------------------------------------------------------------- main
+
+
+ONLY: list[str] = []
+"""``--only``: run just these check functions (e.g. ``text_buckets``); empty: all."""
 
 
 def run_checks(eng: Engines, towers: Towers, seed: int, n: int) -> list[Row]:
     ROWS.clear()
     rng = random.Random(seed)
+    if ONLY:
+        checks = {"text_buckets": lambda: check_text_buckets(eng, rng, n),
+                  "variables": lambda: check_variables(eng)}
+        for name in ONLY:
+            checks[name]()
+        return list(ROWS)
     check_variables(eng)
     check_static(eng)
+    check_modes(eng, towers, rng, max(20, n // 10))
     check_parse(eng, towers, rng, n)
     check_lookup(eng, rng, n)
     check_grids(eng, towers, rng, n)
@@ -1306,16 +1748,20 @@ def run_checks(eng: Engines, towers: Towers, seed: int, n: int) -> list[Row]:
     check_warmup(eng, towers, rng, n)
     check_memory(eng, rng, n)
     check_processor(rng, n)
+    check_text_buckets(eng, rng, n)
     return list(ROWS)
 
 
 def mutants() -> list[tuple[str, str, types.SimpleNamespace]]:
     """Deliberately wrong profiles, each with the check that must flag it (``--self-test``)."""
-    f, m, g = FORK_121, FORK_MAIN, VLLM_GAUDI
-    assert f.memory and m.memory and g.memory and f.attention and g.attention
+    f, m, g, v = FORK_121, FORK_MAIN, VLLM_GAUDI, FORK_122
+    assert f.memory and m.memory and g.memory and f.attention and g.attention and v.attention
+    assert f.text_buckets and g.text_buckets
 
     def cur(**kw: EngineProfile) -> types.SimpleNamespace:
-        return types.SimpleNamespace(**{"f121": f, "main": m, "gaudi": g, **kw})
+        return types.SimpleNamespace(**{"f121": f, "main": m, "gaudi": g, "f122": v, **kw})
+
+    comp, lazy = g.execution_modes
 
     ratio = next(v for v in f.variables if v.setting is Setting.GRAPH_MULTIMODAL_RATIO)
     return [
@@ -1377,9 +1823,65 @@ def mutants() -> list[tuple[str, str, types.SimpleNamespace]]:
             ),
         ),
         (
+            "vllm-gaudi contiguous PA",
+            "text buckets (prompt, decode)",
+            cur(gaudi=replace(g, text_buckets=replace(g.text_buckets, contiguous_pa=True))),
+        ),
+        (
+            "fork-1.21 prompt bs max 1",
+            "text buckets (prompt, decode)",
+            cur(f121=replace(f, text_buckets=replace(f.text_buckets, prompt_bs_follows_max_num_seqs=False))),
+        ),
+        (
             "habana_main reads the ratio",
             "variables read + defaults",
             cur(main=replace(m, variables=(*m.variables, ratio))),
+        ),
+        (
+            "fork-1.22 seven default buckets",
+            "bucket parse",
+            cur(f122=replace(v, default_buckets=f.default_buckets)),
+        ),
+        (
+            "fork-1.22 trims grids",
+            "grid -> tower patches",
+            cur(f122=replace(v, grid_rule=GridRule.TRIM_SIDES_TO_8)),
+        ),
+        (
+            "fork-1.22 one mask",
+            "vision masks (held, dtype)",
+            cur(f122=replace(v, attention=replace(v.attention, masks_held=1))),
+        ),
+        (
+            "fork-1.22 bool masks",
+            "vision masks (held, dtype)",
+            cur(f122=replace(v, attention=replace(v.attention, mask_built_in_float=False))),
+        ),
+        ("fork-1.22 keeps min_pixels", "min_pixels override", cur(f122=replace(v, min_pixels_override=None))),
+        (
+            "fork-1.22 reads the ratio",
+            "variables read + defaults",
+            cur(f122=replace(v, variables=(*v.variables, ratio))),
+        ),
+        (
+            "fork-1.22 rounds blocks",
+            "KV blocks (memory split)",
+            cur(f122=replace(v, memory=replace(v.memory, block_round=128))),  # type: ignore[arg-type]
+        ),
+        (
+            "mode: vllm-gaudi compile warms outside compile-only",
+            "mode: vision warm-up place",
+            cur(gaudi=replace(g, execution_modes=(replace(comp, vision_warmup_compile_only=False), lazy))),
+        ),
+        (
+            "mode: vllm-gaudi compile has HPU graphs",
+            "mode: HPU graphs / compile",
+            cur(gaudi=replace(g, execution_modes=(replace(comp, hpu_graphs=True), lazy))),
+        ),
+        (
+            "mode: vllm-gaudi lazy reserves no graph memory",
+            "mode: graph memory reserved",
+            cur(gaudi=replace(g, execution_modes=(comp, replace(lazy, graph_reserved_applies=False)))),
         ),
     ]
 
@@ -1410,7 +1912,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run against deliberately wrong profiles: each must be flagged by its check",
     )
+    ap.add_argument(
+        "--mutants", metavar="TEXT", default="",
+        help="with --self-test: only the wrong profiles whose label contains TEXT (e.g. 1.22, vllm-gaudi)",
+    )
+    ap.add_argument("--only", action="append", default=[], choices=("text_buckets", "variables"),
+                    help="run only this check (repeatable); default: every check")
     args = ap.parse_args(argv)
+    ONLY[:] = args.only
 
     srcs = (
         Source(args.fork_git, args.fork_121, "vllm-fork aice/v1.21.0"),
@@ -1418,6 +1927,8 @@ def main(argv: list[str] | None = None) -> int:
         Source(args.gaudi_git, args.gaudi, "vllm-gaudi main"),
         Source(args.ext_git, args.ext_121, "vllm-hpu-extension aice/v1.21.0"),
         Source(args.ext_git, args.ext_main, "vllm-hpu-extension main"),
+        Source(args.fork_git, args.fork_122, "vllm-fork aice/v1.22.0"),
+        Source(args.ext_git, args.ext_122, "vllm-hpu-extension aice/v1.22.0"),
     )
     for s in srcs:
         s.commit = s.git("rev-parse", "--verify", f"{s.commit}^{{commit}}").strip() or s.commit
@@ -1427,17 +1938,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"seed {args.seed}, --cases {args.cases}\n")
 
     if args.self_test:
-        missed = []
-        for label, check, profiles in mutants():
+        missed, tried = [], 0
+        chosen = [m for m in mutants() if args.mutants in m[0]]
+        for label, check, profiles in chosen:
             CUR.__dict__.update(vars(profiles))
             rows = run_checks(eng, towers, args.seed, args.cases)
+            if not any(r.check == check for r in rows):
+                continue  # its check is not among --only
+            tried += 1
             flagged = sum(r.mismatches for r in rows if r.check == check)
             print(f"mutant {label!r}: {flagged} mismatches in {check!r}")
             if not flagged:
                 missed.append(label)
-        CUR.__dict__.update(f121=FORK_121, main=FORK_MAIN, gaudi=VLLM_GAUDI)
+        CUR.__dict__.update(f121=FORK_121, main=FORK_MAIN, gaudi=VLLM_GAUDI, f122=FORK_122)
         print(
-            f"\n{len(mutants()) - len(missed)} of {len(mutants())} mutants flagged"
+            f"\n{tried - len(missed)} of {tried} mutants flagged"
             + (f"; missed: {missed}" if missed else "")
         )
         return 1 if missed else 0

@@ -1,12 +1,20 @@
 """Score ``gaudi-vl doctor`` on a folder of engine logs whose expected verdicts are in a manifest.
 
-    python tools/doctor_corpus.py tests/doctor_corpus [--manifest M.json] [--doctor-file OLD.py]
+    python tools/doctor_corpus.py tests/doctor_corpus [--split NAME|all] [--by split|batch]
+                                  [--manifest M.json] [--doctor-file OLD.py] [--quiet]
 
-A log is a positive when its manifest entry says ``failed: true``. Printed per log: expected and
-reported verdicts; then failure recall (positives reported failed / positives), precision (reported
-failed that are positives / reported failed), phase accuracy (failures reported in the expected
-``failure_phase`` / positives), kind accuracy and ``phase_reached`` accuracy. ``--doctor-file`` loads
-another ``doctor.py`` (e.g. ``git show REV:gaudi_vl/doctor.py > /tmp/old.py``) to score it the same way.
+A log is a positive when its manifest entry says ``failed: true``. Printed per log (unless
+``--quiet``): expected and reported verdicts; then, per split, failure recall (positives reported
+failed / positives), precision (reported failed that are positives / reported failed), phase accuracy
+(positives reported failed in the expected ``failure_phase`` / positives; a ``null`` expected phase
+means "unknown": the doctor must report no phase), kind accuracy and ``phase_reached`` accuracy.
+
+Splits (``split`` in the manifest, fixed when a log is added; README of the corpus): ``tune`` logs
+may be used to develop the doctor, ``heldout`` / ``heldout-N`` logs only to measure it (each
+``heldout-N`` is one batch, measured once when added: ``heldout_measurements.json``). ``--by batch``
+scores each batch (``batch`` in the manifest: the tune batches A, A2, ... and the held-out ones) instead
+of each split. ``--doctor-file`` loads another ``doctor.py`` (e.g. ``git show REV:gaudi_vl/doctor.py >
+/tmp/old.py``) to score it the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +28,9 @@ from types import ModuleType
 from typing import Any
 
 from gaudi_vl.cli.doctor import iter_lines
+
+SPLITS = ("tune", "heldout")
+"""The first two splits; each later held-out batch is its own split (``heldout-2``, ``heldout-3``, ...)."""
 
 
 def load_doctor(path: str | None) -> ModuleType:
@@ -36,15 +47,32 @@ def load_doctor(path: str | None) -> ModuleType:
     return module
 
 
-def read(module: ModuleType, log: Path) -> Any:
-    doctor = module.Doctor()
+def read(module: ModuleType, log: Path, grammar: str | None = None) -> Any:
+    doctor = module.Doctor(grammar=grammar)
     with log.open(encoding="utf-8", errors="replace") as stream:
         for line in iter_lines(stream):
             doctor.feed(line)
     return doctor.report()
 
 
-def score(folder: Path, manifest: dict[str, dict[str, Any]], module: ModuleType) -> dict[str, float]:
+def split_of(entry: dict[str, Any]) -> str:
+    return str(entry.get("split", "tune"))
+
+
+def batch_of(entry: dict[str, Any]) -> str:
+    """The batch a log was added in; logs from before issue 19's second round are ``round 1``."""
+    return str(entry.get("batch", "round 1"))
+
+
+def groups(manifest: dict[str, dict[str, Any]], by: str = "split") -> list[str]:
+    """The split (or batch) names of ``manifest``, in the order their first log appears."""
+    key = split_of if by == "split" else batch_of
+    return list(dict.fromkeys(key(v) for v in manifest.values()))
+
+
+def score(folder: Path, manifest: dict[str, dict[str, Any]], module: ModuleType,
+          *, quiet: bool = False) -> dict[str, float]:
+    """Recall, precision, phase / kind / phase_reached accuracy of ``module``'s doctor on ``manifest``."""
     tp = fp = fn = phase_ok = kind_ok = reached_ok = crashes = 0
     rows = []
     for name, want in sorted(manifest.items()):
@@ -53,7 +81,7 @@ def score(folder: Path, manifest: dict[str, dict[str, Any]], module: ModuleType)
         except Exception as exc:  # noqa: BLE001 -- an older doctor may raise: scored as a miss
             crashes += 1
             fn += bool(want["failed"])
-            rows.append(f"{name:45} want {str(want['failed']):5} {str(want['failure_phase']):22} "
+            rows.append(f"{name:55} want {str(want['failed']):5} {str(want['failure_phase']):22} "
                         f"CRASHED {type(exc).__name__}: {exc}")
             continue
         got_phase = r.failure_phase.value if r.failure_phase else None
@@ -68,11 +96,13 @@ def score(folder: Path, manifest: dict[str, dict[str, Any]], module: ModuleType)
         elif want["failed"]:
             fn += 1
         reached_ok += got_reached == want["phase_reached"]
-        rows.append(f"{name:45} want {str(want['failed']):5} {str(want['failure_phase']):22} "
-                    f"got {str(r.failed):5} {str(got_phase):22} {got_kind}")
+        rows.append(f"{name:55} want {str(want['failed']):5} {str(want['failure_phase']):22} "
+                    f"{str(want['phase_reached']):22} got {str(r.failed):5} {str(got_phase):22} "
+                    f"{str(got_reached):22} {got_kind}")
     positives = tp + fn
-    print("\n".join(rows))
-    result = {
+    if not quiet:
+        print("\n".join(rows))
+    return {
         "logs": float(len(manifest)),
         "failing logs": float(positives),
         "recall": tp / positives if positives else 1.0,
@@ -82,19 +112,37 @@ def score(folder: Path, manifest: dict[str, dict[str, Any]], module: ModuleType)
         "phase_reached accuracy": reached_ok / len(manifest) if manifest else 1.0,
         "crashes": float(crashes),
     }
+
+
+def show(title: str, result: dict[str, float]) -> None:
+    print(f"== {title}")
     for key, value in result.items():
         print(f"{key}: {value:.0f}" if key in ("logs", "failing logs", "crashes") else f"{key}: {value:.3f}")
-    return result
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path)
     p.add_argument("--manifest", type=Path, default=None, help="default: FOLDER/manifest.json")
+    p.add_argument("--split", default="all",
+                   help="score only this split (tune, heldout, heldout-2, ...; default: each, then all)")
+    p.add_argument("--by", choices=["split", "batch"], default="split",
+                   help="group the scores by split (default) or by the batch each log was added in")
     p.add_argument("--doctor-file", default=None, help="score this doctor.py instead of gaudi_vl.doctor")
+    p.add_argument("--quiet", action="store_true", help="metrics only, no per-log rows")
     args = p.parse_args(argv)
     manifest = json.loads((args.manifest or args.folder / "manifest.json").read_text())
-    score(args.folder, manifest, load_doctor(args.doctor_file))
+    module = load_doctor(args.doctor_file)
+    key = split_of if args.by == "split" else batch_of
+    names = groups(manifest, args.by) if args.split == "all" else [args.split]
+    for name in names:
+        part = {k: v for k, v in manifest.items() if key(v) == name}
+        if not part:
+            known = ", ".join(groups(manifest, args.by))
+            raise SystemExit(f"no log in {args.by} {name!r}: choose one of {known}")
+        show(f"{args.by} {name} ({len(part)} logs)", score(args.folder, part, module, quiet=args.quiet))
+    if args.split == "all":
+        show(f"all ({len(manifest)} logs)", score(args.folder, manifest, module, quiet=True))
     return 0
 
 

@@ -56,6 +56,7 @@ from gaudi_vl.align import (
     align_image,
     load_image,
 )
+from gaudi_vl.cli import OutputError
 from gaudi_vl.cli.argtypes import pixels
 from gaudi_vl.errors import GaudiVLError, printable
 from gaudi_vl.fileio import atomic_writer, read_json_file
@@ -304,8 +305,8 @@ def run_align(args: argparse.Namespace) -> int:
                         bar.write(printable(_describe(item.path, out_dir / name, record)), file=sys.stdout)
                 except GaudiVLError as exc:
                     report(str(item.path), exc.one_line())
-                except BrokenPipeError:
-                    raise  # our stdout went away (| head): stop, the sidecar is still written
+                except (BrokenPipeError, OutputError):
+                    raise  # our stdout failed (| head, a full disk): stop, the sidecar is still written
                 except OSError as exc:
                     report(str(item.path), f"cannot write the output ({exc.strerror or exc})")
                 finally:
@@ -399,7 +400,7 @@ def find_transform(sidecar: Path, name: str) -> tuple[str, AlignTransform]:
             f"{sidecar} has no 'images' table", "pass the transforms.json that gaudi-vl align wrote"
         )
     if name in images:
-        return name, AlignTransform.from_dict(images[name])
+        return name, AlignTransform.from_dict(images[name], f"{sidecar} images[{name!r}]")
     matches = [
         key
         for key, rec in images.items()
@@ -407,7 +408,7 @@ def find_transform(sidecar: Path, name: str) -> tuple[str, AlignTransform]:
         and name in (rec.get("source"), Path(str(rec.get("source", ""))).name, Path(key).name)
     ]
     if len(matches) == 1:
-        return matches[0], AlignTransform.from_dict(images[matches[0]])
+        return matches[0], AlignTransform.from_dict(images[matches[0]], f"{sidecar} images[{matches[0]!r}]")
     if matches:
         raise GaudiVLError(
             f"{name!r} matches several images: {', '.join(sorted(matches))}", "pass one of those names"

@@ -13,6 +13,7 @@ option                                   bound        why this bound
                                                       cannot be opened by the engine's loader at all
 ``--step``                               913,045      patches of a ``MAX_PIXELS`` image
 ``--count`` / ``--max-buckets``          256          ``gaudi_vl.buckets.planner.MAX_BUCKETS``
+``--max-graphs``                         4,096        ``MAX_GRAPHS``: each graph is a start-up compile
 any other whole number                   2^31 - 1     the C ``int`` engines parse options into
 =======================================  ===========  =====================================================
 
@@ -85,6 +86,20 @@ positive_int = int_in(1, MAX_INT, "2^31 - 1")
 """A whole number >= 1 (no tighter bound known: the C ``int`` limit)."""
 bucket_count = int_in(1, MAX_BUCKETS, "buckets; each adds warm-up graphs")
 patch_step = int_in(1, MAX_PATCHES, "patches of the largest image")
+MAX_GRAPHS = 4096
+"""``--max-graphs`` bound: each warm-up graph is one compile at start-up (seconds each on Gaudi), so
+thousands already mean an hour of warm-up; 16 times the bucket bound."""
+graph_count = int_in(1, MAX_GRAPHS, "warm-up graphs; each is a compile at start-up")
+MAX_WARMUP_SECONDS = 86_400.0
+"""``--max-warmup-seconds`` bound: a day of warm-up."""
+
+
+def warmup_seconds(text: str) -> float:
+    """``--max-warmup-seconds``: a finite number of seconds in ``(0, MAX_WARMUP_SECONDS]``."""
+    value = _finite(text, "a number of seconds")
+    if not 0 < value <= MAX_WARMUP_SECONDS:
+        raise argparse.ArgumentTypeError(f"{value:g} is not in (0, {MAX_WARMUP_SECONDS:g}] seconds")
+    return value
 
 
 def _finite(text: str, what: str) -> float:

@@ -1,8 +1,10 @@
 """``gaudi-vl doctor LOGFILE|-``: read an engine log, say where it failed and what to change.
 
-Streams the file (or stdin for ``-``) line by line, so a live log piped in is diagnosed as it
-grows and a huge one never sits in memory (a line is read in chunks; only its first
-``MAX_LINE_CHARS`` are kept). Text format prints each finding as it is found, then the report; JSON
+Streams the file (or stdin for ``-``) in pieces of at most 1 MiB (``read1``: a live pipe is
+diagnosed as it grows), so a huge log never sits in memory (only the first ``MAX_LINE_CHARS`` of a
+line are kept), and hands each piece's lines to ``Doctor.feed_many`` (tens of MB/s, BENCHMARKS.md).
+A failure whose phase the log does not show is printed as "phase unknown", never guessed. Text
+format prints each finding as it is found, then the report; JSON
 prints the report once the input ends. ``--target`` reads the log with that engine's grammar only
 (default: try them all). Exit status: 0 the log was read, 3 it shows a failure (any traceback, fatal
 runtime error or engine death, memory or not), 1 no line was recognised, 2 usage errors.
@@ -11,6 +13,7 @@ runtime error or engine death, memory or not), 1 no line was recognised, 2 usage
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import stat
@@ -21,7 +24,7 @@ from typing import TextIO
 from gaudi_vl.cli.options import setting_type
 from gaudi_vl.doctor import MAX_LINE_CHARS, Doctor, DoctorReport
 from gaudi_vl.engines.logs import GRAMMARS
-from gaudi_vl.errors import GaudiVLError
+from gaudi_vl.errors import GaudiVLError, printable, printable_lines
 from gaudi_vl.modelfiles import load_model
 from gaudi_vl.models import DEFAULT_MODEL
 
@@ -29,21 +32,70 @@ EXIT_UNRECOGNISED = 1
 EXIT_FAILURE_FOUND = 3
 
 
-CHUNK = 1 << 16
+CHUNK = 1 << 20
 
 
 def iter_lines(stream: TextIO, keep: int = MAX_LINE_CHARS) -> Iterable[str]:
-    """Each line of ``stream`` as soon as it arrives (a pipe stays live), cut to ``keep`` characters.
+    """Each line of ``stream`` as soon as it arrives, cut to ``keep`` characters (``iter_chunks``)."""
+    for chunk in iter_chunks(stream, keep):
+        yield from chunk
 
-    ``readline(CHUNK)`` bounds memory: the rest of a runaway line is read and dropped chunk by chunk.
+
+def iter_chunks(stream: TextIO, keep: int = MAX_LINE_CHARS) -> Iterable[list[str]]:
+    """The lines of ``stream`` in lists, each list as soon as it arrives (a pipe stays live), each
+    line cut to ``keep`` characters.
+
+    Read in pieces of at most ``CHUNK`` bytes (``read1``: whatever a pipe has, without waiting for a
+    full piece), decoded incrementally (bad UTF-8 replaced), split into lines; memory is bounded by
+    one piece plus ``keep`` characters of an unfinished line: the rest of a runaway line is dropped
+    as it streams by. A stream without a byte buffer (``io.StringIO``) is read with ``readline``.
     """
+    raw = getattr(stream, "buffer", None)
+    if raw is None or not hasattr(raw, "read1"):
+        for line in _iter_text_lines(stream, keep):
+            yield [line]
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    carry = ""
+    runaway = False  # the current line passed ``keep`` characters: its rest is dropped
     while True:
-        line = stream.readline(CHUNK)
+        block = raw.read1(CHUNK)
+        text = decoder.decode(block, final=not block)
+        if text:
+            pieces = text.split("\n")
+            lines: list[str] = []
+            for i, piece in enumerate(pieces[:-1]):
+                if i == 0:
+                    if runaway:
+                        runaway = False
+                        continue
+                    piece = carry + piece
+                    carry = ""
+                lines.append(piece[:keep] + "\n")
+            tail = pieces[-1]
+            if len(pieces) > 1:
+                carry, runaway = tail[:keep], False
+            elif not runaway:
+                carry += tail
+            if len(carry) >= keep and not runaway:
+                lines.append(carry[:keep] + "\n")
+                carry, runaway = "", True
+            if lines:
+                yield lines
+        if not block:
+            if carry:
+                yield [carry[:keep]]
+            return
+
+
+def _iter_text_lines(stream: TextIO, keep: int) -> Iterable[str]:
+    while True:
+        line = stream.readline(1 << 16)
         if not line:
             return
         head, rest = line[:keep], line
         while not rest.endswith("\n"):
-            rest = stream.readline(CHUNK)
+            rest = stream.readline(1 << 16)
             if not rest:
                 break
         yield head
@@ -53,11 +105,18 @@ def format_report(report: DoctorReport, source: str) -> str:
     out = [f"gaudi-vl doctor: {source}: {report.lines_read:,} lines, {report.recognised_lines:,} recognised"]
     if report.phase_reached:
         out.append(f"reached: {report.phase_reached.value}")
-    if report.failed and report.failure_phase:
+    if report.failed:
         who = f" (reported by {report.failure_processes} processes)" if report.failure_processes > 1 else ""
-        out.append(f"FAILED in {report.failure_phase.value}: {report.failure}{who}")
-    if report.ended_during:
+        where = (f"in {report.failure_phase.value}" if report.failure_phase
+                 else "(phase unknown: the log shows no phase marker or phase frame before it)")
+        out.append(f"FAILED {where}: {report.failure}{who}")
+    if report.ended_during and report.ended_during.startswith("after warm-up"):
+        out.append(f"log ends {report.ended_during}: no failure line (the engine was initialised)")
+    elif report.ended_during:
         out.append(f"log ends during {report.ended_during}: no failure line (still running, hung, or killed)")
+    if report.shutdown_noise:
+        out.append(f"shutdown noise: {report.shutdown_noise} teardown traceback(s) at exit (destructors, "
+                   "interpreter shutdown): not failures")
     if report.unreadable_lines:
         shown = ", ".join(str(n) for n in report.unreadable_line_numbers)
         out.append(f"unreadable lines: {report.unreadable_lines} (line {shown})")
@@ -108,10 +167,12 @@ def run(args: argparse.Namespace) -> int:
             f"cannot read {args.logfile}: {exc.strerror}", "give a log file path or - for stdin"
         ) from None
     try:
-        for line in iter_lines(stream):
-            for finding in doctor.feed(line):
+        for chunk in iter_chunks(stream):
+            for finding in doctor.feed_many(chunk):
                 if text:
-                    print(f"[{finding.phase.value}] line {finding.line_no}: {finding.message}", flush=True)
+                    where = finding.phase.value if finding.phase else "phase unknown"
+                    shown = f"[{where}] line {finding.line_no}: {finding.message}"
+                    print(printable(shown), flush=True)  # log text is untrusted
     finally:
         if stream is not sys.stdin:
             stream.close()
@@ -119,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
-        sys.stdout.write(format_report(report, source))
+        sys.stdout.write(printable_lines(format_report(report, source)))  # log text is untrusted
     if not report.recognised:
         print(
             f"gaudi-vl doctor: no engine log line recognised in {source} ({report.lines_read} lines); "

@@ -73,7 +73,10 @@ class Phase(str, Enum):
 
     @property
     def order(self) -> int:
-        return list(Phase).index(self)
+        return _PHASE_ORDER[self]
+
+
+_PHASE_ORDER = {p: i for i, p in enumerate(Phase)}
 
 
 # ------------------------------------------------------------------ numbers and sizes
@@ -83,31 +86,122 @@ SIZE = r"(-?[\d.]+ ?[KMGT]?i?B)"
 
 # ------------------------------------------------------------------ line shape, shared by all grammars
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\^\[\[[0-9;]*m")
-"""Colour escapes, real (``\\x1b[1;36m``) or as pasted text (``^[[1;36m``): the worker prefix is cyan
-(multiproc_worker_utils.py:268@95af70093fc0)."""
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|(?:\^\[|\ufffd)\[[0-9;]*m|\[(?:\d{1,3};)*\d{1,3}m(?=[(\s])")
+"""Colour escapes, real (``\\x1b[1;36m``), as pasted text (``^[[1;36m``) or with the ESC byte turned
+into U+FFFD by a paste (``\ufffd[36m(WorkerDict pid=129668)\ufffd[0m``,
+https://github.com/ray-project/ray/issues/50418) or lost entirely (``[36m(RayWorkerWrapper pid=812)[0m``,
+https://github.com/vllm-project/vllm/issues/16766): the worker prefix is cyan
+(multiproc_worker_utils.py:268@95af70093fc0; Ray colours its ``(WorkerDict pid=..)`` prefixes too)."""
 
-COLLECTOR_STAMP = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?Z?\s+")
-"""A timestamp a log collector (docker --timestamps, kubectl) puts before the engine's own line."""
+COLLECTOR_STAMP = re.compile(
+    r"^\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?\s+")
+"""A timestamp a log collector (docker --timestamps, kubectl, CI) puts before the engine's own line,
+with a zone offset (``2024-06-22T20:16:34.700+00:00``, https://github.com/vllm-project/vllm/issues/5060)
+or in brackets (``[2025-08-12T08:42:32Z]``, https://github.com/vllm-project/vllm/pull/22587)."""
+
+CLOUD_PREFIX = re.compile(
+    r"^(?:DEFAULT|DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL) \d{4}-\d\d-\d\dT[\d:.]+Z \[[^\]]{1,200}\] ")
+"""A cloud log viewer's own level, time and labels before the container's line: Google Cloud Logging's
+``INFO 2025-11-19T20:16:36.096625454Z [resource.labels.containerName: vllm] (EngineCore_DP0 pid=270) ERROR
+...`` (https://github.com/vllm-project/vllm/issues/29049)."""
+
+WRAPPER_PREFIX = re.compile(
+    r"^\[(?:(?:DEBUG|INFO|WARN|ERROR)\s*\] [\w.\-]{1,80} MODEL_LOG - "
+    r"|(?:Debug|Info|Warning|Error)\] \(\w{1,40}\) )")
+"""A program that runs vLLM as a child and re-logs its output with its own level: TorchServe's
+``2024-10-07T22:54:54,595 [INFO ] W-9000-model_1.0-stdout MODEL_LOG - INFO 10-07 ...``
+(https://github.com/pytorch/serve/pull/3343, /pull/3315), a launcher's ``2026-06-09 14:01:54.604 [Info]
+(Process) (APIServer pid=42406) ...`` (https://github.com/lemonade-sdk/vllm-rocm/issues/5); the
+collector stamp before it goes first."""
+
+CUT_HEADER = re.compile(r"^\[[\w./\-]{1,80}\.py:\d{1,6}\]\s?")
+"""What is left of a logger header when a paste starts inside it: ``[multiproc_executor.py:492] ValueError:
+...`` (https://github.com/vllm-project/vllm/issues/20305)."""
 
 PROCESS_PREFIX = re.compile(
-    r"^\((?P<process>[A-Za-z_][\w.\-]*)?\s*(?:rank=(?P<prank>\d+)\s+)?pid=(?P<pid>\d+)(?:,\s*ip=[\w.:]+)?\)\s?"
+    r"^\(?(?P<process>[A-Za-z_][\w.\-:]*)?\s*(?:(?:rank=(?P<prank>\d+)|TP\d+)\s+)?pid=(?P<pid>\d+)(?:,\s*ip=[\w.:]+)?\)\s?"
 )
 """``(VllmWorkerProcess pid=614)`` (multiproc_worker_utils.py:268@95af70093fc0), ``(RayWorkerWrapper
 pid=8965)`` (Ray's log forwarding), ``(EngineCore_DP0 pid=1079040)`` / ``(Worker_TP0 pid=635023)``
-(vllm/logger.py:28-32@vllm==0.32.0) and the older ``(VllmWorker rank=0 pid=26234)``."""
+(vllm/logger.py:28-32@vllm==0.32.0), the older ``(VllmWorker rank=0 pid=26234)`` and Ray Serve's
+``(ServeReplica:default:LLMDeploymentqwen-0_5b pid=14262)`` (https://github.com/ray-project/ray/issues/53267)."""
+
+RAY_PREFIX = re.compile(
+    r"^\((?P<process>raylet|gcs_server|autoscaler|monitor|dashboard)(?:,\s*ip=[\w.:]+)?\)\s?")
+"""Ray's own components forward their lines as ``(raylet) A worker died ...``
+(https://github.com/gpustack/gpustack/issues/2415)."""
+COMPOSE_PREFIX = re.compile(r"^(?:[\w.\-]{1,64}\s+|\s*)\|\s")
+"""``docker compose logs`` puts the service name before each line: ``runner-llm-1  | INFO ...``
+(https://github.com/livepeer/ai-runner/pull/230); a CI log shown as a table has only the bar:
+``  | (EngineCore_DP0 pid=6804)   File ...`` (https://github.com/vllm-project/vllm-omni/issues/946)."""
 
 RANK_PREFIX = re.compile(r"^\[rank(?P<rank>\d+)\]:\s?")
 """torch's distributed excepthook: ``[rank0]: Traceback ...`` (distributed_c10d.py:2576@torch==2.14.1)."""
 
 HEADER = re.compile(
-    r"^(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\s+(?P<date>\d\d-\d\d)\s+(?P<time>\d\d:\d\d:\d\d)"
-    r"(?:[.,]\d+)?\s+\[?(?P<file>[\w./\-]+\.py):(?P<lineno>\d+)\]\s?(?P<message>.*)$"
+    r"^\s*(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\s+(?P<date>\d\d-\d\d)\s+(?P<time>\d\d:\d\d:\d\d)"
+    r"(?:[.,]\d+)?(?:\s+\[?(?P<file>[\w./\-]+\.py):(?P<lineno>\d+)\])?\s?(?P<message>.*)$"
 )
-"""vLLM's logger header; the ``[`` is optional (older fork releases: ``hpu_worker.py:134]``)."""
+"""vLLM's logger header; leading whitespace is tolerated (pastes indent it), the ``[`` is optional
+(older fork releases: ``hpu_worker.py:134]``) and so is the ``[file:line]`` part (a user's own log
+format: ``(VllmWorker TP0 pid=326) ERROR 08-25 13:48:26 WorkerProc failed to start.``,
+https://github.com/vllm-project/vllm/issues/23359)."""
 
-TRACEBACK = re.compile(r"Traceback \(most recent call last\):")
-FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+), in (?P<func>[\w<>.]+)')
+QUOTE_PREFIX = re.compile(r"^(?:>[ \t]?)+(?:[-*+][ \t]+)?")
+"""Markdown quoting of a pasted log (``> > Exception ignored in: ...``), also of a quoted list
+(``> - 2024-06-22T20:16:34.700+00:00 ERROR ...``): not part of the engine's line."""
+
+TRACEBACK = re.compile(r"Traceback \(most recent call\b")
+"""CPython's traceback header, also when a paste cuts it (``[rank0]: Traceback (most recent call las``,
+https://github.com/HabanaAI/vllm-fork/issues/232)."""
+IPYTHON_TRACEBACK = re.compile(
+    r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception))\s+Traceback \(most recent call last\)")
+"""IPython's traceback header (``RuntimeError      Traceback (most recent call last)``): the exception
+type comes first, its text last (https://github.com/vllm-project/vllm/issues/17618)."""
+FATAL_PYTHON = re.compile(r"^Fatal Python error: (?P<text>.+)")
+"""CPython's faulthandler report of a process killed by a signal (``Fatal Python error: Floating point
+exception``, then ``Stack (most recent call first):``): the process crashed."""
+FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+)(?P<comma>,?) in (?P<func>[\w<>.]+)')
+FRAME_TAIL = re.compile(r'^(?P<path>[^"\s]*)", line (?P<line>\d+),? in (?P<func>[\w<>.]+)\s*$')
+CPP_EXCEPTION = re.compile(r"^Exception raised from \S+ at \S+ \(most recent call first\):")
+"""torch's C++ exception report (``c10::Error``): ``Exception raised from run at .../ProcessGroupNCCL.cpp:2074
+(most recent call first):`` then ``frame #N: ...`` lines; from a background thread (the NCCL watchdog) it
+ends the process: a crash when nothing else in the log says more
+(https://github.com/vllm-project/vllm/pull/25605)."""
+FAULT_THREAD = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-fA-F]+ \(most recent call first\):")
+"""``faulthandler``'s stack dump of a crashed (or killed) process: ``Current thread 0x... (most recent call
+first):`` then frames written ``File "...", line N in func`` -- no comma before ``in``, unlike a
+traceback (CPython 3.11 ``faulthandler.dump_traceback``; a Ray worker's dump in
+https://github.com/vllm-project/vllm/issues/16766). Such a dump is a crash, whatever its frames."""
+"""The second half of a frame line a paste hard-wrapped (``or/multiproc_executor.py", line 810, in
+worker_busy_loop``, https://github.com/vllm-project/vllm/issues/29360): it belongs to the traceback of
+the line before it."""
+FRAME_HEAD = re.compile(r'^\s*File "[^"]*$')
+"""The first half of a hard-wrapped frame line (``  File "/usr/local/lib/python3.12/.../vllm/v1/execut``):
+a traceback is being written on this stream."""
+CALL_SITES: tuple[tuple[re.Pattern[str], Phase], ...] = (
+    (re.compile(r"model_runner\._dummy_(?:sampler|pooler)_run\("), Phase.WARMUP),
+)
+"""A traceback's source line whose call names its phase though the function is shared: the worker's
+``self.model_runner._dummy_sampler_run(...)`` is the sampler warm-up in ``compile_or_warm_up_model``
+(vllm/v1/worker/gpu_worker.py:1054-1058@vllm==0.32.0), while the profiling run calls
+``self._dummy_sampler_run(...)`` from inside the runner (gpu_model_runner.py:6200): a strong frame."""
+
+RPC_CALL = re.compile(r'(?:collective_rpc|_run_workers|run_method)\(\s*["\'](?P<func>\w+)["\']')
+"""A worker method called by name in a traceback's source line: ``self.collective_rpc("load_model")``
+(vllm/executor/uniproc_executor.py:55@vllm==0.32.0; the fork's
+``_run_workers("determine_num_available_blocks")``)."""
+UNRAISABLE = re.compile(r"^Exception ignored (?:in|on)\b")
+"""CPython's report of an exception it could not raise (a destructor, an atexit hook, a thread at
+interpreter exit: ``PyErr_WriteUnraisable``, Python/errors.c): the program goes on (or has already
+finished), so the traceback after it is noise, never the engine's failure."""
+SHUTDOWN_NOISE = re.compile(r"Python is likely shutting down|sys\.meta_path is None|interpreter shutdown")
+"""Exception texts that only appear while the interpreter tears down (CPython's import machinery at
+exit): a traceback ending in one is teardown noise (https://github.com/HabanaAI/vllm-fork/pull/1487)."""
+TEARDOWN_FRAMES = frozenset({"__del__", "del", "_exit_function", "shutdown", "close", "cleanup", "teardown",
+                             "__exit__", "_python_exit", "_run_finalizers", "_exitfunc"})
+"""Functions that run only while objects or the interpreter are torn down; a traceback made only of
+them (and no engine-phase frame) after the server served is shutdown noise."""
 EXCEPTION = re.compile(
     r"^(?P<type>(?:[A-Za-z_]\w*\.)*(?:(?:[A-Za-z_]\w*)?(?:Error|Exception|Failure)|KeyboardInterrupt|SystemExit))"
     r"(?::\s?(?P<text>.*))?$"
@@ -126,10 +220,47 @@ OOM_ALLOC = re.compile(r"PT_DEVMEM Allocation failed for size::(\d+)(?: \((\d+)\
 OOM_DEFRAG = re.compile(r"PT_DEVMEM OOM: No enough memory for defragment")
 OOM_TEXT = re.compile(r"out of memory|OutOfMemoryError|Device out of memory", re.IGNORECASE)
 
+KV_SHORTFALL = re.compile(
+    r"No available memory for the cache blocks|larger than the available KV cache memory"
+    r"|larger than the maximum number of tokens that can be stored in KV cache")
+"""The KV cache does not fit in what the memory budget left: a memory failure (its fix is the
+utilization or the context length), raised while the KV cache is sized, after profiling:
+``raise_if_cache_size_invalid`` (vllm/worker/hpu_worker.py:535-548, worker.py:560-577@95af70093fc0),
+``_check_enough_kv_cache_memory`` (vllm/v1/core/kv_cache_utils.py:1003-1040@vllm==0.32.0)."""
+
+START_SHORTFALL = re.compile(r"on startup is less than desired GPU memory utilization")
+"""The device has less free memory than the utilization asks for, checked when a worker initialises its
+device, before any weight (``request_memory``, vllm/v1/worker/utils.py:761-770, called by
+``init_device``, vllm/v1/worker/gpu_worker.py:436,535@vllm==0.32.0): a memory failure at start-up."""
+
+ACCESS_LOG = re.compile(r' - "(?:GET|POST|PUT|DELETE|HEAD|OPTIONS|PATCH) \S* HTTP/[\d.]+" \d{3}')
+"""The API server's access log (``127.0.0.1:41774 - "POST /v1/chat/completions HTTP/1.1" 200 OK``,
+uvicorn/protocols/http/httptools_impl.py:481, h11_impl.py:474@uvicorn==0.55.0): written only once the
+server answers requests, whatever the status: the engine is serving."""
+
+SERVING_DEATH = re.compile(
+    r"EngineCore encountered (?:a fatal error|an issue)|Engine loop has died|Engine loop is not running"
+    r"|Engine process \(pid \d+\) died|MQLLMEngine is already dead|Engine background task failed")
+"""An engine that dies after it started, i.e. while serving: V1 ``EngineCore encountered a fatal error.``
+(logged only once the engine core exists, vllm/v1/engine/core.py:1509-1512) and the client's
+``EngineDeadError`` text (vllm/v1/engine/exceptions.py:12-17) @vllm==0.32.0; V0's multiprocessing
+engine: ``Engine loop is not running`` (vllm/engine/multiprocessing/__init__.py:184), ``Engine process
+(pid %d) died`` (client.py:164,182, its heartbeat loop runs only while serving), ``Engine background task
+failed`` (async_llm_engine.py:69) @95af70093fc0; ``Engine loop has died`` and ``MQLLMEngine is already dead,
+terminating server process`` (older releases' client and launcher, seen in
+https://github.com/vllm-project/vllm/issues/10024 and /issues/13939)."""
+
+STEP_DUMP = re.compile(r"Dumping input data for V1 LLM engine|Dumping scheduler output for model execution")
+"""A model step that raised, dumped by ``log_error_detail`` around each serving step's execute_model
+(vllm/v1/engine/core.py:562-575, vllm/logging_utils/dump_input.py:73,79@vllm==0.32.0): an exception
+while serving, whatever the traceback after it shows."""
+
 ENGINE_DEATH = re.compile(
     r"EngineCore failed to start|EngineCore encountered a fatal error|Engine core initialization failed"
     r"|WorkerProc failed to start|WorkerProc initialization failed|Worker proc \S+ died unexpectedly"
     r"|Engine process failed to start|Worker \S+ pid \d+ died, exit code"
+    r"|AsyncEngineDeadError|Background loop has errored already|EngineDeadError|"
+    + SERVING_DEATH.pattern
 )
 """Engine deaths, each a logger call or exception text: V1 ``EngineCore failed to start.``
 (vllm/v1/engine/core.py:1510), ``EngineCore encountered a fatal error.`` (:1512), ``Engine core
@@ -137,6 +268,11 @@ initialization failed`` (vllm/v1/engine/utils.py:1432), ``WorkerProc failed to s
 (vllm/v1/executor/multiproc_executor.py:953), ``Worker proc %s died unexpectedly`` (:316), all
 @vllm==0.32.0; V0 ``Engine process failed to start`` (vllm/entrypoints/openai/api_server.py:302) and
 ``Worker %s pid %s died, exit code: %s`` (vllm/executor/multiproc_worker_utils.py:123), @95af70093fc0."""
+
+RAY_DEATH = re.compile(r"A worker died or was killed while execut|Failed to register worker \S+ to Raylet")
+"""Ray's reports of a worker process that died or never started (``(raylet) A worker died or was killed
+while executing a task by an unexpected system error``, https://github.com/gpustack/gpustack/issues/2415;
+``core_worker.cc:215: Failed to register worker ... to Raylet``, https://github.com/vllm-project/vllm/issues/6090)."""
 
 WORKER_METHOD = re.compile(
     r"Exception in worker \S+ while processing method (?P<m1>\w+)|Error executing method '?(?P<m2>\w+)'?"
@@ -153,6 +289,39 @@ WARMUP_STEP = re.compile(
 (hpu_model_runner.py:3040-3045@95af70093fc0, :2583-2587@277a33cd907e) and vllm-gaudi's
 (hpu_model_runner.py:5226-5231@091bbadda10b)."""
 
+
+MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
+    (re.compile(r"when warming up|during warm-?up|warmup (?:failed|error)", re.IGNORECASE), Phase.WARMUP),
+    (re.compile(r"during (?:the )?profil|memory profiling", re.IGNORECASE), Phase.PROFILING),
+    (KV_SHORTFALL, Phase.KV_ALLOCATION),
+    (START_SHORTFALL, Phase.STARTUP),
+    (SERVING_DEATH, Phase.SERVING),
+    (STEP_DUMP, Phase.SERVING),
+    (re.compile(r"WorkerProc initialization failed|WorkerProc failed to start"), Phase.STARTUP),
+)
+"""Exception texts that name their phase: ``CUDA out of memory occurred when warming up sampler with
+%d dummy requests`` (vllm/v1/worker/gpu_model_runner.py:5991@vllm==0.32.0); the KV shortfall
+(``KV_SHORTFALL``); a worker that died while it started: ``WorkerProc initialization failed``
+(vllm/v1/executor/multiproc_executor.py:790@vllm==0.32.0) is raised when a worker's constructor, which
+initialises its device and loads the model (:679-687), failed."""
+
+MULTIMODAL_HINTS = re.compile(
+    r"(?i:qwen[\d.]*-?vl|-vl-|llava|mllama|pixtral|internvl|minicpm-?v|idefics|paligemma"
+    r"|phi-?3(?:\.5)?-vision|llama-3\.2-\d+b-vision)|VLForConditionalGeneration|Gemma3ForConditionalGeneration"
+    r"|Multimodal bucket"
+    r"|Padding current (?:image size|number pixel)|Encoder cache will be initialized|image items"
+    r"|Multi-modal warmup|multimodal|VLLM_MULTIMODAL_BUCKETS"
+)
+"""A line that shows the model takes images: a vision-language model's name or architecture, or a
+line only a multimodal engine writes (the fork's ``Multimodal bucket :`` hpu_model_runner.py:2826
+@95af70093fc0, ``Padding current ...`` above, upstream's ``Encoder cache will be initialized ...
+profiled with %d %s items`` vllm/v1/worker/gpu_model_runner.py:6166@vllm==0.32.0)."""
+MODEL_NAMED = re.compile(r"model='[^']+'|Starting to load model \S+|served_model_name=|model_type: \w+"
+                         r"|\bvllm serve \S+|--model[ =]\S+")
+"""A line that names the model (engine config dump, ``Starting to load model %s``, the command)."""
+GPU_ENGINE = re.compile(r"CUDA out of memory|HIP out of memory|CUDA error|gpu_model_runner\.py|gpu_worker\.py"
+                        r"|cuda\.py:\d+|cudagraph|Flash Attention backend|NCCL")
+"""Lines only an upstream (GPU) vLLM writes: the HPU advice (graph-memory variables) does not apply."""
 
 # ------------------------------------------------------------------ lines the doctor reads for their numbers
 # Not phase markers: image padding, recompiles, preemption, and the memory figures the engines log.
@@ -175,7 +344,7 @@ WEIGHTS_TOTAL = re.compile(r"Loading model weights took in total " + SIZE + r" o
                             + SIZE + "/" + SIZE + r" used\)")
 WEIGHTS_GAUDI = re.compile(r"Loading model weights took (-?[\d.]+) GB")
 PROFILE = re.compile(r"Model profiling run took " + SIZE)
-BLOCKS = re.compile(r"# (?:HPU|hpu) blocks: (\S+),|Usable num_blocks: (\S+?),")
+BLOCKS = re.compile(r"# (?:HPU|hpu|GPU|gpu|cpu) blocks: (\S+),|Usable num_blocks: (\S+?),")
 GRAPH_SPLIT = re.compile(
     r"Using " + SIZE + "/" + SIZE + r" of free device memory for HPUGraphs(?:,\s*" + SIZE
     + r"\s+for prompt and\s+" + SIZE + r"\s+for decode \(VLLM_GRAPH_PROMPT_RATIO=([^)]*)\))?"
@@ -237,12 +406,46 @@ def _m(kind: str, phase: Phase, pattern: str, source: str, *, done: bool = False
     return Marker(kind, phase, re.compile(pattern), source, done)
 
 
+_STARTING = (
+    _m("starting", Phase.STARTUP,
+       r"Initializing an? (?:V[01] )?LLM engine|Waiting for init message from front-end"
+       r"|Found nccl from library|Using [\w ]{2,40} backend"
+       r"|Prompt bucket config \(min, step, max_warmup\)|Generated \d+ prompt buckets"
+       r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank"
+       r"|NCCL INFO Channel \d+/\d+ : ",
+       f"vllm/engine/llm_engine.py:233@8642d8927065 and :240@{FORK_122}; vllm/v1/engine/core.py:455, "
+       f"vllm/utils.py:1227 (NCCL while a worker initialises its device), vllm/platforms/hpu.py:54 and "
+       f"cuda.py:249,256 (attention backend chosen in worker init) @{FORK_122}; vllm/v1/engine/core.py:134"
+       f"@{UPSTREAM}; bucket settings printed when the model runner is built: vllm_hpu_extension/bucketing/"
+       f"linear.py:94@9a99d349405c; a worker joining its distributed group: vllm/distributed/"
+       f"parallel_state.py:919@{FORK_122}, :1823,2351@{UPSTREAM}; NCCL's own channel set-up lines "
+       f"('NCCL INFO Channel 14/0 : 1[1] -> 0[0] via P2P/IPC/read') while a communicator is built; "
+       f"other NCCL lines come at any time"),
+    _m("frontend", Phase.STARTUP,
+       r"vLLM API server version|non-default args: |\bargs: Namespace\(|Automatically detected platform"
+       r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with",
+       f"the front end resolving its configuration before it builds the engine: api_server.py:1300 "
+       f"(version), platforms/__init__.py:254, config.py:823,2203@{FORK_122}; vllm/entrypoints/serve/"
+       f"utils/api_utils.py:286 (non-default args), vllm/config/model.py:733 (architecture), "
+       f"vllm/platforms/__init__.py:291@{UPSTREAM}"),
+)
+"""Lines written while the engine and its workers start, before any weight is loaded; ``frontend``
+lines come from the API server or ``LLM(...)`` before the engine exists: they show a healthy log was
+starting, but they are no evidence of the phase a failure after them happened in (the engine's own
+lines may be missing: a notebook, a cut paste), so they never set a failure's phase."""
+
 _SERVING = (
     _m("serving", Phase.SERVING, r"Application startup complete",
        "uvicorn/lifespan/on.py:62@uvicorn==0.54.0"),
+    _m("serving", Phase.SERVING, r"Starting vLLM (?:API )?server\b|Available routes are",
+       f"vllm/entrypoints/openai/api_server.py:1362@{FORK_122}; vllm/entrypoints/launchers/api_server/"
+       f"entry.py:140 and launchers/launcher.py:186@{UPSTREAM}"),
     _m("serving", Phase.SERVING, r"Started server process|Uvicorn running on",
        "uvicorn/server.py:101,232@uvicorn==0.54.0"),
     _m("serving", Phase.SERVING, r"Avg prompt throughput", f"vllm/engine/metrics.py:418@{FORK_122}"),
+    _m("serving", Phase.SERVING, r"Added request \S+\.",
+       f"vllm/v1/engine/async_llm.py:552,578@{UPSTREAM}; vllm/engine/multiprocessing/engine.py (V0's "
+       f"'Added request', https://github.com/vllm-project/vllm/issues/10024)"),
 )
 
 _FORK_MARKERS = (
@@ -271,7 +474,44 @@ _FORK_MARKERS = (
        f"vllm/worker/hpu_model_runner.py:2826,3224@{FORK_122}, :2798,2826@{FORK_121}"),
     _m("warmup_done", Phase.WARMUP, r"Warmup finished in \d+ secs",
        f"vllm/worker/hpu_model_runner.py:3300@{FORK_122}, :2960@{FORK_121}"),
+    *_STARTING,
     *_SERVING,
+)
+
+_KV_SIZING = (("raise_if_cache_size_invalid", Phase.KV_ALLOCATION),)
+_GRAPH_CAPTURE = (("capture_begin", Phase.WARMUP), ("capture_end", Phase.WARMUP))
+"""torch's CUDA graph capture (``torch.cuda.graphs.CUDAGraph.capture_begin/capture_end``, entered by
+``with torch.cuda.graph(...)``): vLLM captures graphs in ``capture_model`` (the warm-up)."""
+_WORKER_START = (
+    ("init_device", Phase.STARTUP),
+    ("init_worker_distributed_environment", Phase.STARTUP),
+    ("init_distributed_environment", Phase.STARTUP),
+    ("ensure_model_parallel_initialized", Phase.STARTUP),
+    ("initialize_model_parallel", Phase.STARTUP),
+    ("init_model_parallel_group", Phase.STARTUP),
+    ("_init_workers_ray", Phase.STARTUP),
+    ("get_model", Phase.STARTUP),
+    ("load_weights", Phase.STARTUP),
+)
+"""A worker starting: its device and its TP/PP groups (``init_device``, hpu_worker.py:157,479,
+worker.py:169,522@95af70093fc0; gpu_worker.py:436,1640, vllm/distributed/parallel_state.py:1514,1814,
+2056,2366@vllm==0.32.0), Ray's worker start (ray_distributed_executor.py:169@95af70093fc0), and the
+model built and its weights read (``get_model``, model_loader/__init__.py:53@95af70093fc0; a model's
+``load_weights``, called only by the loaders)."""
+_API_SERVING = (
+    ("output_handler", Phase.SERVING),
+    ("run_heartbeat_loop", Phase.SERVING),
+    ("_process_engine_step", Phase.SERVING),
+    ("_process_input_queue", Phase.SERVING),
+    ("_handle_client_request", Phase.SERVING),
+    ("step_async", Phase.SERVING),
+    ("_raise_exception_on_finish", Phase.SERVING),
+    ("create_completion", Phase.SERVING),
+    ("create_chat_completion", Phase.SERVING),
+    ("completion_full_generator", Phase.SERVING),
+    ("completion_stream_generator", Phase.SERVING),
+    ("chat_completion_full_generator", Phase.SERVING),
+    ("chat_completion_stream_generator", Phase.SERVING),
 )
 
 _FORK_STRONG = (
@@ -279,7 +519,6 @@ _FORK_STRONG = (
     ("_init_worker", Phase.STARTUP),
     ("profile_run", Phase.PROFILING),
     ("determine_num_available_blocks", Phase.PROFILING),
-    ("_initialize_kv_caches", Phase.KV_ALLOCATION),
     ("initialize_cache", Phase.KV_ALLOCATION),
     ("_init_cache_engine", Phase.KV_ALLOCATION),
     ("_allocate_kv_cache", Phase.KV_ALLOCATION),
@@ -289,17 +528,36 @@ _FORK_STRONG = (
     ("warmup_all_buckets", Phase.WARMUP),
     ("_warmup_multimodal", Phase.WARMUP),
     ("_warmup_multimodal_graph", Phase.WARMUP),
+    ("make_layers", Phase.STARTUP),
+    ("_init_executor", Phase.STARTUP),
     ("engine_step", Phase.SERVING),
     ("run_engine_loop", Phase.SERVING),
+    *_KV_SIZING,
+    *_API_SERVING,
+    *_WORKER_START,
+    *_GRAPH_CAPTURE,
 )
 """hpu_worker.py:180,260,326,353,367,553; hpu_model_runner.py:1178,2807,3059,3121,3179;
-llm_engine.py:408; multiprocessing/engine.py:210,246 @95af70093fc0; warmup_all_buckets and
+llm_engine.py:408; multiprocessing/engine.py:210,246 @95af70093fc0; the KV cache is sized by
+``raise_if_cache_size_invalid`` (hpu_worker.py:535, worker.py:560@95af70093fc0); requests are served by
+AsyncLLMEngine's loop (``step_async``, ``engine_step``, ``run_engine_loop``, ``_raise_exception_on_finish``:
+async_llm_engine.py:270,773,825,72@95af70093fc0) and the OpenAI handlers (api_server.py:560,599,
+serving_chat.py:122,400,919, serving_completion.py:70,283@95af70093fc0), the V0 client's heartbeat
+(multiprocessing/client.py:152@95af70093fc0), V1's output handler and the engine core's busy loop
+(vllm/v1/engine/async_llm.py:845, core.py:1573,1603,1674@vllm==0.32.0: they run only after the engine
+started); warmup_all_buckets and
 _warmup_multimodal: hpu_model_runner.py:2601,2621@277a33cd907e; cache_engine.py:69 ``_allocate_kv_cache``."""
 
-_WEAK = (("warmup_scenario", Phase.WARMUP), ("execute_model", Phase.SERVING),
-         ("execute_model_async", Phase.SERVING))
+_WEAK = (("warmup_scenario", Phase.WARMUP), ("execute_model", Phase.SERVING), ("generate", Phase.SERVING),
+         ("execute_model_async", Phase.SERVING), ("_dummy_sampler_run", Phase.PROFILING),
+         ("_initialize_kv_caches", Phase.KV_ALLOCATION))
 """``warmup_scenario`` (hpu_model_runner.py:2872@95af70093fc0) also runs the profiling pass
-(:2829, :2844); ``execute_model`` (:3585) runs every warm-up step as well as serving."""
+(:2829, :2844); ``execute_model`` (:3585) runs every warm-up step as well as serving; ``generate``
+(AsyncLLMEngine.generate, async_llm_engine.py:981@95af70093fc0, and ``LLM.generate``) serves requests,
+but other libraries' ``generate`` may run anywhere;
+``_initialize_kv_caches`` encloses the profiling run, the KV allocation and the warm-up
+(llm_engine.py:408@95af70093fc0, vllm/v1/engine/core.py:261@vllm==0.32.0): a traceback cut there says
+less than the log's last phase marker. Weak frames rank after the markers."""
 
 VLLM_FORK_V0 = LogGrammar(
     name="vllm-v0-fork",
@@ -335,6 +593,7 @@ _GAUDI_MARKERS = (
        f"vllm_gaudi/v1/worker/hpu_model_runner.py:6306@{GAUDI}"),
     _m("init_done", Phase.WARMUP, r"init engine \(profile, create kv cache, warmup model\) took",
        f"vllm/v1/engine/core.py:386-403@{UPSTREAM}"),
+    *_STARTING,
     *_SERVING,
 )
 
@@ -342,7 +601,6 @@ _GAUDI_STRONG = (
     ("load_model", Phase.STARTUP),
     ("profile_run", Phase.PROFILING),
     ("determine_available_memory", Phase.PROFILING),
-    ("_initialize_kv_caches", Phase.KV_ALLOCATION),
     ("initialize_from_config", Phase.KV_ALLOCATION),
     ("initialize_kv_cache", Phase.KV_ALLOCATION),
     ("compile_or_warm_up_model", Phase.WARMUP),
@@ -352,13 +610,41 @@ _GAUDI_STRONG = (
     ("warmup_pooler", Phase.WARMUP),
     ("warmup_multimodal_graphs", Phase.WARMUP),
     ("capture_model", Phase.WARMUP),
+    ("kernel_warmup", Phase.WARMUP),
+    ("warmup_kernels", Phase.WARMUP),
+    ("make_layers", Phase.STARTUP),
+    ("_init_executor", Phase.STARTUP),
     ("run_busy_loop", Phase.SERVING),
     ("step", Phase.SERVING),
     ("sample_tokens", Phase.SERVING),
+    ("get_kv_cache_configs", Phase.KV_ALLOCATION),
+    ("get_kv_cache_config", Phase.KV_ALLOCATION),
+    ("_check_enough_kv_cache_memory", Phase.KV_ALLOCATION),
+    *_KV_SIZING,
+    *_API_SERVING,
+    *_WORKER_START,
+    *_GRAPH_CAPTURE,
 )
 """vllm_gaudi/v1/worker/hpu_worker.py:223,319,516,552,565; hpu_model_runner.py:4792,5242,5343,5466,
 5993,6133,6339,6513 @091bbadda10b; upstream vllm/v1/engine/core.py:261,657,1547 and
-vllm/v1/worker/gpu_model_runner.py:6482 ``capture_model`` @vllm==0.32.0."""
+vllm/v1/worker/gpu_model_runner.py:6482 ``capture_model``, ``kernel_warmup`` (called only by
+``compile_or_warm_up_model``, vllm/v1/worker/gpu_worker.py:950; ``warmup_kernels`` likewise, :955 and
+vllm/v1/worker/gpu/warmup.py:218) @vllm==0.32.0; ``make_layers`` builds a
+model's layers (vllm/model_executor/models/utils.py:662@95af70093fc0), i.e. inside ``load_model``;
+``_init_executor`` starts the workers and loads the model, once, from the executor's constructor
+(vllm/executor/executor_base.py:53@95af70093fc0, vllm/v1/executor/abstract.py:126@vllm==0.32.0);
+``get_kv_cache_configs`` and ``_check_enough_kv_cache_memory`` size the KV cache after the profiling
+run (vllm/v1/engine/core.py:326, vllm/v1/core/kv_cache_utils.py:1003,2531@vllm==0.32.0)."""
+
+WARMUP_NAMED = re.compile(r"warm_?up", re.IGNORECASE)
+"""A function named for warming up (``_warmup``, ``deep_gemm_warmup``, ``_warmup_multimodal_graph``)
+that no frame table names: a weak warm-up frame (the fork's profiling run also calls
+``warmup_scenario``, so a phase line before the failure outranks it)."""
+
+MODEL_BUILD = ("/model_executor/models/", "__init__", Phase.STARTUP)
+"""A model class's constructor (``vllm/model_executor/models/llama.py ... in __init__``) runs only
+while the model is built, inside ``load_model`` (``get_model``, hpu_model_runner.py:1185@95af70093fc0):
+a weak start-up frame (the same files' ``forward`` runs in every later phase)."""
 
 VLLM_GAUDI_V1 = LogGrammar(
     name="vllm-v1-gaudi",
@@ -373,12 +659,41 @@ VLLM_V1 = LogGrammar(
     name="vllm-v1",
     description="upstream vLLM V1 lines (GPUs, CPUs): no HPU markers",
     markers=(
-        _m("weights_done", Phase.STARTUP, r"Model loading took " + r"(-?[\d.]+) GiB",
-           f"vllm/v1/worker/gpu_model_runner.py:5150@{UPSTREAM}", done=True),
-        _m("kv_blocks", Phase.KV_ALLOCATION, r"Available KV cache memory:",
-           f"vllm/v1/worker/gpu_worker.py:760@{UPSTREAM}"),
+        _m("weights", Phase.STARTUP,
+           r"Starting to load model \S+|Initializing a V[01] LLM engine|Loading weights took [\d.]+ seconds"
+           r"|Inferred dynamic dimensions for forward method",
+           f"vllm/v1/worker/gpu_model_runner.py:5040, vllm/v1/engine/core.py:134, "
+           f"vllm/model_executor/model_loader/default_loader.py:502, vllm/compilation/decorators.py:223 "
+           f"(a model class built, inside load_model) @{UPSTREAM}; "
+           f"vllm/engine/llm_engine.py:240@{FORK_122}"),
+        _m("weights_done", Phase.STARTUP, r"Model loading took (-?[\d.]+) ?Gi?B",
+           f"vllm/v1/worker/gpu_model_runner.py:5150@{UPSTREAM}; V0 vllm/worker/model_runner.py:1203"
+           f"@{FORK_122} (older releases wrote GB)", done=True),
+        _m("profile", Phase.PROFILING,
+           r"Encoder cache will be initialized|Memory profiling takes|Dynamo bytecode transform time"
+           r"|Initial profiling/warmup run took|torch\.compile (?:takes|took) [\d.]+ s in total"
+           r"|Compiling a graph for (?:general shape|compile range)|Directly load the compiled graph",
+           f"vllm/v1/worker/gpu_model_runner.py:6166, vllm/compilation/backends.py:1167 (torch.compile "
+           f"traces the model in its first forward: the profiling run), "
+           f"vllm/compilation/monitor.py:20,92, backends.py:296,399 (the first forward's compilation) "
+           f"@{UPSTREAM}; "
+           f"vllm/worker/worker.py:278@{FORK_122}"),
+        _m("kv_blocks", Phase.KV_ALLOCATION, r"# (?:GPU|gpu|cpu) blocks: \d+",
+           f"vllm/executor/executor_base.py:113@{FORK_122}"),
+        _m("warmup", Phase.WARMUP, r"Capturing cudagraphs for decoding",
+           f"vllm/worker/model_runner.py:1513@{FORK_122}"),
+        _m("warmup_done", Phase.WARMUP, r"Graph capturing finished in \d+ secs",
+           f"vllm/worker/model_runner.py:1671@{FORK_122}; "
+           f"vllm/v1/worker/gpu_model_runner.py:6582@{UPSTREAM}"),
+        _m("kv_blocks", Phase.KV_ALLOCATION,
+           r"Available KV cache memory:|memory for KV Cache as specified by kv_cache_memory_bytes"
+           r"|KV cache size: [\d,]+ tokens|Maximum concurrency for [\d,]+ tokens per request",
+           f"vllm/v1/worker/gpu_worker.py:760 (profiled) and :657-668 (kv_cache_memory_bytes given, "
+           f"profiling skipped), vllm/v1/core/kv_cache_utils.py:2328 (the KV cache sized) @{UPSTREAM}; "
+           f"vllm/executor/executor_base.py:119@{FORK_122}"),
         _m("init_done", Phase.WARMUP, r"init engine \(profile, create kv cache, warmup model\) took",
            f"vllm/v1/engine/core.py:386-403@{UPSTREAM}"),
+        *_STARTING,
         *_SERVING,
     ),
     strong_frames=_GAUDI_STRONG,

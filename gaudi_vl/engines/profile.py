@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from gaudi_vl.engines.logs import LogGrammar
+from gaudi_vl.engines.text_buckets import TextBucketing
+from gaudi_vl.engines.vllm_gaudi_models import VllmGaudiModels, guessed_images
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import HF_FACTOR, PATCH_PX, WINDOW_PX, PixelRange, smart_resize
 
@@ -33,6 +35,8 @@ class Setting(str, Enum):
     FP32_SOFTMAX = "fp32_softmax"
     FP32_SOFTMAX_VISION = "fp32_softmax_vision"
     SKIP_WARMUP = "skip_warmup"
+    EXECUTION_MODE = "execution_mode"
+    RECIPE_CACHE = "recipe_cache"
 
 
 VARIABLE_NAMES: dict[Setting, str] = {
@@ -44,6 +48,8 @@ VARIABLE_NAMES: dict[Setting, str] = {
     Setting.FP32_SOFTMAX: "VLLM_FP32_SOFTMAX",
     Setting.FP32_SOFTMAX_VISION: "VLLM_FP32_SOFTMAX_VISION",
     Setting.SKIP_WARMUP: "VLLM_SKIP_WARMUP",
+    Setting.EXECUTION_MODE: "PT_HPU_LAZY_MODE",
+    Setting.RECIPE_CACHE: "PT_HPU_RECIPE_CACHE_CONFIG",
 }
 """The names every HPU engine here uses; whether and how an engine reads one is in its profile."""
 
@@ -57,6 +63,9 @@ MEANINGS: dict[Setting, str] = {
     Setting.FP32_SOFTMAX: "fp32 softmax in the language model",
     Setting.FP32_SOFTMAX_VISION: "fp32 softmax in the vision attention (FusedSDPA softmax_mode='fp32')",
     Setting.SKIP_WARMUP: "skip warm-up: graphs compile while serving",
+    Setting.EXECUTION_MODE: ("the Habana PyTorch bridge's backend the engine runs on: 1 lazy (HPU graphs), "
+                             "0 eager (torch.compile)"),
+    Setting.RECIPE_CACHE: "Habana recipe cache PATH,DELETE,SIZE_MB: compiled graphs reused on restarts",
 }
 
 
@@ -166,6 +175,45 @@ class MemorySplit:
 
 
 @dataclass(frozen=True)
+class SchedulerRule:
+    """What the engine's scheduler configuration refuses at start-up (a ``ValueError`` before any
+    weight is loaded) for the numbers gaudi-vl writes: ``--max-num-batched-tokens`` against
+    ``--max-model-len`` and ``--max-num-seqs``. The facts and citations are in each profile."""
+
+    batched_covers_model_len: bool
+    """``max_num_batched_tokens >= max_model_len`` is required: vLLM V0 runs a multimodal model
+    without chunked prefill, and its scheduler refuses a prefill budget below the longest sequence."""
+    batched_covers_seqs: bool
+    """``max_num_batched_tokens >= max_num_seqs`` is required (every engine here)."""
+    cited: str = ""
+
+    def max_seqs(self, batched_tokens: int) -> int | None:
+        """The most sequences the engine starts with for this prefill budget (None: no limit)."""
+        return batched_tokens if self.batched_covers_seqs else None
+
+    def refusal(
+        self, engine: str, max_model_len: int, max_num_seqs: int, batched_tokens: int
+    ) -> GaudiVLError | None:
+        """The one-line error (with its fix) for numbers this engine refuses, or None."""
+        where = f"{engine} refuses to start with"
+        if self.batched_covers_model_len and batched_tokens < max_model_len:
+            return GaudiVLError(
+                f"{where} --max-num-batched-tokens {batched_tokens} below --max-model-len {max_model_len} "
+                f"(vLLM V0 runs a multimodal model without chunked prefill; {self.cited})",
+                f"raise --max-num-batched-tokens to {max_model_len} or more (or leave it out), "
+                f"or lower --max-model-len to {batched_tokens}",
+            )
+        if self.batched_covers_seqs and batched_tokens < max_num_seqs:
+            return GaudiVLError(
+                f"{where} --max-num-seqs {max_num_seqs} above --max-num-batched-tokens {batched_tokens} "
+                f"({self.cited})",
+                f"lower --max-num-seqs to {batched_tokens} or raise --max-num-batched-tokens to "
+                f"{max_num_seqs}",
+            )
+        return None
+
+
+@dataclass(frozen=True)
 class Fingerprint:
     """How an installed engine is recognised without importing it (fast, no device needed).
 
@@ -224,6 +272,48 @@ class WarmupSet:
         return len(self.compiled)
 
 
+class ExecutionMode(str, Enum):
+    """How an HPU engine executes the model: the Habana bridge's backend (``PT_HPU_LAZY_MODE``), which
+    the engines test with ``htorch.utils.internal.is_lazy()`` (``--execution-mode``)."""
+
+    LAZY = "lazy"
+    """``PT_HPU_LAZY_MODE=1``: lazy graphs, the model wrapped in HPU graphs."""
+    COMPILE = "compile"
+    """``PT_HPU_LAZY_MODE=0``: the eager backend with ``torch.compile`` (``hpu_backend``)."""
+
+
+@dataclass(frozen=True)
+class ModeFacts:
+    """What one execution mode changes in an engine (in the spirit of vllm-gaudi's
+    ``extension/features.py``: facts conditioned on the mode), each fact cited in the profile.
+
+    ``--enforce-eager`` is not a mode here: in both modes it turns graphs (HPU graphs or
+    ``torch.compile``) off and ``VLLM_GRAPH_RESERVED_MEM`` to 0 (``MemorySplit.graph_reserved``).
+    """
+
+    mode: ExecutionMode
+    lazy_mode_value: str
+    """``PT_HPU_LAZY_MODE`` value that selects this mode."""
+    hpu_graphs: bool
+    """The model (and its vision tower) is captured in HPU graphs: every compiled vision size keeps
+    a graph's static inputs and outputs inside the reserved graph memory."""
+    graph_reserved_applies: bool
+    """The engine keeps ``VLLM_GRAPH_RESERVED_MEM`` of the usable memory from the KV cache in this mode
+    (whether or not anything graph-like uses it)."""
+    vision_warmup_compile_only: bool
+    """The vision warm-up runs inside ``PT_COMPILE_ONLY_MODE``: recipes are compiled without executing,
+    so the tower's working memory is first reached by a real image while serving, not at start-up."""
+    serving_new_size: str
+    """What a vision size warm-up did not compile costs while serving."""
+    cited: str
+    notes: tuple[str, ...] = ()
+
+    @property
+    def vision_graph_memory(self) -> bool:
+        """Whether compiled vision sizes take graph memory (gaudi-vl's per-size graph term)."""
+        return self.hpu_graphs
+
+
 @dataclass(frozen=True)
 class EngineProfile:
     """One engine version. Pure data plus the engine's rules as pure methods."""
@@ -266,6 +356,19 @@ class EngineProfile:
     """How this engine writes its log (``gaudi_vl.engines.logs``): what the doctor reads it with."""
     notes: tuple[str, ...] = ()
     """Facts a user should know about this engine (printed with its plans)."""
+    execution_modes: tuple[ModeFacts, ...] = ()
+    """The execution modes gaudi-vl models for this engine, the engine's default first (empty: not an
+    HPU engine). A mode not listed is refused with a one-line error (``execution``)."""
+    buckets_none: str = "the engine crashes at start-up or warm-up with it"
+    """What ``VLLM_MULTIMODAL_BUCKETS=None`` does on this engine (gaudi-vl refuses it: it plans buckets)."""
+    text_buckets: TextBucketing | None = None
+    """How the engine makes its text prompt/decode buckets (``gaudi_vl.engines.text_buckets``);
+    None: no text buckets (no HPU graphs)."""
+    multimodal_models: VllmGaudiModels | None = None
+    """Per-model multimodal facts (``gaudi_vl.engines.vllm_gaudi_models``); None: this engine is
+    planned for Qwen2.5-VL only."""
+    scheduler: SchedulerRule | None = None
+    """What its scheduler refuses at start-up (None: nothing gaudi-vl writes is refused)."""
 
     # ------------------------------------------------------------------ variables
 
@@ -290,6 +393,29 @@ class EngineProfile:
     def variable_names(self) -> tuple[str, ...]:
         return tuple(v.name for v in self.variables)
 
+    # ------------------------------------------------------------------ execution modes
+
+    @property
+    def default_execution_mode(self) -> ModeFacts | None:
+        return self.execution_modes[0] if self.execution_modes else None
+
+    def execution(self, mode: str | None) -> ModeFacts | None:
+        """The facts of ``mode`` (None: the engine's default); a one-line error for a mode this
+        profile does not model. None for engines without modes (upstream vLLM) and no mode asked."""
+        if mode is None:
+            return self.default_execution_mode
+        for facts in self.execution_modes:
+            if facts.mode.value == mode:
+                return facts
+        if not self.execution_modes:
+            raise GaudiVLError(f"--execution-mode {mode}: {self.name} has no HPU execution modes",
+                               "leave --execution-mode out for this target")
+        known = ", ".join(f.mode.value for f in self.execution_modes)
+        raise GaudiVLError(
+            f"--execution-mode {mode}: gaudi-vl models {self.name} in {known} mode only",
+            "pass --execution-mode " + known + " or --target vllm-gaudi (lazy and compile)",
+        )
+
     # ------------------------------------------------------------------ buckets
 
     def parse_buckets(self, text: str) -> tuple[int, ...]:
@@ -303,8 +429,8 @@ class EngineProfile:
             return self.default_buckets
         if text.strip() == "None":
             raise GaudiVLError(
-                f"VLLM_MULTIMODAL_BUCKETS=None is not usable on {self.name}: the engine crashes at "
-                "start-up or warm-up with it", "list the buckets, e.g. 2048,4096,8192, or leave it unset",
+                f"VLLM_MULTIMODAL_BUCKETS=None is not usable on {self.name}: {self.buckets_none}",
+                "list the buckets, e.g. 2048,4096,8192, or leave it unset",
             )
         values: list[int] = []
         for item in text.split(","):
@@ -393,20 +519,9 @@ class EngineProfile:
     # ------------------------------------------------------------------ warm-up
 
     def guessed_warmup_images(self, buckets: Sequence[int]) -> tuple[tuple[int, int], ...]:
-        """The (width, height) images a PROCESSOR_GUESSES engine makes per bucket, in its order,
-        de-duplicated keeping the first (the engine's ``dict.fromkeys``)."""
-        out: list[tuple[int, int]] = []
-        merge = 2
-        for b in buckets:
-            for rw, rh in self.warmup_aspect_ratios:
-                grid_h = int(b**0.5)
-                height = grid_h * PATCH_PX
-                width = int(height * rw / rh)
-                grid_w = width // PATCH_PX
-                if grid_w * grid_h // merge != 0:
-                    grid_w = (grid_w + merge - 1) // merge * merge
-                out.append((grid_w * PATCH_PX, height))
-        return tuple(dict.fromkeys(out))
+        """The (width, height) images a PROCESSOR_GUESSES engine makes per bucket, in its order
+        (ascending buckets), de-duplicated keeping the first (the engine's ``dict.fromkeys``)."""
+        return guessed_images(buckets, PATCH_PX, self.warmup_aspect_ratios)
 
     def warmup_set(
         self,
@@ -448,6 +563,17 @@ class EngineProfile:
         )
 
     # ------------------------------------------------------------------ flags
+
+    def check_scheduler(self, max_model_len: int, max_num_seqs: int, batched_tokens: int) -> None:
+        """Raise the one-line error for server numbers this engine refuses at start-up."""
+        if self.scheduler is not None:
+            refused = self.scheduler.refusal(self.name, max_model_len, max_num_seqs, batched_tokens)
+            if refused is not None:
+                raise refused
+
+    def max_num_seqs_for(self, batched_tokens: int) -> int | None:
+        """The most sequences this engine starts with for a prefill budget (None: no limit)."""
+        return None if self.scheduler is None else self.scheduler.max_seqs(batched_tokens)
 
     def kv_cache_dtype(self, kv_dtype: str) -> str | None:
         """The engine's ``--kv-cache-dtype`` for gaudi-vl's ``--kv-dtype`` (None: leave the default)."""

@@ -1,7 +1,8 @@
 """Invariants every engine profile must keep, on random inputs (hypothesis).
 
-The per-engine facts live in test_vllm_fork_121.py, test_vllm_fork_main.py, test_vllm_gaudi.py and
-test_upstream.py; here are the rules that hold across profiles, whatever the engine:
+The per-engine facts live in test_vllm_fork_121.py, test_vllm_fork_122.py, test_vllm_fork_main.py,
+test_vllm_gaudi.py and test_upstream.py (modes: test_execution_modes.py); here are the rules that hold
+across profiles, whatever the engine:
 
 * a bucketed image runs at a bucket >= its patches, or at its own size above the largest bucket;
 * one-per-bucket engines compile exactly the distinct buckets; every engine's warm-up splits the
@@ -10,7 +11,9 @@ test_upstream.py; here are the rules that hold across profiles, whatever the eng
 * KV blocks never go negative and never shrink when more memory is given to them;
 * the bucket list a plan writes parses back to itself in the engine's reading;
 * a plan exports only variables its engine reads, and the fp32 softmax switches only when asked;
-* any text in ``VLLM_MULTIMODAL_BUCKETS`` gives a list or a one-line ``GaudiVLError``, nothing else.
+* any text in ``VLLM_MULTIMODAL_BUCKETS`` gives a list or a one-line ``GaudiVLError``, nothing else;
+* each profile's fingerprint identifies it, its execution modes resolve (default first), and the doctor
+  reads its logs with its own grammar.
 """
 
 from __future__ import annotations
@@ -182,3 +185,35 @@ def test_mask_terms_follow_the_engine_attention(p: EngineProfile, n: int) -> Non
     assert peak.masks_bytes == att.masks_held * n * n
     per_n2 = (att.masks_held - 1 + 5) if att.mask_built_in_float else 1
     assert peak.mask_build_bytes == per_n2 * n * n + n * c * b
+
+
+# ---------------------------------------------------------------- fingerprints, modes, log grammar
+
+@given(profiles)
+def test_fingerprint_of_each_profile_identifies_it(p: EngineProfile) -> None:
+    """An interpreter holding exactly what a profile's fingerprint names is identified as that profile
+    (``FINGERPRINT_ORDER``: vllm-gaudi first, the fork branches by their runner file, 1.22 before
+    habana_main), so ``gaudi-vl serve`` and ``plan --target auto`` pick it."""
+    from gaudi_vl.engines import InstalledEngine, identify
+
+    fp = p.fingerprint
+    files = {fp.marker_file: fp.marker} if fp.marker_file else {}
+    assert identify(InstalledEngine(frozenset(fp.modules), files)) is p
+
+
+@given(hpu_profiles)
+def test_execution_modes_default_first_and_each_resolves(p: EngineProfile) -> None:
+    assert p.execution_modes and p.execution(None) is p.execution_modes[0]
+    values = [m.lazy_mode_value for m in p.execution_modes]
+    assert len(set(values)) == len(values) and set(values) <= {"0", "1"}
+    for m in p.execution_modes:
+        assert p.execution(m.mode.value) is m
+        assert m.vision_graph_memory == m.hpu_graphs  # graph memory per vision size only with HPU graphs
+        assert m.cited and "@" in m.cited
+
+
+@given(profiles)
+def test_doctor_reads_every_profile_with_its_grammar(p: EngineProfile) -> None:
+    from gaudi_vl.engines.logs import grammar_for
+
+    assert p.log_grammar is not None and grammar_for(p.name) == (p.log_grammar,)

@@ -49,6 +49,8 @@ DEFAULT_LIST = (1600, 3136, 4096, 6400, 7744, 9216, 12544)  # hpu_model_runner.p
     (Setting.FP32_SOFTMAX_VISION, "VLLM_FP32_SOFTMAX_VISION", "false"),
     # HPUModelRunnerBase.__init__: os.environ.get('VLLM_SKIP_WARMUP', 'false').lower() == 'true' (:958-959)
     (Setting.SKIP_WARMUP, "VLLM_SKIP_WARMUP", "false"),
+    # the bridge's backend; README_GAUDI.md:386 documents 1 as the default on this line
+    (Setting.EXECUTION_MODE, "PT_HPU_LAZY_MODE", "1"),
 ])
 def test_reads_variable_with_default(setting: Setting, name: str, default: str) -> None:
     var = P.variable(setting)

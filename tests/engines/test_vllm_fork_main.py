@@ -34,6 +34,8 @@ P = FORK_MAIN
     # self.skip_warmup = get_config().skip_warmup (hpu_model_runner.py:1111); ext:features.py:75
     # Value('skip_warmup', False) -> VLLM_SKIP_WARMUP, parsed by boolean() (ext:config.py:116-118)
     (Setting.SKIP_WARMUP, "VLLM_SKIP_WARMUP", "false"),
+    # the bridge's backend; README_GAUDI.md:430 documents 0 (torch.compile, :211)
+    (Setting.EXECUTION_MODE, "PT_HPU_LAZY_MODE", "0"),
 ])
 def test_reads_variable_with_default(setting: Setting, name: str, default: str) -> None:
     var = P.variable(setting)

@@ -41,6 +41,8 @@ FORCED_MIN = 112 * 112  # HPUQwen2_5_VLProcessingInfo.get_hf_processor (models/q
     (Setting.FP32_SOFTMAX_VISION, "VLLM_FP32_SOFTMAX_VISION", "false"),
     # Value('skip_warmup', False) (extension/features.py:95); runner :1265, :6218-6220
     (Setting.SKIP_WARMUP, "VLLM_SKIP_WARMUP", "false"),
+    # the bridge's backend; docs/configuration/env_variables.md:80 documents 0 (torch.compile)
+    (Setting.EXECUTION_MODE, "PT_HPU_LAZY_MODE", "0"),
 ])
 def test_reads_variable_with_default(setting: Setting, name: str, default: str) -> None:
     var = P.variable(setting)

@@ -3,6 +3,7 @@ extra engine flags; the dry-run script must stay a script of exactly the plan's 
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -56,6 +57,18 @@ FLAGS = [
     "--no-cover-range",
     "--strict",
 ]
+K8S_TEXT = [
+    "--k8s-name",
+    "--k8s-namespace",
+    "--k8s-image",
+    "--k8s-service-type",
+    "--k8s-model-pvc",
+    "--k8s-recipe-cache-pvc",
+    "--k8s-shm",
+    "--k8s-hugepages",
+    "--k8s-memory",
+]
+K8S_NUMERIC = ["--k8s-replicas", "--k8s-recipe-cache-mb"]
 BUCKET_LISTS = [
     "2048,4096,8192",
     "64",
@@ -86,7 +99,18 @@ def option() -> st.SearchStrategy[list[str]]:
         st.one_of(st.sampled_from(MODELS), nasty_text()).map(lambda v: ["--model", v]),
         nasty_text().map(lambda v: ["--host", v]),
         st.tuples(st.sampled_from(NUMERIC), nasty_text()).map(list),
+        st.tuples(st.sampled_from(K8S_TEXT), nasty_text()).map(list),
+        st.tuples(st.sampled_from(K8S_NUMERIC), nasty_number()).map(list),
     )
+
+
+def assert_valid_manifests(text: str) -> None:
+    """Whatever the options, what ``--format k8s`` prints is YAML the Kubernetes schema accepts."""
+    import kubernetes_validate
+    import yaml
+
+    for doc in yaml.safe_load_all(text):
+        kubernetes_validate.validate(doc, "1.37", strict=True)
 
 
 def options() -> st.SearchStrategy[list[str]]:
@@ -110,7 +134,7 @@ OUTPUTS = [
 @fuzz
 @given(
     opts=options(),
-    fmt=st.sampled_from(["table", "json", "env", "dotenv", "docker", "k8s", "yaml"]),
+    fmt=st.sampled_from(["table", "json", "env", "dotenv", "docker", "k8s", "helm-values", "yaml"]),
     output=st.one_of(st.none(), st.sampled_from(OUTPUTS)),
 )
 def test_plan(opts: list[str], fmt: str, output: str | None) -> None:
@@ -119,6 +143,8 @@ def test_plan(opts: list[str], fmt: str, output: str | None) -> None:
         before = snapshot(box)
         r = run_cli(argv, box)
         assert_contract(r)
+        if r.rc == 0 and fmt == "k8s" and output is None:
+            assert_valid_manifests(r.stdout)
         # Only a regular file may be written; the victim itself is a regular file the user named.
         written = output if r.rc == 0 and output in ("out/plan.txt", "victim.txt") else None
         assert_unchanged(box, before, allowed=[written] if written else [])
@@ -152,6 +178,23 @@ PASSTHROUGH = [
 ]
 
 
+ANSI_C = re.compile(r"\$'((?:[^'\\]|\\.)*)'")
+
+
+def bash_split(line: str) -> list[str]:
+    """``shlex.split`` that also reads bash's ``$'...'`` words as gaudi-vl writes them (``\\xNN``
+    bytes, ``\\\\`` and ``\\'``): the script quotes a value with control characters that way."""
+
+    def plain(match: re.Match[str]) -> str:
+        out = bytearray()
+        for escape in re.finditer(r"\\x([0-9a-f]{2})|\\(.)|(.)", match.group(1), re.S):
+            byte, escaped, literal = escape.groups()
+            out += bytes([int(byte, 16)]) if byte else (escaped or literal).encode("utf-8", "surrogateescape")
+        return shlex.quote(out.decode("utf-8", "surrogateescape"))
+
+    return shlex.split(ANSI_C.sub(plain, line))
+
+
 @fuzz
 @given(
     opts=options(),
@@ -182,7 +225,7 @@ def test_serve_dry_run_script(opts: list[str], model_name: str | None, extra: li
                 continue
             pending = f"{pending}\n{line}" if pending else line
             try:
-                commands.append(shlex.split(pending))
+                commands.append(bash_split(pending))
             except ValueError:
                 continue
             pending = ""
