@@ -394,6 +394,7 @@ def _adopt(visual: Any) -> Any:
 
         fp32 = engine_here().switch_on(Setting.FP32_SOFTMAX_VISION, os.environ)  # the engine's own switch
         runner = VisionRunner(tower, buckets, graphs=graphs, fp32_softmax=fp32)
+        runner.warm_up()  # every bucket's graphs now (vLLM's start-up profiling batch), not per request
         listed = ",".join(map(str, buckets)) if buckets else "none (each image at its own size)"
         log.info(
             "gaudi-vl: Qwen2.5-VL vision tower runs bucketed and window-batched (%s=bucketed; buckets %s; "

@@ -9,8 +9,10 @@ device. Plain PyTorch only, so the same code runs wherever torch runs.
 Users: ``accelerate(model, buckets=...)`` swaps a loaded transformers Qwen2.5-VL's vision tower for
 this forward (``handle.undo()`` restores it); in vLLM, ``GAUDI_VL_VISION=bucketed`` does the same
 through gaudi-vl's plugin (``gaudi_vl.vllm_plugin``). Modules: ``vision`` (the static forward, one image
-per bucket), ``tower`` (the sub-layer adapter), ``runner`` (several images and frames, graphs per
-bucket), ``hf`` (``accelerate``), ``vllm_tower`` (vLLM's layout), ``preprocessing``.
+per bucket), ``packed`` (the CUDA default: frames packed per bucket, variable-length attention),
+``fast`` (single-pass elementwise kernels with PyTorch twins, varlen and key-masked attention),
+``tower`` (the sub-layer adapter), ``runner`` (several images and frames, graphs per bucket), ``hf``
+(``accelerate``), ``vllm_tower`` (vLLM's layout), ``preprocessing``.
 
 torch is an optional extra of gaudi-vl: names are imported lazily so that ``import gaudi_vl.kernels``
 does not need torch until a kernel is used.
@@ -36,6 +38,10 @@ _EXPORTS: dict[str, str] = {
     "transformers_tower": "tower",
     "attention": "vision",
     "pad_mlp_for_tensor_cores": "vision",
+    "fuse_gate_up": "vision",
+    "unfuse_gate_up": "vision",
+    "packed_vision_forward": "packed",
+    "PackedGraph": "packed",
     "preprocess": "preprocessing",
     "QWEN2_VL_MEAN": "preprocessing",
     "QWEN2_VL_STD": "preprocessing",

@@ -6,11 +6,13 @@
     handle.undo()                                                # stock forward (and MLP) back
 
 What changes: the vision tower's ``forward`` (an instance attribute shadowing the class method, so
-other instances and the class stay stock) splits the request into images and video frames, pads each
-to the smallest bucket that holds its 64-patch windows, and runs the static forward of
-``gaudi_vl.kernels.vision`` through a graph captured the first time a bucket is used (CUDA graphs on
-GPUs; HPU graphs on Gaudi; eager on the CPU). On CUDA with bf16/fp16 weights, an MLP width that is
-not a multiple of 64 (the 7B/3B towers' 3420) is zero-padded for tensor cores, which is exact
+other instances and the class stay stock) splits the request into images and video frames. On CUDA
+(default) consecutive frames are packed into the smallest bucket that holds their 64-patch windows
+and run through ``gaudi_vl.kernels.packed`` (variable-length FlashAttention segments, single-pass
+Triton elementwise kernels) in CUDA graphs captured for every bucket inside ``accelerate`` itself;
+elsewhere each frame is padded to its bucket and runs the static forward of ``gaudi_vl.kernels.vision``
+(HPU graphs on Gaudi, recorded on first use; eager on the CPU). On CUDA with bf16/fp16 weights, an
+MLP width that is not a multiple of 64 (the 7B/3B towers' 3420) is zero-padded for tensor cores (exact)
 (``pad_mlp_for_tensor_cores``; worth 1.36x at 16384 patches on an H100, BENCHMARKS.md "Vision
 kernels"). ``undo`` crops the MLP back and restores the forward.
 
@@ -37,7 +39,7 @@ from gaudi_vl.errors import GaudiVLError
 
 from .runner import GRAPH_MODES, VisionRunner, graph_mode_for
 from .tower import transformers_tower
-from .vision import _set_mlp_width
+from .vision import _set_mlp_width, fuse_gate_up, unfuse_gate_up
 
 __all__ = ["Acceleration", "accelerate"]
 
@@ -120,6 +122,7 @@ class Acceleration:
     graphs: str
     mlp_width: int | None
     """The original MLP width when it was padded, else None."""
+    gate_up_fused: bool
     _stock: Any = field(repr=False)
     _own_forward: bool = field(repr=False)
     stock_calls: int = 0
@@ -134,6 +137,8 @@ class Acceleration:
             visual.forward = self._stock
         else:
             visual.__dict__.pop("forward", None)
+        if self.gate_up_fused:
+            unfuse_gate_up(visual)
         if self.mlp_width is not None:
             for blk in visual.blocks:
                 _set_mlp_width(blk.mlp, blk.mlp.gate_proj.out_features, self.mlp_width)
@@ -156,6 +161,8 @@ def accelerate(
     pad_mlp: bool | None = None,
     fused: bool = False,
     fp32_softmax: bool = False,
+    packed: bool | None = None,
+    warm_up: bool = True,
 ) -> Acceleration:
     """Swap the vision tower forward of a loaded transformers Qwen2.5-VL for the bucketed one.
 
@@ -167,8 +174,13 @@ def accelerate(
     graphs: None (default) -> CUDA graphs on CUDA, HPU graphs on HPU, eager elsewhere; False -> eager.
     pad_mlp: None (default) -> pad the MLP width to a multiple of 64 where it pays (CUDA, 16-bit
       weights, unaligned width); True/False to force.
-    fused: torch.compile RMSNorm, SiLU gate and rotary (one compile per bucket; needs inductor).
-    fp32_softmax: attention softmax in fp32 (the engine's VLLM_FP32_SOFTMAX_VISION).
+    fused: torch.compile RMSNorm, SiLU gate and rotary on the unpacked path (one compile per bucket;
+      needs inductor). The packed path has its own single-pass kernels and ignores it.
+    fp32_softmax: attention softmax in fp32 (the engine's VLLM_FP32_SOFTMAX_VISION); on the packed path
+      FlashAttention already keeps the softmax statistics in fp32, so it costs nothing there.
+    packed: None (default) -> on CUDA, frames share bucket calls and attend through variable-length
+      FlashAttention segments (``gaudi_vl.kernels.packed``); elsewhere one frame per bucket with masks.
+    warm_up: capture every bucket's graph now (packed CUDA path), not on the first request.
 
     Returns an :class:`Acceleration`; ``handle.undo()`` (or ``with accelerate(model): ...``) restores
     the stock tower. Raises ``GaudiVLError`` for bad arguments or a model without a Qwen2.5-VL tower.
@@ -191,8 +203,12 @@ def accelerate(
         padded_from = width
         for blk in visual.blocks:
             _set_mlp_width(blk.mlp, width, -(-width // multiple) * multiple)
+    if packed is None:
+        packed = weight.device.type == "cuda"
+    if packed:  # gate and up as one matmul on the packed path (exact; undone by undo())
+        fuse_gate_up(visual)
     tower = transformers_tower(visual, fused=fused)
-    runner = VisionRunner(tower, values, graphs=mode, fp32_softmax=fp32_softmax)
+    runner = VisionRunner(tower, values, graphs=mode, fp32_softmax=fp32_softmax, packed=packed)
     own_forward = "forward" in visual.__dict__
     stock = visual.forward
     handle = Acceleration(
@@ -201,6 +217,7 @@ def accelerate(
         buckets=values,
         graphs=mode,
         mlp_width=padded_from,
+        gate_up_fused=bool(packed),
         _stock=stock,
         _own_forward=own_forward,
     )
@@ -216,6 +233,8 @@ def accelerate(
 
     visual.forward = forward
     setattr(visual, _MARK, handle)
+    if warm_up:
+        runner.warm_up()
     return handle
 
 

@@ -12,6 +12,11 @@ graph per (bucket, cut-windows) pair, captured the first time that pair is neede
   HPU graph per input shape, i.e. per bucket (code path only: no Gaudi was available to measure it);
 * CPU, or ``graphs="none"``: the same static forward, eager.
 
+On CUDA the runner packs by default (``packed``, ``gaudi_vl.kernels.packed``): consecutive frames
+share one bucket call as long as their window slots fit the largest bucket, each frame's attention
+runs as variable-length segments (no masks, one graph per bucket), and ``warm_up`` captures every
+bucket's graph ahead of the first request (``accelerate`` calls it), so no request pays a capture.
+
 A frame above the largest bucket (or every frame when there are no buckets) runs eagerly at its own
 window-slot count, as the engine runs an image above its largest bucket unpadded.
 
@@ -30,6 +35,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .packed import MAX_FRAMES, PackedGraph, Variant, packed_vision_forward, variant_for
 from .tower import Tower
 from .vision import (
     BucketGraph,
@@ -88,7 +94,10 @@ class VisionRunner:
 
     ``buckets``: sorted patch-slot counts (positive multiples of 64), or None for no padding at all.
     ``graphs``: one of :data:`GRAPH_MODES`. ``counts`` tallies the frames per path and bucket
-    (``("graph", 1600)``, ``("eager", 1920)``, ...), for tests and benchmarks.
+    (``("graph", 1600)``, ``("eager", 1920)``, ...), for tests and benchmarks. ``packed`` (default: on
+    CUDA): frames share bucket calls and attend through variable-length segments; ``fp32_softmax``
+    is then what FlashAttention already does (fp32 softmax statistics, bf16 tensor-core products), so
+    the flag changes nothing there; on the unpacked path it runs the attention in fp32.
     """
 
     def __init__(
@@ -98,6 +107,7 @@ class VisionRunner:
         *,
         graphs: str = "none",
         fp32_softmax: bool = False,
+        packed: bool | None = None,
     ) -> None:
         if graphs not in GRAPH_MODES:
             raise ValueError(f"graphs must be one of {GRAPH_MODES}, got {graphs!r}")
@@ -105,7 +115,9 @@ class VisionRunner:
         self.buckets = tuple(sorted(int(b) for b in buckets)) if buckets is not None else None
         self.graphs = graphs
         self.fp32_softmax = fp32_softmax
+        self.packed = tower.device.type == "cuda" if packed is None else bool(packed)
         self.counts: Counter[tuple[str, int]] = Counter()
+        self._packed: dict[tuple[int, Variant], PackedGraph] = {}
         self._cuda: dict[tuple[int, bool], BucketGraph] = {}
         self._hpu: dict[bool, nn.Module] = {}
         self._pool = None
@@ -129,20 +141,106 @@ class VisionRunner:
         ``return_hidden``) the last block's hidden states of the real patches in window order."""
         tokens: list[torch.Tensor] = []
         hidden: list[torch.Tensor] = []
-        offset = 0
-        for t, h, w in _grid_rows(grid_thw):
-            for _ in range(t):
-                frame = pixel_values[offset : offset + h * w]
-                offset += h * w
-                tok, hid = self._frame(frame, h, w)
-                tokens.append(tok)
-                if return_hidden:
-                    hidden.append(hid)
-        if offset != pixel_values.shape[0]:
+        frames = [(h, w) for t, h, w in _grid_rows(grid_thw) for _ in range(t)]
+        rows = sum(h * w for h, w in frames)
+        if rows != pixel_values.shape[0]:
             raise ValueError(
-                f"grid_thw describes {offset} patch rows, pixel_values has {pixel_values.shape[0]}"
+                f"grid_thw describes {rows} patch rows, pixel_values has {pixel_values.shape[0]}"
             )
+        if self.packed:
+            return self._run_packed(pixel_values, frames, return_hidden)
+        offset = 0
+        for h, w in frames:
+            frame = pixel_values[offset : offset + h * w]
+            offset += h * w
+            tok, hid = self._frame(frame, h, w)
+            tokens.append(tok)
+            if return_hidden:
+                hidden.append(hid)
         return torch.cat(tokens), (torch.cat(hidden) if return_hidden else None)
+
+    def groups(self, frames: Sequence[tuple[int, int]]) -> list[tuple[list[tuple[int, int]], int | None]]:
+        """Consecutive frames packed into bucket calls: ``(grids, bucket)``, bucket None = eager alone.
+
+        A frame joins the open call while the call's window slots still fit the largest bucket and it
+        holds fewer than ``MAX_FRAMES`` frames; each call takes the smallest bucket holding its slots.
+        """
+        geo = self.tower.geometry
+        largest = self.buckets[-1] if self.buckets else 0
+        out: list[tuple[list[tuple[int, int]], int | None]] = []
+        open_grids: list[tuple[int, int]] = []
+        open_slots = 0
+
+        def close() -> None:
+            nonlocal open_grids, open_slots
+            if open_grids:
+                out.append((open_grids, self.bucket_for(open_slots)))
+            open_grids, open_slots = [], 0
+
+        for grid in frames:
+            slots = slots_for(grid, geo)
+            if slots > largest:
+                close()
+                out.append(([grid], None))
+                continue
+            if open_slots + slots > largest or len(open_grids) == MAX_FRAMES:
+                close()
+            open_grids.append(grid)
+            open_slots += slots
+        close()
+        return out
+
+    def _run_packed(
+        self, pixel_values: torch.Tensor, frames: list[tuple[int, int]], return_hidden: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        tokens: list[torch.Tensor] = []
+        hidden: list[torch.Tensor] = []
+        offset = 0
+        geo = self.tower.geometry
+        for grids, bucket in self.groups(frames):
+            rows = sum(h * w for h, w in grids)
+            chunk = pixel_values[offset : offset + rows]
+            offset += rows
+            if bucket is None or self.graphs != "cuda":
+                size = bucket if bucket is not None else sum(slots_for(g, geo) for g in grids)
+                self.counts["eager", size] += len(grids)
+                tok, hid = packed_vision_forward(self.tower, chunk, grids, size, return_hidden=True)
+            else:
+                self.counts["graph", bucket] += len(grids)
+                variant = variant_for(self.tower, grids, bucket, chunk.device)
+                tok, hid = self._packed_graph(bucket, variant)(chunk, grids, return_hidden=return_hidden)
+            tokens.append(tok)
+            if return_hidden:
+                hidden.append(hid)
+        return torch.cat(tokens), (torch.cat(hidden) if return_hidden else None)
+
+    def _packed_graph(self, bucket: int, variant: Variant) -> PackedGraph:
+        graph = self._packed.get((bucket, variant))
+        if graph is None:
+            if self._pool is None:
+                self._pool = torch.cuda.graph_pool_handle()
+            graph = PackedGraph(self.tower, bucket, capture=True, pool=self._pool, variant=variant)
+            self._packed[bucket, variant] = graph
+        return graph
+
+    def warm_up(self) -> int:
+        """Capture every bucket's graphs now (packed CUDA path), so that no request pays for a capture:
+        per bucket the several-frame graph, and the one-frame graphs (cut and aligned windows).
+        Returns the number of graphs captured; other paths capture nothing here."""
+        if not (self.packed and self.graphs == "cuda" and self.buckets):
+            return 0
+        geo = self.tower.geometry
+        device = self.tower.device
+        with torch.no_grad():
+            for bucket in self.buckets:
+                cut = [(geo.merge, geo.merge)]  # a one-token image: its window is cut
+                aligned = [(geo.window_side, bucket // geo.window_side)]
+                several = [(geo.merge, geo.merge)] * 2
+                several_aligned = [(geo.window_side, geo.window_side)] * 2
+                calls = [several, cut, aligned] + ([several_aligned] if bucket >= 2 * geo.window_len else [])
+                for grids in calls:
+                    self._packed_graph(bucket, variant_for(self.tower, grids, bucket, device))
+        return len(self._packed)
 
     def _frame(self, pixels: torch.Tensor, h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
         grid = (1, h, w)
@@ -209,4 +307,5 @@ class VisionRunner:
         """Drop every captured graph and its memory."""
         self._cuda.clear()
         self._hpu.clear()
+        self._packed.clear()
         self._pool = None

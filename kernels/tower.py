@@ -131,6 +131,17 @@ class TowerBlock:
     proj: Fn
     norm2: Fn
     mlp: Fn
+    norm1_module: nn.Module | None = None
+    """transformers' RMSNorm behind ``norm1`` (``weight``, ``variance_epsilon``), for the packed path's
+    one-pass residual add + norm kernel; None: ``norm1`` is called as it is."""
+    norm2_module: nn.Module | None = None
+    mlp_parts: tuple[Fn, Fn, Fn] | None = None
+    """(gate, up, down) when ``mlp`` is ``down(silu(gate(x)) * up(x))``: the packed path fuses the SiLU
+    gate product into one pass; None: ``mlp`` is called as it is."""
+    gate_up: Callable[[], tuple[torch.Tensor, torch.Tensor | None] | None] | None = None
+    """The (weight, bias) of gate and up as ONE matmul when ``fuse_gate_up`` laid them out so (gate
+    rows then up rows of one tensor, the modules' parameters views into it), read at call time; None
+    when the modules no longer share that storage (e.g. after ``.to()``)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,6 +201,44 @@ def _hf_mlp(mlp: nn.Module, fused: bool) -> Fn:
     return lambda x: mlp.down_proj(fused_elementwise()[1](mlp.gate_proj(x), mlp.up_proj(x)))
 
 
+def _rms_module(norm: nn.Module) -> nn.Module | None:
+    """The norm if it is transformers' RMSNorm math (a weight and ``variance_epsilon``), else None."""
+    ok = type(norm).__name__.endswith("RMSNorm") and hasattr(norm, "variance_epsilon")
+    return norm if ok and getattr(norm, "weight", None) is not None else None
+
+
+def _silu_mlp_parts(mlp: nn.Module) -> tuple[Fn, Fn, Fn] | None:
+    """(gate, up, down) of transformers' gated MLP when its activation is SiLU, else None."""
+    act = getattr(mlp, "act_fn", None)
+    if not isinstance(act, nn.SiLU) and type(act).__name__ != "SiLUActivation":
+        return None
+    return mlp.gate_proj, mlp.up_proj, mlp.down_proj
+
+
+GATE_UP_ATTR = "_gaudi_vl_gate_up"
+"""Where ``fuse_gate_up`` keeps an MLP's concatenated (weight, bias) (a plain attribute: not a parameter
+or buffer, so ``state_dict`` and transformers' own forward see only the two views)."""
+
+
+def _fused_gate_up(mlp: nn.Module) -> Callable[[], tuple[torch.Tensor, torch.Tensor | None] | None]:
+    def read() -> tuple[torch.Tensor, torch.Tensor | None] | None:
+        fused = mlp.__dict__.get(GATE_UP_ATTR)
+        if fused is None:
+            return None
+        weight, bias = fused
+        width = mlp.gate_proj.weight.shape[0]
+        same = (
+            weight.shape[0] == 2 * width
+            and mlp.gate_proj.weight.data_ptr() == weight.data_ptr()
+            and mlp.up_proj.weight.data_ptr() == weight[width:].data_ptr()
+            and (bias is None or mlp.gate_proj.bias.data_ptr() == bias.data_ptr())
+            and (bias is None or mlp.up_proj.bias.data_ptr() == bias[width:].data_ptr())
+        )
+        return (weight, bias) if same else None
+
+    return read
+
+
 def _hf_embed_weight(visual: nn.Module) -> Callable[[], torch.Tensor]:
     def weight() -> torch.Tensor:
         w = visual.patch_embed.proj.weight
@@ -219,6 +268,10 @@ def transformers_tower(visual: nn.Module, *, fused: bool = False) -> Tower:
             proj=blk.attn.proj,
             norm2=_hf_norm(blk.norm2, fused),
             mlp=_hf_mlp(blk.mlp, fused),
+            norm1_module=_rms_module(blk.norm1),
+            norm2_module=_rms_module(blk.norm2),
+            mlp_parts=_silu_mlp_parts(blk.mlp),
+            gate_up=_fused_gate_up(blk.mlp),
         )
         for blk in visual.blocks
     )

@@ -41,6 +41,8 @@ __all__ = [
     "bucketed_vision_forward",
     "dense_masked_vision_forward",
     "pad_mlp_for_tensor_cores",
+    "fuse_gate_up",
+    "unfuse_gate_up",
     "slots_for",
     "vision_layout",
 ]
@@ -396,6 +398,53 @@ def pad_mlp_for_tensor_cores(visual: nn.Module, multiple: int = 64) -> nn.Module
         if padded == width:
             continue
         _set_mlp_width(mlp, width, padded)
+    return visual
+
+
+def fuse_gate_up(visual: nn.Module) -> nn.Module:
+    """Lay every block's ``gate_proj`` and ``up_proj`` out as ONE [2 * width, hidden] tensor, in place;
+    exact (the same numbers, other storage).
+
+    Why: the packed path then runs both as one matmul (on an H100 at 1024 rows: 404 TFLOP/s for the
+    fused [1280 -> 6912] product against 304 for each [1280 -> 3456] half, BENCHMARKS.md "issue 20").
+    The modules' parameters become views into the concatenated tensor (kept on the MLP as a plain
+    attribute, not a parameter), so transformers' own forward and ``state_dict`` are unchanged.
+    Returns ``visual``; :func:`unfuse_gate_up` undoes it.
+    """
+    from .tower import GATE_UP_ATTR
+
+    with torch.no_grad():
+        for blk in visual.blocks:
+            mlp = blk.mlp
+            gate, up = mlp.gate_proj, mlp.up_proj
+            width = gate.weight.shape[0]
+            weight = torch.cat([gate.weight, up.weight]).detach()
+            bias = None
+            if gate.bias is not None and up.bias is not None:
+                bias = torch.cat([gate.bias, up.bias]).detach()
+                gate.bias = nn.Parameter(bias[:width], requires_grad=gate.bias.requires_grad)
+                up.bias = nn.Parameter(bias[width:], requires_grad=up.bias.requires_grad)
+            elif gate.bias is not None or up.bias is not None:
+                continue  # one bias only: leave this MLP as it is
+            gate.weight = nn.Parameter(weight[:width], requires_grad=gate.weight.requires_grad)
+            up.weight = nn.Parameter(weight[width:], requires_grad=up.weight.requires_grad)
+            mlp.__dict__[GATE_UP_ATTR] = (weight, bias)
+    return visual
+
+
+def unfuse_gate_up(visual: nn.Module) -> nn.Module:
+    """Give ``gate_proj`` and ``up_proj`` their own storage again (the inverse of :func:`fuse_gate_up`)."""
+    from .tower import GATE_UP_ATTR
+
+    with torch.no_grad():
+        for blk in visual.blocks:
+            mlp = blk.mlp
+            if mlp.__dict__.pop(GATE_UP_ATTR, None) is None:
+                continue
+            for lin in (mlp.gate_proj, mlp.up_proj):
+                lin.weight = nn.Parameter(lin.weight.detach().clone(), requires_grad=lin.weight.requires_grad)
+                if lin.bias is not None:
+                    lin.bias = nn.Parameter(lin.bias.detach().clone(), requires_grad=lin.bias.requires_grad)
     return visual
 
 

@@ -52,6 +52,13 @@ SMOKE = {
 GRIDS = {1024: (32, 32), 4096: (64, 64), 9216: (96, 96), 16384: (128, 128)}
 
 
+def _version(name: str) -> str | None:
+    try:
+        return __import__(name).__version__
+    except ImportError:
+        return None
+
+
 def build_tower(cfg: dict, dtype: torch.dtype, device: str) -> torch.nn.Module:
     from transformers.models.qwen2_5_vl.configuration_qwen2_5_vl import Qwen2_5_VLVisionConfig
     from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import Qwen2_5_VisionTransformerPretrainedModel
@@ -244,6 +251,135 @@ def bench_size(
     )
 
 
+def vllm_layout_tower(visual: torch.nn.Module):  # noqa: ANN201
+    """The tower in vLLM's tensor layout, built without vLLM (no vLLM build runs on the device machine):
+    ``qkv``/``proj`` return ``(output, bias)`` tuples unpacked by the adapter, the MLP is ONE merged
+    ``gate_up`` matmul + SiLU-and-mul + ``down`` (vLLM's ``Qwen2_5_VisionMLP``), norms are opaque module
+    calls. So the packed path runs with none of the transformers-only fusions (RMSNorm, SiLU gate)."""
+    from gaudi_vl.kernels.tower import TowerBlock, as_tower
+
+    base = as_tower(visual)
+
+    def merged_mlp(mlp: torch.nn.Module):  # noqa: ANN202
+        w = torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight]).detach()
+        b = torch.cat([mlp.gate_proj.bias, mlp.up_proj.bias]).detach()
+        width = mlp.gate_proj.weight.shape[0]
+
+        def run(x: torch.Tensor) -> torch.Tensor:
+            gate_up = torch.nn.functional.linear(x, w, b)
+            return mlp.down_proj(torch.nn.functional.silu(gate_up[:, :width]) * gate_up[:, width:])
+
+        return run
+
+    def tuple_out(lin: torch.nn.Module):  # noqa: ANN202
+        return lambda x: (lin(x), None)[0]
+
+    blocks = tuple(
+        TowerBlock(
+            norm1=blk.norm1,
+            qkv=tuple_out(blk.attn.qkv),
+            proj=tuple_out(blk.attn.proj),
+            norm2=blk.norm2,
+            mlp=merged_mlp(blk.mlp),
+        )
+        for blk in visual.blocks
+    )
+    import dataclasses
+
+    return dataclasses.replace(base, blocks=blocks, layouts={})
+
+
+def hf_reference(model: torch.nn.Module, n: int, device: str, record: Callable[..., None]) -> torch.Tensor:
+    """(a) transformers' tower at n patches, timed; returns its output (the accuracy reference)."""
+    h, w = GRIDS.get(n, (8, n // 8))
+    gen = torch.Generator(device=device).manual_seed(n)
+    pixels = torch.randn(n, 1176, device=device, generator=gen)
+    grid = torch.tensor([[1, h, w]], device=device)
+    ref = model(pixels, grid_thw=grid).pooler_output
+    ms = time_ms(lambda: model(pixels, grid_thw=grid).pooler_output, reps=3 if n >= 9216 else 5, warmup=1)
+    record("hf_sdpa", n, n, ms, None)
+    return ref
+
+
+def _full_choices() -> dict:
+    from gaudi_vl.kernels.fast import _FULL_CHOICE
+
+    return _FULL_CHOICE
+
+
+def bench_packed(model: torch.nn.Module, n: int, device: str, record: Callable[..., None], ref) -> None:  # noqa: ANN001
+    """The default path of ``accelerate`` on CUDA: packed, varlen FlashAttention, Triton elementwise,
+    one CUDA graph per bucket (``gaudi_vl.kernels.packed``); ``model`` has the padded MLP."""
+    from gaudi_vl.kernels.packed import PackedGraph, packed_vision_forward, variant_for
+    from gaudi_vl.kernels.tower import as_tower
+
+    h, w = GRIDS.get(n, (8, n // 8))
+    gen = torch.Generator(device=device).manual_seed(n)
+    pixels = torch.randn(n, 1176, device=device, generator=gen)
+    tower = as_tower(model)
+
+    def err(out: torch.Tensor) -> float | None:
+        return None if ref is None else round(rel_err(out, ref), 5)
+
+    peak, out = peak_bytes(lambda: packed_vision_forward(tower, pixels, [(h, w)], n))
+    ms = time_ms(lambda: packed_vision_forward(tower, pixels, [(h, w)], n), reps=20, warmup=3)
+    record("packed_eager", n, n, ms, peak, rel_err_vs_hf_sdpa=err(out))
+    t0 = time.perf_counter()
+    variant = variant_for(tower, [(h, w)], n, pixels.device)
+    capture_peak, graph = peak_bytes(lambda: PackedGraph(tower, n, variant=variant))
+    capture_s = time.perf_counter() - t0
+    gout, _ = graph(pixels, [(h, w)])
+    ms = time_ms(lambda: graph(pixels, [(h, w)]), reps=30, warmup=3)
+    record(
+        "packed_graph",
+        n,
+        n,
+        ms,
+        capture_peak,
+        capture_s=round(capture_s, 3),
+        variant=str(variant),
+        full_attention_choice=dict((str(k[0]), v) for k, v in _full_choices().items()),
+        rel_err_vs_hf_sdpa=err(gout),
+        rel_err_vs_packed_eager=round(rel_err(gout, out), 6),
+    )
+    if graph.graph is not None:
+        record("packed_graph_replay", n, n, time_ms(graph.graph.replay, reps=30, warmup=3), None)
+    # fp32 softmax: the packed path's FlashAttention already keeps softmax statistics in fp32, so the
+    # switch runs the same graph; the unpacked path's fp32 attention (q/k/v upcast) is timed beside it.
+    ms32 = time_ms(lambda: K.bucketed_vision_forward(model, pixels, [1, h, w], n, fp32_softmax=True), 5, 1)
+    record("unpacked_eager_fp32_softmax_upcast", n, n, ms32, None)
+    ms16 = time_ms(lambda: K.bucketed_vision_forward(model, pixels, [1, h, w], n), 5, 1)
+    record("unpacked_eager", n, n, ms16, None)
+    vtower = vllm_layout_tower(model)
+    vgraph = PackedGraph(vtower, n, variant=variant)
+    vout, _ = vgraph(pixels, [(h, w)])
+    ms = time_ms(lambda: vgraph(pixels, [(h, w)]), reps=30, warmup=3)
+    record("packed_graph_vllm_layout", n, n, ms, None, rel_err_vs_hf_sdpa=err(vout))
+    from gaudi_vl.kernels.packed import Variant
+
+    vgraph = PackedGraph(tower, n, variant=Variant())
+    ms = time_ms(lambda: vgraph(pixels, [(h, w)]), reps=30, warmup=3)
+    record("packed_graph_varlen_only", n, n, ms, None, rel_err_vs_hf_sdpa=err(vgraph(pixels, [(h, w)])[0]))
+
+
+def profile_packed(model: torch.nn.Module, n: int) -> None:
+    """Top CUDA kernels of one packed eager forward (the default path's kernels)."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    from gaudi_vl.kernels.packed import packed_vision_forward
+
+    h, w = GRIDS.get(n, (8, n // 8))
+    pixels = torch.randn(n, 1176, device="cuda")
+    with torch.no_grad():
+        packed_vision_forward(model, pixels, [(h, w)], n)
+        torch.cuda.synchronize()
+        with torch_profile(activities=[ProfilerActivity.CUDA]) as prof:
+            packed_vision_forward(model, pixels, [(h, w)], n)
+            torch.cuda.synchronize()
+    print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=20, max_name_column_width=70))
+
+
 def profile(model: torch.nn.Module, n: int) -> None:
     """Top CUDA kernels of one eager forward of (c): where the time over the floor goes."""
     from torch.profiler import ProfilerActivity
@@ -268,6 +404,11 @@ def main() -> None:
     parser.add_argument("--skip-hf-above", type=int, default=1 << 30, help="skip (a) above this many patches")
     parser.add_argument("--profile", action="store_true", help="print the top CUDA kernels of (c) eager")
     parser.add_argument("--smoke", action="store_true", help="tiny tower on the CPU: checks the script runs")
+    parser.add_argument(
+        "--packed-only",
+        action="store_true",
+        help="only (a) and the packed default path of accelerate (issue 20), not the issue-7 variants",
+    )
     args = parser.parse_args()
     import transformers
 
@@ -281,12 +422,13 @@ def main() -> None:
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "python": platform.python_version(),
+        "triton": _version("triton"),
     }
     print(json.dumps(meta), flush=True)
     rate = matmul_tflops(dtype, device, 1024 if args.smoke else 8192)
     print(f"bf16 matmul 8192^3: {rate:.1f} TFLOP/s", flush=True)
     model = build_tower(cfg, dtype, device)
-    fast = K.pad_mlp_for_tensor_cores(copy.deepcopy(model))
+    fast = K.fuse_gate_up(K.pad_mlp_for_tensor_cores(copy.deepcopy(model)))  # as accelerate() on CUDA
     records: list[dict] = []
 
     def record(impl: str, n: int, bucket: int, ms: float | None, peak: int | None, **extra: object) -> None:
@@ -307,7 +449,10 @@ def main() -> None:
 
     with torch.no_grad():
         for n in args.patches:
-            bench_size(model, fast, n, device, record, args.skip_hf_above)
+            if args.packed_only:
+                bench_packed(fast, n, device, record, hf_reference(model, n, device, record))
+            else:
+                bench_size(model, fast, n, device, record, args.skip_hf_above)
             if device == "cuda":
                 torch.cuda.empty_cache()
 
@@ -320,8 +465,11 @@ def main() -> None:
             )
             grid = torch.tensor([[1, h, w]], device=device)
             ref32 = model32(pixels, grid_thw=grid).pooler_output
+            from gaudi_vl.kernels.packed import packed_vision_forward
+
             accuracy = {
                 "hf_sdpa_bf16": rel_err(model(pixels, grid_thw=grid).pooler_output, ref32),
+                "packed_bf16": rel_err(packed_vision_forward(fast, pixels, [(h, w)], n), ref32),
                 "ours_bf16": rel_err(K.bucketed_vision_forward(model, pixels, grid, n), ref32),
                 "ours_bf16_fp32_softmax": rel_err(
                     K.bucketed_vision_forward(model, pixels, grid, n, fp32_softmax=True), ref32
@@ -331,7 +479,11 @@ def main() -> None:
             record("accuracy_vs_fp32_hf", n, n, None, None, **{k: round(v, 6) for k, v in accuracy.items()})
 
     if args.profile and device == "cuda":
-        profile(fast, max(args.patches))
+        if args.packed_only:
+            for n in args.patches:
+                profile_packed(fast, n)
+        else:
+            profile(fast, max(args.patches))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(records, indent=1) + "\n")
     print(f"\nbf16 matmul rate {rate:.1f} TFLOP/s on {device_name}")

@@ -15,8 +15,11 @@ on the GPU; no download):
   fp32-tower row shows how many tokens bf16 rounding alone flips).
 
 Variants: ``stock`` (transformers' sdpa forward); ``accelerated`` (``accelerate(model)``: the engine's
-default buckets, CUDA graphs, MLP padded); ``accelerated_nobuckets`` (``buckets="None"``: window
-batching without padding or graphs); with ``--fused`` also ``accelerated_fused`` (``fused=True``).
+default buckets, frames packed per bucket call, varlen FlashAttention, Triton elementwise kernels,
+CUDA graphs captured inside ``accelerate``, MLP padded); ``accelerated_unpacked`` (``packed=False``:
+one frame per bucket with masks, issue 14's path); ``accelerated_nobuckets`` (``buckets="None"``:
+each frame at its own size, eager); with ``--fused`` also ``accelerated_fused`` (``fused=True``,
+unpacked). ``--variants`` picks among the first three.
 Images go through transformers' own ``Qwen2VLImageProcessor`` with the 7B checkpoint's pixel range
 (3136 .. 12845056), i.e. 28-px rounding: most grids have windows cut by the border.
 
@@ -225,6 +228,12 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--fused", action="store_true", help="also time accelerate(..., fused=True)")
     parser.add_argument(
+        "--variants",
+        default="accelerated,accelerated_unpacked,accelerated_nobuckets",
+        help="comma-separated accelerate() variants to time after stock "
+        "(accelerated, accelerated_unpacked, accelerated_nobuckets)",
+    )
+    parser.add_argument(
         "--smoke", action="store_true", help="tiny model (GPU if present): checks the script runs"
     )
     args = parser.parse_args()
@@ -278,12 +287,21 @@ def main() -> None:
     )
 
     results = {"stock": measure(model, "stock", cases, tower_set, args.reps, record)}
-    variants = [("accelerated", {}), ("accelerated_nobuckets", {"buckets": "None"})]
+    known = {
+        "accelerated": {},
+        "accelerated_unpacked": {"packed": False},
+        "accelerated_nobuckets": {"buckets": "None"},
+    }
+    variants = [(name, known[name]) for name in args.variants.split(",") if name]
     if args.fused:
-        variants.append(("accelerated_fused", {"fused": True}))
+        variants.append(("accelerated_fused", {"fused": True, "packed": False}))
     for name, kwargs in variants:
         base = torch.cuda.memory_allocated() if device == "cuda" else 0
+        sync()
+        t_setup = time.perf_counter()
         handle = K.accelerate(model, **kwargs)
+        sync()
+        record(name, "setup", accelerate_s=time.perf_counter() - t_setup)
         results[name] = measure(model, name, cases, tower_set, args.reps, record)
         held = torch.cuda.memory_allocated() - base if device == "cuda" else None
         record(

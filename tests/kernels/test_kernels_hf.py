@@ -121,6 +121,29 @@ def test_generate_gives_stock_tokens(model, buckets) -> None:
     assert greedy(model, inputs) == stock_tokens
 
 
+def test_packed_path_gives_stock_tokens_and_is_undone(model) -> None:
+    """``packed=True`` (the CUDA default; here with the PyTorch twins and the reference varlen
+    attention): frames share bucket calls, gate and up become one tensor, the same greedy tokens and
+    features come out, and undo gives gate and up their own storage back."""
+    inputs = images_inputs(SIZES)
+    stock_tokens, stock_feats = greedy(model, inputs), image_features(model, inputs)
+    state = {k: v.clone() for k, v in model.model.visual.state_dict().items()}
+    with accelerate(model, buckets=[512, 1024], packed=True) as handle:
+        assert handle.gate_up_fused and handle.runner.packed
+        fast_tokens, fast_feats = greedy(model, inputs), image_features(model, inputs)
+        # 256 + 384 + 256 slots share a 1024 call; 640 slots: a 1024 call of its own.
+        assert handle.runner.groups([(16, 16), (14, 22), (8, 32), (36, 10)]) == [
+            ([(16, 16), (14, 22), (8, 32)], 1024),
+            ([(36, 10)], 1024),
+        ]
+    assert fast_tokens == stock_tokens
+    assert rel_err(fast_feats, stock_feats) < FP32_TOL
+    mlp = model.model.visual.blocks[0].mlp
+    assert "_gaudi_vl_gate_up" not in mlp.__dict__
+    after = model.model.visual.state_dict()
+    assert all(torch.equal(after[k], v) for k, v in state.items())
+
+
 def test_frames_take_the_smallest_bucket_that_holds_their_windows(model) -> None:
     """224x224 -> 16x16 patches = 256 slots; 300x200 -> 14x22 patches, 3x2 windows = 384 slots -> 512;
     150x500 -> 36x10 patches, 5x2 windows = 640 slots: above the largest bucket, eager at 640."""
