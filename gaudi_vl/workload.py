@@ -217,6 +217,23 @@ def _lines(f: IO[str], sizes: _Sizes, limit: int = MAX_LINE_CHARS) -> Iterator[t
         yield line_no, line
 
 
+def _json_lines(lines: Iterator[tuple[int, str]], sizes: _Sizes) -> Iterator[tuple[int, Any]]:
+    """``(line number, parsed request)`` of JSONL lines: blank lines passed over, a line that is not
+    JSON (bad syntax, nested past the parser's depth, an integer of thousands of digits) skipped
+    with its reason."""
+    for line_no, line in lines:
+        if not line.strip():
+            continue
+        try:
+            yield line_no, json.loads(line)
+        except json.JSONDecodeError as exc:
+            sizes.skip(f"line {line_no}", f"not JSON ({exc.msg})")
+        except RecursionError:
+            sizes.skip(f"line {line_no}", "not JSON (nested too deeply)")
+        except ValueError as exc:  # an integer of thousands of digits
+            sizes.skip(f"line {line_no}", f"not JSON ({exc})")
+
+
 def _progress(items: list[Path], desc: str) -> Iterator[Path]:
     """A tqdm bar on stderr, only when stderr is a terminal (logs and pipes stay clean)."""
     from tqdm import tqdm
@@ -372,20 +389,7 @@ def _read_jsonl(path: Path, sizes: _Sizes, apply_exif: bool) -> None:
     cache = HeaderCache(apply_exif)  # a file named by many requests is read once
     base = str(path.parent)
     with path.open(encoding="utf-8") as f:
-        for line_no, line in _lines(f, sizes):
-            if not line.strip():
-                continue
-            try:
-                request = json.loads(line)
-            except json.JSONDecodeError as exc:
-                sizes.skip(f"line {line_no}", f"not JSON ({exc.msg})")
-                continue
-            except RecursionError:
-                sizes.skip(f"line {line_no}", "not JSON (nested too deeply)")
-                continue
-            except ValueError as exc:  # an integer of thousands of digits
-                sizes.skip(f"line {line_no}", f"not JSON ({exc})")
-                continue
+        for line_no, request in _json_lines(_lines(f, sizes), sizes):
             for url in _image_urls(request):
                 try:
                     width, height, rotated = _url_size(url, base, cache)
@@ -729,32 +733,26 @@ def read_text_workload(
     prompts: Counter[int] = Counter()
     running: Counter[int] = Counter()
     with source.open(encoding="utf-8", errors="replace") as f:
-        for line_no, line in _lines(f, sizes):
-            if kind is WorkloadFormat.LOG:
+        if kind is WorkloadFormat.LOG:
+            for _, line in _lines(f, sizes):
                 for match in RUNNING_LINE.finditer(line):
                     n = int(match.group(1))
                     if n > 0:
                         running[n] += 1
-                continue
-            if not line.strip():
-                continue
-            try:
-                request = json.loads(line)
-            except (ValueError, RecursionError) as exc:
-                sizes.skip(f"line {line_no}", f"not JSON ({type(exc).__name__})")
-                continue
-            tokens = _text_chars(request) / chars_per_token
-            ok = True
-            for url in _image_urls(request):
-                try:
-                    width, height, _ = _url_size(url, base, cache)
-                except ValueError as exc:
-                    sizes.skip(f"line {line_no}", str(exc))
-                    ok = False
-                    break
-                tokens += image_tokens(width, height) + IMAGE_TOKENS_EXTRA
-            if ok:
-                prompts[max(1, math.ceil(tokens))] += 1
+        else:
+            for line_no, request in _json_lines(_lines(f, sizes), sizes):
+                tokens = _text_chars(request) / chars_per_token
+                ok = True
+                for url in _image_urls(request):
+                    try:
+                        width, height, _ = _url_size(url, base, cache)
+                    except ValueError as exc:
+                        sizes.skip(f"line {line_no}", str(exc))
+                        ok = False
+                        break
+                    tokens += image_tokens(width, height) + IMAGE_TOKENS_EXTRA
+                if ok:
+                    prompts[max(1, math.ceil(tokens))] += 1
     hist = histogram_from_patches(prompts.keys(), prompts.values())
     batches = histogram_from_patches(running.keys(), running.values())
     if hist.is_empty and batches.is_empty:
@@ -809,14 +807,7 @@ def _read_jsonl_requests(path: Path, sizes: _Sizes, apply_exif: bool) -> Counter
     out: Counter[tuple[tuple[int, int], ...]] = Counter()
     cache, base = HeaderCache(apply_exif), str(path.parent)  # a file named by many requests is read once
     with path.open(encoding="utf-8") as f:
-        for line_no, line in _lines(f, sizes):
-            if not line.strip():
-                continue
-            try:
-                request = json.loads(line)
-            except (RecursionError, ValueError) as exc:
-                sizes.skip(f"line {line_no}", f"not JSON ({type(exc).__name__})")
-                continue
+        for line_no, request in _json_lines(_lines(f, sizes), sizes):
             images: list[tuple[int, int]] = []
             try:
                 for url in _image_urls(request):
