@@ -54,6 +54,7 @@ from gaudi_vl.engines.logs import (
     BLOCKS,
     BUDGET,
     CALL_SITES,
+    CAPTURE_ERROR,
     CHAINED,
     CLOUD_PREFIX,
     COLLECTOR_STAMP,
@@ -240,8 +241,10 @@ def split_line(raw: str) -> LogLine:
         text = COLLECTOR_STAMP.sub("", QUOTE_PREFIX.sub("", text, count=1), count=1)
     if text[:1] == "[" and (m := WRAPPER_PREFIX.match(text) or CUT_HEADER.match(text)):
         text = text[m.end():]
-    if "|" in text[:70] and (m := COMPOSE_PREFIX.match(text)):
+    if ("|" in text[:70] or "\u2502" in text[:70]) and (m := COMPOSE_PREFIX.match(text)):
         text = text[m.end():]
+        if text.rstrip()[-1:] == "\u2502":  # a terminal UI's right border
+            text = text.rstrip()[:-1]
     stream = "main"
     if text[:1] == "(" and (m := RAY_PREFIX.match(text)):
         stream, text = m.group("process"), text[m.end():]
@@ -834,6 +837,9 @@ class Doctor:
             self._seen(tb)
             self.recognised += 1
             return True
+        if "apture" in msg and CAPTURE_ERROR.search(msg):  # a graph-capture-only CUDA error named
+            self._phase_seen(Phase.WARMUP)
+            self.recognised += 1
         if ln.level in ("ERROR", "CRITICAL") and not msg[:1].isspace():
             if len(self.last_error) >= MAX_STREAMS:
                 self.last_error.pop(next(iter(self.last_error)))
@@ -847,7 +853,11 @@ class Doctor:
         self.recognised += 1
 
     def _seen(self, tb: _Traceback) -> None:
-        phase = tb.phase()
+        self._phase_seen(tb.phase())
+
+    def _phase_seen(self, phase: Phase | None) -> None:
+        """Evidence of the phase a failure happened in, outside its own frames (other processes'
+        tracebacks, an error name only one phase raises): the fallback when the failure shows none."""
         if phase is not None and (self.tb_phase_seen is None or phase.order > self.tb_phase_seen.order):
             self.tb_phase_seen = phase
 
@@ -889,7 +899,8 @@ class Doctor:
             module = m.group("module")
             kind = "lazy_mode" if module == "PT_LAZY" else "fatal"
             return kind, f"FATAL ERROR :: MODULE:{module} {m.group('text').strip()}"[:300], None
-        if ("synStatus" in text or "Graph compile failed" in text) and SYNAPSE.search(text):
+        if (("synStatus" in text or "Graph compile failed" in text) and SYNAPSE.search(text)
+                and "ompile" in text):  # synStatus=8 [Device not found] is no compile failure
             return "graph_compile", text.strip()[:300], None
         if exc_type is None:
             return None, text, None

@@ -130,10 +130,12 @@ RAY_PREFIX = re.compile(
     r"^\((?P<process>raylet|gcs_server|autoscaler|monitor|dashboard)(?:,\s*ip=[\w.:]+)?\)\s?")
 """Ray's own components forward their lines as ``(raylet) A worker died ...``
 (https://github.com/gpustack/gpustack/issues/2415)."""
-COMPOSE_PREFIX = re.compile(r"^(?:[\w.\-]{1,64}\s+|\s*)\|\s")
+COMPOSE_PREFIX = re.compile(r"^(?:[\w.\-]{1,64}\s+|\s*)[|\u2502]\s")
 """``docker compose logs`` puts the service name before each line: ``runner-llm-1  | INFO ...``
 (https://github.com/livepeer/ai-runner/pull/230); a CI log shown as a table has only the bar:
-``  | (EngineCore_DP0 pid=6804)   File ...`` (https://github.com/vllm-project/vllm-omni/issues/946)."""
+``  | (EngineCore_DP0 pid=6804)   File ...`` (https://github.com/vllm-project/vllm-omni/issues/946);
+a terminal UI (k9s) draws a box-drawing border ``\u2502 `` before (and after) every line
+(https://github.com/vllm-project/vllm/issues/6976)."""
 
 RANK_PREFIX = re.compile(r"^\[rank(?P<rank>\d+)\]:\s?")
 """torch's distributed excepthook: ``[rank0]: Traceback ...`` (distributed_c10d.py:2576@torch==2.14.1)."""
@@ -298,12 +300,24 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (SERVING_DEATH, Phase.SERVING),
     (STEP_DUMP, Phase.SERVING),
     (re.compile(r"WorkerProc initialization failed|WorkerProc failed to start"), Phase.STARTUP),
+    (re.compile(r"Device acquire failed|synStatus[= ](?:synStatus\s*)?8\b"), Phase.STARTUP),
 )
 """Exception texts that name their phase: ``CUDA out of memory occurred when warming up sampler with
 %d dummy requests`` (vllm/v1/worker/gpu_model_runner.py:5991@vllm==0.32.0); the KV shortfall
 (``KV_SHORTFALL``); a worker that died while it started: ``WorkerProc initialization failed``
 (vllm/v1/executor/multiproc_executor.py:790@vllm==0.32.0) is raised when a worker's constructor, which
-initialises its device and loads the model (:679-687), failed."""
+initialises its device and loads the model (:679-687), failed; the Habana bridge's ``synStatus=8 [Device
+not found] Device acquire failed`` is raised by ``habana_frameworks.torch.hpu.init()`` when the engine
+first touches the device (https://github.com/opea-project/GenAIComps/issues/1038): start-up. (Only
+``Graph compile failed`` or a synStatus that says "compile" is a graph-compile failure.)"""
+
+CAPTURE_ERROR = re.compile(
+    r"cudaErrorStreamCapture\w*|hipErrorStreamCapture\w*|operation not permitted when stream is capturing"
+    r"|operation failed due to a previous error during capture")
+"""CUDA's (and HIP's) stream-capture error names and texts: only an operation issued while a CUDA graph
+is being captured raises them (cudaErrorStreamCaptureUnsupported, CUDA runtime API, "Data types"), so
+a log that names one failed in graph capture even when the traceback that follows is cut
+(https://github.com/noonghunna/club-3090/issues/106)."""
 
 MULTIMODAL_HINTS = re.compile(
     r"(?i:qwen[\d.]*-?vl|-vl-|llava|mllama|pixtral|internvl|minicpm-?v|idefics|paligemma"
