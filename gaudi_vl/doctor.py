@@ -93,6 +93,7 @@ from gaudi_vl.engines.logs import (
     RANK_PREFIX,
     RAY_DEATH,
     RAY_PREFIX,
+    REQUEST_ERROR,
     RPC_CALL,
     SHUTDOWN_NOISE,
     START_SHORTFALL,
@@ -297,6 +298,9 @@ class _Traceback:
     """The exception a bare line printed just before this traceback (``logger.exception`` order)."""
     explicit: bool = False
     """Opened by a ``Traceback (most recent call last)`` header (not only inferred from frames)."""
+    request: bool = False
+    """Opened right after a request's own error (``REQUEST_ERROR``): the server answered that request with
+    an error and kept serving; a failure only if its exception says the engine died."""
     crash: bool = False
     """A ``faulthandler`` stack dump (``FAULT_THREAD``, frames without a comma): the process crashed."""
 
@@ -381,6 +385,8 @@ class DoctorReport:
     unreadable_line_numbers: tuple[int, ...] = ()
     shutdown_noise: int = 0
     """Teardown tracebacks (destructors, interpreter exit) read as noise, not failures."""
+    request_errors: int = 0
+    """Tracebacks of single requests the server answered with an error (not engine failures)."""
 
     @property
     def recognised(self) -> bool:
@@ -400,6 +406,7 @@ class DoctorReport:
             "unreadable_lines": self.unreadable_lines,
             "unreadable_line_numbers": list(self.unreadable_line_numbers),
             "shutdown_noise": self.shutdown_noise,
+            "request_errors": self.request_errors,
             "memory": dict(self.memory),
             "images_padded": self.images_padded,
             "largest_bucket_seen": self.largest_bucket_seen,
@@ -477,6 +484,9 @@ class Doctor:
         self.frontend = False
         """A front-end line (API server version, resolved config) was seen: a healthy log was starting."""
         self.noise_tracebacks = 0
+        self.request_tracebacks = 0
+        self.request_error: dict[str, int] = {}
+        """Per stream, the line of the last request error (``REQUEST_ERROR``) or request traceback's end."""
         self._step_raw: str | None = None
 
     # ------------------------------------------------------------ reading
@@ -734,9 +744,18 @@ class Doctor:
         if "Fatal Python error" in msg and (m := FATAL_PYTHON.match(msg)):
             self._fail(out, "crash", f"Fatal Python error: {m.group('text').strip()}"[:300], stream, tb, None)
             return True
+        if ("ASGI" in msg or "Error in " in msg) and REQUEST_ERROR.search(msg):
+            if len(self.request_error) >= MAX_STREAMS:
+                self.request_error.pop(next(iter(self.request_error)))
+            self.request_error[stream] = self.lines
+            self._advance(Phase.SERVING)  # only a serving front end answers requests
+            self.recognised += 1
+            return True
         if ("Traceback" in msg and TRACEBACK.search(msg)) or PROCESS_DIED.match(msg) or CHAINED.match(msg):
             if tb is None or (tb.noise and tb.frames):
                 tb = self._open(stream, explicit=True)
+                last_request = self.request_error.get(stream)
+                tb.request = last_request is not None and self.lines - last_request <= 3
             if m := IPYTHON_TRACEBACK.match(msg):  # ``RuntimeError    Traceback (most recent call last)``
                 tb.exc = (m.group("type"), "")
                 tb.message = tb.message or m.group("type")
@@ -790,6 +809,14 @@ class Doctor:
             return True
         kind, text, alloc = self._classify(exc.group("type") if exc else None,
                                            (exc.group("text") or "") if exc else msg)
+        if exc is not None and tb is not None and tb.request and kind is None and not _maybe_death(msg):
+            self.tracebacks.pop(stream, None)  # one request failed; the server answered it and went on
+            self.request_error[stream] = self.lines  # a chained traceback of the same request may follow
+            self.request_tracebacks += 1
+            if self.request_tracebacks == 1:
+                self._note(out, "request_error", self._now(), f"a request failed ({exc.group('type')}): "
+                           "the server answered it with an error; not an engine failure")
+            return True
         if exc is not None and tb is None and kind is None and not _maybe_death(msg):
             # an exception printed on its own line: ``logger.error(e)`` before its Traceback, or a
             # paste that starts at the exception; a failure only once its traceback follows
@@ -954,7 +981,7 @@ class Doctor:
     def _attach_open_tracebacks(self) -> None:
         """Frames of tracebacks cut off (or still being written) name the phase of their failure."""
         for stream, tb in self.tracebacks.items():
-            if tb.noise or tb.phase() is None:
+            if tb.noise or tb.request or tb.phase() is None:
                 continue
             for f in self.failures.values():
                 if f.stream == stream and f.frame_phase is None and f.line_no >= tb.start_line - 3:
@@ -1030,7 +1057,7 @@ class Doctor:
         advice = tuple(self.advice())  # attaches cut-off tracebacks first
         cause = self._cause()
         open_tb = [tb for tb in self.tracebacks.values()
-                   if not tb.noise and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
+                   if not tb.noise and not tb.request and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
         failed = cause is not None or bool(open_tb)
         failure = phase = kind = None
         processes = 0
@@ -1072,6 +1099,7 @@ class Doctor:
             unreadable_lines=self.unreadable,
             unreadable_line_numbers=tuple(self.unreadable_at),
             shutdown_noise=self.noise_tracebacks + sum(tb.noise for tb in self.tracebacks.values()),
+            request_errors=self.request_tracebacks + sum(tb.request for tb in self.tracebacks.values()),
         )
 
 

@@ -209,6 +209,16 @@ EXCEPTION = re.compile(
     r"(?::\s?(?P<text>.*))?$"
 )
 """The last line of a CPython traceback: ``AssertionError: ...``, ``torch.OutOfMemoryError: ...``."""
+REQUEST_ERROR = re.compile(
+    r"Exception in ASGI application|Error in preprocessing prompt inputs"
+    r"|Error in (?:chat completion|completion|responses?) stream generator")
+"""A request's own error, logged by the server that answered it with an error and kept serving:
+uvicorn's ``ERROR:    Exception in ASGI application`` (after a ``500 Internal Server Error`` access line,
+https://github.com/QwenLM/Qwen3-VL/issues/970) and the OpenAI front end's ``logger.exception`` around one
+request (``Error in preprocessing prompt inputs``, ``Error in chat completion stream generator.``,
+vllm/entrypoints/openai/serving_chat.py, https://github.com/vllm-project/vllm/issues/16918). The traceback
+after one is the request's, not the engine's: a failure only if its exception says the engine died."""
+
 CHAINED = re.compile(r"^(?:The above exception was the direct cause|During handling of the above exception)")
 PROCESS_DIED = re.compile(r"^Process (?P<name>[\w\-:]+):$")
 """``Process SpawnProcess-1:`` / ``Process EngineCore_DP0:``: CPython's multiprocessing prints this
