@@ -732,7 +732,7 @@ class Doctor:
         """Tracebacks, fatal runtime errors and engine deaths; True when the line was one of them."""
         msg, stream = ln.message, ln.stream
         tb = self.tracebacks.get(stream)
-        if tb is None and stream == "main" and self.tb_stream is not None and '", line ' in msg \
+        if tb is None and stream == "main" and self.tb_stream is not None and ", in " in msg \
                 and (m := FRAME_TAIL.match(msg)) and (wrapped := self.tracebacks.get(self.tb_stream)):
             self._frame(wrapped, m.group("func"))  # the second half of a hard-wrapped frame line
             return True

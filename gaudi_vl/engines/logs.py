@@ -164,7 +164,8 @@ FATAL_PYTHON = re.compile(r"^Fatal Python error: (?P<text>.+)")
 """CPython's faulthandler report of a process killed by a signal (``Fatal Python error: Floating point
 exception``, then ``Stack (most recent call first):``): the process crashed."""
 FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+)(?P<comma>,?) in (?P<func>[\w<>.]+)')
-FRAME_TAIL = re.compile(r'^(?P<path>[^"\s]*)", line (?P<line>\d+),? in (?P<func>[\w<>.]+)\s*$')
+FRAME_TAIL = re.compile(
+    r'^(?:(?P<path>[^"\s]*)", line (?P<line>\d+)|\s*(?P<digits>\d+)),? in (?P<func>[\w<>.]+)\s*$')
 CPP_EXCEPTION = re.compile(r"^Exception raised from \S+ at \S+ \(most recent call first\):")
 """torch's C++ exception report (``c10::Error``): ``Exception raised from run at .../ProcessGroupNCCL.cpp:2074
 (most recent call first):`` then ``frame #N: ...`` lines; from a background thread (the NCCL watchdog) it
@@ -176,10 +177,12 @@ first):`` then frames written ``File "...", line N in func`` -- no comma before 
 traceback (CPython 3.11 ``faulthandler.dump_traceback``; a Ray worker's dump in
 https://github.com/vllm-project/vllm/issues/16766). Such a dump is a crash, whatever its frames."""
 """The second half of a frame line a paste hard-wrapped (``or/multiproc_executor.py", line 810, in
-worker_busy_loop``, https://github.com/vllm-project/vllm/issues/29360): it belongs to the traceback of
-the line before it."""
-FRAME_HEAD = re.compile(r'^\s*File "[^"]*$')
-"""The first half of a hard-wrapped frame line (``  File "/usr/local/lib/python3.12/.../vllm/v1/execut``):
+worker_busy_loop``, https://github.com/vllm-project/vllm/issues/29360), or wrapped inside its line
+number (``16, in decorate_context`` after ``File ".../_contextlib.py", line 1``,
+https://github.com/vllm-project/vllm/issues/16818): it belongs to the traceback of the line before it."""
+FRAME_HEAD = re.compile(r'^\s*File "[^"]*(?:", line ?\d*)?\s*$')
+"""The first half of a hard-wrapped frame line (``  File "/usr/local/lib/python3.12/.../vllm/v1/execut``,
+``  File ".../gpu_worker.py", line``):
 a traceback is being written on this stream."""
 CALL_SITES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"model_runner\._dummy_(?:sampler|pooler)_run\("), Phase.WARMUP),
