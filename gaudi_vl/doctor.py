@@ -94,6 +94,7 @@ from gaudi_vl.engines.logs import (
     RAY_DEATH,
     RAY_PREFIX,
     REQUEST_ERROR,
+    RESUMED,
     RPC_CALL,
     SHUTDOWN_NOISE,
     START_SHORTFALL,
@@ -581,7 +582,11 @@ class Doctor:
                 self._note(out, "recompile", self._now(), "graph compilation while serving")
             else:
                 self.recognised += 1
+        elif "reempt" in msg and RESUMED.search(msg):
+            self._advance(Phase.SERVING)
+            self.recognised += 1
         elif PREEMPTED.search(msg):
+            self._advance(Phase.SERVING)  # only scheduled requests are preempted
             self.preemptions += 1
             if self.preemptions == 1:
                 self._note(out, "preempted", self._now(), "requests preempted: the KV cache is full")

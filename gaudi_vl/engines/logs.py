@@ -186,11 +186,16 @@ FRAME_HEAD = re.compile(r'^\s*File "[^"]*(?:", line ?\d*)?\s*$')
 a traceback is being written on this stream."""
 CALL_SITES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"model_runner\._dummy_(?:sampler|pooler)_run\("), Phase.WARMUP),
+    (re.compile(r"\bexecutor_class\(\s*vllm_config"), Phase.STARTUP),
 )
 """A traceback's source line whose call names its phase though the function is shared: the worker's
 ``self.model_runner._dummy_sampler_run(...)`` is the sampler warm-up in ``compile_or_warm_up_model``
 (vllm/v1/worker/gpu_worker.py:1054-1058@vllm==0.32.0), while the profiling run calls
-``self._dummy_sampler_run(...)`` from inside the runner (gpu_model_runner.py:6200): a strong frame."""
+``self._dummy_sampler_run(...)`` from inside the runner (gpu_model_runner.py:6200): a strong frame.
+``self.model_executor = executor_class(vllm_config)`` in ``EngineCore.__init__`` builds the executor,
+whose workers start and load the model before the KV caches are set up by the separate
+``_initialize_kv_caches`` (vllm/v1/engine/core.py): a traceback cut there failed in start-up
+(https://github.com/vllm-project/vllm/pull/40760)."""
 
 RPC_CALL = re.compile(r'(?:collective_rpc|_run_workers|run_method)\(\s*["\'](?P<func>\w+)["\']')
 """A worker method called by name in a traceback's source line: ``self.collective_rpc("load_model")``
@@ -361,6 +366,10 @@ NOT_WARMED = re.compile(r"Configuration: (.*) was not warmed-up!")
 GRAPH_COMPILE = re.compile(r"graph compilation detected")
 """vllm-gaudi hpu_worker.py:763 ``track_graph_compile``@091bbadda10b."""
 PREEMPTED = re.compile(r"preempted by PreemptionMode\.\w+ mode because there is not enough KV cache")
+RESUMED = re.compile(r"Preempted request \S+ has been resumed")
+"""Preemption (V0's warning above, V1's scheduler resuming a preempted request, ``[scheduler.py:495]
+Preempted request cmpl-.. has been resumed!``, https://github.com/LMCache/LMCache/pull/1361) happens only
+while requests are scheduled: the engine is serving."""
 
 BUDGET = re.compile(
     r"Free device memory: " + SIZE + ", " + SIZE + r" usable \(gpu_memory_utilization=([^)]*)\),\s*"
