@@ -54,6 +54,7 @@ from gaudi_vl.engines.logs import (
     BLOCKS,
     BUDGET,
     CALL_SITES,
+    CAPTURE_ERROR,
     CHAINED,
     CLOUD_PREFIX,
     COLLECTOR_STAMP,
@@ -92,6 +93,8 @@ from gaudi_vl.engines.logs import (
     RANK_PREFIX,
     RAY_DEATH,
     RAY_PREFIX,
+    REQUEST_ERROR,
+    RESUMED,
     RPC_CALL,
     SHUTDOWN_NOISE,
     START_SHORTFALL,
@@ -240,8 +243,10 @@ def split_line(raw: str) -> LogLine:
         text = COLLECTOR_STAMP.sub("", QUOTE_PREFIX.sub("", text, count=1), count=1)
     if text[:1] == "[" and (m := WRAPPER_PREFIX.match(text) or CUT_HEADER.match(text)):
         text = text[m.end():]
-    if "|" in text[:70] and (m := COMPOSE_PREFIX.match(text)):
+    if ("|" in text[:70] or "\u2502" in text[:70]) and (m := COMPOSE_PREFIX.match(text)):
         text = text[m.end():]
+        if text.rstrip()[-1:] == "\u2502":  # a terminal UI's right border
+            text = text.rstrip()[:-1]
     stream = "main"
     if text[:1] == "(" and (m := RAY_PREFIX.match(text)):
         stream, text = m.group("process"), text[m.end():]
@@ -294,6 +299,9 @@ class _Traceback:
     """The exception a bare line printed just before this traceback (``logger.exception`` order)."""
     explicit: bool = False
     """Opened by a ``Traceback (most recent call last)`` header (not only inferred from frames)."""
+    request: bool = False
+    """Opened right after a request's own error (``REQUEST_ERROR``): the server answered that request with
+    an error and kept serving; a failure only if its exception says the engine died."""
     crash: bool = False
     """A ``faulthandler`` stack dump (``FAULT_THREAD``, frames without a comma): the process crashed."""
 
@@ -378,6 +386,8 @@ class DoctorReport:
     unreadable_line_numbers: tuple[int, ...] = ()
     shutdown_noise: int = 0
     """Teardown tracebacks (destructors, interpreter exit) read as noise, not failures."""
+    request_errors: int = 0
+    """Tracebacks of single requests the server answered with an error (not engine failures)."""
 
     @property
     def recognised(self) -> bool:
@@ -397,6 +407,7 @@ class DoctorReport:
             "unreadable_lines": self.unreadable_lines,
             "unreadable_line_numbers": list(self.unreadable_line_numbers),
             "shutdown_noise": self.shutdown_noise,
+            "request_errors": self.request_errors,
             "memory": dict(self.memory),
             "images_padded": self.images_padded,
             "largest_bucket_seen": self.largest_bucket_seen,
@@ -474,6 +485,9 @@ class Doctor:
         self.frontend = False
         """A front-end line (API server version, resolved config) was seen: a healthy log was starting."""
         self.noise_tracebacks = 0
+        self.request_tracebacks = 0
+        self.request_error: dict[str, int] = {}
+        """Per stream, the line of the last request error (``REQUEST_ERROR``) or request traceback's end."""
         self._step_raw: str | None = None
 
     # ------------------------------------------------------------ reading
@@ -568,7 +582,11 @@ class Doctor:
                 self._note(out, "recompile", self._now(), "graph compilation while serving")
             else:
                 self.recognised += 1
+        elif "reempt" in msg and RESUMED.search(msg):
+            self._advance(Phase.SERVING)
+            self.recognised += 1
         elif PREEMPTED.search(msg):
+            self._advance(Phase.SERVING)  # only scheduled requests are preempted
             self.preemptions += 1
             if self.preemptions == 1:
                 self._note(out, "preempted", self._now(), "requests preempted: the KV cache is full")
@@ -719,7 +737,7 @@ class Doctor:
         """Tracebacks, fatal runtime errors and engine deaths; True when the line was one of them."""
         msg, stream = ln.message, ln.stream
         tb = self.tracebacks.get(stream)
-        if tb is None and stream == "main" and self.tb_stream is not None and '", line ' in msg \
+        if tb is None and stream == "main" and self.tb_stream is not None and ", in " in msg \
                 and (m := FRAME_TAIL.match(msg)) and (wrapped := self.tracebacks.get(self.tb_stream)):
             self._frame(wrapped, m.group("func"))  # the second half of a hard-wrapped frame line
             return True
@@ -731,9 +749,18 @@ class Doctor:
         if "Fatal Python error" in msg and (m := FATAL_PYTHON.match(msg)):
             self._fail(out, "crash", f"Fatal Python error: {m.group('text').strip()}"[:300], stream, tb, None)
             return True
+        if ("ASGI" in msg or "Error in " in msg) and REQUEST_ERROR.search(msg):
+            if len(self.request_error) >= MAX_STREAMS:
+                self.request_error.pop(next(iter(self.request_error)))
+            self.request_error[stream] = self.lines
+            self._advance(Phase.SERVING)  # only a serving front end answers requests
+            self.recognised += 1
+            return True
         if ("Traceback" in msg and TRACEBACK.search(msg)) or PROCESS_DIED.match(msg) or CHAINED.match(msg):
             if tb is None or (tb.noise and tb.frames):
                 tb = self._open(stream, explicit=True)
+                last_request = self.request_error.get(stream)
+                tb.request = last_request is not None and self.lines - last_request <= 3
             if m := IPYTHON_TRACEBACK.match(msg):  # ``RuntimeError    Traceback (most recent call last)``
                 tb.exc = (m.group("type"), "")
                 tb.message = tb.message or m.group("type")
@@ -787,6 +814,14 @@ class Doctor:
             return True
         kind, text, alloc = self._classify(exc.group("type") if exc else None,
                                            (exc.group("text") or "") if exc else msg)
+        if exc is not None and tb is not None and tb.request and kind is None and not _maybe_death(msg):
+            self.tracebacks.pop(stream, None)  # one request failed; the server answered it and went on
+            self.request_error[stream] = self.lines  # a chained traceback of the same request may follow
+            self.request_tracebacks += 1
+            if self.request_tracebacks == 1:
+                self._note(out, "request_error", self._now(), f"a request failed ({exc.group('type')}): "
+                           "the server answered it with an error; not an engine failure")
+            return True
         if exc is not None and tb is None and kind is None and not _maybe_death(msg):
             # an exception printed on its own line: ``logger.error(e)`` before its Traceback, or a
             # paste that starts at the exception; a failure only once its traceback follows
@@ -834,6 +869,9 @@ class Doctor:
             self._seen(tb)
             self.recognised += 1
             return True
+        if "apture" in msg and CAPTURE_ERROR.search(msg):  # a graph-capture-only CUDA error named
+            self._phase_seen(Phase.WARMUP)
+            self.recognised += 1
         if ln.level in ("ERROR", "CRITICAL") and not msg[:1].isspace():
             if len(self.last_error) >= MAX_STREAMS:
                 self.last_error.pop(next(iter(self.last_error)))
@@ -847,7 +885,11 @@ class Doctor:
         self.recognised += 1
 
     def _seen(self, tb: _Traceback) -> None:
-        phase = tb.phase()
+        self._phase_seen(tb.phase())
+
+    def _phase_seen(self, phase: Phase | None) -> None:
+        """Evidence of the phase a failure happened in, outside its own frames (other processes'
+        tracebacks, an error name only one phase raises): the fallback when the failure shows none."""
         if phase is not None and (self.tb_phase_seen is None or phase.order > self.tb_phase_seen.order):
             self.tb_phase_seen = phase
 
@@ -889,7 +931,8 @@ class Doctor:
             module = m.group("module")
             kind = "lazy_mode" if module == "PT_LAZY" else "fatal"
             return kind, f"FATAL ERROR :: MODULE:{module} {m.group('text').strip()}"[:300], None
-        if ("synStatus" in text or "Graph compile failed" in text) and SYNAPSE.search(text):
+        if (("synStatus" in text or "Graph compile failed" in text) and SYNAPSE.search(text)
+                and "ompile" in text):  # synStatus=8 [Device not found] is no compile failure
             return "graph_compile", text.strip()[:300], None
         if exc_type is None:
             return None, text, None
@@ -943,7 +986,7 @@ class Doctor:
     def _attach_open_tracebacks(self) -> None:
         """Frames of tracebacks cut off (or still being written) name the phase of their failure."""
         for stream, tb in self.tracebacks.items():
-            if tb.noise or tb.phase() is None:
+            if tb.noise or tb.request or tb.phase() is None:
                 continue
             for f in self.failures.values():
                 if f.stream == stream and f.frame_phase is None and f.line_no >= tb.start_line - 3:
@@ -1019,7 +1062,7 @@ class Doctor:
         advice = tuple(self.advice())  # attaches cut-off tracebacks first
         cause = self._cause()
         open_tb = [tb for tb in self.tracebacks.values()
-                   if not tb.noise and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
+                   if not tb.noise and not tb.request and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
         failed = cause is not None or bool(open_tb)
         failure = phase = kind = None
         processes = 0
@@ -1061,6 +1104,7 @@ class Doctor:
             unreadable_lines=self.unreadable,
             unreadable_line_numbers=tuple(self.unreadable_at),
             shutdown_noise=self.noise_tracebacks + sum(tb.noise for tb in self.tracebacks.values()),
+            request_errors=self.request_tracebacks + sum(tb.request for tb in self.tracebacks.values()),
         )
 
 

@@ -611,7 +611,7 @@ def test_heldout_batches_were_labelled_before_they_were_measured_and_are_recorde
     """Round 2 of issue 19: tune batches A, A2, A3 and held-out batches B, C (README of the corpus)."""
     batches: dict[str, set[str]] = {}
     for want in MANIFEST.values():
-        if want.get("added") == "issue 19 round 2":
+        if want.get("added") in ("issue 19 round 2", "issue 19 round 3"):
             assert want["labelled_before_run"] is True
             batches.setdefault(want["batch"], set()).add(want["split"])
     for batch, splits in batches.items():
@@ -851,3 +851,76 @@ def test_memory_that_does_not_fit_is_out_of_memory_in_its_phase(text: str, phase
     feed_all(d, "\n".join(traceback_lines(["<module>"], text)) + "\n")
     r = d.report()
     assert (r.failed, r.failure_kind, r.failure_phase) == (True, "oom", phase)
+
+
+# ------------------------------------------------------------------ round 3: the held-out batches' open classes
+
+def _read(text: str) -> Doctor:
+    d = Doctor()
+    feed_all(d, text)
+    return d
+
+
+def test_a_terminal_ui_box_border_is_a_prefix() -> None:
+    """k9s draws ``│ `` before (and ``│`` after) every line (https://github.com/vllm-project/vllm/issues/6976)."""
+    ln = split_line("│ ERROR 09-27 06:46:46 engine.py:157]     return super().execute_model(req)      │")
+    assert (ln.level, ln.message.strip()) == ("ERROR", "return super().execute_model(req)")
+
+
+def test_a_request_error_is_not_an_engine_failure_but_an_engine_death_inside_one_is() -> None:
+    asgi = ('INFO:     172.17.0.1:39834 - "POST /v1/chat/completions HTTP/1.1" 500 Internal Server Error\n'
+            "ERROR:    Exception in ASGI application\nTraceback (most recent call last):\n"
+            '  File "/x/starlette/middleware/base.py", line 174, in __call__\n    async with tg:\n'
+            "exceptiongroup.ExceptionGroup: unhandled errors in a TaskGroup (1 sub-exception)\n\n"
+            "During handling of the above exception, another exception occurred:\n\n")
+    r = _read(asgi).report()
+    assert not r.failed and r.request_errors >= 1 and r.phase_reached is Phase.SERVING
+    head = "ERROR 04-21 18:26:31 [serving_chat.py:200] "
+    pre = "".join(head + s + "\n" for s in (
+        "Error in preprocessing prompt inputs", "Traceback (most recent call last):",
+        '  File "/x/vllm/entrypoints/openai/serving_chat.py", line 183, in create_chat_completion',
+        "ValueError: At most 1 image(s) may be provided in one request."))
+    assert not _read(pre).report().failed
+    dead = pre.replace("ValueError: At most 1 image(s) may be provided in one request.",
+                       "vllm.engine.multiprocessing.MQEngineDeadError: Engine loop is not running.")
+    r = _read(dead).report()
+    assert r.failed and r.failure_kind == "engine_died"
+
+
+def test_device_acquire_failure_is_start_up_not_graph_compile() -> None:
+    tb = ("Traceback (most recent call last):\n"
+          '  File "/x/habana_frameworks/torch/hpu/__init__.py", line 71, in init\n    _hpu_C.init()\n')
+    r = _read(tb + "RuntimeError: synStatus=8 [Device not found] Device acquire failed.\n").report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", Phase.STARTUP)
+    r = _read(tb + "RuntimeError: Graph compile failed. synStatus=synStatus 26 [Generic failure].\n").report()
+    assert r.failure_kind == "graph_compile"
+
+
+def test_a_stream_capture_error_name_places_a_cut_failure_in_graph_capture() -> None:
+    p = "(Worker_TP1 pid=15193) ERROR 05-08 19:06:38 [multiproc_executor.py:962] "
+    log = "".join(p + s + "\n" for s in (
+        "Search for `cudaErrorStreamCaptureUnsupported' in https://docs.nvidia.com/cuda/ for more information.",
+        "", "During handling of the above exception, another exception occurred:", "",
+        "Traceback (most recent call last):"))
+    r = _read(log).report()
+    assert r.failed and r.failure_phase is Phase.WARMUP
+    assert _read(log.replace("cudaErrorStreamCaptureUnsupported", "cudaErrorIllegalAddress")).report().failure_phase is None
+
+
+def test_a_frame_wrapped_inside_its_line_number_is_one_frame() -> None:
+    p = "(VllmWorker rank=3 pid=285) ERROR 04-17 23:30:20 [multiproc_executor.py:380] "
+    log = (p + "Traceback (most recent call last):\n"
+           + p + '  File "/usr/local/lib/python3.12/dist-packages/vllm/v1/worker/gpu_worker.py", line\n'
+           + " 157, in determine_available_memory\n"
+           + p + "RuntimeError: boom\n")
+    r = _read(log).report()
+    assert r.failed and r.failure_phase is Phase.PROFILING
+
+
+def test_preemption_lines_show_serving() -> None:
+    for line in (("Sequence group 221 is preempted by PreemptionMode.RECOMPUTE mode because there is not enough KV "
+                 "cache space. This can affect the end-to-end performance.\n"),
+                 ("(EngineCore_0 pid=3945189) INFO 08-21 07:17:09 [scheduler.py:495] Preempted request "
+                 "cmpl-e5951453df7d471e8aac25957dbc9096-0 has been resumed!\n")):
+        r = _read(line).report()
+        assert not r.failed and r.phase_reached is Phase.SERVING

@@ -130,10 +130,12 @@ RAY_PREFIX = re.compile(
     r"^\((?P<process>raylet|gcs_server|autoscaler|monitor|dashboard)(?:,\s*ip=[\w.:]+)?\)\s?")
 """Ray's own components forward their lines as ``(raylet) A worker died ...``
 (https://github.com/gpustack/gpustack/issues/2415)."""
-COMPOSE_PREFIX = re.compile(r"^(?:[\w.\-]{1,64}\s+|\s*)\|\s")
+COMPOSE_PREFIX = re.compile(r"^(?:[\w.\-]{1,64}\s+|\s*)[|\u2502]\s")
 """``docker compose logs`` puts the service name before each line: ``runner-llm-1  | INFO ...``
 (https://github.com/livepeer/ai-runner/pull/230); a CI log shown as a table has only the bar:
-``  | (EngineCore_DP0 pid=6804)   File ...`` (https://github.com/vllm-project/vllm-omni/issues/946)."""
+``  | (EngineCore_DP0 pid=6804)   File ...`` (https://github.com/vllm-project/vllm-omni/issues/946);
+a terminal UI (k9s) draws a box-drawing border ``\u2502 `` before (and after) every line
+(https://github.com/vllm-project/vllm/issues/6976)."""
 
 RANK_PREFIX = re.compile(r"^\[rank(?P<rank>\d+)\]:\s?")
 """torch's distributed excepthook: ``[rank0]: Traceback ...`` (distributed_c10d.py:2576@torch==2.14.1)."""
@@ -162,7 +164,8 @@ FATAL_PYTHON = re.compile(r"^Fatal Python error: (?P<text>.+)")
 """CPython's faulthandler report of a process killed by a signal (``Fatal Python error: Floating point
 exception``, then ``Stack (most recent call first):``): the process crashed."""
 FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+)(?P<comma>,?) in (?P<func>[\w<>.]+)')
-FRAME_TAIL = re.compile(r'^(?P<path>[^"\s]*)", line (?P<line>\d+),? in (?P<func>[\w<>.]+)\s*$')
+FRAME_TAIL = re.compile(
+    r'^(?:(?P<path>[^"\s]*)", line (?P<line>\d+)|\s*(?P<digits>\d+)),? in (?P<func>[\w<>.]+)\s*$')
 CPP_EXCEPTION = re.compile(r"^Exception raised from \S+ at \S+ \(most recent call first\):")
 """torch's C++ exception report (``c10::Error``): ``Exception raised from run at .../ProcessGroupNCCL.cpp:2074
 (most recent call first):`` then ``frame #N: ...`` lines; from a background thread (the NCCL watchdog) it
@@ -174,18 +177,25 @@ first):`` then frames written ``File "...", line N in func`` -- no comma before 
 traceback (CPython 3.11 ``faulthandler.dump_traceback``; a Ray worker's dump in
 https://github.com/vllm-project/vllm/issues/16766). Such a dump is a crash, whatever its frames."""
 """The second half of a frame line a paste hard-wrapped (``or/multiproc_executor.py", line 810, in
-worker_busy_loop``, https://github.com/vllm-project/vllm/issues/29360): it belongs to the traceback of
-the line before it."""
-FRAME_HEAD = re.compile(r'^\s*File "[^"]*$')
-"""The first half of a hard-wrapped frame line (``  File "/usr/local/lib/python3.12/.../vllm/v1/execut``):
+worker_busy_loop``, https://github.com/vllm-project/vllm/issues/29360), or wrapped inside its line
+number (``16, in decorate_context`` after ``File ".../_contextlib.py", line 1``,
+https://github.com/vllm-project/vllm/issues/16818): it belongs to the traceback of the line before it."""
+FRAME_HEAD = re.compile(r'^\s*File "[^"]*(?:", line ?\d*)?\s*$')
+"""The first half of a hard-wrapped frame line (``  File "/usr/local/lib/python3.12/.../vllm/v1/execut``,
+``  File ".../gpu_worker.py", line``):
 a traceback is being written on this stream."""
 CALL_SITES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"model_runner\._dummy_(?:sampler|pooler)_run\("), Phase.WARMUP),
+    (re.compile(r"\bexecutor_class\(\s*vllm_config"), Phase.STARTUP),
 )
 """A traceback's source line whose call names its phase though the function is shared: the worker's
 ``self.model_runner._dummy_sampler_run(...)`` is the sampler warm-up in ``compile_or_warm_up_model``
 (vllm/v1/worker/gpu_worker.py:1054-1058@vllm==0.32.0), while the profiling run calls
-``self._dummy_sampler_run(...)`` from inside the runner (gpu_model_runner.py:6200): a strong frame."""
+``self._dummy_sampler_run(...)`` from inside the runner (gpu_model_runner.py:6200): a strong frame.
+``self.model_executor = executor_class(vllm_config)`` in ``EngineCore.__init__`` builds the executor,
+whose workers start and load the model before the KV caches are set up by the separate
+``_initialize_kv_caches`` (vllm/v1/engine/core.py): a traceback cut there failed in start-up
+(https://github.com/vllm-project/vllm/pull/40760)."""
 
 RPC_CALL = re.compile(r'(?:collective_rpc|_run_workers|run_method)\(\s*["\'](?P<func>\w+)["\']')
 """A worker method called by name in a traceback's source line: ``self.collective_rpc("load_model")``
@@ -207,6 +217,16 @@ EXCEPTION = re.compile(
     r"(?::\s?(?P<text>.*))?$"
 )
 """The last line of a CPython traceback: ``AssertionError: ...``, ``torch.OutOfMemoryError: ...``."""
+REQUEST_ERROR = re.compile(
+    r"Exception in ASGI application|Error in preprocessing prompt inputs"
+    r"|Error in (?:chat completion|completion|responses?) stream generator")
+"""A request's own error, logged by the server that answered it with an error and kept serving:
+uvicorn's ``ERROR:    Exception in ASGI application`` (after a ``500 Internal Server Error`` access line,
+https://github.com/QwenLM/Qwen3-VL/issues/970) and the OpenAI front end's ``logger.exception`` around one
+request (``Error in preprocessing prompt inputs``, ``Error in chat completion stream generator.``,
+vllm/entrypoints/openai/serving_chat.py, https://github.com/vllm-project/vllm/issues/16918). The traceback
+after one is the request's, not the engine's: a failure only if its exception says the engine died."""
+
 CHAINED = re.compile(r"^(?:The above exception was the direct cause|During handling of the above exception)")
 PROCESS_DIED = re.compile(r"^Process (?P<name>[\w\-:]+):$")
 """``Process SpawnProcess-1:`` / ``Process EngineCore_DP0:``: CPython's multiprocessing prints this
@@ -298,12 +318,24 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (SERVING_DEATH, Phase.SERVING),
     (STEP_DUMP, Phase.SERVING),
     (re.compile(r"WorkerProc initialization failed|WorkerProc failed to start"), Phase.STARTUP),
+    (re.compile(r"Device acquire failed|synStatus[= ](?:synStatus\s*)?8\b"), Phase.STARTUP),
 )
 """Exception texts that name their phase: ``CUDA out of memory occurred when warming up sampler with
 %d dummy requests`` (vllm/v1/worker/gpu_model_runner.py:5991@vllm==0.32.0); the KV shortfall
 (``KV_SHORTFALL``); a worker that died while it started: ``WorkerProc initialization failed``
 (vllm/v1/executor/multiproc_executor.py:790@vllm==0.32.0) is raised when a worker's constructor, which
-initialises its device and loads the model (:679-687), failed."""
+initialises its device and loads the model (:679-687), failed; the Habana bridge's ``synStatus=8 [Device
+not found] Device acquire failed`` is raised by ``habana_frameworks.torch.hpu.init()`` when the engine
+first touches the device (https://github.com/opea-project/GenAIComps/issues/1038): start-up. (Only
+``Graph compile failed`` or a synStatus that says "compile" is a graph-compile failure.)"""
+
+CAPTURE_ERROR = re.compile(
+    r"cudaErrorStreamCapture\w*|hipErrorStreamCapture\w*|operation not permitted when stream is capturing"
+    r"|operation failed due to a previous error during capture")
+"""CUDA's (and HIP's) stream-capture error names and texts: only an operation issued while a CUDA graph
+is being captured raises them (cudaErrorStreamCaptureUnsupported, CUDA runtime API, "Data types"), so
+a log that names one failed in graph capture even when the traceback that follows is cut
+(https://github.com/noonghunna/club-3090/issues/106)."""
 
 MULTIMODAL_HINTS = re.compile(
     r"(?i:qwen[\d.]*-?vl|-vl-|llava|mllama|pixtral|internvl|minicpm-?v|idefics|paligemma"
@@ -334,6 +366,10 @@ NOT_WARMED = re.compile(r"Configuration: (.*) was not warmed-up!")
 GRAPH_COMPILE = re.compile(r"graph compilation detected")
 """vllm-gaudi hpu_worker.py:763 ``track_graph_compile``@091bbadda10b."""
 PREEMPTED = re.compile(r"preempted by PreemptionMode\.\w+ mode because there is not enough KV cache")
+RESUMED = re.compile(r"Preempted request \S+ has been resumed")
+"""Preemption (V0's warning above, V1's scheduler resuming a preempted request, ``[scheduler.py:495]
+Preempted request cmpl-.. has been resumed!``, https://github.com/LMCache/LMCache/pull/1361) happens only
+while requests are scheduled: the engine is serving."""
 
 BUDGET = re.compile(
     r"Free device memory: " + SIZE + ", " + SIZE + r" usable \(gpu_memory_utilization=([^)]*)\),\s*"
