@@ -149,7 +149,7 @@ def _number(text: str | None) -> float | None:
 
 
 def _ratio(text: str | None) -> float | None:
-    """A share in [0, 1] (``gpu_memory_utilization``, ``VLLM_GRAPH_RESERVED_MEM``); None otherwise."""
+    """A share in [0, 1] (``gpu_memory_utilization``, the graph-memory reserve); None otherwise."""
     value = _number(text)
     return value if value is not None and 0.0 <= value <= 1.0 else None
 
