@@ -569,25 +569,20 @@ class Towers:
         }
         # fork aice/v1.21.0: wh padding + bucket padding + the full mask product in get_image_embeds
         cls = "Qwen2_5_VisionTransformerStaticShape"
-        self.ns121 = eng.f121.load(
-            FORK_QWEN,
-            [
-                f"{cls}.pad_multimodal_data_wh",
-                f"{cls}.pad_multimodal_data",
-                f"{cls}.pre_attn",
-                f"{cls}.prepare_for_attn_cpu",
-                f"{cls}.pre_attn_hpu",
-                f"{cls}.get_image_embeds",
-                "Qwen2_5_VisionTransformer.rot_pos_emb",
-                "Qwen2_5_VisionTransformer.get_window_index",
-            ],
-            dict(
-                base,
-                htorch=types.SimpleNamespace(
-                    utils=types.SimpleNamespace(internal=types.SimpleNamespace(is_lazy=lambda: False))
-                ),
-            ),
-        )
+        # the same tower functions (and lazy-mode stub) on both aice branches
+        aice_tower = [
+            f"{cls}.pad_multimodal_data_wh",
+            f"{cls}.pad_multimodal_data",
+            f"{cls}.pre_attn",
+            f"{cls}.prepare_for_attn_cpu",
+            f"{cls}.pre_attn_hpu",
+            f"{cls}.get_image_embeds",
+            "Qwen2_5_VisionTransformer.rot_pos_emb",
+            "Qwen2_5_VisionTransformer.get_window_index",
+        ]
+        not_lazy = types.SimpleNamespace(internal=types.SimpleNamespace(is_lazy=lambda: False))
+        aice_stubs = dict(base, htorch=types.SimpleNamespace(utils=not_lazy))
+        self.ns121 = eng.f121.load(FORK_QWEN, aice_tower, dict(aice_stubs))  # each its own namespace
         # fork habana_main: trimming + bucket padding in get_image_embeds
         self.nsmain = eng.fmain.load(
             FORK_QWEN,
@@ -603,25 +598,7 @@ class Towers:
         )
         self.real_mask_main = self.nsmain["create_block_diagonal_attention_mask_outerprod"]
         # fork aice/v1.22.0: 1.21's wh padding + bucket padding, its own window mask (pre_attn_hpu)
-        self.ns122 = eng.f122.load(
-            FORK_QWEN,
-            [
-                f"{cls}.pad_multimodal_data_wh",
-                f"{cls}.pad_multimodal_data",
-                f"{cls}.pre_attn",
-                f"{cls}.prepare_for_attn_cpu",
-                f"{cls}.pre_attn_hpu",
-                f"{cls}.get_image_embeds",
-                "Qwen2_5_VisionTransformer.rot_pos_emb",
-                "Qwen2_5_VisionTransformer.get_window_index",
-            ],
-            dict(
-                base,
-                htorch=types.SimpleNamespace(
-                    utils=types.SimpleNamespace(internal=types.SimpleNamespace(is_lazy=lambda: False))
-                ),
-            ),
-        )
+        self.ns122 = eng.f122.load(FORK_QWEN, aice_tower, dict(aice_stubs))  # each its own namespace
         # vllm-gaudi: bucket padding in get_image_embeds, two masks
         self.nsg = eng.g.load(
             G_QWEN,
