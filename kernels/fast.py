@@ -315,15 +315,26 @@ def keymask_attention(
 
     bias = torch.where(key_valid, 0.0, _MASKED_OUT).to(q.dtype)[:, None]
     qx, kx, vx = extended(q, 1.0), extended(k, bias), extended(v, 0.0)
+    return _fused_sdpa(qx, kx, vx, scale)[0, :, :, :hd].transpose(0, 1)
+
+
+def dense_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
+    """Dense attention of [n, heads, head_dim] q/k/v with every key valid: the frame fills its bucket,
+    so there is no pad key to mask and the fused kernel runs at the real head size (80, not the 88 of
+    :func:`keymask_attention`) with no extended copies of q, k and v."""
+    return _fused_sdpa(*(t.transpose(0, 1).unsqueeze(0) for t in (q, k, v)), scale)[0].transpose(0, 1)
+
+
+def _fused_sdpa(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
+    """[1, heads, n, d] SDPA by the fastest fused kernel on CUDA (cuDNN, else FlashAttention); fp32
+    softmax elsewhere for 16-bit inputs (the CPU/HPU twin of what the fused kernels do)."""
     if q.is_cuda:
         from torch.nn.attention import SDPBackend, sdpa_kernel
 
         with sdpa_kernel([SDPBackend.CUDNN_ATTENTION, SDPBackend.FLASH_ATTENTION]):
-            out = F.scaled_dot_product_attention(qx, kx, vx, scale=scale)
-    else:
-        wide = torch.promote_types(q.dtype, torch.float32)  # fp32 softmax for 16-bit inputs
-        out = F.scaled_dot_product_attention(qx.to(wide), kx.to(wide), vx.to(wide), scale=scale).to(q.dtype)
-    return out[0, :, :, :hd].transpose(0, 1)
+            return F.scaled_dot_product_attention(q, k, v, scale=scale)
+    wide = torch.promote_types(q.dtype, torch.float32)
+    return F.scaled_dot_product_attention(q.to(wide), k.to(wide), v.to(wide), scale=scale).to(q.dtype)
 
 
 def choose_full_attention(n: int, heads: int, head_dim: int, dtype: torch.dtype, device: torch.device) -> str:

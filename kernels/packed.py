@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from .fast import (
     ElementwiseOps,
     choose_full_attention,
+    dense_attention,
     elementwise_ops,
     keymask_attention,
     varlen_attention,
@@ -249,10 +250,15 @@ class Variant:
     attention with the pad keys masked through an extra head dimension (``keymask_attention``; cuDNN on
     Hopper), where that was timed faster than the varlen kernel. ``batched_windows``: every window is
     all real or all pad (112-px-aligned frames), so window layers are one batched SDPA over
-    [windows, heads, 64, head_dim] with no mask (faster than 2 varlen segments per window)."""
+    [windows, heads, 64, head_dim] with no mask (faster than 2 varlen segments per window).
+    ``exact_fill`` (with ``dense_full``): the one frame fills the bucket, so the full layers attend
+    densely with no key mask at all (:func:`dense_attention`: head size 80 instead of 88, no extended
+    copies; 4 % of the tower at 16384 patches on an H100, BENCHMARKS.md issue 20). Plans fitted to a
+    workload make the frequent sizes buckets of their own, so exact fills are the common case there."""
 
     dense_full: bool = False
     batched_windows: bool = False
+    exact_fill: bool = False
 
 
 def variant_for(tower: Tower, grids: Sequence[tuple[int, int]], bucket: int, device: torch.device) -> Variant:
@@ -262,7 +268,8 @@ def variant_for(tower: Tower, grids: Sequence[tuple[int, int]], bucket: int, dev
     dense = False
     if len(grids) == 1:
         dense = choose_full_attention(bucket, geo.heads, geo.head_dim, tower.dtype, device) == "dense"
-    return Variant(dense_full=dense, batched_windows=aligned)
+    exact = dense and grids[0][0] * grids[0][1] == bucket
+    return Variant(dense_full=dense, batched_windows=aligned, exact_fill=exact)
 
 
 def _packed_static_forward(
@@ -297,7 +304,10 @@ def _packed_static_forward(
         x, h = _norm(ops, blk.norm1_module, blk.norm1, x, delta)
         qkv = blk.qkv(h)
         qkv = ops.rotary_(qkv, cos, sin, heads)
-        if i in geo.fullatt and variant.dense_full:
+        if i in geo.fullatt and variant.exact_fill:
+            q, k, v = qkv.view(n, 3, heads, hd).unbind(1)
+            out = dense_attention(q, k, v, tower.scale)
+        elif i in geo.fullatt and variant.dense_full:
             q, k, v = qkv.view(n, 3, heads, hd).unbind(1)
             out = keymask_attention(q, k, v, row_valid, tower.scale)
         elif i in geo.fullatt:
@@ -391,6 +401,11 @@ class PackedGraph:
         geo = self.tower.geometry
         if self.variant.dense_full and len(layout.grids) != 1:
             raise ValueError(f"this graph attends densely over one frame; got {len(layout.grids)} frames")
+        if self.variant.exact_fill and layout.num_patches != self.bucket:
+            raise ValueError(
+                f"this graph has no key mask: the frame must fill all {self.bucket} slots, it has "
+                f"{layout.num_patches} patches"
+            )
         if self.variant.batched_windows and any(slots_for(g, geo) != g[0] * g[1] for g in layout.grids):
             raise ValueError(f"this graph batches whole windows; frames {layout.grids} have cut windows")
 
@@ -401,7 +416,7 @@ class PackedGraph:
             if not self.variant.dense_full:
                 raise
             # A fused dense kernel that refuses graph capture: the varlen kernel serves one frame too.
-            self.variant = Variant(dense_full=False, batched_windows=self.variant.batched_windows)
+            self.variant = Variant(batched_windows=self.variant.batched_windows)
             self._record(pool)
 
     def _record(self, pool: tuple | None) -> None:

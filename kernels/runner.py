@@ -225,7 +225,8 @@ class VisionRunner:
 
     def warm_up(self) -> int:
         """Capture every bucket's graphs now (packed CUDA path), so that no request pays for a capture:
-        per bucket the several-frame graph, and the one-frame graphs (cut and aligned windows).
+        per bucket the several-frame graph, and the one-frame graphs (cut windows, aligned windows with
+        pad slots, and a frame filling the bucket).
         Returns the number of graphs captured; other paths capture nothing here."""
         if not (self.packed and self.graphs == "cuda" and self.buckets):
             return 0
@@ -234,10 +235,13 @@ class VisionRunner:
         with torch.no_grad():
             for bucket in self.buckets:
                 cut = [(geo.merge, geo.merge)]  # a one-token image: its window is cut
-                aligned = [(geo.window_side, bucket // geo.window_side)]
+                rows = bucket // geo.window_side
+                fills = [(geo.window_side, rows)]  # an aligned frame filling the bucket: no key mask
                 several = [(geo.merge, geo.merge)] * 2
-                several_aligned = [(geo.window_side, geo.window_side)] * 2
-                calls = [several, cut, aligned] + ([several_aligned] if bucket >= 2 * geo.window_len else [])
+                calls = [several, cut, fills]
+                if bucket >= 2 * geo.window_len:  # aligned frames that leave pad slots
+                    part = (geo.window_side, rows - geo.window_side)
+                    calls += [[part], [(geo.window_side, geo.window_side)] * 2]
                 for grids in calls:
                     self._packed_graph(bucket, variant_for(self.tower, grids, bucket, device))
         return len(self._packed)

@@ -357,6 +357,12 @@ def bench_packed(model: torch.nn.Module, n: int, device: str, record: Callable[.
     record("packed_graph_vllm_layout", n, n, ms, None, rel_err_vs_hf_sdpa=err(vout))
     from gaudi_vl.kernels.packed import Variant
 
+    if variant.exact_fill:  # the key-mask graph the frame would get with one pad slot
+        keymask = Variant(dense_full=True, batched_windows=variant.batched_windows)
+        kgraph = PackedGraph(tower, n, variant=keymask)
+        ms = time_ms(lambda: kgraph(pixels, [(h, w)]), reps=30, warmup=3)
+        record("packed_graph_keymask", n, n, ms, None, rel_err_vs_hf_sdpa=err(kgraph(pixels, [(h, w)])[0]))
+        del kgraph
     vgraph = PackedGraph(tower, n, variant=Variant())
     ms = time_ms(lambda: vgraph(pixels, [(h, w)]), reps=30, warmup=3)
     record("packed_graph_varlen_only", n, n, ms, None, rel_err_vs_hf_sdpa=err(vgraph(pixels, [(h, w)])[0]))

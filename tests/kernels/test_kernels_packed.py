@@ -261,19 +261,23 @@ def test_torch_twins_are_transformers_modules(mid_tower) -> None:
 
 
 @pytest.mark.parametrize(
-    ("grids", "variant"),
+    ("grids", "variant", "pad"),
     [
-        ([(16, 24)], Variant(dense_full=True, batched_windows=True)),
-        ([(10, 14)], Variant(dense_full=True, batched_windows=False)),
-        ([(8, 8), (16, 8)], Variant(dense_full=False, batched_windows=True)),
+        ([(16, 24)], Variant(dense_full=True, batched_windows=True), 128),
+        ([(10, 14)], Variant(dense_full=True, batched_windows=False), 128),
+        ([(8, 8), (16, 8)], Variant(dense_full=False, batched_windows=True), 128),
+        ([(16, 24)], Variant(dense_full=True, batched_windows=True, exact_fill=True), 0),
     ],
 )
-def test_every_graph_variant_matches_transformers(mid_tower, grids: list[tuple[int, int]], variant) -> None:
-    """Dense full attention with pad keys masked through the extra head dimension, and batched whole
-    windows, compute what transformers computes (buckets with pad slots, so the key mask matters)."""
+def test_every_graph_variant_matches_transformers(
+    mid_tower, grids: list[tuple[int, int]], variant, pad: int
+) -> None:
+    """Dense full attention with pad keys masked through the extra head dimension, batched whole
+    windows, and a frame filling its bucket with no key mask at all compute what transformers computes
+    (buckets with pad slots where the key mask matters)."""
     pixels = frames_pixels(grids, seed=17)
     ref = stock(mid_tower, pixels, grids).pooler_output
-    bucket = packed_slots(grids, as_tower(mid_tower).geometry) + 128
+    bucket = packed_slots(grids, as_tower(mid_tower).geometry) + pad
     with torch.no_grad():
         out = packed_vision_forward(mid_tower, pixels, grids, bucket, variant=variant)
     assert rel_err(out, ref) < FP32_TOL
@@ -282,9 +286,26 @@ def test_every_graph_variant_matches_transformers(mid_tower, grids: list[tuple[i
     if variant.dense_full:
         with pytest.raises(ValueError, match="one frame"):
             graph(frames_pixels([(8, 8), (8, 8)], 1), [(8, 8), (8, 8)])
-    if variant.batched_windows:
+    if variant.batched_windows and not variant.exact_fill:
         with pytest.raises(ValueError, match="cut windows"):
             graph(frames_pixels([(10, 14)], 1), [(10, 14)])
+    if variant.exact_fill:
+        with pytest.raises(ValueError, match="must fill"):
+            graph(frames_pixels([(8, 16)], 1), [(8, 16)])
+
+
+def test_dense_attention_is_unmasked_sdpa() -> None:
+    """With every key valid, the dense kernel is plain attention and the key-mask kernel agrees with it."""
+    from gaudi_vl.kernels.fast import dense_attention, keymask_attention
+
+    gen = torch.Generator().manual_seed(5)
+    q, k, v = (torch.randn(40, 2, 16, generator=gen, dtype=torch.float64) for _ in range(3))
+    got = dense_attention(q, k, v, 0.25)
+    want = torch.nn.functional.scaled_dot_product_attention(
+        *(t.transpose(0, 1) for t in (q, k, v)), scale=0.25
+    ).transpose(0, 1)
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(keymask_attention(q, k, v, torch.ones(40, dtype=torch.bool), 0.25), got)
 
 
 def test_keymask_attention_masks_exactly() -> None:
