@@ -91,53 +91,28 @@ def main() -> None:
         q3, k3, v3 = qkv.unbind(1)
         cu = torch.tensor([0, n - 512, n], device=dev, dtype=torch.int32)
         cu0 = torch.tensor([0, n, n, n], device=dev, dtype=torch.int32)
+        kernels = {
+            "full_varlen_flash": lambda cuv: torch.ops.aten._flash_attention_forward(
+                q3, k3, v3, cuv, cuv, n, n, 0.0, False, False, scale=D**-0.5
+            ),
+            "full_varlen_cudnn": lambda cuv: torch.ops.aten._cudnn_attention_forward(
+                q3, k3, v3, None, cuv, cuv, n, n, False, 0.0, False, False, scale=D**-0.5
+            ),
+        }
         for label, cuv in (("two", cu), ("zero_len", cu0)):
-            try:
-                fn = lambda cuv=cuv: torch.ops.aten._flash_attention_forward(  # noqa: E731
-                    q3, k3, v3, cuv, cuv, n, n, 0.0, False, False, scale=D**-0.5
-                )
-                ms = time_ms(fn)
-                o = fn()[0]
-                ref = F.scaled_dot_product_attention(
-                    q3[: int(cuv[1])].transpose(0, 1),
-                    k3[: int(cuv[1])].transpose(0, 1),
-                    v3[: int(cuv[1])].transpose(0, 1),
-                ).transpose(0, 1)
-                err = ((o[: int(cuv[1])].float() - ref.float()).norm() / ref.float().norm()).item()
-                rec(
-                    what="full_varlen_flash",
-                    n=n,
-                    cu=label,
-                    ms=ms,
-                    tflops=flops / ms / 1e9,
-                    err=err,
-                    finite=bool(torch.isfinite(o).all()),
-                )
-            except Exception as exc:  # noqa: BLE001
-                rec(what="full_varlen_flash", n=n, cu=label, error=str(exc)[:300])
-            try:
-                fn = lambda cuv=cuv: torch.ops.aten._cudnn_attention_forward(  # noqa: E731
-                    q3, k3, v3, None, cuv, cuv, n, n, False, 0.0, False, False, scale=D**-0.5
-                )
-                ms = time_ms(fn)
-                o = fn()[0]
-                ref = F.scaled_dot_product_attention(
-                    q3[: int(cuv[1])].transpose(0, 1),
-                    k3[: int(cuv[1])].transpose(0, 1),
-                    v3[: int(cuv[1])].transpose(0, 1),
-                ).transpose(0, 1)
-                err = ((o[: int(cuv[1])].float() - ref.float()).norm() / ref.float().norm()).item()
-                rec(
-                    what="full_varlen_cudnn",
-                    n=n,
-                    cu=label,
-                    ms=ms,
-                    tflops=flops / ms / 1e9,
-                    err=err,
-                    finite=bool(torch.isfinite(o).all()),
-                )
-            except Exception as exc:  # noqa: BLE001
-                rec(what="full_varlen_cudnn", n=n, cu=label, error=str(exc)[:300])
+            first = int(cuv[1])
+            ref = F.scaled_dot_product_attention(
+                *(t[:first].transpose(0, 1) for t in (q3, k3, v3))
+            ).transpose(0, 1)
+            for what, kernel in kernels.items():
+                try:
+                    ms = time_ms(lambda kernel=kernel, cuv=cuv: kernel(cuv))
+                    o = kernel(cuv)[0]
+                    err = ((o[:first].float() - ref.float()).norm() / ref.float().norm()).item()
+                    finite = bool(torch.isfinite(o).all())
+                    rec(what=what, n=n, cu=label, ms=ms, tflops=flops / ms / 1e9, err=err, finite=finite)
+                except Exception as exc:  # noqa: BLE001
+                    rec(what=what, n=n, cu=label, error=str(exc)[:300])
         # windows: [n/64, H, 64, D]
         qw, kw, vw = (t.reshape(n // 64, 64, H, D).transpose(1, 2) for t in (q3, k3, v3))
         wflops = 4 * n * 64 * D * H
