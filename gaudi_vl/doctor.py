@@ -63,6 +63,7 @@ from gaudi_vl.engines.logs import (
     CUT_HEADER,
     ENGINE_DEATH,
     EXCEPTION,
+    FAILED_EXECUTION,
     FATAL,
     FATAL_PYTHON,
     FAULT_THREAD,
@@ -80,6 +81,7 @@ from gaudi_vl.engines.logs import (
     MODEL_BUILD,
     MODEL_NAMED,
     MULTIMODAL_HINTS,
+    NATIVE_FRAME,
     NOT_WARMED,
     OOM_ALLOC,
     OOM_DEFRAG,
@@ -97,14 +99,17 @@ from gaudi_vl.engines.logs import (
     RESUMED,
     RPC_CALL,
     SHUTDOWN_NOISE,
+    STAGE_PREFIX,
     START_SHORTFALL,
     STEP_DUMP,
     SYNAPSE,
     TEARDOWN_FRAMES,
+    TERMINATE,
     TRACEBACK,
     UNRAISABLE,
     WARMUP_NAMED,
     WARMUP_STEP,
+    WEAK_MESSAGE_PHASES,
     WEIGHTS_GAUDI,
     WEIGHTS_TOTAL,
     WORKER_METHOD,
@@ -183,7 +188,7 @@ FAILURE_KINDS: dict[str, str] = {
     "fatal": "Habana fatal error",
     "assertion": "assertion failed",
     "not_implemented": "not implemented",
-    "crash": "process crashed (Fatal Python error)",
+    "crash": "process crashed",
     "exception": "exception",
     "engine_died": "engine process died",
 }
@@ -214,6 +219,23 @@ def _message_phase(text: str) -> Phase | None:
     return None
 
 
+_STEP_FAILED = "a model step failed (its input was dumped)"
+
+
+def _rank(f: _Failure) -> int:
+    """How specific a failure is: its kind's priority, below every kind when it is only a hint."""
+    return 0 if f.hint else _PRIORITY[f.kind]
+
+
+def _weak_message_phase(text: str | None) -> Phase | None:
+    """The phase a failure's text names only weakly (V0's failed model step: profiling or serving)."""
+    if text and "execution" in text:
+        for pattern, phase in WEAK_MESSAGE_PHASES:
+            if pattern.search(text):
+                return phase
+    return None
+
+
 def _maybe_death(msg: str) -> bool:
     return ("ail" in msg or "died" in msg or "ead" in msg or "atal" in msg or "running" in msg) and (
         ENGINE_DEATH.search(msg) is not None or RAY_DEATH.search(msg) is not None)
@@ -241,13 +263,16 @@ def split_line(raw: str) -> LogLine:
         text = text[m.end():]
     if text[:1] == ">":
         text = COLLECTOR_STAMP.sub("", QUOTE_PREFIX.sub("", text, count=1), count=1)
+    stage = None
     if text[:1] == "[" and (m := WRAPPER_PREFIX.match(text) or CUT_HEADER.match(text)):
         text = text[m.end():]
+    elif text[:7] == "[Stage-" and (m := STAGE_PREFIX.match(text)):
+        stage, text = f"stage{m.group('stage')}", text[m.end():]
     if ("|" in text[:70] or "\u2502" in text[:70]) and (m := COMPOSE_PREFIX.match(text)):
         text = text[m.end():]
         if text.rstrip()[-1:] == "\u2502":  # a terminal UI's right border
             text = text.rstrip()[:-1]
-    stream = "main"
+    stream = stage or "main"
     if text[:1] == "(" and (m := RAY_PREFIX.match(text)):
         stream, text = m.group("process"), text[m.end():]
     for _ in range(2):  # Ray forwards a worker's own prefix: ``(Worker pid=750) (Worker_TP1 pid=750)``
@@ -348,6 +373,9 @@ class _Failure:
     """The phase the exception's own text names (``... when warming up sampler ...``)."""
     weak_phase: Phase | None = None
     """The phase of the traceback's weak frames (functions several phases run)."""
+    hint: bool = False
+    """Known only from a report around the error (V0's dump of a failed step's input): the exception that
+    follows it, or the engine death it caused, says more, so any other failure is reported before it."""
 
     @property
     def count(self) -> int:
@@ -749,6 +777,15 @@ class Doctor:
         if "Fatal Python error" in msg and (m := FATAL_PYTHON.match(msg)):
             self._fail(out, "crash", f"Fatal Python error: {m.group('text').strip()}"[:300], stream, tb, None)
             return True
+        if ("terminate " in msg or "(core dumped)" in msg) and TERMINATE.match(msg.lstrip()):
+            self._fail(out, "crash", msg.strip()[:300], stream, tb, None)  # the C++ runtime or a signal
+            return True
+        if "+0x" in msg and "[0x" in msg and NATIVE_FRAME.match(msg):  # a native backtrace's frame
+            if tb is None and ln.level not in ("ERROR", "CRITICAL"):
+                return False  # a backtrace at INFO/WARNING (or bare) only joins a traceback already open
+            self._frame(tb or self._open(stream), "<native>")
+            self.tb_stream = stream
+            return True
         if ("ASGI" in msg or "Error in " in msg) and REQUEST_ERROR.search(msg):
             if len(self.request_error) >= MAX_STREAMS:
                 self.request_error.pop(next(iter(self.request_error)))
@@ -838,12 +875,29 @@ class Doctor:
             self._fail(out, kind, text, stream, tb, alloc)
             self.tracebacks.pop(stream, None)
             return True
+        weak: Phase | None = None
         if kind is None and "Dumping" in msg and STEP_DUMP.search(msg):
             kind, text = "exception", msg.strip()[:300]  # "Dumping input data ...": a model step failed
+        elif kind is None and "execution" in msg and FAILED_EXECUTION.search(msg):
+            # V0's model runner dumping a failed step's input: the step raised (profiling or serving)
+            said = msg.split("execution: ", 1)[1].strip().rstrip("')\"") if "execution: " in msg else ""
+            kind = self._classify("RuntimeError", said)[0] or "exception"
+            text = f"a model step failed: {said}"[:300] if said else _STEP_FAILED
+            weak = _weak_message_phase(msg)
+            if ln.level in ("ERROR", "CRITICAL"):  # ``logger.exception(repr(e))``: its traceback follows
+                self.last_error[stream] = (self.lines, msg.strip()[:300])
+            last = self.last_fail.get(stream)
+            if said and last is not None and self.lines - last[0] <= 3 and (
+                    (f := self.failures.get(last[1])) is not None and f.text == _STEP_FAILED):
+                f.text = text  # the dump's next line says what the error was
+                if kind == "oom":
+                    self._to_oom(last[1])
+                self.recognised += 1
+                return True
         elif kind is None and _maybe_death(msg):
             kind, text = "engine_died", msg.strip()[:300]
         if kind is not None:
-            self._fail(out, kind, text, stream, tb, alloc)
+            self._fail(out, kind, text, stream, tb, alloc, weak, hint=weak is not None)
             return True
         if tb is None and ln.level is None and "memory" in msg and OOM_TEXT.search(msg):
             # a multi-line exception message's continuation (NCCL's "Last error:" / "Cuda failure 'out of
@@ -948,9 +1002,10 @@ class Doctor:
         return None, "", None
 
     def _fail(self, out: list[Finding], kind: str, text: str, stream: str, tb: _Traceback | None,
-              alloc: int | None) -> None:
+              alloc: int | None, weak: Phase | None = None, *, hint: bool = False) -> None:
         frame_phase = tb.strong_phase() if tb else None
-        weak_phase = tb.weak if tb else None
+        weak_phase = ((tb.weak if tb else None) or weak or _weak_message_phase(text)
+                      or _weak_message_phase(tb.message if tb else None))
         key = (kind, _norm(text))  # the same event from N workers: pids, ranks, addresses differ
         if len(self.last_fail) >= MAX_STREAMS:
             self.last_fail.pop(next(iter(self.last_fail)))
@@ -967,7 +1022,7 @@ class Doctor:
             self.recognised += 1
             return
         f = self.failures[key] = _Failure(self.lines, kind, text, stream, self._now(), frame_phase, alloc,
-                                          {stream}, _message_phase(text), weak_phase)
+                                          {stream}, _message_phase(text), weak_phase, hint)
         # a FATAL/OOM line logged just before its traceback takes the traceback's phase later
         phase = f.phase()
         label = FAILURE_KINDS[kind]
@@ -997,7 +1052,7 @@ class Doctor:
         """The failure to report: the first of the most specific kind."""
         best: _Failure | None = None
         for f in self.failures.values():
-            if best is None or _PRIORITY[f.kind] > _PRIORITY[best.kind]:
+            if best is None or _rank(f) > _rank(best):
                 best = f
         return best
 

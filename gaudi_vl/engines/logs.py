@@ -141,13 +141,23 @@ RANK_PREFIX = re.compile(r"^\[rank(?P<rank>\d+)\]:\s?")
 """torch's distributed excepthook: ``[rank0]: Traceback ...`` (distributed_c10d.py:2576@torch==2.14.1)."""
 
 HEADER = re.compile(
-    r"^\s*(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\s+(?P<date>\d\d-\d\d)\s+(?P<time>\d\d:\d\d:\d\d)"
+    r"^\s*(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\s+(?P<date>(?:\d{4}-)?\d\d-\d\d)\s+"
+    r"(?P<time>\d\d:\d\d(?::\d\d)?)"
     r"(?:[.,]\d+)?(?:\s+\[?(?P<file>[\w./\-]+\.py):(?P<lineno>\d+)\])?\s?(?P<message>.*)$"
 )
 """vLLM's logger header; leading whitespace is tolerated (pastes indent it), the ``[`` is optional
 (older fork releases: ``hpu_worker.py:134]``) and so is the ``[file:line]`` part (a user's own log
 format: ``(VllmWorker TP0 pid=326) ERROR 08-25 13:48:26 WorkerProc failed to start.``,
-https://github.com/vllm-project/vllm/issues/23359)."""
+https://github.com/vllm-project/vllm/issues/23359). The time may come without seconds (``ERROR 11-03 23:14
+[serving_chat.py:1145]``, a date format set by the user, https://github.com/vllm-project/vllm/issues/28028)
+and the date with its year (Ray Serve's replica logger: ``INFO 2025-02-19 22:43:55,698 <deployment>
+<replica> -- message``, https://github.com/vllm-project/vllm/issues/12742)."""
+
+STAGE_PREFIX = re.compile(r"^\[Stage-(?P<stage>\d{1,4})\]\s?")
+"""vllm-omni runs each pipeline stage's engine in its own process and prefixes that process's lines with
+its stage: ``[Stage-0] INFO 02-10 08:00:59 [manager.py:204] ...`` (https://github.com/vllm-project/vllm-omni
+/issues/1214; the stage workers' own ``[Stage-{stage_id}]`` messages, vllm_omni/entrypoints/omni_stage.py):
+a stream prefix like a worker's ``(pid=..)``."""
 
 QUOTE_PREFIX = re.compile(r"^(?:>[ \t]?)+(?:[-*+][ \t]+)?")
 """Markdown quoting of a pasted log (``> > Exception ignored in: ...``), also of a quoted list
@@ -171,6 +181,27 @@ CPP_EXCEPTION = re.compile(r"^Exception raised from \S+ at \S+ \(most recent cal
 (most recent call first):`` then ``frame #N: ...`` lines; from a background thread (the NCCL watchdog) it
 ends the process: a crash when nothing else in the log says more
 (https://github.com/vllm-project/vllm/pull/25605)."""
+NATIVE_FRAME = re.compile(
+    r"^\s*(?:-{2,3}\s*|#\d{1,3}\s+)?[^\s()\[\]]{1,300}\([\w.:<>~$@,\[\] *&-]{0,400}\+0x[0-9a-fA-F]+\)"
+    r"\s*\[0x[0-9a-fA-F]+\]")
+"""A native (C/C++) stack frame as glibc's ``backtrace_symbols`` writes it: ``binary(symbol+0xoff) [0xaddr]``,
+here with the `` --- `` a C++ runtime puts before each frame of the backtrace it attaches to an exception's
+text: ``(EngineCore_DP0 pid=280) ERROR 07-15 10:48:46 core.py:1033]  --- VLLM::EngineCore(
+_PyEval_EvalFrameDefault+0x8cf) [0x55fb937b7a7f]`` (https://github.com/tenstorrent/tt-inference-server/issues/4658).
+The binary is the process title vLLM sets for its engine core and workers (``VLLM::EngineCore``:
+``setproctitle(f"{prefix}::{name}")``, vllm/utils/system_utils.py:180-194@vllm==0.32.0). Logged at ERROR
+such a backtrace is part of an exception's report: a failure, even when no Python frame or exception line
+survived the paste."""
+TERMINATE = re.compile(
+    r"^terminate called (?:after throwing an instance of|without an active exception|recursively)"
+    r"|^(?:Aborted|Segmentation fault|Bus error|Floating point exception|Illegal instruction)"
+    r" \(core dumped\)")
+"""The process was killed by the C++ runtime or a signal: libstdc++'s verbose terminate handler writes
+``terminate called after throwing an instance of 'c10::AcceleratorError'`` and aborts
+(libsupc++/vterminate.cc, ``__gnu_cxx::__verbose_terminate_handler``;
+https://github.com/christopherowen/spark-vllm-mxfp4-docker/issues/5 after an ``EngineDeadError``), and a
+shell reports a child killed by a signal as ``Aborted (core dumped)`` / ``Segmentation fault (core
+dumped)``: a crash, more specific than the engine-death report beside it."""
 FAULT_THREAD = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-fA-F]+ \(most recent call first\):")
 """``faulthandler``'s stack dump of a crashed (or killed) process: ``Current thread 0x... (most recent call
 first):`` then frames written ``File "...", line N in func`` -- no comma before ``in``, unlike a
@@ -275,6 +306,17 @@ STEP_DUMP = re.compile(r"Dumping input data for V1 LLM engine|Dumping scheduler 
 (vllm/v1/engine/core.py:562-575, vllm/logging_utils/dump_input.py:73,79@vllm==0.32.0): an exception
 while serving, whatever the traceback after it shows."""
 
+FAILED_EXECUTION = re.compile(
+    r"Writing input of failed execution to|Failed to pickle inputs of failed execution"
+    r"|Error in model execution\b")
+"""V0's model runner when a model step raised: ``dump_input_when_exception`` around ``execute_model`` logs
+``Writing input of failed execution to %s...`` and, when the inputs do not pickle, ``Failed to pickle inputs
+of failed execution: %s``, then re-raises the error as ``Error in model execution[ (input dumped to ..)]: ..``
+(vllm/worker/model_runner_base.py:110-156, used at vllm/worker/model_runner.py:1650@4797dad3ec48, the fork's
+last commit before it was removed). A failure; ``execute_model`` runs the profiling pass's dummy batch
+(model_runner.py:1349@4797dad3ec48) as well as every serving step, so the phase it names is weak (serving
+unless a phase line says otherwise), like an ``execute_model`` frame."""
+
 ENGINE_DEATH = re.compile(
     r"EngineCore failed to start|EngineCore encountered a fatal error|Engine core initialization failed"
     r"|WorkerProc failed to start|WorkerProc initialization failed|Worker proc \S+ died unexpectedly"
@@ -319,7 +361,11 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (STEP_DUMP, Phase.SERVING),
     (re.compile(r"WorkerProc initialization failed|WorkerProc failed to start"), Phase.STARTUP),
     (re.compile(r"Device acquire failed|synStatus[= ](?:synStatus\s*)?8\b"), Phase.STARTUP),
+    (re.compile(r"Failed to register worker \S+ to Raylet|Unable to register worker with raylet"),
+     Phase.STARTUP),
 )
+WEAK_MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = ((FAILED_EXECUTION, Phase.SERVING),)
+"""Texts that name a phase only as a weak frame does (``FAILED_EXECUTION``): used after the phase lines."""
 """Exception texts that name their phase: ``CUDA out of memory occurred when warming up sampler with
 %d dummy requests`` (vllm/v1/worker/gpu_model_runner.py:5991@vllm==0.32.0); the KV shortfall
 (``KV_SHORTFALL``); a worker that died while it started: ``WorkerProc initialization failed``
@@ -327,7 +373,10 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
 initialises its device and loads the model (:679-687), failed; the Habana bridge's ``synStatus=8 [Device
 not found] Device acquire failed`` is raised by ``habana_frameworks.torch.hpu.init()`` when the engine
 first touches the device (https://github.com/opea-project/GenAIComps/issues/1038): start-up. (Only
-``Graph compile failed`` or a synStatus that says "compile" is a graph-compile failure.)"""
+``Graph compile failed`` or a synStatus that says "compile" is a graph-compile failure.) A Ray worker process
+registers with its raylet once, when it starts (``core_worker.cc: Failed to register worker .. to Raylet.
+IOError: [RayletClient] Unable to register worker with raylet``, https://github.com/vllm-project/vllm/issues/5495):
+the engine's workers never started."""
 
 CAPTURE_ERROR = re.compile(
     r"cudaErrorStreamCapture\w*|hipErrorStreamCapture\w*|operation not permitted when stream is capturing"
@@ -459,11 +508,14 @@ _STARTING = (
        f"other NCCL lines come at any time"),
     _m("frontend", Phase.STARTUP,
        r"vLLM API server version|non-default args: |\bargs: Namespace\(|Automatically detected platform"
-       r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with",
+       r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with"
+       r"|Starting with engine args|\b(?:Async)?EngineArgs\(model=",
        f"the front end resolving its configuration before it builds the engine: api_server.py:1300 "
        f"(version), platforms/__init__.py:254, config.py:823,2203@{FORK_122}; vllm/entrypoints/serve/"
        f"utils/api_utils.py:286 (non-default args), vllm/config/model.py:733 (architecture), "
-       f"vllm/platforms/__init__.py:291@{UPSTREAM}"),
+       f"vllm/platforms/__init__.py:291@{UPSTREAM}; the engine arguments printed by the program that is "
+       f"about to build the engine (Ray Serve's vLLM deployment: 'Starting with engine args: AsyncEngineArgs("
+       f"model=..', https://github.com/vllm-project/vllm/issues/12742)"),
 )
 """Lines written while the engine and its workers start, before any weight is loaded; ``frontend``
 lines come from the API server or ``LLM(...)`` before the engine exists: they show a healthy log was
@@ -479,6 +531,13 @@ _SERVING = (
     _m("serving", Phase.SERVING, r"Started server process|Uvicorn running on",
        "uvicorn/server.py:101,232@uvicorn==0.54.0"),
     _m("serving", Phase.SERVING, r"Avg prompt throughput", f"vllm/engine/metrics.py:418@{FORK_122}"),
+    _m("serving", Phase.SERVING,
+       r"\[(?:Async)?Orchestrator\] (?:Entering scheduling loop|Enqueued request|Seeding \d* ?requests? into"
+       r"|Forwarded request|Request \S+ (?:finalized|fully completed))|\[Stage-\d+\] Received batch size=",
+       "vllm-omni's orchestrator handling one request (AsyncOmni.generate: 'Enqueued request %s to stage-0', "
+       "'Entering scheduling loop: stages=%d', vllm_omni/entrypoints/async_omni.py, and the offline "
+       "Omni.generate; a stage worker's 'Received batch size=%d, request_ids=%s', omni_stage.py): only "
+       "written for a request, https://github.com/vllm-project/vllm-omni/issues/1214"),
     _m("serving", Phase.SERVING, r"Added request \S+\.",
        f"vllm/v1/engine/async_llm.py:552,578@{UPSTREAM}; vllm/engine/multiprocessing/engine.py (V0's "
        f"'Added request', https://github.com/vllm-project/vllm/issues/10024)"),
@@ -515,9 +574,21 @@ _FORK_MARKERS = (
 )
 
 _KV_SIZING = (("raise_if_cache_size_invalid", Phase.KV_ALLOCATION),)
-_GRAPH_CAPTURE = (("capture_begin", Phase.WARMUP), ("capture_end", Phase.WARMUP))
-"""torch's CUDA graph capture (``torch.cuda.graphs.CUDAGraph.capture_begin/capture_end``, entered by
-``with torch.cuda.graph(...)``): vLLM captures graphs in ``capture_model`` (the warm-up)."""
+_GRAPH_CAPTURE = (
+    ("capture_begin", Phase.WARMUP), ("capture_end", Phase.WARMUP), ("capture", Phase.WARMUP),
+    ("capture_model", Phase.WARMUP), ("_capture_cudagraphs", Phase.WARMUP),
+    ("_warmup_and_capture", Phase.WARMUP),
+    ("graph_capture", Phase.WARMUP), ("kernel_warmup", Phase.WARMUP), ("flashinfer_autotune", Phase.WARMUP),
+)
+"""Graph capture and the kernel warm-up, all called only from the warm-up (``capture_model`` /
+``compile_or_warm_up_model``): torch's ``CUDAGraph.capture_begin/capture_end`` (entered by ``with
+torch.cuda.graph(...)``); V0's ``capture_model`` and ``CUDAGraphRunner.capture``, the ``graph_capture``
+context and the custom all-reduce's ``capture`` (vllm/worker/model_runner.py:1499,1567,2041,
+vllm/distributed/device_communicators/custom_all_reduce.py:180@95af70093fc0); V1's ``capture_model``,
+``_capture_cudagraphs``, ``_warmup_and_capture`` (vllm/v1/worker/gpu_model_runner.py:6482,6588,6636), the
+graph managers' and encoder's ``capture`` (vllm/v1/worker/gpu/cudagraph_utils.py:419,606,
+vllm/v1/worker/encoder_cudagraph.py:246), ``kernel_warmup`` and ``flashinfer_autotune``
+(vllm/model_executor/warmup/kernel_warmup.py:404, called from gpu_worker.py:950) @vllm==0.32.0."""
 _WORKER_START = (
     ("init_device", Phase.STARTUP),
     ("init_worker_distributed_environment", Phase.STARTUP),
@@ -528,12 +599,29 @@ _WORKER_START = (
     ("_init_workers_ray", Phase.STARTUP),
     ("get_model", Phase.STARTUP),
     ("load_weights", Phase.STARTUP),
+    ("init_worker", Phase.STARTUP),
+    ("initialize_model", Phase.STARTUP),
+    ("create_model", Phase.STARTUP),
+    ("process_weights_after_loading", Phase.STARTUP),
+    ("download_model", Phase.STARTUP),
+    ("_prepare_weights", Phase.STARTUP),
+    ("_get_weights_iterator", Phase.STARTUP),
+    ("get_all_weights", Phase.STARTUP),
+    ("download_weights_from_hf", Phase.STARTUP),
+    ("safetensors_weights_iterator", Phase.STARTUP),
+    ("pt_weights_iterator", Phase.STARTUP),
+    ("np_cache_weights_iterator", Phase.STARTUP),
 )
 """A worker starting: its device and its TP/PP groups (``init_device``, hpu_worker.py:157,479,
 worker.py:169,522@95af70093fc0; gpu_worker.py:436,1640, vllm/distributed/parallel_state.py:1514,1814,
 2056,2366@vllm==0.32.0), Ray's worker start (ray_distributed_executor.py:169@95af70093fc0), and the
 model built and its weights read (``get_model``, model_loader/__init__.py:53@95af70093fc0; a model's
-``load_weights``, called only by the loaders)."""
+``load_weights``, called only by the loaders); a worker built by its wrapper (``init_worker``,
+vllm/worker/worker_base.py:571@95af70093fc0); the loaders' steps, all inside ``load_model``:
+``initialize_model`` and ``process_weights_after_loading`` (vllm/model_executor/model_loader/utils.py:74,133),
+``create_model`` (base_loader.py:49), ``download_model``, ``_prepare_weights``, ``_get_weights_iterator``,
+``get_all_weights`` (default_loader.py:147,265,367,389) and the weight readers
+(weight_utils.py:432,846,1079,1426) @vllm==0.32.0."""
 _API_SERVING = (
     ("output_handler", Phase.SERVING),
     ("run_heartbeat_loop", Phase.SERVING),
@@ -548,7 +636,20 @@ _API_SERVING = (
     ("completion_stream_generator", Phase.SERVING),
     ("chat_completion_full_generator", Phase.SERVING),
     ("chat_completion_stream_generator", Phase.SERVING),
+    ("step_with_batch_queue", Phase.SERVING),
+    ("execute_dummy_batch", Phase.SERVING),
+    ("_process_model_outputs", Phase.SERVING),
+    ("_driver_execute_model", Phase.SERVING),
+    ("_driver_execute_model_async", Phase.SERVING),
+    ("_run_engine", Phase.SERVING),
 )
+"""Serving: the API server's output handler and handlers, V0's async engine loop (cited under
+``_FORK_STRONG``); V1's engine core stepping with a batch queue and a data-parallel rank's idle dummy batch
+in its busy loop (vllm/v1/engine/core.py:698,1045,2363@vllm==0.32.0); V0's ``LLMEngine.step`` processing
+outputs and the executor running the driver's model step, called only from ``step``
+(vllm/engine/llm_engine.py:993, vllm/executor/executor_base.py:315, mp_distributed_executor.py:141,
+ray_distributed_executor.py:456@95af70093fc0; the profiling run calls the model runner directly); ``LLM``'s
+offline loop over its requests (``_run_engine``, vllm/entrypoints/llm.py:1478@95af70093fc0)."""
 
 _FORK_STRONG = (
     ("load_model", Phase.STARTUP),
@@ -586,14 +687,18 @@ _warmup_multimodal: hpu_model_runner.py:2601,2621@277a33cd907e; cache_engine.py:
 
 _WEAK = (("warmup_scenario", Phase.WARMUP), ("execute_model", Phase.SERVING), ("generate", Phase.SERVING),
          ("execute_model_async", Phase.SERVING), ("_dummy_sampler_run", Phase.PROFILING),
-         ("_initialize_kv_caches", Phase.KV_ALLOCATION))
+         ("_initialize_kv_caches", Phase.KV_ALLOCATION), ("_dummy_run", Phase.PROFILING),
+    ("_dummy_pooler_run", Phase.PROFILING))
 """``warmup_scenario`` (hpu_model_runner.py:2872@95af70093fc0) also runs the profiling pass
 (:2829, :2844); ``execute_model`` (:3585) runs every warm-up step as well as serving; ``generate``
 (AsyncLLMEngine.generate, async_llm_engine.py:981@95af70093fc0, and ``LLM.generate``) serves requests,
 but other libraries' ``generate`` may run anywhere;
 ``_initialize_kv_caches`` encloses the profiling run, the KV allocation and the warm-up
 (llm_engine.py:408@95af70093fc0, vllm/v1/engine/core.py:261@vllm==0.32.0): a traceback cut there says
-less than the log's last phase marker. Weak frames rank after the markers."""
+less than the log's last phase marker. ``_dummy_run`` and ``_dummy_pooler_run`` make the profiling
+pass's dummy batch (vllm/worker/model_runner.py:1325, hpu_model_runner.py:2842@95af70093fc0;
+vllm/v1/worker/gpu_model_runner.py:5508,6103@vllm==0.32.0), but V1 also calls ``_dummy_run`` to capture graphs
+and warm kernels up. Weak frames rank after the markers."""
 
 VLLM_FORK_V0 = LogGrammar(
     name="vllm-v0-fork",
@@ -656,6 +761,9 @@ _GAUDI_STRONG = (
     ("get_kv_cache_configs", Phase.KV_ALLOCATION),
     ("get_kv_cache_config", Phase.KV_ALLOCATION),
     ("_check_enough_kv_cache_memory", Phase.KV_ALLOCATION),
+    ("initialize_kv_cache_tensors", Phase.KV_ALLOCATION),
+    ("profile_cudagraph_memory", Phase.PROFILING),
+    ("_init_minimal_kv_cache_for_profiling", Phase.PROFILING),
     *_KV_SIZING,
     *_API_SERVING,
     *_WORKER_START,
@@ -670,7 +778,10 @@ model's layers (vllm/model_executor/models/utils.py:662@95af70093fc0), i.e. insi
 ``_init_executor`` starts the workers and loads the model, once, from the executor's constructor
 (vllm/executor/executor_base.py:53@95af70093fc0, vllm/v1/executor/abstract.py:126@vllm==0.32.0);
 ``get_kv_cache_configs`` and ``_check_enough_kv_cache_memory`` size the KV cache after the profiling
-run (vllm/v1/engine/core.py:326, vllm/v1/core/kv_cache_utils.py:1003,2531@vllm==0.32.0)."""
+run (vllm/v1/engine/core.py:326, vllm/v1/core/kv_cache_utils.py:1003,2531@vllm==0.32.0);
+``initialize_kv_cache_tensors`` allocates them (gpu_model_runner.py:6979); ``profile_cudagraph_memory`` and
+``_init_minimal_kv_cache_for_profiling`` run inside ``determine_available_memory`` (gpu_worker.py:704,
+gpu_model_runner.py:6333-6335@vllm==0.32.0): profiling."""
 
 WARMUP_NAMED = re.compile(r"warm_?up", re.IGNORECASE)
 """A function named for warming up (``_warmup``, ``deep_gemm_warmup``, ``_warmup_multimodal_graph``)
@@ -716,8 +827,14 @@ VLLM_V1 = LogGrammar(
            f"vllm/worker/worker.py:278@{FORK_122}"),
         _m("kv_blocks", Phase.KV_ALLOCATION, r"# (?:GPU|gpu|cpu) blocks: \d+",
            f"vllm/executor/executor_base.py:113@{FORK_122}"),
-        _m("warmup", Phase.WARMUP, r"Capturing cudagraphs for decoding",
-           f"vllm/worker/model_runner.py:1513@{FORK_122}"),
+        _m("warmup", Phase.WARMUP,
+           r"Capturing cudagraphs for decoding|Capturing the model for CUDA graphs"
+           r"|CUDA graphs can take additional"
+           r"|Capturing (?:CUDA graph shapes|(?:\w+ )?CUDA graphs \()",
+           f"V0 capture_model's lines and progress bar: vllm/worker/model_runner.py:1513,1589@{FORK_122}, "
+           f"model_runner.py:396-400@37ca55810392 (older releases); V1 capture_model's progress bar "
+           f"'Capturing CUDA graphs (mixed prefill-decode, PIECEWISE)': "
+           f"vllm/v1/worker/gpu_model_runner.py:6657@{UPSTREAM}"),
         _m("warmup_done", Phase.WARMUP, r"Graph capturing finished in \d+ secs",
            f"vllm/worker/model_runner.py:1671@{FORK_122}; "
            f"vllm/v1/worker/gpu_model_runner.py:6582@{UPSTREAM}"),
