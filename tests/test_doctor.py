@@ -924,3 +924,158 @@ def test_preemption_lines_show_serving() -> None:
                  "cmpl-e5951453df7d471e8aac25957dbc9096-0 has been resumed!\n")):
         r = _read(line).report()
         assert not r.failed and r.phase_reached is Phase.SERVING
+
+
+# ---------------------------------------------------------------- round 4: the classes held-out misses showed
+
+ENGINE_CORE = "(EngineCore_DP0 pid=280) ERROR 07-15 10:48:46 [core.py:1033] "
+
+
+def test_a_native_backtrace_at_error_is_a_failure_but_not_at_info() -> None:
+    """glibc ``backtrace_symbols`` frames (``binary(symbol+0xoff) [0xaddr]``) logged at ERROR belong to an
+    exception's report; the same frames at INFO (a diagnostic dump) open nothing."""
+    frames = ["VLLM::EngineCore(_PyFunction_Vectorcall+0x7c) [0x55fb937cf53c]",
+              "/lib/x86_64-linux-gnu/libc.so.6(+0x29d90) [0x7f0e6c829d90]",
+              "python3(PyEval_EvalCode+0x86) [0x55fb938aa816]"]
+    for prefix in (" --- ", "#3 ", ""):
+        r = _read("".join(f"{ENGINE_CORE} {prefix}{f}\n" for f in frames)).report()
+        assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", None), prefix
+    info = ENGINE_CORE.replace("ERROR", "INFO")
+    assert not _read("".join(f"{info} --- {f}\n" for f in frames)).report().failed
+    # inside a Python traceback the native frames are more frames of it; the phase still comes from the Python ones
+    tb = ("Traceback (most recent call last):\n"
+          '  File "/x/vllm/v1/worker/gpu_worker.py", line 950, in compile_or_warm_up_model\n'
+          + "".join(f" --- {f}\n" for f in frames) + "RuntimeError: TT_THROW\n")
+    r = _read(tb).report()
+    assert r.failed and r.failure_phase is Phase.WARMUP and r.failure_processes == 1
+
+
+@pytest.mark.parametrize("line", [
+    "terminate called after throwing an instance of 'c10::AcceleratorError'",
+    "terminate called without an active exception",
+    "Aborted (core dumped)",
+    "Segmentation fault (core dumped)",
+])
+def test_the_cpp_runtime_or_a_signal_ending_the_process_is_a_crash(line: str) -> None:
+    """A crash outranks the engine-death report beside it (the death is its consequence) and takes the phase
+    the log shows."""
+    death = ("(APIServer pid=1) vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue. "
+             "See stack trace (above) for the root cause.\n")
+    r = _read(SERVING + death + f"vllm-mxfp4  | {line}\n").report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "crash", Phase.SERVING)
+    assert _read(SERVING + "INFO 01-01 00:00:00 [x.py:1] terminate called by the user? no\n").report().failed is False
+
+
+V0_DUMP = ("INFO 11-16 10:37:53 model_runner_base.py:120] Writing input of failed execution to "
+           "/tmp/err_execute_model_input_20241116-103753.pkl...\n"
+           "WARNING 11-16 10:37:53 model_runner_base.py:143] Failed to pickle inputs of failed execution: "
+           "CUDA error: an illegal memory access was encountered\n")
+
+
+def test_v0_failed_step_dump_is_a_failure_whose_phase_follows_the_log() -> None:
+    """``dump_input_when_exception`` wraps V0's ``execute_model``, which runs the profiling pass as well as
+    serving steps: the dump alone says serving (weakly); a phase line before it decides."""
+    r = _read(V0_DUMP).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", Phase.SERVING)
+    assert "illegal memory access" in (r.failure or "")
+    weights = "INFO 03-03 20:36:02 [model_runner.py:1117] Model loading took 15.4137 GB and 9.035534 seconds\n"
+    r = _read(weights + V0_DUMP).report()
+    assert r.failure_phase is Phase.PROFILING  # the weights loaded; the next step is the profiling run
+    oom = V0_DUMP.replace("CUDA error: an illegal memory access was encountered", "CUDA out of memory. Tried")
+    assert _read(oom).report().failure_kind == "oom"
+
+
+def test_error_in_model_execution_names_serving_weakly_and_ranks_below_what_follows() -> None:
+    head = "ERROR 10-11 16:03:09 engine.py:157] "
+    log = "".join(head + s + "\n" for s in (
+        "RuntimeError('Error in model execution: Loading lora /m/adapter failed')",
+        "Traceback (most recent call last):",
+        '  File "/x/vllm/lora/utils.py", line 113, in parse_fine_tuned_lora_name',
+        "ValueError: base_model.model.lm_head.weight is unsupported LoRA weight"))
+    r = _read(log).report()
+    assert (r.failed, r.failure_phase) == (True, Phase.SERVING)
+    assert r.failure == "exception: ValueError: base_model.model.lm_head.weight is unsupported LoRA weight"
+    died = V0_DUMP + "ERROR 12-19 21:40:35 [async_llm_engine.py:64] Engine background task failed\n"
+    assert _read(died).report().failure_kind == "engine_died"  # the dump is only a hint of what died
+
+
+def test_a_ray_worker_that_never_registered_failed_in_start_up() -> None:
+    line = ("[2024-06-13 16:11:51,588 E 13261 13261] core_worker.cc:228: Failed to register worker "
+            "01000000ffffffff to Raylet. IOError: [RayletClient] Unable to register worker with raylet.\n")
+    r = _read(line).report()
+    assert (r.failed, r.failure_kind, r.failure_phase, r.phase_reached) == (
+        True, "engine_died", Phase.STARTUP, Phase.STARTUP)
+
+
+@pytest.mark.parametrize("line", [
+    "Capturing CUDA graph shapes:   0%|          | 0/35 [00:00<?, ?it/s]",
+    "Capturing CUDA graphs (mixed prefill-decode, PIECEWISE):  40%|####      | 14/35 [00:02<00:03,  6.1it/s]",
+    ("(RayWorkerVllm pid=62111) INFO 04-28 20:50:23 model_runner.py:791] Capturing the model for CUDA graphs. "
+     "This may lead to unexpected consequences if the model is not static."),
+    "INFO 04-28 20:50:23 model_runner.py:795] CUDA graphs can take additional 1~3 GiB memory per GPU.",
+])
+def test_graph_capture_lines_of_v0_and_v1_show_warm_up(line: str) -> None:
+    r = _read(line + "\n").report()
+    assert not r.failed and r.phase_reached is Phase.WARMUP
+
+
+@pytest.mark.parametrize(
+    ("frames", "phase"),
+    [
+        (["forward", "capture"], Phase.WARMUP),  # V0 CUDAGraphRunner.capture, V1 graph managers' capture
+        (["capture_model", "_capture_cudagraphs", "_warmup_and_capture", "_dummy_run"], Phase.WARMUP),
+        (["compile_or_warm_up_model", "kernel_warmup", "flashinfer_autotune"], Phase.WARMUP),
+        (["determine_available_memory", "profile_cudagraph_memory", "_init_minimal_kv_cache_for_profiling"],
+         Phase.PROFILING),
+        (["_dummy_run", "forward"], Phase.PROFILING),  # weak: V1 also captures graphs through it
+        (["initialize_from_config", "initialize_kv_cache", "initialize_kv_cache_tensors"], Phase.KV_ALLOCATION),
+        (["load_model", "initialize_model", "__init__"], Phase.STARTUP),
+        (["_prepare_weights", "download_weights_from_hf"], Phase.STARTUP),
+        (["get_all_weights", "safetensors_weights_iterator"], Phase.STARTUP),
+        (["process_weights_after_loading"], Phase.STARTUP),
+        (["init_worker", "__init__"], Phase.STARTUP),
+        (["run_busy_loop", "step_with_batch_queue", "execute_model"], Phase.SERVING),
+        (["run_busy_loop", "execute_dummy_batch"], Phase.SERVING),
+        (["step", "_process_model_outputs"], Phase.SERVING),
+        (["execute_model", "_driver_execute_model"], Phase.SERVING),
+        (["generate", "_run_engine", "step"], Phase.SERVING),
+    ],
+)
+def test_round_4_frame_families(frames: list[str], phase: Phase) -> None:
+    r = _read("\n".join(traceback_lines(frames, "RuntimeError: boom")) + "\n").report()
+    assert r.failed and r.failure_phase is phase
+
+
+def test_a_cut_traceback_is_read_under_a_header_whose_time_has_no_seconds() -> None:
+    """A user's date format without seconds (``ERROR 11-03 23:14 [serving_chat.py:1145]``): the header is
+    still a header, and a chat handler's traceback cut inside the output handler is a serving failure."""
+    p = "(APIServer pid=2640) ERROR 11-03 23:14 [serving_chat.py:1145] "
+    log = "".join(p + s + "\n" for s in (
+        '  File "/v/vllm/entrypoints/openai/serving_chat.py", line 574, in chat_completion_stream_generator',
+        "    async for res in result_generator:",
+        '  File "/v/vllm/v1/engine/output_processor.py", line 59, in get', "    raise output",
+        '  File "/v/vllm/v1/engine/async_llm.py", line 439, in output_handler'))
+    assert split_line(p + "boom").level == "ERROR"
+    r = _read(log).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", Phase.SERVING)
+
+
+def test_engine_args_printed_before_the_engine_is_built_show_a_start() -> None:
+    ray_serve = ("(ServeReplica:vllm-server:VLLMDeployment pid=262, ip=10.244.28.6) INFO 2025-02-19 22:43:55,698 "
+                 "vllm-server_VLLMDeployment vzn0twxm -- Starting with engine args: AsyncEngineArgs(model='Qwen/Qwen2.5-VL-7B-Instruct', ")
+    ln = split_line(ray_serve)
+    assert ln.level == "INFO" and ln.stream == "ServeReplica:vllm-server:VLLMDeployment:262"
+    r = _read(ray_serve + "\n").report()
+    assert not r.failed and r.phase_reached is Phase.STARTUP
+    # a start, never a failure's phase
+    r = _read(ray_serve + "\nTraceback (most recent call last):\nRuntimeError: boom\n").report()
+    assert r.failed and r.failure_phase is None
+
+
+def test_vllm_omni_stage_prefix_and_per_request_lines() -> None:
+    ln = split_line("[Stage-0] INFO 02-10 08:00:59 [manager.py:204] Loading new adapter: id=7, name=mia_lora")
+    assert (ln.stream, ln.level, ln.message) == ("stage0", "INFO", "Loading new adapter: id=7, name=mia_lora")
+    line = ("(APIServer pid=2484942) INFO 02-10 08:00:59 [async_omni.py:315] [AsyncOrchestrator] Entering "
+            "scheduling loop: stages=1, final_stage=0\n")
+    assert _read(line).report().phase_reached is Phase.SERVING
+    assert _read("[Stage-0] INFO 02-10 08:00:59 [manager.py:204] Loading new adapter: id=7\n").report().phase_reached is None
