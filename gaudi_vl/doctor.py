@@ -60,8 +60,11 @@ from gaudi_vl.engines.logs import (
     COLLECTOR_STAMP,
     COMPOSE_PREFIX,
     CPP_EXCEPTION,
+    CRASH_FRAME,
+    CRASH_HEADER,
     CUT_HEADER,
     ENGINE_DEATH,
+    ENGINE_LOOP_FRAMES,
     EXCEPTION,
     FAILED_EXECUTION,
     FATAL,
@@ -70,6 +73,7 @@ from gaudi_vl.engines.logs import (
     FRAME,
     FRAME_HEAD,
     FRAME_TAIL,
+    GLOG_PREFIX,
     GPU_ENGINE,
     GRAPH_COMPILE,
     GRAPH_SPLIT,
@@ -82,6 +86,7 @@ from gaudi_vl.engines.logs import (
     MODEL_NAMED,
     MULTIMODAL_HINTS,
     NATIVE_FRAME,
+    NOT_A_REQUEST,
     NOT_WARMED,
     OOM_ALLOC,
     OOM_DEFRAG,
@@ -95,6 +100,8 @@ from gaudi_vl.engines.logs import (
     RANK_PREFIX,
     RAY_DEATH,
     RAY_PREFIX,
+    REQUEST_DISPATCH_FRAMES,
+    REQUEST_DISPATCH_PATHS,
     REQUEST_ERROR,
     RESUMED,
     RPC_CALL,
@@ -241,6 +248,9 @@ def _maybe_death(msg: str) -> bool:
         ENGINE_DEATH.search(msg) is not None or RAY_DEATH.search(msg) is not None)
 
 
+_GLOG_LEVEL = {"I": "INFO", "W": "WARNING", "E": "ERROR", "F": "CRITICAL"}
+
+
 @dataclass(frozen=True)
 class LogLine:
     """One log line taken apart: which process wrote it, its logger header (if any), its message."""
@@ -259,6 +269,9 @@ def split_line(raw: str) -> LogLine:
     if text[:2] == "**":  # markdown bold around a pasted line
         text = text.strip("*")
     text = COLLECTOR_STAMP.sub("", text, count=1)
+    glog = None
+    if text[1:2] == " " and (m := GLOG_PREFIX.match(text)):  # Ray's C++ lines: ``E 73667 73667] x.cc:361: ``
+        glog, text = _GLOG_LEVEL[m.group("sev")], text[m.end():]
     if "Z [" in text[:60] and (m := CLOUD_PREFIX.match(text)):
         text = text[m.end():]
     if text[:1] == ">":
@@ -282,7 +295,7 @@ def split_line(raw: str) -> LogLine:
     if m := RANK_PREFIX.match(text):
         stream = stream if stream != "main" else f"rank{m.group('rank')}"
         text = text[m.end():]
-    level = source = None
+    level, source = glog, None
     if m := HEADER.match(text):
         level, source = m.group("level"), f"{m.group('file')}:{m.group('lineno')}"
         text = m.group("message")
@@ -329,10 +342,25 @@ class _Traceback:
     an error and kept serving; a failure only if its exception says the engine died."""
     crash: bool = False
     """A ``faulthandler`` stack dump (``FAULT_THREAD``, frames without a comma): the process crashed."""
+    dispatch: bool = False
+    """A frame of the web framework running one request (``REQUEST_DISPATCH_PATHS``)."""
+    engine_loop: bool = False
+    """A frame of the engine's own loop (``ENGINE_LOOP_FRAMES``): the engine's error, carried to a request."""
+
+    def is_request(self) -> bool:
+        """A request's own traceback: after a request error line, or through the framework's request
+        dispatch and not through the engine's loop."""
+        return self.request or (self.dispatch and not self.engine_loop)
 
     def add(self, func: str, grammars: Sequence[LogGrammar], path: str = "") -> None:
         self.frames += 1
         self.other_frames += func not in TEARDOWN_FRAMES
+        if func in ENGINE_LOOP_FRAMES:
+            self.engine_loop = True
+        elif path and func not in NOT_A_REQUEST and (
+                any(p in path for p in REQUEST_DISPATCH_PATHS)
+                or any(path.endswith(p) and func == f for p, f in REQUEST_DISPATCH_FRAMES)):
+            self.dispatch = True
         if path and func == MODEL_BUILD[1] and MODEL_BUILD[0] in path and self.weak is None:
             self.weak = MODEL_BUILD[2]
         for g in grammars:
@@ -780,12 +808,9 @@ class Doctor:
         if ("terminate " in msg or "(core dumped)" in msg) and TERMINATE.match(msg.lstrip()):
             self._fail(out, "crash", msg.strip()[:300], stream, tb, None)  # the C++ runtime or a signal
             return True
-        if "+0x" in msg and "[0x" in msg and NATIVE_FRAME.match(msg):  # a native backtrace's frame
-            if tb is None and ln.level not in ("ERROR", "CRITICAL"):
-                return False  # a backtrace at INFO/WARNING (or bare) only joins a traceback already open
-            self._frame(tb or self._open(stream), "<native>")
-            self.tb_stream = stream
-            return True
+        if ("0x" in msg and (NATIVE_FRAME.match(msg) or CRASH_FRAME.match(msg))) or (
+                ("***" in msg or "ignal" in msg or "====" in msg) and CRASH_HEADER.search(msg)):
+            return self._native(ln, tb, out)
         if ("ASGI" in msg or "Error in " in msg) and REQUEST_ERROR.search(msg):
             if len(self.request_error) >= MAX_STREAMS:
                 self.request_error.pop(next(iter(self.request_error)))
@@ -851,7 +876,7 @@ class Doctor:
             return True
         kind, text, alloc = self._classify(exc.group("type") if exc else None,
                                            (exc.group("text") or "") if exc else msg)
-        if exc is not None and tb is not None and tb.request and kind is None and not _maybe_death(msg):
+        if exc is not None and tb is not None and tb.is_request() and kind is None and not _maybe_death(msg):
             self.tracebacks.pop(stream, None)  # one request failed; the server answered it and went on
             self.request_error[stream] = self.lines  # a chained traceback of the same request may follow
             self.request_tracebacks += 1
@@ -932,9 +957,32 @@ class Doctor:
             self.last_error[stream] = (self.lines, msg.strip()[:300])
         return False
 
+    def _native(self, ln: LogLine, tb: _Traceback | None, out: list[Finding]) -> bool:
+        """A native (C/C++) backtrace's line. At ERROR it is part of an exception's report; bare, it is a
+        crash handler's dump (so are the crash-handler formats, ``CRASH_FRAME``, at any level but INFO and
+        below); at INFO/WARNING it only joins a traceback already open."""
+        msg = ln.message
+        quiet = ln.level in ("DEBUG", "INFO", "WARNING", "WARN")
+        header = CRASH_HEADER.search(msg) is not None
+        if tb is None and quiet and not header:
+            return False
+        if tb is None:
+            tb = self._open(ln.stream, explicit=True)
+            tb.crash = header or ln.level is None or not NATIVE_FRAME.match(msg)
+        elif header or (not quiet and not NATIVE_FRAME.match(msg)):
+            tb.crash = True
+        if not header:
+            self._frame(tb, "<native>")
+        else:
+            self.recognised += 1
+        self.tb_stream = ln.stream
+        return True
+
     def _frame(self, tb: _Traceback, func: str, path: str = "") -> None:
         if not tb.noise:
             tb.add(func, self.grammars, path)
+            if tb.dispatch:
+                self._advance(Phase.SERVING)  # the server is answering requests
             self._seen(tb)
         self.recognised += 1
 
@@ -1041,7 +1089,7 @@ class Doctor:
     def _attach_open_tracebacks(self) -> None:
         """Frames of tracebacks cut off (or still being written) name the phase of their failure."""
         for stream, tb in self.tracebacks.items():
-            if tb.noise or tb.request or tb.phase() is None:
+            if tb.noise or tb.is_request() or tb.phase() is None:
                 continue
             for f in self.failures.values():
                 if f.stream == stream and f.frame_phase is None and f.line_no >= tb.start_line - 3:
@@ -1116,8 +1164,8 @@ class Doctor:
         self._settle()
         advice = tuple(self.advice())  # attaches cut-off tracebacks first
         cause = self._cause()
-        open_tb = [tb for tb in self.tracebacks.values()
-                   if not tb.noise and not tb.request and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
+        open_tb = [tb for tb in self.tracebacks.values() if not tb.noise and not tb.is_request()
+                   and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
         failed = cause is not None or bool(open_tb)
         failure = phase = kind = None
         processes = 0
@@ -1130,10 +1178,13 @@ class Doctor:
             kind = "crash" if tb.crash else "exception"
             if tb.exc is not None:
                 kind = self._classify(*tb.exc)[0] or kind
+            elif tb.message:  # ``logger.exception(e)`` wrote str(e) (no type) on the line before it
+                kind = self._classify("Exception", tb.message)[0] or kind
             phase = (tb.strong_phase() or (_message_phase(tb.exc[1]) if tb.exc else None) or self._now()
                      or tb.weak or self.tb_phase_seen)
-            failure = (f"{tb.message} " if tb.message else "") + \
-                f"(traceback from line {tb.start_line} cut off before its exception line)"
+            cut = (f"(a crash's native backtrace from line {tb.start_line})" if tb.crash and not tb.exc
+                   else f"(traceback from line {tb.start_line} cut off before its exception line)")
+            failure = (f"{tb.message} " if tb.message else "") + cut
             processes = len(open_tb)
         frac = self.pad_patches / self.bucket_patches if self.bucket_patches else 0.0
         return DoctorReport(
@@ -1159,7 +1210,7 @@ class Doctor:
             unreadable_lines=self.unreadable,
             unreadable_line_numbers=tuple(self.unreadable_at),
             shutdown_noise=self.noise_tracebacks + sum(tb.noise for tb in self.tracebacks.values()),
-            request_errors=self.request_tracebacks + sum(tb.request for tb in self.tracebacks.values()),
+            request_errors=self.request_tracebacks + sum(tb.is_request() for tb in self.tracebacks.values()),
         )
 
 
@@ -1171,6 +1222,7 @@ _MARKER_TEXT = {
     "warmup": "warm-up started",
     "warmup_done": "warm-up finished",
     "init_done": "engine initialised (profile, KV cache, warm-up)",
+    "profile_done": "profiling finished",
     "serving": "engine is serving",
 }
 

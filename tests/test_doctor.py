@@ -1079,3 +1079,92 @@ def test_vllm_omni_stage_prefix_and_per_request_lines() -> None:
             "scheduling loop: stages=1, final_stage=0\n")
     assert _read(line).report().phase_reached is Phase.SERVING
     assert _read("[Stage-0] INFO 02-10 08:00:59 [manager.py:204] Loading new adapter: id=7\n").report().phase_reached is None
+
+
+# ---------------------------------------------------------------- round 4: the classes tune batch A6 showed
+
+@pytest.mark.parametrize("frame", [
+    "17 0x0000000000150a7b _PyObject_MakeTpCall()  ???:0",  # UCX ucs_debug_backtrace
+    "#3  0x00007f3a1c2d4e10 in ncclGroupEnd () from /usr/lib/libnccl.so.2",  # gdb / libunwind
+    "    @     0x7f7586283630  (unknown)  (unknown)",  # abseil's failure-signal handler (Ray)
+])
+def test_a_crash_handlers_native_frames_are_a_crash(frame: str) -> None:
+    ray = "(RayWorkerWrapper pid=376235, ip=10.10.10.61) "
+    r = _read(f"{ray}{frame}\n{ray}{frame}\n").report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "crash", None)
+    assert not _read(f"INFO 01-01 00:00:00 [x.py:1] {frame}\n").report().failed
+    # after the engine served, the crash is a serving failure
+    r = _read(SERVING + f"{ray}{frame}\n").report()
+    assert (r.failure_kind, r.failure_phase) == ("crash", Phase.SERVING)
+
+
+def test_rays_glog_prefix_gives_the_level_and_a_signal_report_is_a_crash() -> None:
+    line = "[2024-02-27 18:08:15,439 E 73667 73667] logging.cc:361: *** SIGSEGV received at time=1709028495 on cpu 22 ***"
+    ln = split_line(line)
+    assert (ln.level, ln.message) == ("ERROR", "*** SIGSEGV received at time=1709028495 on cpu 22 ***")
+    r = _read(line + "\n").report()
+    assert (r.failed, r.failure_kind) == (True, "crash")
+    assert split_line("[2024-06-13 16:11:50,396 I 1 2] gcs_server.cc:10: Started").level == "INFO"
+
+
+REQUEST_TB = "".join("(APIServer pid=27) " + s + "\n" for s in (
+    '  File "/usr/lib/python3.11/site-packages/fastapi/routing.py", line 284, in run_endpoint_function',
+    "    return await dependant.call(**values)",
+    '  File "/vllm-workspace/vllm/vllm/entrypoints/utils.py", line 116, in wrapper',
+    "    return await func(*args, **kwargs)",
+    '  File "/vllm-workspace/vllm/vllm/entrypoints/openai/serving_chat.py", line 300, in create_chat_completion',
+))
+
+
+def test_a_traceback_through_the_web_frameworks_request_dispatch_is_the_requests_own_error() -> None:
+    r = _read(REQUEST_TB).report()
+    assert not r.failed and r.phase_reached is Phase.SERVING and r.request_errors == 1
+    r = _read(REQUEST_TB + "(APIServer pid=27) ValueError: image_url could not be fetched\n").report()
+    assert not r.failed and r.request_errors == 1
+    # the engine's error carried to the request (through the output handler), or the engine's death: a failure
+    handler = ('(APIServer pid=27)   File "/v/vllm/v1/engine/async_llm.py", line 439, in output_handler\n')
+    r = _read(REQUEST_TB + handler).report()
+    assert (r.failed, r.failure_phase) == (True, Phase.SERVING)
+    dead = "(APIServer pid=27) vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue.\n"
+    assert _read(REQUEST_TB + dead).report().failure_kind == "engine_died"
+    # uvicorn starting the app (its lifespan) is no request
+    lifespan = ('  File "/usr/lib/python3.11/site-packages/starlette/routing.py", line 693, in lifespan\n'
+                "RuntimeError: boom\n")
+    assert _read("Traceback (most recent call last):\n" + lifespan).report().failed
+
+
+def test_the_end_of_profiling_and_v0_start_lines_move_the_phase() -> None:
+    v0 = ("INFO 07-30 18:15:48 model_runner.py:1115] Loading model weights took 7.1542 GB\n"
+          "INFO 07-30 18:15:55 worker.py:267] Memory profiling takes 7.26 seconds\n")
+    for grammar in (None, "vllm"):
+        d = Doctor(grammar=grammar)
+        feed_all(d, v0)
+        assert d.report().phase_reached is Phase.KV_ALLOCATION
+        d = Doctor(grammar=grammar)
+        feed_all(d, v0.splitlines(keepends=True)[0]
+                 + "INFO 03-07 10:42:36 enc_dec_model_runner.py:280] Starting profile run for multi-modal models.\n"
+                 + "\n".join(traceback_lines(["__init__", "_initialize_kv_caches"], "RuntimeError: boom")) + "\n")
+        assert d.report().failure_phase is Phase.PROFILING, grammar
+
+
+def test_the_habana_extensions_flags_line_shows_start_up_even_cut() -> None:
+    cut = "".join("ERROR 01-29 16:41:43 engine.py:381] " + s + "\n" for s in (
+        "Device type HPU is not supported for torch.Generator() api.", "Traceback (most recent call last):",
+        '  File "/x/vllm/engine/multiprocessing/engine.py", line 372, in run_mp_engine',
+        "    engine = MQLLMEngine.from_engine_args(engine_args=engine_args,"))
+    for flags in ("Detected flags: [-compile_one_hot -cpu -fp32_softmax +fsdpa -gaudi +gaudi2 -gaudi3]",
+                  "etected flags: [-cpu +fsdpa -gaudi +gaudi2]"):
+        r = _read(flags + "\n" + cut).report()
+        assert (r.failed, r.failure_phase, r.phase_reached) == (True, Phase.STARTUP, Phase.STARTUP)
+    assert _read(cut).report().failure_phase is None  # without it nothing shows the phase
+
+
+def test_an_out_of_memory_message_before_a_cut_traceback_is_out_of_memory() -> None:
+    head = "ERROR 08-20 03:10:01 [engine.py:467] "
+    log = "".join(head + s + "\n" for s in (
+        "CUDA out of memory. Tried to allocate 33.75 GiB. GPU 0 has a total capacity of 44.40 GiB",
+        "Traceback (most recent call last):",
+        '  File "/x/vllm/engine/multiprocessing/engine.py", line 455, in run_mp_engine'))
+    r = _read(log).report()
+    assert (r.failed, r.failure_kind) == (True, "oom")
+    assert _read(log.replace("CUDA out of memory", "CUDA error")).report().failure_kind == "exception"

@@ -192,6 +192,24 @@ The binary is the process title vLLM sets for its engine core and workers (``VLL
 ``setproctitle(f"{prefix}::{name}")``, vllm/utils/system_utils.py:180-194@vllm==0.32.0). Logged at ERROR
 such a backtrace is part of an exception's report: a failure, even when no Python frame or exception line
 survived the paste."""
+CRASH_FRAME = re.compile(
+    r"^\s*(?:\d{1,3}\s+0x[0-9a-fA-F]{4,16}\s+\S+\(\)\s+\S+:\d+\s*$|#\d{1,3}\s+0x[0-9a-fA-F]{4,16} in \S"
+    r"|(?:PC: )?@\s+0x[0-9a-fA-F]{4,16}\s)")
+"""A frame of the stack dump a crash handler writes when its process gets a fatal signal, in the formats
+of the libraries vLLM's processes load: UCX's ``ucs_debug_backtrace`` (``%2d 0x%016lx %s()  %s:%u``: ``17
+0x0000000000150a7b _PyObject_MakeTpCall()  ???:0``, a Ray worker of https://github.com/vllm-project/vllm/issues/17242),
+gdb/libunwind's ``#3 0x00007f.. in func ()``, and abseil's failure-signal handler that Ray installs (``PC: @
+0x7f75332ba350  (unknown)``, ``    @     0x7f7586283630  (unknown)``, https://github.com/ray-project/ray/issues/43456).
+Such frames, whatever follows, mean the process crashed."""
+CRASH_HEADER = re.compile(
+    r"\*\*\* SIG[A-Z]{2,6} received at time=|^==== backtrace \(tid:\s*\d+\) ====|^Caught signal \d+ \(")
+"""The first line of such a dump: abseil's ``*** SIGSEGV received at time=1709028495 on cpu 22 ***``, UCX's
+``Caught signal 11 (Segmentation fault: address not mapped to object ...)`` and ``==== backtrace (tid: 1234)
+====``."""
+GLOG_PREFIX = re.compile(r"^(?P<sev>[IWEF]) \d{1,10} \d{1,10}\] [\w.\-]{1,80}:\d{1,6}: ")
+"""What is left of Ray's C++ (glog) prefix once its timestamp is dropped: ``[2024-02-27 18:08:15,439 E 73667
+73667] logging.cc:361: *** SIGSEGV ...`` (severity, pid, thread, file:line; Ray's src/ray/util/logging.cc):
+the severity letter is the line's level."""
 TERMINATE = re.compile(
     r"^terminate called (?:after throwing an instance of|without an active exception|recursively)"
     r"|^(?:Aborted|Segmentation fault|Bus error|Floating point exception|Illegal instruction)"
@@ -497,7 +515,7 @@ _STARTING = (
        r"|Found nccl from library|Using [\w ]{2,40} backend"
        r"|Prompt bucket config \(min, step, max_warmup\)|Generated \d+ prompt buckets"
        r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank"
-       r"|NCCL INFO Channel \d+/\d+ : ",
+       r"|NCCL INFO Channel \d+/\d+ : |flags: \[(?:[-+]\w+ ){2,}[-+]\w+\]",
        f"vllm/engine/llm_engine.py:233@8642d8927065 and :240@{FORK_122}; vllm/v1/engine/core.py:455, "
        f"vllm/utils.py:1227 (NCCL while a worker initialises its device), vllm/platforms/hpu.py:54 and "
        f"cuda.py:249,256 (attention backend chosen in worker init) @{FORK_122}; vllm/v1/engine/core.py:134"
@@ -505,7 +523,11 @@ _STARTING = (
        f"linear.py:94@9a99d349405c; a worker joining its distributed group: vllm/distributed/"
        f"parallel_state.py:919@{FORK_122}, :1823,2351@{UPSTREAM}; NCCL's own channel set-up lines "
        f"('NCCL INFO Channel 14/0 : 1[1] -> 0[0] via P2P/IPC/read') while a communicator is built; "
-       f"other NCCL lines come at any time"),
+       f"other NCCL lines come at any time; the Habana extension's 'Detected flags: [-compile_one_hot "
+       f"-cpu +fsdpa ...]' (the Flags repr: sorted +/- features), printed once by enabled_flags() "
+       f"(vllm_hpu_extension/flags.py@ab44cb50047232cb) when the model's attention layers or its HPU "
+       f"adapter are built, inside load_model (vllm/attention/backends/hpu_attn.py:148, "
+       f"vllm/worker/hpu_model_runner.py:220@8642d8927065)"),
     _m("frontend", Phase.STARTUP,
        r"vLLM API server version|non-default args: |\bargs: Namespace\(|Automatically detected platform"
        r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with"
@@ -651,11 +673,31 @@ outputs and the executor running the driver's model step, called only from ``ste
 ray_distributed_executor.py:456@95af70093fc0; the profiling run calls the model runner directly); ``LLM``'s
 offline loop over its requests (``_run_engine``, vllm/entrypoints/llm.py:1478@95af70093fc0)."""
 
+REQUEST_DISPATCH_PATHS = ("/fastapi/", "/starlette/", "/uvicorn/protocols/", "/uvicorn/middleware/")
+"""Web-framework code that runs one HTTP request: fastapi's ``run_endpoint_function`` / ``app``
+(fastapi/routing.py), starlette's routing, middleware and exception handlers, uvicorn's ``run_asgi``
+(uvicorn/protocols/http/httptools_impl.py, h11_impl.py). A traceback through them is a request's, like one
+after uvicorn's ``Exception in ASGI application`` (``REQUEST_ERROR``): the server answered that request with
+an error (https://github.com/vllm-project/vllm-ascend/issues/10426)."""
+REQUEST_DISPATCH_FRAMES = (("/vllm/entrypoints/utils.py", "wrapper"),)
+"""vLLM's own per-request wrappers around a route handler (``with_cancellation``'s and ``load_aware_call``'s
+``wrapper``, vllm/entrypoints/utils.py@vllm==0.32.0)."""
+NOT_A_REQUEST = frozenset({"lifespan", "merged_lifespan", "startup", "shutdown", "main", "serve", "_serve",
+                           "__aenter__", "__aexit__"})
+"""Framework functions that run when the server starts or stops, not for a request."""
+ENGINE_LOOP_FRAMES = frozenset({"output_handler", "run_engine_loop", "engine_step", "step_async",
+                                "_raise_exception_on_finish", "run_busy_loop", "_process_engine_step",
+                                "run_heartbeat_loop", "run_output_handler"})
+"""The engine's own loops (V1 ``AsyncLLM.output_handler``, the engine core's busy loop; V0's engine loop and
+``_raise_exception_on_finish``; cited under ``_API_SERVING`` and ``_FORK_STRONG``): a request's traceback
+that goes through one carries the engine's error to the request (``raise output``): the engine's failure."""
+
 _FORK_STRONG = (
     ("load_model", Phase.STARTUP),
     ("_init_worker", Phase.STARTUP),
     ("profile_run", Phase.PROFILING),
     ("determine_num_available_blocks", Phase.PROFILING),
+    ("memory_profiling", Phase.PROFILING),
     ("initialize_cache", Phase.KV_ALLOCATION),
     ("_init_cache_engine", Phase.KV_ALLOCATION),
     ("_allocate_kv_cache", Phase.KV_ALLOCATION),
@@ -763,6 +805,7 @@ _GAUDI_STRONG = (
     ("_check_enough_kv_cache_memory", Phase.KV_ALLOCATION),
     ("initialize_kv_cache_tensors", Phase.KV_ALLOCATION),
     ("profile_cudagraph_memory", Phase.PROFILING),
+    ("memory_profiling", Phase.PROFILING),
     ("_init_minimal_kv_cache_for_profiling", Phase.PROFILING),
     *_KV_SIZING,
     *_API_SERVING,
@@ -781,7 +824,9 @@ model's layers (vllm/model_executor/models/utils.py:662@95af70093fc0), i.e. insi
 run (vllm/v1/engine/core.py:326, vllm/v1/core/kv_cache_utils.py:1003,2531@vllm==0.32.0);
 ``initialize_kv_cache_tensors`` allocates them (gpu_model_runner.py:6979); ``profile_cudagraph_memory`` and
 ``_init_minimal_kv_cache_for_profiling`` run inside ``determine_available_memory`` (gpu_worker.py:704,
-gpu_model_runner.py:6333-6335@vllm==0.32.0): profiling."""
+gpu_model_runner.py:6333-6335@vllm==0.32.0), and so does the ``memory_profiling`` context around the profiling
+run (vllm/utils/mem_utils.py:230, gpu_worker.py:679@vllm==0.32.0; vllm/utils.py:2455 and worker.py:253
+@95af70093fc0): profiling."""
 
 WARMUP_NAMED = re.compile(r"warm_?up", re.IGNORECASE)
 """A function named for warming up (``_warmup``, ``deep_gemm_warmup``, ``_warmup_multimodal_graph``)
@@ -813,18 +858,27 @@ VLLM_V1 = LogGrammar(
            f"vllm/model_executor/model_loader/default_loader.py:502, vllm/compilation/decorators.py:223 "
            f"(a model class built, inside load_model) @{UPSTREAM}; "
            f"vllm/engine/llm_engine.py:240@{FORK_122}"),
-        _m("weights_done", Phase.STARTUP, r"Model loading took (-?[\d.]+) ?Gi?B",
+        _m("weights_done", Phase.STARTUP,
+           r"Model loading took (-?[\d.]+) ?Gi?B|Loading model weights took [\d.]+ GB",
            f"vllm/v1/worker/gpu_model_runner.py:5150@{UPSTREAM}; V0 vllm/worker/model_runner.py:1203"
-           f"@{FORK_122} (older releases wrote GB)", done=True),
+           f"@{FORK_122} (older releases wrote GB; before that 'Loading model weights took %.4f GB', "
+           f"model_runner.py:1102@8642d8927065)", done=True),
         _m("profile", Phase.PROFILING,
-           r"Encoder cache will be initialized|Memory profiling takes|Dynamo bytecode transform time"
+           r"Encoder cache will be initialized|Dynamo bytecode transform time"
            r"|Initial profiling/warmup run took|torch\.compile (?:takes|took) [\d.]+ s in total"
-           r"|Compiling a graph for (?:general shape|compile range)|Directly load the compiled graph",
+           r"|Compiling a graph for (?:general shape|compile range)|Directly load the compiled graph"
+           r"|Starting profile run for multi-modal models",
            f"vllm/v1/worker/gpu_model_runner.py:6166, vllm/compilation/backends.py:1167 (torch.compile "
            f"traces the model in its first forward: the profiling run), "
            f"vllm/compilation/monitor.py:20,92, backends.py:296,399 (the first forward's compilation) "
            f"@{UPSTREAM}; "
-           f"vllm/worker/worker.py:278@{FORK_122}"),
+           f"vllm/worker/worker.py:278@{FORK_122}; V0's encoder-decoder profile_run: "
+           f"vllm/worker/enc_dec_model_runner.py:278@8642d8927065"),
+        _m("profile_done", Phase.PROFILING, r"Memory profiling takes [\d.]+ seconds",
+           f"the end of the profiling run: V0 determine_num_available_blocks logs it last, before returning "
+           f"the block counts (vllm/worker/worker.py:278@{FORK_122}); V1 logs MemoryProfilingResult (its "
+           f"repr, vllm/utils/mem_utils.py:218) when determine_available_memory has profiled @{UPSTREAM}: "
+           f"the KV cache is sized next", done=True),
         _m("kv_blocks", Phase.KV_ALLOCATION, r"# (?:GPU|gpu|cpu) blocks: \d+",
            f"vllm/executor/executor_base.py:113@{FORK_122}"),
         _m("warmup", Phase.WARMUP,
