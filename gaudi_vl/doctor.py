@@ -244,7 +244,8 @@ def _weak_message_phase(text: str | None) -> Phase | None:
 
 
 def _maybe_death(msg: str) -> bool:
-    return ("ail" in msg or "died" in msg or "ead" in msg or "atal" in msg or "running" in msg) and (
+    return ("ail" in msg or "died" in msg or "ead" in msg or "atal" in msg or "running" in msg
+            or "xite" in msg) and (
         ENGINE_DEATH.search(msg) is not None or RAY_DEATH.search(msg) is not None)
 
 
@@ -805,7 +806,8 @@ class Doctor:
         if "Fatal Python error" in msg and (m := FATAL_PYTHON.match(msg)):
             self._fail(out, "crash", f"Fatal Python error: {m.group('text').strip()}"[:300], stream, tb, None)
             return True
-        if ("terminate " in msg or "(core dumped)" in msg) and TERMINATE.match(msg.lstrip()):
+        if ("terminate " in msg or "(core dumped)" in msg or msg[:6] == "Killed") and TERMINATE.match(
+                msg.lstrip()):
             self._fail(out, "crash", msg.strip()[:300], stream, tb, None)  # the C++ runtime or a signal
             return True
         if ("0x" in msg and (NATIVE_FRAME.match(msg) or CRASH_FRAME.match(msg))) or (

@@ -1168,3 +1168,33 @@ def test_an_out_of_memory_message_before_a_cut_traceback_is_out_of_memory() -> N
     r = _read(log).report()
     assert (r.failed, r.failure_kind) == (True, "oom")
     assert _read(log.replace("CUDA out of memory", "CUDA error")).report().failure_kind == "exception"
+
+
+@pytest.mark.parametrize(("line", "kind"), [
+    ("ERROR 05-13 21:09:41 [core_client.py:536] Engine core proc EngineCore_0 died unexpectedly, shutting down client.", "engine_died"),
+    ("RuntimeError: Engine core process EngineCore_DP0 died unexpectedly.", "engine_died"),
+    ("RuntimeError: Process EngineCore_DP0 (PID: 4242) died with exit code -9", "engine_died"),
+    ("WARNING 05-13 21:09:41 [core_client.py:818] [shutdown] MPClient: engine core exited unexpectedly; starting cleanup", "engine_died"),
+    ("ray.exceptions.RayActorError: The actor died unexpectedly before finishing this task.", "engine_died"),
+    ("vllm-1 exited with code 137", "engine_died"),
+    ("Jun 01 10:00:00 host systemd[1]: vllm.service: Main process exited, code=killed, status=9/KILL", "engine_died"),
+    ("Killed", "crash"),
+])
+def test_a_process_death_reported_by_the_front_end_ray_or_a_supervisor(line: str, kind: str) -> None:
+    r = _read(SERVING + line + "\n").report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, kind, Phase.SERVING)
+
+
+@pytest.mark.parametrize("line", [
+    "vllm-1 exited with code 0",
+    "Jun 01 10:00:00 host systemd[1]: vllm.service: Main process exited, code=exited, status=0/SUCCESS",
+    "INFO 01-01 00:00:00 [x.py:1] Killed 3 idle connections",
+])
+def test_a_clean_exit_is_no_death(line: str) -> None:
+    assert not _read(SERVING + line + "\n").report().failed
+
+
+def test_the_weight_readers_progress_bar_shows_start_up() -> None:
+    for bar in ("Loading safetensors checkpoint shards:  50% Completed | 1/2 [00:01<00:01,  1.2it/s]",
+                "Loading pt checkpoint shards: 100% Completed | 4/4 [00:09<00:00,  2.31s/it]"):
+        assert _read(bar + "\n").report().phase_reached is Phase.STARTUP

@@ -213,13 +213,14 @@ the severity letter is the line's level."""
 TERMINATE = re.compile(
     r"^terminate called (?:after throwing an instance of|without an active exception|recursively)"
     r"|^(?:Aborted|Segmentation fault|Bus error|Floating point exception|Illegal instruction)"
-    r" \(core dumped\)")
+    r" \(core dumped\)|^Killed\s*$")
 """The process was killed by the C++ runtime or a signal: libstdc++'s verbose terminate handler writes
 ``terminate called after throwing an instance of 'c10::AcceleratorError'`` and aborts
 (libsupc++/vterminate.cc, ``__gnu_cxx::__verbose_terminate_handler``;
 https://github.com/christopherowen/spark-vllm-mxfp4-docker/issues/5 after an ``EngineDeadError``), and a
-shell reports a child killed by a signal as ``Aborted (core dumped)`` / ``Segmentation fault (core
-dumped)``: a crash, more specific than the engine-death report beside it."""
+shell reports a child killed by a signal as ``Aborted (core dumped)``, ``Segmentation fault (core dumped)``
+or a bare ``Killed`` (SIGKILL, often the kernel's out-of-memory killer): a crash, more specific than the
+engine-death report beside it."""
 FAULT_THREAD = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-fA-F]+ \(most recent call first\):")
 """``faulthandler``'s stack dump of a crashed (or killed) process: ``Current thread 0x... (most recent call
 first):`` then frames written ``File "...", line N in func`` -- no comma before ``in``, unlike a
@@ -339,7 +340,10 @@ ENGINE_DEATH = re.compile(
     r"EngineCore failed to start|EngineCore encountered a fatal error|Engine core initialization failed"
     r"|WorkerProc failed to start|WorkerProc initialization failed|Worker proc \S+ died unexpectedly"
     r"|Engine process failed to start|Worker \S+ pid \d+ died, exit code"
-    r"|AsyncEngineDeadError|Background loop has errored already|EngineDeadError|"
+    r"|AsyncEngineDeadError|Background loop has errored already|EngineDeadError"
+    r"|Engine core proc(?:ess)? \S+ died unexpectedly|engine core exited unexpectedly"
+    r"|Process \S+ \(PID: \d+\) died with exit code|RayWorkerProc rank=\d+ died unexpectedly"
+    r"|\bexited with code [1-9]\d*\b|Main process exited, code=(?:exited, status=[1-9]|killed|dumped)|"
     + SERVING_DEATH.pattern
 )
 """Engine deaths, each a logger call or exception text: V1 ``EngineCore failed to start.``
@@ -347,12 +351,22 @@ ENGINE_DEATH = re.compile(
 initialization failed`` (vllm/v1/engine/utils.py:1432), ``WorkerProc failed to start.``
 (vllm/v1/executor/multiproc_executor.py:953), ``Worker proc %s died unexpectedly`` (:316), all
 @vllm==0.32.0; V0 ``Engine process failed to start`` (vllm/entrypoints/openai/api_server.py:302) and
-``Worker %s pid %s died, exit code: %s`` (vllm/executor/multiproc_worker_utils.py:123), @95af70093fc0."""
+``Worker %s pid %s died, exit code: %s`` (vllm/executor/multiproc_worker_utils.py:123), @95af70093fc0; the
+front end's and the client's watch on the engine core processes: ``Engine core process %s died
+unexpectedly.``, ``Process %s (PID: %s) died with exit code %s`` (vllm/v1/utils.py:586-593), ``[shutdown]
+MPClient: engine core exited unexpectedly`` (vllm/v1/engine/core_client.py:818), ``RayWorkerProc rank=%s died
+unexpectedly`` (vllm/v1/executor/ray_executor_v2.py:523) @vllm==0.32.0 and the older ``Engine core proc %s
+died unexpectedly, shutting down client.`` (vllm/v1/engine/core_client.py:536@bccc43c0332c); and the
+supervisor's report of the engine's process ending with an error: docker compose's ``vllm-1 exited with code
+137``, systemd's ``Main process exited, code=killed, status=9/KILL``."""
 
-RAY_DEATH = re.compile(r"A worker died or was killed while execut|Failed to register worker \S+ to Raylet")
+RAY_DEATH = re.compile(r"A worker died or was killed while execut|Failed to register worker \S+ to Raylet"
+                       r"|The actor died unexpectedly before finishing")
 """Ray's reports of a worker process that died or never started (``(raylet) A worker died or was killed
 while executing a task by an unexpected system error``, https://github.com/gpustack/gpustack/issues/2415;
-``core_worker.cc:215: Failed to register worker ... to Raylet``, https://github.com/vllm-project/vllm/issues/6090)."""
+``core_worker.cc:215: Failed to register worker ... to Raylet``, https://github.com/vllm-project/vllm/issues/6090;
+``ray.exceptions.RayActorError: The actor died unexpectedly before finishing this task``, Ray's
+python/ray/exceptions.py)."""
 
 WORKER_METHOD = re.compile(
     r"Exception in worker \S+ while processing method (?P<m1>\w+)|Error executing method '?(?P<m2>\w+)'?"
@@ -509,6 +523,14 @@ def _m(kind: str, phase: Phase, pattern: str, source: str, *, done: bool = False
     return Marker(kind, phase, re.compile(pattern), source, done)
 
 
+_LOADING = (
+    _m("weights", Phase.STARTUP,
+       r"Loading (?:safetensors|pt|np_cache) checkpoint shards|Loading safetensors using \w+",
+       f"the weight readers' progress bars: vllm/model_executor/model_loader/weight_utils.py:869,1094,1273,"
+       f"1409,1434@{UPSTREAM} (the same in the fork's V0, model_loader/weight_utils.py@{FORK_122})"),
+)
+"""Weights being read (inside ``load_model``): all engines use these loaders."""
+
 _STARTING = (
     _m("starting", Phase.STARTUP,
        r"Initializing an? (?:V[01] )?LLM engine|Waiting for init message from front-end"
@@ -592,6 +614,7 @@ _FORK_MARKERS = (
     _m("warmup_done", Phase.WARMUP, r"Warmup finished in \d+ secs",
        f"vllm/worker/hpu_model_runner.py:3300@{FORK_122}, :2960@{FORK_121}"),
     *_STARTING,
+    *_LOADING,
     *_SERVING,
 )
 
@@ -777,6 +800,7 @@ _GAUDI_MARKERS = (
     _m("init_done", Phase.WARMUP, r"init engine \(profile, create kv cache, warmup model\) took",
        f"vllm/v1/engine/core.py:386-403@{UPSTREAM}"),
     *_STARTING,
+    *_LOADING,
     *_SERVING,
 )
 
@@ -901,6 +925,7 @@ VLLM_V1 = LogGrammar(
         _m("init_done", Phase.WARMUP, r"init engine \(profile, create kv cache, warmup model\) took",
            f"vllm/v1/engine/core.py:386-403@{UPSTREAM}"),
         *_STARTING,
+        *_LOADING,
         *_SERVING,
     ),
     strong_frames=_GAUDI_STRONG,
