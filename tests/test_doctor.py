@@ -1198,3 +1198,16 @@ def test_the_weight_readers_progress_bar_shows_start_up() -> None:
     for bar in ("Loading safetensors checkpoint shards:  50% Completed | 1/2 [00:01<00:01,  1.2it/s]",
                 "Loading pt checkpoint shards: 100% Completed | 4/4 [00:09<00:00,  2.31s/it]"):
         assert _read(bar + "\n").report().phase_reached is Phase.STARTUP
+
+
+@pytest.mark.parametrize(("line", "phase"), [
+    ("(Worker_TP0 pid=1) INFO 01-01 00:00:00 [hpu_model_runner.py:4907] Wrapping in HPUGraph took 0.0001 GB", Phase.STARTUP),
+    ("INFO 08-02 17:37:52 hpu_model_runner.py:438] Wrapping in HPU Graph took 0 B of device memory", Phase.STARTUP),
+    ("(Worker_TP0 pid=1) INFO 01-01 00:00:00 [hpu_model_runner.py:4935] Compilation took 0.0000 GB", Phase.STARTUP),
+    ("(Worker_TP0 pid=1) INFO 01-01 00:00:00 [hpu_model_runner.py:5464] Sampler warmup completed successfully", Phase.WARMUP),
+    ("(Worker_TP0 pid=1) INFO 01-01 00:00:00 [hpu_model_runner.py:6273] Running validation warmup to trigger guard specializations...", Phase.WARMUP),
+    ("(EngineCore_DP0 pid=1) INFO 05-13 21:09:41 [monitor.py:40] Starting torch.compile", Phase.PROFILING),
+    ("(EngineCore_DP0 pid=1) INFO 05-13 21:09:41 [gpu_worker.py:774] CUDA graph memory profiling is enabled (default since v0.21.0).", Phase.KV_ALLOCATION),
+])
+def test_more_engine_phase_lines(line: str, phase: Phase) -> None:
+    assert _read(line + "\n").report().phase_reached is phase

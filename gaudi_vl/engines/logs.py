@@ -609,6 +609,8 @@ _FORK_MARKERS = (
     _m("warmup", Phase.WARMUP, r"\[Warmup\]\[", f"vllm/worker/hpu_model_runner.py:3040@{FORK_122}"),
     _m("warmup", Phase.WARMUP, r"(?:Prompt|Decode|Multimodal) captured:\d+",
        f"vllm/worker/hpu_model_runner.py:3165@{FORK_122}, :2770@{FORK_121}"),
+    _m("weights", Phase.STARTUP, r"Wrapping in HPU ?Graph took|Preparing model with INC",
+       f"vllm/worker/hpu_model_runner.py:1223,1244,1271@{FORK_122} (inside load_model, after the weights)"),
     _m("warmup", Phase.WARMUP, r"Multimodal bucket : |Skipping warmup\.\.\.",
        f"vllm/worker/hpu_model_runner.py:2826,3224@{FORK_122}, :2798,2826@{FORK_121}"),
     _m("warmup_done", Phase.WARMUP, r"Warmup finished in \d+ secs",
@@ -797,6 +799,14 @@ _GAUDI_MARKERS = (
        f"vllm_gaudi/extension/defragmentation.py:238@{GAUDI}"),
     _m("warmup_done", Phase.WARMUP, r"Warmup finished in \d+ secs",
        f"vllm_gaudi/v1/worker/hpu_model_runner.py:6306@{GAUDI}"),
+    _m("weights", Phase.STARTUP,
+       r"Wrapping in HPU ?Graph took|Preparing model with INC|Compilation took [\d.]+ GB"
+       r"|Loading drafter model weights took",
+       f"vllm_gaudi/v1/worker/hpu_model_runner.py:4817,4873,4907,4922,4935@{GAUDI} (inside load_model, after "
+       f"the weights)"),
+    _m("warmup", Phase.WARMUP,
+       r"Sampler warmup completed|Pooler warmup completed|Running validation warmup|Validation warmup",
+       f"vllm_gaudi/v1/worker/hpu_model_runner.py:5341,5464,6273,6290,6297@{GAUDI}"),
     _m("init_done", Phase.WARMUP, r"init engine \(profile, create kv cache, warmup model\) took",
        f"vllm/v1/engine/core.py:386-403@{UPSTREAM}"),
     *_STARTING,
@@ -891,12 +901,13 @@ VLLM_V1 = LogGrammar(
            r"Encoder cache will be initialized|Dynamo bytecode transform time"
            r"|Initial profiling/warmup run took|torch\.compile (?:takes|took) [\d.]+ s in total"
            r"|Compiling a graph for (?:general shape|compile range)|Directly load the compiled graph"
-           r"|Starting profile run for multi-modal models",
+           r"|Starting profile run for multi-modal models|Starting torch\.compile$",
            f"vllm/v1/worker/gpu_model_runner.py:6166, vllm/compilation/backends.py:1167 (torch.compile "
            f"traces the model in its first forward: the profiling run), "
            f"vllm/compilation/monitor.py:20,92, backends.py:296,399 (the first forward's compilation) "
            f"@{UPSTREAM}; "
-           f"vllm/worker/worker.py:278@{FORK_122}; V0's encoder-decoder profile_run: "
+           f"vllm/worker/worker.py:278@{FORK_122}; vllm/compilation/monitor.py:40 ('Starting torch.compile', "
+           f"the first forward, @{UPSTREAM}); V0's encoder-decoder profile_run: "
            f"vllm/worker/enc_dec_model_runner.py:278@8642d8927065"),
         _m("profile_done", Phase.PROFILING, r"Memory profiling takes [\d.]+ seconds",
            f"the end of the profiling run: V0 determine_num_available_blocks logs it last, before returning "
@@ -918,8 +929,10 @@ VLLM_V1 = LogGrammar(
            f"vllm/v1/worker/gpu_model_runner.py:6582@{UPSTREAM}"),
         _m("kv_blocks", Phase.KV_ALLOCATION,
            r"Available KV cache memory:|memory for KV Cache as specified by kv_cache_memory_bytes"
+           r"|Free memory after profiling|CUDA graph memory profiling is enabled"
            r"|KV cache size: [\d,]+ tokens|Maximum concurrency for [\d,]+ tokens per request",
-           f"vllm/v1/worker/gpu_worker.py:760 (profiled) and :657-668 (kv_cache_memory_bytes given, "
+           f"vllm/v1/worker/gpu_worker.py:753-785 (profiled: free memory, the KV budget, the CUDA graph "
+           f"estimate) and :657-668 (kv_cache_memory_bytes given, "
            f"profiling skipped), vllm/v1/core/kv_cache_utils.py:2328 (the KV cache sized) @{UPSTREAM}; "
            f"vllm/executor/executor_base.py:119@{FORK_122}"),
         _m("init_done", Phase.WARMUP, r"init engine \(profile, create kv cache, warmup model\) took",
