@@ -1211,3 +1211,11 @@ def test_the_weight_readers_progress_bar_shows_start_up() -> None:
 ])
 def test_more_engine_phase_lines(line: str, phase: Phase) -> None:
     assert _read(line + "\n").report().phase_reached is phase
+
+
+def test_the_offline_llms_progress_bars_show_serving_and_fork_bucket_lines_start_up() -> None:
+    for bar in ("Processed prompts: 100%|##########| 4/4 [00:01<00:00,  2.9it/s, est. speed input: 20.1 toks/s]",
+                "Adding requests: 100%|##########| 4/4 [00:00<00:00, 1000it/s]"):
+        assert _read(bar + "\n").report().phase_reached is Phase.SERVING
+    line = "INFO 01-01 00:00:00 hpu_model_runner.py:1] Decode bucket config (min, step, max_warmup) bs:[1, 32, 64]"
+    assert _read(line + "\n").report().phase_reached is Phase.STARTUP

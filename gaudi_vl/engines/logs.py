@@ -535,7 +535,7 @@ _STARTING = (
     _m("starting", Phase.STARTUP,
        r"Initializing an? (?:V[01] )?LLM engine|Waiting for init message from front-end"
        r"|Found nccl from library|Using [\w ]{2,40} backend"
-       r"|Prompt bucket config \(min, step, max_warmup\)|Generated \d+ prompt buckets"
+       r"|(?:Prompt|Decode) bucket config \(min, step, max_warmup\)|Generated \d+ prompt buckets"
        r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank"
        r"|NCCL INFO Channel \d+/\d+ : |flags: \[(?:[-+]\w+ ){2,}[-+]\w+\]",
        f"vllm/engine/llm_engine.py:233@8642d8927065 and :240@{FORK_122}; vllm/v1/engine/core.py:455, "
@@ -582,6 +582,9 @@ _SERVING = (
        "'Entering scheduling loop: stages=%d', vllm_omni/entrypoints/async_omni.py, and the offline "
        "Omni.generate; a stage worker's 'Received batch size=%d, request_ids=%s', omni_stage.py): only "
        "written for a request, https://github.com/vllm-project/vllm-omni/issues/1214"),
+    _m("serving", Phase.SERVING, r"^(?:Processed prompts|Adding requests): +\d+%",
+       f"the offline LLM's progress bars over its requests (LLM._validate_and_add_requests, LLM._run_engine: "
+       f"vllm/entrypoints/llm.py:1422,1486@{UPSTREAM}; the same in V0, vllm/entrypoints/llm.py@{FORK_122})"),
     _m("serving", Phase.SERVING, r"Added request \S+\.",
        f"vllm/v1/engine/async_llm.py:552,578@{UPSTREAM}; vllm/engine/multiprocessing/engine.py (V0's "
        f"'Added request', https://github.com/vllm-project/vllm/issues/10024)"),
@@ -609,8 +612,9 @@ _FORK_MARKERS = (
     _m("warmup", Phase.WARMUP, r"\[Warmup\]\[", f"vllm/worker/hpu_model_runner.py:3040@{FORK_122}"),
     _m("warmup", Phase.WARMUP, r"(?:Prompt|Decode|Multimodal) captured:\d+",
        f"vllm/worker/hpu_model_runner.py:3165@{FORK_122}, :2770@{FORK_121}"),
-    _m("weights", Phase.STARTUP, r"Wrapping in HPU ?Graph took|Preparing model with INC",
-       f"vllm/worker/hpu_model_runner.py:1223,1244,1271@{FORK_122} (inside load_model, after the weights)"),
+    _m("weights", Phase.STARTUP, r"Wrapping in HPU ?Graph took|Preparing model with INC|Compiling took",
+       f"vllm/worker/hpu_model_runner.py:1223,1244,1271 and the torch.compile wrap after it@{FORK_122} "
+       f"(inside load_model, after the weights)"),
     _m("warmup", Phase.WARMUP, r"Multimodal bucket : |Skipping warmup\.\.\.",
        f"vllm/worker/hpu_model_runner.py:2826,3224@{FORK_122}, :2798,2826@{FORK_121}"),
     _m("warmup_done", Phase.WARMUP, r"Warmup finished in \d+ secs",
