@@ -79,6 +79,7 @@ from gaudi_vl.engines.logs import (
     GRAPH_SPLIT,
     HEADER,
     IPYTHON_TRACEBACK,
+    KUBECTL_PREFIX,
     KV_SHORTFALL,
     MASK_CPU,
     MESSAGE_PHASES,
@@ -108,6 +109,7 @@ from gaudi_vl.engines.logs import (
     SHUTDOWN_NOISE,
     STAGE_PREFIX,
     START_SHORTFALL,
+    STDLIB_PREFIX,
     STEP_DUMP,
     SYNAPSE,
     TEARDOWN_FRAMES,
@@ -273,6 +275,10 @@ def split_line(raw: str) -> LogLine:
     glog = None
     if text[1:2] == " " and (m := GLOG_PREFIX.match(text)):  # Ray's C++ lines: ``E 73667 73667] x.cc:361: ``
         glog, text = _GLOG_LEVEL[m.group("sev")], text[m.end():]
+    elif text[:5] == "[pod/" and (m := KUBECTL_PREFIX.match(text)):
+        text = text[m.end():]
+    elif ":" in text[:9] and (m := STDLIB_PREFIX.match(text)):
+        glog, text = m.group("level"), text[m.end():]
     if "Z [" in text[:60] and (m := CLOUD_PREFIX.match(text)):
         text = text[m.end():]
     if text[:1] == ">":

@@ -1219,3 +1219,22 @@ def test_the_offline_llms_progress_bars_show_serving_and_fork_bucket_lines_start
         assert _read(bar + "\n").report().phase_reached is Phase.SERVING
     line = "INFO 01-01 00:00:00 hpu_model_runner.py:1] Decode bucket config (min, step, max_warmup) bs:[1, 32, 64]"
     assert _read(line + "\n").report().phase_reached is Phase.STARTUP
+
+
+@pytest.mark.parametrize(("line", "level", "message"), [
+    ("ERROR:root:  File \"/x/vllm/worker/worker.py\", line 1, in determine_num_available_blocks", "ERROR",
+     '  File "/x/vllm/worker/worker.py", line 1, in determine_num_available_blocks'),
+    ("[pod/vllm-0/vllm] INFO 05-13 21:09:41 [core.py:1] hi", "INFO", "hi"),
+    ("INFO:     Application startup complete.", None, "INFO:     Application startup complete."),  # uvicorn's own
+])
+def test_kubectl_and_python_logging_prefixes(line: str, level: str | None, message: str) -> None:
+    ln = split_line(line)
+    assert (ln.level, ln.message) == (level, message)
+
+
+def test_a_traceback_under_pythons_default_logging_format_has_its_phase() -> None:
+    log = ("ERROR:root:Traceback (most recent call last):\n"
+           'ERROR:root:  File "/x/vllm/worker/worker.py", line 1, in determine_num_available_blocks\n'
+           "ERROR:root:RuntimeError: boom\n")
+    r = _read(log).report()
+    assert r.failed and r.failure_phase is Phase.PROFILING

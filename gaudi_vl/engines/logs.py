@@ -206,6 +206,13 @@ CRASH_HEADER = re.compile(
 """The first line of such a dump: abseil's ``*** SIGSEGV received at time=1709028495 on cpu 22 ***``, UCX's
 ``Caught signal 11 (Segmentation fault: address not mapped to object ...)`` and ``==== backtrace (tid: 1234)
 ====``."""
+KUBECTL_PREFIX = re.compile(r"^\[pod/[\w.\-]{1,253}/[\w.\-]{1,63}\] ")
+"""``kubectl logs --prefix`` names the pod and container before each line: ``[pod/vllm-0/vllm] INFO ...``."""
+STDLIB_PREFIX = re.compile(r"^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):(?P<name>[\w.\-]{1,80}):")
+"""Python's default logging format (``logging.basicConfig``: ``%(levelname)s:%(name)s:%(message)s``), used by
+programs that run vLLM and by asyncio's handler: ``ERROR:asyncio:Exception in callback ...``
+(https://github.com/vllm-project/vllm/issues/8100); uvicorn's ``INFO:     ...`` has no logger name and is
+left as it is."""
 GLOG_PREFIX = re.compile(r"^(?P<sev>[IWEF]) \d{1,10} \d{1,10}\] [\w.\-]{1,80}:\d{1,6}: ")
 """What is left of Ray's C++ (glog) prefix once its timestamp is dropped: ``[2024-02-27 18:08:15,439 E 73667
 73667] logging.cc:361: *** SIGSEGV ...`` (severity, pid, thread, file:line; Ray's src/ray/util/logging.cc):
