@@ -560,10 +560,11 @@ _STARTING = (
     _m("frontend", Phase.STARTUP,
        r"vLLM API server version|non-default args: |\bargs: Namespace\(|Automatically detected platform"
        r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with"
-       r"|Starting with engine args|\b(?:Async)?EngineArgs\(model=",
+       r"|Starting with engine args|EngineArgs\(model=|Using max model len \d+",
        f"the front end resolving its configuration before it builds the engine: api_server.py:1300 "
        f"(version), platforms/__init__.py:254, config.py:823,2203@{FORK_122}; vllm/entrypoints/serve/"
-       f"utils/api_utils.py:286 (non-default args), vllm/config/model.py:733 (architecture), "
+       f"utils/api_utils.py:286 (non-default args), vllm/config/model.py:733 (architecture), :2152 (max "
+       f"model len), "
        f"vllm/platforms/__init__.py:291@{UPSTREAM}; the engine arguments printed by the program that is "
        f"about to build the engine (Ray Serve's vLLM deployment: 'Starting with engine args: AsyncEngineArgs("
        f"model=..', https://github.com/vllm-project/vllm/issues/12742)"),
