@@ -114,6 +114,7 @@ from gaudi_vl.engines.logs import (
     SYNAPSE,
     TEARDOWN_FRAMES,
     TERMINATE,
+    TORCH_ABORT,
     TRACEBACK,
     UNRAISABLE,
     WARMUP_NAMED,
@@ -816,6 +817,9 @@ class Doctor:
             return True
         if "Fatal Python error" in msg and (m := FATAL_PYTHON.match(msg)):
             self._fail(out, "crash", f"Fatal Python error: {m.group('text').strip()}"[:300], stream, tb, None)
+            return True
+        if ("atchdog caught" in msg or "process down" in msg) and TORCH_ABORT.search(msg):
+            self._fail(out, "crash", msg.strip()[:300], stream, tb, None)  # torch's NCCL watchdog aborts
             return True
         if ("terminate " in msg or "(core dumped)" in msg or msg[:6] == "Killed") and TERMINATE.match(
                 msg.lstrip()):

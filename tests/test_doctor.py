@@ -1238,3 +1238,14 @@ def test_a_traceback_under_pythons_default_logging_format_has_its_phase() -> Non
            "ERROR:root:RuntimeError: boom\n")
     r = _read(log).report()
     assert r.failed and r.failure_phase is Phase.PROFILING
+
+
+def test_the_nccl_watchdog_taking_the_process_down_is_a_crash_and_the_output_handler_failing_a_serving_death() -> None:
+    wd = ("[rank0]:[E601 10:00:00.123456789 ProcessGroupNCCL.cpp:616] [Rank 0] Watchdog caught collective operation "
+          "timeout: WorkNCCL(SeqNum=5, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for 600001 "
+          "milliseconds before timing out.\n")
+    r = _read(SERVING + wd).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "crash", Phase.SERVING)
+    handler = "(APIServer pid=1) ERROR 06-01 10:00:00 [async_llm.py:906] AsyncLLM output_handler failed.\n"
+    r = _read(SERVING + handler).report()
+    assert (r.failed, r.failure_phase) == (True, Phase.SERVING)

@@ -228,6 +228,12 @@ https://github.com/christopherowen/spark-vllm-mxfp4-docker/issues/5 after an ``E
 shell reports a child killed by a signal as ``Aborted (core dumped)``, ``Segmentation fault (core dumped)``
 or a bare ``Killed`` (SIGKILL, often the kernel's out-of-memory killer): a crash, more specific than the
 engine-death report beside it."""
+TORCH_ABORT = re.compile(
+    r"Watchdog caught collective operation timeout|we are taking the entire process down")
+"""torch's NCCL watchdog when a collective hangs or fails: ``[rank0]:[E601 ..ProcessGroupNCCL.cpp:616] [Rank
+0] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=5, OpType=ALLREDUCE, ..) ran for 600001
+milliseconds before timing out``, then ``To avoid data inconsistency, we are taking the entire process down.``
+(both strings in torch/lib/libtorch_cuda.so@torch==2.14.1): the watchdog aborts the process, a crash."""
 FAULT_THREAD = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-fA-F]+ \(most recent call first\):")
 """``faulthandler``'s stack dump of a crashed (or killed) process: ``Current thread 0x... (most recent call
 first):`` then frames written ``File "...", line N in func`` -- no comma before ``in``, unlike a
@@ -317,15 +323,17 @@ server answers requests, whatever the status: the engine is serving."""
 
 SERVING_DEATH = re.compile(
     r"EngineCore encountered (?:a fatal error|an issue)|Engine loop has died|Engine loop is not running"
-    r"|Engine process \(pid \d+\) died|MQLLMEngine is already dead|Engine background task failed")
+    r"|Engine process \(pid \d+\) died|MQLLMEngine is already dead|Engine background task failed"
+    r"|AsyncLLM output_handler failed")
 """An engine that dies after it started, i.e. while serving: V1 ``EngineCore encountered a fatal error.``
 (logged only once the engine core exists, vllm/v1/engine/core.py:1509-1512) and the client's
-``EngineDeadError`` text (vllm/v1/engine/exceptions.py:12-17) @vllm==0.32.0; V0's multiprocessing
-engine: ``Engine loop is not running`` (vllm/engine/multiprocessing/__init__.py:184), ``Engine process
-(pid %d) died`` (client.py:164,182, its heartbeat loop runs only while serving), ``Engine background task
-failed`` (async_llm_engine.py:69) @95af70093fc0; ``Engine loop has died`` and ``MQLLMEngine is already dead,
-terminating server process`` (older releases' client and launcher, seen in
-https://github.com/vllm-project/vllm/issues/10024 and /issues/13939)."""
+``EngineDeadError`` text (vllm/v1/engine/exceptions.py:12-17) @vllm==0.32.0; V0's multiprocessing engine:
+``Engine loop is not running`` (vllm/engine/multiprocessing/__init__.py:184), ``Engine process (pid %d) died``
+(client.py:164,182, its heartbeat loop runs only while serving), ``Engine background task failed``
+(async_llm_engine.py:69) @95af70093fc0; V1's ``AsyncLLM output_handler failed.`` (the front end's loop over
+the engine's outputs; its error goes to every request, vllm/v1/engine/async_llm.py:906@vllm==0.32.0); ``Engine
+loop has died`` and ``MQLLMEngine is already dead, terminating server process`` (older releases' client and
+launcher, seen in https://github.com/vllm-project/vllm/issues/10024 and /issues/13939)."""
 
 STEP_DUMP = re.compile(r"Dumping input data for V1 LLM engine|Dumping scheduler output for model execution")
 """A model step that raised, dumped by ``log_error_detail`` around each serving step's execute_model
