@@ -104,6 +104,7 @@ from gaudi_vl.engines.logs import (
     REQUEST_DISPATCH_FRAMES,
     REQUEST_DISPATCH_PATHS,
     REQUEST_ERROR,
+    REQUEST_RECORD,
     RESUMED,
     RPC_CALL,
     SHUTDOWN_NOISE,
@@ -587,7 +588,8 @@ class Doctor:
             if not self.tracebacks:
                 head = line[:240]  # where a line's kind shows (prefixes, header, the logger's message)
                 if '"POST ' in head or '"GET ' in head or "Received request" in head:
-                    if self.phase is not Phase.SERVING and ACCESS_LOG.search(head):
+                    if self.phase is not Phase.SERVING and (ACCESS_LOG.search(head)
+                                                            or REQUEST_RECORD.search(head)):
                         self._advance(Phase.SERVING)  # the server answers requests
                     continue
                 if "Padding current" in head and (m := padding(line)):

@@ -1249,3 +1249,14 @@ def test_the_nccl_watchdog_taking_the_process_down_is_a_crash_and_the_output_han
     handler = "(APIServer pid=1) ERROR 06-01 10:00:00 [async_llm.py:906] AsyncLLM output_handler failed.\n"
     r = _read(SERVING + handler).report()
     assert (r.failed, r.failure_phase) == (True, Phase.SERVING)
+
+
+@pytest.mark.parametrize("line", [
+    "INFO 06-01 10:00:00 [logger.py:43] Received request chatcmpl-abc: prompt: 'Traceback (most recent call last):', params: SamplingParams(n=1).",
+    "(APIServer pid=1) INFO 06-01 10:00:00 [request_logger.py:66] Received request cmpl-abc-0: params: SamplingParams(n=1), lora_request: None.",
+    "INFO 06-01 10:00:00 [async_llm_engine.py:180] Finished request chatcmpl-abc.",
+    "INFO 06-01 10:00:00 [async_llm.py:922] Aborted request(s) chatcmpl-abc.",
+])
+def test_request_records_show_serving_and_their_prompt_is_never_a_failure(line: str) -> None:
+    r = _read(line + "\n").report()
+    assert not r.failed and r.phase_reached is Phase.SERVING

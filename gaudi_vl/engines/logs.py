@@ -321,6 +321,12 @@ ACCESS_LOG = re.compile(r' - "(?:GET|POST|PUT|DELETE|HEAD|OPTIONS|PATCH) \S* HTT
 uvicorn/protocols/http/httptools_impl.py:481, h11_impl.py:474@uvicorn==0.55.0): written only once the
 server answers requests, whatever the status: the engine is serving."""
 
+REQUEST_RECORD = re.compile(
+    r"Received request \S+: (?:prompt|params)|Finished request \S+\.|Aborted request(?:\(s\))? \S+")
+"""A request received, finished or aborted (the request logger's ``Received request %s: prompt: %r, ..``, V0's
+``Finished request %s.``, ``Aborted request %s.``, V1's ``Aborted request(s) %s.``): only a serving engine has
+requests."""
+
 SERVING_DEATH = re.compile(
     r"EngineCore encountered (?:a fatal error|an issue)|Engine loop has died|Engine loop is not running"
     r"|Engine process \(pid \d+\) died|MQLLMEngine is already dead|Engine background task failed"
@@ -601,6 +607,10 @@ _SERVING = (
     _m("serving", Phase.SERVING, r"^(?:Processed prompts|Adding requests): +\d+%",
        f"the offline LLM's progress bars over its requests (LLM._validate_and_add_requests, LLM._run_engine: "
        f"vllm/entrypoints/llm.py:1422,1486@{UPSTREAM}; the same in V0, vllm/entrypoints/llm.py@{FORK_122})"),
+    _m("serving", Phase.SERVING, REQUEST_RECORD.pattern,
+       f"the request logger and the engines' per-request lines: vllm/entrypoints/logger.py:44, "
+       f"async_llm_engine.py:180,224, multiprocessing/engine.py:351@{FORK_122}; "
+       f"vllm/entrypoints/serve/utils/request_logger.py:66, vllm/v1/engine/async_llm.py:922@{UPSTREAM}"),
     _m("serving", Phase.SERVING, r"Added request \S+\.",
        f"vllm/v1/engine/async_llm.py:552,578@{UPSTREAM}; vllm/engine/multiprocessing/engine.py (V0's "
        f"'Added request', https://github.com/vllm-project/vllm/issues/10024)"),
