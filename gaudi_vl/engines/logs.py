@@ -156,8 +156,9 @@ and the date with its year (Ray Serve's replica logger: ``INFO 2025-02-19 22:43:
 STAGE_PREFIX = re.compile(r"^\[Stage-(?P<stage>\d{1,4})\]\s?")
 """vllm-omni runs each pipeline stage's engine in its own process and prefixes that process's lines with
 its stage: ``[Stage-0] INFO 02-10 08:00:59 [manager.py:204] ...`` (https://github.com/vllm-project/vllm-omni
-/issues/1214; the stage workers' own ``[Stage-{stage_id}]`` messages, vllm_omni/entrypoints/omni_stage.py):
-a stream prefix like a worker's ``(pid=..)``."""
+/issues/1214), through vLLM's ``VLLM_LOGGING_PREFIX``, put before every line of the logger's format
+(vllm/logger.py:29, vllm/envs.py:855-856@vllm==0.32.0; set per stage at vllm_omni/entrypoints/omni_stage.py:
+248-250@be81443c8a52): a stream prefix like a worker's ``(pid=..)``."""
 
 QUOTE_PREFIX = re.compile(r"^(?:>[ \t]?)+(?:[-*+][ \t]+)?")
 """Markdown quoting of a pasted log (``> > Exception ignored in: ...``), also of a quoted list
@@ -599,11 +600,12 @@ _SERVING = (
     _m("serving", Phase.SERVING, r"Avg prompt throughput", f"vllm/engine/metrics.py:418@{FORK_122}"),
     _m("serving", Phase.SERVING,
        r"\[(?:Async)?Orchestrator\] (?:Entering scheduling loop|Enqueued request|Seeding \d* ?requests? into"
-       r"|Forwarded request|Request \S+ (?:finalized|fully completed))|\[Stage-\d+\] Received batch size=",
-       "vllm-omni's orchestrator handling one request (AsyncOmni.generate: 'Enqueued request %s to stage-0', "
-       "'Entering scheduling loop: stages=%d', vllm_omni/entrypoints/async_omni.py, and the offline "
-       "Omni.generate; a stage worker's 'Received batch size=%d, request_ids=%s', omni_stage.py): only "
-       "written for a request, https://github.com/vllm-project/vllm-omni/issues/1214"),
+       r"|Forwarded request|Request \S+ (?:finalized|fully completed))|Received batch size=\d+, request_ids=",
+       "vllm-omni's orchestrator handling requests ('Enqueued request %s to stage-0', 'Entering scheduling "
+       "loop: ..': vllm_omni/entrypoints/async_omni.py:445,454,852,854 and the offline Omni, "
+       "omni.py:392,401; "
+       "a stage worker's 'Received batch size=%d, request_ids=%s', omni_stage.py:688 @be81443c8a52): only "
+       "written for requests, https://github.com/vllm-project/vllm-omni/issues/1214"),
     _m("serving", Phase.SERVING, r"^(?:Processed prompts|Adding requests): +\d+%",
        f"the offline LLM's progress bars over its requests (LLM._validate_and_add_requests, LLM._run_engine: "
        f"vllm/entrypoints/llm.py:1422,1486@{UPSTREAM}; the same in V0, vllm/entrypoints/llm.py@{FORK_122})"),
