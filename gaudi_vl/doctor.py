@@ -81,6 +81,7 @@ from gaudi_vl.engines.logs import (
     IPYTHON_TRACEBACK,
     KUBECTL_PREFIX,
     KV_SHORTFALL,
+    LOADING_PATHS,
     MASK_CPU,
     MESSAGE_PHASES,
     MODEL_BUILD,
@@ -372,6 +373,8 @@ class _Traceback:
             self.dispatch = True
         if path and func == MODEL_BUILD[1] and MODEL_BUILD[0] in path and self.weak is None:
             self.weak = MODEL_BUILD[2]
+        if path and self.weak is None and any(p in path for p in LOADING_PATHS):
+            self.weak = Phase.STARTUP
         for g in grammars:
             phase, strong = g.frame_phase(func)
             if phase is None:

@@ -1260,3 +1260,22 @@ def test_the_nccl_watchdog_taking_the_process_down_is_a_crash_and_the_output_han
 def test_request_records_show_serving_and_their_prompt_is_never_a_failure(line: str) -> None:
     r = _read(line + "\n").report()
     assert not r.failed and r.phase_reached is Phase.SERVING
+
+
+@pytest.mark.parametrize("exc", [
+    "RuntimeError: Cannot find any model weights with `/models/x`",
+    "RuntimeError: Error(s) in loading state_dict for Linear:",
+    "safetensors_rust.SafetensorError: Error while deserializing header: HeaderTooLarge",
+    "ValueError: Following weights were not initialized from checkpoint: {'lm_head.weight'}",
+])
+def test_a_weight_reading_error_names_start_up(exc: str) -> None:
+    r = _read("Traceback (most recent call last):\n" + exc + "\n").report()
+    assert r.failed and r.failure_phase is Phase.STARTUP
+
+
+def test_a_frame_in_the_model_loader_or_safetensors_is_a_weak_start_up_frame() -> None:
+    for path in ("/x/vllm/model_executor/model_loader/weight_utils.py", "/x/site-packages/safetensors/torch.py"):
+        tb = f'Traceback (most recent call last):\n  File "{path}", line 1, in some_new_helper\nRuntimeError: boom\n'
+        assert _read(tb).report().failure_phase is Phase.STARTUP
+        # a phase line before it outranks a weak frame
+        assert _read(SERVING + tb).report().failure_phase is Phase.SERVING

@@ -417,6 +417,9 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"Device acquire failed|synStatus[= ](?:synStatus\s*)?8\b"), Phase.STARTUP),
     (re.compile(r"Failed to register worker \S+ to Raylet|Unable to register worker with raylet"),
      Phase.STARTUP),
+    (re.compile(r"Cannot find any model weights|Following weights were not initialized from checkpoint"
+                r"|Error\(s\) in loading state_dict|SafetensorError|Error while deserializing header"),
+     Phase.STARTUP),
 )
 WEAK_MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = ((FAILED_EXECUTION, Phase.SERVING),)
 """Texts that name a phase only as a weak frame does (``FAILED_EXECUTION``): used after the phase lines."""
@@ -430,7 +433,11 @@ first touches the device (https://github.com/opea-project/GenAIComps/issues/1038
 ``Graph compile failed`` or a synStatus that says "compile" is a graph-compile failure.) A Ray worker process
 registers with its raylet once, when it starts (``core_worker.cc: Failed to register worker .. to Raylet.
 IOError: [RayletClient] Unable to register worker with raylet``, https://github.com/vllm-project/vllm/issues/5495):
-the engine's workers never started."""
+the engine's workers never started. Reading the weights failed: the loader's ``Cannot find any model weights
+with ..`` and ``Following weights were not initialized from checkpoint`` (vllm/model_executor/model_loader/
+default_loader.py:260,565@vllm==0.32.0), torch's ``Error(s) in loading state_dict for ..``
+(torch/nn/modules/module.py:2644@torch==2.14.1) and safetensors' ``SafetensorError: Error while deserializing
+header`` (safetensors/_safetensors_rust.abi3.so@safetensors==0.8.0): start-up."""
 
 CAPTURE_ERROR = re.compile(
     r"cudaErrorStreamCapture\w*|hipErrorStreamCapture\w*|operation not permitted when stream is capturing"
@@ -898,6 +905,11 @@ WARMUP_NAMED = re.compile(r"warm_?up", re.IGNORECASE)
 """A function named for warming up (``_warmup``, ``deep_gemm_warmup``, ``_warmup_multimodal_graph``)
 that no frame table names: a weak warm-up frame (the fork's profiling run also calls
 ``warmup_scenario``, so a phase line before the failure outranks it)."""
+
+LOADING_PATHS = ("/model_executor/model_loader/", "/safetensors/")
+"""Code that runs only while weights are read: vLLM's model loaders (called from ``load_model`` alone,
+``get_model``, vllm/model_executor/model_loader/__init__.py:131@vllm==0.32.0) and the safetensors reader. A
+frame in them, whatever its function, is a weak start-up frame (a later phase line outranks it)."""
 
 MODEL_BUILD = ("/model_executor/models/", "__init__", Phase.STARTUP)
 """A model class's constructor (``vllm/model_executor/models/llama.py ... in __init__``) runs only
