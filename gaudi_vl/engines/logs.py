@@ -728,6 +728,9 @@ _API_SERVING = (
     ("_driver_execute_model", Phase.SERVING),
     ("_driver_execute_model_async", Phase.SERVING),
     ("_run_engine", Phase.SERVING),
+    ("_log_task_completion", Phase.SERVING),
+    ("process_request_outputs", Phase.SERVING),
+    ("add_request_async", Phase.SERVING),
 )
 """Serving: the API server's output handler and handlers, V0's async engine loop (cited under
 ``_FORK_STRONG``); V1's engine core stepping with a batch queue and a data-parallel rank's idle dummy batch
@@ -735,7 +738,10 @@ in its busy loop (vllm/v1/engine/core.py:698,1045,2363@vllm==0.32.0); V0's ``LLM
 outputs and the executor running the driver's model step, called only from ``step``
 (vllm/engine/llm_engine.py:993, vllm/executor/executor_base.py:315, mp_distributed_executor.py:141,
 ray_distributed_executor.py:456@95af70093fc0; the profiling run calls the model runner directly); ``LLM``'s
-offline loop over its requests (``_run_engine``, vllm/entrypoints/llm.py:1478@95af70093fc0)."""
+offline loop over its requests (``_run_engine``, vllm/entrypoints/llm.py:1478@95af70093fc0); V0's async engine
+loop finishing with an error (``_log_task_completion``, the callback that logs 'Engine background task
+failed'), handing out a step's outputs and adding a request (vllm/engine/async_llm_engine.py:49,811,434
+@95af70093fc0)."""
 
 REQUEST_DISPATCH_PATHS = ("/fastapi/", "/starlette/", "/uvicorn/protocols/", "/uvicorn/middleware/")
 """Web-framework code that runs one HTTP request: fastapi's ``run_endpoint_function`` / ``app``
@@ -751,7 +757,7 @@ NOT_A_REQUEST = frozenset({"lifespan", "merged_lifespan", "startup", "shutdown",
 """Framework functions that run when the server starts or stops, not for a request."""
 ENGINE_LOOP_FRAMES = frozenset({"output_handler", "run_engine_loop", "engine_step", "step_async",
                                 "_raise_exception_on_finish", "run_busy_loop", "_process_engine_step",
-                                "run_heartbeat_loop", "run_output_handler"})
+                                "run_heartbeat_loop", "run_output_handler", "_log_task_completion"})
 """The engine's own loops (V1 ``AsyncLLM.output_handler``, the engine core's busy loop; V0's engine loop and
 ``_raise_exception_on_finish``; cited under ``_API_SERVING`` and ``_FORK_STRONG``): a request's traceback
 that goes through one carries the engine's error to the request (``raise output``): the engine's failure."""
