@@ -1279,3 +1279,14 @@ def test_a_frame_in_the_model_loader_or_safetensors_is_a_weak_start_up_frame() -
         assert _read(tb).report().failure_phase is Phase.STARTUP
         # a phase line before it outranks a weak frame
         assert _read(SERVING + tb).report().failure_phase is Phase.SERVING
+
+
+@pytest.mark.parametrize(("frames", "phase"), [
+    (["run_engine_core", "__init__", "_init_data_parallel"], Phase.STARTUP),
+    (["run_busy_loop", "_process_input_queue", "_handle_client_request", "add_request"], Phase.SERVING),
+    (["step", "log_error_detail"], Phase.SERVING),
+    (["_log_task_completion"], Phase.SERVING),
+])
+def test_engine_core_and_v0_loop_frames(frames: list[str], phase: Phase) -> None:
+    r = _read("\n".join(traceback_lines(frames, "RuntimeError: boom")) + "\n").report()
+    assert r.failed and r.failure_phase is phase

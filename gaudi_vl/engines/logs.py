@@ -683,6 +683,7 @@ _WORKER_START = (
     ("initialize_model_parallel", Phase.STARTUP),
     ("init_model_parallel_group", Phase.STARTUP),
     ("_init_workers_ray", Phase.STARTUP),
+    ("_init_data_parallel", Phase.STARTUP),
     ("get_model", Phase.STARTUP),
     ("load_weights", Phase.STARTUP),
     ("init_worker", Phase.STARTUP),
@@ -700,14 +701,15 @@ _WORKER_START = (
 )
 """A worker starting: its device and its TP/PP groups (``init_device``, hpu_worker.py:157,479,
 worker.py:169,522@95af70093fc0; gpu_worker.py:436,1640, vllm/distributed/parallel_state.py:1514,1814,
-2056,2366@vllm==0.32.0), Ray's worker start (ray_distributed_executor.py:169@95af70093fc0), and the
-model built and its weights read (``get_model``, model_loader/__init__.py:53@95af70093fc0; a model's
-``load_weights``, called only by the loaders); a worker built by its wrapper (``init_worker``,
-vllm/worker/worker_base.py:571@95af70093fc0); the loaders' steps, all inside ``load_model``:
-``initialize_model`` and ``process_weights_after_loading`` (vllm/model_executor/model_loader/utils.py:74,133),
-``create_model`` (base_loader.py:49), ``download_model``, ``_prepare_weights``, ``_get_weights_iterator``,
-``get_all_weights`` (default_loader.py:147,265,367,389) and the weight readers
-(weight_utils.py:432,846,1079,1426) @vllm==0.32.0."""
+2056,2366@vllm==0.32.0), a data-parallel rank joining its group (``_init_data_parallel``,
+vllm/v1/engine/core.py:1531,2195@vllm==0.32.0), Ray's worker start
+(ray_distributed_executor.py:169@95af70093fc0), and the model built and its weights read (``get_model``,
+model_loader/__init__.py:53@95af70093fc0; a model's ``load_weights``, called only by the loaders); a worker
+built by its wrapper (``init_worker``, vllm/worker/worker_base.py:571@95af70093fc0); the loaders' steps, all
+inside ``load_model``: ``initialize_model`` and ``process_weights_after_loading``
+(vllm/model_executor/model_loader/utils.py:74,133), ``create_model`` (base_loader.py:49), ``download_model``,
+``_prepare_weights``, ``_get_weights_iterator``, ``get_all_weights`` (default_loader.py:147,265,367,389) and
+the weight readers (weight_utils.py:432,846,1079,1426) @vllm==0.32.0."""
 _API_SERVING = (
     ("output_handler", Phase.SERVING),
     ("run_heartbeat_loop", Phase.SERVING),
@@ -731,6 +733,12 @@ _API_SERVING = (
     ("_log_task_completion", Phase.SERVING),
     ("process_request_outputs", Phase.SERVING),
     ("add_request_async", Phase.SERVING),
+    ("add_request", Phase.SERVING),
+    ("preprocess_add_request", Phase.SERVING),
+    ("abort_requests", Phase.SERVING),
+    ("_process_aborts_queue", Phase.SERVING),
+    ("post_step", Phase.SERVING),
+    ("log_error_detail", Phase.SERVING),
 )
 """Serving: the API server's output handler and handlers, V0's async engine loop (cited under
 ``_FORK_STRONG``); V1's engine core stepping with a batch queue and a data-parallel rank's idle dummy batch
@@ -741,7 +749,9 @@ ray_distributed_executor.py:456@95af70093fc0; the profiling run calls the model 
 offline loop over its requests (``_run_engine``, vllm/entrypoints/llm.py:1478@95af70093fc0); V0's async engine
 loop finishing with an error (``_log_task_completion``, the callback that logs 'Engine background task
 failed'), handing out a step's outputs and adding a request (vllm/engine/async_llm_engine.py:49,811,434
-@95af70093fc0)."""
+@95af70093fc0); V1's engine core adding, aborting and stepping requests (``add_request``,
+``preprocess_add_request``, ``abort_requests``, ``_process_aborts_queue``, ``post_step``, ``log_error_detail``
+around a step: vllm/v1/engine/core.py:508,1089,554,814,689,562@vllm==0.32.0)."""
 
 REQUEST_DISPATCH_PATHS = ("/fastapi/", "/starlette/", "/uvicorn/protocols/", "/uvicorn/middleware/")
 """Web-framework code that runs one HTTP request: fastapi's ``run_endpoint_function`` / ``app``
