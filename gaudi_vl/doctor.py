@@ -108,6 +108,7 @@ from gaudi_vl.engines.logs import (
     REQUEST_RECORD,
     RESUMED,
     RPC_CALL,
+    RPC_TIMEOUT,
     SHUTDOWN_NOISE,
     STAGE_PREFIX,
     START_SHORTFALL,
@@ -877,6 +878,9 @@ class Doctor:
             self.recognised += 1
             return True
         exc = EXCEPTION.match(msg)
+        if exc is not None and "RPC call" in msg and (m := RPC_TIMEOUT.search(msg)):
+            tb = tb or self._open(stream)  # the workers hung in this method: its phase, as a frame's
+            tb.add(m.group("method"), self.grammars)
         if tb is not None and tb.noise:
             if exc is not None:  # the end of a destructor's or an exit hook's traceback
                 self.tracebacks.pop(stream, None)

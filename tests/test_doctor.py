@@ -1290,3 +1290,15 @@ def test_a_frame_in_the_model_loader_or_safetensors_is_a_weak_start_up_frame() -
 def test_engine_core_and_v0_loop_frames(frames: list[str], phase: Phase) -> None:
     r = _read("\n".join(traceback_lines(frames, "RuntimeError: boom")) + "\n").report()
     assert r.failed and r.failure_phase is phase
+
+
+@pytest.mark.parametrize(("method", "phase"), [
+    ("determine_available_memory", Phase.PROFILING),
+    ("compile_or_warm_up_model", Phase.WARMUP),
+    ("sample_tokens", Phase.SERVING),
+    ("load_model", Phase.STARTUP),
+])
+def test_an_rpc_timeout_names_its_method_and_so_its_phase(method: str, phase: Phase) -> None:
+    line = f"(EngineCore_DP0 pid=1) ERROR 06-01 10:00:00 [core.py:708] TimeoutError: RPC call to {method} timed out.\n"
+    r = _read(line).report()
+    assert (r.failed, r.failure_phase) == (True, phase)

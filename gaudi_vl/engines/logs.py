@@ -397,6 +397,12 @@ WORKER_METHOD = re.compile(
 %s.`` (multiproc_worker_utils.py:241-242) and ``Error executing method {method!r}.``
 (worker_base.py:647), @95af70093fc0."""
 
+RPC_TIMEOUT = re.compile(r"RPC call to (?P<method>\w+) timed out")
+"""V1's executor giving up on its workers: ``TimeoutError: RPC call to {method} timed out.``
+(vllm/v1/executor/multiproc_executor.py:442@vllm==0.32.0): the workers hung in that method, which names
+the phase as its frame would (``determine_available_memory``, ``compile_or_warm_up_model``, ``sample_tokens``,
+..)."""
+
 WARMUP_STEP = re.compile(
     r"\[Warmup\]\[(?P<what>[^\]]{1,40})\]\[(?P<i>\d+)/(?P<n>\d+)\]"
     r"(?:[^\n]{0,400}?free_mem:\s?(?P<free>-?[\d.]+ ?[KMGT]?i?B))?"
