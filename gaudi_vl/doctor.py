@@ -60,26 +60,35 @@ from gaudi_vl.engines.logs import (
     COLLECTOR_STAMP,
     COMPOSE_PREFIX,
     CPP_EXCEPTION,
+    CRASH_FRAME,
+    CRASH_HEADER,
     CUT_HEADER,
     ENGINE_DEATH,
+    ENGINE_LOOP_FRAMES,
     EXCEPTION,
+    FAILED_EXECUTION,
     FATAL,
     FATAL_PYTHON,
     FAULT_THREAD,
     FRAME,
     FRAME_HEAD,
     FRAME_TAIL,
+    GLOG_PREFIX,
     GPU_ENGINE,
     GRAPH_COMPILE,
     GRAPH_SPLIT,
     HEADER,
     IPYTHON_TRACEBACK,
+    KUBECTL_PREFIX,
     KV_SHORTFALL,
+    LOADING_PATHS,
     MASK_CPU,
     MESSAGE_PHASES,
     MODEL_BUILD,
     MODEL_NAMED,
     MULTIMODAL_HINTS,
+    NATIVE_FRAME,
+    NOT_A_REQUEST,
     NOT_WARMED,
     OOM_ALLOC,
     OOM_DEFRAG,
@@ -93,18 +102,27 @@ from gaudi_vl.engines.logs import (
     RANK_PREFIX,
     RAY_DEATH,
     RAY_PREFIX,
+    REQUEST_DISPATCH_FRAMES,
+    REQUEST_DISPATCH_PATHS,
     REQUEST_ERROR,
+    REQUEST_RECORD,
     RESUMED,
     RPC_CALL,
+    RPC_TIMEOUT,
     SHUTDOWN_NOISE,
+    STAGE_PREFIX,
     START_SHORTFALL,
+    STDLIB_PREFIX,
     STEP_DUMP,
     SYNAPSE,
     TEARDOWN_FRAMES,
+    TERMINATE,
+    TORCH_ABORT,
     TRACEBACK,
     UNRAISABLE,
     WARMUP_NAMED,
     WARMUP_STEP,
+    WEAK_MESSAGE_PHASES,
     WEIGHTS_GAUDI,
     WEIGHTS_TOTAL,
     WORKER_METHOD,
@@ -183,7 +201,7 @@ FAILURE_KINDS: dict[str, str] = {
     "fatal": "Habana fatal error",
     "assertion": "assertion failed",
     "not_implemented": "not implemented",
-    "crash": "process crashed (Fatal Python error)",
+    "crash": "process crashed",
     "exception": "exception",
     "engine_died": "engine process died",
 }
@@ -214,9 +232,30 @@ def _message_phase(text: str) -> Phase | None:
     return None
 
 
+_STEP_FAILED = "a model step failed (its input was dumped)"
+
+
+def _rank(f: _Failure) -> int:
+    """How specific a failure is: its kind's priority, below every kind when it is only a hint."""
+    return 0 if f.hint else _PRIORITY[f.kind]
+
+
+def _weak_message_phase(text: str | None) -> Phase | None:
+    """The phase a failure's text names only weakly (V0's failed model step: profiling or serving)."""
+    if text and "execution" in text:
+        for pattern, phase in WEAK_MESSAGE_PHASES:
+            if pattern.search(text):
+                return phase
+    return None
+
+
 def _maybe_death(msg: str) -> bool:
-    return ("ail" in msg or "died" in msg or "ead" in msg or "atal" in msg or "running" in msg) and (
+    return ("ail" in msg or "died" in msg or "ead" in msg or "atal" in msg or "running" in msg
+            or "xite" in msg) and (
         ENGINE_DEATH.search(msg) is not None or RAY_DEATH.search(msg) is not None)
+
+
+_GLOG_LEVEL = {"I": "INFO", "W": "WARNING", "E": "ERROR", "F": "CRITICAL"}
 
 
 @dataclass(frozen=True)
@@ -237,17 +276,27 @@ def split_line(raw: str) -> LogLine:
     if text[:2] == "**":  # markdown bold around a pasted line
         text = text.strip("*")
     text = COLLECTOR_STAMP.sub("", text, count=1)
+    glog = None
+    if text[1:2] == " " and (m := GLOG_PREFIX.match(text)):  # Ray's C++ lines: ``E 73667 73667] x.cc:361: ``
+        glog, text = _GLOG_LEVEL[m.group("sev")], text[m.end():]
+    elif text[:5] == "[pod/" and (m := KUBECTL_PREFIX.match(text)):
+        text = text[m.end():]
+    elif ":" in text[:9] and (m := STDLIB_PREFIX.match(text)):
+        glog, text = m.group("level"), text[m.end():]
     if "Z [" in text[:60] and (m := CLOUD_PREFIX.match(text)):
         text = text[m.end():]
     if text[:1] == ">":
         text = COLLECTOR_STAMP.sub("", QUOTE_PREFIX.sub("", text, count=1), count=1)
+    stage = None
     if text[:1] == "[" and (m := WRAPPER_PREFIX.match(text) or CUT_HEADER.match(text)):
         text = text[m.end():]
+    elif text[:7] == "[Stage-" and (m := STAGE_PREFIX.match(text)):
+        stage, text = f"stage{m.group('stage')}", text[m.end():]
     if ("|" in text[:70] or "\u2502" in text[:70]) and (m := COMPOSE_PREFIX.match(text)):
         text = text[m.end():]
         if text.rstrip()[-1:] == "\u2502":  # a terminal UI's right border
             text = text.rstrip()[:-1]
-    stream = "main"
+    stream = stage or "main"
     if text[:1] == "(" and (m := RAY_PREFIX.match(text)):
         stream, text = m.group("process"), text[m.end():]
     for _ in range(2):  # Ray forwards a worker's own prefix: ``(Worker pid=750) (Worker_TP1 pid=750)``
@@ -257,7 +306,7 @@ def split_line(raw: str) -> LogLine:
     if m := RANK_PREFIX.match(text):
         stream = stream if stream != "main" else f"rank{m.group('rank')}"
         text = text[m.end():]
-    level = source = None
+    level, source = glog, None
     if m := HEADER.match(text):
         level, source = m.group("level"), f"{m.group('file')}:{m.group('lineno')}"
         text = m.group("message")
@@ -304,12 +353,29 @@ class _Traceback:
     an error and kept serving; a failure only if its exception says the engine died."""
     crash: bool = False
     """A ``faulthandler`` stack dump (``FAULT_THREAD``, frames without a comma): the process crashed."""
+    dispatch: bool = False
+    """A frame of the web framework running one request (``REQUEST_DISPATCH_PATHS``)."""
+    engine_loop: bool = False
+    """A frame of the engine's own loop (``ENGINE_LOOP_FRAMES``): the engine's error, carried to a request."""
+
+    def is_request(self) -> bool:
+        """A request's own traceback: after a request error line, or through the framework's request
+        dispatch and not through the engine's loop."""
+        return self.request or (self.dispatch and not self.engine_loop)
 
     def add(self, func: str, grammars: Sequence[LogGrammar], path: str = "") -> None:
         self.frames += 1
         self.other_frames += func not in TEARDOWN_FRAMES
+        if func in ENGINE_LOOP_FRAMES:
+            self.engine_loop = True
+        elif path and func not in NOT_A_REQUEST and (
+                any(p in path for p in REQUEST_DISPATCH_PATHS)
+                or any(path.endswith(p) and func == f for p, f in REQUEST_DISPATCH_FRAMES)):
+            self.dispatch = True
         if path and func == MODEL_BUILD[1] and MODEL_BUILD[0] in path and self.weak is None:
             self.weak = MODEL_BUILD[2]
+        if path and self.weak is None and any(p in path for p in LOADING_PATHS):
+            self.weak = Phase.STARTUP
         for g in grammars:
             phase, strong = g.frame_phase(func)
             if phase is None:
@@ -348,6 +414,9 @@ class _Failure:
     """The phase the exception's own text names (``... when warming up sampler ...``)."""
     weak_phase: Phase | None = None
     """The phase of the traceback's weak frames (functions several phases run)."""
+    hint: bool = False
+    """Known only from a report around the error (V0's dump of a failed step's input): the exception that
+    follows it, or the engine death it caused, says more, so any other failure is reported before it."""
 
     @property
     def count(self) -> int:
@@ -447,6 +516,10 @@ class Doctor:
             (g, re.compile("|".join(f"(?P<m{i}>{mk.pattern.pattern})" for i, mk in enumerate(g.markers))))
             for g in self.grammars
         ]
+        unique = dict.fromkeys(mk.pattern.pattern for g in self.grammars for mk in g.markers)
+        self._any_marker = re.compile("|".join(f"(?:{p})" for p in unique))
+        """One search over every grammar's markers, each pattern once (the grammars share most of theirs):
+        most lines are no marker, and this gate is several times cheaper than a search per grammar."""
         self.lines = 0
         self.recognised = 0
         self.phase: Phase | None = None
@@ -519,7 +592,8 @@ class Doctor:
             if not self.tracebacks:
                 head = line[:240]  # where a line's kind shows (prefixes, header, the logger's message)
                 if '"POST ' in head or '"GET ' in head or "Received request" in head:
-                    if self.phase is not Phase.SERVING and ACCESS_LOG.search(head):
+                    if self.phase is not Phase.SERVING and (ACCESS_LOG.search(head)
+                                                            or REQUEST_RECORD.search(head)):
                         self._advance(Phase.SERVING)  # the server answers requests
                     continue
                 if "Padding current" in head and (m := padding(line)):
@@ -566,9 +640,10 @@ class Doctor:
             return self._padding(m, out)
         if "[Warmup][" in msg and (m := WARMUP_STEP.search(msg)) and not self._warmup_step(m):
             return self._unreadable(out, "warm-up step numbers")
-        for grammar, combined in self._marker_res:
-            if (m := combined.search(msg)) and m.lastgroup:
-                return self._marker(grammar.markers[int(m.lastgroup[1:])], msg, out)
+        if self._any_marker.search(msg):
+            for grammar, combined in self._marker_res:
+                if (m := combined.search(msg)) and m.lastgroup:
+                    return self._marker(grammar.markers[int(m.lastgroup[1:])], msg, out)
         if m := NOT_WARMED.search(msg):
             self.recompiles += 1
             if self.recompiles <= 3:
@@ -749,6 +824,16 @@ class Doctor:
         if "Fatal Python error" in msg and (m := FATAL_PYTHON.match(msg)):
             self._fail(out, "crash", f"Fatal Python error: {m.group('text').strip()}"[:300], stream, tb, None)
             return True
+        if ("atchdog caught" in msg or "process down" in msg) and TORCH_ABORT.search(msg):
+            self._fail(out, "crash", msg.strip()[:300], stream, tb, None)  # torch's NCCL watchdog aborts
+            return True
+        if ("terminate " in msg or "(core dumped)" in msg or msg[:6] == "Killed") and TERMINATE.match(
+                msg.lstrip()):
+            self._fail(out, "crash", msg.strip()[:300], stream, tb, None)  # the C++ runtime or a signal
+            return True
+        if ("0x" in msg and (NATIVE_FRAME.match(msg) or CRASH_FRAME.match(msg))) or (
+                ("***" in msg or "ignal" in msg or "====" in msg) and CRASH_HEADER.search(msg)):
+            return self._native(ln, tb, out)
         if ("ASGI" in msg or "Error in " in msg) and REQUEST_ERROR.search(msg):
             if len(self.request_error) >= MAX_STREAMS:
                 self.request_error.pop(next(iter(self.request_error)))
@@ -793,6 +878,9 @@ class Doctor:
             self.recognised += 1
             return True
         exc = EXCEPTION.match(msg)
+        if exc is not None and "RPC call" in msg and (m := RPC_TIMEOUT.search(msg)):
+            tb = tb or self._open(stream)  # the workers hung in this method: its phase, as a frame's
+            tb.add(m.group("method"), self.grammars)
         if tb is not None and tb.noise:
             if exc is not None:  # the end of a destructor's or an exit hook's traceback
                 self.tracebacks.pop(stream, None)
@@ -814,7 +902,7 @@ class Doctor:
             return True
         kind, text, alloc = self._classify(exc.group("type") if exc else None,
                                            (exc.group("text") or "") if exc else msg)
-        if exc is not None and tb is not None and tb.request and kind is None and not _maybe_death(msg):
+        if exc is not None and tb is not None and tb.is_request() and kind is None and not _maybe_death(msg):
             self.tracebacks.pop(stream, None)  # one request failed; the server answered it and went on
             self.request_error[stream] = self.lines  # a chained traceback of the same request may follow
             self.request_tracebacks += 1
@@ -838,12 +926,29 @@ class Doctor:
             self._fail(out, kind, text, stream, tb, alloc)
             self.tracebacks.pop(stream, None)
             return True
+        weak: Phase | None = None
         if kind is None and "Dumping" in msg and STEP_DUMP.search(msg):
             kind, text = "exception", msg.strip()[:300]  # "Dumping input data ...": a model step failed
+        elif kind is None and "execution" in msg and FAILED_EXECUTION.search(msg):
+            # V0's model runner dumping a failed step's input: the step raised (profiling or serving)
+            said = msg.split("execution: ", 1)[1].strip().rstrip("')\"") if "execution: " in msg else ""
+            kind = self._classify("RuntimeError", said)[0] or "exception"
+            text = f"a model step failed: {said}"[:300] if said else _STEP_FAILED
+            weak = _weak_message_phase(msg)
+            if ln.level in ("ERROR", "CRITICAL"):  # ``logger.exception(repr(e))``: its traceback follows
+                self.last_error[stream] = (self.lines, msg.strip()[:300])
+            last = self.last_fail.get(stream)
+            if said and last is not None and self.lines - last[0] <= 3 and (
+                    (f := self.failures.get(last[1])) is not None and f.text == _STEP_FAILED):
+                f.text = text  # the dump's next line says what the error was
+                if kind == "oom":
+                    self._to_oom(last[1])
+                self.recognised += 1
+                return True
         elif kind is None and _maybe_death(msg):
             kind, text = "engine_died", msg.strip()[:300]
         if kind is not None:
-            self._fail(out, kind, text, stream, tb, alloc)
+            self._fail(out, kind, text, stream, tb, alloc, weak, hint=weak is not None)
             return True
         if tb is None and ln.level is None and "memory" in msg and OOM_TEXT.search(msg):
             # a multi-line exception message's continuation (NCCL's "Last error:" / "Cuda failure 'out of
@@ -878,9 +983,32 @@ class Doctor:
             self.last_error[stream] = (self.lines, msg.strip()[:300])
         return False
 
+    def _native(self, ln: LogLine, tb: _Traceback | None, out: list[Finding]) -> bool:
+        """A native (C/C++) backtrace's line. At ERROR it is part of an exception's report; bare, it is a
+        crash handler's dump (so are the crash-handler formats, ``CRASH_FRAME``, at any level but INFO and
+        below); at INFO/WARNING it only joins a traceback already open."""
+        msg = ln.message
+        quiet = ln.level in ("DEBUG", "INFO", "WARNING", "WARN")
+        header = CRASH_HEADER.search(msg) is not None
+        if tb is None and quiet and not header:
+            return False
+        if tb is None:
+            tb = self._open(ln.stream, explicit=True)
+            tb.crash = header or ln.level is None or not NATIVE_FRAME.match(msg)
+        elif header or (not quiet and not NATIVE_FRAME.match(msg)):
+            tb.crash = True
+        if not header:
+            self._frame(tb, "<native>")
+        else:
+            self.recognised += 1
+        self.tb_stream = ln.stream
+        return True
+
     def _frame(self, tb: _Traceback, func: str, path: str = "") -> None:
         if not tb.noise:
             tb.add(func, self.grammars, path)
+            if tb.dispatch:
+                self._advance(Phase.SERVING)  # the server is answering requests
             self._seen(tb)
         self.recognised += 1
 
@@ -948,9 +1076,10 @@ class Doctor:
         return None, "", None
 
     def _fail(self, out: list[Finding], kind: str, text: str, stream: str, tb: _Traceback | None,
-              alloc: int | None) -> None:
+              alloc: int | None, weak: Phase | None = None, *, hint: bool = False) -> None:
         frame_phase = tb.strong_phase() if tb else None
-        weak_phase = tb.weak if tb else None
+        weak_phase = ((tb.weak if tb else None) or weak or _weak_message_phase(text)
+                      or _weak_message_phase(tb.message if tb else None))
         key = (kind, _norm(text))  # the same event from N workers: pids, ranks, addresses differ
         if len(self.last_fail) >= MAX_STREAMS:
             self.last_fail.pop(next(iter(self.last_fail)))
@@ -967,7 +1096,7 @@ class Doctor:
             self.recognised += 1
             return
         f = self.failures[key] = _Failure(self.lines, kind, text, stream, self._now(), frame_phase, alloc,
-                                          {stream}, _message_phase(text), weak_phase)
+                                          {stream}, _message_phase(text), weak_phase, hint)
         # a FATAL/OOM line logged just before its traceback takes the traceback's phase later
         phase = f.phase()
         label = FAILURE_KINDS[kind]
@@ -986,7 +1115,7 @@ class Doctor:
     def _attach_open_tracebacks(self) -> None:
         """Frames of tracebacks cut off (or still being written) name the phase of their failure."""
         for stream, tb in self.tracebacks.items():
-            if tb.noise or tb.request or tb.phase() is None:
+            if tb.noise or tb.is_request() or tb.phase() is None:
                 continue
             for f in self.failures.values():
                 if f.stream == stream and f.frame_phase is None and f.line_no >= tb.start_line - 3:
@@ -997,7 +1126,7 @@ class Doctor:
         """The failure to report: the first of the most specific kind."""
         best: _Failure | None = None
         for f in self.failures.values():
-            if best is None or _PRIORITY[f.kind] > _PRIORITY[best.kind]:
+            if best is None or _rank(f) > _rank(best):
                 best = f
         return best
 
@@ -1061,8 +1190,8 @@ class Doctor:
         self._settle()
         advice = tuple(self.advice())  # attaches cut-off tracebacks first
         cause = self._cause()
-        open_tb = [tb for tb in self.tracebacks.values()
-                   if not tb.noise and not tb.request and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
+        open_tb = [tb for tb in self.tracebacks.values() if not tb.noise and not tb.is_request()
+                   and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
         failed = cause is not None or bool(open_tb)
         failure = phase = kind = None
         processes = 0
@@ -1075,10 +1204,13 @@ class Doctor:
             kind = "crash" if tb.crash else "exception"
             if tb.exc is not None:
                 kind = self._classify(*tb.exc)[0] or kind
+            elif tb.message:  # ``logger.exception(e)`` wrote str(e) (no type) on the line before it
+                kind = self._classify("Exception", tb.message)[0] or kind
             phase = (tb.strong_phase() or (_message_phase(tb.exc[1]) if tb.exc else None) or self._now()
                      or tb.weak or self.tb_phase_seen)
-            failure = (f"{tb.message} " if tb.message else "") + \
-                f"(traceback from line {tb.start_line} cut off before its exception line)"
+            cut = (f"(a crash's native backtrace from line {tb.start_line})" if tb.crash and not tb.exc
+                   else f"(traceback from line {tb.start_line} cut off before its exception line)")
+            failure = (f"{tb.message} " if tb.message else "") + cut
             processes = len(open_tb)
         frac = self.pad_patches / self.bucket_patches if self.bucket_patches else 0.0
         return DoctorReport(
@@ -1104,7 +1236,7 @@ class Doctor:
             unreadable_lines=self.unreadable,
             unreadable_line_numbers=tuple(self.unreadable_at),
             shutdown_noise=self.noise_tracebacks + sum(tb.noise for tb in self.tracebacks.values()),
-            request_errors=self.request_tracebacks + sum(tb.request for tb in self.tracebacks.values()),
+            request_errors=self.request_tracebacks + sum(tb.is_request() for tb in self.tracebacks.values()),
         )
 
 
@@ -1116,6 +1248,7 @@ _MARKER_TEXT = {
     "warmup": "warm-up started",
     "warmup_done": "warm-up finished",
     "init_done": "engine initialised (profile, KV cache, warm-up)",
+    "profile_done": "profiling finished",
     "serving": "engine is serving",
 }
 

@@ -924,3 +924,381 @@ def test_preemption_lines_show_serving() -> None:
                  "cmpl-e5951453df7d471e8aac25957dbc9096-0 has been resumed!\n")):
         r = _read(line).report()
         assert not r.failed and r.phase_reached is Phase.SERVING
+
+
+# ---------------------------------------------------------------- round 4: the classes held-out misses showed
+
+ENGINE_CORE = "(EngineCore_DP0 pid=280) ERROR 07-15 10:48:46 [core.py:1033] "
+
+
+def test_a_native_backtrace_at_error_is_a_failure_but_not_at_info() -> None:
+    """glibc ``backtrace_symbols`` frames (``binary(symbol+0xoff) [0xaddr]``) logged at ERROR belong to an
+    exception's report; the same frames at INFO (a diagnostic dump) open nothing."""
+    frames = ["VLLM::EngineCore(_PyFunction_Vectorcall+0x7c) [0x55fb937cf53c]",
+              "/lib/x86_64-linux-gnu/libc.so.6(+0x29d90) [0x7f0e6c829d90]",
+              "python3(PyEval_EvalCode+0x86) [0x55fb938aa816]"]
+    for prefix in (" --- ", "#3 ", ""):
+        r = _read("".join(f"{ENGINE_CORE} {prefix}{f}\n" for f in frames)).report()
+        assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", None), prefix
+    info = ENGINE_CORE.replace("ERROR", "INFO")
+    assert not _read("".join(f"{info} --- {f}\n" for f in frames)).report().failed
+    # inside a Python traceback the native frames are more frames of it; the phase still comes from the Python ones
+    tb = ("Traceback (most recent call last):\n"
+          '  File "/x/vllm/v1/worker/gpu_worker.py", line 950, in compile_or_warm_up_model\n'
+          + "".join(f" --- {f}\n" for f in frames) + "RuntimeError: TT_THROW\n")
+    r = _read(tb).report()
+    assert r.failed and r.failure_phase is Phase.WARMUP and r.failure_processes == 1
+
+
+@pytest.mark.parametrize("line", [
+    "terminate called after throwing an instance of 'c10::AcceleratorError'",
+    "terminate called without an active exception",
+    "Aborted (core dumped)",
+    "Segmentation fault (core dumped)",
+])
+def test_the_cpp_runtime_or_a_signal_ending_the_process_is_a_crash(line: str) -> None:
+    """A crash outranks the engine-death report beside it (the death is its consequence) and takes the phase
+    the log shows."""
+    death = ("(APIServer pid=1) vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue. "
+             "See stack trace (above) for the root cause.\n")
+    r = _read(SERVING + death + f"vllm-mxfp4  | {line}\n").report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "crash", Phase.SERVING)
+    assert _read(SERVING + "INFO 01-01 00:00:00 [x.py:1] terminate called by the user? no\n").report().failed is False
+
+
+V0_DUMP = ("INFO 11-16 10:37:53 model_runner_base.py:120] Writing input of failed execution to "
+           "/tmp/err_execute_model_input_20241116-103753.pkl...\n"
+           "WARNING 11-16 10:37:53 model_runner_base.py:143] Failed to pickle inputs of failed execution: "
+           "CUDA error: an illegal memory access was encountered\n")
+
+
+def test_v0_failed_step_dump_is_a_failure_whose_phase_follows_the_log() -> None:
+    """``dump_input_when_exception`` wraps V0's ``execute_model``, which runs the profiling pass as well as
+    serving steps: the dump alone says serving (weakly); a phase line before it decides."""
+    r = _read(V0_DUMP).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", Phase.SERVING)
+    assert "illegal memory access" in (r.failure or "")
+    weights = "INFO 03-03 20:36:02 [model_runner.py:1117] Model loading took 15.4137 GB and 9.035534 seconds\n"
+    r = _read(weights + V0_DUMP).report()
+    assert r.failure_phase is Phase.PROFILING  # the weights loaded; the next step is the profiling run
+    oom = V0_DUMP.replace("CUDA error: an illegal memory access was encountered", "CUDA out of memory. Tried")
+    assert _read(oom).report().failure_kind == "oom"
+
+
+def test_error_in_model_execution_names_serving_weakly_and_ranks_below_what_follows() -> None:
+    head = "ERROR 10-11 16:03:09 engine.py:157] "
+    log = "".join(head + s + "\n" for s in (
+        "RuntimeError('Error in model execution: Loading lora /m/adapter failed')",
+        "Traceback (most recent call last):",
+        '  File "/x/vllm/lora/utils.py", line 113, in parse_fine_tuned_lora_name',
+        "ValueError: base_model.model.lm_head.weight is unsupported LoRA weight"))
+    r = _read(log).report()
+    assert (r.failed, r.failure_phase) == (True, Phase.SERVING)
+    assert r.failure == "exception: ValueError: base_model.model.lm_head.weight is unsupported LoRA weight"
+    died = V0_DUMP + "ERROR 12-19 21:40:35 [async_llm_engine.py:64] Engine background task failed\n"
+    assert _read(died).report().failure_kind == "engine_died"  # the dump is only a hint of what died
+
+
+def test_a_ray_worker_that_never_registered_failed_in_start_up() -> None:
+    line = ("[2024-06-13 16:11:51,588 E 13261 13261] core_worker.cc:228: Failed to register worker "
+            "01000000ffffffff to Raylet. IOError: [RayletClient] Unable to register worker with raylet.\n")
+    r = _read(line).report()
+    assert (r.failed, r.failure_kind, r.failure_phase, r.phase_reached) == (
+        True, "engine_died", Phase.STARTUP, Phase.STARTUP)
+
+
+@pytest.mark.parametrize("line", [
+    "Capturing CUDA graph shapes:   0%|          | 0/35 [00:00<?, ?it/s]",
+    "Capturing CUDA graphs (mixed prefill-decode, PIECEWISE):  40%|####      | 14/35 [00:02<00:03,  6.1it/s]",
+    ("(RayWorkerVllm pid=62111) INFO 04-28 20:50:23 model_runner.py:791] Capturing the model for CUDA graphs. "
+     "This may lead to unexpected consequences if the model is not static."),
+    "INFO 04-28 20:50:23 model_runner.py:795] CUDA graphs can take additional 1~3 GiB memory per GPU.",
+])
+def test_graph_capture_lines_of_v0_and_v1_show_warm_up(line: str) -> None:
+    r = _read(line + "\n").report()
+    assert not r.failed and r.phase_reached is Phase.WARMUP
+
+
+@pytest.mark.parametrize(
+    ("frames", "phase"),
+    [
+        (["forward", "capture"], Phase.WARMUP),  # V0 CUDAGraphRunner.capture, V1 graph managers' capture
+        (["capture_model", "_capture_cudagraphs", "_warmup_and_capture", "_dummy_run"], Phase.WARMUP),
+        (["compile_or_warm_up_model", "kernel_warmup", "flashinfer_autotune"], Phase.WARMUP),
+        (["determine_available_memory", "profile_cudagraph_memory", "_init_minimal_kv_cache_for_profiling"],
+         Phase.PROFILING),
+        (["_dummy_run", "forward"], Phase.PROFILING),  # weak: V1 also captures graphs through it
+        (["initialize_from_config", "initialize_kv_cache", "initialize_kv_cache_tensors"], Phase.KV_ALLOCATION),
+        (["load_model", "initialize_model", "__init__"], Phase.STARTUP),
+        (["_prepare_weights", "download_weights_from_hf"], Phase.STARTUP),
+        (["get_all_weights", "safetensors_weights_iterator"], Phase.STARTUP),
+        (["process_weights_after_loading"], Phase.STARTUP),
+        (["init_worker", "__init__"], Phase.STARTUP),
+        (["run_busy_loop", "step_with_batch_queue", "execute_model"], Phase.SERVING),
+        (["run_busy_loop", "execute_dummy_batch"], Phase.SERVING),
+        (["step", "_process_model_outputs"], Phase.SERVING),
+        (["execute_model", "_driver_execute_model"], Phase.SERVING),
+        (["generate", "_run_engine", "step"], Phase.SERVING),
+    ],
+)
+def test_round_4_frame_families(frames: list[str], phase: Phase) -> None:
+    r = _read("\n".join(traceback_lines(frames, "RuntimeError: boom")) + "\n").report()
+    assert r.failed and r.failure_phase is phase
+
+
+def test_a_cut_traceback_is_read_under_a_header_whose_time_has_no_seconds() -> None:
+    """A user's date format without seconds (``ERROR 11-03 23:14 [serving_chat.py:1145]``): the header is
+    still a header, and a chat handler's traceback cut inside the output handler is a serving failure."""
+    p = "(APIServer pid=2640) ERROR 11-03 23:14 [serving_chat.py:1145] "
+    log = "".join(p + s + "\n" for s in (
+        '  File "/v/vllm/entrypoints/openai/serving_chat.py", line 574, in chat_completion_stream_generator',
+        "    async for res in result_generator:",
+        '  File "/v/vllm/v1/engine/output_processor.py", line 59, in get', "    raise output",
+        '  File "/v/vllm/v1/engine/async_llm.py", line 439, in output_handler'))
+    assert split_line(p + "boom").level == "ERROR"
+    r = _read(log).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", Phase.SERVING)
+
+
+def test_engine_args_printed_before_the_engine_is_built_show_a_start() -> None:
+    ray_serve = ("(ServeReplica:vllm-server:VLLMDeployment pid=262, ip=10.244.28.6) INFO 2025-02-19 22:43:55,698 "
+                 "vllm-server_VLLMDeployment vzn0twxm -- Starting with engine args: AsyncEngineArgs(model='Qwen/Qwen2.5-VL-7B-Instruct', ")
+    ln = split_line(ray_serve)
+    assert ln.level == "INFO" and ln.stream == "ServeReplica:vllm-server:VLLMDeployment:262"
+    r = _read(ray_serve + "\n").report()
+    assert not r.failed and r.phase_reached is Phase.STARTUP
+    # a start, never a failure's phase
+    r = _read(ray_serve + "\nTraceback (most recent call last):\nRuntimeError: boom\n").report()
+    assert r.failed and r.failure_phase is None
+
+
+def test_vllm_omni_stage_prefix_and_per_request_lines() -> None:
+    ln = split_line("[Stage-0] INFO 02-10 08:00:59 [manager.py:204] Loading new adapter: id=7, name=mia_lora")
+    assert (ln.stream, ln.level, ln.message) == ("stage0", "INFO", "Loading new adapter: id=7, name=mia_lora")
+    line = ("(APIServer pid=2484942) INFO 02-10 08:00:59 [async_omni.py:315] [AsyncOrchestrator] Entering "
+            "scheduling loop: stages=1, final_stage=0\n")
+    assert _read(line).report().phase_reached is Phase.SERVING
+    assert _read("[Stage-0] INFO 02-10 08:00:59 [manager.py:204] Loading new adapter: id=7\n").report().phase_reached is None
+
+
+# ---------------------------------------------------------------- round 4: the classes tune batch A6 showed
+
+@pytest.mark.parametrize("frame", [
+    "17 0x0000000000150a7b _PyObject_MakeTpCall()  ???:0",  # UCX ucs_debug_backtrace
+    "#3  0x00007f3a1c2d4e10 in ncclGroupEnd () from /usr/lib/libnccl.so.2",  # gdb / libunwind
+    "    @     0x7f7586283630  (unknown)  (unknown)",  # abseil's failure-signal handler (Ray)
+])
+def test_a_crash_handlers_native_frames_are_a_crash(frame: str) -> None:
+    ray = "(RayWorkerWrapper pid=376235, ip=10.10.10.61) "
+    r = _read(f"{ray}{frame}\n{ray}{frame}\n").report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "crash", None)
+    assert not _read(f"INFO 01-01 00:00:00 [x.py:1] {frame}\n").report().failed
+    # after the engine served, the crash is a serving failure
+    r = _read(SERVING + f"{ray}{frame}\n").report()
+    assert (r.failure_kind, r.failure_phase) == ("crash", Phase.SERVING)
+
+
+def test_rays_glog_prefix_gives_the_level_and_a_signal_report_is_a_crash() -> None:
+    line = "[2024-02-27 18:08:15,439 E 73667 73667] logging.cc:361: *** SIGSEGV received at time=1709028495 on cpu 22 ***"
+    ln = split_line(line)
+    assert (ln.level, ln.message) == ("ERROR", "*** SIGSEGV received at time=1709028495 on cpu 22 ***")
+    r = _read(line + "\n").report()
+    assert (r.failed, r.failure_kind) == (True, "crash")
+    assert split_line("[2024-06-13 16:11:50,396 I 1 2] gcs_server.cc:10: Started").level == "INFO"
+
+
+REQUEST_TB = "".join("(APIServer pid=27) " + s + "\n" for s in (
+    '  File "/usr/lib/python3.11/site-packages/fastapi/routing.py", line 284, in run_endpoint_function',
+    "    return await dependant.call(**values)",
+    '  File "/vllm-workspace/vllm/vllm/entrypoints/utils.py", line 116, in wrapper',
+    "    return await func(*args, **kwargs)",
+    '  File "/vllm-workspace/vllm/vllm/entrypoints/openai/serving_chat.py", line 300, in create_chat_completion',
+))
+
+
+def test_a_traceback_through_the_web_frameworks_request_dispatch_is_the_requests_own_error() -> None:
+    r = _read(REQUEST_TB).report()
+    assert not r.failed and r.phase_reached is Phase.SERVING and r.request_errors == 1
+    r = _read(REQUEST_TB + "(APIServer pid=27) ValueError: image_url could not be fetched\n").report()
+    assert not r.failed and r.request_errors == 1
+    # the engine's error carried to the request (through the output handler), or the engine's death: a failure
+    handler = ('(APIServer pid=27)   File "/v/vllm/v1/engine/async_llm.py", line 439, in output_handler\n')
+    r = _read(REQUEST_TB + handler).report()
+    assert (r.failed, r.failure_phase) == (True, Phase.SERVING)
+    dead = "(APIServer pid=27) vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue.\n"
+    assert _read(REQUEST_TB + dead).report().failure_kind == "engine_died"
+    # uvicorn starting the app (its lifespan) is no request
+    lifespan = ('  File "/usr/lib/python3.11/site-packages/starlette/routing.py", line 693, in lifespan\n'
+                "RuntimeError: boom\n")
+    assert _read("Traceback (most recent call last):\n" + lifespan).report().failed
+
+
+def test_the_end_of_profiling_and_v0_start_lines_move_the_phase() -> None:
+    v0 = ("INFO 07-30 18:15:48 model_runner.py:1115] Loading model weights took 7.1542 GB\n"
+          "INFO 07-30 18:15:55 worker.py:267] Memory profiling takes 7.26 seconds\n")
+    for grammar in (None, "vllm"):
+        d = Doctor(grammar=grammar)
+        feed_all(d, v0)
+        assert d.report().phase_reached is Phase.KV_ALLOCATION
+        d = Doctor(grammar=grammar)
+        feed_all(d, v0.splitlines(keepends=True)[0]
+                 + "INFO 03-07 10:42:36 enc_dec_model_runner.py:280] Starting profile run for multi-modal models.\n"
+                 + "\n".join(traceback_lines(["__init__", "_initialize_kv_caches"], "RuntimeError: boom")) + "\n")
+        assert d.report().failure_phase is Phase.PROFILING, grammar
+
+
+def test_the_habana_extensions_flags_line_shows_start_up_even_cut() -> None:
+    cut = "".join("ERROR 01-29 16:41:43 engine.py:381] " + s + "\n" for s in (
+        "Device type HPU is not supported for torch.Generator() api.", "Traceback (most recent call last):",
+        '  File "/x/vllm/engine/multiprocessing/engine.py", line 372, in run_mp_engine',
+        "    engine = MQLLMEngine.from_engine_args(engine_args=engine_args,"))
+    for flags in ("Detected flags: [-compile_one_hot -cpu -fp32_softmax +fsdpa -gaudi +gaudi2 -gaudi3]",
+                  "etected flags: [-cpu +fsdpa -gaudi +gaudi2]"):
+        r = _read(flags + "\n" + cut).report()
+        assert (r.failed, r.failure_phase, r.phase_reached) == (True, Phase.STARTUP, Phase.STARTUP)
+    assert _read(cut).report().failure_phase is None  # without it nothing shows the phase
+
+
+def test_an_out_of_memory_message_before_a_cut_traceback_is_out_of_memory() -> None:
+    head = "ERROR 08-20 03:10:01 [engine.py:467] "
+    log = "".join(head + s + "\n" for s in (
+        "CUDA out of memory. Tried to allocate 33.75 GiB. GPU 0 has a total capacity of 44.40 GiB",
+        "Traceback (most recent call last):",
+        '  File "/x/vllm/engine/multiprocessing/engine.py", line 455, in run_mp_engine'))
+    r = _read(log).report()
+    assert (r.failed, r.failure_kind) == (True, "oom")
+    assert _read(log.replace("CUDA out of memory", "CUDA error")).report().failure_kind == "exception"
+
+
+@pytest.mark.parametrize(("line", "kind"), [
+    ("ERROR 05-13 21:09:41 [core_client.py:536] Engine core proc EngineCore_0 died unexpectedly, shutting down client.", "engine_died"),
+    ("RuntimeError: Engine core process EngineCore_DP0 died unexpectedly.", "engine_died"),
+    ("RuntimeError: Process EngineCore_DP0 (PID: 4242) died with exit code -9", "engine_died"),
+    ("WARNING 05-13 21:09:41 [core_client.py:818] [shutdown] MPClient: engine core exited unexpectedly; starting cleanup", "engine_died"),
+    ("ray.exceptions.RayActorError: The actor died unexpectedly before finishing this task.", "engine_died"),
+    ("vllm-1 exited with code 137", "engine_died"),
+    ("Jun 01 10:00:00 host systemd[1]: vllm.service: Main process exited, code=killed, status=9/KILL", "engine_died"),
+    ("Killed", "crash"),
+])
+def test_a_process_death_reported_by_the_front_end_ray_or_a_supervisor(line: str, kind: str) -> None:
+    r = _read(SERVING + line + "\n").report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, kind, Phase.SERVING)
+
+
+@pytest.mark.parametrize("line", [
+    "vllm-1 exited with code 0",
+    "Jun 01 10:00:00 host systemd[1]: vllm.service: Main process exited, code=exited, status=0/SUCCESS",
+    "INFO 01-01 00:00:00 [x.py:1] Killed 3 idle connections",
+])
+def test_a_clean_exit_is_no_death(line: str) -> None:
+    assert not _read(SERVING + line + "\n").report().failed
+
+
+def test_the_weight_readers_progress_bar_shows_start_up() -> None:
+    for bar in ("Loading safetensors checkpoint shards:  50% Completed | 1/2 [00:01<00:01,  1.2it/s]",
+                "Loading pt checkpoint shards: 100% Completed | 4/4 [00:09<00:00,  2.31s/it]"):
+        assert _read(bar + "\n").report().phase_reached is Phase.STARTUP
+
+
+@pytest.mark.parametrize(("line", "phase"), [
+    ("(Worker_TP0 pid=1) INFO 01-01 00:00:00 [hpu_model_runner.py:4907] Wrapping in HPUGraph took 0.0001 GB", Phase.STARTUP),
+    ("INFO 08-02 17:37:52 hpu_model_runner.py:438] Wrapping in HPU Graph took 0 B of device memory", Phase.STARTUP),
+    ("(Worker_TP0 pid=1) INFO 01-01 00:00:00 [hpu_model_runner.py:4935] Compilation took 0.0000 GB", Phase.STARTUP),
+    ("(Worker_TP0 pid=1) INFO 01-01 00:00:00 [hpu_model_runner.py:5464] Sampler warmup completed successfully", Phase.WARMUP),
+    ("(Worker_TP0 pid=1) INFO 01-01 00:00:00 [hpu_model_runner.py:6273] Running validation warmup to trigger guard specializations...", Phase.WARMUP),
+    ("(EngineCore_DP0 pid=1) INFO 05-13 21:09:41 [monitor.py:40] Starting torch.compile", Phase.PROFILING),
+    ("(EngineCore_DP0 pid=1) INFO 05-13 21:09:41 [gpu_worker.py:774] CUDA graph memory profiling is enabled (default since v0.21.0).", Phase.KV_ALLOCATION),
+])
+def test_more_engine_phase_lines(line: str, phase: Phase) -> None:
+    assert _read(line + "\n").report().phase_reached is phase
+
+
+def test_the_offline_llms_progress_bars_show_serving_and_fork_bucket_lines_start_up() -> None:
+    for bar in ("Processed prompts: 100%|##########| 4/4 [00:01<00:00,  2.9it/s, est. speed input: 20.1 toks/s]",
+                "Adding requests: 100%|##########| 4/4 [00:00<00:00, 1000it/s]"):
+        assert _read(bar + "\n").report().phase_reached is Phase.SERVING
+    line = "INFO 01-01 00:00:00 hpu_model_runner.py:1] Decode bucket config (min, step, max_warmup) bs:[1, 32, 64]"
+    assert _read(line + "\n").report().phase_reached is Phase.STARTUP
+
+
+@pytest.mark.parametrize(("line", "level", "message"), [
+    ("ERROR:root:  File \"/x/vllm/worker/worker.py\", line 1, in determine_num_available_blocks", "ERROR",
+     '  File "/x/vllm/worker/worker.py", line 1, in determine_num_available_blocks'),
+    ("[pod/vllm-0/vllm] INFO 05-13 21:09:41 [core.py:1] hi", "INFO", "hi"),
+    ("INFO:     Application startup complete.", None, "INFO:     Application startup complete."),  # uvicorn's own
+])
+def test_kubectl_and_python_logging_prefixes(line: str, level: str | None, message: str) -> None:
+    ln = split_line(line)
+    assert (ln.level, ln.message) == (level, message)
+
+
+def test_a_traceback_under_pythons_default_logging_format_has_its_phase() -> None:
+    log = ("ERROR:root:Traceback (most recent call last):\n"
+           'ERROR:root:  File "/x/vllm/worker/worker.py", line 1, in determine_num_available_blocks\n'
+           "ERROR:root:RuntimeError: boom\n")
+    r = _read(log).report()
+    assert r.failed and r.failure_phase is Phase.PROFILING
+
+
+def test_the_nccl_watchdog_taking_the_process_down_is_a_crash_and_the_output_handler_failing_a_serving_death() -> None:
+    wd = ("[rank0]:[E601 10:00:00.123456789 ProcessGroupNCCL.cpp:616] [Rank 0] Watchdog caught collective operation "
+          "timeout: WorkNCCL(SeqNum=5, OpType=ALLREDUCE, NumelIn=1, NumelOut=1, Timeout(ms)=600000) ran for 600001 "
+          "milliseconds before timing out.\n")
+    r = _read(SERVING + wd).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "crash", Phase.SERVING)
+    handler = "(APIServer pid=1) ERROR 06-01 10:00:00 [async_llm.py:906] AsyncLLM output_handler failed.\n"
+    r = _read(SERVING + handler).report()
+    assert (r.failed, r.failure_phase) == (True, Phase.SERVING)
+
+
+@pytest.mark.parametrize("line", [
+    "INFO 06-01 10:00:00 [logger.py:43] Received request chatcmpl-abc: prompt: 'Traceback (most recent call last):', params: SamplingParams(n=1).",
+    "(APIServer pid=1) INFO 06-01 10:00:00 [request_logger.py:66] Received request cmpl-abc-0: params: SamplingParams(n=1), lora_request: None.",
+    "INFO 06-01 10:00:00 [async_llm_engine.py:180] Finished request chatcmpl-abc.",
+    "INFO 06-01 10:00:00 [async_llm.py:922] Aborted request(s) chatcmpl-abc.",
+])
+def test_request_records_show_serving_and_their_prompt_is_never_a_failure(line: str) -> None:
+    r = _read(line + "\n").report()
+    assert not r.failed and r.phase_reached is Phase.SERVING
+
+
+@pytest.mark.parametrize("exc", [
+    "RuntimeError: Cannot find any model weights with `/models/x`",
+    "RuntimeError: Error(s) in loading state_dict for Linear:",
+    "safetensors_rust.SafetensorError: Error while deserializing header: HeaderTooLarge",
+    "ValueError: Following weights were not initialized from checkpoint: {'lm_head.weight'}",
+])
+def test_a_weight_reading_error_names_start_up(exc: str) -> None:
+    r = _read("Traceback (most recent call last):\n" + exc + "\n").report()
+    assert r.failed and r.failure_phase is Phase.STARTUP
+
+
+def test_a_frame_in_the_model_loader_or_safetensors_is_a_weak_start_up_frame() -> None:
+    for path in ("/x/vllm/model_executor/model_loader/weight_utils.py", "/x/site-packages/safetensors/torch.py"):
+        tb = f'Traceback (most recent call last):\n  File "{path}", line 1, in some_new_helper\nRuntimeError: boom\n'
+        assert _read(tb).report().failure_phase is Phase.STARTUP
+        # a phase line before it outranks a weak frame
+        assert _read(SERVING + tb).report().failure_phase is Phase.SERVING
+
+
+@pytest.mark.parametrize(("frames", "phase"), [
+    (["run_engine_core", "__init__", "_init_data_parallel"], Phase.STARTUP),
+    (["run_busy_loop", "_process_input_queue", "_handle_client_request", "add_request"], Phase.SERVING),
+    (["step", "log_error_detail"], Phase.SERVING),
+    (["_log_task_completion"], Phase.SERVING),
+])
+def test_engine_core_and_v0_loop_frames(frames: list[str], phase: Phase) -> None:
+    r = _read("\n".join(traceback_lines(frames, "RuntimeError: boom")) + "\n").report()
+    assert r.failed and r.failure_phase is phase
+
+
+@pytest.mark.parametrize(("method", "phase"), [
+    ("determine_available_memory", Phase.PROFILING),
+    ("compile_or_warm_up_model", Phase.WARMUP),
+    ("sample_tokens", Phase.SERVING),
+    ("load_model", Phase.STARTUP),
+])
+def test_an_rpc_timeout_names_its_method_and_so_its_phase(method: str, phase: Phase) -> None:
+    line = f"(EngineCore_DP0 pid=1) ERROR 06-01 10:00:00 [core.py:708] TimeoutError: RPC call to {method} timed out.\n"
+    r = _read(line).report()
+    assert (r.failed, r.failure_phase) == (True, phase)

@@ -141,13 +141,24 @@ RANK_PREFIX = re.compile(r"^\[rank(?P<rank>\d+)\]:\s?")
 """torch's distributed excepthook: ``[rank0]: Traceback ...`` (distributed_c10d.py:2576@torch==2.14.1)."""
 
 HEADER = re.compile(
-    r"^\s*(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\s+(?P<date>\d\d-\d\d)\s+(?P<time>\d\d:\d\d:\d\d)"
+    r"^\s*(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\s+(?P<date>(?:\d{4}-)?\d\d-\d\d)\s+"
+    r"(?P<time>\d\d:\d\d(?::\d\d)?)"
     r"(?:[.,]\d+)?(?:\s+\[?(?P<file>[\w./\-]+\.py):(?P<lineno>\d+)\])?\s?(?P<message>.*)$"
 )
 """vLLM's logger header; leading whitespace is tolerated (pastes indent it), the ``[`` is optional
 (older fork releases: ``hpu_worker.py:134]``) and so is the ``[file:line]`` part (a user's own log
 format: ``(VllmWorker TP0 pid=326) ERROR 08-25 13:48:26 WorkerProc failed to start.``,
-https://github.com/vllm-project/vllm/issues/23359)."""
+https://github.com/vllm-project/vllm/issues/23359). The time may come without seconds (``ERROR 11-03 23:14
+[serving_chat.py:1145]``, a date format set by the user, https://github.com/vllm-project/vllm/issues/28028)
+and the date with its year (Ray Serve's replica logger: ``INFO 2025-02-19 22:43:55,698 <deployment>
+<replica> -- message``, https://github.com/vllm-project/vllm/issues/12742)."""
+
+STAGE_PREFIX = re.compile(r"^\[Stage-(?P<stage>\d{1,4})\]\s?")
+"""vllm-omni runs each pipeline stage's engine in its own process and prefixes that process's lines with
+its stage: ``[Stage-0] INFO 02-10 08:00:59 [manager.py:204] ...`` (https://github.com/vllm-project/vllm-omni
+/issues/1214), through vLLM's ``VLLM_LOGGING_PREFIX``, put before every line of the logger's format
+(vllm/logger.py:29, vllm/envs.py:855-856@vllm==0.32.0; set per stage at vllm_omni/entrypoints/omni_stage.py:
+248-250@be81443c8a52): a stream prefix like a worker's ``(pid=..)``."""
 
 QUOTE_PREFIX = re.compile(r"^(?:>[ \t]?)+(?:[-*+][ \t]+)?")
 """Markdown quoting of a pasted log (``> > Exception ignored in: ...``), also of a quoted list
@@ -171,6 +182,59 @@ CPP_EXCEPTION = re.compile(r"^Exception raised from \S+ at \S+ \(most recent cal
 (most recent call first):`` then ``frame #N: ...`` lines; from a background thread (the NCCL watchdog) it
 ends the process: a crash when nothing else in the log says more
 (https://github.com/vllm-project/vllm/pull/25605)."""
+NATIVE_FRAME = re.compile(
+    r"^\s*(?:-{2,3}\s*|#\d{1,3}\s+)?[^\s()\[\]]{1,300}\([\w.:<>~$@,\[\] *&-]{0,400}\+0x[0-9a-fA-F]+\)"
+    r"\s*\[0x[0-9a-fA-F]+\]")
+"""A native (C/C++) stack frame as glibc's ``backtrace_symbols`` writes it: ``binary(symbol+0xoff) [0xaddr]``,
+here with the `` --- `` a C++ runtime puts before each frame of the backtrace it attaches to an exception's
+text: ``(EngineCore_DP0 pid=280) ERROR 07-15 10:48:46 core.py:1033]  --- VLLM::EngineCore(
+_PyEval_EvalFrameDefault+0x8cf) [0x55fb937b7a7f]`` (https://github.com/tenstorrent/tt-inference-server/issues/4658).
+The binary is the process title vLLM sets for its engine core and workers (``VLLM::EngineCore``:
+``setproctitle(f"{prefix}::{name}")``, vllm/utils/system_utils.py:180-194@vllm==0.32.0). Logged at ERROR
+such a backtrace is part of an exception's report: a failure, even when no Python frame or exception line
+survived the paste."""
+CRASH_FRAME = re.compile(
+    r"^\s*(?:\d{1,3}\s+0x[0-9a-fA-F]{4,16}\s+\S+\(\)\s+\S+:\d+\s*$|#\d{1,3}\s+0x[0-9a-fA-F]{4,16} in \S"
+    r"|(?:PC: )?@\s+0x[0-9a-fA-F]{4,16}\s)")
+"""A frame of the stack dump a crash handler writes when its process gets a fatal signal, in the formats
+of the libraries vLLM's processes load: UCX's ``ucs_debug_backtrace`` (``%2d 0x%016lx %s()  %s:%u``: ``17
+0x0000000000150a7b _PyObject_MakeTpCall()  ???:0``, a Ray worker of https://github.com/vllm-project/vllm/issues/17242),
+gdb/libunwind's ``#3 0x00007f.. in func ()``, and abseil's failure-signal handler that Ray installs (``PC: @
+0x7f75332ba350  (unknown)``, ``    @     0x7f7586283630  (unknown)``, https://github.com/ray-project/ray/issues/43456).
+Such frames, whatever follows, mean the process crashed."""
+CRASH_HEADER = re.compile(
+    r"\*\*\* SIG[A-Z]{2,6} received at time=|^==== backtrace \(tid:\s*\d+\) ====|^Caught signal \d+ \(")
+"""The first line of such a dump: abseil's ``*** SIGSEGV received at time=1709028495 on cpu 22 ***``, UCX's
+``Caught signal 11 (Segmentation fault: address not mapped to object ...)`` and ``==== backtrace (tid: 1234)
+====``."""
+KUBECTL_PREFIX = re.compile(r"^\[pod/[\w.\-]{1,253}/[\w.\-]{1,63}\] ")
+"""``kubectl logs --prefix`` names the pod and container before each line: ``[pod/vllm-0/vllm] INFO ...``."""
+STDLIB_PREFIX = re.compile(r"^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):(?P<name>[\w.\-]{1,80}):")
+"""Python's default logging format (``logging.basicConfig``: ``%(levelname)s:%(name)s:%(message)s``), used by
+programs that run vLLM and by asyncio's handler: ``ERROR:asyncio:Exception in callback ...``
+(https://github.com/vllm-project/vllm/issues/8100); uvicorn's ``INFO:     ...`` has no logger name and is
+left as it is."""
+GLOG_PREFIX = re.compile(r"^(?P<sev>[IWEF]) \d{1,10} \d{1,10}\] [\w.\-]{1,80}:\d{1,6}: ")
+"""What is left of Ray's C++ (glog) prefix once its timestamp is dropped: ``[2024-02-27 18:08:15,439 E 73667
+73667] logging.cc:361: *** SIGSEGV ...`` (severity, pid, thread, file:line; Ray's src/ray/util/logging.cc):
+the severity letter is the line's level."""
+TERMINATE = re.compile(
+    r"^terminate called (?:after throwing an instance of|without an active exception|recursively)"
+    r"|^(?:Aborted|Segmentation fault|Bus error|Floating point exception|Illegal instruction)"
+    r" \(core dumped\)|^Killed\s*$")
+"""The process was killed by the C++ runtime or a signal: libstdc++'s verbose terminate handler writes
+``terminate called after throwing an instance of 'c10::AcceleratorError'`` and aborts
+(libsupc++/vterminate.cc, ``__gnu_cxx::__verbose_terminate_handler``;
+https://github.com/christopherowen/spark-vllm-mxfp4-docker/issues/5 after an ``EngineDeadError``), and a
+shell reports a child killed by a signal as ``Aborted (core dumped)``, ``Segmentation fault (core dumped)``
+or a bare ``Killed`` (SIGKILL, often the kernel's out-of-memory killer): a crash, more specific than the
+engine-death report beside it."""
+TORCH_ABORT = re.compile(
+    r"Watchdog caught collective operation timeout|we are taking the entire process down")
+"""torch's NCCL watchdog when a collective hangs or fails: ``[rank0]:[E601 ..ProcessGroupNCCL.cpp:616] [Rank
+0] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=5, OpType=ALLREDUCE, ..) ran for 600001
+milliseconds before timing out``, then ``To avoid data inconsistency, we are taking the entire process down.``
+(both strings in torch/lib/libtorch_cuda.so@torch==2.14.1): the watchdog aborts the process, a crash."""
 FAULT_THREAD = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-fA-F]+ \(most recent call first\):")
 """``faulthandler``'s stack dump of a crashed (or killed) process: ``Current thread 0x... (most recent call
 first):`` then frames written ``File "...", line N in func`` -- no comma before ``in``, unlike a
@@ -258,28 +322,50 @@ ACCESS_LOG = re.compile(r' - "(?:GET|POST|PUT|DELETE|HEAD|OPTIONS|PATCH) \S* HTT
 uvicorn/protocols/http/httptools_impl.py:481, h11_impl.py:474@uvicorn==0.55.0): written only once the
 server answers requests, whatever the status: the engine is serving."""
 
+REQUEST_RECORD = re.compile(
+    r"Received request \S+: (?:prompt|params)|Finished request \S+\.|Aborted request(?:\(s\))? \S+")
+"""A request received, finished or aborted (the request logger's ``Received request %s: prompt: %r, ..``, V0's
+``Finished request %s.``, ``Aborted request %s.``, V1's ``Aborted request(s) %s.``): only a serving engine has
+requests."""
+
 SERVING_DEATH = re.compile(
     r"EngineCore encountered (?:a fatal error|an issue)|Engine loop has died|Engine loop is not running"
-    r"|Engine process \(pid \d+\) died|MQLLMEngine is already dead|Engine background task failed")
+    r"|Engine process \(pid \d+\) died|MQLLMEngine is already dead|Engine background task failed"
+    r"|AsyncLLM output_handler failed")
 """An engine that dies after it started, i.e. while serving: V1 ``EngineCore encountered a fatal error.``
 (logged only once the engine core exists, vllm/v1/engine/core.py:1509-1512) and the client's
-``EngineDeadError`` text (vllm/v1/engine/exceptions.py:12-17) @vllm==0.32.0; V0's multiprocessing
-engine: ``Engine loop is not running`` (vllm/engine/multiprocessing/__init__.py:184), ``Engine process
-(pid %d) died`` (client.py:164,182, its heartbeat loop runs only while serving), ``Engine background task
-failed`` (async_llm_engine.py:69) @95af70093fc0; ``Engine loop has died`` and ``MQLLMEngine is already dead,
-terminating server process`` (older releases' client and launcher, seen in
-https://github.com/vllm-project/vllm/issues/10024 and /issues/13939)."""
+``EngineDeadError`` text (vllm/v1/engine/exceptions.py:12-17) @vllm==0.32.0; V0's multiprocessing engine:
+``Engine loop is not running`` (vllm/engine/multiprocessing/__init__.py:184), ``Engine process (pid %d) died``
+(client.py:164,182, its heartbeat loop runs only while serving), ``Engine background task failed``
+(async_llm_engine.py:69) @95af70093fc0; V1's ``AsyncLLM output_handler failed.`` (the front end's loop over
+the engine's outputs; its error goes to every request, vllm/v1/engine/async_llm.py:906@vllm==0.32.0); ``Engine
+loop has died`` and ``MQLLMEngine is already dead, terminating server process`` (older releases' client and
+launcher, seen in https://github.com/vllm-project/vllm/issues/10024 and /issues/13939)."""
 
 STEP_DUMP = re.compile(r"Dumping input data for V1 LLM engine|Dumping scheduler output for model execution")
 """A model step that raised, dumped by ``log_error_detail`` around each serving step's execute_model
 (vllm/v1/engine/core.py:562-575, vllm/logging_utils/dump_input.py:73,79@vllm==0.32.0): an exception
 while serving, whatever the traceback after it shows."""
 
+FAILED_EXECUTION = re.compile(
+    r"Writing input of failed execution to|Failed to pickle inputs of failed execution"
+    r"|Error in model execution\b")
+"""V0's model runner when a model step raised: ``dump_input_when_exception`` around ``execute_model`` logs
+``Writing input of failed execution to %s...`` and, when the inputs do not pickle, ``Failed to pickle inputs
+of failed execution: %s``, then re-raises the error as ``Error in model execution[ (input dumped to ..)]: ..``
+(vllm/worker/model_runner_base.py:110-156, used at vllm/worker/model_runner.py:1650@4797dad3ec48, the fork's
+last commit before it was removed). A failure; ``execute_model`` runs the profiling pass's dummy batch
+(model_runner.py:1349@4797dad3ec48) as well as every serving step, so the phase it names is weak (serving
+unless a phase line says otherwise), like an ``execute_model`` frame."""
+
 ENGINE_DEATH = re.compile(
     r"EngineCore failed to start|EngineCore encountered a fatal error|Engine core initialization failed"
     r"|WorkerProc failed to start|WorkerProc initialization failed|Worker proc \S+ died unexpectedly"
     r"|Engine process failed to start|Worker \S+ pid \d+ died, exit code"
-    r"|AsyncEngineDeadError|Background loop has errored already|EngineDeadError|"
+    r"|AsyncEngineDeadError|Background loop has errored already|EngineDeadError"
+    r"|Engine core proc(?:ess)? \S+ died unexpectedly|engine core exited unexpectedly"
+    r"|Process \S+ \(PID: \d+\) died with exit code|RayWorkerProc rank=\d+ died unexpectedly"
+    r"|\bexited with code [1-9]\d*\b|Main process exited, code=(?:exited, status=[1-9]|killed|dumped)|"
     + SERVING_DEATH.pattern
 )
 """Engine deaths, each a logger call or exception text: V1 ``EngineCore failed to start.``
@@ -287,12 +373,22 @@ ENGINE_DEATH = re.compile(
 initialization failed`` (vllm/v1/engine/utils.py:1432), ``WorkerProc failed to start.``
 (vllm/v1/executor/multiproc_executor.py:953), ``Worker proc %s died unexpectedly`` (:316), all
 @vllm==0.32.0; V0 ``Engine process failed to start`` (vllm/entrypoints/openai/api_server.py:302) and
-``Worker %s pid %s died, exit code: %s`` (vllm/executor/multiproc_worker_utils.py:123), @95af70093fc0."""
+``Worker %s pid %s died, exit code: %s`` (vllm/executor/multiproc_worker_utils.py:123), @95af70093fc0; the
+front end's and the client's watch on the engine core processes: ``Engine core process %s died
+unexpectedly.``, ``Process %s (PID: %s) died with exit code %s`` (vllm/v1/utils.py:586-593), ``[shutdown]
+MPClient: engine core exited unexpectedly`` (vllm/v1/engine/core_client.py:818), ``RayWorkerProc rank=%s died
+unexpectedly`` (vllm/v1/executor/ray_executor_v2.py:523) @vllm==0.32.0 and the older ``Engine core proc %s
+died unexpectedly, shutting down client.`` (vllm/v1/engine/core_client.py:536@bccc43c0332c); and the
+supervisor's report of the engine's process ending with an error: docker compose's ``vllm-1 exited with code
+137``, systemd's ``Main process exited, code=killed, status=9/KILL``."""
 
-RAY_DEATH = re.compile(r"A worker died or was killed while execut|Failed to register worker \S+ to Raylet")
+RAY_DEATH = re.compile(r"A worker died or was killed while execut|Failed to register worker \S+ to Raylet"
+                       r"|The actor died unexpectedly before finishing")
 """Ray's reports of a worker process that died or never started (``(raylet) A worker died or was killed
 while executing a task by an unexpected system error``, https://github.com/gpustack/gpustack/issues/2415;
-``core_worker.cc:215: Failed to register worker ... to Raylet``, https://github.com/vllm-project/vllm/issues/6090)."""
+``core_worker.cc:215: Failed to register worker ... to Raylet``, https://github.com/vllm-project/vllm/issues/6090;
+``ray.exceptions.RayActorError: The actor died unexpectedly before finishing this task``, Ray's
+python/ray/exceptions.py)."""
 
 WORKER_METHOD = re.compile(
     r"Exception in worker \S+ while processing method (?P<m1>\w+)|Error executing method '?(?P<m2>\w+)'?"
@@ -300,6 +396,12 @@ WORKER_METHOD = re.compile(
 """The method a worker was running when it failed: ``Exception in worker %s while processing method
 %s.`` (multiproc_worker_utils.py:241-242) and ``Error executing method {method!r}.``
 (worker_base.py:647), @95af70093fc0."""
+
+RPC_TIMEOUT = re.compile(r"RPC call to (?P<method>\w+) timed out")
+"""V1's executor giving up on its workers: ``TimeoutError: RPC call to {method} timed out.``
+(vllm/v1/executor/multiproc_executor.py:442@vllm==0.32.0): the workers hung in that method, which names
+the phase as its frame would (``determine_available_memory``, ``compile_or_warm_up_model``, ``sample_tokens``,
+..)."""
 
 WARMUP_STEP = re.compile(
     r"\[Warmup\]\[(?P<what>[^\]]{1,40})\]\[(?P<i>\d+)/(?P<n>\d+)\]"
@@ -319,7 +421,14 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (STEP_DUMP, Phase.SERVING),
     (re.compile(r"WorkerProc initialization failed|WorkerProc failed to start"), Phase.STARTUP),
     (re.compile(r"Device acquire failed|synStatus[= ](?:synStatus\s*)?8\b"), Phase.STARTUP),
+    (re.compile(r"Failed to register worker \S+ to Raylet|Unable to register worker with raylet"),
+     Phase.STARTUP),
+    (re.compile(r"Cannot find any model weights|Following weights were not initialized from checkpoint"
+                r"|Error\(s\) in loading state_dict|SafetensorError|Error while deserializing header"),
+     Phase.STARTUP),
 )
+WEAK_MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = ((FAILED_EXECUTION, Phase.SERVING),)
+"""Texts that name a phase only as a weak frame does (``FAILED_EXECUTION``): used after the phase lines."""
 """Exception texts that name their phase: ``CUDA out of memory occurred when warming up sampler with
 %d dummy requests`` (vllm/v1/worker/gpu_model_runner.py:5991@vllm==0.32.0); the KV shortfall
 (``KV_SHORTFALL``); a worker that died while it started: ``WorkerProc initialization failed``
@@ -327,7 +436,14 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
 initialises its device and loads the model (:679-687), failed; the Habana bridge's ``synStatus=8 [Device
 not found] Device acquire failed`` is raised by ``habana_frameworks.torch.hpu.init()`` when the engine
 first touches the device (https://github.com/opea-project/GenAIComps/issues/1038): start-up. (Only
-``Graph compile failed`` or a synStatus that says "compile" is a graph-compile failure.)"""
+``Graph compile failed`` or a synStatus that says "compile" is a graph-compile failure.) A Ray worker process
+registers with its raylet once, when it starts (``core_worker.cc: Failed to register worker .. to Raylet.
+IOError: [RayletClient] Unable to register worker with raylet``, https://github.com/vllm-project/vllm/issues/5495):
+the engine's workers never started. Reading the weights failed: the loader's ``Cannot find any model weights
+with ..`` and ``Following weights were not initialized from checkpoint`` (vllm/model_executor/model_loader/
+default_loader.py:260,565@vllm==0.32.0), torch's ``Error(s) in loading state_dict for ..``
+(torch/nn/modules/module.py:2644@torch==2.14.1) and safetensors' ``SafetensorError: Error while deserializing
+header`` (safetensors/_safetensors_rust.abi3.so@safetensors==0.8.0): start-up."""
 
 CAPTURE_ERROR = re.compile(
     r"cudaErrorStreamCapture\w*|hipErrorStreamCapture\w*|operation not permitted when stream is capturing"
@@ -442,13 +558,21 @@ def _m(kind: str, phase: Phase, pattern: str, source: str, *, done: bool = False
     return Marker(kind, phase, re.compile(pattern), source, done)
 
 
+_LOADING = (
+    _m("weights", Phase.STARTUP,
+       r"Loading (?:safetensors|pt|np_cache) checkpoint shards|Loading safetensors using \w+",
+       f"the weight readers' progress bars: vllm/model_executor/model_loader/weight_utils.py:869,1094,1273,"
+       f"1409,1434@{UPSTREAM} (the same in the fork's V0, model_loader/weight_utils.py@{FORK_122})"),
+)
+"""Weights being read (inside ``load_model``): all engines use these loaders."""
+
 _STARTING = (
     _m("starting", Phase.STARTUP,
        r"Initializing an? (?:V[01] )?LLM engine|Waiting for init message from front-end"
        r"|Found nccl from library|Using [\w ]{2,40} backend"
-       r"|Prompt bucket config \(min, step, max_warmup\)|Generated \d+ prompt buckets"
+       r"|(?:Prompt|Decode) bucket config \(min, step, max_warmup\)|Generated \d+ prompt buckets"
        r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank"
-       r"|NCCL INFO Channel \d+/\d+ : ",
+       r"|NCCL INFO Channel \d+/\d+ : |flags: \[(?:[-+]\w+ ){2,}[-+]\w+\]",
        f"vllm/engine/llm_engine.py:233@8642d8927065 and :240@{FORK_122}; vllm/v1/engine/core.py:455, "
        f"vllm/utils.py:1227 (NCCL while a worker initialises its device), vllm/platforms/hpu.py:54 and "
        f"cuda.py:249,256 (attention backend chosen in worker init) @{FORK_122}; vllm/v1/engine/core.py:134"
@@ -456,14 +580,22 @@ _STARTING = (
        f"linear.py:94@9a99d349405c; a worker joining its distributed group: vllm/distributed/"
        f"parallel_state.py:919@{FORK_122}, :1823,2351@{UPSTREAM}; NCCL's own channel set-up lines "
        f"('NCCL INFO Channel 14/0 : 1[1] -> 0[0] via P2P/IPC/read') while a communicator is built; "
-       f"other NCCL lines come at any time"),
+       f"other NCCL lines come at any time; the Habana extension's 'Detected flags: [-compile_one_hot "
+       f"-cpu +fsdpa ...]' (the Flags repr: sorted +/- features), printed once by enabled_flags() "
+       f"(vllm_hpu_extension/flags.py@ab44cb50047232cb) when the model's attention layers or its HPU "
+       f"adapter are built, inside load_model (vllm/attention/backends/hpu_attn.py:148, "
+       f"vllm/worker/hpu_model_runner.py:220@8642d8927065)"),
     _m("frontend", Phase.STARTUP,
        r"vLLM API server version|non-default args: |\bargs: Namespace\(|Automatically detected platform"
-       r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with",
+       r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with"
+       r"|Starting with engine args|EngineArgs\(model=|Using max model len \d+",
        f"the front end resolving its configuration before it builds the engine: api_server.py:1300 "
        f"(version), platforms/__init__.py:254, config.py:823,2203@{FORK_122}; vllm/entrypoints/serve/"
-       f"utils/api_utils.py:286 (non-default args), vllm/config/model.py:733 (architecture), "
-       f"vllm/platforms/__init__.py:291@{UPSTREAM}"),
+       f"utils/api_utils.py:286 (non-default args), vllm/config/model.py:733 (architecture), :2152 (max "
+       f"model len), "
+       f"vllm/platforms/__init__.py:291@{UPSTREAM}; the engine arguments printed by the program that is "
+       f"about to build the engine (Ray Serve's vLLM deployment: 'Starting with engine args: AsyncEngineArgs("
+       f"model=..', https://github.com/vllm-project/vllm/issues/12742)"),
 )
 """Lines written while the engine and its workers start, before any weight is loaded; ``frontend``
 lines come from the API server or ``LLM(...)`` before the engine exists: they show a healthy log was
@@ -479,6 +611,21 @@ _SERVING = (
     _m("serving", Phase.SERVING, r"Started server process|Uvicorn running on",
        "uvicorn/server.py:101,232@uvicorn==0.54.0"),
     _m("serving", Phase.SERVING, r"Avg prompt throughput", f"vllm/engine/metrics.py:418@{FORK_122}"),
+    _m("serving", Phase.SERVING,
+       r"\[(?:Async)?Orchestrator\] (?:Entering scheduling loop|Enqueued request|Seeding \d* ?requests? into"
+       r"|Forwarded request|Request \S+ (?:finalized|fully completed))|Received batch size=\d+, request_ids=",
+       "vllm-omni's orchestrator handling requests ('Enqueued request %s to stage-0', 'Entering scheduling "
+       "loop: ..': vllm_omni/entrypoints/async_omni.py:445,454,852,854 and the offline Omni, "
+       "omni.py:392,401; "
+       "a stage worker's 'Received batch size=%d, request_ids=%s', omni_stage.py:688 @be81443c8a52): only "
+       "written for requests, https://github.com/vllm-project/vllm-omni/issues/1214"),
+    _m("serving", Phase.SERVING, r"^(?:Processed prompts|Adding requests): +\d+%",
+       f"the offline LLM's progress bars over its requests (LLM._validate_and_add_requests, LLM._run_engine: "
+       f"vllm/entrypoints/llm.py:1422,1486@{UPSTREAM}; the same in V0, vllm/entrypoints/llm.py@{FORK_122})"),
+    _m("serving", Phase.SERVING, REQUEST_RECORD.pattern,
+       f"the request logger and the engines' per-request lines: vllm/entrypoints/logger.py:44, "
+       f"async_llm_engine.py:180,224, multiprocessing/engine.py:351@{FORK_122}; "
+       f"vllm/entrypoints/serve/utils/request_logger.py:66, vllm/v1/engine/async_llm.py:922@{UPSTREAM}"),
     _m("serving", Phase.SERVING, r"Added request \S+\.",
        f"vllm/v1/engine/async_llm.py:552,578@{UPSTREAM}; vllm/engine/multiprocessing/engine.py (V0's "
        f"'Added request', https://github.com/vllm-project/vllm/issues/10024)"),
@@ -506,18 +653,34 @@ _FORK_MARKERS = (
     _m("warmup", Phase.WARMUP, r"\[Warmup\]\[", f"vllm/worker/hpu_model_runner.py:3040@{FORK_122}"),
     _m("warmup", Phase.WARMUP, r"(?:Prompt|Decode|Multimodal) captured:\d+",
        f"vllm/worker/hpu_model_runner.py:3165@{FORK_122}, :2770@{FORK_121}"),
+    _m("weights", Phase.STARTUP, r"Wrapping in HPU ?Graph took|Preparing model with INC|Compiling took",
+       f"vllm/worker/hpu_model_runner.py:1223,1244,1271 and the torch.compile wrap after it@{FORK_122} "
+       f"(inside load_model, after the weights)"),
     _m("warmup", Phase.WARMUP, r"Multimodal bucket : |Skipping warmup\.\.\.",
        f"vllm/worker/hpu_model_runner.py:2826,3224@{FORK_122}, :2798,2826@{FORK_121}"),
     _m("warmup_done", Phase.WARMUP, r"Warmup finished in \d+ secs",
        f"vllm/worker/hpu_model_runner.py:3300@{FORK_122}, :2960@{FORK_121}"),
     *_STARTING,
+    *_LOADING,
     *_SERVING,
 )
 
 _KV_SIZING = (("raise_if_cache_size_invalid", Phase.KV_ALLOCATION),)
-_GRAPH_CAPTURE = (("capture_begin", Phase.WARMUP), ("capture_end", Phase.WARMUP))
-"""torch's CUDA graph capture (``torch.cuda.graphs.CUDAGraph.capture_begin/capture_end``, entered by
-``with torch.cuda.graph(...)``): vLLM captures graphs in ``capture_model`` (the warm-up)."""
+_GRAPH_CAPTURE = (
+    ("capture_begin", Phase.WARMUP), ("capture_end", Phase.WARMUP), ("capture", Phase.WARMUP),
+    ("capture_model", Phase.WARMUP), ("_capture_cudagraphs", Phase.WARMUP),
+    ("_warmup_and_capture", Phase.WARMUP),
+    ("graph_capture", Phase.WARMUP), ("kernel_warmup", Phase.WARMUP), ("flashinfer_autotune", Phase.WARMUP),
+)
+"""Graph capture and the kernel warm-up, all called only from the warm-up (``capture_model`` /
+``compile_or_warm_up_model``): torch's ``CUDAGraph.capture_begin/capture_end`` (entered by ``with
+torch.cuda.graph(...)``); V0's ``capture_model`` and ``CUDAGraphRunner.capture``, the ``graph_capture``
+context and the custom all-reduce's ``capture`` (vllm/worker/model_runner.py:1499,1567,2041,
+vllm/distributed/device_communicators/custom_all_reduce.py:180@95af70093fc0); V1's ``capture_model``,
+``_capture_cudagraphs``, ``_warmup_and_capture`` (vllm/v1/worker/gpu_model_runner.py:6482,6588,6636), the
+graph managers' and encoder's ``capture`` (vllm/v1/worker/gpu/cudagraph_utils.py:419,606,
+vllm/v1/worker/encoder_cudagraph.py:246), ``kernel_warmup`` and ``flashinfer_autotune``
+(vllm/model_executor/warmup/kernel_warmup.py:404, called from gpu_worker.py:950) @vllm==0.32.0."""
 _WORKER_START = (
     ("init_device", Phase.STARTUP),
     ("init_worker_distributed_environment", Phase.STARTUP),
@@ -526,14 +689,33 @@ _WORKER_START = (
     ("initialize_model_parallel", Phase.STARTUP),
     ("init_model_parallel_group", Phase.STARTUP),
     ("_init_workers_ray", Phase.STARTUP),
+    ("_init_data_parallel", Phase.STARTUP),
     ("get_model", Phase.STARTUP),
     ("load_weights", Phase.STARTUP),
+    ("init_worker", Phase.STARTUP),
+    ("initialize_model", Phase.STARTUP),
+    ("create_model", Phase.STARTUP),
+    ("process_weights_after_loading", Phase.STARTUP),
+    ("download_model", Phase.STARTUP),
+    ("_prepare_weights", Phase.STARTUP),
+    ("_get_weights_iterator", Phase.STARTUP),
+    ("get_all_weights", Phase.STARTUP),
+    ("download_weights_from_hf", Phase.STARTUP),
+    ("safetensors_weights_iterator", Phase.STARTUP),
+    ("pt_weights_iterator", Phase.STARTUP),
+    ("np_cache_weights_iterator", Phase.STARTUP),
 )
 """A worker starting: its device and its TP/PP groups (``init_device``, hpu_worker.py:157,479,
 worker.py:169,522@95af70093fc0; gpu_worker.py:436,1640, vllm/distributed/parallel_state.py:1514,1814,
-2056,2366@vllm==0.32.0), Ray's worker start (ray_distributed_executor.py:169@95af70093fc0), and the
-model built and its weights read (``get_model``, model_loader/__init__.py:53@95af70093fc0; a model's
-``load_weights``, called only by the loaders)."""
+2056,2366@vllm==0.32.0), a data-parallel rank joining its group (``_init_data_parallel``,
+vllm/v1/engine/core.py:1531,2195@vllm==0.32.0), Ray's worker start
+(ray_distributed_executor.py:169@95af70093fc0), and the model built and its weights read (``get_model``,
+model_loader/__init__.py:53@95af70093fc0; a model's ``load_weights``, called only by the loaders); a worker
+built by its wrapper (``init_worker``, vllm/worker/worker_base.py:571@95af70093fc0); the loaders' steps, all
+inside ``load_model``: ``initialize_model`` and ``process_weights_after_loading``
+(vllm/model_executor/model_loader/utils.py:74,133), ``create_model`` (base_loader.py:49), ``download_model``,
+``_prepare_weights``, ``_get_weights_iterator``, ``get_all_weights`` (default_loader.py:147,265,367,389) and
+the weight readers (weight_utils.py:432,846,1079,1426) @vllm==0.32.0."""
 _API_SERVING = (
     ("output_handler", Phase.SERVING),
     ("run_heartbeat_loop", Phase.SERVING),
@@ -548,13 +730,60 @@ _API_SERVING = (
     ("completion_stream_generator", Phase.SERVING),
     ("chat_completion_full_generator", Phase.SERVING),
     ("chat_completion_stream_generator", Phase.SERVING),
+    ("step_with_batch_queue", Phase.SERVING),
+    ("execute_dummy_batch", Phase.SERVING),
+    ("_process_model_outputs", Phase.SERVING),
+    ("_driver_execute_model", Phase.SERVING),
+    ("_driver_execute_model_async", Phase.SERVING),
+    ("_run_engine", Phase.SERVING),
+    ("_log_task_completion", Phase.SERVING),
+    ("process_request_outputs", Phase.SERVING),
+    ("add_request_async", Phase.SERVING),
+    ("add_request", Phase.SERVING),
+    ("preprocess_add_request", Phase.SERVING),
+    ("abort_requests", Phase.SERVING),
+    ("_process_aborts_queue", Phase.SERVING),
+    ("post_step", Phase.SERVING),
+    ("log_error_detail", Phase.SERVING),
 )
+"""Serving: the API server's output handler and handlers, V0's async engine loop (cited under
+``_FORK_STRONG``); V1's engine core stepping with a batch queue and a data-parallel rank's idle dummy batch
+in its busy loop (vllm/v1/engine/core.py:698,1045,2363@vllm==0.32.0); V0's ``LLMEngine.step`` processing
+outputs and the executor running the driver's model step, called only from ``step``
+(vllm/engine/llm_engine.py:993, vllm/executor/executor_base.py:315, mp_distributed_executor.py:141,
+ray_distributed_executor.py:456@95af70093fc0; the profiling run calls the model runner directly); ``LLM``'s
+offline loop over its requests (``_run_engine``, vllm/entrypoints/llm.py:1478@95af70093fc0); V0's async engine
+loop finishing with an error (``_log_task_completion``, the callback that logs 'Engine background task
+failed'), handing out a step's outputs and adding a request (vllm/engine/async_llm_engine.py:49,811,434
+@95af70093fc0); V1's engine core adding, aborting and stepping requests (``add_request``,
+``preprocess_add_request``, ``abort_requests``, ``_process_aborts_queue``, ``post_step``, ``log_error_detail``
+around a step: vllm/v1/engine/core.py:508,1089,554,814,689,562@vllm==0.32.0)."""
+
+REQUEST_DISPATCH_PATHS = ("/fastapi/", "/starlette/", "/uvicorn/protocols/", "/uvicorn/middleware/")
+"""Web-framework code that runs one HTTP request: fastapi's ``run_endpoint_function`` / ``app``
+(fastapi/routing.py), starlette's routing, middleware and exception handlers, uvicorn's ``run_asgi``
+(uvicorn/protocols/http/httptools_impl.py, h11_impl.py). A traceback through them is a request's, like one
+after uvicorn's ``Exception in ASGI application`` (``REQUEST_ERROR``): the server answered that request with
+an error (https://github.com/vllm-project/vllm-ascend/issues/10426)."""
+REQUEST_DISPATCH_FRAMES = (("/vllm/entrypoints/utils.py", "wrapper"),)
+"""vLLM's own per-request wrappers around a route handler (``with_cancellation``'s and ``load_aware_call``'s
+``wrapper``, vllm/entrypoints/utils.py@vllm==0.32.0)."""
+NOT_A_REQUEST = frozenset({"lifespan", "merged_lifespan", "startup", "shutdown", "main", "serve", "_serve",
+                           "__aenter__", "__aexit__"})
+"""Framework functions that run when the server starts or stops, not for a request."""
+ENGINE_LOOP_FRAMES = frozenset({"output_handler", "run_engine_loop", "engine_step", "step_async",
+                                "_raise_exception_on_finish", "run_busy_loop", "_process_engine_step",
+                                "run_heartbeat_loop", "run_output_handler", "_log_task_completion"})
+"""The engine's own loops (V1 ``AsyncLLM.output_handler``, the engine core's busy loop; V0's engine loop and
+``_raise_exception_on_finish``; cited under ``_API_SERVING`` and ``_FORK_STRONG``): a request's traceback
+that goes through one carries the engine's error to the request (``raise output``): the engine's failure."""
 
 _FORK_STRONG = (
     ("load_model", Phase.STARTUP),
     ("_init_worker", Phase.STARTUP),
     ("profile_run", Phase.PROFILING),
     ("determine_num_available_blocks", Phase.PROFILING),
+    ("memory_profiling", Phase.PROFILING),
     ("initialize_cache", Phase.KV_ALLOCATION),
     ("_init_cache_engine", Phase.KV_ALLOCATION),
     ("_allocate_kv_cache", Phase.KV_ALLOCATION),
@@ -586,14 +815,18 @@ _warmup_multimodal: hpu_model_runner.py:2601,2621@277a33cd907e; cache_engine.py:
 
 _WEAK = (("warmup_scenario", Phase.WARMUP), ("execute_model", Phase.SERVING), ("generate", Phase.SERVING),
          ("execute_model_async", Phase.SERVING), ("_dummy_sampler_run", Phase.PROFILING),
-         ("_initialize_kv_caches", Phase.KV_ALLOCATION))
+         ("_initialize_kv_caches", Phase.KV_ALLOCATION), ("_dummy_run", Phase.PROFILING),
+    ("_dummy_pooler_run", Phase.PROFILING))
 """``warmup_scenario`` (hpu_model_runner.py:2872@95af70093fc0) also runs the profiling pass
 (:2829, :2844); ``execute_model`` (:3585) runs every warm-up step as well as serving; ``generate``
 (AsyncLLMEngine.generate, async_llm_engine.py:981@95af70093fc0, and ``LLM.generate``) serves requests,
 but other libraries' ``generate`` may run anywhere;
 ``_initialize_kv_caches`` encloses the profiling run, the KV allocation and the warm-up
 (llm_engine.py:408@95af70093fc0, vllm/v1/engine/core.py:261@vllm==0.32.0): a traceback cut there says
-less than the log's last phase marker. Weak frames rank after the markers."""
+less than the log's last phase marker. ``_dummy_run`` and ``_dummy_pooler_run`` make the profiling
+pass's dummy batch (vllm/worker/model_runner.py:1325, hpu_model_runner.py:2842@95af70093fc0;
+vllm/v1/worker/gpu_model_runner.py:5508,6103@vllm==0.32.0), but V1 also calls ``_dummy_run`` to capture graphs
+and warm kernels up. Weak frames rank after the markers."""
 
 VLLM_FORK_V0 = LogGrammar(
     name="vllm-v0-fork",
@@ -627,9 +860,18 @@ _GAUDI_MARKERS = (
        f"vllm_gaudi/extension/defragmentation.py:238@{GAUDI}"),
     _m("warmup_done", Phase.WARMUP, r"Warmup finished in \d+ secs",
        f"vllm_gaudi/v1/worker/hpu_model_runner.py:6306@{GAUDI}"),
+    _m("weights", Phase.STARTUP,
+       r"Wrapping in HPU ?Graph took|Preparing model with INC|Compilation took [\d.]+ GB"
+       r"|Loading drafter model weights took",
+       f"vllm_gaudi/v1/worker/hpu_model_runner.py:4817,4873,4907,4922,4935@{GAUDI} (inside load_model, after "
+       f"the weights)"),
+    _m("warmup", Phase.WARMUP,
+       r"Sampler warmup completed|Pooler warmup completed|Running validation warmup|Validation warmup",
+       f"vllm_gaudi/v1/worker/hpu_model_runner.py:5341,5464,6273,6290,6297@{GAUDI}"),
     _m("init_done", Phase.WARMUP, r"init engine \(profile, create kv cache, warmup model\) took",
        f"vllm/v1/engine/core.py:386-403@{UPSTREAM}"),
     *_STARTING,
+    *_LOADING,
     *_SERVING,
 )
 
@@ -656,6 +898,10 @@ _GAUDI_STRONG = (
     ("get_kv_cache_configs", Phase.KV_ALLOCATION),
     ("get_kv_cache_config", Phase.KV_ALLOCATION),
     ("_check_enough_kv_cache_memory", Phase.KV_ALLOCATION),
+    ("initialize_kv_cache_tensors", Phase.KV_ALLOCATION),
+    ("profile_cudagraph_memory", Phase.PROFILING),
+    ("memory_profiling", Phase.PROFILING),
+    ("_init_minimal_kv_cache_for_profiling", Phase.PROFILING),
     *_KV_SIZING,
     *_API_SERVING,
     *_WORKER_START,
@@ -670,12 +916,22 @@ model's layers (vllm/model_executor/models/utils.py:662@95af70093fc0), i.e. insi
 ``_init_executor`` starts the workers and loads the model, once, from the executor's constructor
 (vllm/executor/executor_base.py:53@95af70093fc0, vllm/v1/executor/abstract.py:126@vllm==0.32.0);
 ``get_kv_cache_configs`` and ``_check_enough_kv_cache_memory`` size the KV cache after the profiling
-run (vllm/v1/engine/core.py:326, vllm/v1/core/kv_cache_utils.py:1003,2531@vllm==0.32.0)."""
+run (vllm/v1/engine/core.py:326, vllm/v1/core/kv_cache_utils.py:1003,2531@vllm==0.32.0);
+``initialize_kv_cache_tensors`` allocates them (gpu_model_runner.py:6979); ``profile_cudagraph_memory`` and
+``_init_minimal_kv_cache_for_profiling`` run inside ``determine_available_memory`` (gpu_worker.py:704,
+gpu_model_runner.py:6333-6335@vllm==0.32.0), and so does the ``memory_profiling`` context around the profiling
+run (vllm/utils/mem_utils.py:230, gpu_worker.py:679@vllm==0.32.0; vllm/utils.py:2455 and worker.py:253
+@95af70093fc0): profiling."""
 
 WARMUP_NAMED = re.compile(r"warm_?up", re.IGNORECASE)
 """A function named for warming up (``_warmup``, ``deep_gemm_warmup``, ``_warmup_multimodal_graph``)
 that no frame table names: a weak warm-up frame (the fork's profiling run also calls
 ``warmup_scenario``, so a phase line before the failure outranks it)."""
+
+LOADING_PATHS = ("/model_executor/model_loader/", "/safetensors/")
+"""Code that runs only while weights are read: vLLM's model loaders (called from ``load_model`` alone,
+``get_model``, vllm/model_executor/model_loader/__init__.py:131@vllm==0.32.0) and the safetensors reader. A
+frame in them, whatever its function, is a weak start-up frame (a later phase line outranks it)."""
 
 MODEL_BUILD = ("/model_executor/models/", "__init__", Phase.STARTUP)
 """A model class's constructor (``vllm/model_executor/models/llama.py ... in __init__``) runs only
@@ -702,34 +958,53 @@ VLLM_V1 = LogGrammar(
            f"vllm/model_executor/model_loader/default_loader.py:502, vllm/compilation/decorators.py:223 "
            f"(a model class built, inside load_model) @{UPSTREAM}; "
            f"vllm/engine/llm_engine.py:240@{FORK_122}"),
-        _m("weights_done", Phase.STARTUP, r"Model loading took (-?[\d.]+) ?Gi?B",
+        _m("weights_done", Phase.STARTUP,
+           r"Model loading took (-?[\d.]+) ?Gi?B|Loading model weights took [\d.]+ GB",
            f"vllm/v1/worker/gpu_model_runner.py:5150@{UPSTREAM}; V0 vllm/worker/model_runner.py:1203"
-           f"@{FORK_122} (older releases wrote GB)", done=True),
+           f"@{FORK_122} (older releases wrote GB; before that 'Loading model weights took %.4f GB', "
+           f"model_runner.py:1102@8642d8927065)", done=True),
         _m("profile", Phase.PROFILING,
-           r"Encoder cache will be initialized|Memory profiling takes|Dynamo bytecode transform time"
+           r"Encoder cache will be initialized|Dynamo bytecode transform time"
            r"|Initial profiling/warmup run took|torch\.compile (?:takes|took) [\d.]+ s in total"
-           r"|Compiling a graph for (?:general shape|compile range)|Directly load the compiled graph",
+           r"|Compiling a graph for (?:general shape|compile range)|Directly load the compiled graph"
+           r"|Starting profile run for multi-modal models|Starting torch\.compile$",
            f"vllm/v1/worker/gpu_model_runner.py:6166, vllm/compilation/backends.py:1167 (torch.compile "
            f"traces the model in its first forward: the profiling run), "
            f"vllm/compilation/monitor.py:20,92, backends.py:296,399 (the first forward's compilation) "
            f"@{UPSTREAM}; "
-           f"vllm/worker/worker.py:278@{FORK_122}"),
+           f"vllm/worker/worker.py:278@{FORK_122}; vllm/compilation/monitor.py:40 ('Starting torch.compile', "
+           f"the first forward, @{UPSTREAM}); V0's encoder-decoder profile_run: "
+           f"vllm/worker/enc_dec_model_runner.py:278@8642d8927065"),
+        _m("profile_done", Phase.PROFILING, r"Memory profiling takes [\d.]+ seconds",
+           f"the end of the profiling run: V0 determine_num_available_blocks logs it last, before returning "
+           f"the block counts (vllm/worker/worker.py:278@{FORK_122}); V1 logs MemoryProfilingResult (its "
+           f"repr, vllm/utils/mem_utils.py:218) when determine_available_memory has profiled @{UPSTREAM}: "
+           f"the KV cache is sized next", done=True),
         _m("kv_blocks", Phase.KV_ALLOCATION, r"# (?:GPU|gpu|cpu) blocks: \d+",
            f"vllm/executor/executor_base.py:113@{FORK_122}"),
-        _m("warmup", Phase.WARMUP, r"Capturing cudagraphs for decoding",
-           f"vllm/worker/model_runner.py:1513@{FORK_122}"),
+        _m("warmup", Phase.WARMUP,
+           r"Capturing cudagraphs for decoding|Capturing the model for CUDA graphs"
+           r"|CUDA graphs can take additional"
+           r"|Capturing (?:CUDA graph shapes|(?:\w+ )?CUDA graphs \()",
+           f"V0 capture_model's lines and progress bar: vllm/worker/model_runner.py:1513,1589@{FORK_122}, "
+           f"model_runner.py:396-400@37ca55810392 (older releases); V1 capture_model's progress bar "
+           f"'Capturing CUDA graphs (mixed prefill-decode, PIECEWISE)': "
+           f"vllm/v1/worker/gpu_model_runner.py:6657@{UPSTREAM}"),
         _m("warmup_done", Phase.WARMUP, r"Graph capturing finished in \d+ secs",
            f"vllm/worker/model_runner.py:1671@{FORK_122}; "
            f"vllm/v1/worker/gpu_model_runner.py:6582@{UPSTREAM}"),
         _m("kv_blocks", Phase.KV_ALLOCATION,
            r"Available KV cache memory:|memory for KV Cache as specified by kv_cache_memory_bytes"
+           r"|Free memory after profiling|CUDA graph memory profiling is enabled"
            r"|KV cache size: [\d,]+ tokens|Maximum concurrency for [\d,]+ tokens per request",
-           f"vllm/v1/worker/gpu_worker.py:760 (profiled) and :657-668 (kv_cache_memory_bytes given, "
+           f"vllm/v1/worker/gpu_worker.py:753-785 (profiled: free memory, the KV budget, the CUDA graph "
+           f"estimate) and :657-668 (kv_cache_memory_bytes given, "
            f"profiling skipped), vllm/v1/core/kv_cache_utils.py:2328 (the KV cache sized) @{UPSTREAM}; "
            f"vllm/executor/executor_base.py:119@{FORK_122}"),
         _m("init_done", Phase.WARMUP, r"init engine \(profile, create kv cache, warmup model\) took",
            f"vllm/v1/engine/core.py:386-403@{UPSTREAM}"),
         *_STARTING,
+        *_LOADING,
         *_SERVING,
     ),
     strong_frames=_GAUDI_STRONG,
