@@ -356,6 +356,11 @@ FORK_122 = replace(
          "hpu_model_runner.py:3556-3656" + V + "): not exported"),
         ("vllm-fork is end of life from v1.23 and deprecated in v1.24 (README_GAUDI.md:6@95af7009): "
          "plan for --target vllm-gaudi to move"),
+        # ext:vllm_hpu_extension/bucketing/common.py:66-80, exponential.py:14-27, 278-293@f5f9ecb7298b;
+        # vllm/worker/hpu_model_runner.py:3435-3495 (every bucket warmed, no memory test)
+        ("vllm-fork aice/v1.22.0 warms exponential text buckets unless VLLM_EXPONENTIAL_BUCKETING=false "
+         "(its VLLM_PROMPT_*/VLLM_DECODE_* ranges apply only then) and graphs every one without a memory "
+         "check: the graph reserve is planned to hold them all"),
         # pre_attn_hpu fills block i of the window mask from cu_seqlens[i - 1]:cu_seqlens[i] for i in
         # range(0, len(cu_seqlens) - 1): i = 0 slices [N:0] (empty), so the last block is never set
         # (executed by tools/check_engine_profiles.py, row "fork-1.22 window mask").
