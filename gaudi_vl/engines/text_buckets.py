@@ -77,7 +77,8 @@ class TextBucketing:
     """Contiguous paged attention: the exponential ranges end exactly at their maximum and decode
     blocks are bounded by the KV blocks (vllm-gaudi: on only without prefix caching)."""
     capture_tokens_limit: int | None
-    """Prompt buckets above this many tokens run without a graph (None: ``max_num_batched_tokens``)."""
+    """Prompt buckets above this many tokens run without a graph (None: ``max_num_batched_tokens``;
+    ``Generator.EXT_MANAGER`` caps it at max_model_len as fork 1.22's config does)."""
     capture_gated_by_memory: bool
     """Graphs are captured only while the engine's graph memory lasts (else every bucket is graphed
     and too small a reserve runs out of memory)."""
