@@ -106,3 +106,16 @@ def test_plan_text_workload_sets_the_fork_variables_and_round_trips(  # type: ig
     d["text_env"] = [["VLLM_NOT_A_BUCKET", "1"]]
     with pytest.raises(GaudiVLError, match="text_env"):
         plan_from_dict(d)
+
+
+def test_fork_122_text_workload_points_to_its_linear_strategy(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """fork 1.22's exponential default overwrites ranges and its extension has no bucket file
+    (ext:vllm_hpu_extension/bucketing/exponential.py:14-27@f5f9ecb7298b): nothing is written, and the
+    note names the flag that makes the fitted range apply rather than vllm-gaudi's file."""
+    jsonl = _chat(tmp_path / "chat.jsonl", ["x" * n for n in (500, 900, 2000, 4000)])
+    assert main(["plan", "--min-pixels", "401408", "--target", "vllm-fork-1.22",
+                 "--text-workload", str(jsonl), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert not any(k.startswith("VLLM_PROMPT_SEQ_BUCKET") for k in d["env"]) and d["text_env"] == []
+    notes = " ".join(d["notes"])
+    assert "VLLM_EXPONENTIAL_BUCKETING=false" in notes and "VLLM_BUCKETING_FROM_FILE" not in notes

@@ -1641,6 +1641,81 @@ class TextBucketEngines:
                 [tuple(int(x) for x in b) for b in m.decode_buckets])
 
 
+class ManagerEngine:
+    """Fork 1.22's text buckets by the extension's OWN code @f5f9ecb7: ``HPUBucketingManager`` with its
+    linear and exponential strategies, and the ``get_config()`` they consult built by the extension's
+    own config machinery (config.py, features.py, environment.py, runtime.py) over ``env``. Stubs: the
+    device probes (gaudi3, lazy, V0), the kernels (absent) and the engine's ``enable_prefix_caching``
+    (False: V0 turns it off for multimodal models)."""
+
+    def __init__(self, eng: Engines) -> None:
+        import bisect
+        import itertools
+        import operator
+
+        import numpy as np
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import Version
+
+        src, self.env = eng.e122, {}
+        leveled = types.SimpleNamespace(getEffectiveLevel=lambda: 20, **vars(LOGGER))
+        typing_stubs = {k: ANY for k in ("Any", "Callable", "Dict", "List", "Optional", "Tuple", "TypeAlias",
+                                         "Union", "Set", "ValueFn")}
+        cfg: dict[str, Any] = {
+            "os": fake_os(self.env), "itertools": itertools, "logger": lambda: leveled, "DETECTED": None,
+            "_VLLM_VALUES": {"prefix_caching": False, "model_type": "qwen2_5_vl"},
+            "fsdpa": lambda: None, "block_softmax_adjustment": lambda: None,
+            "_get_hw": lambda _: "gaudi3", "_get_build": lambda _: "1.22.0.0",
+            "_get_vllm_engine_version": lambda _: "v0", "_get_pt_bridge_mode": lambda _: "lazy",
+            "Version": Version, "SpecifierSet": SpecifierSet, **typing_stubs,
+        }
+        ext = "vllm_hpu_extension"
+        src.load(f"{ext}/config.py", ["Config", "All", "Not", "Eq", "Enabled", "Disabled", "FirstEnabled",
+                                      "Hardware", "Kernel", "ModelType", "Engine", "VersionRange", "choice",
+                                      "boolean", "Env", "Value", "to_dict", "env_flags",
+                                      "split_values_and_flags"], cfg)
+        src.load(f"{ext}/features.py", ["get_user_flags", "get_experimental_flags", "get_features"], cfg)
+        src.load(f"{ext}/environment.py", ["VllmValue", "get_environment"], cfg)
+        src.load(f"{ext}/runtime.py", ["HIDDEN_PARAMS", "filter_defined", "dump", "get_config"], cfg)
+        self.cfg = cfg
+        base = {"os": fake_os(self.env), "logger": lambda: leveled, "get_config": cfg["get_config"],
+                "itertools": itertools, "operator": operator, "math": math, "np": np, "bisect": bisect,
+                **typing_stubs}
+        lin = src.load(f"{E_BUCKETING}/linear.py", ["LinearBucketingStrategy", "read_bucket_settings",
+                                                     "warmup_range", "generate_prompt_buckets",
+                                                     "generate_decode_buckets"], dict(base))
+        exp = src.load(f"{E_BUCKETING}/exponential.py",
+                       ["ExponentialBucketingStrategy", "generate_prompt_buckets", "generate_decode_buckets",
+                        "warmup_range_with_limit"], dict(base))
+        modules = {f"{ext}.bucketing.linear": types.SimpleNamespace(**lin),
+                   f"{ext}.bucketing.exponential": types.SimpleNamespace(**exp)}
+
+        def imp(name: str, *a: Any, **k: Any) -> Any:  # get_bucketing_strategy imports a strategy module
+            return modules[name] if name in modules else builtins.__import__(name, *a, **k)
+
+        common = dict(base, __builtins__={**vars(builtins), "__import__": imp})
+        self.ns = src.load(f"{E_BUCKETING}/common.py", ["calc_fallback_value", "HPUBucketingManager"], common)
+
+    def __call__(self, inp: Any) -> tuple[list[Any], list[Any]]:
+        self.env.clear()
+        self.env.update(inp.env)
+        self.cfg["DETECTED"] = None  # get_config() caches its answer: resolve afresh for this env
+        try:
+            m = self.ns["HPUBucketingManager"]()
+            # the runner's call (vllm/worker/hpu_model_runner.py:1184-1190@17a7946f: max_num_prefill_seqs
+            # is max_num_seqs), then the worker's (hpu_worker.py:389-393)
+            m.initialize(max_num_seqs=inp.max_num_seqs, max_num_prefill_seqs=inp.max_num_seqs,
+                         block_size=inp.block_size, max_num_batched_tokens=inp.max_num_batched_tokens,
+                         max_model_len=inp.max_model_len)
+            m.num_hpu_blocks = inp.num_blocks
+            m.generate_prompt_buckets()
+            m.generate_decode_buckets()
+            return ([tuple(int(x) for x in b) for b in m.prompt_buckets],
+                    [tuple(int(x) for x in b) for b in m.decode_buckets])
+        finally:
+            self.env.clear()
+
+
 def random_text_inputs(rng: random.Random, *, small: bool) -> Any:
     from gaudi_vl.engines.text_buckets import TextBucketInputs
 
@@ -1696,6 +1771,56 @@ def check_text_buckets(eng: Engines, rng: random.Random, n: int) -> None:
             env = envs[i % len(envs)]
             lin = "lin" in env.values() or env.get("VLLM_EXPONENTIAL_BUCKETING") == "false"
             compare(r, tb, replace(random_text_inputs(rng, small=lin), env=env))
+    check_manager_buckets(eng, rng, n)
+
+
+MANAGER_ENVS: list[dict[str, str]] = [
+    {}, {"VLLM_EXPONENTIAL_BUCKETING": "false"}, {"VLLM_EXPONENTIAL_BUCKETING": "True"},
+    {"VLLM_EXPONENTIAL_BUCKETING": "0"}, {"VLLM_EXPONENTIAL_BUCKETING": "no"},
+    {"VLLM_EXPONENTIAL_BUCKETING": "false", "VLLM_PROMPT_SEQ_BUCKET_STEP": "256",
+     "VLLM_DECODE_BS_BUCKET_STEP": "16", "VLLM_PROMPT_BS_BUCKET_MAX": "8"},
+    {"VLLM_EXPONENTIAL_BUCKETING": "false", "VLLM_DECODE_BLOCK_BUCKET_MAX": "512",
+     "VLLM_DECODE_BLOCK_BUCKET_MIN": "16", "VLLM_DECODE_BLOCK_BUCKET_STEP": "64"},
+    {"VLLM_PROMPT_SEQ_BUCKET_LIMIT": "5", "VLLM_PROMPT_BS_BUCKET_MAX": "4"},  # overwritten by exponential
+    {"VLLM_CONTIGUOUS_PA": "false"}, {"VLLM_EXPONENTIAL_BUCKETING": "false", "VLLM_CONTIGUOUS_PA": "false"},
+    {"VLLM_EXPONENTIAL_BUCKETING": "false", "VLLM_MERGED_PREFILL": "true"}, {"VLLM_MERGED_PREFILL": "1"},
+    {"VLLM_PREFIX_CACHING": "true"}, {"VLLM_PREFIX_CACHING": "true", "VLLM_EXPONENTIAL_BUCKETING": "false"},
+    {"PT_HPU_SDPA_QKV_SLICE_MODE_FWD": "1"},
+    {"PT_HPU_SDPA_QKV_SLICE_MODE_FWD": "true", "PT_HPU_SDPA_BC_FACTOR": "2048",
+     "VLLM_FUSEDSDPA_SLIDE_THLD": "4096", "VLLM_EXPONENTIAL_BUCKETING": "false"},
+]
+"""Fork 1.22 settings: strategy flag spellings, linear ranges, the ignored exponential variables, contiguous
+PA off, merged prefill, prefix caching forced on, the fused-SDPA slicing filter."""
+
+
+def check_manager_buckets(eng: Engines, rng: random.Random, n: int) -> None:
+    """Fork 1.22's prompt and decode buckets, in order, against the extension's manager @f5f9ecb7."""
+    from gaudi_vl.engines.text_buckets import text_buckets
+
+    run = ManagerEngine(eng)
+    r = row("text buckets (prompt, decode)", CUR.f122.name)
+    for i in range(max(40, n // 5)):
+        env = MANAGER_ENVS[i % len(MANAGER_ENVS)]
+        # linear with prefix caching makes every (bs, seq, ctx): keep it to short contexts
+        small = env.get("VLLM_EXPONENTIAL_BUCKETING") in ("false", "0", "no") and (
+            "VLLM_PREFIX_CACHING" in env or rng.random() < 0.5)
+        inp = replace(random_text_inputs(rng, small=small), env=env)
+        if rng.random() < 0.5:  # the linear decode range starts at block_size blocks (linear.py:67-69)
+            inp = replace(inp, num_blocks=rng.randint(inp.block_size, 20000))
+        if "PT_HPU_SDPA_QKV_SLICE_MODE_FWD" in env:  # the slicing filter acts on long prompts only
+            mml = rng.choice((16384, 32768)) - rng.choice((0, 0, 72))
+            inp = replace(inp, max_model_len=mml, max_num_batched_tokens=mml)
+        if rng.random() < 0.2:  # odd sizes: max_model_len and KV blocks off the block grid
+            inp = replace(inp, max_model_len=inp.max_model_len - rng.randint(1, 200),
+                          num_blocks=rng.randint(1, 300))
+        want = outcome(lambda inp=inp: run(inp))  # type: ignore[misc]
+        got = outcome(lambda inp=inp: text_buckets(CUR.f122.text_buckets, inp))  # type: ignore[misc]
+        if got[0] == want[0] == "error":
+            got = want
+        if got[0] == "ok":
+            got = ("ok", (list(got[1].prompt), list(got[1].decode)))
+        r.record(got == want,
+                 lambda inp=inp, w=want, g=got: f"{inp}: engine {str(w)[:200]} / profile {str(g)[:200]}")
 
 
 # ---------------------------------------------------------------- main
@@ -1733,7 +1858,8 @@ def mutants() -> list[tuple[str, str, types.SimpleNamespace]]:
     """Deliberately wrong profiles, each with the check that must flag it (``--self-test``)."""
     f, m, g, v = FORK_121, FORK_MAIN, VLLM_GAUDI, FORK_122
     assert f.memory and m.memory and g.memory and f.attention and g.attention and v.attention
-    assert f.text_buckets and g.text_buckets
+    assert f.text_buckets and g.text_buckets and v.text_buckets
+    from gaudi_vl.engines.text_buckets import TextStrategy
 
     def cur(**kw: EngineProfile) -> types.SimpleNamespace:
         return types.SimpleNamespace(**{"f121": f, "main": m, "gaudi": g, "f122": v, **kw})
@@ -1808,6 +1934,21 @@ def mutants() -> list[tuple[str, str, types.SimpleNamespace]]:
             "fork-1.21 prompt bs max 1",
             "text buckets (prompt, decode)",
             cur(f121=replace(f, text_buckets=replace(f.text_buckets, prompt_bs_follows_max_num_seqs=False))),
+        ),
+        (
+            "fork-1.22 linear by default",
+            "text buckets (prompt, decode)",
+            cur(f122=replace(v, text_buckets=replace(v.text_buckets, default_strategy=TextStrategy.LINEAR))),
+        ),
+        (
+            "fork-1.22 no contiguous PA",
+            "text buckets (prompt, decode)",
+            cur(f122=replace(v, text_buckets=replace(v.text_buckets, contiguous_pa=False))),
+        ),
+        (
+            "fork-1.22 prompt bs max 1",
+            "text buckets (prompt, decode)",
+            cur(f122=replace(v, text_buckets=replace(v.text_buckets, prompt_bs_follows_max_num_seqs=False))),
         ),
         (
             "habana_main reads the ratio",

@@ -14,7 +14,12 @@ from gaudi_vl.buckets.cost import Objective
 from gaudi_vl.buckets.planner import BucketPlan
 from gaudi_vl.buckets.text_fit import best_linear_range, optimal_seq_buckets, padded_tokens
 from gaudi_vl.cli.argtypes import bucket_count, graph_count, percent, warmup_seconds
-from gaudi_vl.engines.text_buckets import FILE_VARIABLE, linear_range_function, linear_seq_variables
+from gaudi_vl.engines.text_buckets import (
+    FILE_VARIABLE,
+    Generator,
+    linear_range_function,
+    linear_seq_variables,
+)
 from gaudi_vl.errors import GaudiVLError
 from gaudi_vl.geometry import PixelRange
 from gaudi_vl.models import ModelSpec
@@ -164,6 +169,11 @@ def fit_text_workload(args: argparse.Namespace, req: PlanRequest) -> PlanRequest
                 f"buckets, padding {100 * fit.waste_fraction:.1f}% against "
                 f"{100 * (default / h.real_patches - 1):.1f}% with the default range's "
                 f"{len(default_range)}); prompts above {fit.maximum} tokens compile while serving")
+        elif tb.generator is Generator.EXT_MANAGER:  # no bucket file there: its linear strategy reads ranges
+            notes.append(
+                f"{engine.name}'s default exponential text strategy overwrites bucket ranges; with "
+                f"{tb.strategy_variable}=false its linear one reads VLLM_PROMPT_SEQ_BUCKET_MIN/STEP/MAX; "
+                "not applied")
         else:
             notes.append(
                 f"{engine.name}'s default text strategy ignores bucket ranges: the optimal list above goes "

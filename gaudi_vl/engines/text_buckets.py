@@ -11,6 +11,11 @@ warm-up time. This module reproduces each engine's generator exactly (the differ
   ``VLLM_EXPONENTIAL_BUCKETING=true`` picks the exponential one (ext: bucketing/common.py:41-50).
   habana_main pins the extension at f1d9275, which no mirror holds: its profile reuses the
   aice/v1.21.0 generator, an assumption it states.
+* vllm-fork aice/v1.22.0 (V0) pins extension branch ``aice/v1.22.0`` @f5f9ecb7298b
+  (requirements/hpu.txt:10@17a7946f), whose ``HPUBucketingManager`` (bucketing/common.py:34-117) makes
+  3-D buckets ``(batch, seq, context blocks)`` for prompts and ``(batch, 1, blocks)`` for decode:
+  exponential unless ``VLLM_EXPONENTIAL_BUCKETING`` parses false (common.py:66-80), the linear strategy
+  reading the MIN/STEP/MAX variables, the exponential one overwriting them (exponential.py:15-27).
 * vllm-gaudi (V1) uses 3-D buckets ``(batch, query, context blocks)`` from
   ``vllm_gaudi/extension/bucketing/`` @091bbadda10b: ``exp`` (the default), ``lin`` or ``pad`` by
   ``VLLM_BUCKETING_STRATEGY`` (features.py:99-103), ``VLLM_EXPONENTIAL_BUCKETING`` overriding it
@@ -19,8 +24,10 @@ warm-up time. This module reproduces each engine's generator exactly (the differ
 The padding-aware (``pad``) and file strategies are recognised but not generated here: a plan for
 them says so and counts no text graphs (``TextBucketSet.modelled`` is False).
 
-Names: ``E`` = extension @8afd25348a28 (``vllm_hpu_extension/bucketing/``); ``G`` = vllm-gaudi
-@091bbadda10b (``vllm_gaudi/extension/bucketing/``).
+Names: ``E`` = extension @8afd25348a28 (``vllm_hpu_extension/bucketing/``); ``M`` = extension
+@f5f9ecb7298b (``vllm_hpu_extension/``, the manager fork 1.22 uses; ``F`` = its runner,
+``vllm/worker/hpu_model_runner.py@17a7946f``); ``G`` = vllm-gaudi @091bbadda10b
+(``vllm_gaudi/extension/bucketing/``).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ class Generator(str, Enum):
     """Which engine code generates the buckets."""
 
     EXT_2D = "vllm-hpu-extension 2-D"
+    EXT_MANAGER = "vllm-hpu-extension HPUBucketingManager 3-D"
     GAUDI_3D = "vllm-gaudi 3-D"
 
 
@@ -69,7 +77,8 @@ class TextBucketing:
     """Contiguous paged attention: the exponential ranges end exactly at their maximum and decode
     blocks are bounded by the KV blocks (vllm-gaudi: on only without prefix caching)."""
     capture_tokens_limit: int | None
-    """Prompt buckets above this many tokens run without a graph (None: ``max_num_batched_tokens``)."""
+    """Prompt buckets above this many tokens run without a graph (None: ``max_num_batched_tokens``;
+    ``Generator.EXT_MANAGER`` caps it at max_model_len as fork 1.22's config does)."""
     capture_gated_by_memory: bool
     """Graphs are captured only while the engine's graph memory lasts (else every bucket is graphed
     and too small a reserve runs out of memory)."""
@@ -128,12 +137,25 @@ def env_int(env: Mapping[str, str], name: str, default: int) -> int:
     return default if value is None else int(value)
 
 
+def ext_flag(env: Mapping[str, str], name: str) -> bool | None:
+    """An extension flag as M config.py:122-142 reads it (``Env(name, boolean)``): None when unset,
+    else whether the lower-cased value is one of true/t/1/yes/y/on."""
+    value = env.get(name)
+    return None if value is None else value.lower() in ("true", "t", "1", "yes", "y", "on")
+
+
 def strategy_in_force(bucketing: TextBucketing, env: Mapping[str, str]) -> TextStrategy:
     """The strategy the engine picks from ``env``."""
     if bucketing.generator is Generator.EXT_2D:
         # E common.py:41-50: 'true' (lower-cased) -> exponential, anything else -> linear
         on = env.get("VLLM_EXPONENTIAL_BUCKETING", "false").lower() == "true"
         return TextStrategy.EXPONENTIAL if on else TextStrategy.LINEAR
+    if bucketing.generator is Generator.EXT_MANAGER:
+        # M bucketing/common.py:66-80: unset (None) -> exponential; else the flag's boolean value
+        flag = ext_flag(env, "VLLM_EXPONENTIAL_BUCKETING")
+        if flag is None:
+            return bucketing.default_strategy
+        return TextStrategy.EXPONENTIAL if flag else TextStrategy.LINEAR
     if env.get("VLLM_BUCKETING_FROM_FILE"):
         return TextStrategy.FILE
     strategy = TextStrategy(env.get("VLLM_BUCKETING_STRATEGY", bucketing.default_strategy.value))
@@ -160,27 +182,37 @@ def ext_linear_range(bmin: int, bstep: int, bmax: int) -> list[int]:
     return [b for b in ramp + stable if b >= bmin]
 
 
-def ext_exponential_range(bmin: int, bstep: int, bmax: int, limit: int, *, contiguous_pa: bool = True
-                          ) -> list[int]:
+def ext_exponential_range(bmin: int, bstep: int, bmax: int, limit: int, *, contiguous_pa: bool = True,
+                          long_context: bool = False) -> list[int]:
     """E exponential.py:307-390 ``warmup_range_with_limit(fill=True)``: ``limit`` exponentially spaced
     values from ``bmin`` to ``bmax`` rounded up to ``bstep``; a duplicate takes the nearest unused
-    multiple of ``bstep``; the last is ``bmax`` itself under ``VLLM_CONTIGUOUS_PA`` (default true)."""
+    multiple of ``bstep``; the last is ``bmax`` itself under contiguous PA.
+
+    ``long_context`` (M bucketing/exponential.py:203-320, fork 1.22's copy; without it the two are the
+    same): ``limit // 2`` exponential values up to ``bmax / limit``, then ``limit - limit // 2`` evenly
+    spaced ones up to ``bmax`` (rounded up to ``bstep``, so the last may pass ``bmax``), no fill."""
     if limit <= 0:
         raise ValueError("num_buckets must be a positive integer")
     linear = set(range(bmin, bmax + 1, bstep))
     if limit == 1:
         return [bmax]
     buckets: set[int] = set()
-    for i in range(limit):
-        power = bmin * np.float_power(bmax / bmin, (1.0 / float(limit - 1)) * i)
+    n_exp, top = (limit // 2, bmax / limit) if long_context else (limit, bmax)
+    for i in range(n_exp):
+        power = bmin * np.float_power(top / bmin, (1.0 / float(n_exp - 1)) * i)
         bucket = bmax if i == limit - 1 and contiguous_pa else math.ceil(power / bstep) * bstep
         if bucket in buckets:
             available = linear.difference(buckets)
             if not available:
                 break
-            buckets.add(min(available, key=lambda x: abs(x - power)))
+            buckets.add(int(min(available, key=lambda x: abs(x - power))))
         else:
-            buckets.add(bucket)
+            buckets.add(int(bucket))
+    if long_context:
+        n_lin = limit - n_exp
+        step = (bmax - top) / n_lin
+        for i in range(1, n_lin + 1):  # i == limit never holds here: the engine's bmax branch is dead
+            buckets.add(math.ceil((top + i * step) / bstep) * bstep)
     return sorted(int(b) for b in buckets)
 
 
@@ -260,6 +292,138 @@ def ext_buckets(bucketing: TextBucketing, inp: TextBucketInputs) -> TextBucketSe
     graphed = tuple(b for b in prompt if b[0] * b[1] <= limit)
     config = (("prompt bs", pbs), ("prompt seq", pseq), ("decode bs", dbs), ("decode block", dblk))
     return TextBucketSet(strategy, prompt, decode, graphed, config)
+
+
+# ---------------------------------------------------------------- vllm-hpu-extension manager (fork 1.22)
+
+
+@dataclass(frozen=True)
+class ManagerConfig:
+    """What M's ``get_config()`` answers for the bucket code (M runtime.py:33-73 over features.py,
+    environment.py and config.py), resolved from the env and the profile."""
+
+    prefix_caching: bool
+    """The engine's ``enable_prefix_caching`` (M environment.py:56): V0 turns it off for multimodal
+    models (vllm/engine/arg_utils.py:1553-1560@17a7946f), so False unless ``VLLM_PREFIX_CACHING``
+    overrides it (M environment.py:79-81, 91; config.py:158-164)."""
+    contiguous_pa: bool
+    """``use_contiguous_pa``: ``VLLM_CONTIGUOUS_PA``, else not prefix caching (M features.py:74)."""
+    merged_prefill: bool
+    """``VLLM_MERGED_PREFILL``, default False (M features.py:73)."""
+    slice_size: int | None
+    """With ``PT_HPU_SDPA_QKV_SLICE_MODE_FWD`` on, prompt buckets from ``slice_threshold`` tokens on are
+    kept only at multiples of this (``PT_HPU_SDPA_BC_FACTOR``, default 1024; M common.py:59-64, 92-95)."""
+    slice_threshold: int = 8192
+    """``VLLM_FUSEDSDPA_SLIDE_THLD`` (default 8192)."""
+
+
+def manager_config(bucketing: TextBucketing, env: Mapping[str, str]) -> ManagerConfig:
+    """M ``get_config()`` for the bucket code; ``bucketing.contiguous_pa`` is the engine default
+    without prefix caching (an override by ``VLLM_CONTIGUOUS_PA`` wins)."""
+    prefix = bool(ext_flag(env, "VLLM_PREFIX_CACHING"))
+    cpa = ext_flag(env, "VLLM_CONTIGUOUS_PA")
+    sliding = ext_flag(env, "PT_HPU_SDPA_QKV_SLICE_MODE_FWD")
+    bc, thld = env.get("PT_HPU_SDPA_BC_FACTOR"), env.get("VLLM_FUSEDSDPA_SLIDE_THLD")
+    return ManagerConfig(
+        prefix_caching=prefix,
+        contiguous_pa=(bucketing.contiguous_pa and not prefix) if cpa is None else cpa,
+        merged_prefill=bool(ext_flag(env, "VLLM_MERGED_PREFILL")),
+        slice_size=(1024 if bc is None else int(bc)) if sliding else None,
+        slice_threshold=8192 if thld is None else int(thld),
+    )
+
+
+def _manager_prompt_filter(buckets: Sequence[Bucket], block_size: int, max_num_batched_tokens: int,
+                           max_model_len: int | None) -> list[Bucket]:
+    """M linear.py:150-189 / exponential.py:124-162: drop the buckets whose ``bs * (seq + ctx * block)``
+    passes the token budget (and, exponential, whose seq passes max_model_len); none left: keep all
+    (the engine warns and ignores the budget); sorted as tuples by the caller (linear.py:55)."""
+    if not buckets:
+        raise ValueError("No buckets could be captured")
+    kept = [b for b in buckets if b[0] * (b[1] + b[2] * block_size) <= max_num_batched_tokens
+            and (max_model_len is None or b[1] <= max_model_len)]
+    return sorted(kept or buckets)
+
+
+def manager_buckets(bucketing: TextBucketing, inp: TextBucketInputs) -> TextBucketSet:
+    """Fork 1.22's prompt and decode buckets: ``HPUBucketingManager.generate_prompt_buckets`` /
+    ``generate_decode_buckets`` (M common.py:82-117) as the runner sets it up (F:1134-1137, 1184-1190:
+    ``max_num_prefill_seqs`` is max_num_seqs unless the scheduler sets it) and the worker feeds it the
+    KV blocks (vllm/worker/hpu_worker.py:389-393@17a7946f)."""
+    env, blk, mml, mnbt, mns = inp.env, inp.block_size, inp.max_model_len, inp.max_num_batched_tokens, \
+        inp.max_num_seqs
+    strategy = strategy_in_force(bucketing, env)
+    cfg = manager_config(bucketing, env)
+    mnps = mns if bucketing.prompt_bs_follows_max_num_seqs else 1
+    nblocks = inp.num_blocks
+
+    def read(phase: str, dim: str, bmin: int, bstep: int, bmax: int) -> list[int]:
+        """M linear.py:83-99 ``read_bucket_settings``: ``int(os.environ.get(VAR, default))``."""
+        return [env_int(env, f"VLLM_{phase}_{dim}_BUCKET_{p}".upper(), d)
+                for p, d in (("min", bmin), ("step", bstep), ("max", bmax))]
+
+    if strategy is TextStrategy.LINEAR:
+        # M linear.py:13-55
+        pbs = read("prompt", "bs", 1, 32, mnps)
+        pseq = read("prompt", "seq", blk, blk, mml)
+        if cfg.merged_prefill:  # linear.py:27-40: one "sequence" of up to max bs * max seq tokens
+            pbs, pseq = [1, 1, 1], [pseq[0], pseq[1], min(pbs[2] * pseq[2], mnbt)]
+        seq_max = pseq[2]
+        bs_r, seq_r = ext_linear_range(*pbs), ext_linear_range(*pseq)
+        if cfg.prefix_caching:  # linear.py:137-144: every context up to (seq max - seq) // block + 1
+            grid = [(b, q, c) for b in bs_r for q in seq_r for c in range((seq_max - q) // blk + 2)]
+        else:
+            grid = [(b, q, 0) for b in bs_r for q in seq_r]
+        prompt = _manager_prompt_filter(grid, blk, mnbt, None)
+        # M linear.py:57-80, 192-214: block max defaults to the KV blocks; under contiguous PA (and no
+        # user max) the KV block count is forced in as the top bucket
+        dbs = read("decode", "bs", 1, 32, mns)
+        dblk = read("decode", "block", blk, blk, nblocks)
+        user_max = "VLLM_DECODE_BLOCK_BUCKET_MAX" in env
+        if not user_max and cfg.contiguous_pa:
+            dblk[2] = nblocks
+        blocks = ext_linear_range(*dblk)
+        if not user_max and nblocks not in blocks and cfg.contiguous_pa:
+            blocks.append(nblocks)
+        decode = sorted((b, 1, n) for b, n in ext_linear_decode_buckets(ext_linear_range(*dbs), blocks,
+                                                                          nblocks))
+    else:
+        # M exponential.py:30-85: user MIN/STEP/MAX/LIMIT are overwritten (exponential.py:15-27)
+        def rng(c: Sequence[int], long_context: bool = False) -> list[int]:
+            return ext_exponential_range(c[0], c[1], c[2], c[3], contiguous_pa=cfg.contiguous_pa,
+                                         long_context=long_context)
+
+        pbs = [1, 2, mnps, math.ceil(math.log2(mnps)) + 1]
+        pseq = [blk, blk, mml, math.ceil(math.log2(mml)) + 1]
+        bs_r, seq_r = rng(pbs), rng(pseq, long_context=mml >= 8192)  # exponential.py:94-99
+        grid = []
+        for b in bs_r:
+            for q in seq_r:
+                grid.append((b, q, 0))
+                if not cfg.prefix_caching:
+                    continue
+                # exponential.py:101-116: exponentially spaced contexts up to (max_model_len - seq) // block
+                span = (mml - q) // blk
+                if span == 0:
+                    continue
+                n3d = math.ceil(math.log2(span)) + 1
+                grid += [(b, q, math.ceil(1 * np.float_power(span, (1 / float(n3d)) * i)))
+                         for i in range(1, n3d + 1)]
+        prompt = _manager_prompt_filter(grid, blk, mnbt, mml)
+        # exponential.py:63-85, 165-200 (skip_invalid False): every (bs, blocks) pair
+        dbs = [1, 2, mns, math.ceil(math.log2(mns)) + 1]
+        dblk = [blk, blk, nblocks, math.ceil(math.log2(nblocks)) + 1]
+        decode = sorted({(b, 1, n) for n in rng(dblk) for b in rng(dbs)})
+    if cfg.slice_size is not None:  # M common.py:92-95
+        prompt = [t for t in prompt if t[1] < cfg.slice_threshold or t[1] % cfg.slice_size == 0]
+    # F:1620-1623: a prompt bucket runs from a graph while bs * query <= max_seq_len_to_capture (8192,
+    # capped at max_model_len: vllm/config.py:322, 948-950@17a7946f); warm-up captures every bucket
+    # with no memory test (F:3435-3495)
+    limit = min(bucketing.capture_tokens_limit or mnbt, mml)
+    graphed = tuple(b for b in prompt if b[0] * b[1] <= limit)
+    config = (("prompt bs", tuple(pbs)), ("prompt seq", tuple(pseq)), ("decode bs", tuple(dbs)),
+              ("decode block", tuple(dblk)))
+    return TextBucketSet(strategy, tuple(prompt), tuple(decode), graphed, config)
 
 
 # ---------------------------------------------------------------- vllm-gaudi
@@ -436,8 +600,10 @@ def text_buckets(bucketing: TextBucketing, inp: TextBucketInputs) -> TextBucketS
     try:
         if bucketing.generator is Generator.EXT_2D:
             return ext_buckets(bucketing, inp)
+        if bucketing.generator is Generator.EXT_MANAGER:
+            return manager_buckets(bucketing, inp)
         return gaudi_buckets(bucketing, inp)
-    except (ValueError, RuntimeError) as exc:  # the engines: assertion / "Generated 0 ... buckets"
+    except (ValueError, RuntimeError, ArithmeticError) as exc:  # assertion / "Generated 0 ... buckets"
         raise GaudiVLError(
             f"the engine refuses to start: its text bucketing rejects max_model_len {inp.max_model_len}, "
             f"max_num_seqs {inp.max_num_seqs}, max_num_batched_tokens {inp.max_num_batched_tokens} ({exc})",
@@ -452,6 +618,12 @@ EXT_VARIABLES: tuple[str, ...] = tuple(
     for dim in dims for p in ("MIN", "STEP", "MAX")
 ) + ("VLLM_EXPONENTIAL_BUCKETING",)
 """Read by the extension @8afd25348a28 (linear.py:186-202; exponential reads ``..._LIMIT`` instead)."""
+
+EXT_MANAGER_VARIABLES: tuple[str, ...] = EXT_VARIABLES + ("VLLM_CONTIGUOUS_PA", "VLLM_MERGED_PREFILL")
+"""Read by fork 1.22's manager @f5f9ecb7298b: the linear strategy's MIN/STEP/MAX (M linear.py:83-99),
+the strategy flag and the two feature flags that change the buckets (M features.py:16, 73-74). It also
+honours ``VLLM_PREFIX_CACHING`` and the bridge's ``PT_HPU_SDPA_*`` slicing flags (``manager_config``),
+which plans leave alone."""
 
 GAUDI_VARIABLES: tuple[str, ...] = tuple(
     f"VLLM_{phase}_{dim}_BUCKET_{p}"

@@ -42,7 +42,13 @@ from gaudi_vl.engines.profile import (
     WarmupRule,
     read,
 )
-from gaudi_vl.engines.text_buckets import EXT_VARIABLES, Generator, TextBucketing, TextStrategy
+from gaudi_vl.engines.text_buckets import (
+    EXT_MANAGER_VARIABLES,
+    EXT_VARIABLES,
+    Generator,
+    TextBucketing,
+    TextStrategy,
+)
 
 A = "@277a33cd907e"
 H = "@95af70093fc0"
@@ -350,6 +356,11 @@ FORK_122 = replace(
          "hpu_model_runner.py:3556-3656" + V + "): not exported"),
         ("vllm-fork is end of life from v1.23 and deprecated in v1.24 (README_GAUDI.md:6@95af7009): "
          "plan for --target vllm-gaudi to move"),
+        # ext:vllm_hpu_extension/bucketing/common.py:66-80, exponential.py:14-27, 278-293@f5f9ecb7298b;
+        # vllm/worker/hpu_model_runner.py:3435-3495 (every bucket warmed, no memory test)
+        ("vllm-fork aice/v1.22.0 warms exponential text buckets unless VLLM_EXPONENTIAL_BUCKETING=false "
+         "(its VLLM_PROMPT_*/VLLM_DECODE_* ranges apply only then) and graphs every one without a memory "
+         "check: the graph reserve is planned to hold them all"),
         # pre_attn_hpu fills block i of the window mask from cu_seqlens[i - 1]:cu_seqlens[i] for i in
         # range(0, len(cu_seqlens) - 1): i = 0 slices [N:0] (empty), so the last block is never set
         # (executed by tools/check_engine_profiles.py, row "fork-1.22 window mask").
@@ -358,10 +369,33 @@ FORK_122 = replace(
          "above the largest bucket) has no window attention in its last window; a bucket with room to pad "
          "avoids it"),
     ),
-    # Not modelled yet: 1.22 builds its text buckets with the extension's HPUBucketingManager, exponential
-    # unless VLLM_EXPONENTIAL_BUCKETING says otherwise (ext:vllm_hpu_extension/bucketing/common.py:66-80
-    # @f5f9ecb7298b; runner :1184), not habana_main's generator: graph memory uses the default share.
-    text_buckets=None,
+    text_buckets=TextBucketing(
+        # The runner builds the extension's HPUBucketingManager (hpu_model_runner.py:1184-1190); the worker
+        # generates both bucket sets once the KV blocks are known (hpu_worker.py:389-393). Exponential
+        # unless VLLM_EXPONENTIAL_BUCKETING parses false (ext:vllm_hpu_extension/bucketing/common.py:66-80
+        # @f5f9ecb7298b); 3-D (bs, seq, ctx) prompt and (bs, 1, blocks) decode buckets.
+        generator=Generator.EXT_MANAGER,
+        default_strategy=TextStrategy.EXPONENTIAL,
+        strategy_variable="VLLM_EXPONENTIAL_BUCKETING",
+        # max_num_prefill_seqs defaults to max_num_seqs (hpu_model_runner.py:1134-1137)
+        prompt_bs_follows_max_num_seqs=True,
+        # use_contiguous_pa = Disabled('prefix_caching') (ext:features.py:74), and V0 turns prefix caching
+        # off for multimodal models (vllm/engine/arg_utils.py:1553-1560): on unless VLLM_CONTIGUOUS_PA
+        contiguous_pa=True,
+        # _use_graphs: bs * query <= max_seq_len_to_capture (hpu_model_runner.py:1620-1623), 8192 capped
+        # at max_model_len (vllm/config.py:322, 948-950)
+        capture_tokens_limit=8192,
+        # warmup_graphs warms and captures every bucket with no memory test (:3435-3495); warmup_model no
+        # longer splits or checks graph memory (:3556-3666)
+        capture_gated_by_memory=False,
+        # each bucket is compiled (warm-up under PT_COMPILE_ONLY_MODE, :3607-3621) and then captured
+        compiles_every_bucket=True,
+        variables=EXT_MANAGER_VARIABLES,
+        cited=("ext:vllm_hpu_extension/bucketing/common.py:34-117, linear.py:12-214, exponential.py:14-320, "
+               "features.py:12-83, config.py:122-164@f5f9ecb7298b; "
+               "vllm/worker/hpu_model_runner.py:1134-1190, 1620-1623, 3435-3495, 3556-3666; "
+               "vllm/worker/hpu_worker.py:389-393" + V),
+    ),
     execution_modes=(_fork_lazy(
         "410-416", "719-723", "345-347", V,
         "one lazy graph compile, run without an HPU graph (bypass_hpu_graphs: models/qwen2_5_vl.py:1211-1216"

@@ -147,7 +147,7 @@ def _plan(**serve: object):  # type: ignore[no-untyped-def]
 
 
 def test_one_graph_budget_holds_text_and_vision_graphs() -> None:
-    for target in ("vllm-fork-1.21", "vllm-fork", "vllm-gaudi"):
+    for target in ("vllm-fork-1.21", "vllm-fork", "vllm-fork-1.22", "vllm-gaudi"):
         plan = _plan(target=target)
         m = plan.memory
         assert m is not None and m.text_strategy and m.text_prompt_graphs > 0 and m.text_decode_graphs > 0
@@ -198,7 +198,7 @@ def test_cli_plan_shows_text_and_vision_graphs_budget_and_warmup(capsys) -> None
 
 
 @settings(max_examples=12, deadline=None)
-@given(st.sampled_from(["vllm-fork-1.21", "vllm-fork", "vllm-gaudi"]),
+@given(st.sampled_from(["vllm-fork-1.21", "vllm-fork", "vllm-fork-1.22", "vllm-gaudi"]),
        st.sampled_from([2048, 4096, 8192, 16384, 32768]), st.one_of(st.none(), st.sampled_from([1, 8, 64])))
 def test_graph_budget_and_warmup_invariants(target: str, max_model_len: int, seqs: int | None) -> None:
     plan = _plan(target=target, max_model_len=max_model_len, max_num_seqs=seqs)
