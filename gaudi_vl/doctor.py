@@ -62,6 +62,7 @@ from gaudi_vl.engines.logs import (
     CPP_EXCEPTION,
     CRASH_FRAME,
     CRASH_HEADER,
+    CUDA_CHECK_EXIT,
     CUT_HEADER,
     ENGINE_DEATH,
     ENGINE_LOOP_FRAMES,
@@ -109,6 +110,7 @@ from gaudi_vl.engines.logs import (
     RESUMED,
     RPC_CALL,
     RPC_TIMEOUT,
+    SERVING_PATHS,
     SHUTDOWN_NOISE,
     STAGE_PREFIX,
     START_SHORTFALL,
@@ -376,6 +378,8 @@ class _Traceback:
             self.weak = MODEL_BUILD[2]
         if path and self.weak is None and any(p in path for p in LOADING_PATHS):
             self.weak = Phase.STARTUP
+        if path and self.weak is None and any(p in path for p in SERVING_PATHS):
+            self.weak = Phase.SERVING  # Ray's compiled graph runs model steps only
         for g in grammars:
             phase, strong = g.frame_phase(func)
             if phase is None:
@@ -827,6 +831,9 @@ class Doctor:
         if ("atchdog caught" in msg or "process down" in msg) and TORCH_ABORT.search(msg):
             self._fail(out, "crash", msg.strip()[:300], stream, tb, None)  # torch's NCCL watchdog aborts
             return True
+        if "Failed: " in msg and "'" in msg and (m := CUDA_CHECK_EXIT.search(msg)):
+            self._fail(out, "crash", m.group(0).lstrip(": ")[:300], stream, tb, None)  # a CUDA check exits
+            return True
         if ("terminate " in msg or "(core dumped)" in msg or msg[:6] == "Killed") and TERMINATE.match(
                 msg.lstrip()):
             self._fail(out, "crash", msg.strip()[:300], stream, tb, None)  # the C++ runtime or a signal
@@ -1090,6 +1097,9 @@ class Doctor:
                 known.streams.add(stream)
             known.frame_phase = known.frame_phase or frame_phase
             known.weak_phase = known.weak_phase or weak_phase
+            # first reported before the log showed any phase (a paste that starts inside the event): where the
+            # engine is when another process reports the same failure is the best evidence left
+            known.marker_phase = known.marker_phase or self._now()
             self.recognised += 1
             return
         if len(self.failures) >= MAX_FAILURES:
@@ -1250,6 +1260,7 @@ _MARKER_TEXT = {
     "init_done": "engine initialised (profile, KV cache, warm-up)",
     "profile_done": "profiling finished",
     "serving": "engine is serving",
+    "buckets": "buckets generated",
 }
 
 
