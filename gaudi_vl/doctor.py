@@ -66,6 +66,7 @@ from gaudi_vl.engines.logs import (
     CUT_HEADER,
     ENGINE_DEATH,
     ENGINE_LOOP_FRAMES,
+    ENGINE_LOOP_PATH_FRAMES,
     EXCEPTION,
     FAILED_EXECUTION,
     FATAL,
@@ -106,6 +107,7 @@ from gaudi_vl.engines.logs import (
     REQUEST_DISPATCH_FRAMES,
     REQUEST_DISPATCH_PATHS,
     REQUEST_ERROR,
+    REQUEST_LOGGER,
     REQUEST_RECORD,
     RESUMED,
     RPC_CALL,
@@ -368,7 +370,8 @@ class _Traceback:
     def add(self, func: str, grammars: Sequence[LogGrammar], path: str = "") -> None:
         self.frames += 1
         self.other_frames += func not in TEARDOWN_FRAMES
-        if func in ENGINE_LOOP_FRAMES:
+        if func in ENGINE_LOOP_FRAMES or (path and any(path.endswith(p) and func == f
+                                                       for p, f in ENGINE_LOOP_PATH_FRAMES)):
             self.engine_loop = True
         elif path and func not in NOT_A_REQUEST and (
                 any(p in path for p in REQUEST_DISPATCH_PATHS)
@@ -871,6 +874,7 @@ class Doctor:
             return True
         if "File" in msg and (m := FRAME.match(msg)):
             tb = tb or self._open(stream)
+            self._request_logger(tb, ln)
             tb.crash = tb.crash or not m.group("comma")  # faulthandler writes no comma before "in"
             self._frame(tb, m.group("func"), m.group("path"))
             self.tb_stream = stream
@@ -978,6 +982,7 @@ class Doctor:
             for site, phase in CALL_SITES:
                 if site.search(msg[:400]):
                     tb.strong.add(phase)
+            self._request_logger(tb, ln)
             self._seen(tb)
             self.recognised += 1
             return True
@@ -989,6 +994,12 @@ class Doctor:
                 self.last_error.pop(next(iter(self.last_error)))
             self.last_error[stream] = (self.lines, msg.strip()[:300])
         return False
+
+    def _request_logger(self, tb: _Traceback, ln: LogLine) -> None:
+        """A traceback line logged by a front-end request handler (``REQUEST_LOGGER``): the request's."""
+        if not tb.dispatch and ln.source and ln.source[:8] == "serving_" and REQUEST_LOGGER.match(ln.source):
+            tb.dispatch = True
+            self._advance(Phase.SERVING)  # only a serving front end handles requests
 
     def _native(self, ln: LogLine, tb: _Traceback | None, out: list[Finding]) -> bool:
         """A native (C/C++) backtrace's line. At ERROR it is part of an exception's report; bare, it is a

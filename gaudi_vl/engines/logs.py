@@ -833,6 +833,22 @@ an error (https://github.com/vllm-project/vllm-ascend/issues/10426)."""
 REQUEST_DISPATCH_FRAMES = (("/vllm/entrypoints/utils.py", "wrapper"),)
 """vLLM's own per-request wrappers around a route handler (``with_cancellation``'s and ``load_aware_call``'s
 ``wrapper``, vllm/entrypoints/utils.py@vllm==0.32.0)."""
+REQUEST_LOGGER = re.compile(r"serving_\w{1,40}\.py:\d")
+"""The OpenAI front end's per-request handlers log a request's error with its traceback from their own
+modules:
+``logger.exception("Error in preprocessing prompt inputs")`` (vllm/entrypoints/openai/serving_chat.py:201,
+serving_completion.py:126, serving_embedding.py:97, serving_pooling.py:135, ..) and ``Error in chat completion
+stream generator.`` (serving_chat.py:913) @95af70093fc0. A traceback whose lines carry such a header
+(``ERROR 03-13 11:21:33 serving_chat.py:197]     result = ..``) is a request's, as one through the web
+framework's dispatch is, even when the paste lost the message above it
+(https://github.com/bytedance/UI-TARS-desktop/issues/180); the engine's error relayed to the request still
+reads as the engine's (``ENGINE_LOOP_FRAMES``, ``ENGINE_LOOP_PATH_FRAMES``)."""
+ENGINE_LOOP_PATH_FRAMES = (("/v1/engine/output_processor.py", "get"),
+                           ("/v1/engine/output_processor.py", "get_nowait"))
+"""V1's per-request output collector re-raising what it was handed (``RequestOutputCollector.get`` /
+``get_nowait``: ``raise output``, vllm/v1/engine/output_processor.py:85-102@vllm==0.32.0): only
+``propagate_error`` puts an exception there (:546-550), called by ``AsyncLLM.output_handler`` when the engine
+failed (vllm/v1/engine/async_llm.py:907@vllm==0.32.0): the engine's error, carried to the request."""
 NOT_A_REQUEST = frozenset({"lifespan", "merged_lifespan", "startup", "shutdown", "main", "serve", "_serve",
                            "__aenter__", "__aexit__"})
 """Framework functions that run when the server starts or stops, not for a request."""
