@@ -1017,6 +1017,20 @@ gpu_model_runner.py:6333-6335@vllm==0.32.0), and so does the ``memory_profiling`
 run (vllm/utils/mem_utils.py:230, gpu_worker.py:679@vllm==0.32.0; vllm/utils.py:2455 and worker.py:253
 @95af70093fc0): profiling."""
 
+_V0_STRONG = (
+    ("determine_num_available_blocks", Phase.PROFILING),
+    ("initialize_cache", Phase.KV_ALLOCATION),
+    ("_init_cache_engine", Phase.KV_ALLOCATION),
+    ("_allocate_kv_cache", Phase.KV_ALLOCATION),
+    ("_warm_up_model", Phase.WARMUP),
+    ("engine_step", Phase.SERVING),
+    ("run_engine_loop", Phase.SERVING),
+)
+"""Upstream vLLM's V0 engine, which the ``vllm`` profile reads too (releases before V1, V1's fallback to V0):
+the same start-up steps as the fork's, on the GPU worker (vllm/worker/worker.py:232,312,337,351,
+cache_engine.py:69@95af70093fc0, the fork's copy of upstream V0) and AsyncLLMEngine's loop
+(async_llm_engine.py:773,825@95af70093fc0)."""
+
 WARMUP_NAMED = re.compile(r"warm_?up", re.IGNORECASE)
 """A function named for warming up (``_warmup``, ``deep_gemm_warmup``, ``_warmup_multimodal_graph``)
 that no frame table names: a weak warm-up frame (the fork's profiling run also calls
@@ -1120,7 +1134,7 @@ VLLM_V1 = LogGrammar(
         *_LOADING,
         *_SERVING,
     ),
-    strong_frames=_GAUDI_STRONG,
+    strong_frames=_GAUDI_STRONG + _V0_STRONG,
     weak_frames=_WEAK,
 )
 
