@@ -594,34 +594,44 @@ class Doctor:
         """
         out: list[Finding] = []
         padding = PADDING.search
-        for line in lines:
-            self.lines += 1
-            if not self.tracebacks:
-                head = line[:240]  # where a line's kind shows (prefixes, header, the logger's message)
-                if '"POST ' in head or '"GET ' in head or "Received request" in head:
-                    if self.phase is not Phase.SERVING and (ACCESS_LOG.search(head)
-                                                            or REQUEST_RECORD.search(head)):
-                        self._advance(Phase.SERVING)  # the server answers requests
-                    continue
-                if "Padding current" in head and (m := padding(line)):
-                    self._padding(m, out)  # int() of at most 12 digits: cannot raise
-                    continue
-                if self.phase is Phase.SERVING and "throughput:" in head:
-                    self.recognised += 1
-                    continue
-                if (self.phase is Phase.WARMUP and "[Warmup][" in head and len(line) < 400
-                        and "rror" not in line):
-                    self._step_raw = line  # parsed when asked for (only the last step is reported)
-                    self.recognised += 1
-                    continue
-            found: list[Finding] = []
-            try:
-                self._read(line, found)
-            except Exception as exc:  # noqa: BLE001 -- a doctor bug must never stop the caller (serve)
-                self.internal_errors += 1
-                self._unreadable(found, f"doctor error {type(exc).__name__}")
-            self.recognised += any(f.kind != "unreadable" for f in found)
-            out += found
+        tracebacks = self.tracebacks  # never re-bound: its emptiness is the fast path's gate
+        serving, warmup = Phase.SERVING, Phase.WARMUP
+        n = self.lines  # kept local on the fast path; written back before any method reads it
+        quiet = 0  # lines recognised on the fast path, added once
+        try:
+            for line in lines:
+                n += 1
+                if not tracebacks:
+                    head = line[:240]  # where a line's kind shows (prefixes, header, the logger's message)
+                    if '"POST ' in head or '"GET ' in head or "Received request" in head:
+                        if self.phase is not serving and (ACCESS_LOG.search(head)
+                                                          or REQUEST_RECORD.search(head)):
+                            self._advance(serving)  # the server answers requests
+                        continue
+                    if "Padding current" in head and (m := padding(line)):
+                        self.lines = n
+                        self._padding(m, out)  # int() of at most 12 digits: cannot raise
+                        continue
+                    if "throughput:" in head and self.phase is serving:
+                        quiet += 1
+                        continue
+                    if ("[Warmup][" in head and self.phase is warmup and len(line) < 400
+                            and "rror" not in line):
+                        self._step_raw = line  # parsed when asked for (only the last step is reported)
+                        quiet += 1
+                        continue
+                self.lines = n
+                found: list[Finding] = []
+                try:
+                    self._read(line, found)
+                except Exception as exc:  # noqa: BLE001 -- a doctor bug must never stop the caller (serve)
+                    self.internal_errors += 1
+                    self._unreadable(found, f"doctor error {type(exc).__name__}")
+                self.recognised += any(f.kind != "unreadable" for f in found)
+                out += found
+        finally:
+            self.lines = n
+            self.recognised += quiet
         return out
 
     def _note(self, out: list[Finding], kind: str, phase: Phase | None, message: str) -> None:
