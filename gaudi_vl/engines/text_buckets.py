@@ -31,8 +31,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-import numpy as np
-
 from gaudi_vl.errors import GaudiVLError
 
 Bucket = tuple[int, ...]
@@ -171,6 +169,7 @@ def ext_exponential_range(bmin: int, bstep: int, bmax: int, limit: int, *, conti
     if limit == 1:
         return [bmax]
     buckets: set[int] = set()
+    import numpy as np  # here, not at import: the doctor's start-up does not need numpy
     for i in range(limit):
         power = bmin * np.float_power(bmax / bmin, (1.0 / float(limit - 1)) * i)
         bucket = bmax if i == limit - 1 and contiguous_pa else math.ceil(power / bstep) * bstep
@@ -298,6 +297,7 @@ def gaudi_exponential_range(bmin: int, bstep: int, bmax: int, limit: int, *, con
     if limit <= 1:
         return [bmax]
     buckets: set[int] = set()
+    import numpy as np  # here, not at import: the doctor's start-up does not need numpy
     for i in range(limit):
         power = bmin * np.float_power(bmax / bmin, (1.0 / float(limit - 1)) * i)
         buckets.add(bmax if i == limit - 1 and contiguous_pa else math.ceil(power / bstep) * bstep)
