@@ -691,10 +691,12 @@ class Doctor:
         return None
 
     def _padding(self, m: re.Match[str], out: list[Finding]) -> None:
-        a, b = m.group(1), m.group(2)  # digits only (PADDING); one a request, so no float parsing
-        if len(a) > 12 or len(b) > 12 or int(a) > int(b):
+        a, b = m.group(1, 2)  # digits only (PADDING); one a request, so no float parsing
+        if len(a) > 12 or len(b) > 12:
             return self._unreadable(out, "padding numbers")
         n, bucket = int(a), int(b)
+        if n > bucket:
+            return self._unreadable(out, "padding numbers")
         self.padded += 1
         self.pad_patches += bucket - n
         self.bucket_patches += bucket
