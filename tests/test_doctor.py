@@ -1331,6 +1331,8 @@ def test_vllms_native_cuda_check_exit_is_a_crash_in_the_phase_its_later_reports_
     "(EngineCore pid=2) INFO 05-26 19:19:56 [core.py:1636] [shutdown] EngineCore: start mode=abort timeout=0s",
     "(StageEngineCoreProc pid=3) INFO 05-18 04:03:03 [core.py:1247] Aborting 1 requests",
     "(StageEngineCoreProc pid=3) INFO 05-18 04:03:03 [core.py:1265] Shutdown complete",
+    "(EngineCore pid=2) INFO 05-26 19:19:57 [core.py:1713] [shutdown] EngineCore: rejecting new request request_id=x",
+    "(EngineCore pid=2) INFO 05-18 04:03:03 [core.py:1290] Rejecting request cmpl-1 (server shutting down)",
     "(APIServer pid=1) INFO:     Waiting for connections to close. (CTRL+C to force quit)",
     "INFO:     Shutting down",
     "INFO:     Application shutdown complete.",

@@ -653,14 +653,16 @@ _SERVING = (
        "(https://github.com/vllm-project/vllm-omni/issues/3683)"),
     _m("serving", Phase.SERVING,
        r"\[shutdown\] (?:API server: |EngineCore: (?:start mode=|aborting in-flight|draining in-flight"
-       r"|request processing complete))|^Shutdown initiated \(timeout=\d+\)|^Aborting \d+ requests$"
-       r"|^Draining \d+ in-flight requests|^Shutdown complete$",
+       r"|request processing complete|rejecting new request))|^Shutdown initiated \(timeout=\d+\)"
+       r"|^Aborting \d+ requests$|^Draining \d+ in-flight requests|^Shutdown complete$"
+       r"|^Rejecting request \S+ \(server shutting down\)",
        f"vLLM's orderly shutdown of a running server: the API server's signal handler and drain, set up "
        f"by serve_http once the HTTP server runs (vllm/entrypoints/launchers/launcher.py:254,270,279,282,"
        f"304), and the engine core's busy loop handling the request to stop (``_handle_shutdown``, called "
-       f"only by ``run_busy_loop``: vllm/v1/engine/core.py:1636,1645,1656,1667) @{UPSTREAM}; older "
-       f"releases wrote the same steps as 'Shutdown initiated (timeout=%d)', 'Aborting %d requests', "
-       f"'Draining %d in-flight requests', 'Shutdown complete' "
+       f"only by ``run_busy_loop``: vllm/v1/engine/core.py:1636,1645,1656,1667; a request that arrives "
+       f"meanwhile is refused, ``_reject_add_in_shutdown``, :1713) @{UPSTREAM}; older releases wrote the "
+       f"same steps as 'Shutdown initiated (timeout=%d)', 'Aborting %d requests', 'Draining %d in-flight "
+       f"requests', 'Shutdown complete', 'Rejecting request %s (server shutting down)' "
        f"(https://github.com/vllm-project/vllm-omni/issues/3683). Not the engine core's 'trigger received "
        f"signal' or a worker's 'terminated by shutdown signal': a signal can come at any time"),
     _m("serving", Phase.SERVING, r"Added request \S+\.",
