@@ -62,9 +62,11 @@ from gaudi_vl.engines.logs import (
     CPP_EXCEPTION,
     CRASH_FRAME,
     CRASH_HEADER,
+    CUDA_CHECK_EXIT,
     CUT_HEADER,
     ENGINE_DEATH,
     ENGINE_LOOP_FRAMES,
+    ENGINE_LOOP_PATH_FRAMES,
     EXCEPTION,
     FAILED_EXECUTION,
     FATAL,
@@ -105,10 +107,12 @@ from gaudi_vl.engines.logs import (
     REQUEST_DISPATCH_FRAMES,
     REQUEST_DISPATCH_PATHS,
     REQUEST_ERROR,
+    REQUEST_LOGGER,
     REQUEST_RECORD,
     RESUMED,
     RPC_CALL,
     RPC_TIMEOUT,
+    SERVING_PATHS,
     SHUTDOWN_NOISE,
     STAGE_PREFIX,
     START_SHORTFALL,
@@ -366,7 +370,8 @@ class _Traceback:
     def add(self, func: str, grammars: Sequence[LogGrammar], path: str = "") -> None:
         self.frames += 1
         self.other_frames += func not in TEARDOWN_FRAMES
-        if func in ENGINE_LOOP_FRAMES:
+        if func in ENGINE_LOOP_FRAMES or (path and any(path.endswith(p) and func == f
+                                                       for p, f in ENGINE_LOOP_PATH_FRAMES)):
             self.engine_loop = True
         elif path and func not in NOT_A_REQUEST and (
                 any(p in path for p in REQUEST_DISPATCH_PATHS)
@@ -376,6 +381,8 @@ class _Traceback:
             self.weak = MODEL_BUILD[2]
         if path and self.weak is None and any(p in path for p in LOADING_PATHS):
             self.weak = Phase.STARTUP
+        if path and self.weak is None and any(p in path for p in SERVING_PATHS):
+            self.weak = Phase.SERVING  # Ray's compiled graph runs model steps only
         for g in grammars:
             phase, strong = g.frame_phase(func)
             if phase is None:
@@ -587,34 +594,44 @@ class Doctor:
         """
         out: list[Finding] = []
         padding = PADDING.search
-        for line in lines:
-            self.lines += 1
-            if not self.tracebacks:
-                head = line[:240]  # where a line's kind shows (prefixes, header, the logger's message)
-                if '"POST ' in head or '"GET ' in head or "Received request" in head:
-                    if self.phase is not Phase.SERVING and (ACCESS_LOG.search(head)
-                                                            or REQUEST_RECORD.search(head)):
-                        self._advance(Phase.SERVING)  # the server answers requests
-                    continue
-                if "Padding current" in head and (m := padding(line)):
-                    self._padding(m, out)  # int() of at most 12 digits: cannot raise
-                    continue
-                if self.phase is Phase.SERVING and "throughput:" in head:
-                    self.recognised += 1
-                    continue
-                if (self.phase is Phase.WARMUP and "[Warmup][" in head and len(line) < 400
-                        and "rror" not in line):
-                    self._step_raw = line  # parsed when asked for (only the last step is reported)
-                    self.recognised += 1
-                    continue
-            found: list[Finding] = []
-            try:
-                self._read(line, found)
-            except Exception as exc:  # noqa: BLE001 -- a doctor bug must never stop the caller (serve)
-                self.internal_errors += 1
-                self._unreadable(found, f"doctor error {type(exc).__name__}")
-            self.recognised += any(f.kind != "unreadable" for f in found)
-            out += found
+        tracebacks = self.tracebacks  # never re-bound: its emptiness is the fast path's gate
+        serving, warmup = Phase.SERVING, Phase.WARMUP
+        n = self.lines  # kept local on the fast path; written back before any method reads it
+        quiet = 0  # lines recognised on the fast path, added once
+        try:
+            for line in lines:
+                n += 1
+                if not tracebacks:
+                    head = line[:240]  # where a line's kind shows (prefixes, header, the logger's message)
+                    if '"POST ' in head or '"GET ' in head or "Received request" in head:
+                        if self.phase is not serving and (ACCESS_LOG.search(head)
+                                                          or REQUEST_RECORD.search(head)):
+                            self._advance(serving)  # the server answers requests
+                        continue
+                    if "Padding current" in head and (m := padding(line)):
+                        self.lines = n
+                        self._padding(m, out)  # int() of at most 12 digits: cannot raise
+                        continue
+                    if "throughput:" in head and self.phase is serving:
+                        quiet += 1
+                        continue
+                    if ("[Warmup][" in head and self.phase is warmup and len(line) < 400
+                            and "rror" not in line):
+                        self._step_raw = line  # parsed when asked for (only the last step is reported)
+                        quiet += 1
+                        continue
+                self.lines = n
+                found: list[Finding] = []
+                try:
+                    self._read(line, found)
+                except Exception as exc:  # noqa: BLE001 -- a doctor bug must never stop the caller (serve)
+                    self.internal_errors += 1
+                    self._unreadable(found, f"doctor error {type(exc).__name__}")
+                self.recognised += any(f.kind != "unreadable" for f in found)
+                out += found
+        finally:
+            self.lines = n
+            self.recognised += quiet
         return out
 
     def _note(self, out: list[Finding], kind: str, phase: Phase | None, message: str) -> None:
@@ -674,10 +691,12 @@ class Doctor:
         return None
 
     def _padding(self, m: re.Match[str], out: list[Finding]) -> None:
-        a, b = m.group(1), m.group(2)  # digits only (PADDING); one a request, so no float parsing
-        if len(a) > 12 or len(b) > 12 or int(a) > int(b):
+        a, b = m.group(1, 2)  # digits only (PADDING); one a request, so no float parsing
+        if len(a) > 12 or len(b) > 12:
             return self._unreadable(out, "padding numbers")
         n, bucket = int(a), int(b)
+        if n > bucket:
+            return self._unreadable(out, "padding numbers")
         self.padded += 1
         self.pad_patches += bucket - n
         self.bucket_patches += bucket
@@ -827,6 +846,9 @@ class Doctor:
         if ("atchdog caught" in msg or "process down" in msg) and TORCH_ABORT.search(msg):
             self._fail(out, "crash", msg.strip()[:300], stream, tb, None)  # torch's NCCL watchdog aborts
             return True
+        if "Failed: " in msg and "'" in msg and (m := CUDA_CHECK_EXIT.search(msg)):
+            self._fail(out, "crash", m.group(0).lstrip(": ")[:300], stream, tb, None)  # a CUDA check exits
+            return True
         if ("terminate " in msg or "(core dumped)" in msg or msg[:6] == "Killed") and TERMINATE.match(
                 msg.lstrip()):
             self._fail(out, "crash", msg.strip()[:300], stream, tb, None)  # the C++ runtime or a signal
@@ -864,6 +886,7 @@ class Doctor:
             return True
         if "File" in msg and (m := FRAME.match(msg)):
             tb = tb or self._open(stream)
+            self._request_logger(tb, ln)
             tb.crash = tb.crash or not m.group("comma")  # faulthandler writes no comma before "in"
             self._frame(tb, m.group("func"), m.group("path"))
             self.tb_stream = stream
@@ -971,6 +994,7 @@ class Doctor:
             for site, phase in CALL_SITES:
                 if site.search(msg[:400]):
                     tb.strong.add(phase)
+            self._request_logger(tb, ln)
             self._seen(tb)
             self.recognised += 1
             return True
@@ -982,6 +1006,12 @@ class Doctor:
                 self.last_error.pop(next(iter(self.last_error)))
             self.last_error[stream] = (self.lines, msg.strip()[:300])
         return False
+
+    def _request_logger(self, tb: _Traceback, ln: LogLine) -> None:
+        """A traceback line logged by a front-end request handler (``REQUEST_LOGGER``): the request's."""
+        if not tb.dispatch and ln.source and ln.source[:8] == "serving_" and REQUEST_LOGGER.match(ln.source):
+            tb.dispatch = True
+            self._advance(Phase.SERVING)  # only a serving front end handles requests
 
     def _native(self, ln: LogLine, tb: _Traceback | None, out: list[Finding]) -> bool:
         """A native (C/C++) backtrace's line. At ERROR it is part of an exception's report; bare, it is a
@@ -1090,6 +1120,9 @@ class Doctor:
                 known.streams.add(stream)
             known.frame_phase = known.frame_phase or frame_phase
             known.weak_phase = known.weak_phase or weak_phase
+            # first reported before the log showed any phase (a paste that starts inside the event): where the
+            # engine is when another process reports the same failure is the best evidence left
+            known.marker_phase = known.marker_phase or self._now()
             self.recognised += 1
             return
         if len(self.failures) >= MAX_FAILURES:
@@ -1250,6 +1283,7 @@ _MARKER_TEXT = {
     "init_done": "engine initialised (profile, KV cache, warm-up)",
     "profile_done": "profiling finished",
     "serving": "engine is serving",
+    "buckets": "buckets generated",
 }
 
 

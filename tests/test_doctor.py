@@ -608,11 +608,11 @@ def test_corpus_split_meets_the_thresholds(split: str) -> None:
 
 
 def test_heldout_batches_were_labelled_before_they_were_measured_and_are_recorded() -> None:
-    """Issue 19, rounds 2-4: every batch is tuned on or held out as a whole, and every held-out batch (B to
+    """Issue 19, rounds 2-5: every batch is tuned on or held out as a whole, and every held-out batch (B to
     G) has its first measurement recorded (README of the corpus)."""
     batches: dict[str, set[str]] = {}
     for want in MANIFEST.values():
-        if want.get("added") in ("issue 19 round 2", "issue 19 round 3", "issue 19 round 4"):
+        if want.get("added") in ("issue 19 round 2", "issue 19 round 3", "issue 19 round 4", "issue 19 round 5"):
             assert want["labelled_before_run"] is True
             batches.setdefault(want["batch"], set()).add(want["split"])
     for batch, splits in batches.items():
@@ -1303,3 +1303,117 @@ def test_an_rpc_timeout_names_its_method_and_so_its_phase(method: str, phase: Ph
     line = f"(EngineCore_DP0 pid=1) ERROR 06-01 10:00:00 [core.py:708] TimeoutError: RPC call to {method} timed out.\n"
     r = _read(line).report()
     assert (r.failed, r.failure_phase) == (True, phase)
+
+
+# ---------------------------------------------------------------- round 5: G's classes and A7's
+
+
+def test_vllms_native_cuda_check_exit_is_a_crash_in_the_phase_its_later_reports_show() -> None:
+    """``CUDACHECK`` prints ``Failed: Cuda error <file>:<line> '<err>'`` and exits (csrc/custom_all_reduce.cuh);
+    TP workers report it one by one, around the capture bar: the first report, before any phase line, takes
+    the phase the log shows when the same failure is reported again."""
+    fail = "2025-04-23T03:35:43.390Z  INFO dynamo_engine_vllm::worker: VLLM: Failed: /w/csrc/custom_all_reduce.cuh:368 '{}'"
+    for err in ("invalid argument", "peer access is not supported between these two devices"):
+        text = "\n".join([fail.format(err), "Capturing CUDA graph shapes: 100%|###| 35/35 [01:17<00:00]",
+                          fail.format(err)]) + "\n"
+        r = _read(text).report()
+        assert (r.failed, r.failure_kind, r.failure_phase) == (True, "crash", Phase.WARMUP)
+    current = "Failed: Cuda error /w/csrc/custom_all_reduce.cuh:305 'invalid argument'\n"
+    assert _read(current).report().failure_kind == "crash"
+    assert _read(current).report().failure_phase is None  # nothing shows the phase: unknown, not guessed
+    assert not _read("INFO 01-01 00:00:00 [x.py:1] Failed: 3 requests were retried\n").report().failed
+
+
+@pytest.mark.parametrize("line", [
+    "(APIServer pid=1) INFO 05-26 19:19:56 [launcher.py:254] [shutdown] API server: shutdown triggered",
+    ("(APIServer pid=1) INFO 05-26 19:19:56 [launcher.py:270] [shutdown] API server: stopping engine client mode=drain "
+    "timeout=15s"),
+    "(EngineCore pid=2) INFO 05-26 19:19:56 [core.py:1636] [shutdown] EngineCore: start mode=abort timeout=0s",
+    "(StageEngineCoreProc pid=3) INFO 05-18 04:03:03 [core.py:1247] Aborting 1 requests",
+    "(StageEngineCoreProc pid=3) INFO 05-18 04:03:03 [core.py:1265] Shutdown complete",
+    "(EngineCore pid=2) INFO 05-26 19:19:57 [core.py:1713] [shutdown] EngineCore: rejecting new request request_id=x",
+    "(EngineCore pid=2) INFO 05-18 04:03:03 [core.py:1290] Rejecting request cmpl-1 (server shutting down)",
+    "(APIServer pid=1) INFO:     Waiting for connections to close. (CTRL+C to force quit)",
+    "INFO:     Shutting down",
+    "INFO:     Application shutdown complete.",
+])
+def test_an_orderly_shutdown_of_a_running_server_shows_it_served(line: str) -> None:
+    r = _read(line + "\n").report()
+    assert (r.failed, r.phase_reached) == (False, Phase.SERVING)
+
+
+@pytest.mark.parametrize("line", [
+    "(EngineCore pid=2) INFO 05-26 19:19:56 [core.py:1455] [shutdown] EngineCore: trigger received signal=SIGINT",
+    ("(Worker_TP0 pid=4) INFO 05-26 19:19:56 [multiproc_executor.py:971] [shutdown] WorkerProc: terminated by "
+    "shutdown signal"),
+])
+def test_a_signal_alone_shows_no_phase(line: str) -> None:
+    """A signal can come while the engine still starts: no phase."""
+    r = _read(line + "\n").report()
+    assert (r.failed, r.phase_reached) == (False, None)
+
+
+def test_v0s_stopped_background_loop_is_a_serving_death() -> None:
+    r = _read("vllm.engine.async_llm_engine.AsyncEngineDeadError: Background loop is stopped.\n").report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "engine_died", Phase.SERVING)
+    r = _read("vllm.engine.async_llm_engine.AsyncEngineDeadError: Background loop is not running.\n").report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "engine_died", None)  # it may never have run
+
+
+@pytest.mark.parametrize(("path", "func"), [
+    ("/venv/lib/python3.12/site-packages/ray/dag/compiled_dag_node.py", "_execute_until"),
+    ("/venv/lib/python3.12/site-packages/ray/experimental/channel/common.py", "read"),
+    ("/vllm-workspace/vllm-ascend/vllm_ascend/worker/model_runner_v1.py", "_process_reqs"),
+    ("/opt/vllm/vllm/v1/worker/gpu_model_runner.py", "_update_states"),
+])
+def test_model_step_frames_are_weak_serving_frames(path: str, func: str) -> None:
+    tb = f'Traceback (most recent call last):\n  File "{path}", line 1, in {func}\nRuntimeError: boom\n'
+    assert _read(tb).report().failure_phase is Phase.SERVING
+    # weak: a phase line before the failure outranks it (vllm-gaudi's warm-up runs execute_model too)
+    warm = "INFO 01-01 00:00:00 [hpu_model_runner.py:1] [Warmup][Prompt][1/24] batch_size:1 seq_len:128\n"
+    assert _read(warm + tb).report().failure_phase is Phase.WARMUP
+
+
+@pytest.mark.parametrize("frames", [["capture", "register_graph_buffers"], ["capture_model", "_capture_aclgraphs"],
+                                    ["_capture_model"]])
+def test_graph_capture_frames_of_the_custom_all_reduce_and_the_npu_plugin(frames: list[str]) -> None:
+    r = _read("\n".join(traceback_lines(frames, "RuntimeError: boom")) + "\n").report()
+    assert r.failure_phase is Phase.WARMUP
+
+
+@pytest.mark.parametrize("line", [
+    "Capturing ACL graphs (mixed prefill-decode, PIECEWISE): 100%|###| 67/67 [00:20<00:00]",
+    "INFO 01-01 00:00:00 [torchair_model_runner.py:176] Capturing torchair graph, this usually takes 1.0~3.0 mins.",
+    "also reduce the `max_num_seqs` as needed to decrease memory usage.",
+])
+def test_graph_capture_lines_of_other_platforms_and_a_wrapped_capture_notice(line: str) -> None:
+    assert _read(line + "\n").report().phase_reached is Phase.WARMUP
+
+
+def test_hpu_bucket_lines_name_the_phase_each_engine_writes_them_in() -> None:
+    kv = "INFO 01-01 00:00:00 [common.py:122] Generated 12 prompt buckets [bs, query, num_blocks]: [(1, 128, 0)]\n"
+    decode_121 = "INFO 01-01 00:00:00 [linear.py:128] Generated 8 decode buckets [bs, total_blocks]: [(1, 128)]\n"
+    prompt_121 = "INFO 01-01 00:00:00 [linear.py:111] Generated 8 prompt buckets [bs, seq]: [(1, 128)]\n"
+    fork = Doctor(grammar="vllm-fork")
+    feed_all(fork, kv)
+    assert fork.report().phase_reached is Phase.KV_ALLOCATION  # fork 1.22: initialize_cache
+    gaudi = Doctor(grammar="vllm-gaudi")
+    feed_all(gaudi, kv)
+    assert gaudi.report().phase_reached is Phase.WARMUP  # vllm-gaudi: warmup_model
+    assert _read(decode_121).report().phase_reached is Phase.WARMUP  # fork 1.21: warmup_model
+    assert _read(prompt_121).report().phase_reached is Phase.STARTUP  # fork 1.21: the model runner built
+
+
+def test_a_traceback_logged_by_a_request_handler_is_the_requests_unless_the_engine_failed() -> None:
+    head = "ERROR 03-13 11:21:33 serving_chat.py:197] "
+    lines = ["    result = _parse_chat_message_content_parts(",
+             '  File "/usr/lib/python3.10/dist-packages/vllm/entrypoints/chat_utils.py", line 452, in add',
+             "    raise ValueError(",
+             "ValueError: At most 1 image(s) may be provided in one request."]
+    r = _read("".join(head + x + "\n" for x in lines)).report()
+    assert (r.failed, r.request_errors, r.phase_reached) == (False, 1, Phase.SERVING)
+    # the engine's error handed to the request by V1's output collector (``raise output``) is the engine's
+    relayed = ['  File "/usr/lib/python3.12/dist-packages/vllm/v1/engine/output_processor.py", line 85, in get',
+               "    raise output", "RuntimeError: CUDA error: an illegal memory access was encountered"]
+    r = _read("".join(head + x + "\n" for x in ["Traceback (most recent call last):", *relayed])).report()
+    assert r.failed and r.failure_phase is Phase.SERVING

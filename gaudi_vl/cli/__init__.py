@@ -113,7 +113,9 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, printable(f"{self.prog}: error: {message}; see {self.prog} --help") + "\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser; ``only``: register just that subcommand (``main`` passes the one named on the
+    command line, so ``gaudi-vl doctor`` does not import the planner's stack: start-up on 2 busy cores)."""
     parser = OneLineParser(
         prog="gaudi-vl",
         description=(
@@ -125,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gaudi-vl {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
+        if only is not None and name != only:
+            continue
         try:
             module = importlib.import_module(f"gaudi_vl.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -161,8 +165,9 @@ def _guard_streams() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     _guard_streams()
     _reconfigure_streams()
-    parser = build_parser()
     ours, passthrough = _split_passthrough(list(sys.argv[1:] if argv is None else argv))
+    named = next((a for a in ours if not a.startswith("-")), None)
+    parser = build_parser(named if named in SUBCOMMANDS else None)
     try:
         args = parser.parse_args(ours)
     except SystemExit:  # --help, --version (argparse ignores write errors: flush to see them)

@@ -64,16 +64,11 @@ def iter_chunks(stream: TextIO, keep: int = MAX_LINE_CHARS) -> Iterable[list[str
         if text:
             pieces = text.split("\n")
             lines: list[str] = []
-            for i, piece in enumerate(pieces[:-1]):
-                if i == 0:
-                    if runaway:
-                        runaway = False
-                        continue
-                    piece = carry + piece
-                    carry = ""
-                lines.append(piece[:keep] + "\n")
             tail = pieces[-1]
             if len(pieces) > 1:
+                if not runaway:  # the line the last piece began (a runaway's rest is dropped)
+                    lines.append((carry + pieces[0])[:keep] + "\n")
+                lines += [piece[:keep] + "\n" for piece in pieces[1:-1]]
                 carry, runaway = tail[:keep], False
             elif not runaway:
                 carry += tail

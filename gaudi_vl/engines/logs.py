@@ -52,6 +52,10 @@ GAUDI = "091bbadda10b"
 """vllm-project/vllm-gaudi main (profile ``vllm-gaudi``)."""
 UPSTREAM = "vllm==0.32.0"
 """Upstream vLLM as installed here (profile ``vllm``; vllm-gaudi runs on it)."""
+ASCEND = "1de16ead8eec"
+"""vllm-project/vllm-ascend before its V1 model runner was refactored (#2461): ``_process_reqs`` era."""
+ASCEND_HEAD = "182b75ea84ff"
+"""vllm-project/vllm-ascend main as mirrored (2026)."""
 
 
 class Phase(str, Enum):
@@ -177,6 +181,15 @@ exception``, then ``Stack (most recent call first):``): the process crashed."""
 FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+)(?P<comma>,?) in (?P<func>[\w<>.]+)')
 FRAME_TAIL = re.compile(
     r'^(?:(?P<path>[^"\s]*)", line (?P<line>\d+)|\s*(?P<digits>\d+)),? in (?P<func>[\w<>.]+)\s*$')
+CUDA_CHECK_EXIT = re.compile(
+    r"(?:^|: )Failed: (?:Cuda error )?\S{1,300}\.(?:cuh?|cc|cpp|h|hpp):\d{1,6} '[^']{1,120}'")
+"""vLLM's native CUDA check (``CUDACHECK`` in csrc/custom_all_reduce.cuh:13-21@036bb685581d:
+``printf("Failed: Cuda error %s:%d '%s'\\n", __FILE__, __LINE__, cudaGetErrorString(e));
+exit(EXIT_FAILURE);``; older releases printed no ``Cuda error ``: ``Failed:
+/workspace/csrc/custom_all_reduce.cuh:368 'invalid argument'``, each TP worker once,
+https://github.com/ai-dynamo/dynamo/issues/787, relayed by a program that prefixes the child's lines):
+the process exits on the spot, with no Python traceback: a crash. Searched after ``: `` too (a relay's
+``VLLM: `` label)."""
 CPP_EXCEPTION = re.compile(r"^Exception raised from \S+ at \S+ \(most recent call first\):")
 """torch's C++ exception report (``c10::Error``): ``Exception raised from run at .../ProcessGroupNCCL.cpp:2074
 (most recent call first):`` then ``frame #N: ...`` lines; from a background thread (the NCCL watchdog) it
@@ -331,7 +344,7 @@ requests."""
 SERVING_DEATH = re.compile(
     r"EngineCore encountered (?:a fatal error|an issue)|Engine loop has died|Engine loop is not running"
     r"|Engine process \(pid \d+\) died|MQLLMEngine is already dead|Engine background task failed"
-    r"|AsyncLLM output_handler failed")
+    r"|AsyncLLM output_handler failed|Background loop is stopped|Background loop has errored already")
 """An engine that dies after it started, i.e. while serving: V1 ``EngineCore encountered a fatal error.``
 (logged only once the engine core exists, vllm/v1/engine/core.py:1509-1512) and the client's
 ``EngineDeadError`` text (vllm/v1/engine/exceptions.py:12-17) @vllm==0.32.0; V0's multiprocessing engine:
@@ -340,7 +353,13 @@ SERVING_DEATH = re.compile(
 (async_llm_engine.py:69) @95af70093fc0; V1's ``AsyncLLM output_handler failed.`` (the front end's loop over
 the engine's outputs; its error goes to every request, vllm/v1/engine/async_llm.py:906@vllm==0.32.0); ``Engine
 loop has died`` and ``MQLLMEngine is already dead, terminating server process`` (older releases' client and
-launcher, seen in https://github.com/vllm-project/vllm/issues/10024 and /issues/13939)."""
+launcher, seen in https://github.com/vllm-project/vllm/issues/10024 and /issues/13939); V0's
+``AsyncEngineDeadError("Background loop is stopped.")`` (``check_health`` once the loop that was started
+has stopped, async_llm_engine.py:1230) and ``Background loop has errored already.``
+(``start_background_loop`` after the loop failed, :747) @95af70093fc0: the background loop runs only once
+the engine serves (the RPC server's health check relays the first,
+https://github.com/QwenLM/Qwen3-VL/issues/563). ``Background loop is not running`` (:722, :956) is said
+also of a loop that never started: an engine death, no phase."""
 
 STEP_DUMP = re.compile(r"Dumping input data for V1 LLM engine|Dumping scheduler output for model execution")
 """A model step that raised, dumped by ``log_error_detail`` around each serving step's execute_model
@@ -570,14 +589,12 @@ _STARTING = (
     _m("starting", Phase.STARTUP,
        r"Initializing an? (?:V[01] )?LLM engine|Waiting for init message from front-end"
        r"|Found nccl from library|Using [\w ]{2,40} backend"
-       r"|(?:Prompt|Decode) bucket config \(min, step, max_warmup\)|Generated \d+ prompt buckets"
        r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank"
        r"|NCCL INFO Channel \d+/\d+ : |flags: \[(?:[-+]\w+ ){2,}[-+]\w+\]",
        f"vllm/engine/llm_engine.py:233@8642d8927065 and :240@{FORK_122}; vllm/v1/engine/core.py:455, "
        f"vllm/utils.py:1227 (NCCL while a worker initialises its device), vllm/platforms/hpu.py:54 and "
        f"cuda.py:249,256 (attention backend chosen in worker init) @{FORK_122}; vllm/v1/engine/core.py:134"
-       f"@{UPSTREAM}; bucket settings printed when the model runner is built: vllm_hpu_extension/bucketing/"
-       f"linear.py:94@9a99d349405c; a worker joining its distributed group: vllm/distributed/"
+       f"@{UPSTREAM}; a worker joining its distributed group: vllm/distributed/"
        f"parallel_state.py:919@{FORK_122}, :1823,2351@{UPSTREAM}; NCCL's own channel set-up lines "
        f"('NCCL INFO Channel 14/0 : 1[1] -> 0[0] via P2P/IPC/read') while a communicator is built; "
        f"other NCCL lines come at any time; the Habana extension's 'Detected flags: [-compile_one_hot "
@@ -626,12 +643,53 @@ _SERVING = (
        f"the request logger and the engines' per-request lines: vllm/entrypoints/logger.py:44, "
        f"async_llm_engine.py:180,224, multiprocessing/engine.py:351@{FORK_122}; "
        f"vllm/entrypoints/serve/utils/request_logger.py:66, vllm/v1/engine/async_llm.py:922@{UPSTREAM}"),
+    _m("serving", Phase.SERVING,
+       r"^INFO: +Shutting down\s*$|Waiting for connections to close\. \(CTRL\+C"
+       r"|Waiting for background tasks to complete\. \(CTRL\+C|Waiting for application shutdown\."
+       r"|Application shutdown complete\.",
+       "uvicorn's orderly shutdown, which it runs only after a startup that succeeded (``if self.started: "
+       "await self.shutdown()``, uvicorn/server.py:103-104,282,313,320; the lifespan's shutdown, "
+       "lifespan/on.py:67,76@uvicorn==0.55.0): the server had been serving "
+       "(https://github.com/vllm-project/vllm-omni/issues/3683)"),
+    _m("serving", Phase.SERVING,
+       r"\[shutdown\] (?:API server: |EngineCore: (?:start mode=|aborting in-flight|draining in-flight"
+       r"|request processing complete|rejecting new request))|^Shutdown initiated \(timeout=\d+\)"
+       r"|^Aborting \d+ requests$|^Draining \d+ in-flight requests|^Shutdown complete$"
+       r"|^Rejecting request \S+ \(server shutting down\)",
+       f"vLLM's orderly shutdown of a running server: the API server's signal handler and drain, set up "
+       f"by serve_http once the HTTP server runs (vllm/entrypoints/launchers/launcher.py:254,270,279,282,"
+       f"304), and the engine core's busy loop handling the request to stop (``_handle_shutdown``, called "
+       f"only by ``run_busy_loop``: vllm/v1/engine/core.py:1636,1645,1656,1667; a request that arrives "
+       f"meanwhile is refused, ``_reject_add_in_shutdown``, :1713) @{UPSTREAM}; older releases wrote the "
+       f"same steps as 'Shutdown initiated (timeout=%d)', 'Aborting %d requests', 'Draining %d in-flight "
+       f"requests', 'Shutdown complete', 'Rejecting request %s (server shutting down)' "
+       f"(https://github.com/vllm-project/vllm-omni/issues/3683). Not the engine core's 'trigger received "
+       f"signal' or a worker's 'terminated by shutdown signal': a signal can come at any time"),
     _m("serving", Phase.SERVING, r"Added request \S+\.",
        f"vllm/v1/engine/async_llm.py:552,578@{UPSTREAM}; vllm/engine/multiprocessing/engine.py (V0's "
        f"'Added request', https://github.com/vllm-project/vllm/issues/10024)"),
 )
 
 _FORK_MARKERS = (
+    _m("buckets", Phase.KV_ALLOCATION, r"Generated \d+ (?:prompt|decode) buckets \[bs, query, num_blocks\]",
+       f"fork 1.22 generates its buckets once the KV cache is sized, in initialize_cache before the "
+       f"cache engine is built (vllm/worker/hpu_worker.py:340-343@{FORK_122}; the message: "
+       f"vllm_hpu_extension/bucketing/common.py:122@f5f9ecb7298b, aice/v1.22.0); vllm-gaudi writes the "
+       f"same line in warm-up, later still"),
+    _m("warmup", Phase.WARMUP, r"Generated \d+ decode buckets \[bs, total_blocks\]",
+       f"fork 1.21 generates its decode buckets in warmup_model "
+       f"(vllm/worker/hpu_model_runner.py:2789@{FORK_121}; the message: "
+       f"vllm_hpu_extension/bucketing/linear.py:128@8afd25348a28, aice/v1.21.0)"),
+    _m("starting", Phase.STARTUP,
+       r"(?:Prompt|Decode) bucket config \(min, step, max_warmup|Generated \d+ (?:prompt|decode) buckets:"
+       r"|Generated \d+ prompt buckets \[bs, seq\]",
+       f"fork 1.21 builds its bucketing context with the model runner (vllm/worker/hpu_model_runner.py:883"
+       f"@{FORK_121}), whose constructor logs the bucket settings and the prompt buckets (vllm_hpu_extension/"
+       f"bucketing/linear.py:47-48,94-111@8afd25348a28); the first fork releases did the same in the model "
+       f"runner's _setup_buckets, prompt and decode ('Generated %d prompt buckets: ..', vllm/worker/"
+       f"habana_model_runner.py:293-306@b6f6881da896); fork 1.22 logs the settings again while "
+       f"generating the buckets in KV allocation (linear.py:42@f5f9ecb7298b): the line shows at least "
+       f"start-up"),
     _m("weights", Phase.STARTUP, r"Pre-loading model weights on \S+ took " + SIZE,
        f"vllm/worker/hpu_model_runner.py:1186@{FORK_122}, :980@{FORK_121}"),
     _m("weights", Phase.STARTUP, r"Loading weights on \S+\s*\.\.\.",
@@ -671,6 +729,8 @@ _GRAPH_CAPTURE = (
     ("capture_model", Phase.WARMUP), ("_capture_cudagraphs", Phase.WARMUP),
     ("_warmup_and_capture", Phase.WARMUP),
     ("graph_capture", Phase.WARMUP), ("kernel_warmup", Phase.WARMUP), ("flashinfer_autotune", Phase.WARMUP),
+    ("register_graph_buffers", Phase.WARMUP), ("_capture_model", Phase.WARMUP),
+    ("_capture_aclgraphs", Phase.WARMUP), ("_capture_budget_graph", Phase.WARMUP),
 )
 """Graph capture and the kernel warm-up, all called only from the warm-up (``capture_model`` /
 ``compile_or_warm_up_model``): torch's ``CUDAGraph.capture_begin/capture_end`` (entered by ``with
@@ -680,7 +740,12 @@ vllm/distributed/device_communicators/custom_all_reduce.py:180@95af70093fc0); V1
 ``_capture_cudagraphs``, ``_warmup_and_capture`` (vllm/v1/worker/gpu_model_runner.py:6482,6588,6636), the
 graph managers' and encoder's ``capture`` (vllm/v1/worker/gpu/cudagraph_utils.py:419,606,
 vllm/v1/worker/encoder_cudagraph.py:246), ``kernel_warmup`` and ``flashinfer_autotune``
-(vllm/model_executor/warmup/kernel_warmup.py:404, called from gpu_worker.py:950) @vllm==0.32.0."""
+(vllm/model_executor/warmup/kernel_warmup.py:404, called from gpu_worker.py:950) @vllm==0.32.0; the custom
+all-reduce registering the buffers the captured graphs use, at the end of its ``capture`` context
+(``register_graph_buffers``, vllm/distributed/device_communicators/custom_all_reduce.py:467-497@vllm==0.32.0);
+vllm-ascend's ACL graph and torchair capture (``_capture_model``, ``_capture_aclgraphs``,
+vllm_ascend/worker/model_runner_v1.py:2459,2492, torchair/torchair_model_runner.py:150@1de16ead8eec;
+``_capture_budget_graph``, worker/encoder_acl_graph.py:274@182b75ea84ff)."""
 _WORKER_START = (
     ("init_device", Phase.STARTUP),
     ("init_worker_distributed_environment", Phase.STARTUP),
@@ -745,6 +810,7 @@ _API_SERVING = (
     ("_process_aborts_queue", Phase.SERVING),
     ("post_step", Phase.SERVING),
     ("log_error_detail", Phase.SERVING),
+    ("_handle_shutdown", Phase.SERVING),
 )
 """Serving: the API server's output handler and handlers, V0's async engine loop (cited under
 ``_FORK_STRONG``); V1's engine core stepping with a batch queue and a data-parallel rank's idle dummy batch
@@ -757,7 +823,8 @@ loop finishing with an error (``_log_task_completion``, the callback that logs '
 failed'), handing out a step's outputs and adding a request (vllm/engine/async_llm_engine.py:49,811,434
 @95af70093fc0); V1's engine core adding, aborting and stepping requests (``add_request``,
 ``preprocess_add_request``, ``abort_requests``, ``_process_aborts_queue``, ``post_step``, ``log_error_detail``
-around a step: vllm/v1/engine/core.py:508,1089,554,814,689,562@vllm==0.32.0)."""
+around a step: vllm/v1/engine/core.py:508,1089,554,814,689,562@vllm==0.32.0); the busy loop's shutdown step
+(``_handle_shutdown``, core.py:1626, called by ``run_busy_loop`` only)."""
 
 REQUEST_DISPATCH_PATHS = ("/fastapi/", "/starlette/", "/uvicorn/protocols/", "/uvicorn/middleware/")
 """Web-framework code that runs one HTTP request: fastapi's ``run_endpoint_function`` / ``app``
@@ -768,6 +835,22 @@ an error (https://github.com/vllm-project/vllm-ascend/issues/10426)."""
 REQUEST_DISPATCH_FRAMES = (("/vllm/entrypoints/utils.py", "wrapper"),)
 """vLLM's own per-request wrappers around a route handler (``with_cancellation``'s and ``load_aware_call``'s
 ``wrapper``, vllm/entrypoints/utils.py@vllm==0.32.0)."""
+REQUEST_LOGGER = re.compile(r"serving_\w{1,40}\.py:\d")
+"""The OpenAI front end's per-request handlers log a request's error with its traceback from their own
+modules:
+``logger.exception("Error in preprocessing prompt inputs")`` (vllm/entrypoints/openai/serving_chat.py:201,
+serving_completion.py:126, serving_embedding.py:97, serving_pooling.py:135, ..) and ``Error in chat completion
+stream generator.`` (serving_chat.py:913) @95af70093fc0. A traceback whose lines carry such a header
+(``ERROR 03-13 11:21:33 serving_chat.py:197]     result = ..``) is a request's, as one through the web
+framework's dispatch is, even when the paste lost the message above it
+(https://github.com/bytedance/UI-TARS-desktop/issues/180); the engine's error relayed to the request still
+reads as the engine's (``ENGINE_LOOP_FRAMES``, ``ENGINE_LOOP_PATH_FRAMES``)."""
+ENGINE_LOOP_PATH_FRAMES = (("/v1/engine/output_processor.py", "get"),
+                           ("/v1/engine/output_processor.py", "get_nowait"))
+"""V1's per-request output collector re-raising what it was handed (``RequestOutputCollector.get`` /
+``get_nowait``: ``raise output``, vllm/v1/engine/output_processor.py:85-102@vllm==0.32.0): only
+``propagate_error`` puts an exception there (:546-550), called by ``AsyncLLM.output_handler`` when the engine
+failed (vllm/v1/engine/async_llm.py:907@vllm==0.32.0): the engine's error, carried to the request."""
 NOT_A_REQUEST = frozenset({"lifespan", "merged_lifespan", "startup", "shutdown", "main", "serve", "_serve",
                            "__aenter__", "__aexit__"})
 """Framework functions that run when the server starts or stops, not for a request."""
@@ -816,7 +899,8 @@ _warmup_multimodal: hpu_model_runner.py:2601,2621@277a33cd907e; cache_engine.py:
 _WEAK = (("warmup_scenario", Phase.WARMUP), ("execute_model", Phase.SERVING), ("generate", Phase.SERVING),
          ("execute_model_async", Phase.SERVING), ("_dummy_sampler_run", Phase.PROFILING),
          ("_initialize_kv_caches", Phase.KV_ALLOCATION), ("_dummy_run", Phase.PROFILING),
-    ("_dummy_pooler_run", Phase.PROFILING))
+         ("_dummy_pooler_run", Phase.PROFILING), ("_process_reqs", Phase.SERVING),
+         ("_update_states", Phase.SERVING), ("_prepare_inputs", Phase.SERVING))
 """``warmup_scenario`` (hpu_model_runner.py:2872@95af70093fc0) also runs the profiling pass
 (:2829, :2844); ``execute_model`` (:3585) runs every warm-up step as well as serving; ``generate``
 (AsyncLLMEngine.generate, async_llm_engine.py:981@95af70093fc0, and ``LLM.generate``) serves requests,
@@ -826,7 +910,13 @@ but other libraries' ``generate`` may run anywhere;
 less than the log's last phase marker. ``_dummy_run`` and ``_dummy_pooler_run`` make the profiling
 pass's dummy batch (vllm/worker/model_runner.py:1325, hpu_model_runner.py:2842@95af70093fc0;
 vllm/v1/worker/gpu_model_runner.py:5508,6103@vllm==0.32.0), but V1 also calls ``_dummy_run`` to capture graphs
-and warm kernels up. Weak frames rank after the markers."""
+and warm kernels up. A model runner's steps over a scheduler's output are ``execute_model``'s own:
+upstream's ``_update_states`` and ``_prepare_inputs`` (gpu_model_runner.py:3979,4022@vllm==0.32.0),
+vllm-ascend's ``_process_reqs`` (vllm_ascend/worker/model_runner_v1.py:1640, its only caller,
+@1de16ead8eec; the profiling run and the ACL graph capture use ``_dummy_run``) and the same names in
+vllm-gaudi (hpu_model_runner.py:4159,4387@091bbadda10b), whose warm-up also runs ``execute_model``
+(:5728): serving, weakly, as ``execute_model`` is.
+Weak frames rank after the markers."""
 
 VLLM_FORK_V0 = LogGrammar(
     name="vllm-v0-fork",
@@ -837,6 +927,12 @@ VLLM_FORK_V0 = LogGrammar(
 )
 
 _GAUDI_MARKERS = (
+    _m("warmup", Phase.WARMUP,
+       r"(?:Prompt|Decode) bucket config \(min, step, max_warmup"
+       r"|Generated \d+ (?:prompt|decode|spec decode) buckets",
+       f"vllm-gaudi generates its buckets at the start of warm-up (warmup_model: vllm_gaudi/v1/worker/"
+       f"hpu_model_runner.py:6137,6167; the messages: vllm_gaudi/extension/bucketing/common.py:250,367, "
+       f"linear.py:48,85, exponential.py:76,132 @{GAUDI})"),
     _m("weights", Phase.STARTUP, r"Starting to load model \S+",
        f"vllm_gaudi/v1/worker/hpu_model_runner.py:4796@{GAUDI}"),
     _m("weights_done", Phase.STARTUP, r"Loading model weights took (-?[\d.]+) GB",
@@ -923,6 +1019,20 @@ gpu_model_runner.py:6333-6335@vllm==0.32.0), and so does the ``memory_profiling`
 run (vllm/utils/mem_utils.py:230, gpu_worker.py:679@vllm==0.32.0; vllm/utils.py:2455 and worker.py:253
 @95af70093fc0): profiling."""
 
+_V0_STRONG = (
+    ("determine_num_available_blocks", Phase.PROFILING),
+    ("initialize_cache", Phase.KV_ALLOCATION),
+    ("_init_cache_engine", Phase.KV_ALLOCATION),
+    ("_allocate_kv_cache", Phase.KV_ALLOCATION),
+    ("_warm_up_model", Phase.WARMUP),
+    ("engine_step", Phase.SERVING),
+    ("run_engine_loop", Phase.SERVING),
+)
+"""Upstream vLLM's V0 engine, which the ``vllm`` profile reads too (releases before V1, V1's fallback to V0):
+the same start-up steps as the fork's, on the GPU worker (vllm/worker/worker.py:232,312,337,351,
+cache_engine.py:69@95af70093fc0, the fork's copy of upstream V0) and AsyncLLMEngine's loop
+(async_llm_engine.py:773,825@95af70093fc0)."""
+
 WARMUP_NAMED = re.compile(r"warm_?up", re.IGNORECASE)
 """A function named for warming up (``_warmup``, ``deep_gemm_warmup``, ``_warmup_multimodal_graph``)
 that no frame table names: a weak warm-up frame (the fork's profiling run also calls
@@ -932,6 +1042,15 @@ LOADING_PATHS = ("/model_executor/model_loader/", "/safetensors/")
 """Code that runs only while weights are read: vLLM's model loaders (called from ``load_model`` alone,
 ``get_model``, vllm/model_executor/model_loader/__init__.py:131@vllm==0.32.0) and the safetensors reader. A
 frame in them, whatever its function, is a weak start-up frame (a later phase line outranks it)."""
+
+SERVING_PATHS = ("/ray/dag/", "/ray/experimental/channel/")
+"""Ray's compiled graph (``ray.dag.compiled_dag_node``, ``_execute_until``, and the channels it reads its
+outputs from): vLLM runs it only for a model step, from the Ray executor's ``execute_model``
+(``self.forward_dag.execute(scheduler_output)``, vllm/v1/executor/ray_distributed_executor.py, and V0's
+``_driver_execute_model_async`` with ``VLLM_USE_RAY_COMPILED_DAG``,
+vllm/executor/ray_distributed_executor.py@95af70093fc0); the profiling run and the graph capture reach the
+workers through ``collective_rpc`` / ``_run_workers`` instead. A frame in it is a weak serving frame, like
+``execute_model`` (https://github.com/vllm-project/vllm/issues/15199)."""
 
 MODEL_BUILD = ("/model_executor/models/", "__init__", Phase.STARTUP)
 """A model class's constructor (``vllm/model_executor/models/llama.py ... in __init__``) runs only
@@ -985,11 +1104,21 @@ VLLM_V1 = LogGrammar(
         _m("warmup", Phase.WARMUP,
            r"Capturing cudagraphs for decoding|Capturing the model for CUDA graphs"
            r"|CUDA graphs can take additional"
-           r"|Capturing (?:CUDA graph shapes|(?:\w+ )?CUDA graphs \()",
+           r"|^(?:You can )?also reduce the .max_num_seqs. as needed to decrease"
+           r"|Capturing (?:CUDA graph shapes|(?:\w+ )?(?:CUDA|ACL) graphs\b|torchair graph|encoder aclgraph)",
            f"V0 capture_model's lines and progress bar: vllm/worker/model_runner.py:1513,1589@{FORK_122}, "
-           f"model_runner.py:396-400@37ca55810392 (older releases); V1 capture_model's progress bar "
-           f"'Capturing CUDA graphs (mixed prefill-decode, PIECEWISE)': "
-           f"vllm/v1/worker/gpu_model_runner.py:6657@{UPSTREAM}"),
+           f"model_runner.py:396-400@37ca55810392 (older releases), and the last sentence of its notice, "
+           f"which a paste hard-wraps onto a line of its own ('also reduce the `max_num_seqs` as needed to "
+           f"decrease memory usage.', model_runner.py:1519-1520@{FORK_122}, "
+           f"https://github.com/ai-dynamo/dynamo/issues/787); "
+           f"V1 capture_model's progress bar 'Capturing CUDA graphs (mixed prefill-decode, PIECEWISE)': "
+           f"vllm/v1/worker/gpu_model_runner.py:6657@{UPSTREAM}; the platform plugins' graph capture: "
+           f"vllm-ascend's 'Capturing ACL graphs (..)' bar and 'Capturing torchair graph' "
+           f"(vllm_ascend/worker/model_runner_v1.py:2470, vllm_ascend/torchair/torchair_model_runner.py:176"
+           f"@{ASCEND}), its V2 runner's 'Capturing (prefill |decode )?CUDA graphs' bars and 'Capturing "
+           f"encoder aclgraph' (vllm_ascend/worker/v2/aclgraph_utils.py:170, "
+           f"spec_decode/autoregressive/speculator.py:227,243, "
+           f"worker/encoder_acl_graph.py:276@{ASCEND_HEAD})"),
         _m("warmup_done", Phase.WARMUP, r"Graph capturing finished in \d+ secs",
            f"vllm/worker/model_runner.py:1671@{FORK_122}; "
            f"vllm/v1/worker/gpu_model_runner.py:6582@{UPSTREAM}"),
@@ -1007,7 +1136,7 @@ VLLM_V1 = LogGrammar(
         *_LOADING,
         *_SERVING,
     ),
-    strong_frames=_GAUDI_STRONG,
+    strong_frames=_GAUDI_STRONG + _V0_STRONG,
     weak_frames=_WEAK,
 )
 

@@ -38,8 +38,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-import numpy as np
-
 from gaudi_vl.errors import GaudiVLError
 
 Bucket = tuple[int, ...]
@@ -191,6 +189,7 @@ def ext_exponential_range(bmin: int, bstep: int, bmax: int, limit: int, *, conti
     ``long_context`` (M bucketing/exponential.py:203-320, fork 1.22's copy; without it the two are the
     same): ``limit // 2`` exponential values up to ``bmax / limit``, then ``limit - limit // 2`` evenly
     spaced ones up to ``bmax`` (rounded up to ``bstep``, so the last may pass ``bmax``), no fill."""
+    import numpy as np  # here, not at import: the doctor's start-up does not need numpy
     if limit <= 0:
         raise ValueError("num_buckets must be a positive integer")
     linear = set(range(bmin, bmax + 1, bstep))
@@ -350,6 +349,7 @@ def manager_buckets(bucketing: TextBucketing, inp: TextBucketInputs) -> TextBuck
     ``generate_decode_buckets`` (M common.py:82-117) as the runner sets it up (F:1134-1137, 1184-1190:
     ``max_num_prefill_seqs`` is max_num_seqs unless the scheduler sets it) and the worker feeds it the
     KV blocks (vllm/worker/hpu_worker.py:389-393@17a7946f)."""
+    import numpy as np  # here, not at import: the doctor's start-up does not need numpy
     env, blk, mml, mnbt, mns = inp.env, inp.block_size, inp.max_model_len, inp.max_num_batched_tokens, \
         inp.max_num_seqs
     strategy = strategy_in_force(bucketing, env)
@@ -453,6 +453,7 @@ def gaudi_exponential_range(bmin: int, bstep: int, bmax: int, limit: int, *, con
     """G exponential.py:144-203 ``warmup_range_with_limit``: exponentially spaced values rounded up
     to ``bstep``, duplicates removed (no fill); ``bmin`` 0 or 1 starts at ``bstep`` and adds itself;
     the last is ``bmax`` under contiguous PA; a last value above ``bmax`` becomes ``bmax``."""
+    import numpy as np  # here, not at import: the doctor's start-up does not need numpy
     origin = bmin
     low = bmin in (0, 1)
     if low:
