@@ -265,7 +265,7 @@ FORK_MAIN = replace(
         # 374); the mirror's extension main ends at 7717587d (2025-09-25, PR 371)
         ("text buckets for habana_main follow vllm-hpu-extension main @7717587d1780, the last commit "
          "before its pin f1d9275 (requirements/hpu.txt:10@95af7009) that the mirror holds: an assumption"),
-        # hpu_model_runner.py:1415-1416, 3059-3116, 3245-3291@95af7009
+        # hpu_model_runner.py:1415-1416, 3059-3119, 3245-3291@95af7009
         ("vllm-fork habana_main warms exponential text buckets unless VLLM_EXPONENTIAL_BUCKETING=false "
          "(its VLLM_PROMPT_*/VLLM_DECODE_* ranges apply only then) and graphs every one, with no memory "
          "check and no token limit: the graph reserve is planned to hold them all"),
@@ -293,10 +293,10 @@ FORK_MAIN = replace(
         # _use_graphs is `not self.enforce_eager` (hpu_model_runner.py:1415-1416): no token limit (1.22
         # tests bs * query <= max_seq_len_to_capture)
         capture_tokens_limit=None,
-        # warmup_graphs warms and captures every bucket (:3059-3116); warmup_model computes graph_free_mem
+        # warmup_graphs warms and captures every bucket (:3059-3119); warmup_model computes graph_free_mem
         # but tests it only for pooling models (:3245-3291)
         capture_gated_by_memory=False,
-        # every bucket is warmed under PT_COMPILE_ONLY_MODE, then captured (:3228-3243, 3245-3291)
+        # every bucket is warmed under PT_COMPILE_ONLY_MODE, then captured (:3230-3244, 3245-3291)
         compiles_every_bucket=True,
         variables=EXT_MANAGER_VARIABLES,
         # ext main, unlike aice/v1.22.0 @f5f9ecb7: linear prefix-caching contexts to +1 (linear.py:142) and
@@ -305,7 +305,7 @@ FORK_MAIN = replace(
         prompt_deduplicated=True,
         cited=("ext:vllm_hpu_extension/bucketing/common.py:34-117, linear.py:12-214, exponential.py:14-320, "
                "features.py:12-85, config.py:150-180@7717587d1780; requirements/hpu.txt:10; "
-               "vllm/worker/hpu_model_runner.py:33, 992-995, 1041-1047, 1415-1416, 3059-3116, 3179-3303; "
+               "vllm/worker/hpu_model_runner.py:33, 992-995, 1041-1047, 1415-1416, 3059-3119, 3179-3303; "
                "vllm/worker/hpu_worker.py:339-343" + H),
     ),
 )

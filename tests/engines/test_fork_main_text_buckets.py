@@ -44,7 +44,7 @@ PREFIX = {"VLLM_PREFIX_CACHING": "true"}
 
 def test_wired_as_the_extension_manager_of_habana_main() -> None:
     """R:33, 1041-1047 build the manager; R:1415-1416 ``_use_graphs`` is ``not enforce_eager``; warm-up
-    captures every bucket and tests graph memory only for pooling models (R:3059-3116, 3245-3291)."""
+    captures every bucket and tests graph memory only for pooling models (R:3059-3119, 3245-3291)."""
     assert TB.generator is Generator.EXT_MANAGER and TB.default_strategy is TextStrategy.EXPONENTIAL
     assert not TB.capture_gated_by_memory and TB.capture_tokens_limit is None and TB.compiles_every_bucket
     assert TB.linear_context_extra == 1 and TB.prompt_deduplicated
