@@ -1642,27 +1642,32 @@ class TextBucketEngines:
 
 
 class ManagerEngine:
-    """Fork 1.22's text buckets by the extension's OWN code @f5f9ecb7: ``HPUBucketingManager`` with its
-    linear and exponential strategies, and the ``get_config()`` they consult built by the extension's
-    own config machinery (config.py, features.py, environment.py, runtime.py) over ``env``. Stubs: the
-    device probes (gaudi3, lazy, V0), the kernels (absent) and the engine's ``enable_prefix_caching``
-    (False: V0 turns it off for multimodal models)."""
+    """A fork's text buckets by the extension's OWN code: ``HPUBucketingManager`` with its linear and
+    exponential strategies, and the ``get_config()`` they consult built by the extension's own config
+    machinery (config.py, features.py, environment.py, runtime.py; validation.py on main) over ``env``.
+    ``main`` False: aice/v1.22.0 @f5f9ecb7 (fork 1.22's pin); True: main @7717587d (habana_main's
+    stand-in: its pin f1d9275 is not in the mirror), whose config module was refactored (validation.py,
+    ``RUNTIME_CONFIG``). Stubs: the device probes (gaudi3, lazy, V0), the kernels (absent) and the engine's
+    ``enable_prefix_caching`` (False: V0 turns it off for multimodal models)."""
 
-    def __init__(self, eng: Engines) -> None:
+    def __init__(self, eng: Engines, *, main: bool = False) -> None:
         import bisect
         import itertools
         import operator
+        import re
 
         import numpy as np
         from packaging.specifiers import SpecifierSet
         from packaging.version import Version
 
-        src, self.env = eng.e122, {}
+        src, self.env = (eng.emain if main else eng.e122), {}
         leveled = types.SimpleNamespace(getEffectiveLevel=lambda: 20, **vars(LOGGER))
         typing_stubs = {k: ANY for k in ("Any", "Callable", "Dict", "List", "Optional", "Tuple", "TypeAlias",
-                                         "Union", "Set", "ValueFn")}
+                                         "Union", "Set", "ValueFn", "Constructor", "HasName", "T", "Checker",
+                                         "Error")}
         cfg: dict[str, Any] = {
-            "os": fake_os(self.env), "itertools": itertools, "logger": lambda: leveled, "DETECTED": None,
+            "os": fake_os(self.env), "itertools": itertools, "re": re, "logger": lambda: leveled,
+            "DETECTED": None, "RUNTIME_CONFIG": None,
             "_VLLM_VALUES": {"prefix_caching": False, "model_type": "qwen2_5_vl"},
             "fsdpa": lambda: None, "block_softmax_adjustment": lambda: None,
             "_get_hw": lambda _: "gaudi3", "_get_build": lambda _: "1.22.0.0",
@@ -1670,10 +1675,15 @@ class ManagerEngine:
             "Version": Version, "SpecifierSet": SpecifierSet, **typing_stubs,
         }
         ext = "vllm_hpu_extension"
-        src.load(f"{ext}/config.py", ["Config", "All", "Not", "Eq", "Enabled", "Disabled", "FirstEnabled",
-                                      "Hardware", "Kernel", "ModelType", "Engine", "VersionRange", "choice",
-                                      "boolean", "Env", "Value", "to_dict", "env_flags",
-                                      "split_values_and_flags"], cfg)
+        config = ["Config", "All", "Not", "Eq", "Enabled", "Disabled", "FirstEnabled", "Hardware", "Kernel",
+                  "ModelType", "Engine", "VersionRange", "boolean", "Env", "Value", "to_dict", "env_flags",
+                  "split_values_and_flags"]
+        if main:
+            src.load(f"{ext}/validation.py", ["for_all", "choice", "regex", "skip_validation"], cfg)
+            config += ["list_of", "ValueFromList"]
+        else:
+            config.append("choice")
+        src.load(f"{ext}/config.py", config, cfg)
         src.load(f"{ext}/features.py", ["get_user_flags", "get_experimental_flags", "get_features"], cfg)
         src.load(f"{ext}/environment.py", ["VllmValue", "get_environment"], cfg)
         src.load(f"{ext}/runtime.py", ["HIDDEN_PARAMS", "filter_defined", "dump", "get_config"], cfg)
@@ -1699,7 +1709,7 @@ class ManagerEngine:
     def __call__(self, inp: Any) -> tuple[list[Any], list[Any]]:
         self.env.clear()
         self.env.update(inp.env)
-        self.cfg["DETECTED"] = None  # get_config() caches its answer: resolve afresh for this env
+        self.cfg["DETECTED"] = self.cfg["RUNTIME_CONFIG"] = None  # get_config() caches: resolve afresh
         try:
             m = self.ns["HPUBucketingManager"]()
             # the runner's call (vllm/worker/hpu_model_runner.py:1184-1190@17a7946f: max_num_prefill_seqs
@@ -1763,7 +1773,7 @@ def check_text_buckets(eng: Engines, rng: random.Random, n: int) -> None:
             want = ("ok", (sorted(want[1][0]), sorted(want[1][1])))
         r.record(got == want, lambda: f"{inp}: engine {str(want)[:160]} / profile {str(got)[:160]}")
 
-    for prof in (CUR.f121, CUR.main, CUR.gaudi):
+    for prof in (CUR.f121, CUR.gaudi):
         r = row("text buckets (prompt, decode)", prof.name)
         tb = prof.text_buckets
         envs = fork_envs if tb.generator.name == "EXT_2D" else gaudi_envs
@@ -1794,11 +1804,44 @@ PA off, merged prefill, prefix caching forced on, the fused-SDPA slicing filter.
 
 
 def check_manager_buckets(eng: Engines, rng: random.Random, n: int) -> None:
-    """Fork 1.22's prompt and decode buckets, in order, against the extension's manager @f5f9ecb7."""
+    """Fork 1.22's prompt and decode buckets, in order, against the extension's manager @f5f9ecb7, and
+    habana_main's against the manager at extension main @7717587d (its pin's stand-in)."""
+    for name, main in (("f122", False), ("main", True)):
+        _check_manager(ManagerEngine(eng, main=main), name, rng, n)
+        _check_graphed(eng.fmain if main else eng.f122, name, rng, n)
+
+
+def _check_graphed(src: Source, name: str, rng: random.Random, n: int) -> None:
+    """Which prompt buckets serve from a graph: the runner's own ``HPUModelRunnerBase._use_graphs``
+    (1.22: ``bs * seq <= max_seq_len_to_capture``, 8192 capped at max_model_len, vllm/config.py:322,
+    948-950@17a7946f; habana_main: ``not enforce_eager``) over the profile's prompt buckets."""
+    import inspect
+
     from gaudi_vl.engines.text_buckets import text_buckets
 
-    run = ManagerEngine(eng)
-    r = row("text buckets (prompt, decode)", CUR.f122.name)
+    use_graphs = src.load(RUNNER, ["HPUModelRunnerBase._use_graphs"], {})["_use_graphs"]
+    takes_shape = len(inspect.signature(use_graphs).parameters) > 1
+    prof = getattr(CUR, name)
+    r = row("text prompt graphs", prof.name)
+    for i in range(max(20, n // 20)):
+        inp = replace(random_text_inputs(rng, small=False), env=MANAGER_ENVS[i % 2])
+        # the linear decode range starts at block_size blocks (linear.py:67-69): fewer KV blocks refuse
+        inp = replace(inp, num_blocks=max(inp.num_blocks, inp.block_size))
+        got = outcome(lambda inp=inp: text_buckets(prof.text_buckets, inp))  # type: ignore[misc]
+        if got[0] != "ok":  # the bucket row compares refusals with the engine's
+            r.record(False, lambda inp=inp, g=got: f"{inp}: profile {g}")
+            continue
+        me = types.SimpleNamespace(enforce_eager=False, max_seq_len_to_capture=min(8192, inp.max_model_len))
+        want = [b for b in got[1].prompt if (use_graphs(me, b[0], b[1]) if takes_shape else use_graphs(me))]
+        r.record(list(got[1].prompt_graphed) == want,
+                 lambda inp=inp, w=want, g=got[1].prompt_graphed: f"{inp}: runner {w[:8]} / profile {g[:8]}")
+
+
+def _check_manager(run: ManagerEngine, name: str, rng: random.Random, n: int) -> None:
+    from gaudi_vl.engines.text_buckets import text_buckets
+
+    prof = getattr(CUR, name)
+    r = row("text buckets (prompt, decode)", prof.name)
     for i in range(max(40, n // 5)):
         env = MANAGER_ENVS[i % len(MANAGER_ENVS)]
         # linear with prefix caching makes every (bs, seq, ctx): keep it to short contexts
@@ -1814,7 +1857,7 @@ def check_manager_buckets(eng: Engines, rng: random.Random, n: int) -> None:
             inp = replace(inp, max_model_len=inp.max_model_len - rng.randint(1, 200),
                           num_blocks=rng.randint(1, 300))
         want = outcome(lambda inp=inp: run(inp))  # type: ignore[misc]
-        got = outcome(lambda inp=inp: text_buckets(CUR.f122.text_buckets, inp))  # type: ignore[misc]
+        got = outcome(lambda inp=inp: text_buckets(prof.text_buckets, inp))  # type: ignore[misc]
         if got[0] == want[0] == "error":
             got = want
         if got[0] == "ok":
@@ -1858,7 +1901,7 @@ def mutants() -> list[tuple[str, str, types.SimpleNamespace]]:
     """Deliberately wrong profiles, each with the check that must flag it (``--self-test``)."""
     f, m, g, v = FORK_121, FORK_MAIN, VLLM_GAUDI, FORK_122
     assert f.memory and m.memory and g.memory and f.attention and g.attention and v.attention
-    assert f.text_buckets and g.text_buckets and v.text_buckets
+    assert f.text_buckets and g.text_buckets and v.text_buckets and m.text_buckets
     from gaudi_vl.engines.text_buckets import TextStrategy
 
     def cur(**kw: EngineProfile) -> types.SimpleNamespace:
@@ -1949,6 +1992,41 @@ def mutants() -> list[tuple[str, str, types.SimpleNamespace]]:
             "fork-1.22 prompt bs max 1",
             "text buckets (prompt, decode)",
             cur(f122=replace(v, text_buckets=replace(v.text_buckets, prompt_bs_follows_max_num_seqs=False))),
+        ),
+        (
+            "habana_main 1.21 generator (the old assumption)",
+            "text buckets (prompt, decode)",
+            cur(main=replace(m, text_buckets=f.text_buckets)),
+        ),
+        (
+            "habana_main linear by default",
+            "text buckets (prompt, decode)",
+            cur(main=replace(m, text_buckets=replace(m.text_buckets, default_strategy=TextStrategy.LINEAR))),
+        ),
+        (
+            "habana_main no contiguous PA",
+            "text buckets (prompt, decode)",
+            cur(main=replace(m, text_buckets=replace(m.text_buckets, contiguous_pa=False))),
+        ),
+        (
+            "habana_main 1.22 context range",
+            "text buckets (prompt, decode)",
+            cur(main=replace(m, text_buckets=replace(m.text_buckets, linear_context_extra=2))),
+        ),
+        (
+            "habana_main keeps duplicate buckets",
+            "text buckets (prompt, decode)",
+            cur(main=replace(m, text_buckets=replace(m.text_buckets, prompt_deduplicated=False))),
+        ),
+        (
+            "habana_main capture limit 8192",
+            "text prompt graphs",
+            cur(main=replace(m, text_buckets=replace(m.text_buckets, capture_tokens_limit=8192))),
+        ),
+        (
+            "fork-1.22 graphs every bucket",
+            "text prompt graphs",
+            cur(f122=replace(v, text_buckets=replace(v.text_buckets, capture_tokens_limit=None))),
         ),
         (
             "habana_main reads the ratio",

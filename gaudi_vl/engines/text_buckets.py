@@ -9,8 +9,12 @@ warm-up time. This module reproduces each engine's generator exactly (the differ
   ``(batch, blocks)`` for decode. aice/v1.21.0 pins the extension branch ``aice/v1.21.0``
   (requirements/hpu.txt:12@277a33cd; read at @8afd25348a28); the linear strategy is the default and
   ``VLLM_EXPONENTIAL_BUCKETING=true`` picks the exponential one (ext: bucketing/common.py:41-50).
-  habana_main pins the extension at f1d9275, which no mirror holds: its profile reuses the
-  aice/v1.21.0 generator, an assumption it states.
+* vllm-fork habana_main @95af7009 builds the same ``HPUBucketingManager`` (hpu_model_runner.py:33,
+  1041-1047@95af7009). It pins the extension at f1d9275 (requirements/hpu.txt@95af7009, set 2025-10-14
+  by PR 2021 for extension PR 374), which the mirror does not hold (its main ends at @7717587d,
+  2025-09-25, PR 371): the profile follows @7717587d, an assumption it states. There the manager
+  differs from @f5f9ecb7 only off the default path: linear prefix-caching contexts stop one earlier
+  and the prompt filter keeps a set (``TextBucketing.linear_context_extra``, ``prompt_deduplicated``).
 * vllm-fork aice/v1.22.0 (V0) pins extension branch ``aice/v1.22.0`` @f5f9ecb7298b
   (requirements/hpu.txt:10@17a7946f), whose ``HPUBucketingManager`` (bucketing/common.py:34-117) makes
   3-D buckets ``(batch, seq, context blocks)`` for prompts and ``(batch, 1, blocks)`` for decode:
@@ -26,8 +30,8 @@ them says so and counts no text graphs (``TextBucketSet.modelled`` is False).
 
 Names: ``E`` = extension @8afd25348a28 (``vllm_hpu_extension/bucketing/``); ``M`` = extension
 @f5f9ecb7298b (``vllm_hpu_extension/``, the manager fork 1.22 uses; ``F`` = its runner,
-``vllm/worker/hpu_model_runner.py@17a7946f``); ``G`` = vllm-gaudi @091bbadda10b
-(``vllm_gaudi/extension/bucketing/``).
+``vllm/worker/hpu_model_runner.py@17a7946f``); ``N`` = extension main @7717587d1780 (habana_main's
+stand-in); ``G`` = vllm-gaudi @091bbadda10b (``vllm_gaudi/extension/bucketing/``).
 """
 
 from __future__ import annotations
@@ -75,8 +79,10 @@ class TextBucketing:
     """Contiguous paged attention: the exponential ranges end exactly at their maximum and decode
     blocks are bounded by the KV blocks (vllm-gaudi: on only without prefix caching)."""
     capture_tokens_limit: int | None
-    """Prompt buckets above this many tokens run without a graph (None: ``max_num_batched_tokens``;
-    ``Generator.EXT_MANAGER`` caps it at max_model_len as fork 1.22's config does)."""
+    """Prompt buckets above this many tokens run without a graph (``Generator.EXT_MANAGER`` caps it at
+    max_model_len as fork 1.22's config does). None: ``max_num_batched_tokens``, except under
+    ``Generator.EXT_MANAGER``, where it means no limit (habana_main graphs every bucket:
+    ``_use_graphs`` is ``not enforce_eager``, hpu_model_runner.py:1415-1416@95af7009)."""
     capture_gated_by_memory: bool
     """Graphs are captured only while the engine's graph memory lasts (else every bucket is graphed
     and too small a reserve runs out of memory)."""
@@ -86,6 +92,15 @@ class TextBucketing:
     """The bucket variables the engine reads (for the plan's "defaults in force" list)."""
     cited: str = ""
     notes: tuple[str, ...] = ()
+    linear_context_extra: int = 2
+    """``Generator.EXT_MANAGER``, linear strategy with prefix caching: the contexts of a prompt bucket
+    run over ``range((seq max - seq) // block + this)`` (M linear.py:142: 2, "Warmup one context more",
+    extension PR 313 on aice/v1.22.0; N linear.py:142: 1)."""
+    prompt_deduplicated: bool = False
+    """``Generator.EXT_MANAGER``: the budget filter keeps a set, so duplicate ``(bs, seq, ctx)`` (the
+    exponential context range repeats values for short spans) collapse (N linear.py:157-163,
+    exponential.py:131-137); M keeps a list and warms duplicates twice. The "none fits" fallback returns
+    every bucket, duplicates included, in both."""
 
 
 @dataclass(frozen=True)
@@ -333,14 +348,17 @@ def manager_config(bucketing: TextBucketing, env: Mapping[str, str]) -> ManagerC
 
 
 def _manager_prompt_filter(buckets: Sequence[Bucket], block_size: int, max_num_batched_tokens: int,
-                           max_model_len: int | None) -> list[Bucket]:
+                           max_model_len: int | None, dedup: bool = False) -> list[Bucket]:
     """M linear.py:150-189 / exponential.py:124-162: drop the buckets whose ``bs * (seq + ctx * block)``
     passes the token budget (and, exponential, whose seq passes max_model_len); none left: keep all
-    (the engine warns and ignores the budget); sorted as tuples by the caller (linear.py:55)."""
+    (the engine warns and ignores the budget); sorted as tuples by the caller (linear.py:55). ``dedup``:
+    N's set-based filter (``TextBucketing.prompt_deduplicated``)."""
     if not buckets:
         raise ValueError("No buckets could be captured")
     kept = [b for b in buckets if b[0] * (b[1] + b[2] * block_size) <= max_num_batched_tokens
             and (max_model_len is None or b[1] <= max_model_len)]
+    if kept and dedup:
+        return sorted(set(kept))
     return sorted(kept or buckets)
 
 
@@ -348,7 +366,9 @@ def manager_buckets(bucketing: TextBucketing, inp: TextBucketInputs) -> TextBuck
     """Fork 1.22's prompt and decode buckets: ``HPUBucketingManager.generate_prompt_buckets`` /
     ``generate_decode_buckets`` (M common.py:82-117) as the runner sets it up (F:1134-1137, 1184-1190:
     ``max_num_prefill_seqs`` is max_num_seqs unless the scheduler sets it) and the worker feeds it the
-    KV blocks (vllm/worker/hpu_worker.py:389-393@17a7946f)."""
+    KV blocks (vllm/worker/hpu_worker.py:389-393@17a7946f). habana_main's (N, same calls at
+    hpu_model_runner.py:992-995, 1041-1047 and hpu_worker.py:339-343@95af7009) differ by the two
+    ``TextBucketing`` switches and the capture limit."""
     import numpy as np  # here, not at import: the doctor's start-up does not need numpy
     env, blk, mml, mnbt, mns = inp.env, inp.block_size, inp.max_model_len, inp.max_num_batched_tokens, \
         inp.max_num_seqs
@@ -370,11 +390,12 @@ def manager_buckets(bucketing: TextBucketing, inp: TextBucketInputs) -> TextBuck
             pbs, pseq = [1, 1, 1], [pseq[0], pseq[1], min(pbs[2] * pseq[2], mnbt)]
         seq_max = pseq[2]
         bs_r, seq_r = ext_linear_range(*pbs), ext_linear_range(*pseq)
-        if cfg.prefix_caching:  # linear.py:137-144: every context up to (seq max - seq) // block + 1
-            grid = [(b, q, c) for b in bs_r for q in seq_r for c in range((seq_max - q) // blk + 2)]
+        if cfg.prefix_caching:  # linear.py:137-144: every context below (seq max - seq) // block + extra
+            extra = bucketing.linear_context_extra
+            grid = [(b, q, c) for b in bs_r for q in seq_r for c in range((seq_max - q) // blk + extra)]
         else:
             grid = [(b, q, 0) for b in bs_r for q in seq_r]
-        prompt = _manager_prompt_filter(grid, blk, mnbt, None)
+        prompt = _manager_prompt_filter(grid, blk, mnbt, None, bucketing.prompt_deduplicated)
         # M linear.py:57-80, 192-214: block max defaults to the KV blocks; under contiguous PA (and no
         # user max) the KV block count is forced in as the top bucket
         dbs = read("decode", "bs", 1, 32, mns)
@@ -409,7 +430,7 @@ def manager_buckets(bucketing: TextBucketing, inp: TextBucketInputs) -> TextBuck
                 n3d = math.ceil(math.log2(span)) + 1
                 grid += [(b, q, math.ceil(1 * np.float_power(span, (1 / float(n3d)) * i)))
                          for i in range(1, n3d + 1)]
-        prompt = _manager_prompt_filter(grid, blk, mnbt, mml)
+        prompt = _manager_prompt_filter(grid, blk, mnbt, mml, bucketing.prompt_deduplicated)
         # exponential.py:63-85, 165-200 (skip_invalid False): every (bs, blocks) pair
         dbs = [1, 2, mns, math.ceil(math.log2(mns)) + 1]
         dblk = [blk, blk, nblocks, math.ceil(math.log2(nblocks)) + 1]
@@ -418,9 +439,12 @@ def manager_buckets(bucketing: TextBucketing, inp: TextBucketInputs) -> TextBuck
         prompt = [t for t in prompt if t[1] < cfg.slice_threshold or t[1] % cfg.slice_size == 0]
     # F:1620-1623: a prompt bucket runs from a graph while bs * query <= max_seq_len_to_capture (8192,
     # capped at max_model_len: vllm/config.py:322, 948-950@17a7946f); warm-up captures every bucket
-    # with no memory test (F:3435-3495)
-    limit = min(bucketing.capture_tokens_limit or mnbt, mml)
-    graphed = tuple(b for b in prompt if b[0] * b[1] <= limit)
+    # with no memory test (F:3435-3495). habana_main (limit None): every bucket (module docstring).
+    if bucketing.capture_tokens_limit is None:
+        graphed = tuple(prompt)
+    else:
+        limit = min(bucketing.capture_tokens_limit, mml)
+        graphed = tuple(b for b in prompt if b[0] * b[1] <= limit)
     config = (("prompt bs", tuple(pbs)), ("prompt seq", tuple(pseq)), ("decode bs", tuple(dbs)),
               ("decode block", tuple(dblk)))
     return TextBucketSet(strategy, tuple(prompt), tuple(decode), graphed, config)

@@ -7,6 +7,8 @@ HabanaAI/vllm-fork unless marked ``ext:`` (HabanaAI/vllm-hpu-extension).
   Qwen2.5-VL on Gaudi guide) documents; it pins ext branch ``aice/v1.21.0`` (@8afd25348a28).
 - ``FORK_MAIN`` = ``habana_main`` @ 95af70093fc0 (2025-10-28), also tag v0.9.0.1+Gaudi-1.22.0's line:
   PR 1178 (6bac2f76) removed the graph ratios from it one day after PR 1163 (798b7404) landed Qwen2.5-VL.
+  It pins ext f1d9275 (requirements/hpu.txt:10), which the mirror lacks; its text buckets follow ext
+  main @7717587d1780, the nearest earlier commit held (a stated assumption).
 - ``FORK_122`` = branch ``aice/v1.22.0`` @ 17a7946f471f (2025-11-19), the release line after 1.21 (it
   branched from habana_main's 0.9.0.1 rebase 4d5ee6c6, not from aice/v1.21.0); it pins ext branch
   ``aice/v1.22.0`` (@f5f9ecb7298b). The fork reaches end of life from v1.23 and is deprecated in v1.24;
@@ -259,8 +261,14 @@ FORK_MAIN = replace(
     notes=(
         ("vllm-fork habana_main reads neither VLLM_GRAPH_PROMPT_RATIO nor "
          "VLLM_GRAPH_MULTIMODAL_PROMPT_RATIO (removed by PR 1178): they are not exported"),
-        ("text buckets for habana_main follow vllm-hpu-extension aice/v1.21.0 (@8afd25348a28): its pin "
-         "f1d9275 (requirements/hpu.txt@95af7009) is in no mirror"),
+        # requirements/hpu.txt:10@95af7009 pins f1d9275 (vllm-fork PR 2021, 2025-10-14, for extension PR
+        # 374); the mirror's extension main ends at 7717587d (2025-09-25, PR 371)
+        ("text buckets for habana_main follow vllm-hpu-extension main @7717587d1780, the last commit "
+         "before its pin f1d9275 (requirements/hpu.txt:10@95af7009) that the mirror holds: an assumption"),
+        # hpu_model_runner.py:1415-1416, 3059-3119, 3245-3291@95af7009
+        ("vllm-fork habana_main warms exponential text buckets unless VLLM_EXPONENTIAL_BUCKETING=false "
+         "(its VLLM_PROMPT_*/VLLM_DECODE_* ranges apply only then) and graphs every one, with no memory "
+         "check and no token limit: the graph reserve is planned to hold them all"),
     ),
     execution_modes=(_fork_lazy(
         "368-372", "673", "295-297", H,
@@ -269,6 +277,37 @@ FORK_MAIN = replace(
     ),),
     buckets_none=("no vision warm-up then runs, and its summary calls len(None) (hpu_model_runner.py:3169"
                   + H + ")"),
+    text_buckets=TextBucketing(
+        # The runner builds the extension's HPUBucketingManager as 1.22 does (hpu_model_runner.py:33,
+        # 1041-1047); the worker generates both sets once the KV blocks are known (hpu_worker.py:339-343).
+        # Extension @7717587d (profile note): exponential unless VLLM_EXPONENTIAL_BUCKETING parses false
+        # (ext: bucketing/common.py:66-80; features.py:16, 80 and config.py:153 read the variable).
+        generator=Generator.EXT_MANAGER,
+        default_strategy=TextStrategy.EXPONENTIAL,
+        strategy_variable="VLLM_EXPONENTIAL_BUCKETING",
+        # max_num_prefill_seqs defaults to max_num_seqs (hpu_model_runner.py:992-995)
+        prompt_bs_follows_max_num_seqs=True,
+        # use_contiguous_pa = Disabled('prefix_caching') (ext: features.py:77), and V0 turns prefix caching
+        # off for multimodal models (vllm/engine/arg_utils.py:1554-1560): on unless VLLM_CONTIGUOUS_PA
+        contiguous_pa=True,
+        # _use_graphs is `not self.enforce_eager` (hpu_model_runner.py:1415-1416): no token limit (1.22
+        # tests bs * query <= max_seq_len_to_capture)
+        capture_tokens_limit=None,
+        # warmup_graphs warms and captures every bucket (:3059-3119); warmup_model computes graph_free_mem
+        # but tests it only for pooling models (:3245-3291)
+        capture_gated_by_memory=False,
+        # every bucket is warmed under PT_COMPILE_ONLY_MODE, then captured (:3230-3244, 3245-3291)
+        compiles_every_bucket=True,
+        variables=EXT_MANAGER_VARIABLES,
+        # ext main, unlike aice/v1.22.0 @f5f9ecb7: linear prefix-caching contexts to +1 (linear.py:142) and
+        # set-based prompt filters (linear.py:157-163, exponential.py:131-137)
+        linear_context_extra=1,
+        prompt_deduplicated=True,
+        cited=("ext:vllm_hpu_extension/bucketing/common.py:34-117, linear.py:12-214, exponential.py:14-320, "
+               "features.py:12-85, config.py:150-180@7717587d1780; requirements/hpu.txt:10; "
+               "vllm/worker/hpu_model_runner.py:33, 992-995, 1041-1047, 1415-1416, 3059-3119, 3179-3303; "
+               "vllm/worker/hpu_worker.py:339-343" + H),
+    ),
 )
 
 
