@@ -86,7 +86,7 @@ def tower_flops(n: int, cfg: dict = SEVEN_B) -> float:
     return embed + depth * linear + (depth - full) * attn_window + full * attn_full + merger
 
 
-def time_ms(fn: Callable[[], object], reps: int, warmup: int) -> float:
+def time_ms(fn: Callable[[], object], reps: int = 20, warmup: int = 3) -> float:
     """Median milliseconds: CUDA events on a GPU, the host clock elsewhere (the --smoke run)."""
     for _ in range(warmup):
         fn()
