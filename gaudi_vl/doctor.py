@@ -81,20 +81,24 @@ from gaudi_vl.engines.logs import (
     GRAPH_SPLIT,
     HEADER,
     IPYTHON_TRACEBACK,
+    JOURNAL_PREFIX,
     KUBECTL_PREFIX,
     KV_SHORTFALL,
+    LAYER_BUILD,
     LOADING_PATHS,
     MASK_CPU,
     MESSAGE_PHASES,
     MODEL_BUILD,
     MODEL_NAMED,
     MULTIMODAL_HINTS,
+    NAMED_PREFIX,
     NATIVE_FRAME,
     NOT_A_REQUEST,
     NOT_WARMED,
     OOM_ALLOC,
     OOM_DEFRAG,
     OOM_TEXT,
+    ORDERLY_STOP,
     PADDING,
     PREEMPTED,
     PROCESS_DIED,
@@ -104,6 +108,7 @@ from gaudi_vl.engines.logs import (
     RANK_PREFIX,
     RAY_DEATH,
     RAY_PREFIX,
+    RELAY_PREFIX,
     REQUEST_DISPATCH_FRAMES,
     REQUEST_DISPATCH_PATHS,
     REQUEST_ERROR,
@@ -114,6 +119,7 @@ from gaudi_vl.engines.logs import (
     RPC_TIMEOUT,
     SERVING_PATHS,
     SHUTDOWN_NOISE,
+    SIGNAL_EXIT,
     STAGE_PREFIX,
     START_SHORTFALL,
     STDLIB_PREFIX,
@@ -280,6 +286,8 @@ def split_line(raw: str) -> LogLine:
     if text[:2] == "**":  # markdown bold around a pasted line
         text = text.strip("*")
     text = COLLECTOR_STAMP.sub("", text, count=1)
+    if text[:1].isalpha() and ":" in text[5:20] and (m := JOURNAL_PREFIX.match(text)):
+        text = text[m.end():]  # journald: ``Mon DD HH:MM:SS host unit[pid]: `` in any locale
     glog = None
     if text[1:2] == " " and (m := GLOG_PREFIX.match(text)):  # Ray's C++ lines: ``E 73667 73667] x.cc:361: ``
         glog, text = _GLOG_LEVEL[m.group("sev")], text[m.end():]
@@ -292,7 +300,8 @@ def split_line(raw: str) -> LogLine:
     if text[:1] == ">":
         text = COLLECTOR_STAMP.sub("", QUOTE_PREFIX.sub("", text, count=1), count=1)
     stage = None
-    if text[:1] == "[" and (m := WRAPPER_PREFIX.match(text) or CUT_HEADER.match(text)):
+    if text[:1] == "[" and (m := WRAPPER_PREFIX.match(text) or CUT_HEADER.match(text)
+                            or NAMED_PREFIX.match(text)):
         text = text[m.end():]
     elif text[:7] == "[Stage-" and (m := STAGE_PREFIX.match(text)):
         stage, text = f"stage{m.group('stage')}", text[m.end():]
@@ -300,6 +309,8 @@ def split_line(raw: str) -> LogLine:
         text = text[m.end():]
         if text.rstrip()[-1:] == "\u2502":  # a terminal UI's right border
             text = text.rstrip()[:-1]
+    elif text[:1].isalpha() and ":" in text[:42] and (m := RELAY_PREFIX.match(text)):
+        text = text[m.end():]
     stream = stage or "main"
     if text[:1] == "(" and (m := RAY_PREFIX.match(text)):
         stream, text = m.group("process"), text[m.end():]
@@ -379,6 +390,8 @@ class _Traceback:
             self.dispatch = True
         if path and func == MODEL_BUILD[1] and MODEL_BUILD[0] in path and self.weak is None:
             self.weak = MODEL_BUILD[2]
+        if path and func == LAYER_BUILD[1] and LAYER_BUILD[0] in path and self.weak is None:
+            self.weak = LAYER_BUILD[2]
         if path and self.weak is None and any(p in path for p in LOADING_PATHS):
             self.weak = Phase.STARTUP
         if path and self.weak is None and any(p in path for p in SERVING_PATHS):
@@ -569,6 +582,13 @@ class Doctor:
         self.request_error: dict[str, int] = {}
         """Per stream, the line of the last request error (``REQUEST_ERROR``) or request traceback's end."""
         self._step_raw: str | None = None
+        self.stopping = False
+        """An orderly stop was asked for (``ORDERLY_STOP``): processes killed by its signal are no failure."""
+        self.kv_seen = False
+        """A line of the KV cache's sizing was seen (``kv_blocks`` markers)."""
+        self.early_capture = False
+        """Graph capture seen before any KV sizing line: V1 captures while it profiles memory, so a KV
+        sizing line after it puts the engine back at the end of profiling."""
 
     # ------------------------------------------------------------ reading
 
@@ -651,8 +671,16 @@ class Doctor:
         ln = split_line(raw)
         msg = ln.message
         self._detect(msg)
+        if not self.stopping and ("hut" in msg or "Finished" in msg or "Stop" in msg) and (
+                ORDERLY_STOP.search(msg)):
+            self.stopping = True
         if self._failure_line(ln, out):
             return
+        if (ln.source is not None and "arm" in ln.source and self.phase is Phase.KV_ALLOCATION
+                and WARMUP_NAMED.search(ln.source)):
+            # a logger in a warm-up module (vllm/model_executor/warmup/*_warmup.py, run by ``kernel_warmup``
+            # from the worker's compile_or_warm_up_model after the KV cache exists; engines/logs.py)
+            self._advance(Phase.WARMUP)
         if "Padding current" in msg and (m := PADDING.search(msg)):
             return self._padding(m, out)
         if "[Warmup][" in msg and (m := WARMUP_STEP.search(msg)) and not self._warmup_step(m):
@@ -776,6 +804,13 @@ class Doctor:
             message = self._graph_split(msg)
             if message is None:
                 return self._unreadable(out, "HPU graph memory numbers")
+        if marker.phase is Phase.KV_ALLOCATION:
+            if self.early_capture and not self.kv_seen and self.phase is Phase.WARMUP:
+                self.phase, self.warmup_done = Phase.PROFILING, False  # the capture was the profiling run's
+            self.kv_seen = True
+        elif marker.phase is Phase.WARMUP and not self.kv_seen and self.phase in (
+                None, Phase.STARTUP, Phase.PROFILING):
+            self.early_capture = True
         before = self.phase
         self._advance(marker.next_phase())
         if kind in ("warmup_done", "init_done"):
@@ -969,7 +1004,15 @@ class Doctor:
                 self.recognised += 1
                 return True
         elif kind is None and _maybe_death(msg):
+            if self.stopping and SIGNAL_EXIT.search(msg):  # the stop's own signal ended the process
+                self._note(out, "stopped", self._now(), f"stopped: {msg.strip()[:200]}")
+                return True
             kind, text = "engine_died", msg.strip()[:300]
+        elif kind is None and ln.level in (None, "ERROR", "CRITICAL") and "ache" in msg and (
+                KV_SHORTFALL.search(msg)):
+            kind, text = "oom", msg.strip()[:300]  # the KV shortfall's text on a line of its own (no type)
+        elif kind is None and ln.level in ("ERROR", "CRITICAL") and "emory" in msg and OOM_TEXT.search(msg):
+            kind, text = "oom", msg.strip()[:300]  # ``logger.error("Failed to create ..: %s", e)`` of an OOM
         if kind is not None:
             self._fail(out, kind, text, stream, tb, alloc, weak, hint=weak is not None)
             return True
