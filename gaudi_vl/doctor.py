@@ -976,6 +976,10 @@ class Doctor:
             self.pending[stream] = (self.lines, exc.group("type"), (exc.group("text") or "").strip()[:300])
             self.recognised += 1
             return True
+        if kind is None and self.stopping and _maybe_death(msg) and SIGNAL_EXIT.search(msg):
+            self.tracebacks.pop(stream, None)  # the stop's own signal ended the process
+            self._note(out, "stopped", self._now(), f"stopped: {msg.strip()[:200]}")
+            return True
         if exc is not None:
             if kind is None:
                 kind = "engine_died" if _maybe_death(msg) else "exception"
@@ -1004,9 +1008,6 @@ class Doctor:
                 self.recognised += 1
                 return True
         elif kind is None and _maybe_death(msg):
-            if self.stopping and SIGNAL_EXIT.search(msg):  # the stop's own signal ended the process
-                self._note(out, "stopped", self._now(), f"stopped: {msg.strip()[:200]}")
-                return True
             kind, text = "engine_died", msg.strip()[:300]
         elif kind is None and ln.level in (None, "ERROR", "CRITICAL") and "ache" in msg and (
                 KV_SHORTFALL.search(msg)):

@@ -152,11 +152,12 @@ NAMED_PREFIX = re.compile(r"^\[(?!rank\d)[A-Za-z][\w.\-]{0,40}\]:\s")
 RuntimeError: NCCL error ..`` (an Akash deployment's log, https://github.com/akash-network/awesome-akash
 /issues/543); torch's own ``[rank0]:`` is ``RANK_PREFIX``."""
 RELAY_PREFIX = re.compile(
-    r"^[A-Za-z][\w.\-]{0,40}:\s{1,4}(?=(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+\d\d-\d\d\s"
+    r"^(?![\w.\-]*(?:Error|Exception|Failure|Warning|Interrupt|Exit):)[A-Za-z][\w.\-]{0,40}:\s{1,4}"
+    r"(?=(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+\d\d-\d\d\s"
     r"|\([\w.\-:]{1,80}(?:\s+\w+=\d+)?\s+pid=\d|\[rank\d+\]:|Traceback \(most)")
 """A relay's label without brackets (``VLLM: ERROR 11-05 ..``, ``worker-1: (EngineCore_DP0 pid=270) ..``):
 taken off only when vLLM's own header, a process or rank prefix, or a traceback follows, so that an
-exception line (``RuntimeError: ..``) is never mistaken for a label."""
+exception line (``RuntimeError: ..``, also one whose text starts like a header) is never taken for a label."""
 
 RANK_PREFIX = re.compile(r"^\[rank(?P<rank>\d+)\]:\s?")
 """torch's distributed excepthook: ``[rank0]: Traceback ...`` (distributed_c10d.py:2576@torch==2.14.1)."""
