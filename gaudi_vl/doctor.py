@@ -128,6 +128,7 @@ from gaudi_vl.engines.logs import (
     TEARDOWN_FRAMES,
     TERMINATE,
     TORCH_ABORT,
+    TORCH_OOM,
     TRACEBACK,
     UNRAISABLE,
     WARMUP_NAMED,
@@ -1009,10 +1010,12 @@ class Doctor:
                 return True
         elif kind is None and _maybe_death(msg):
             kind, text = "engine_died", msg.strip()[:300]
-        elif kind is None and ln.level in (None, "ERROR", "CRITICAL") and "ache" in msg and (
-                KV_SHORTFALL.search(msg)):
+        elif kind is None and ln.level in (None, "ERROR", "CRITICAL") and (
+                "ache" in msg or "seq len" in msg) and KV_SHORTFALL.search(msg):
             kind, text = "oom", msg.strip()[:300]  # the KV shortfall's text on a line of its own (no type)
-        elif kind is None and ln.level in ("ERROR", "CRITICAL") and "emory" in msg and OOM_TEXT.search(msg):
+        elif kind is None and "emory" in msg and (
+                (ln.level in ("ERROR", "CRITICAL") and OOM_TEXT.search(msg))
+                or (ln.level is None and tb is None and TORCH_OOM.search(msg))):
             kind, text = "oom", msg.strip()[:300]  # ``logger.error("Failed to create ..: %s", e)`` of an OOM
         if kind is not None:
             self._fail(out, kind, text, stream, tb, alloc, weak, hint=weak is not None)

@@ -1543,3 +1543,37 @@ def test_a_warm_up_modules_logger_after_the_kv_cache_is_sized_shows_warm_up() ->
             "(W=torch.Size([4096, 4096])) 2/16\n")
     assert _read(kv + warm).report().phase_reached == Phase.WARMUP
     assert _read(warm).report().phase_reached is None  # no KV sizing seen: no phase from it
+
+
+@pytest.mark.parametrize("text", [  # the same messages hard-wrapped by a paste: each part alone
+    "ValueError: To serve at least one request with the model's max seq len (131072),",
+    "To serve at least one request with the model's max seq len (131072),",
+    "(5.07 GiB KV cache is needed, which is larger than the available",
+    "The model's max seq len (29000) is larger than the maximum number of tokens that can be stored in",
+])
+def test_a_wrapped_kv_shortfall_is_out_of_memory_in_kv_allocation(text: str) -> None:
+    log = "Loading model weights took 14.9888 GB\n# GPU blocks: 1478, # CPU blocks: 2048\n" + text + "\n"
+    r = _read(log).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "oom", Phase.KV_ALLOCATION)
+
+
+def test_torchs_out_of_memory_text_on_a_bare_line_is_out_of_memory() -> None:
+    """torch's allocator writes 'CUDA out of memory. Tried to allocate ..' only into the OutOfMemoryError."""
+    text = ("CUDA out of memory. Tried to allocate 20.00 MiB. GPU 0 has a total capacity of 23.58 GiB of which "
+            "1.06 MiB is free.")
+    r = _read("INFO 01-01 00:00:00 [x.py:1] Model loading took 14.9 GiB and 9.0 seconds\n" + text + "\n").report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "oom", Phase.PROFILING)
+    assert not _read("INFO 01-01 00:00:00 [x.py:1] " + text + "\n").report().failed  # at INFO: told, not raised
+
+
+def test_a_relay_label_before_bare_frames_is_taken_off() -> None:
+    log = "".join("vllm: " + s + "\n" for s in (
+        "Traceback (most recent call last):",
+        '  File "/x/vllm/worker/worker.py", line 1, in determine_num_available_blocks',
+        "    self.model_runner.profile_run()"))
+    log += "vllm: RuntimeError: boom\n"
+    assert split_line('vllm:   File "/x/vllm/worker/worker.py", line 1, in f').message.lstrip()[:5] == "File "
+    assert split_line("vllm: RuntimeError: boom").message == "RuntimeError: boom"
+    assert split_line("RuntimeError: ValueError: boom").message == "RuntimeError: ValueError: boom"
+    r = _read(log).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", Phase.PROFILING)

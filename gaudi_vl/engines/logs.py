@@ -154,9 +154,11 @@ RuntimeError: NCCL error ..`` (an Akash deployment's log, https://github.com/aka
 RELAY_PREFIX = re.compile(
     r"^(?![\w.\-]*(?:Error|Exception|Failure|Warning|Interrupt|Exit):)[A-Za-z][\w.\-]{0,40}:\s{1,4}"
     r"(?=(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+\d\d-\d\d\s"
-    r"|\([\w.\-:]{1,80}(?:\s+\w+=\d+)?\s+pid=\d|\[rank\d+\]:|Traceback \(most)")
+    r"|\([\w.\-:]{1,80}(?:\s+\w+=\d+)?\s+pid=\d|\[rank\d+\]:|Traceback \(most|\s*File \"[^\"]+\", line \d"
+    r"|(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception): )")
 """A relay's label without brackets (``VLLM: ERROR 11-05 ..``, ``worker-1: (EngineCore_DP0 pid=270) ..``):
-taken off only when vLLM's own header, a process or rank prefix, or a traceback follows, so that an
+taken off only when vLLM's own header, a process or rank prefix, a traceback, a frame or an exception line
+follows, and never when the label itself is an exception type, so that an
 exception line (``RuntimeError: ..``, also one whose text starts like a header) is never taken for a label."""
 
 RANK_PREFIX = re.compile(r"^\[rank(?P<rank>\d+)\]:\s?")
@@ -333,15 +335,27 @@ SYNAPSE = re.compile(
 )
 OOM_ALLOC = re.compile(r"PT_DEVMEM Allocation failed for size::(\d+)(?: \((\d+)\)MB)?")
 OOM_DEFRAG = re.compile(r"PT_DEVMEM OOM: No enough memory for defragment")
+TORCH_OOM = re.compile(r"\b(?:CUDA|HIP|XPU|NPU|HPU|MPS) out of memory\. Tried to allocate")
+"""torch's caching allocator's own out-of-memory text (``CUDA out of memory. Tried to allocate %s. GPU %d has
+a total capacity of ..``, c10/cuda/CUDACachingAllocator.cpp@torch==2.14.1; the NPU's and XPU's allocators copy
+it): written only into the ``OutOfMemoryError`` it raises, so on a bare line (type and header stripped) it is
+that error."""
 OOM_TEXT = re.compile(r"out of memory|OutOfMemoryError|Device out of memory", re.IGNORECASE)
 
 KV_SHORTFALL = re.compile(
     r"No available memory for the cache blocks|larger than the available KV cache memory"
-    r"|larger than the maximum number of tokens that can be stored in KV cache")
+    r"|larger than the maximum number of tokens that can be stored in KV cache"
+    r"|KV cache is needed, which is larger than the available"
+    r"|To serve at least one request with the models?'s max seq"
+    r"|max seq len \(\d+\) is larger than the maximum number of tokens")
 """The KV cache does not fit in what the memory budget left: a memory failure (its fix is the
 utilization or the context length), raised while the KV cache is sized, after profiling:
 ``raise_if_cache_size_invalid`` (vllm/worker/hpu_worker.py:535-548, worker.py:560-577@95af70093fc0),
-``_check_enough_kv_cache_memory`` (vllm/v1/core/kv_cache_utils.py:1003-1040@vllm==0.32.0)."""
+``_check_enough_kv_cache_memory`` (vllm/v1/core/kv_cache_utils.py:1003-1040@vllm==0.32.0: ``To serve at
+least one request with the models's max seq len (%d), (%.2f GiB KV cache is needed, which is larger than the
+available KV cache memory (%.2f GiB)``; older releases' ``check_enough_kv_cache_memory`` wrote the same);
+each wording is matched by a part that a paste's hard wrap leaves on one line (the message's first words, or
+the middle of its sentence)."""
 
 START_SHORTFALL = re.compile(r"on startup is less than desired GPU memory utilization")
 """The device has less free memory than the utilization asks for, checked when a worker initialises its
