@@ -1499,6 +1499,7 @@ _STOPS = (
     "INFO:     Shutting down\nINFO 08-18 03:43:40 async_llm_engine.py:51] Engine is gracefully shutting down.\n",
     "(APIServer pid=1) INFO 05-26 19:19:56 [launcher.py:254] [shutdown] API server: shutdown triggered\n",
     "INFO:     Finished server process [1558425]\n",
+    "INFO 09-18 00:35:13 [launcher.py:60] Shutting down FastAPI HTTP server.\n",
     "Jun 01 10:00:00 host systemd[1]: Stopping vllm.service - vLLM server...\n",
 )
 _SIGNAL_DEATHS = (
@@ -1521,6 +1522,9 @@ def test_processes_killed_by_an_orderly_stops_signal_are_no_failure(stop: str, d
     r = _read(SERVING + stop + death.replace("-15", "1").replace("-2", "1").replace("143", "1")
               .replace("killed, status=15/TERM", "exited, status=1/FAILURE") + "\n").report()
     assert r.failed  # an error exit is a failure even during a stop
+    r = _read(SERVING + "ERROR 01-01 00:00:00 [core.py:1] EngineCore encountered a fatal error.\n" + stop + death
+              + "\n").report()
+    assert (r.failed, r.failure_kind) == (True, "engine_died")  # a death before the stop stays a failure
 
 
 def test_graph_capture_before_the_kv_cache_is_sized_is_the_profiling_runs() -> None:

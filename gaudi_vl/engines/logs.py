@@ -436,14 +436,18 @@ supervisor's report of the engine's process ending with an error: docker compose
 ORDERLY_STOP = re.compile(
     r"^INFO: +Shutting down\s*$|Waiting for application shutdown\.|Application shutdown complete\."
     r"|Finished server process \[\d+\]|Engine is gracefully shutting down\.|\[shutdown\] "
+    r"|Shutting down FastAPI HTTP server"
     r"|^Shutdown initiated \(timeout=\d+\)|^Shutdown complete$|^Stopping [\w.@\-]+\.service"
     r"|^Stopped [\w .@\-]+\.$")
 """A stop asked for: uvicorn's shutdown (uvicorn/server.py:282,313,320, lifespan/on.py:67,76, ``Finished
 server process [%d]``, server.py:104@uvicorn==0.55.0), V0's engine loop cancelled (``_log_task_completion``:
 ``Engine is gracefully shutting down.`` on ``CancelledError``, vllm/engine/async_llm_engine.py, beside :69
-@95af70093fc0), vLLM's ``[shutdown]`` steps (vllm/entrypoints/launchers/launcher.py:254-304,
+@95af70093fc0), the launcher's ``Shutting down FastAPI HTTP server.`` when its server task is cancelled
+(vllm/entrypoints/launcher.py ``serve_http``@95af70093fc0; ``[shutdown] API server: shutting down FastAPI HTTP
+server`` later), vLLM's ``[shutdown]`` steps (vllm/entrypoints/launchers/launcher.py:254-304,
 vllm/v1/engine/core.py:1636-1667@vllm==0.32.0) and systemd's ``Stopping x.service...``. After one, the
-processes that get the stop's signal report it (``SIGNAL_EXIT``): not a failure."""
+processes that get the stop's signal report it (``SIGNAL_EXIT``): not a failure. The same lines follow an
+engine that died (the launcher stops the server then), but that failure was reported before them and stays."""
 SIGNAL_EXIT = re.compile(
     r"exit ?code:? ?-(?:2|9|15)\b|died with exit code -(?:2|9|15)\b|\bexited with code 1(?:30|37|43)\b"
     r"|code=killed, status=(?:2/INT|9/KILL|15/TERM)")
