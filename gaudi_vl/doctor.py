@@ -1067,6 +1067,14 @@ class Doctor:
         msg = ln.message
         quiet = ln.level in ("DEBUG", "INFO", "WARNING", "WARN")
         header = CRASH_HEADER.search(msg) is not None
+        if header and self.stopping and ("SIGTERM" in msg or "SIGINT" in msg) and (
+                tb is None or not tb.noise):
+            # a crash handler reporting the stop's own signal (Ray's abseil handler in each worker,
+            # ``*** SIGTERM received at time=..``): its dump is the stop, read as teardown noise
+            self._open(ln.stream, explicit=True).noise = True
+            self.tb_stream = ln.stream
+            self._note(out, "stopped", self._now(), f"stopped: {msg.strip()[:200]}")
+            return True
         if tb is None and quiet and not header:
             return False
         if tb is None:

@@ -1581,3 +1581,16 @@ def test_a_relay_label_before_bare_frames_is_taken_off() -> None:
     assert split_line("RuntimeError: ValueError: boom").message == "RuntimeError: ValueError: boom"
     r = _read(log).report()
     assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", Phase.PROFILING)
+
+
+def test_a_crash_handler_reporting_the_stops_own_signal_is_no_crash() -> None:
+    """Ray installs abseil's failure-signal handler in its workers: on a stop each worker dumps ``*** SIGTERM
+    received at time=..`` and its stack; after an orderly stop that is the stop, otherwise still a crash."""
+    dump = ("(RayWorkerWrapper pid=812) *** SIGTERM received at time=1709028495 on cpu 22 ***\n"
+            "(RayWorkerWrapper pid=812) PC: @     0x7f75332ba350  (unknown)  pthread_cond_wait\n"
+            "(RayWorkerWrapper pid=812)     @     0x7f7586283630  (unknown)  (unknown)\n")
+    r = _read(SERVING + "INFO:     Shutting down\n" + dump).report()
+    assert (r.failed, r.phase_reached) == (False, Phase.SERVING)
+    assert _read(SERVING + dump).report().failure_kind == "crash"
+    segv = dump.replace("SIGTERM", "SIGSEGV")
+    assert _read(SERVING + "INFO:     Shutting down\n" + segv).report().failure_kind == "crash"
