@@ -1594,3 +1594,14 @@ def test_a_crash_handler_reporting_the_stops_own_signal_is_no_crash() -> None:
     assert _read(SERVING + dump).report().failure_kind == "crash"
     segv = dump.replace("SIGTERM", "SIGSEGV")
     assert _read(SERVING + "INFO:     Shutting down\n" + segv).report().failure_kind == "crash"
+
+
+@pytest.mark.parametrize("exc", [
+    "RuntimeError: Gloo connectFullMesh failed with [../third_party/gloo/gloo/transport/tcp/pair.cc:144] no error",
+    ("torch.distributed.DistNetworkError: The server socket has failed to listen on any local network address. "
+     "port: 29500, useIpv6: false, code: -98, name: EADDRINUSE, message: address already in use"),
+])
+def test_a_process_groups_set_up_error_names_start_up(exc: str) -> None:
+    """Gloo groups and the rendezvous store are made only while the workers start (init_device)."""
+    r = _read("Traceback (most recent call last):\n" + exc + "\n").report()
+    assert (r.failed, r.failure_phase) == (True, Phase.STARTUP)

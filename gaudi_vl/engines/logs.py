@@ -500,6 +500,8 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"Failed to register worker \S+ to Raylet|Unable to register worker with raylet"),
      Phase.STARTUP),
     (re.compile(r"Failed to create (?:\w+ )?linear weights"), Phase.STARTUP),
+    (re.compile(r"Gloo connectFullMesh failed|server socket has failed to listen on any local network "
+                r"address"), Phase.STARTUP),
     (re.compile(r"Cannot find any model weights|Following weights were not initialized from checkpoint"
                 r"|Error\(s\) in loading state_dict|SafetensorError|Error while deserializing header"),
      Phase.STARTUP),
@@ -520,7 +522,13 @@ the engine's workers never started. Reading the weights failed: the loader's ``C
 with ..`` and ``Following weights were not initialized from checkpoint`` (vllm/model_executor/model_loader/
 default_loader.py:260,565@vllm==0.32.0), torch's ``Error(s) in loading state_dict for ..``
 (torch/nn/modules/module.py:2644@torch==2.14.1) and safetensors' ``SafetensorError: Error while deserializing
-header`` (safetensors/_safetensors_rust.abi3.so@safetensors==0.8.0): start-up."""
+header`` (safetensors/_safetensors_rust.abi3.so@safetensors==0.8.0): start-up. The
+process groups' own set-up errors: gloo's ``Gloo connectFullMesh failed with ..`` (ProcessGroupGloo, when a
+CPU group is made; vLLM makes its gloo groups with ``torch.distributed.new_group`` in
+``init_model_parallel_group`` and ``init_distributed_environment``, vllm/distributed/parallel_state.py
+@vllm==0.32.0, i.e. in ``init_device``) and the rendezvous store's ``The server socket has failed to listen on
+any local network address`` (c10d's TCPStore, made by ``init_process_group`` and vLLM's stateless
+data-parallel groups while the engine starts): start-up."""
 
 CAPTURE_ERROR = re.compile(
     r"cudaErrorStreamCapture\w*|hipErrorStreamCapture\w*|operation not permitted when stream is capturing"
