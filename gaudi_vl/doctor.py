@@ -82,6 +82,7 @@ from gaudi_vl.engines.logs import (
     HEADER,
     IPYTHON_TRACEBACK,
     JOURNAL_PREFIX,
+    JOURNAL_TAIL,
     KUBECTL_PREFIX,
     KV_SHORTFALL,
     LAYER_BUILD,
@@ -286,8 +287,11 @@ def split_line(raw: str) -> LogLine:
         text = text[:-2]
     if text[:2] == "**":  # markdown bold around a pasted line
         text = text.strip("*")
-    text = COLLECTOR_STAMP.sub("", text, count=1)
-    if text[:1].isalpha() and ":" in text[5:20] and (m := JOURNAL_PREFIX.match(text)):
+    if m := COLLECTOR_STAMP.match(text):
+        text = text[m.end():]
+        if "]:" in text[:150] and (j := JOURNAL_TAIL.match(text)):
+            text = text[j.end():]  # journald's short-iso: ``<ISO time> host unit[pid]: ``
+    elif text[:1].isalpha() and ":" in text[5:20] and (m := JOURNAL_PREFIX.match(text)):
         text = text[m.end():]  # journald: ``Mon DD HH:MM:SS host unit[pid]: `` in any locale
     glog = None
     if text[1:2] == " " and (m := GLOG_PREFIX.match(text)):  # Ray's C++ lines: ``E 73667 73667] x.cc:361: ``

@@ -1605,3 +1605,10 @@ def test_a_process_groups_set_up_error_names_start_up(exc: str) -> None:
     """Gloo groups and the rendezvous store are made only while the workers start (init_device)."""
     r = _read("Traceback (most recent call last):\n" + exc + "\n").report()
     assert (r.failed, r.failure_phase) == (True, Phase.STARTUP)
+
+
+@pytest.mark.parametrize("prefix", ["2024-08-18T14:15:02+0300 llm python3[28145]: ",
+                                    "Aug 18 14:15:02.123456 llm python3[28145]: "])
+def test_journalds_iso_and_precise_formats_are_taken_off(prefix: str) -> None:
+    ln = split_line(prefix + "(Worker_TP0 pid=28145) INFO 08-18 14:15:02 [gpu_worker.py:475] x")
+    assert (ln.stream, ln.level, ln.source, ln.message) == ("Worker_TP0:28145", "INFO", "gpu_worker.py:475", "x")

@@ -142,11 +142,16 @@ a terminal UI (k9s) draws a box-drawing border ``\u2502 `` before (and after) ev
 (https://github.com/vllm-project/vllm/issues/6976)."""
 
 JOURNAL_PREFIX = re.compile(
-    r"^[^\W\d_]{2,12}\.?\s{1,2}\d{1,2}\s\d\d:\d\d:\d\d\s[\w.\-]{1,64}\s[\w.@\-/]{1,80}(?:\[\d{1,10}\])?:\s?")
+    r"^[^\W\d_]{2,12}\.?\s{1,2}\d{1,2}\s\d\d:\d\d:\d\d(?:\.\d{1,9})?\s[\w.\-]{1,64}\s[\w.@\-/]{1,80}"
+    r"(?:\[\d{1,10}\])?:\s?")
 """journald's (and syslog's) short format before a service's line: ``Mon DD HH:MM:SS host unit[pid]: ``
 (systemd's ``journalctl -o short``, month abbreviated in the host's locale: ``авг 18 14:15:02 llm
 python3[28147]: (Worker_TP2 pid=28147) INFO ...``, https://github.com/1CatAI/1Cat-vLLM/issues/237; ``Dec 06
-..`` in English, ``déc. 06 ..`` in French): the month is any word of letters, in any script."""
+..`` in English, ``déc. 06 ..`` in French): the month is any word of letters, in any script; ``-o
+short-precise`` adds microseconds."""
+JOURNAL_TAIL = re.compile(r"^[\w.\-]{1,64}\s[\w.@\-/]{1,80}\[\d{1,10}\]:\s?")
+"""What follows journald's ISO time (``-o short-iso``: ``2024-08-18T14:15:02+0300 llm python3[28147]: ..``)
+once the time is taken off as a collector's stamp: ``host unit[pid]: ``."""
 NAMED_PREFIX = re.compile(r"^\[(?!rank\d)[A-Za-z][\w.\-]{0,40}\]:\s")
 """A program that relays vLLM's output labels each line with a name in brackets: ``[vllm]: [rank0]:
 RuntimeError: NCCL error ..`` (an Akash deployment's log, https://github.com/akash-network/awesome-akash
