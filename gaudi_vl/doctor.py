@@ -953,7 +953,10 @@ class Doctor:
                 self.recognised += 1
                 return True
             return False
-        if exc is not None and exc.group("type").endswith(("KeyboardInterrupt", "SystemExit")):
+        if exc is not None and (exc.group("type").endswith(("KeyboardInterrupt", "SystemExit")) or (
+                self.stopping and exc.group("type").endswith("CancelledError"))):
+            # a Ctrl-C, a clean exit, or a task cancelled by an orderly stop (asyncio cancels the server's and
+            # the engine loop's tasks on shutdown: V0's ``_log_task_completion`` reads that as graceful)
             self.tracebacks.pop(stream, None)  # a user's Ctrl-C or a clean exit, not a failure
             self._note(out, "stopped", self._now(), f"stopped: {exc.group('type')}")
             return True

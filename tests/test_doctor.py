@@ -1612,3 +1612,12 @@ def test_a_process_groups_set_up_error_names_start_up(exc: str) -> None:
 def test_journalds_iso_and_precise_formats_are_taken_off(prefix: str) -> None:
     ln = split_line(prefix + "(Worker_TP0 pid=28145) INFO 08-18 14:15:02 [gpu_worker.py:475] x")
     assert (ln.stream, ln.level, ln.source, ln.message) == ("Worker_TP0:28145", "INFO", "gpu_worker.py:475", "x")
+
+
+def test_a_task_cancelled_by_an_orderly_stop_is_no_failure() -> None:
+    tb = ("Traceback (most recent call last):\n"
+          '  File "/x/vllm/entrypoints/openai/api_server.py", line 1, in run_server\n'
+          "asyncio.exceptions.CancelledError\n")
+    r = _read(SERVING + "INFO:     Shutting down\n" + tb).report()
+    assert (r.failed, r.phase_reached) == (False, Phase.SERVING)
+    assert _read(SERVING + tb).report().failed  # no stop asked for: a cancelled task is an error
