@@ -81,20 +81,25 @@ from gaudi_vl.engines.logs import (
     GRAPH_SPLIT,
     HEADER,
     IPYTHON_TRACEBACK,
+    JOURNAL_PREFIX,
+    JOURNAL_TAIL,
     KUBECTL_PREFIX,
     KV_SHORTFALL,
+    LAYER_BUILD,
     LOADING_PATHS,
     MASK_CPU,
     MESSAGE_PHASES,
     MODEL_BUILD,
     MODEL_NAMED,
     MULTIMODAL_HINTS,
+    NAMED_PREFIX,
     NATIVE_FRAME,
     NOT_A_REQUEST,
     NOT_WARMED,
     OOM_ALLOC,
     OOM_DEFRAG,
     OOM_TEXT,
+    ORDERLY_STOP,
     PADDING,
     PREEMPTED,
     PROCESS_DIED,
@@ -104,6 +109,7 @@ from gaudi_vl.engines.logs import (
     RANK_PREFIX,
     RAY_DEATH,
     RAY_PREFIX,
+    RELAY_PREFIX,
     REQUEST_DISPATCH_FRAMES,
     REQUEST_DISPATCH_PATHS,
     REQUEST_ERROR,
@@ -114,6 +120,7 @@ from gaudi_vl.engines.logs import (
     RPC_TIMEOUT,
     SERVING_PATHS,
     SHUTDOWN_NOISE,
+    SIGNAL_EXIT,
     STAGE_PREFIX,
     START_SHORTFALL,
     STDLIB_PREFIX,
@@ -122,6 +129,7 @@ from gaudi_vl.engines.logs import (
     TEARDOWN_FRAMES,
     TERMINATE,
     TORCH_ABORT,
+    TORCH_OOM,
     TRACEBACK,
     UNRAISABLE,
     WARMUP_NAMED,
@@ -279,7 +287,12 @@ def split_line(raw: str) -> LogLine:
         text = text[:-2]
     if text[:2] == "**":  # markdown bold around a pasted line
         text = text.strip("*")
-    text = COLLECTOR_STAMP.sub("", text, count=1)
+    if m := COLLECTOR_STAMP.match(text):
+        text = text[m.end():]
+        if "]:" in text[:150] and (j := JOURNAL_TAIL.match(text)):
+            text = text[j.end():]  # journald's short-iso: ``<ISO time> host unit[pid]: ``
+    elif text[:1].isalpha() and ":" in text[5:20] and (m := JOURNAL_PREFIX.match(text)):
+        text = text[m.end():]  # journald: ``Mon DD HH:MM:SS host unit[pid]: `` in any locale
     glog = None
     if text[1:2] == " " and (m := GLOG_PREFIX.match(text)):  # Ray's C++ lines: ``E 73667 73667] x.cc:361: ``
         glog, text = _GLOG_LEVEL[m.group("sev")], text[m.end():]
@@ -292,7 +305,8 @@ def split_line(raw: str) -> LogLine:
     if text[:1] == ">":
         text = COLLECTOR_STAMP.sub("", QUOTE_PREFIX.sub("", text, count=1), count=1)
     stage = None
-    if text[:1] == "[" and (m := WRAPPER_PREFIX.match(text) or CUT_HEADER.match(text)):
+    if text[:1] == "[" and (m := WRAPPER_PREFIX.match(text) or CUT_HEADER.match(text)
+                            or NAMED_PREFIX.match(text)):
         text = text[m.end():]
     elif text[:7] == "[Stage-" and (m := STAGE_PREFIX.match(text)):
         stage, text = f"stage{m.group('stage')}", text[m.end():]
@@ -300,6 +314,8 @@ def split_line(raw: str) -> LogLine:
         text = text[m.end():]
         if text.rstrip()[-1:] == "\u2502":  # a terminal UI's right border
             text = text.rstrip()[:-1]
+    elif text[:1].isalpha() and ":" in text[:42] and (m := RELAY_PREFIX.match(text)):
+        text = text[m.end():]
     stream = stage or "main"
     if text[:1] == "(" and (m := RAY_PREFIX.match(text)):
         stream, text = m.group("process"), text[m.end():]
@@ -379,6 +395,8 @@ class _Traceback:
             self.dispatch = True
         if path and func == MODEL_BUILD[1] and MODEL_BUILD[0] in path and self.weak is None:
             self.weak = MODEL_BUILD[2]
+        if path and func == LAYER_BUILD[1] and LAYER_BUILD[0] in path and self.weak is None:
+            self.weak = LAYER_BUILD[2]
         if path and self.weak is None and any(p in path for p in LOADING_PATHS):
             self.weak = Phase.STARTUP
         if path and self.weak is None and any(p in path for p in SERVING_PATHS):
@@ -569,6 +587,13 @@ class Doctor:
         self.request_error: dict[str, int] = {}
         """Per stream, the line of the last request error (``REQUEST_ERROR``) or request traceback's end."""
         self._step_raw: str | None = None
+        self.stopping = False
+        """An orderly stop was asked for (``ORDERLY_STOP``): processes killed by its signal are no failure."""
+        self.kv_seen = False
+        """A line of the KV cache's sizing was seen (``kv_blocks`` markers)."""
+        self.early_capture = False
+        """Graph capture seen before any KV sizing line: V1 captures while it profiles memory, so a KV
+        sizing line after it puts the engine back at the end of profiling."""
 
     # ------------------------------------------------------------ reading
 
@@ -651,8 +676,16 @@ class Doctor:
         ln = split_line(raw)
         msg = ln.message
         self._detect(msg)
+        if not self.stopping and ("hut" in msg or "Finished" in msg or "Stop" in msg) and (
+                ORDERLY_STOP.search(msg)):
+            self.stopping = True
         if self._failure_line(ln, out):
             return
+        if (ln.source is not None and "arm" in ln.source and self.phase is Phase.KV_ALLOCATION
+                and WARMUP_NAMED.search(ln.source)):
+            # a logger in a warm-up module (vllm/model_executor/warmup/*_warmup.py, run by ``kernel_warmup``
+            # from the worker's compile_or_warm_up_model after the KV cache exists; engines/logs.py)
+            self._advance(Phase.WARMUP)
         if "Padding current" in msg and (m := PADDING.search(msg)):
             return self._padding(m, out)
         if "[Warmup][" in msg and (m := WARMUP_STEP.search(msg)) and not self._warmup_step(m):
@@ -776,6 +809,13 @@ class Doctor:
             message = self._graph_split(msg)
             if message is None:
                 return self._unreadable(out, "HPU graph memory numbers")
+        if marker.phase is Phase.KV_ALLOCATION:
+            if self.early_capture and not self.kv_seen and self.phase is Phase.WARMUP:
+                self.phase, self.warmup_done = Phase.PROFILING, False  # the capture was the profiling run's
+            self.kv_seen = True
+        elif marker.phase is Phase.WARMUP and not self.kv_seen and self.phase in (
+                None, Phase.STARTUP, Phase.PROFILING):
+            self.early_capture = True
         before = self.phase
         self._advance(marker.next_phase())
         if kind in ("warmup_done", "init_done"):
@@ -913,7 +953,10 @@ class Doctor:
                 self.recognised += 1
                 return True
             return False
-        if exc is not None and exc.group("type").endswith(("KeyboardInterrupt", "SystemExit")):
+        if exc is not None and (exc.group("type").endswith(("KeyboardInterrupt", "SystemExit")) or (
+                self.stopping and exc.group("type").endswith("CancelledError"))):
+            # a Ctrl-C, a clean exit, or a task cancelled by an orderly stop (asyncio cancels the server's and
+            # the engine loop's tasks on shutdown: V0's ``_log_task_completion`` reads that as graceful)
             self.tracebacks.pop(stream, None)  # a user's Ctrl-C or a clean exit, not a failure
             self._note(out, "stopped", self._now(), f"stopped: {exc.group('type')}")
             return True
@@ -940,6 +983,10 @@ class Doctor:
                 self.pending.pop(next(iter(self.pending)))
             self.pending[stream] = (self.lines, exc.group("type"), (exc.group("text") or "").strip()[:300])
             self.recognised += 1
+            return True
+        if kind is None and self.stopping and _maybe_death(msg) and SIGNAL_EXIT.search(msg):
+            self.tracebacks.pop(stream, None)  # the stop's own signal ended the process
+            self._note(out, "stopped", self._now(), f"stopped: {msg.strip()[:200]}")
             return True
         if exc is not None:
             if kind is None:
@@ -970,6 +1017,13 @@ class Doctor:
                 return True
         elif kind is None and _maybe_death(msg):
             kind, text = "engine_died", msg.strip()[:300]
+        elif kind is None and ln.level in (None, "ERROR", "CRITICAL") and (
+                "ache" in msg or "seq len" in msg) and KV_SHORTFALL.search(msg):
+            kind, text = "oom", msg.strip()[:300]  # the KV shortfall's text on a line of its own (no type)
+        elif kind is None and "emory" in msg and (
+                (ln.level in ("ERROR", "CRITICAL") and OOM_TEXT.search(msg))
+                or (ln.level is None and tb is None and TORCH_OOM.search(msg))):
+            kind, text = "oom", msg.strip()[:300]  # ``logger.error("Failed to create ..: %s", e)`` of an OOM
         if kind is not None:
             self._fail(out, kind, text, stream, tb, alloc, weak, hint=weak is not None)
             return True
@@ -1020,6 +1074,14 @@ class Doctor:
         msg = ln.message
         quiet = ln.level in ("DEBUG", "INFO", "WARNING", "WARN")
         header = CRASH_HEADER.search(msg) is not None
+        if header and self.stopping and ("SIGTERM" in msg or "SIGINT" in msg) and (
+                tb is None or not tb.noise):
+            # a crash handler reporting the stop's own signal (Ray's abseil handler in each worker,
+            # ``*** SIGTERM received at time=..``): its dump is the stop, read as teardown noise
+            self._open(ln.stream, explicit=True).noise = True
+            self.tb_stream = ln.stream
+            self._note(out, "stopped", self._now(), f"stopped: {msg.strip()[:200]}")
+            return True
         if tb is None and quiet and not header:
             return False
         if tb is None:

@@ -612,7 +612,8 @@ def test_heldout_batches_were_labelled_before_they_were_measured_and_are_recorde
     G) has its first measurement recorded (README of the corpus)."""
     batches: dict[str, set[str]] = {}
     for want in MANIFEST.values():
-        if want.get("added") in ("issue 19 round 2", "issue 19 round 3", "issue 19 round 4", "issue 19 round 5"):
+        if want.get("added") in ("issue 19 round 2", "issue 19 round 3", "issue 19 round 4", "issue 19 round 5",
+                                "issue 19 round 6"):
             assert want["labelled_before_run"] is True
             batches.setdefault(want["batch"], set()).add(want["split"])
     for batch, splits in batches.items():
@@ -1417,3 +1418,206 @@ def test_a_traceback_logged_by_a_request_handler_is_the_requests_unless_the_engi
                "    raise output", "RuntimeError: CUDA error: an illegal memory access was encountered"]
     r = _read("".join(head + x + "\n" for x in ["Traceback (most recent call last):", *relayed])).report()
     assert r.failed and r.failure_phase is Phase.SERVING
+
+
+# ------------------------------------------------------------------ issue 19 round 6: H's classes
+
+_MONTHS = ("Dec", "авг", "déc.", "Aug", "十二月")
+
+
+@pytest.mark.parametrize("month", _MONTHS)
+def test_journald_prefix_in_any_locale_is_taken_off(month: str) -> None:
+    """journalctl's short format (``Mon DD HH:MM:SS host unit[pid]: ``), month in the host's locale."""
+    j = f"{month} 18 14:15:02 llm python3[28145]: "
+    ln = split_line(j + "(Worker_TP0 pid=28145) INFO 08-18 14:15:02 [gpu_worker.py:475] Available KV cache "
+                    "memory: 5.35 GiB")
+    assert (ln.stream, ln.level, ln.source) == ("Worker_TP0:28145", "INFO", "gpu_worker.py:475")
+    log = "".join(j + s + "\n" for s in (
+        "Traceback (most recent call last):",
+        '  File "/x/vllm/worker/worker.py", line 1, in determine_num_available_blocks',
+        "RuntimeError: boom"))
+    r = _read(log).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", Phase.PROFILING)
+
+
+@pytest.mark.parametrize("prefix", ["[vllm]: ", "[worker-1]: ", "VLLM: ", "vllm-server:  "])
+def test_a_relays_label_is_taken_off_and_distributed_init_is_start_up(prefix: str) -> None:
+    """A relay's ``[name]: `` (or ``name: `` before a rank prefix) label; the TP group's communicator
+    (pynccl's ``ncclCommInitRank``) is built while the worker starts."""
+    log = "".join(prefix + "[rank0]: " + s + "\n" for s in (
+        '  File "/x/vllm/distributed/device_communicators/pynccl_wrapper.py", line 244, in ncclCommInitRank',
+        '    self.NCCL_CHECK(self._funcs["ncclCommInitRank"](ctypes.byref(comm),',
+        "RuntimeError: NCCL error: unhandled system error"))
+    r = _read(log).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", Phase.STARTUP)
+
+
+def test_an_exception_line_is_no_relay_label() -> None:
+    for text in ("RuntimeError: NCCL error: unhandled system error", "ValueError: ERROR 11-05 12:00:00 x"):
+        assert split_line(text).message == text
+
+
+@pytest.mark.parametrize("text", [
+    ("The model's max seq len (29000) is larger than the maximum number of tokens that can be stored in KV cache "
+    "(23648). Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when initializing the engine."),
+    ("No available memory for the cache blocks. Try increasing `gpu_memory_utilization` when initializing the "
+    "engine."),
+    ("To serve at least one request with the models's max seq len (32768), (4.0 GiB KV cache is needed, which is "
+    "larger than the available KV cache memory (2.5 GiB). Based on the available memory, the estimated maximum "
+    "model length is 20480. Try increasing `gpu_memory_utilization` or decreasing `max_model_len` when "
+    "initializing the engine."),
+])
+def test_a_kv_shortfall_on_a_bare_line_is_out_of_memory_in_kv_allocation(text: str) -> None:
+    """The KV cache does not fit (V0/fork ``raise_if_cache_size_invalid``, V1 ``_check_enough_kv_cache_memory``),
+    its message pasted without logger header or exception type."""
+    log = "Loading model weights took 14.9888 GB\n# GPU blocks: 1478, # CPU blocks: 2048\n" + text + "\n"
+    r = _read(log).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "oom", Phase.KV_ALLOCATION)
+    assert not _read("INFO 01-01 00:00:00 [x.py:1] # GPU blocks: 1478, # CPU blocks: 2048\n").report().failed
+
+
+def test_an_error_line_reporting_out_of_memory_while_building_a_layer_is_a_start_up_oom() -> None:
+    """linear.py logs ``Failed to create unquantized linear weights: <error>`` and re-raises; the engine core
+    then fails to start, its traceback (here cut) in the layer's create_weights."""
+    head = "(EngineCore_DP0 pid=12473) ERROR 11-05 12:19:32 "
+    log = "".join(head + s + "\n" for s in (
+        ("[linear.py:210] Failed to create unquantized linear weights: CUDA out of memory. Tried to allocate 896.00 "
+        "MiB. GPU 0 has a total capacity of 93.09 GiB of which 739.81 MiB is free."),
+        "[core.py:708] EngineCore failed to start.",
+        "[core.py:708] Traceback (most recent call last):",
+        '[core.py:708]   File "/x/vllm/model_executor/layers/linear.py", line 202, in create_weights',
+        "[core.py:708]     weight = ModelWeightParameter(data=torch.empty("))
+    r = _read(log).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "oom", Phase.STARTUP)
+    r = _read(log.splitlines(keepends=True)[0]).report()  # the error line alone: its text names the phase
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "oom", Phase.STARTUP)
+    warn = "WARNING 01-01 00:00:00 [x.py:1] CUDA out of memory while trying a larger batch; retrying smaller\n"
+    assert not _read(warn).report().failed  # a warning is no failure
+
+
+_STOPS = (
+    "INFO:     Shutting down\nINFO 08-18 03:43:40 async_llm_engine.py:51] Engine is gracefully shutting down.\n",
+    "(APIServer pid=1) INFO 05-26 19:19:56 [launcher.py:254] [shutdown] API server: shutdown triggered\n",
+    "INFO:     Finished server process [1558425]\n",
+    "INFO 09-18 00:35:13 [launcher.py:60] Shutting down FastAPI HTTP server.\n",
+    "Jun 01 10:00:00 host systemd[1]: Stopping vllm.service - vLLM server...\n",
+)
+_SIGNAL_DEATHS = (
+    "ERROR 08-18 03:43:42 multiproc_worker_utils.py:120] Worker VllmWorkerProcess pid 1558516 died, exit code: -15",
+    "RuntimeError: Process EngineCore_DP0 (PID: 4242) died with exit code -2",
+    "vllm-1 exited with code 143",
+    "Jun 01 10:00:05 host systemd[1]: vllm.service: Main process exited, code=killed, status=15/TERM",
+)
+
+
+@pytest.mark.parametrize("stop", _STOPS)
+@pytest.mark.parametrize("death", _SIGNAL_DEATHS)
+def test_processes_killed_by_an_orderly_stops_signal_are_no_failure(stop: str, death: str) -> None:
+    """SIGINT/SIGTERM to a running server: uvicorn and the engine shut down, V0's monitor reports each worker
+    the signal ended (``died, exit code: -15``), a supervisor the exit by signal: the stop, not a failure."""
+    r = _read(SERVING + stop + death + "\n").report()
+    assert (r.failed, r.phase_reached) == (False, Phase.SERVING)
+    r = _read(SERVING + death + "\n").report()  # no stop asked for: the same line is a death
+    assert (r.failed, r.failure_kind) == (True, "engine_died")
+    r = _read(SERVING + stop + death.replace("-15", "1").replace("-2", "1").replace("143", "1")
+              .replace("killed, status=15/TERM", "exited, status=1/FAILURE") + "\n").report()
+    assert r.failed  # an error exit is a failure even during a stop
+    r = _read(SERVING + "ERROR 01-01 00:00:00 [core.py:1] EngineCore encountered a fatal error.\n" + stop + death
+              + "\n").report()
+    assert (r.failed, r.failure_kind) == (True, "engine_died")  # a death before the stop stays a failure
+
+
+def test_graph_capture_before_the_kv_cache_is_sized_is_the_profiling_runs() -> None:
+    """V1 profiles CUDA-graph memory inside ``determine_available_memory``: capture bars and 'Graph capturing
+    finished' before 'Available KV cache memory' are profiling, and the KV cache is sized next."""
+    e = "(EngineCore pid=5744) INFO 09-22 12:15:{:02d} "
+    capture = ("Capturing CUDA graphs (PIECEWISE): 100%|#####| 3/3 [00:03<00:00,  1.04s/it]\n"
+               + e.format(35) + "[model_runner.py:960] Graph capturing finished in 4 secs, took 0.11 GiB\n")
+    kv = e.format(36) + "[gpu_worker.py:625] Available KV cache memory: 6.13 GiB\n"
+    start = e.format(29) + "[monitor.py:81] Initial profiling/warmup run took 0.05 s\n"
+    assert _read(start + capture + kv).report().phase_reached == Phase.KV_ALLOCATION
+    assert _read(start + kv + capture).report().phase_reached == Phase.WARMUP  # the usual order
+    assert _read(start + capture).report().phase_reached == Phase.WARMUP  # nothing says otherwise yet
+
+
+def test_a_warm_up_modules_logger_after_the_kv_cache_is_sized_shows_warm_up() -> None:
+    """vLLM's kernel warm-ups (vllm/model_executor/warmup/*_warmup.py) run from compile_or_warm_up_model."""
+    kv = "(EngineCore pid=1) INFO 08-18 14:15:02 [kv_cache_utils.py:1733] GPU KV cache size: 215,401 tokens\n"
+    warm = ("(Worker_TP2 pid=2) INFO 08-18 14:15:02 [deep_gemm_warmup.py:228] DeepGemm(fp8_gemm_nt) warmup "
+            "(W=torch.Size([4096, 4096])) 2/16\n")
+    assert _read(kv + warm).report().phase_reached == Phase.WARMUP
+    assert _read(warm).report().phase_reached is None  # no KV sizing seen: no phase from it
+
+
+@pytest.mark.parametrize("text", [  # the same messages hard-wrapped by a paste: each part alone
+    "ValueError: To serve at least one request with the model's max seq len (131072),",
+    "To serve at least one request with the model's max seq len (131072),",
+    "(5.07 GiB KV cache is needed, which is larger than the available",
+    "The model's max seq len (29000) is larger than the maximum number of tokens that can be stored in",
+])
+def test_a_wrapped_kv_shortfall_is_out_of_memory_in_kv_allocation(text: str) -> None:
+    log = "Loading model weights took 14.9888 GB\n# GPU blocks: 1478, # CPU blocks: 2048\n" + text + "\n"
+    r = _read(log).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "oom", Phase.KV_ALLOCATION)
+
+
+def test_torchs_out_of_memory_text_on_a_bare_line_is_out_of_memory() -> None:
+    """torch's allocator writes 'CUDA out of memory. Tried to allocate ..' only into the OutOfMemoryError."""
+    text = ("CUDA out of memory. Tried to allocate 20.00 MiB. GPU 0 has a total capacity of 23.58 GiB of which "
+            "1.06 MiB is free.")
+    r = _read("INFO 01-01 00:00:00 [x.py:1] Model loading took 14.9 GiB and 9.0 seconds\n" + text + "\n").report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "oom", Phase.PROFILING)
+    assert not _read("INFO 01-01 00:00:00 [x.py:1] " + text + "\n").report().failed  # at INFO: told, not raised
+
+
+def test_a_relay_label_before_bare_frames_is_taken_off() -> None:
+    log = "".join("vllm: " + s + "\n" for s in (
+        "Traceback (most recent call last):",
+        '  File "/x/vllm/worker/worker.py", line 1, in determine_num_available_blocks',
+        "    self.model_runner.profile_run()"))
+    log += "vllm: RuntimeError: boom\n"
+    assert split_line('vllm:   File "/x/vllm/worker/worker.py", line 1, in f').message.lstrip()[:5] == "File "
+    assert split_line("vllm: RuntimeError: boom").message == "RuntimeError: boom"
+    assert split_line("RuntimeError: ValueError: boom").message == "RuntimeError: ValueError: boom"
+    r = _read(log).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", Phase.PROFILING)
+
+
+def test_a_crash_handler_reporting_the_stops_own_signal_is_no_crash() -> None:
+    """Ray installs abseil's failure-signal handler in its workers: on a stop each worker dumps ``*** SIGTERM
+    received at time=..`` and its stack; after an orderly stop that is the stop, otherwise still a crash."""
+    dump = ("(RayWorkerWrapper pid=812) *** SIGTERM received at time=1709028495 on cpu 22 ***\n"
+            "(RayWorkerWrapper pid=812) PC: @     0x7f75332ba350  (unknown)  pthread_cond_wait\n"
+            "(RayWorkerWrapper pid=812)     @     0x7f7586283630  (unknown)  (unknown)\n")
+    r = _read(SERVING + "INFO:     Shutting down\n" + dump).report()
+    assert (r.failed, r.phase_reached) == (False, Phase.SERVING)
+    assert _read(SERVING + dump).report().failure_kind == "crash"
+    segv = dump.replace("SIGTERM", "SIGSEGV")
+    assert _read(SERVING + "INFO:     Shutting down\n" + segv).report().failure_kind == "crash"
+
+
+@pytest.mark.parametrize("exc", [
+    "RuntimeError: Gloo connectFullMesh failed with [../third_party/gloo/gloo/transport/tcp/pair.cc:144] no error",
+    ("torch.distributed.DistNetworkError: The server socket has failed to listen on any local network address. "
+     "port: 29500, useIpv6: false, code: -98, name: EADDRINUSE, message: address already in use"),
+])
+def test_a_process_groups_set_up_error_names_start_up(exc: str) -> None:
+    """Gloo groups and the rendezvous store are made only while the workers start (init_device)."""
+    r = _read("Traceback (most recent call last):\n" + exc + "\n").report()
+    assert (r.failed, r.failure_phase) == (True, Phase.STARTUP)
+
+
+@pytest.mark.parametrize("prefix", ["2024-08-18T14:15:02+0300 llm python3[28145]: ",
+                                    "Aug 18 14:15:02.123456 llm python3[28145]: "])
+def test_journalds_iso_and_precise_formats_are_taken_off(prefix: str) -> None:
+    ln = split_line(prefix + "(Worker_TP0 pid=28145) INFO 08-18 14:15:02 [gpu_worker.py:475] x")
+    assert (ln.stream, ln.level, ln.source, ln.message) == ("Worker_TP0:28145", "INFO", "gpu_worker.py:475", "x")
+
+
+def test_a_task_cancelled_by_an_orderly_stop_is_no_failure() -> None:
+    tb = ("Traceback (most recent call last):\n"
+          '  File "/x/vllm/entrypoints/openai/api_server.py", line 1, in run_server\n'
+          "asyncio.exceptions.CancelledError\n")
+    r = _read(SERVING + "INFO:     Shutting down\n" + tb).report()
+    assert (r.failed, r.phase_reached) == (False, Phase.SERVING)
+    assert _read(SERVING + tb).report().failed  # no stop asked for: a cancelled task is an error

@@ -141,6 +141,31 @@ COMPOSE_PREFIX = re.compile(r"^(?:[\w.\-]{1,64}\s+|\s*)[|\u2502]\s")
 a terminal UI (k9s) draws a box-drawing border ``\u2502 `` before (and after) every line
 (https://github.com/vllm-project/vllm/issues/6976)."""
 
+JOURNAL_PREFIX = re.compile(
+    r"^[^\W\d_]{2,12}\.?\s{1,2}\d{1,2}\s\d\d:\d\d:\d\d(?:\.\d{1,9})?\s[\w.\-]{1,64}\s[\w.@\-/]{1,80}"
+    r"(?:\[\d{1,10}\])?:\s?")
+"""journald's (and syslog's) short format before a service's line: ``Mon DD HH:MM:SS host unit[pid]: ``
+(systemd's ``journalctl -o short``, month abbreviated in the host's locale: ``авг 18 14:15:02 llm
+python3[28147]: (Worker_TP2 pid=28147) INFO ...``, https://github.com/1CatAI/1Cat-vLLM/issues/237; ``Dec 06
+..`` in English, ``déc. 06 ..`` in French): the month is any word of letters, in any script; ``-o
+short-precise`` adds microseconds."""
+JOURNAL_TAIL = re.compile(r"^[\w.\-]{1,64}\s[\w.@\-/]{1,80}\[\d{1,10}\]:\s?")
+"""What follows journald's ISO time (``-o short-iso``: ``2024-08-18T14:15:02+0300 llm python3[28147]: ..``)
+once the time is taken off as a collector's stamp: ``host unit[pid]: ``."""
+NAMED_PREFIX = re.compile(r"^\[(?!rank\d)[A-Za-z][\w.\-]{0,40}\]:\s")
+"""A program that relays vLLM's output labels each line with a name in brackets: ``[vllm]: [rank0]:
+RuntimeError: NCCL error ..`` (an Akash deployment's log, https://github.com/akash-network/awesome-akash
+/issues/543); torch's own ``[rank0]:`` is ``RANK_PREFIX``."""
+RELAY_PREFIX = re.compile(
+    r"^(?![\w.\-]*(?:Error|Exception|Failure|Warning|Interrupt|Exit):)[A-Za-z][\w.\-]{0,40}:\s{1,4}"
+    r"(?=(?:DEBUG|INFO|WARNING|ERROR|CRITICAL)\s+\d\d-\d\d\s"
+    r"|\([\w.\-:]{1,80}(?:\s+\w+=\d+)?\s+pid=\d|\[rank\d+\]:|Traceback \(most|\s*File \"[^\"]+\", line \d"
+    r"|(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception): )")
+"""A relay's label without brackets (``VLLM: ERROR 11-05 ..``, ``worker-1: (EngineCore_DP0 pid=270) ..``):
+taken off only when vLLM's own header, a process or rank prefix, a traceback, a frame or an exception line
+follows, and never when the label itself is an exception type, so that an
+exception line (``RuntimeError: ..``, also one whose text starts like a header) is never taken for a label."""
+
 RANK_PREFIX = re.compile(r"^\[rank(?P<rank>\d+)\]:\s?")
 """torch's distributed excepthook: ``[rank0]: Traceback ...`` (distributed_c10d.py:2576@torch==2.14.1)."""
 
@@ -315,15 +340,27 @@ SYNAPSE = re.compile(
 )
 OOM_ALLOC = re.compile(r"PT_DEVMEM Allocation failed for size::(\d+)(?: \((\d+)\)MB)?")
 OOM_DEFRAG = re.compile(r"PT_DEVMEM OOM: No enough memory for defragment")
+TORCH_OOM = re.compile(r"\b(?:CUDA|HIP|XPU|NPU|HPU|MPS) out of memory\. Tried to allocate")
+"""torch's caching allocator's own out-of-memory text (``CUDA out of memory. Tried to allocate %s. GPU %d has
+a total capacity of ..``, c10/cuda/CUDACachingAllocator.cpp@torch==2.14.1; the NPU's and XPU's allocators copy
+it): written only into the ``OutOfMemoryError`` it raises, so on a bare line (type and header stripped) it is
+that error."""
 OOM_TEXT = re.compile(r"out of memory|OutOfMemoryError|Device out of memory", re.IGNORECASE)
 
 KV_SHORTFALL = re.compile(
     r"No available memory for the cache blocks|larger than the available KV cache memory"
-    r"|larger than the maximum number of tokens that can be stored in KV cache")
+    r"|larger than the maximum number of tokens that can be stored in KV cache"
+    r"|KV cache is needed, which is larger than the available"
+    r"|To serve at least one request with the models?'s max seq"
+    r"|max seq len \(\d+\) is larger than the maximum number of tokens")
 """The KV cache does not fit in what the memory budget left: a memory failure (its fix is the
 utilization or the context length), raised while the KV cache is sized, after profiling:
 ``raise_if_cache_size_invalid`` (vllm/worker/hpu_worker.py:535-548, worker.py:560-577@95af70093fc0),
-``_check_enough_kv_cache_memory`` (vllm/v1/core/kv_cache_utils.py:1003-1040@vllm==0.32.0)."""
+``_check_enough_kv_cache_memory`` (vllm/v1/core/kv_cache_utils.py:1003-1040@vllm==0.32.0: ``To serve at
+least one request with the models's max seq len (%d), (%.2f GiB KV cache is needed, which is larger than the
+available KV cache memory (%.2f GiB)``; older releases' ``check_enough_kv_cache_memory`` wrote the same);
+each wording is matched by a part that a paste's hard wrap leaves on one line (the message's first words, or
+the middle of its sentence)."""
 
 START_SHORTFALL = re.compile(r"on startup is less than desired GPU memory utilization")
 """The device has less free memory than the utilization asks for, checked when a worker initialises its
@@ -401,6 +438,31 @@ died unexpectedly, shutting down client.`` (vllm/v1/engine/core_client.py:536@bc
 supervisor's report of the engine's process ending with an error: docker compose's ``vllm-1 exited with code
 137``, systemd's ``Main process exited, code=killed, status=9/KILL``."""
 
+ORDERLY_STOP = re.compile(
+    r"^INFO: +Shutting down\s*$|Waiting for application shutdown\.|Application shutdown complete\."
+    r"|Finished server process \[\d+\]|Engine is gracefully shutting down\.|\[shutdown\] "
+    r"|Shutting down FastAPI HTTP server"
+    r"|^Shutdown initiated \(timeout=\d+\)|^Shutdown complete$|^Stopping [\w.@\-]+\.service"
+    r"|^Stopped [\w .@\-]+\.$")
+"""A stop asked for: uvicorn's shutdown (uvicorn/server.py:282,313,320, lifespan/on.py:67,76, ``Finished
+server process [%d]``, server.py:104@uvicorn==0.55.0), V0's engine loop cancelled (``_log_task_completion``:
+``Engine is gracefully shutting down.`` on ``CancelledError``, vllm/engine/async_llm_engine.py, beside :69
+@95af70093fc0), the launcher's ``Shutting down FastAPI HTTP server.`` when its server task is cancelled
+(vllm/entrypoints/launcher.py ``serve_http``@95af70093fc0; ``[shutdown] API server: shutting down FastAPI HTTP
+server`` later), vLLM's ``[shutdown]`` steps (vllm/entrypoints/launchers/launcher.py:254-304,
+vllm/v1/engine/core.py:1636-1667@vllm==0.32.0) and systemd's ``Stopping x.service...``. After one, the
+processes that get the stop's signal report it (``SIGNAL_EXIT``): not a failure. The same lines follow an
+engine that died (the launcher stops the server then), but that failure was reported before them and stays."""
+SIGNAL_EXIT = re.compile(
+    r"exit ?code:? ?-(?:2|9|15)\b|died with exit code -(?:2|9|15)\b|\bexited with code 1(?:30|37|43)\b"
+    r"|code=killed, status=(?:2/INT|9/KILL|15/TERM)")
+"""A process ended by SIGINT, SIGKILL or SIGTERM: multiprocessing's negative exit code (V0's ``Worker %s pid
+%s died, exit code: %s``, vllm/executor/multiproc_worker_utils.py:120-123@95af70093fc0, written for every
+worker with a non-zero exit code once one stops, then ``Killing local vLLM worker processes``; V1's ``Process
+%s (PID: %s) died with exit code %s``, vllm/v1/utils.py:586-593@vllm==0.32.0), a shell's or docker's 128+N and
+systemd's ``code=killed, status=15/TERM``. After an orderly stop (``ORDERLY_STOP``) these are the stop itself
+(https://github.com/instructlab/instructlab/pull/2093: SIGINT to the server, ``died, exit code: -15``)."""
+
 RAY_DEATH = re.compile(r"A worker died or was killed while execut|Failed to register worker \S+ to Raylet"
                        r"|The actor died unexpectedly before finishing")
 """Ray's reports of a worker process that died or never started (``(raylet) A worker died or was killed
@@ -442,6 +504,9 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"Device acquire failed|synStatus[= ](?:synStatus\s*)?8\b"), Phase.STARTUP),
     (re.compile(r"Failed to register worker \S+ to Raylet|Unable to register worker with raylet"),
      Phase.STARTUP),
+    (re.compile(r"Failed to create (?:\w+ )?linear weights"), Phase.STARTUP),
+    (re.compile(r"Gloo connectFullMesh failed|server socket has failed to listen on any local network "
+                r"address"), Phase.STARTUP),
     (re.compile(r"Cannot find any model weights|Following weights were not initialized from checkpoint"
                 r"|Error\(s\) in loading state_dict|SafetensorError|Error while deserializing header"),
      Phase.STARTUP),
@@ -462,7 +527,13 @@ the engine's workers never started. Reading the weights failed: the loader's ``C
 with ..`` and ``Following weights were not initialized from checkpoint`` (vllm/model_executor/model_loader/
 default_loader.py:260,565@vllm==0.32.0), torch's ``Error(s) in loading state_dict for ..``
 (torch/nn/modules/module.py:2644@torch==2.14.1) and safetensors' ``SafetensorError: Error while deserializing
-header`` (safetensors/_safetensors_rust.abi3.so@safetensors==0.8.0): start-up."""
+header`` (safetensors/_safetensors_rust.abi3.so@safetensors==0.8.0): start-up. The
+process groups' own set-up errors: gloo's ``Gloo connectFullMesh failed with ..`` (ProcessGroupGloo, when a
+CPU group is made; vLLM makes its gloo groups with ``torch.distributed.new_group`` in
+``init_model_parallel_group`` and ``init_distributed_environment``, vllm/distributed/parallel_state.py
+@vllm==0.32.0, i.e. in ``init_device``) and the rendezvous store's ``The server socket has failed to listen on
+any local network address`` (c10d's TCPStore, made by ``init_process_group`` and vLLM's stateless
+data-parallel groups while the engine starts): start-up."""
 
 CAPTURE_ERROR = re.compile(
     r"cudaErrorStreamCapture\w*|hipErrorStreamCapture\w*|operation not permitted when stream is capturing"
@@ -769,6 +840,8 @@ _WORKER_START = (
     ("safetensors_weights_iterator", Phase.STARTUP),
     ("pt_weights_iterator", Phase.STARTUP),
     ("np_cache_weights_iterator", Phase.STARTUP),
+    ("ncclCommInitRank", Phase.STARTUP),
+    ("hcclCommInitRank", Phase.STARTUP),
 )
 """A worker starting: its device and its TP/PP groups (``init_device``, hpu_worker.py:157,479,
 worker.py:169,522@95af70093fc0; gpu_worker.py:436,1640, vllm/distributed/parallel_state.py:1514,1814,
@@ -780,7 +853,12 @@ built by its wrapper (``init_worker``, vllm/worker/worker_base.py:571@95af70093f
 inside ``load_model``: ``initialize_model`` and ``process_weights_after_loading``
 (vllm/model_executor/model_loader/utils.py:74,133), ``create_model`` (base_loader.py:49), ``download_model``,
 ``_prepare_weights``, ``_get_weights_iterator``, ``get_all_weights`` (default_loader.py:147,265,367,389) and
-the weight readers (weight_utils.py:432,846,1079,1426) @vllm==0.32.0."""
+the weight readers (weight_utils.py:432,846,1079,1426) @vllm==0.32.0; a device communicator joining its group:
+``ncclCommInitRank`` (vllm/distributed/device_communicators/pynccl_wrapper.py, called only by
+``PyNcclCommunicator.__init__``, pynccl.py, which ``GroupCoordinator.__init__`` builds while the groups are
+made, parallel_state.py@vllm==0.32.0; https://github.com/akash-network/awesome-akash/issues/543) and
+vllm-ascend's ``hcclCommInitRank`` (vllm_ascend/distributed/device_communicators/pyhccl_wrapper.py, the same
+role, @1de16ead8eec)."""
 _API_SERVING = (
     ("output_handler", Phase.SERVING),
     ("run_heartbeat_loop", Phase.SERVING),
@@ -1053,6 +1131,11 @@ workers through ``collective_rpc`` / ``_run_workers`` instead. A frame in it is 
 ``execute_model`` (https://github.com/vllm-project/vllm/issues/15199)."""
 
 MODEL_BUILD = ("/model_executor/models/", "__init__", Phase.STARTUP)
+LAYER_BUILD = ("/model_executor/layers/", "create_weights", Phase.STARTUP)
+"""A layer's quantisation method creating its parameters (``UnquantizedLinearMethod.create_weights``,
+vllm/model_executor/layers/linear.py:202-210@vllm==0.32.0, which logs ``Failed to create unquantized linear
+weights: %s`` when the allocation fails): called from the layer's constructor only, i.e. while the model is
+built in ``load_model`` (https://github.com/vllm-project/vllm/issues/28143): a weak start-up frame."""
 """A model class's constructor (``vllm/model_executor/models/llama.py ... in __init__``) runs only
 while the model is built, inside ``load_model`` (``get_model``, hpu_model_runner.py:1185@95af70093fc0):
 a weak start-up frame (the same files' ``forward`` runs in every later phase)."""
