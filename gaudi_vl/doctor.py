@@ -80,6 +80,7 @@ from gaudi_vl.engines.logs import (
     GRAPH_COMPILE,
     GRAPH_SPLIT,
     HEADER,
+    IPYTHON_FRAME,
     IPYTHON_TRACEBACK,
     JOURNAL_PREFIX,
     JOURNAL_TAIL,
@@ -126,6 +127,7 @@ from gaudi_vl.engines.logs import (
     STDLIB_PREFIX,
     STEP_DUMP,
     SYNAPSE,
+    SYNAPSE_DFA,
     TEARDOWN_FRAMES,
     TERMINATE,
     TORCH_ABORT,
@@ -381,7 +383,7 @@ class _Traceback:
     def is_request(self) -> bool:
         """A request's own traceback: after a request error line, or through the framework's request
         dispatch and not through the engine's loop."""
-        return self.request or (self.dispatch and not self.engine_loop)
+        return (self.request or self.dispatch) and not self.engine_loop
 
     def add(self, func: str, grammars: Sequence[LogGrammar], path: str = "") -> None:
         self.frames += 1
@@ -880,6 +882,9 @@ class Doctor:
             self.tb_stream = stream
             self.recognised += 1
             return True
+        if "Synapse detected" in msg and SYNAPSE_DFA.search(msg):  # Synapse kills the card's process
+            self._fail(out, "crash", msg.strip()[:300], stream, tb, None)
+            return True
         if "Fatal Python error" in msg and (m := FATAL_PYTHON.match(msg)):
             self._fail(out, "crash", f"Fatal Python error: {m.group('text').strip()}"[:300], stream, tb, None)
             return True
@@ -929,6 +934,11 @@ class Doctor:
             self._request_logger(tb, ln)
             tb.crash = tb.crash or not m.group("comma")  # faulthandler writes no comma before "in"
             self._frame(tb, m.group("func"), m.group("path"))
+            self.tb_stream = stream
+            return True
+        if ".py" in msg and " in " in msg and (m := IPYTHON_FRAME.match(msg)):  # a notebook's frame
+            tb = tb or self._open(stream)
+            self._frame(tb, m.group("func").rsplit(".", 1)[-1], m.group("path"))
             self.tb_stream = stream
             return True
         if "method" in msg and (m := WORKER_METHOD.search(msg)):

@@ -1621,3 +1621,57 @@ def test_a_task_cancelled_by_an_orderly_stop_is_no_failure() -> None:
     r = _read(SERVING + "INFO:     Shutting down\n" + tb).report()
     assert (r.failed, r.phase_reached) == (False, Phase.SERVING)
     assert _read(SERVING + tb).report().failed  # no stop asked for: a cancelled task is an error
+
+
+# ------------------------------------------------------------------ round 7: batch I's classes
+
+_ACCESS = 'INFO:     10.0.0.1:5000 - "GET /metrics HTTP/1.1" 200 OK\n'
+_DFA = ("Synapse detected a device critical error that requires a restart. Killing process in 5 seconds "
+        "(hl: {card}) 10:29:1{card} [No progress error]\n")
+
+
+@pytest.mark.parametrize("before, phase", [
+    (SERVING + _ACCESS, Phase.SERVING),
+    ("INFO 03-01 10:00:00 [hpu_model_runner.py:1] Starting to load model Qwen/Qwen2.5-VL-7B-Instruct...\n",
+     Phase.STARTUP),
+])
+def test_synapses_device_critical_kill_is_a_crash_in_the_phase_reached(before: str, phase: Phase) -> None:
+    """Synapse's device-fail analysis prints its kill message per card and kills the process: a crash, in
+    whatever phase the log had reached, counted once however many cards say it."""
+    text = before + "".join(_DFA.format(card=c) + _ACCESS for c in range(4))
+    r = _read(text).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "crash", phase)
+    assert r.failure_processes == 1
+
+
+@pytest.mark.parametrize("frames", [
+    ("File ~/env/lib/python3.10/site-packages/vllm/worker/model_runner.py:722, in GPUModelRunnerBase.load_model"
+     "(self)\n    720 logger.info(\"Starting to load model %s...\", self.model_config.model)\n"
+     "--> 722     self.model = get_model(model_config=self.model_config,\n"),
+    ("~/anaconda3/lib/python3.11/site-packages/vllm/worker/worker.py in load_model(self)\n"
+     "    138 def load_model(self):\n--> 139     self.model_runner.load_model()\n"),
+    ("File C:\\Users\\me\\vllm\\executor\\gpu_executor.py:36, in GPUExecutor._init_executor(self)\n"
+     "---> 36 self.driver_worker.load_model()\n"),
+])
+def test_a_notebooks_frames_cut_before_the_exception_are_a_failure(frames: str) -> None:
+    """IPython's frame lines (``File PATH:LINE, in Class.func(args)``, IPython 7's ``PATH in func(args)``) are a
+    traceback's frames: a paste cut inside them still shows a failure, in the phase its frames name."""
+    r = _read(frames).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", Phase.STARTUP)
+
+
+def test_a_request_traceback_through_the_engines_output_handler_is_the_engines_failure() -> None:
+    """A request's error line (``Error in chat completion stream generator.``) then its traceback, cut inside
+    ``AsyncLLM.output_handler``: the engine's error handed to the request (``raise output``), a failure."""
+    h = "ERROR 07-24 11:23:32 [serving_chat.py:948] "
+    tb = (h + "Error in chat completion stream generator.\n" + h + "Traceback (most recent call last):\n"
+          + h + '  File "/x/vllm/entrypoints/openai/serving_chat.py", line 518, in chat_completion_stream_generator\n'
+          + h + "    async for res in result_generator:\n"
+          + h + '  File "/x/vllm/v1/engine/output_processor.py", line 57, in get\n' + h + "    raise output\n"
+          + h + '  File "/x/vllm/v1/engine/async_llm.py", line 378, in output_handler\n'
+          + h + "    outputs = await engine_core.get_output_async()\n")
+    r = _read(SERVING + tb).report()
+    assert (r.failed, r.failure_phase) == (True, Phase.SERVING)
+    # without the engine's loop in it, the same request's traceback is the request's alone
+    own = tb.split(h + '  File "/x/vllm/v1/engine/output_processor.py"')[0] + h + "ValueError: bad image\n"
+    assert _read(SERVING + own).report().failed is False

@@ -201,6 +201,16 @@ IPYTHON_TRACEBACK = re.compile(
 """IPython's traceback header (``RuntimeError      Traceback (most recent call last)``): the exception
 type comes first, its text last (https://github.com/vllm-project/vllm/issues/17618)."""
 FATAL_PYTHON = re.compile(r"^Fatal Python error: (?P<text>.+)")
+IPYTHON_FRAME = re.compile(
+    r"^\s*(?:File\s+)?(?P<path>(?:~|/|\.{1,2}/|[A-Za-z]:\\)[^\s:]*\.py)(?::(?P<line>\d{1,7}))?,?\s+in\s+"
+    r"(?P<func>[A-Za-z_][\w.]{0,120})\(")
+"""IPython's (and Jupyter's) frame line: ``File ~/env/.../vllm/worker/model_runner.py:722, in
+GPUModelRunnerBase.load_model(self)`` (IPython >= 8's ``VerboseTB``: path, ``:line``, ``, in`` and the
+qualified function with its arguments) or ``~/env/.../model_runner.py in load_model(self)`` (IPython 7), each
+followed by numbered source lines and an arrow (``--> 722     self.model = get_model(..``). A notebook paste
+of a failed ``LLM(..)`` often starts at such a frame and is cut before the exception
+(https://github.com/vllm-project/vllm/issues/10481, https://github.com/ncsoft/offsetbias/issues/2): the
+frames are a traceback's all the same. The method is the qualified name's last part."""
 """CPython's faulthandler report of a process killed by a signal (``Fatal Python error: Floating point
 exception``, then ``Stack (most recent call first):``): the process crashed."""
 FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+)(?P<comma>,?) in (?P<func>[\w<>.]+)')
@@ -338,6 +348,14 @@ FATAL = re.compile(r"FATAL ERROR :: MODULE:(?P<module>\w+)\s*(?P<text>.*)")
 SYNAPSE = re.compile(
     r"synStatus[= ](?:synStatus\s*)?(?P<code>\d+)\s*\[(?P<text>[^\]]*)\]|Graph compile failed"
 )
+SYNAPSE_DFA = re.compile(r"Synapse detected a device critical error that requires a restart")
+"""Synapse's device-fail analysis (DFA) kill message, printed by each device's process before Synapse kills it
+(``DFA_KILL_MSG = "Synapse detected a device critical error that requires a restart. Killing process in"`` in
+Synapse's device_fail_analysis header, then ``5 seconds (hl: N) HH:MM:SS [No progress error]``; the header's
+``DfaErrorCode`` lists the causes: TDR/no-progress, razwi, MMU page fault, critical HW/firmware errors). The
+process is killed whatever phase it is in: a crash of the card, in the phase the log had reached
+(https://github.com/HabanaAI/vllm-fork/issues/2134: 8 cards, one line each, between a server's access
+lines)."""
 OOM_ALLOC = re.compile(r"PT_DEVMEM Allocation failed for size::(\d+)(?: \((\d+)\)MB)?")
 OOM_DEFRAG = re.compile(r"PT_DEVMEM OOM: No enough memory for defragment")
 TORCH_OOM = re.compile(r"\b(?:CUDA|HIP|XPU|NPU|HPU|MPS) out of memory\. Tried to allocate")
