@@ -63,7 +63,10 @@ from gaudi_vl.engines.logs import (
     CRASH_FRAME,
     CRASH_HEADER,
     CUDA_CHECK_EXIT,
+    CUT_CALL_SITES,
     CUT_HEADER,
+    CUT_SITE_MIN,
+    ENGINE_CORE_OUTPUT,
     ENGINE_DEATH,
     ENGINE_LOOP_FRAMES,
     ENGINE_LOOP_PATH_FRAMES,
@@ -110,6 +113,7 @@ from gaudi_vl.engines.logs import (
     RANK_PREFIX,
     RAY_DEATH,
     RAY_PREFIX,
+    REGISTRY_LOGGER,
     RELAY_PREFIX,
     REQUEST_DISPATCH_FRAMES,
     REQUEST_DISPATCH_PATHS,
@@ -379,6 +383,9 @@ class _Traceback:
     """A frame of the web framework running one request (``REQUEST_DISPATCH_PATHS``)."""
     engine_loop: bool = False
     """A frame of the engine's own loop (``ENGINE_LOOP_FRAMES``): the engine's error, carried to a request."""
+    core_output: bool = False
+    """A frame or call of the engine core client's output (``ENGINE_CORE_OUTPUT``): a cut traceback there is
+    the engine core's death."""
 
     def is_request(self) -> bool:
         """A request's own traceback: after a request error line, or through the framework's request
@@ -388,6 +395,8 @@ class _Traceback:
     def add(self, func: str, grammars: Sequence[LogGrammar], path: str = "") -> None:
         self.frames += 1
         self.other_frames += func not in TEARDOWN_FRAMES
+        if func == ENGINE_CORE_OUTPUT:
+            self.core_output = True
         if func in ENGINE_LOOP_FRAMES or (path and any(path.endswith(p) and func == f
                                                        for p, f in ENGINE_LOOP_PATH_FRAMES)):
             self.engine_loop = True
@@ -873,6 +882,9 @@ class Doctor:
         """Tracebacks, fatal runtime errors and engine deaths; True when the line was one of them."""
         msg, stream = ln.message, ln.stream
         tb = self.tracebacks.get(stream)
+        if ln.level == "ERROR" and ln.source and ln.source[:9] == "registry." and REGISTRY_LOGGER.match(
+                ln.source):
+            self._phase_seen(Phase.STARTUP)  # the model registry resolving the architecture (engines/logs.py)
         if tb is None and stream == "main" and self.tb_stream is not None and ", in " in msg \
                 and (m := FRAME_TAIL.match(msg)) and (wrapped := self.tracebacks.get(self.tb_stream)):
             self._frame(wrapped, m.group("func"))  # the second half of a hard-wrapped frame line
@@ -899,7 +911,8 @@ class Doctor:
             self._fail(out, "crash", msg.strip()[:300], stream, tb, None)  # the C++ runtime or a signal
             return True
         if ("0x" in msg and (NATIVE_FRAME.match(msg) or CRASH_FRAME.match(msg))) or (
-                ("***" in msg or "ignal" in msg or "====" in msg) and CRASH_HEADER.search(msg)):
+                ("***" in msg or "ignal" in msg or "====" in msg or "Segfault" in msg)
+                and CRASH_HEADER.search(msg)):
             return self._native(ln, tb, out)
         if ("ASGI" in msg or "Error in " in msg) and REQUEST_ERROR.search(msg):
             if len(self.request_error) >= MAX_STREAMS:
@@ -1058,6 +1071,11 @@ class Doctor:
             for site, phase in CALL_SITES:
                 if site.search(msg[:400]):
                     tb.strong.add(phase)
+            code = msg.strip()
+            if len(code) >= CUT_SITE_MIN:
+                for statement, phase in CUT_CALL_SITES:
+                    if len(code) < len(statement) and statement.startswith(code):
+                        tb.strong.add(phase)  # the paste cut the call site's line
             self._request_logger(tb, ln)
             self._seen(tb)
             self.recognised += 1
@@ -1307,6 +1325,8 @@ class Doctor:
         elif open_tb:  # a traceback with no exception line: the paste or the log was cut
             tb = open_tb[0]
             kind = "crash" if tb.crash else "exception"
+            if tb.core_output and tb.exc is None and not tb.crash:
+                kind = "engine_died"  # cut inside the core client's output: EngineDeadError (engines/logs.py)
             if tb.exc is not None:
                 kind = self._classify(*tb.exc)[0] or kind
             elif tb.message:  # ``logger.exception(e)`` wrote str(e) (no type) on the line before it

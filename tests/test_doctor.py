@@ -1675,3 +1675,77 @@ def test_a_request_traceback_through_the_engines_output_handler_is_the_engines_f
     # without the engine's loop in it, the same request's traceback is the request's alone
     own = tb.split(h + '  File "/x/vllm/v1/engine/output_processor.py"')[0] + h + "ValueError: bad image\n"
     assert _read(SERVING + own).report().failed is False
+
+
+def test_the_model_registrys_error_names_start_up() -> None:
+    """The registry logs at ERROR only while it resolves the architecture (start-up): its traceback, and a CLI
+    traceback through ``build_async_engine_client`` after it (a frame every phase runs in), failed at start-up."""
+    h = "ERROR 10-26 11:35:32 registry.py:267] "
+    tb = (h + "Error in inspecting model architecture 'LlamaForCausalLM'\n" + h + "Traceback (most recent call "
+          "last):\n" + h + '  File "D:\\a\\vllm\\model_executor\\models\\registry.py", line 429, in _run_in_subprocess\n'
+          + h + "    returned.check_returncode()\n"
+          + h + "subprocess.CalledProcessError: Command '['python']' returned non-zero exit status 1.\n")
+    r = _read(tb).report()
+    assert (r.failed, r.failure_phase) == (True, Phase.STARTUP)
+    cli = (h + "ImportError: /x/flash_attn_2_cuda.so: undefined symbol: _ZN3c105Error\n"
+           "Traceback (most recent call last):\n"
+           '  File "/x/vllm/entrypoints/openai/api_server.py", line 552, in run_server\n'
+           "    async with build_async_engine_client(args) as engine_client:\n"
+           "ValueError: Model architectures ['LlamaForCausalLM'] are not supported for now.\n")
+    assert _read(cli).report().failure_phase is Phase.STARTUP
+    assert _read(cli.split("\n", 1)[1]).report().failure_phase is None  # without the registry's line: unknown
+
+
+@pytest.mark.parametrize("frame", ["_try_inspect_model_cls", "_try_load_model_cls", "_raise_for_unsupported"])
+def test_the_model_registrys_frames_are_start_up(frame: str) -> None:
+    tb = ("Traceback (most recent call last):\n"
+          f'  File "/x/vllm/model_executor/models/registry.py", line 1, in {frame}\n'
+          "RuntimeError: boom\n")
+    assert _read(SERVING + tb).report().failure_phase is Phase.STARTUP
+
+
+@pytest.mark.parametrize("cut, phase", [
+    ("self.model_executor", Phase.STARTUP),
+    ("self.model_executor = executor_cl", Phase.STARTUP),
+    ("self.model_executor.register_failure_callback(cb)", None),
+    ("self.model_exec", None),
+])
+def test_a_source_line_cut_inside_the_executors_construction_is_start_up(cut: str, phase: Phase | None) -> None:
+    p = "(EngineCore pid=279) "
+    tb = (p + '  File "/x/vllm/v1/engine/core.py", line 1106, in run_engine_core\n'
+          + p + "    engine_core = EngineCoreProc(*args, engine_index=dp_rank, **kwargs)\n"
+          + p + '  File "/x/vllm/v1/engine/core.py", line 116, in __init__\n' + p + "    " + cut + "\n")
+    r = _read(tb).report()
+    assert (r.failed, r.failure_phase) == (True, phase)
+
+
+@pytest.mark.parametrize("frame", ["_continuation_prefill", "_compute_prefill_context", "swap_blocks_batch"])
+def test_attention_on_a_requests_cached_context_and_kv_offload_copies_are_serving(frame: str) -> None:
+    """Code that runs only for a request with cached earlier tokens (or moves its KV blocks) names serving."""
+    tb = ("(EngineCore pid=229) ERROR 04-19 12:21:04 [core.py:1134]   File "
+          f'"/x/vllm/v1/attention/backends/x.py", line 727, in {frame}\n'
+          "(EngineCore pid=229) ERROR 04-19 12:21:04 [core.py:1134] torch.OutOfMemoryError: CUDA out of memory. "
+          "Tried to allocate 72.00 MiB.\n")
+    r = _read(tb).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "oom", Phase.SERVING)
+
+
+def test_tvm_ffis_segfault_banner_is_a_crash() -> None:
+    """FlashInfer's tvm-ffi installs a SIGSEGV handler: its banner and ``File "<unknown>", line 0`` frames."""
+    dump = ("!!!!!!! Segfault encountered !!!!!!!\n"
+            '  File "<unknown>", line 0, in cuMemcpyBatchAsync\n'
+            '  File "<unknown>", line 0, in swap_blocks_batch(at::Tensor const&, at::Tensor const&, bool)\n')
+    r = _read(dump).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "crash", Phase.SERVING)
+    r = _read(dump.replace("swap_blocks_batch", "some_kernel")).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "crash", None)
+
+
+def test_a_traceback_cut_inside_the_core_clients_output_is_the_engines_death() -> None:
+    h = "ERROR 07-24 11:23:32 [serving_chat.py:948] "
+    tb = (h + "Error in chat completion stream generator.\n" + h + "Traceback (most recent call last):\n"
+          + h + '  File "/x/vllm/v1/engine/output_processor.py", line 57, in get\n' + h + "    raise output\n"
+          + h + '  File "/x/vllm/v1/engine/async_llm.py", line 378, in output_handler\n')
+    assert _read(SERVING + tb).report().failure_kind == "exception"  # cut at the handler: no cause shown
+    r = _read(SERVING + tb + h + "    outputs = await engine_core.get_output_async()\n").report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "engine_died", Phase.SERVING)

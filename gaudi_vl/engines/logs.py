@@ -251,10 +251,14 @@ gdb/libunwind's ``#3 0x00007f.. in func ()``, and abseil's failure-signal handle
 0x7f75332ba350  (unknown)``, ``    @     0x7f7586283630  (unknown)``, https://github.com/ray-project/ray/issues/43456).
 Such frames, whatever follows, mean the process crashed."""
 CRASH_HEADER = re.compile(
-    r"\*\*\* SIG[A-Z]{2,6} received at time=|^==== backtrace \(tid:\s*\d+\) ====|^Caught signal \d+ \(")
+    r"\*\*\* SIG[A-Z]{2,6} received at time=|^==== backtrace \(tid:\s*\d+\) ====|^Caught signal \d+ \("
+    r"|^!{3,} Segfault encountered !{3,}")
 """The first line of such a dump: abseil's ``*** SIGSEGV received at time=1709028495 on cpu 22 ***``, UCX's
 ``Caught signal 11 (Segmentation fault: address not mapped to object ...)`` and ``==== backtrace (tid: 1234)
-====``."""
+====``; tvm-ffi's segfault handler (``TVM_FFI_BACKTRACE_ON_SEGFAULT``, on by default, tvm/ffi/error.h; its
+banner ``!!!!!!! Segfault encountered !!!!!!!`` then ``  File "<unknown>", line 0, in <symbol>`` frames, in
+libtvm_ffi.so@apache-tvm-ffi==0.1.15.post2), which every process that imports FlashInfer's tvm-ffi kernels
+installs (https://github.com/vllm-project/vllm/issues/44780)."""
 KUBECTL_PREFIX = re.compile(r"^\[pod/[\w.\-]{1,253}/[\w.\-]{1,63}\] ")
 """``kubectl logs --prefix`` names the pod and container before each line: ``[pod/vllm-0/vllm] INFO ...``."""
 STDLIB_PREFIX = re.compile(r"^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):(?P<name>[\w.\-]{1,80}):")
@@ -308,6 +312,15 @@ CALL_SITES: tuple[tuple[re.Pattern[str], Phase], ...] = (
 whose workers start and load the model before the KV caches are set up by the separate
 ``_initialize_kv_caches`` (vllm/v1/engine/core.py): a traceback cut there failed in start-up
 (https://github.com/vllm-project/vllm/pull/40760)."""
+
+CUT_CALL_SITES: tuple[tuple[str, Phase], ...] = (
+    ("self.model_executor = executor_class(vllm_config)", Phase.STARTUP),)
+"""A call site of ``CALL_SITES`` whose source line a paste cut inside the statement (the excerpt ends at
+``self.model_executor``): a line that is a proper prefix of the statement, at least its target
+(``self.model_executor``), and no other statement, is that statement (vllm/v1/engine/core.py:144@vllm==0.32.0,
+``EngineCore.__init__``; https://github.com/vllm-project/vllm/pull/39878). ``self.model_executor.x(..)`` is
+not a prefix of it, so the executor's later calls are never read as its construction."""
+CUT_SITE_MIN = len("self.model_executor")
 
 RPC_CALL = re.compile(r'(?:collective_rpc|_run_workers|run_method)\(\s*["\'](?P<func>\w+)["\']')
 """A worker method called by name in a traceback's source line: ``self.collective_rpc("load_model")``
@@ -877,6 +890,40 @@ the weight readers (weight_utils.py:432,846,1079,1426) @vllm==0.32.0; a device c
 made, parallel_state.py@vllm==0.32.0; https://github.com/akash-network/awesome-akash/issues/543) and
 vllm-ascend's ``hcclCommInitRank`` (vllm_ascend/distributed/device_communicators/pyhccl_wrapper.py, the same
 role, @1de16ead8eec)."""
+_MODEL_REGISTRY = (
+    ("_try_inspect_model_cls", Phase.STARTUP),
+    ("_try_load_model_cls", Phase.STARTUP),
+    ("_raise_for_unsupported", Phase.STARTUP),
+)
+"""The model registry resolving the model's architecture (``_try_inspect_model_cls``, ``_try_load_model_cls``:
+vllm/model_executor/models/registry.py:1097-1121; ``_raise_for_unsupported``, :1177 @vllm==0.32.0): run when
+the model's config is built (``registry.inspect_model_cls`` in ``ModelConfig``, vllm/config/model.py:730
+@vllm==0.32.0), before any worker starts or any weight is read: start-up
+(https://github.com/vllm-project/vllm/issues/9713)."""
+REGISTRY_LOGGER = re.compile(r"registry\.py:\d")
+"""The model registry's own logger at ERROR: vllm/model_executor/models/registry.py logs at ERROR only ``Error
+in loading model architecture '%s'`` (:1108), ``Error in inspecting model architecture '%s'`` (:1120) and
+``Error saving model info cache.`` (:1041), each with ``logger.exception`` (its traceback's lines carry the
+same header), all while the architecture is resolved at start-up; no other ``registry.py`` of vLLM logs at
+ERROR (multimodal, tokenizers, attention backends, renderers) @vllm==0.32.0. Evidence of start-up outside a
+failure's own frames (https://github.com/vllm-project/vllm/issues/9377: the registry's ImportError, then the
+CLI's traceback through ``build_async_engine_client``, which encloses every phase)."""
+_REQUEST_KERNELS = (
+    ("_continuation_prefill", Phase.SERVING),
+    ("_compute_prefill_context", Phase.SERVING),
+    ("_context_parallel_compute_prefill_context", Phase.SERVING),
+    ("swap_blocks_batch", Phase.SERVING),
+)
+"""Attention and KV-transfer code that runs only for a request whose earlier tokens are cached, so only while
+serving (the profiling run's and the capture's dummy batches have no cached context and move no KV blocks):
+TurboQuant's ``_continuation_prefill`` of a prefill chunk after a cached one (``cached_len = seq_len -
+q_len``, vllm/v1/attention/backends/turboquant_attn.py:828-907), MLA's ``_compute_prefill_context`` and its
+context-parallel form, called only when ``has_context`` (``prefill_metadata.chunked_context is not None``,
+vllm/model_executor/layers/attention/mla_attention.py:3202-3244), and the KV offloading connector's
+``swap_blocks_batch`` copying a request's blocks between GPU and CPU (``transfer_async``, vllm/v1/kv_offload/
+cpu/gpu_worker.py:534,681; the op, vllm/_custom_ops.py:2863) @vllm==0.32.0
+(https://github.com/Sandermage/genesis-vllm-patches/issues/1, https://github.com/vllm-project/vllm/issues/44780:
+a native ``swap_blocks_batch`` frame under a segfault)."""
 _API_SERVING = (
     ("output_handler", Phase.SERVING),
     ("run_heartbeat_loop", Phase.SERVING),
@@ -947,6 +994,15 @@ ENGINE_LOOP_PATH_FRAMES = (("/v1/engine/output_processor.py", "get"),
 ``get_nowait``: ``raise output``, vllm/v1/engine/output_processor.py:85-102@vllm==0.32.0): only
 ``propagate_error`` puts an exception there (:546-550), called by ``AsyncLLM.output_handler`` when the engine
 failed (vllm/v1/engine/async_llm.py:907@vllm==0.32.0): the engine's error, carried to the request."""
+ENGINE_CORE_OUTPUT = "get_output_async"
+"""The engine core client's output (``AsyncMPClient.get_output_async``, awaited by
+``AsyncLLM.output_handler``: ``outputs = await engine_core.get_output_async()``): it raises only what its
+output task put on the queue, and ``_format_exception`` turns that into ``EngineDeadError`` once the core is
+dead; the task puts ``EngineDeadError()`` itself when the core's socket closes
+(vllm/v1/engine/core_client.py:1227-1235,779-787,1221 @vllm==0.32.0). A traceback cut inside that call, with
+no exception line, is the engine core's death (https://github.com/vllm-project/vllm/issues/21466: cut at that
+source line); one cut at the ``output_handler`` frame itself names no cause
+(https://github.com/vllm-project/vllm/issues/28028, labelled ``exception``)."""
 NOT_A_REQUEST = frozenset({"lifespan", "merged_lifespan", "startup", "shutdown", "main", "serve", "_serve",
                            "__aenter__", "__aexit__"})
 """Framework functions that run when the server starts or stops, not for a request."""
@@ -979,6 +1035,8 @@ _FORK_STRONG = (
     *_KV_SIZING,
     *_API_SERVING,
     *_WORKER_START,
+    *_MODEL_REGISTRY,
+    *_REQUEST_KERNELS,
     *_GRAPH_CAPTURE,
 )
 """hpu_worker.py:180,260,326,353,367,553; hpu_model_runner.py:1178,2807,3059,3121,3179;
@@ -1097,6 +1155,8 @@ _GAUDI_STRONG = (
     *_KV_SIZING,
     *_API_SERVING,
     *_WORKER_START,
+    *_MODEL_REGISTRY,
+    *_REQUEST_KERNELS,
     *_GRAPH_CAPTURE,
 )
 """vllm_gaudi/v1/worker/hpu_worker.py:223,319,516,552,565; hpu_model_runner.py:4792,5242,5343,5466,
