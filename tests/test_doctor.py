@@ -1749,3 +1749,26 @@ def test_a_traceback_cut_inside_the_core_clients_output_is_the_engines_death() -
     assert _read(SERVING + tb).report().failure_kind == "exception"  # cut at the handler: no cause shown
     r = _read(SERVING + tb + h + "    outputs = await engine_core.get_output_async()\n").report()
     assert (r.failed, r.failure_kind, r.failure_phase) == (True, "engine_died", Phase.SERVING)
+
+
+@pytest.mark.parametrize("lines, reached", [
+    # import-time lines only: vLLM resolves its platform on first use, in any program that imports it
+    (("INFO 03-13 10:36:11 [__init__.py:256] Automatically detected platform xpu.\n"
+     "Unsloth: Your GPU has CUDA compute capability 7.5 with VRAM = 14.74 GB.\n"), None),
+    # V1's message queues are built while the workers start
+    (("(VllmWorker rank=1 pid=903752) INFO 03-18 10:21:47 [shm_broadcast.py:258] vLLM message queue "
+     "communication handle: Handle(local_reader_ranks=[0], buffer_handle=(1, 10485760, 10, 'psm_88bac3ba'))\n"),
+     Phase.STARTUP),
+    # a V1 build's per-size capture lines are the start-up capture loop
+    (("(EngineCore_0 pid=1) INFO 08-19 07:06:35 [gpu_model_runner.py:2721] Graph capturing for 304 input tokens\n"
+     "(EngineCore_0 pid=1) INFO 08-19 07:06:35 [gpu_model_runner.py:2721]          finished in 0.050 secs, "
+     "took 24.00 MiB\n"), Phase.WARMUP),
+    # tpu-inference's determine_available_memory after the model loaded: the profiling step
+    (("(EngineCore_DP0 pid=2) INFO 10-20 00:02:33 [tpu_jax_runner.py:309] Init model | hbm=[(1.11, 30.75)]GiB\n"
+     "(EngineCore_DP0 pid=2) INFO 10-20 00:02:33 [tpu_worker_jax.py:166] Memory statistics | "
+     "total_hbm_limit_gb=30.75GiB | total_hbm_limit_cap_gb=27.67GiB | total_hbm_used_gb=1.11GiB | "
+     "total_hbm_avail_gb=26.56GiB\n"), Phase.PROFILING),
+])
+def test_round_7_healthy_phase_lines(lines: str, reached: Phase | None) -> None:
+    r = _read(lines).report()
+    assert (r.failed, r.phase_reached) == (False, reached)

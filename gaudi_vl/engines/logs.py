@@ -692,7 +692,13 @@ _STARTING = (
        r"Initializing an? (?:V[01] )?LLM engine|Waiting for init message from front-end"
        r"|Found nccl from library|Using [\w ]{2,40} backend"
        r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank"
-       r"|NCCL INFO Channel \d+/\d+ : |flags: \[(?:[-+]\w+ ){2,}[-+]\w+\]",
+       r"|NCCL INFO Channel \d+/\d+ : |flags: \[(?:[-+]\w+ ){2,}[-+]\w+\]"
+       r"|vLLM message queue communication handle: ",
+       f"V1's shared-memory message queues, each logging its handle when built (MessageQueue.__init__, "
+       f"vllm/distributed/device_communicators/shm_broadcast.py:589@{UPSTREAM}, at INFO in early V1): the "
+       f"executor's RPC broadcast queue and each worker's response queue (vllm/v1/executor/"
+       f"multiproc_executor.py:164,624@{UPSTREAM}) and the groups' broadcasters, all while the workers "
+       f"start; "
        f"vllm/engine/llm_engine.py:233@8642d8927065 and :240@{FORK_122}; vllm/v1/engine/core.py:455, "
        f"vllm/utils.py:1227 (NCCL while a worker initialises its device), vllm/platforms/hpu.py:54 and "
        f"cuda.py:249,256 (attention backend chosen in worker init) @{FORK_122}; vllm/v1/engine/core.py:134"
@@ -705,14 +711,17 @@ _STARTING = (
        f"adapter are built, inside load_model (vllm/attention/backends/hpu_attn.py:148, "
        f"vllm/worker/hpu_model_runner.py:220@8642d8927065)"),
     _m("frontend", Phase.STARTUP,
-       r"vLLM API server version|non-default args: |\bargs: Namespace\(|Automatically detected platform"
+       r"vLLM API server version|non-default args: |\bargs: Namespace\("
        r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with"
        r"|Starting with engine args|EngineArgs\(model=|Using max model len \d+",
        f"the front end resolving its configuration before it builds the engine: api_server.py:1300 "
-       f"(version), platforms/__init__.py:254, config.py:823,2203@{FORK_122}; vllm/entrypoints/serve/"
+       f"(version), config.py:823,2203@{FORK_122}; vllm/entrypoints/serve/"
        f"utils/api_utils.py:286 (non-default args), vllm/config/model.py:733 (architecture), :2152 (max "
-       f"model len), "
-       f"vllm/platforms/__init__.py:291@{UPSTREAM}; the engine arguments printed by the program that is "
+       f"model len)@{UPSTREAM}; not 'Automatically detected platform' (platforms/__init__.py:254@{FORK_122}, "
+       f":291@{UPSTREAM}): the platform is resolved on first use, at import of vllm in any program "
+       f"(a notebook, Unsloth, a test), so that line shows no server starting "
+       f"(https://github.com/vllm-project/vllm/pull/14612, https://github.com/meta-llama/synthetic-data-kit/"
+       f"issues/24); the engine arguments printed by the program that is "
        f"about to build the engine (Ray Serve's vLLM deployment: 'Starting with engine args: AsyncEngineArgs("
        f"model=..', https://github.com/vllm-project/vllm/issues/12742)"),
 )
@@ -1255,6 +1264,11 @@ VLLM_V1 = LogGrammar(
            f"vllm/worker/worker.py:278@{FORK_122}; vllm/compilation/monitor.py:40 ('Starting torch.compile', "
            f"the first forward, @{UPSTREAM}); V0's encoder-decoder profile_run: "
            f"vllm/worker/enc_dec_model_runner.py:278@8642d8927065"),
+        _m("profile", Phase.PROFILING, r"^Memory statistics \| total_hbm_limit_gb=",
+           "tpu-inference's determine_available_memory, the step that measures what is left for the KV cache "
+           "after the model loaded (tpu_inference/worker/tpu_worker_jax.py:172,188@03d76de6eae4, "
+           "tpu_worker.py:557@b8692ff01fa1; a 'GPU KV cache size' line follows it): the profiling step "
+           "(https://github.com/vllm-project/tpu-inference/issues/898)"),
         _m("profile_done", Phase.PROFILING, r"Memory profiling takes [\d.]+ seconds",
            f"the end of the profiling run: V0 determine_num_available_blocks logs it last, before returning "
            f"the block counts (vllm/worker/worker.py:278@{FORK_122}); V1 logs MemoryProfilingResult (its "
@@ -1266,7 +1280,8 @@ VLLM_V1 = LogGrammar(
            r"Capturing cudagraphs for decoding|Capturing the model for CUDA graphs"
            r"|CUDA graphs can take additional"
            r"|^(?:You can )?also reduce the .max_num_seqs. as needed to decrease"
-           r"|Capturing (?:CUDA graph shapes|(?:\w+ )?(?:CUDA|ACL) graphs\b|torchair graph|encoder aclgraph)",
+           r"|Capturing (?:CUDA graph shapes|(?:\w+ )?(?:CUDA|ACL) graphs\b|torchair graph|encoder aclgraph)"
+           r"|^Graph capturing for \d+ input tokens",
            f"V0 capture_model's lines and progress bar: vllm/worker/model_runner.py:1513,1589@{FORK_122}, "
            f"model_runner.py:396-400@37ca55810392 (older releases), and the last sentence of its notice, "
            f"which a paste hard-wraps onto a line of its own ('also reduce the `max_num_seqs` as needed to "
@@ -1279,7 +1294,10 @@ VLLM_V1 = LogGrammar(
            f"@{ASCEND}), its V2 runner's 'Capturing (prefill |decode )?CUDA graphs' bars and 'Capturing "
            f"encoder aclgraph' (vllm_ascend/worker/v2/aclgraph_utils.py:170, "
            f"spec_decode/autoregressive/speculator.py:227,243, "
-           f"worker/encoder_acl_graph.py:276@{ASCEND_HEAD})"),
+           f"worker/encoder_acl_graph.py:276@{ASCEND_HEAD}); a V1 build's per-size capture lines ('Graph "
+           f"capturing for 304 input tokens' then 'finished in 0.050 secs, took 24.00 MiB', from "
+           f"capture_model's loop over the sizes, gpu_model_runner.py:2721 in the paste of "
+           f"https://github.com/vllm-project/vllm/pull/23184)"),
         _m("warmup_done", Phase.WARMUP, r"Graph capturing finished in \d+ secs",
            f"vllm/worker/model_runner.py:1671@{FORK_122}; "
            f"vllm/v1/worker/gpu_model_runner.py:6582@{UPSTREAM}"),
