@@ -999,7 +999,8 @@ class Doctor:
                 self._note(out, "request_error", self._now(), f"a request failed ({exc.group('type')}): "
                            "the server answered it with an error; not an engine failure")
             return True
-        if exc is not None and tb is None and kind is None and not _maybe_death(msg):
+        if exc is not None and tb is None and kind is None and not _maybe_death(msg) and not (
+                "synStatus" in msg and SYNAPSE.search(msg)):  # a Synapse status: the card failed
             # an exception printed on its own line: ``logger.error(e)`` before its Traceback, or a
             # paste that starts at the exception; a failure only once its traceback follows
             if len(self.pending) >= MAX_STREAMS:

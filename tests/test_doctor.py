@@ -1772,3 +1772,19 @@ def test_a_traceback_cut_inside_the_core_clients_output_is_the_engines_death() -
 def test_round_7_healthy_phase_lines(lines: str, reached: Phase | None) -> None:
     r = _read(lines).report()
     assert (r.failed, r.phase_reached) == (False, reached)
+
+
+@pytest.mark.parametrize("before, line, phase", [
+    (SERVING + _ACCESS, "RuntimeError: synStatus=26 [Generic failure] Launch failed.", Phase.SERVING),
+    ("", "RuntimeError: synStatus=26 [Generic failure] Device acquire failed.", Phase.STARTUP),
+    (SERVING + _ACCESS, "RuntimeError: synStatus=8 [Device not found] Device acquire failed.", Phase.STARTUP),
+])
+def test_a_bare_synapse_status_error_is_a_failure(before: str, line: str, phase: Phase) -> None:
+    """The Habana bridge's Synapse status errors are the card's, never a request's: a failure without a traceback,
+    at start-up when the device could not be acquired, else where the log was."""
+    r = _read(before + line + "\n").report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", phase)
+    tb = ('Traceback (most recent call last):\n  File "/x/vllm/worker/hpu_worker.py", line 1, in init_device\n'
+          + line + "\n")
+    r = _read(before + line + "\n" + tb).report()  # the same error, its traceback after it: one failure
+    assert (r.failed, r.failure_processes) == (True, 1)

@@ -361,6 +361,14 @@ FATAL = re.compile(r"FATAL ERROR :: MODULE:(?P<module>\w+)\s*(?P<text>.*)")
 SYNAPSE = re.compile(
     r"synStatus[= ](?:synStatus\s*)?(?P<code>\d+)\s*\[(?P<text>[^\]]*)\]|Graph compile failed"
 )
+"""The Habana PyTorch bridge raises a Synapse call's failure as ``RuntimeError: synStatus=26 [Generic failure]
+Device acquire failed.`` (``synStatus`` and its code, the status's name in brackets, then what failed): a
+status of the card's runtime, never one request's error. So an exception line carrying it is a failure even
+when no ``Traceback`` follows (a bare exception line otherwise waits for its traceback): ``Device acquire
+failed`` and ``synStatus=8 [Device not found]`` name start-up (``MESSAGE_PHASES``); any other status fails in
+the phase the log had reached (a launch failing while serving). Pastes of the bare line:
+https://github.com/opea-project/GenAIComps/issues/1038 (in the corpus), and users' notes quoting
+``hcl_device_control_factory.cpp:84(initDevice): ... == hcclSuccess failed.`` then that line."""
 SYNAPSE_DFA = re.compile(r"Synapse detected a device critical error that requires a restart")
 """Synapse's device-fail analysis (DFA) kill message, printed by each device's process before Synapse kills it
 (``DFA_KILL_MSG = "Synapse detected a device critical error that requires a restart. Killing process in"`` in
