@@ -25,20 +25,12 @@ from gaudi_vl.engines.text_buckets import (
     text_buckets,
 )
 from gaudi_vl.errors import GaudiVLError
+from tests.engines.test_fork_122_text_buckets import LINEAR, inputs  # the same engine inputs
 from tests.engines.test_text_buckets import _plan
 
 TB, TB122 = FORK_MAIN.text_buckets, FORK_122.text_buckets
 assert TB is not None and TB122 is not None
 
-inputs = st.builds(
-    TextBucketInputs,
-    max_num_seqs=st.sampled_from([1, 2, 3, 8, 16, 50, 64, 128, 256]),
-    max_num_batched_tokens=st.sampled_from([1024, 2048, 4096, 8192, 32768]),
-    max_model_len=st.sampled_from([1024, 2048, 4096, 8192, 10000, 16384, 32768]),
-    block_size=st.just(128),
-    num_blocks=st.integers(128, 20000),  # linear decode blocks start at block_size (N linear.py:67-69)
-)
-LINEAR = {"VLLM_EXPONENTIAL_BUCKETING": "false"}
 PREFIX = {"VLLM_PREFIX_CACHING": "true"}
 
 
