@@ -96,6 +96,7 @@ from gaudi_vl.engines.logs import (
     MODEL_BUILD,
     MODEL_NAMED,
     MULTIMODAL_HINTS,
+    NAMED_FRAMES,
     NAMED_PREFIX,
     NATIVE_FRAME,
     NOT_A_REQUEST,
@@ -383,6 +384,8 @@ class _Traceback:
     """A frame of the web framework running one request (``REQUEST_DISPATCH_PATHS``)."""
     engine_loop: bool = False
     """A frame of the engine's own loop (``ENGINE_LOOP_FRAMES``): the engine's error, carried to a request."""
+    named: Phase | None = None
+    """The phase the innermost frame's function name says (``NAMED_FRAMES``): the weakest evidence."""
     core_output: bool = False
     """A frame or call of the engine core client's output (``ENGINE_CORE_OUTPUT``): a cut traceback there is
     the engine core's death."""
@@ -412,6 +415,11 @@ class _Traceback:
             self.weak = Phase.STARTUP
         if path and self.weak is None and any(p in path for p in SERVING_PATHS):
             self.weak = Phase.SERVING  # Ray's compiled graph runs model steps only
+        for pattern, named in NAMED_FRAMES:
+            if pattern.search(func):
+                if self.named is None or not self.crash:  # the innermost match: a traceback lists it last,
+                    self.named = named  # a crash's stack dump (most recent call first) first
+                break
         for g in grammars:
             phase, strong = g.frame_phase(func)
             if phase is None:
@@ -1200,7 +1208,7 @@ class Doctor:
               alloc: int | None, weak: Phase | None = None, *, hint: bool = False) -> None:
         frame_phase = tb.strong_phase() if tb else None
         weak_phase = ((tb.weak if tb else None) or weak or _weak_message_phase(text)
-                      or _weak_message_phase(tb.message if tb else None))
+                      or _weak_message_phase(tb.message if tb else None) or (tb.named if tb else None))
         key = (kind, _norm(text))  # the same event from N workers: pids, ranks, addresses differ
         if len(self.last_fail) >= MAX_STREAMS:
             self.last_fail.pop(next(iter(self.last_fail)))
@@ -1244,7 +1252,7 @@ class Doctor:
             for f in self.failures.values():
                 if f.stream == stream and f.frame_phase is None and f.line_no >= tb.start_line - 3:
                     f.frame_phase = tb.strong_phase()
-                    f.weak_phase = f.weak_phase or tb.weak
+                    f.weak_phase = f.weak_phase or tb.weak or tb.named
 
     def _cause(self) -> _Failure | None:
         """The failure to report: the first of the most specific kind."""
@@ -1333,11 +1341,15 @@ class Doctor:
             elif tb.message:  # ``logger.exception(e)`` wrote str(e) (no type) on the line before it
                 kind = self._classify("Exception", tb.message)[0] or kind
             phase = (tb.strong_phase() or (_message_phase(tb.exc[1]) if tb.exc else None) or self._now()
-                     or tb.weak or self.tb_phase_seen)
+                     or tb.weak or tb.named or self.tb_phase_seen)
             cut = (f"(a crash's native backtrace from line {tb.start_line})" if tb.crash and not tb.exc
                    else f"(traceback from line {tb.start_line} cut off before its exception line)")
             failure = (f"{tb.message} " if tb.message else "") + cut
             processes = len(open_tb)
+        if failed and phase is None:
+            # The failure's own lines name no phase, but the log shows how far the engine had got: it
+            # failed there (a phase it had reached and not yet left), not at some guessed point
+            phase = self.phase
         frac = self.pad_patches / self.bucket_patches if self.bucket_patches else 0.0
         return DoctorReport(
             lines_read=self.lines,

@@ -706,6 +706,47 @@ def test_no_phase_evidence_means_unknown_not_a_guess() -> None:
     assert r.to_dict()["failure_phase"] is None
 
 
+@pytest.mark.parametrize(
+    ("frames", "phase"),
+    [  # a platform plugin or release no frame table names: the functions' names say the step
+        (["main", "PluginWorker.load_model", "PluginRunner.load_weights"], Phase.STARTUP),
+        (["main", "PluginWorker._initialize_kv_caches", "PluginRunner.profile_run", "model_forward"],
+         Phase.PROFILING),  # the innermost name wins over the enclosing KV set-up
+        (["main", "PluginWorker.allocate_kv_cache_tensors"], Phase.KV_ALLOCATION),
+        (["main", "PluginRunner.capture_graphs", "model_forward"], Phase.WARMUP),
+        (["main", "PluginEngine.generate", "PluginRunner._process_reqs"], Phase.SERVING),
+        (["main", "PluginRunner.tensor_model_parallel_all_reduce"], None),  # a collective in any phase
+        (["main", "PluginWorker.destroy_model_parallel"], None),  # teardown, not start-up
+    ],
+)
+def test_function_names_place_a_failure_no_frame_table_knows(frames: list[str], phase: Phase | None) -> None:
+    d = Doctor()
+    for line in traceback_lines(frames, "RuntimeError: something broke"):
+        d.feed(line)
+    r = d.report()
+    assert r.failed and r.failure_phase is phase
+
+
+def test_a_named_frame_never_outranks_a_phase_line() -> None:
+    d = Doctor()
+    feed_all(d, "INFO 01-01 00:00:00 hpu_model_runner.py:1] Loading model weights took in total 1.0 GiB of "
+                "device memory (1.0 GiB/94.6 GiB used)")
+    for line in traceback_lines(["main", "PluginRunner.capture_graphs"], "RuntimeError: something broke"):
+        d.feed(line)
+    assert d.report().failure_phase is Phase.PROFILING  # the phase line names the step; the name only guesses
+
+
+def test_a_failure_without_phase_evidence_of_its_own_failed_in_the_phase_the_log_reached() -> None:
+    """Labels and users read a failure after serving started as a serving failure, even when its own
+    lines (a cut traceback through helpers) name no phase; the report's two phases then agree."""
+    d = Doctor()
+    feed_all(d, "INFO:     Application startup complete.")
+    for line in traceback_lines(["main", "run", "helper"], "RuntimeError: something broke"):
+        d.feed(line)
+    r = d.report()
+    assert r.failed and r.failure_phase is Phase.SERVING and r.phase_reached is Phase.SERVING
+
+
 def test_serve_says_a_failure_whose_phase_is_unknown() -> None:
     """``gaudi-vl serve`` reports every failure the doctor found, the phase-less ones too."""
     from gaudi_vl.launch import LogWatcher

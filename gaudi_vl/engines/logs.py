@@ -1206,6 +1206,31 @@ the same start-up steps as the fork's, on the GPU worker (vllm/worker/worker.py:
 cache_engine.py:69@95af70093fc0, the fork's copy of upstream V0) and AsyncLLMEngine's loop
 (async_llm_engine.py:773,825@95af70093fc0)."""
 
+NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
+    (re.compile(r"warm_?up|capture|cuda_?graph|hpu_?graph|acl_?graph|graph_runner", re.IGNORECASE),
+     Phase.WARMUP),
+    (re.compile(r"profile_run|determine_(?:num_)?available|profile_memory|memory_profil"), Phase.PROFILING),
+    (re.compile(r"kv_?caches?|init(?:ialize)?_cache|cache_engine|allocate_(?:kv|cache|blocks)|num_gpu_blocks"),
+     Phase.KV_ALLOCATION),
+    (re.compile(r"load_?model|load_?weights|create_weights|weights_(?:iterator|loader)|init_device"
+                r"|init_(?:worker_)?distributed|(?:init\w*|ensure)_model_parallel|download_|from_pretrained|_init_executor"
+                r"|_init_workers|inspect_model|load_model_cls|get_model_architecture"), Phase.STARTUP),
+    (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
+                r"|handle_request"), Phase.SERVING),
+)
+"""Function names that say their phase, for frames no engine's table names (another platform's plugin, a
+newer or older release, a wrapper): every engine names its steps the same way, V0's and V1's workers and
+runners on every platform (``load_model``/``load_weights`` in start-up, ``profile_run`` and
+``determine_available_memory``/``determine_num_available_blocks`` in profiling, ``initialize_cache`` /
+``_initialize_kv_caches`` / ``initialize_kv_cache`` sizing the cache, ``capture_model`` and
+``*warmup*`` in warm-up: vllm/v1/worker/gpu_worker.py, gpu_model_runner.py@vllm==0.32.0,
+vllm/worker/hpu_worker.py, hpu_model_runner.py@95af70093fc0, vllm_ascend/worker/worker_v1.py@1de16ead8eec);
+requests are ``generate``d and ``_process_reqs``-style steps run them. The weakest evidence the doctor
+takes: used only when no frame of any table and no phase line places the failure, and the innermost
+match wins (an outer ``_initialize_kv_caches`` encloses the profiling run and the warm-up;
+https://github.com/AI-Hypercomputer/tpu-inference/issues/898, https://github.com/vllm-project/vllm-ascend/
+issues/3965)."""
+
 WARMUP_NAMED = re.compile(r"warm_?up", re.IGNORECASE)
 """A function named for warming up (``_warmup``, ``deep_gemm_warmup``, ``_warmup_multimodal_graph``)
 that no frame table names: a weak warm-up frame (the fork's profiling run also calls
@@ -1226,14 +1251,14 @@ workers through ``collective_rpc`` / ``_run_workers`` instead. A frame in it is 
 ``execute_model`` (https://github.com/vllm-project/vllm/issues/15199)."""
 
 MODEL_BUILD = ("/model_executor/models/", "__init__", Phase.STARTUP)
+"""A model class's constructor (``vllm/model_executor/models/llama.py ... in __init__``) runs only
+while the model is built, inside ``load_model`` (``get_model``, hpu_model_runner.py:1185@95af70093fc0):
+a weak start-up frame (the same files' ``forward`` runs in every later phase)."""
 LAYER_BUILD = ("/model_executor/layers/", "create_weights", Phase.STARTUP)
 """A layer's quantisation method creating its parameters (``UnquantizedLinearMethod.create_weights``,
 vllm/model_executor/layers/linear.py:202-210@vllm==0.32.0, which logs ``Failed to create unquantized linear
 weights: %s`` when the allocation fails): called from the layer's constructor only, i.e. while the model is
 built in ``load_model`` (https://github.com/vllm-project/vllm/issues/28143): a weak start-up frame."""
-"""A model class's constructor (``vllm/model_executor/models/llama.py ... in __init__``) runs only
-while the model is built, inside ``load_model`` (``get_model``, hpu_model_runner.py:1185@95af70093fc0):
-a weak start-up frame (the same files' ``forward`` runs in every later phase)."""
 
 VLLM_GAUDI_V1 = LogGrammar(
     name="vllm-v1-gaudi",
