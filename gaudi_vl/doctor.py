@@ -70,6 +70,7 @@ from gaudi_vl.engines.logs import (
     ENGINE_DEATH,
     ENGINE_LOOP_FRAMES,
     ENGINE_LOOP_PATH_FRAMES,
+    ENGINE_PATHS,
     EXCEPTION,
     FAILED_EXECUTION,
     FATAL,
@@ -83,17 +84,16 @@ from gaudi_vl.engines.logs import (
     GRAPH_COMPILE,
     GRAPH_SPLIT,
     HEADER,
+    IPYTHON_CONTEXT,
     IPYTHON_FRAME,
     IPYTHON_TRACEBACK,
     JOURNAL_PREFIX,
     JOURNAL_TAIL,
     KUBECTL_PREFIX,
     KV_SHORTFALL,
-    LAYER_BUILD,
     LOADING_PATHS,
     MASK_CPU,
     MESSAGE_PHASES,
-    MODEL_BUILD,
     MODEL_NAMED,
     MULTIMODAL_HINTS,
     NAMED_FRAMES,
@@ -106,6 +106,8 @@ from gaudi_vl.engines.logs import (
     OOM_TEXT,
     ORDERLY_STOP,
     PADDING,
+    PATH_FRAMES,
+    PIPE_FIELDS,
     PREEMPTED,
     PROCESS_DIED,
     PROCESS_PREFIX,
@@ -139,6 +141,7 @@ from gaudi_vl.engines.logs import (
     TORCH_OOM,
     TRACEBACK,
     UNRAISABLE,
+    V0_REQUEST_STREAM,
     WARMUP_NAMED,
     WARMUP_STEP,
     WEAK_MESSAGE_PHASES,
@@ -298,6 +301,8 @@ def split_line(raw: str) -> LogLine:
         text = text[m.end():]
         if "]:" in text[:150] and (j := JOURNAL_TAIL.match(text)):
             text = text[j.end():]  # journald's short-iso: ``<ISO time> host unit[pid]: ``
+        elif text[:1] == "|" and (p := PIPE_FIELDS.match(text)):
+            text = text[p.end():]  # a wrapper's ``| LEVEL | name | `` fields
     elif text[:1].isalpha() and ":" in text[5:20] and (m := JOURNAL_PREFIX.match(text)):
         text = text[m.end():]  # journald: ``Mon DD HH:MM:SS host unit[pid]: `` in any locale
     glog = None
@@ -386,6 +391,10 @@ class _Traceback:
     """A frame of the engine's own loop (``ENGINE_LOOP_FRAMES``): the engine's error, carried to a request."""
     named: Phase | None = None
     """The phase the innermost frame's function name says (``NAMED_FRAMES``): the weakest evidence."""
+    stream_raise: bool = False
+    """A frame of V0's request stream raising what it was handed (``V0_REQUEST_STREAM``)."""
+    in_engine: bool = False
+    """The innermost frame with a path is in the engine's own modules (``ENGINE_PATHS``)."""
     core_output: bool = False
     """A frame or call of the engine core client's output (``ENGINE_CORE_OUTPUT``): a cut traceback there is
     the engine core's death."""
@@ -393,13 +402,21 @@ class _Traceback:
     def is_request(self) -> bool:
         """A request's own traceback: after a request error line, or through the framework's request
         dispatch and not through the engine's loop."""
-        return (self.request or self.dispatch) and not self.engine_loop
+        return (self.request or self.dispatch) and not self.engine_loop and not self.stream_raise
+
+    def cut_in_engine(self) -> bool:
+        """Cut before its exception line while inside the engine's own code: pasted for the engine's error."""
+        return self.in_engine and self.exc is None
 
     def add(self, func: str, grammars: Sequence[LogGrammar], path: str = "") -> None:
         self.frames += 1
         self.other_frames += func not in TEARDOWN_FRAMES
         if func == ENGINE_CORE_OUTPUT:
             self.core_output = True
+        if path:
+            self.in_engine = any(p in path for p in ENGINE_PATHS)
+            if func == V0_REQUEST_STREAM[1] and path.endswith(V0_REQUEST_STREAM[0]):
+                self.stream_raise = True
         if func in ENGINE_LOOP_FRAMES or (path and any(path.endswith(p) and func == f
                                                        for p, f in ENGINE_LOOP_PATH_FRAMES)):
             self.engine_loop = True
@@ -407,10 +424,11 @@ class _Traceback:
                 any(p in path for p in REQUEST_DISPATCH_PATHS)
                 or any(path.endswith(p) and func == f for p, f in REQUEST_DISPATCH_FRAMES)):
             self.dispatch = True
-        if path and func == MODEL_BUILD[1] and MODEL_BUILD[0] in path and self.weak is None:
-            self.weak = MODEL_BUILD[2]
-        if path and func == LAYER_BUILD[1] and LAYER_BUILD[0] in path and self.weak is None:
-            self.weak = LAYER_BUILD[2]
+        if path and self.weak is None:
+            for fragment, name, phase in PATH_FRAMES:
+                if func == name and fragment in path:
+                    self.weak = phase
+                    break
         if path and self.weak is None and any(p in path for p in LOADING_PATHS):
             self.weak = Phase.STARTUP
         if path and self.weak is None and any(p in path for p in SERVING_PATHS):
@@ -999,6 +1017,8 @@ class Doctor:
             return True
         kind, text, alloc = self._classify(exc.group("type") if exc else None,
                                            (exc.group("text") or "") if exc else msg)
+        if tb is not None and tb.stream_raise and exc is not None and exc.group("type")[-10:] == "ValueError":
+            tb.stream_raise = False  # the request's validation error, handed back through its stream
         if exc is not None and tb is not None and tb.is_request() and kind is None and not _maybe_death(msg):
             self.tracebacks.pop(stream, None)  # one request failed; the server answered it and went on
             self.request_error[stream] = self.lines  # a chained traceback of the same request may follow
@@ -1075,7 +1095,8 @@ class Doctor:
             # a source line of the traceback: what it calls is the next frame, which a cut paste may
             # have lost (``self.model_executor.determine_num_available_blocks())``, and a method
             # called by name: ``self.collective_rpc("load_model")``)
-            for func in _CALL.findall(msg[:400]) + RPC_CALL.findall(msg[:400]):
+            context = IPYTHON_CONTEXT.match(msg)  # IPython's context lines did not run
+            for func in [] if context else _CALL.findall(msg[:400]) + RPC_CALL.findall(msg[:400]):
                 tb.add(func, self.grammars)
             for site, phase in CALL_SITES:
                 if site.search(msg[:400]):
@@ -1247,10 +1268,11 @@ class Doctor:
     def _attach_open_tracebacks(self) -> None:
         """Frames of tracebacks cut off (or still being written) name the phase of their failure."""
         for stream, tb in self.tracebacks.items():
-            if tb.noise or tb.is_request() or tb.phase() is None:
+            if tb.noise or tb.is_request() or (tb.phase() or tb.named) is None:
                 continue
-            for f in self.failures.values():
-                if f.stream == stream and f.frame_phase is None and f.line_no >= tb.start_line - 3:
+            for f in self.failures.values():  # before or after the report of the failure (Ray prints the
+                # actor's error, then its traceback)
+                if f.stream == stream and f.frame_phase is None:
                     f.frame_phase = tb.strong_phase()
                     f.weak_phase = f.weak_phase or tb.weak or tb.named
 
@@ -1322,7 +1344,8 @@ class Doctor:
         self._settle()
         advice = tuple(self.advice())  # attaches cut-off tracebacks first
         cause = self._cause()
-        open_tb = [tb for tb in self.tracebacks.values() if not tb.noise and not tb.is_request()
+        open_tb = [tb for tb in self.tracebacks.values() if not tb.noise
+                   and (not tb.is_request() or tb.cut_in_engine())
                    and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
         failed = cause is not None or bool(open_tb)
         failure = phase = kind = None
@@ -1374,7 +1397,8 @@ class Doctor:
             unreadable_lines=self.unreadable,
             unreadable_line_numbers=tuple(self.unreadable_at),
             shutdown_noise=self.noise_tracebacks + sum(tb.noise for tb in self.tracebacks.values()),
-            request_errors=self.request_tracebacks + sum(tb.is_request() for tb in self.tracebacks.values()),
+            request_errors=self.request_tracebacks + sum(tb.is_request() and not tb.cut_in_engine()
+                                                         for tb in self.tracebacks.values()),
         )
 
 

@@ -103,6 +103,14 @@ COLLECTOR_STAMP = re.compile(
 with a zone offset (``2024-06-22T20:16:34.700+00:00``, https://github.com/vllm-project/vllm/issues/5060)
 or in brackets (``[2025-08-12T08:42:32Z]``, https://github.com/vllm-project/vllm/pull/22587)."""
 
+PIPE_FIELDS = re.compile(
+    r"^\|\s*(?:DEBUG|INFO|WARNING|ERROR|CRITICAL|SUCCESS|TRACE)\s*\|\s*[\w.:<>\-]{1,80}(?:\s*\|\s|\s+-\s)")
+"""A wrapper's logger fields after the collector stamp, separated by bars: FastChat's workers relay vLLM's
+output through their own logger as ``2024-06-20 23:15:43 | ERROR | stderr | [rank0]: ...`` (``%(asctime)s |
+%(levelname)s | %(name)s | %(message)s``, fastchat/utils.py ``build_logger``;
+https://github.com/lm-sys/FastChat/pull/3136), loguru as ``2025-01-01 10:00:00.123 | ERROR    |
+module:function:42 - ...``. The relay's level is its own (stderr is relayed at ERROR), so it is dropped."""
+
 CLOUD_PREFIX = re.compile(
     r"^(?:DEFAULT|DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL) \d{4}-\d\d-\d\dT[\d:.]+Z \[[^\]]{1,200}\] ")
 """A cloud log viewer's own level, time and labels before the container's line: Google Cloud Logging's
@@ -213,6 +221,9 @@ of a failed ``LLM(..)`` often starts at such a frame and is cut before the excep
 frames are a traceback's all the same. The method is the qualified name's last part."""
 """CPython's faulthandler report of a process killed by a signal (``Fatal Python error: Floating point
 exception``, then ``Stack (most recent call first):``): the process crashed."""
+IPYTHON_CONTEXT = re.compile(r"^\s*\d{1,7}\s")
+"""IPython's numbered source context around a frame's line (``    103 engine_args = EngineArgs(``): lines the
+frame did not run; only the arrowed line (``--> 123 ...``) is the call (IPython's ``VerboseTB``)."""
 FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+)(?P<comma>,?) in (?P<func>[\w<>.]+)')
 FRAME_TAIL = re.compile(
     r'^(?:(?P<path>[^"\s]*)", line (?P<line>\d+)|\s*(?P<digits>\d+)),? in (?P<func>[\w<>.]+)\s*$')
@@ -503,12 +514,15 @@ systemd's ``code=killed, status=15/TERM``. After an orderly stop (``ORDERLY_STOP
 (https://github.com/instructlab/instructlab/pull/2093: SIGINT to the server, ``died, exit code: -15``)."""
 
 RAY_DEATH = re.compile(r"A worker died or was killed while execut|Failed to register worker \S+ to Raylet"
-                       r"|The actor died unexpectedly before finishing")
+                       r"|The actor died unexpectedly before finishing"
+                       r"|The actor died because of an error raised in its creation task")
 """Ray's reports of a worker process that died or never started (``(raylet) A worker died or was killed
 while executing a task by an unexpected system error``, https://github.com/gpustack/gpustack/issues/2415;
 ``core_worker.cc:215: Failed to register worker ... to Raylet``, https://github.com/vllm-project/vllm/issues/6090;
 ``ray.exceptions.RayActorError: The actor died unexpectedly before finishing this task``, Ray's
-python/ray/exceptions.py)."""
+python/ray/exceptions.py; an actor whose constructor raised, ``ActorDiedError: The actor died because of an
+error raised in its creation task, ray::LLMRayActor.__init__()``: the actor hosting the engine is gone,
+https://github.com/OpenRLHF/OpenRLHF/issues/358)."""
 
 WORKER_METHOD = re.compile(
     r"Exception in worker \S+ while processing method (?P<m1>\w+)|Error executing method '?(?P<m2>\w+)'?"
@@ -541,8 +555,8 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (STEP_DUMP, Phase.SERVING),
     (re.compile(r"WorkerProc initialization failed|WorkerProc failed to start"), Phase.STARTUP),
     (re.compile(r"Device acquire failed|synStatus[= ](?:synStatus\s*)?8\b"), Phase.STARTUP),
-    (re.compile(r"Failed to register worker \S+ to Raylet|Unable to register worker with raylet"),
-     Phase.STARTUP),
+    (re.compile(r"Failed to register worker \S+ to Raylet|Unable to register worker with raylet"
+                r"|Ray does not allocate any GPUs on the driver node"), Phase.STARTUP),
     (re.compile(r"Failed to create (?:\w+ )?linear weights"), Phase.STARTUP),
     (re.compile(r"Gloo connectFullMesh failed|server socket has failed to listen on any local network "
                 r"address"), Phase.STARTUP),
@@ -701,12 +715,14 @@ _STARTING = (
        r"|Found nccl from library|Using [\w ]{2,40} backend"
        r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank"
        r"|NCCL INFO Channel \d+/\d+ : |flags: \[(?:[-+]\w+ ){2,}[-+]\w+\]"
-       r"|vLLM message queue communication handle: ",
+       r"|vLLM message queue communication handle: |use_ray_spmd_worker: ",
        f"V1's shared-memory message queues, each logging its handle when built (MessageQueue.__init__, "
        f"vllm/distributed/device_communicators/shm_broadcast.py:589@{UPSTREAM}, at INFO in early V1): the "
        f"executor's RPC broadcast queue and each worker's response queue (vllm/v1/executor/"
        f"multiproc_executor.py:164,624@{UPSTREAM}) and the groups' broadcasters, all while the workers "
-       f"start; "
+       f"start; V0's Ray executor creating its workers ('use_ray_spmd_worker: %s', and 'Ray does not "
+       f"allocate any GPUs on the driver node.' when the placement has none: _init_workers_ray, "
+       f"vllm/executor/ray_distributed_executor.py:169,196,280@95af70093fc0); "
        f"vllm/engine/llm_engine.py:233@8642d8927065 and :240@{FORK_122}; vllm/v1/engine/core.py:455, "
        f"vllm/utils.py:1227 (NCCL while a worker initialises its device), vllm/platforms/hpu.py:54 and "
        f"cuda.py:249,256 (attention backend chosen in worker init) @{FORK_122}; vllm/v1/engine/core.py:134"
@@ -1011,6 +1027,18 @@ ENGINE_LOOP_PATH_FRAMES = (("/v1/engine/output_processor.py", "get"),
 ``get_nowait``: ``raise output``, vllm/v1/engine/output_processor.py:85-102@vllm==0.32.0): only
 ``propagate_error`` puts an exception there (:546-550), called by ``AsyncLLM.output_handler`` when the engine
 failed (vllm/v1/engine/async_llm.py:907@vllm==0.32.0): the engine's error, carried to the request."""
+V0_REQUEST_STREAM = ("/engine/async_llm_engine.py", "generator")
+"""V0's per-request stream raising what it was handed (``AsyncStream.generator``: ``raise result``,
+vllm/engine/async_llm_engine.py:108-117@95af70093fc0): the background loop's error, handed to every stream
+when the loop fails (``_error_callback`` -> ``propagate_exception``, :146-157,730-732), or a ``ValueError``
+from validating that request (``engine_step``'s ``except ValueError`` -> ``process_exception``, :785-790).
+A request's traceback through it is the engine's failure unless its exception is a ``ValueError``
+(https://github.com/vllm-project/vllm/issues/19639)."""
+ENGINE_PATHS = ("/vllm/engine/", "/vllm/v1/engine/")
+"""The engine's own modules (V0's ``LLMEngine`` / ``AsyncLLMEngine``, V1's engine core, its client and
+``AsyncLLM``): a request's traceback cut (no exception line) while inside them was pasted for the engine's
+error, not for a request the server answered (https://github.com/vllm-project/vllm/issues/6361: cut in V0's
+``generate`` at ``self._process_request(``)."""
 ENGINE_CORE_OUTPUT = "get_output_async"
 """The engine core client's output (``AsyncMPClient.get_output_async``, awaited by
 ``AsyncLLM.output_handler``: ``outputs = await engine_core.get_output_async()``): it raises only what its
@@ -1214,7 +1242,8 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
      Phase.KV_ALLOCATION),
     (re.compile(r"load_?model|load_?weights|create_weights|weights_(?:iterator|loader)|init_device"
                 r"|init_(?:worker_)?distributed|(?:init\w*|ensure)_model_parallel|download_|from_pretrained|_init_executor"
-                r"|_init_workers|inspect_model|load_model_cls|get_model_architecture"), Phase.STARTUP),
+                r"|_init_workers|inspect_model|load_model_cls|get_model_architecture|^EngineArgs$|create_engine_config"
+                r"|model_is_embedding"), Phase.STARTUP),
     (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
                 r"|handle_request"), Phase.SERVING),
 )
@@ -1225,7 +1254,12 @@ runners on every platform (``load_model``/``load_weights`` in start-up, ``profil
 ``_initialize_kv_caches`` / ``initialize_kv_cache`` sizing the cache, ``capture_model`` and
 ``*warmup*`` in warm-up: vllm/v1/worker/gpu_worker.py, gpu_model_runner.py@vllm==0.32.0,
 vllm/worker/hpu_worker.py, hpu_model_runner.py@95af70093fc0, vllm_ascend/worker/worker_v1.py@1de16ead8eec);
-requests are ``generate``d and ``_process_reqs``-style steps run them. The weakest evidence the doctor
+requests are ``generate``d and ``_process_reqs``-style steps run them. The engine's configuration is built
+before anything else (``EngineArgs(...)``, ``create_engine_config``,
+vllm/engine/arg_utils.py:2205@vllm==0.32.0;
+the older CLI's ``model_is_embedding`` check of the model's config before it built the engine,
+https://github.com/vllm-project/vllm/issues/7345), a call named on a traceback's source line counting as
+its next frame (https://github.com/huggingface/trl/issues/3304). The weakest evidence the doctor
 takes: used only when no frame of any table and no phase line places the failure, and the innermost
 match wins (an outer ``_initialize_kv_caches`` encloses the profiling run and the warm-up;
 https://github.com/AI-Hypercomputer/tpu-inference/issues/898, https://github.com/vllm-project/vllm-ascend/
@@ -1259,6 +1293,22 @@ LAYER_BUILD = ("/model_executor/layers/", "create_weights", Phase.STARTUP)
 vllm/model_executor/layers/linear.py:202-210@vllm==0.32.0, which logs ``Failed to create unquantized linear
 weights: %s`` when the allocation fails): called from the layer's constructor only, i.e. while the model is
 built in ``load_model`` (https://github.com/vllm-project/vllm/issues/28143): a weak start-up frame."""
+
+ASYNC_STEP_OUTPUT = ("/v1/worker/gpu_model_runner.py", "get_output", Phase.SERVING)
+"""The model runner's asynchronous step output waiting for its sampled tokens (``AsyncGPUModelRunnerOutput
+.get_output``: ``self.async_copy_ready_event.synchronize()``, vllm/v1/worker/gpu_model_runner.py:269-324, and
+the pooling variant, :412-444): made only by ``sample_tokens`` for scheduled requests under async scheduling
+(:4304,4539) and by the pooling step (:3266), never by the profiling run or the capture (``_dummy_run``,
+``_dummy_sampler_run``, :5508,5927) @vllm==0.32.0: a weak serving frame
+(https://github.com/vllm-project/vllm/issues/44734)."""
+SLEEP_MODE = (("/vllm", "sleep", Phase.SERVING), ("/vllm", "wake_up", Phase.SERVING))
+"""Sleep mode: an engine that has been built is put to sleep and woken between rounds of generation
+(``AsyncLLM.sleep`` / ``wake_up``, vllm/v1/engine/async_llm.py:1154,1169; ``LLM.sleep`` / ``wake_up``,
+vllm/entrypoints/llm.py:836,869; vllm/v1/engine/llm_engine.py:418,433 @vllm==0.32.0), called by RL
+frameworks' rollout servers (verl's ``vllm_async_server.sleep``): a frame of that name in code under a
+``vllm`` path is a weak serving frame (https://github.com/verl-project/verl/issues/4921)."""
+PATH_FRAMES: tuple[tuple[str, str, Phase], ...] = (MODEL_BUILD, LAYER_BUILD, ASYNC_STEP_OUTPUT, *SLEEP_MODE)
+"""Functions whose phase depends on the file they are in (a path fragment, the function, the phase): weak."""
 
 VLLM_GAUDI_V1 = LogGrammar(
     name="vllm-v1-gaudi",
@@ -1331,6 +1381,12 @@ VLLM_V1 = LogGrammar(
            f"capturing for 304 input tokens' then 'finished in 0.050 secs, took 24.00 MiB', from "
            f"capture_model's loop over the sizes, gpu_model_runner.py:2721 in the paste of "
            f"https://github.com/vllm-project/vllm/pull/23184)"),
+        _m("warmup", Phase.WARMUP, r"Warming up model for the compilation\.\.\.",
+           f"the CPU model runner compiling its graphs (warming_up_model, "
+           f"vllm/v1/worker/cpu_model_runner.py:84-90, v1/worker/cpu/model_runner.py:13@{UPSTREAM}), run "
+           f"from compile_or_warm_up_model after the KV cache is sized (cpu_worker.py:264-268), or inside determine_available_memory when the KV space is not "
+           f"given (:204-206): seen before any KV sizing line it is the profiling run's, like an early graph "
+           f"capture (https://github.com/vllm-project/vllm/pull/39910)"),
         _m("warmup_done", Phase.WARMUP, r"Graph capturing finished in \d+ secs",
            f"vllm/worker/model_runner.py:1671@{FORK_122}; "
            f"vllm/v1/worker/gpu_model_runner.py:6582@{UPSTREAM}"),
