@@ -1384,7 +1384,8 @@ VLLM_V1 = LogGrammar(
         _m("warmup", Phase.WARMUP, r"Warming up model for the compilation\.\.\.",
            f"the CPU model runner compiling its graphs (warming_up_model, "
            f"vllm/v1/worker/cpu_model_runner.py:84-90, v1/worker/cpu/model_runner.py:13@{UPSTREAM}), run "
-           f"from compile_or_warm_up_model after the KV cache is sized (cpu_worker.py:264-268), or inside determine_available_memory when the KV space is not "
+           f"from compile_or_warm_up_model after the KV cache is sized (cpu_worker.py:264-268), or inside "
+           f"determine_available_memory when the KV space is not "
            f"given (:204-206): seen before any KV sizing line it is the profiling run's, like an early graph "
            f"capture (https://github.com/vllm-project/vllm/pull/39910)"),
         _m("warmup_done", Phase.WARMUP, r"Graph capturing finished in \d+ secs",
