@@ -140,6 +140,7 @@ from gaudi_vl.engines.logs import (
     TORCH_ABORT,
     TORCH_OOM,
     TRACEBACK,
+    TRACING_PREFIX,
     UNRAISABLE,
     V0_REQUEST_STREAM,
     WARMUP_NAMED,
@@ -297,8 +298,12 @@ def split_line(raw: str) -> LogLine:
         text = text[:-2]
     if text[:2] == "**":  # markdown bold around a pasted line
         text = text.strip("*")
+    if text[:1] == " " and text.lstrip()[:2].isdigit() and COLLECTOR_STAMP.match(text.lstrip()):
+        text = text.lstrip()  # a relay that indents the stamped lines it shows
     if m := COLLECTOR_STAMP.match(text):
         text = text[m.end():]
+        if text[:1].isupper() and (t := TRACING_PREFIX.match(text)):
+            text = text[t.end():]  # Rust tracing's ``LEVEL module::path: ``
         if "]:" in text[:150] and (j := JOURNAL_TAIL.match(text)):
             text = text[j.end():]  # journald's short-iso: ``<ISO time> host unit[pid]: ``
         elif text[:1] == "|" and (p := PIPE_FIELDS.match(text)):

@@ -111,6 +111,13 @@ output through their own logger as ``2024-06-20 23:15:43 | ERROR | stderr | [ran
 https://github.com/lm-sys/FastChat/pull/3136), loguru as ``2025-01-01 10:00:00.123 | ERROR    |
 module:function:42 - ...``. The relay's level is its own (stderr is relayed at ERROR), so it is dropped."""
 
+TRACING_PREFIX = re.compile(
+    r"^(?:TRACE|DEBUG|INFO|WARN|ERROR)\s+[A-Za-z_]\w*(?:::\w+)+(?:\{[^}]{0,200}\})?: ")
+"""Rust ``tracing``'s fields after the time stamp: ``DEBUG dynamo_run::subprocess: `` (level, module path with
+``::``, optional span fields), written by Rust launchers that relay vLLM's output (ai-dynamo's ``dynamo-run``:
+``2025-06-06T19:02:34.252Z DEBUG dynamo_run::subprocess:     raise e``,
+https://github.com/ai-dynamo/dynamo/issues/1422). The relay's level is its own, so it is dropped."""
+
 CLOUD_PREFIX = re.compile(
     r"^(?:DEFAULT|DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL) \d{4}-\d\d-\d\dT[\d:.]+Z \[[^\]]{1,200}\] ")
 """A cloud log viewer's own level, time and labels before the container's line: Google Cloud Logging's
@@ -395,7 +402,12 @@ TORCH_OOM = re.compile(r"\b(?:CUDA|HIP|XPU|NPU|HPU|MPS) out of memory\. Tried to
 a total capacity of ..``, c10/cuda/CUDACachingAllocator.cpp@torch==2.14.1; the NPU's and XPU's allocators copy
 it): written only into the ``OutOfMemoryError`` it raises, so on a bare line (type and header stripped) it is
 that error."""
-OOM_TEXT = re.compile(r"out of memory|OutOfMemoryError|Device out of memory", re.IGNORECASE)
+OOM_TEXT = re.compile(
+    r"out of memory|OutOfMemoryError|Device out of memory"
+    r"|(?:UR|ZE)_RESULT_ERROR_OUT_OF_(?:DEVICE_MEMORY|HOST_MEMORY|RESOURCES)", re.IGNORECASE)
+"""Out-of-memory texts; Intel GPUs' runtimes report it as a result code (``level_zero backend failed with
+error: 40 (UR_RESULT_ERROR_OUT_OF_RESOURCES)``: the Unified Runtime's and Level Zero's out-of-memory results,
+ur_api.h / ze_api.h; https://github.com/intel/llm-scaler/issues/348)."""
 
 KV_SHORTFALL = re.compile(
     r"No available memory for the cache blocks|larger than the available KV cache memory"
@@ -557,7 +569,7 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"Device acquire failed|synStatus[= ](?:synStatus\s*)?8\b"), Phase.STARTUP),
     (re.compile(r"Failed to register worker \S+ to Raylet|Unable to register worker with raylet"
                 r"|Ray does not allocate any GPUs on the driver node"), Phase.STARTUP),
-    (re.compile(r"Failed to create (?:\w+ )?linear weights"), Phase.STARTUP),
+    (re.compile(r"Failed to create (?:\w+ )?linear weights|Stage initialization failed"), Phase.STARTUP),
     (re.compile(r"Gloo connectFullMesh failed|server socket has failed to listen on any local network "
                 r"address"), Phase.STARTUP),
     (re.compile(r"Cannot find any model weights|Following weights were not initialized from checkpoint"
@@ -706,6 +718,9 @@ _LOADING = (
        r"Loading (?:safetensors|pt|np_cache) checkpoint shards|Loading safetensors using \w+",
        f"the weight readers' progress bars: vllm/model_executor/model_loader/weight_utils.py:869,1094,1273,"
        f"1409,1434@{UPSTREAM} (the same in the fork's V0, model_loader/weight_utils.py@{FORK_122})"),
+    _m("weights", Phase.STARTUP, r"Loading weights on \S+\s*\.\.\.",
+       f"the loader starting to read (at DEBUG upstream): vllm/model_executor/model_loader/base_loader.py:87"
+       f"@{UPSTREAM}; base_loader.py:47@{FORK_122}, loader.py:459@{FORK_121}"),
 )
 """Weights being read (inside ``load_model``): all engines use these loaders."""
 
@@ -827,8 +842,6 @@ _FORK_MARKERS = (
        f"start-up"),
     _m("weights", Phase.STARTUP, r"Pre-loading model weights on \S+ took " + SIZE,
        f"vllm/worker/hpu_model_runner.py:1186@{FORK_122}, :980@{FORK_121}"),
-    _m("weights", Phase.STARTUP, r"Loading weights on \S+\s*\.\.\.",
-       f"vllm/model_executor/model_loader/base_loader.py:47@{FORK_122}, loader.py:459@{FORK_121}"),
     _m("weights_done", Phase.STARTUP,
        r"Loading model weights took in total " + SIZE + r" of device memory \(" + SIZE + "/" + SIZE
        + r" used\)",
@@ -1240,12 +1253,13 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"profile_run|determine_(?:num_)?available|profile_memory|memory_profil"), Phase.PROFILING),
     (re.compile(r"kv_?caches?|init(?:ialize)?_cache|cache_engine|allocate_(?:kv|cache|blocks)|num_gpu_blocks"),
      Phase.KV_ALLOCATION),
-    (re.compile(r"load_?model|load_?weights|create_weights|weights_(?:iterator|loader)|init_device"
-                r"|init_(?:worker_)?distributed|(?:init\w*|ensure)_model_parallel|download_|from_pretrained|_init_executor"
-                r"|_init_workers|inspect_model|load_model_cls|get_model_architecture|^EngineArgs$|create_engine_config"
-                r"|model_is_embedding"), Phase.STARTUP),
+    (re.compile(r"load_?model|(?<!re)load_?weights|create_weights|weights_(?:iterator|loader)|init_device"
+                r"|init_(?:worker_)?distributed|(?:init\w*|ensure)_model_parallel|download_|from_pretrained"
+                r"|_init_executor|_init_workers|inspect_model|load_model_cls|get_model_architecture"
+                r"|^EngineArgs$|create_engine_config|model_is_embedding|get_attn_backend"
+                r"|_initialize_stages?\b|_initialize_stage_replicas"), Phase.STARTUP),
     (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
-                r"|handle_request"), Phase.SERVING),
+                r"|handle_request|update_weights|reload_weights|weight_transfer"), Phase.SERVING),
 )
 """Function names that say their phase, for frames no engine's table names (another platform's plugin, a
 newer or older release, a wrapper): every engine names its steps the same way, V0's and V1's workers and
@@ -1259,7 +1273,14 @@ before anything else (``EngineArgs(...)``, ``create_engine_config``,
 vllm/engine/arg_utils.py:2205@vllm==0.32.0;
 the older CLI's ``model_is_embedding`` check of the model's config before it built the engine,
 https://github.com/vllm-project/vllm/issues/7345), a call named on a traceback's source line counting as
-its next frame (https://github.com/huggingface/trl/issues/3304). The weakest evidence the doctor
+its next frame (https://github.com/huggingface/trl/issues/3304); the attention backend is chosen while the
+model's layers are built (``get_attn_backend``, vllm/v1/attention/selector.py:215@vllm==0.32.0;
+https://github.com/vllm-project/vllm/issues/24297); vllm-omni starts its stages before anything else
+(``_initialize_stages``, vllm_omni/entrypoints/omni.py:102, async_omni.py:642@be81443c8a52). Weights are
+updated or reloaded only in an engine that is up (``update_weights``, ``init_weight_transfer_engine``,
+vllm/v1/engine/async_llm.py:1315,1340, ``reload_weights``, vllm/v1/worker/gpu_worker.py:629,1550
+@vllm==0.32.0; RL frameworks' ``update_weights_from_ipc``, https://github.com/verl-project/verl/pull/6393).
+The weakest evidence the doctor
 takes: used only when no frame of any table and no phase line places the failure, and the innermost
 match wins (an outer ``_initialize_kv_caches`` encloses the profiling run and the warm-up;
 https://github.com/AI-Hypercomputer/tpu-inference/issues/898, https://github.com/vllm-project/vllm-ascend/
