@@ -669,6 +669,14 @@ def test_new_logs_were_labelled_before_the_doctor_ran_and_split_by_the_fixed_rul
         ("[multiproc_executor.py:492] ValueError: Free memory on device", "main", "ValueError: Free memory on device"),
         ("(ServeReplica:default:LLMDeploymentqwen-0_5b pid=14262) boom", "ServeReplica:default:LLMDeploymentqwen-0_5b:14262",
          "boom"),
+        # round 8: a wrapper's bar-separated fields (FastChat, loguru), Rust tracing relays (indented too)
+        ("2024-06-20 23:15:43 | ERROR | stderr | [rank0]:     raise e", "rank0", "    raise e"),
+        ("2025-01-01 10:00:00.123 | ERROR    | mineru.cli:main:42 - boom", "main", "boom"),
+        ("2025-04-23T03:35:43.390Z  INFO dynamo_engine_vllm::worker: ERROR 04-23 03:35:43 [x.py:1] boom", "main",
+         "boom"),
+        ('    2025-06-06T19:02:34.252Z DEBUG dynamo_run::subprocess:   File "/a/b.py", line 3, in f', "main",
+         '  File "/a/b.py", line 3, in f'),
+        ("2025-06-06T19:02:34.252Z DEBUG not_a_module: boom", "main", "DEBUG not_a_module: boom"),
     ],
 )
 def test_split_line_tolerates_prefixes_colours_and_whitespace(line: str, stream: str, message: str) -> None:
@@ -755,6 +763,66 @@ def test_a_failure_without_phase_evidence_of_its_own_failed_in_the_phase_the_log
         d.feed(line)
     r = d.report()
     assert r.failed and r.failure_phase is Phase.SERVING and r.phase_reached is Phase.SERVING
+
+
+V0_STREAM = '  File "/opt/vllm/vllm/engine/async_llm_engine.py", line 115, in generator'
+CHAT = '  File "/opt/vllm/vllm/entrypoints/openai/serving_chat.py", line 481, in chat_completion_stream_generator'
+FASTAPI = '  File "/opt/venv/lib/python3.10/site-packages/fastapi/routing.py", line 278, in app'
+
+
+@pytest.mark.parametrize(("exc", "failed"), [
+    ("ValueError: The decoder prompt is longer than the maximum model length", False),  # the request's own
+    ("RuntimeError: CUDA error: an illegal memory access was encountered", True),  # the loop's error, handed on
+])
+def test_v0_request_stream_hands_a_request_the_engines_error(exc: str, failed: bool) -> None:
+    d = Doctor()
+    error = "ERROR 06-14 04:44:54 [serving_chat.py:911] Error in chat completion stream generator."
+    feed_all(d, "\n".join(["INFO:     Application startup complete.", error, "Traceback (most recent call last):",
+                           CHAT, "    async for res in result_generator:", V0_STREAM, "    raise result", exc]))
+    r = d.report()
+    assert r.failed is failed
+    assert r.failure_phase is (Phase.SERVING if failed else None)
+
+
+@pytest.mark.parametrize(("inner", "failed"), [
+    ('  File "/opt/vllm/vllm/engine/async_llm_engine.py", line 746, in generate', True),  # cut inside the engine
+    ('  File "/opt/vllm/vllm/entrypoints/openai/serving_chat.py", line 505, in chat_completion_full_generator',
+     False),  # cut in the request's handler: nothing says the engine failed
+])
+def test_a_request_traceback_cut_inside_the_engine_is_the_engines_failure(inner: str, failed: bool) -> None:
+    d = Doctor()
+    feed_all(d, "\n".join(["Traceback (most recent call last):", FASTAPI, "    raw = await run_endpoint_function(",
+                           inner, "    async for output in self._process_request("]))
+    r = d.report()
+    assert r.failed is failed
+    if failed:
+        assert r.failure_phase is Phase.SERVING and r.failure_kind == "exception"
+
+
+def test_a_ray_actor_that_died_in_its_constructor_takes_the_phase_of_the_traceback_printed_after_it() -> None:
+    d = Doctor()
+    feed_all(d, "\n".join([
+        ("(LLMRayActor pid=4) Exception raised in creation task: The actor died because of an error raised in its "
+         "creation task, ray::LLMRayActor.__init__() (pid=4, ip=0.0.0.0)"),
+        '(LLMRayActor pid=4)   File "/opt/vllm/vllm/engine/llm_engine.py", line 141, in _init_workers',
+        "(LLMRayActor pid=4)     self._run_workers(",
+    ]))
+    r = d.report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "engine_died", Phase.STARTUP)
+
+
+def test_ipython_context_lines_are_not_calls() -> None:
+    """Only IPython's arrowed line ran; the numbered lines around it are context (``EngineArgs(`` above
+    ``from_engine_args(``): the failure's phase stays unknown."""
+    d = Doctor()
+    feed_all(d, "\n".join([
+        "KeyError                                  Traceback (most recent call last)",
+        "File ~/env/lib/python3.9/site-packages/vllm/entrypoints/llm.py:123, in LLM.__init__(self, model)",
+        "    103 engine_args = EngineArgs(",
+        "--> 123 self.llm_engine = LLMEngine.from_engine_args(",
+    ]))
+    r = d.report()
+    assert r.failed and r.failure_phase is None
 
 
 def test_serve_says_a_failure_whose_phase_is_unknown() -> None:
