@@ -89,6 +89,7 @@ from gaudi_vl.engines.logs import (
     IPYTHON_TRACEBACK,
     JOURNAL_PREFIX,
     JOURNAL_TAIL,
+    KILLED_BY_SIGNAL,
     KUBECTL_PREFIX,
     KV_SHORTFALL,
     LOADING_PATHS,
@@ -141,6 +142,7 @@ from gaudi_vl.engines.logs import (
     TORCH_OOM,
     TRACEBACK,
     TRACING_PREFIX,
+    TRITON_LOAD_FAILED,
     UNRAISABLE,
     V0_REQUEST_STREAM,
     WARMUP_NAMED,
@@ -149,6 +151,7 @@ from gaudi_vl.engines.logs import (
     WEIGHTS_GAUDI,
     WEIGHTS_TOTAL,
     WORKER_METHOD,
+    WORKER_METHOD_CUT,
     WRAPPER_PREFIX,
     LogGrammar,
     Marker,
@@ -988,6 +991,13 @@ class Doctor:
         if "method" in msg and (m := WORKER_METHOD.search(msg)):
             self._frame(tb or self._open(stream), m.group("m1") or m.group("m2") or "")
             return True
+        if ln.level in ("ERROR", "CRITICAL") and "Error executing" in msg and WORKER_METHOD_CUT.search(msg):
+            self._open(stream, explicit=True)  # the method's name was cut: the worker's failure all the same
+            self.recognised += 1
+            return True
+        if msg[:6] == "error:" and TRITON_LOAD_FAILED.match(msg):
+            self._fail(out, "exception", msg.strip()[:300], stream, None, None)
+            return True
         if "File" in msg and FRAME_HEAD.match(msg):  # a frame line the paste wrapped: its tail follows
             if tb is None:
                 self._open(stream)
@@ -1223,6 +1233,8 @@ class Doctor:
         said = f"{short}: {text.strip()}"[:300] if text.strip() else short
         if short == "AssertionError":
             return "assertion", said, None
+        if "Signals.SIG" in text and KILLED_BY_SIGNAL.search(text):
+            return "crash", said, None
         if short == "NotImplementedError":
             return "not_implemented", said, None
         if (short == "OutOfMemoryError" or OOM_TEXT.search(text) or KV_SHORTFALL.search(text)

@@ -536,6 +536,19 @@ python/ray/exceptions.py; an actor whose constructor raised, ``ActorDiedError: T
 error raised in its creation task, ray::LLMRayActor.__init__()``: the actor hosting the engine is gone,
 https://github.com/OpenRLHF/OpenRLHF/issues/358)."""
 
+WORKER_METHOD_CUT = re.compile(r"Error executing m(?:e(?:t(?:h(?:od?)?)?)?)?\s*$")
+"""``Error executing method {method!r}.`` (``WORKER_METHOD``) cut by the paste before the method's name: the
+worker's failure all the same (https://github.com/vllm-project/vllm/issues/15598)."""
+KILLED_BY_SIGNAL = re.compile(r"died with <Signals\.SIG(?:SEGV|ILL|ABRT|BUS|FPE): \d+>")
+"""A child process killed by a crash signal, as Python's ``CalledProcessError`` says it (``Command '[...]'
+died with <Signals.SIGILL: 4>.``, CPython Lib/subprocess.py ``CalledProcessError.__str__``): vLLM runs the
+model registry's inspection in such a child (``_run_in_subprocess``, vllm/model_executor/models/registry.py
+@vllm==0.32.0), so a crash there is reported through the wrapper's exception
+(https://github.com/vllm-project/vllm/issues/32554)."""
+TRITON_LOAD_FAILED = re.compile(r"^error: creating server: .{0,200}failed to load")
+"""Triton Inference Server giving up because a model (here the vLLM backend's engine) did not load:
+``error: creating server: Internal - failed to load all models`` (the server's main exits with it after
+unloading), https://github.com/triton-inference-server/server/issues/8578."""
 WORKER_METHOD = re.compile(
     r"Exception in worker \S+ while processing method (?P<m1>\w+)|Error executing method '?(?P<m2>\w+)'?"
 )
@@ -778,6 +791,12 @@ _SERVING = (
     _m("serving", Phase.SERVING, r"Started server process|Uvicorn running on",
        "uvicorn/server.py:101,232@uvicorn==0.54.0"),
     _m("serving", Phase.SERVING, r"Avg prompt throughput", f"vllm/engine/metrics.py:418@{FORK_122}"),
+    _m("serving", Phase.SERVING, r"SpecDecoding metrics: ",
+       f"speculative decoding's acceptance counters, logged with the throughput while requests run: "
+       f"vllm/v1/spec_decode/metrics.py:121@{UPSTREAM}"),
+    _m("serving", Phase.SERVING, r"^Generation completed successfully\.",
+       "vllm-omni's diffusion engine finishing a request's generation (DiffusionEngine.step, "
+       "vllm_omni/diffusion/diffusion_engine.py:86@be81443c8a52)"),
     _m("serving", Phase.SERVING,
        r"\[(?:Async)?Orchestrator\] (?:Entering scheduling loop|Enqueued request|Seeding \d* ?requests? into"
        r"|Forwarded request|Request \S+ (?:finalized|fully completed))|Received batch size=\d+, request_ids=",
@@ -1402,6 +1421,14 @@ VLLM_V1 = LogGrammar(
            f"capturing for 304 input tokens' then 'finished in 0.050 secs, took 24.00 MiB', from "
            f"capture_model's loop over the sizes, gpu_model_runner.py:2721 in the paste of "
            f"https://github.com/vllm-project/vllm/pull/23184)"),
+        _m("warmup", Phase.WARMUP, r"Compiling \w+ with different input shapes\.",
+           "the TPU model runner's capture_model compiling each graph over its padded shapes ('Compiling the "
+           "model with different input shapes.', then select_hidden_states, compute_logits, "
+           "structured_decoding, sample_from_logits, gather_logprobs: vllm/v1/worker/tpu_model_runner.py:"
+           "1145-1273, called from compile_or_warm_up_model, tpu_worker.py:245@95af70093fc0)"),
+        _m("warmup", Phase.WARMUP, r"dummy run to warm up the model",
+           "vllm-omni's diffusion engine warming its stage up once the model is loaded (DiffusionEngine's "
+           "dummy run, vllm_omni/diffusion/diffusion_engine.py:347-359@be81443c8a52)"),
         _m("warmup", Phase.WARMUP, r"Warming up model for the compilation\.\.\.",
            f"the CPU model runner compiling its graphs (warming_up_model, "
            f"vllm/v1/worker/cpu_model_runner.py:84-90, v1/worker/cpu/model_runner.py:13@{UPSTREAM}), run "
