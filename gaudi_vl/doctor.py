@@ -51,6 +51,7 @@ from gaudi_vl.engines.logs import (
     ACCESS_LOG,
     ALL_GRAMMARS,
     ANSI,
+    ASGI_STARTED,
     BLOCKS,
     BUDGET,
     CALL_SITES,
@@ -627,6 +628,9 @@ class Doctor:
         self.warmup_done = False
         self.frontend = False
         """A front-end line (API server version, resolved config) was seen: a healthy log was starting."""
+        self.asgi_first = False
+        """Serving was reached only by uvicorn's own start-up lines (``ASGI_STARTED``), before any engine
+        line."""
         self.noise_tracebacks = 0
         self.request_tracebacks = 0
         self.request_error: dict[str, int] = {}
@@ -817,10 +821,14 @@ class Doctor:
         """A phase marker: parse its numbers (if it has any), move the phase, note it once."""
         kind = marker.kind
         message: str | None = None
+        if self.asgi_first and marker.phase is not Phase.SERVING:
+            self.phase, self.asgi_first = None, False  # that server was another program's (ASGI_STARTED)
         if kind == "frontend":  # the server starting; no evidence of an engine phase (engines/logs.py)
             self.frontend = True
             self.recognised += 1
             return None
+        if self.phase is None and kind == "serving" and ASGI_STARTED.search(msg):
+            self.asgi_first = True
         if kind == "budget":
             message = self._budget(msg)
             if message is None:
@@ -1380,8 +1388,9 @@ class Doctor:
                 kind = self._classify(*tb.exc)[0] or kind
             elif tb.message:  # ``logger.exception(e)`` wrote str(e) (no type) on the line before it
                 kind = self._classify("Exception", tb.message)[0] or kind
-            phase = (tb.strong_phase() or (_message_phase(tb.exc[1]) if tb.exc else None) or self._now()
-                     or tb.weak or tb.named or self.tb_phase_seen)
+            strong = next((p for p in (t.strong_phase() for t in open_tb) if p is not None), None)
+            phase = (strong or (_message_phase(tb.exc[1]) if tb.exc else None) or self._now()
+                     or tb.weak or tb.named or self.tb_phase_seen)  # N workers' cut tracebacks: one event
             cut = (f"(a crash's native backtrace from line {tb.start_line})" if tb.crash and not tb.exc
                    else f"(traceback from line {tb.start_line} cut off before its exception line)")
             failure = (f"{tb.message} " if tb.message else "") + cut

@@ -825,6 +825,50 @@ def test_ipython_context_lines_are_not_calls() -> None:
     assert r.failed and r.failure_phase is None
 
 
+def test_uvicorn_lines_before_any_engine_line_were_another_programs_server() -> None:
+    d = Doctor()
+    feed_all(d, "INFO:     Application startup complete.\nINFO:     Uvicorn running on http://0.0.0.0:38000")
+    assert d.report().phase_reached is Phase.SERVING  # alone, a vLLM API server cut to its last lines
+    feed_all(d, "INFO 12-09 04:02:16 [model.py:733] Resolved architecture: Qwen2VLForConditionalGeneration")
+    assert d.report().phase_reached is Phase.STARTUP  # the engine starts after it: MinerU's server, vLLM in-process
+
+
+def test_many_workers_cut_tracebacks_take_the_strongest_frame_any_of_them_shows() -> None:
+    d = Doctor()
+    lines = []
+    for pid, func in ((11, "decorate_context"), (12, "profile_run"), (13, "execute_model")):
+        lines += [(f"(VllmWorkerProcess pid={pid}) ERROR 07-24 22:52:39 multiproc_worker_utils.py:226] "
+                  f'  File "/usr/lib/vllm/worker/model_runner.py", line 896, in {func}')]
+    feed_all(d, "\n".join(lines))
+    r = d.report()
+    assert r.failed and r.failure_phase is Phase.PROFILING
+
+
+@pytest.mark.parametrize(("exc", "kind"), [
+    (("subprocess.CalledProcessError: Command '['python3', '-m', 'vllm.model_executor.models.registry']' died "
+     "with <Signals.SIGILL: 4>."), "crash"),
+    ("subprocess.CalledProcessError: Command '['python3']' returned non-zero exit status 1.", "exception"),
+    ("RuntimeError: RESOURCE_EXHAUSTED: Error loading program: Attempting to reserve 4.55G", "oom"),
+    ("RuntimeError: level_zero backend failed with error: 40 (UR_RESULT_ERROR_OUT_OF_RESOURCES)", "oom"),
+])
+def test_failure_kinds_of_other_runtimes(exc: str, kind: str) -> None:
+    d = Doctor()
+    for line in traceback_lines(["main", "run"], exc):
+        d.feed(line)
+    assert d.report().failure_kind == kind
+
+
+@pytest.mark.parametrize(("line", "failed"), [
+    ("ERROR 03-27 10:29:13 [worker_base.py:620] Error executing metho", True),  # cut before the method
+    ("INFO 03-27 10:29:13 [x.py:1] Error executing metho", False),  # not the worker's error report
+    ("error: creating server: Internal - failed to load all models", True),  # Triton's vLLM backend
+])
+def test_cut_worker_errors_and_triton_load_failures(line: str, failed: bool) -> None:
+    d = Doctor()
+    d.feed(line)
+    assert d.report().failed is failed
+
+
 def test_serve_says_a_failure_whose_phase_is_unknown() -> None:
     """``gaudi-vl serve`` reports every failure the doctor found, the phase-less ones too."""
     from gaudi_vl.launch import LogWatcher

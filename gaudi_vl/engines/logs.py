@@ -404,10 +404,13 @@ it): written only into the ``OutOfMemoryError`` it raises, so on a bare line (ty
 that error."""
 OOM_TEXT = re.compile(
     r"out of memory|OutOfMemoryError|Device out of memory"
-    r"|(?:UR|ZE)_RESULT_ERROR_OUT_OF_(?:DEVICE_MEMORY|HOST_MEMORY|RESOURCES)", re.IGNORECASE)
+    r"|(?:UR|ZE)_RESULT_ERROR_OUT_OF_(?:DEVICE_MEMORY|HOST_MEMORY|RESOURCES)|\bRESOURCE_EXHAUSTED\b",
+    re.IGNORECASE)
 """Out-of-memory texts; Intel GPUs' runtimes report it as a result code (``level_zero backend failed with
 error: 40 (UR_RESULT_ERROR_OUT_OF_RESOURCES)``: the Unified Runtime's and Level Zero's out-of-memory results,
-ur_api.h / ze_api.h; https://github.com/intel/llm-scaler/issues/348)."""
+ur_api.h / ze_api.h; https://github.com/intel/llm-scaler/issues/348); XLA's status for an allocation the TPU
+could not make (``RESOURCE_EXHAUSTED: Error loading program: Attempting to reserve 4.55G at the bottom of
+memory. That was not possible. There are 905.37M free``, https://github.com/vllm-project/vllm/issues/16521)."""
 
 KV_SHORTFALL = re.compile(
     r"No available memory for the cache blocks|larger than the available KV cache memory"
@@ -785,9 +788,11 @@ lines may be missing: a notebook, a cut paste), so they never set a failure's ph
 _SERVING = (
     _m("serving", Phase.SERVING, r"Application startup complete",
        "uvicorn/lifespan/on.py:62@uvicorn==0.54.0"),
-    _m("serving", Phase.SERVING, r"Starting vLLM (?:API )?server\b|Available routes are",
+    _m("serving", Phase.SERVING,
+       r"Starting vLLM (?:API )?server\b|Available routes are|Route: \S+, (?:Methods|Endpoint): ",
        f"vllm/entrypoints/openai/api_server.py:1362@{FORK_122}; vllm/entrypoints/launchers/api_server/"
-       f"entry.py:140 and launchers/launcher.py:186@{UPSTREAM}"),
+       f"entry.py:140 and launchers/launcher.py:186 (then one 'Route: %s, Methods: %s' line per route, "
+       f":195,206, before the HTTP server starts serving)@{UPSTREAM}"),
     _m("serving", Phase.SERVING, r"Started server process|Uvicorn running on",
        "uvicorn/server.py:101,232@uvicorn==0.54.0"),
     _m("serving", Phase.SERVING, r"Avg prompt throughput", f"vllm/engine/metrics.py:418@{FORK_122}"),
@@ -1034,6 +1039,14 @@ failed'), handing out a step's outputs and adding a request (vllm/engine/async_l
 around a step: vllm/v1/engine/core.py:508,1089,554,814,689,562@vllm==0.32.0); the busy loop's shutdown step
 (``_handle_shutdown``, core.py:1626, called by ``run_busy_loop`` only)."""
 
+ASGI_STARTED = re.compile(r"Application startup complete|Started server process|Uvicorn running on"
+                          r"|Waiting for application startup")
+"""uvicorn's own start-up lines, which any ASGI application writes, not only vLLM's API server: vLLM starts
+uvicorn only after its engine is up (``run_server`` builds the engine client, then ``serve_http``,
+vllm/entrypoints/openai/api_server.py and launchers/launcher.py@vllm==0.32.0), so engine start-up lines
+after them mean the server was another program's that builds vLLM in-process later (MinerU's FastAPI
+service, https://github.com/opendatalab/MinerU/issues/3582): the engine is starting, not serving."""
+
 REQUEST_DISPATCH_PATHS = ("/fastapi/", "/starlette/", "/uvicorn/protocols/", "/uvicorn/middleware/")
 """Web-framework code that runs one HTTP request: fastapi's ``run_endpoint_function`` / ``app``
 (fastapi/routing.py), starlette's routing, middleware and exception handlers, uvicorn's ``run_asgi``
@@ -1276,7 +1289,8 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
                 r"|init_(?:worker_)?distributed|(?:init\w*|ensure)_model_parallel|download_|from_pretrained"
                 r"|_init_executor|_init_workers|inspect_model|load_model_cls|get_model_architecture"
                 r"|^EngineArgs$|create_engine_config|model_is_embedding|get_attn_backend"
-                r"|_initialize_stages?\b|_initialize_stage_replicas"), Phase.STARTUP),
+                r"|_initialize_stages?\b|_initialize_stage_replicas|(?:^|_)init_model$|_build_rollout"),
+     Phase.STARTUP),
     (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
                 r"|handle_request|update_weights|reload_weights|weight_transfer"), Phase.SERVING),
 )
@@ -1295,7 +1309,10 @@ https://github.com/vllm-project/vllm/issues/7345), a call named on a traceback's
 its next frame (https://github.com/huggingface/trl/issues/3304); the attention backend is chosen while the
 model's layers are built (``get_attn_backend``, vllm/v1/attention/selector.py:215@vllm==0.32.0;
 https://github.com/vllm-project/vllm/issues/24297); vllm-omni starts its stages before anything else
-(``_initialize_stages``, vllm_omni/entrypoints/omni.py:102, async_omni.py:642@be81443c8a52). Weights are
+(``_initialize_stages``, vllm_omni/entrypoints/omni.py:102, async_omni.py:642@be81443c8a52); RL
+frameworks build their vLLM rollout engine in their workers' ``init_model`` / ``_build_rollout``
+(https://github.com/microsoft/agent-lightning/pull/144), as vLLM 0.2's worker built its model in
+``init_model``. Weights are
 updated or reloaded only in an engine that is up (``update_weights``, ``init_weight_transfer_engine``,
 vllm/v1/engine/async_llm.py:1315,1340, ``reload_weights``, vllm/v1/worker/gpu_worker.py:629,1550
 @vllm==0.32.0; RL frameworks' ``update_weights_from_ipc``, https://github.com/verl-project/verl/pull/6393).
