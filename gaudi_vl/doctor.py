@@ -120,6 +120,7 @@ from gaudi_vl.engines.logs import (
     RAY_PREFIX,
     REGISTRY_LOGGER,
     RELAY_PREFIX,
+    RELAYED_WORKER_ERROR,
     REQUEST_DISPATCH_FRAMES,
     REQUEST_DISPATCH_PATHS,
     REQUEST_ERROR,
@@ -1237,6 +1238,8 @@ class Doctor:
             return "graph_compile", text.strip()[:300], None
         if exc_type is None:
             return None, text, None
+        if "Worker failed with error" in text and (r := RELAYED_WORKER_ERROR.search(text)):
+            exc_type, text = r.group("type"), r.group("text")  # the worker's own exception, relayed
         short = exc_type.rsplit(".", 1)[-1]
         said = f"{short}: {text.strip()}"[:300] if text.strip() else short
         if short == "AssertionError":
@@ -1377,6 +1380,9 @@ class Doctor:
         processes = 0
         if cause is not None:
             kind, phase = cause.kind, cause.phase(self.tb_phase_seen)
+            if phase is None:  # the failures it caused (a worker's error, then the engine's death) name it
+                others = (f.phase() for f in self.failures.values() if f is not cause)
+                phase = next((p for p in others if p is not None), None)
             failure = f"{FAILURE_KINDS[kind]}: {cause.text}"
             processes = cause.count
         elif open_tb:  # a traceback with no exception line: the paste or the log was cut

@@ -869,6 +869,52 @@ def test_cut_worker_errors_and_triton_load_failures(line: str, failed: bool) -> 
     assert d.report().failed is failed
 
 
+@pytest.mark.parametrize(("lines", "phase"), [
+    (["INFO 12-12 11:19:09 ray_tpu_executor.py:270] # TPU blocks: 18736, # CPU blocks: 11912"],
+     Phase.KV_ALLOCATION),
+    (["INFO 12-12 11:19:10 tpu_model_runner.py:274] Compiling the model with different input shapes..."],
+     Phase.WARMUP),
+    (["INFO 01-08 12:18:24 [cpu_worker.py:86] \tOMP tid: 54, core 3"], Phase.STARTUP),
+    (["INFO:     Initializing the Aphrodite Engine (v0.5.1) with the following config:"], Phase.STARTUP),
+    (["INFO 2025-08-29 18:02:42,869 serve 519120 -- Application 'default' is ready at http://127.0.0.1:8000/."],
+     Phase.SERVING),
+])
+def test_other_platforms_and_wrappers_phase_lines(lines: list[str], phase: Phase) -> None:
+    d = Doctor()
+    feed_all(d, "\n".join(lines))
+    assert d.report().phase_reached is phase
+
+
+def test_a_worker_exception_relayed_by_the_executor_keeps_its_kind() -> None:
+    d = Doctor()
+    for line in traceback_lines(["main", "get_response"], "RuntimeError: Worker failed with error 'AssertionError: "
+                                "auto_functionalized was not removed', please check the stack trace above"):
+        d.feed(line)
+    assert d.report().failure_kind == "assertion"
+
+
+def test_a_failure_without_a_phase_takes_the_phase_of_the_failure_it_caused() -> None:
+    """A worker's assertion (its frames cut away), then another worker's 'WorkerProc failed to start': the
+    second report names start-up, and it is the same event."""
+    d = Doctor()
+    feed_all(d, "\n".join([
+        ("(Worker pid=1) ERROR 07-10 09:16:57 [multiproc_executor.py:898] AssertionError: DP adjusted local rank 3 "
+        "is out of bounds for 1 devices."),
+        "(Worker pid=2) ERROR 07-10 09:16:57 [multiproc_executor.py:898] WorkerProc failed to start.",
+    ]))
+    r = d.report()
+    assert (r.failure_kind, r.failure_phase) == ("assertion", Phase.STARTUP)
+
+
+@pytest.mark.parametrize("path", ["/opt/vllm_ascend/models/deepseek_v2.py", "/opt/vllm_ascend/ops/fused_moe.py",
+                                  "/opt/vllm/model_executor/layers/linear.py"])
+def test_a_plugins_model_or_layer_constructor_is_start_up(path: str) -> None:
+    d = Doctor()
+    feed_all(d, "\n".join(["Traceback (most recent call last):", f'  File "{path}", line 1, in __init__',
+                           "    self.experts = FusedMoE("]))
+    assert d.report().failure_phase is Phase.STARTUP
+
+
 def test_serve_says_a_failure_whose_phase_is_unknown() -> None:
     """``gaudi-vl serve`` reports every failure the doctor found, the phase-less ones too."""
     from gaudi_vl.launch import LogWatcher

@@ -539,6 +539,13 @@ python/ray/exceptions.py; an actor whose constructor raised, ``ActorDiedError: T
 error raised in its creation task, ray::LLMRayActor.__init__()``: the actor hosting the engine is gone,
 https://github.com/OpenRLHF/OpenRLHF/issues/358)."""
 
+RELAYED_WORKER_ERROR = re.compile(
+    r"Worker failed with error '(?P<type>(?:[A-Za-z_]\w*\.)*\w*(?:Error|Exception)): ?(?P<text>[^']*)")
+"""The executor relaying a worker's exception as its own: ``RuntimeError: Worker failed with error '%s',
+please check the stack trace above for the root cause`` (``get_response`` of the multiproc executor's RPC,
+vllm/v1/executor/multiproc_executor.py:445@vllm==0.32.0): the kind is the worker's exception's
+(https://github.com/vllm-project/vllm/issues/40778: ``'AssertionError: auto_functionalized was not
+removed'``)."""
 WORKER_METHOD_CUT = re.compile(r"Error executing m(?:e(?:t(?:h(?:od?)?)?)?)?\s*$")
 """``Error executing method {method!r}.`` (``WORKER_METHOD``) cut by the paste before the method's name: the
 worker's failure all the same (https://github.com/vllm-project/vllm/issues/15598)."""
@@ -667,7 +674,7 @@ WEIGHTS_TOTAL = re.compile(r"Loading model weights took in total " + SIZE + r" o
                             + SIZE + "/" + SIZE + r" used\)")
 WEIGHTS_GAUDI = re.compile(r"Loading model weights took (-?[\d.]+) GB")
 PROFILE = re.compile(r"Model profiling run took " + SIZE)
-BLOCKS = re.compile(r"# (?:HPU|hpu|GPU|gpu|cpu) blocks: (\S+),|Usable num_blocks: (\S+?),")
+BLOCKS = re.compile(r"# (?:HPU|hpu|GPU|gpu|TPU|tpu|cpu) blocks: (\S+),|Usable num_blocks: (\S+?),")
 GRAPH_SPLIT = re.compile(
     r"Using " + SIZE + "/" + SIZE + r" of free device memory for HPUGraphs(?:,\s*" + SIZE
     + r"\s+for prompt and\s+" + SIZE + r"\s+for decode \(VLLM_GRAPH_PROMPT_RATIO=([^)]*)\))?"
@@ -734,6 +741,11 @@ _LOADING = (
        r"Loading (?:safetensors|pt|np_cache) checkpoint shards|Loading safetensors using \w+",
        f"the weight readers' progress bars: vllm/model_executor/model_loader/weight_utils.py:869,1094,1273,"
        f"1409,1434@{UPSTREAM} (the same in the fork's V0, model_loader/weight_utils.py@{FORK_122})"),
+    _m("weights", Phase.STARTUP, r"(?:Using|Downloading) model weights(?: format)? \[",
+       "the loader choosing and fetching the checkpoint files (prepare_hf_model_weights: 'Using model "
+       "weights format %s', vllm/model_executor/model_loader/weight_utils.py:292@95af70093fc0; the same "
+       "function in forks of vLLM's loader, aphrodite/modeling/hf_downloader.py@071269e4065b, whose older "
+       "releases say 'Downloading model weights %s', https://github.com/dphnAI/sonar/issues/386)"),
     _m("weights", Phase.STARTUP, r"Loading weights on \S+\s*\.\.\.",
        f"the loader starting to read (at DEBUG upstream): vllm/model_executor/model_loader/base_loader.py:87"
        f"@{UPSTREAM}; base_loader.py:47@{FORK_122}, loader.py:459@{FORK_121}"),
@@ -742,19 +754,26 @@ _LOADING = (
 
 _STARTING = (
     _m("starting", Phase.STARTUP,
-       r"Initializing an? (?:V[01] )?LLM engine|Waiting for init message from front-end"
+       r"Initializing an? (?:V[01] )?LLM engine|Initializing the Aphrodite Engine"
+       r"|Waiting for init message from front-end"
        r"|Found nccl from library|Using [\w ]{2,40} backend"
        r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank"
        r"|NCCL INFO Channel \d+/\d+ : |flags: \[(?:[-+]\w+ ){2,}[-+]\w+\]"
-       r"|vLLM message queue communication handle: |use_ray_spmd_worker: ",
+       r"|vLLM message queue communication handle: |use_ray_spmd_worker: "
+       r"|OMP threads binding of Process \d+|^\s*OMP tid: \d+, core \d+",
        f"V1's shared-memory message queues, each logging its handle when built (MessageQueue.__init__, "
        f"vllm/distributed/device_communicators/shm_broadcast.py:589@{UPSTREAM}, at INFO in early V1): the "
        f"executor's RPC broadcast queue and each worker's response queue (vllm/v1/executor/"
        f"multiproc_executor.py:164,624@{UPSTREAM}) and the groups' broadcasters, all while the workers "
-       f"start; V0's Ray executor creating its workers ('use_ray_spmd_worker: %s', and 'Ray does not "
+       f"start; the CPU worker binding its OpenMP threads in init_device (the list init_cpu_threads_env "
+       f"returns, 'OMP threads binding of Process %d:' then '\\tOMP tid: %d, core %d' per thread: "
+       f"csrc/cpu/utils.cpp:98-103, logged by vllm/v1/worker/cpu_worker.py:38-47@95af70093fc0); "
+       f"V0's Ray executor creating its workers ('use_ray_spmd_worker: %s', and 'Ray does not "
        f"allocate any GPUs on the driver node.' when the placement has none: _init_workers_ray, "
        f"vllm/executor/ray_distributed_executor.py:169,196,280@95af70093fc0); "
-       f"vllm/engine/llm_engine.py:233@8642d8927065 and :240@{FORK_122}; vllm/v1/engine/core.py:455, "
+       f"vllm/engine/llm_engine.py:233@8642d8927065 and :240@{FORK_122} (Aphrodite, a fork of vLLM's V0 "
+       f"engine, writes 'Initializing the Aphrodite Engine (v%s) with the following config:', "
+       f"https://github.com/dphnAI/sonar/issues/386); vllm/v1/engine/core.py:455, "
        f"vllm/utils.py:1227 (NCCL while a worker initialises its device), vllm/platforms/hpu.py:54 and "
        f"cuda.py:249,256 (attention backend chosen in worker init) @{FORK_122}; vllm/v1/engine/core.py:134"
        f"@{UPSTREAM}; a worker joining its distributed group: vllm/distributed/"
@@ -796,6 +815,10 @@ _SERVING = (
     _m("serving", Phase.SERVING, r"Started server process|Uvicorn running on",
        "uvicorn/server.py:101,232@uvicorn==0.54.0"),
     _m("serving", Phase.SERVING, r"Avg prompt throughput", f"vllm/engine/metrics.py:418@{FORK_122}"),
+    _m("serving", Phase.SERVING, r"-- Application '[^']+' is ready at |-- Started HTTP server on port \d+",
+       "Ray Serve's application ready once its deployments' replicas (here the vLLM engines) are up, and Ray "
+       "Serve LLM's replica starting its HTTP server after its engine started "
+       "(https://github.com/ray-project/ray/pull/55754, https://github.com/ray-project/ray/pull/65486)"),
     _m("serving", Phase.SERVING, r"SpecDecoding metrics: ",
        f"speculative decoding's acceptance counters, logged with the throughput while requests run: "
        f"vllm/v1/spec_decode/metrics.py:121@{UPSTREAM}"),
@@ -1289,7 +1312,8 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
                 r"|init_(?:worker_)?distributed|(?:init\w*|ensure)_model_parallel|download_|from_pretrained"
                 r"|_init_executor|_init_workers|inspect_model|load_model_cls|get_model_architecture"
                 r"|^EngineArgs$|create_engine_config|model_is_embedding|get_attn_backend"
-                r"|_initialize_stages?\b|_initialize_stage_replicas|(?:^|_)init_model$|_build_rollout"),
+                r"|_initialize_stages?\b|_initialize_stage_replicas|(?:^|_)init_model$|_build_rollout"
+                r"|_create_worker|^\w*WorkerProc$"),
      Phase.STARTUP),
     (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
                 r"|handle_request|update_weights|reload_weights|weight_transfer"), Phase.SERVING),
@@ -1312,7 +1336,9 @@ https://github.com/vllm-project/vllm/issues/24297); vllm-omni starts its stages 
 (``_initialize_stages``, vllm_omni/entrypoints/omni.py:102, async_omni.py:642@be81443c8a52); RL
 frameworks build their vLLM rollout engine in their workers' ``init_model`` / ``_build_rollout``
 (https://github.com/microsoft/agent-lightning/pull/144), as vLLM 0.2's worker built its model in
-``init_model``. Weights are
+``init_model``; a V1 worker process is built, its device set up and its model loaded, in the ``WorkerProc``
+constructor (vllm/v1/executor/multiproc_executor.py:679-687@vllm==0.32.0; vllm-omni's ``NPUWorkerProc`` and
+``_create_worker``, https://github.com/vllm-project/vllm-omni/issues/1199). Weights are
 updated or reloaded only in an engine that is up (``update_weights``, ``init_weight_transfer_engine``,
 vllm/v1/engine/async_llm.py:1315,1340, ``reload_weights``, vllm/v1/worker/gpu_worker.py:629,1550
 @vllm==0.32.0; RL frameworks' ``update_weights_from_ipc``, https://github.com/verl-project/verl/pull/6393).
@@ -1341,10 +1367,18 @@ vllm/executor/ray_distributed_executor.py@95af70093fc0); the profiling run and t
 workers through ``collective_rpc`` / ``_run_workers`` instead. A frame in it is a weak serving frame, like
 ``execute_model`` (https://github.com/vllm-project/vllm/issues/15199)."""
 
-MODEL_BUILD = ("/model_executor/models/", "__init__", Phase.STARTUP)
+MODEL_BUILD = ("/models/", "__init__", Phase.STARTUP)
 """A model class's constructor (``vllm/model_executor/models/llama.py ... in __init__``) runs only
 while the model is built, inside ``load_model`` (``get_model``, hpu_model_runner.py:1185@95af70093fc0):
-a weak start-up frame (the same files' ``forward`` runs in every later phase)."""
+a weak start-up frame (the same files' ``forward`` runs in every later phase). Any ``models/`` folder: vLLM's,
+a platform plugin's (``vllm_ascend/models/deepseek_v2.py ... in __init__``,
+https://github.com/vllm-project/vllm-ascend/issues/2546) and transformers' (the Transformers backend builds
+the Hugging Face model class)."""
+LAYER_INIT = (("/model_executor/layers/", "__init__", Phase.STARTUP),
+              ("vllm_ascend/ops/", "__init__", Phase.STARTUP))
+"""A layer's constructor (vLLM's ``model_executor/layers/``, vllm-ascend's ``ops/``:
+``AscendFusedMoE.__init__``, vllm_ascend/ops/fused_moe.py@1de16ead8eec) runs only while the model is built: a
+weak start-up frame."""
 LAYER_BUILD = ("/model_executor/layers/", "create_weights", Phase.STARTUP)
 """A layer's quantisation method creating its parameters (``UnquantizedLinearMethod.create_weights``,
 vllm/model_executor/layers/linear.py:202-210@vllm==0.32.0, which logs ``Failed to create unquantized linear
@@ -1364,7 +1398,8 @@ SLEEP_MODE = (("/vllm", "sleep", Phase.SERVING), ("/vllm", "wake_up", Phase.SERV
 vllm/entrypoints/llm.py:836,869; vllm/v1/engine/llm_engine.py:418,433 @vllm==0.32.0), called by RL
 frameworks' rollout servers (verl's ``vllm_async_server.sleep``): a frame of that name in code under a
 ``vllm`` path is a weak serving frame (https://github.com/verl-project/verl/issues/4921)."""
-PATH_FRAMES: tuple[tuple[str, str, Phase], ...] = (MODEL_BUILD, LAYER_BUILD, ASYNC_STEP_OUTPUT, *SLEEP_MODE)
+PATH_FRAMES: tuple[tuple[str, str, Phase], ...] = (MODEL_BUILD, LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT,
+                                                   *SLEEP_MODE)
 """Functions whose phase depends on the file they are in (a path fragment, the function, the phase): weak."""
 
 VLLM_GAUDI_V1 = LogGrammar(
@@ -1414,8 +1449,9 @@ VLLM_V1 = LogGrammar(
            f"the block counts (vllm/worker/worker.py:278@{FORK_122}); V1 logs MemoryProfilingResult (its "
            f"repr, vllm/utils/mem_utils.py:218) when determine_available_memory has profiled @{UPSTREAM}: "
            f"the KV cache is sized next", done=True),
-        _m("kv_blocks", Phase.KV_ALLOCATION, r"# (?:GPU|gpu|cpu) blocks: \d+",
-           f"vllm/executor/executor_base.py:113@{FORK_122}"),
+        _m("kv_blocks", Phase.KV_ALLOCATION, r"# (?:GPU|gpu|TPU|tpu|cpu) blocks: \d+",
+           f"vllm/executor/executor_base.py:113@{FORK_122} (the platform's device name: '# TPU blocks' on "
+           f"TPU, https://github.com/vllm-project/vllm/issues/11132)"),
         _m("warmup", Phase.WARMUP,
            r"Capturing cudagraphs for decoding|Capturing the model for CUDA graphs"
            r"|CUDA graphs can take additional"
@@ -1438,11 +1474,14 @@ VLLM_V1 = LogGrammar(
            f"capturing for 304 input tokens' then 'finished in 0.050 secs, took 24.00 MiB', from "
            f"capture_model's loop over the sizes, gpu_model_runner.py:2721 in the paste of "
            f"https://github.com/vllm-project/vllm/pull/23184)"),
-        _m("warmup", Phase.WARMUP, r"Compiling \w+ with different input shapes\.",
+        _m("warmup", Phase.WARMUP, r"Compiling (?:the model|\w+) with different input shapes\b",
            "the TPU model runner's capture_model compiling each graph over its padded shapes ('Compiling the "
            "model with different input shapes.', then select_hidden_states, compute_logits, "
            "structured_decoding, sample_from_logits, gather_logprobs: vllm/v1/worker/tpu_model_runner.py:"
-           "1145-1273, called from compile_or_warm_up_model, tpu_worker.py:245@95af70093fc0)"),
+           "1145-1273, called from compile_or_warm_up_model, tpu_worker.py:245@95af70093fc0; V0's TPU runner "
+           "'Compiling the model with different input shapes...' in warmup_model, run by initialize_cache "
+           "after the KV cache is allocated, vllm/worker/tpu_model_runner.py:282-308, tpu_worker.py:183-216"
+           "@95af70093fc0)"),
         _m("warmup", Phase.WARMUP, r"dummy run to warm up the model",
            "vllm-omni's diffusion engine warming its stage up once the model is loaded (DiffusionEngine's "
            "dummy run, vllm_omni/diffusion/diffusion_engine.py:347-359@be81443c8a52)"),
