@@ -58,6 +58,8 @@ from gaudi_vl.engines.logs import (
     CAPTURE_ERROR,
     CHAINED,
     CLOUD_PREFIX,
+    CLOUDWATCH_CSV,
+    CLOUDWATCH_ESCAPES,
     COLLECTOR_STAMP,
     COMPOSE_PREFIX,
     CPP_EXCEPTION,
@@ -67,6 +69,7 @@ from gaudi_vl.engines.logs import (
     CUT_CALL_SITES,
     CUT_HEADER,
     CUT_SITE_MIN,
+    DEVICE_RUNTIME_ERROR,
     ENGINE_CORE_OUTPUT,
     ENGINE_DEATH,
     ENGINE_LOOP_FRAMES,
@@ -152,6 +155,7 @@ from gaudi_vl.engines.logs import (
     WEAK_MESSAGE_PHASES,
     WEIGHTS_GAUDI,
     WEIGHTS_TOTAL,
+    WORKER_BUSY_LOOP_ERROR,
     WORKER_METHOD,
     WORKER_METHOD_CUT,
     WRAPPER_PREFIX,
@@ -298,7 +302,12 @@ class LogLine:
 
 def split_line(raw: str) -> LogLine:
     """Take a raw line apart (pure; any input gives a LogLine)."""
-    text = ANSI.sub("", raw[:MAX_LINE_CHARS]).rstrip("\n").replace("\r", "")
+    text = raw[:MAX_LINE_CHARS]
+    if text[:1].isdigit() and "," in text[10:14] and (c := CLOUDWATCH_CSV.match(text.rstrip("\r\n"))):
+        quoted = c.group("quoted")  # a CloudWatch CSV export: the message, unquoted and its escapes undone
+        text = quoted.replace('""', '"') if quoted is not None else c.group("plain")
+        text = CLOUDWATCH_ESCAPES.sub("", text)
+    text = ANSI.sub("", text).rstrip("\n").replace("\r", "")
     if text.endswith("^M"):
         text = text[:-2]
     if text[:2] == "**":  # markdown bold around a pasted line
@@ -1000,8 +1009,10 @@ class Doctor:
         if "method" in msg and (m := WORKER_METHOD.search(msg)):
             self._frame(tb or self._open(stream), m.group("m1") or m.group("m2") or "")
             return True
-        if ln.level in ("ERROR", "CRITICAL") and "Error executing" in msg and WORKER_METHOD_CUT.search(msg):
-            self._open(stream, explicit=True)  # the method's name was cut: the worker's failure all the same
+        cut_method = "Error executing" in msg and WORKER_METHOD_CUT.search(msg)
+        busy_loop = "WorkerProc hit" in msg and WORKER_BUSY_LOOP_ERROR.search(msg)
+        if ln.level in ("ERROR", "CRITICAL") and (cut_method or busy_loop):
+            self._open(stream, explicit=True)  # its traceback follows (or was cut): the worker's failure
             self.recognised += 1
             return True
         if msg[:6] == "error:" and TRITON_LOAD_FAILED.match(msg):
@@ -1052,7 +1063,8 @@ class Doctor:
                            "the server answered it with an error; not an engine failure")
             return True
         if exc is not None and tb is None and kind is None and not _maybe_death(msg) and not (
-                "synStatus" in msg and SYNAPSE.search(msg)):  # a Synapse status: the card failed
+                "synStatus" in msg and SYNAPSE.search(msg)) and not DEVICE_RUNTIME_ERROR.match(msg):
+            # (a Synapse status or a device runtime's failed call: the card failed, traceback or not)
             # an exception printed on its own line: ``logger.error(e)`` before its Traceback, or a
             # paste that starts at the exception; a failure only once its traceback follows
             if len(self.pending) >= MAX_STREAMS:

@@ -677,6 +677,11 @@ def test_new_logs_were_labelled_before_the_doctor_ran_and_split_by_the_fixed_rul
         ('    2025-06-06T19:02:34.252Z DEBUG dynamo_run::subprocess:   File "/a/b.py", line 3, in f', "main",
          '  File "/a/b.py", line 3, in f'),
         ("2025-06-06T19:02:34.252Z DEBUG not_a_module: boom", "main", "DEBUG not_a_module: boom"),
+        # round 10: a CloudWatch CSV export (quoted, inner quotes doubled, escapes written out)
+        (('1756144012376,"#033[1;36m(EngineCore_0 pid=75)#033[0;0m ERROR 08-25 10:46:52 [core.py:700]   File '
+         '""/a/core.py"", line 80, in __init__#015"'), "EngineCore_0:75", '  File "/a/core.py", line 80, in __init__'),
+        ("1756144012376,#033[1;36m(EngineCore_0 pid=75)#033[0;0m ERROR 08-25 10:46:52 [core.py:700] boom#015",
+         "EngineCore_0:75", "boom"),
     ],
 )
 def test_split_line_tolerates_prefixes_colours_and_whitespace(line: str, stream: str, message: str) -> None:
@@ -913,6 +918,38 @@ def test_a_plugins_model_or_layer_constructor_is_start_up(path: str) -> None:
     feed_all(d, "\n".join(["Traceback (most recent call last):", f'  File "{path}", line 1, in __init__',
                            "    self.experts = FusedMoE("]))
     assert d.report().failure_phase is Phase.STARTUP
+
+
+@pytest.mark.parametrize(("text", "failed"), [
+    ("torch.AcceleratorError: HIP error: no kernel image is available for execution on the device", True),
+    ("RuntimeError: CUDA error: an illegal memory access was encountered", True),
+    ("RuntimeError: something broke", False),  # a bare exception line waits for its traceback
+    ("(VllmWorker TP0 pid=2940) ERROR 08-17 18:19:26 [multiproc_executor.py:601] WorkerProc hit an exception.", True),
+])
+def test_device_runtime_errors_and_worker_rpc_errors_fail_without_a_traceback(text: str, failed: bool) -> None:
+    d = Doctor()
+    d.feed(text)
+    assert d.report().failed is failed
+
+
+@pytest.mark.parametrize(("line", "phase"), [
+    (("(EngineCore_2 pid=2085) DEBUG 08-17 18:19:26 [nixl_connector.py:303] NIXLConnector update_state_after_alloc: "
+     "num_external_tokens=0"), Phase.SERVING),
+    ("(WorkerDict pid=130461) VLLM generating sequences with batch size 64", Phase.SERVING),
+    ("DeepGEMM warmup: 100%|#####| 288/288", Phase.WARMUP),
+])
+def test_request_and_kernel_warm_up_lines(line: str, phase: Phase) -> None:
+    d = Doctor()
+    d.feed(line)
+    assert d.report().phase_reached is phase
+
+
+def test_a_call_on_a_built_llm_is_serving() -> None:
+    d = Doctor()
+    for line in traceback_lines(["init_process_group"], "AttributeError: 'LLMEngine' object has no attribute 'x'"):
+        d.feed(line.replace("/opt/vllm/vllm/worker/x.py", "/opt/vllm/vllm/entrypoints/llm.py")
+               .replace("in init_process_group", "in collective_rpc") if "File" in line else line)
+    assert d.report().failure_phase is Phase.SERVING
 
 
 def test_serve_says_a_failure_whose_phase_is_unknown() -> None:
@@ -1755,7 +1792,11 @@ def test_a_warm_up_modules_logger_after_the_kv_cache_is_sized_shows_warm_up() ->
     warm = ("(Worker_TP2 pid=2) INFO 08-18 14:15:02 [deep_gemm_warmup.py:228] DeepGemm(fp8_gemm_nt) warmup "
             "(W=torch.Size([4096, 4096])) 2/16\n")
     assert _read(kv + warm).report().phase_reached == Phase.WARMUP
-    assert _read(warm).report().phase_reached is None  # no KV sizing seen: no phase from it
+    other = "(Worker_TP2 pid=2) INFO 08-18 14:15:02 [attention_warmup.py:40] tuning tiles 2/16\n"
+    assert _read(kv + other).report().phase_reached == Phase.WARMUP
+    assert _read(other).report().phase_reached is None  # a module's name alone, no KV sizing seen: no phase
+    # DeepGEMM's own warm-up line names its step: kernel_warmup runs only from compile_or_warm_up_model
+    assert _read(warm).report().phase_reached == Phase.WARMUP
 
 
 @pytest.mark.parametrize("text", [  # the same messages hard-wrapped by a paste: each part alone

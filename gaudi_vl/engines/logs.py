@@ -546,6 +546,21 @@ please check the stack trace above for the root cause`` (``get_response`` of the
 vllm/v1/executor/multiproc_executor.py:445@vllm==0.32.0): the kind is the worker's exception's
 (https://github.com/vllm-project/vllm/issues/40778: ``'AssertionError: auto_functionalized was not
 removed'``)."""
+DEVICE_RUNTIME_ERROR = re.compile(r"^(?:torch\.)?AcceleratorError: |^RuntimeError: (?:CUDA|HIP|XPU) error: ")
+"""A device runtime's failed call as torch raises it (``torch.AcceleratorError: CUDA error: ...`` since torch
+2.8, ``RuntimeError: CUDA error: ...`` before; HIP and XPU the same, c10's ``C10_CUDA_CHECK``): the device's
+context is unusable after it, so even on a line of its own, with no traceback pasted, it is the process's
+failure (https://github.com/vllm-project/vllm/issues/32895: ``HIP error: no kernel image is available``)."""
+WORKER_BUSY_LOOP_ERROR = re.compile(r"WorkerProc hit an exception\.")
+"""A V1 worker's RPC raising in its busy loop (``logger.exception("WorkerProc hit an exception.")``,
+``_execute_worker_rpc``, vllm/v1/executor/multiproc_executor.py:1063@vllm==0.32.0): the worker's traceback
+follows; a paste cut right after the line is the worker's failure all the same
+(https://github.com/ai-dynamo/nixl/issues/699)."""
+CLOUDWATCH_CSV = re.compile(r'^\d{10,13},(?:"(?P<quoted>.*)"|(?P<plain>.*))$')
+"""A CloudWatch log export in CSV: ``<epoch ms>,`` then the message, quoted (inner quotes doubled) when it has
+commas or quotes, ANSI escapes written ``#033[..m`` and a carriage return ``#015``
+(https://github.com/aws-samples/amazon-sagemaker-generativeai/issues/111)."""
+CLOUDWATCH_ESCAPES = re.compile(r"#033\[[0-9;]*m|#015$")
 WORKER_METHOD_CUT = re.compile(r"Error executing m(?:e(?:t(?:h(?:od?)?)?)?)?\s*$")
 """``Error executing method {method!r}.`` (``WORKER_METHOD``) cut by the paste before the method's name: the
 worker's failure all the same (https://github.com/vllm-project/vllm/issues/15598)."""
@@ -819,6 +834,15 @@ _SERVING = (
        "Ray Serve's application ready once its deployments' replicas (here the vLLM engines) are up, and Ray "
        "Serve LLM's replica starting its HTTP server after its engine started "
        "(https://github.com/ray-project/ray/pull/55754, https://github.com/ray-project/ray/pull/65486)"),
+    _m("serving", Phase.SERVING, r"(?:NIXL|Nixl\w{0,20}|Mooncake)Connector update_state_after_alloc: ",
+       f"a KV connector's scheduler side after blocks were allocated to a request (the scheduler calls "
+       f"update_state_after_alloc for each scheduled request, vllm/v1/core/sched/scheduler.py:1289; the "
+       f"lines: "
+       f"distributed/kv_transfer/kv_connector/v1/nixl/pull_scheduler.py:113, push_scheduler.py:136, "
+       f"mooncake/mooncake_connector.py:1038 @{UPSTREAM}; https://github.com/ai-dynamo/nixl/issues/699)"),
+    _m("serving", Phase.SERVING, r"VLLM generating sequences with batch size \d+",
+       "verl's vLLM rollout generating a batch of sequences on its built engine "
+       "(https://github.com/verl-project/verl/issues/138)"),
     _m("serving", Phase.SERVING, r"SpecDecoding metrics: ",
        f"speculative decoding's acceptance counters, logged with the throughput while requests run: "
        f"vllm/v1/spec_decode/metrics.py:121@{UPSTREAM}"),
@@ -1392,6 +1416,11 @@ the pooling variant, :412-444): made only by ``sample_tokens`` for scheduled req
 (:4304,4539) and by the pooling step (:3266), never by the profiling run or the capture (``_dummy_run``,
 ``_dummy_sampler_run``, :5508,5927) @vllm==0.32.0: a weak serving frame
 (https://github.com/vllm-project/vllm/issues/44734)."""
+OFFLINE_RPC = ("/entrypoints/llm.py", "collective_rpc", Phase.SERVING)
+"""``LLM.collective_rpc`` (vllm/entrypoints/llm.py:574@vllm==0.32.0) is a method of an ``LLM`` that was built:
+called by users and RL frameworks on the running engine (OpenRLHF's ``init_process_group``,
+https://github.com/OpenRLHF/OpenRLHF/issues/922), never by the engine's own start-up (the executor's
+``collective_rpc`` lives elsewhere): a weak serving frame."""
 SLEEP_MODE = (("/vllm", "sleep", Phase.SERVING), ("/vllm", "wake_up", Phase.SERVING))
 """Sleep mode: an engine that has been built is put to sleep and woken between rounds of generation
 (``AsyncLLM.sleep`` / ``wake_up``, vllm/v1/engine/async_llm.py:1154,1169; ``LLM.sleep`` / ``wake_up``,
@@ -1399,7 +1428,7 @@ vllm/entrypoints/llm.py:836,869; vllm/v1/engine/llm_engine.py:418,433 @vllm==0.3
 frameworks' rollout servers (verl's ``vllm_async_server.sleep``): a frame of that name in code under a
 ``vllm`` path is a weak serving frame (https://github.com/verl-project/verl/issues/4921)."""
 PATH_FRAMES: tuple[tuple[str, str, Phase], ...] = (MODEL_BUILD, LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT,
-                                                   *SLEEP_MODE)
+                                                   OFFLINE_RPC, *SLEEP_MODE)
 """Functions whose phase depends on the file they are in (a path fragment, the function, the phase): weak."""
 
 VLLM_GAUDI_V1 = LogGrammar(
@@ -1482,6 +1511,12 @@ VLLM_V1 = LogGrammar(
            "'Compiling the model with different input shapes...' in warmup_model, run by initialize_cache "
            "after the KV cache is allocated, vllm/worker/tpu_model_runner.py:282-308, tpu_worker.py:183-216"
            "@95af70093fc0)"),
+        _m("warmup", Phase.WARMUP, r"^DeepG(?:EMM|emm)(?:\(\w+\))? warmup\b",
+           "DeepGEMM's kernel warm-up bar ('DeepGEMM warmup', "
+           "vllm/model_executor/warmup/deep_gemm_warmup.py:369@vllm==0.32.0, run by kernel_warmup from "
+           "compile_or_warm_up_model after the KV cache is allocated; "
+           "older releases wrote 'DeepGemm(fp8_gemm_nt) warmup (W=..)', https://github.com/vllm-project/vllm/"
+           "pull/30903)"),
         _m("warmup", Phase.WARMUP, r"dummy run to warm up the model",
            "vllm-omni's diffusion engine warming its stage up once the model is loaded (DiffusionEngine's "
            "dummy run, vllm_omni/diffusion/diffusion_engine.py:347-359@be81443c8a52)"),
