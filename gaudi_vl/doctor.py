@@ -93,6 +93,7 @@ from gaudi_vl.engines.logs import (
     IPYTHON_TRACEBACK,
     JOURNAL_PREFIX,
     JOURNAL_TAIL,
+    K8S_CRASH,
     KILLED_BY_SIGNAL,
     KUBECTL_PREFIX,
     KV_SHORTFALL,
@@ -104,6 +105,7 @@ from gaudi_vl.engines.logs import (
     NAMED_FRAMES,
     NAMED_PREFIX,
     NATIVE_FRAME,
+    NEURON_COMPILE_FAILED,
     NOT_A_REQUEST,
     NOT_WARMED,
     OOM_ALLOC,
@@ -142,6 +144,7 @@ from gaudi_vl.engines.logs import (
     SYNAPSE,
     SYNAPSE_DFA,
     TEARDOWN_FRAMES,
+    TERM_SIGNAL,
     TERMINATE,
     TORCH_ABORT,
     TORCH_OOM,
@@ -638,6 +641,9 @@ class Doctor:
         self.warmup_done = False
         self.frontend = False
         """A front-end line (API server version, resolved config) was seen: a healthy log was starting."""
+        self.term_signal = False
+        """A runtime's handler announced SIGTERM/SIGINT (``TERM_SIGNAL``): native dumps after it are the
+        stop."""
         self.asgi_first = False
         """Serving was reached only by uvicorn's own start-up lines (``ASGI_STARTED``), before any engine
         line."""
@@ -1018,6 +1024,16 @@ class Doctor:
         if msg[:6] == "error:" and TRITON_LOAD_FAILED.match(msg):
             self._fail(out, "exception", msg.strip()[:300], stream, None, None)
             return True
+        if ("rash" in msg or "OOMKilled" in msg or "Back-off" in msg) and K8S_CRASH.search(msg):
+            self._fail(out, "crash", msg.strip()[:300], stream, None, None)
+            return True
+        if "NEURON_CC" in msg and NEURON_COMPILE_FAILED.search(msg):
+            self._fail(out, "exception", msg.strip()[:300], stream, None, None)
+            return True
+        if msg[:7] == "Signal " and TERM_SIGNAL.match(msg):
+            self.term_signal = True  # the native stack that follows is the stop's, not a crash
+            self.recognised += 1
+            return True
         if "File" in msg and FRAME_HEAD.match(msg):  # a frame line the paste wrapped: its tail follows
             if tb is None:
                 self._open(stream)
@@ -1178,6 +1194,11 @@ class Doctor:
             return True
         if tb is None and quiet and not header:
             return False
+        if tb is None and self.term_signal:  # a handler announced SIGTERM/SIGINT: this dump is the stop
+            self._open(ln.stream, explicit=True).noise = True
+            self.tb_stream = ln.stream
+            self.recognised += 1
+            return True
         if tb is None:
             tb = self._open(ln.stream, explicit=True)
             tb.crash = header or ln.level is None or not NATIVE_FRAME.match(msg)

@@ -14,7 +14,6 @@ import io
 import json
 import math
 import re
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -183,13 +182,11 @@ def test_huge_log_keeps_constant_memory() -> None:
     pad = "INFO [qwen2_5_vl.py:900] Padding current image size 1980 to 3136\n"
     warn = "Configuration: ('decode', 4, 128) was not warmed-up!\n"
     budget = DOCS_LOG.splitlines(keepends=True)[4]
-    t0 = time.perf_counter()
-    for i in range(60_000):
+    for i in range(60_000):  # speed is a benchmark's (tools/bench_doctor.py, BENCHMARKS.md), not a test's
         d.feed(pad)
         d.feed(warn)
         if i % 10 == 0:
             d.feed(budget)
-    assert time.perf_counter() - t0 < 10
     r = d.report()
     assert r.images_padded == 60_000 and r.recompilations == 60_000
     assert len(r.findings) <= MAX_KEPT_FINDINGS
@@ -951,6 +948,32 @@ def test_a_call_on_a_built_llm_is_serving() -> None:
         d.feed(line.replace("/opt/vllm/vllm/worker/x.py", "/opt/vllm/vllm/entrypoints/llm.py")
                .replace("in init_process_group", "in collective_rpc") if "File" in line else line)
     assert d.report().failure_phase is Phase.SERVING
+
+
+@pytest.mark.parametrize(("lines", "failed"), [
+    (["16:53:24 - ❌ Crashed container in pod: vllm-standalone-llama-3-1b-845945945-dljsw"], True),
+    (["vllm-0   0/1   CrashLoopBackOff   5   3m"], True),
+    (["2024-12-14 00:55:07.000624:  327  ERROR ||NEURON_CC_WRAPPER||: Failed compilation with ['neuronx-cc']"], True),
+    (["Signal Received: 15 (Terminated)", "*** BACKTRACE ***", "/lib64/libc.so.6(+0x3ebf0)[0x7ff5003febf0]",
+      "/lib64/libc.so.6(malloc+0x99)[0x7ff500459ce9]"], False),  # the stop's signal, not a crash
+    (["*** BACKTRACE ***", "/lib64/libc.so.6(+0x3ebf0)[0x7ff5003febf0]",
+      "/lib64/libc.so.6(malloc+0x99)[0x7ff500459ce9]"], True),  # a native dump with no stop announced
+])
+def test_container_crashes_compiler_failures_and_a_stops_signal_dump(lines: list[str], failed: bool) -> None:
+    d = Doctor()
+    feed_all(d, "\n".join(lines))
+    assert d.report().failed is failed
+
+
+def test_a_jupyterlab_linked_frame_is_a_frame() -> None:
+    d = Doctor()
+    feed_all(d, "\n".join([
+        ("File [/usr/local/lib/python3.10/dist-packages/vllm/worker/model_runner.py:722](https://host/lab/tree/"
+        "model_runner.py#line=721), in GPUModelRunnerBase.load_model(self)"),
+        "--> 722     self.model = get_model(",
+    ]))
+    r = d.report()
+    assert r.failed and r.failure_phase is Phase.STARTUP
 
 
 def test_serve_says_a_failure_whose_phase_is_unknown() -> None:

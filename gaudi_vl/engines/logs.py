@@ -217,15 +217,18 @@ IPYTHON_TRACEBACK = re.compile(
 type comes first, its text last (https://github.com/vllm-project/vllm/issues/17618)."""
 FATAL_PYTHON = re.compile(r"^Fatal Python error: (?P<text>.+)")
 IPYTHON_FRAME = re.compile(
-    r"^\s*(?:File\s+)?(?P<path>(?:~|/|\.{1,2}/|[A-Za-z]:\\)[^\s:]*\.py)(?::(?P<line>\d{1,7}))?,?\s+in\s+"
-    r"(?P<func>[A-Za-z_][\w.]{0,120})\(")
+    r"^\s*(?:File\s+)?\[?(?P<path>(?:~|/|\.{1,2}/|[A-Za-z]:\\)[^\s:\]]*\.py)(?::(?P<line>\d{1,7}))?"
+    r"(?:\]\([^)\s]{0,600}\))?,?\s+in\s+(?P<func>[A-Za-z_][\w.]{0,120})\(")
 """IPython's (and Jupyter's) frame line: ``File ~/env/.../vllm/worker/model_runner.py:722, in
 GPUModelRunnerBase.load_model(self)`` (IPython >= 8's ``VerboseTB``: path, ``:line``, ``, in`` and the
 qualified function with its arguments) or ``~/env/.../model_runner.py in load_model(self)`` (IPython 7), each
 followed by numbered source lines and an arrow (``--> 722     self.model = get_model(..``). A notebook paste
 of a failed ``LLM(..)`` often starts at such a frame and is cut before the exception
 (https://github.com/vllm-project/vllm/issues/10481, https://github.com/ncsoft/offsetbias/issues/2): the
-frames are a traceback's all the same. The method is the qualified name's last part."""
+frames are a traceback's all the same. The method is the qualified name's last part. JupyterLab renders the
+location as a link, ``File [/usr/.../vllm/lora/worker_manager.py:195](https://../worker_manager.py#line=194),
+in LRUCacheWorkerLoRAManager._apply_adapters(self, lora_requests)``
+(https://github.com/vllm-project/vllm/issues/3374)."""
 """CPython's faulthandler report of a process killed by a signal (``Fatal Python error: Floating point
 exception``, then ``Stack (most recent call first):``): the process crashed."""
 IPYTHON_CONTEXT = re.compile(r"^\s*\d{1,7}\s")
@@ -570,6 +573,21 @@ died with <Signals.SIGILL: 4>.``, CPython Lib/subprocess.py ``CalledProcessError
 model registry's inspection in such a child (``_run_in_subprocess``, vllm/model_executor/models/registry.py
 @vllm==0.32.0), so a crash there is reported through the wrapper's exception
 (https://github.com/vllm-project/vllm/issues/32554)."""
+K8S_CRASH = re.compile(r"\bCrashed container in pod\b|\bCrashLoopBackOff\b|\bOOMKilled\b"
+                       r"|Back-off restarting failed container")
+"""Kubernetes reporting the engine's container dead (the kubelet's ``CrashLoopBackOff`` /
+``OOMKilled`` reasons and its ``Back-off restarting failed container`` event, and harnesses that print
+them: llm-d-benchmark's ``Crashed container in pod: ..``, https://github.com/llm-d/llm-d-benchmark/issues/668):
+the engine's process crashed."""
+NEURON_COMPILE_FAILED = re.compile(r"\|\|NEURON_CC_WRAPPER\|\|: (?:Failed compilation|Compilation failed)")
+"""AWS Neuron's compiler wrapper failing to compile the model's graph, which the Neuron backend does while the
+model is built and loaded (``ERROR ||NEURON_CC_WRAPPER||: Failed compilation with ['neuronx-cc', 'compile',
+..]``, https://github.com/vllm-project/vllm/issues/11189)."""
+TERM_SIGNAL = re.compile(r"^Signal Received: (?:15 \(Terminated\)|2 \(Interrupt\))")
+"""A runtime's signal handler announcing SIGTERM or SIGINT before it dumps a native stack (IBM Spyre's
+g3log handler: ``Signal Received: 15 (Terminated)``, ``Signal Received from pid=..``, ``*** BACKTRACE ***``,
+https://github.com/torch-spyre/sendnn-inference/issues/191): the process was told to stop; its dump is the
+stop, not a crash."""
 TRITON_LOAD_FAILED = re.compile(r"^error: creating server: .{0,200}failed to load")
 """Triton Inference Server giving up because a model (here the vLLM backend's engine) did not load:
 ``error: creating server: Internal - failed to load all models`` (the server's main exits with it after
@@ -1366,6 +1384,9 @@ constructor (vllm/v1/executor/multiproc_executor.py:679-687@vllm==0.32.0; vllm-o
 updated or reloaded only in an engine that is up (``update_weights``, ``init_weight_transfer_engine``,
 vllm/v1/engine/async_llm.py:1315,1340, ``reload_weights``, vllm/v1/worker/gpu_worker.py:629,1550
 @vllm==0.32.0; RL frameworks' ``update_weights_from_ipc``, https://github.com/verl-project/verl/pull/6393).
+(Not LoRA frames: the server adds its static ``--lora-modules`` through the same ``add_lora`` /
+``_load_adapter`` once the engine is up, before any request,
+https://github.com/vllm-project/vllm/issues/30690.)
 The weakest evidence the doctor
 takes: used only when no frame of any table and no phase line places the failure, and the innermost
 match wins (an outer ``_initialize_kv_caches`` encloses the profiling run and the warm-up;
