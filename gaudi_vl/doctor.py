@@ -82,6 +82,7 @@ from gaudi_vl.engines.logs import (
     FAULT_THREAD,
     FRAME,
     FRAME_HEAD,
+    FRAME_PATH_PART,
     FRAME_TAIL,
     GLOG_PREFIX,
     GPU_ENGINE,
@@ -119,6 +120,7 @@ from gaudi_vl.engines.logs import (
     PROCESS_DIED,
     PROCESS_PREFIX,
     PROFILE,
+    PYTEST_E,
     QUOTE_PREFIX,
     RANK_PREFIX,
     RAY_DEATH,
@@ -328,6 +330,8 @@ def split_line(raw: str) -> LogLine:
     elif text[:1].isalpha() and ":" in text[5:20] and (m := JOURNAL_PREFIX.match(text)):
         text = text[m.end():]  # journald: ``Mon DD HH:MM:SS host unit[pid]: `` in any locale
     glog = None
+    if text[:3] == "E  " and (e := PYTEST_E.match(text)):
+        text = text[e.end():]  # pytest's failure explanation: the report's indentation goes too
     if text[1:2] == " " and (m := GLOG_PREFIX.match(text)):  # Ray's C++ lines: ``E 73667 73667] x.cc:361: ``
         glog, text = _GLOG_LEVEL[m.group("sev")], text[m.end():]
     elif text[:5] == "[pod/" and (m := KUBECTL_PREFIX.match(text)):
@@ -417,6 +421,8 @@ class _Traceback:
     """A frame of V0's request stream raising what it was handed (``V0_REQUEST_STREAM``)."""
     in_engine: bool = False
     """The innermost frame with a path is in the engine's own modules (``ENGINE_PATHS``)."""
+    asserting: bool = False
+    """The innermost source line is an ``assert`` statement: cut there, the exception is an AssertionError."""
     core_output: bool = False
     """A frame or call of the engine core client's output (``ENGINE_CORE_OUTPUT``): a cut traceback there is
     the engine core's death."""
@@ -432,6 +438,7 @@ class _Traceback:
 
     def add(self, func: str, grammars: Sequence[LogGrammar], path: str = "") -> None:
         self.frames += 1
+        self.asserting = False
         self.other_frames += func not in TEARDOWN_FRAMES
         if func == ENGINE_CORE_OUTPUT:
             self.core_output = True
@@ -447,8 +454,8 @@ class _Traceback:
                 or any(path.endswith(p) and func == f for p, f in REQUEST_DISPATCH_FRAMES)):
             self.dispatch = True
         if path and self.weak is None:
-            for fragment, name, phase in PATH_FRAMES:
-                if func == name and fragment in path:
+            for where, name, phase in PATH_FRAMES:
+                if func == name and where.search(path):
                     self.weak = phase
                     break
         if path and self.weak is None and any(p in path for p in LOADING_PATHS):
@@ -641,6 +648,8 @@ class Doctor:
         self.warmup_done = False
         self.frontend = False
         """A front-end line (API server version, resolved config) was seen: a healthy log was starting."""
+        self.wrapped_path: str | None = None
+        """The path line of a frame re-wrapped over three lines, waiting for its ``line N, in func``."""
         self.term_signal = False
         """A runtime's handler announced SIGTERM/SIGINT (``TERM_SIGNAL``): native dumps after it are the
         stop."""
@@ -945,7 +954,8 @@ class Doctor:
             self._phase_seen(Phase.STARTUP)  # the model registry resolving the architecture (engines/logs.py)
         if tb is None and stream == "main" and self.tb_stream is not None and ", in " in msg \
                 and (m := FRAME_TAIL.match(msg)) and (wrapped := self.tracebacks.get(self.tb_stream)):
-            self._frame(wrapped, m.group("func"))  # the second half of a hard-wrapped frame line
+            path, self.wrapped_path = m.group("path") or self.wrapped_path or "", None
+            self._frame(wrapped, m.group("func"), path)  # the second half of a hard-wrapped frame line
             return True
         if msg[:1] == "E" and UNRAISABLE.match(msg):
             self._open(stream).noise = True  # "Exception ignored in: <function X.__del__ ...>"
@@ -1033,6 +1043,11 @@ class Doctor:
         if msg[:7] == "Signal " and TERM_SIGNAL.match(msg):
             self.term_signal = True  # the native stack that follows is the stop's, not a crash
             self.recognised += 1
+            return True
+        if tb is None and stream == "main" and self.tb_stream is not None and msg[:1] in ' "' \
+                and FRAME_PATH_PART.match(msg) and self.tracebacks.get(self.tb_stream) is not None:
+            self.wrapped_path = msg.strip().rstrip(",").strip('"')  # a frame re-wrapped over three lines
+            self.recognised += 1  # (``File`` / its path / ``line N, in func``): its tail follows
             return True
         if "File" in msg and FRAME_HEAD.match(msg):  # a frame line the paste wrapped: its tail follows
             if tb is None:
@@ -1143,7 +1158,8 @@ class Doctor:
             # (``ERROR ... [multiproc_executor.py:671]     self.model_runner._dummy_sampler_run(``)
             tb = self._open(stream)
             self.tb_stream = stream
-        if tb is not None and ln.level in (None, "ERROR", "CRITICAL") and (msg[:1].isspace() or "(" in msg):
+        if tb is not None and ln.level in (None, "ERROR", "CRITICAL") and (
+                msg[:1].isspace() or "(" in msg or msg[:6] == "assert"):
             # a source line of the traceback: what it calls is the next frame, which a cut paste may
             # have lost (``self.model_executor.determine_num_available_blocks())``, and a method
             # called by name: ``self.collective_rpc("load_model")``)
@@ -1154,6 +1170,7 @@ class Doctor:
                 if site.search(msg[:400]):
                     tb.strong.add(phase)
             code = msg.strip()
+            tb.asserting = code == "assert" or code[:7] == "assert "  # the innermost line if the paste ends
             if len(code) >= CUT_SITE_MIN:
                 for statement, phase in CUT_CALL_SITES:
                     if len(code) < len(statement) and statement.startswith(code):
@@ -1420,7 +1437,7 @@ class Doctor:
             processes = cause.count
         elif open_tb:  # a traceback with no exception line: the paste or the log was cut
             tb = open_tb[0]
-            kind = "crash" if tb.crash else "exception"
+            kind = "crash" if tb.crash else "assertion" if tb.asserting else "exception"
             if tb.core_output and tb.exc is None and not tb.crash:
                 kind = "engine_died"  # cut inside the core client's output: EngineDeadError (engines/logs.py)
             if tb.exc is not None:

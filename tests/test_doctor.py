@@ -680,6 +680,10 @@ def test_new_logs_were_labelled_before_the_doctor_ran_and_split_by_the_fixed_rul
          '""/a/core.py"", line 80, in __init__#015"'), "EngineCore_0:75", '  File "/a/core.py", line 80, in __init__'),
         ("1756144012376,#033[1;36m(EngineCore_0 pid=75)#033[0;0m ERROR 08-25 10:46:52 [core.py:700] boom#015",
          "EngineCore_0:75", "boom"),
+        # round 11: escapes spelt out, pytest's failure explanation
+        ("ESC[1;36m(EngineCore_DP0 pid=59025)ESC[0;0m self.experts =", "EngineCore_DP0:59025", "self.experts ="),
+        ("E                         File \"/a/b.py\", line 3, in f", "main", 'File "/a/b.py", line 3, in f'),
+        ("E 73667 73667] core_worker.cc:361: boom", "main", "boom"),
     ],
 )
 def test_split_line_tolerates_prefixes_colours_and_whitespace(line: str, stream: str, message: str) -> None:
@@ -974,6 +978,34 @@ def test_a_jupyterlab_linked_frame_is_a_frame() -> None:
     ]))
     r = d.report()
     assert r.failed and r.failure_phase is Phase.STARTUP
+
+
+def test_a_frame_rewrapped_over_three_lines_keeps_its_path_and_an_assert_statement_names_the_kind() -> None:
+    """A commit message re-wraps a paste at 72 columns: ``File`` / its path / ``line N, in func``; the path puts a
+    layer's constructor in start-up, and a traceback cut at an ``assert`` statement raised an AssertionError."""
+    d = Doctor()
+    feed_all(d, "\n".join([
+        "(EngineCore_DP0 pid=5) ERROR 08-25 10:46:52 [core.py:700] Traceback (most recent call last):",
+        "(EngineCore_DP0 pid=5) ERROR 08-25 10:46:52 [core.py:700] File",
+        '"/vllm/vllm/model_executor/layers/fused_moe/layer.py",',
+        "line 1140, in __init__",
+        "(EngineCore_DP0 pid=5) ERROR 08-25 10:46:52 [core.py:700] assert",
+        "self.weight_block_size is not None",
+    ]))
+    r = d.report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "assertion", Phase.STARTUP)
+
+
+@pytest.mark.parametrize(("path", "phase"), [
+    ("/opt/vllm_ascend/worker/worker.py", Phase.STARTUP),
+    ("/opt/vllm/v1/worker/gpu_worker.py", Phase.STARTUP),
+    ("/opt/fastchat/serve/vllm_worker.py", None),  # FastChat's web worker, not vLLM's
+])
+def test_a_workers_constructor_is_start_up(path: str, phase: Phase | None) -> None:
+    d = Doctor()
+    feed_all(d, "\n".join(["Traceback (most recent call last):", f'  File "{path}", line 113, in __init__',
+                           "    check_device()", "RuntimeError: Cannot re-initialize NPU in forked subprocess"]))
+    assert d.report().failure_phase is phase
 
 
 def test_serve_says_a_failure_whose_phase_is_unknown() -> None:

@@ -90,12 +90,17 @@ SIZE = r"(-?[\d.]+ ?[KMGT]?i?B)"
 
 # ------------------------------------------------------------------ line shape, shared by all grammars
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|(?:\^\[|\ufffd)\[[0-9;]*m|\[(?:\d{1,3};)*\d{1,3}m(?=[(\s])")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|(?:\^\[|\ufffd|ESC)\[[0-9;]*m|\[(?:\d{1,3};)*\d{1,3}m(?=[(\s])")
 """Colour escapes, real (``\\x1b[1;36m``), as pasted text (``^[[1;36m``) or with the ESC byte turned
 into U+FFFD by a paste (``\ufffd[36m(WorkerDict pid=129668)\ufffd[0m``,
 https://github.com/ray-project/ray/issues/50418) or lost entirely (``[36m(RayWorkerWrapper pid=812)[0m``,
 https://github.com/vllm-project/vllm/issues/16766): the worker prefix is cyan
-(multiproc_worker_utils.py:268@95af70093fc0; Ray colours its ``(WorkerDict pid=..)`` prefixes too)."""
+(multiproc_worker_utils.py:268@95af70093fc0; Ray colours its ``(WorkerDict pid=..)`` prefixes too), or spelt
+out as ``ESC[1;36m`` (https://github.com/vllm-project/vllm-gaudi/pull/281)."""
+PYTEST_E = re.compile(r"^E {2,}(?=\S)")
+"""pytest's prefix on the lines of a failure's explanation (``E       ray.exceptions.RayTaskError(..)``, then
+the traceback it carries, every line behind ``E`` and the report's indentation,
+https://github.com/NovaSky-AI/SkyRL/pull/1301); Ray's C++ ``E 73667 73667]`` lines have one space."""
 
 COLLECTOR_STAMP = re.compile(
     r"^\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?\s+")
@@ -236,7 +241,10 @@ IPYTHON_CONTEXT = re.compile(r"^\s*\d{1,7}\s")
 frame did not run; only the arrowed line (``--> 123 ...``) is the call (IPython's ``VerboseTB``)."""
 FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+)(?P<comma>,?) in (?P<func>[\w<>.]+)')
 FRAME_TAIL = re.compile(
-    r'^(?:(?P<path>[^"\s]*)", line (?P<line>\d+)|\s*(?P<digits>\d+)),? in (?P<func>[\w<>.]+)\s*$')
+    r'^(?:(?P<path>[^"\s]*)", line (?P<line>\d+)|\s*(?:line )?(?P<digits>\d+)),? in (?P<func>[\w<>.]+)\s*$')
+FRAME_PATH_PART = re.compile(r'^\s*"[^"\s]+\.py",?\s*$')
+"""The middle of a frame re-wrapped over three lines (``File`` /
+``"/workspace/vllm/worker/hpu_model_runner.py",`` / ``line 3006, in prepare_model_input``): its path alone."""
 CUDA_CHECK_EXIT = re.compile(
     r"(?:^|: )Failed: (?:Cuda error )?\S{1,300}\.(?:cuh?|cc|cpp|h|hpp):\d{1,6} '[^']{1,120}'")
 """vLLM's native CUDA check (``CUDACHECK`` in csrc/custom_all_reduce.cuh:13-21@036bb685581d:
@@ -317,9 +325,10 @@ https://github.com/vllm-project/vllm/issues/16766). Such a dump is a crash, what
 worker_busy_loop``, https://github.com/vllm-project/vllm/issues/29360), or wrapped inside its line
 number (``16, in decorate_context`` after ``File ".../_contextlib.py", line 1``,
 https://github.com/vllm-project/vllm/issues/16818): it belongs to the traceback of the line before it."""
-FRAME_HEAD = re.compile(r'^\s*File "[^"]*(?:", line ?\d*)?\s*$')
+FRAME_HEAD = re.compile(r'^\s*File(?: "[^"]*(?:", line ?\d*)?)?\s*$')
 """The first half of a hard-wrapped frame line (``  File "/usr/local/lib/python3.12/.../vllm/v1/execut``,
-``  File ".../gpu_worker.py", line``):
+``  File ".../gpu_worker.py", line``, or ``File`` alone when a commit message re-wrapped the paste at 72
+columns, https://github.com/HabanaAI/vllm-fork/pull/2018):
 a traceback is being written on this stream."""
 CALL_SITES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"model_runner\._dummy_(?:sampler|pooler)_run\("), Phase.WARMUP),
@@ -1430,6 +1439,11 @@ vllm/model_executor/layers/linear.py:202-210@vllm==0.32.0, which logs ``Failed t
 weights: %s`` when the allocation fails): called from the layer's constructor only, i.e. while the model is
 built in ``load_model`` (https://github.com/vllm-project/vllm/issues/28143): a weak start-up frame."""
 
+WORKER_INIT = (r"/worker/\w*worker\.py$", "__init__", Phase.STARTUP)
+"""A worker's constructor (``Worker.__init__`` in worker.py, gpu_worker.py, hpu_worker.py, a plugin's
+``vllm_ascend/worker/worker.py``): it runs once, when the worker is built, before its device and model are
+set up (vllm/v1/worker/gpu_worker.py@vllm==0.32.0; https://github.com/vllm-project/vllm-ascend/pull/10379).
+Only in a ``worker/`` folder: FastChat's ``fastchat/serve/vllm_worker.py`` is a web worker, not vLLM's."""
 ASYNC_STEP_OUTPUT = ("/v1/worker/gpu_model_runner.py", "get_output", Phase.SERVING)
 """The model runner's asynchronous step output waiting for its sampled tokens (``AsyncGPUModelRunnerOutput
 .get_output``: ``self.async_copy_ready_event.synchronize()``, vllm/v1/worker/gpu_model_runner.py:269-324, and
@@ -1448,9 +1462,13 @@ SLEEP_MODE = (("/vllm", "sleep", Phase.SERVING), ("/vllm", "wake_up", Phase.SERV
 vllm/entrypoints/llm.py:836,869; vllm/v1/engine/llm_engine.py:418,433 @vllm==0.32.0), called by RL
 frameworks' rollout servers (verl's ``vllm_async_server.sleep``): a frame of that name in code under a
 ``vllm`` path is a weak serving frame (https://github.com/verl-project/verl/issues/4921)."""
-PATH_FRAMES: tuple[tuple[str, str, Phase], ...] = (MODEL_BUILD, LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT,
-                                                   OFFLINE_RPC, *SLEEP_MODE)
-"""Functions whose phase depends on the file they are in (a path fragment, the function, the phase): weak."""
+PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
+    *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
+        MODEL_BUILD, LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE)),
+    (re.compile(WORKER_INIT[0]), WORKER_INIT[1], WORKER_INIT[2]),
+)
+"""Functions whose phase depends on the file they are in (the path's pattern, the function, the phase):
+weak."""
 
 VLLM_GAUDI_V1 = LogGrammar(
     name="vllm-v1-gaudi",
