@@ -648,6 +648,8 @@ class Doctor:
         self.warmup_done = False
         self.frontend = False
         """A front-end line (API server version, resolved config) was seen: a healthy log was starting."""
+        self.last_error_any: tuple[int, str] | None = None
+        """The line number and text of the last ERROR/CRITICAL logger line on any stream."""
         self.wrapped_path: str | None = None
         """The path line of a frame re-wrapped over three lines, waiting for its ``line N, in func``."""
         self.term_signal = False
@@ -1093,9 +1095,12 @@ class Doctor:
                 self._note(out, "request_error", self._now(), f"a request failed ({exc.group('type')}): "
                            "the server answered it with an error; not an engine failure")
             return True
+        last_error = self.last_error_any
         if exc is not None and tb is None and kind is None and not _maybe_death(msg) and not (
-                "synStatus" in msg and SYNAPSE.search(msg)) and not DEVICE_RUNTIME_ERROR.match(msg):
-            # (a Synapse status or a device runtime's failed call: the card failed, traceback or not)
+                "synStatus" in msg and SYNAPSE.search(msg)) and not DEVICE_RUNTIME_ERROR.match(msg) and not (
+                last_error is not None and self.lines - last_error[0] <= 2 and not last_error[1]):
+            # (a Synapse status or a device runtime's failed call: the card failed, traceback or not; an
+            # exception wrapped onto the line after an ERROR header left empty is that error)
             # an exception printed on its own line: ``logger.error(e)`` before its Traceback, or a
             # paste that starts at the exception; a failure only once its traceback follows
             if len(self.pending) >= MAX_STREAMS:
@@ -1125,7 +1130,7 @@ class Doctor:
             text = f"a model step failed: {said}"[:300] if said else _STEP_FAILED
             weak = _weak_message_phase(msg)
             if ln.level in ("ERROR", "CRITICAL"):  # ``logger.exception(repr(e))``: its traceback follows
-                self.last_error[stream] = (self.lines, msg.strip()[:300])
+                self.last_error[stream] = self.last_error_any = (self.lines, msg.strip()[:300])
             last = self.last_fail.get(stream)
             if said and last is not None and self.lines - last[0] <= 3 and (
                     (f := self.failures.get(last[1])) is not None and f.text == _STEP_FAILED):
@@ -1185,7 +1190,7 @@ class Doctor:
         if ln.level in ("ERROR", "CRITICAL") and not msg[:1].isspace():
             if len(self.last_error) >= MAX_STREAMS:
                 self.last_error.pop(next(iter(self.last_error)))
-            self.last_error[stream] = (self.lines, msg.strip()[:300])
+            self.last_error[stream] = self.last_error_any = (self.lines, msg.strip()[:300])
         return False
 
     def _request_logger(self, tb: _Traceback, ln: LogLine) -> None:

@@ -1008,6 +1008,29 @@ def test_a_workers_constructor_is_start_up(path: str, phase: Phase | None) -> No
     assert d.report().failure_phase is phase
 
 
+def test_an_exception_wrapped_onto_the_line_after_an_empty_error_header_is_that_error() -> None:
+    d = Doctor()
+    feed_all(d, "\n".join([
+        "(EngineCore_DP0 pid=202) ERROR 12-08 15:59:28 [v1/engine/core.py:845]",
+        "RuntimeError: shape '[1, 3, 5120]' is invalid for input of size 3072",
+    ]))
+    assert d.report().failed
+    d = Doctor()
+    feed_all(d, "RuntimeError: shape '[1, 3, 5120]' is invalid for input of size 3072")
+    assert not d.report().failed  # alone, a bare exception line waits for its traceback
+
+
+@pytest.mark.parametrize(("frames", "phase"), [
+    (["LLM.__init__", "create_engine_config", "check_and_update_config", "update_aclgraph_sizes"], Phase.STARTUP),
+    (["run_method", "init_weight_update_communicator", "init_custom_process_group"], Phase.SERVING),
+])
+def test_graph_size_configuration_is_start_up_and_a_weight_sync_is_serving(frames: list[str], phase: Phase) -> None:
+    d = Doctor()
+    for line in traceback_lines(frames, "AttributeError: 'Qwen2AudioConfig' object has no attribute 'x'"):
+        d.feed(line)
+    assert d.report().failure_phase is phase
+
+
 def test_serve_says_a_failure_whose_phase_is_unknown() -> None:
     """``gaudi-vl serve`` reports every failure the doctor found, the phase-less ones too."""
     from gaudi_vl.launch import LogWatcher

@@ -558,11 +558,14 @@ please check the stack trace above for the root cause`` (``get_response`` of the
 vllm/v1/executor/multiproc_executor.py:445@vllm==0.32.0): the kind is the worker's exception's
 (https://github.com/vllm-project/vllm/issues/40778: ``'AssertionError: auto_functionalized was not
 removed'``)."""
-DEVICE_RUNTIME_ERROR = re.compile(r"^(?:torch\.)?AcceleratorError: |^RuntimeError: (?:CUDA|HIP|XPU) error: ")
+DEVICE_RUNTIME_ERROR = re.compile(r"^(?:torch\.)?AcceleratorError: |^RuntimeError: (?:CUDA|HIP|XPU) error: "
+                                  r"|^RuntimeError: \S{0,200} NPU function error: ")
 """A device runtime's failed call as torch raises it (``torch.AcceleratorError: CUDA error: ...`` since torch
 2.8, ``RuntimeError: CUDA error: ...`` before; HIP and XPU the same, c10's ``C10_CUDA_CHECK``): the device's
 context is unusable after it, so even on a line of its own, with no traceback pasted, it is the process's
-failure (https://github.com/vllm-project/vllm/issues/32895: ``HIP error: no kernel image is available``)."""
+failure (https://github.com/vllm-project/vllm/issues/32895: ``HIP error: no kernel image is available``);
+torch_npu's failed CANN call the same (``RuntimeError: npu_moe_distribute_dispatch_v2:.. NPU function error:
+call aclnnMoeDistributeDispatchV3 failed``, https://github.com/vllm-project/vllm-ascend/pull/5287)."""
 WORKER_BUSY_LOOP_ERROR = re.compile(r"WorkerProc hit an exception\.")
 """A V1 worker's RPC raising in its busy loop (``logger.exception("WorkerProc hit an exception.")``,
 ``_execute_worker_rpc``, vllm/v1/executor/multiproc_executor.py:1063@vllm==0.32.0): the worker's traceback
@@ -1354,8 +1357,8 @@ cache_engine.py:69@95af70093fc0, the fork's copy of upstream V0) and AsyncLLMEng
 (async_llm_engine.py:773,825@95af70093fc0)."""
 
 NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
-    (re.compile(r"warm_?up|capture|cuda_?graph|hpu_?graph|acl_?graph|graph_runner", re.IGNORECASE),
-     Phase.WARMUP),
+    (re.compile(r"(?<!set_)(?<!update_)(?:warm_?up|capture|cuda_?graph|hpu_?graph|acl_?graph|graph_runner)"
+                r"(?!_sizes)", re.IGNORECASE), Phase.WARMUP),
     (re.compile(r"profile_run|determine_(?:num_)?available|profile_memory|memory_profil"), Phase.PROFILING),
     (re.compile(r"kv_?caches?|init(?:ialize)?_cache|cache_engine|allocate_(?:kv|cache|blocks)|num_gpu_blocks"),
      Phase.KV_ALLOCATION),
@@ -1367,7 +1370,8 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
                 r"|_create_worker|^\w*WorkerProc$"),
      Phase.STARTUP),
     (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
-                r"|handle_request|update_weights|reload_weights|weight_transfer"), Phase.SERVING),
+                r"|handle_request|update_weights|reload_weights|weight_transfer|weight_update"),
+     Phase.SERVING),
 )
 """Function names that say their phase, for frames no engine's table names (another platform's plugin, a
 newer or older release, a wrapper): every engine names its steps the same way, V0's and V1's workers and
@@ -1376,8 +1380,10 @@ runners on every platform (``load_model``/``load_weights`` in start-up, ``profil
 ``_initialize_kv_caches`` / ``initialize_kv_cache`` sizing the cache, ``capture_model`` and
 ``*warmup*`` in warm-up: vllm/v1/worker/gpu_worker.py, gpu_model_runner.py@vllm==0.32.0,
 vllm/worker/hpu_worker.py, hpu_model_runner.py@95af70093fc0, vllm_ascend/worker/worker_v1.py@1de16ead8eec);
-requests are ``generate``d and ``_process_reqs``-style steps run them. The engine's configuration is built
-before anything else (``EngineArgs(...)``, ``create_engine_config``,
+requests are ``generate``d and ``_process_reqs``-style steps run them. Functions that set graph sizes are
+configuration, not capture (``update_aclgraph_sizes`` in vllm-ascend's ``check_and_update_config``,
+vLLM's ``_set_cudagraph_sizes``; https://github.com/vllm-project/vllm-ascend/pull/1803). The engine's
+configuration is built before anything else (``EngineArgs(...)``, ``create_engine_config``,
 vllm/engine/arg_utils.py:2205@vllm==0.32.0;
 the older CLI's ``model_is_embedding`` check of the model's config before it built the engine,
 https://github.com/vllm-project/vllm/issues/7345), a call named on a traceback's source line counting as
