@@ -2117,3 +2117,29 @@ def test_a_bare_synapse_status_error_is_a_failure(before: str, line: str, phase:
           + line + "\n")
     r = _read(before + line + "\n" + tb).report()  # the same error, its traceback after it: one failure
     assert (r.failed, r.failure_processes) == (True, 1)
+
+
+def test_a_held_out_batch_is_recorded_once_and_re_measured_without_touching_its_first_measurement(
+        tmp_path: Path) -> None:
+    """``tools/doctor_corpus.py --record``: the one measurement is written once (a second --labels is refused),
+    later re-measurements change ``current`` only; every missed log carries the doctor's verdict."""
+    import shutil
+
+    import gaudi_vl.doctor as module
+    from tools.doctor_corpus import record
+
+    names = sorted(MANIFEST)[:3]
+    part = {n: {**MANIFEST[n], "batch": "Z", "split": "heldout-99"} for n in names}
+    part[names[0]]["failed"] = not part[names[0]]["failed"]  # one deliberate miss
+    for n in names:
+        shutil.copy(CORPUS / n, tmp_path / n)
+    (tmp_path / "heldout_measurements.json").write_text("{}")
+    first = record(tmp_path, part, module, "Z", doctor="d1", labels="l1", why=None, when="now")
+    assert first["logs"] == 3 and [m["log"] for m in first["misses"]] == [names[0]]
+    assert first["misses"][0]["failed"] == MANIFEST[names[0]]["failed"]
+    with pytest.raises(SystemExit):
+        record(tmp_path, part, module, "Z", doctor="d2", labels="l2", why=None, when="later")
+    record(tmp_path, part, module, "Z", doctor="d2", labels=None, why="fixed", when="later")
+    saved = json.loads((tmp_path / "heldout_measurements.json").read_text())["Z"]
+    assert saved["first"]["doctor_commit"] == "d1" and saved["current"]["doctor_commit"] == "d2"
+    assert saved["split"] == "heldout-99" and saved["current"]["why_it_differs_from_first"] == "fixed"

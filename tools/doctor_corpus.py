@@ -2,6 +2,7 @@
 
     python tools/doctor_corpus.py tests/doctor_corpus [--split NAME|all] [--by split|batch]
                                   [--manifest M.json] [--doctor-file OLD.py] [--quiet]
+                                  [--record BATCH --doctor COMMIT (--labels COMMIT | --why TEXT)]
 
 A log is a positive when its manifest entry says ``failed: true``. Printed per log (unless
 ``--quiet``): expected and reported verdicts; then, per split, failure recall (positives reported
@@ -13,8 +14,10 @@ Splits (``split`` in the manifest, fixed when a log is added; README of the corp
 may be used to develop the doctor, ``heldout`` / ``heldout-N`` logs only to measure it (each
 ``heldout-N`` is one batch, measured once when added: ``heldout_measurements.json``). ``--by batch``
 scores each batch (``batch`` in the manifest: the tune batches A, A2, ... and the held-out ones) instead
-of each split. ``--doctor-file`` loads another ``doctor.py`` (e.g. ``git show REV:gaudi_vl/doctor.py >
-/tmp/old.py``) to score it the same way.
+of each split. ``--record K7 --labels LABELS_COMMIT --doctor DOCTOR_COMMIT`` writes a held-out batch's one
+measurement (``first``, with every missed log's verdict) into ``heldout_measurements.json``; ``--record K7
+--why TEXT --doctor COMMIT`` re-measures it after later fixes (``current`` only). ``--doctor-file`` loads
+another ``doctor.py`` (e.g. ``git show REV:gaudi_vl/doctor.py > /tmp/old.py``) to score it the same way.
 """
 
 from __future__ import annotations
@@ -114,6 +117,53 @@ def score(folder: Path, manifest: dict[str, dict[str, Any]], module: ModuleType,
     }
 
 
+VERDICT = ("failed", "failure_kind", "failure_phase", "phase_reached")
+
+
+def measurement(folder: Path, part: dict[str, dict[str, Any]], module: ModuleType) -> dict[str, Any]:
+    """One batch's numbers and every log whose verdict differs from its label (the doctor's verdict), as
+    ``heldout_measurements.json`` keeps them."""
+    r = score(folder, part, module, quiet=True)
+    misses = []
+    for name, want in sorted(part.items()):
+        got = read(module, folder / name).to_dict()
+        if any(got[k] != want[k] for k in VERDICT):
+            misses.append({"log": name, **{k: got[k] for k in VERDICT}})
+    return {"logs": len(part), "failing_logs": sum(bool(v["failed"]) for v in part.values()),
+            **{k.replace(" ", "_"): round(v, 3) for k, v in r.items() if k not in ("logs", "failing logs",
+                                                                                   "crashes")},
+            "misses": misses}
+
+
+def record(folder: Path, manifest: dict[str, dict[str, Any]], module: ModuleType, batch: str, *,
+           doctor: str, labels: str | None, why: str | None, when: str) -> dict[str, Any]:
+    """Write a held-out batch's one measurement (``labels`` given: ``first`` and ``current``) or re-measure
+    it after later fixes (``why`` given: ``current`` only, ``first`` untouched) into
+    ``heldout_measurements.json``."""
+    path = folder / "heldout_measurements.json"
+    records = json.loads(path.read_text())
+    part = {k: v for k, v in manifest.items() if batch_of(v) == batch}
+    splits = {split_of(v) for v in part.values()}
+    if not part or len(splits) != 1 or not next(iter(splits)).startswith("heldout-"):
+        raise SystemExit(f"batch {batch!r} is not one held-out batch (splits: {sorted(splits)})")
+    split = splits.pop()
+    numbers = measurement(folder, part, module)
+    if labels is not None:
+        if batch in records:
+            raise SystemExit(f"batch {batch} was measured already: its first measurement stays; use --why")
+        first = {"measured": when, "doctor_commit": doctor, "labels_commit": labels,
+                 "command": f"python tools/doctor_corpus.py tests/doctor_corpus --split {split}", **numbers}
+        unchanged = "measured once; not changed since"
+        records[batch] = {"split": split, "first": first, "current": {
+            "doctor_commit": doctor, "why_it_differs_from_first": unchanged, **numbers}}
+    else:
+        if batch not in records:
+            raise SystemExit(f"batch {batch} has no first measurement: record it with --labels first")
+        records[batch]["current"] = {"doctor_commit": doctor, "why_it_differs_from_first": why, **numbers}
+    path.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
+    return numbers
+
+
 def show(title: str, result: dict[str, float]) -> None:
     print(f"== {title}")
     for key, value in result.items():
@@ -130,9 +180,27 @@ def main(argv: list[str] | None = None) -> int:
                    help="group the scores by split (default) or by the batch each log was added in")
     p.add_argument("--doctor-file", default=None, help="score this doctor.py instead of gaudi_vl.doctor")
     p.add_argument("--quiet", action="store_true", help="metrics only, no per-log rows")
+    p.add_argument("--record", metavar="BATCH", default=None,
+                   help="write held-out BATCH's measurement into heldout_measurements.json: its one "
+                        "measurement with --labels, a re-measurement after later fixes with --why")
+    p.add_argument("--labels", metavar="COMMIT", default=None,
+                   help="with --record: the batch's labels commit")
+    p.add_argument("--why", default=None,
+                   help="with --record: why the doctor now reads the batch differently")
+    p.add_argument("--doctor", metavar="COMMIT", default=None, help="with --record: the doctor's commit")
     args = p.parse_args(argv)
     manifest = json.loads((args.manifest or args.folder / "manifest.json").read_text())
     module = load_doctor(args.doctor_file)
+    if args.record is not None:
+        if (args.labels is None) == (args.why is None) or args.doctor is None:
+            raise SystemExit("--record needs --doctor and exactly one of --labels (first) or --why "
+                             "(re-measure)")
+        from datetime import datetime, timezone
+        numbers = record(args.folder, manifest, module, args.record, doctor=args.doctor, labels=args.labels,
+                         why=args.why, when=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ"))
+        summary = {k: v for k, v in numbers.items() if k != "misses"}
+        print(json.dumps(summary), len(numbers["misses"]), "misses")
+        return 0
     key = split_of if args.by == "split" else batch_of
     names = groups(manifest, args.by) if args.split == "all" else [args.split]
     for name in names:
