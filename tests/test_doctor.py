@@ -621,7 +621,8 @@ def test_heldout_batches_were_labelled_before_they_were_measured_and_are_recorde
     for want in MANIFEST.values():
         if want.get("added") in ("issue 19 round 2", "issue 19 round 3", "issue 19 round 4", "issue 19 round 5",
                                 "issue 19 round 6", "issue 19 round 8", "issue 19 round 9",
-                                "issue 19 round 10", "issue 19 round 11"):
+                                "issue 19 round 10", "issue 19 round 11",
+                                "issue 19 round 12"):
             assert want["labelled_before_run"] is True
             batches.setdefault(want["batch"], set()).add(want["split"])
     for batch, splits in batches.items():
