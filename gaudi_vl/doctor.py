@@ -330,7 +330,7 @@ def split_line(raw: str) -> LogLine:
     elif text[:1].isalpha() and ":" in text[5:20] and (m := JOURNAL_PREFIX.match(text)):
         text = text[m.end():]  # journald: ``Mon DD HH:MM:SS host unit[pid]: `` in any locale
     glog = None
-    if text[:3] == "E  " and (e := PYTEST_E.match(text)):
+    if text[:2] == "E " and (e := PYTEST_E.match(text)):
         text = text[e.end():]  # pytest's failure explanation: the report's indentation goes too
     if text[1:2] == " " and (m := GLOG_PREFIX.match(text)):  # Ray's C++ lines: ``E 73667 73667] x.cc:361: ``
         glog, text = _GLOG_LEVEL[m.group("sev")], text[m.end():]

@@ -97,10 +97,11 @@ https://github.com/ray-project/ray/issues/50418) or lost entirely (``[36m(RayWor
 https://github.com/vllm-project/vllm/issues/16766): the worker prefix is cyan
 (multiproc_worker_utils.py:268@95af70093fc0; Ray colours its ``(WorkerDict pid=..)`` prefixes too), or spelt
 out as ``ESC[1;36m`` (https://github.com/vllm-project/vllm-gaudi/pull/281)."""
-PYTEST_E = re.compile(r"^E {2,}(?=\S)")
+PYTEST_E = re.compile(r"^E(?: {2,}| (?!\d{1,10} \d{1,10}\] ))(?=\S)")
 """pytest's prefix on the lines of a failure's explanation (``E       ray.exceptions.RayTaskError(..)``, then
 the traceback it carries, every line behind ``E`` and the report's indentation,
-https://github.com/NovaSky-AI/SkyRL/pull/1301); Ray's C++ ``E 73667 73667]`` lines have one space."""
+https://github.com/NovaSky-AI/SkyRL/pull/1301), or one space when a commit message re-wrapped the report
+(https://github.com/vllm-project/llm-compressor/pull/2618); not Ray's C++ ``E 73667 73667] ..`` lines."""
 
 COLLECTOR_STAMP = re.compile(
     r"^\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?\s+")
@@ -1366,7 +1367,7 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
                 r"|init_(?:worker_)?distributed|(?:init\w*|ensure)_model_parallel|download_|from_pretrained"
                 r"|_init_executor|_init_workers|inspect_model|load_model_cls|get_model_architecture"
                 r"|^EngineArgs$|create_engine_config|model_is_embedding|get_attn_backend"
-                r"|_initialize_stages?\b|_initialize_stage_replicas|(?:^|_)init_model$|_build_rollout"
+                r"|_initialize_stages?\b|_initialize_stage_replicas|_build_rollout"
                 r"|_create_worker|^\w*WorkerProc$"),
      Phase.STARTUP),
     (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
@@ -1391,11 +1392,11 @@ its next frame (https://github.com/huggingface/trl/issues/3304); the attention b
 model's layers are built (``get_attn_backend``, vllm/v1/attention/selector.py:215@vllm==0.32.0;
 https://github.com/vllm-project/vllm/issues/24297); vllm-omni starts its stages before anything else
 (``_initialize_stages``, vllm_omni/entrypoints/omni.py:102, async_omni.py:642@be81443c8a52); RL
-frameworks build their vLLM rollout engine in their workers' ``init_model`` / ``_build_rollout``
-(https://github.com/microsoft/agent-lightning/pull/144), as vLLM 0.2's worker built its model in
-``init_model``; a V1 worker process is built, its device set up and its model loaded, in the ``WorkerProc``
-constructor (vllm/v1/executor/multiproc_executor.py:679-687@vllm==0.32.0; vllm-omni's ``NPUWorkerProc`` and
-``_create_worker``, https://github.com/vllm-project/vllm-omni/issues/1199). Weights are
+frameworks build their vLLM rollout engine in their workers' ``_build_rollout``
+(https://github.com/microsoft/agent-lightning/pull/144; not their ``init_model``, which also builds the
+trainer's own model, https://github.com/NovaSky-AI/SkyRL/pull/1463); a V1 worker process is built, its
+device set up and its model loaded, in the ``WorkerProc`` constructor
+(vllm/v1/executor/multiproc_executor.py:679-687@vllm==0.32.0; vllm-omni's ``NPUWorkerProc`` and ``_create_worker``, https://github.com/vllm-project/vllm-omni/issues/1199). Weights are
 updated or reloaded only in an engine that is up (``update_weights``, ``init_weight_transfer_engine``,
 vllm/v1/engine/async_llm.py:1315,1340, ``reload_weights``, vllm/v1/worker/gpu_worker.py:629,1550
 @vllm==0.32.0; RL frameworks' ``update_weights_from_ipc``, https://github.com/verl-project/verl/pull/6393).
