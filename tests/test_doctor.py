@@ -685,6 +685,8 @@ def test_new_logs_were_labelled_before_the_doctor_ran_and_split_by_the_fixed_rul
         ("ESC[1;36m(EngineCore_DP0 pid=59025)ESC[0;0m self.experts =", "EngineCore_DP0:59025", "self.experts ="),
         ("E                         File \"/a/b.py\", line 3, in f", "main", 'File "/a/b.py", line 3, in f'),
         ("E 73667 73667] core_worker.cc:361: boom", "main", "boom"),
+        ("E (EngineCore pid=6388) FileNotFoundError: [Errno 2] No such file or", "EngineCore:6388",
+         "FileNotFoundError: [Errno 2] No such file or"),  # pytest's E, re-wrapped to one space
     ],
 )
 def test_split_line_tolerates_prefixes_colours_and_whitespace(line: str, stream: str, message: str) -> None:

@@ -1396,7 +1396,8 @@ frameworks build their vLLM rollout engine in their workers' ``_build_rollout``
 (https://github.com/microsoft/agent-lightning/pull/144; not their ``init_model``, which also builds the
 trainer's own model, https://github.com/NovaSky-AI/SkyRL/pull/1463); a V1 worker process is built, its
 device set up and its model loaded, in the ``WorkerProc`` constructor
-(vllm/v1/executor/multiproc_executor.py:679-687@vllm==0.32.0; vllm-omni's ``NPUWorkerProc`` and ``_create_worker``, https://github.com/vllm-project/vllm-omni/issues/1199). Weights are
+(vllm/v1/executor/multiproc_executor.py:679-687@vllm==0.32.0; vllm-omni's ``NPUWorkerProc`` and
+``_create_worker``, https://github.com/vllm-project/vllm-omni/issues/1199). Weights are
 updated or reloaded only in an engine that is up (``update_weights``, ``init_weight_transfer_engine``,
 vllm/v1/engine/async_llm.py:1315,1340, ``reload_weights``, vllm/v1/worker/gpu_worker.py:629,1550
 @vllm==0.32.0; RL frameworks' ``update_weights_from_ipc``, https://github.com/verl-project/verl/pull/6393).
