@@ -94,10 +94,10 @@ from gaudi_vl.engines.logs import (
     IPYTHON_TRACEBACK,
     JOURNAL_PREFIX,
     JOURNAL_TAIL,
-    K8S_CRASH,
     KILLED_BY_SIGNAL,
     KUBECTL_PREFIX,
     KV_SHORTFALL,
+    LINE_FAILURES,
     LOADING_PATHS,
     MASK_CPU,
     MESSAGE_PHASES,
@@ -106,7 +106,6 @@ from gaudi_vl.engines.logs import (
     NAMED_FRAMES,
     NAMED_PREFIX,
     NATIVE_FRAME,
-    NEURON_COMPILE_FAILED,
     NOT_A_REQUEST,
     NOT_WARMED,
     OOM_ALLOC,
@@ -152,7 +151,6 @@ from gaudi_vl.engines.logs import (
     TORCH_OOM,
     TRACEBACK,
     TRACING_PREFIX,
-    TRITON_LOAD_FAILED,
     UNRAISABLE,
     V0_REQUEST_STREAM,
     WARMUP_NAMED,
@@ -317,8 +315,8 @@ def split_line(raw: str) -> LogLine:
         text = text[:-2]
     if text[:2] == "**":  # markdown bold around a pasted line
         text = text.strip("*")
-    if text[:1] == " " and text.lstrip()[:2].isdigit() and COLLECTOR_STAMP.match(text.lstrip()):
-        text = text.lstrip()  # a relay that indents the stamped lines it shows
+    if text[:1] == " " and (stripped := text.lstrip())[:2].isdigit() and COLLECTOR_STAMP.match(stripped):
+        text = stripped  # a relay that indents the stamped lines it shows
     if m := COLLECTOR_STAMP.match(text):
         text = text[m.end():]
         if text[:1].isupper() and (t := TRACING_PREFIX.match(text)):
@@ -648,8 +646,6 @@ class Doctor:
         self.warmup_done = False
         self.frontend = False
         """A front-end line (API server version, resolved config) was seen: a healthy log was starting."""
-        self.last_error_any: tuple[int, str] | None = None
-        """The line number and text of the last ERROR/CRITICAL logger line on any stream."""
         self.wrapped_path: str | None = None
         """The path line of a frame re-wrapped over three lines, waiting for its ``line N, in func``."""
         self.term_signal = False
@@ -1027,21 +1023,16 @@ class Doctor:
         if "method" in msg and (m := WORKER_METHOD.search(msg)):
             self._frame(tb or self._open(stream), m.group("m1") or m.group("m2") or "")
             return True
-        cut_method = "Error executing" in msg and WORKER_METHOD_CUT.search(msg)
-        busy_loop = "WorkerProc hit" in msg and WORKER_BUSY_LOOP_ERROR.search(msg)
-        if ln.level in ("ERROR", "CRITICAL") and (cut_method or busy_loop):
+        if ln.level in ("ERROR", "CRITICAL") and (
+                ("Error executing" in msg and WORKER_METHOD_CUT.search(msg))
+                or ("WorkerProc hit" in msg and WORKER_BUSY_LOOP_ERROR.search(msg))):
             self._open(stream, explicit=True)  # its traceback follows (or was cut): the worker's failure
             self.recognised += 1
             return True
-        if msg[:6] == "error:" and TRITON_LOAD_FAILED.match(msg):
-            self._fail(out, "exception", msg.strip()[:300], stream, None, None)
-            return True
-        if ("rash" in msg or "OOMKilled" in msg or "Back-off" in msg) and K8S_CRASH.search(msg):
-            self._fail(out, "crash", msg.strip()[:300], stream, None, None)
-            return True
-        if "NEURON_CC" in msg and NEURON_COMPILE_FAILED.search(msg):
-            self._fail(out, "exception", msg.strip()[:300], stream, None, None)
-            return True
+        for gates, kind, pattern in LINE_FAILURES:
+            if any(g in msg for g in gates) and pattern.search(msg):
+                self._fail(out, kind, msg.strip()[:300], stream, None, None)
+                return True
         if msg[:7] == "Signal " and TERM_SIGNAL.match(msg):
             self.term_signal = True  # the native stack that follows is the stop's, not a crash
             self.recognised += 1
@@ -1095,10 +1086,9 @@ class Doctor:
                 self._note(out, "request_error", self._now(), f"a request failed ({exc.group('type')}): "
                            "the server answered it with an error; not an engine failure")
             return True
-        last_error = self.last_error_any
         if exc is not None and tb is None and kind is None and not _maybe_death(msg) and not (
                 "synStatus" in msg and SYNAPSE.search(msg)) and not DEVICE_RUNTIME_ERROR.match(msg) and not (
-                last_error is not None and self.lines - last_error[0] <= 2 and not last_error[1]):
+                self._after_empty_error_header()):
             # (a Synapse status or a device runtime's failed call: the card failed, traceback or not; an
             # exception wrapped onto the line after an ERROR header left empty is that error)
             # an exception printed on its own line: ``logger.error(e)`` before its Traceback, or a
@@ -1130,7 +1120,7 @@ class Doctor:
             text = f"a model step failed: {said}"[:300] if said else _STEP_FAILED
             weak = _weak_message_phase(msg)
             if ln.level in ("ERROR", "CRITICAL"):  # ``logger.exception(repr(e))``: its traceback follows
-                self.last_error[stream] = self.last_error_any = (self.lines, msg.strip()[:300])
+                self.last_error[stream] = (self.lines, msg.strip()[:300])
             last = self.last_fail.get(stream)
             if said and last is not None and self.lines - last[0] <= 3 and (
                     (f := self.failures.get(last[1])) is not None and f.text == _STEP_FAILED):
@@ -1190,7 +1180,7 @@ class Doctor:
         if ln.level in ("ERROR", "CRITICAL") and not msg[:1].isspace():
             if len(self.last_error) >= MAX_STREAMS:
                 self.last_error.pop(next(iter(self.last_error)))
-            self.last_error[stream] = self.last_error_any = (self.lines, msg.strip()[:300])
+            self.last_error[stream] = (self.lines, msg.strip()[:300])
         return False
 
     def _request_logger(self, tb: _Traceback, ln: LogLine) -> None:
@@ -1210,15 +1200,13 @@ class Doctor:
                 tb is None or not tb.noise):
             # a crash handler reporting the stop's own signal (Ray's abseil handler in each worker,
             # ``*** SIGTERM received at time=..``): its dump is the stop, read as teardown noise
-            self._open(ln.stream, explicit=True).noise = True
-            self.tb_stream = ln.stream
+            self._stop_dump(ln.stream)
             self._note(out, "stopped", self._now(), f"stopped: {msg.strip()[:200]}")
             return True
         if tb is None and quiet and not header:
             return False
         if tb is None and self.term_signal:  # a handler announced SIGTERM/SIGINT: this dump is the stop
-            self._open(ln.stream, explicit=True).noise = True
-            self.tb_stream = ln.stream
+            self._stop_dump(ln.stream)
             self.recognised += 1
             return True
         if tb is None:
@@ -1232,6 +1220,17 @@ class Doctor:
             self.recognised += 1
         self.tb_stream = ln.stream
         return True
+
+    def _after_empty_error_header(self) -> bool:
+        """The last ERROR line, on any stream, is one or two lines back and its message is empty: a paste
+        wrapped the error's text onto the lines after its header."""
+        last = max(self.last_error.values(), default=None)
+        return last is not None and self.lines - last[0] <= 2 and not last[1]
+
+    def _stop_dump(self, stream: str) -> None:
+        """A native dump written because the process was told to stop: read as teardown noise."""
+        self._open(stream, explicit=True).noise = True
+        self.tb_stream = stream
 
     def _frame(self, tb: _Traceback, func: str, path: str = "") -> None:
         if not tb.noise:

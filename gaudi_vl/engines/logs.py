@@ -605,6 +605,13 @@ TRITON_LOAD_FAILED = re.compile(r"^error: creating server: .{0,200}failed to loa
 """Triton Inference Server giving up because a model (here the vLLM backend's engine) did not load:
 ``error: creating server: Internal - failed to load all models`` (the server's main exits with it after
 unloading), https://github.com/triton-inference-server/server/issues/8578."""
+LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
+    (("error: creating server",), "exception", TRITON_LOAD_FAILED),
+    (("rash", "OOMKilled", "Back-off"), "crash", K8S_CRASH),
+    (("NEURON_CC",), "exception", NEURON_COMPILE_FAILED),
+)
+"""Lines that are a failure on their own, whatever comes around them: (substrings one of which the line must
+hold, the failure's kind, the pattern). The substrings keep the common line off the patterns."""
 WORKER_METHOD = re.compile(
     r"Exception in worker \S+ while processing method (?P<m1>\w+)|Error executing method '?(?P<m2>\w+)'?"
 )
