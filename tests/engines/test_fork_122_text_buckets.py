@@ -24,6 +24,7 @@ from gaudi_vl.engines.text_buckets import (
     strategy_in_force,
     text_buckets,
 )
+from gaudi_vl.plan import Plan
 from tests.engines.test_text_buckets import _plan
 
 TB = FORK_122.text_buckets
@@ -141,19 +142,28 @@ def test_sdpa_slicing_keeps_long_prompts_on_the_slice(inp: TextBucketInputs, bc:
     assert sliced.decode == plain.decode
 
 
-def test_plan_budgets_every_graph_of_its_buckets() -> None:
-    """The plan counts 1.22's buckets, and since the engine graphs every one without a memory test, the
-    text graphs get at least the engine's default share (memory.text_graph_budget, not gated)."""
-    plan = _plan(target="vllm-fork-1.22")
+def graph_budget_of_every_bucket(target: str) -> tuple[Plan, dict[str, str]]:
+    """A fork line that graphs every bucket without a memory test (1.22, habana_main): the plan counts its
+    exponential buckets, the text graphs get at least the engine's default share (memory.text_graph_budget,
+    not gated), the warm-up counts a graph per prompt bucket, and no bucket variable is written. Returns the
+    plan and its environment for the line's own checks."""
+    from gaudi_vl.envvars import plan_env
+
+    plan = _plan(target=target)
     m, tb = plan.memory, plan.text_buckets
     assert m is not None and tb is not None and m.text_strategy == "exp"
     assert (m.text_prompt_graphs, m.text_decode_graphs) == (len(tb.prompt), len(tb.decode))
-    assert m.text_prompt_graphed == len(tb.prompt_graphed) > 0
     assert abs(m.text_graph_bytes - max(m.text_graph_estimate_bytes, m.usable_bytes * 0.1)) <= 1
-    w = plan.warmup_estimate
-    assert dict(w.graphs_by_kind)["prompt"] == len(tb.prompt) and w.mode == "lazy"
-    from gaudi_vl.envvars import plan_env
-
+    assert dict(plan.warmup_estimate.graphs_by_kind)["prompt"] == len(tb.prompt)
     env = plan_env(plan)  # exponential by default: no bucket variable to write
     assert not set(env) & set(TB.variables)
+    return plan, env
+
+
+def test_plan_budgets_every_graph_of_its_buckets() -> None:
+    plan, env = graph_budget_of_every_bucket("vllm-fork-1.22")
+    m, tb = plan.memory, plan.text_buckets
+    assert m is not None and tb is not None
+    assert m.text_prompt_graphed == len(tb.prompt_graphed) > 0
+    assert plan.warmup_estimate.mode == "lazy"
     assert "VLLM_MULTIMODAL_BUCKETS" in env
