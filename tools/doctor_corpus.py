@@ -74,8 +74,9 @@ def groups(manifest: dict[str, dict[str, Any]], by: str = "split") -> list[str]:
 
 
 def score(folder: Path, manifest: dict[str, dict[str, Any]], module: ModuleType,
-          *, quiet: bool = False) -> dict[str, float]:
-    """Recall, precision, phase / kind / phase_reached accuracy of ``module``'s doctor on ``manifest``."""
+          *, quiet: bool = False, verdicts: dict[str, dict[str, Any]] | None = None) -> dict[str, float]:
+    """Recall, precision, phase / kind / phase_reached accuracy of ``module``'s doctor on ``manifest``;
+    ``verdicts``, when given, receives each log's report (``to_dict``)."""
     tp = fp = fn = phase_ok = kind_ok = reached_ok = crashes = 0
     rows = []
     for name, want in sorted(manifest.items()):
@@ -87,6 +88,8 @@ def score(folder: Path, manifest: dict[str, dict[str, Any]], module: ModuleType,
             rows.append(f"{name:55} want {str(want['failed']):5} {str(want['failure_phase']):22} "
                         f"CRASHED {type(exc).__name__}: {exc}")
             continue
+        if verdicts is not None:
+            verdicts[name] = r.to_dict()
         got_phase = r.failure_phase.value if r.failure_phase else None
         got_reached = r.phase_reached.value if r.phase_reached else None
         got_kind = getattr(r, "failure_kind", None)
@@ -123,12 +126,10 @@ VERDICT = ("failed", "failure_kind", "failure_phase", "phase_reached")
 def measurement(folder: Path, part: dict[str, dict[str, Any]], module: ModuleType) -> dict[str, Any]:
     """One batch's numbers and every log whose verdict differs from its label (the doctor's verdict), as
     ``heldout_measurements.json`` keeps them."""
-    r = score(folder, part, module, quiet=True)
-    misses = []
-    for name, want in sorted(part.items()):
-        got = read(module, folder / name).to_dict()
-        if any(got[k] != want[k] for k in VERDICT):
-            misses.append({"log": name, **{k: got[k] for k in VERDICT}})
+    verdicts: dict[str, dict[str, Any]] = {}
+    r = score(folder, part, module, quiet=True, verdicts=verdicts)
+    misses = [{"log": name, **{k: verdicts[name][k] for k in VERDICT}} for name, want in sorted(part.items())
+              if any(verdicts[name][k] != want[k] for k in VERDICT)]
     return {"logs": len(part), "failing_logs": sum(bool(v["failed"]) for v in part.values()),
             **{k.replace(" ", "_"): round(v, 3) for k, v in r.items() if k not in ("logs", "failing logs",
                                                                                    "crashes")},
