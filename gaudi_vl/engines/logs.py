@@ -1386,8 +1386,9 @@ newer or older release, a wrapper): every engine names its steps the same way, V
 runners on every platform (``load_model``/``load_weights`` in start-up, ``profile_run`` and
 ``determine_available_memory``/``determine_num_available_blocks`` in profiling, ``initialize_cache`` /
 ``_initialize_kv_caches`` / ``initialize_kv_cache`` sizing the cache, ``capture_model`` and
-``*warmup*`` in warm-up: vllm/v1/worker/gpu_worker.py, gpu_model_runner.py@vllm==0.32.0,
-vllm/worker/hpu_worker.py, hpu_model_runner.py@95af70093fc0, vllm_ascend/worker/worker_v1.py@1de16ead8eec);
+``*warmup*`` in warm-up: vllm/v1/worker/gpu_worker.py:587,634,853,908 and gpu_model_runner.py:5028,6133,
+6482,7055@vllm==0.32.0, vllm/worker/hpu_worker.py, hpu_model_runner.py@95af70093fc0,
+vllm_ascend/worker/worker_v1.py@1de16ead8eec);
 requests are ``generate``d and ``_process_reqs``-style steps run them. Functions that set graph sizes are
 configuration, not capture (``update_aclgraph_sizes`` in vllm-ascend's ``check_and_update_config``,
 vLLM's ``_set_cudagraph_sizes``; https://github.com/vllm-project/vllm-ascend/pull/1803). The engine's
@@ -1457,7 +1458,8 @@ built in ``load_model`` (https://github.com/vllm-project/vllm/issues/28143): a w
 WORKER_INIT = (r"/worker/\w*worker\.py$", "__init__", Phase.STARTUP)
 """A worker's constructor (``Worker.__init__`` in worker.py, gpu_worker.py, hpu_worker.py, a plugin's
 ``vllm_ascend/worker/worker.py``): it runs once, when the worker is built, before its device and model are
-set up (vllm/v1/worker/gpu_worker.py@vllm==0.32.0; https://github.com/vllm-project/vllm-ascend/pull/10379).
+set up (``Worker.__init__``, vllm/v1/worker/gpu_worker.py:193, before ``init_device`` at :436@vllm==0.32.0;
+vllm_ascend/worker/worker_v1.py:56@1de16ead8eec; https://github.com/vllm-project/vllm-ascend/pull/10379).
 Only in a ``worker/`` folder: FastChat's ``fastchat/serve/vllm_worker.py`` is a web worker, not vLLM's."""
 ASYNC_STEP_OUTPUT = ("/v1/worker/gpu_model_runner.py", "get_output", Phase.SERVING)
 """The model runner's asynchronous step output waiting for its sampled tokens (``AsyncGPUModelRunnerOutput
