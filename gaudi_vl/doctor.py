@@ -52,6 +52,7 @@ from gaudi_vl.engines.logs import (
     ALL_GRAMMARS,
     ANSI,
     ASGI_STARTED,
+    BLOCK_START,
     BLOCKS,
     BUDGET,
     CALL_SITES,
@@ -61,6 +62,7 @@ from gaudi_vl.engines.logs import (
     CLOUDWATCH_CSV,
     CLOUDWATCH_ESCAPES,
     COLLECTOR_STAMP,
+    COMPOSE_NAMED,
     COMPOSE_PREFIX,
     CPP_EXCEPTION,
     CRASH_FRAME,
@@ -82,6 +84,7 @@ from gaudi_vl.engines.logs import (
     FAULT_THREAD,
     FRAME,
     FRAME_HEAD,
+    FRAME_OR_CARET,
     FRAME_PATH_PART,
     FRAME_TAIL,
     GLOG_PREFIX,
@@ -310,15 +313,32 @@ def split_line(raw: str) -> LogLine:
         quoted = c.group("quoted")  # a CloudWatch CSV export: the message, unquoted and its escapes undone
         text = quoted.replace('""', '"') if quoted is not None else c.group("plain")
         text = CLOUDWATCH_ESCAPES.sub("", text)
-    text = ANSI.sub("", text).rstrip("\n").replace("\r", "")
+    text = ANSI.sub("", text).replace("\r", "").rstrip()
     if text.endswith("^M"):
         text = text[:-2]
     if text[:2] == "**":  # markdown bold around a pasted line
         text = text.strip("*")
+    for _ in range(3):  # envelopes around the line: a markdown quote, a collector's
+        # prefix around another's (``kubectl --prefix`` over journald, ...)
+        if text[:5] == "[pod/" and (m := KUBECTL_PREFIX.match(text)):
+            text = text[m.end():]
+        elif text[:1] == ">":
+            text = QUOTE_PREFIX.sub("", text, count=1)
+        elif text[:1].isalpha() and ":" in text[5:20] and (m := JOURNAL_PREFIX.match(text)):
+            text = text[m.end():]
+        elif text[:1].isalnum() and ("|" in text[:70] or "\u2502" in text[:70]) and (
+                m := COMPOSE_NAMED.match(text)):
+            text = text[m.end():]
+            if text.rstrip()[-1:] == "\u2502":  # a terminal UI's right border
+                text = text.rstrip()[:-1]
+        else:
+            break
     if text[:1] == " " and (stripped := text.lstrip())[:2].isdigit() and COLLECTOR_STAMP.match(stripped):
         text = stripped  # a relay that indents the stamped lines it shows
     if m := COLLECTOR_STAMP.match(text):
         text = text[m.end():]
+        if text[:1] in "[0123456789" and (m := COLLECTOR_STAMP.match(text)):
+            text = text[m.end():]  # two collectors' stamps (``docker logs -t`` over a stamped file)
         if text[:1].isupper() and (t := TRACING_PREFIX.match(text)):
             text = text[t.end():]  # Rust tracing's ``LEVEL module::path: ``
         if "]:" in text[:150] and (j := JOURNAL_TAIL.match(text)):
@@ -664,6 +684,14 @@ class Doctor:
         self.kv_seen = False
         """A line of the KV cache's sizing was seen (``kv_blocks`` markers)."""
         self.early_capture = False
+        self._indent = ""
+        """The indentation a pasted block carries as a whole (``BLOCK_START``), taken off each of its
+        lines."""
+        self._block_start = True
+        """The next non-blank line starts a block (the log's first line, or the first after a blank one)."""
+        self._block_ws = ""
+        self._block_lines = 0
+        """The indentation every line of the current block has shown so far."""
         """Graph capture seen before any KV sizing line: V1 captures while it profiles memory, so a KV
         sizing line after it puts the engine back at the end of profiling."""
 
@@ -742,9 +770,36 @@ class Doctor:
             self.unreadable_at.append(self.lines)
         self._note(out, "unreadable", self._now(), f"unreadable line {self.lines}: {why}")
 
+    def _dedent(self, raw: str) -> str:
+        """Take a pasted block's common indentation off its line (``BLOCK_START``): a log indented as a
+        whole reads as the same log unindented, and a traceback's own indentation stays relative."""
+        body = raw.lstrip(" \t")
+        if not body.strip():
+            self._block_start = True
+            return raw
+        ws = raw[:len(raw) - len(body)]
+        if self._block_start:
+            self._block_start, self._block_ws, self._indent, self._block_lines = False, ws, "", 0
+        elif not ws.startswith(self._block_ws):
+            n = 0  # the block's common indentation shrinks to what this line shares
+            while n < min(len(ws), len(self._block_ws)) and ws[n] == self._block_ws[n]:
+                n += 1
+            self._block_ws = ws[:n]
+            if not raw.startswith(self._indent):
+                self._indent = ""  # a line left of the block's edge: the block has ended
+        if not self._indent and ws and ws == self._block_ws and (
+                BLOCK_START.match(body) or (self._block_lines == 0 and not FRAME_OR_CARET.match(body))):
+            self._indent = ws
+        self._block_lines += 1
+        return raw[len(self._indent):] if self._indent else raw
+
     def _read(self, raw: str, out: list[Finding]) -> None:
         if "Padding current" in raw and not self.tracebacks and (m := PADDING.search(raw)):
             return self._padding(m, out)
+        if raw[:1] == ">":
+            raw = QUOTE_PREFIX.sub("", raw, count=1)  # a quoted paste: the quote mark, then its indentation
+        if raw[:1] in " \t" or self._indent or self._block_start:
+            raw = self._dedent(raw)
         ln = split_line(raw)
         msg = ln.message
         self._detect(msg)

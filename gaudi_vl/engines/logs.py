@@ -155,6 +155,9 @@ RAY_PREFIX = re.compile(
     r"^\((?P<process>raylet|gcs_server|autoscaler|monitor|dashboard)(?:,\s*ip=[\w.:]+)?\)\s?")
 """Ray's own components forward their lines as ``(raylet) A worker died ...``
 (https://github.com/gpustack/gpustack/issues/2415)."""
+COMPOSE_NAMED = re.compile(r"^[\w.\-]{1,64}\s+[|\u2502]\s")
+"""``docker compose logs``'s service name alone (``COMPOSE_PREFIX``): an envelope taken off before any other
+prefix."""
 COMPOSE_PREFIX = re.compile(r"^(?:[\w.\-]{1,64}\s+|\s*)[|\u2502]\s")
 """``docker compose logs`` puts the service name before each line: ``runner-llm-1  | INFO ...``
 (https://github.com/livepeer/ai-runner/pull/230); a CI log shown as a table has only the bar:
@@ -209,6 +212,22 @@ its stage: ``[Stage-0] INFO 02-10 08:00:59 [manager.py:204] ...`` (https://githu
 /issues/1214), through vLLM's ``VLLM_LOGGING_PREFIX``, put before every line of the logger's format
 (vllm/logger.py:29, vllm/envs.py:855-856@vllm==0.32.0; set per stage at vllm_omni/entrypoints/omni_stage.py:
 248-250@be81443c8a52): a stream prefix like a worker's ``(pid=..)``."""
+
+BLOCK_START = re.compile(
+    r"(?:\d|\[|\(|\x1b|\^\[|>|\$ |\ufffd|[|\u2502]|[\w.\-]{1,64}\s+[|\u2502]\s|Traceback \("
+    r"|(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL|FATAL)\b"
+    r"|[A-Za-z_.]*(?:Error|Exception|Warning|Exit|Interrupt)\b)"
+)
+"""How a log line starts (a timestamp, a bracketed or process prefix, a colour code, raw, written out or
+mangled, a quote mark, a compose service's bar, a shell prompt, a level word, a traceback header or an
+exception). A pasted block indented as a whole (a markdown code block inside a list, a quoted e-mail) keeps
+that indentation on every line: the doctor takes it off, learnt from the block's first line unless that
+line is a frame or carets (``FRAME_OR_CARET``), or from the first later line that starts so and shows the
+indentation every line of the block has had."""
+
+FRAME_OR_CARET = re.compile(r'(?:File "|\^|~)')
+"""A traceback's frame line or the carets under its source line: a block that starts with one is a paste
+cut inside a traceback, and its indentation is the traceback's own (never taken off)."""
 
 QUOTE_PREFIX = re.compile(r"^(?:>[ \t]?)+(?:[-*+][ \t]+)?")
 """Markdown quoting of a pasted log (``> > Exception ignored in: ...``), also of a quoted list
