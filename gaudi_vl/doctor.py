@@ -78,6 +78,7 @@ from gaudi_vl.engines.logs import (
     ENGINE_LOOP_PATH_FRAMES,
     ENGINE_PATHS,
     EXCEPTION,
+    EXCEPTION_REPR,
     FAILED_EXECUTION,
     FATAL,
     FATAL_PYTHON,
@@ -728,7 +729,8 @@ class Doctor:
                 n += 1
                 if not tracebacks:
                     head = line[:240]  # where a line's kind shows (prefixes, header, the logger's message)
-                    if '"POST ' in head or '"GET ' in head or "Received request" in head:
+                    if '"POST ' in head or '"GET ' in head or "Received request" in head or (
+                            "', params: " in head):
                         if self.phase is not serving and (ACCESS_LOG.search(head)
                                                           or REQUEST_RECORD.search(head)):
                             self._advance(serving)  # the server answers requests
@@ -1042,6 +1044,16 @@ class Doctor:
             self._advance(Phase.SERVING)  # only a serving front end answers requests
             self.recognised += 1
             return True
+        if ln.level in ("ERROR", "CRITICAL") and msg[-1:] == ")" and tb is None and (
+                m := EXCEPTION_REPR.match(msg.strip())) and not _maybe_death(msg):
+            last_request = self.request_error.get(stream)
+            if last_request is None or self.lines - last_request > 3:
+                tb = self._open(stream, explicit=True)  # the engine loop's error; its traceback follows
+                tb.exc = (m.group("type"), m.group("text"))
+                tb.message = f"{m.group('type')}: {m.group('text')}"[:300]
+                self.tb_stream = stream
+                self.recognised += 1
+                return True
         if ("Traceback" in msg and TRACEBACK.search(msg)) or PROCESS_DIED.match(msg) or CHAINED.match(msg):
             if tb is None or (tb.noise and tb.frames):
                 tb = self._open(stream, explicit=True)

@@ -2146,3 +2146,52 @@ def test_a_held_out_batch_is_recorded_once_and_re_measured_without_touching_its_
     saved = json.loads((tmp_path / "heldout_measurements.json").read_text())["Z"]
     assert saved["first"]["doctor_commit"] == "d1" and saved["current"]["doctor_commit"] == "d2"
     assert saved["split"] == "heldout-99" and saved["current"]["why_it_differs_from_first"] == "fixed"
+
+
+# ---------------------------------------------------------------- round 14 (tune batches J8, J9)
+
+
+def test_the_mq_engines_exception_repr_is_its_failure_even_when_the_traceback_was_cut() -> None:
+    """V0's MQLLMEngine ends its loop with ``logger.exception(repr(e))``: the repr line is the failure, in the
+    phase the log was in; with its traceback after it, still one failure."""
+    served = "INFO 04-03 17:34:14 engine.py:275] Added request chatcmpl-0c9d.\n"
+    line = "ERROR 04-03 17:34:14 engine.py:139] TypeError(\"'NoneType' object is not subscriptable\")\n"
+    r = _read(SERVING + served + line).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", Phase.SERVING)
+    tb = ("ERROR 04-03 17:34:14 engine.py:139] Traceback (most recent call last):\n"
+          'ERROR 04-03 17:34:14 engine.py:139]   File "/x/vllm/engine/multiprocessing/engine.py", line 1, in '
+          "run_engine_loop\n"
+          "ERROR 04-03 17:34:14 engine.py:139] TypeError: 'NoneType' object is not subscriptable\n")
+    r = _read(SERVING + served + line + tb).report()
+    assert (r.failed, r.failure_processes, r.failure_phase) == (True, 1, Phase.SERVING)
+    died = "ERROR 05-08 02:15:29 [client.py:305] RuntimeError('Engine process (pid 50) died.')\n"
+    assert _read(SERVING + died).report().failure_kind == "engine_died"  # a death stays a death
+
+
+def test_a_request_records_tail_shows_serving() -> None:
+    """A paste cut inside a request record's prompt keeps ``', params: SamplingParams(``: requests were being
+    received."""
+    tail = "assistant\\n', params: SamplingParams(n=16, temperature=0.7), prompt_token_ids: None.\n"
+    assert _read(tail).report().phase_reached is Phase.SERVING
+
+
+def test_a_utility_call_in_a_running_engine_core_is_serving() -> None:
+    lines = ("(EngineCore_DP2 pid=9) ERROR 03-26 20:21:53 [core.py:1299] Invocation of collective_rpc method failed\n"
+             "(EngineCore_DP2 pid=9) ERROR 03-26 20:21:53 [core.py:1299] Traceback (most recent call last):\n"
+             '(EngineCore_DP2 pid=9) ERROR 03-26 20:21:53 [core.py:1299]   File "/x/vllm/v1/engine/core.py", '
+             "line 1289, in _invoke_utility_method\n"
+             "(EngineCore_DP2 pid=9) ERROR 03-26 20:21:53 [core.py:1299] RuntimeError: weight sync failed\n")
+    r = _read(lines).report()
+    assert (r.failed, r.failure_phase) == (True, Phase.SERVING)
+
+
+@pytest.mark.parametrize(("line", "phase"), [
+    (("(EngineCore_DP0 pid=1) INFO 02-14 02:31:11 [compilation_manager.py:75] Precompile worker0 sample --> "
+      "{'num_reqs': 16, 'do_sampling': False}"), Phase.KV_ALLOCATION),
+    (("(EngineCore_DP0 pid=1) INFO 02-14 02:31:11 [compilation_manager.py:137] Precompile backbone --> "
+      "{'num_tokens': 16}"), Phase.WARMUP),
+    (("(APIServer pid=1) INFO 04-29 09:53:04 [utils.py:299]  \u2584\u2584 \u2584\u2588 \u2588     \u2588     "
+      "\u2588 \u2580\u2584\u2580 \u2588  version 0.20.0"), Phase.STARTUP),
+])
+def test_tpu_precompile_and_the_servers_logo_lines(line: str, phase: Phase) -> None:
+    assert _read(line + "\n").report().phase_reached is phase

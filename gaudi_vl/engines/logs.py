@@ -392,6 +392,12 @@ EXCEPTION = re.compile(
     r"(?::\s?(?P<text>.*))?$"
 )
 """The last line of a CPython traceback: ``AssertionError: ...``, ``torch.OutOfMemoryError: ...``."""
+EXCEPTION_REPR = re.compile(
+    r"^(?P<type>(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception))\((?P<q>['\"]?)(?P<text>.*)(?P=q),?\)$")
+"""An exception's ``repr`` as a whole ERROR line: V0's multiprocessing engine ends its loop with
+``logger.exception(repr(e))`` (``MQLLMEngine.start``, vllm/engine/multiprocessing/engine.py:158-166
+@95af70093fc0), so ``ERROR ... engine.py:166] TypeError("'NoneType' object is not subscriptable")`` is the
+engine's failure, and its traceback follows (or the paste was cut there)."""
 REQUEST_ERROR = re.compile(
     r"Exception in ASGI application|Error in preprocessing prompt inputs"
     r"|Error in (?:chat completion|completion|responses?) stream generator")
@@ -470,10 +476,12 @@ uvicorn/protocols/http/httptools_impl.py:481, h11_impl.py:474@uvicorn==0.55.0): 
 server answers requests, whatever the status: the engine is serving."""
 
 REQUEST_RECORD = re.compile(
-    r"Received request \S+: (?:prompt|params)|Finished request \S+\.|Aborted request(?:\(s\))? \S+")
+    r"Received request \S+: (?:prompt|params)|Finished request \S+\.|Aborted request(?:\(s\))? \S+"
+    r"|', params: (?:SamplingParams|PoolingParams|BeamSearchParams)\(")
 """A request received, finished or aborted (the request logger's ``Received request %s: prompt: %r, ..``, V0's
 ``Finished request %s.``, ``Aborted request %s.``, V1's ``Aborted request(s) %s.``): only a serving engine has
-requests."""
+requests. A paste cut inside the record's prompt keeps its tail, ``..', params: SamplingParams(..``
+(``prompt: %r, params: %s``, vllm/entrypoints/logger.py:43-50@95af70093fc0)."""
 
 SERVING_DEATH = re.compile(
     r"EngineCore encountered (?:a fatal error|an issue)|Engine loop has died|Engine loop is not running"
@@ -859,9 +867,12 @@ _STARTING = (
     _m("frontend", Phase.STARTUP,
        r"vLLM API server version|non-default args: |\bargs: Namespace\("
        r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with"
-       r"|Starting with engine args|EngineArgs\(model=|Using max model len \d+",
+       r"|Starting with engine args|EngineArgs\(model=|Using max model len \d+"
+       r"|vLLM server version |\u2580\u2584\u2580 \u2588\s+version ",
        f"the front end resolving its configuration before it builds the engine: api_server.py:1300 "
-       f"(version), config.py:823,2203@{FORK_122}; vllm/entrypoints/serve/"
+       f"(version), config.py:823,2203@{FORK_122}; the server's version line, or its block-letter logo with "
+       f"the version (log_version_and_model, vllm/entrypoints/serve/utils/api_utils.py:325-347@{UPSTREAM}); "
+       f"vllm/entrypoints/serve/"
        f"utils/api_utils.py:286 (non-default args), vllm/config/model.py:733 (architecture), :2152 (max "
        f"model len)@{UPSTREAM}; not 'Automatically detected platform' (platforms/__init__.py:254@{FORK_122}, "
        f":291@{UPSTREAM}): the platform is resolved on first use, at import of vllm in any program "
@@ -1498,9 +1509,15 @@ SLEEP_MODE = (("/vllm", "sleep", Phase.SERVING), ("/vllm", "wake_up", Phase.SERV
 vllm/entrypoints/llm.py:836,869; vllm/v1/engine/llm_engine.py:418,433 @vllm==0.32.0), called by RL
 frameworks' rollout servers (verl's ``vllm_async_server.sleep``): a frame of that name in code under a
 ``vllm`` path is a weak serving frame (https://github.com/verl-project/verl/issues/4921)."""
+UTILITY_CALL = ("/v1/engine/core.py", "_invoke_utility_method", Phase.SERVING)
+"""A client's utility call run by the engine core (``collective_rpc``, ``add_lora``, ``sleep``, a weight
+sync): read from the input queue by the busy loop (``run_busy_loop`` -> ``_process_input_queue`` ->
+``_handle_client_request`` -> ``_invoke_utility_method``, which logs ``Invocation of %s method failed``,
+vllm/v1/engine/core.py:1547-1601,1674-1750@vllm==0.32.0), and the busy loop runs only once the engine is
+built: a weak serving frame."""
 PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
     *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
-        MODEL_BUILD, LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE)),
+        MODEL_BUILD, LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL)),
     (re.compile(WORKER_INIT[0]), WORKER_INIT[1], WORKER_INIT[2]),
 )
 """Functions whose phase depends on the file they are in (the path's pattern, the function, the phase):
@@ -1586,6 +1603,19 @@ VLLM_V1 = LogGrammar(
            "'Compiling the model with different input shapes...' in warmup_model, run by initialize_cache "
            "after the KV cache is allocated, vllm/worker/tpu_model_runner.py:282-308, tpu_worker.py:183-216"
            "@95af70093fc0)"),
+        _m("kv_allocated", Phase.KV_ALLOCATION, r"^Precompile (?:worker\d+ )?(?:sample|gather_logprobs)\b",
+           "tpu-inference compiling its sampler and log-prob gathering before it allocates the KV cache "
+           "(TPUWorker.initialize_from_config: _precompile_sampling, _precompile_gather_logprobs, then "
+           "initialize_kv_cache, tpu_inference/worker/tpu_worker.py:705-722; each compilation logs "
+           "'Precompile %s --> %s', tpu_inference/runner/compilation_manager.py:137@b8692ff01fa1; "
+           "before a085cc6b9, "
+           "2025-12-19, they ran in capture_model with the rest)"),
+        _m("warmup", Phase.WARMUP, r"^Precompile (?:all the subgraphs|(?:worker\d+ )?\w+ --> )",
+           "tpu-inference's capture_model compiling every other graph over its padded shapes "
+           "('Precompile all the subgraphs with possible input shapes.', then 'Precompile %s --> %s' per "
+           "graph, "
+           "tpu_inference/runner/compilation_manager.py:137,233-294@b8692ff01fa1), run by "
+           "compile_or_warm_up_model after the KV cache exists (tpu_inference/worker/tpu_worker.py:669-670)"),
         _m("warmup", Phase.WARMUP, r"^DeepG(?:EMM|emm)(?:\(\w+\))? warmup\b",
            "DeepGEMM's kernel warm-up bar ('DeepGEMM warmup', "
            "vllm/model_executor/warmup/deep_gemm_warmup.py:369@vllm==0.32.0, run by kernel_warmup from "
