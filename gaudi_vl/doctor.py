@@ -327,6 +327,9 @@ def split_line(raw: str) -> LogLine:
             text = QUOTE_PREFIX.sub("", text, count=1)
         elif text[:1].isalpha() and ":" in text[5:20] and (m := JOURNAL_PREFIX.match(text)):
             text = text[m.end():]
+        elif text[:1] in "[0123456789" and (m := COLLECTOR_STAMP.match(text)) and (
+                (rest := text[m.end():])[:5] == "[pod/" or COMPOSE_NAMED.match(rest)):
+            text = rest  # ``docker logs -t`` around a compose or kubectl capture
         elif text[:1].isalnum() and ("|" in text[:70] or "\u2502" in text[:70]) and (
                 m := COMPOSE_NAMED.match(text)):
             text = text[m.end():]
@@ -666,6 +669,9 @@ class Doctor:
         """A line only upstream (GPU) vLLM writes: advice leaves the HPU graph variables out."""
         self.warmup_done = False
         self.frontend = False
+        self.notebook = False
+        """A notebook's traceback was seen: a notebook shows none of the engine processes' own lines, so a
+        failure after the front end's lines is not placed at start-up there."""
         """A front-end line (API server version, resolved config) was seen: a healthy log was starting."""
         self.wrapped_path: str | None = None
         """The path line of a frame re-wrapped over three lines, waiting for its ``line N, in func``."""
@@ -1060,6 +1066,7 @@ class Doctor:
                 last_request = self.request_error.get(stream)
                 tb.request = last_request is not None and self.lines - last_request <= 3
             if m := IPYTHON_TRACEBACK.match(msg):  # ``RuntimeError    Traceback (most recent call last)``
+                self.notebook = True
                 tb.exc = (m.group("type"), "")
                 tb.message = tb.message or m.group("type")
             self.tb_stream = stream
@@ -1083,6 +1090,7 @@ class Doctor:
             self.tb_stream = stream
             return True
         if ".py" in msg and " in " in msg and (m := IPYTHON_FRAME.match(msg)):  # a notebook's frame
+            self.notebook = True
             tb = tb or self._open(stream)
             self._frame(tb, m.group("func").rsplit(".", 1)[-1], m.group("path"))
             self.tb_stream = stream
@@ -1252,7 +1260,7 @@ class Doctor:
 
     def _request_logger(self, tb: _Traceback, ln: LogLine) -> None:
         """A traceback line logged by a front-end request handler (``REQUEST_LOGGER``): the request's."""
-        if not tb.dispatch and ln.source and ln.source[:8] == "serving_" and REQUEST_LOGGER.match(ln.source):
+        if not tb.dispatch and ln.source and "_" in ln.source and REQUEST_LOGGER.match(ln.source):
             tb.dispatch = True
             self._advance(Phase.SERVING)  # only a serving front end handles requests
 
@@ -1526,6 +1534,10 @@ class Doctor:
             # The failure's own lines name no phase, but the log shows how far the engine had got: it
             # failed there (a phase it had reached and not yet left), not at some guessed point
             phase = self.phase
+            if phase is None and self.frontend and not self.notebook:
+                # the front end had started and nothing of the engine followed before the failure: the
+                # engine's processes write to the same terminal, so it failed while being set up
+                phase = Phase.STARTUP
         frac = self.pad_patches / self.bucket_patches if self.bucket_patches else 0.0
         return DoctorReport(
             lines_read=self.lines,

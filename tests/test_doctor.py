@@ -1134,7 +1134,7 @@ def test_binary_stream_reader_bounds_lines_and_keeps_the_next_one(tmp_path: Path
 # ---------------------------------------------------------------- issue 19 round 2: rules the new batches needed
 
 
-def test_front_end_lines_show_a_start_but_never_give_a_failure_a_phase() -> None:
+def test_front_end_lines_show_a_start_and_a_failure_with_no_engine_line_after_them_is_start_up() -> None:
     front = ("INFO 09-03 16:28:08 [__init__.py:241] Automatically detected platform cuda.\n"
              "INFO 09-03 16:28:10 [api_server.py:1882] vLLM API server version 0.10.2\n")
     d = Doctor()
@@ -1142,7 +1142,7 @@ def test_front_end_lines_show_a_start_but_never_give_a_failure_a_phase() -> None
     assert not d.report().failed and d.report().phase_reached is Phase.STARTUP
     feed_all(d, "\n".join(traceback_lines(["<module>", "__init__"], "RuntimeError: boom")) + "\n")
     r = d.report()
-    assert r.failed and r.failure_phase is None and r.phase_reached is None
+    assert r.failed and r.failure_phase is Phase.STARTUP and r.phase_reached is Phase.STARTUP
 
 
 def test_an_access_log_line_means_serving_and_a_later_death_is_a_serving_failure() -> None:
@@ -1397,9 +1397,9 @@ def test_engine_args_printed_before_the_engine_is_built_show_a_start() -> None:
     assert ln.level == "INFO" and ln.stream == "ServeReplica:vllm-server:VLLMDeployment:262"
     r = _read(ray_serve + "\n").report()
     assert not r.failed and r.phase_reached is Phase.STARTUP
-    # a start, never a failure's phase
+    # a failure right after it, with no engine line between, happened while the engine was being built
     r = _read(ray_serve + "\nTraceback (most recent call last):\nRuntimeError: boom\n").report()
-    assert r.failed and r.failure_phase is None
+    assert r.failed and r.failure_phase is Phase.STARTUP
 
 
 def test_vllm_omni_stage_prefix_and_per_request_lines() -> None:
@@ -2195,3 +2195,69 @@ def test_a_utility_call_in_a_running_engine_core_is_serving() -> None:
 ])
 def test_tpu_precompile_and_the_servers_logo_lines(line: str, phase: Phase) -> None:
     assert _read(line + "\n").report().phase_reached is phase
+
+
+# ---------------------------------------------------------------- round 14 (K9 and K10's classes, after their measurement)
+
+
+def test_a_failure_right_after_the_front_ends_lines_is_start_up_except_in_a_notebook() -> None:
+    """The engine's processes write to the same terminal as the front end: a failure after the front end's
+    lines with no engine line at all happened while the engine was being set up. A notebook shows none of
+    those processes' lines, so there the phase stays unknown."""
+    front = ("INFO 09-13 04:02:29 [api_server.py:1395] vLLM API server version 0.9.2\n"
+             "INFO 09-13 04:02:29 [cli_args.py:325] non-default args: {'port': 8004}\n")
+    tb = ("Traceback (most recent call last):\n"
+          '  File "/x/uvloop/__init__.py", line 109, in run\n'
+          "RuntimeError: Engine core initialization failed. See root cause above.\n")
+    r = _read(front + tb).report()
+    assert (r.failed, r.failure_phase) == (True, Phase.STARTUP)
+    notebook = ("RuntimeError                              Traceback (most recent call last)\n"
+                "[<ipython-input-14-ad5e40d804c0>](https://localhost:8080/#) in <cell line: 0>()\n")
+    r = _read(front + notebook).report()
+    assert (r.failed, r.failure_phase) == (True, None)
+    assert _read(tb).report().failure_phase is None  # no front end either: unknown
+
+
+@pytest.mark.parametrize(("line", "kind"), [
+    (("I1115 02:58:49.477216 1 pb_stub.cc:325] Failed to initialize Python stub: TypeError: 'NoneType' "
+      "object is not subscriptable"), "exception"),
+    (("E1115 02:58:51.162838 1 model_lifecycle.cc:621] failed to load 'vllm_model' version 1: Internal: "
+      "TypeError: 'NoneType' object is not subscriptable"), "exception"),
+    (("(raylet) node_manager.cc:3007: 2 Workers (tasks / actors) killed due to memory pressure (OOM), "
+      "0 Workers crashed due to other reasons at node (ID: abd4, IP: 10.0.167.26)"), "oom"),
+    (" actors) killed due to memory pressure (OOM), 0 Workers crashed due to other reasons", "oom"),
+])
+def test_whole_line_failures_of_wrappers(line: str, kind: str) -> None:
+    r = _read(line + "\n").report()
+    assert (r.failed, r.failure_kind) == (True, kind)
+
+
+def test_ray_reporting_no_worker_killed_for_memory_is_no_failure() -> None:
+    line = "(raylet) 0 Workers (tasks / actors) killed due to memory pressure (OOM), 1 Workers crashed due to x\n"
+    assert _read(line).report().failure_kind != "oom"
+
+
+@pytest.mark.parametrize("logger", [
+    "[chat_utils.py:1475] An error occurred in `transformers` while applying chat template",
+    "[hermes_tool_parser.py:157] Error in extracting tool call from response.",
+])
+def test_a_front_end_helpers_traceback_for_one_request_is_no_engine_failure(logger: str) -> None:
+    head = "(APIServer pid=9) ERROR 09-15 07:05:30 "
+    src = logger.split("]")[0] + "]"
+    lines = (head + logger + "\n" + head + src + " Traceback (most recent call last):\n"
+             + head + src + '   File "/x/vllm/entrypoints/chat_utils.py", line 1462, in apply_hf_chat_template\n'
+             + head + src + " jinja2.exceptions.TemplateError: bad template\n")
+    r = _read(SERVING + lines).report()
+    assert not r.failed
+
+
+@pytest.mark.parametrize(("frame", "phase"), [
+    ('  File "/usr/local/lib/python3.10/dist-packages/vllm/worker/worker.py", line 71, in init_model',
+     Phase.STARTUP),
+    ('  File "/x/xinference/model/llm/vllm/core.py", line 251, in load', Phase.STARTUP),
+    ('  File "/x/vllm/v1/engine/core.py", line 71, in _initialize_kv_caches', Phase.PROFILING),
+    ('  File "/x/skyrl/workers/fsdp_worker.py", line 71, in init_model', None),  # a trainer's own
+])
+def test_frames_that_place_a_cut_traceback(frame: str, phase: Phase | None) -> None:
+    r = _read("Traceback (most recent call last):\n" + frame + "\n").report()
+    assert (r.failed, r.failure_phase) == (True, phase)

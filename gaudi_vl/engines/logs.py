@@ -628,14 +628,28 @@ TERM_SIGNAL = re.compile(r"^Signal Received: (?:15 \(Terminated\)|2 \(Interrupt\
 g3log handler: ``Signal Received: 15 (Terminated)``, ``Signal Received from pid=..``, ``*** BACKTRACE ***``,
 https://github.com/torch-spyre/sendnn-inference/issues/191): the process was told to stop; its dump is the
 stop, not a crash."""
-TRITON_LOAD_FAILED = re.compile(r"^error: creating server: .{0,200}failed to load")
+TRITON_LOAD_FAILED = re.compile(
+    r"^error: creating server: .{0,200}failed to load|\bfailed to load '[^']{1,200}' version \d+: "
+    r"|\bFailed to initialize Python stub: |\bERROR: Failed to create instance: ")
 """Triton Inference Server giving up because a model (here the vLLM backend's engine) did not load:
 ``error: creating server: Internal - failed to load all models`` (the server's main exits with it after
-unloading), https://github.com/triton-inference-server/server/issues/8578."""
+unloading), https://github.com/triton-inference-server/server/issues/8578; the Python backend's stub failing
+in the model's ``initialize`` (where the vLLM backend builds its engine), then the instance and the model
+failing to load (``pb_stub.cc] Failed to initialize Python stub: TypeError: ..``, ``backend_model.cc] ERROR:
+Failed to create instance: ..``, ``model_lifecycle.cc] failed to load 'vllm_model' version 1: Internal: ..``,
+https://github.com/triton-inference-server/server/issues/6578)."""
+RAY_OOM_KILL = re.compile(r"(?<!\b0 Workers \(tasks / )actors\) killed due to memory pressure \(OOM\)")
+"""Ray's memory monitor killing worker processes (the engine's workers among them) because the node ran out of
+host memory: the raylet's ``N Workers (tasks / actors) killed due to memory pressure (OOM), M Workers
+crashed due to other reasons at node ..`` (node_manager.cc,
+https://github.com/vllm-project/vllm/issues/1160); a paste may wrap it after ``(tasks /``, so the pattern
+starts at ``actors)``."""
 LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
-    (("error: creating server",), "exception", TRITON_LOAD_FAILED),
+    (("error: creating server", "failed to load '", "Python stub", "create instance"), "exception",
+     TRITON_LOAD_FAILED),
     (("rash", "OOMKilled", "Back-off"), "crash", K8S_CRASH),
     (("NEURON_CC",), "exception", NEURON_COMPILE_FAILED),
+    (("memory pressure",), "oom", RAY_OOM_KILL),
 )
 """Lines that are a failure on their own, whatever comes around them: (substrings one of which the line must
 hold, the failure's kind, the pattern). The substrings keep the common line off the patterns."""
@@ -884,8 +898,9 @@ _STARTING = (
 )
 """Lines written while the engine and its workers start, before any weight is loaded; ``frontend``
 lines come from the API server or ``LLM(...)`` before the engine exists: they show a healthy log was
-starting, but they are no evidence of the phase a failure after them happened in (the engine's own
-lines may be missing: a notebook, a cut paste), so they never set a failure's phase."""
+starting. They are the weakest evidence of a failure's phase: a failure after them with no engine line at all
+is placed at start-up (the engine's processes write to the same terminal, so it failed while being set up),
+except in a notebook, which shows none of those processes' lines."""
 
 _SERVING = (
     _m("serving", Phase.SERVING, r"Application startup complete",
@@ -1035,6 +1050,7 @@ vllm_ascend/worker/model_runner_v1.py:2459,2492, torchair/torchair_model_runner.
 ``_capture_budget_graph``, worker/encoder_acl_graph.py:274@182b75ea84ff)."""
 _WORKER_START = (
     ("init_device", Phase.STARTUP),
+    ("_check_if_gpu_supports_dtype", Phase.STARTUP),
     ("init_worker_distributed_environment", Phase.STARTUP),
     ("init_distributed_environment", Phase.STARTUP),
     ("ensure_model_parallel_initialized", Phase.STARTUP),
@@ -1060,21 +1076,24 @@ _WORKER_START = (
     ("hcclCommInitRank", Phase.STARTUP),
 )
 """A worker starting: its device and its TP/PP groups (``init_device``, hpu_worker.py:157,479,
-worker.py:169,522@95af70093fc0; gpu_worker.py:436,1640, vllm/distributed/parallel_state.py:1514,1814,
+worker.py:169,522@95af70093fc0, which checks the card supports the dtype first,
+``_check_if_gpu_supports_dtype`` at :184; before March 2024 the same step was ``init_model``,
+``V0_WORKER_INIT_MODEL``); gpu_worker.py:436,1640, vllm/distributed/parallel_state.py:1514,1814,
 2056,2366@vllm==0.32.0), a data-parallel rank joining its group (``_init_data_parallel``,
 vllm/v1/engine/core.py:1531,2195@vllm==0.32.0), Ray's worker start
 (ray_distributed_executor.py:169@95af70093fc0), and the model built and its weights read (``get_model``,
 model_loader/__init__.py:53@95af70093fc0; a model's ``load_weights``, called only by the loaders); a worker
-built by its wrapper (``init_worker``, vllm/worker/worker_base.py:571@95af70093fc0); the loaders' steps, all
-inside ``load_model``: ``initialize_model`` and ``process_weights_after_loading``
-(vllm/model_executor/model_loader/utils.py:74,133), ``create_model`` (base_loader.py:49), ``download_model``,
-``_prepare_weights``, ``_get_weights_iterator``, ``get_all_weights`` (default_loader.py:147,265,367,389) and
-the weight readers (weight_utils.py:432,846,1079,1426) @vllm==0.32.0; a device communicator joining its group:
-``ncclCommInitRank`` (vllm/distributed/device_communicators/pynccl_wrapper.py, called only by
-``PyNcclCommunicator.__init__``, pynccl.py, which ``GroupCoordinator.__init__`` builds while the groups are
-made, parallel_state.py@vllm==0.32.0; https://github.com/akash-network/awesome-akash/issues/543) and
-vllm-ascend's ``hcclCommInitRank`` (vllm_ascend/distributed/device_communicators/pyhccl_wrapper.py, the same
-role, @1de16ead8eec)."""
+built by its wrapper (``init_worker``, vllm/worker/worker_base.py:571@95af70093fc0); the loaders' steps,
+all inside ``load_model``: ``initialize_model`` and ``process_weights_after_loading``
+(vllm/model_executor/model_loader/utils.py:74,133), ``create_model`` (base_loader.py:49),
+``download_model``, ``_prepare_weights``, ``_get_weights_iterator``, ``get_all_weights``
+(default_loader.py:147,265,367,389) and the weight readers (weight_utils.py:432,846,1079,1426)
+@vllm==0.32.0; a device communicator joining its group: ``ncclCommInitRank``
+(vllm/distributed/device_communicators/pynccl_wrapper.py, called only by ``PyNcclCommunicator.__init__``,
+pynccl.py, which ``GroupCoordinator.__init__`` builds while the groups are made,
+parallel_state.py@vllm==0.32.0; https://github.com/akash-network/awesome-akash/issues/543) and
+vllm-ascend's ``hcclCommInitRank`` (vllm_ascend/distributed/device_communicators/pyhccl_wrapper.py, the
+same role, @1de16ead8eec)."""
 _MODEL_REGISTRY = (
     ("_try_inspect_model_cls", Phase.STARTUP),
     ("_try_load_model_cls", Phase.STARTUP),
@@ -1171,16 +1190,19 @@ an error (https://github.com/vllm-project/vllm-ascend/issues/10426)."""
 REQUEST_DISPATCH_FRAMES = (("/vllm/entrypoints/utils.py", "wrapper"),)
 """vLLM's own per-request wrappers around a route handler (``with_cancellation``'s and ``load_aware_call``'s
 ``wrapper``, vllm/entrypoints/utils.py@vllm==0.32.0)."""
-REQUEST_LOGGER = re.compile(r"serving_\w{1,40}\.py:\d")
+REQUEST_LOGGER = re.compile(r"(?:serving_\w{1,40}|chat_utils|\w{1,40}_tool_parser)\.py:\d")
 """The OpenAI front end's per-request handlers log a request's error with its traceback from their own
-modules:
-``logger.exception("Error in preprocessing prompt inputs")`` (vllm/entrypoints/openai/serving_chat.py:201,
-serving_completion.py:126, serving_embedding.py:97, serving_pooling.py:135, ..) and ``Error in chat completion
-stream generator.`` (serving_chat.py:913) @95af70093fc0. A traceback whose lines carry such a header
-(``ERROR 03-13 11:21:33 serving_chat.py:197]     result = ..``) is a request's, as one through the web
-framework's dispatch is, even when the paste lost the message above it
-(https://github.com/bytedance/UI-TARS-desktop/issues/180); the engine's error relayed to the request still
-reads as the engine's (``ENGINE_LOOP_FRAMES``, ``ENGINE_LOOP_PATH_FRAMES``)."""
+modules: ``logger.exception("Error in preprocessing prompt inputs")``
+(vllm/entrypoints/openai/serving_chat.py:201, serving_completion.py:126, serving_embedding.py:97,
+serving_pooling.py:135, ..) and ``Error in chat completion stream generator.`` (serving_chat.py:913)
+@95af70093fc0. A traceback whose lines carry such a header (``ERROR 03-13 11:21:33 serving_chat.py:197]
+result = ..``) is a request's, as one through the web framework's dispatch is, even when the paste lost the
+message above it (https://github.com/bytedance/UI-TARS-desktop/issues/180); the engine's error relayed to
+the request still reads as the engine's (``ENGINE_LOOP_FRAMES``, ``ENGINE_LOOP_PATH_FRAMES``). So do the
+front end's helpers that work on one request: rendering its chat template (``An error occurred in
+`transformers` while applying chat template``, vllm/entrypoints/chat_utils.py:1260) and a tool parser
+reading the model's output of it (``Error in extracting tool call from response.``,
+vllm/entrypoints/openai/tool_parsers/deepseekv3_tool_parser.py:112) @95af70093fc0."""
 ENGINE_LOOP_PATH_FRAMES = (("/v1/engine/output_processor.py", "get"),
                            ("/v1/engine/output_processor.py", "get_nowait"))
 """V1's per-request output collector re-raising what it was handed (``RequestOutputCollector.get`` /
@@ -1257,25 +1279,25 @@ _warmup_multimodal: hpu_model_runner.py:2601,2621@277a33cd907e; cache_engine.py:
 
 _WEAK = (("warmup_scenario", Phase.WARMUP), ("execute_model", Phase.SERVING), ("generate", Phase.SERVING),
          ("execute_model_async", Phase.SERVING), ("_dummy_sampler_run", Phase.PROFILING),
-         ("_initialize_kv_caches", Phase.KV_ALLOCATION), ("_dummy_run", Phase.PROFILING),
+         ("_initialize_kv_caches", Phase.PROFILING), ("_dummy_run", Phase.PROFILING),
          ("_dummy_pooler_run", Phase.PROFILING), ("_process_reqs", Phase.SERVING),
          ("_update_states", Phase.SERVING), ("_prepare_inputs", Phase.SERVING))
-"""``warmup_scenario`` (hpu_model_runner.py:2872@95af70093fc0) also runs the profiling pass
-(:2829, :2844); ``execute_model`` (:3585) runs every warm-up step as well as serving; ``generate``
-(AsyncLLMEngine.generate, async_llm_engine.py:981@95af70093fc0, and ``LLM.generate``) serves requests,
-but other libraries' ``generate`` may run anywhere;
-``_initialize_kv_caches`` encloses the profiling run, the KV allocation and the warm-up
-(llm_engine.py:408@95af70093fc0, vllm/v1/engine/core.py:261@vllm==0.32.0): a traceback cut there says
-less than the log's last phase marker. ``_dummy_run`` and ``_dummy_pooler_run`` make the profiling
-pass's dummy batch (vllm/worker/model_runner.py:1325, hpu_model_runner.py:2842@95af70093fc0;
-vllm/v1/worker/gpu_model_runner.py:5508,6103@vllm==0.32.0), but V1 also calls ``_dummy_run`` to capture graphs
-and warm kernels up. A model runner's steps over a scheduler's output are ``execute_model``'s own:
+"""``warmup_scenario`` (hpu_model_runner.py:2872@95af70093fc0) also runs the profiling pass (:2829, :2844);
+``execute_model`` (:3585) runs every warm-up step as well as serving; ``generate``
+(AsyncLLMEngine.generate, async_llm_engine.py:981@95af70093fc0, and ``LLM.generate``) serves requests, but
+other libraries' ``generate`` may run anywhere; ``_initialize_kv_caches`` encloses the profiling run, the
+KV allocation and the warm-up (llm_engine.py:408@95af70093fc0, vllm/v1/engine/core.py:261@vllm==0.32.0): a
+traceback cut there says less than the log's last phase marker, and with none it is placed at the first
+step it runs, the profiling run (``determine_available_memory``, vllm/v1/engine/core.py:315, before the KV
+cache is sized). ``_dummy_run`` and ``_dummy_pooler_run`` make the profiling pass's dummy batch
+(vllm/worker/model_runner.py:1325, hpu_model_runner.py:2842@95af70093fc0;
+vllm/v1/worker/gpu_model_runner.py:5508,6103@vllm==0.32.0), but V1 also calls ``_dummy_run`` to capture
+graphs and warm kernels up. A model runner's steps over a scheduler's output are ``execute_model``'s own:
 upstream's ``_update_states`` and ``_prepare_inputs`` (gpu_model_runner.py:3979,4022@vllm==0.32.0),
 vllm-ascend's ``_process_reqs`` (vllm_ascend/worker/model_runner_v1.py:1640, its only caller,
 @1de16ead8eec; the profiling run and the ACL graph capture use ``_dummy_run``) and the same names in
-vllm-gaudi (hpu_model_runner.py:4159,4387@091bbadda10b), whose warm-up also runs ``execute_model``
-(:5728): serving, weakly, as ``execute_model`` is.
-Weak frames rank after the markers."""
+vllm-gaudi (hpu_model_runner.py:4159,4387@091bbadda10b), whose warm-up also runs ``execute_model`` (:5728):
+serving, weakly, as ``execute_model`` is. Weak frames rank after the markers."""
 
 VLLM_FORK_V0 = LogGrammar(
     name="vllm-v0-fork",
@@ -1515,9 +1537,19 @@ sync): read from the input queue by the busy loop (``run_busy_loop`` -> ``_proce
 ``_handle_client_request`` -> ``_invoke_utility_method``, which logs ``Invocation of %s method failed``,
 vllm/v1/engine/core.py:1547-1601,1674-1750@vllm==0.32.0), and the busy loop runs only once the engine is
 built: a weak serving frame."""
+V0_WORKER_INIT_MODEL = ("vllm/worker/worker.py", "init_model", Phase.STARTUP)
+"""V0's worker setting its device up before March 2024 (``Worker.init_model``: device, dtype check,
+distributed groups; vllm/worker/worker.py:70,85@e90fc21f2^, renamed ``init_device`` by e90fc21f2): only in
+that file, since trainers' workers have their own ``init_model`` (a policy model's, which is no engine
+phase)."""
+XINFERENCE_LOAD = ("xinference/model/llm/vllm/core.py", "load", Phase.STARTUP)
+"""Xinference's vLLM model loading: ``VLLMModel.load`` builds the engine's arguments (``AsyncEngineArgs(..)``)
+and then the engine (``AsyncLLMEngine.from_engine_args``), xinference/model/llm/vllm/core.py:518-760
+@7ecec16b6: a failure there is the engine's start-up (https://github.com/xorbitsai/inference/issues/2420)."""
 PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
     *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
-        MODEL_BUILD, LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL)),
+        MODEL_BUILD, LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
+        V0_WORKER_INIT_MODEL, XINFERENCE_LOAD)),
     (re.compile(WORKER_INIT[0]), WORKER_INIT[1], WORKER_INIT[2]),
 )
 """Functions whose phase depends on the file they are in (the path's pattern, the function, the phase):
