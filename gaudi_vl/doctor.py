@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -602,6 +602,10 @@ class DoctorReport:
         }
 
 
+_LINE_STARTS = frozenset("([0123456789\x1b")
+"""First characters with which ``BLOCK_START`` always matches: a line so started is never a continuation."""
+
+
 class Doctor:
     """Feed engine log lines one at a time; ask for the report at any point.
 
@@ -611,9 +615,20 @@ class Doctor:
 
     def __init__(
         self, model: ModelSpec | None = None, *, tp: int = 1, fp32_softmax_vision: bool = False,
-        grammar: str | LogGrammar | Iterable[LogGrammar] | None = None,
+        grammar: str | LogGrammar | Iterable[LogGrammar] | None = None, unwrap: bool = False,
     ) -> None:
         self.model = model or builtin_model(DEFAULT_MODEL)
+        self.unwrap = unwrap
+        """Join lines a paste wrapped (``_continuation``), holding each line until the next: on for a log read
+        from a file or a paste (``gaudi-vl doctor``); off by default and for an engine's own output, which
+        nothing wraps (``serve``), so each line is read, and its findings returned, as it comes."""
+        self._held: tuple[str, int, int] | None = None
+        """The logical line read last (its text, its physical lines, the length of its last one): held until
+        the next line shows whether it continues it."""
+        self._width = 0
+        """The longest physical line so far, and how many lines had exactly that length: a paste hard-wrapped
+        at a fixed width has many lines of exactly that width and none longer."""
+        self._width_lines = 0
         self.tp = tp
         self.fp32 = fp32_softmax_vision
         known = get_profile(grammar) if isinstance(grammar, str) and grammar in NAMES else None
@@ -722,8 +737,68 @@ class Doctor:
         The frequent lines of a long run (access log, request records, image padding, serving
         throughput, warm-up steps) take a fast path of a few substring tests on the line's head, so
         a log is read at tens of MB/s (BENCHMARKS.md); everything else goes through the full
-        grammar (``_read``). A request record's prompt text is never read as a failure.
+        grammar (``_read``). A request record's prompt text is never read as a failure. With ``unwrap``
+        the last line is held until the next one (or ``flush``/``report``) shows whether it goes on.
         """
+        return self._feed(self._unwrapped(lines) if self.unwrap else ((line, 1) for line in lines))
+
+    def flush(self) -> list[Finding]:
+        """Read the line held back for a possible continuation (``report`` does this first)."""
+        if self._held is None:
+            return []
+        text, count, _ = self._held
+        self._held = None
+        return self._feed(((text, count),))
+
+    def _unwrapped(self, lines: Iterable[str]) -> Iterator[tuple[str, int]]:
+        """Logical lines and how many physical lines each took: a line a paste wrapped is joined to the one it
+        continues (``_continuation``). Never raises (plain string work)."""
+        for raw in lines:
+            line = raw.rstrip("\r\n")
+            if line[:1] in " \t>" or self._indent or self._block_start:
+                line = self._layout(line)
+            size = len(line)
+            if line[-1:] in " \t":
+                size = len(line.rstrip())  # a terminal's copy pads short lines with blanks
+            if size > self._width:
+                self._width, self._width_lines = size, 1
+            elif size == self._width:
+                self._width_lines += 1
+            held = self._held
+            if held is not None:
+                # (a line that starts with a process prefix, a bracket, a stamp or a colour code starts a line
+                # of its own: the common case, decided without a call)
+                joiner = (None if line[:1] in _LINE_STARTS or held[2] < 60
+                          else self._continuation(held[0], held[2], line))
+                if joiner is not None:
+                    text = held[0].rstrip() + joiner + (line.lstrip() if joiner else line)
+                    self._held = (text, held[1] + 1, size)
+                    continue
+                yield held[0], held[1]
+            self._held = (line, 1, size)
+
+    def _continuation(self, prev: str, prev_size: int, line: str) -> str | None:
+        """How ``line`` continues ``prev``: ``""`` a hard wrap at the paste's fixed width (many lines of
+        exactly that width, ``prev`` one of them), ``" "`` a re-wrap at word boundaries after a logger's line
+        (a commit message's or an e-mail's 72 columns); None when ``line`` starts a line of its own: a prefix,
+        header, stamp or level word (``BLOCK_START``), a traceback's frame, header or exception, a phase
+        marker or a progress bar, an indented line (source under a frame), or a blank."""
+        body = line.lstrip()
+        if not body or len(prev) >= MAX_LINE_CHARS or prev_size < 60 or BLOCK_START.match(body):
+            return None
+        if body[:6] == 'File "' or body[:1] in "^~" or TRACEBACK.search(body[:40]) or (
+                EXCEPTION.match(body) and ":" in body[:120]):
+            return None
+        if prev_size == self._width and self._width_lines >= 2:
+            # a fixed-width wrap keeps the text whole (a space at the cut stays on one side); after a comma
+            # or colon with none, the wrap was at a word boundary and dropped the space
+            return " " if prev[-1:] in ",;:" and line[:1].isalnum() else ""
+        if line[:1].isspace() or not BLOCK_START.match(prev) or prev_size < 0.6 * self._width or (
+                "%|" in line or "it/s" in line or self._any_marker.search(line)):
+            return None
+        return " "
+
+    def _feed(self, lines: Iterable[tuple[str, int]]) -> list[Finding]:
         out: list[Finding] = []
         padding = PADDING.search
         tracebacks = self.tracebacks  # never re-bound: its emptiness is the fast path's gate
@@ -731,8 +806,8 @@ class Doctor:
         n = self.lines  # kept local on the fast path; written back before any method reads it
         quiet = 0  # lines recognised on the fast path, added once
         try:
-            for line in lines:
-                n += 1
+            for line, count in lines:
+                n += count
                 if not tracebacks:
                     head = line[:240]  # where a line's kind shows (prefixes, header, the logger's message)
                     if '"POST ' in head or '"GET ' in head or "Received request" in head or (
@@ -778,6 +853,14 @@ class Doctor:
             self.unreadable_at.append(self.lines)
         self._note(out, "unreadable", self._now(), f"unreadable line {self.lines}: {why}")
 
+    def _layout(self, raw: str) -> str:
+        """Undo the paste's layout of one physical line: a quote mark, then the block's indentation."""
+        if raw[:1] == ">":
+            raw = QUOTE_PREFIX.sub("", raw, count=1)
+        if raw[:1] in " \t" or self._indent or self._block_start:
+            raw = self._dedent(raw)
+        return raw
+
     def _dedent(self, raw: str) -> str:
         """Take a pasted block's common indentation off its line (``BLOCK_START``): a log indented as a
         whole reads as the same log unindented, and a traceback's own indentation stays relative."""
@@ -804,10 +887,8 @@ class Doctor:
     def _read(self, raw: str, out: list[Finding]) -> None:
         if "Padding current" in raw and not self.tracebacks and (m := PADDING.search(raw)):
             return self._padding(m, out)
-        if raw[:1] == ">":
-            raw = QUOTE_PREFIX.sub("", raw, count=1)  # a quoted paste: the quote mark, then its indentation
-        if raw[:1] in " \t" or self._indent or self._block_start:
-            raw = self._dedent(raw)
+        if not self.unwrap:  # (with ``unwrap`` the logical line was laid out before it was joined)
+            raw = self._layout(raw)
         ln = split_line(raw)
         msg = ln.message
         self._detect(msg)
@@ -1498,6 +1579,7 @@ class Doctor:
         return out
 
     def report(self) -> DoctorReport:
+        self.flush()
         self._settle()
         advice = tuple(self.advice())  # attaches cut-off tracebacks first
         cause = self._cause()

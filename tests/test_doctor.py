@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaudi_vl.cli.doctor import iter_lines
-from gaudi_vl.doctor import MAX_KEPT_FINDINGS, MAX_LINE_CHARS, Doctor, Phase, split_line
+from gaudi_vl.doctor import MAX_KEPT_FINDINGS, MAX_LINE_CHARS, Doctor, DoctorReport, Phase, split_line
 from gaudi_vl.engines import DEFAULT_PROFILE, PROFILES
 from gaudi_vl.engines.logs import GRAMMARS
 from gaudi_vl.geometry import PATCHES_PER_WINDOW, PIXELS_PER_PATCH
@@ -197,7 +197,8 @@ def test_huge_log_keeps_constant_memory() -> None:
 
 
 def read_file(path: Path, **kwargs: object) -> Doctor:
-    d = Doctor(**kwargs)  # type: ignore[arg-type]
+    """Read a saved log as ``gaudi-vl doctor`` does (wrapped lines joined)."""
+    d = Doctor(unwrap=True, **kwargs)  # type: ignore[arg-type]
     with path.open(encoding="utf-8", errors="replace") as stream:
         for line in iter_lines(stream):
             d.feed(line)
@@ -2258,3 +2259,68 @@ def test_a_front_end_helpers_traceback_for_one_request_is_no_engine_failure(logg
 def test_frames_that_place_a_cut_traceback(frame: str, phase: Phase | None) -> None:
     r = _read("Traceback (most recent call last):\n" + frame + "\n").report()
     assert (r.failed, r.failure_phase) == (True, phase)
+
+
+# ---------------------------------------------------------------- wrapped pastes (``unwrap``)
+
+
+def _unwrapped(lines: list[str]) -> DoctorReport:
+    d = Doctor(unwrap=True)
+    d.feed_many(lines)
+    return d.report()
+
+
+def test_a_paste_hard_wrapped_at_a_fixed_width_is_read_as_the_lines_it_cut() -> None:
+    """A terminal's copy cuts every long line at its width, inside words: the cut pieces are joined back."""
+    log = [
+        "(EngineCore_DP0 pid=1) INFO 03-02 06:41:40 [gpu_model_runner.py:2000] Starting to load model Qwen/Qwen2.5-VL-7B-Instruct...",
+        "(EngineCore_DP0 pid=1) ERROR 03-02 06:41:51 [core.py:1006] EngineCore failed to start.",
+        "(EngineCore_DP0 pid=1) ERROR 03-02 06:41:51 [core.py:1006] Traceback (most recent call last):",
+        '(EngineCore_DP0 pid=1) ERROR 03-02 06:41:51 [core.py:1006]   File "/usr/local/lib/python3.12/dist-packages/vllm/v1/worker/gpu_worker.py", line 300, in determine_available_memory',
+        "(EngineCore_DP0 pid=1) ERROR 03-02 06:41:51 [core.py:1006]     self.model_runner.profile_run()",
+        "(EngineCore_DP0 pid=1) ERROR 03-02 06:41:51 [core.py:1006] torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 79.19 GiB",
+    ]
+    whole = _unwrapped(log)
+    assert (whole.failed, whole.failure_kind, whole.failure_phase) == (True, "oom", Phase.PROFILING)
+    cut = [line[i:i + 100] for line in log for i in range(0, len(line), 100)]
+    assert max(map(len, cut)) == 100 and len(cut) > len(log)
+    r = _unwrapped(cut)
+    assert (r.failed, r.failure_kind, r.failure_phase) == (whole.failed, whole.failure_kind, whole.failure_phase)
+
+
+def test_a_logger_line_re_wrapped_at_word_boundaries_is_joined_with_its_space() -> None:
+    """A commit message or an e-mail re-wraps at 72 columns and drops the space at each cut."""
+    lines = [
+        "(RayWorkerWrapper pid=8965) INFO 10-23 04:16:19 hpu_model_runner.py:692] Loading model weights took",
+        "in total 7.481 GiB of device memory (7.486 GiB/94.62 GiB used)",
+        '(RayWorkerWrapper pid=8965) ERROR 10-23 04:16:19 worker_base.py:464]   File ".../vllm/worker/hpu_worker.py", line 180,',
+        "in determine_num_available_blocks",
+        "(RayWorkerWrapper pid=8965) ERROR 10-23 04:16:19 worker_base.py:464] RuntimeError: boom",
+    ]
+    r = _unwrapped(lines)
+    assert (r.failed, r.failure_phase) == (True, Phase.PROFILING)
+
+
+@pytest.mark.parametrize("second", [
+    "(Worker_TP1 pid=2) INFO 03-02 06:41:51 [gpu_worker.py:1] the next worker's own line",
+    "Loading safetensors checkpoint shards: 100% Completed | 4/4 [00:03<00:00,  1.2it/s]",
+    "Capturing CUDA graphs (mixed prefill-decode, PIECEWISE): 100%|##########| 67/67",
+    '  File "/x/vllm/v1/worker/gpu_worker.py", line 1, in compile_or_warm_up_model',
+    "    self.model_runner.capture_model()",
+    "RuntimeError: boom",
+    "",
+])
+def test_a_line_that_starts_a_line_of_its_own_is_never_joined(second: str) -> None:
+    first = ("(Worker_TP0 pid=1) INFO 03-02 06:41:51 [gpu_model_runner.py:2000] Model loading took 15.2 GiB "
+             "memory and 30.1 seconds")
+    d = Doctor(unwrap=True)
+    assert list(d._unwrapped([first, second])) == [(first, 1)]  # the first is let go, the second is held
+    assert d._held is not None and d._held[0] == second
+
+
+def test_without_unwrap_each_line_is_read_as_it_comes() -> None:
+    """``serve`` reads an engine's own output, which nothing wraps: findings come with their line."""
+    oom = "RuntimeError: [Rank:0] FATAL ERROR :: MODULE:PT_DEVMEM Allocation failed for size::939524096 (896)MB"
+    assert [f.kind for f in Doctor().feed(oom)] == ["oom"]
+    held = Doctor(unwrap=True)
+    assert held.feed(oom) == [] and [f.kind for f in held.flush()] == ["oom"] and held.flush() == []

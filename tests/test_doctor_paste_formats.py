@@ -49,7 +49,7 @@ LAYOUTS: dict[str, Transform] = {
 
 
 def verdict(lines: list[str]) -> tuple[bool, str | None, str | None]:
-    doctor = Doctor()
+    doctor = Doctor(unwrap=True)  # as ``gaudi-vl doctor`` reads a saved log
     doctor.feed_many(lines)
     report = doctor.report()
     return report.failed, report.failure_kind, report.failure_phase.value if report.failure_phase else None

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -51,7 +52,9 @@ def load_doctor(path: str | None) -> ModuleType:
 
 
 def read(module: ModuleType, log: Path, grammar: str | None = None) -> Any:
-    doctor = module.Doctor(grammar=grammar)
+    # read as ``gaudi-vl doctor`` reads a file (an older doctor under test may not know ``unwrap``)
+    unwrap = {"unwrap": True} if "unwrap" in inspect.signature(module.Doctor).parameters else {}
+    doctor = module.Doctor(grammar=grammar, **unwrap)
     with log.open(encoding="utf-8", errors="replace") as stream:
         for line in iter_lines(stream):
             doctor.feed(line)

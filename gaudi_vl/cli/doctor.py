@@ -143,12 +143,17 @@ def format_report(report: DoctorReport, source: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
-    doctor = Doctor(model, tp=args.tp, fp32_softmax_vision=args.fp32_softmax_vision, grammar=args.target)
+    doctor = Doctor(model, tp=args.tp, fp32_softmax_vision=args.fp32_softmax_vision, grammar=args.target,
+                    unwrap=True)  # a saved or pasted log: lines a paste wrapped are joined
     source = "stdin" if args.logfile == "-" else args.logfile
     text = args.format == "text"
+    live = args.logfile == "-"
+    """A pipe may be a running engine: a line held for a possible continuation is read once the pipe has
+    nothing more for now (``flush``), so findings come as the lines arrive."""
     try:
         if args.logfile != "-":
             mode = os.stat(args.logfile).st_mode
+            live = stat.S_ISFIFO(mode)
             if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
                 raise GaudiVLError(
                     f"{args.logfile} is not a log file or a pipe (a device or a folder never ends or never "
@@ -163,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     try:
         for chunk in iter_chunks(stream):
-            for finding in doctor.feed_many(chunk):
+            for finding in doctor.feed_many(chunk) + (doctor.flush() if live else []):
                 if text:
                     where = finding.phase.value if finding.phase else "phase unknown"
                     shown = f"[{where}] line {finding.line_no}: {finding.message}"

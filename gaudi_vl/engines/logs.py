@@ -215,6 +215,7 @@ its stage: ``[Stage-0] INFO 02-10 08:00:59 [manager.py:204] ...`` (https://githu
 
 BLOCK_START = re.compile(
     r"(?:\d|\[|\(|\x1b|\^\[|>|\$ |\ufffd|[|\u2502]|[\w.\-]{1,64}\s+[|\u2502]\s|Traceback \("
+    r"|[^\W\d_]{2,12}\.?\s{1,2}\d{1,2}\s\d\d:\d\d:\d\d\s"
     r"|(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL|FATAL)\b"
     r"|[A-Za-z_.]*(?:Error|Exception|Warning|Exit|Interrupt)\b)"
 )
