@@ -62,6 +62,7 @@ from gaudi_vl.engines.logs import (
     CLOUDWATCH_CSV,
     CLOUDWATCH_ESCAPES,
     COLLECTOR_STAMP,
+    COMPILER_PATHS,
     COMPOSE_NAMED,
     COMPOSE_PREFIX,
     CPP_EXCEPTION,
@@ -314,6 +315,8 @@ def split_line(raw: str) -> LogLine:
         quoted = c.group("quoted")  # a CloudWatch CSV export: the message, unquoted and its escapes undone
         text = quoted.replace('""', '"') if quoted is not None else c.group("plain")
         text = CLOUDWATCH_ESCAPES.sub("", text)
+    if "#0" in text[:40] or text[-4:] == "#015":
+        text = CLOUDWATCH_ESCAPES.sub("", text)  # rsyslog's octal escapes of the colour codes and the CR
     text = ANSI.sub("", text).replace("\r", "").rstrip()
     if text.endswith("^M"):
         text = text[:-2]
@@ -445,6 +448,9 @@ class _Traceback:
     """The innermost frame with a path is in the engine's own modules (``ENGINE_PATHS``)."""
     asserting: bool = False
     """The innermost source line is an ``assert`` statement: cut there, the exception is an AssertionError."""
+    in_compiler: bool = False
+    """The innermost frame with a path is in the compiler's own code (``COMPILER_PATHS``): the calls its
+    source lines make are the compiler's, never the engine's steps."""
     core_output: bool = False
     """A frame or call of the engine core client's output (``ENGINE_CORE_OUTPUT``): a cut traceback there is
     the engine core's death."""
@@ -466,6 +472,9 @@ class _Traceback:
             self.core_output = True
         if path:
             self.in_engine = any(p in path for p in ENGINE_PATHS)
+            self.in_compiler = any(p in path for p in COMPILER_PATHS)
+            if self.in_compiler:
+                return  # the compiler's own functions (``step``, ``run``) name no engine phase
             if func == V0_REQUEST_STREAM[1] and path.endswith(V0_REQUEST_STREAM[0]):
                 self.stream_raise = True
         if func in ENGINE_LOOP_FRAMES or (path and any(path.endswith(p) and func == f
@@ -1150,6 +1159,8 @@ class Doctor:
                 self.notebook = True
                 tb.exc = (m.group("type"), "")
                 tb.message = tb.message or m.group("type")
+            if "method" in msg and (m := WORKER_METHOD.search(msg)):  # ``.. method X: e, Traceback (..``
+                self._frame(tb, m.group("m1") or m.group("m2") or "")
             self.tb_stream = stream
             self.recognised += 1
             return True
@@ -1314,7 +1325,7 @@ class Doctor:
             # a source line of the traceback: what it calls is the next frame, which a cut paste may
             # have lost (``self.model_executor.determine_num_available_blocks())``, and a method
             # called by name: ``self.collective_rpc("load_model")``)
-            context = IPYTHON_CONTEXT.match(msg)  # IPython's context lines did not run
+            context = IPYTHON_CONTEXT.match(msg) or tb.in_compiler  # IPython's context lines did not run
             for func in [] if context else _CALL.findall(msg[:400]) + RPC_CALL.findall(msg[:400]):
                 tb.add(func, self.grammars)
             for site, phase in CALL_SITES:
@@ -1586,7 +1597,10 @@ class Doctor:
         open_tb = [tb for tb in self.tracebacks.values() if not tb.noise
                    and (not tb.is_request() or tb.cut_in_engine())
                    and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
-        failed = cause is not None or bool(open_tb)
+        bare = min(self.pending.values()) if cause is None and not open_tb and self.pending else None
+        """An exception's line that no traceback followed: a paste that starts at the exception (the frames
+        above it left out), or a program that prints only the error: the failure all the same."""
+        failed = cause is not None or bool(open_tb) or bare is not None
         failure = phase = kind = None
         processes = 0
         if cause is not None:
@@ -1612,6 +1626,12 @@ class Doctor:
                    else f"(traceback from line {tb.start_line} cut off before its exception line)")
             failure = (f"{tb.message} " if tb.message else "") + cut
             processes = len(open_tb)
+        elif bare is not None:
+            _, exc_type, said = bare
+            kind = self._classify(exc_type, said)[0] or "exception"
+            phase = _message_phase(said)
+            failure = f"{FAILURE_KINDS[kind]}: {exc_type}" + (f": {said}"[:300] if said else "")
+            processes = 1
         if failed and phase is None:
             # The failure's own lines name no phase, but the log shows how far the engine had got: it
             # failed there (a phase it had reached and not yet left), not at some guessed point

@@ -926,7 +926,7 @@ def test_a_plugins_model_or_layer_constructor_is_start_up(path: str) -> None:
 @pytest.mark.parametrize(("text", "failed"), [
     ("torch.AcceleratorError: HIP error: no kernel image is available for execution on the device", True),
     ("RuntimeError: CUDA error: an illegal memory access was encountered", True),
-    ("RuntimeError: something broke", False),  # a bare exception line waits for its traceback
+    ("RuntimeError: something broke", True),  # a bare exception line no traceback followed
     ("(VllmWorker TP0 pid=2940) ERROR 08-17 18:19:26 [multiproc_executor.py:601] WorkerProc hit an exception.", True),
 ])
 def test_device_runtime_errors_and_worker_rpc_errors_fail_without_a_traceback(text: str, failed: bool) -> None:
@@ -1018,7 +1018,7 @@ def test_an_exception_wrapped_onto_the_line_after_an_empty_error_header_is_that_
     assert d.report().failed
     d = Doctor()
     feed_all(d, "RuntimeError: shape '[1, 3, 5120]' is invalid for input of size 3072")
-    assert not d.report().failed  # alone, a bare exception line waits for its traceback
+    assert d.report().failed  # alone: no traceback followed, the error all the same
 
 
 @pytest.mark.parametrize(("frames", "phase"), [
@@ -1054,9 +1054,12 @@ def test_bare_exception_before_traceback_is_the_failure() -> None:
         d.feed(line)
     r = d.report()
     assert r.failed and r.failure_phase is Phase.STARTUP and "ValueError: bad config value" in (r.failure or "")
-    d = Doctor()
-    d.feed("ValueError: not followed by a traceback")
-    assert not d.report().failed
+    d = Doctor()  # no traceback follows (a paste that starts at the exception): the failure all the same, once
+    for line in ["ValueError: not followed by a traceback", "INFO 01-01 00:00:00 [x.py:1] next", ""]:
+        d.feed(line)
+    r = d.report()
+    assert (r.failed, r.failure_kind, r.failure_processes) == (True, "exception", 1)
+    assert "not followed by a traceback" in (r.failure or "")
 
 
 def test_one_event_from_many_workers_is_counted_once() -> None:
@@ -2324,3 +2327,42 @@ def test_without_unwrap_each_line_is_read_as_it_comes() -> None:
     assert [f.kind for f in Doctor().feed(oom)] == ["oom"]
     held = Doctor(unwrap=True)
     assert held.feed(oom) == [] and [f.kind for f in held.flush()] == ["oom"] and held.flush() == []
+
+
+# ---------------------------------------------------------------- round 14 (K11 and K12's classes, after their measurement)
+
+
+def test_rsyslogs_octal_escapes_are_taken_off_like_colour_codes() -> None:
+    ln = split_line("#033[1;36m(VllmWorkerProcess pid=382)#033[0;0m ERROR 07-15 08:09:04 "
+                    "[multiproc_worker_utils.py:239]   File \"/x/vllm/worker/model_runner.py\", line 1359, in _dummy_run#015")
+    assert (ln.stream, ln.level) == ("VllmWorkerProcess:382", "ERROR")
+    assert ln.message.endswith("in _dummy_run")
+
+
+def test_the_compilers_own_frames_and_calls_name_no_engine_phase() -> None:
+    """Dynamo's tracer has ``step`` and ``run``: a traceback made only of its frames shows no engine phase."""
+    lines = ['  File "/x/torch/_dynamo/symbolic_convert.py", line 1052, in run',
+             "    while self.step():",
+             '  File "/x/torch/_dynamo/symbolic_convert.py", line 962, in step',
+             "    self.dispatch_table[inst.opcode](self, inst)"]
+    r = _read("Traceback (most recent call last):\n" + "\n".join(lines) + "\n").report()
+    assert (r.failed, r.failure_phase) == (True, None)
+    engine = '  File "/x/vllm/v1/worker/gpu_worker.py", line 300, in determine_available_memory\n'
+    r = _read("Traceback (most recent call last):\n" + engine + "\n".join(lines) + "\n").report()
+    assert r.failure_phase is Phase.PROFILING  # the engine's frame around them still names it
+
+
+def test_a_workers_method_named_on_its_traceback_header_line_places_the_traceback() -> None:
+    head = "(VllmWorkerProcess pid=137) ERROR 08-13 15:23:05 multiproc_worker_utils.py:226] "
+    lines = (head + "Exception in worker VllmWorkerProcess while processing method determine_num_available_blocks: "
+             "list index out of range, Traceback (most recent call last):\n"
+             + head + '  File "/x/vllm/executor/multiproc_worker_utils.py", line 223, in _run_worker_process\n')
+    r = _read(lines).report()
+    assert (r.failed, r.failure_phase) == (True, Phase.PROFILING)
+
+
+def test_the_model_configs_length_check_is_a_start_up_failure() -> None:
+    line = ("ValueError: User-specified max_model_len (4096) is greater than the derived max_model_len "
+            "(seq_length=2048 or model_max_length=None in model's config.json).\n")
+    r = _read(line + "Traceback (most recent call last):\n").report()
+    assert (r.failed, r.failure_phase) == (True, Phase.STARTUP)

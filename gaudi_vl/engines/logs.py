@@ -605,6 +605,10 @@ CLOUDWATCH_CSV = re.compile(r'^\d{10,13},(?:"(?P<quoted>.*)"|(?P<plain>.*))$')
 commas or quotes, ANSI escapes written ``#033[..m`` and a carriage return ``#015``
 (https://github.com/aws-samples/amazon-sagemaker-generativeai/issues/111)."""
 CLOUDWATCH_ESCAPES = re.compile(r"#033\[[0-9;]*m|#015$")
+"""Control characters written as ``#`` and three octal digits, as rsyslog escapes them on receipt (and so a
+CloudWatch export of a syslog stream): the colour codes around a worker's prefix and the carriage return
+(``#033[1;36m(VllmWorkerProcess pid=382)#033[0;0m ERROR ..#015``, https://github.com/vllm-project/vllm/issues/
+20855)."""
 WORKER_METHOD_CUT = re.compile(r"Error executing m(?:e(?:t(?:h(?:od?)?)?)?)?\s*$")
 """``Error executing method {method!r}.`` (``WORKER_METHOD``) cut by the paste before the method's name: the
 worker's failure all the same (https://github.com/vllm-project/vllm/issues/15598)."""
@@ -693,6 +697,8 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"Cannot find any model weights|Following weights were not initialized from checkpoint"
                 r"|Error\(s\) in loading state_dict|SafetensorError|Error while deserializing header"),
      Phase.STARTUP),
+    (re.compile(r"User-specified max_model_len \(\d+\) is greater than the derived max_model_len"),
+     Phase.STARTUP),
 )
 WEAK_MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = ((FAILED_EXECUTION, Phase.SERVING),)
 """Texts that name a phase only as a weak frame does (``FAILED_EXECUTION``): used after the phase lines."""
@@ -716,7 +722,10 @@ CPU group is made; vLLM makes its gloo groups with ``torch.distributed.new_group
 ``init_model_parallel_group`` and ``init_distributed_environment``, vllm/distributed/parallel_state.py
 @vllm==0.32.0, i.e. in ``init_device``) and the rendezvous store's ``The server socket has failed to listen on
 any local network address`` (c10d's TCPStore, made by ``init_process_group`` and vLLM's stateless
-data-parallel groups while the engine starts): start-up."""
+data-parallel groups while the engine starts): start-up. The model's configuration refusing the length asked
+for (``User-specified max_model_len (%d) is greater than the derived max_model_len``, raised by
+``_get_and_verify_max_len`` while the model config is built, vllm/config/model.py:2527,2646@vllm==0.32.0):
+start-up."""
 
 CAPTURE_ERROR = re.compile(
     r"cudaErrorStreamCapture\w*|hipErrorStreamCapture\w*|operation not permitted when stream is capturing"
@@ -1217,6 +1226,10 @@ when the loop fails (``_error_callback`` -> ``propagate_exception``, :146-157,73
 from validating that request (``engine_step``'s ``except ValueError`` -> ``process_exception``, :785-790).
 A request's traceback through it is the engine's failure unless its exception is a ``ValueError``
 (https://github.com/vllm-project/vllm/issues/19639)."""
+COMPILER_PATHS = ("/torch/_dynamo/", "/torch/_inductor/", "/torch/fx/", "/triton/compiler/")
+"""torch.compile's and Triton's own code: Dynamo's tracer has ``step`` and ``run`` (torch/_dynamo/
+symbolic_convert.py ``InstructionTranslatorBase.step``), names the engine's frames also have, so a frame
+there, and the calls its source lines make, name no engine phase; the engine frames around them do."""
 ENGINE_PATHS = ("/vllm/engine/", "/vllm/v1/engine/")
 """The engine's own modules (V0's ``LLMEngine`` / ``AsyncLLMEngine``, V1's engine core, its client and
 ``AsyncLLM``): a request's traceback cut (no exception line) while inside them was pasted for the engine's
