@@ -1108,6 +1108,13 @@ class Doctor:
             path, self.wrapped_path = m.group("path") or self.wrapped_path or "", None
             self._frame(wrapped, m.group("func"), path)  # the second half of a hard-wrapped frame line
             return True
+        if msg[:2] == "^C":  # the terminal's echo of Ctrl-C: the user stopped the program (KeyboardInterrupt)
+            self.stopping = True
+            if "Traceback" in msg:  # the interrupt's own traceback follows, often cut before its last line
+                self._open(stream, explicit=True).noise = True
+                self.tb_stream = stream
+            self._note(out, "stopped", self._now(), "stopped: Ctrl-C (^C) in the terminal")
+            return True
         if msg[:1] == "E" and UNRAISABLE.match(msg):
             self._open(stream).noise = True  # "Exception ignored in: <function X.__del__ ...>"
             self.tb_stream = stream

@@ -2366,3 +2366,32 @@ def test_the_model_configs_length_check_is_a_start_up_failure() -> None:
             "(seq_length=2048 or model_max_length=None in model's config.json).\n")
     r = _read(line + "Traceback (most recent call last):\n").report()
     assert (r.failed, r.failure_phase) == (True, Phase.STARTUP)
+
+
+# ---------------------------------------------------------------- round 15 (K13 and K14's classes, after their measurement)
+
+
+def test_ctrl_c_echoed_by_the_terminal_is_the_users_stop_not_a_failure() -> None:
+    start = "INFO 04-14 19:51:23 [config.py:1600] Defaulting to use mp for distributed inference\n"
+    cut = ('^CTraceback (most recent call last):\n'
+           '  File "/x/vllm_test.py", line 16, in <module>\n'
+           "    llm = LLM(model='m', data_parallel_size=2)\n")
+    r = _read(start + cut).report()
+    assert not r.failed
+    assert _read(start + cut.replace("^C", "")).report().failed  # the same traceback without the ^C is a failure
+
+
+def test_a_ray_actor_exiting_because_its_constructor_raised_is_a_failure() -> None:
+    line = ("[2024-07-20 10:54:22,071 I 193920 193920] core_worker.cc:878: Exit signal received, this process will "
+            "exit after all outstanding tasks have finished, exit_type=USER_ERROR, detail=Worker exits because there "
+            "was an exception in the initialization method (e.g., __init__).\n")
+    assert _read(line).report().failed
+
+
+@pytest.mark.parametrize(("path", "phase"), [
+    ("/x/vllm/model_executor/model_loader/__init__.py", Phase.STARTUP),
+    ("/x/lmms_eval/models/__init__.py", None),  # a wrapper's own get_model: no engine yet
+])
+def test_get_model_is_start_up_only_in_vllms_loader(path: str, phase: Phase | None) -> None:
+    tb = f'Traceback (most recent call last):\n  File "{path}", line 53, in get_model\n'
+    assert _read(tb).report().failure_phase is phase

@@ -571,14 +571,20 @@ systemd's ``code=killed, status=15/TERM``. After an orderly stop (``ORDERLY_STOP
 
 RAY_DEATH = re.compile(r"A worker died or was killed while execut|Failed to register worker \S+ to Raylet"
                        r"|The actor died unexpectedly before finishing"
-                       r"|The actor died because of an error raised in its creation task")
+                       r"|The actor died because of an error raised in its creation task"
+                       r"|Worker exits because there was an exception in the initiali[sz]ation method")
 """Ray's reports of a worker process that died or never started (``(raylet) A worker died or was killed
 while executing a task by an unexpected system error``, https://github.com/gpustack/gpustack/issues/2415;
 ``core_worker.cc:215: Failed to register worker ... to Raylet``, https://github.com/vllm-project/vllm/issues/6090;
 ``ray.exceptions.RayActorError: The actor died unexpectedly before finishing this task``, Ray's
 python/ray/exceptions.py; an actor whose constructor raised, ``ActorDiedError: The actor died because of an
 error raised in its creation task, ray::LLMRayActor.__init__()``: the actor hosting the engine is gone,
-https://github.com/OpenRLHF/OpenRLHF/issues/358)."""
+https://github.com/OpenRLHF/OpenRLHF/issues/358; the actor's own core worker exiting for it, ``core_worker.cc:
+Exit signal received, .. exit_type=USER_ERROR, detail=Worker exits because there was an exception in the
+initialization method (e.g., __init__)``, https://github.com/vllm-project/vllm/issues/6607). The phase stays
+what the log shows: vLLM's worker actors are built at start-up, but an RL framework's actor builds the
+whole engine in its constructor (OpenRLHF's ``LLMRayActor.__init__`` runs ``LLM(..)``: start-up to graph
+capture)."""
 
 RELAYED_WORKER_ERROR = re.compile(
     r"Worker failed with error '(?P<type>(?:[A-Za-z_]\w*\.)*\w*(?:Error|Exception)): ?(?P<text>[^']*)")
@@ -1068,7 +1074,6 @@ _WORKER_START = (
     ("init_model_parallel_group", Phase.STARTUP),
     ("_init_workers_ray", Phase.STARTUP),
     ("_init_data_parallel", Phase.STARTUP),
-    ("get_model", Phase.STARTUP),
     ("load_weights", Phase.STARTUP),
     ("init_worker", Phase.STARTUP),
     ("initialize_model", Phase.STARTUP),
@@ -1551,6 +1556,11 @@ sync): read from the input queue by the busy loop (``run_busy_loop`` -> ``_proce
 ``_handle_client_request`` -> ``_invoke_utility_method``, which logs ``Invocation of %s method failed``,
 vllm/v1/engine/core.py:1547-1601,1674-1750@vllm==0.32.0), and the busy loop runs only once the engine is
 built: a weak serving frame."""
+MODEL_LOADER_GET_MODEL = ("/model_executor/model_loader/", "get_model", Phase.STARTUP)
+"""The model built and its weights read (``get_model``, vllm/model_executor/model_loader/__init__.py:53
+@95af70093fc0, :131@vllm==0.32.0): only in vLLM's loader, since wrappers have their own ``get_model`` that
+runs before any engine exists (lmms-eval's ``get_model(model).create_from_arg_string``, MinerU's VLM model
+getter, https://github.com/EvolvingLMMs-Lab/lmms-eval/issues/726)."""
 V0_WORKER_INIT_MODEL = ("vllm/worker/worker.py", "init_model", Phase.STARTUP)
 """V0's worker setting its device up before March 2024 (``Worker.init_model``: device, dtype check,
 distributed groups; vllm/worker/worker.py:70,85@e90fc21f2^, renamed ``init_device`` by e90fc21f2): only in
@@ -1563,7 +1573,7 @@ and then the engine (``AsyncLLMEngine.from_engine_args``), xinference/model/llm/
 PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
     *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
         MODEL_BUILD, LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
-        V0_WORKER_INIT_MODEL, XINFERENCE_LOAD)),
+        V0_WORKER_INIT_MODEL, XINFERENCE_LOAD, MODEL_LOADER_GET_MODEL)),
     (re.compile(WORKER_INIT[0]), WORKER_INIT[1], WORKER_INIT[2]),
 )
 """Functions whose phase depends on the file they are in (the path's pattern, the function, the phase):
