@@ -331,8 +331,9 @@ def split_line(raw: str) -> LogLine:
         elif text[:1].isalpha() and ":" in text[5:20] and (m := JOURNAL_PREFIX.match(text)):
             text = text[m.end():]
         elif text[:1] in "[0123456789" and (m := COLLECTOR_STAMP.match(text)) and (
-                (rest := text[m.end():])[:5] == "[pod/" or COMPOSE_NAMED.match(rest)):
-            text = rest  # ``docker logs -t`` around a compose or kubectl capture
+                (rest := text[m.end():])[:5] == "[pod/" or COMPOSE_NAMED.match(rest)
+                or JOURNAL_PREFIX.match(rest)):
+            text = rest  # ``docker logs -t`` around a compose, kubectl or journald capture
         elif text[:1].isalnum() and ("|" in text[:70] or "\u2502" in text[:70]) and (
                 m := COMPOSE_NAMED.match(text)):
             text = text[m.end():]
