@@ -1336,7 +1336,7 @@ class Doctor:
             context = IPYTHON_CONTEXT.match(msg) or tb.in_compiler  # IPython's context lines did not run
             for func in [] if context else _CALL.findall(msg[:400]) + RPC_CALL.findall(msg[:400]):
                 tb.add(func, self.grammars)
-            for site, phase in CALL_SITES:
+            for site, phase in () if context else CALL_SITES:
                 if site.search(msg[:400]):
                     tb.strong.add(phase)
             code = msg.strip()

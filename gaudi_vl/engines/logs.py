@@ -354,6 +354,7 @@ a traceback is being written on this stream."""
 CALL_SITES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"model_runner\._dummy_(?:sampler|pooler)_run\("), Phase.WARMUP),
     (re.compile(r"\bexecutor_class\(\s*vllm_config"), Phase.STARTUP),
+    (re.compile(r"=\s*(?:Async)?EngineArgs\("), Phase.STARTUP),
 )
 """A traceback's source line whose call names its phase though the function is shared: the worker's
 ``self.model_runner._dummy_sampler_run(...)`` is the sampler warm-up in ``compile_or_warm_up_model``
@@ -362,7 +363,11 @@ CALL_SITES: tuple[tuple[re.Pattern[str], Phase], ...] = (
 ``self.model_executor = executor_class(vllm_config)`` in ``EngineCore.__init__`` builds the executor,
 whose workers start and load the model before the KV caches are set up by the separate
 ``_initialize_kv_caches`` (vllm/v1/engine/core.py): a traceback cut there failed in start-up
-(https://github.com/vllm-project/vllm/pull/40760)."""
+(https://github.com/vllm-project/vllm/pull/40760). A program building the engine's arguments
+(``engine_args = AsyncEngineArgs(..)``, as Xinference's ``VLLMModel.load`` does, xinference/model/llm/vllm/
+core.py:622@7ecec16b6) failed before any engine existed, when the arguments were refused: start-up
+(https://github.com/xorbitsai/inference/issues/2420); the same program's later call that builds the engine
+(``AsyncLLMEngine.from_engine_args``) runs every start-up phase, so it names none."""
 
 CUT_CALL_SITES: tuple[tuple[str, Phase], ...] = (
     ("self.model_executor = executor_class(vllm_config)", Phase.STARTUP),)
@@ -655,12 +660,20 @@ host memory: the raylet's ``N Workers (tasks / actors) killed due to memory pres
 crashed due to other reasons at node ..`` (node_manager.cc,
 https://github.com/vllm-project/vllm/issues/1160); a paste may wrap it after ``(tasks /``, so the pattern
 starts at ``actors)``."""
+ARGPARSE_ERROR = re.compile(
+    r"^[\w .\-]{1,60}: error: (?:argument |unrecognized arguments: |the following arguments are required: )")
+"""A command line refused by its parser, which then exits with status 2: argparse's ``usage: ..`` and
+``<prog>: error: unrecognized arguments: ..`` (CPython Lib/argparse.py ``ArgumentParser.error``), which
+vLLM's ``vllm serve`` uses (``FlexibleArgumentParser``, vllm/utils/argparse_utils.py:119@vllm==0.32.0) and so
+do the programs that launch it (``TRL CLI: error: argument command: invalid choice: 'vllm-serve'``,
+https://github.com/wdrink/SimpleAR/issues/24): the launch failed before any engine existed."""
 LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
     (("error: creating server", "failed to load '", "Python stub", "create instance"), "exception",
      TRITON_LOAD_FAILED),
     (("rash", "OOMKilled", "Back-off"), "crash", K8S_CRASH),
     (("NEURON_CC",), "exception", NEURON_COMPILE_FAILED),
     (("memory pressure",), "oom", RAY_OOM_KILL),
+    ((": error: ",), "exception", ARGPARSE_ERROR),
 )
 """Lines that are a failure on their own, whatever comes around them: (substrings one of which the line must
 hold, the failure's kind, the pattern). The substrings keep the common line off the patterns."""
@@ -1566,14 +1579,10 @@ V0_WORKER_INIT_MODEL = ("vllm/worker/worker.py", "init_model", Phase.STARTUP)
 distributed groups; vllm/worker/worker.py:70,85@e90fc21f2^, renamed ``init_device`` by e90fc21f2): only in
 that file, since trainers' workers have their own ``init_model`` (a policy model's, which is no engine
 phase)."""
-XINFERENCE_LOAD = ("xinference/model/llm/vllm/core.py", "load", Phase.STARTUP)
-"""Xinference's vLLM model loading: ``VLLMModel.load`` builds the engine's arguments (``AsyncEngineArgs(..)``)
-and then the engine (``AsyncLLMEngine.from_engine_args``), xinference/model/llm/vllm/core.py:518-760
-@7ecec16b6: a failure there is the engine's start-up (https://github.com/xorbitsai/inference/issues/2420)."""
 PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
     *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
         MODEL_BUILD, LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
-        V0_WORKER_INIT_MODEL, XINFERENCE_LOAD, MODEL_LOADER_GET_MODEL)),
+        V0_WORKER_INIT_MODEL, MODEL_LOADER_GET_MODEL)),
     (re.compile(WORKER_INIT[0]), WORKER_INIT[1], WORKER_INIT[2]),
 )
 """Functions whose phase depends on the file they are in (the path's pattern, the function, the phase):
