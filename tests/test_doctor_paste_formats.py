@@ -5,7 +5,8 @@ code block inside a list (indented as a whole), a quote, ``docker logs -t`` / ``
 journald / ``docker compose`` prefixes, Windows line ends, trailing blanks. None of these changes what the
 engine did, so the verdict (failed, failure kind, failure phase) on each real log of tests/doctor_corpus/
 must not change when every line is so wrapped. Each corpus log is its own reference: no expected value is
-written here, and a grammar that only reads the corpus' own formats fails.
+written here, and a grammar that only reads the corpus' own formats fails. The formats are those of
+``tools/doctor_corpus.py --paste`` (where the wraps, a measured figure rather than an invariant, are too).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaudi_vl.doctor import Doctor
+from tools.doctor_corpus import ENVELOPES, LAYOUTS, WHOLE_LINE_EXPORTS
 
 CORPUS = Path(__file__).parent / "doctor_corpus"
 MANIFEST: dict[str, dict] = json.loads((CORPUS / "manifest.json").read_text())
@@ -27,25 +29,7 @@ LOGS: dict[str, list[str]] = {
     for name in sorted(MANIFEST)
 }
 
-WHOLE_LINE_EXPORTS = {"sagemaker111_cloudwatch_csv_escaped_engine_core_executor.log"}
-"""A CloudWatch CSV export quotes each whole line as a CSV field: no collector adds an envelope around that
-export, so the envelope transforms leave it out (indentation and line ends still apply)."""
-
 Transform = Callable[[list[str]], list[str]]
-
-ENVELOPES: dict[str, Transform] = {
-    "docker logs -t": lambda ls: [f"2025-03-01T12:00:{i % 60:02d}.123456789Z {s}" for i, s in enumerate(ls)],
-    "kubectl logs --prefix": lambda ls: [f"[pod/vllm-0/vllm] {s}" for s in ls],
-    "journald": lambda ls: [f"Dec 07 04:05:06 gaudi-node vllm[123]: {s}" for s in ls],
-    "docker compose logs": lambda ls: [f"vllm-server-1  | {s}" for s in ls],
-    "markdown quote": lambda ls: [f"> {s}" for s in ls],
-}
-LAYOUTS: dict[str, Transform] = {
-    "code block in a list (4 spaces)": lambda ls: [f"    {s}" for s in ls],
-    "tab-indented": lambda ls: [f"\t{s}" for s in ls],
-    "CRLF line ends": lambda ls: [f"{s}\r" for s in ls],
-    "trailing blanks": lambda ls: [f"{s}   " for s in ls],
-}
 
 
 def verdict(lines: list[str]) -> tuple[bool, str | None, str | None]:
@@ -101,3 +85,17 @@ def test_indentation_that_is_the_tracebacks_own_is_kept() -> None:
     failed, kind, phase = verdict(lines)
     assert (failed, kind, phase) == (True, "oom", "profiling")
     assert verdict([f"    {s}" for s in lines]) == (failed, kind, phase)
+
+
+def test_the_paste_tool_reports_how_many_verdicts_change(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``tools/doctor_corpus.py --paste`` reads a corpus folder under one paste format and counts changes."""
+    import shutil
+
+    from tools.doctor_corpus import main
+
+    names = [n for n in sorted(MANIFEST) if n.startswith("synth_")][:3]
+    for name in names:
+        shutil.copy(CORPUS / name, tmp_path / name)
+    (tmp_path / "manifest.json").write_text(json.dumps({n: MANIFEST[n] for n in names}))
+    assert main([str(tmp_path), "--paste", "journald", "--quiet"]) == 0
+    assert capsys.readouterr().out.strip() == "journald: 0 of 3 verdicts change"

@@ -18,6 +18,9 @@ of each split. ``--record K7 --labels LABELS_COMMIT --doctor DOCTOR_COMMIT`` wri
 measurement (``first``, with every missed log's verdict) into ``heldout_measurements.json``; ``--record K7
 --why TEXT --doctor COMMIT`` re-measures it after later fixes (``current`` only). ``--doctor-file`` loads
 another ``doctor.py`` (e.g. ``git show REV:gaudi_vl/doctor.py > /tmp/old.py``) to score it the same way.
+``--paste FORMAT`` re-reads every log as if it had been pasted that way (``PASTE_FORMATS``: a collector's
+envelope around each line, an indented or quoted block, a hard wrap at a terminal's width, a re-wrap at word
+boundaries) and counts the verdicts (failed, kind, failure phase) that change: each log is its own reference.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import importlib.util
 import inspect
 import json
 import sys
+import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -59,6 +64,66 @@ def read(module: ModuleType, log: Path, grammar: str | None = None) -> Any:
         for line in iter_lines(stream):
             doctor.feed(line)
     return doctor.report()
+
+
+def _hard_wrap(width: int) -> Callable[[list[str]], list[str]]:
+    return lambda lines: [line[i:i + width] for line in lines for i in range(0, len(line), width) or [0]]
+
+
+def _word_wrap(width: int) -> Callable[[list[str]], list[str]]:
+    return lambda lines: [piece for line in lines for piece in textwrap.wrap(
+        line, width, break_on_hyphens=False, replace_whitespace=False) or [""]]
+
+
+ENVELOPES: dict[str, Callable[[list[str]], list[str]]] = {
+    "docker logs -t": lambda ls: [f"2025-03-01T12:00:{i % 60:02d}.123456789Z {s}" for i, s in enumerate(ls)],
+    "kubectl logs --prefix": lambda ls: [f"[pod/vllm-0/vllm] {s}" for s in ls],
+    "journald": lambda ls: [f"Dec 07 04:05:06 gaudi-node vllm[123]: {s}" for s in ls],
+    "docker compose logs": lambda ls: [f"vllm-server-1  | {s}" for s in ls],
+    "markdown quote": lambda ls: [f"> {s}" for s in ls],
+}
+"""A collector's prefix, or a quote mark, around every line of a log."""
+LAYOUTS: dict[str, Callable[[list[str]], list[str]]] = {
+    "code block in a list (4 spaces)": lambda ls: [f"    {s}" for s in ls],
+    "tab-indented": lambda ls: [f"\t{s}" for s in ls],
+    "CRLF line ends": lambda ls: [f"{s}\r" for s in ls],
+    "trailing blanks": lambda ls: [f"{s}   " for s in ls],
+}
+"""How an editor lays a pasted block out."""
+WRAPS: dict[str, Callable[[list[str]], list[str]]] = {
+    "hard wrap at 120": _hard_wrap(120), "hard wrap at 160": _hard_wrap(160),
+    "word wrap at 120": _word_wrap(120), "word wrap at 72": _word_wrap(72),
+}
+"""A terminal's copy cut at its width (inside words), or a re-wrap at word boundaries (an e-mail, a commit
+message): what the doctor reads back is a measured figure, not an invariant (BENCHMARKS.md)."""
+PASTE_FORMATS = {**ENVELOPES, **LAYOUTS, **WRAPS}
+WHOLE_LINE_EXPORTS = {"sagemaker111_cloudwatch_csv_escaped_engine_core_executor.log"}
+"""A CloudWatch CSV export quotes each whole line as a CSV field: no collector adds an envelope around it."""
+
+
+def read_lines(module: ModuleType, lines: list[str]) -> Any:
+    unwrap = {"unwrap": True} if "unwrap" in inspect.signature(module.Doctor).parameters else {}
+    doctor = module.Doctor(**unwrap)
+    doctor.feed_many(lines)
+    return doctor.report()
+
+
+def verdict(report: Any) -> tuple[bool, str | None, str | None]:
+    return report.failed, report.failure_kind, report.failure_phase.value if report.failure_phase else None
+
+
+def paste_changes(folder: Path, names: list[str], module: ModuleType, paste: str) -> list[str]:
+    """The logs whose verdict changes when read as pasted in ``paste`` (``PASTE_FORMATS``)."""
+    transform = PASTE_FORMATS[paste]
+    changed = []
+    for name in names:
+        if paste in ENVELOPES and name in WHOLE_LINE_EXPORTS:
+            continue
+        lines = (folder / name).read_text(encoding="utf-8", errors="replace").splitlines()
+        before, after = verdict(read_lines(module, lines)), verdict(read_lines(module, transform(lines)))
+        if after != before:
+            changed.append(f"{name}: {before} -> {after}")
+    return changed
 
 
 def split_of(entry: dict[str, Any]) -> str:
@@ -192,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--why", default=None,
                    help="with --record: why the doctor now reads the batch differently")
     p.add_argument("--doctor", metavar="COMMIT", default=None, help="with --record: the doctor's commit")
+    p.add_argument("--paste", choices=sorted(PASTE_FORMATS), default=None,
+                   help="count the verdicts that change when every log is read as pasted this way")
     args = p.parse_args(argv)
     manifest = json.loads((args.manifest or args.folder / "manifest.json").read_text())
     module = load_doctor(args.doctor_file)
@@ -204,6 +271,13 @@ def main(argv: list[str] | None = None) -> int:
                          why=args.why, when=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%MZ"))
         summary = {k: v for k, v in numbers.items() if k != "misses"}
         print(json.dumps(summary), len(numbers["misses"]), "misses")
+        return 0
+    if args.paste is not None:
+        names = sorted(n for n, v in manifest.items() if args.split == "all" or split_of(v) == args.split)
+        changed = paste_changes(args.folder, names, module, args.paste)
+        if not args.quiet:
+            print("\n".join(changed))
+        print(f"{args.paste}: {len(changed)} of {len(names)} verdicts change")
         return 0
     key = split_of if args.by == "split" else batch_of
     names = groups(manifest, args.by) if args.split == "all" else [args.split]
