@@ -87,7 +87,8 @@ def test_indentation_that_is_the_tracebacks_own_is_kept() -> None:
     assert verdict([f"    {s}" for s in lines]) == (failed, kind, phase)
 
 
-def test_the_paste_tool_reports_how_many_verdicts_change(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_paste_tool_reports_how_many_verdicts_change(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``tools/doctor_corpus.py --paste`` reads a corpus folder under one paste format and counts changes."""
     import shutil
 
