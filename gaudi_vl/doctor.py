@@ -69,6 +69,7 @@ from gaudi_vl.engines.logs import (
     CRASH_FRAME,
     CRASH_HEADER,
     CUDA_CHECK_EXIT,
+    CUT_CALL,
     CUT_CALL_SITES,
     CUT_HEADER,
     CUT_SITE_MIN,
@@ -157,6 +158,7 @@ from gaudi_vl.engines.logs import (
     TRACEBACK,
     TRACING_PREFIX,
     UNRAISABLE,
+    V0_FATAL_LOGGERS,
     V0_REQUEST_STREAM,
     WARMUP_NAMED,
     WARMUP_STEP,
@@ -1158,6 +1160,13 @@ class Doctor:
                 self.tb_stream = stream
                 self.recognised += 1
                 return True
+        if tb is None and ln.level in ("ERROR", "CRITICAL") and ln.source and (
+                ln.source.rsplit(":", 1)[0] in V0_FATAL_LOGGERS):
+            tb = self._open(stream, explicit=True)  # the engine's end is being reported (its lines follow)
+            tb.message = msg.strip()[:300] or None
+            if ln.source[:6] == "async_":
+                tb.weak = Phase.SERVING  # the async engine's background loop runs only for requests
+            self.tb_stream = stream
         if ("Traceback" in msg and TRACEBACK.search(msg)) or PROCESS_DIED.match(msg) or CHAINED.match(msg):
             if tb is None or (tb.noise and tb.frames):
                 tb = self._open(stream, explicit=True)
@@ -1345,6 +1354,8 @@ class Doctor:
                 for statement, phase in CUT_CALL_SITES:
                     if len(code) < len(statement) and statement.startswith(code):
                         tb.strong.add(phase)  # the paste cut the call site's line
+                if not context and code[-1:] not in ")(,:" and (cut := CUT_CALL.search(code)):
+                    self._cut_call(tb, cut.group(1))
             self._request_logger(tb, ln)
             self._seen(tb)
             self.recognised += 1
@@ -1357,6 +1368,14 @@ class Doctor:
                 self.last_error.pop(next(iter(self.last_error)))
             self.last_error[stream] = (self.lines, msg.strip()[:300])
         return False
+
+    def _cut_call(self, tb: _Traceback, part: str) -> None:
+        """A source line the paste cut inside the name it calls (``self._initialize_kv_``): the one frame
+        function of the grammars that name begins, as if its frame had been shown."""
+        names = {name for g in self.grammars for name, _ in (*g.strong_frames, *g.weak_frames)
+                 if name.startswith(part) and name != part}
+        if len(names) == 1:
+            tb.add(names.pop(), self.grammars)
 
     def _request_logger(self, tb: _Traceback, ln: LogLine) -> None:
         """A traceback line logged by a front-end request handler (``REQUEST_LOGGER``): the request's."""

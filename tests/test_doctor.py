@@ -2422,3 +2422,25 @@ def test_building_the_engines_arguments_is_start_up_but_building_the_engine_name
               '  File "/x/vllm/v1/engine/core_client.py", line 490, in __init__\n'
               "    with launch_core_engines(vllm_config, executor_class, log_stats) as (\n")
     assert _read(engine).report().failure_phase is None
+
+
+# ---------------------------------------------------------------- round 17 (K17 and K18's classes, after their measurement)
+
+
+@pytest.mark.parametrize(("source", "phase"), [("engine.py:366", None), ("async_llm_engine.py:68", Phase.SERVING)])
+def test_v0_engine_modules_error_lines_report_the_engines_end(source: str, phase: Phase | None) -> None:
+    """Every ERROR line of V0's multiprocessing and async engine modules reports the engine's end: a paste of
+    only such lines (an exception whose message is a tensor) is the failure; the async loop runs for requests."""
+    lines = "".join(f"ERROR 01-06 15:35:36 {source}]          [0., 0., 0.],\n" for _ in range(5))
+    r = _read(lines).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "exception", phase)
+    assert not _read(lines.replace("ERROR", "INFO")).report().failed
+
+
+def test_a_source_line_cut_inside_the_name_it_calls_is_that_frame() -> None:
+    cut = ("Traceback (most recent call last):\n"
+           '  File "/x/vllm/v1/engine/core.py", line 71, in __init__\n'
+           "    kv_cache_config = self._initialize_kv_\n")
+    assert _read(cut).report().failure_phase is Phase.PROFILING
+    whole = cut.replace("self._initialize_kv_\n", "self.model_config\n")  # an attribute, no frame begun
+    assert _read(whole).report().failure_phase is None

@@ -377,6 +377,9 @@ CUT_CALL_SITES: tuple[tuple[str, Phase], ...] = (
 ``EngineCore.__init__``; https://github.com/vllm-project/vllm/pull/39878). ``self.model_executor.x(..)`` is
 not a prefix of it, so the executor's later calls are never read as its construction."""
 CUT_SITE_MIN = len("self.model_executor")
+CUT_CALL = re.compile(r"\.(_?[a-z]\w{9,})$")
+"""A source line that ends inside a method's name (a paste, or a search index, cut it there:
+``kv_cache_config = self._initialize_kv_``): the frame function it begins, when only one begins so."""
 
 RPC_CALL = re.compile(r'(?:collective_rpc|_run_workers|run_method)\(\s*["\'](?P<func>\w+)["\']')
 """A worker method called by name in a traceback's source line: ``self.collective_rpc("load_model")``
@@ -404,6 +407,14 @@ EXCEPTION_REPR = re.compile(
 ``logger.exception(repr(e))`` (``MQLLMEngine.start``, vllm/engine/multiprocessing/engine.py:158-166
 @95af70093fc0), so ``ERROR ... engine.py:166] TypeError("'NoneType' object is not subscriptable")`` is the
 engine's failure, and its traceback follows (or the paste was cut there)."""
+V0_FATAL_LOGGERS = frozenset({"engine.py", "async_llm_engine.py"})
+"""V0's engine modules whose every ERROR line reports the engine's end: the multiprocessing engine's
+``logger.exception(repr(e))`` when its loop dies and ``logger.exception(e)`` when its process fails
+(vllm/engine/multiprocessing/engine.py:166,472), the async engine's ``Engine background task failed`` and
+``Engine iteration timed out`` (vllm/engine/async_llm_engine.py:69,887) @95af70093fc0. A paste made only of
+such lines (an exception whose message is a tensor, printed over many lines) shows the engine's failure. The
+async engine's loop is started for requests (``start_background_loop`` from ``add_request`` when it is not
+running, vllm/engine/async_llm_engine.py:933-953@95af70093fc0): its end is a serving failure."""
 REQUEST_ERROR = re.compile(
     r"Exception in ASGI application|Error in preprocessing prompt inputs"
     r"|Error in (?:chat completion|completion|responses?) stream generator")
