@@ -145,6 +145,7 @@ from gaudi_vl.engines.logs import (
     SHUTDOWN_NOISE,
     SIGNAL_EXIT,
     STAGE_PREFIX,
+    STAMP_START,
     START_SHORTFALL,
     STDLIB_PREFIX,
     STEP_DUMP,
@@ -614,8 +615,14 @@ class DoctorReport:
         }
 
 
-_LINE_STARTS = frozenset("([0123456789\x1b")
-"""First characters with which ``BLOCK_START`` always matches: a line so started is never a continuation."""
+WORD_END = re.compile(r"\b(?:line|in|File|of|to|the|and|for|is|at|on|with|from|by|not|a)$")
+"""Short words a line ends with at a word boundary (``.., line`` / ``355, in f``): a cut there dropped a
+space."""
+
+_LINE_STARTS = frozenset("([\x1b")
+"""First characters with which ``BLOCK_START`` always matches: a line so started is never a continuation (a
+digit only when a stamp or a percentage follows, ``STAMP_START``: ``11/site-packages/..`` or ``355, in f`` are
+the rest of a wrapped path or frame)."""
 
 
 class Doctor:
@@ -780,7 +787,8 @@ class Doctor:
             if held is not None:
                 # (a line that starts with a process prefix, a bracket, a stamp or a colour code starts a line
                 # of its own: the common case, decided without a call)
-                joiner = (None if line[:1] in _LINE_STARTS or held[2] < 60
+                first = line[:1]
+                joiner = (None if first in _LINE_STARTS or (first.isdigit() and STAMP_START.match(line))
                           else self._continuation(held[0], held[2], line))
                 if joiner is not None:
                     text = held[0].rstrip() + joiner + (line.lstrip() if joiner else line)
@@ -796,15 +804,21 @@ class Doctor:
         header, stamp or level word (``BLOCK_START``), a traceback's frame, header or exception, a phase
         marker or a progress bar, an indented line (source under a frame), or a blank."""
         body = line.lstrip()
-        if not body or len(prev) >= MAX_LINE_CHARS or prev_size < 60 or BLOCK_START.match(body):
+        if not body or len(prev) >= MAX_LINE_CHARS or (
+                BLOCK_START.match(body) and not (body[:1].isdigit() and not STAMP_START.match(body))):
+            return None
+        if prev_size < 100 and (head := split_line(prev)).level and not head.message:
+            return " "  # a logger's header whose message the re-wrap put on the next line
+        if prev_size < 60:
             return None
         if body[:6] == 'File "' or body[:1] in "^~" or TRACEBACK.search(body[:40]) or (
                 EXCEPTION.match(body) and ":" in body[:120]):
             return None
         if prev_size == self._width and self._width_lines >= 2:
             # a fixed-width wrap keeps the text whole (a space at the cut stays on one side); after a comma
-            # or colon with none, the wrap was at a word boundary and dropped the space
-            return " " if prev[-1:] in ",;:" and line[:1].isalnum() else ""
+            # or colon with none, or after a whole short word (``line`` / ``355``), the wrap was at a word
+            # boundary and dropped the space
+            return " " if line[:1].isalnum() and (prev[-1:] in ",;:" or WORD_END.search(prev[-6:])) else ""
         if line[:1].isspace() or not BLOCK_START.match(prev) or prev_size < 0.6 * self._width or (
                 "%|" in line or "it/s" in line or self._any_marker.search(line)):
             return None

@@ -2444,3 +2444,23 @@ def test_a_source_line_cut_inside_the_name_it_calls_is_that_frame() -> None:
     assert _read(cut).report().failure_phase is Phase.PROFILING
     whole = cut.replace("self._initialize_kv_\n", "self.model_config\n")  # an attribute, no frame begun
     assert _read(whole).report().failure_phase is None
+
+
+def test_a_re_wrap_that_splits_a_loggers_header_from_its_message_or_a_path_is_joined() -> None:
+    """A re-wrap at 72 columns puts a long message (a frame) on the line after its logger's header, and
+    breaks a path or a frame's tail after a digit-led piece (``11/site-packages``, ``355, in f``)."""
+    lines = [
+        "(Worker_TP1 pid=448) ERROR 07-03 08:03:51 [multiproc_executor.py:870]",
+        'File "/vllm-workspace/vllm/vllm/model_executor/models/utils.py", line',
+        "355, in load_weights",
+        "(VllmWorkerProcess pid=2419) ERROR 10-14 12:32:47",
+        'multiproc_worker_utils.py:233]   File "/home/user/miniconda/lib/python3.',
+        '11/site-packages/vllm/worker/model_runner_base.py", line 116, in _wrapper',
+        "(VllmWorkerProcess pid=2419) ERROR 10-14 12:32:47 multiproc_worker_utils.py:233] RuntimeError: boom",
+    ]
+    d = Doctor(unwrap=True)
+    joined = [text for text, _ in d._unwrapped(lines)]
+    assert joined[0].endswith('models/utils.py", line 355, in load_weights')
+    assert joined[1].endswith('python3. 11/site-packages/vllm/worker/model_runner_base.py", line 116, in _wrapper')
+    r = _unwrapped(lines)
+    assert (r.failed, r.failure_phase) == (True, Phase.STARTUP)

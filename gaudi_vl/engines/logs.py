@@ -226,6 +226,11 @@ that indentation on every line: the doctor takes it off, learnt from the block's
 line is a frame or carets (``FRAME_OR_CARET``), or from the first later line that starts so and shows the
 indentation every line of the block has had."""
 
+STAMP_START = re.compile(r"\d{4}-\d\d-\d\d|\d\d-\d\d[ T]\d\d:|\d\d:\d\d:\d\d|\d{10,13}\b|\d{1,3}%")
+"""A line that starts with a date, a time, an epoch or a percentage (a stamp, a progress bar): its own line.
+Other digits at a line's start are the rest of a wrapped line (a path's ``11/site-packages``, a frame's
+``355, in load_weights``)."""
+
 FRAME_OR_CARET = re.compile(r'(?:File "|\^|~)')
 """A traceback's frame line or the carets under its source line: a block that starts with one is a paste
 cut inside a traceback, and its indentation is the traceback's own (never taken off)."""
