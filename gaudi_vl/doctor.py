@@ -54,6 +54,7 @@ from gaudi_vl.engines.logs import (
     ASGI_STARTED,
     BLOCK_START,
     BLOCKS,
+    BRACKET_START,
     BUDGET,
     CALL_SITES,
     CAPTURE_ERROR,
@@ -620,9 +621,21 @@ WORD_END = re.compile(r"\b(?:line|in|File|of|to|the|and|for|is|at|on|with|from|b
 space."""
 
 _LINE_STARTS = frozenset("([\x1b")
-"""First characters with which ``BLOCK_START`` always matches: a line so started is never a continuation (a
-digit only when a stamp or a percentage follows, ``STAMP_START``: ``11/site-packages/..`` or ``355, in f`` are
-the rest of a wrapped path or frame)."""
+"""First characters of a line's own prefix: a line so started is never a continuation when the prefix is
+whole (``_opens_line``); a digit only when a stamp or a percentage follows (``STAMP_START``:
+``11/site-packages/..`` or ``355, in f`` are the rest of a wrapped path or frame)."""
+
+
+def _opens_line(line: str) -> bool:
+    """A process's, Ray's or a bracketed prefix, or a colour code, at the start of ``line``: its own line.
+    A bare parenthesis or bracket (``(4096) is greater ..``, ``[address=..]``) may be a wrapped sentence's
+    rest."""
+    first = line[:1]
+    if first == "(":
+        return bool(PROCESS_PREFIX.match(line) or RAY_PREFIX.match(line))
+    if first == "[":
+        return bool(BRACKET_START.match(line))
+    return first == "\x1b"
 
 
 class Doctor:
@@ -788,7 +801,8 @@ class Doctor:
                 # (a line that starts with a process prefix, a bracket, a stamp or a colour code starts a line
                 # of its own: the common case, decided without a call)
                 first = line[:1]
-                joiner = (None if first in _LINE_STARTS or (first.isdigit() and STAMP_START.match(line))
+                joiner = (None if (first in _LINE_STARTS and _opens_line(line))
+                          or (first.isdigit() and STAMP_START.match(line))
                           else self._continuation(held[0], held[2], line))
                 if joiner is not None:
                     text = held[0].rstrip() + joiner + (line.lstrip() if joiner else line)
@@ -804,8 +818,9 @@ class Doctor:
         header, stamp or level word (``BLOCK_START``), a traceback's frame, header or exception, a phase
         marker or a progress bar, an indented line (source under a frame), or a blank."""
         body = line.lstrip()
-        if not body or len(prev) >= MAX_LINE_CHARS or (
-                BLOCK_START.match(body) and not (body[:1].isdigit() and not STAMP_START.match(body))):
+        if not body or len(prev) >= MAX_LINE_CHARS or (BLOCK_START.match(body) and not (
+                body[:1].isdigit() and not STAMP_START.match(body)) and not (
+                body[:1] in "([" and not _opens_line(body))):
             return None
         if prev_size < 100 and (head := split_line(prev)).level and not head.message:
             return " "  # a logger's header whose message the re-wrap put on the next line

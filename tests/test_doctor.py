@@ -2464,3 +2464,19 @@ def test_a_re_wrap_that_splits_a_loggers_header_from_its_message_or_a_path_is_jo
     assert joined[1].endswith('python3. 11/site-packages/vllm/worker/model_runner_base.py", line 116, in _wrapper')
     r = _unwrapped(lines)
     assert (r.failed, r.failure_phase) == (True, Phase.STARTUP)
+
+
+@pytest.mark.parametrize(("line", "opens"), [
+    ("(Worker_TP1 pid=448) ERROR 07-03 08:03:51 x", True),
+    ("(raylet) A worker died", True),
+    ("[rank0]: Traceback (most recent call last):", True),
+    ("[core.py:1006] ValueError: x", True),
+    ("[2025-08-12T08:42:32Z] INFO x", True),
+    ("(4096) is greater than the derived max_model_len", False),
+    ("[address=127.0.0.1:37657, pid=3125985] User-specified max_model_len", False),
+])
+def test_a_bare_parenthesis_or_bracket_may_continue_a_wrapped_line_but_a_prefix_never(line: str, opens: bool) -> None:
+    prev = "ValueError: [address=127.0.0.1:37657, pid=3125985] User-specified max_model_len is too long for"
+    d = Doctor(unwrap=True)
+    joined = [text for text, _ in d._unwrapped([prev, line, ""])]
+    assert (len(joined) == 2) is opens  # a prefix leaves prev alone; a continuation is joined to it

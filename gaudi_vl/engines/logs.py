@@ -226,6 +226,13 @@ that indentation on every line: the doctor takes it off, learnt from the block's
 line is a frame or carets (``FRAME_OR_CARET``), or from the first later line that starts so and shows the
 indentation every line of the block has had."""
 
+BRACKET_START = re.compile(
+    r"\[(?:\d|rank\d|pod/|Stage-|[A-Za-z][\w.\-]{0,40}\]|[\w./\-]{1,80}\.py:\d"
+    r"|(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|Debug|Info|Warning|Error)\b)")
+"""A line's own bracketed prefix: a stamp (``[2025-``), a rank (``[rank0]:``), kubectl's ``[pod/``, a stage, a
+relay's name (``[vllm]:``), a cut logger header (``[core.py:1006]``), a level: a line that starts so is its
+own line, not a wrapped sentence's rest."""
+
 STAMP_START = re.compile(r"\d{4}-\d\d-\d\d|\d\d-\d\d[ T]\d\d:|\d\d:\d\d:\d\d|\d{10,13}\b|\d{1,3}%")
 """A line that starts with a date, a time, an epoch or a percentage (a stamp, a progress bar): its own line.
 Other digits at a line's start are the rest of a wrapped line (a path's ``11/site-packages``, a frame's
