@@ -129,6 +129,7 @@ from gaudi_vl.engines.logs import (
     PYTEST_E,
     QUOTE_PREFIX,
     RANK_PREFIX,
+    RAY_COMPONENTS,
     RAY_DEATH,
     RAY_PREFIX,
     REGISTRY_LOGGER,
@@ -620,6 +621,11 @@ WORD_END = re.compile(r"\b(?:line|in|File|of|to|the|and|for|is|at|on|with|from|b
 """Short words a line ends with at a word boundary (``.., line`` / ``355, in f``): a cut there dropped a
 space."""
 
+UNWRAP_PROBE_LINES = 5000
+"""Lines after which a log none of whose lines continued another is read line by line: a paste is wrapped
+throughout, and an engine's own long log is wrapped nowhere (the join test costs as much as reading a
+line)."""
+
 _LINE_STARTS = frozenset("([\x1b")
 """First characters of a line's own prefix: a line so started is never a continuation when the prefix is
 whole (``_opens_line``); a digit only when a stamp or a percentage follows (``STAMP_START``:
@@ -632,7 +638,8 @@ def _opens_line(line: str) -> bool:
     rest."""
     first = line[:1]
     if first == "(":
-        return bool(PROCESS_PREFIX.match(line) or RAY_PREFIX.match(line))
+        end = line.find(")", 1, 160)
+        return end > 0 and (line.find("pid=", 1, end) > 0 or line[1:end].split(",", 1)[0] in RAY_COMPONENTS)
     if first == "[":
         return bool(BRACKET_START.match(line))
     return first == "\x1b"
@@ -661,6 +668,9 @@ class Doctor:
         """The longest physical line so far, and how many lines had exactly that length: a paste hard-wrapped
         at a fixed width has many lines of exactly that width and none longer."""
         self._width_lines = 0
+        self._unwrap_seen = 0
+        """Lines read with ``unwrap`` on, and how many of them continued another (``UNWRAP_PROBE_LINES``)."""
+        self._unwrap_joins = 0
         self.tp = tp
         self.fp32 = fp32_softmax_vision
         known = get_profile(grammar) if isinstance(grammar, str) and grammar in NAMES else None
@@ -784,32 +794,55 @@ class Doctor:
 
     def _unwrapped(self, lines: Iterable[str]) -> Iterator[tuple[str, int]]:
         """Logical lines and how many physical lines each took: a line a paste wrapped is joined to the one it
-        continues (``_continuation``). Never raises (plain string work)."""
-        for raw in lines:
-            line = raw.rstrip("\r\n")
-            if line[:1] in " \t>" or self._indent or self._block_start:
-                line = self._layout(line)
-            size = len(line)
-            if line[-1:] in " \t":
-                size = len(line.rstrip())  # a terminal's copy pads short lines with blanks
-            if size > self._width:
-                self._width, self._width_lines = size, 1
-            elif size == self._width:
-                self._width_lines += 1
-            held = self._held
-            if held is not None:
-                # (a line that starts with a process prefix, a bracket, a stamp or a colour code starts a line
-                # of its own: the common case, decided without a call)
-                first = line[:1]
-                joiner = (None if (first in _LINE_STARTS and _opens_line(line))
-                          or (first.isdigit() and STAMP_START.match(line))
-                          else self._continuation(held[0], held[2], line))
-                if joiner is not None:
-                    text = held[0].rstrip() + joiner + (line.lstrip() if joiner else line)
-                    self._held = (text, held[1] + 1, size)
-                    continue
-                yield held[0], held[1]
-            self._held = (line, 1, size)
+        continues (``_continuation``). Never raises (plain string work). The state is kept in locals while the
+        lines stream by and written back when they end (this runs for every line of a log)."""
+        held, width, width_lines = self._held, self._width, self._width_lines
+        stream = iter(lines)
+        try:
+            for raw in stream:
+                self._unwrap_seen += 1
+                if self._unwrap_seen > UNWRAP_PROBE_LINES and not self._unwrap_joins:
+                    # a paste is wrapped throughout: this many lines and none continued another is an
+                    # engine's own log, read line by line from here (``_read`` lays each line out itself)
+                    self.unwrap = False
+                    if held is not None:
+                        yield held[0], held[1]
+                        held = None
+                    yield raw, 1
+                    yield from ((rest, 1) for rest in stream)
+                    return
+                line = raw.rstrip("\r\n")
+                if line[:1] in " \t>" or self._indent or self._block_start:
+                    line = self._layout(line)
+                size = len(line)
+                if line[-1:] in " \t":
+                    size = len(line.rstrip())  # a terminal's copy pads short lines with blanks
+                if size > width:
+                    width, width_lines = size, 1
+                elif size == width:
+                    width_lines += 1
+                if held is not None:
+                    # a line that starts with a process's prefix, a bracket, a stamp or a colour code starts a
+                    # line of its own: the common case, decided inline
+                    first = line[:1]
+                    if first == "(":
+                        end = line.find(")", 1, 160)
+                        opens = end > 0 and (line.find("pid=", 1, end) > 0 or _opens_line(line))
+                    else:
+                        opens = (first in _LINE_STARTS and _opens_line(line)) or bool(
+                            first.isdigit() and STAMP_START.match(line))
+                    if not opens:
+                        self._width, self._width_lines = width, width_lines
+                        joiner = self._continuation(held[0], held[2], line)
+                        if joiner is not None:
+                            text = held[0].rstrip() + joiner + (line.lstrip() if joiner else line)
+                            held = (text, held[1] + 1, size)
+                            self._unwrap_joins += 1
+                            continue
+                    yield held[0], held[1]
+                held = (line, 1, size)
+        finally:
+            self._held, self._width, self._width_lines = held, width, width_lines
 
     def _continuation(self, prev: str, prev_size: int, line: str) -> str | None:
         """How ``line`` continues ``prev``: ``""`` a hard wrap at the paste's fixed width (many lines of

@@ -2480,3 +2480,21 @@ def test_a_bare_parenthesis_or_bracket_may_continue_a_wrapped_line_but_a_prefix_
     d = Doctor(unwrap=True)
     joined = [text for text, _ in d._unwrapped([prev, line, ""])]
     assert (len(joined) == 2) is opens  # a prefix leaves prev alone; a continuation is joined to it
+
+
+def test_a_long_log_that_no_line_continues_is_read_line_by_line_after_the_probe() -> None:
+    """An engine's own long log is wrapped nowhere: after ``UNWRAP_PROBE_LINES`` lines with no join the
+    doctor stops holding lines back (its reading speed is a non-wrapped log's), and still reads them all."""
+    from gaudi_vl.doctor import UNWRAP_PROBE_LINES
+
+    line = "(APIServer pid=1) INFO 11-25 10:00:00 [loggers.py:123] Engine 000: Avg prompt throughput: 1.5 tokens/s\n"
+    d = Doctor(unwrap=True)
+    d.feed_many([line] * (UNWRAP_PROBE_LINES + 10))
+    assert d.unwrap is False and d._held is None
+    assert [f.kind for f in d.feed(OOM_ALLOC)] == ["oom"]  # read at once now, not held
+    r = d.report()
+    assert r.lines_read == UNWRAP_PROBE_LINES + 11 and r.failed
+    wrapped = Doctor(unwrap=True)  # a paste that joins lines keeps joining past the probe
+    cut = [line[:60], line[60:]] * (UNWRAP_PROBE_LINES // 2 + 10)
+    wrapped.feed_many(cut)
+    assert wrapped.unwrap is True

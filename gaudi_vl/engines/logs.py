@@ -151,6 +151,7 @@ pid=8965)`` (Ray's log forwarding), ``(EngineCore_DP0 pid=1079040)`` / ``(Worker
 (vllm/logger.py:28-32@vllm==0.32.0), the older ``(VllmWorker rank=0 pid=26234)`` and Ray Serve's
 ``(ServeReplica:default:LLMDeploymentqwen-0_5b pid=14262)`` (https://github.com/ray-project/ray/issues/53267)."""
 
+RAY_COMPONENTS = frozenset({"raylet", "gcs_server", "autoscaler", "monitor", "dashboard"})
 RAY_PREFIX = re.compile(
     r"^\((?P<process>raylet|gcs_server|autoscaler|monitor|dashboard)(?:,\s*ip=[\w.:]+)?\)\s?")
 """Ray's own components forward their lines as ``(raylet) A worker died ...``
