@@ -39,7 +39,7 @@ from .fast import (
     varlen_attention,
 )
 from .tower import Geometry, Tower
-from .vision import _host_tables, slots_for
+from .vision import _host_tables, record_cuda_graph, slots_for
 
 __all__ = [
     "MAX_FRAMES",
@@ -420,14 +420,7 @@ class PackedGraph:
             self._record(pool)
 
     def _record(self, pool: tuple | None) -> None:
-        stream = torch.cuda.Stream(device=self.device)
-        stream.wait_stream(torch.cuda.current_stream(self.device))
-        with torch.cuda.stream(stream):
-            self.run()  # warm-up: Triton/cuBLAS selection and workspaces stay out of the graph
-        torch.cuda.current_stream(self.device).wait_stream(stream)
-        self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph, pool=pool):
-            self.out = self.run()
+        self.graph, self.out = record_cuda_graph(self.run, self.device, pool)
 
     @torch.no_grad()
     def __call__(

@@ -24,15 +24,18 @@ The tower's own modules run unchanged (through ``gaudi_vl.kernels.tower.Tower``:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .tower import Geometry, Tower, as_tower
+
+_T = TypeVar("_T")
 
 __all__ = [
     "BucketGraph",
@@ -476,6 +479,25 @@ def _resize(t: torch.Tensor, dim: int, new: int) -> torch.Tensor:
 # --------------------------------------------------------------------------------------------------
 
 
+def record_cuda_graph(
+    run: Callable[[], _T], device: torch.device, pool: tuple | None, *, warmups: int = 1
+) -> tuple[torch.cuda.CUDAGraph, _T]:
+    """Capture ``run`` (a forward over static buffers) into a CUDA graph, after ``warmups`` eager runs on a
+    side stream so that kernel selection (Triton, cuBLAS) and workspace allocation stay out of the graph;
+    ``pool`` shares one memory pool between the graphs of several buckets. Returns the graph and the
+    tensors its replays write."""
+    stream = torch.cuda.Stream(device=device)
+    stream.wait_stream(torch.cuda.current_stream(device))
+    with torch.cuda.stream(stream):
+        for _ in range(warmups):
+            run()
+    torch.cuda.current_stream(device).wait_stream(stream)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph, pool=pool):
+        out = run()
+    return graph, out
+
+
 class BucketGraph:
     """The bucketed forward with static input buffers, captured once per bucket.
 
@@ -541,15 +563,7 @@ class BucketGraph:
         )
 
     def _capture(self, pool: tuple | None) -> None:
-        stream = torch.cuda.Stream(device=self.device)
-        stream.wait_stream(torch.cuda.current_stream(self.device))
-        with torch.cuda.stream(stream):
-            for _ in range(2):  # warm-up: kernel selection and workspace allocation stay out of the graph
-                self.run()
-        torch.cuda.current_stream(self.device).wait_stream(stream)
-        self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph, pool=pool):
-            self.out = self.run()
+        self.graph, self.out = record_cuda_graph(self.run, self.device, pool, warmups=2)
 
     @torch.no_grad()
     def load(self, pixel_values: torch.Tensor, grid_thw: torch.Tensor | Sequence[int]) -> VisionLayout:
