@@ -626,23 +626,20 @@ UNWRAP_PROBE_LINES = 5000
 throughout, and an engine's own long log is wrapped nowhere (the join test costs as much as reading a
 line)."""
 
-_LINE_STARTS = frozenset("([\x1b")
-"""First characters of a line's own prefix: a line so started is never a continuation when the prefix is
-whole (``_opens_line``); a digit only when a stamp or a percentage follows (``STAMP_START``:
-``11/site-packages/..`` or ``355, in f`` are the rest of a wrapped path or frame)."""
-
-
 def _opens_line(line: str) -> bool:
-    """A process's, Ray's or a bracketed prefix, or a colour code, at the start of ``line``: its own line.
-    A bare parenthesis or bracket (``(4096) is greater ..``, ``[address=..]``) may be a wrapped sentence's
-    rest."""
+    """``line`` starts a line of its own (``BLOCK_START``), never a wrapped line's rest: a parenthesis only
+    as a process's or Ray's prefix and a bracket only as a bracketed prefix (``(4096) is greater ..``,
+    ``[address=..]`` may be a wrapped sentence's rest), a digit only as a stamp or a percentage
+    (``STAMP_START``: ``11/site-packages/..`` or ``355, in f`` are the rest of a wrapped path or frame)."""
     first = line[:1]
     if first == "(":
         end = line.find(")", 1, 160)
         return end > 0 and (line.find("pid=", 1, end) > 0 or line[1:end].split(",", 1)[0] in RAY_COMPONENTS)
     if first == "[":
         return bool(BRACKET_START.match(line))
-    return first == "\x1b"
+    if first.isdigit():
+        return bool(STAMP_START.match(line))
+    return bool(BLOCK_START.match(line))
 
 
 class Doctor:
@@ -786,63 +783,49 @@ class Doctor:
 
     def flush(self) -> list[Finding]:
         """Read the line held back for a possible continuation (``report`` does this first)."""
-        if self._held is None:
-            return []
-        text, count, _ = self._held
-        self._held = None
-        return self._feed(((text, count),))
+        return self._feed(self._release_held()) if self._held is not None else []
 
     def _unwrapped(self, lines: Iterable[str]) -> Iterator[tuple[str, int]]:
         """Logical lines and how many physical lines each took: a line a paste wrapped is joined to the one it
-        continues (``_continuation``). Never raises (plain string work). The state is kept in locals while the
-        lines stream by and written back when they end (this runs for every line of a log)."""
-        held, width, width_lines = self._held, self._width, self._width_lines
+        continues (``_continuation``). Never raises (plain string work)."""
         stream = iter(lines)
-        try:
-            for raw in stream:
-                self._unwrap_seen += 1
-                if self._unwrap_seen > UNWRAP_PROBE_LINES and not self._unwrap_joins:
-                    # a paste is wrapped throughout: this many lines and none continued another is an
-                    # engine's own log, read line by line from here (``_read`` lays each line out itself)
-                    self.unwrap = False
-                    if held is not None:
-                        yield held[0], held[1]
-                        held = None
-                    yield raw, 1
-                    yield from ((rest, 1) for rest in stream)
-                    return
-                line = raw.rstrip("\r\n")
-                if line[:1] in " \t>" or self._indent or self._block_start:
-                    line = self._layout(line)
-                size = len(line)
-                if line[-1:] in " \t":
-                    size = len(line.rstrip())  # a terminal's copy pads short lines with blanks
-                if size > width:
-                    width, width_lines = size, 1
-                elif size == width:
-                    width_lines += 1
-                if held is not None:
-                    # a line that starts with a process's prefix, a bracket, a stamp or a colour code starts a
-                    # line of its own: the common case, decided inline
-                    first = line[:1]
-                    if first == "(":
-                        end = line.find(")", 1, 160)
-                        opens = end > 0 and (line.find("pid=", 1, end) > 0 or _opens_line(line))
-                    else:
-                        opens = (first in _LINE_STARTS and _opens_line(line)) or bool(
-                            first.isdigit() and STAMP_START.match(line))
-                    if not opens:
-                        self._width, self._width_lines = width, width_lines
-                        joiner = self._continuation(held[0], held[2], line)
-                        if joiner is not None:
-                            text = held[0].rstrip() + joiner + (line.lstrip() if joiner else line)
-                            held = (text, held[1] + 1, size)
-                            self._unwrap_joins += 1
-                            continue
-                    yield held[0], held[1]
-                held = (line, 1, size)
-        finally:
-            self._held, self._width, self._width_lines = held, width, width_lines
+        for raw in stream:
+            self._unwrap_seen += 1
+            if self._unwrap_seen > UNWRAP_PROBE_LINES and not self._unwrap_joins:
+                # a paste is wrapped throughout: this many lines and none continued another is an engine's
+                # own log, read line by line from here (``_read`` lays each line out itself)
+                self.unwrap = False
+                yield from self._release_held()
+                yield raw, 1
+                yield from ((rest, 1) for rest in stream)
+                return
+            line = raw.rstrip("\r\n")
+            if line[:1] in " \t>" or self._indent or self._block_start:
+                line = self._layout(line)
+            size = len(line)
+            if line[-1:] in " \t":
+                size = len(line.rstrip())  # a terminal's copy pads short lines with blanks
+            if size > self._width:
+                self._width, self._width_lines = size, 1
+            elif size == self._width:
+                self._width_lines += 1
+            held = self._held
+            if held is not None:
+                joiner = self._continuation(held[0], held[2], line)
+                if joiner is not None:
+                    text = held[0].rstrip() + joiner + (line.lstrip() if joiner else line)
+                    self._held = (text, held[1] + 1, size)
+                    self._unwrap_joins += 1
+                    continue
+                yield held[0], held[1]
+            self._held = (line, 1, size)
+
+    def _release_held(self) -> Iterator[tuple[str, int]]:
+        """The line held back for a possible continuation, if any, let go (no longer held)."""
+        if self._held is not None:
+            text, count, _ = self._held
+            self._held = None
+            yield text, count
 
     def _continuation(self, prev: str, prev_size: int, line: str) -> str | None:
         """How ``line`` continues ``prev``: ``""`` a hard wrap at the paste's fixed width (many lines of
@@ -851,9 +834,7 @@ class Doctor:
         header, stamp or level word (``BLOCK_START``), a traceback's frame, header or exception, a phase
         marker or a progress bar, an indented line (source under a frame), or a blank."""
         body = line.lstrip()
-        if not body or len(prev) >= MAX_LINE_CHARS or (BLOCK_START.match(body) and not (
-                body[:1].isdigit() and not STAMP_START.match(body)) and not (
-                body[:1] in "([" and not _opens_line(body))):
+        if not body or len(prev) >= MAX_LINE_CHARS or _opens_line(body):
             return None
         if prev_size < 100 and (head := split_line(prev)).level and not head.message:
             return " "  # a logger's header whose message the re-wrap put on the next line
@@ -1686,9 +1667,9 @@ class Doctor:
         open_tb = [tb for tb in self.tracebacks.values() if not tb.noise
                    and (not tb.is_request() or tb.cut_in_engine())
                    and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
+        # an exception's line that no traceback followed: a paste that starts at the exception (the frames
+        # above it left out), or a program that prints only the error: the failure all the same
         bare = min(self.pending.values()) if cause is None and not open_tb and self.pending else None
-        """An exception's line that no traceback followed: a paste that starts at the exception (the frames
-        above it left out), or a program that prints only the error: the failure all the same."""
         failed = cause is not None or bool(open_tb) or bare is not None
         failure = phase = kind = None
         processes = 0
