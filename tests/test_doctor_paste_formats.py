@@ -19,8 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gaudi_vl.doctor import Doctor
-from tools.doctor_corpus import ENVELOPES, LAYOUTS, WHOLE_LINE_EXPORTS
+import gaudi_vl.doctor as doctor_module
+from tools.doctor_corpus import ENVELOPES, LAYOUTS, WHOLE_LINE_EXPORTS, read_lines
+from tools.doctor_corpus import verdict as verdict_of
 
 CORPUS = Path(__file__).parent / "doctor_corpus"
 MANIFEST: dict[str, dict] = json.loads((CORPUS / "manifest.json").read_text())
@@ -33,10 +34,8 @@ Transform = Callable[[list[str]], list[str]]
 
 
 def verdict(lines: list[str]) -> tuple[bool, str | None, str | None]:
-    doctor = Doctor(unwrap=True)  # as ``gaudi-vl doctor`` reads a saved log
-    doctor.feed_many(lines)
-    report = doctor.report()
-    return report.failed, report.failure_kind, report.failure_phase.value if report.failure_phase else None
+    """(failed, kind, failure phase) as ``gaudi-vl doctor`` reads the lines as a saved log."""
+    return verdict_of(read_lines(doctor_module, lines))
 
 
 VERDICTS = {name: verdict(lines) for name, lines in LOGS.items()}

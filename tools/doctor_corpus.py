@@ -56,10 +56,15 @@ def load_doctor(path: str | None) -> ModuleType:
     return module
 
 
-def read(module: ModuleType, log: Path, grammar: str | None = None) -> Any:
-    # read as ``gaudi-vl doctor`` reads a file (an older doctor under test may not know ``unwrap``)
+def reader(module: ModuleType, grammar: str | None = None) -> Any:
+    """A doctor that reads as ``gaudi-vl doctor`` reads a file, wrapped lines joined (an older doctor under
+    test may not know ``unwrap``)."""
     unwrap = {"unwrap": True} if "unwrap" in inspect.signature(module.Doctor).parameters else {}
-    doctor = module.Doctor(grammar=grammar, **unwrap)
+    return module.Doctor(grammar=grammar, **unwrap)
+
+
+def read(module: ModuleType, log: Path, grammar: str | None = None) -> Any:
+    doctor = reader(module, grammar)
     with log.open(encoding="utf-8", errors="replace") as stream:
         for line in iter_lines(stream):
             doctor.feed(line)
@@ -102,8 +107,7 @@ WHOLE_LINE_EXPORTS = {"sagemaker111_cloudwatch_csv_escaped_engine_core_executor.
 
 
 def read_lines(module: ModuleType, lines: list[str]) -> Any:
-    unwrap = {"unwrap": True} if "unwrap" in inspect.signature(module.Doctor).parameters else {}
-    doctor = module.Doctor(**unwrap)
+    doctor = reader(module)
     doctor.feed_many(lines)
     return doctor.report()
 
