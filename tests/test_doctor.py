@@ -888,9 +888,7 @@ def test_cut_worker_errors_and_triton_load_failures(line: str, failed: bool) -> 
      Phase.SERVING),
 ])
 def test_other_platforms_and_wrappers_phase_lines(lines: list[str], phase: Phase) -> None:
-    d = Doctor()
-    feed_all(d, "\n".join(lines))
-    assert d.report().phase_reached is phase
+    assert _read("\n".join(lines)).report().phase_reached is phase
 
 
 def test_a_worker_exception_relayed_by_the_executor_keeps_its_kind() -> None:
@@ -965,9 +963,7 @@ def test_a_call_on_a_built_llm_is_serving() -> None:
       "/lib64/libc.so.6(malloc+0x99)[0x7ff500459ce9]"], True),  # a native dump with no stop announced
 ])
 def test_container_crashes_compiler_failures_and_a_stops_signal_dump(lines: list[str], failed: bool) -> None:
-    d = Doctor()
-    feed_all(d, "\n".join(lines))
-    assert d.report().failed is failed
+    assert _read("\n".join(lines)).report().failed is failed
 
 
 def test_a_jupyterlab_linked_frame_is_a_frame() -> None:
