@@ -893,6 +893,10 @@ _LOADING = (
        "weights format %s', vllm/model_executor/model_loader/weight_utils.py:292@95af70093fc0; the same "
        "function in forks of vLLM's loader, aphrodite/modeling/hf_downloader.py@071269e4065b, whose older "
        "releases say 'Downloading model weights %s', https://github.com/dphnAI/sonar/issues/386)"),
+    _m("weights", Phase.STARTUP, r"Prefetching checkpoint files",
+       f"the loader reading the checkpoint into the page cache before it loads (_prefetch_all_checkpoints: "
+       f"'Prefetching checkpoint files: %d%% (%d/%d)', '... into page cache started/finished'): "
+       f"vllm/model_executor/model_loader/weight_utils.py:1043,1066,1071@{UPSTREAM}"),
     _m("weights", Phase.STARTUP, r"Loading weights on \S+\s*\.\.\.",
        f"the loader starting to read (at DEBUG upstream): vllm/model_executor/model_loader/base_loader.py:87"
        f"@{UPSTREAM}; base_loader.py:47@{FORK_122}, loader.py:459@{FORK_121}"),
