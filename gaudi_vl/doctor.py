@@ -460,6 +460,10 @@ class _Traceback:
     core_output: bool = False
     """A frame or call of the engine core client's output (``ENGINE_CORE_OUTPUT``): a cut traceback there is
     the engine core's death."""
+    before_source: tuple[Phase | None, Phase | None] | None = None
+    """``named`` and ``weak`` as they were before a source line that makes several calls: which of them the
+    next frame runs is not known (``LLM(**args).generate(..)`` is followed by ``LLM``'s constructor, not by
+    ``generate``), so what they named holds only while the paste shows no frame after the line."""
 
     def is_request(self) -> bool:
         """A request's own traceback: after a request error line, or through the framework's request
@@ -471,6 +475,9 @@ class _Traceback:
         return self.in_engine and self.exc is None
 
     def add(self, func: str, grammars: Sequence[LogGrammar], path: str = "") -> None:
+        if path and self.before_source is not None:
+            self.named, self.weak = self.before_source  # the next frame is shown: it names, not the line
+            self.before_source = None
         self.frames += 1
         self.asserting = False
         self.other_frames += func not in TEARDOWN_FRAMES
@@ -524,6 +531,10 @@ class _Traceback:
 
     def phase(self) -> Phase | None:
         return self.strong_phase() or self.weak
+
+    def shown_phase(self) -> Phase | None:
+        """The phase its shown frames name, without what the last source line's calls stand in for."""
+        return self.strong_phase() or (self.weak if self.before_source is None else self.before_source[1])
 
 
 @dataclass
@@ -1386,7 +1397,10 @@ class Doctor:
             # have lost (``self.model_executor.determine_num_available_blocks())``, and a method
             # called by name: ``self.collective_rpc("load_model")``)
             context = IPYTHON_CONTEXT.match(msg) or tb.in_compiler  # IPython's context lines did not run
-            for func in [] if context else _CALL.findall(msg[:400]) + RPC_CALL.findall(msg[:400]):
+            calls = [] if context else _CALL.findall(msg[:400]) + RPC_CALL.findall(msg[:400])
+            if len(calls) > 1 and tb.before_source is None:
+                tb.before_source = (tb.named, tb.weak)
+            for func in calls:
                 tb.add(func, self.grammars)
             for site, phase in () if context else CALL_SITES:
                 if site.search(msg[:400]):
@@ -1478,7 +1492,7 @@ class Doctor:
         self.recognised += 1
 
     def _seen(self, tb: _Traceback) -> None:
-        self._phase_seen(tb.phase())
+        self._phase_seen(tb.shown_phase())  # a source line's calls may not be the next frame (above)
 
     def _phase_seen(self, phase: Phase | None) -> None:
         """Evidence of the phase a failure happened in, outside its own frames (other processes'

@@ -2494,3 +2494,31 @@ def test_a_long_log_that_no_line_continues_is_read_line_by_line_after_the_probe(
     cut = [line[:60], line[60:]] * (UNWRAP_PROBE_LINES // 2 + 10)
     wrapped.feed_many(cut)
     assert wrapped.unwrap is True
+
+
+@pytest.mark.parametrize(("outer_line", "then", "phase"), [
+    # one call: what it names holds through the wrappers between it and its frame (verl's dispatcher)
+    ("    out = self.rollout_wg.generate_sequences(batch)", ["func"], Phase.SERVING),
+    # two calls: the frames shown after the line say which ran; here LLM's constructor, not generate
+    ("    results = LLM(**engine_args).generate(inputs)", ["inner", "__init__"], None),
+    # two calls and the paste cut right after the line: the line is all there is
+    ("    results = LLM(**engine_args).generate(inputs)", [], Phase.SERVING),
+])
+def test_a_source_line_with_several_calls_names_a_phase_only_until_a_frame_follows(
+        outer_line: str, then: list[str], phase: Phase | None) -> None:
+    """LLaMA-Factory's ``LLM(**engine_args).generate(..)`` failing inside the constructor
+    (https://github.com/hiyouga/LlamaFactory/issues/6552): ``generate`` never ran."""
+    text = 'Traceback (most recent call last):\n  File "/w/scripts/infer.py", line 9, in main\n' + outer_line + "\n"
+    for func in then:
+        text += f'  File "/w/site-packages/pkg/mod.py", line 1, in {func}\n    x = y\n'
+    r = _read(text).report()
+    assert r.failed and r.failure_phase is phase
+
+
+def test_a_name_matches_a_step_only_as_a_whole_word_piece() -> None:
+    """LMCache's ``_init_lmcache_engine`` is no ``CacheEngine`` (V0's KV cache, named by ``cache_engine``)."""
+    frames = "".join(f'  File "/w/lmcache/v1/m.py", line 1, in {f}\n    x = y\n'
+                     for f in ("__init__", "_init_lmcache_engine", "get_or_create"))
+    assert _read("Traceback (most recent call last):\n" + frames).report().failure_phase is None
+    v0 = frames.replace("_init_lmcache_engine", "_init_cache_engine")
+    assert _read("Traceback (most recent call last):\n" + v0).report().failure_phase is Phase.KV_ALLOCATION

@@ -911,7 +911,8 @@ _STARTING = (
        r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank"
        r"|NCCL INFO Channel \d+/\d+ : |flags: \[(?:[-+]\w+ ){2,}[-+]\w+\]"
        r"|vLLM message queue communication handle: |use_ray_spmd_worker: "
-       r"|OMP threads binding of Process \d+|^\s*OMP tid: \d+, core \d+",
+       r"|OMP threads binding of Process \d+|^\s*OMP tid: \d+, core \d+"
+       r"|Creating v1 connector with name: ",
        f"V1's shared-memory message queues, each logging its handle when built (MessageQueue.__init__, "
        f"vllm/distributed/device_communicators/shm_broadcast.py:589@{UPSTREAM}, at INFO in early V1): the "
        f"executor's RPC broadcast queue and each worker's response queue (vllm/v1/executor/"
@@ -934,7 +935,12 @@ _STARTING = (
        f"-cpu +fsdpa ...]' (the Flags repr: sorted +/- features), printed once by enabled_flags() "
        f"(vllm_hpu_extension/flags.py@ab44cb50047232cb) when the model's attention layers or its HPU "
        f"adapter are built, inside load_model (vllm/attention/backends/hpu_attn.py:148, "
-       f"vllm/worker/hpu_model_runner.py:220@8642d8927065)"),
+       f"vllm/worker/hpu_model_runner.py:220@8642d8927065); a KV connector being built ('Creating v1 "
+       f"connector with name: %s', kv_connector/factory.py:74@{FORK_122}): at the latest when the workers "
+       f"join their group (init_worker_distributed_environment -> ensure_kv_transfer_initialized, "
+       f"vllm/v1/worker/gpu_worker.py:357@{FORK_122}), later in newer releases (initialize_from_config, "
+       f"vllm/v1/worker/gpu_worker.py:874, and the scheduler's, v1/core/sched/scheduler.py:176@{UPSTREAM}), "
+       f"so it shows start-up reached in every release"),
     _m("frontend", Phase.STARTUP,
        r"vLLM API server version|non-default args: |\bargs: Namespace\("
        r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with"
@@ -1480,7 +1486,7 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"(?<!set_)(?<!update_)(?:warm_?up|capture|cuda_?graph|hpu_?graph|acl_?graph|graph_runner)"
                 r"(?!_sizes)", re.IGNORECASE), Phase.WARMUP),
     (re.compile(r"profile_run|determine_(?:num_)?available|profile_memory|memory_profil"), Phase.PROFILING),
-    (re.compile(r"kv_?caches?|init(?:ialize)?_cache|cache_engine|allocate_(?:kv|cache|blocks)|num_gpu_blocks"),
+    (re.compile(r"kv_?caches?|init(?:ialize)?_cache|(?<![A-Za-z0-9])cache_engine|allocate_(?:kv|cache|blocks)|num_gpu_blocks"),
      Phase.KV_ALLOCATION),
     (re.compile(r"load_?model|(?<!re)load_?weights|create_weights|weights_(?:iterator|loader)|init_device"
                 r"|init_(?:worker_)?distributed|(?:init\w*|ensure)_model_parallel|download_|from_pretrained"
@@ -1528,7 +1534,9 @@ The weakest evidence the doctor
 takes: used only when no frame of any table and no phase line places the failure, and the innermost
 match wins (an outer ``_initialize_kv_caches`` encloses the profiling run and the warm-up;
 https://github.com/AI-Hypercomputer/tpu-inference/issues/898, https://github.com/vllm-project/vllm-ascend/
-issues/3965)."""
+issues/3965). A name matches as a whole word piece: ``cache_engine`` is V0's ``CacheEngine``, never
+LMCache's ``_init_lmcache_engine`` (lmcache/integration/vllm/vllm_v1_adapter.py, which builds its engine
+in the KV connector; https://github.com/LMCache/LMCache/issues/1998)."""
 
 WARMUP_NAMED = re.compile(r"warm_?up", re.IGNORECASE)
 """A function named for warming up (``_warmup``, ``deep_gemm_warmup``, ``_warmup_multimodal_graph``)
