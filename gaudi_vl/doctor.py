@@ -56,6 +56,7 @@ from gaudi_vl.engines.logs import (
     BLOCKS,
     BRACKET_START,
     BUDGET,
+    C10_FRAME,
     CALL_SITES,
     CAPTURE_ERROR,
     CHAINED,
@@ -138,6 +139,7 @@ from gaudi_vl.engines.logs import (
     REQUEST_DISPATCH_FRAMES,
     REQUEST_DISPATCH_PATHS,
     REQUEST_ERROR,
+    REQUEST_HANDLERS,
     REQUEST_LOGGER,
     REQUEST_RECORD,
     RESUMED,
@@ -257,6 +259,15 @@ _STRONG_ORDER = (Phase.WARMUP, Phase.PROFILING, Phase.KV_ALLOCATION, Phase.START
 """The latest phase among a traceback's strong frames wins: warm-up runs inside the KV set-up
 (``initialize_cache`` -> ``_warm_up_model``, hpu_worker.py:351@95af70093fc0) and the profiling run inside
 ``_initialize_kv_caches``; serving frames never enclose start-up ones."""
+
+
+def _innermost(a: Phase | None, b: Phase | None) -> Phase | None:
+    """Of two workers' strong phases for one failure, the one ``_STRONG_ORDER`` ranks first: the workers ran
+    the same method, and the one whose frames reach deeper shows the step (``initialize_cache`` on one
+    worker's header, ``_warm_up_model`` in another's frames: warm-up)."""
+    if a is None or b is None:
+        return a or b
+    return a if _STRONG_ORDER.index(a) <= _STRONG_ORDER.index(b) else b
 
 
 _CALL = re.compile(r"([A-Za-z_]\w{2,60})\(")
@@ -392,6 +403,8 @@ def split_line(raw: str) -> LogLine:
         if m := PROCESS_PREFIX.match(text):
             stream = f"{m.group('process') or 'proc'}:{m.group('pid')}"
             text = text[m.end():]
+    if text[:7] == "[Stage-" and (m := STAGE_PREFIX.match(text)):
+        text = text[m.end():]  # the stage's logging prefix after its worker process's (STAGE_PREFIX)
     if m := RANK_PREFIX.match(text):
         stream = stream if stream != "main" else f"rank{m.group('rank')}"
         text = text[m.end():]
@@ -494,7 +507,7 @@ class _Traceback:
                                                        for p, f in ENGINE_LOOP_PATH_FRAMES)):
             self.engine_loop = True
         elif path and func not in NOT_A_REQUEST and (
-                any(p in path for p in REQUEST_DISPATCH_PATHS)
+                any(p in path for p in REQUEST_DISPATCH_PATHS) or func in REQUEST_HANDLERS
                 or any(path.endswith(p) and func == f for p, f in REQUEST_DISPATCH_FRAMES)):
             self.dispatch = True
         if path and self.weak is None:
@@ -1240,6 +1253,10 @@ class Doctor:
                 self._open(stream, explicit=True).crash = True
             self.recognised += 1
             return True
+        if "frame #" in msg[:12] and ln.level in (None, "ERROR", "CRITICAL") and C10_FRAME.match(msg):
+            self._frame(tb or self._open(stream, explicit=True), "<native>")  # a C++ exception's backtrace
+            self.tb_stream = stream
+            return True
         if ("thread 0x" in msg or "Thread 0x" in msg) and FAULT_THREAD.match(msg):
             self._open(stream, explicit=True).crash = True
             self.tb_stream = stream
@@ -1571,7 +1588,7 @@ class Doctor:
         if known is not None:  # the same failure from another TP worker, or its traceback's end
             if len(known.streams) < MAX_STREAMS:
                 known.streams.add(stream)
-            known.frame_phase = known.frame_phase or frame_phase
+            known.frame_phase = _innermost(known.frame_phase, frame_phase)
             known.weak_phase = known.weak_phase or weak_phase
             # first reported before the log showed any phase (a paste that starts inside the event): where the
             # engine is when another process reports the same failure is the best evidence left
@@ -1703,7 +1720,9 @@ class Doctor:
                 kind = self._classify(*tb.exc)[0] or kind
             elif tb.message:  # ``logger.exception(e)`` wrote str(e) (no type) on the line before it
                 kind = self._classify("Exception", tb.message)[0] or kind
-            strong = next((p for p in (t.strong_phase() for t in open_tb) if p is not None), None)
+            strong = None
+            for t in open_tb:  # N workers' cut tracebacks of one method: the one that reaches deepest
+                strong = _innermost(strong, t.strong_phase())
             phase = (strong or (_message_phase(tb.exc[1]) if tb.exc else None) or self._now()
                      or tb.weak or tb.named or self.tb_phase_seen)  # N workers' cut tracebacks: one event
             cut = (f"(a crash's native backtrace from line {tb.start_line})" if tb.crash and not tb.exc

@@ -2522,3 +2522,41 @@ def test_a_name_matches_a_step_only_as_a_whole_word_piece() -> None:
     assert _read("Traceback (most recent call last):\n" + frames).report().failure_phase is None
     v0 = frames.replace("_init_lmcache_engine", "_init_cache_engine")
     assert _read("Traceback (most recent call last):\n" + v0).report().failure_phase is Phase.KV_ALLOCATION
+
+
+def test_a_paste_of_only_a_cpp_exceptions_backtrace_is_a_failure_a_crash_only_with_the_watchdogs_header() -> None:
+    """torch's ``frame #N: sym + 0x.. (0x.. in lib.so)`` lines (c10's backtrace) are an exception raised in C++."""
+    frames = "".join(f"frame #{i}: <unknown function> + 0x2c5474 (0x713dce40d474 in /x/vllm/_C.abi3.so)\n"
+                     for i in range(3))
+    r = _read(frames).report()
+    assert r.failed and r.failure_kind == "exception" and r.failure_phase is None
+    header = "Exception raised from ncclCommWatchdog at ../c10d/ProcessGroupNCCL.cpp:1418 (most recent call first):\n"
+    assert _read(header + frames).report().failure_kind == "crash"
+    assert not _read("INFO 01-01 00:00:00 [x.py:1] " + frames.splitlines()[0] + "\n").report().failed
+
+
+def test_a_stage_prefix_after_a_worker_process_prefix_is_taken_off() -> None:
+    """vllm-omni's ``VLLM_LOGGING_PREFIX`` (``[Stage-0] ``) comes after the worker process's own prefix."""
+    ln = split_line("(Worker pid=1802) [Stage-0] INFO 01-04 14:28:26 [mrope.py:452] Multimodal token idx changed!")
+    assert ln.level == "INFO" and ln.source == "mrope.py:452" and ln.stream == "Worker:1802"
+
+
+def test_workers_cut_tracebacks_of_one_method_take_the_deepest_step_any_of_them_shows() -> None:
+    """One worker's header names ``initialize_cache``, another's frames reach ``_warm_up_model``: warm-up
+    (vllm/worker/worker.py: initialize_cache -> _warm_up_model -> capture_model)."""
+    p = "(VllmWorkerProcess pid={}) ERROR 05-13 14:16:10 [multiproc_worker_utils.py:238] "
+    text = (p.format(1) + "Exception in worker VllmWorkerProcess while processing method initialize_cache.\n"
+            + p.format(2) + '  File "/v/vllm/worker/worker.py", line 338, in _warm_up_model\n'
+            + p.format(1) + "Traceback (most recent call last):\n"
+            + p.format(2) + "    self.model_runner.capture_model(self.gpu_cache)\n")
+    r = _read(text).report()
+    assert r.failed and r.failure_phase is Phase.WARMUP
+
+
+def test_a_traceback_through_an_openai_route_handler_is_a_requests() -> None:
+    """A wrapper's ``create_chat_completion`` cut inside its own code: the server answered one request."""
+    frames = "".join(f'  File "/w/src/app/{m}.py", line 1, in {f}\n    x = y(z)\n'
+                     for m, f in (("app", "create_chat_completion"), ("chat", "achat"), ("engine", "_generate")))
+    r = _read(frames).report()
+    assert not r.failed and r.request_errors == 1
+    assert _read(frames.replace("create_chat_completion", "run_batch")).report().failed

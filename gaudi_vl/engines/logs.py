@@ -212,7 +212,8 @@ STAGE_PREFIX = re.compile(r"^\[Stage-(?P<stage>\d{1,4})\]\s?")
 its stage: ``[Stage-0] INFO 02-10 08:00:59 [manager.py:204] ...`` (https://github.com/vllm-project/vllm-omni
 /issues/1214), through vLLM's ``VLLM_LOGGING_PREFIX``, put before every line of the logger's format
 (vllm/logger.py:29, vllm/envs.py:855-856@vllm==0.32.0; set per stage at vllm_omni/entrypoints/omni_stage.py:
-248-250@be81443c8a52): a stream prefix like a worker's ``(pid=..)``."""
+248-250@be81443c8a52): a stream prefix like a worker's ``(pid=..)``, and after one where the stage's worker
+process has its own (``(Worker pid=1802) [Stage-0] INFO ..``, https://github.com/vllm-project/vllm-omni/issues/602)."""
 
 BLOCK_START = re.compile(
     r"(?:\d|\[|\(|\x1b|\^\[|>|\$ |\ufffd|[|\u2502]|[\w.\-]{1,64}\s+[|\u2502]\s|Traceback \("
@@ -293,6 +294,12 @@ CPP_EXCEPTION = re.compile(r"^Exception raised from \S+ at \S+ \(most recent cal
 (most recent call first):`` then ``frame #N: ...`` lines; from a background thread (the NCCL watchdog) it
 ends the process: a crash when nothing else in the log says more
 (https://github.com/vllm-project/vllm/pull/25605)."""
+C10_FRAME = re.compile(r"^\s*frame #\d{1,3}: .{1,600}\(0x[0-9a-fA-F]{4,16} in [^\s()]{1,400}\)\s*$")
+"""A frame of the backtrace torch attaches to a C++ exception (``c10::Error``, after ``Exception raised from
+..``: ``frame #13: torch_call_dispatcher + 0x471 (0x713e004f9351 in .../libtorch_cpu.so)``; the ``frame #``
+format in torch/lib/libc10.so@torch==2.14.1, c10/util/Backtrace.cpp): a paste of only these lines is an
+exception raised from C++ (https://github.com/noonghunna/club-3090/issues/617), a crash only where the header
+or the watchdog says so (``CPP_EXCEPTION``)."""
 NATIVE_FRAME = re.compile(
     r"^\s*(?:-{2,3}\s*|#\d{1,3}\s+)?[^\s()\[\]]{1,300}\([\w.:<>~$@,\[\] *&-]{0,400}\+0x[0-9a-fA-F]+\)"
     r"\s*\[0x[0-9a-fA-F]+\]")
@@ -997,11 +1004,14 @@ _SERVING = (
        "vllm_omni/diffusion/diffusion_engine.py:86@be81443c8a52)"),
     _m("serving", Phase.SERVING,
        r"\[(?:Async)?Orchestrator\] (?:Entering scheduling loop|Enqueued request|Seeding \d* ?requests? into"
-       r"|Forwarded request|Request \S+ (?:finalized|fully completed))|Received batch size=\d+, request_ids=",
+       r"|Forwarded request|Request \S+ (?:finalized|fully completed))|Received batch size=\d+, request_ids="
+       r"|^\{'type': 'request_level_metrics',",
        "vllm-omni's orchestrator handling requests ('Enqueued request %s to stage-0', 'Entering scheduling "
        "loop: ..': vllm_omni/entrypoints/async_omni.py:445,454,852,854 and the offline Omni, "
        "omni.py:392,401; "
-       "a stage worker's 'Received batch size=%d, request_ids=%s', omni_stage.py:688 @be81443c8a52): only "
+       "a stage worker's 'Received batch size=%d, request_ids=%s', omni_stage.py:688; the orchestrator's "
+       "metrics of a finished request, pformat of {'type': 'request_level_metrics', ..}, "
+       "log_utils.py:518-529 @be81443c8a52): only "
        "written for requests, https://github.com/vllm-project/vllm-omni/issues/1214"),
     _m("serving", Phase.SERVING, r"^(?:Processed prompts|Adding requests): +\d+%",
        f"the offline LLM's progress bars over its requests (LLM._validate_and_add_requests, LLM._run_engine: "
@@ -1252,6 +1262,16 @@ an error (https://github.com/vllm-project/vllm-ascend/issues/10426)."""
 REQUEST_DISPATCH_FRAMES = (("/vllm/entrypoints/utils.py", "wrapper"),)
 """vLLM's own per-request wrappers around a route handler (``with_cancellation``'s and ``load_aware_call``'s
 ``wrapper``, vllm/entrypoints/utils.py@vllm==0.32.0)."""
+REQUEST_HANDLERS = frozenset({
+    "create_chat_completion", "create_completion", "create_embedding", "create_responses", "create_messages",
+    "create_transcriptions", "create_translations", "create_pooling", "create_classify", "create_score",
+    "create_batch_chat_completion"})
+"""The OpenAI-compatible API's route handlers, one call per HTTP request (``async def
+create_chat_completion(request, raw_request)``, vllm/entrypoints/openai/chat_completion/api_router.py:54,
+completion/api_router.py:47, pooling/embed/api_router.py:38, responses/api_router.py:60,
+anthropic/api_router.py:63@vllm==0.32.0); servers that wrap vLLM name theirs the same (LLaMA-Factory's
+``create_chat_completion``, src/llamafactory/api/app.py, https://github.com/hiyouga/LlamaFactory/issues/9080).
+A traceback through one is a request's."""
 REQUEST_LOGGER = re.compile(r"(?:serving_\w{1,40}|chat_utils|\w{1,40}_tool_parser)\.py:\d")
 """The OpenAI front end's per-request handlers log a request's error with its traceback from their own
 modules: ``logger.exception("Error in preprocessing prompt inputs")``
@@ -1653,12 +1673,16 @@ VLLM_V1 = LogGrammar(
            r"Encoder cache will be initialized|Dynamo bytecode transform time"
            r"|Initial profiling/warmup run took|torch\.compile (?:takes|took) [\d.]+ s in total"
            r"|Compiling a graph for (?:general shape|compile range)|Directly load the compiled graph"
-           r"|Starting profile run for multi-modal models|Starting torch\.compile$",
+           r"|Starting profile run for multi-modal models|Starting torch\.compile$"
+           r"|Profiling CUDA graph memory: ",
            f"vllm/v1/worker/gpu_model_runner.py:6166, vllm/compilation/backends.py:1167 (torch.compile "
            f"traces the model in its first forward: the profiling run), "
            f"vllm/compilation/monitor.py:20,92, backends.py:296,399 (the first forward's compilation) "
            f"@{UPSTREAM}; "
-           f"vllm/worker/worker.py:278@{FORK_122}; vllm/compilation/monitor.py:40 ('Starting torch.compile', "
+           f"vllm/worker/worker.py:278@{FORK_122}; the CUDA graphs' memory estimated inside "
+           f"determine_available_memory (profile_cudagraph_memory, vllm/v1/worker/gpu_model_runner.py:6369, "
+           f"called at gpu_worker.py:704@{UPSTREAM}); "
+           f"vllm/compilation/monitor.py:40 ('Starting torch.compile', "
            f"the first forward, @{UPSTREAM}); V0's encoder-decoder profile_run: "
            f"vllm/worker/enc_dec_model_runner.py:278@8642d8927065"),
         _m("profile", Phase.PROFILING, r"^Memory statistics \| total_hbm_limit_gb=",
