@@ -93,6 +93,7 @@ from gaudi_vl.engines.logs import (
     FRAME_PATH_PART,
     FRAME_TAIL,
     GLOG_PREFIX,
+    GLUED_HEADER,
     GPU_ENGINE,
     GRAPH_COMPILE,
     GRAPH_SPLIT,
@@ -324,6 +325,13 @@ class LogLine:
     message: str
 
 
+def _journal(text: str) -> re.Match[str] | None:
+    """journald's prefix (``JOURNAL_PREFIX``), after a cheap look at where its month and time go."""
+    if (text[:1].isalpha() or "\u6708" in text[1:3]) and ":" in text[5:20]:
+        return JOURNAL_PREFIX.match(text)
+    return None
+
+
 def split_line(raw: str) -> LogLine:
     """Take a raw line apart (pure; any input gives a LogLine)."""
     text = raw[:MAX_LINE_CHARS]
@@ -344,13 +352,13 @@ def split_line(raw: str) -> LogLine:
             text = text[m.end():]
         elif text[:1] == ">":
             text = QUOTE_PREFIX.sub("", text, count=1)
-        elif text[:1].isalpha() and ":" in text[5:20] and (m := JOURNAL_PREFIX.match(text)):
+        elif m := _journal(text):
             text = text[m.end():]
         elif text[:1] in "[0123456789" and (m := COLLECTOR_STAMP.match(text)) and (
                 (rest := text[m.end():])[:5] == "[pod/" or COMPOSE_NAMED.match(rest)
                 or JOURNAL_PREFIX.match(rest)):
             text = rest  # ``docker logs -t`` around a compose, kubectl or journald capture
-        elif text[:1].isalnum() and ("|" in text[:70] or "\u2502" in text[:70]) and (
+        elif (text[:1].isalnum() or text[:1] == "[") and ("|" in text[:70] or "\u2502" in text[:70]) and (
                 m := COMPOSE_NAMED.match(text)):
             text = text[m.end():]
             if text.rstrip()[-1:] == "\u2502":  # a terminal UI's right border
@@ -369,7 +377,7 @@ def split_line(raw: str) -> LogLine:
             text = text[j.end():]  # journald's short-iso: ``<ISO time> host unit[pid]: ``
         elif text[:1] == "|" and (p := PIPE_FIELDS.match(text)):
             text = text[p.end():]  # a wrapper's ``| LEVEL | name | `` fields
-    elif text[:1].isalpha() and ":" in text[5:20] and (m := JOURNAL_PREFIX.match(text)):
+    elif m := _journal(text):
         text = text[m.end():]  # journald: ``Mon DD HH:MM:SS host unit[pid]: `` in any locale
     glog = None
     if text[:2] == "E " and (e := PYTEST_E.match(text)):
@@ -889,8 +897,8 @@ class Doctor:
                 n += count
                 if not tracebacks:
                     head = line[:240]  # where a line's kind shows (prefixes, header, the logger's message)
-                    if '"POST ' in head or '"GET ' in head or "Received request" in head or (
-                            "', params: " in head):
+                    if ('"POST ' in head or '"GET ' in head or "Received request" in head or (
+                            "', params: " in head)) and "RITICAL " not in line and "RROR " not in line:
                         if self.phase is not serving and (ACCESS_LOG.search(head)
                                                           or REQUEST_RECORD.search(head)):
                             self._advance(serving)  # the server answers requests
@@ -970,6 +978,10 @@ class Doctor:
             raw = self._layout(raw)
         ln = split_line(raw)
         msg = ln.message
+        if ("RROR " in msg or "RITICAL " in msg) and (g := GLUED_HEADER.search(msg)) and (
+                i := raw.find(msg[g.end():])) > 0:  # a paste glued an error's line onto this one
+            out += self._feed(((raw[:i], 0), (raw[i:], 0)))
+            return None
         self._detect(msg)
         if not self.stopping and ("hut" in msg or "Finished" in msg or "Stop" in msg) and (
                 ORDERLY_STOP.search(msg)):

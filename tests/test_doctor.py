@@ -602,12 +602,13 @@ def test_corpus_split_meets_the_thresholds(split: str) -> None:
     from tools.doctor_corpus import score, split_of
 
     part = {k: v for k, v in MANIFEST.items() if split_of(v) == split}
-    assert sum(v["failed"] for v in part.values()) >= 4 and sum(not v["failed"] for v in part.values()) >= 3
     r = score(CORPUS, part, module, quiet=True)
     got = {k.replace(" ", "_"): round(v, 3) for k, v in r.items()}
     assert r["crashes"] == 0
     recorded = next((rec["current"] for rec in HELDOUT.values() if rec["split"] == split), None)
-    if recorded is not None and not _meets_bar(recorded):
+    small = sum(v["failed"] for v in part.values()) < 4 or sum(not v["failed"] for v in part.values()) < 3
+    assert not small or recorded is not None, split  # only a measured held-out batch may be this small
+    if recorded is not None and (small or not _meets_bar(recorded)):
         keys = ("logs", "failing_logs", "recall", "precision", "phase_accuracy", "phase_reached_accuracy")
         assert {k: got[k] for k in keys} == {k: recorded[k] for k in keys}, (got, recorded)
         return
@@ -2560,3 +2561,26 @@ def test_a_traceback_through_an_openai_route_handler_is_a_requests() -> None:
     r = _read(frames).report()
     assert not r.failed and r.request_errors == 1
     assert _read(frames.replace("create_chat_completion", "run_batch")).report().failed
+
+
+@pytest.mark.parametrize("raw", [
+    "6月 10 16:45:05 ma-host bash[107468]: INFO 06-10 16:45:05 [api_server.py:1] vLLM API server version 0.5.0",
+    "[vllm] | (APIServer pid=1) INFO 06-10 16:45:05 [api_server.py:1] vLLM API server version 0.5.0",
+])
+def test_a_cjk_journal_month_and_a_bracketed_compose_service_are_envelopes(raw: str) -> None:
+    """journald in a Chinese locale (``6月``, https://github.com/vllm-project/vllm/issues/5376) and a compose
+    front end that brackets the service name (https://github.com/vllm-project/vllm/pull/46110)."""
+    ln = split_line(raw)
+    assert ln.level == "INFO" and ln.source == "api_server.py:1" and ln.message.startswith("vLLM API server")
+
+
+def test_an_error_line_a_paste_glued_onto_the_line_before_is_read_as_its_own_line() -> None:
+    """``... 500 Internal Server Error CRITICAL 02-14 08:44:33 launcher.py:101] MQLLMEngine is already dead``
+    (https://github.com/vllm-project/vllm/issues/13252); words like a header's with no ``[file:line]`` are
+    left in their line."""
+    glued = ('INFO:172.16.18.69:52036- "POST /v1/chat/completions HTTP/1.1" 500 Internal Server Error CRITICAL '
+             "02-14 08:44:33 launcher.py:101] MQLLMEngine is already dead, terminating server process\n")
+    r = _read(glued).report()
+    assert r.failed and r.failure_kind == "engine_died" and r.failure_phase is Phase.SERVING
+    plain = 'INFO:10.0.0.1:5- "POST /v1/chat/completions HTTP/1.1" 200 OK ERROR 02-14 08:44:33 was the tag asked for\n'
+    assert not _read(plain).report().failed  # no ``[file:line]``: no header, one access line

@@ -156,9 +156,10 @@ RAY_PREFIX = re.compile(
     r"^\((?P<process>raylet|gcs_server|autoscaler|monitor|dashboard)(?:,\s*ip=[\w.:]+)?\)\s?")
 """Ray's own components forward their lines as ``(raylet) A worker died ...``
 (https://github.com/gpustack/gpustack/issues/2415)."""
-COMPOSE_NAMED = re.compile(r"^[\w.\-]{1,64}\s+[|\u2502]\s")
+COMPOSE_NAMED = re.compile(r"^(?:[\w.\-]{1,64}|\[[\w.\-]{1,64}\])\s+[|\u2502]\s")
 """``docker compose logs``'s service name alone (``COMPOSE_PREFIX``): an envelope taken off before any other
-prefix."""
+prefix; other compose front ends bracket the name (``[vllm] | (APIServer pid=1) ...``,
+https://github.com/vllm-project/vllm/pull/46110)."""
 COMPOSE_PREFIX = re.compile(r"^(?:[\w.\-]{1,64}\s+|\s*)[|\u2502]\s")
 """``docker compose logs`` puts the service name before each line: ``runner-llm-1  | INFO ...``
 (https://github.com/livepeer/ai-runner/pull/230); a CI log shown as a table has only the bar:
@@ -167,13 +168,14 @@ a terminal UI (k9s) draws a box-drawing border ``\u2502 `` before (and after) ev
 (https://github.com/vllm-project/vllm/issues/6976)."""
 
 JOURNAL_PREFIX = re.compile(
-    r"^[^\W\d_]{2,12}\.?\s{1,2}\d{1,2}\s\d\d:\d\d:\d\d(?:\.\d{1,9})?\s[\w.\-]{1,64}\s[\w.@\-/]{1,80}"
+    r"^(?:[^\W\d_]{2,12}\.?|\d{1,2}\u6708)\s{1,2}\d{1,2}\s\d\d:\d\d:\d\d(?:\.\d{1,9})?\s[\w.\-]{1,64}\s[\w.@\-/]{1,80}"
     r"(?:\[\d{1,10}\])?:\s?")
 """journald's (and syslog's) short format before a service's line: ``Mon DD HH:MM:SS host unit[pid]: ``
 (systemd's ``journalctl -o short``, month abbreviated in the host's locale: ``авг 18 14:15:02 llm
 python3[28147]: (Worker_TP2 pid=28147) INFO ...``, https://github.com/1CatAI/1Cat-vLLM/issues/237; ``Dec 06
-..`` in English, ``déc. 06 ..`` in French): the month is any word of letters, in any script; ``-o
-short-precise`` adds microseconds."""
+..`` in English, ``déc. 06 ..`` in French): the month is any word of letters, in any script, or a number
+and 月 (Chinese and Japanese locales: ``6月 10 16:45:05 host bash[107468]: ``,
+https://github.com/vllm-project/vllm/issues/5376); ``-o short-precise`` adds microseconds."""
 JOURNAL_TAIL = re.compile(r"^[\w.\-]{1,64}\s[\w.@\-/]{1,80}\[\d{1,10}\]:\s?")
 """What follows journald's ISO time (``-o short-iso``: ``2024-08-18T14:15:02+0300 llm python3[28147]: ..``)
 once the time is taken off as a collector's stamp: ``host unit[pid]: ``."""
@@ -207,6 +209,12 @@ https://github.com/vllm-project/vllm/issues/23359). The time may come without se
 and the date with its year (Ray Serve's replica logger: ``INFO 2025-02-19 22:43:55,698 <deployment>
 <replica> -- message``, https://github.com/vllm-project/vllm/issues/12742)."""
 
+GLUED_HEADER = re.compile(
+    r"(?<=\S)\s+(?=(?:ERROR|CRITICAL) \d\d-\d\d \d\d:\d\d:\d\d(?:[.,]\d+)? \[?[\w.\-]+\.py:\d+\] )")
+"""An error's logger header (``HEADER`` with its ``[file:line]``) glued after another line's text, where a
+paste lost the line break between them: ``... "POST /v1/chat/completions HTTP/1.1" 500 Internal Server Error
+CRITICAL 02-14 08:44:33 launcher.py:101] MQLLMEngine is already dead, terminating server process``
+(https://github.com/vllm-project/vllm/issues/13252): two lines, read as such."""
 STAGE_PREFIX = re.compile(r"^\[Stage-(?P<stage>\d{1,4})\]\s?")
 """vllm-omni runs each pipeline stage's engine in its own process and prefixes that process's lines with
 its stage: ``[Stage-0] INFO 02-10 08:00:59 [manager.py:204] ...`` (https://github.com/vllm-project/vllm-omni
