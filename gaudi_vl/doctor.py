@@ -308,7 +308,7 @@ def _weak_message_phase(text: str | None) -> Phase | None:
 
 def _maybe_death(msg: str) -> bool:
     return ("ail" in msg or "died" in msg or "ead" in msg or "atal" in msg or "running" in msg
-            or "xite" in msg) and (
+            or "xite" in msg or "ncountered" in msg or "topped" in msg) and (
         ENGINE_DEATH.search(msg) is not None or RAY_DEATH.search(msg) is not None)
 
 
@@ -323,6 +323,13 @@ class LogLine:
     level: str | None
     source: str | None
     message: str
+
+
+def _bar_before_stamp(text: str) -> int:
+    """Where the line goes on after a CI table's bar before a collector's stamp (0: no such bar)."""
+    if text[:1] in " |" and (m := COMPOSE_PREFIX.match(text)) and COLLECTOR_STAMP.match(text[m.end():]):
+        return m.end()
+    return 0
 
 
 def _journal(text: str) -> re.Match[str] | None:
@@ -356,8 +363,10 @@ def split_line(raw: str) -> LogLine:
             text = text[m.end():]
         elif text[:1] in "[0123456789" and (m := COLLECTOR_STAMP.match(text)) and (
                 (rest := text[m.end():])[:5] == "[pod/" or COMPOSE_NAMED.match(rest)
-                or JOURNAL_PREFIX.match(rest)):
-            text = rest  # ``docker logs -t`` around a compose, kubectl or journald capture
+                or JOURNAL_PREFIX.match(rest) or _bar_before_stamp(rest)):
+            text = rest  # ``docker logs -t`` around a compose, kubectl, journald or CI capture
+        elif bar := _bar_before_stamp(text):
+            text = text[bar:]  # a CI log's table bar before its stamp: ``  | [2026-06-18T07:45:31Z] ..``
         elif (text[:1].isalnum() or text[:1] == "[") and ("|" in text[:70] or "\u2502" in text[:70]) and (
                 m := COMPOSE_NAMED.match(text)):
             text = text[m.end():]

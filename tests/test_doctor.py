@@ -2584,3 +2584,36 @@ def test_an_error_line_a_paste_glued_onto_the_line_before_is_read_as_its_own_lin
     assert r.failed and r.failure_kind == "engine_died" and r.failure_phase is Phase.SERVING
     plain = 'INFO:10.0.0.1:5- "POST /v1/chat/completions HTTP/1.1" 200 OK ERROR 02-14 08:44:33 was the tag asked for\n'
     assert not _read(plain).report().failed  # no ``[file:line]``: no header, one access line
+
+
+@pytest.mark.parametrize("msg", [
+    "EngineCore failed to start.", "EngineCore encountered a fatal error.",
+    "EngineCore encountered an issue. See stack trace (above) for the root cause.",
+    "Engine core initialization failed. See root cause above.", "WorkerProc failed to start.",
+    "Engine loop has died", "MQLLMEngine is already dead, terminating server process",
+    "Background loop is stopped.", "Engine process failed to start",
+])
+def test_every_engine_death_the_grammar_names_gets_past_the_cheap_test_in_front_of_it(msg: str) -> None:
+    """``_maybe_death`` looks for a few letters before the regex runs: each death text must carry one
+    (``EngineDeadError``'s message, vllm/v1/engine/exceptions.py:16@vllm==0.32.0, once carried none)."""
+    r = _read(f"ERROR 02-27 03:29:31 [omni.py:963] [Orchestrator] Stage 1 error on request 36: {msg}\n").report()
+    assert r.failed and r.failure_kind == "engine_died"
+
+
+@pytest.mark.parametrize("line", [
+    ("[rank0]:[W830 12:05:56.439466645 CUDACachingAllocator.cpp:3933] memory allocation failed with OOM on "
+     "device 0 while trying to allocate 272629760 bytes (free: 125304832, total: 85017624576)."),
+    ("[Stage-0] ERROR 01-16 10:20:16 [gpu_worker.py:226] [PID: 5393] 2026-01-16-10:20:15.729.456 "
+     "Memory_Allocation_Failure(EL0004): Failed to allocate memory."),
+])
+def test_allocators_out_of_memory_lines_without_an_exception_are_out_of_memory(line: str) -> None:
+    """torch's allocator warning on its way to ``OutOfMemoryError`` and Ascend CANN's allocation error code."""
+    r = _read(line + "\n").report()
+    assert r.failed and r.failure_kind == "oom"
+
+
+def test_a_ci_tables_bar_before_a_collectors_stamp_is_taken_off() -> None:
+    """Buildkite's ``  | [2026-06-18T07:45:31Z]`` before each line
+    (https://github.com/vllm-project/vllm-omni/issues/4537)."""
+    ln = split_line('  | [2026-06-18T07:45:31Z]   File "/w/diffusion_worker.py", line 727, in _create_worker')
+    assert ln.message.lstrip().startswith('File "/w/diffusion_worker.py"')

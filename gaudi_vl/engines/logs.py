@@ -163,7 +163,8 @@ https://github.com/vllm-project/vllm/pull/46110)."""
 COMPOSE_PREFIX = re.compile(r"^(?:[\w.\-]{1,64}\s+|\s*)[|\u2502]\s")
 """``docker compose logs`` puts the service name before each line: ``runner-llm-1  | INFO ...``
 (https://github.com/livepeer/ai-runner/pull/230); a CI log shown as a table has only the bar:
-``  | (EngineCore_DP0 pid=6804)   File ...`` (https://github.com/vllm-project/vllm-omni/issues/946);
+``  | (EngineCore_DP0 pid=6804)   File ...`` (https://github.com/vllm-project/vllm-omni/issues/946), also
+before a collector's stamp (``  | [2026-06-18T07:45:31Z]   File ...``, https://github.com/vllm-project/vllm-omni/issues/4537);
 a terminal UI (k9s) draws a box-drawing border ``\u2502 `` before (and after) every line
 (https://github.com/vllm-project/vllm/issues/6976)."""
 
@@ -480,20 +481,27 @@ process is killed whatever phase it is in: a crash of the card, in the phase the
 lines)."""
 OOM_ALLOC = re.compile(r"PT_DEVMEM Allocation failed for size::(\d+)(?: \((\d+)\)MB)?")
 OOM_DEFRAG = re.compile(r"PT_DEVMEM OOM: No enough memory for defragment")
-TORCH_OOM = re.compile(r"\b(?:CUDA|HIP|XPU|NPU|HPU|MPS) out of memory\. Tried to allocate")
+TORCH_OOM = re.compile(r"\b(?:CUDA|HIP|XPU|NPU|HPU|MPS) out of memory\. Tried to allocate"
+                       r"|memory allocation failed with OOM on device \d")
 """torch's caching allocator's own out-of-memory text (``CUDA out of memory. Tried to allocate %s. GPU %d has
 a total capacity of ..``, c10/cuda/CUDACachingAllocator.cpp@torch==2.14.1; the NPU's and XPU's allocators copy
 it): written only into the ``OutOfMemoryError`` it raises, so on a bare line (type and header stripped) it is
-that error."""
+that error; and the warning the same allocator writes on its way to raising it (``[W830 12:05:56.43
+CUDACachingAllocator.cpp:3933] memory allocation failed with OOM on device 0 while trying to allocate ..``,
+the string in torch/lib/libc10_cuda.so@torch==2.14.1; https://github.com/vllm-project/vllm-omni/issues/6843)."""
 OOM_TEXT = re.compile(
     r"out of memory|OutOfMemoryError|Device out of memory"
-    r"|(?:UR|ZE)_RESULT_ERROR_OUT_OF_(?:DEVICE_MEMORY|HOST_MEMORY|RESOURCES)|\bRESOURCE_EXHAUSTED\b",
+    r"|(?:UR|ZE)_RESULT_ERROR_OUT_OF_(?:DEVICE_MEMORY|HOST_MEMORY|RESOURCES)|\bRESOURCE_EXHAUSTED\b"
+    r"|Memory_Allocation_Failure\(EL0004\)",
     re.IGNORECASE)
 """Out-of-memory texts; Intel GPUs' runtimes report it as a result code (``level_zero backend failed with
 error: 40 (UR_RESULT_ERROR_OUT_OF_RESOURCES)``: the Unified Runtime's and Level Zero's out-of-memory results,
 ur_api.h / ze_api.h; https://github.com/intel/llm-scaler/issues/348); XLA's status for an allocation the TPU
 could not make (``RESOURCE_EXHAUSTED: Error loading program: Attempting to reserve 4.55G at the bottom of
-memory. That was not possible. There are 905.37M free``, https://github.com/vllm-project/vllm/issues/16521)."""
+memory. That was not possible. There are 905.37M free``, https://github.com/vllm-project/vllm/issues/16521);
+Ascend CANN's error code for device memory it could not allocate (``Memory_Allocation_Failure(EL0004): Failed
+to allocate memory.``, relayed by torch_npu's ``PTA call acl api failed``,
+https://github.com/vllm-project/vllm-omni/issues/705)."""
 
 KV_SHORTFALL = re.compile(
     r"No available memory for the cache blocks|larger than the available KV cache memory"
@@ -912,6 +920,10 @@ _LOADING = (
        f"the loader reading the checkpoint into the page cache before it loads (_prefetch_all_checkpoints: "
        f"'Prefetching checkpoint files: %d%% (%d/%d)', '... into page cache started/finished'): "
        f"vllm/model_executor/model_loader/weight_utils.py:1043,1066,1071@{UPSTREAM}"),
+    _m("weights", Phase.STARTUP, r"^(?:\[SpyreWorker\] )?load model\.\.\.$",
+       "IBM Spyre's plugin worker starting its load_model (logger.info('load model...'), "
+       "vllm_spyre/v1/worker/spyre_worker.py:407@fc6b54b9; a print with the '[SpyreWorker] ' tag in its "
+       "first V0 worker, vllm_spyre/worker/spyre_worker.py:127@e0a51ad2)"),
     _m("weights", Phase.STARTUP, r"Loading weights on \S+\s*\.\.\.",
        f"the loader starting to read (at DEBUG upstream): vllm/model_executor/model_loader/base_loader.py:87"
        f"@{UPSTREAM}; base_loader.py:47@{FORK_122}, loader.py:459@{FORK_121}"),
