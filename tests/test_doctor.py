@@ -2617,3 +2617,42 @@ def test_a_ci_tables_bar_before_a_collectors_stamp_is_taken_off() -> None:
     (https://github.com/vllm-project/vllm-omni/issues/4537)."""
     ln = split_line('  | [2026-06-18T07:45:31Z]   File "/w/diffusion_worker.py", line 727, in _create_worker')
     assert ln.message.lstrip().startswith('File "/w/diffusion_worker.py"')
+
+
+# ------------------------------------------------------------------ round 20: tune batch J13's classes
+@pytest.mark.parametrize("msg", ["AsyncLLMEngine has failed, terminating server process",
+                                 "AsyncLLMEngine is already dead, terminating server process"])
+def test_the_v0_launcher_terminating_the_server_is_the_engine_dying_while_serving(msg: str) -> None:
+    """The launcher's handlers when a request raised and the engine had errored and stopped
+    (https://github.com/vllm-project/vllm/issues/8952): a death while serving, even after a device assert."""
+    log = ("INFO 10-16 13:24:37 metrics.py:351] Avg prompt throughput: 240.2 tokens/s, Running: 1 reqs\n"
+           "../aten/src/ATen/native/cuda/IndexKernel.cu:92: operator(): block: [7,0,0] Assertion `idx` failed.\n"
+           f"CRITICAL 10-16 13:24:39 launcher.py:72] {msg}\n")
+    r = _read(log).report()
+    assert r.failed and r.failure_kind == "engine_died" and r.failure_phase is Phase.SERVING
+    healthy = "INFO 10-16 13:24:37 metrics.py:351] Avg prompt throughput: 240.2 tokens/s, Running: 1 reqs\n"
+    assert not _read(healthy).report().failed
+
+
+@pytest.mark.parametrize("fn", ["advance_step_flashattn", "_advance_step"])
+def test_multi_step_decodings_advance_step_is_serving(fn: str) -> None:
+    """V0's multi-step runner advances inputs between decode steps only while serving; profiling and capture
+    go to the base runner (https://github.com/vllm-project/vllm/issues/10432)."""
+    tb = ("Traceback (most recent call last):\n"
+          f'  File "/v/lib/python3.11/site-packages/vllm/_custom_ops.py", line 230, in {fn}\n'
+          "    return torch.ops._C.advance_step_flashattn(num_seqs, num_queries,\n"
+          "RuntimeError: tensor: name = sampled_token_ids, shape = [27, 1] is not as expected\n")
+    r = _read(tb).report()
+    assert r.failed and r.failure_phase is Phase.SERVING
+    assert _read(tb.replace(fn, "some_kernel").replace("advance_step_flashattn(", "k(")).report().failure_phase is None
+
+
+def test_lmcache_reading_its_config_shows_the_engine_starting() -> None:
+    """LMCache's connector loads its configuration as vLLM builds it (https://github.com/vllm-project/vllm/issues
+    /22532): a start-up death after it is start-up, not unknown."""
+    lm = ("(EngineCore_0 pid=11) [2025-08-08 17:42:35,121] LMCache INFO: Loading LMCache config file /c/d.yaml "
+          "(utils.py:57:lmcache.integration.vllm.utils)\n")
+    dead = ("(EngineCore_0 pid=11) ERROR 08-08 17:42:35 [core.py:682] EngineCore failed to start.\n"
+            "(EngineCore_0 pid=11) ERROR 08-08 17:42:35 [core.py:682] Traceback (most recent call last):\n")
+    assert _read(lm + dead).report().failure_phase is Phase.STARTUP
+    assert _read(dead).report().failure_phase is None

@@ -539,7 +539,8 @@ requests. A paste cut inside the record's prompt keeps its tail, ``..', params: 
 SERVING_DEATH = re.compile(
     r"EngineCore encountered (?:a fatal error|an issue)|Engine loop has died|Engine loop is not running"
     r"|Engine process \(pid \d+\) died|MQLLMEngine is already dead|Engine background task failed"
-    r"|AsyncLLM output_handler failed|Background loop is stopped|Background loop has errored already")
+    r"|AsyncLLM output_handler failed|Background loop is stopped|Background loop has errored already"
+    r"|(?:Async|MQ)LLMEngine (?:has failed|is already dead), terminating server process")
 """An engine that dies after it started, i.e. while serving: V1 ``EngineCore encountered a fatal error.``
 (logged only once the engine core exists, vllm/v1/engine/core.py:1509-1512) and the client's
 ``EngineDeadError`` text (vllm/v1/engine/exceptions.py:12-17) @vllm==0.32.0; V0's multiprocessing engine:
@@ -554,7 +555,12 @@ has stopped, async_llm_engine.py:1230) and ``Background loop has errored already
 (``start_background_loop`` after the loop failed, :747) @95af70093fc0: the background loop runs only once
 the engine serves (the RPC server's health check relays the first,
 https://github.com/QwenLM/Qwen3-VL/issues/563). ``Background loop is not running`` (:722, :956) is said
-also of a loop that never started: an engine death, no phase."""
+also of a loop that never started: an engine death, no phase. The V0 server's launcher, when a request's
+handler raised and the engine has errored and stopped (``engine.errored and not engine.is_running``), logs
+``AsyncLLMEngine has failed, terminating server process``, and ``AsyncLLMEngine`` / ``MQLLMEngine is already
+dead, terminating server process`` for the dead-engine errors (vllm/entrypoints/launcher.py:81-89,100-116
+@3c776dcefb3f, the fork's last commit with them): the engine died while it served a request
+(https://github.com/vllm-project/vllm/issues/8952)."""
 
 STEP_DUMP = re.compile(r"Dumping input data for V1 LLM engine|Dumping scheduler output for model execution")
 """A model step that raised, dumped by ``log_error_detail`` around each serving step's execute_model
@@ -939,7 +945,7 @@ _STARTING = (
        r"|NCCL INFO Channel \d+/\d+ : |flags: \[(?:[-+]\w+ ){2,}[-+]\w+\]"
        r"|vLLM message queue communication handle: |use_ray_spmd_worker: "
        r"|OMP threads binding of Process \d+|^\s*OMP tid: \d+, core \d+"
-       r"|Creating v1 connector with name: ",
+       r"|Creating v1 connector with name: |LMCache INFO: Loading LMCache config file ",
        f"V1's shared-memory message queues, each logging its handle when built (MessageQueue.__init__, "
        f"vllm/distributed/device_communicators/shm_broadcast.py:589@{UPSTREAM}, at INFO in early V1): the "
        f"executor's RPC broadcast queue and each worker's response queue (vllm/v1/executor/"
@@ -967,7 +973,10 @@ _STARTING = (
        f"join their group (init_worker_distributed_environment -> ensure_kv_transfer_initialized, "
        f"vllm/v1/worker/gpu_worker.py:357@{FORK_122}), later in newer releases (initialize_from_config, "
        f"vllm/v1/worker/gpu_worker.py:874, and the scheduler's, v1/core/sched/scheduler.py:176@{UPSTREAM}), "
-       f"so it shows start-up reached in every release"),
+       f"so it shows start-up reached in every release; LMCache's connector reading its configuration "
+       f"as it is built ('Loading LMCache config file %s', lmcache_get_or_create_config, "
+       f"lmcache/integration/vllm/utils.py@00e40ed95002, called by the connector's constructor in either "
+       f"role; https://github.com/vllm-project/vllm/issues/22532)"),
     _m("frontend", Phase.STARTUP,
        r"vLLM API server version|non-default args: |\bargs: Namespace\("
        r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with"
@@ -1209,6 +1218,9 @@ _REQUEST_KERNELS = (
     ("_compute_prefill_context", Phase.SERVING),
     ("_context_parallel_compute_prefill_context", Phase.SERVING),
     ("swap_blocks_batch", Phase.SERVING),
+    ("_advance_step", Phase.SERVING),
+    ("advance_step_flashattn", Phase.SERVING),
+    ("advance_step_flashinfer", Phase.SERVING),
 )
 """Attention and KV-transfer code that runs only for a request whose earlier tokens are cached, so only while
 serving (the profiling run's and the capture's dummy batches have no cached context and move no KV blocks):
@@ -1219,7 +1231,12 @@ vllm/model_executor/layers/attention/mla_attention.py:3202-3244), and the KV off
 ``swap_blocks_batch`` copying a request's blocks between GPU and CPU (``transfer_async``, vllm/v1/kv_offload/
 cpu/gpu_worker.py:534,681; the op, vllm/_custom_ops.py:2863) @vllm==0.32.0
 (https://github.com/Sandermage/genesis-vllm-patches/issues/1, https://github.com/vllm-project/vllm/issues/44780:
-a native ``swap_blocks_batch`` frame under a segfault)."""
+a native ``swap_blocks_batch`` frame under a segfault). V0's multi-step decoding advances a request's inputs
+in place between its decode steps (``MultiStepModelRunner.execute_model`` -> ``_advance_step`` ->
+``attn_metadata.advance_step`` -> ``ops.advance_step_flashattn`` / ``_flashinfer``,
+vllm/worker/multi_step_model_runner.py:463,514,621-642 and vllm/_custom_ops.py:324,338@95af70093fc0); the
+profiling run and graph capture go to the base runner (``profile_run``, ``capture_model``, :669-675), so
+these frames run only while serving (https://github.com/vllm-project/vllm/issues/10432)."""
 _API_SERVING = (
     ("output_handler", Phase.SERVING),
     ("run_heartbeat_loop", Phase.SERVING),
