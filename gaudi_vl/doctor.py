@@ -134,6 +134,7 @@ from gaudi_vl.engines.logs import (
     RAY_COMPONENTS,
     RAY_DEATH,
     RAY_PREFIX,
+    RAY_TASK_FAILED,
     REGISTRY_LOGGER,
     RELAY_PREFIX,
     RELAYED_WORKER_ERROR,
@@ -1266,6 +1267,17 @@ class Doctor:
                 tb.message = tb.message or m.group("type")
             if "method" in msg and (m := WORKER_METHOD.search(msg)):  # ``.. method X: e, Traceback (..``
                 self._frame(tb, m.group("m1") or m.group("m2") or "")
+            self.tb_stream = stream
+            self.recognised += 1
+            return True
+        if "ray::" in msg and (m := RAY_TASK_FAILED.search(msg)) and not _maybe_death(msg):
+            # Ray's report of a method that raised: its kind and the method, named like a frame
+            if tb is None or tb.frames or tb.exc:
+                tb = self._open(stream, explicit=True)
+            if m.group("type") and m.group("type").rsplit(".", 1)[-1] != "RayTaskError":
+                tb.exc = (m.group("type").rsplit(".", 1)[-1], "")
+            tb.message = tb.message or f"ray::{m.group('actor')}.{m.group('method')}() failed"
+            self._frame(tb, m.group("method"))
             self.tb_stream = stream
             self.recognised += 1
             return True

@@ -2656,3 +2656,55 @@ def test_lmcache_reading_its_config_shows_the_engine_starting() -> None:
             "(EngineCore_0 pid=11) ERROR 08-08 17:42:35 [core.py:682] Traceback (most recent call last):\n")
     assert _read(lm + dead).report().failure_phase is Phase.STARTUP
     assert _read(dead).report().failure_phase is None
+
+
+# ------------------------------------------------------------------ round 20: after K26-K28's measurement
+@pytest.mark.parametrize(("header", "kind"), [
+    (("ray.exceptions.RayTaskError(AssertionError): ray::WorkerDict.actor_rollout_generate_sequences() "
+     "(pid=773829, ip=10.0.0.1, actor_id=bf1d)"), "assertion"),
+    (("(TaskRunner pid=5757) Unhandled error (suppress with 'RAY_IGNORE_UNHANDLED_ERRORS=1'): "
+     "ray::WorkerDict.actor_rollout_generate_sequences() (pid=6249, ip=10.0.0.2)"), "exception"),
+])
+def test_a_ray_method_that_raised_is_a_failure_of_its_kind_in_the_phase_its_method_names(header: str,
+                                                                                      kind: str) -> None:
+    """Ray's report of a method that raised (https://github.com/volcengine/verl/issues/584, /issues/4057):
+    verl's ``<role>_generate_sequences`` runs the rollout engine's generation (serving)."""
+    r = _read(header + "\n           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n").report()
+    assert r.failed and r.failure_kind == kind and r.failure_phase is Phase.SERVING
+    init = _read(header.replace("generate_sequences", "init_model") + "\n").report()
+    assert init.failed and init.failure_phase is None  # a wrapper's init_model builds more than the engine
+    dead = _read("ray.exceptions.RayTaskError(EngineDeadError): ray::AgentLoopWorker.generate_sequences() "
+                 "(pid=1)\n").report()
+    assert dead.failure_kind == "engine_died"
+
+
+def test_a_tool_parsers_traceback_is_one_requests_error() -> None:
+    """A plugin tool parser failing on one streamed response (https://github.com/vllm-project/vllm/issues/10589)."""
+    tb = ("Traceback (most recent call last):\n"
+          '  File "/app/hermes_tool_parser.py", line 228, in extract_tool_calls_streaming\n'
+          '    function_name: Union[str, None] = current_tool_call.get("name")\n'
+          "AttributeError: 'NoneType' object has no attribute 'get'\n")
+    assert not _read(tb).report().failed
+    assert _read(tb.replace("extract_tool_calls_streaming", "extract_weights")).report().failed
+
+
+def test_colour_codes_that_lost_their_escape_and_bracket_are_taken_off() -> None:
+    """``36m(EngineCore_DP0 pid=820)0m ERROR ..`` (https://github.com/gpustack/gpustack/issues/4194), and an
+    unquantized MoE layer's kernel choice shows the model being built."""
+    ln = split_line("36m(EngineCore_DP0 pid=820)0m ERROR 01-08 09:17:07 [core.py:708] EngineCore failed to start.")
+    assert ln.stream == "EngineCore_DP0:820" and ln.level == "ERROR" and ln.message == "EngineCore failed to start."
+    log = ("36m(EngineCore_DP0 pid=820)(RayWorkerWrapper pid=1189) INFO 01-08 09:17:04 [layer.py:327] FlashInfer "
+           "CUTLASS MOE is available for EP but not enabled, consider setting VLLM_USE_FLASHINFER_MOE_FP16=1.\n"
+           "36m(EngineCore_DP0 pid=820)0m ERROR 01-08 09:17:07 [core.py:708] EngineCore failed to start.\n")
+    r = _read(log).report()
+    assert r.failure_kind == "engine_died" and r.failure_phase is Phase.STARTUP
+    assert split_line("took 36m(total) here").message == "took 36m(total) here"
+
+
+def test_flashinfers_autotuner_is_the_kernel_warm_up() -> None:
+    """FlashInfer autotunes only inside vLLM's kernel warm-up, after the KV cache
+    (https://github.com/vllm-project/vllm/pull/23439)."""
+    log = ("(EngineCore_0 pid=1) INFO 08-27 04:43:37 [kv_cache_utils.py:849] GPU KV cache size: 1,472,416 tokens\n"
+           "(EngineCore_0 pid=1) 2025-08-27 04:43:37,609 - INFO - autotuner.py:256 - flashinfer.jit: [Autotuner]: "
+           "Autotuning process starts ...\n")
+    assert _read(log).report().phase_reached is Phase.WARMUP

@@ -90,13 +90,16 @@ SIZE = r"(-?[\d.]+ ?[KMGT]?i?B)"
 
 # ------------------------------------------------------------------ line shape, shared by all grammars
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|(?:\^\[|\ufffd|ESC)\[[0-9;]*m|\[(?:\d{1,3};)*\d{1,3}m(?=[(\s])")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|(?:\^\[|\ufffd|ESC)\[[0-9;]*m|\[(?:\d{1,3};)*\d{1,3}m(?=[(\s])"
+                  r"|^(?:\d{1,3};)*\d{1,3}m(?=\(\w)|(?<=\))(?:\d{1,3};)*\d{1,3}m(?=[(\s])")
 """Colour escapes, real (``\\x1b[1;36m``), as pasted text (``^[[1;36m``) or with the ESC byte turned
 into U+FFFD by a paste (``\ufffd[36m(WorkerDict pid=129668)\ufffd[0m``,
 https://github.com/ray-project/ray/issues/50418) or lost entirely (``[36m(RayWorkerWrapper pid=812)[0m``,
 https://github.com/vllm-project/vllm/issues/16766): the worker prefix is cyan
 (multiproc_worker_utils.py:268@95af70093fc0; Ray colours its ``(WorkerDict pid=..)`` prefixes too), or spelt
-out as ``ESC[1;36m`` (https://github.com/vllm-project/vllm-gaudi/pull/281)."""
+out as ``ESC[1;36m`` (https://github.com/vllm-project/vllm-gaudi/pull/281), or with its ``[`` lost too, at
+the line's start before a prefix and right after one (``36m(EngineCore_DP0 pid=820)0m ERROR ..``,
+https://github.com/gpustack/gpustack/issues/4194)."""
 PYTEST_E = re.compile(r"^E(?: {2,}| (?!\d{1,10} \d{1,10}\] ))(?=\S)")
 """pytest's prefix on the lines of a failure's explanation (``E       ray.exceptions.RayTaskError(..)``, then
 the traceback it carries, every line behind ``E`` and the report's indentation,
@@ -644,6 +647,20 @@ what the log shows: vLLM's worker actors are built at start-up, but an RL framew
 whole engine in its constructor (OpenRLHF's ``LLMRayActor.__init__`` runs ``LLM(..)``: start-up to graph
 capture)."""
 
+RAY_TASK_FAILED = re.compile(
+    r"(?:RayTaskError\((?P<type>[A-Za-z_][\w.]*)\)"
+    r"|Unhandled error \(suppress with '?RAY_IGNORE_UNHANDLED_ERRORS=1'?\))"
+    r": (?:\x1b\[\d+m|\^\[\[\d+m|\ufffd\[\d+m|\[\d+m)?ray::(?P<actor>\w+)\.(?P<method>\w+)\(\)")
+"""A Ray task or actor method that raised, as Ray reports it: the exception re-raised in the caller
+(``ray.exceptions.RayTaskError(AssertionError): ray::WorkerDict.actor_rollout_generate_sequences() (pid=..``,
+``RayTaskError.__str__``, python/ray/exceptions.py), or an error nobody retrieved, logged when its object
+reference is dropped (``Unhandled error (suppress with 'RAY_IGNORE_UNHANDLED_ERRORS=1'): ray::..``,
+``_unhandled_error_handler``, python/ray/_private/worker.py @daf610416eb7): a failure of the process that
+ran that method, of the wrapped exception's kind, the method named as its outermost frame would be (verl's
+``WorkerDict`` binds each role's methods as ``<role>_<method>``, ``actor_rollout_generate_sequences`` for
+the rollout's ``generate_sequences``, verl/single_controller/ray/base.py, verl/workers/fsdp_workers.py
+@b38119fa248; https://github.com/volcengine/verl/issues/584, /issues/4057)."""
+
 RELAYED_WORKER_ERROR = re.compile(
     r"Worker failed with error '(?P<type>(?:[A-Za-z_]\w*\.)*\w*(?:Error|Exception)): ?(?P<text>[^']*)")
 """The executor relaying a worker's exception as its own: ``RuntimeError: Worker failed with error '%s',
@@ -945,7 +962,9 @@ _STARTING = (
        r"|NCCL INFO Channel \d+/\d+ : |flags: \[(?:[-+]\w+ ){2,}[-+]\w+\]"
        r"|vLLM message queue communication handle: |use_ray_spmd_worker: "
        r"|OMP threads binding of Process \d+|^\s*OMP tid: \d+, core \d+"
-       r"|Creating v1 connector with name: |LMCache INFO: Loading LMCache config file ",
+       r"|Creating v1 connector with name: |LMCache INFO: Loading LMCache config file "
+       r"|FlashInfer CUTLASS M[Oo][Ee] is (?:available for EP but not enabled|currently not available for DP)"
+       r"|Enabling FlashInfer CUTLASS M[Oo][Ee] for UnquantizedFusedMoEMethod",
        f"V1's shared-memory message queues, each logging its handle when built (MessageQueue.__init__, "
        f"vllm/distributed/device_communicators/shm_broadcast.py:589@{UPSTREAM}, at INFO in early V1): the "
        f"executor's RPC broadcast queue and each worker's response queue (vllm/v1/executor/"
@@ -976,7 +995,11 @@ _STARTING = (
        f"so it shows start-up reached in every release; LMCache's connector reading its configuration "
        f"as it is built ('Loading LMCache config file %s', lmcache_get_or_create_config, "
        f"lmcache/integration/vllm/utils.py@00e40ed95002, called by the connector's constructor in either "
-       f"role; https://github.com/vllm-project/vllm/issues/22532)"),
+       f"role; https://github.com/vllm-project/vllm/issues/22532); an unquantized MoE layer choosing its "
+       f"experts' kernel as the model is built ('FlashInfer CUTLASS MoE is available for EP but not "
+       f"enabled, ..', UnquantizedFusedMoEMethod.__init__, vllm/model_executor/layers/fused_moe/"
+       f"unquantized_fused_moe_method.py:50,70,91@017b8f23ef35; a later release logs it from layer.py, "
+       f"https://github.com/gpustack/gpustack/issues/4194, where a paste wrote 'MOE')"),
     _m("frontend", Phase.STARTUP,
        r"vLLM API server version|non-default args: |\bargs: Namespace\("
        r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with"
@@ -1302,13 +1325,17 @@ REQUEST_DISPATCH_FRAMES = (("/vllm/entrypoints/utils.py", "wrapper"),)
 REQUEST_HANDLERS = frozenset({
     "create_chat_completion", "create_completion", "create_embedding", "create_responses", "create_messages",
     "create_transcriptions", "create_translations", "create_pooling", "create_classify", "create_score",
-    "create_batch_chat_completion"})
+    "create_batch_chat_completion", "extract_tool_calls", "extract_tool_calls_streaming"})
 """The OpenAI-compatible API's route handlers, one call per HTTP request (``async def
 create_chat_completion(request, raw_request)``, vllm/entrypoints/openai/chat_completion/api_router.py:54,
 completion/api_router.py:47, pooling/embed/api_router.py:38, responses/api_router.py:60,
 anthropic/api_router.py:63@vllm==0.32.0); servers that wrap vLLM name theirs the same (LLaMA-Factory's
 ``create_chat_completion``, src/llamafactory/api/app.py, https://github.com/hiyouga/LlamaFactory/issues/9080).
-A traceback through one is a request's."""
+So are a tool parser's two methods, handed one request's model output (``extract_tool_calls(model_output,
+request)``, ``extract_tool_calls_streaming(.., request)``, vllm/tool_parsers/abstract_tool_parser.py:201,214,
+called from the response parser, vllm/parser/abstract_parser.py:638,669@vllm==0.32.0), also when a user's
+plugin parser defines them (https://github.com/vllm-project/vllm/issues/10589). A traceback through one is a
+request's."""
 REQUEST_LOGGER = re.compile(r"(?:serving_\w{1,40}|chat_utils|\w{1,40}_tool_parser)\.py:\d")
 """The OpenAI front end's per-request handlers log a request's error with its traceback from their own
 modules: ``logger.exception("Error in preprocessing prompt inputs")``
@@ -1784,6 +1811,12 @@ VLLM_V1 = LogGrammar(
            "compile_or_warm_up_model after the KV cache is allocated; "
            "older releases wrote 'DeepGemm(fp8_gemm_nt) warmup (W=..)', https://github.com/vllm-project/vllm/"
            "pull/30903)"),
+        _m("warmup", Phase.WARMUP, r"\[Autotuner\]: Autotuning process starts",
+           f"FlashInfer's autotuner tuning its kernels (flashinfer/autotuner.py's 'Autotuning process "
+           f"starts ...'), run by vLLM only inside kernel_warmup (flashinfer_autotune, "
+           f"vllm/model_executor/warmup/kernel_warmup.py:268,404-483, from compile_or_warm_up_model, "
+           f"vllm/v1/worker/gpu_worker.py:950@{UPSTREAM}) after the KV cache is allocated "
+           f"(https://github.com/vllm-project/vllm/pull/23439)"),
         _m("warmup", Phase.WARMUP, r"dummy run to warm up the model",
            "vllm-omni's diffusion engine warming its stage up once the model is loaded (DiffusionEngine's "
            "dummy run, vllm_omni/diffusion/diffusion_engine.py:347-359@be81443c8a52)"),
