@@ -23,8 +23,16 @@ e2e-install: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
+# The end-to-end tests spend most of their time starting engines, one process at a time: they run beside the
+# rest of the suite (their own temp folder, their output printed after), so a 2-core CI runner uses both cores.
 test: e2e-install lint
-	$(PY) -m pytest -q
+	@e2e_log=$$(mktemp); e2e_tmp=$$(mktemp -d); \
+	$(PY) -m pytest -q -m e2e --basetemp="$$e2e_tmp" >"$$e2e_log" 2>&1 & e2e=$$!; \
+	$(PY) -m pytest -q -m "not e2e"; rest=$$?; \
+	wait $$e2e; e2e_rc=$$?; \
+	echo "---- end-to-end tests (pytest -m e2e, run beside the rest) ----"; cat "$$e2e_log"; \
+	rm -rf "$$e2e_log" "$$e2e_tmp"; \
+	test $$rest -eq 0 && test $$e2e_rc -eq 0
 
 quick: lint
 	$(PY) -m pytest -q -m "not e2e"

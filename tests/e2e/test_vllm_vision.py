@@ -78,6 +78,7 @@ class EngineServer:
             sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
             "--host", HOST, "--port", str(self.port), "--dtype", "float32", "--max-model-len", "4096",
             "--max-num-seqs", "2", "--limit-mm-per-prompt", '{"image": 4}', "--seed", "0",
+            "--enforce-eager",  # torch.compile of the text model: ~30 s a start on 2 cores, nothing of ours
         ]
         self.handle = log.open("w")
         self.proc = subprocess.Popen(argv, stdout=self.handle, stderr=subprocess.STDOUT, env=env)
