@@ -104,7 +104,7 @@ class Server:
             "--host", HOST, "--port", str(self.port),
             "--min-pixels", str(PIXELS.min_pixels), "--max-pixels", str(PIXELS.max_pixels),
             "--max-model-len", "2048", "--max-num-seqs", "2", *extra,
-            "--", "--enforce-eager",  # the engine's own flag: no torch.compile (~30 s a start, nothing of ours)
+            "--", "--enforce-eager",  # the engine's flag: no torch.compile (~30 s a start, nothing of ours)
         ]
         self.handle = log.open("w")
         self.proc = subprocess.Popen(argv, stdout=self.handle, stderr=subprocess.STDOUT, env=env)
