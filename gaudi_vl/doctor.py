@@ -115,6 +115,7 @@ from gaudi_vl.engines.logs import (
     NAMED_FRAMES,
     NAMED_PREFIX,
     NATIVE_FRAME,
+    NATIVE_THREAD_ROOT,
     NOT_A_REQUEST,
     NOT_WARMED,
     OOM_ALLOC,
@@ -917,7 +918,8 @@ class Doctor:
                         self.lines = n
                         self._padding(m, out)  # int() of at most 12 digits: cannot raise
                         continue
-                    if "throughput:" in head and self.phase is serving:
+                    if "throughput:" in head and self.phase is serving and "xception" not in line and (
+                            "ailed" not in line):  # (a re-wrap may join a failure onto a metrics line)
                         quiet += 1
                         continue
                     if ("[Warmup][" in head and self.phase is warmup and len(line) < 400
@@ -1287,7 +1289,10 @@ class Doctor:
             self.recognised += 1
             return True
         if "frame #" in msg[:12] and ln.level in (None, "ERROR", "CRITICAL") and C10_FRAME.match(msg):
-            self._frame(tb or self._open(stream, explicit=True), "<native>")  # a C++ exception's backtrace
+            tb = tb or self._open(stream, explicit=True)
+            self._frame(tb, "<native>")  # a C++ exception's backtrace
+            if NATIVE_THREAD_ROOT.match(msg):  # thrown on a thread no Python code runs: nothing catches it
+                tb.crash = True
             self.tb_stream = stream
             return True
         if ("thread 0x" in msg or "Thread 0x" in msg) and FAULT_THREAD.match(msg):

@@ -2708,3 +2708,56 @@ def test_flashinfers_autotuner_is_the_kernel_warm_up() -> None:
            "(EngineCore_0 pid=1) 2025-08-27 04:43:37,609 - INFO - autotuner.py:256 - flashinfer.jit: [Autotuner]: "
            "Autotuning process starts ...\n")
     assert _read(log).report().phase_reached is Phase.WARMUP
+
+
+# ------------------------------------------------------------------ round 21: after K29-K31's measurement
+def test_ray_datas_actor_names_are_process_prefixes() -> None:
+    """ray.data.llm's actors are named for their operator (https://github.com/ray-project/ray/pull/53825)."""
+    ln = split_line("(MapWorker(MapBatches(vLLMEngineStageUDF)) pid=12390, ip=10.0.118.90)     output = next(input)")
+    assert ln.stream == "MapWorker(MapBatches(vLLMEngineStageUDF)):12390" and ln.message.strip() == "output = next(input)"
+
+
+def test_a_cpp_error_thrown_on_a_native_thread_is_a_crash() -> None:
+    """A c10::Error backtrace whose root is the thread's ``clone``: no Python frame can catch it
+    (https://github.com/ray-project/ray/issues/59522); one that reaches Python frames stays an exception."""
+    frames = ("frame #0: c10::Error::Error(c10::SourceLocation, std::string) + 0x80 (0x7fd66cad9eb0 in /t/libc10.so)\n"
+              "frame #1: <unknown function> + 0xe1c1a1 (0x7fd61006f1a1 in /t/libtorch_cuda.so)\n")
+    root = "frame #5: clone + 0x44 (0x7fd671417a04 in /usr/lib/x86_64-linux-gnu/libc.so.6)\n"
+    assert _read(frames + root).report().failure_kind == "crash"
+    py = "frame #9: _PyEval_EvalFrameDefault + 0x2a4 (0x55d4c1a3b2a4 in /usr/bin/python3)\n"
+    assert _read(frames + py).report().failure_kind == "exception"
+
+
+@pytest.mark.parametrize(("lines", "kind", "phase"), [
+    (["(EngineCore pid=118)         rtGetDeviceCount execution failed, reason=driver error:internal error[FUNC:F]",
+      "(EngineCore pid=118)         get device count failed, runtime result = 507899.[FUNC:ReportCallError]"],
+     "exception", Phase.STARTUP),
+    (['(APIServer pid=1) INFO:     host1:34134 - "POST /v1/chat/completions HTTP/1.1" 200 OK',
+      ("XX: (pid 5738,tid 1402)cuda/src/cui/hal/kl3/kl3_gpfifo.cc:184:kl3ChannelCheckErrors A kernel exception has "
+      "occurred, please check dmesg for details.")], "exception", Phase.SERVING),
+    ([(".run stack spill compile error:  PLEASE submit a bug report to https://github.com/llvm/llvm-project/issues/ "
+      "and include the crash backtrace."), "Stack dump:"], "exception", None),
+    ([("(StageEngineCoreProc_stage0_replica0 pid=19) ERROR 07-28 10:36:52 [stage_engine_core_proc.py:183] "
+      "StageEngineCoreProc failed to start.")], "engine_died", None),
+])
+def test_device_runtime_compiler_and_stage_failures_on_lines_of_their_own(lines: list[str], kind: str,
+                                                                          phase: Phase | None) -> None:
+    """CANN unable to open the NPU (vllm-ascend#13399), Kunlun's kernel fault (vLLM-Kunlun#475), an LLVM-based
+    kernel compiler's crash (vllm-omni#890), vllm-omni's stage engine core dying (vllm-omni#5478)."""
+    r = _read("\n".join(lines) + "\n").report()
+    assert r.failed and r.failure_kind == kind and r.failure_phase is phase
+
+
+def test_a_failure_joined_onto_a_metrics_line_is_not_skipped() -> None:
+    """A re-wrap joins a runtime's untagged lines onto the long metrics line before them; the fast path that
+    skips metrics lines must not skip the failure with them (vLLM-Kunlun#475)."""
+    metrics = ("(APIServer pid=5584) INFO 09-07 13:13:07 [loggers.py:273] Engine 000: Avg prompt throughput: 1.2 "
+               "tokens/s, Avg generation throughput: 4.8 tokens/s, Running: 0 reqs, Waiting: 0 reqs, GPU KV cache "
+               "usage: 0.0%, Prefix cache hit rate: 0.0%\n")
+    fault = ("XX: (pid 5738,tid 1402)cuda/src/cui/hal/kl3/kl3_gpfifo.cc:184:kl3ChannelCheckErrors A kernel "
+             "exception has occurred, please check dmesg for details.\n")
+    d = Doctor(unwrap=True)
+    for line in ('(APIServer pid=1) INFO:     h:1 - "POST /v1/chat/completions HTTP/1.1" 200 OK\n', metrics, fault):
+        d.feed(line)
+    r = d.report()
+    assert r.failed and r.failure_phase is Phase.SERVING

@@ -147,12 +147,15 @@ CUT_HEADER = re.compile(r"^\[[\w./\-]{1,80}\.py:\d{1,6}\]\s?")
 ...`` (https://github.com/vllm-project/vllm/issues/20305)."""
 
 PROCESS_PREFIX = re.compile(
-    r"^\(?(?P<process>[A-Za-z_][\w.\-:]*)?\s*(?:(?:rank=(?P<prank>\d+)|TP\d+)\s+)?pid=(?P<pid>\d+)(?:,\s*ip=[\w.:]+)?\)\s?"
+    r"^\(?(?P<process>[A-Za-z_][\w.\-:]*(?:\((?:[\w.\-:>,]|\([\w.\-:>,]*\)){1,80}\))?)?\s*"
+    r"(?:(?:rank=(?P<prank>\d+)|TP\d+)\s+)?pid=(?P<pid>\d+)(?:,\s*ip=[\w.:]+)?\)\s?"
 )
 """``(VllmWorkerProcess pid=614)`` (multiproc_worker_utils.py:268@95af70093fc0), ``(RayWorkerWrapper
 pid=8965)`` (Ray's log forwarding), ``(EngineCore_DP0 pid=1079040)`` / ``(Worker_TP0 pid=635023)``
 (vllm/logger.py:28-32@vllm==0.32.0), the older ``(VllmWorker rank=0 pid=26234)`` and Ray Serve's
-``(ServeReplica:default:LLMDeploymentqwen-0_5b pid=14262)`` (https://github.com/ray-project/ray/issues/53267)."""
+``(ServeReplica:default:LLMDeploymentqwen-0_5b pid=14262)`` (https://github.com/ray-project/ray/issues/53267)
+and Ray Data's actors, named for their operator (``(MapWorker(MapBatches(vLLMEngineStageUDF)) pid=12390,
+ip=10.0.118.90)``, the actor that runs vLLM in ray.data.llm, https://github.com/ray-project/ray/pull/53825)."""
 
 RAY_COMPONENTS = frozenset({"raylet", "gcs_server", "autoscaler", "monitor", "dashboard"})
 RAY_PREFIX = re.compile(
@@ -312,6 +315,11 @@ C10_FRAME = re.compile(r"^\s*frame #\d{1,3}: .{1,600}\(0x[0-9a-fA-F]{4,16} in [^
 format in torch/lib/libc10.so@torch==2.14.1, c10/util/Backtrace.cpp): a paste of only these lines is an
 exception raised from C++ (https://github.com/noonghunna/club-3090/issues/617), a crash only where the header
 or the watchdog says so (``CPP_EXCEPTION``)."""
+NATIVE_THREAD_ROOT = re.compile(r"^\s*frame #\d{1,3}: (?:clone|clone3|start_thread)\b")
+"""The root of a C++ backtrace on a thread that no Python code runs (``frame #5: clone + 0x44 (.. in
+libc.so.6)``: the thread's entry, with torch's own frames above it and no interpreter frame): a ``c10::Error``
+thrown there reaches no Python ``except`` and ends the process (``std::terminate``), as the NCCL watchdog's
+does; a crash, not an exception (https://github.com/ray-project/ray/issues/59522)."""
 NATIVE_FRAME = re.compile(
     r"^\s*(?:-{2,3}\s*|#\d{1,3}\s+)?[^\s()\[\]]{1,300}\([\w.:<>~$@,\[\] *&-]{0,400}\+0x[0-9a-fA-F]+\)"
     r"\s*\[0x[0-9a-fA-F]+\]")
@@ -540,7 +548,8 @@ requests. A paste cut inside the record's prompt keeps its tail, ``..', params: 
 (``prompt: %r, params: %s``, vllm/entrypoints/logger.py:43-50@95af70093fc0)."""
 
 SERVING_DEATH = re.compile(
-    r"EngineCore encountered (?:a fatal error|an issue)|Engine loop has died|Engine loop is not running"
+    r"(?:Stage)?EngineCore(?:Proc)? encountered (?:a fatal error|an issue)|Engine loop has died"
+    r"|Engine loop is not running"
     r"|Engine process \(pid \d+\) died|MQLLMEngine is already dead|Engine background task failed"
     r"|AsyncLLM output_handler failed|Background loop is stopped|Background loop has errored already"
     r"|(?:Async|MQ)LLMEngine (?:has failed|is already dead), terminating server process")
@@ -582,7 +591,8 @@ last commit before it was removed). A failure; ``execute_model`` runs the profil
 unless a phase line says otherwise), like an ``execute_model`` frame."""
 
 ENGINE_DEATH = re.compile(
-    r"EngineCore failed to start|EngineCore encountered a fatal error|Engine core initialization failed"
+    r"(?:Stage)?EngineCore(?:Proc)? failed to start|(?:Stage)?EngineCore(?:Proc)? encountered a fatal error"
+    r"|Engine core initialization failed"
     r"|WorkerProc failed to start|WorkerProc initialization failed|Worker proc \S+ died unexpectedly"
     r"|Engine process failed to start|Worker \S+ pid \d+ died, exit code"
     r"|AsyncEngineDeadError|Background loop has errored already|EngineDeadError"
@@ -603,7 +613,10 @@ MPClient: engine core exited unexpectedly`` (vllm/v1/engine/core_client.py:818),
 unexpectedly`` (vllm/v1/executor/ray_executor_v2.py:523) @vllm==0.32.0 and the older ``Engine core proc %s
 died unexpectedly, shutting down client.`` (vllm/v1/engine/core_client.py:536@bccc43c0332c); and the
 supervisor's report of the engine's process ending with an error: docker compose's ``vllm-1 exited with code
-137``, systemd's ``Main process exited, code=killed, status=9/KILL``."""
+137``, systemd's ``Main process exited, code=killed, status=9/KILL``. vllm-omni's stage engine core says the
+same of itself (``StageEngineCoreProc failed to start.`` / ``.. encountered a fatal error.``, run_stage_core's
+handler, vllm_omni/engine/stage_engine_core_proc.py@7e6251d52ee5; https://github.com/vllm-project/vllm-omni/
+pull/5478)."""
 
 ORDERLY_STOP = re.compile(
     r"^INFO: +Shutting down\s*$|Waiting for application shutdown\.|Application shutdown complete\."
@@ -737,6 +750,27 @@ ARGPARSE_ERROR = re.compile(
 vLLM's ``vllm serve`` uses (``FlexibleArgumentParser``, vllm/utils/argparse_utils.py:119@vllm==0.32.0) and so
 do the programs that launch it (``TRL CLI: error: argument command: invalid choice: 'vllm-serve'``,
 https://github.com/wdrink/SimpleAR/issues/24): the launch failed before any engine existed."""
+DEVICE_OPEN_FAILED = re.compile(
+    r"\brt(?:GetDeviceCount|SetDevice|SetDefaultDeviceId) execution failed, reason=driver error"
+    r"|\bget device count failed, runtime result = \d+|\bset default device id failed, ret:\d+")
+"""Ascend CANN's runtime failing to find or open the NPU (``rtGetDeviceCount execution failed,
+reason=driver error:internal error``, ``get device count failed, runtime result = 507899.``,
+``rtSetDefaultDeviceId execution failed``: CANN's error report, printed when the process sets its device
+up; the driver has no usable card for it, https://github.com/vllm-project/vllm-ascend/issues/13399): the
+process cannot run a model, a failure at start-up."""
+DEVICE_KERNEL_FAULT = re.compile(
+    r"\bA kernel exception has occurred, please check dmesg for details"
+    r"|\bcuapi_xpu_launch_async\(\) failed in \w+, status= ?\d+")
+"""Kunlun XPU's runtime reporting a kernel that faulted on the device (``kl3ChannelCheckErrors A kernel
+exception has occurred, please check dmesg for details.``, then every launch failing with ``status= 700``, the
+runtime's illegal-address code, as CUDA's 700; vLLM-Kunlun, https://github.com/baidu/vLLM-Kunlun/issues/475):
+the device's context is unusable after it, as after ``DEVICE_RUNTIME_ERROR``."""
+COMPILER_CRASH = re.compile(
+    r"PLEASE submit a bug report to https://github\.com/llvm/llvm-project/issues/")
+"""An LLVM-based kernel compiler crashing (LLVM's crash handler: ``PLEASE submit a bug report to
+https://github.com/llvm/llvm-project/issues/ and include the crash backtrace ..``, then ``Stack dump:``), here
+CANN's ``ccec`` compiling an operator for the engine (https://github.com/vllm-project/vllm-omni/issues/890):
+the kernel the engine needs was not built, so the engine fails with the compile error."""
 LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
     (("error: creating server", "failed to load '", "Python stub", "create instance"), "exception",
      TRITON_LOAD_FAILED),
@@ -744,6 +778,9 @@ LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
     (("NEURON_CC",), "exception", NEURON_COMPILE_FAILED),
     (("memory pressure",), "oom", RAY_OOM_KILL),
     ((": error: ",), "exception", ARGPARSE_ERROR),
+    (("execution failed", "device count failed", "device id failed"), "exception", DEVICE_OPEN_FAILED),
+    (("kernel exception", "cuapi_xpu_launch_async"), "exception", DEVICE_KERNEL_FAULT),
+    (("PLEASE submit a bug report",), "exception", COMPILER_CRASH),
 )
 """Lines that are a failure on their own, whatever comes around them: (substrings one of which the line must
 hold, the failure's kind, the pattern). The substrings keep the common line off the patterns."""
@@ -778,6 +815,7 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (STEP_DUMP, Phase.SERVING),
     (re.compile(r"WorkerProc initialization failed|WorkerProc failed to start"), Phase.STARTUP),
     (re.compile(r"Device acquire failed|synStatus[= ](?:synStatus\s*)?8\b"), Phase.STARTUP),
+    (DEVICE_OPEN_FAILED, Phase.STARTUP),
     (re.compile(r"Failed to register worker \S+ to Raylet|Unable to register worker with raylet"
                 r"|Ray does not allocate any GPUs on the driver node"), Phase.STARTUP),
     (re.compile(r"Failed to create (?:\w+ )?linear weights|Stage initialization failed"), Phase.STARTUP),
