@@ -2761,3 +2761,17 @@ def test_a_failure_joined_onto_a_metrics_line_is_not_skipped() -> None:
         d.feed(line)
     r = d.report()
     assert r.failed and r.failure_phase is Phase.SERVING
+
+
+# ------------------------------------------------------------------ round 22: tune batch J15's classes
+def test_an_import_failing_under_the_worker_module_is_start_up() -> None:
+    """The worker class is imported by name as the executor builds its workers
+    (https://github.com/vllm-project/vllm/issues/30776); a model module's import names no phase."""
+    tb = ("(EngineCore_DP0 pid=1) ERROR 12-16 12:25:03 [core.py:843] Traceback (most recent call last):\n"
+          '(EngineCore_DP0 pid=1) ERROR 12-16 12:25:03 [core.py:843]   File "<frozen importlib._bootstrap>", line 488,'
+          " in _call_with_frames_removed\n"
+          '(EngineCore_DP0 pid=1) ERROR 12-16 12:25:03 [core.py:843]   File "/v/vllm/v1/worker/gpu_worker.py", '
+          "line 54, in <module>\n"
+          "(EngineCore_DP0 pid=1) ERROR 12-16 12:25:03 [core.py:843]     from vllm.v1.worker.gpu_model_runner import X\n")
+    assert _read(tb).report().failure_phase is Phase.STARTUP
+    assert _read(tb.replace("worker/gpu_worker.py", "model_executor/models/qwen3.py")).report().failure_phase is None

@@ -1703,6 +1703,11 @@ WORKER_INIT = (r"/worker/\w*worker\.py$", "__init__", Phase.STARTUP)
 set up (``Worker.__init__``, vllm/v1/worker/gpu_worker.py:193, before ``init_device`` at :436@vllm==0.32.0;
 vllm_ascend/worker/worker_v1.py:56@1de16ead8eec; https://github.com/vllm-project/vllm-ascend/pull/10379).
 Only in a ``worker/`` folder: FastChat's ``fastchat/serve/vllm_worker.py`` is a web worker, not vLLM's."""
+WORKER_MODULE = (r"/worker/\w*worker\.py$", "<module>", Phase.STARTUP)
+"""A worker module's top level running, i.e. being imported: vLLM imports the worker class by name when the
+executor builds its workers (``WorkerWrapperBase.init_worker`` -> ``resolve_obj_by_qualname(worker_cls)``,
+vllm/v1/worker/worker_base.py:260,286@vllm==0.32.0), so an import that fails under it (a kernel library the
+model runner imports, https://github.com/vllm-project/vllm/issues/30776) fails the engine at start-up."""
 ASYNC_STEP_OUTPUT = ("/v1/worker/gpu_model_runner.py", "get_output", Phase.SERVING)
 """The model runner's asynchronous step output waiting for its sampled tokens (``AsyncGPUModelRunnerOutput
 .get_output``: ``self.async_copy_ready_event.synchronize()``, vllm/v1/worker/gpu_model_runner.py:269-324, and
@@ -1742,6 +1747,7 @@ PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
         MODEL_BUILD, LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
         V0_WORKER_INIT_MODEL, MODEL_LOADER_GET_MODEL)),
     (re.compile(WORKER_INIT[0]), WORKER_INIT[1], WORKER_INIT[2]),
+    (re.compile(WORKER_MODULE[0]), WORKER_MODULE[1], WORKER_MODULE[2]),
 )
 """Functions whose phase depends on the file they are in (the path's pattern, the function, the phase):
 weak."""
