@@ -2775,3 +2775,26 @@ def test_an_import_failing_under_the_worker_module_is_start_up() -> None:
           "(EngineCore_DP0 pid=1) ERROR 12-16 12:25:03 [core.py:843]     from vllm.v1.worker.gpu_model_runner import X\n")
     assert _read(tb).report().failure_phase is Phase.STARTUP
     assert _read(tb.replace("worker/gpu_worker.py", "model_executor/models/qwen3.py")).report().failure_phase is None
+
+
+# ------------------------------------------------------------------ round 22: after K32-K34's measurement
+@pytest.mark.parametrize(("path", "func"), [
+    ("/v/vllm/worker/worker.py", "start_worker_execution_loop"),
+    ("/v/vllm/v1/engine/core_client.py", "call_utility"),
+    ("/o/openrlhf/trainer/ray/vllm_worker_wrap.py", "init_process_group"),
+])
+def test_calls_that_only_a_running_engine_makes_are_serving(path: str, func: str) -> None:
+    """V0's TP execution loop (OpenRLHF#313), a client's utility call (ms-swift#7270), OpenRLHF's weight-sync
+    group on the built engine (OpenRLHF#744)."""
+    tb = ("Traceback (most recent call last):\n"
+          f'  File "{path}", line 286, in {func}\n'
+          "    x = y(z)\n")
+    assert _read(tb).report().failure_phase is Phase.SERVING
+
+
+def test_torchs_own_init_process_group_is_not_a_weight_sync() -> None:
+    """vLLM's start-up calls torch.distributed's ``init_process_group``: no serving phase from it."""
+    tb = ("Traceback (most recent call last):\n"
+          '  File "/v/torch/distributed/distributed_c10d.py", line 1593, in init_process_group\n'
+          "    store, rank, world_size = next(rendezvous_iterator)\n")
+    assert _read(tb).report().failure_phase is not Phase.SERVING

@@ -1447,6 +1447,7 @@ _FORK_STRONG = (
     ("_init_executor", Phase.STARTUP),
     ("engine_step", Phase.SERVING),
     ("run_engine_loop", Phase.SERVING),
+    ("start_worker_execution_loop", Phase.SERVING),
     *_KV_SIZING,
     *_API_SERVING,
     *_WORKER_START,
@@ -1598,11 +1599,16 @@ _V0_STRONG = (
     ("_warm_up_model", Phase.WARMUP),
     ("engine_step", Phase.SERVING),
     ("run_engine_loop", Phase.SERVING),
+    ("start_worker_execution_loop", Phase.SERVING),
 )
 """Upstream vLLM's V0 engine, which the ``vllm`` profile reads too (releases before V1, V1's fallback to V0):
 the same start-up steps as the fork's, on the GPU worker (vllm/worker/worker.py:232,312,337,351,
 cache_engine.py:69@95af70093fc0, the fork's copy of upstream V0) and AsyncLLMEngine's loop
-(async_llm_engine.py:773,825@95af70093fc0)."""
+(async_llm_engine.py:773,825@95af70093fc0). The TP workers' execution loop (``start_worker_execution_loop``,
+vllm/worker/worker_base.py:84) is started by the distributed executor's ``execute_model`` on the first model
+step it runs (vllm/executor/executor_base.py:289-296@95af70093fc0), never by the profiling run or the cache's
+set-up, which run on every worker by name: it runs only while serving
+(https://github.com/OpenRLHF/OpenRLHF/issues/313)."""
 
 NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"(?<!set_)(?<!update_)(?:warm_?up|capture|cuda_?graph|hpu_?graph|acl_?graph|graph_runner)"
@@ -1726,6 +1732,18 @@ SLEEP_MODE = (("/vllm", "sleep", Phase.SERVING), ("/vllm", "wake_up", Phase.SERV
 vllm/entrypoints/llm.py:836,869; vllm/v1/engine/llm_engine.py:418,433 @vllm==0.32.0), called by RL
 frameworks' rollout servers (verl's ``vllm_async_server.sleep``): a frame of that name in code under a
 ``vllm`` path is a weak serving frame (https://github.com/verl-project/verl/issues/4921)."""
+CLIENT_UTILITY_CALL = ("/v1/engine/core_client.py", "call_utility", Phase.SERVING)
+"""The client's side of a utility call (``SyncMPClient.call_utility``: it sends the call to the engine core's
+input queue and waits for its result, vllm/v1/engine/core_client.py:1010@vllm==0.32.0; ``collective_rpc``
+and the weight-sync calls of RL frameworks go this way, vllm/v1/engine/llm_engine.py:485): answered by the
+core's busy loop, which runs once the engine is built (``UTILITY_CALL``): a weak serving frame
+(https://github.com/modelscope/ms-swift/issues/7270)."""
+RL_WEIGHT_SYNC_GROUP = ("/vllm_worker_wrap.py", "init_process_group", Phase.SERVING)
+"""OpenRLHF's worker extension creating the weight-sync group between the trainer and the built engine's
+workers (``WorkerWrap.init_process_group``, openrlhf/trainer/ray/vllm_worker_wrap.py, called on the running
+engine through ``collective_rpc`` / ``execute_method``, as ``OFFLINE_RPC`` says;
+https://github.com/OpenRLHF/OpenRLHF/issues/744): not torch's ``init_process_group``, which vLLM's own
+start-up calls (only this file's is taken)."""
 UTILITY_CALL = ("/v1/engine/core.py", "_invoke_utility_method", Phase.SERVING)
 """A client's utility call run by the engine core (``collective_rpc``, ``add_lora``, ``sleep``, a weight
 sync): read from the input queue by the busy loop (``run_busy_loop`` -> ``_process_input_queue`` ->
@@ -1745,7 +1763,7 @@ phase)."""
 PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
     *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
         MODEL_BUILD, LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
-        V0_WORKER_INIT_MODEL, MODEL_LOADER_GET_MODEL)),
+        CLIENT_UTILITY_CALL, RL_WEIGHT_SYNC_GROUP, V0_WORKER_INIT_MODEL, MODEL_LOADER_GET_MODEL)),
     (re.compile(WORKER_INIT[0]), WORKER_INIT[1], WORKER_INIT[2]),
     (re.compile(WORKER_MODULE[0]), WORKER_MODULE[1], WORKER_MODULE[2]),
 )
