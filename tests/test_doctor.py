@@ -2798,3 +2798,12 @@ def test_torchs_own_init_process_group_is_not_a_weight_sync() -> None:
           '  File "/v/torch/distributed/distributed_c10d.py", line 1593, in init_process_group\n'
           "    store, rank, world_size = next(rendezvous_iterator)\n")
     assert _read(tb).report().failure_phase is not Phase.SERVING
+
+
+# ------------------------------------------------------------------ round 23: tune batch J16's classes
+def test_the_older_v0_memory_profiling_block_ends_profiling() -> None:
+    """V0 before vllm#10511 logged ``Memory profiling results:`` then its fields
+    (https://github.com/vllm-project/vllm/pull/11120): the KV cache is sized next."""
+    log = ("INFO 12-11 23:12:57 worker.py:217] Memory profiling results:\n"
+           "INFO 12-11 23:12:57 worker.py:217] kv_cache_size          12.77GiB\n")
+    assert _read(log).report().phase_reached is Phase.KV_ALLOCATION

@@ -1816,9 +1816,12 @@ VLLM_V1 = LogGrammar(
            "after the model loaded (tpu_inference/worker/tpu_worker_jax.py:172,188@03d76de6eae4, "
            "tpu_worker.py:557@b8692ff01fa1; a 'GPU KV cache size' line follows it): the profiling step "
            "(https://github.com/vllm-project/tpu-inference/issues/898)"),
-        _m("profile_done", Phase.PROFILING, r"Memory profiling takes [\d.]+ seconds",
+        _m("profile_done", Phase.PROFILING,
+           r"Memory profiling takes [\d.]+ seconds|Memory profiling results:",
            f"the end of the profiling run: V0 determine_num_available_blocks logs it last, before returning "
-           f"the block counts (vllm/worker/worker.py:278@{FORK_122}); V1 logs MemoryProfilingResult (its "
+           f"the block counts (vllm/worker/worker.py:278@{FORK_122}; 'Memory profiling results: ..' in the "
+           f"releases before, vllm/worker/worker.py:237-238@efbce85f4d37, "
+           f"https://github.com/vllm-project/vllm/pull/11120); V1 logs MemoryProfilingResult (its "
            f"repr, vllm/utils/mem_utils.py:218) when determine_available_memory has profiled @{UPSTREAM}: "
            f"the KV cache is sized next", done=True),
         _m("kv_blocks", Phase.KV_ALLOCATION, r"# (?:GPU|gpu|TPU|tpu|cpu) blocks: \d+",
