@@ -2807,3 +2807,16 @@ def test_the_older_v0_memory_profiling_block_ends_profiling() -> None:
     log = ("INFO 12-11 23:12:57 worker.py:217] Memory profiling results:\n"
            "INFO 12-11 23:12:57 worker.py:217] kv_cache_size          12.77GiB\n")
     assert _read(log).report().phase_reached is Phase.KV_ALLOCATION
+
+
+# ------------------------------------------------------------------ round 23: after K35-K37's measurement
+def test_a_wrappers_own_models_folder_is_not_a_model_class() -> None:
+    """NeMo-RL's ``nemo_rl/models/generation/vllm.py`` builds the whole engine in its ``__init__``
+    (https://github.com/NVIDIA-NeMo/RL/issues/870): no phase; vLLM's own model class constructor is start-up."""
+    def tb(path: str) -> str:
+        return ("Traceback (most recent call last):\n"
+                f'  File "{path}", line 354, in __init__\n'
+                "    self.llm = make(**kwargs)\n")
+    assert _read(tb("/w/nemo_rl/models/generation/vllm.py")).report().failure_phase is None
+    assert _read(tb("/v/vllm/model_executor/models/llama.py")).report().failure_phase is Phase.STARTUP
+    assert _read(tb("/v/transformers/models/qwen2/modeling_qwen2.py")).report().failure_phase is Phase.STARTUP

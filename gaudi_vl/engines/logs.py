@@ -1685,13 +1685,15 @@ vllm/executor/ray_distributed_executor.py@95af70093fc0); the profiling run and t
 workers through ``collective_rpc`` / ``_run_workers`` instead. A frame in it is a weak serving frame, like
 ``execute_model`` (https://github.com/vllm-project/vllm/issues/15199)."""
 
-MODEL_BUILD = ("/models/", "__init__", Phase.STARTUP)
+MODEL_BUILD = (r"/(?:model_executor|vllm_\w+|transformers)/models/", "__init__", Phase.STARTUP)
 """A model class's constructor (``vllm/model_executor/models/llama.py ... in __init__``) runs only
 while the model is built, inside ``load_model`` (``get_model``, hpu_model_runner.py:1185@95af70093fc0):
-a weak start-up frame (the same files' ``forward`` runs in every later phase). Any ``models/`` folder: vLLM's,
-a platform plugin's (``vllm_ascend/models/deepseek_v2.py ... in __init__``,
-https://github.com/vllm-project/vllm-ascend/issues/2546) and transformers' (the Transformers backend builds
-the Hugging Face model class)."""
+a weak start-up frame (the same files' ``forward`` runs in every later phase). The ``models/`` folders of
+vLLM, of a platform plugin (``vllm_ascend/models/deepseek_v2.py ... in __init__``,
+https://github.com/vllm-project/vllm-ascend/issues/2546) and of transformers (the Transformers backend builds
+the Hugging Face model class); not a wrapper's own ``models/`` folder, whose constructor may build the whole
+engine (NeMo-RL's ``nemo_rl/models/generation/vllm.py``, ``self.llm = vllm.LLM(..)``, which names no phase,
+https://github.com/NVIDIA-NeMo/RL/issues/870)."""
 LAYER_INIT = (("/model_executor/layers/", "__init__", Phase.STARTUP),
               ("vllm_ascend/ops/", "__init__", Phase.STARTUP))
 """A layer's constructor (vLLM's ``model_executor/layers/``, vllm-ascend's ``ops/``:
@@ -1762,8 +1764,9 @@ that file, since trainers' workers have their own ``init_model`` (a policy model
 phase)."""
 PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
     *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
-        MODEL_BUILD, LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
+        LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
         CLIENT_UTILITY_CALL, RL_WEIGHT_SYNC_GROUP, V0_WORKER_INIT_MODEL, MODEL_LOADER_GET_MODEL)),
+    (re.compile(MODEL_BUILD[0]), MODEL_BUILD[1], MODEL_BUILD[2]),
     (re.compile(WORKER_INIT[0]), WORKER_INIT[1], WORKER_INIT[2]),
     (re.compile(WORKER_MODULE[0]), WORKER_MODULE[1], WORKER_MODULE[2]),
 )
