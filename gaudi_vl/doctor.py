@@ -1404,8 +1404,10 @@ class Doctor:
             self.tracebacks.pop(stream, None)
             return True
         weak: Phase | None = None
-        if kind is None and "Dumping" in msg and STEP_DUMP.search(msg):
+        if kind is None and (("Dumping" in msg and STEP_DUMP.search(msg)) or (
+                ln.level == "ERROR" and ln.source is not None and ln.source[:14] == "dump_input.py:")):
             kind, text = "exception", msg.strip()[:300]  # "Dumping input data ...": a model step failed
+            weak = Phase.SERVING  # (the dump's own rows carry no text that says so)
         elif kind is None and "execution" in msg and FAILED_EXECUTION.search(msg):
             # V0's model runner dumping a failed step's input: the step raised (profiling or serving)
             said = msg.split("execution: ", 1)[1].strip().rstrip("')\"") if "execution: " in msg else ""

@@ -2820,3 +2820,13 @@ def test_a_wrappers_own_models_folder_is_not_a_model_class() -> None:
     assert _read(tb("/w/nemo_rl/models/generation/vllm.py")).report().failure_phase is None
     assert _read(tb("/v/vllm/model_executor/models/llama.py")).report().failure_phase is Phase.STARTUP
     assert _read(tb("/v/transformers/models/qwen2/modeling_qwen2.py")).report().failure_phase is Phase.STARTUP
+
+
+def test_rows_of_a_failed_steps_dump_are_that_failure() -> None:
+    """``dump_input.py`` logs only when an engine step raised; a paste of its rows alone is still that failure
+    (https://github.com/stepfun-ai/Step-Audio2/issues/72). Another module's ERROR rows are not."""
+    rows = "".join(f"(EngineCore_0 pid=9) ERROR 11-01 17:53:05 [dump_input.py:76]    True,  True,  False,  {i},\n"
+                   for i in range(3))
+    r = _read(rows).report()
+    assert r.failed and r.failure_kind == "exception" and r.failure_phase is Phase.SERVING
+    assert not _read(rows.replace("dump_input.py", "tensor_printer.py")).report().failed

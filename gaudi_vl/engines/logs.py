@@ -577,7 +577,10 @@ dead, terminating server process`` for the dead-engine errors (vllm/entrypoints/
 STEP_DUMP = re.compile(r"Dumping input data for V1 LLM engine|Dumping scheduler output for model execution")
 """A model step that raised, dumped by ``log_error_detail`` around each serving step's execute_model
 (vllm/v1/engine/core.py:562-575, vllm/logging_utils/dump_input.py:73,79@vllm==0.32.0): an exception
-while serving, whatever the traceback after it shows."""
+while serving, whatever the traceback after it shows. Every record that module logs comes from that dump
+(``_dump_engine_exception``, dump_input.py:67-83, its only logger calls), so an ERROR line logged from
+``dump_input.py`` says the same even when a paste kept only the dump's rows
+(https://github.com/stepfun-ai/Step-Audio2/issues/72)."""
 
 FAILED_EXECUTION = re.compile(
     r"Writing input of failed execution to|Failed to pickle inputs of failed execution"
