@@ -2830,3 +2830,33 @@ def test_rows_of_a_failed_steps_dump_are_that_failure() -> None:
     r = _read(rows).report()
     assert r.failed and r.failure_kind == "exception" and r.failure_phase is Phase.SERVING
     assert not _read(rows.replace("dump_input.py", "tensor_printer.py")).report().failed
+
+
+# ------------------------------------------------------------------ round 24: after K38-K39's measurement
+def test_a_graph_capture_waiting_for_collectives_is_warm_up() -> None:
+    """torch's and torch_npu's capture_begin warning (vllm-ascend#12989)."""
+    log = ("(EngineCore pid=1) INFO 07-28 03:22:36 [kv_cache_utils.py:1745] Maximum concurrency for 20,480 "
+           "tokens per request: 8.33x\n"
+           "[rank0]:[W728 03:22:37.272985582 NPUGraph.cpp:223] Warning: Waiting for pending NCCL work to finish "
+           "before starting graph capture. (function operator())\n")
+    assert _read(log).report().phase_reached is Phase.WARMUP
+
+
+def test_cann_unable_to_open_a_device_id_is_a_start_up_failure() -> None:
+    """vllm-ascend#167: a worker given a device id it may not use."""
+    log = ("(RayWorkerWrapper pid=1) ERROR 02-26 09:45:37 worker_base.py:572]         rtSetDevice execute failed, "
+           "reason=[device id error][FUNC:FuncErrorReason]\n")
+    r = _read(log).report()
+    assert r.failed and r.failure_phase is Phase.STARTUP
+
+
+@pytest.mark.parametrize("func", ["build_guided_decoding_logits_processor_async", "generate_videos"])
+def test_more_per_request_paths_are_requests(func: str) -> None:
+    """V0's guided-decoding processor for one request (graphrag#1400), vllm-omni's video route
+    (vllm-omni#1671)."""
+    tb = ("Traceback (most recent call last):\n"
+          f'  File "/v/vllm/engine/x.py", line 528, in {func}\n'
+          "    processor = await get_processor(\n"
+          "ValueError: bad schema\n")
+    assert not _read(tb).report().failed
+    assert _read(tb.replace(func, "prepare_weights")).report().failed

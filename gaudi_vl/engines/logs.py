@@ -754,12 +754,15 @@ vLLM's ``vllm serve`` uses (``FlexibleArgumentParser``, vllm/utils/argparse_util
 do the programs that launch it (``TRL CLI: error: argument command: invalid choice: 'vllm-serve'``,
 https://github.com/wdrink/SimpleAR/issues/24): the launch failed before any engine existed."""
 DEVICE_OPEN_FAILED = re.compile(
-    r"\brt(?:GetDeviceCount|SetDevice|SetDefaultDeviceId) execution failed, reason=driver error"
-    r"|\bget device count failed, runtime result = \d+|\bset default device id failed, ret:\d+")
+    r"\brt(?:GetDeviceCount|SetDevice|SetDefaultDeviceId) execut(?:e|ion) failed, reason="
+    r"|\bget device count failed, runtime result = \d+|\bset default device id failed, ret:\d+"
+    r"|\bopen device \d+ failed, runtime result = \d+")
 """Ascend CANN's runtime failing to find or open the NPU (``rtGetDeviceCount execution failed,
 reason=driver error:internal error``, ``get device count failed, runtime result = 507899.``,
 ``rtSetDefaultDeviceId execution failed``: CANN's error report, printed when the process sets its device
-up; the driver has no usable card for it, https://github.com/vllm-project/vllm-ascend/issues/13399): the
+up; the driver has no usable card for it, https://github.com/vllm-project/vllm-ascend/issues/13399;
+``rtSetDevice execute failed, reason=[device id error]``, ``open device 1 failed, runtime result = 107001.``
+for a device id the process may not use, https://github.com/vllm-project/vllm-ascend/issues/167): the
 process cannot run a model, a failure at start-up."""
 DEVICE_KERNEL_FAULT = re.compile(
     r"\bA kernel exception has occurred, please check dmesg for details"
@@ -781,7 +784,8 @@ LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
     (("NEURON_CC",), "exception", NEURON_COMPILE_FAILED),
     (("memory pressure",), "oom", RAY_OOM_KILL),
     ((": error: ",), "exception", ARGPARSE_ERROR),
-    (("execution failed", "device count failed", "device id failed"), "exception", DEVICE_OPEN_FAILED),
+    (("execution failed", "execute failed", "device count failed", "device id failed", "open device"),
+     "exception", DEVICE_OPEN_FAILED),
     (("kernel exception", "cuapi_xpu_launch_async"), "exception", DEVICE_KERNEL_FAULT),
     (("PLEASE submit a bug report",), "exception", COMPILER_CRASH),
 )
@@ -1366,7 +1370,8 @@ REQUEST_DISPATCH_FRAMES = (("/vllm/entrypoints/utils.py", "wrapper"),)
 REQUEST_HANDLERS = frozenset({
     "create_chat_completion", "create_completion", "create_embedding", "create_responses", "create_messages",
     "create_transcriptions", "create_translations", "create_pooling", "create_classify", "create_score",
-    "create_batch_chat_completion", "extract_tool_calls", "extract_tool_calls_streaming"})
+    "create_batch_chat_completion", "extract_tool_calls", "extract_tool_calls_streaming",
+    "build_guided_decoding_logits_processor_async", "generate_videos", "_run_video_generation"})
 """The OpenAI-compatible API's route handlers, one call per HTTP request (``async def
 create_chat_completion(request, raw_request)``, vllm/entrypoints/openai/chat_completion/api_router.py:54,
 completion/api_router.py:47, pooling/embed/api_router.py:38, responses/api_router.py:60,
@@ -1375,8 +1380,13 @@ anthropic/api_router.py:63@vllm==0.32.0); servers that wrap vLLM name theirs the
 So are a tool parser's two methods, handed one request's model output (``extract_tool_calls(model_output,
 request)``, ``extract_tool_calls_streaming(.., request)``, vllm/tool_parsers/abstract_tool_parser.py:201,214,
 called from the response parser, vllm/parser/abstract_parser.py:638,669@vllm==0.32.0), also when a user's
-plugin parser defines them (https://github.com/vllm-project/vllm/issues/10589). A traceback through one is a
-request's."""
+plugin parser defines them (https://github.com/vllm-project/vllm/issues/10589). So is V0's building of one
+request's guided-decoding logits processor (``build_guided_decoding_logits_processor_async``,
+vllm/engine/async_llm_engine.py:547, awaited by the MQ client's ``_process_request``,
+vllm/engine/multiprocessing/client.py:592@95af70093fc0; https://github.com/microsoft/graphrag/issues/1400),
+and vllm-omni's video route (``_run_video_generation`` -> ``OmniServingVideo.generate_videos``,
+vllm_omni/entrypoints/openai/api_server.py and serving_video.py, https://github.com/vllm-project/vllm-omni/issues/
+1671). A traceback through one is a request's."""
 REQUEST_LOGGER = re.compile(r"(?:serving_\w{1,40}|chat_utils|\w{1,40}_tool_parser)\.py:\d")
 """The OpenAI front end's per-request handlers log a request's error with its traceback from their own
 modules: ``logger.exception("Error in preprocessing prompt inputs")``
@@ -1882,6 +1892,11 @@ VLLM_V1 = LogGrammar(
            "compile_or_warm_up_model after the KV cache is allocated; "
            "older releases wrote 'DeepGemm(fp8_gemm_nt) warmup (W=..)', https://github.com/vllm-project/vllm/"
            "pull/30903)"),
+        _m("warmup", Phase.WARMUP, r"Waiting for pending NCCL work to finish before starting graph capture",
+           "a device graph's capture starting while collective work is pending (torch's CUDAGraph "
+           "capture_begin, CUDAGraph.cpp:145 as its warning names it in a 2024 release, "
+           "https://github.com/zjunlp/KnowLM/issues/106; torch_npu's NPUGraph, NPUGraph.cpp:223, "
+           "https://github.com/vllm-project/vllm-ascend/issues/12989): graph capture"),
         _m("warmup", Phase.WARMUP, r"\[Autotuner\]: Autotuning process starts",
            f"FlashInfer's autotuner tuning its kernels (flashinfer/autotuner.py's 'Autotuning process "
            f"starts ...'), run by vLLM only inside kernel_warmup (flashinfer_autotune, "
