@@ -1,0 +1,52 @@
+"""The doctor corpus's collection tools (tools/corpus_threads.py, tools/corpus_fold.py) on the real corpus
+and on a copy of it: a thread in the corpus is found, and a batch folds into a manifest that reads back as the
+old one plus the batch, its existing lines untouched."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tools.corpus_fold import README_TAIL, fold
+from tools.corpus_threads import DEFAULT_CORPUS, evidence, short_name
+
+MANIFEST = json.loads((DEFAULT_CORPUS / "manifest.json").read_text())
+README = (DEFAULT_CORPUS / "README.md").read_text()
+
+
+def test_every_thread_in_the_manifest_is_seen_and_an_unused_number_is_not() -> None:
+    for name, entry in list(MANIFEST.items())[::97]:  # a spread of entries, every origin
+        parts = entry["source"].split("github.com/", 1)
+        if len(parts) < 2 or "/issues/" not in parts[1] and "/pull/" not in parts[1]:
+            continue
+        owner, repo, _, number = parts[1].split("/")[:4]
+        assert evidence(f"{owner}/{repo}", int(number.split("#")[0]), MANIFEST, README), name
+    assert not evidence("vllm-project/vllm", 987654321, MANIFEST, README)
+    assert short_name("vllm-project/vllm-ascend") == "vllmascend"
+
+
+def test_a_batch_folds_in_and_the_manifests_old_lines_stay(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for f in ("manifest.json", "README.md"):
+        shutil.copy(DEFAULT_CORPUS / f, corpus / f)
+    before = (corpus / "manifest.json").read_text()
+    (corpus / "x1_new_log.log").write_text("INFO 01-01 00:00:00 [core.py:1] started\n" * 5)
+    entry = {"source": "https://github.com/o/x/issues/1", "failed": False, "batch": "Z9",
+             "split": "heldout-99"}
+    (corpus / "new_Z9.json").write_text(json.dumps({"x1_new_log.log": entry}))
+    (corpus / "new_Z9.md").write_text("## Round 99: batch Z9\n\ntext\n")
+    assert fold(corpus, "Z9") == 1
+    after = (corpus / "manifest.json").read_text()
+    assert after.startswith(before.rstrip()[:-1].rstrip())  # every earlier line kept as it was
+    assert json.loads(after) == {**MANIFEST, "x1_new_log.log": entry}
+    readme = (corpus / "README.md").read_text()
+    assert readme.index("## Round 99: batch Z9") < readme.index(README_TAIL)
+    assert not (corpus / "new_Z9.json").exists() and not (corpus / "new_Z9.md").exists()
+    (corpus / "new_Z9.json").write_text(json.dumps({"x1_new_log.log": entry}))
+    (corpus / "new_Z9.md").write_text("again\n")
+    with pytest.raises(SystemExit, match="already in the manifest"):
+        fold(corpus, "Z9")

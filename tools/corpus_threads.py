@@ -1,0 +1,68 @@
+"""Is a public thread already in the doctor corpus? The check a collector runs before writing a log.
+
+    python tools/corpus_threads.py OWNER/REPO NUMBER [NUMBER ...] [--corpus tests/doctor_corpus]
+
+A held-out batch is out of sample only if none of its threads is in the corpus already, and a thread an
+earlier collector left out stays out (its reason is in the corpus README). For each number this prints
+``SEEN`` with the evidence (a manifest entry's source URL, a log file named for the thread, the URL in the
+README) or ``NEW``, and then the README lines that hold the bare number beside the repository's short name,
+for a person to read: the lists of threads left out name them as ``vllm 188`` or ``vllm-omni 7555``, and a
+line wrap can part the name from the number (search the README for the number alone when in doubt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "doctor_corpus"
+
+
+def short_name(repo: str) -> str:
+    """``vllm-project/vllm-ascend`` -> ``vllmascend``: how the corpus names log files for a repository."""
+    return re.sub(r"[^a-z0-9]", "", repo.split("/", 1)[1].lower())
+
+
+def evidence(repo: str, number: int, manifest: dict[str, dict], readme: str) -> list[str]:
+    """Where the corpus already holds ``repo``'s thread ``number`` (empty: it does not)."""
+    url = re.compile(rf"github\.com/{re.escape(repo)}/(?:issues|pull)/{number}(?!\d)", re.IGNORECASE)
+    found = [f"manifest: {name}" for name, entry in manifest.items()
+             if url.search(str(entry.get("source", "")))]
+    prefix = re.compile(rf"{short_name(repo)}(?:pr)?{number}_")
+    found += [f"file: {name}" for name in manifest if prefix.match(name.lower())]
+    if url.search(readme):
+        found.append("README: its URL")
+    return found
+
+
+def bare_mentions(repo: str, number: int, readme: str) -> list[str]:
+    """README lines with the number alone beside the repository's name (lists of threads left out)."""
+    name = repo.split("/", 1)[1].lower()
+    number_re = re.compile(rf"(?<![\d.]){number}(?!\d)")
+    return [line.strip()[:160] for line in readme.splitlines()
+            if number_re.search(line) and (name in line.lower() or short_name(repo) in line.lower())]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("repo", help="OWNER/REPO, e.g. vllm-project/vllm")
+    parser.add_argument("numbers", nargs="+", type=int, help="issue or pull-request numbers")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    args = parser.parse_args(argv)
+    if args.repo.count("/") != 1:
+        parser.error(f"repo must be OWNER/REPO, got {args.repo!r}")
+    manifest = json.loads((args.corpus / "manifest.json").read_text())
+    readme = (args.corpus / "README.md").read_text()
+    for number in args.numbers:
+        found = evidence(args.repo, number, manifest, readme)
+        print(("SEEN " if found else "NEW  ") + f"{args.repo}#{number}", "; ".join(found))
+        for line in bare_mentions(args.repo, number, readme)[:5]:
+            print("   README line with the bare number (read it):", line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
