@@ -1276,8 +1276,9 @@ class Doctor:
             # Ray's report of a method that raised: its kind and the method, named like a frame
             if tb is None or tb.frames or tb.exc:
                 tb = self._open(stream, explicit=True)
-            if m.group("type") and m.group("type").rsplit(".", 1)[-1] != "RayTaskError":
-                tb.exc = (m.group("type").rsplit(".", 1)[-1], "")
+            exc_type = (m.group("type") or "").rsplit(".", 1)[-1]
+            if exc_type and exc_type != "RayTaskError":
+                tb.exc = (exc_type, "")
             tb.message = tb.message or f"ray::{m.group('actor')}.{m.group('method')}() failed"
             self._frame(tb, m.group("method"))
             self.tb_stream = stream

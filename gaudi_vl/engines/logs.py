@@ -594,8 +594,7 @@ last commit before it was removed). A failure; ``execute_model`` runs the profil
 unless a phase line says otherwise), like an ``execute_model`` frame."""
 
 ENGINE_DEATH = re.compile(
-    r"(?:Stage)?EngineCore(?:Proc)? failed to start|(?:Stage)?EngineCore(?:Proc)? encountered a fatal error"
-    r"|Engine core initialization failed"
+    r"(?:Stage)?EngineCore(?:Proc)? failed to start|Engine core initialization failed"
     r"|WorkerProc failed to start|WorkerProc initialization failed|Worker proc \S+ died unexpectedly"
     r"|Engine process failed to start|Worker \S+ pid \d+ died, exit code"
     r"|AsyncEngineDeadError|Background loop has errored already|EngineDeadError"
@@ -1779,9 +1778,8 @@ PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
     *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
         LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
         CLIENT_UTILITY_CALL, RL_WEIGHT_SYNC_GROUP, V0_WORKER_INIT_MODEL, MODEL_LOADER_GET_MODEL)),
-    (re.compile(MODEL_BUILD[0]), MODEL_BUILD[1], MODEL_BUILD[2]),
-    (re.compile(WORKER_INIT[0]), WORKER_INIT[1], WORKER_INIT[2]),
-    (re.compile(WORKER_MODULE[0]), WORKER_MODULE[1], WORKER_MODULE[2]),
+    *((re.compile(pattern), func, phase)
+      for pattern, func, phase in (MODEL_BUILD, WORKER_INIT, WORKER_MODULE)),
 )
 """Functions whose phase depends on the file they are in (the path's pattern, the function, the phase):
 weak."""
