@@ -1636,7 +1636,8 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
                 r"|_create_worker|^\w*WorkerProc$"),
      Phase.STARTUP),
     (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
-                r"|handle_request|update_weights|reload_weights|weight_transfer|weight_update"),
+                r"|handle_request|update_weights|reload_weights|weight_transfer|weight_update"
+                r"|grammar_init|_create_grammar|compile_grammar"),
      Phase.SERVING),
 )
 """Function names that say their phase, for frames no engine's table names (another platform's plugin, a
@@ -1667,6 +1668,10 @@ device set up and its model loaded, in the ``WorkerProc`` constructor
 updated or reloaded only in an engine that is up (``update_weights``, ``init_weight_transfer_engine``,
 vllm/v1/engine/async_llm.py:1315,1340, ``reload_weights``, vllm/v1/worker/gpu_worker.py:629,1550
 @vllm==0.32.0; RL frameworks' ``update_weights_from_ipc``, https://github.com/verl-project/verl/pull/6393).
+A request's structured-output grammar is compiled when the engine core takes the request in
+(``preprocess_add_request`` -> ``grammar_init`` -> ``_create_grammar`` -> the backend's ``compile_grammar``,
+vllm/v1/engine/core.py:1089,1110 and vllm/v1/structured_output/__init__.py:126,180,189,204@vllm==0.32.0;
+nothing compiles a grammar at start-up): serving (https://github.com/vllm-project/vllm/pull/47312).
 (Not LoRA frames: the server adds its static ``--lora-modules`` through the same ``add_lora`` /
 ``_load_adapter`` once the engine is up, before any request,
 https://github.com/vllm-project/vllm/issues/30690.)
