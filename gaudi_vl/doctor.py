@@ -884,8 +884,8 @@ class Doctor:
         if prev_size < 60:
             return None
         if body[:6] == 'File "' or body[:1] in "^~" or TRACEBACK.search(body[:40]) or (
-                EXCEPTION.match(body) and ":" in body[:120]):
-            return None
+                EXCEPTION.match(body) and ":" in body[:120]) or TERMINATE.match(body):
+            return None  # (a runtime's terminate handler writes its line from column 0, never a wrap's rest)
         if prev_size == self._width and self._width_lines >= 2:
             # a fixed-width wrap keeps the text whole (a space at the cut stays on one side); after a comma
             # or colon with none, or after a whole short word (``line`` / ``355``), the wrap was at a word
@@ -1226,9 +1226,9 @@ class Doctor:
         if "Failed: " in msg and "'" in msg and (m := CUDA_CHECK_EXIT.search(msg)):
             self._fail(out, "crash", m.group(0).lstrip(": ")[:300], stream, tb, None)  # a CUDA check exits
             return True
-        if ("terminate " in msg or "(core dumped)" in msg or msg[:6] == "Killed") and TERMINATE.match(
-                msg.lstrip()):
-            self._fail(out, "crash", msg.strip()[:300], stream, tb, None)  # the C++ runtime or a signal
+        if ("terminat" in msg or "(core dumped)" in msg or msg[:6] == "Killed") and TERMINATE.match(
+                msg.lstrip()):  # the C++ runtime or a signal
+            self._fail(out, "oom" if OOM_TEXT.search(msg) else "crash", msg.strip()[:300], stream, tb, None)
             return True
         if ("0x" in msg and (NATIVE_FRAME.match(msg) or CRASH_FRAME.match(msg))) or (
                 ("***" in msg or "ignal" in msg or "====" in msg or "Segfault" in msg)

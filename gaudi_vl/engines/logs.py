@@ -362,6 +362,7 @@ GLOG_PREFIX = re.compile(r"^(?P<sev>[IWEF]) \d{1,10} \d{1,10}\] [\w.\-]{1,80}:\d
 the severity letter is the line's level."""
 TERMINATE = re.compile(
     r"^terminate called (?:after throwing an instance of|without an active exception|recursively)"
+    r"|^libc\+\+abi: terminating\b"
     r"|^(?:Aborted|Segmentation fault|Bus error|Floating point exception|Illegal instruction)"
     r" \(core dumped\)|^Killed\s*$")
 """The process was killed by the C++ runtime or a signal: libstdc++'s verbose terminate handler writes
@@ -370,7 +371,10 @@ TERMINATE = re.compile(
 https://github.com/christopherowen/spark-vllm-mxfp4-docker/issues/5 after an ``EngineDeadError``), and a
 shell reports a child killed by a signal as ``Aborted (core dumped)``, ``Segmentation fault (core dumped)``
 or a bare ``Killed`` (SIGKILL, often the kernel's out-of-memory killer): a crash, more specific than the
-engine-death report beside it."""
+engine-death report beside it. LLVM's libc++abi (macOS) writes ``libc++abi: terminating due to uncaught
+exception of type std::runtime_error: ..`` instead (libcxxabi/src/cxa_default_handlers.cpp;
+https://github.com/vllm-project/vllm-metal/issues/274); a runtime error that says the device ran out of memory
+(``OOM_TEXT``) is an out-of-memory failure."""
 TORCH_ABORT = re.compile(
     r"Watchdog caught collective operation timeout|we are taking the entire process down")
 """torch's NCCL watchdog when a collective hangs or fails: ``[rank0]:[E601 ..ProcessGroupNCCL.cpp:616] [Rank
@@ -503,7 +507,7 @@ the string in torch/lib/libc10_cuda.so@torch==2.14.1; https://github.com/vllm-pr
 OOM_TEXT = re.compile(
     r"out of memory|OutOfMemoryError|Device out of memory"
     r"|(?:UR|ZE)_RESULT_ERROR_OUT_OF_(?:DEVICE_MEMORY|HOST_MEMORY|RESOURCES)|\bRESOURCE_EXHAUSTED\b"
-    r"|Memory_Allocation_Failure\(EL0004\)",
+    r"|Memory_Allocation_Failure\(EL0004\)|kIOGPUCommandBufferCallbackErrorOutOfMemory",
     re.IGNORECASE)
 """Out-of-memory texts; Intel GPUs' runtimes report it as a result code (``level_zero backend failed with
 error: 40 (UR_RESULT_ERROR_OUT_OF_RESOURCES)``: the Unified Runtime's and Level Zero's out-of-memory results,
@@ -512,7 +516,10 @@ could not make (``RESOURCE_EXHAUSTED: Error loading program: Attempting to reser
 memory. That was not possible. There are 905.37M free``, https://github.com/vllm-project/vllm/issues/16521);
 Ascend CANN's error code for device memory it could not allocate (``Memory_Allocation_Failure(EL0004): Failed
 to allocate memory.``, relayed by torch_npu's ``PTA call acl api failed``,
-https://github.com/vllm-project/vllm-omni/issues/705)."""
+https://github.com/vllm-project/vllm-omni/issues/705); Apple's Metal driver failing a command buffer for
+want of GPU memory (``[METAL] Command buffer execution failed: Insufficient Memory
+(00000008:kIOGPUCommandBufferCallbackErrorOutOfMemory)``, the IOGPU status MLX raises as std::runtime_error;
+https://github.com/vllm-project/vllm-metal/issues/274)."""
 
 KV_SHORTFALL = re.compile(
     r"No available memory for the cache blocks|larger than the available KV cache memory"
@@ -1072,10 +1079,12 @@ _SERVING = (
     _m("serving", Phase.SERVING, r"Application startup complete",
        "uvicorn/lifespan/on.py:62@uvicorn==0.54.0"),
     _m("serving", Phase.SERVING,
-       r"Starting vLLM (?:API )?server\b|Available routes are|Route: \S+, (?:Methods|Endpoint): ",
+       r"Starting vLLM (?:API )?server (?:\d+ )?on\b|Available routes are|Route: \S+, (?:Methods|Endpoint): ",
        f"vllm/entrypoints/openai/api_server.py:1362@{FORK_122}; vllm/entrypoints/launchers/api_server/"
        f"entry.py:140 and launchers/launcher.py:186 (then one 'Route: %s, Methods: %s' line per route, "
-       f":195,206, before the HTTP server starts serving)@{UPSTREAM}"),
+       f":195,206, before the HTTP server starts serving)@{UPSTREAM}; always 'Starting vLLM (API )server "
+       f"(N )on ADDRESS', never a wrapper's own 'Starting vLLM server: /path/to/vllm', which GPUStack writes "
+       f"before it runs the CLI (https://github.com/gpustack/gpustack/issues/2849)"),
     _m("serving", Phase.SERVING, r"Started server process|Uvicorn running on",
        "uvicorn/server.py:101,232@uvicorn==0.54.0"),
     _m("serving", Phase.SERVING, r"Avg prompt throughput", f"vllm/engine/metrics.py:418@{FORK_122}"),
@@ -1138,6 +1147,21 @@ _SERVING = (
        f"requests', 'Shutdown complete', 'Rejecting request %s (server shutting down)' "
        f"(https://github.com/vllm-project/vllm-omni/issues/3683). Not the engine core's 'trigger received "
        f"signal' or a worker's 'terminated by shutdown signal': a signal can come at any time"),
+    _m("serving", Phase.SERVING,
+       r"It took [\d.]+ seconds to (?:wake up tags|fall asleep)|Sleep mode freed [\d.]+ GiB memory"
+       r"|Successfully reset prefix cache",
+       f"sleep mode and the prefix cache's reset, asked of an engine that has been built (RL frameworks "
+       f"between rounds of generation, the server's /sleep, /wake_up and /reset_prefix_cache routes): "
+       f"vllm/v1/executor/abstract.py:391,409, vllm/v1/worker/gpu_worker.py:327, "
+       f"vllm/v1/core/block_pool.py:861 (BlockPool.reset_prefix_cache, reached through "
+       f"EngineCore.reset_prefix_cache, vllm/v1/engine/core.py:871) @{UPSTREAM}; the corpus labels an engine "
+       f"woken or put to sleep as serving (https://github.com/hiyouga/EasyR1/issues/260, "
+       f"https://github.com/modelscope/ms-swift/issues/5231)"),
+    _m("serving", Phase.SERVING, r"Storing KV cache for \d+ out of \d+ tokens",
+       "LMCache's KV connector storing one request's KV cache after its forward pass ('Storing KV cache for "
+       "%d out of %d tokens (skip_leading_tokens=%d) for request %s', LMCacheConnectorV1Impl.wait_for_save "
+       "and save_kv_layer, lmcache/integration/vllm/vllm_v1_adapter.py; "
+       "https://github.com/LMCache/LMCache/issues/1471): a request is being served"),
     _m("serving", Phase.SERVING, r"Added request \S+\.",
        f"vllm/v1/engine/async_llm.py:552,578@{UPSTREAM}; vllm/engine/multiprocessing/engine.py (V0's "
        f"'Added request', https://github.com/vllm-project/vllm/issues/10024)"),
@@ -1633,7 +1657,7 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
                 r"|_init_executor|_init_workers|inspect_model|load_model_cls|get_model_architecture"
                 r"|^EngineArgs$|create_engine_config|model_is_embedding|get_attn_backend"
                 r"|_initialize_stages?\b|_initialize_stage_replicas|_build_rollout"
-                r"|_create_worker|^\w*WorkerProc$"),
+                r"|_create_worker|^\w*WorkerProc$|prepare_communication_buffer"),
      Phase.STARTUP),
     (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
                 r"|handle_request|update_weights|reload_weights|weight_transfer|weight_update"
@@ -1672,6 +1696,10 @@ A request's structured-output grammar is compiled when the engine core takes the
 (``preprocess_add_request`` -> ``grammar_init`` -> ``_create_grammar`` -> the backend's ``compile_grammar``,
 vllm/v1/engine/core.py:1089,1110 and vllm/v1/structured_output/__init__.py:126,180,189,204@vllm==0.32.0;
 nothing compiles a grammar at start-up): serving (https://github.com/vllm-project/vllm/pull/47312).
+The model runner's ``load_model`` ends by preparing the loaded model's communication buffers
+(``prepare_communication_buffer_for_model``: the MoE layers' all-to-all ``init_prepare_finalize``, right
+after 'Model loading took', vllm/v1/worker/gpu_model_runner.py ``load_model``;
+https://github.com/vllm-project/vllm/issues/26055); only an elastic expert-parallel rescale calls it again.
 (Not LoRA frames: the server adds its static ``--lora-modules`` through the same ``add_lora`` /
 ``_load_adapter`` once the engine is up, before any request,
 https://github.com/vllm-project/vllm/issues/30690.)
