@@ -2860,3 +2860,64 @@ def test_more_per_request_paths_are_requests(func: str) -> None:
           "ValueError: bad schema\n")
     assert not _read(tb).report().failed
     assert _read(tb.replace(func, "prepare_weights")).report().failed
+
+
+# ------------------------------------------------------------------ round 25: J17 and after K40-K43's measurement
+@pytest.mark.parametrize("func", ["grammar_init", "_create_grammar", "compile_grammar"])
+def test_a_requests_grammar_compiled_in_the_engine_core_is_serving(func: str) -> None:
+    """The engine core compiles a request's structured-output grammar as it takes the request in (vLLM#47312)."""
+    tb = ("Traceback (most recent call last):\n"
+          f'  File "/v/vllm/v1/structured_output/__init__.py", line 184, in {func}\n'
+          "    return self.backend.compile_grammar(request_type, grammar_spec)\n")
+    assert _read(tb).report().failure_phase is Phase.SERVING
+
+
+@pytest.mark.parametrize(("line", "serving"), [
+    ("INFO 05-30 16:35:50 [launcher.py:29] Starting vLLM server on http://0.0.0.0:8000", True),
+    ("INFO 05-30 16:35:50 [api_server.py:1351] Starting vLLM API server 0 on http://0.0.0.0:8000", True),
+    ("2025-09-17 10:47:57,350 - gpustack.worker.backends.vllm - INFO - Starting vLLM server: /opt/venvs/bin/vllm",
+     False),
+])
+def test_only_vllms_own_server_start_is_serving(line: str, serving: bool) -> None:
+    """GPUStack writes 'Starting vLLM server: /path' before it runs the CLI (gpustack#2849): no serving."""
+    assert (_read(line + "\n").report().phase_reached is Phase.SERVING) is serving
+
+
+@pytest.mark.parametrize("line", [
+    "INFO 08-02 23:48:20 [executor_base.py:227] It took 0.067838 seconds to wake up tags ['kv_cache'].",
+    "INFO 08-02 23:48:06 [block_pool.py:316] Successfully reset prefix cache",
+    "[2025-08-29 19:59:50,131] LMCache INFO: Storing KV cache for 389 out of 78213 tokens (skip_leading_tokens=77824)"
+    " for request cmpl-e79-0 (vllm_v1_adapter.py:929:lmcache.integration.vllm.vllm_v1_adapter)",
+])
+def test_sleep_mode_prefix_cache_resets_and_lmcache_stores_are_serving(line: str) -> None:
+    """Asked only of a built engine (ms-swift#5231, EasyR1#260) or made for one request (LMCache#1471): a crash
+    after them, whose own lines name no step, failed while serving."""
+    r = _read(line + "\nFatal Python error: none_dealloc: deallocating None\n").report()
+    assert r.failed and r.failure_kind == "crash" and r.failure_phase is Phase.SERVING
+
+
+def test_libcxxabis_terminate_line_is_never_a_wrapped_lines_rest() -> None:
+    """macOS's libc++abi terminate handler after a long metrics line, read as a paste (unwrapped): its own line,
+    an out-of-memory crash when Metal says so (vllm-metal#274)."""
+    metrics = ("(APIServer pid=1) INFO 04-15 07:20:01 [loggers.py:259] Engine 000: Avg prompt throughput: 0.0 "
+               "tokens/s, Avg generation throughput: 0.0 tokens/s, Running: 1 reqs, Waiting: 0 reqs, GPU KV cache "
+               "usage: 0.2%, Prefix cache hit rate: 0.2%\n")
+    abort = ("libc++abi: terminating due to uncaught exception of type std::runtime_error: [METAL] Command buffer "
+             "execution failed: Insufficient Memory (00000008:kIOGPUCommandBufferCallbackErrorOutOfMemory)\n")
+    d = Doctor(unwrap=True)
+    for line in (metrics, metrics, abort, "(APIServer pid=1) ERROR 04-15 07:22:58 [core_client.py:667] Engine core "
+                 "proc EngineCore died unexpectedly, shutting down client.\n"):
+        d.feed(line)
+    r = d.report()
+    assert r.failed and r.failure_kind == "oom" and r.failure_phase is Phase.SERVING
+    plain = _read(abort.replace("Insufficient Memory (00000008:kIOGPUCommandBufferCallbackErrorOutOfMemory)",
+                                "bad op")).report()
+    assert plain.failed and plain.failure_kind == "crash"
+
+
+def test_load_models_communication_buffers_are_start_up() -> None:
+    """``load_model`` ends by preparing the MoE layers' all-to-all buffers (vLLM#26055)."""
+    tb = ("Traceback (most recent call last):\n"
+          '  File "/v/vllm/distributed/parallel_state.py", line 836, in prepare_communication_buffer_for_model\n'
+          "    self.device_communicator.prepare_communication_buffer_for_model(\n")
+    assert _read(tb).report().failure_phase is Phase.STARTUP
