@@ -2886,8 +2886,8 @@ def test_only_vllms_own_server_start_is_serving(line: str, serving: bool) -> Non
 @pytest.mark.parametrize("line", [
     "INFO 08-02 23:48:20 [executor_base.py:227] It took 0.067838 seconds to wake up tags ['kv_cache'].",
     "INFO 08-02 23:48:06 [block_pool.py:316] Successfully reset prefix cache",
-    "[2025-08-29 19:59:50,131] LMCache INFO: Storing KV cache for 389 out of 78213 tokens (skip_leading_tokens=77824)"
-    " for request cmpl-e79-0 (vllm_v1_adapter.py:929:lmcache.integration.vllm.vllm_v1_adapter)",
+    ("[2025-08-29 19:59:50,131] LMCache INFO: Storing KV cache for 389 out of 78213 tokens (skip_leading_tokens=77"
+     "824) for request cmpl-e79-0 (vllm_v1_adapter.py:929:lmcache.integration.vllm.vllm_v1_adapter)"),
 ])
 def test_sleep_mode_prefix_cache_resets_and_lmcache_stores_are_serving(line: str) -> None:
     """Asked only of a built engine (ms-swift#5231, EasyR1#260) or made for one request (LMCache#1471): a crash
@@ -2905,8 +2905,9 @@ def test_libcxxabis_terminate_line_is_never_a_wrapped_lines_rest() -> None:
     abort = ("libc++abi: terminating due to uncaught exception of type std::runtime_error: [METAL] Command buffer "
              "execution failed: Insufficient Memory (00000008:kIOGPUCommandBufferCallbackErrorOutOfMemory)\n")
     d = Doctor(unwrap=True)
-    for line in (metrics, metrics, abort, "(APIServer pid=1) ERROR 04-15 07:22:58 [core_client.py:667] Engine core "
-                 "proc EngineCore died unexpectedly, shutting down client.\n"):
+    died = ("(APIServer pid=1) ERROR 04-15 07:22:58 [core_client.py:667] Engine core proc EngineCore died "
+            "unexpectedly, shutting down client.\n")
+    for line in (metrics, metrics, abort, died):
         d.feed(line)
     r = d.report()
     assert r.failed and r.failure_kind == "oom" and r.failure_phase is Phase.SERVING
