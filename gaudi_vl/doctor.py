@@ -166,6 +166,7 @@ from gaudi_vl.engines.logs import (
     TRACEBACK,
     TRACING_PREFIX,
     UNRAISABLE,
+    UTILITY_FAILED,
     V0_FATAL_LOGGERS,
     V0_REQUEST_STREAM,
     WARMUP_NAMED,
@@ -1234,7 +1235,7 @@ class Doctor:
                 ("***" in msg or "ignal" in msg or "====" in msg or "Segfault" in msg)
                 and CRASH_HEADER.search(msg)):
             return self._native(ln, tb, out)
-        if ("ASGI" in msg or "Error in " in msg) and REQUEST_ERROR.search(msg):
+        if ("ASGI" in msg or "Error in " in msg or "r failure: " in msg) and REQUEST_ERROR.search(msg):
             if len(self.request_error) >= MAX_STREAMS:
                 self.request_error.pop(next(iter(self.request_error)))
             self.request_error[stream] = self.lines
@@ -1321,6 +1322,11 @@ class Doctor:
                 ("Error executing" in msg and WORKER_METHOD_CUT.search(msg))
                 or ("WorkerProc hit" in msg and WORKER_BUSY_LOOP_ERROR.search(msg))):
             self._open(stream, explicit=True)  # its traceback follows (or was cut): the worker's failure
+            self.recognised += 1
+            return True
+        if ln.level in ("ERROR", "CRITICAL") and "Invocation of" in msg and UTILITY_FAILED.search(msg):
+            tb = self._open(stream, explicit=True)  # its traceback follows (or was cut): the failed call's,
+            tb.weak = tb.weak or Phase.SERVING  # answered only by a built engine's busy loop (UTILITY_FAILED)
             self.recognised += 1
             return True
         for gates, kind, pattern in LINE_FAILURES:

@@ -2922,3 +2922,44 @@ def test_load_models_communication_buffers_are_start_up() -> None:
           '  File "/v/vllm/distributed/parallel_state.py", line 836, in prepare_communication_buffer_for_model\n'
           "    self.device_communicator.prepare_communication_buffer_for_model(\n")
     assert _read(tb).report().failure_phase is Phase.STARTUP
+
+
+# ------------------------------------------------------------------ round 26: after K44-K47's measurement
+def test_skypilots_job_prefix_is_a_process_prefix() -> None:
+    """SkyPilot prefixes a node's lines ``(task, pid=N)`` or ``(worker1, rank=1, pid=N, ip=..)`` (ART#97)."""
+    for prefix in ("(roflbot-train-002, pid=2251) ", "(worker1, rank=1, pid=13566, ip=10.146.0.26) "):
+        ln = split_line(prefix + 'ERROR 05-01 15:00:23 [core.py:1] EngineCore failed to start.')
+        assert ln.stream != "main" and ln.level == "ERROR" and ln.message == "EngineCore failed to start."
+
+
+def test_a_failed_utility_call_of_the_engine_core_is_a_serving_failure() -> None:
+    """The busy loop logs ``Invocation of %s method failed`` (ms-swift#6866); the paste may cut its
+    traceback."""
+    log = "(EngineCore_DP0 pid=1) ERROR 12-03 10:29:14 [core.py:780] Invocation of collective_rpc method failed\n"
+    r = _read(log).report()
+    assert r.failed and r.failure_phase is Phase.SERVING
+
+
+@pytest.mark.parametrize(("path", "func"), [
+    ("/v/vllm/v1/engine/core_client.py", "_call_utility_async"),
+    ("/v/vllm/v1/engine/async_llm.py", "collective_rpc"),
+    ("/v/vllm_omni/engine/orchestrator.py", "run"),
+])
+def test_more_calls_that_only_a_running_engine_makes_are_serving(path: str, func: str) -> None:
+    """The async clients' utility calls (verifiers#139) and vllm-omni's orchestrator loop (vllm-omni#3250)."""
+    tb = ("Traceback (most recent call last):\n"
+          f'  File "{path}", line 843, in {func}\n'
+          "    return await future\n")
+    assert _read(tb).report().failure_phase is Phase.SERVING
+
+
+def test_a_failed_nixl_handshake_is_no_engine_failure() -> None:
+    """The NIXL connector logs the failure with its traceback and serves on (vLLM#41863)."""
+    log = ("(Worker_TP0 pid=865) ERROR 05-01 15:00:23 [nixl_connector.py:1263] NIXL transfer failure: "
+           "handshake_setup_failed | Context: {'failure_type': 'handshake_setup_failed', 'request_id': None}\n"
+           "(Worker_TP0 pid=865) ERROR 05-01 15:00:23 [nixl_connector.py:1263] Traceback (most recent call last):\n"
+           '(Worker_TP0 pid=865) ERROR 05-01 15:00:23 [nixl_connector.py:1263]   File "/v/vllm/distributed/'
+           'kv_transfer/kv_connector/v1/nixl_connector.py", line 1261, in done_callback\n'
+           "(Worker_TP0 pid=865) ERROR 05-01 15:00:23 [nixl_connector.py:1263]     x = f.result()\n")
+    r = _read(log).report()
+    assert not r.failed and r.phase_reached is Phase.SERVING

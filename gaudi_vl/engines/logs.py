@@ -147,15 +147,18 @@ CUT_HEADER = re.compile(r"^\[[\w./\-]{1,80}\.py:\d{1,6}\]\s?")
 ...`` (https://github.com/vllm-project/vllm/issues/20305)."""
 
 PROCESS_PREFIX = re.compile(
-    r"^\(?(?P<process>[A-Za-z_][\w.\-:]*(?:\((?:[\w.\-:>,]|\([\w.\-:>,]*\)){1,80}\))?)?\s*"
-    r"(?:(?:rank=(?P<prank>\d+)|TP\d+)\s+)?pid=(?P<pid>\d+)(?:,\s*ip=[\w.:]+)?\)\s?"
+    r"^\(?(?P<process>[A-Za-z_][\w.\-:]*(?:\((?:[\w.\-:>,]|\([\w.\-:>,]*\)){1,80}\))?)?,?\s*"
+    r"(?:(?:rank=(?P<prank>\d+)|TP\d+),?\s+)?pid=(?P<pid>\d+)(?:,\s*ip=[\w.:]+)?\)\s?"
 )
 """``(VllmWorkerProcess pid=614)`` (multiproc_worker_utils.py:268@95af70093fc0), ``(RayWorkerWrapper
 pid=8965)`` (Ray's log forwarding), ``(EngineCore_DP0 pid=1079040)`` / ``(Worker_TP0 pid=635023)``
 (vllm/logger.py:28-32@vllm==0.32.0), the older ``(VllmWorker rank=0 pid=26234)`` and Ray Serve's
 ``(ServeReplica:default:LLMDeploymentqwen-0_5b pid=14262)`` (https://github.com/ray-project/ray/issues/53267)
 and Ray Data's actors, named for their operator (``(MapWorker(MapBatches(vLLMEngineStageUDF)) pid=12390,
-ip=10.0.118.90)``, the actor that runs vLLM in ray.data.llm, https://github.com/ray-project/ray/pull/53825)."""
+ip=10.0.118.90)``, the actor that runs vLLM in ray.data.llm, https://github.com/ray-project/ray/pull/53825),
+and SkyPilot's job output, which prefixes each node's lines ``(task_name, pid=N)`` on a single node and
+``(head, rank=0, pid=N)`` / ``(worker1, rank=1, pid=N, ip=..)`` on several (its task runner's streaming
+prefix; https://github.com/OpenPipe/ART/issues/97)."""
 
 RAY_COMPONENTS = frozenset({"raylet", "gcs_server", "autoscaler", "monitor", "dashboard"})
 RAY_PREFIX = re.compile(
@@ -461,13 +464,18 @@ async engine's loop is started for requests (``start_background_loop`` from ``ad
 running, vllm/engine/async_llm_engine.py:933-953@95af70093fc0): its end is a serving failure."""
 REQUEST_ERROR = re.compile(
     r"Exception in ASGI application|Error in preprocessing prompt inputs"
-    r"|Error in (?:chat completion|completion|responses?) stream generator")
+    r"|Error in (?:chat completion|completion|responses?) stream generator|NIXL transfer failure: ")
 """A request's own error, logged by the server that answered it with an error and kept serving:
 uvicorn's ``ERROR:    Exception in ASGI application`` (after a ``500 Internal Server Error`` access line,
 https://github.com/QwenLM/Qwen3-VL/issues/970) and the OpenAI front end's ``logger.exception`` around one
 request (``Error in preprocessing prompt inputs``, ``Error in chat completion stream generator.``,
-vllm/entrypoints/openai/serving_chat.py, https://github.com/vllm-project/vllm/issues/16918). The traceback
-after one is the request's, not the engine's: a failure only if its exception says the engine died."""
+vllm/entrypoints/openai/serving_chat.py, https://github.com/vllm-project/vllm/issues/16918), and the NIXL KV
+connector's report of a handshake or transfer with a remote engine that failed (``_log_failure``: ``NIXL
+transfer failure: %s | Context: %s``, with the exception's traceback, vllm/distributed/kv_transfer/
+kv_connector/v1/nixl/base_worker.py:1227-1266@vllm==0.32.0): the connector records it and the requests
+concerned are recomputed or freed while the engine serves on (https://github.com/vllm-project/vllm/pull/41863).
+The traceback after one is the request's, not the engine's: a failure only if its exception says the engine
+died."""
 
 CHAINED = re.compile(r"^(?:The above exception was the direct cause|During handling of the above exception)")
 PROCESS_DIED = re.compile(r"^Process (?P<name>[\w\-:]+):$")
@@ -558,6 +566,7 @@ SERVING_DEATH = re.compile(
     r"(?:Stage)?EngineCore(?:Proc)? encountered (?:a fatal error|an issue)|Engine loop has died"
     r"|Engine loop is not running"
     r"|Engine process \(pid \d+\) died|MQLLMEngine is already dead|Engine background task failed"
+    r"|Exception in callback _log_task_completion"
     r"|AsyncLLM output_handler failed|Background loop is stopped|Background loop has errored already"
     r"|(?:Async|MQ)LLMEngine (?:has failed|is already dead), terminating server process")
 """An engine that dies after it started, i.e. while serving: V1 ``EngineCore encountered a fatal error.``
@@ -565,8 +574,11 @@ SERVING_DEATH = re.compile(
 ``EngineDeadError`` text (vllm/v1/engine/exceptions.py:12-17) @vllm==0.32.0; V0's multiprocessing engine:
 ``Engine loop is not running`` (vllm/engine/multiprocessing/__init__.py:184), ``Engine process (pid %d) died``
 (client.py:164,182, its heartbeat loop runs only while serving), ``Engine background task failed``
-(async_llm_engine.py:69) @95af70093fc0; V1's ``AsyncLLM output_handler failed.`` (the front end's loop over
-the engine's outputs; its error goes to every request, vllm/v1/engine/async_llm.py:906@vllm==0.32.0); ``Engine
+(async_llm_engine.py:69) @95af70093fc0, and asyncio's report of that callback raising
+(``Exception in callback _log_task_completion(..)``: the callback raises AsyncEngineDeadError once the
+engine loop's task has failed; https://github.com/vllm-project/vllm/pull/6869); V1's ``AsyncLLM
+output_handler failed.`` (the front end's loop over the engine's outputs; its error goes to every request,
+vllm/v1/engine/async_llm.py:906@vllm==0.32.0); ``Engine
 loop has died`` and ``MQLLMEngine is already dead, terminating server process`` (older releases' client and
 launcher, seen in https://github.com/vllm-project/vllm/issues/10024 and /issues/13939); V0's
 ``AsyncEngineDeadError("Background loop is stopped.")`` (``check_health`` once the loop that was started
@@ -698,6 +710,11 @@ context is unusable after it, so even on a line of its own, with no traceback pa
 failure (https://github.com/vllm-project/vllm/issues/32895: ``HIP error: no kernel image is available``);
 torch_npu's failed CANN call the same (``RuntimeError: npu_moe_distribute_dispatch_v2:.. NPU function error:
 call aclnnMoeDistributeDispatchV3 failed``, https://github.com/vllm-project/vllm-ascend/pull/5287)."""
+UTILITY_FAILED = re.compile(r"Invocation of \w+ method failed")
+"""The engine core's busy loop reporting a client's utility call that raised (``logger.exception("Invocation
+of %s method failed", name)`` in ``_invoke_utility_method``, vllm/v1/engine/core.py:1750@vllm==0.32.0): its
+traceback follows (or the paste cut it); the call was made of a built engine (``UTILITY_CALL``), and the
+corpus counts the failed call as the engine's failure (https://github.com/modelscope/ms-swift/issues/6866)."""
 WORKER_BUSY_LOOP_ERROR = re.compile(r"WorkerProc hit an exception\.")
 """A V1 worker's RPC raising in its busy loop (``logger.exception("WorkerProc hit an exception.")``,
 ``_execute_worker_rpc``, vllm/v1/executor/multiproc_executor.py:1063@vllm==0.32.0): the worker's traceback
@@ -1779,12 +1796,22 @@ SLEEP_MODE = (("/vllm", "sleep", Phase.SERVING), ("/vllm", "wake_up", Phase.SERV
 vllm/entrypoints/llm.py:836,869; vllm/v1/engine/llm_engine.py:418,433 @vllm==0.32.0), called by RL
 frameworks' rollout servers (verl's ``vllm_async_server.sleep``): a frame of that name in code under a
 ``vllm`` path is a weak serving frame (https://github.com/verl-project/verl/issues/4921)."""
-CLIENT_UTILITY_CALL = ("/v1/engine/core_client.py", "call_utility", Phase.SERVING)
-"""The client's side of a utility call (``SyncMPClient.call_utility``: it sends the call to the engine core's
-input queue and waits for its result, vllm/v1/engine/core_client.py:1010@vllm==0.32.0; ``collective_rpc``
-and the weight-sync calls of RL frameworks go this way, vllm/v1/engine/llm_engine.py:485): answered by the
-core's busy loop, which runs once the engine is built (``UTILITY_CALL``): a weak serving frame
-(https://github.com/modelscope/ms-swift/issues/7270)."""
+CLIENT_UTILITY_CALL = tuple(("/v1/engine/core_client.py", func, Phase.SERVING)
+                            for func in ("call_utility", "call_utility_async", "_call_utility_async")) + (
+    ("/v1/engine/async_llm.py", "collective_rpc", Phase.SERVING),)
+"""The client's side of a utility call (``SyncMPClient.call_utility``, and the async clients'
+``call_utility_async`` / ``_call_utility_async``: each sends the call to the engine core's input queue and
+waits for its result, vllm/v1/engine/core_client.py:1010,1259,1279@vllm==0.32.0; ``collective_rpc``
+and the weight-sync calls of RL frameworks go this way, vllm/v1/engine/llm_engine.py:485 and
+``AsyncLLM.collective_rpc``, vllm/v1/engine/async_llm.py:1205): answered by the core's busy loop, which runs
+once the engine is built (``UTILITY_CALL``): a weak serving frame (https://github.com/modelscope/ms-swift/
+issues/7270, https://github.com/PrimeIntellect-ai/verifiers/issues/139)."""
+OMNI_ORCHESTRATOR_LOOP = ("/vllm_omni/engine/orchestrator.py", "run", Phase.SERVING)
+"""vllm-omni's orchestrator event loop (``Orchestrator.run``: its request handler and the stages' output
+handler, gathered; vllm_omni/engine/orchestrator.py), which its engine's bootstrap thread starts once the
+stage clients are built (``_bootstrap_orchestrator``, async_omni_engine.py): it routes requests between the
+stages, so a failure out of it is a failure while serving (https://github.com/vllm-project/vllm-omni/issues/
+3250)."""
 RL_WEIGHT_SYNC_GROUP = ("/vllm_worker_wrap.py", "init_process_group", Phase.SERVING)
 """OpenRLHF's worker extension creating the weight-sync group between the trainer and the built engine's
 workers (``WorkerWrap.init_process_group``, openrlhf/trainer/ray/vllm_worker_wrap.py, called on the running
@@ -1810,7 +1837,8 @@ phase)."""
 PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
     *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
         LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
-        CLIENT_UTILITY_CALL, RL_WEIGHT_SYNC_GROUP, V0_WORKER_INIT_MODEL, MODEL_LOADER_GET_MODEL)),
+        *CLIENT_UTILITY_CALL, OMNI_ORCHESTRATOR_LOOP, RL_WEIGHT_SYNC_GROUP, V0_WORKER_INIT_MODEL,
+        MODEL_LOADER_GET_MODEL)),
     *((re.compile(pattern), func, phase)
       for pattern, func, phase in (MODEL_BUILD, WORKER_INIT, WORKER_MODULE)),
 )
