@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tools.corpus_fold import README_TAIL, fold
-from tools.corpus_threads import DEFAULT_CORPUS, evidence, short_name
+from tools.corpus_threads import DEFAULT_CORPUS, bare_mentions, evidence, short_name
 
 MANIFEST = json.loads((DEFAULT_CORPUS / "manifest.json").read_text())
 README = (DEFAULT_CORPUS / "README.md").read_text()
@@ -50,3 +50,13 @@ def test_a_batch_folds_in_and_the_manifests_old_lines_stay(tmp_path: Path) -> No
     (corpus / "new_Z9.md").write_text("again\n")
     with pytest.raises(SystemExit, match="already in the manifest"):
         fold(corpus, "Z9")
+
+
+def test_a_thread_named_in_a_left_out_list_by_a_short_form_is_shown() -> None:
+    """Round 22 left out ``amd-strix-halo#69`` (kyuz0/amd-strix-halo-vllm-toolboxes) by a short form of the name;
+    a wrap can also put the name on the line before the number."""
+    assert any("amd-strix-halo#69" in line
+               for line in bare_mentions("kyuz0/amd-strix-halo-vllm-toolboxes", 69, README))
+    wrapped = "threads left out: vllm-omni\n7555 (a duplicate)\n"
+    assert bare_mentions("vllm-project/vllm-omni", 7555, wrapped) == ["7555 (a duplicate)"]
+    assert bare_mentions("vllm-project/vllm-omni", 7556, wrapped) == []

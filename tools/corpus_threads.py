@@ -39,11 +39,22 @@ def evidence(repo: str, number: int, manifest: dict[str, dict], readme: str) -> 
 
 
 def bare_mentions(repo: str, number: int, readme: str) -> list[str]:
-    """README lines with the number alone beside the repository's name (lists of threads left out)."""
-    name = repo.split("/", 1)[1].lower()
+    """README lines with the number alone beside the repository's name (lists of threads left out): the name
+    on the line or the line before it (a wrap can part them), or a short form of it before ``#N``
+    (``amd-strix-halo#69`` for kyuz0/amd-strix-halo-vllm-toolboxes)."""
+    name, short = repo.split("/", 1)[1].lower(), short_name(repo)
     number_re = re.compile(rf"(?<![\d.]){number}(?!\d)")
-    return [line.strip()[:160] for line in readme.splitlines()
-            if number_re.search(line) and (name in line.lower() or short_name(repo) in line.lower())]
+    tagged = re.compile(rf"([\w.\-]+)#{number}(?!\d)")
+    lines = readme.splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        if not number_re.search(line):
+            continue
+        near = (lines[i - 1] + " " + line).lower() if i else line.lower()
+        tags = (re.sub(r"[^a-z0-9]", "", m.group(1).lower()) for m in tagged.finditer(line))
+        if name in near or short in near or any(len(t) >= 6 and short.startswith(t) for t in tags):
+            found.append(line.strip()[:160])
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
