@@ -53,8 +53,8 @@ def test_a_batch_folds_in_and_the_manifests_old_lines_stay(tmp_path: Path) -> No
 
 
 def test_a_thread_named_in_a_left_out_list_by_a_short_form_is_shown() -> None:
-    """Round 22 left out ``amd-strix-halo#69`` (kyuz0/amd-strix-halo-vllm-toolboxes) by a short form of the name;
-    a wrap can also put the name on the line before the number."""
+    """Round 22 left out ``amd-strix-halo#69`` (kyuz0/amd-strix-halo-vllm-toolboxes), a short form of the
+    name; a wrap can also put the name on the line before the number."""
     assert any("amd-strix-halo#69" in line
                for line in bare_mentions("kyuz0/amd-strix-halo-vllm-toolboxes", 69, README))
     wrapped = "threads left out: vllm-omni\n7555 (a duplicate)\n"
