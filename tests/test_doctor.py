@@ -2782,10 +2782,14 @@ def test_an_import_failing_under_the_worker_module_is_start_up() -> None:
     ("/v/vllm/worker/worker.py", "start_worker_execution_loop"),
     ("/v/vllm/v1/engine/core_client.py", "call_utility"),
     ("/o/openrlhf/trainer/ray/vllm_worker_wrap.py", "init_process_group"),
+    ("/v/vllm/v1/engine/core_client.py", "_call_utility_async"),
+    ("/v/vllm/v1/engine/async_llm.py", "collective_rpc"),
+    ("/v/vllm_omni/engine/orchestrator.py", "run"),
 ])
 def test_calls_that_only_a_running_engine_makes_are_serving(path: str, func: str) -> None:
     """V0's TP execution loop (OpenRLHF#313), a client's utility call (ms-swift#7270), OpenRLHF's weight-sync
-    group on the built engine (OpenRLHF#744)."""
+    group on the built engine (OpenRLHF#744); round 26: the async clients' utility calls (verifiers#139) and
+    vllm-omni's orchestrator loop (vllm-omni#3250)."""
     tb = ("Traceback (most recent call last):\n"
           f'  File "{path}", line 286, in {func}\n'
           "    x = y(z)\n")
@@ -2938,19 +2942,6 @@ def test_a_failed_utility_call_of_the_engine_core_is_a_serving_failure() -> None
     log = "(EngineCore_DP0 pid=1) ERROR 12-03 10:29:14 [core.py:780] Invocation of collective_rpc method failed\n"
     r = _read(log).report()
     assert r.failed and r.failure_phase is Phase.SERVING
-
-
-@pytest.mark.parametrize(("path", "func"), [
-    ("/v/vllm/v1/engine/core_client.py", "_call_utility_async"),
-    ("/v/vllm/v1/engine/async_llm.py", "collective_rpc"),
-    ("/v/vllm_omni/engine/orchestrator.py", "run"),
-])
-def test_more_calls_that_only_a_running_engine_makes_are_serving(path: str, func: str) -> None:
-    """The async clients' utility calls (verifiers#139) and vllm-omni's orchestrator loop (vllm-omni#3250)."""
-    tb = ("Traceback (most recent call last):\n"
-          f'  File "{path}", line 843, in {func}\n'
-          "    return await future\n")
-    assert _read(tb).report().failure_phase is Phase.SERVING
 
 
 def test_a_failed_nixl_handshake_is_no_engine_failure() -> None:
