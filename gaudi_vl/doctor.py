@@ -885,8 +885,9 @@ class Doctor:
         if prev_size < 60:
             return None
         if body[:6] == 'File "' or body[:1] in "^~" or TRACEBACK.search(body[:40]) or (
-                EXCEPTION.match(body) and ":" in body[:120]) or TERMINATE.match(body):
-            return None  # (a runtime's terminate handler writes its line from column 0, never a wrap's rest)
+                EXCEPTION.match(body) and ":" in body[:120]) or TERMINATE.match(body) or (
+                PROCESS_DIED.match(body)):
+            return None  # (C++ terminate handlers and multiprocessing's ``Process X:`` write at column 0)
         if prev_size == self._width and self._width_lines >= 2:
             # a fixed-width wrap keeps the text whole (a space at the cut stays on one side); after a comma
             # or colon with none, or after a whole short word (``line`` / ``355``), the wrap was at a word

@@ -2954,3 +2954,41 @@ def test_a_failed_nixl_handshake_is_no_engine_failure() -> None:
            "(Worker_TP0 pid=865) ERROR 05-01 15:00:23 [nixl_connector.py:1263]     x = f.result()\n")
     r = _read(log).report()
     assert not r.failed and r.phase_reached is Phase.SERVING
+
+
+# ------------------------------------------------------------------ round 27: after K48-K51's measurement
+@pytest.mark.parametrize(("line", "phase"), [
+    ("INFO:     Loading model Llama-3.2-1B-Instruct.Q6_K.gguf...", Phase.STARTUP),
+    ("⠋ Loading modules... ━━━━━━━━━━━━━━━━━━━━   0/917   0% 0:00:00", Phase.STARTUP),
+    ("INFO:     Started engine process with PID 46", Phase.STARTUP),
+    ("INFO:     Model weights loaded. Memory usage: 17.15 GiB x 4 = 68.60 GiB", Phase.PROFILING),
+])
+def test_aphrodites_and_v0s_front_end_start_up_lines_place_a_later_failure(line: str, phase: Phase) -> None:
+    """Aphrodite's loading lines (sonar#786, #789, #360) and V0's multiprocessing front end (sonar#854); a
+    ``Process X:`` line after them is never their wrapped rest."""
+    d = Doctor(unwrap=True)
+    for ln in (line, "Process SpawnProcess-1:", "Traceback (most recent call last):",
+               '  File "/v/aphrodite/engine/async_aphrodite.py", line 510, in __init__',
+               "    self.engine = self._init_engine(*args, **kwargs)"):
+        d.feed(ln + "\n")
+    r = d.report()
+    assert r.failed and r.failure_phase is phase
+
+
+@pytest.mark.parametrize(("path", "func", "source", "phase"), [
+    ("/v/vllm/engine/llm_engine.py", "_init_cache", "num_blocks = self._run_workers(", Phase.PROFILING),
+    ("/v/vllm/model_executor/guided_decoding/outlines_logits_processors.py", "__call__",
+     "instruction = self._guide.get_next_instruction(", Phase.SERVING),
+    ("/v/vllm/model_executor/layers/quantization/compressed_tensors/compressed_tensors.py",
+     "_check_scheme_supported", "raise RuntimeError(", Phase.STARTUP),
+    ("/v/vllm/engine/llm_engine.py", "__init__", "self.model_executor = executor_class(model_config, cache_config,",
+     Phase.STARTUP),
+])
+def test_older_v0_steps_guided_decoding_and_quant_schemes_name_their_phase(path: str, func: str, source: str,
+                                                                          phase: Phase) -> None:
+    """vLLM#1411's 0.2 ``_init_cache`` (profiles first), V0's guided-decoding processor (vLLM#4109), a quant scheme
+    refused as the layers are built (1Cat-vLLM#289), V0's executor construction (vllm-gptq#3)."""
+    tb = ("Traceback (most recent call last):\n"
+          f'  File "{path}", line 193, in {func}\n'
+          f"    {source}\n")
+    assert _read(tb).report().failure_phase is phase

@@ -400,21 +400,23 @@ columns, https://github.com/HabanaAI/vllm-fork/pull/2018):
 a traceback is being written on this stream."""
 CALL_SITES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"model_runner\._dummy_(?:sampler|pooler)_run\("), Phase.WARMUP),
-    (re.compile(r"\bexecutor_class\(\s*vllm_config"), Phase.STARTUP),
+    (re.compile(r"\bexecutor_class\(\s*vllm_config|\bmodel_executor = executor_class\("), Phase.STARTUP),
     (re.compile(r"=\s*(?:Async)?EngineArgs\("), Phase.STARTUP),
 )
 """A traceback's source line whose call names its phase though the function is shared: the worker's
 ``self.model_runner._dummy_sampler_run(...)`` is the sampler warm-up in ``compile_or_warm_up_model``
 (vllm/v1/worker/gpu_worker.py:1054-1058@vllm==0.32.0), while the profiling run calls
 ``self._dummy_sampler_run(...)`` from inside the runner (gpu_model_runner.py:6200): a strong frame.
-``self.model_executor = executor_class(vllm_config)`` in ``EngineCore.__init__`` builds the executor,
-whose workers start and load the model before the KV caches are set up by the separate
-``_initialize_kv_caches`` (vllm/v1/engine/core.py): a traceback cut there failed in start-up
-(https://github.com/vllm-project/vllm/pull/40760). A program building the engine's arguments
-(``engine_args = AsyncEngineArgs(..)``, as Xinference's ``VLLMModel.load`` does, xinference/model/llm/vllm/
-core.py:622@7ecec16b6) failed before any engine existed, when the arguments were refused: start-up
-(https://github.com/xorbitsai/inference/issues/2420); the same program's later call that builds the engine
-(``AsyncLLMEngine.from_engine_args``) runs every start-up phase, so it names none."""
+``self.model_executor = executor_class(vllm_config)`` in ``EngineCore.__init__`` builds the executor, whose
+workers start and load the model before the KV caches are set up by the separate ``_initialize_kv_caches``
+(vllm/v1/engine/core.py): a traceback cut there failed in start-up
+(https://github.com/vllm-project/vllm/pull/40760); older V0 engines build it the same way in
+``LLMEngine.__init__`` (``self.model_executor = executor_class(model_config, cache_config, ..)``, before the
+KV cache is set up; https://github.com/chu-tianxiang/vllm-gptq/issues/3). A program building the engine's
+arguments (``engine_args = AsyncEngineArgs(..)``, as Xinference's ``VLLMModel.load`` does,
+xinference/model/llm/vllm/core.py:622@7ecec16b6) failed before any engine existed, when the arguments were
+refused: start-up (https://github.com/xorbitsai/inference/issues/2420); the same program's later call that
+builds the engine (``AsyncLLMEngine.from_engine_args``) runs every start-up phase, so it names none."""
 
 CUT_CALL_SITES: tuple[tuple[str, Phase], ...] = (
     ("self.model_executor = executor_class(vllm_config)", Phase.STARTUP),)
@@ -1018,6 +1020,14 @@ _LOADING = (
     _m("weights", Phase.STARTUP, r"Loading weights on \S+\s*\.\.\.",
        f"the loader starting to read (at DEBUG upstream): vllm/model_executor/model_loader/base_loader.py:87"
        f"@{UPSTREAM}; base_loader.py:47@{FORK_122}, loader.py:459@{FORK_121}"),
+    _m("weights", Phase.STARTUP, r"Loading model \S+\.\.\.$|Loading modules\.\.\. .{0,80}\b\d+/\d+\b",
+       "Aphrodite (a fork of vLLM's engine, dphnAI/sonar) starting to load a model file ('Loading model "
+       "%s...') and its rich progress bar over the model's modules ('Loading modules... 0/917'): "
+       "https://github.com/dphnAI/sonar/issues/786, https://github.com/dphnAI/sonar/issues/789"),
+    _m("weights_done", Phase.STARTUP, r"Model weights loaded\. Memory usage: ",
+       "Aphrodite's model runner at the end of load_model ('Model weights loaded. Memory usage: %.2f GiB x "
+       "%d = %.2f GiB', aphrodite/task_handler/model_runner.py, as vLLM's 'Loading model weights took'; "
+       "https://github.com/dphnAI/sonar/issues/360)", done=True),
 )
 """Weights being read (inside ``load_model``): all engines use these loaders."""
 
@@ -1072,7 +1082,8 @@ _STARTING = (
        r"vLLM API server version|non-default args: |\bargs: Namespace\("
        r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with"
        r"|Starting with engine args|EngineArgs\(model=|Using max model len \d+"
-       r"|vLLM server version |\u2580\u2584\u2580 \u2588\s+version ",
+       r"|vLLM server version |\u2580\u2584\u2580 \u2588\s+version "
+       r"|Multiprocessing frontend to use |Started engine process with PID \d+",
        f"the front end resolving its configuration before it builds the engine: api_server.py:1300 "
        f"(version), config.py:823,2203@{FORK_122}; the server's version line, or its block-letter logo with "
        f"the version (log_version_and_model, vllm/entrypoints/serve/utils/api_utils.py:325-347@{UPSTREAM}); "
@@ -1084,7 +1095,11 @@ _STARTING = (
        f"(https://github.com/vllm-project/vllm/pull/14612, https://github.com/meta-llama/synthetic-data-kit/"
        f"issues/24); the engine arguments printed by the program that is "
        f"about to build the engine (Ray Serve's vLLM deployment: 'Starting with engine args: AsyncEngineArgs("
-       f"model=..', https://github.com/vllm-project/vllm/issues/12742)"),
+       f"model=..', https://github.com/vllm-project/vllm/issues/12742); V0's multiprocessing front end "
+       f"starting its engine process ('Multiprocessing frontend to use %s for IPC Path.', 'Started engine "
+       f"process with PID %d', build_async_engine_client_from_engine_args, vllm/entrypoints/openai/"
+       f"api_server.py@95af70093fc0; "
+       f"Aphrodite's '.. for RPC Path.', https://github.com/dphnAI/sonar/issues/854)"),
 )
 """Lines written while the engine and its workers start, before any weight is loaded; ``frontend``
 lines come from the API server or ``LLM(...)`` before the engine exists: they show a healthy log was
@@ -1674,59 +1689,62 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
                 r"|_init_executor|_init_workers|inspect_model|load_model_cls|get_model_architecture"
                 r"|^EngineArgs$|create_engine_config|model_is_embedding|get_attn_backend"
                 r"|_initialize_stages?\b|_initialize_stage_replicas|_build_rollout"
-                r"|_create_worker|^\w*WorkerProc$|prepare_communication_buffer"),
+                r"|_create_worker|^\w*WorkerProc$|prepare_communication_buffer"
+                r"|get_quant_method|^get_scheme$|_check_scheme_supported"),
      Phase.STARTUP),
     (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
                 r"|handle_request|update_weights|reload_weights|weight_transfer|weight_update"
                 r"|grammar_init|_create_grammar|compile_grammar"),
      Phase.SERVING),
 )
-"""Function names that say their phase, for frames no engine's table names (another platform's plugin, a
-newer or older release, a wrapper): every engine names its steps the same way, V0's and V1's workers and
-runners on every platform (``load_model``/``load_weights`` in start-up, ``profile_run`` and
+"""Function names that say their phase, for frames no engine's table names (another platform's plugin, a newer
+or older release, a wrapper): every engine names its steps the same way, V0's and V1's workers and runners on
+every platform (``load_model``/``load_weights`` in start-up, ``profile_run`` and
 ``determine_available_memory``/``determine_num_available_blocks`` in profiling, ``initialize_cache`` /
-``_initialize_kv_caches`` / ``initialize_kv_cache`` sizing the cache, ``capture_model`` and
-``*warmup*`` in warm-up: vllm/v1/worker/gpu_worker.py:587,634,853,908 and gpu_model_runner.py:5028,6133,
+``_initialize_kv_caches`` / ``initialize_kv_cache`` sizing the cache, ``capture_model`` and ``*warmup*`` in
+warm-up: vllm/v1/worker/gpu_worker.py:587,634,853,908 and gpu_model_runner.py:5028,6133,
 6482,7055@vllm==0.32.0, vllm/worker/hpu_worker.py, hpu_model_runner.py@95af70093fc0,
-vllm_ascend/worker/worker_v1.py@1de16ead8eec);
-requests are ``generate``d and ``_process_reqs``-style steps run them. Functions that set graph sizes are
-configuration, not capture (``update_aclgraph_sizes`` in vllm-ascend's ``check_and_update_config``,
-vLLM's ``_set_cudagraph_sizes``; https://github.com/vllm-project/vllm-ascend/pull/1803). The engine's
-configuration is built before anything else (``EngineArgs(...)``, ``create_engine_config``,
-vllm/engine/arg_utils.py:2205@vllm==0.32.0;
-the older CLI's ``model_is_embedding`` check of the model's config before it built the engine,
-https://github.com/vllm-project/vllm/issues/7345), a call named on a traceback's source line counting as
-its next frame (https://github.com/huggingface/trl/issues/3304); the attention backend is chosen while the
-model's layers are built (``get_attn_backend``, vllm/v1/attention/selector.py:215@vllm==0.32.0;
+vllm_ascend/worker/worker_v1.py@1de16ead8eec); requests are ``generate``d and ``_process_reqs``-style steps
+run them. Functions that set graph sizes are configuration, not capture (``update_aclgraph_sizes`` in
+vllm-ascend's ``check_and_update_config``, vLLM's ``_set_cudagraph_sizes``;
+https://github.com/vllm-project/vllm-ascend/pull/1803). The engine's configuration is built before anything
+else (``EngineArgs(...)``, ``create_engine_config``, vllm/engine/arg_utils.py:2205@vllm==0.32.0; the older
+CLI's ``model_is_embedding`` check of the model's config before it built the engine,
+https://github.com/vllm-project/vllm/issues/7345), a call named on a traceback's source line counting as its
+next frame (https://github.com/huggingface/trl/issues/3304); the attention backend is chosen while the model's
+layers are built (``get_attn_backend``, vllm/v1/attention/selector.py:215@vllm==0.32.0;
 https://github.com/vllm-project/vllm/issues/24297); vllm-omni starts its stages before anything else
-(``_initialize_stages``, vllm_omni/entrypoints/omni.py:102, async_omni.py:642@be81443c8a52); RL
-frameworks build their vLLM rollout engine in their workers' ``_build_rollout``
+(``_initialize_stages``, vllm_omni/entrypoints/omni.py:102, async_omni.py:642@be81443c8a52); RL frameworks
+build their vLLM rollout engine in their workers' ``_build_rollout``
 (https://github.com/microsoft/agent-lightning/pull/144; not their ``init_model``, which also builds the
-trainer's own model, https://github.com/NovaSky-AI/SkyRL/pull/1463); a V1 worker process is built, its
-device set up and its model loaded, in the ``WorkerProc`` constructor
+trainer's own model, https://github.com/NovaSky-AI/SkyRL/pull/1463); a V1 worker process is built, its device
+set up and its model loaded, in the ``WorkerProc`` constructor
 (vllm/v1/executor/multiproc_executor.py:679-687@vllm==0.32.0; vllm-omni's ``NPUWorkerProc`` and
-``_create_worker``, https://github.com/vllm-project/vllm-omni/issues/1199). Weights are
-updated or reloaded only in an engine that is up (``update_weights``, ``init_weight_transfer_engine``,
+``_create_worker``, https://github.com/vllm-project/vllm-omni/issues/1199). Weights are updated or reloaded
+only in an engine that is up (``update_weights``, ``init_weight_transfer_engine``,
 vllm/v1/engine/async_llm.py:1315,1340, ``reload_weights``, vllm/v1/worker/gpu_worker.py:629,1550
-@vllm==0.32.0; RL frameworks' ``update_weights_from_ipc``, https://github.com/verl-project/verl/pull/6393).
-A request's structured-output grammar is compiled when the engine core takes the request in
+@vllm==0.32.0; RL frameworks' ``update_weights_from_ipc``, https://github.com/verl-project/verl/pull/6393). A
+request's structured-output grammar is compiled when the engine core takes the request in
 (``preprocess_add_request`` -> ``grammar_init`` -> ``_create_grammar`` -> the backend's ``compile_grammar``,
 vllm/v1/engine/core.py:1089,1110 and vllm/v1/structured_output/__init__.py:126,180,189,204@vllm==0.32.0;
-nothing compiles a grammar at start-up): serving (https://github.com/vllm-project/vllm/pull/47312).
-The model runner's ``load_model`` ends by preparing the loaded model's communication buffers
-(``prepare_communication_buffer_for_model``: the MoE layers' all-to-all ``init_prepare_finalize``, right
-after 'Model loading took', vllm/v1/worker/gpu_model_runner.py ``load_model``;
-https://github.com/vllm-project/vllm/issues/26055); only an elastic expert-parallel rescale calls it again.
-(Not LoRA frames: the server adds its static ``--lora-modules`` through the same ``add_lora`` /
-``_load_adapter`` once the engine is up, before any request,
-https://github.com/vllm-project/vllm/issues/30690.)
-The weakest evidence the doctor
-takes: used only when no frame of any table and no phase line places the failure, and the innermost
-match wins (an outer ``_initialize_kv_caches`` encloses the profiling run and the warm-up;
+nothing compiles a grammar at start-up): serving (https://github.com/vllm-project/vllm/pull/47312). A
+quantized layer's method is chosen as the layer is built (``get_quant_method`` -> the config's ``get_scheme``
+-> ``_check_scheme_supported``, which refuses a GPU too old for the scheme:
+vllm/model_executor/layers/quantization/base_config.py:200,306 and
+compressed_tensors/compressed_tensors.py:159,166,951,994@vllm==0.32.0;
+https://github.com/1CatAI/1Cat-vLLM/issues/289). The model runner's ``load_model`` ends by preparing the
+loaded model's communication buffers (``prepare_communication_buffer_for_model``: the MoE layers' all-to-all
+``init_prepare_finalize``, right after 'Model loading took', vllm/v1/worker/gpu_model_runner.py
+``load_model``; https://github.com/vllm-project/vllm/issues/26055); only an elastic expert-parallel rescale
+calls it again. (Not LoRA frames: the server adds its static ``--lora-modules`` through the same ``add_lora``
+/ ``_load_adapter`` once the engine is up, before any request,
+https://github.com/vllm-project/vllm/issues/30690.) The weakest evidence the doctor takes: used only when no
+frame of any table and no phase line places the failure, and the innermost match wins (an outer
+``_initialize_kv_caches`` encloses the profiling run and the warm-up;
 https://github.com/AI-Hypercomputer/tpu-inference/issues/898, https://github.com/vllm-project/vllm-ascend/
-issues/3965). A name matches as a whole word piece: ``cache_engine`` is V0's ``CacheEngine``, never
-LMCache's ``_init_lmcache_engine`` (lmcache/integration/vllm/vllm_v1_adapter.py, which builds its engine
-in the KV connector; https://github.com/LMCache/LMCache/issues/1998)."""
+issues/3965). A name matches as a whole word piece: ``cache_engine`` is V0's ``CacheEngine``, never LMCache's
+``_init_lmcache_engine`` (lmcache/integration/vllm/vllm_v1_adapter.py, which builds its engine in the KV
+connector; https://github.com/LMCache/LMCache/issues/1998)."""
 
 WARMUP_NAMED = re.compile(r"warm_?up", re.IGNORECASE)
 """A function named for warming up (``_warmup``, ``deep_gemm_warmup``, ``_warmup_multimodal_graph``)
@@ -1738,14 +1756,17 @@ LOADING_PATHS = ("/model_executor/model_loader/", "/safetensors/")
 ``get_model``, vllm/model_executor/model_loader/__init__.py:131@vllm==0.32.0) and the safetensors reader. A
 frame in them, whatever its function, is a weak start-up frame (a later phase line outranks it)."""
 
-SERVING_PATHS = ("/ray/dag/", "/ray/experimental/channel/")
+SERVING_PATHS = ("/ray/dag/", "/ray/experimental/channel/", "/model_executor/guided_decoding/")
 """Ray's compiled graph (``ray.dag.compiled_dag_node``, ``_execute_until``, and the channels it reads its
 outputs from): vLLM runs it only for a model step, from the Ray executor's ``execute_model``
 (``self.forward_dag.execute(scheduler_output)``, vllm/v1/executor/ray_distributed_executor.py, and V0's
 ``_driver_execute_model_async`` with ``VLLM_USE_RAY_COMPILED_DAG``,
 vllm/executor/ray_distributed_executor.py@95af70093fc0); the profiling run and the graph capture reach the
 workers through ``collective_rpc`` / ``_run_workers`` instead. A frame in it is a weak serving frame, like
-``execute_model`` (https://github.com/vllm-project/vllm/issues/15199)."""
+``execute_model`` (https://github.com/vllm-project/vllm/issues/15199). V0's guided decoding (vllm/
+model_executor/guided_decoding/, outlines' and lm-format-enforcer's logits processors) runs on a request's
+logits in the engine's sampling step, or builds one request's processor (``REQUEST_HANDLERS``): serving
+either way (https://github.com/vllm-project/vllm/pull/4109)."""
 
 MODEL_BUILD = (r"/(?:model_executor|vllm_\w+|transformers)/models/", "__init__", Phase.STARTUP)
 """A model class's constructor (``vllm/model_executor/models/llama.py ... in __init__``) runs only
@@ -1824,6 +1845,11 @@ sync): read from the input queue by the busy loop (``run_busy_loop`` -> ``_proce
 ``_handle_client_request`` -> ``_invoke_utility_method``, which logs ``Invocation of %s method failed``,
 vllm/v1/engine/core.py:1547-1601,1674-1750@vllm==0.32.0), and the busy loop runs only once the engine is
 built: a weak serving frame."""
+V02_INIT_CACHE = ("/vllm/engine/llm_engine.py", "_init_cache", Phase.PROFILING)
+"""The 0.2-era ``LLMEngine._init_cache`` profiled the free memory first (``num_blocks =
+self._run_workers("profile_num_available_blocks", ..)``) and then built the cache engines: like
+``_initialize_kv_caches`` later, a traceback cut there is placed at its first step, the profiling run
+(https://github.com/vllm-project/vllm/issues/1411); not the workers' ``init_cache_engine``."""
 MODEL_LOADER_GET_MODEL = ("/model_executor/model_loader/", "get_model", Phase.STARTUP)
 """The model built and its weights read (``get_model``, vllm/model_executor/model_loader/__init__.py:53
 @95af70093fc0, :131@vllm==0.32.0): only in vLLM's loader, since wrappers have their own ``get_model`` that
@@ -1838,7 +1864,7 @@ PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
     *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
         LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
         *CLIENT_UTILITY_CALL, OMNI_ORCHESTRATOR_LOOP, RL_WEIGHT_SYNC_GROUP, V0_WORKER_INIT_MODEL,
-        MODEL_LOADER_GET_MODEL)),
+        MODEL_LOADER_GET_MODEL, V02_INIT_CACHE)),
     *((re.compile(pattern), func, phase)
       for pattern, func, phase in (MODEL_BUILD, WORKER_INIT, WORKER_MODULE)),
 )
