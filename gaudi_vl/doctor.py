@@ -886,7 +886,7 @@ class Doctor:
             return None
         if body[:6] == 'File "' or body[:1] in "^~" or TRACEBACK.search(body[:40]) or (
                 EXCEPTION.match(body) and ":" in body[:120]) or TERMINATE.match(body) or (
-                PROCESS_DIED.match(body)):
+                PROCESS_DIED.match(body.rstrip())):
             return None  # (C++ terminate handlers and multiprocessing's ``Process X:`` write at column 0)
         if prev_size == self._width and self._width_lines >= 2:
             # a fixed-width wrap keeps the text whole (a space at the cut stays on one side); after a comma

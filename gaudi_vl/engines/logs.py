@@ -1020,7 +1020,7 @@ _LOADING = (
     _m("weights", Phase.STARTUP, r"Loading weights on \S+\s*\.\.\.",
        f"the loader starting to read (at DEBUG upstream): vllm/model_executor/model_loader/base_loader.py:87"
        f"@{UPSTREAM}; base_loader.py:47@{FORK_122}, loader.py:459@{FORK_121}"),
-    _m("weights", Phase.STARTUP, r"Loading model \S+\.\.\.$|Loading modules\.\.\. .{0,80}\b\d+/\d+\b",
+    _m("weights", Phase.STARTUP, r"Loading model \S+\.\.\.\s*$|Loading modules\.\.\. .{0,80}\b\d+/\d+\b",
        "Aphrodite (a fork of vLLM's engine, dphnAI/sonar) starting to load a model file ('Loading model "
        "%s...') and its rich progress bar over the model's modules ('Loading modules... 0/917'): "
        "https://github.com/dphnAI/sonar/issues/786, https://github.com/dphnAI/sonar/issues/789"),
