@@ -1236,7 +1236,7 @@ class Doctor:
                 ("***" in msg or "ignal" in msg or "====" in msg or "Segfault" in msg)
                 and CRASH_HEADER.search(msg)):
             return self._native(ln, tb, out)
-        if ("ASGI" in msg or "Error in " in msg or "r failure: " in msg) and REQUEST_ERROR.search(msg):
+        if ("ASGI" in msg or "Error in " in msg or "transfer failure" in msg) and REQUEST_ERROR.search(msg):
             if len(self.request_error) >= MAX_STREAMS:
                 self.request_error.pop(next(iter(self.request_error)))
             self.request_error[stream] = self.lines
