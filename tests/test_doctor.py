@@ -2983,11 +2983,14 @@ def test_aphrodites_and_v0s_front_end_start_up_lines_place_a_later_failure(line:
      "_check_scheme_supported", "raise RuntimeError(", Phase.STARTUP),
     ("/v/vllm/engine/llm_engine.py", "__init__", "self.model_executor = executor_class(model_config, cache_config,",
      Phase.STARTUP),
+    ("/v/vllm/model_executor/layers/quantization/utils/marlin_utils_fp8.py", "prepare_fp8_layer_for_marlin",
+     "marlin_qweight = ops.gptq_marlin_repack(", Phase.STARTUP),
 ])
 def test_older_v0_steps_guided_decoding_and_quant_schemes_name_their_phase(path: str, func: str, source: str,
                                                                           phase: Phase) -> None:
     """vLLM#1411's 0.2 ``_init_cache`` (profiles first), V0's guided-decoding processor (vLLM#4109), a quant scheme
-    refused as the layers are built (1Cat-vLLM#289), V0's executor construction (vllm-gptq#3)."""
+    refused as the layers are built (1Cat-vLLM#289), V0's executor construction (vllm-gptq#3); round 28: FP8
+    weights repacked for Marlin after loading (club-3090#1044)."""
     tb = ("Traceback (most recent call last):\n"
           f'  File "{path}", line 193, in {func}\n'
           f"    {source}\n")

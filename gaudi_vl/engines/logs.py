@@ -1690,7 +1690,8 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
                 r"|^EngineArgs$|create_engine_config|model_is_embedding|get_attn_backend"
                 r"|_initialize_stages?\b|_initialize_stage_replicas|_build_rollout"
                 r"|_create_worker|^\w*WorkerProc$|prepare_communication_buffer"
-                r"|get_quant_method|^get_scheme$|_check_scheme_supported"),
+                r"|get_quant_method|^get_scheme$|_check_scheme_supported"
+                r"|process_weights_after_loading|^prepare_\w*_for_marlin$"),
      Phase.STARTUP),
     (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
                 r"|handle_request|update_weights|reload_weights|weight_transfer|weight_update"
@@ -1732,7 +1733,11 @@ quantized layer's method is chosen as the layer is built (``get_quant_method`` -
 -> ``_check_scheme_supported``, which refuses a GPU too old for the scheme:
 vllm/model_executor/layers/quantization/base_config.py:200,306 and
 compressed_tensors/compressed_tensors.py:159,166,951,994@vllm==0.32.0;
-https://github.com/1CatAI/1Cat-vLLM/issues/289). The model runner's ``load_model`` ends by preparing the
+https://github.com/1CatAI/1Cat-vLLM/issues/289); the weights are processed right after they are read
+(``process_weights_after_loading``, vllm/model_executor/model_loader/base_loader.py:109 and utils.py:133,180,
+which on a GPU without FP8 repacks FP8 weights for Marlin, ``prepare_fp8_layer_for_marlin``,
+vllm/model_executor/kernels/linear/scaled_mm/marlin.py:65,77@vllm==0.32.0;
+https://github.com/noonghunna/club-3090/issues/1044). The model runner's ``load_model`` ends by preparing the
 loaded model's communication buffers (``prepare_communication_buffer_for_model``: the MoE layers' all-to-all
 ``init_prepare_finalize``, right after 'Model loading took', vllm/v1/worker/gpu_model_runner.py
 ``load_model``; https://github.com/vllm-project/vllm/issues/26055); only an elastic expert-parallel rescale
