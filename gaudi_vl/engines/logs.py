@@ -1834,10 +1834,10 @@ once the engine is built (``UTILITY_CALL``): a weak serving frame (https://githu
 issues/7270, https://github.com/PrimeIntellect-ai/verifiers/issues/139)."""
 OMNI_ORCHESTRATOR_LOOP = ("/vllm_omni/engine/orchestrator.py", "run", Phase.SERVING)
 """vllm-omni's orchestrator event loop (``Orchestrator.run``: its request handler and the stages' output
-handler, gathered; vllm_omni/engine/orchestrator.py ``Orchestrator.run``@057c9c1b80a9), which its engine's bootstrap thread starts once the
-stage clients are built (``_bootstrap_orchestrator``, async_omni_engine.py): it routes requests between the
-stages, so a failure out of it is a failure while serving (https://github.com/vllm-project/vllm-omni/issues/
-3250)."""
+handler, gathered; vllm_omni/engine/orchestrator.py ``Orchestrator.run``@057c9c1b80a9), which its engine's
+bootstrap thread starts once the stage clients are built (``_bootstrap_orchestrator``, async_omni_engine.py):
+it routes requests between the stages, so a failure out of it is a failure while serving
+(https://github.com/vllm-project/vllm-omni/issues/ 3250)."""
 RL_WEIGHT_SYNC_GROUP = ("/vllm_worker_wrap.py", "init_process_group", Phase.SERVING)
 """OpenRLHF's worker extension creating the weight-sync group between the trainer and the built engine's
 workers (``WorkerWrap.init_process_group``, openrlhf/trainer/ray/vllm_worker_wrap.py, called on the running
