@@ -195,6 +195,9 @@ MAX_KEPT_FINDINGS = 200
 MAX_FAILURES = 64
 MAX_STREAMS = 256
 MAX_UNREADABLE_KEPT = 20
+QUIET_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "WARN"})
+"""Levels below ERROR. A failure is logged at ERROR or CRITICAL (``logger.exception`` logs at ERROR); what a
+logger writes below that, a traceback included, is an exception the program caught and reported."""
 
 _UNIT = {"b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
          "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
@@ -423,6 +426,9 @@ def split_line(raw: str) -> LogLine:
         if m := PROCESS_PREFIX.match(text):
             stream = f"{m.group('process') or 'proc'}:{m.group('pid')}"
             text = text[m.end():]
+            if text[:1].isdigit() and (c := COLLECTOR_STAMP.match(text)) and text[c.end():c.end() + 1] == "|" \
+                    and (p := PIPE_FIELDS.match(text[c.end():])):
+                text = text[c.end() + p.end():]  # the worker's output went through the same relay logger
     if text[:7] == "[Stage-" and (m := STAGE_PREFIX.match(text)):
         text = text[m.end():]  # the stage's logging prefix after its worker process's (STAGE_PREFIX)
     if m := RANK_PREFIX.match(text):
@@ -464,6 +470,10 @@ class _Traceback:
     frames: int = 0
     noise: bool = False
     """Opened by ``Exception ignored in``: interpreter teardown, never a failure."""
+    logged: bool = False
+    """Opened by a ``Traceback`` header that a logger wrote at DEBUG, INFO or WARNING (``QUIET_LEVELS``): the
+    program caught the exception and logged it with its traceback (``logger.warning(.., exc_info=True)``),
+    never a failure on its own; its frames still show where the program was."""
     other_frames: int = 0
     """Frames that are not teardown functions (``__del__``, ``shutdown``, ...)."""
     exc: tuple[str, str] | None = None
@@ -780,6 +790,7 @@ class Doctor:
         """Serving was reached only by uvicorn's own start-up lines (``ASGI_STARTED``), before any engine
         line."""
         self.noise_tracebacks = 0
+        self.logged_tracebacks = 0
         self.request_tracebacks = 0
         self.request_error: dict[str, int] = {}
         """Per stream, the line of the last request error (``REQUEST_ERROR``) or request traceback's end."""
@@ -1261,10 +1272,11 @@ class Doctor:
                 tb.weak = Phase.SERVING  # the async engine's background loop runs only for requests
             self.tb_stream = stream
         if ("Traceback" in msg and TRACEBACK.search(msg)) or PROCESS_DIED.match(msg) or CHAINED.match(msg):
-            if tb is None or (tb.noise and tb.frames):
+            if tb is None or ((tb.noise or tb.logged) and tb.frames):
                 tb = self._open(stream, explicit=True)
                 last_request = self.request_error.get(stream)
                 tb.request = last_request is not None and self.lines - last_request <= 3
+                tb.logged = ln.level in QUIET_LEVELS and ln.source is not None
             if m := IPYTHON_TRACEBACK.match(msg):  # ``RuntimeError    Traceback (most recent call last)``
                 self.notebook = True
                 tb.exc = (m.group("type"), "")
@@ -1362,6 +1374,13 @@ class Doctor:
                 self.recognised += 1
                 return True
             return False
+        if tb is not None and tb.logged and exc is not None and ln.level in QUIET_LEVELS:
+            self.tracebacks.pop(stream, None)  # the end of a traceback logged below ERROR: caught and logged
+            self.logged_tracebacks += 1
+            if self.logged_tracebacks == 1:
+                self._note(out, "logged_traceback", self._now(), f"a traceback logged at {ln.level} "
+                           f"({exc.group('type')}): caught and logged by the program; not a failure")
+            return True
         if exc is not None and (exc.group("type").endswith(("KeyboardInterrupt", "SystemExit")) or (
                 self.stopping and exc.group("type").endswith("CancelledError"))):
             # a Ctrl-C, a clean exit, or a task cancelled by an orderly stop (asyncio cancels the server's and
@@ -1510,7 +1529,7 @@ class Doctor:
         crash handler's dump (so are the crash-handler formats, ``CRASH_FRAME``, at any level but INFO and
         below); at INFO/WARNING it only joins a traceback already open."""
         msg = ln.message
-        quiet = ln.level in ("DEBUG", "INFO", "WARNING", "WARN")
+        quiet = ln.level in QUIET_LEVELS
         header = CRASH_HEADER.search(msg) is not None
         if header and self.stopping and ("SIGTERM" in msg or "SIGINT" in msg) and (
                 tb is None or not tb.noise):
@@ -1666,7 +1685,7 @@ class Doctor:
     def _attach_open_tracebacks(self) -> None:
         """Frames of tracebacks cut off (or still being written) name the phase of their failure."""
         for stream, tb in self.tracebacks.items():
-            if tb.noise or tb.is_request() or (tb.phase() or tb.named) is None:
+            if tb.noise or tb.logged or tb.is_request() or (tb.phase() or tb.named) is None:
                 continue
             for f in self.failures.values():  # before or after the report of the failure (Ray prints the
                 # actor's error, then its traceback)
@@ -1743,7 +1762,7 @@ class Doctor:
         self._settle()
         advice = tuple(self.advice())  # attaches cut-off tracebacks first
         cause = self._cause()
-        open_tb = [tb for tb in self.tracebacks.values() if not tb.noise
+        open_tb = [tb for tb in self.tracebacks.values() if not tb.noise and not tb.logged
                    and (not tb.is_request() or tb.cut_in_engine())
                    and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
         # an exception's line that no traceback followed: a paste that starts at the exception (the frames

@@ -289,9 +289,12 @@ in LRUCacheWorkerLoRAManager._apply_adapters(self, lora_requests)``
 (https://github.com/vllm-project/vllm/issues/3374)."""
 """CPython's faulthandler report of a process killed by a signal (``Fatal Python error: Floating point
 exception``, then ``Stack (most recent call first):``): the process crashed."""
-IPYTHON_CONTEXT = re.compile(r"^\s*\d{1,7}\s")
+IPYTHON_CONTEXT = re.compile(r"^\s*(?:\d{1,7}|\[\d{1,7}\]\([^)\s]{0,600}\))\s")
 """IPython's numbered source context around a frame's line (``    103 engine_args = EngineArgs(``): lines the
-frame did not run; only the arrowed line (``--> 123 ...``) is the call (IPython's ``VerboseTB``)."""
+frame did not run; only the arrowed line (``--> 123 ...``) is the call (IPython's ``VerboseTB``). VS Code's
+notebook output renders each number as a link to the source (``    [439](https://vscode-remote+...py:439)
+executor_class = cls._get_executor_cls(..)``, ``--> [441](..) engine = cls(``;
+https://github.com/vllm-project/vllm/issues/7141): the same context lines."""
 FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+)(?P<comma>,?) in (?P<func>[\w<>.]+)')
 FRAME_TAIL = re.compile(
     r'^(?:(?P<path>[^"\s]*)", line (?P<line>\d+)|\s*(?:line )?(?P<digits>\d+)),? in (?P<func>[\w<>.]+)\s*$')
@@ -419,12 +422,17 @@ refused: start-up (https://github.com/xorbitsai/inference/issues/2420); the same
 builds the engine (``AsyncLLMEngine.from_engine_args``) runs every start-up phase, so it names none."""
 
 CUT_CALL_SITES: tuple[tuple[str, Phase], ...] = (
-    ("self.model_executor = executor_class(vllm_config)", Phase.STARTUP),)
+    ("self.model_executor = executor_class(vllm_config)", Phase.STARTUP),
+    ("num_gpu_blocks, num_cpu_blocks, kv_cache_config = self._initialize_kv_caches(", Phase.PROFILING),)
 """A call site of ``CALL_SITES`` whose source line a paste cut inside the statement (the excerpt ends at
 ``self.model_executor``): a line that is a proper prefix of the statement, at least its target
 (``self.model_executor``), and no other statement, is that statement (vllm/v1/engine/core.py:144@vllm==0.32.0,
 ``EngineCore.__init__``; https://github.com/vllm-project/vllm/pull/39878). ``self.model_executor.x(..)`` is
-not a prefix of it, so the executor's later calls are never read as its construction."""
+not a prefix of it, so the executor's later calls are never read as its construction. The KV caches' set-up in
+the releases of 2025 (``num_gpu_blocks, num_cpu_blocks, kv_cache_config = \`` then
+``self._initialize_kv_caches(vllm_config)``, vllm/v1/engine/core.py:82-83@95af70093fc0), cut inside its targets
+(``num_gpu_blocks, num_cpu_blocks, kv_cache``, https://github.com/tenstorrent/tt-inference-server/issues/2995),
+is that call, placed at its first step, the profiling run (as ``_initialize_kv_caches`` in ``NAMED_FRAMES``)."""
 CUT_SITE_MIN = len("self.model_executor")
 CUT_CALL = re.compile(r"\.(_?[a-z]\w{9,})$")
 """A source line that ends inside a method's name (a paste, or a search index, cut it there:
@@ -617,7 +625,7 @@ unless a phase line says otherwise), like an ``execute_model`` frame."""
 ENGINE_DEATH = re.compile(
     r"(?:Stage)?EngineCore(?:Proc)? failed to start|Engine core initialization failed"
     r"|WorkerProc failed to start|WorkerProc initialization failed|Worker proc \S+ died unexpectedly"
-    r"|Engine process failed to start|Worker \S+ pid \d+ died, exit code"
+    r"|Engine process failed to start|Worker \S+ pid \d+ died, exit code|StageEngineCoreProc died during \w+"
     r"|AsyncEngineDeadError|Background loop has errored already|EngineDeadError"
     r"|Engine core proc(?:ess)? \S+ died unexpectedly|engine core exited unexpectedly"
     r"|Process \S+ \(PID: \d+\) died with exit code|RayWorkerProc rank=\d+ died unexpectedly"
@@ -639,7 +647,9 @@ supervisor's report of the engine's process ending with an error: docker compose
 137``, systemd's ``Main process exited, code=killed, status=9/KILL``. vllm-omni's stage engine core says the
 same of itself (``StageEngineCoreProc failed to start.`` / ``.. encountered a fatal error.``, run_stage_core's
 handler, vllm_omni/engine/stage_engine_core_proc.py@7e6251d52ee5; https://github.com/vllm-project/vllm-omni/
-pull/5478)."""
+pull/5478), and its front end raises ``StageEngineCoreProc died during HELLO|READY (exit code N)`` when the stage's
+process exits before its handshake answers (``_recv``, the same file in an earlier revision, whose
+``_perform_handshake`` waits for HELLO then READY; https://github.com/vllm-project/vllm-omni/issues/3308)."""
 
 ORDERLY_STOP = re.compile(
     r"^INFO: +Shutting down\s*$|Waiting for application shutdown\.|Application shutdown complete\."
@@ -1194,6 +1204,20 @@ _SERVING = (
        "%d out of %d tokens (skip_leading_tokens=%d) for request %s', LMCacheConnectorV1Impl.wait_for_save "
        "and save_kv_layer, lmcache/integration/vllm/vllm_v1_adapter.py; "
        "https://github.com/LMCache/LMCache/issues/1471): a request is being served"),
+    _m("serving", Phase.SERVING, r"(?:^|\] - )Replaying aclgraph\s*$",
+       "vllm-ascend's ACL graph wrapper replaying a captured graph ('Replaying aclgraph', logged once, "
+       "ACLGraphWrapper.__call__, vllm_ascend/compilation/acl_graph.py@0011ce33514b): a replay needs an "
+       "entry captured before for the step's batch shape, and the capture runs each shape's warm-up "
+       "steps eagerly (CUDAGraphMode.NONE, which the wrapper passes through) and then one captured step "
+       f"(_warmup_and_capture, vllm/v1/worker/gpu_model_runner.py:6588-6634@{UPSTREAM}), so the first "
+       "replay is a model step of requests (https://github.com/vllm-project/vllm-ascend/issues/10815)"),
+    _m("serving", Phase.SERVING, r"^Reqid: \S+, Total tokens \d+, kvpool hit tokens: \d+",
+       f"the Mooncake store connector's scheduler side looking up one waiting request's prefix in the KV pool "
+       f"('Reqid: %s, Total tokens %d, kvpool hit tokens: %d, need to load: %d', get_num_new_matched_tokens, "
+       f"which the scheduler calls for each request it schedules, "
+       f"vllm/distributed/kv_transfer/kv_connector/v1/mooncake/store/scheduler.py:201,238@{UPSTREAM}; "
+       f"vllm-ascend's KV pool logs the same at INFO from pool_scheduler.py, "
+       f"https://github.com/vllm-project/vllm-ascend/issues/6512): a request is being scheduled"),
     _m("serving", Phase.SERVING, r"Added request \S+\.",
        f"vllm/v1/engine/async_llm.py:552,578@{UPSTREAM}; vllm/engine/multiprocessing/engine.py (V0's "
        f"'Added request', https://github.com/vllm-project/vllm/issues/10024)"),
@@ -1691,7 +1715,7 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
                 r"|_initialize_stages?\b|_initialize_stage_replicas|_build_rollout"
                 r"|_create_worker|^\w*WorkerProc$|prepare_communication_buffer"
                 r"|get_quant_method|^get_scheme$|_check_scheme_supported"
-                r"|process_weights_after_loading|^prepare_\w*_for_marlin$"),
+                r"|process_weights_after_loading|^prepare_\w*_for_marlin$|^_get_executor_cls$"),
      Phase.STARTUP),
     (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
                 r"|handle_request|update_weights|reload_weights|weight_transfer|weight_update"
@@ -1737,7 +1761,10 @@ https://github.com/1CatAI/1Cat-vLLM/issues/289); the weights are processed right
 (``process_weights_after_loading``, vllm/model_executor/model_loader/base_loader.py:109 and utils.py:133,180,
 which on a GPU without FP8 repacks FP8 weights for Marlin, ``prepare_fp8_layer_for_marlin``,
 vllm/model_executor/kernels/linear/scaled_mm/marlin.py:65,77@vllm==0.32.0;
-https://github.com/noonghunna/club-3090/issues/1044). The model runner's ``load_model`` ends by preparing the
+https://github.com/noonghunna/club-3090/issues/1044). V0's engine picks its executor class from the
+configuration it has just built, before any worker exists (``_get_executor_cls``, called from
+``from_engine_args``, vllm/engine/llm_engine.py:435,482@95af70093fc0): start-up
+(https://github.com/huggingface/open-r1/issues/245). The model runner's ``load_model`` ends by preparing the
 loaded model's communication buffers (``prepare_communication_buffer_for_model``: the MoE layers' all-to-all
 ``init_prepare_finalize``, right after 'Model loading took', vllm/v1/worker/gpu_model_runner.py
 ``load_model``; https://github.com/vllm-project/vllm/issues/26055); only an elastic expert-parallel rescale
@@ -1850,6 +1877,23 @@ sync): read from the input queue by the busy loop (``run_busy_loop`` -> ``_proce
 ``_handle_client_request`` -> ``_invoke_utility_method``, which logs ``Invocation of %s method failed``,
 vllm/v1/engine/core.py:1547-1601,1674-1750@vllm==0.32.0), and the busy loop runs only once the engine is
 built: a weak serving frame."""
+OMNI_STAGE_POLL = (("/vllm_omni/engine/stage_pool.py", "poll_llm_raw_output", Phase.SERVING),
+                   ("/vllm_omni/engine/stage_pool.py", "_poll_stage_raw", Phase.SERVING))
+"""vllm-omni's stage pool polling one stage replica's engine-core outputs (``StagePool.poll_llm_raw_output`` ->
+``_poll_stage_raw`` -> the client's ``get_output_async``, which logs ``[StagePool] _poll_stage_raw failed for
+stage-%s replica-%s`` and re-raises; vllm_omni/engine/stage_pool.py): the orchestrator's output loop
+(``OMNI_ORCHESTRATOR_LOOP``) calls it to route requests' outputs between the stages, so it runs while serving
+(https://github.com/vllm-project/vllm-omni/issues/5554)."""
+HF_PROCESSOR_LOAD = tuple(("/transformers/", func, Phase.STARTUP) for func in (
+    "get_image_processor_dict", "get_processor_dict", "get_feature_extractor_dict", "get_video_processor_dict"))
+"""transformers reading a model's processor files (``get_image_processor_dict``, image_processing_base.py:239;
+``get_processor_dict``, processing_utils.py:1223; ``get_feature_extractor_dict``, feature_extraction_utils.py:439;
+``get_video_processor_dict``, video_processing_utils.py:297 @transformers==5.19.0, each called by its class's
+``from_pretrained``): vLLM loads the processor through vllm/transformers_utils/processor.py (``cached_*``,
+lru-cached) when the front end's renderer builds the multimodal processor (``mm_registry.create_processor``,
+vllm/renderers/base.py:193@vllm==0.32.0) and the profiling run makes its dummy inputs: a weak start-up frame
+(a request with its own processor arguments may load one while serving, so a later phase line outranks it;
+https://github.com/vllm-project/vllm-ascend/issues/9708)."""
 V02_INIT_CACHE = ("/vllm/engine/llm_engine.py", "_init_cache", Phase.PROFILING)
 """The 0.2-era ``LLMEngine._init_cache`` profiled the free memory first (``num_blocks =
 self._run_workers("profile_num_available_blocks", ..)``) and then built the cache engines: like
@@ -1869,7 +1913,7 @@ PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
     *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
         LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
         *CLIENT_UTILITY_CALL, OMNI_ORCHESTRATOR_LOOP, RL_WEIGHT_SYNC_GROUP, V0_WORKER_INIT_MODEL,
-        MODEL_LOADER_GET_MODEL, V02_INIT_CACHE)),
+        MODEL_LOADER_GET_MODEL, V02_INIT_CACHE, *OMNI_STAGE_POLL, *HF_PROCESSOR_LOAD)),
     *((re.compile(pattern), func, phase)
       for pattern, func, phase in (MODEL_BUILD, WORKER_INIT, WORKER_MODULE)),
 )
@@ -1917,6 +1961,13 @@ VLLM_V1 = LogGrammar(
            f"vllm/compilation/monitor.py:40 ('Starting torch.compile', "
            f"the first forward, @{UPSTREAM}); V0's encoder-decoder profile_run: "
            f"vllm/worker/enc_dec_model_runner.py:278@8642d8927065"),
+        _m("weights", Phase.STARTUP,
+           r"^Preparing request paddings:|^Using (?:exponential|incremental) token paddings:",
+           "the TPU model runner's constructor computing its padded token and request counts "
+           "(TPUModelRunner.__init__: _get_token_paddings at vllm/v1/worker/tpu_model_runner.py:157, "
+           "_get_req_paddings at :245, which log 'Using exponential|incremental token paddings:' and "
+           "'Preparing request paddings:' at :1613,1621,1579@95af70093fc0), before load_model (:965): "
+           "the worker is being built (https://github.com/google/tunix/issues/256)"),
         _m("profile", Phase.PROFILING, r"^Memory statistics \| total_hbm_limit_gb=",
            "tpu-inference's determine_available_memory, the step that measures what is left for the KV cache "
            "after the model loaded (tpu_inference/worker/tpu_worker_jax.py:172,188@03d76de6eae4, "
