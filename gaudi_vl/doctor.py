@@ -426,8 +426,8 @@ def split_line(raw: str) -> LogLine:
         if m := PROCESS_PREFIX.match(text):
             stream = f"{m.group('process') or 'proc'}:{m.group('pid')}"
             text = text[m.end():]
-            if text[:1].isdigit() and (c := COLLECTOR_STAMP.match(text)) and text[c.end():c.end() + 1] == "|" \
-                    and (p := PIPE_FIELDS.match(text[c.end():])):
+            if text[:1].isdigit() and (c := COLLECTOR_STAMP.match(text)) \
+                    and text[c.end():c.end() + 1] == "|" and (p := PIPE_FIELDS.match(text[c.end():])):
                 text = text[c.end() + p.end():]  # the worker's output went through the same relay logger
     if text[:7] == "[Stage-" and (m := STAGE_PREFIX.match(text)):
         text = text[m.end():]  # the stage's logging prefix after its worker process's (STAGE_PREFIX)

@@ -428,11 +428,12 @@ CUT_CALL_SITES: tuple[tuple[str, Phase], ...] = (
 ``self.model_executor``): a line that is a proper prefix of the statement, at least its target
 (``self.model_executor``), and no other statement, is that statement (vllm/v1/engine/core.py:144@vllm==0.32.0,
 ``EngineCore.__init__``; https://github.com/vllm-project/vllm/pull/39878). ``self.model_executor.x(..)`` is
-not a prefix of it, so the executor's later calls are never read as its construction. The KV caches' set-up in
-the releases of 2025 (``num_gpu_blocks, num_cpu_blocks, kv_cache_config = \`` then
-``self._initialize_kv_caches(vllm_config)``, vllm/v1/engine/core.py:82-83@95af70093fc0), cut inside its targets
-(``num_gpu_blocks, num_cpu_blocks, kv_cache``, https://github.com/tenstorrent/tt-inference-server/issues/2995),
-is that call, placed at its first step, the profiling run (as ``_initialize_kv_caches`` in ``NAMED_FRAMES``)."""
+not a prefix of it, so the executor's later calls are never read as its construction. The KV caches' set-up
+in the releases of 2025 (``num_gpu_blocks, num_cpu_blocks, kv_cache_config =``, continued on the next line
+with ``self._initialize_kv_caches(vllm_config)``, vllm/v1/engine/core.py:82-83@95af70093fc0), cut inside its
+targets (``num_gpu_blocks, num_cpu_blocks, kv_cache``,
+https://github.com/tenstorrent/tt-inference-server/issues/2995), is that call, placed at its first step, the
+profiling run (as ``_initialize_kv_caches`` in ``NAMED_FRAMES``)."""
 CUT_SITE_MIN = len("self.model_executor")
 CUT_CALL = re.compile(r"\.(_?[a-z]\w{9,})$")
 """A source line that ends inside a method's name (a paste, or a search index, cut it there:
@@ -647,8 +648,8 @@ supervisor's report of the engine's process ending with an error: docker compose
 137``, systemd's ``Main process exited, code=killed, status=9/KILL``. vllm-omni's stage engine core says the
 same of itself (``StageEngineCoreProc failed to start.`` / ``.. encountered a fatal error.``, run_stage_core's
 handler, vllm_omni/engine/stage_engine_core_proc.py@7e6251d52ee5; https://github.com/vllm-project/vllm-omni/
-pull/5478), and its front end raises ``StageEngineCoreProc died during HELLO|READY (exit code N)`` when the stage's
-process exits before its handshake answers (``_recv``, the same file in an earlier revision, whose
+pull/5478), and its front end raises ``StageEngineCoreProc died during HELLO|READY (exit code N)`` when the
+stage's process exits before its handshake answers (``_recv``, the same file in an earlier revision, whose
 ``_perform_handshake`` waits for HELLO then READY; https://github.com/vllm-project/vllm-omni/issues/3308)."""
 
 ORDERLY_STOP = re.compile(
@@ -1212,7 +1213,8 @@ _SERVING = (
        f"(_warmup_and_capture, vllm/v1/worker/gpu_model_runner.py:6588-6634@{UPSTREAM}), so the first "
        "replay is a model step of requests (https://github.com/vllm-project/vllm-ascend/issues/10815)"),
     _m("serving", Phase.SERVING, r"^Reqid: \S+, Total tokens \d+, kvpool hit tokens: \d+",
-       f"the Mooncake store connector's scheduler side looking up one waiting request's prefix in the KV pool "
+       f"the Mooncake store connector's scheduler side looking up one waiting request's prefix in the KV "
+       f"pool "
        f"('Reqid: %s, Total tokens %d, kvpool hit tokens: %d, need to load: %d', get_num_new_matched_tokens, "
        f"which the scheduler calls for each request it schedules, "
        f"vllm/distributed/kv_transfer/kv_connector/v1/mooncake/store/scheduler.py:201,238@{UPSTREAM}; "
@@ -1879,20 +1881,21 @@ vllm/v1/engine/core.py:1547-1601,1674-1750@vllm==0.32.0), and the busy loop runs
 built: a weak serving frame."""
 OMNI_STAGE_POLL = (("/vllm_omni/engine/stage_pool.py", "poll_llm_raw_output", Phase.SERVING),
                    ("/vllm_omni/engine/stage_pool.py", "_poll_stage_raw", Phase.SERVING))
-"""vllm-omni's stage pool polling one stage replica's engine-core outputs (``StagePool.poll_llm_raw_output`` ->
-``_poll_stage_raw`` -> the client's ``get_output_async``, which logs ``[StagePool] _poll_stage_raw failed for
-stage-%s replica-%s`` and re-raises; vllm_omni/engine/stage_pool.py): the orchestrator's output loop
+"""vllm-omni's stage pool polling one stage replica's engine-core outputs (``StagePool.poll_llm_raw_output``
+-> ``_poll_stage_raw`` -> the client's ``get_output_async``, which logs ``[StagePool] _poll_stage_raw failed
+for stage-%s replica-%s`` and re-raises; vllm_omni/engine/stage_pool.py): the orchestrator's output loop
 (``OMNI_ORCHESTRATOR_LOOP``) calls it to route requests' outputs between the stages, so it runs while serving
 (https://github.com/vllm-project/vllm-omni/issues/5554)."""
 HF_PROCESSOR_LOAD = tuple(("/transformers/", func, Phase.STARTUP) for func in (
     "get_image_processor_dict", "get_processor_dict", "get_feature_extractor_dict", "get_video_processor_dict"))
-"""transformers reading a model's processor files (``get_image_processor_dict``, image_processing_base.py:239;
-``get_processor_dict``, processing_utils.py:1223; ``get_feature_extractor_dict``, feature_extraction_utils.py:439;
-``get_video_processor_dict``, video_processing_utils.py:297 @transformers==5.19.0, each called by its class's
-``from_pretrained``): vLLM loads the processor through vllm/transformers_utils/processor.py (``cached_*``,
-lru-cached) when the front end's renderer builds the multimodal processor (``mm_registry.create_processor``,
-vllm/renderers/base.py:193@vllm==0.32.0) and the profiling run makes its dummy inputs: a weak start-up frame
-(a request with its own processor arguments may load one while serving, so a later phase line outranks it;
+"""transformers reading a model's processor files (``get_image_processor_dict``,
+image_processing_base.py:239; ``get_processor_dict``, processing_utils.py:1223; ``get_feature_extractor_dict``,
+feature_extraction_utils.py:439; ``get_video_processor_dict``, video_processing_utils.py:297
+@transformers==5.19.0, each called by its class's ``from_pretrained``): vLLM loads the processor through
+vllm/transformers_utils/processor.py (``cached_*``, lru-cached) when the front end's renderer builds the
+multimodal processor (``mm_registry.create_processor``, vllm/renderers/base.py:193@vllm==0.32.0) and the
+profiling run makes its dummy inputs: a weak start-up frame (a request with its own processor arguments may
+load one while serving, so a later phase line outranks it;
 https://github.com/vllm-project/vllm-ascend/issues/9708)."""
 V02_INIT_CACHE = ("/vllm/engine/llm_engine.py", "_init_cache", Phase.PROFILING)
 """The 0.2-era ``LLMEngine._init_cache`` profiled the free memory first (``num_blocks =
