@@ -1891,8 +1891,9 @@ HF_PROCESSOR_LOAD = tuple(("/transformers/", func, Phase.STARTUP) for func in (
     "get_video_processor_dict"))
 """transformers reading a model's processor files (``get_image_processor_dict``,
 image_processing_base.py:239; ``get_processor_dict``, processing_utils.py:1223;
-``get_feature_extractor_dict``, feature_extraction_utils.py:439; ``get_video_processor_dict``, video_processing_utils.py:297
-@transformers==5.19.0, each called by its class's ``from_pretrained``): vLLM loads the processor through
+``get_feature_extractor_dict``, feature_extraction_utils.py:439; ``get_video_processor_dict``,
+video_processing_utils.py:297 @transformers==5.19.0, each called by its class's ``from_pretrained``): vLLM
+loads the processor through
 vllm/transformers_utils/processor.py (``cached_*``, lru-cached) when the front end's renderer builds the
 multimodal processor (``mm_registry.create_processor``, vllm/renderers/base.py:193@vllm==0.32.0) and the
 profiling run makes its dummy inputs: a weak start-up frame (a request with its own processor arguments may
