@@ -2995,3 +2995,94 @@ def test_older_v0_steps_guided_decoding_and_quant_schemes_name_their_phase(path:
           f'  File "{path}", line 193, in {func}\n'
           f"    {source}\n")
     assert _read(tb).report().failure_phase is phase
+
+
+# ------------------------------------------------------------------ round 29: after K54-K57's measurement
+def test_a_traceback_logged_below_error_is_caught_not_a_failure() -> None:
+    """``logger.warning(.., exc_info=True)`` (vLLM's KV-connector clean-up, serving.py:299-303@vllm==0.32.0)
+    writes a whole traceback at WARNING: the program caught it (vllm-ascend#10815). The same traceback at
+    ERROR is the failure it always was."""
+    head = "(APIServer pid=2283) {} 06-23 02:49:44 [serving.py:651] "
+    body = ["Failed to notify KV connector about rejected request ac541eb1608c421d",
+            "Traceback (most recent call last):",
+            '  File "/v/vllm/entrypoints/openai/engine/serving.py", line 638, in _with_kv_transfer_rejection_cleanup',
+            "    result = await awaitable",
+            "RuntimeError: boom"]
+    for level, failed in (("WARNING", False), ("INFO", False), ("ERROR", True)):
+        r = _read("\n".join(head.format(level) + ln for ln in body) + "\n").report()
+        assert r.failed is failed, level
+    quiet = _read("\n".join(head.format("WARNING") + ln for ln in body) + "\n").report()
+    assert any(f.kind == "logged_traceback" for f in quiet.findings)
+
+
+@pytest.mark.parametrize(("line", "phase"), [
+    (("(Worker_DP2_EP2 pid=4303) INFO 06-23 02:49:44 [acl_graph.py:257] [vllm-ascend] [compilation] - "
+      "Replaying aclgraph"), Phase.SERVING),
+    ("INFO 12-24 09:42:37 [acl_graph.py:187] Replaying aclgraph", Phase.SERVING),
+    (("(EngineCore_DP0 pid=10773) INFO 02-03 11:27:41 [pool_scheduler.py:85] Reqid: embd-1, Total tokens 1182, "
+      "kvpool hit tokens: 1024, need to load: 1024"), Phase.SERVING),
+    ("(VllmWorker TP1 pid=7646) INFO 09-05 08:26:33 [tpu_model_runner.py:1827] Preparing request paddings:",
+     Phase.STARTUP),
+    ("INFO 09-05 08:26:33 [tpu_model_runner.py:1819] Using exponential token paddings:", Phase.STARTUP),
+])
+def test_acl_graph_replay_kv_pool_lookup_and_tpu_paddings_show_their_phase(line: str, phase: Phase) -> None:
+    """vllm-ascend's first ACL graph replay (a step of requests), the Mooncake KV pool's per-request lookup, the
+    TPU model runner's constructor computing its paddings (vllm-ascend#10815, #6512, tunix#256)."""
+    r = _read(line + "\n").report()
+    assert not r.failed and r.phase_reached is phase
+
+
+@pytest.mark.parametrize(("path", "func", "source", "phase"), [
+    ("/v/transformers/image_processing_base.py", "get_image_processor_dict",
+     "resolved_image_processor_file = resolved_image_processor_files[0]", Phase.STARTUP),
+    ("/v/vllm/engine/llm_engine.py", "from_engine_args", "executor_class = cls._get_executor_cls(engine_config)",
+     Phase.STARTUP),
+    ("/v/vllm_omni/engine/stage_pool.py", "poll_llm_raw_output", "return await asyncio.wait_for(",
+     Phase.SERVING),
+    ("/v/vllm/v1/engine/core.py", "__init__", "num_gpu_blocks, num_cpu_blocks, kv_cache", Phase.PROFILING),
+])
+def test_processor_files_executor_class_stage_polling_and_a_cut_kv_set_up_name_their_phase(
+        path: str, func: str, source: str, phase: Phase) -> None:
+    """transformers reading the processor's files (vllm-ascend#9708), V0 choosing its executor class
+    (open-r1#245), vllm-omni's stage-pool polling (vllm-omni#5554), the 2025 ``_initialize_kv_caches``
+    assignment cut inside its targets (tt-inference-server#2995)."""
+    tb = ("Traceback (most recent call last):\n"
+          f'  File "{path}", line 193, in {func}\n'
+          f"    {source}\n")
+    assert _read(tb).report().failure_phase is phase
+
+
+def test_a_cut_kv_set_up_prefix_shorter_than_its_targets_names_nothing() -> None:
+    """Only a line that reaches past the call's first target is the call: ``num_gpu_blocks`` alone is any
+    statement."""
+    tb = ('Traceback (most recent call last):\n  File "/v/vllm/v1/engine/core.py", line 150, in __init__\n'
+          "    num_gpu_blocks\n")
+    assert _read(tb).report().failure_phase is None
+
+
+def test_stage_handshake_death_is_an_engine_death() -> None:
+    """vllm-omni's front end sees the stage's process exit before its handshake answers (vllm-omni#3308)."""
+    r = _read("RuntimeError: StageEngineCoreProc died during READY (exit code 1)\n").report()
+    assert r.failed and r.failure_kind == "engine_died"
+
+
+def test_a_ray_workers_lines_relayed_through_the_same_pipe_field_logger_are_read() -> None:
+    """``stamp | ERROR | stderr | (pid=N) stamp | ERROR | stderr |   File ..``: the worker's stderr went through
+    the wrapper's own logger too (EasyR1#428); its frames are a traceback's."""
+    pre = "2025-07-17 17:00:39 | ERROR | stderr | (pid=41424) 2025-07-17 17:00:39 | ERROR | stderr | "
+    lines = ["Traceback (most recent call last):",
+             '  File "/v/vllm/worker/worker.py", line 384, in load_model',
+             "    self.model_runner.load_model()",
+             "RuntimeError: boom"]
+    r = _read("".join(pre + ln + "\n" for ln in lines)).report()
+    assert r.failed and r.failure_phase is Phase.STARTUP
+
+
+def test_vs_codes_linked_ipython_context_lines_did_not_run() -> None:
+    """VS Code renders IPython's numbered context lines as links (vLLM#7141): a call on such a line is not the
+    next frame; the arrowed line is."""
+    link = "(https://vscode-remote.vscode-resource.vscode-cdn.net/v/vllm/engine/llm_engine.py:{0})"
+    tb = ("File ~/v/vllm/engine/llm_engine.py:441, in LLMEngine.from_engine_args(cls, engine_args)\n"
+          f"    [439]{link.format(439)} executor_class = cls._get_executor_cls(engine_config)\n"
+          f"--> [441]{link.format(441)} engine = cls(\n")
+    assert _read(tb).report().failure_phase is None
