@@ -146,6 +146,8 @@ from gaudi_vl.engines.logs import (
     REQUEST_LOGGER,
     REQUEST_RECORD,
     RESUMED,
+    RICH_FRAME,
+    RICH_FUNC,
     RPC_CALL,
     RPC_TIMEOUT,
     SERVING_PATHS,
@@ -782,6 +784,8 @@ class Doctor:
         failure after the front end's lines is not placed at start-up there."""
         """A front-end line (API server version, resolved config) was seen: a healthy log was starting."""
         self.wrapped_path: str | None = None
+        self.rich_path: str | None = None
+        """The path of a rich frame whose function the box wrapped onto the next line (``RICH_FRAME``)."""
         """The path line of a frame re-wrapped over three lines, waiting for its ``line N, in func``."""
         self.term_signal = False
         """A runtime's handler announced SIGTERM/SIGINT (``TERM_SIGNAL``): native dumps after it are the
@@ -1328,6 +1332,20 @@ class Doctor:
             self._frame(tb, m.group("func").rsplit(".", 1)[-1], m.group("path"))
             self.tb_stream = stream
             return True
+        if ".py:" in msg and (m := RICH_FRAME.match(msg)):  # a frame of rich's traceback box
+            tb = tb or self._open(stream)
+            if m.group("func"):
+                self._frame(tb, m.group("func").rsplit(".", 1)[-1], m.group("path"))
+            else:  # the box wrapped the function onto the next line
+                self.rich_path = m.group("path")
+                self.recognised += 1
+            self.tb_stream = stream
+            return True
+        if self.rich_path is not None:
+            path, self.rich_path = self.rich_path, None
+            if tb is not None and (m := RICH_FUNC.match(msg)):
+                self._frame(tb, m.group("func").rsplit(".", 1)[-1], path)
+                return True
         if "method" in msg and (m := WORKER_METHOD.search(msg)):
             self._frame(tb or self._open(stream), m.group("m1") or m.group("m2") or "")
             return True

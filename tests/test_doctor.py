@@ -3086,3 +3086,39 @@ def test_vs_codes_linked_ipython_context_lines_did_not_run() -> None:
           f"    [439]{link.format(439)} executor_class = cls._get_executor_cls(engine_config)\n"
           f"--> [441]{link.format(441)} engine = cls(\n")
     assert _read(tb).report().failure_phase is None
+
+
+# ------------------------------------------------------------------ round 30: after K58-K60's measurement
+def test_a_rich_traceback_box_is_read_as_a_traceback() -> None:
+    """rich's box (vLLM#734): ``path:line in`` with the function wrapped onto the next line, numbered context
+    lines that did not run, and the ``❱`` line the frame ran, which names the step."""
+    box = ["│ /usr/lib/python3.9/site-packages/vllm/entrypoints/llm.py:53 in                  │",
+           "│ __init__                                                                     │",
+           "│                                                                              │",
+           "│    50 │   ) -> None:                                                         │",
+           "│    51 │   │   executor_class = cls._get_executor_cls(engine_config)           │",
+           "│ ❱  53 │   │   engine_args = EngineArgs(                                      │"]
+    r = _read("\n".join(box) + "\n").report()
+    assert r.failed and r.failure_phase is Phase.STARTUP
+    one_line = "│ /v/vllm/worker/model_runner.py:722 in profile_run │\n│ ❱ 722 │ self.execute_model(x) │\n"
+    assert _read(one_line).report().failure_phase is Phase.PROFILING
+
+
+def test_the_executor_era_init_cache_is_the_profiling_run_inside_the_executors_construction() -> None:
+    """The executor's constructor set up the cache in early 2024 (``self._init_cache()``, profiling first), so a
+    traceback through it is profiling though it passes ``executor_class(..)`` (Aphrodite, sonar#421)."""
+    tb = ("Traceback (most recent call last):\n"
+          '  File "/aphrodite/engine/aphrodite_engine.py", line 111, in __init__\n'
+          "    self.model_executor = executor_class(model_config, cache_config,\n"
+          '  File "/aphrodite/executor/ray_gpu_executor.py", line 71, in __init__\n'
+          "    self._init_cache()\n")
+    assert _read(tb).report().failure_phase is Phase.PROFILING
+
+
+@pytest.mark.parametrize("line", [
+    "INFO:     Initializing Aphrodite Engine (v0.5.4-dev commit 208cd540) with the following config:",
+    "INFO:     Initializing the Aphrodite Engine (v0.5.3) with the following config:",
+])
+def test_aphrodites_config_block_is_start_up(line: str) -> None:
+    r = _read(line + "\n").report()
+    assert not r.failed and r.phase_reached is Phase.STARTUP

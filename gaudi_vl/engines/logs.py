@@ -289,6 +289,16 @@ in LRUCacheWorkerLoRAManager._apply_adapters(self, lora_requests)``
 (https://github.com/vllm-project/vllm/issues/3374)."""
 """CPython's faulthandler report of a process killed by a signal (``Fatal Python error: Floating point
 exception``, then ``Stack (most recent call first):``): the process crashed."""
+RICH_FRAME = re.compile(
+    r"^\s*(?P<path>(?:~|/|\.{1,2}/|[A-Za-z]:\\)[^\s:]*\.py):(?P<line>\d{1,7}) in"
+    r"(?: (?P<func>[A-Za-z_<][\w<>.]*))?\s*$")
+"""rich's traceback box (``rich.traceback.install()``, used by wrappers' CLIs): each frame is a line
+``/path/vllm/entrypoints/llm.py:53 in __init__`` (rich/traceback.py:811-817@rich==15.0.0) inside the box's
+``│`` borders, which a narrow box wraps before the function (``..llm.py:53 in`` / ``__init__``); its source
+context follows, numbered, with ``❱`` before the line the frame ran (rich/syntax.py:738), read like IPython's
+(``IPYTHON_CONTEXT``; https://github.com/vllm-project/vllm/issues/734)."""
+RICH_FUNC = re.compile(r"^\s*(?P<func>[A-Za-z_<][\w<>.]{0,120})\s*$")
+"""The function of a rich frame line the box wrapped (``RICH_FRAME`` without its name)."""
 IPYTHON_CONTEXT = re.compile(r"^\s*(?:\d{1,7}|\[\d{1,7}\]\([^)\s]{0,600}\))\s")
 """IPython's numbered source context around a frame's line (``    103 engine_args = EngineArgs(``): lines the
 frame did not run; only the arrowed line (``--> 123 ...``) is the call (IPython's ``VerboseTB``). VS Code's
@@ -405,6 +415,7 @@ CALL_SITES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"model_runner\._dummy_(?:sampler|pooler)_run\("), Phase.WARMUP),
     (re.compile(r"\bexecutor_class\(\s*vllm_config|\bmodel_executor = executor_class\("), Phase.STARTUP),
     (re.compile(r"=\s*(?:Async)?EngineArgs\("), Phase.STARTUP),
+    (re.compile(r"^\s*self\._init_cache\(\)"), Phase.PROFILING),
 )
 """A traceback's source line whose call names its phase though the function is shared: the worker's
 ``self.model_runner._dummy_sampler_run(...)`` is the sampler warm-up in ``compile_or_warm_up_model``
@@ -419,7 +430,12 @@ KV cache is set up; https://github.com/chu-tianxiang/vllm-gptq/issues/3). A prog
 arguments (``engine_args = AsyncEngineArgs(..)``, as Xinference's ``VLLMModel.load`` does,
 xinference/model/llm/vllm/core.py:622@7ecec16b6) failed before any engine existed, when the arguments were
 refused: start-up (https://github.com/xorbitsai/inference/issues/2420); the same program's later call that
-builds the engine (``AsyncLLMEngine.from_engine_args``) runs every start-up phase, so it names none."""
+builds the engine (``AsyncLLMEngine.from_engine_args``) runs every start-up phase, so it names none. In the
+releases of early 2024 the executor's constructor also set up the cache (``self._init_cache()``, whose first
+step is the workers' ``profile_num_available_blocks``: vllm/executor/gpu_executor.py:45,79-91 and
+ray_gpu_executor.py:70,213-236@4c922709b; the same in V0.2's ``LLMEngine.__init__`` and in Aphrodite's
+executors, https://github.com/dphnAI/sonar/issues/421): that line, deeper than the executor's construction,
+is the profiling run (the latest strong phase wins)."""
 
 CUT_CALL_SITES: tuple[tuple[str, Phase], ...] = (
     ("self.model_executor = executor_class(vllm_config)", Phase.STARTUP),
@@ -1044,7 +1060,7 @@ _LOADING = (
 
 _STARTING = (
     _m("starting", Phase.STARTUP,
-       r"Initializing an? (?:V[01] )?LLM engine|Initializing the Aphrodite Engine"
+       r"Initializing an? (?:V[01] )?LLM engine|Initializing (?:the )?Aphrodite Engine\b"
        r"|Waiting for init message from front-end"
        r"|Found nccl from library|Using [\w ]{2,40} backend"
        r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank"
@@ -1066,7 +1082,10 @@ _STARTING = (
        f"vllm/executor/ray_distributed_executor.py:169,196,280@95af70093fc0); "
        f"vllm/engine/llm_engine.py:233@8642d8927065 and :240@{FORK_122} (Aphrodite, a fork of vLLM's V0 "
        f"engine, writes 'Initializing the Aphrodite Engine (v%s) with the following config:', "
-       f"https://github.com/dphnAI/sonar/issues/386); vllm/v1/engine/core.py:455, "
+       f"https://github.com/dphnAI/sonar/issues/386, in AphroditeEngine.__init__ before its workers start, "
+       f"aphrodite/engine/aphrodite_engine.py@0468026f000e; later releases 'Initializing Aphrodite Engine "
+       f"(v%s commit %s) with the following config:', https://github.com/dphnAI/sonar/issues/607); "
+       f"vllm/v1/engine/core.py:455, "
        f"vllm/utils.py:1227 (NCCL while a worker initialises its device), vllm/platforms/hpu.py:54 and "
        f"cuda.py:249,256 (attention backend chosen in worker init) @{FORK_122}; vllm/v1/engine/core.py:134"
        f"@{UPSTREAM}; a worker joining its distributed group: vllm/distributed/"
