@@ -148,6 +148,7 @@ from gaudi_vl.engines.logs import (
     RESUMED,
     RICH_FRAME,
     RICH_FUNC,
+    ROCR_FAULT,
     RPC_CALL,
     RPC_TIMEOUT,
     SERVING_PATHS,
@@ -901,8 +902,10 @@ class Doctor:
             return None
         if body[:6] == 'File "' or body[:1] in "^~" or TRACEBACK.search(body[:40]) or (
                 EXCEPTION.match(body) and ":" in body[:120]) or TERMINATE.match(body) or (
-                PROCESS_DIED.match(body.rstrip())):
-            return None  # (C++ terminate handlers and multiprocessing's ``Process X:`` write at column 0)
+                PROCESS_DIED.match(body.rstrip())) or ROCR_FAULT.match(body):
+            # (C++ terminate handlers, multiprocessing's ``Process X:`` and ROCm's fault report write at
+            # column 0)
+            return None
         if prev_size == self._width and self._width_lines >= 2:
             # a fixed-width wrap keeps the text whole (a space at the cut stays on one side); after a comma
             # or colon with none, or after a whole short word (``line`` / ``355``), the wrap was at a word

@@ -3122,3 +3122,19 @@ def test_the_executor_era_init_cache_is_the_profiling_run_inside_the_executors_c
 def test_aphrodites_config_block_is_start_up(line: str) -> None:
     r = _read(line + "\n").report()
     assert not r.failed and r.phase_reached is Phase.STARTUP
+
+
+# ------------------------------------------------------------------ round 31: J21 (tune)
+def test_rocms_gpu_fault_report_is_a_crash_and_never_a_wrapped_lines_rest() -> None:
+    """ROCm's HSA runtime prints the fault and aborts (vLLM#28460): a crash, though the line before it is long
+    enough to look hard-wrapped; the phase is the one the log reached."""
+    prev = ("(EngineCore_DP0 pid=658) INFO 12-18 08:36:27 [parallel_state.py:1425] rank 0 in world size 1 is "
+            "assigned as DP rank 0, PP rank 0, PCP rank 0, TP rank 0, EP rank 0")
+    fault = ("Memory access fault by GPU node-1 (Agent handle: 0x3d1bda20) on address 0x7fa18d83f000. Reason: "
+             "Page not present or supervisor privilege.")
+    d = Doctor(unwrap=True)
+    for ln in (prev, fault):
+        d.feed(ln + "\n")
+    r = d.report()
+    assert r.failed and r.failure_kind == "crash" and r.failure_phase is Phase.STARTUP
+    assert _read("HW Exception by GPU node-2 (Agent handle: 0x55) reason :GPU Hang\n").report().failure_kind == "crash"

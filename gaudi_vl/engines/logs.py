@@ -829,6 +829,13 @@ COMPILER_CRASH = re.compile(
 https://github.com/llvm/llvm-project/issues/ and include the crash backtrace ..``, then ``Stack dump:``), here
 CANN's ``ccec`` compiling an operator for the engine (https://github.com/vllm-project/vllm-omni/issues/890):
 the kernel the engine needs was not built, so the engine fails with the compile error."""
+ROCR_FAULT = re.compile(r"^(?:Memory access fault|HW Exception) by GPU node-\d+ ")
+"""ROCm's HSA runtime reporting a GPU page fault (``Memory access fault by GPU node-%u (Agent handle: %p) on
+address %p%s. Reason: %s.``) or a hardware exception (``HW Exception by GPU node-%u (Agent handle: %p) reason
+:%s``) on stderr and then aborting the process
+(runtime/hsa-runtime/core/runtime/runtime.cpp:1762-1766,1864-1886 in ROCm/ROCR-Runtime@c7785a6da1c1): the
+process that ran the kernel crashed
+(https://github.com/vllm-project/vllm/issues/28460)."""
 LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
     (("error: creating server", "failed to load '", "Python stub", "create instance"), "exception",
      TRITON_LOAD_FAILED),
@@ -840,6 +847,7 @@ LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
      "exception", DEVICE_OPEN_FAILED),
     (("kernel exception", "cuapi_xpu_launch_async"), "exception", DEVICE_KERNEL_FAULT),
     (("PLEASE submit a bug report",), "exception", COMPILER_CRASH),
+    (("by GPU node-",), "crash", ROCR_FAULT),
 )
 """Lines that are a failure on their own, whatever comes around them: (substrings one of which the line must
 hold, the failure's kind, the pattern). The substrings keep the common line off the patterns."""
