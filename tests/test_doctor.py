@@ -3138,3 +3138,41 @@ def test_rocms_gpu_fault_report_is_a_crash_and_never_a_wrapped_lines_rest() -> N
     r = d.report()
     assert r.failed and r.failure_kind == "crash" and r.failure_phase is Phase.STARTUP
     assert _read("HW Exception by GPU node-2 (Agent handle: 0x55) reason :GPU Hang\n").report().failure_kind == "crash"
+
+
+# ------------------------------------------------------------------ round 31: after K61-K65's measurement
+def test_early_v1s_fatal_signal_from_a_worker_is_an_engine_death() -> None:
+    """The client's SIGUSR1 handler when a worker died (vLLM#16197, #16777)."""
+    line = ("CRITICAL 04-07 19:40:15 [core_client.py:361] Got fatal signal from worker processes, shutting down. "
+            "See stack trace above for root cause issue.\n")
+    r = _read(line).report()
+    assert r.failed and r.failure_kind == "engine_died"
+
+
+@pytest.mark.parametrize(("path", "func", "source", "phase"), [
+    ("/v/vllm/distributed/kv_transfer/kv_transfer_agent.py", "send_kv_caches_and_hidden_states",
+     "self.connector.send_kv_caches_and_hidden_states(", Phase.SERVING),
+    ("/v/lmcache/v1/cache_engine.py", "_process_tokens_internal", "memory_objs = self.storage_manager.batched_get(",
+     Phase.SERVING),
+    ("/v/vllm/worker/worker.py", "_allocate_kv_cache", "kv_cache = torch.empty(", Phase.KV_ALLOCATION),
+])
+def test_a_requests_kv_sent_or_loaded_is_serving_not_the_caches_allocation(path: str, func: str, source: str,
+                                                                          phase: Phase) -> None:
+    """V0's disaggregated prefill sending a step's KV (FlagScale#475) and LMCache loading a request's cached
+    chunks (LMCache#2420) run for requests; allocating the cache stays KV allocation."""
+    tb = ("Traceback (most recent call last):\n"
+          f'  File "{path}", line 61, in {func}\n'
+          f"    {source}\n")
+    assert _read(tb).report().failure_phase is phase
+
+
+@pytest.mark.parametrize(("line", "phase"), [
+    (("host:1422836:1422836 [0] init.cc:943 NCCL WARN Duplicate GPU detected : rank 0 and rank 1 both on CUDA "
+      "device 4b000"), Phase.STARTUP),
+    ("(load_llm pid=11741, ip=10.202.0.5) INFO 02-22 19:56:13 tpu_model_runner.py:296] batch_size: 1, seq_len: 256",
+     Phase.WARMUP),
+])
+def test_nccls_duplicate_gpu_check_and_v0_tpu_warm_up_ladder_show_their_phase(line: str, phase: Phase) -> None:
+    """NCCL's communicator set-up (trl#3446) and V0's TPU runner compiling each padded shape (vLLM#13707)."""
+    r = _read(line + "\n").report()
+    assert not r.failed and r.phase_reached is phase

@@ -643,6 +643,7 @@ ENGINE_DEATH = re.compile(
     r"(?:Stage)?EngineCore(?:Proc)? failed to start|Engine core initialization failed"
     r"|WorkerProc failed to start|WorkerProc initialization failed|Worker proc \S+ died unexpectedly"
     r"|Engine process failed to start|Worker \S+ pid \d+ died, exit code|StageEngineCoreProc died during \w+"
+    r"|[Gg]ot fatal signal from worker processes"
     r"|AsyncEngineDeadError|Background loop has errored already|EngineDeadError"
     r"|Engine core proc(?:ess)? \S+ died unexpectedly|engine core exited unexpectedly"
     r"|Process \S+ \(PID: \d+\) died with exit code|RayWorkerProc rank=\d+ died unexpectedly"
@@ -653,7 +654,10 @@ ENGINE_DEATH = re.compile(
 (vllm/v1/engine/core.py:1510), ``EngineCore encountered a fatal error.`` (:1512), ``Engine core
 initialization failed`` (vllm/v1/engine/utils.py:1432), ``WorkerProc failed to start.``
 (vllm/v1/executor/multiproc_executor.py:953), ``Worker proc %s died unexpectedly`` (:316), all
-@vllm==0.32.0; V0 ``Engine process failed to start`` (vllm/entrypoints/openai/api_server.py:302) and
+@vllm==0.32.0; early V1's ``Got fatal signal from worker processes, shutting down.`` and ``MulitprocExecutor
+got fatal signal from worker processes, ..`` (the client's and the executor's SIGUSR1 handlers when a worker
+died, vllm/v1/engine/core_client.py:148, vllm/v1/executor/multiproc_executor.py:46@1543914c0); V0 ``Engine
+process failed to start`` (vllm/entrypoints/openai/api_server.py:302) and
 ``Worker %s pid %s died, exit code: %s`` (vllm/executor/multiproc_worker_utils.py:123), @95af70093fc0; the
 front end's and the client's watch on the engine core processes: ``Engine core process %s died
 unexpectedly.``, ``Process %s (PID: %s) died with exit code %s`` (vllm/v1/utils.py:586-593), ``[shutdown]
@@ -1072,7 +1076,7 @@ _STARTING = (
        r"|Waiting for init message from front-end"
        r"|Found nccl from library|Using [\w ]{2,40} backend"
        r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank"
-       r"|NCCL INFO Channel \d+/\d+ : |flags: \[(?:[-+]\w+ ){2,}[-+]\w+\]"
+       r"|NCCL INFO Channel \d+/\d+ : |NCCL WARN Duplicate GPU detected : |flags: \[(?:[-+]\w+ ){2,}[-+]\w+\]"
        r"|vLLM message queue communication handle: |use_ray_spmd_worker: "
        r"|OMP threads binding of Process \d+|^\s*OMP tid: \d+, core \d+"
        r"|Creating v1 connector with name: |LMCache INFO: Loading LMCache config file "
@@ -1098,7 +1102,10 @@ _STARTING = (
        f"cuda.py:249,256 (attention backend chosen in worker init) @{FORK_122}; vllm/v1/engine/core.py:134"
        f"@{UPSTREAM}; a worker joining its distributed group: vllm/distributed/"
        f"parallel_state.py:919@{FORK_122}, :1823,2351@{UPSTREAM}; NCCL's own channel set-up lines "
-       f"('NCCL INFO Channel 14/0 : 1[1] -> 0[0] via P2P/IPC/read') while a communicator is built; "
+       f"('NCCL INFO Channel 14/0 : 1[1] -> 0[0] via P2P/IPC/read') and its check that no two ranks share "
+       f"a device ('init.cc:943 NCCL WARN Duplicate GPU detected : rank 0 and rank 1 both on CUDA device', "
+       f"NCCL 2.21.5's src/init.cc:943 as the line names it, https://github.com/huggingface/trl/issues/3446) "
+       f"while a communicator is built; "
        f"other NCCL lines come at any time; the Habana extension's 'Detected flags: [-compile_one_hot "
        f"-cpu +fsdpa ...]' (the Flags repr: sorted +/- features), printed once by enabled_flags() "
        f"(vllm_hpu_extension/flags.py@ab44cb50047232cb) when the model's attention layers or its HPU "
@@ -1735,7 +1742,7 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"(?<!set_)(?<!update_)(?:warm_?up|capture|cuda_?graph|hpu_?graph|acl_?graph|graph_runner)"
                 r"(?!_sizes)", re.IGNORECASE), Phase.WARMUP),
     (re.compile(r"profile_run|determine_(?:num_)?available|profile_memory|memory_profil"), Phase.PROFILING),
-    (re.compile(r"kv_?caches?|init(?:ialize)?_cache|(?<![A-Za-z0-9])cache_engine|allocate_(?:kv|cache|blocks)|num_gpu_blocks"),
+    (re.compile(r"(?<!send_)(?<!recv_)kv_?caches?|init(?:ialize)?_cache|(?<![A-Za-z0-9])cache_engine|allocate_(?:kv|cache|blocks)|num_gpu_blocks"),
      Phase.KV_ALLOCATION),
     (re.compile(r"load_?model|(?<!re)load_?weights|create_weights|weights_(?:iterator|loader)|init_device"
                 r"|init_(?:worker_)?distributed|(?:init\w*|ensure)_model_parallel|download_|from_pretrained"
@@ -1748,7 +1755,7 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
      Phase.STARTUP),
     (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
                 r"|handle_request|update_weights|reload_weights|weight_transfer|weight_update"
-                r"|grammar_init|_create_grammar|compile_grammar"),
+                r"|grammar_init|_create_grammar|compile_grammar|^(?:send|recv)_kv_caches"),
      Phase.SERVING),
 )
 """Function names that say their phase, for frames no engine's table names (another platform's plugin, a newer
@@ -1781,8 +1788,12 @@ vllm/v1/engine/async_llm.py:1315,1340, ``reload_weights``, vllm/v1/worker/gpu_wo
 request's structured-output grammar is compiled when the engine core takes the request in
 (``preprocess_add_request`` -> ``grammar_init`` -> ``_create_grammar`` -> the backend's ``compile_grammar``,
 vllm/v1/engine/core.py:1089,1110 and vllm/v1/structured_output/__init__.py:126,180,189,204@vllm==0.32.0;
-nothing compiles a grammar at start-up): serving (https://github.com/vllm-project/vllm/pull/47312). A
-quantized layer's method is chosen as the layer is built (``get_quant_method`` -> the config's ``get_scheme``
+nothing compiles a grammar at start-up): serving (https://github.com/vllm-project/vllm/pull/47312). V0's
+disaggregated prefill sends and receives each step's KV caches inside ``execute_model``
+(``send_kv_caches_and_hidden_states`` / ``recv_kv_caches_and_hidden_states``,
+vllm/worker/model_runner.py:1818,1864@95af70093fc0): serving, not the cache's allocation
+(https://github.com/flagos-ai/FlagScale/pull/475). A quantized layer's method is chosen as the layer is
+built (``get_quant_method`` -> the config's ``get_scheme``
 -> ``_check_scheme_supported``, which refuses a GPU too old for the scheme:
 vllm/model_executor/layers/quantization/base_config.py:200,306 and
 compressed_tensors/compressed_tensors.py:159,166,951,994@vllm==0.32.0;
@@ -1913,6 +1924,12 @@ OMNI_STAGE_POLL = (("/vllm_omni/engine/stage_pool.py", "poll_llm_raw_output", Ph
 for stage-%s replica-%s`` and re-raises; vllm_omni/engine/stage_pool.py): the orchestrator's output loop
 (``OMNI_ORCHESTRATOR_LOOP``) calls it to route requests' outputs between the stages, so it runs while serving
 (https://github.com/vllm-project/vllm-omni/issues/5554)."""
+LMCACHE_RETRIEVE = tuple(("/lmcache/v1/cache_engine.py", func, Phase.SERVING) for func in (
+    "retrieve", "_process_tokens_internal"))
+"""LMCache's engine loading a request's cached KV chunks (``LMCacheEngine.retrieve`` ->
+``_process_tokens_internal`` -> the storage manager's ``batched_get``,
+lmcache/v1/cache_engine.py@3bafe17fbd0b), which its vLLM connector calls for the tokens of a scheduled
+request: serving (https://github.com/LMCache/LMCache/issues/2420)."""
 HF_PROCESSOR_LOAD = tuple(("/transformers/", func, Phase.STARTUP) for func in (
     "get_image_processor_dict", "get_processor_dict", "get_feature_extractor_dict",
     "get_video_processor_dict"))
@@ -1945,7 +1962,7 @@ PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
     *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
         LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
         *CLIENT_UTILITY_CALL, OMNI_ORCHESTRATOR_LOOP, RL_WEIGHT_SYNC_GROUP, V0_WORKER_INIT_MODEL,
-        MODEL_LOADER_GET_MODEL, V02_INIT_CACHE, *OMNI_STAGE_POLL, *HF_PROCESSOR_LOAD)),
+        MODEL_LOADER_GET_MODEL, V02_INIT_CACHE, *OMNI_STAGE_POLL, *HF_PROCESSOR_LOAD, *LMCACHE_RETRIEVE)),
     *((re.compile(pattern), func, phase)
       for pattern, func, phase in (MODEL_BUILD, WORKER_INIT, WORKER_MODULE)),
 )
@@ -2046,6 +2063,11 @@ VLLM_V1 = LogGrammar(
            "'Compiling the model with different input shapes...' in warmup_model, run by initialize_cache "
            "after the KV cache is allocated, vllm/worker/tpu_model_runner.py:282-308, tpu_worker.py:183-216"
            "@95af70093fc0)"),
+        _m("warmup", Phase.WARMUP, r"^batch_size: \d+, seq_len: \d+$",
+           "V0's TPU model runner compiling one padded shape after another in warmup_model ('batch_size: %d, "
+           "seq_len: %d' for each prefill and decode shape, vllm/worker/tpu_model_runner.py:297,319,340"
+           "@95af70093fc0), run by initialize_cache once the KV cache is allocated (tpu_worker.py:183-216): "
+           "warm-up (https://github.com/vllm-project/vllm/issues/13707)"),
         _m("kv_allocated", Phase.KV_ALLOCATION, r"^Precompile (?:worker\d+ )?(?:sample|gather_logprobs)\b",
            "tpu-inference compiling its sampler and log-prob gathering before it allocates the KV cache "
            "(TPUWorker.initialize_from_config: _precompile_sampling, _precompile_gather_logprobs, then "
