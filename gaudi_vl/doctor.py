@@ -1804,6 +1804,10 @@ class Doctor:
             kind = "crash" if tb.crash else "assertion" if tb.asserting else "exception"
             if tb.core_output and tb.exc is None and not tb.crash:
                 kind = "engine_died"  # cut inside the core client's output: EngineDeadError (engines/logs.py)
+            if tb.exc is None and (later := [p for p in self.pending.values() if p[0] > tb.start_line]):
+                # its exception, on a line whose process prefix the paste kept and the frame's lost: a
+                # stream of its own, so it waited there for a traceback (``pending``)
+                tb.exc = min(later)[1:]
             if tb.exc is not None:
                 kind = self._classify(*tb.exc)[0] or kind
             elif tb.message:  # ``logger.exception(e)`` wrote str(e) (no type) on the line before it

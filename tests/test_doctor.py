@@ -3176,3 +3176,17 @@ def test_nccls_duplicate_gpu_check_and_v0_tpu_warm_up_ladder_show_their_phase(li
     """NCCL's communicator set-up (trl#3446) and V0's TPU runner compiling each padded shape (vLLM#13707)."""
     r = _read(line + "\n").report()
     assert not r.failed and r.phase_reached is phase
+
+
+# ------------------------------------------------------------------ round 32: after K63, K66, K67's measurement
+def test_a_config_classs_validation_error_is_start_up_even_when_the_paste_split_its_traceback() -> None:
+    """vLLM's configs are pydantic dataclasses: ``1 validation error for ModelConfig`` is start-up. Here the
+    paste lost the frame's process prefix, so the frame and its exception are on two streams (MiniCPM-V
+    CookBook#51): the exception still ends that traceback."""
+    lines = ['File "/v/pydantic/_internal/_dataclasses.py", line 127, in __init__',
+             "(APIServer pid=2994609)     s.__pydantic_validator__.validate_python(ArgsKwargs(args, kwargs))",
+             ("(APIServer pid=2994609) pydantic_core._pydantic_core.ValidationError: 1 validation error for "
+              "ModelConfig")]
+    r = _read("\n".join(lines) + "\n").report()
+    assert r.failed and r.failure_phase is Phase.STARTUP
+    assert _read("ValidationError: 2 validation errors for ChatCompletionRequest\n").report().failure_phase is None

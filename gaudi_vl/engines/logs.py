@@ -897,6 +897,7 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
      Phase.STARTUP),
     (re.compile(r"User-specified max_model_len \(\d+\) is greater than the derived max_model_len"),
      Phase.STARTUP),
+    (re.compile(r"validation errors? for \w*Config\b"), Phase.STARTUP),
 )
 WEAK_MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = ((FAILED_EXECUTION, Phase.SERVING),)
 """Texts that name a phase only as a weak frame does (``FAILED_EXECUTION``): used after the phase lines."""
@@ -923,7 +924,10 @@ any local network address`` (c10d's TCPStore, made by ``init_process_group`` and
 data-parallel groups while the engine starts): start-up. The model's configuration refusing the length asked
 for (``User-specified max_model_len (%d) is greater than the derived max_model_len``, raised by
 ``_get_and_verify_max_len`` while the model config is built, vllm/config/model.py:2527,2646@vllm==0.32.0):
-start-up."""
+start-up. A configuration class refusing its values: vLLM's configs are pydantic dataclasses (``@config``,
+vllm/config/utils.py:52-60; ``ModelConfig``, vllm/config/model.py:150@vllm==0.32.0) that pydantic validates as
+they are built, ``1 validation error for ModelConfig``: start-up, as configuration frames are
+(https://github.com/OpenSQZ/MiniCPM-V-CookBook/issues/51)."""
 
 CAPTURE_ERROR = re.compile(
     r"cudaErrorStreamCapture\w*|hipErrorStreamCapture\w*|operation not permitted when stream is capturing"
