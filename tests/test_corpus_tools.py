@@ -60,3 +60,17 @@ def test_a_thread_named_in_a_left_out_list_by_a_short_form_is_shown() -> None:
     wrapped = "threads left out: vllm-omni\n7555 (a duplicate)\n"
     assert bare_mentions("vllm-project/vllm-omni", 7555, wrapped) == ["7555 (a duplicate)"]
     assert bare_mentions("vllm-project/vllm-omni", 7556, wrapped) == []
+
+
+def test_a_thread_named_with_its_repository_in_a_list_is_seen() -> None:
+    """Left-out lists name threads as ``containers/ramalama 2214, 2523, 758`` or ``kvcache-ai/Mooncake 436
+    and 874`` (round 31's collector found the check answering NEW for them); a number beside another
+    repository, or not in the list, is not seen."""
+    text = "Left out: containers/ramalama 2214, 2523,\n758; kvcache-ai/Mooncake 436 and 874; ramalama#99.\n"
+    for repo, number in (("containers/ramalama", 2214), ("containers/ramalama", 758),
+                         ("kvcache-ai/Mooncake", 874), ("containers/ramalama", 99)):
+        assert evidence(repo, number, {}, text), (repo, number)
+    for repo, number in (("containers/ramalama", 436), ("kvcache-ai/Mooncake", 2214),
+                         ("containers/ramalama", 25)):
+        assert not evidence(repo, number, {}, text), (repo, number)
+    assert evidence("containers/ramalama", 1948, MANIFEST, README)  # the real README's round 31 list

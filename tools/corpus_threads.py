@@ -35,7 +35,22 @@ def evidence(repo: str, number: int, manifest: dict[str, dict], readme: str) -> 
     found += [f"file: {name}" for name in manifest if prefix.match(name.lower())]
     if url.search(readme):
         found.append("README: its URL")
+    if named_in_readme(repo, number, readme):
+        found.append("README: named with its repository (a list of threads left out or taken)")
     return found
+
+
+def named_in_readme(repo: str, number: int, readme: str) -> bool:
+    """The README names the thread with its full repository, as its lists do: ``containers/ramalama 2214,
+    2523, 758``, ``kvcache-ai/Mooncake 436 and 874``, ``ramalama#2214`` (the repository's name before ``#N``)."""
+    text = " ".join(readme.split())  # a wrap can part the name from its numbers
+    owner_repo = re.escape(repo)
+    listed = re.compile(rf"(?<![\w.\-/]){owner_repo}(?:\s+(?:issues?|PRs?|pull requests?))?\s+#?"
+                        rf"((?:\d+(?:,\s*|\s+and\s+|\s+))*\d+)(?![\w/])", re.IGNORECASE)
+    if any(str(number) in re.findall(r"\d+", m.group(1)) for m in listed.finditer(text)):
+        return True
+    name = re.escape(repo.split("/", 1)[1])
+    return re.search(rf"(?<![\w.\-]){name}#{number}(?!\d)", text, re.IGNORECASE) is not None
 
 
 def bare_mentions(repo: str, number: int, readme: str) -> list[str]:
