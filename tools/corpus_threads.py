@@ -42,7 +42,8 @@ def evidence(repo: str, number: int, manifest: dict[str, dict], readme: str) -> 
 
 def named_in_readme(repo: str, number: int, readme: str) -> bool:
     """The README names the thread with its full repository, as its lists do: ``containers/ramalama 2214,
-    2523, 758``, ``kvcache-ai/Mooncake 436 and 874``, ``ramalama#2214`` (the repository's name before ``#N``)."""
+    2523, 758``, ``kvcache-ai/Mooncake 436 and 874``, ``ramalama#2214`` (the repository's name before
+    ``#N``)."""
     text = " ".join(readme.split())  # a wrap can part the name from its numbers
     owner_repo = re.escape(repo)
     listed = re.compile(rf"(?<![\w.\-/]){owner_repo}(?:\s+(?:issues?|PRs?|pull requests?))?\s+#?"
