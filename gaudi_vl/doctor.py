@@ -1382,7 +1382,9 @@ class Doctor:
             self.tb_stream = stream
             self.recognised += 1
             return True
-        exc = EXCEPTION.match(msg)
+        # one space before an exception's line is a paste's (the block's indentation, which the doctor takes
+        # off only when the paste's first line shows it); a traceback's own lines are indented by two or more
+        exc = EXCEPTION.match(msg[1:] if msg[:1] == " " and msg[1:2] != " " else msg)
         if exc is not None and "RPC call" in msg and (m := RPC_TIMEOUT.search(msg)):
             tb = tb or self._open(stream)  # the workers hung in this method: its phase, as a frame's
             tb.add(m.group("method"), self.grammars)

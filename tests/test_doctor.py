@@ -3190,3 +3190,32 @@ def test_a_config_classs_validation_error_is_start_up_even_when_the_paste_split_
     r = _read("\n".join(lines) + "\n").report()
     assert r.failed and r.failure_phase is Phase.STARTUP
     assert _read("ValidationError: 2 validation errors for ChatCompletionRequest\n").report().failure_phase is None
+
+
+# ------------------------------------------------------------------ round 33: after K68-K70's measurement
+def test_the_custom_ops_lines_of_a_built_model_are_start_up() -> None:
+    """``enabled custom ops: ..`` is logged once the loader has built the model (vLLM#15754)."""
+    line = "(VllmWorker rank=1 pid=437) DEBUG 03-31 05:24:44 [config.py:3714] enabled custom ops: Counter()\n"
+    assert _read(line).report().phase_reached is Phase.STARTUP
+
+
+def test_a_tgis_adapter_grpc_calls_logged_traceback_is_the_requests() -> None:
+    """The TGIS adapter's ``func_with_log`` logs one gRPC call's failure with its traceback; the server serves on
+    (vllm-tgis-adapter#15)."""
+    head = "ERROR 06-20 15:57:54 grpc_server.py:123] "
+    lines = ["Generate failed", "Traceback (most recent call last):",
+             '  File "/v/vllm_tgis_adapter/grpc/grpc_server.py", line 140, in func_with_log',
+             "    return await func(*args, **kwargs)",
+             '  File "/v/vllm_tgis_adapter/grpc/grpc_server.py", line 264, in Generate',
+             "    response = self._convert_output(",
+             "TypeError: TextGenerationService._convert_output() takes 3 positional arguments but 5 were given"]
+    r = _read("".join(head + ln + "\n" for ln in lines)).report()
+    assert not r.failed and r.request_errors == 1
+
+
+def test_an_exception_line_with_one_leading_space_is_still_the_exception_inside_an_envelope() -> None:
+    """A paste put one space before a bare exception line (vllm-ascend#8393); a collector's envelope around it
+    (``svc | ``) hides the block's indentation, so the line alone must read the same."""
+    line = " RuntimeError: Worker failed with error 'NPUModelRunner init failed'"
+    for text in (line, "vllm-server-1  | " + line):
+        assert _read(text + "\n").report().failed, text

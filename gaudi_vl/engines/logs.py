@@ -1483,9 +1483,13 @@ REQUEST_DISPATCH_PATHS = ("/fastapi/", "/starlette/", "/uvicorn/protocols/", "/u
 (uvicorn/protocols/http/httptools_impl.py, h11_impl.py). A traceback through them is a request's, like one
 after uvicorn's ``Exception in ASGI application`` (``REQUEST_ERROR``): the server answered that request with
 an error (https://github.com/vllm-project/vllm-ascend/issues/10426)."""
-REQUEST_DISPATCH_FRAMES = (("/vllm/entrypoints/utils.py", "wrapper"),)
+REQUEST_DISPATCH_FRAMES = (("/vllm/entrypoints/utils.py", "wrapper"),
+                           ("/vllm_tgis_adapter/grpc/grpc_server.py", "func_with_log"))
 """vLLM's own per-request wrappers around a route handler (``with_cancellation``'s and ``load_aware_call``'s
-``wrapper``, vllm/entrypoints/utils.py@vllm==0.32.0)."""
+``wrapper``, vllm/entrypoints/utils.py@vllm==0.32.0), and the TGIS adapter's around each gRPC method of its
+text-generation service (``func_with_log`` in vllm_tgis_adapter/grpc/grpc_server.py, which logs ``Generate
+failed`` with the traceback of that one call, grpc_server.py:123 as the log's header names it, the frames of
+https://github.com/opendatahub-io/vllm-tgis-adapter/pull/15)."""
 REQUEST_HANDLERS = frozenset({
     "create_chat_completion", "create_completion", "create_embedding", "create_responses", "create_messages",
     "create_transcriptions", "create_translations", "create_pooling", "create_classify", "create_score",
@@ -1988,10 +1992,15 @@ VLLM_V1 = LogGrammar(
     markers=(
         _m("weights", Phase.STARTUP,
            r"Starting to load model \S+|Initializing a V[01] LLM engine|Loading weights took [\d.]+ seconds"
-           r"|Inferred dynamic dimensions for forward method",
+           r"|Inferred dynamic dimensions for forward method|^(?:en|dis)abled custom ops: "
+           r"|^No custom ops found in model\.",
            f"vllm/v1/worker/gpu_model_runner.py:5040, vllm/v1/engine/core.py:134, "
            f"vllm/model_executor/model_loader/default_loader.py:502, vllm/compilation/decorators.py:223 "
-           f"(a model class built, inside load_model) @{UPSTREAM}; "
+           f"(a model class built, inside load_model) @{UPSTREAM}; the custom ops the model's layers chose, "
+           f"logged once the model is built (custom_op_log_check, vllm/config/compilation.py:1312-1323, run "
+           f"when set_current_vllm_config exits with check_compile, vllm/config/vllm.py:3447-3449, which "
+           f"only the loader's initialize_model asks for, vllm/model_executor/model_loader/utils.py:94,126 "
+           f"@{UPSTREAM}; https://github.com/vllm-project/vllm/issues/15754); "
            f"vllm/engine/llm_engine.py:240@{FORK_122}"),
         _m("weights_done", Phase.STARTUP,
            r"Model loading took (-?[\d.]+) ?Gi?B|Loading model weights took [\d.]+ GB",
