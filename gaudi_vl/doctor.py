@@ -785,9 +785,9 @@ class Doctor:
         failure after the front end's lines is not placed at start-up there."""
         """A front-end line (API server version, resolved config) was seen: a healthy log was starting."""
         self.wrapped_path: str | None = None
+        """The path line of a frame re-wrapped over three lines, waiting for its ``line N, in func``."""
         self.rich_path: str | None = None
         """The path of a rich frame whose function the box wrapped onto the next line (``RICH_FRAME``)."""
-        """The path line of a frame re-wrapped over three lines, waiting for its ``line N, in func``."""
         self.term_signal = False
         """A runtime's handler announced SIGTERM/SIGINT (``TERM_SIGNAL``): native dumps after it are the
         stop."""
