@@ -1252,8 +1252,8 @@ _SERVING = (
        "replay is a model step of requests (https://github.com/vllm-project/vllm-ascend/issues/10815)"),
     _m("serving", Phase.SERVING, r"^Reqid: \S+, Total tokens \d+, kvpool hit tokens: \d+",
        f"the Mooncake store connector's scheduler side looking up one waiting request's prefix in the KV "
-       f"pool "
-       f"('Reqid: %s, Total tokens %d, kvpool hit tokens: %d, need to load: %d', get_num_new_matched_tokens, "
+       f"pool ('Reqid: %s, Total tokens %d, kvpool hit tokens: %d, need to load: %d', "
+       f"get_num_new_matched_tokens, "
        f"which the scheduler calls for each request it schedules, "
        f"vllm/distributed/kv_transfer/kv_connector/v1/mooncake/store/scheduler.py:201,238@{UPSTREAM}; "
        f"vllm-ascend's KV pool logs the same at INFO from pool_scheduler.py, "
@@ -1945,11 +1945,10 @@ HF_PROCESSOR_LOAD = tuple(("/transformers/", func, Phase.STARTUP) for func in (
 image_processing_base.py:239; ``get_processor_dict``, processing_utils.py:1223;
 ``get_feature_extractor_dict``, feature_extraction_utils.py:439; ``get_video_processor_dict``,
 video_processing_utils.py:297 @transformers==5.19.0, each called by its class's ``from_pretrained``): vLLM
-loads the processor through
-vllm/transformers_utils/processor.py (``cached_*``, lru-cached) when the front end's renderer builds the
-multimodal processor (``mm_registry.create_processor``, vllm/renderers/base.py:193@vllm==0.32.0) and the
-profiling run makes its dummy inputs: a weak start-up frame (a request with its own processor arguments may
-load one while serving, so a later phase line outranks it;
+loads the processor through vllm/transformers_utils/processor.py (``cached_*``, lru-cached) when the front
+end's renderer builds the multimodal processor (``mm_registry.create_processor``,
+vllm/renderers/base.py:193@vllm==0.32.0) and the profiling run makes its dummy inputs: a weak start-up frame
+(a request with its own processor arguments may load one while serving, so a later phase line outranks it;
 https://github.com/vllm-project/vllm-ascend/issues/9708)."""
 V02_INIT_CACHE = ("/vllm/engine/llm_engine.py", "_init_cache", Phase.PROFILING)
 """The 0.2-era ``LLMEngine._init_cache`` profiled the free memory first (``num_blocks =
