@@ -14,6 +14,7 @@ import io
 import json
 import math
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -1189,6 +1190,11 @@ def _read(text: str) -> Doctor:
     return d
 
 
+def _read_under(prefix: str, lines: Sequence[str]) -> DoctorReport:
+    """The report on ``lines``, each written behind the same ``prefix`` (a logger's header, a relay's fields)."""
+    return _read("".join(prefix + line + "\n" for line in lines)).report()
+
+
 def test_a_terminal_ui_box_border_is_a_prefix() -> None:
     """k9s draws ``│ `` before (and ``│`` after) every line (https://github.com/vllm-project/vllm/issues/6976)."""
     ln = split_line("│ ERROR 09-27 06:46:46 engine.py:157]     return super().execute_model(req)      │")
@@ -1737,12 +1743,12 @@ def test_a_traceback_logged_by_a_request_handler_is_the_requests_unless_the_engi
              '  File "/usr/lib/python3.10/dist-packages/vllm/entrypoints/chat_utils.py", line 452, in add',
              "    raise ValueError(",
              "ValueError: At most 1 image(s) may be provided in one request."]
-    r = _read("".join(head + x + "\n" for x in lines)).report()
+    r = _read_under(head, lines)
     assert (r.failed, r.request_errors, r.phase_reached) == (False, 1, Phase.SERVING)
     # the engine's error handed to the request by V1's output collector (``raise output``) is the engine's
     relayed = ['  File "/usr/lib/python3.12/dist-packages/vllm/v1/engine/output_processor.py", line 85, in get',
                "    raise output", "RuntimeError: CUDA error: an illegal memory access was encountered"]
-    r = _read("".join(head + x + "\n" for x in ["Traceback (most recent call last):", *relayed])).report()
+    r = _read_under(head, ["Traceback (most recent call last):", *relayed])
     assert r.failed and r.failure_phase is Phase.SERVING
 
 
@@ -3074,7 +3080,7 @@ def test_a_ray_workers_lines_relayed_through_the_same_pipe_field_logger_are_read
              '  File "/v/vllm/worker/worker.py", line 384, in load_model',
              "    self.model_runner.load_model()",
              "RuntimeError: boom"]
-    r = _read("".join(pre + ln + "\n" for ln in lines)).report()
+    r = _read_under(pre, lines)
     assert r.failed and r.failure_phase is Phase.STARTUP
 
 
@@ -3209,7 +3215,7 @@ def test_a_tgis_adapter_grpc_calls_logged_traceback_is_the_requests() -> None:
              '  File "/v/vllm_tgis_adapter/grpc/grpc_server.py", line 264, in Generate',
              "    response = self._convert_output(",
              "TypeError: TextGenerationService._convert_output() takes 3 positional arguments but 5 were given"]
-    r = _read("".join(head + ln + "\n" for ln in lines)).report()
+    r = _read_under(head, lines)
     assert not r.failed and r.request_errors == 1
 
 
