@@ -511,6 +511,11 @@ class _Traceback:
     next frame runs is not known (``LLM(**args).generate(..)`` is followed by ``LLM``'s constructor, not by
     ``generate``), so what they named holds only while the paste shows no frame after the line."""
 
+    def harmless(self) -> bool:
+        """Teardown noise (``noise``) or an exception a logger reported below ERROR (``logged``): never a
+        failure on its own."""
+        return self.noise or self.logged
+
     def is_request(self) -> bool:
         """A request's own traceback: after a request error line, or through the framework's request
         dispatch and not through the engine's loop."""
@@ -1279,7 +1284,7 @@ class Doctor:
                 tb.weak = Phase.SERVING  # the async engine's background loop runs only for requests
             self.tb_stream = stream
         if ("Traceback" in msg and TRACEBACK.search(msg)) or PROCESS_DIED.match(msg) or CHAINED.match(msg):
-            if tb is None or ((tb.noise or tb.logged) and tb.frames):
+            if tb is None or (tb.harmless() and tb.frames):
                 tb = self._open(stream, explicit=True)
                 last_request = self.request_error.get(stream)
                 tb.request = last_request is not None and self.lines - last_request <= 3
@@ -1708,7 +1713,7 @@ class Doctor:
     def _attach_open_tracebacks(self) -> None:
         """Frames of tracebacks cut off (or still being written) name the phase of their failure."""
         for stream, tb in self.tracebacks.items():
-            if tb.noise or tb.logged or tb.is_request() or (tb.phase() or tb.named) is None:
+            if tb.harmless() or tb.is_request() or (tb.phase() or tb.named) is None:
                 continue
             for f in self.failures.values():  # before or after the report of the failure (Ray prints the
                 # actor's error, then its traceback)
@@ -1785,7 +1790,7 @@ class Doctor:
         self._settle()
         advice = tuple(self.advice())  # attaches cut-off tracebacks first
         cause = self._cause()
-        open_tb = [tb for tb in self.tracebacks.values() if not tb.noise and not tb.logged
+        open_tb = [tb for tb in self.tracebacks.values() if not tb.harmless()
                    and (not tb.is_request() or tb.cut_in_engine())
                    and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
         # an exception's line that no traceback followed: a paste that starts at the exception (the frames
