@@ -143,6 +143,7 @@ from gaudi_vl.engines.logs import (
     REQUEST_DISPATCH_PATHS,
     REQUEST_ERROR,
     REQUEST_HANDLERS,
+    REQUEST_ID,
     REQUEST_LOGGER,
     REQUEST_RECORD,
     RESUMED,
@@ -1065,6 +1066,9 @@ class Doctor:
             self.mask_on_cpu += 1
             self._note(out, "mask_cpu", self._now(),
                        "an image above 40000 patches: its attention mask was built on the CPU")
+        elif "cmpl-" in msg and REQUEST_ID.search(msg):
+            self._advance(Phase.SERVING)  # a request the server accepted
+            self.recognised += 1
         return None
 
     def _padding(self, m: re.Match[str], out: list[Finding]) -> None:

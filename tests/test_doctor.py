@@ -3225,3 +3225,18 @@ def test_an_exception_line_with_one_leading_space_is_still_the_exception_inside_
     line = " RuntimeError: Worker failed with error 'NPUModelRunner init failed'"
     for text in (line, "vllm-server-1  | " + line):
         assert _read(text + "\n").report().failed, text
+
+
+# ------------------------------------------------------------------ round 34: after K71's measurement
+@pytest.mark.parametrize("line", [
+    ("(EngineCore pid=1907951) DEBUG 05-04 05:25:03 [v1/core/sched/scheduler.py:663] prefetch started for "
+     "request chatcmpl-77758764-541a-458f-b0cd-7a498d7d9725-b422e768 at step 3749"),
+    ("(Worker_TP3 pid=1908388) [2026-05-04 05:25:03,029] LMCache INFO: Lookup cmpl-929288cf0c28c4824: Backend "
+     "LocalCPUBackend hit 2 chunks out of 97, 512 tokens"),
+])
+def test_a_line_naming_an_openai_request_id_shows_serving(line: str) -> None:
+    """The OpenAI server's request ids (``chatcmpl-``/``cmpl-`` and a uuid's hex) exist only for requests it
+    accepted: whoever logs one, the engine is serving (vllm#41784). A word that only starts the same is not one."""
+    r = _read(line + "\n").report()
+    assert not r.failed and r.phase_reached is Phase.SERVING
+    assert _read(line.replace("cmpl-", "cmpl_") + "\n").report().phase_reached is None

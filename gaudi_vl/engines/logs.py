@@ -589,6 +589,14 @@ REQUEST_RECORD = re.compile(
 requests. A paste cut inside the record's prompt keeps its tail, ``..', params: SamplingParams(..``
 (``prompt: %r, params: %s``, vllm/entrypoints/logger.py:43-50@95af70093fc0)."""
 
+REQUEST_ID = re.compile(r"\b(?:chat)?cmpl-[0-9a-f]{8}")
+"""A request's id as the OpenAI server makes it (``chatcmpl-`` or ``cmpl-`` and a uuid's hex,
+vllm/entrypoints/openai/chat_completion/serving.py:315, completion/protocol.py:683,
+chat_completion/protocol.py:135@vllm==0.32.0): a line that names one, whoever writes it, is about a request
+the server accepted (the scheduler's ``prefetch started for request %s``, LMCache's ``Lookup %s: ..``,
+https://github.com/vllm-project/vllm/issues/41784): the engine is serving. Read after every line that says
+more (a preemption, a request's error)."""
+
 SERVING_DEATH = re.compile(
     r"(?:Stage)?EngineCore(?:Proc)? encountered (?:a fatal error|an issue)|Engine loop has died"
     r"|Engine loop is not running"
