@@ -130,6 +130,7 @@ from gaudi_vl.engines.logs import (
     PROCESS_PREFIX,
     PROFILE,
     PYTEST_E,
+    PYTEST_FRAME,
     QUOTE_PREFIX,
     RANK_PREFIX,
     RAY_COMPONENTS,
@@ -1351,6 +1352,11 @@ class Doctor:
             else:  # the box wrapped the function onto the next line
                 self.rich_path = m.group("path")
                 self.recognised += 1
+            self.tb_stream = stream
+            return True
+        if ": in " in msg and (m := PYTEST_FRAME.match(msg)):  # a frame of pytest's failure report
+            tb = tb or self._open(stream)
+            self._frame(tb, m.group("func").rsplit(".", 1)[-1], m.group("path"))
             self.tb_stream = stream
             return True
         if self.rich_path is not None:

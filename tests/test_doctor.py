@@ -3240,3 +3240,18 @@ def test_a_line_naming_an_openai_request_id_shows_serving(line: str) -> None:
     r = _read(line + "\n").report()
     assert not r.failed and r.phase_reached is Phase.SERVING
     assert _read(line.replace("cmpl-", "cmpl_") + "\n").report().phase_reached is None
+
+
+def test_a_pytest_failure_reports_short_frames_are_a_traceback() -> None:
+    """pytest writes a failure's middle entries as ``path:line: in func`` then the source line (auto-round#2242):
+    a traceback cut before its exception, through vLLM's constructor, is the engine's failure; a line that
+    only looks like one (no ``.py``, or prose after the function) is not a frame."""
+    report = ["=================================== FAILURES ===================================",
+              "e2e/test_cuda/test_vllm_throughput.py:108: in _build_vllm_engine",
+              "    return LLM(",
+              "/v/lib/python3.12/site-packages/vllm/entrypoints/llm.py:343: in __init__",
+              "    self.llm_engine = LLMEngine.from_engine_args("]
+    r = _read("\n".join(report) + "\n").report()
+    assert r.failed and r.failure_kind == "exception"
+    for line in ("notes.txt:12: in the middle", "e2e/test.py:12: in build the engine"):
+        assert not _read(line + "\n").report().failed, line

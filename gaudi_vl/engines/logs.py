@@ -297,6 +297,13 @@ RICH_FRAME = re.compile(
 ``│`` borders, which a narrow box wraps before the function (``..llm.py:53 in`` / ``__init__``); its source
 context follows, numbered, with ``❱`` before the line the frame ran (rich/syntax.py:738), read like IPython's
 (``IPYTHON_CONTEXT``; https://github.com/vllm-project/vllm/issues/734)."""
+PYTEST_FRAME = re.compile(
+    r"^\s*(?P<path>[^\s:\"]+\.py):(?P<line>\d{1,7}): in (?P<func>[A-Za-z_<][\w<>.]{0,120})\s*$")
+"""pytest's frame in a failure report's short entries (``e2e/test_vllm.py:108: in _build_vllm_engine``, then
+the source line: ``ReprFileLocation(path, lineno + 1, f"in {entry.name}")``, written ``path:lineno: message``,
+_pytest/_code/code.py:1113-1118,1520-1526@pytest==9.2.0; the default ``--tb=auto`` writes every entry but
+the first and the last so): a traceback's frame, relative paths included
+(https://github.com/intel/auto-round/issues/2242)."""
 RICH_FUNC = re.compile(r"^\s*(?P<func>[A-Za-z_<][\w<>.]{0,120})\s*$")
 """The function of a rich frame line the box wrapped (``RICH_FRAME`` without its name)."""
 IPYTHON_CONTEXT = re.compile(r"^\s*(?:\d{1,7}|\[\d{1,7}\]\([^)\s]{0,600}\))\s")
