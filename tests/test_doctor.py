@@ -3255,3 +3255,17 @@ def test_a_pytest_failure_reports_short_frames_are_a_traceback() -> None:
     assert r.failed and r.failure_kind == "exception"
     for line in ("notes.txt:12: in the middle", "e2e/test.py:12: in build the engine"):
         assert not _read(line + "\n").report().failed, line
+
+
+def test_a_quantized_layer_with_no_kernel_is_start_up() -> None:
+    """``Using MarlinLinearKernel for CompressedTensorsWNA16`` and ``Failed to find a kernel that can implement
+    the WNA16 linear layer`` are written by ``create_weights`` as the model is built (llm-compressor#973)."""
+    head = "ERROR 12-11 21:46:49 engine.py:366] "
+    built = _read("INFO 12-11 21:46:49 compressed_tensors_wNa16.py:83] Using MarlinLinearKernel for "
+                  "CompressedTensorsWNA16\n").report()
+    assert not built.failed and built.phase_reached is Phase.STARTUP
+    r = _read_under(head, ["Traceback (most recent call last):",
+                           '  File "/v/vllm/engine/multiprocessing/engine.py", line 357, in run_mp_engine',
+                           "    engine = MQLLMEngine.from_engine_args(engine_args=engine_args,",
+                           "ValueError: Failed to find a kernel that can implement the WNA16 linear layer. Reasons: "])
+    assert r.failed and r.failure_phase is Phase.STARTUP

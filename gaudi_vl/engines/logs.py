@@ -913,6 +913,7 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"User-specified max_model_len \(\d+\) is greater than the derived max_model_len"),
      Phase.STARTUP),
     (re.compile(r"validation errors? for \w*Config\b"), Phase.STARTUP),
+    (re.compile(r"Failed to find a kernel that can implement the \w+ linear layer"), Phase.STARTUP),
 )
 WEAK_MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = ((FAILED_EXECUTION, Phase.SERVING),)
 """Texts that name a phase only as a weak frame does (``FAILED_EXECUTION``): used after the phase lines."""
@@ -942,7 +943,11 @@ for (``User-specified max_model_len (%d) is greater than the derived max_model_l
 start-up. A configuration class refusing its values: vLLM's configs are pydantic dataclasses (``@config``,
 vllm/config/utils.py:52-60; ``ModelConfig``, vllm/config/model.py:150@vllm==0.32.0) that pydantic validates as
 they are built, ``1 validation error for ModelConfig``: start-up, as configuration frames are
-(https://github.com/OpenSQZ/MiniCPM-V-CookBook/issues/51)."""
+(https://github.com/OpenSQZ/MiniCPM-V-CookBook/issues/51). No linear kernel for a quantized layer (``Failed to
+find a kernel that can implement the WNA16 linear layer. Reasons: ..``, raised by ``choose_mp_linear_kernel``
+and its siblings, vllm/model_executor/kernels/linear/__init__.py:865,930-933@vllm==0.32.0, which the
+quantization schemes call from ``create_weights`` as the model is built,
+compressed_tensors_wNa16.py:106,136): start-up (https://github.com/vllm-project/llm-compressor/issues/973)."""
 
 CAPTURE_ERROR = re.compile(
     r"cudaErrorStreamCapture\w*|hipErrorStreamCapture\w*|operation not permitted when stream is capturing"
@@ -2007,14 +2012,18 @@ VLLM_V1 = LogGrammar(
         _m("weights", Phase.STARTUP,
            r"Starting to load model \S+|Initializing a V[01] LLM engine|Loading weights took [\d.]+ seconds"
            r"|Inferred dynamic dimensions for forward method|^(?:en|dis)abled custom ops: "
-           r"|^No custom ops found in model\.",
+           r"|^No custom ops found in model\.|^Using \w+ for CompressedTensors\w+$",
            f"vllm/v1/worker/gpu_model_runner.py:5040, vllm/v1/engine/core.py:134, "
            f"vllm/model_executor/model_loader/default_loader.py:502, vllm/compilation/decorators.py:223 "
            f"(a model class built, inside load_model) @{UPSTREAM}; the custom ops the model's layers chose, "
            f"logged once the model is built (custom_op_log_check, vllm/config/compilation.py:1312-1323, run "
            f"when set_current_vllm_config exits with check_compile, vllm/config/vllm.py:3447-3449, which "
            f"only the loader's initialize_model asks for, vllm/model_executor/model_loader/utils.py:94,126 "
-           f"@{UPSTREAM}; https://github.com/vllm-project/vllm/issues/15754); "
+           f"@{UPSTREAM}; https://github.com/vllm-project/vllm/issues/15754); the linear kernel a "
+           f"compressed-tensors scheme chose as it creates a layer's weights ('Using %s for "
+           f"CompressedTensorsWNA16', create_weights, vllm/model_executor/layers/quantization/"
+           f"compressed_tensors/schemes/compressed_tensors_wNa16.py:106,138@{UPSTREAM}; "
+           f"https://github.com/vllm-project/llm-compressor/issues/973); "
            f"vllm/engine/llm_engine.py:240@{FORK_122}"),
         _m("weights_done", Phase.STARTUP,
            r"Model loading took (-?[\d.]+) ?Gi?B|Loading model weights took [\d.]+ GB",
