@@ -150,6 +150,7 @@ from gaudi_vl.engines.logs import (
     RESUMED,
     RICH_FRAME,
     RICH_FUNC,
+    RL_WEIGHT_SYNC,
     ROCR_FAULT,
     RPC_CALL,
     RPC_TIMEOUT,
@@ -502,6 +503,9 @@ class _Traceback:
     """The innermost frame with a path is in the engine's own modules (``ENGINE_PATHS``)."""
     asserting: bool = False
     """The innermost source line is an ``assert`` statement: cut there, the exception is an AssertionError."""
+    syncing: bool = False
+    """A frame of an RL framework's weight sync into the built engine (``RL_WEIGHT_SYNC``): the loading frames
+    under it are the sync's, not start-up's."""
     in_compiler: bool = False
     """The innermost frame with a path is in the compiler's own code (``COMPILER_PATHS``): the calls its
     source lines make are the compiler's, never the engine's steps."""
@@ -543,6 +547,8 @@ class _Traceback:
                 return  # the compiler's own functions (``step``, ``run``) name no engine phase
             if func == V0_REQUEST_STREAM[1] and path.endswith(V0_REQUEST_STREAM[0]):
                 self.stream_raise = True
+            if any(func == f and path.endswith(p) for p, f, _ in RL_WEIGHT_SYNC):
+                self.syncing = True
         if func in ENGINE_LOOP_FRAMES or (path and any(path.endswith(p) and func == f
                                                        for p, f in ENGINE_LOOP_PATH_FRAMES)):
             self.engine_loop = True
@@ -566,7 +572,7 @@ class _Traceback:
                 break
         for g in grammars:
             phase, strong = g.frame_phase(func)
-            if phase is None:
+            if phase is None or (self.syncing and phase is Phase.STARTUP):
                 continue
             if strong:
                 self.strong.add(phase)
@@ -703,7 +709,8 @@ def _opens_line(line: str) -> bool:
         return bool(BRACKET_START.match(line))
     if first.isdigit():
         return bool(STAMP_START.match(line))
-    return bool(BLOCK_START.match(line))
+    # an engine's death on a line of its own (``EngineCore failed to start.`` after a long warning)
+    return bool(BLOCK_START.match(line)) or (first.isupper() and bool(ENGINE_DEATH.match(line)))
 
 
 class Doctor:
@@ -1232,6 +1239,12 @@ class Doctor:
             path, self.wrapped_path = m.group("path") or self.wrapped_path or "", None
             self._frame(wrapped, m.group("func"), path)  # the second half of a hard-wrapped frame line
             return True
+        if tb is None and '.py", line' in msg and (m := FRAME_TAIL.match(msg)) and m.group("path"):
+            # a paste that starts inside a frame's line (``/site-packages/huggingface_hub/file_download.py",
+            # line 1919, in _copy_no_matter_what``): the traceback's first frame shown
+            self._frame(self._open(stream), m.group("func"), m.group("path"))
+            self.tb_stream = stream
+            return True
         if msg[:2] == "^C":  # the terminal's echo of Ctrl-C: the user stopped the program (KeyboardInterrupt)
             self.stopping = True
             if "Traceback" in msg:  # the interrupt's own traceback follows, often cut before its last line
@@ -1264,7 +1277,8 @@ class Doctor:
                 ("***" in msg or "ignal" in msg or "====" in msg or "Segfault" in msg)
                 and CRASH_HEADER.search(msg)):
             return self._native(ln, tb, out)
-        if ("ASGI" in msg or "Error in " in msg or "transfer failure" in msg) and REQUEST_ERROR.search(msg):
+        if ("ASGI" in msg or "Error in " in msg or "failure" in msg or "execution failed" in msg) and (
+                REQUEST_ERROR.search(msg)):
             if len(self.request_error) >= MAX_STREAMS:
                 self.request_error.pop(next(iter(self.request_error)))
             self.request_error[stream] = self.lines
@@ -1436,8 +1450,11 @@ class Doctor:
                                            (exc.group("text") or "") if exc else msg)
         if tb is not None and tb.stream_raise and exc is not None and exc.group("type")[-10:] == "ValueError":
             tb.stream_raise = False  # the request's validation error, handed back through its stream
-        if exc is not None and tb is not None and tb.is_request() and kind is None and not _maybe_death(msg):
-            self.tracebacks.pop(stream, None)  # one request failed; the server answered it and went on
+        if exc is not None and tb is not None and tb.is_request() and kind in (None, "not_implemented") and (
+                not _maybe_death(msg)):
+            # one request failed (a plain exception, or a feature it asked for that is not implemented);
+            # the server answered it and went on
+            self.tracebacks.pop(stream, None)
             self.request_error[stream] = self.lines  # a chained traceback of the same request may follow
             self.request_tracebacks += 1
             if self.request_tracebacks == 1:
@@ -1508,9 +1525,11 @@ class Doctor:
             if last is not None and self.lines - last[0] <= 4 and self._to_oom(last[1]):
                 self.recognised += 1
                 return True
-        if tb is None and ln.level in ("ERROR", "CRITICAL") and msg[:4] == "    " and "(" in msg:
+        if tb is None and msg[:4] == "    " and "(" in msg and (
+                ln.level in ("ERROR", "CRITICAL") or (ln.level is None and RPC_CALL.search(msg))):
             # a paste that starts inside a traceback, at a source line the logger wrote at ERROR level
-            # (``ERROR ... [multiproc_executor.py:671]     self.model_runner._dummy_sampler_run(``)
+            # (``ERROR ... [multiproc_executor.py:671]     self.model_runner._dummy_sampler_run(``), or at a
+            # bare one that runs a worker method by name (``    return self.collective_rpc("determine_..")``)
             tb = self._open(stream)
             self.tb_stream = stream
         if tb is not None and ln.level in (None, "ERROR", "CRITICAL") and (

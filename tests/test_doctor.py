@@ -3269,3 +3269,67 @@ def test_a_quantized_layer_with_no_kernel_is_start_up() -> None:
                            "    engine = MQLLMEngine.from_engine_args(engine_args=engine_args,",
                            "ValueError: Failed to find a kernel that can implement the WNA16 linear layer. Reasons: "])
     assert r.failed and r.failure_phase is Phase.STARTUP
+
+
+# ------------------------------------------------------------------ round 34: after K72-K75's measurement
+@pytest.mark.parametrize("line", [
+    "(VllmWorkerProcess pid=1876891) INFO 06-29 19:49:29 multiproc_worker_utils.py:215] Worker ready; awaiting tasks",
+    "2025-08-05 13:41:06 \u22c5 Loading model...",
+    "INFO:     Loading model Llama-3.2-1B-Instruct-Uncensored.Q6_K.gguf...",
+])
+def test_a_built_v0_worker_and_a_program_announcing_its_model_are_start_up(line: str) -> None:
+    """V0's TP worker waiting for its first task (lm-evaluation-harness#3093) and a program announcing the model
+    it loads (EuroEval#1117, Aphrodite's front end, sonar#786); not a sentence that only mentions loading."""
+    r = _read(line + "\n").report()
+    assert not r.failed and r.phase_reached is Phase.STARTUP
+    assert _read("INFO 06-29 19:49:29 run.py:1] Loading model weights from cache in the background\n"
+                 ).report().phase_reached is None
+
+
+def test_a_rollout_servers_failed_method_call_is_one_calls_error() -> None:
+    """ms-swift's rollout worker catches each call's exception and logs it, then serves the next call
+    (ms-swift#6935): a request's error even when the call is not implemented; the same traceback with no such
+    line is the engine's failure."""
+    tb = ["Traceback (most recent call last):",
+          '  File "/w/ms-swift/swift/llm/infer/rollout.py", line 146, in async_llm_worker',
+          "    result = await method(*args, **kwargs)",
+          '  File "/c/vllm/engine/async_llm_engine.py", line 535, in collective_rpc_async',
+          "    raise NotImplementedError",
+          "NotImplementedError"]
+    r = _read("\n".join(["[ERROR:swift] Method execution failed: collective_rpc", *tb]) + "\n").report()
+    assert not r.failed and r.request_errors == 1
+    assert _read("\n".join(tb) + "\n").report().failure_kind == "not_implemented"
+
+
+@pytest.mark.parametrize(("lines", "phase"), [
+    (['  File "/v/vllm/config.py", line 364, in __init__', "    self.llm = LLM(*args, **kwargs)"], Phase.STARTUP),
+    (["ine_available_memory", '    return self.collective_rpc("determine_available_memory")',
+      '  File "/v/vllm/v1/executor/multiproc_executor.py", line 403, in collective_rpc',
+      "    return future if non_block else future.result()"], Phase.PROFILING),
+    (['/site-packages/huggingface_hub/file_download.py", line 1919, in _copy_no_matter_what',
+      "    shutil.copyfile(src, dst)", "FileNotFoundError: [Errno 2] No such file or directory: 'b.incomplete'"],
+     Phase.STARTUP),
+    (['  File "/verl/workers/sharding_manager/fsdp_vllm.py", line 334, in update_params',
+      "    loaded_params = model.load_weights(",
+      '  File "/v/vllm/model_executor/models/qwen2.py", line 391, in load_weights',
+      "    param = params_dict[name]", "KeyError: 'layers.0.self_attn.qkv_proj.base_layer.weight'"], Phase.SERVING),
+])
+def test_config_frames_a_worker_method_run_by_name_a_cut_first_frame_and_a_weight_sync(
+        lines: list[str], phase: Phase) -> None:
+    """A configuration class built (lmm-r1#9); a paste that starts at a source line running a worker method by
+    name (EuroEval#1866) or inside a frame's line, the Hub client fetching the model's files (EuroEval#1742);
+    verl's weight sync calling the built model's ``load_weights`` (verl-tool#125)."""
+    r = _read("\n".join(lines) + "\n").report()
+    assert r.failed and r.failure_phase is phase
+
+
+def test_an_engine_death_after_a_long_line_is_not_its_wrapped_rest() -> None:
+    """``EngineCore failed to start.`` after a long warning starts a line of its own: not joined to the warning
+    as a re-wrap (EuroEval#1742)."""
+    warning = ("[rank0]:[W624 10:35:12.449470409 ProcessGroupNCCL.cpp:1575] Warning: WARNING: destroy_process_group() "
+               "was not called before program exit, which can leak resources. For more info, please see "
+               "https://pytorch.org/docs/stable/distributed.html#shutdown (function operator())")
+    d = Doctor(unwrap=True)
+    feed_all(d, warning + "\nEngineCore failed to start.\n")
+    r = d.report()
+    assert r.failure == "engine process died: EngineCore failed to start."

@@ -498,7 +498,8 @@ async engine's loop is started for requests (``start_background_loop`` from ``ad
 running, vllm/engine/async_llm_engine.py:933-953@95af70093fc0): its end is a serving failure."""
 REQUEST_ERROR = re.compile(
     r"Exception in ASGI application|Error in preprocessing prompt inputs"
-    r"|Error in (?:chat completion|completion|responses?) stream generator|NIXL transfer failure: ")
+    r"|Error in (?:chat completion|completion|responses?) stream generator|NIXL transfer failure: "
+    r"|\] Method execution failed: ")
 """A request's own error, logged by the server that answered it with an error and kept serving:
 uvicorn's ``ERROR:    Exception in ASGI application`` (after a ``500 Internal Server Error`` access line,
 https://github.com/QwenLM/Qwen3-VL/issues/970) and the OpenAI front end's ``logger.exception`` around one
@@ -507,7 +508,11 @@ vllm/entrypoints/openai/serving_chat.py, https://github.com/vllm-project/vllm/is
 connector's report of a handshake or transfer with a remote engine that failed (``_log_failure``: ``NIXL
 transfer failure: %s | Context: %s``, with the exception's traceback, vllm/distributed/kv_transfer/
 kv_connector/v1/nixl/base_worker.py:1227-1266@vllm==0.32.0): the connector records it and the requests
-concerned are recomputed or freed while the engine serves on (https://github.com/vllm-project/vllm/pull/41863).
+concerned are recomputed or freed while the engine serves on (https://github.com/vllm-project/vllm/pull/41863);
+ms-swift's rollout server running one call the trainer sent to its engine (``async_llm_worker`` catches each
+call's exception, logs ``Method execution failed: ..`` and answers that call with None, then reads the next,
+swift/llm/infer/rollout.py@0756cb6ffdcc; a later release logs the traceback with it, ``[ERROR:swift] Method
+execution failed: collective_rpc``, https://github.com/modelscope/ms-swift/issues/6935).
 The traceback after one is the request's, not the engine's: a failure only if its exception says the engine
 died."""
 
@@ -1097,7 +1102,7 @@ _LOADING = (
 _STARTING = (
     _m("starting", Phase.STARTUP,
        r"Initializing an? (?:V[01] )?LLM engine|Initializing (?:the )?Aphrodite Engine\b"
-       r"|Waiting for init message from front-end"
+       r"|Waiting for init message from front-end|Worker ready; awaiting tasks"
        r"|Found nccl from library|Using [\w ]{2,40} backend"
        r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank"
        r"|NCCL INFO Channel \d+/\d+ : |NCCL WARN Duplicate GPU detected : |flags: \[(?:[-+]\w+ ){2,}[-+]\w+\]"
@@ -1106,6 +1111,10 @@ _STARTING = (
        r"|Creating v1 connector with name: |LMCache INFO: Loading LMCache config file "
        r"|FlashInfer CUTLASS M[Oo][Ee] is (?:available for EP but not enabled|currently not available for DP)"
        r"|Enabling FlashInfer CUTLASS M[Oo][Ee] for UnquantizedFusedMoEMethod",
+       f"V0's multiprocessing TP worker built and waiting for the driver's first task ('Worker ready; "
+       f"awaiting tasks', _run_worker_process, vllm/executor/multiproc_worker_utils.py:228@95af70093fc0, "
+       f"right after the worker's constructor and before its device is initialised; "
+       f"https://github.com/EleutherAI/lm-evaluation-harness/issues/3093); "
        f"V1's shared-memory message queues, each logging its handle when built (MessageQueue.__init__, "
        f"vllm/distributed/device_communicators/shm_broadcast.py:589@{UPSTREAM}, at INFO in early V1): the "
        f"executor's RPC broadcast queue and each worker's response queue (vllm/v1/executor/"
@@ -1152,7 +1161,8 @@ _STARTING = (
        r"|Resolved architecture: |This model supports multiple tasks|Chunked prefill is enabled with"
        r"|Starting with engine args|EngineArgs\(model=|Using max model len \d+"
        r"|vLLM server version |\u2580\u2584\u2580 \u2588\s+version "
-       r"|Multiprocessing frontend to use |Started engine process with PID \d+",
+       r"|Multiprocessing frontend to use |Started engine process with PID \d+"
+       r"|(?:^|[\s\u22c5])Loading model(?: \S+)?\.\.\.\s*$",
        f"the front end resolving its configuration before it builds the engine: api_server.py:1300 "
        f"(version), config.py:823,2203@{FORK_122}; the server's version line, or its block-letter logo with "
        f"the version (log_version_and_model, vllm/entrypoints/serve/utils/api_utils.py:325-347@{UPSTREAM}); "
@@ -1168,7 +1178,10 @@ _STARTING = (
        f"starting its engine process ('Multiprocessing frontend to use %s for IPC Path.', 'Started engine "
        f"process with PID %d', build_async_engine_client_from_engine_args, vllm/entrypoints/openai/"
        f"api_server.py@95af70093fc0; "
-       f"Aphrodite's '.. for RPC Path.', https://github.com/dphnAI/sonar/issues/854)"),
+       f"Aphrodite's '.. for RPC Path.', https://github.com/dphnAI/sonar/issues/854); a program announcing "
+       f"the model it is about to load, before the engine's own lines: Aphrodite's front end ('Loading model "
+       f"%s...', https://github.com/dphnAI/sonar/issues/786) and evaluation harnesses' ('\u22c5 Loading "
+       f"model...', https://github.com/EuroEval/EuroEval/issues/1117)"),
 )
 """Lines written while the engine and its workers start, before any weight is loaded; ``frontend``
 lines come from the API server or ``LLM(...)`` before the engine exists: they show a healthy log was
@@ -1851,10 +1864,13 @@ WARMUP_NAMED = re.compile(r"warm_?up", re.IGNORECASE)
 that no frame table names: a weak warm-up frame (the fork's profiling run also calls
 ``warmup_scenario``, so a phase line before the failure outranks it)."""
 
-LOADING_PATHS = ("/model_executor/model_loader/", "/safetensors/")
+LOADING_PATHS = ("/model_executor/model_loader/", "/safetensors/", "/huggingface_hub/file_download.py")
 """Code that runs only while weights are read: vLLM's model loaders (called from ``load_model`` alone,
-``get_model``, vllm/model_executor/model_loader/__init__.py:131@vllm==0.32.0) and the safetensors reader. A
-frame in them, whatever its function, is a weak start-up frame (a later phase line outranks it)."""
+``get_model``, vllm/model_executor/model_loader/__init__.py:131@vllm==0.32.0), the safetensors reader and the
+Hub client fetching a model's files (huggingface_hub's file_download.py: the engine's configuration,
+tokenizer and weights are fetched while it starts, https://github.com/EuroEval/EuroEval/issues/1742; a LoRA
+adapter fetched for a request comes after serving lines, which outrank it). A frame in them, whatever its
+function, is a weak start-up frame (a later phase line outranks it)."""
 
 SERVING_PATHS = ("/ray/dag/", "/ray/experimental/channel/", "/model_executor/guided_decoding/")
 """Ray's compiled graph (``ray.dag.compiled_dag_node``, ``_execute_until``, and the channels it reads its
@@ -1894,6 +1910,13 @@ WORKER_INIT = (r"/worker/\w*worker\.py$", "__init__", Phase.STARTUP)
 set up (``Worker.__init__``, vllm/v1/worker/gpu_worker.py:193, before ``init_device`` at :436@vllm==0.32.0;
 vllm_ascend/worker/worker_v1.py:56@1de16ead8eec; https://github.com/vllm-project/vllm-ascend/pull/10379).
 Only in a ``worker/`` folder: FastChat's ``fastchat/serve/vllm_worker.py`` is a web worker, not vLLM's."""
+CONFIG_BUILD = tuple((r"/vllm/config(?:\.py$|/)", func, Phase.STARTUP)
+                     for func in ("__init__", "__post_init__"))
+"""A configuration class being built (V0's ``ModelConfig.__init__`` in vllm/config.py, later dataclasses'
+``__post_init__``: vllm/config.py:453@95af70093fc0, vllm/config/model.py:561, vllm/config/vllm.py:1414
+@vllm==0.32.0): the engine's configuration, resolved before anything is built, as ``create_engine_config`` and
+``EngineArgs(..)`` frames are (start-up; https://github.com/TideDra/lmm-r1/issues/9: cut in ``config.py``'s
+``__init__`` under an RL actor's ``LLM(``)."""
 WORKER_MODULE = (r"/worker/\w*worker\.py$", "<module>", Phase.STARTUP)
 """A worker module's top level running, i.e. being imported: vLLM imports the worker class by name when the
 executor builds its workers (``WorkerWrapperBase.init_worker`` -> ``resolve_obj_by_qualname(worker_cls)``,
@@ -1939,6 +1962,13 @@ workers (``WorkerWrap.init_process_group``, openrlhf/trainer/ray/vllm_worker_wra
 engine through ``collective_rpc`` / ``execute_method``, as ``OFFLINE_RPC`` says;
 https://github.com/OpenRLHF/OpenRLHF/issues/744): not torch's ``init_process_group``, which vLLM's own
 start-up calls (only this file's is taken)."""
+RL_WEIGHT_SYNC = (("/sharding_manager/fsdp_vllm.py", "__enter__", Phase.SERVING),
+                  ("/sharding_manager/fsdp_vllm.py", "update_params", Phase.SERVING))
+"""verl's sharding manager pushing the trainer's weights into the rollout engine before each rollout
+(``FSDPVLLMShardingManager.__enter__`` wakes the engine up and calls ``update_params``, which calls the built
+model's ``load_weights``: verl/workers/sharding_manager/fsdp_vllm.py@004c888001c8): the engine was built
+long before, so the loading frames under it are the sync's, not the engine's start-up (serving, as the corpus
+labels weight syncs; https://github.com/TIGER-AI-Lab/verl-tool/issues/125)."""
 UTILITY_CALL = ("/v1/engine/core.py", "_invoke_utility_method", Phase.SERVING)
 """A client's utility call run by the engine core (``collective_rpc``, ``add_lora``, ``sleep``, a weight
 sync): read from the input queue by the busy loop (``run_busy_loop`` -> ``_process_input_queue`` ->
@@ -1988,10 +2018,11 @@ phase)."""
 PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
     *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
         LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
-        *CLIENT_UTILITY_CALL, OMNI_ORCHESTRATOR_LOOP, RL_WEIGHT_SYNC_GROUP, V0_WORKER_INIT_MODEL,
-        MODEL_LOADER_GET_MODEL, V02_INIT_CACHE, *OMNI_STAGE_POLL, *HF_PROCESSOR_LOAD, *LMCACHE_RETRIEVE)),
+        *CLIENT_UTILITY_CALL, OMNI_ORCHESTRATOR_LOOP, RL_WEIGHT_SYNC_GROUP, *RL_WEIGHT_SYNC,
+        V0_WORKER_INIT_MODEL, MODEL_LOADER_GET_MODEL, V02_INIT_CACHE, *OMNI_STAGE_POLL, *HF_PROCESSOR_LOAD,
+        *LMCACHE_RETRIEVE)),
     *((re.compile(pattern), func, phase)
-      for pattern, func, phase in (MODEL_BUILD, WORKER_INIT, WORKER_MODULE)),
+      for pattern, func, phase in (MODEL_BUILD, WORKER_INIT, WORKER_MODULE, *CONFIG_BUILD)),
 )
 """Functions whose phase depends on the file they are in (the path's pattern, the function, the phase):
 weak."""
