@@ -1525,11 +1525,12 @@ class Doctor:
             if last is not None and self.lines - last[0] <= 4 and self._to_oom(last[1]):
                 self.recognised += 1
                 return True
-        if tb is None and msg[:4] == "    " and "(" in msg and (
-                ln.level in ("ERROR", "CRITICAL") or (ln.level is None and RPC_CALL.search(msg))):
+        if tb is None and "(" in msg and ((ln.level in ("ERROR", "CRITICAL") and msg[:4] == "    ") or (
+                ln.level is None and RPC_CALL.search(msg))):
             # a paste that starts inside a traceback, at a source line the logger wrote at ERROR level
             # (``ERROR ... [multiproc_executor.py:671]     self.model_runner._dummy_sampler_run(``), or at a
-            # bare one that runs a worker method by name (``    return self.collective_rpc("determine_..")``)
+            # bare one that runs a worker method by name (``return self.collective_rpc("determine_..")``, its
+            # indentation lost to a collector's envelope or not)
             tb = self._open(stream)
             self.tb_stream = stream
         if tb is not None and ln.level in (None, "ERROR", "CRITICAL") and (
