@@ -1526,7 +1526,8 @@ class Doctor:
                 self.recognised += 1
                 return True
         if tb is None and "(" in msg and ((ln.level in ("ERROR", "CRITICAL") and msg[:4] == "    ") or (
-                ln.level is None and RPC_CALL.search(msg))):
+                ln.level is None and ("rpc(" in msg or "_workers(" in msg or "_method(" in msg)
+                and RPC_CALL.search(msg))):
             # a paste that starts inside a traceback, at a source line the logger wrote at ERROR level
             # (``ERROR ... [multiproc_executor.py:671]     self.model_runner._dummy_sampler_run(``), or at a
             # bare one that runs a worker method by name (``return self.collective_rpc("determine_..")``, its
