@@ -1234,17 +1234,18 @@ class Doctor:
         if ln.level == "ERROR" and ln.source and ln.source[:9] == "registry." and REGISTRY_LOGGER.match(
                 ln.source):
             self._phase_seen(Phase.STARTUP)  # the model registry resolving the architecture (engines/logs.py)
-        if tb is None and stream == "main" and self.tb_stream is not None and ", in " in msg \
-                and (m := FRAME_TAIL.match(msg)) and (wrapped := self.tracebacks.get(self.tb_stream)):
-            path, self.wrapped_path = m.group("path") or self.wrapped_path or "", None
-            self._frame(wrapped, m.group("func"), path)  # the second half of a hard-wrapped frame line
-            return True
-        if tb is None and '.py", line' in msg and (m := FRAME_TAIL.match(msg)) and m.group("path"):
-            # a paste that starts inside a frame's line (``/site-packages/huggingface_hub/file_download.py",
-            # line 1919, in _copy_no_matter_what``): the traceback's first frame shown
-            self._frame(self._open(stream), m.group("func"), m.group("path"))
-            self.tb_stream = stream
-            return True
+        if tb is None and ", in " in msg and (m := FRAME_TAIL.match(msg)):
+            if stream == "main" and self.tb_stream is not None and (
+                    wrapped := self.tracebacks.get(self.tb_stream)):
+                path, self.wrapped_path = m.group("path") or self.wrapped_path or "", None
+                self._frame(wrapped, m.group("func"), path)  # the second half of a hard-wrapped frame line
+                return True
+            if (m.group("path") or "").endswith(".py"):
+                # a paste that starts inside a frame's line (``/site-packages/huggingface_hub/
+                # file_download.py", line 1919, in _copy_no_matter_what``): the traceback's first frame shown
+                self._frame(self._open(stream), m.group("func"), m.group("path"))
+                self.tb_stream = stream
+                return True
         if msg[:2] == "^C":  # the terminal's echo of Ctrl-C: the user stopped the program (KeyboardInterrupt)
             self.stopping = True
             if "Traceback" in msg:  # the interrupt's own traceback follows, often cut before its last line
@@ -1368,7 +1369,7 @@ class Doctor:
                 self.recognised += 1
             self.tb_stream = stream
             return True
-        if ": in " in msg and (m := PYTEST_FRAME.match(msg)):  # a frame of pytest's failure report
+        if ".py:" in msg and ": in " in msg and (m := PYTEST_FRAME.match(msg)):  # pytest's failure report
             tb = tb or self._open(stream)
             self._frame(tb, m.group("func").rsplit(".", 1)[-1], m.group("path"))
             self.tb_stream = stream
