@@ -1629,7 +1629,8 @@ class Doctor:
 
     def _frame(self, tb: _Traceback, func: str, path: str = "") -> None:
         if not tb.noise:
-            tb.add(func, self.grammars, path)
+            # a Windows path (``C:\...\site-packages\vllm\...``) is read as the same module's
+            tb.add(func, self.grammars, path.replace("\\", "/") if "\\" in path else path)
             if tb.dispatch:
                 self._advance(Phase.SERVING)  # the server is answering requests
             self._seen(tb)

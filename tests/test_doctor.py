@@ -3333,3 +3333,14 @@ def test_an_engine_death_after_a_long_line_is_not_its_wrapped_rest() -> None:
     feed_all(d, warning + "\nEngineCore failed to start.\n")
     r = d.report()
     assert r.failure == "engine process died: EngineCore failed to start."
+
+
+# ------------------------------------------------------------------ round 35: after each batch's measurement
+def test_a_windows_paths_frames_read_as_the_same_modules() -> None:
+    """A frame on Windows (``C:\\...\\site-packages\\vllm_gguf_plugin\\loader.py``) is placed as the same module's
+    on Linux: the GGUF plugin's loader mapping a checkpoint's tensors is start-up (vllm-gguf-plugin#75)."""
+    lines = ['  File "C:\\env\\Lib\\site-packages\\vllm_gguf_plugin\\loader.py", line 72, in _prepare_adapter',
+             "    adapter.prepare_loading(local_model_path, model_config)",
+             "RuntimeError: Failed to map GGUF parameters (356):"]
+    r = _read("\n".join(lines) + "\n").report()
+    assert r.failed and r.failure_phase is Phase.STARTUP

@@ -1864,13 +1864,17 @@ WARMUP_NAMED = re.compile(r"warm_?up", re.IGNORECASE)
 that no frame table names: a weak warm-up frame (the fork's profiling run also calls
 ``warmup_scenario``, so a phase line before the failure outranks it)."""
 
-LOADING_PATHS = ("/model_executor/model_loader/", "/safetensors/", "/huggingface_hub/file_download.py")
+LOADING_PATHS = ("/model_executor/model_loader/", "/safetensors/", "/huggingface_hub/file_download.py",
+                 "/vllm_gguf_plugin/loader.py", "/vllm_gguf_plugin/weights_adapter/")
 """Code that runs only while weights are read: vLLM's model loaders (called from ``load_model`` alone,
 ``get_model``, vllm/model_executor/model_loader/__init__.py:131@vllm==0.32.0), the safetensors reader and the
 Hub client fetching a model's files (huggingface_hub's file_download.py: the engine's configuration,
 tokenizer and weights are fetched while it starts, https://github.com/EuroEval/EuroEval/issues/1742; a LoRA
-adapter fetched for a request comes after serving lines, which outrank it). A frame in them, whatever its
-function, is a weak start-up frame (a later phase line outranks it)."""
+adapter fetched for a request comes after serving lines, which outrank it), and the GGUF plugin's model loader
+and its weight adapters mapping a checkpoint's tensors to the model's parameters (vllm_gguf_plugin/loader.py
+``_prepare_adapter`` -> weights_adapter/default.py ``prepare_loading``, as the frames of
+https://github.com/vllm-project/vllm-gguf-plugin/issues/75 show; Windows paths read with ``/``). A frame in
+them, whatever its function, is a weak start-up frame (a later phase line outranks it)."""
 
 SERVING_PATHS = ("/ray/dag/", "/ray/experimental/channel/", "/model_executor/guided_decoding/")
 """Ray's compiled graph (``ray.dag.compiled_dag_node``, ``_execute_until``, and the channels it reads its
