@@ -3344,3 +3344,21 @@ def test_a_windows_paths_frames_read_as_the_same_modules() -> None:
              "RuntimeError: Failed to map GGUF parameters (356):"]
     r = _read("\n".join(lines) + "\n").report()
     assert r.failed and r.failure_phase is Phase.STARTUP
+
+
+@pytest.mark.parametrize("prefix", ["ERROR:    ", "(APIServer pid=1) ERROR 05-01 10:00:00 [server.py:190] "])
+def test_a_server_that_cannot_bind_its_address_failed(prefix: str) -> None:
+    """uvicorn logs asyncio's bind error and exits (vLLM#217); the same words inside a sentence are not it."""
+    lines = ["INFO:     Application startup complete.",
+             prefix + "[Errno 98] error while attempting to bind on address ('0.0.0.0', 8000): address already in use",
+             "INFO:     Waiting for application shutdown."]
+    r = _read("\n".join(lines) + "\n").report()
+    assert r.failed and r.failure_kind == "exception" and r.failure_phase is Phase.SERVING
+    assert not _read("INFO 05-01 10:00:00 [x.py:1] retrying after [Errno 98] error while attempting to bind on "
+                     "address ('0.0.0.0', 8000)\n").report().failed
+
+
+def test_a_weights_loaded_line_cut_inside_its_unit_ends_start_up() -> None:
+    """V0's ``Loading model weights took 12.5532 GB`` cut at ``G`` still ends weight loading (llama_index#13925)."""
+    r = _read("INFO 06-04 10:05:42 model_runner.py:146] Loading model weights took 12.5532 G\n").report()
+    assert r.phase_reached is Phase.PROFILING

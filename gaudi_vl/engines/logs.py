@@ -860,6 +860,13 @@ address %p%s. Reason: %s.``) or a hardware exception (``HW Exception by GPU node
 (runtime/hsa-runtime/core/runtime/runtime.cpp:1762-1766,1864-1886 in ROCm/ROCR-Runtime@c7785a6da1c1): the
 process that ran the kernel crashed
 (https://github.com/vllm-project/vllm/issues/28460)."""
+SERVER_BIND_FAILED = re.compile(r"^(?:ERROR: +)?\[Errno \d+\] error while attempting to bind on address ")
+"""The API server could not listen on its address (``[Errno 98] error while attempting to bind on address
+('0.0.0.0', 8000): address already in use``, the OSError asyncio's ``create_server`` raises,
+asyncio/base_events.py:1525-1527@CPython 3.11.7): uvicorn logs it, shuts the application's lifespan down
+and exits with ``STARTUP_FAILURE`` (uvicorn/server.py:189-192@uvicorn==0.55.0), so the server is gone,
+whatever the engine had done before (https://github.com/vllm-project/vllm/issues/217; uvicorn's own ``ERROR:``
+prefix kept or not)."""
 LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
     (("error: creating server", "failed to load '", "Python stub", "create instance"), "exception",
      TRITON_LOAD_FAILED),
@@ -872,6 +879,7 @@ LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
     (("kernel exception", "cuapi_xpu_launch_async"), "exception", DEVICE_KERNEL_FAULT),
     (("PLEASE submit a bug report",), "exception", COMPILER_CRASH),
     (("by GPU node-",), "crash", ROCR_FAULT),
+    (("attempting to bind",), "exception", SERVER_BIND_FAILED),
 )
 """Lines that are a failure on their own, whatever comes around them: (substrings one of which the line must
 hold, the failure's kind, the pattern). The substrings keep the common line off the patterns."""
@@ -2061,7 +2069,7 @@ VLLM_V1 = LogGrammar(
            f"https://github.com/vllm-project/llm-compressor/issues/973); "
            f"vllm/engine/llm_engine.py:240@{FORK_122}"),
         _m("weights_done", Phase.STARTUP,
-           r"Model loading took (-?[\d.]+) ?Gi?B|Loading model weights took [\d.]+ GB",
+           r"Model loading took (-?[\d.]+) ?Gi?B|Loading model weights took [\d.]+ G",
            f"vllm/v1/worker/gpu_model_runner.py:5150@{UPSTREAM}; V0 vllm/worker/model_runner.py:1203"
            f"@{FORK_122} (older releases wrote GB; before that 'Loading model weights took %.4f GB', "
            f"model_runner.py:1102@8642d8927065)", done=True),
