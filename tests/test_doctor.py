@@ -3362,3 +3362,40 @@ def test_a_weights_loaded_line_cut_inside_its_unit_ends_start_up() -> None:
     """V0's ``Loading model weights took 12.5532 GB`` cut at ``G`` still ends weight loading (llama_index#13925)."""
     r = _read("INFO 06-04 10:05:42 model_runner.py:146] Loading model weights took 12.5532 G\n").report()
     assert r.phase_reached is Phase.PROFILING
+
+
+# ------------------------------------------------------------------ round 36: after each batch's measurement
+def test_an_error_header_glued_with_no_blank_is_its_own_line() -> None:
+    """A paste lost the line break and the blank before a worker's error (ipex-llm#12934): the method it names
+    still places the failure, and a word that only ends in ERROR does not split a line."""
+    lines = [('(Wrapper pid=786) ERROR 03-05 14:13:23 worker_base.py:469]   File "/t/torch/nn/modules/module.py", '
+             'line 1739, in _wrapped_call_implERROR 03-05 14:13:42 worker_base.py:469] Error executing method '
+             'determine_num_available_blocks. This might cause deadlock in distributed execution.'),
+             "ERROR 03-05 14:13:42 worker_base.py:469] Traceback (most recent call last):",
+             ('ERROR 03-05 14:13:42 worker_base.py:469]   File "/v/vllm/worker/worker_base.py", line 461, in '
+             "execute_method")]
+    r = _read("\n".join(lines) + "\n").report()
+    assert r.failed and r.failure_phase is Phase.PROFILING
+    assert not _read("INFO 03-05 14:13:42 x.py:1] set level to TRACE_ERROR\n").report().failed
+
+
+@pytest.mark.parametrize(("line", "phase"), [
+    ('  File "/v/vllm/v1/worker/gpu_model_runner.py", line 1959, in _bookkeeping_sync', Phase.SERVING),
+    ('  File "/v/vllm/v1/worker/gpu_model_runner.py", line 3776, in _to_list', Phase.SERVING),
+])
+def test_a_steps_sampled_tokens_turned_into_outputs_is_serving(line: str, phase: Phase) -> None:
+    """``_bookkeeping_sync`` and ``_to_list`` run only for a step of requests (llm-scaler#235)."""
+    r = _read(f"Traceback (most recent call last):\n{line}\n    self.transfer_event.synchronize()\n").report()
+    assert r.failed and r.failure_phase is phase
+
+
+@pytest.mark.parametrize("line", [
+    ("(EngineCore pid=1387) WARNING 07-18 10:14:36 [multiproc_executor.py:1029] Reducing Torch parallelism from 64 "
+     "threads to 1 to avoid unnecessary CPU contention."),
+    ("(EngineCore pid=1387) INFO 07-18 10:14:36 [multiproc_executor.py:139] DP group leader: node_rank=0, "
+     "node_rank_within_dp=0, master_addr=127.0.0.1, world_size=2, local_world_size=2"),
+])
+def test_the_executor_setting_up_its_workers_is_start_up(line: str) -> None:
+    """The multiprocessing executor's own lines as it starts its workers (vLLM-metax#324)."""
+    r = _read(line + "\n").report()
+    assert not r.failed and r.phase_reached is Phase.STARTUP

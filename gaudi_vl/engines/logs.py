@@ -220,11 +220,13 @@ and the date with its year (Ray Serve's replica logger: ``INFO 2025-02-19 22:43:
 <replica> -- message``, https://github.com/vllm-project/vllm/issues/12742)."""
 
 GLUED_HEADER = re.compile(
-    r"(?<=\S)\s+(?=(?:ERROR|CRITICAL) \d\d-\d\d \d\d:\d\d:\d\d(?:[.,]\d+)? \[?[\w.\-]+\.py:\d+\] )")
+    r"(?<=\S)\s*(?=(?:ERROR|CRITICAL) \d\d-\d\d \d\d:\d\d:\d\d(?:[.,]\d+)? \[?[\w.\-]+\.py:\d+\] )")
 """An error's logger header (``HEADER`` with its ``[file:line]``) glued after another line's text, where a
 paste lost the line break between them: ``... "POST /v1/chat/completions HTTP/1.1" 500 Internal Server Error
 CRITICAL 02-14 08:44:33 launcher.py:101] MQLLMEngine is already dead, terminating server process``
-(https://github.com/vllm-project/vllm/issues/13252): two lines, read as such."""
+(https://github.com/vllm-project/vllm/issues/13252), or with no blank at all (``in _wrapped_call_implERROR
+03-05 14:13:42 worker_base.py:469] Error executing method ..``, https://github.com/intel/ipex-llm/issues/12934):
+two lines, read as such."""
 STAGE_PREFIX = re.compile(r"^\[Stage-(?P<stage>\d{1,4})\]\s?")
 """vllm-omni runs each pipeline stage's engine in its own process and prefixes that process's lines with
 its stage: ``[Stage-0] INFO 02-10 08:00:59 [manager.py:204] ...`` (https://github.com/vllm-project/vllm-omni
@@ -1113,12 +1115,19 @@ _STARTING = (
        r"|Waiting for init message from front-end|Worker ready; awaiting tasks"
        r"|Found nccl from library|Using [\w ]{2,40} backend"
        r"|world_size=\d+ rank=\d+ local_rank=\d+ distributed_init_method=|is assigned as DP rank"
+       r"|Reducing Torch parallelism from \d+ threads to \d+|DP group leader: node_rank=\d+"
        r"|NCCL INFO Channel \d+/\d+ : |NCCL WARN Duplicate GPU detected : |flags: \[(?:[-+]\w+ ){2,}[-+]\w+\]"
        r"|vLLM message queue communication handle: |use_ray_spmd_worker: "
        r"|OMP threads binding of Process \d+|^\s*OMP tid: \d+, core \d+"
        r"|Creating v1 connector with name: |LMCache INFO: Loading LMCache config file "
        r"|FlashInfer CUTLASS M[Oo][Ee] is (?:available for EP but not enabled|currently not available for DP)"
        r"|Enabling FlashInfer CUTLASS M[Oo][Ee] for UnquantizedFusedMoEMethod",
+       f"the multiprocessing executor setting up its workers ('Reducing Torch parallelism from %d threads "
+       f"to %d ..', set_multiprocessing_worker_envs, vllm/executor/multiproc_worker_utils.py:292,326, called "
+       f"by both executors' _init_executor, vllm/executor/mp_distributed_executor.py:68, "
+       f"vllm/v1/executor/multiproc_executor.py:66@95af70093fc0; 'DP group leader: node_rank=%d, ..', "
+       f"MultiprocExecutor._init_executor, vllm/v1/executor/multiproc_executor.py:118,154@{UPSTREAM}; "
+       f"https://github.com/MetaX-MACA/vLLM-metax/issues/324); "
        f"V0's multiprocessing TP worker built and waiting for the driver's first task ('Worker ready; "
        f"awaiting tasks', _run_worker_process, vllm/executor/multiproc_worker_utils.py:228@95af70093fc0, "
        f"right after the worker's constructor and before its device is initialised; "
@@ -1465,6 +1474,15 @@ in place between its decode steps (``MultiStepModelRunner.execute_model`` -> ``_
 vllm/worker/multi_step_model_runner.py:463,514,621-642 and vllm/_custom_ops.py:324,338@95af70093fc0); the
 profiling run and graph capture go to the base runner (``profile_run``, ``capture_model``, :669-675), so
 these frames run only while serving (https://github.com/vllm-project/vllm/issues/10432)."""
+_STEP_OUTPUT = (
+    ("_bookkeeping_sync", Phase.SERVING),
+    ("_to_list", Phase.SERVING),
+)
+"""The model runner turning a step's sampled tokens into the requests' outputs (``_bookkeeping_sync``, called
+only by ``sample_tokens``, and the ``_to_list`` it calls to copy the sampled ids to the host:
+vllm/v1/worker/gpu_model_runner.py:3468,3520,4477,7183@vllm==0.32.0; by ``execute_model`` in 2025's releases,
+https://github.com/intel/llm-scaler/issues/235): the profiling run and the warm-up sample through
+``_dummy_sampler_run``, never through these, so only a step of requests runs them."""
 _API_SERVING = (
     ("output_handler", Phase.SERVING),
     ("run_heartbeat_loop", Phase.SERVING),
@@ -1630,6 +1648,7 @@ _FORK_STRONG = (
     *_WORKER_START,
     *_MODEL_REGISTRY,
     *_REQUEST_KERNELS,
+    *_STEP_OUTPUT,
     *_GRAPH_CAPTURE,
 )
 """hpu_worker.py:180,260,326,353,367,553; hpu_model_runner.py:1178,2807,3059,3121,3179;
@@ -1750,6 +1769,7 @@ _GAUDI_STRONG = (
     *_WORKER_START,
     *_MODEL_REGISTRY,
     *_REQUEST_KERNELS,
+    *_STEP_OUTPUT,
     *_GRAPH_CAPTURE,
 )
 """vllm_gaudi/v1/worker/hpu_worker.py:223,319,516,552,565; hpu_model_runner.py:4792,5242,5343,5466,
