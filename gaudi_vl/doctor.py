@@ -365,6 +365,8 @@ def split_line(raw: str) -> LogLine:
         text = text[:-2]
     if text[:2] == "**":  # markdown bold around a pasted line
         text = text.strip("*")
+    if text[:1] == "`" or text[-1:] == "`":  # a markdown code span's backticks around a pasted line
+        text = text.strip("`")
     for _ in range(3):  # envelopes around the line: a markdown quote, a collector's
         # prefix around another's (``kubectl --prefix`` over journald, ...)
         if text[:5] == "[pod/" and (m := KUBECTL_PREFIX.match(text)):
@@ -1828,11 +1830,13 @@ class Doctor:
                    and (tb.frames or tb.phase() or tb.exc or tb.explicit)]
         # an exception's line that no traceback followed: a paste that starts at the exception (the frames
         # above it left out), or a program that prints only the error: the failure all the same
-        bare = min(self.pending.values()) if cause is None and not open_tb and self.pending else None
+        bare = min(self.pending.values()) if not open_tb and self.pending else None
+        if bare and cause is not None and (cause.kind != "engine_died" or bare[0] > cause.line_no):
+            bare = None  # (kept before a process's death: the exception is what the process died of)
         failed = cause is not None or bool(open_tb) or bare is not None
         failure = phase = kind = None
         processes = 0
-        if cause is not None:
+        if cause is not None and bare is None:
             kind, phase = cause.kind, cause.phase(self.tb_phase_seen)
             if phase is None:  # the failures it caused (a worker's error, then the engine's death) name it
                 others = (f.phase() for f in self.failures.values() if f is not cause)
@@ -1864,7 +1868,7 @@ class Doctor:
         elif bare is not None:
             _, exc_type, said = bare
             kind = self._classify(exc_type, said)[0] or "exception"
-            phase = _message_phase(said)
+            phase = _message_phase(said) or (cause.phase(self.tb_phase_seen) if cause is not None else None)
             failure = f"{FAILURE_KINDS[kind]}: {exc_type}" + (f": {said}"[:300] if said else "")
             processes = 1
         if failed and phase is None:

@@ -3399,3 +3399,18 @@ def test_the_executor_setting_up_its_workers_is_start_up(line: str) -> None:
     """The multiprocessing executor's own lines as it starts its workers (vLLM-metax#324)."""
     r = _read(line + "\n").report()
     assert not r.failed and r.phase_reached is Phase.STARTUP
+
+
+def test_a_code_span_around_a_journal_line_and_a_blank_in_an_exception_path() -> None:
+    """A markdown code span's backticks around journald's lines, a blank after a dot of the exception's module
+    path, then systemd's report of the exit (MiniMax-M2#40): the validation error is the failure (start-up), the
+    process's exit only what followed it."""
+    lines = [("`Nov 13 01:50:23 h vllm[62501]: (APIServer pid=62501) pydantic_core._pydantic_core. ValidationError: 1 "
+             "validation error for ModelConfig"),
+             "Nov 13 01:50:25 h systemd[1]: vllm-minimax.service: Main process exited, code=exited, status=1/FAILURE`"]
+    r = _read("\n".join(lines) + "\n").report()
+    assert r.failed and r.failure_kind == "exception" and r.failure_phase is Phase.STARTUP
+    assert r.failure is not None and "ValidationError" in r.failure
+    # the exit alone, or an exception line after the exit, leaves the exit the failure
+    assert _read(lines[1] + "\n").report().failure_kind == "engine_died"
+    assert _read("\n".join(lines[::-1]) + "\n").report().failure_kind == "engine_died"

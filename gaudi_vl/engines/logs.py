@@ -480,10 +480,13 @@ TEARDOWN_FRAMES = frozenset({"__del__", "del", "_exit_function", "shutdown", "cl
 """Functions that run only while objects or the interpreter are torn down; a traceback made only of
 them (and no engine-phase frame) after the server served is shutdown noise."""
 EXCEPTION = re.compile(
-    r"^(?P<type>(?:[A-Za-z_]\w*\.)*(?:(?:[A-Za-z_]\w*)?(?:Error|Exception|Failure)|KeyboardInterrupt|SystemExit))"
+    r"^(?P<type>(?:[A-Za-z_]\w*\.|[a-z_]\w*\. )*"
+    r"(?:(?:[A-Za-z_]\w*)?(?:Error|Exception|Failure)|KeyboardInterrupt|SystemExit))"
     r"(?::\s?(?P<text>.*))?$"
 )
-"""The last line of a CPython traceback: ``AssertionError: ...``, ``torch.OutOfMemoryError: ...``."""
+"""The last line of a CPython traceback: ``AssertionError: ...``, ``torch.OutOfMemoryError: ...``; a module of
+its path may be followed by a blank a paste put there (``pydantic_core._pydantic_core. ValidationError: ..``,
+https://github.com/MiniMax-AI/MiniMax-M2/issues/40)."""
 EXCEPTION_REPR = re.compile(
     r"^(?P<type>(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception))\((?P<q>['\"]?)(?P<text>.*)(?P=q),?\)$")
 """An exception's ``repr`` as a whole ERROR line: V0's multiprocessing engine ends its loop with
