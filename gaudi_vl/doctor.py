@@ -549,7 +549,7 @@ class _Traceback:
                 return  # the compiler's own functions (``step``, ``run``) name no engine phase
             if func == V0_REQUEST_STREAM[1] and path.endswith(V0_REQUEST_STREAM[0]):
                 self.stream_raise = True
-            if any(func == f and path.endswith(p) for p, f, _ in RL_WEIGHT_SYNC):
+            if any(func == f and p in path for p, f, _ in RL_WEIGHT_SYNC):
                 self.syncing = True
         if func in ENGINE_LOOP_FRAMES or (path and any(path.endswith(p) and func == f
                                                        for p, f in ENGINE_LOOP_PATH_FRAMES)):
@@ -1579,6 +1579,8 @@ class Doctor:
                  if name.startswith(part) and name != part}
         if len(names) == 1:
             tb.add(names.pop(), self.grammars)
+        elif not names:  # what the cut name already says (``self.actor_rollout_wg.generate_s``: generating)
+            tb.add(part, self.grammars)
 
     def _request_logger(self, tb: _Traceback, ln: LogLine) -> None:
         """A traceback line logged by a front-end request handler (``REQUEST_LOGGER``): the request's."""

@@ -3414,3 +3414,26 @@ def test_a_code_span_around_a_journal_line_and_a_blank_in_an_exception_path() ->
     # the exit alone, or an exception line after the exit, leaves the exit the failure
     assert _read(lines[1] + "\n").report().failure_kind == "engine_died"
     assert _read("\n".join(lines[::-1]) + "\n").report().failure_kind == "engine_died"
+
+
+@pytest.mark.parametrize(("lines", "phase"), [
+    (['  File "/v/verl/third_party/vllm/vllm_v_0_6_3/worker.py", line 281, in sync_model_weights',
+      "    load_dtensor_weights(actor_weights, self.model_runner.model)",
+      '  File "/v/verl/third_party/vllm/vllm_v_0_6_3/dtensor_weight_loaders.py", line 368, in load_dtensor_weights',
+      "    vllm_model = vllm_model.cuda()"], Phase.SERVING),
+    (['  File "/h/TreePO/recipe/dapo/dapo_ray_trainer.py", line 152, in fit',
+      "    gen_batch_output = self.actor_rollout_wg.generate_s"], Phase.SERVING),
+])
+def test_verls_vendored_weight_sync_and_a_cut_call_that_names_generating(lines: list[str], phase: Phase) -> None:
+    """verl's vendored vLLM 0.6.3 syncing weights into the built engine (Light-R1#7); a source line cut inside
+    the name it calls, which already says what it does (TreePO#6: ``generate_s``)."""
+    r = _read("Traceback (most recent call last):\n" + "\n".join(lines) + "\n").report()
+    assert r.failed and r.failure_phase is phase
+
+
+def test_a_rust_front_ends_panic_is_a_crash() -> None:
+    """A Rust front end running vLLM gives up (Dynamo#349); a sentence about a panic is not one."""
+    r = _read("thread 'tokio-runtime-worker' panicked at lib/llm/src/engines/vllm/worker.rs:247:17:\n"
+              "Failed to import python 'vllm' module. Are we running in the correct venv?\n").report()
+    assert r.failed and r.failure_kind == "crash" and r.failure_phase is None
+    assert not _read("INFO 06-01 10:00:00 [x.py:1] no thread panicked at shutdown\n").report().failed

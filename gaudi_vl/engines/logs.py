@@ -872,6 +872,13 @@ asyncio/base_events.py:1525-1527@CPython 3.11.7): uvicorn logs it, shuts the app
 and exits with ``STARTUP_FAILURE`` (uvicorn/server.py:189-192@uvicorn==0.55.0), so the server is gone,
 whatever the engine had done before (https://github.com/vllm-project/vllm/issues/217; uvicorn's own ``ERROR:``
 prefix kept or not)."""
+RUST_PANIC = re.compile(r"^thread '[^']{0,200}' panicked at ")
+"""A Rust program's panic (``thread 'tokio-runtime-worker' panicked at
+lib/llm/src/engines/vllm/worker.rs:247:17:`` then its message: the standard library's default panic hook,
+``thread '{name}' panicked at {location}:``,
+library/std/src/panicking.rs, ``'{msg}', {location}`` before Rust 1.73): a Rust front end that runs vLLM
+(Dynamo's ``dynamo-run``) giving up, a native abort of the run like a C++ ``terminate``
+(https://github.com/ai-dynamo/dynamo/issues/349: importing vllm failed)."""
 LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
     (("error: creating server", "failed to load '", "Python stub", "create instance"), "exception",
      TRITON_LOAD_FAILED),
@@ -885,6 +892,7 @@ LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
     (("PLEASE submit a bug report",), "exception", COMPILER_CRASH),
     (("by GPU node-",), "crash", ROCR_FAULT),
     (("attempting to bind",), "exception", SERVER_BIND_FAILED),
+    (("panicked at",), "crash", RUST_PANIC),
 )
 """Lines that are a failure on their own, whatever comes around them: (substrings one of which the line must
 hold, the failure's kind, the pattern). The substrings keep the common line off the patterns."""
@@ -1998,12 +2006,16 @@ engine through ``collective_rpc`` / ``execute_method``, as ``OFFLINE_RPC`` says;
 https://github.com/OpenRLHF/OpenRLHF/issues/744): not torch's ``init_process_group``, which vLLM's own
 start-up calls (only this file's is taken)."""
 RL_WEIGHT_SYNC = (("/sharding_manager/fsdp_vllm.py", "__enter__", Phase.SERVING),
-                  ("/sharding_manager/fsdp_vllm.py", "update_params", Phase.SERVING))
+                  ("/sharding_manager/fsdp_vllm.py", "update_params", Phase.SERVING),
+                  ("/verl/third_party/vllm/", "sync_model_weights", Phase.SERVING))
 """verl's sharding manager pushing the trainer's weights into the rollout engine before each rollout
 (``FSDPVLLMShardingManager.__enter__`` wakes the engine up and calls ``update_params``, which calls the built
 model's ``load_weights``: verl/workers/sharding_manager/fsdp_vllm.py@004c888001c8): the engine was built
 long before, so the loading frames under it are the sync's, not the engine's start-up (serving, as the corpus
-labels weight syncs; https://github.com/TIGER-AI-Lab/verl-tool/issues/125)."""
+labels weight syncs; https://github.com/TIGER-AI-Lab/verl-tool/issues/125); with vLLM 0.5.4 and 0.6.3 the
+same ``__enter__`` calls the engine verl vendors, ``self.inference_engine.sync_model_weights(params, ..)``,
+down its executor and worker to ``load_dtensor_weights`` (verl/third_party/vllm/vllm_v_0_6_3/
+llm_engine_sp.py, spmd_gpu_executor.py, worker.py; https://github.com/Qihoo360/Light-R1/issues/7)."""
 UTILITY_CALL = ("/v1/engine/core.py", "_invoke_utility_method", Phase.SERVING)
 """A client's utility call run by the engine core (``collective_rpc``, ``add_lora``, ``sleep``, a weight
 sync): read from the input queue by the busy loop (``run_busy_loop`` -> ``_process_input_queue`` ->
