@@ -3437,3 +3437,11 @@ def test_a_rust_front_ends_panic_is_a_crash() -> None:
               "Failed to import python 'vllm' module. Are we running in the correct venv?\n").report()
     assert r.failed and r.failure_kind == "crash" and r.failure_phase is None
     assert not _read("INFO 06-01 10:00:00 [x.py:1] no thread panicked at shutdown\n").report().failed
+
+
+def test_gloo_unable_to_find_its_network_interface_is_start_up() -> None:
+    """gloo's device cannot find the interface it was told to use as a process group is made (vLLM#12997)."""
+    line = ("(RayWorkerWrapper pid=317) ERROR 02-11 22:51:15 worker_base.py:574] RuntimeError: [enforce fail at "
+            "../third_party/gloo/gloo/transport/tcp/device.cc:83] ifa != nullptr. Unable to find address for: eth0")
+    r = _read(line + "\n").report()
+    assert r.failed and r.failure_phase is Phase.STARTUP

@@ -932,7 +932,7 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
                 r"|Ray does not allocate any GPUs on the driver node"), Phase.STARTUP),
     (re.compile(r"Failed to create (?:\w+ )?linear weights|Stage initialization failed"), Phase.STARTUP),
     (re.compile(r"Gloo connectFullMesh failed|server socket has failed to listen on any local network "
-                r"address"), Phase.STARTUP),
+                r"address|Unable to find address for: \S+"), Phase.STARTUP),
     (re.compile(r"Cannot find any model weights|Following weights were not initialized from checkpoint"
                 r"|Error\(s\) in loading state_dict|SafetensorError|Error while deserializing header"),
      Phase.STARTUP),
@@ -959,9 +959,12 @@ default_loader.py:260,565@vllm==0.32.0), torch's ``Error(s) in loading state_dic
 (torch/nn/modules/module.py:2644@torch==2.14.1) and safetensors' ``SafetensorError: Error while deserializing
 header`` (safetensors/_safetensors_rust.abi3.so@safetensors==0.8.0): start-up. The
 process groups' own set-up errors: gloo's ``Gloo connectFullMesh failed with ..`` (ProcessGroupGloo, when a
-CPU group is made; vLLM makes its gloo groups with ``torch.distributed.new_group`` in
-``init_model_parallel_group`` and ``init_distributed_environment``, vllm/distributed/parallel_state.py
-@vllm==0.32.0, i.e. in ``init_device``) and the rendezvous store's ``The server socket has failed to listen on
+CPU group is made) and its device failing to find the network interface it was told to use (``[enforce fail at
+../third_party/gloo/gloo/transport/tcp/device.cc:83] ifa != nullptr. Unable to find address for: eth0``, as a
+new group's ``ProcessGroupGloo(`` builds its device; https://github.com/vllm-project/vllm/issues/12997; vLLM
+makes its gloo groups with ``torch.distributed.new_group`` in ``init_model_parallel_group`` and
+``init_distributed_environment``, vllm/distributed/parallel_state.py@vllm==0.32.0, i.e. in ``init_device``)
+and the rendezvous store's ``The server socket has failed to listen on
 any local network address`` (c10d's TCPStore, made by ``init_process_group`` and vLLM's stateless
 data-parallel groups while the engine starts): start-up. The model's configuration refusing the length asked
 for (``User-specified max_model_len (%d) is greater than the derived max_model_len``, raised by
