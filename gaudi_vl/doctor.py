@@ -373,10 +373,12 @@ def split_line(raw: str) -> LogLine:
             text = text[m.end():]
         elif text[:1] == ">":
             text = QUOTE_PREFIX.sub("", text, count=1)
+        elif text[:1] == "`":  # a code span's backtick behind an envelope
+            text = text.lstrip("`")
         elif m := _journal(text):
             text = text[m.end():]
         elif text[:1] in "[0123456789" and (m := COLLECTOR_STAMP.match(text)) and (
-                (rest := text[m.end():])[:5] == "[pod/" or COMPOSE_NAMED.match(rest)
+                (rest := text[m.end():].lstrip("`"))[:5] == "[pod/" or COMPOSE_NAMED.match(rest)
                 or JOURNAL_PREFIX.match(rest) or _bar_before_stamp(rest)):
             text = rest  # ``docker logs -t`` around a compose, kubectl, journald or CI capture
         elif bar := _bar_before_stamp(text):
@@ -391,7 +393,7 @@ def split_line(raw: str) -> LogLine:
     if text[:1] == " " and (stripped := text.lstrip())[:2].isdigit() and COLLECTOR_STAMP.match(stripped):
         text = stripped  # a relay that indents the stamped lines it shows
     if m := COLLECTOR_STAMP.match(text):
-        text = text[m.end():]
+        text = text[m.end():].lstrip("`")  # (a code span's backtick behind the stamp)
         if text[:1] in "[0123456789" and (m := COLLECTOR_STAMP.match(text)):
             text = text[m.end():]  # two collectors' stamps (``docker logs -t`` over a stamped file)
         if text[:1].isupper() and (t := TRACING_PREFIX.match(text)):
@@ -711,8 +713,10 @@ def _opens_line(line: str) -> bool:
         return bool(BRACKET_START.match(line))
     if first.isdigit():
         return bool(STAMP_START.match(line))
-    # an engine's death on a line of its own (``EngineCore failed to start.`` after a long warning)
-    return bool(BLOCK_START.match(line)) or (first.isupper() and bool(ENGINE_DEATH.match(line)))
+    # an engine's death or a crash dump's banner on a line of its own (``EngineCore failed to start.`` after a
+    # long warning, ``!!!!!!! Segfault encountered !!!!!!!`` after a runtime's error line)
+    return bool(BLOCK_START.match(line)) or (first.isupper() and bool(ENGINE_DEATH.match(line))) or (
+        first in "!*=C" and bool(CRASH_HEADER.search(line)))
 
 
 class Doctor:
@@ -1538,7 +1542,7 @@ class Doctor:
             tb = self._open(stream)
             self.tb_stream = stream
         if tb is not None and ln.level in (None, "ERROR", "CRITICAL") and (
-                msg[:1].isspace() or "(" in msg or msg[:6] == "assert"):
+                msg[:1].isspace() or "(" in msg or msg[:6] == "assert" or CUT_CALL.search(msg)):
             # a source line of the traceback: what it calls is the next frame, which a cut paste may
             # have lost (``self.model_executor.determine_num_available_blocks())``, and a method
             # called by name: ``self.collective_rpc("load_model")``)

@@ -3445,3 +3445,16 @@ def test_gloo_unable_to_find_its_network_interface_is_start_up() -> None:
             "../third_party/gloo/gloo/transport/tcp/device.cc:83] ifa != nullptr. Unable to find address for: eth0")
     r = _read(line + "\n").report()
     assert r.failed and r.failure_phase is Phase.STARTUP
+
+
+def test_a_crash_banner_after_a_runtimes_error_line_is_not_its_wrapped_rest() -> None:
+    """HAMi's error line, then tvm-ffi's ``Segfault encountered`` banner and its frames (HAMi-core#169): the
+    banner starts a line of its own, so the dump is the crash it reports."""
+    lines = [("[HAMI-core ERROR (pid:565 thread=140267266266944 multiprocess_memory_limit.c:831)]: Illegal device id: "
+             "850725928"),
+             "!!!!!!! Segfault encountered !!!!!!!",
+             '  File "/libvgpu/src/allocator/allocator.c", line 44, in oom_check',
+             '  File "<unknown>", line 0, in _PyObject_MakeTpCall']
+    d = Doctor(unwrap=True)
+    feed_all(d, "\n".join(lines) + "\n")
+    assert d.report().failure_kind == "crash"
