@@ -873,12 +873,11 @@ and exits with ``STARTUP_FAILURE`` (uvicorn/server.py:189-192@uvicorn==0.55.0), 
 whatever the engine had done before (https://github.com/vllm-project/vllm/issues/217; uvicorn's own ``ERROR:``
 prefix kept or not)."""
 RUST_PANIC = re.compile(r"^thread '[^']{0,200}' panicked at ")
-"""A Rust program's panic (``thread 'tokio-runtime-worker' panicked at
-lib/llm/src/engines/vllm/worker.rs:247:17:`` then its message: the standard library's default panic hook,
-``thread '{name}' panicked at {location}:``,
-library/std/src/panicking.rs, ``'{msg}', {location}`` before Rust 1.73): a Rust front end that runs vLLM
-(Dynamo's ``dynamo-run``) giving up, a native abort of the run like a C++ ``terminate``
-(https://github.com/ai-dynamo/dynamo/issues/349: importing vllm failed)."""
+"""A Rust program's panic (``thread 'tokio-runtime-worker' panicked at lib/llm/src/engines/vllm/
+worker.rs:247:17:`` then its message; the standard library's default panic hook writes ``thread '{name}'
+panicked at {location}:``, library/std/src/panicking.rs, and ``'{msg}', {location}`` before Rust 1.73): a Rust
+front end that runs vLLM (Dynamo's ``dynamo-run``) giving up, a native abort of the run like a C++
+``terminate`` (https://github.com/ai-dynamo/dynamo/issues/349: importing vllm failed)."""
 LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
     (("error: creating server", "failed to load '", "Python stub", "create instance"), "exception",
      TRITON_LOAD_FAILED),
