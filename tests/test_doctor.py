@@ -3458,3 +3458,20 @@ def test_a_crash_banner_after_a_runtimes_error_line_is_not_its_wrapped_rest() ->
     d = Doctor(unwrap=True)
     feed_all(d, "\n".join(lines) + "\n")
     assert d.report().failure_kind == "crash"
+
+
+@pytest.mark.parametrize(("path", "func"), [
+    ("/o/openrlhf/trainer/ray/vllm_worker_wrap.py", "update_weight"),
+    ("/t/trl/scripts/vllm_serve.py", "update_named_param"),
+    ("/t/trl/generation/vllm_generation.py", "_push_param_to_vllm"),
+])
+def test_rl_frameworks_weight_syncs_through_load_weights_are_serving(path: str, func: str) -> None:
+    """OpenRLHF's and TRL's weight syncs call the built model's ``load_weights`` (openrlhf vllm_worker_wrap.py,
+    trl vllm_serve.py / vllm_generation.py): serving, not start-up; ``load_weights`` alone stays start-up."""
+    inner = ['  File "/v/vllm/model_executor/models/qwen2.py", line 391, in load_weights',
+             "    param = params_dict[name]", "KeyError: 'layers.0.mlp.gate_up_proj.weight'"]
+    r = _read("\n".join(["Traceback (most recent call last):", f'  File "{path}", line 48, in {func}',
+                         "    self.model_runner.model.load_weights(weights=[(name, weight)])", *inner]) + "\n").report()
+    assert r.failed and r.failure_phase is Phase.SERVING
+    assert _read("\n".join(["Traceback (most recent call last):", *inner]) + "\n").report().failure_phase is (
+        Phase.STARTUP)

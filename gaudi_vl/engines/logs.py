@@ -2009,7 +2009,11 @@ https://github.com/OpenRLHF/OpenRLHF/issues/744): not torch's ``init_process_gro
 start-up calls (only this file's is taken)."""
 RL_WEIGHT_SYNC = (("/sharding_manager/fsdp_vllm.py", "__enter__", Phase.SERVING),
                   ("/sharding_manager/fsdp_vllm.py", "update_params", Phase.SERVING),
-                  ("/verl/third_party/vllm/", "sync_model_weights", Phase.SERVING))
+                  ("/verl/third_party/vllm/", "sync_model_weights", Phase.SERVING),
+                  ("/openrlhf/trainer/ray/vllm_worker_wrap.py", "update_weight", Phase.SERVING),
+                  ("/openrlhf/trainer/ray/vllm_worker_wrap.py", "update_weight_cuda_ipc", Phase.SERVING),
+                  ("/trl/scripts/vllm_serve.py", "update_named_param", Phase.SERVING),
+                  ("/trl/generation/vllm_generation.py", "_push_param_to_vllm", Phase.SERVING))
 """verl's sharding manager pushing the trainer's weights into the rollout engine before each rollout
 (``FSDPVLLMShardingManager.__enter__`` wakes the engine up and calls ``update_params``, which calls the built
 model's ``load_weights``: verl/workers/sharding_manager/fsdp_vllm.py@004c888001c8): the engine was built
@@ -2017,7 +2021,12 @@ long before, so the loading frames under it are the sync's, not the engine's sta
 labels weight syncs; https://github.com/TIGER-AI-Lab/verl-tool/issues/125); with vLLM 0.5.4 and 0.6.3 the
 same ``__enter__`` calls the engine verl vendors, ``self.inference_engine.sync_model_weights(params, ..)``,
 down its executor and worker to ``load_dtensor_weights`` (verl/third_party/vllm/vllm_v_0_6_3/
-llm_engine_sp.py, spmd_gpu_executor.py, worker.py; https://github.com/Qihoo360/Light-R1/issues/7)."""
+llm_engine_sp.py, spmd_gpu_executor.py, worker.py; https://github.com/Qihoo360/Light-R1/issues/7). The other
+frameworks' syncs end in the same call on the built model: OpenRLHF's worker extension receiving a broadcast
+weight (``WorkerWrap.update_weight`` / ``update_weight_cuda_ipc`` -> ``self.model_runner.model.load_weights``,
+openrlhf/trainer/ray/vllm_worker_wrap.py:32,48,52,69@3c3be6234e0c) and TRL's, in its server's worker extension
+(``WeightSyncWorkerExtension.update_named_param``, trl/scripts/vllm_serve.py:117,149) and in colocate mode
+(``_push_param_to_vllm``, trl/generation/vllm_generation.py:387-392@f2cd57710ae3)."""
 UTILITY_CALL = ("/v1/engine/core.py", "_invoke_utility_method", Phase.SERVING)
 """A client's utility call run by the engine core (``collective_rpc``, ``add_lora``, ``sleep``, a weight
 sync): read from the input queue by the busy loop (``run_busy_loop`` -> ``_process_input_queue`` ->
