@@ -178,6 +178,7 @@ from gaudi_vl.engines.logs import (
     WARMUP_NAMED,
     WARMUP_STEP,
     WEAK_MESSAGE_PHASES,
+    WEIGHT_SYNC_NAMED,
     WEIGHTS_GAUDI,
     WEIGHTS_TOTAL,
     WORKER_BUSY_LOOP_ERROR,
@@ -553,6 +554,9 @@ class _Traceback:
                 self.stream_raise = True
             if any(func == f and p in path for p, f, _ in RL_WEIGHT_SYNC):
                 self.syncing = True
+        if not self.syncing and func[:1] in "_ursp" and WEIGHT_SYNC_NAMED.match(func):
+            self.syncing = True  # a weight sync into the built engine, whatever framework runs it
+            self.weak = self.weak or Phase.SERVING
         if func in ENGINE_LOOP_FRAMES or (path and any(path.endswith(p) and func == f
                                                        for p, f in ENGINE_LOOP_PATH_FRAMES)):
             self.engine_loop = True

@@ -3475,3 +3475,20 @@ def test_rl_frameworks_weight_syncs_through_load_weights_are_serving(path: str, 
     assert r.failed and r.failure_phase is Phase.SERVING
     assert _read("\n".join(["Traceback (most recent call last):", *inner]) + "\n").report().failure_phase is (
         Phase.STARTUP)
+
+
+@pytest.mark.parametrize(("func", "phase"), [
+    ("update_weights_chunk", Phase.SERVING),  # SkyRL's worker extension
+    ("update_weights_via_ipc_zmq_async", Phase.SERVING),  # NeMo-RL's
+    ("receive_weights", Phase.SERVING),  # vLLM's weight-transfer engine
+    ("update_param_tp_status", Phase.STARTUP),  # the loader's, while the model is loaded
+])
+def test_a_function_named_for_a_weight_sync_makes_load_weights_the_syncs(func: str, phase: Phase) -> None:
+    """Any framework's weight sync into the built engine, known by its name: ``load_weights`` under it is
+    serving; a loader's own ``update_param_..`` is not a sync."""
+    lines = ["Traceback (most recent call last):", f'  File "/x/worker_ext.py", line 159, in {func}',
+             "    model.load_weights(weights=weights)",
+             '  File "/v/vllm/model_executor/models/qwen2.py", line 391, in load_weights',
+             "    param = params_dict[name]", "KeyError: 'lm_head.weight'"]
+    r = _read("\n".join(lines) + "\n").report()
+    assert r.failed and r.failure_phase is phase

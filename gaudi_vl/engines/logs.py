@@ -2027,6 +2027,17 @@ weight (``WorkerWrap.update_weight`` / ``update_weight_cuda_ipc`` -> ``self.mode
 openrlhf/trainer/ray/vllm_worker_wrap.py:32,48,52,69@3c3be6234e0c) and TRL's, in its server's worker extension
 (``WeightSyncWorkerExtension.update_named_param``, trl/scripts/vllm_serve.py:117,149) and in colocate mode
 (``_push_param_to_vllm``, trl/generation/vllm_generation.py:387-392@f2cd57710ae3)."""
+WEIGHT_SYNC_NAMED = re.compile(
+    r"^_?(?:update|sync|refit|push|receive|recv)_(?:[a-z]+_)?(?:weights?|params?)(?:_(?:from|to|via|chunk|cuda|ipc"
+    r"|async)\w*)?$")
+"""A function whose name says it moves new weights into a model (``update_weights``, ``receive_weights``,
+``update_named_param``, ``sync_model_weights``, ``update_weights_via_ipc_zmq_async``,
+``_push_param_to_vllm``): vLLM's own weight-transfer API (``update_weights`` / ``receive_weights``,
+vllm/distributed/weight_transfer/base.py:491,505@vllm==0.32.0) and every RL framework's sync
+(``RL_WEIGHT_SYNC``) run on an engine that has been built, so the loading frames under one are the sync's
+(the corpus labels all five logs with such a frame serving); not the loader's ``update_param_tp_status`` or
+the offloader's ``_update_cpu_storage_from_param``, which run while the model is loaded
+(vllm/model_executor/model_loader/utils.py:187, offloader/prefetch.py:679@vllm==0.32.0)."""
 UTILITY_CALL = ("/v1/engine/core.py", "_invoke_utility_method", Phase.SERVING)
 """A client's utility call run by the engine core (``collective_rpc``, ``add_lora``, ``sleep``, a weight
 sync): read from the input queue by the busy loop (``run_busy_loop`` -> ``_process_input_queue`` ->
