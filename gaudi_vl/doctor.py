@@ -1885,6 +1885,10 @@ class Doctor:
             # The failure's own lines name no phase, but the log shows how far the engine had got: it
             # failed there (a phase it had reached and not yet left), not at some guessed point
             phase = self.phase
+            if phase is None:  # another process's exception line names it (the engine core's ``ValueError:
+                # Current node has no GPU available`` above the front end's cut traceback)
+                named = (_message_phase(said) for _, _, said in sorted(self.pending.values()))
+                phase = next((p for p in named if p is not None), None)
             if phase is None and self.frontend and not self.notebook:
                 # the front end had started and nothing of the engine followed before the failure: the
                 # engine's processes write to the same terminal, so it failed while being set up

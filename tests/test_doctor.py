@@ -3492,3 +3492,20 @@ def test_a_function_named_for_a_weight_sync_makes_load_weights_the_syncs(func: s
              "    param = params_dict[name]", "KeyError: 'lm_head.weight'"]
     r = _read("\n".join(lines) + "\n").report()
     assert r.failed and r.failure_phase is phase
+
+
+@pytest.mark.parametrize("line", [
+    ("(EngineCore_DP0 pid=504) ValueError: Current node has no GPU available. current_node_resource={'CPU': 8.0}. "
+     "vLLM engine cannot start without GPU."),
+    "ValueError: max_num_batched_tokens (8192) is smaller than max_model_len (9216). This effectively limits",
+])
+def test_the_ray_executor_without_a_gpu_and_a_short_batch_budget_are_start_up(line: str) -> None:
+    """``initialize_ray_cluster`` finding no accelerator (vLLM#29265) and the scheduler's configuration refusing
+    its budget (verl#259) fail while the engine starts; above another process's cut traceback the engine core's
+    error line still names the phase."""
+    assert _read(line + "\n").report().failure_phase is Phase.STARTUP
+    cut = ["(APIServer pid=151) Traceback (most recent call last):",
+           '(APIServer pid=151)   File "/usr/local/bin/vllm", line 10, in <module>',
+           "(APIServer pid=151)     sys.exit(main())"]
+    r = _read("\n".join([line, *cut]) + "\n").report()
+    assert r.failed and r.failure_phase is Phase.STARTUP

@@ -939,6 +939,8 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
      Phase.STARTUP),
     (re.compile(r"validation errors? for \w*Config\b"), Phase.STARTUP),
     (re.compile(r"Failed to find a kernel that can implement the \w+ linear layer"), Phase.STARTUP),
+    (re.compile(r"max_num_batched_tokens \(\d+\) is smaller than max_model_len \(\d+\)"
+                r"|Current node has no \w+ available\. "), Phase.STARTUP),
 )
 WEAK_MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = ((FAILED_EXECUTION, Phase.SERVING),)
 """Texts that name a phase only as a weak frame does (``FAILED_EXECUTION``): used after the phase lines."""
@@ -975,7 +977,13 @@ they are built, ``1 validation error for ModelConfig``: start-up, as configurati
 find a kernel that can implement the WNA16 linear layer. Reasons: ..``, raised by ``choose_mp_linear_kernel``
 and its siblings, vllm/model_executor/kernels/linear/__init__.py:865,930-933@vllm==0.32.0, which the
 quantization schemes call from ``create_weights`` as the model is built,
-compressed_tensors_wNa16.py:106,136): start-up (https://github.com/vllm-project/llm-compressor/issues/973)."""
+compressed_tensors_wNa16.py:106,136): start-up (https://github.com/vllm-project/llm-compressor/issues/973).
+The scheduler's configuration refusing a batch budget below the model length (``max_num_batched_tokens (%d) is
+smaller than max_model_len (%d)``, ``SchedulerConfig.verify_max_model_len``, vllm/config/scheduler.py:312-321;
+https://github.com/verl-project/verl/issues/259) and the Ray executor finding no accelerator on its node
+(``Current node has no GPU available``, ``initialize_ray_cluster``, vllm/v1/executor/ray_utils.py:510,635,
+called by ``RayDistributedExecutor._init_executor``, ray_executor.py:72,80 @vllm==0.32.0;
+https://github.com/vllm-project/vllm/issues/29265): start-up."""
 
 CAPTURE_ERROR = re.compile(
     r"cudaErrorStreamCapture\w*|hipErrorStreamCapture\w*|operation not permitted when stream is capturing"
