@@ -509,8 +509,8 @@ class _Traceback:
     asserting: bool = False
     """The innermost source line is an ``assert`` statement: cut there, the exception is an AssertionError."""
     syncing: bool = False
-    """A frame of an RL framework's weight sync into the built engine (``RL_WEIGHT_SYNC``): the loading frames
-    under it are the sync's, not start-up's."""
+    """A frame of a weight sync into the built engine (``RL_WEIGHT_SYNC``, ``WEIGHT_SYNC_NAMED``): the loading
+    frames under it are the sync's, not start-up's."""
     in_compiler: bool = False
     """The innermost frame with a path is in the compiler's own code (``COMPILER_PATHS``): the calls its
     source lines make are the compiler's, never the engine's steps."""
@@ -552,10 +552,10 @@ class _Traceback:
                 return  # the compiler's own functions (``step``, ``run``) name no engine phase
             if func == V0_REQUEST_STREAM[1] and path.endswith(V0_REQUEST_STREAM[0]):
                 self.stream_raise = True
-            if any(func == f and p in path for p, f, _ in RL_WEIGHT_SYNC):
-                self.syncing = True
-        if not self.syncing and func[:1] in "_ursp" and WEIGHT_SYNC_NAMED.match(func):
-            self.syncing = True  # a weight sync into the built engine, whatever framework runs it
+        if not self.syncing and (any(func == f and p in path for p, f in RL_WEIGHT_SYNC) or (
+                func[:1] in "_ursp" and WEIGHT_SYNC_NAMED.match(func))):
+            # a weight sync into the built engine, whatever framework runs it: a weak serving frame
+            self.syncing = True
             self.weak = self.weak or Phase.SERVING
         if func in ENGINE_LOOP_FRAMES or (path and any(path.endswith(p) and func == f
                                                        for p, f in ENGINE_LOOP_PATH_FRAMES)):

@@ -2015,13 +2015,13 @@ workers (``WorkerWrap.init_process_group``, openrlhf/trainer/ray/vllm_worker_wra
 engine through ``collective_rpc`` / ``execute_method``, as ``OFFLINE_RPC`` says;
 https://github.com/OpenRLHF/OpenRLHF/issues/744): not torch's ``init_process_group``, which vLLM's own
 start-up calls (only this file's is taken)."""
-RL_WEIGHT_SYNC = (("/sharding_manager/fsdp_vllm.py", "__enter__", Phase.SERVING),
-                  ("/sharding_manager/fsdp_vllm.py", "update_params", Phase.SERVING),
-                  ("/verl/third_party/vllm/", "sync_model_weights", Phase.SERVING),
-                  ("/openrlhf/trainer/ray/vllm_worker_wrap.py", "update_weight", Phase.SERVING),
-                  ("/openrlhf/trainer/ray/vllm_worker_wrap.py", "update_weight_cuda_ipc", Phase.SERVING),
-                  ("/trl/scripts/vllm_serve.py", "update_named_param", Phase.SERVING),
-                  ("/trl/generation/vllm_generation.py", "_push_param_to_vllm", Phase.SERVING))
+RL_WEIGHT_SYNC = (("/sharding_manager/fsdp_vllm.py", "__enter__"),
+                  ("/sharding_manager/fsdp_vllm.py", "update_params"),
+                  ("/verl/third_party/vllm/", "sync_model_weights"),
+                  ("/openrlhf/trainer/ray/vllm_worker_wrap.py", "update_weight"),
+                  ("/openrlhf/trainer/ray/vllm_worker_wrap.py", "update_weight_cuda_ipc"),
+                  ("/trl/scripts/vllm_serve.py", "update_named_param"),
+                  ("/trl/generation/vllm_generation.py", "_push_param_to_vllm"))
 """verl's sharding manager pushing the trainer's weights into the rollout engine before each rollout
 (``FSDPVLLMShardingManager.__enter__`` wakes the engine up and calls ``update_params``, which calls the built
 model's ``load_weights``: verl/workers/sharding_manager/fsdp_vllm.py@004c888001c8): the engine was built
@@ -2095,9 +2095,8 @@ phase)."""
 PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
     *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
         LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
-        *CLIENT_UTILITY_CALL, OMNI_ORCHESTRATOR_LOOP, RL_WEIGHT_SYNC_GROUP, *RL_WEIGHT_SYNC,
-        V0_WORKER_INIT_MODEL, MODEL_LOADER_GET_MODEL, V02_INIT_CACHE, *OMNI_STAGE_POLL, *HF_PROCESSOR_LOAD,
-        *LMCACHE_RETRIEVE)),
+        *CLIENT_UTILITY_CALL, OMNI_ORCHESTRATOR_LOOP, RL_WEIGHT_SYNC_GROUP, V0_WORKER_INIT_MODEL,
+        MODEL_LOADER_GET_MODEL, V02_INIT_CACHE, *OMNI_STAGE_POLL, *HF_PROCESSOR_LOAD, *LMCACHE_RETRIEVE)),
     *((re.compile(pattern), func, phase)
       for pattern, func, phase in (MODEL_BUILD, WORKER_INIT, WORKER_MODULE, *CONFIG_BUILD)),
 )
