@@ -1,6 +1,7 @@
-"""The doctor corpus's collection tools (tools/corpus_threads.py, tools/corpus_fold.py) on the real corpus
-and on a copy of it: a thread in the corpus is found, and a batch folds into a manifest that reads back as the
-old one plus the batch, its existing lines untouched."""
+"""The doctor corpus's tools (tools/corpus_threads.py, tools/corpus_fold.py, tools/corpus_agreement.py) on
+the real corpus and on a copy of it: a thread in the corpus is found, a batch folds into a manifest that reads
+back as the old one plus the batch, its existing lines untouched, and the blind labels' comparison reads the
+recorded measurements back as they were recorded."""
 
 from __future__ import annotations
 
@@ -9,12 +10,19 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from gaudi_vl.doctor import FAILURE_KINDS
+from gaudi_vl.engines.logs import Phase
+from tools.corpus_agreement import NOT_FAILED, _doctor_against, agreement, first_verdicts, majority, phase
 from tools.corpus_fold import README_TAIL, fold
 from tools.corpus_threads import DEFAULT_CORPUS, bare_mentions, evidence, short_name
 
 MANIFEST = json.loads((DEFAULT_CORPUS / "manifest.json").read_text())
 README = (DEFAULT_CORPUS / "README.md").read_text()
+RECORDS = json.loads((DEFAULT_CORPUS / "heldout_measurements.json").read_text())
+BLIND = json.loads((DEFAULT_CORPUS / "blind_labels.json").read_text())
 
 
 def test_every_thread_in_the_manifest_is_seen_and_an_unused_number_is_not() -> None:
@@ -74,3 +82,56 @@ def test_a_thread_named_with_its_repository_in_a_list_is_seen() -> None:
                          ("containers/ramalama", 25)):
         assert not evidence(repo, number, {}, text), (repo, number)
     assert evidence("containers/ramalama", 1948, MANIFEST, README)  # the real README's round 31 list
+
+
+# ---------------------------------------------------------------- blind labels (tools/corpus_agreement.py)
+
+
+def test_first_verdicts_score_each_batch_as_its_one_measurement_recorded() -> None:
+    doctor = first_verdicts(MANIFEST, RECORDS)
+    for batch, record in RECORDS.items():
+        part = {n: phase(v.get("label_when_measured", v)) for n, v in MANIFEST.items()
+                if v["split"] == record["split"]}
+        got = _doctor_against(part, doctor)
+        first = record["first"]
+        assert (got["recall"], got["precision"], got["phase"]) == (
+            first["recall"], first["precision"], first["phase_accuracy"]), batch
+
+
+@pytest.mark.parametrize("name", sorted(BLIND))
+def test_a_blind_label_is_complete_and_names_a_measured_held_out_log(name: str) -> None:
+    assert MANIFEST[name]["split"] in {r["split"] for r in RECORDS.values()}
+    phases = {p.value for p in Phase} | {None}
+    for which, label in BLIND[name].items():
+        assert which in ("second", "third")
+        assert set(label) >= {"failed", "failure_kind", "failure_phase", "phase_reached", "why"}
+        assert label["phase_reached"] in phases and label["failure_phase"] in phases
+        if label["failed"]:
+            assert label["failure_kind"] in FAILURE_KINDS
+        else:
+            assert label["failure_kind"] is None and label["failure_phase"] is None
+    # a third reader was asked exactly where the first two disagree
+    disagree = phase(MANIFEST[name]) != phase(BLIND[name]["second"])
+    assert ("third" in BLIND[name]) == disagree
+
+
+def test_agreement_counts_every_blind_label_once() -> None:
+    result = agreement(MANIFEST, BLIND, RECORDS)
+    assert result["logs"] == len(BLIND)
+    assert result["labels"]["without a third label"] == 0
+    both = result["doctor"]["both labels agree"]
+    assert both["logs"] == len(BLIND) - sum(result["labels"]["disagreements"].values())
+    voted = result["doctor"]["majority of three"]
+    assert voted["logs"] == len(BLIND) - result["labels"]["without a majority"]
+
+
+votes = st.lists(st.sampled_from([None, NOT_FAILED, *(p.value for p in Phase)]), min_size=0, max_size=3)
+
+
+@given(votes)
+def test_a_majority_is_a_phase_two_readers_share(vs: list[str | None]) -> None:
+    ok, winner = majority(vs)
+    shared = [v for v in set(vs) if vs.count(v) >= 2]
+    assert ok == bool(shared)
+    if ok:
+        assert winner in shared
