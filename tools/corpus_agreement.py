@@ -72,10 +72,15 @@ def _doctor_against(want: Mapping[str, str | None],
     tp = sum(bool(doctor[n]["failed"]) for n in failing)
     fp = sum(bool(doctor[n]["failed"]) for n, p in want.items() if p == NOT_FAILED)
     phase_ok = sum(bool(doctor[n]["failed"]) and doctor[n]["failure_phase"] == want[n] for n in failing)
+    found = [n for n in failing if doctor[n]["failed"]]
+    named = [n for n in found if doctor[n]["failure_phase"] is not None]
+    unknown = [n for n in found if doctor[n]["failure_phase"] is None]
     return {"logs": len(want), "failing": len(failing),
             "recall": round(tp / len(failing), 3) if failing else 1.0,
             "precision": round(tp / (tp + fp), 3) if tp + fp else 1.0,
-            "phase": round(phase_ok / len(failing), 3) if failing else 1.0}
+            "phase": round(phase_ok / len(failing), 3) if failing else 1.0,
+            "phase named, right": _rate([(want[n], doctor[n]["failure_phase"]) for n in named]),
+            "phase unknown, right": _rate([(want[n], None) for n in unknown])}
 
 
 def agreement(manifest: Mapping[str, Mapping[str, Any]], blind: Mapping[str, Mapping[str, Any]],
@@ -116,9 +121,11 @@ def main(argv: list[str] | None = None) -> int:
                                              "blind_labels.json)")
     p.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
     args = p.parse_args(argv)
-    manifest = json.loads((args.folder / "manifest.json").read_text())
-    records = json.loads((args.folder / "heldout_measurements.json").read_text())
-    blind = json.loads((args.folder / "blind_labels.json").read_text())
+    try:
+        manifest, records, blind = (json.loads((args.folder / f).read_text()) for f in
+                                    ("manifest.json", "heldout_measurements.json", "blind_labels.json"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"corpus_agreement: cannot read the corpus in {args.folder}: {exc}") from None
     result = agreement(manifest, blind, records)
     if args.json:
         print(json.dumps(result, indent=1))
@@ -132,8 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  no third label: {labels['without a third label']}; no majority: {labels['without a majority']}")
     print("the doctor at each batch's one measurement, against:")
     for what, r in result["doctor"].items():
+        named, unknown = r["phase named, right"], r["phase unknown, right"]
         print(f"  {what:18} {r['logs']:4} logs ({r['failing']} failing): recall {r['recall']:.3f}, "
-              f"precision {r['precision']:.3f}, phase {r['phase']:.3f}")
+              f"precision {r['precision']:.3f}, phase {r['phase']:.3f} "
+              f"(named: {named['agree']}/{named['of']} right, unknown: {unknown['agree']}/{unknown['of']})")
     return 0
 
 
