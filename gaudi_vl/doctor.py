@@ -1360,7 +1360,9 @@ class Doctor:
         if "File" in msg and (m := FRAME.match(msg)):
             tb = tb or self._open(stream)
             self._request_logger(tb, ln)
-            tb.crash = tb.crash or not m.group("comma")  # faulthandler writes no comma before "in"
+            # faulthandler writes no comma before "in"; tvm-ffi's segfault dump names no file or line
+            # (``File "<unknown>", line 0, in <symbol>``: CRASH_HEADER) even where its banner was cut off
+            tb.crash = tb.crash or not m.group("comma") or (m.group("line") == "0" and m.group("path") == "<unknown>")
             self._frame(tb, m.group("func"), m.group("path"))
             self.tb_stream = stream
             return True
