@@ -1362,7 +1362,8 @@ class Doctor:
             self._request_logger(tb, ln)
             # faulthandler writes no comma before "in"; tvm-ffi's segfault dump names no file or line
             # (``File "<unknown>", line 0, in <symbol>``: CRASH_HEADER) even where its banner was cut off
-            tb.crash = tb.crash or not m.group("comma") or (m.group("line") == "0" and m.group("path") == "<unknown>")
+            tb.crash = (tb.crash or not m.group("comma")
+                        or (m.group("line") == "0" and m.group("path") == "<unknown>"))
             self._frame(tb, m.group("func"), m.group("path"))
             self.tb_stream = stream
             return True
