@@ -2075,6 +2075,13 @@ def test_tvm_ffis_segfault_banner_is_a_crash() -> None:
     assert (r.failed, r.failure_kind, r.failure_phase) == (True, "crash", Phase.SERVING)
     r = _read(dump.replace("swap_blocks_batch", "some_kernel")).report()
     assert (r.failed, r.failure_kind, r.failure_phase) == (True, "crash", None)
+    # the banner cut off (llmscaler631): the frames alone still say which dump it is
+    r = _read(dump.split("\n", 1)[1].replace("swap_blocks_batch", "some_kernel")).report()
+    assert (r.failed, r.failure_kind, r.failure_phase) == (True, "crash", None)
+    # a Python frame of a file named <unknown> has a line number: an exception, not a crash
+    r = _read('Traceback (most recent call last):\n  File "<unknown>", line 3, in <module>\n'
+              "ValueError: bad\n").report()
+    assert (r.failed, r.failure_kind) == (True, "exception")
 
 
 def test_a_traceback_cut_inside_the_core_clients_output_is_the_engines_death() -> None:
