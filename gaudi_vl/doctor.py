@@ -147,6 +147,7 @@ from gaudi_vl.engines.logs import (
     REQUEST_ID,
     REQUEST_LOGGER,
     REQUEST_RECORD,
+    REQUEST_SERVING_PATHS,
     RESUMED,
     RICH_FRAME,
     RICH_FUNC,
@@ -562,7 +563,8 @@ class _Traceback:
             self.engine_loop = True
         elif path and func not in NOT_A_REQUEST and (
                 any(p in path for p in REQUEST_DISPATCH_PATHS) or func in REQUEST_HANDLERS
-                or any(path.endswith(p) and func == f for p, f in REQUEST_DISPATCH_FRAMES)):
+                or any(path.endswith(p) and func == f for p, f in REQUEST_DISPATCH_FRAMES)
+                or (func != "__init__" and path.endswith(REQUEST_SERVING_PATHS))):
             self.dispatch = True
         if path and self.weak is None:
             for where, name, phase in PATH_FRAMES:

@@ -2066,6 +2066,21 @@ def test_attention_on_a_requests_cached_context_and_kv_offload_copies_are_servin
     assert (r.failed, r.failure_kind, r.failure_phase) == (True, "oom", Phase.SERVING)
 
 
+@pytest.mark.parametrize("path", ["/x/vllm/entrypoints/openai/serving_engine.py",
+                                  "/x/vllm/entrypoints/serve/engine/serving.py"])
+def test_a_traceback_through_the_request_handlers_base_class_is_a_requests(path: str) -> None:
+    """``OpenAIServing``'s methods run for one request (ray#50275: its served-model check raising); its
+    ``__init__`` runs as the server starts."""
+    p = "(ServeReplica:default:VLLMDeployment pid=13) "
+    tb = (p + f'  File "{path}", line 665, in <genexpr>\n'
+          + p + "    return any(model.name == model_name for model in self.base_model_paths)\n"
+          + p + "AttributeError: 'str' object has no attribute 'name'\n")
+    r = _read(tb).report()
+    assert not r.failed and r.to_dict()["request_errors"] == 1
+    r = _read(tb.replace("<genexpr>", "__init__")).report()
+    assert (r.failed, r.failure_kind) == (True, "exception")
+
+
 def test_tvm_ffis_segfault_banner_is_a_crash() -> None:
     """FlashInfer's tvm-ffi installs a SIGSEGV handler: its banner and ``File "<unknown>", line 0`` frames."""
     dump = ("!!!!!!! Segfault encountered !!!!!!!\n"

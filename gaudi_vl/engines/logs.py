@@ -1570,6 +1570,15 @@ REQUEST_DISPATCH_FRAMES = (("/vllm/entrypoints/utils.py", "wrapper"),
 text-generation service (``func_with_log`` in vllm_tgis_adapter/grpc/grpc_server.py, which logs ``Generate
 failed`` with the traceback of that one call, grpc_server.py:123 as the log's header names it, the frames of
 https://github.com/opendatahub-io/vllm-tgis-adapter/pull/15)."""
+REQUEST_SERVING_PATHS = ("/vllm/entrypoints/openai/serving_engine.py",
+                         "/vllm/entrypoints/serve/engine/serving.py")
+"""The OpenAI front end's base class of its request handlers (``OpenAIServing``): besides ``__init__``, which
+runs once as the server starts, each of its methods runs for one request, from the route handlers (checking
+the request's model name, ``_check_model`` -> ``_is_model_supported``, tokenizing and validating its prompt,
+building its generators; vllm/entrypoints/openai/serving_engine.py:420-964@95af70093fc0, moved to
+vllm/entrypoints/serve/engine/serving.py:49-91@vllm==0.32.0). A traceback through one of them is a request's
+(https://github.com/ray-project/ray/issues/50275: a served-model check raising on a model list of plain
+strings, for every request)."""
 REQUEST_HANDLERS = frozenset({
     "create_chat_completion", "create_completion", "create_embedding", "create_responses", "create_messages",
     "create_transcriptions", "create_translations", "create_pooling", "create_classify", "create_score",
