@@ -518,6 +518,8 @@ class _Traceback:
     core_output: bool = False
     """A frame or call of the engine core client's output (``ENGINE_CORE_OUTPUT``): a cut traceback there is
     the engine core's death."""
+    last_func: str = ""
+    """The function of the frame before (an import chain is ``<module>`` under ``<module>``)."""
     before_source: tuple[Phase | None, Phase | None] | None = None
     """``named`` and ``weak`` as they were before a source line that makes several calls: which of them the
     next frame runs is not known (``LLM(**args).generate(..)`` is followed by ``LLM``'s constructor, not by
@@ -543,6 +545,7 @@ class _Traceback:
             self.before_source = None
         self.frames += 1
         self.asserting = False
+        importing, self.last_func = self.last_func == "<module>", func
         self.other_frames += func not in TEARDOWN_FRAMES
         if func == ENGINE_CORE_OUTPUT:
             self.core_output = True
@@ -568,7 +571,10 @@ class _Traceback:
             self.dispatch = True
         if path and self.weak is None:
             for where, name, phase in PATH_FRAMES:
-                if func == name and where.search(path):
+                # a module imported by another module's import (``import vllm`` pulling the worker in) is
+                # the program starting; imported from a function (the executor resolving its worker class)
+                # it is the engine's step
+                if func == name and where.search(path) and not (importing and name == "<module>"):
                     self.weak = phase
                     break
         if path and self.weak is None and any(p in path for p in LOADING_PATHS):

@@ -2803,6 +2803,11 @@ def test_an_import_failing_under_the_worker_module_is_start_up() -> None:
           "(EngineCore_DP0 pid=1) ERROR 12-16 12:25:03 [core.py:843]     from vllm.v1.worker.gpu_model_runner import X\n")
     assert _read(tb).report().failure_phase is Phase.STARTUP
     assert _read(tb.replace("worker/gpu_worker.py", "model_executor/models/qwen3.py")).report().failure_phase is None
+    # imported by another module's import (``import vllm`` at a program's start, K93's openchat19): no phase
+    chain = ('Traceback (most recent call last):\n  File "/v/vllm/engine/llm_engine.py", line 16, in <module>\n'
+             "    from vllm.worker.worker import Worker\n"
+             '  File "/v/vllm/worker/worker.py", line 8, in <module>\n    from vllm.model_executor import get_model\n')
+    assert _read(chain).report().failure_phase is None
 
 
 # ------------------------------------------------------------------ round 22: after K32-K34's measurement
