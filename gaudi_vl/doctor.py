@@ -270,6 +270,16 @@ FAILURE_KINDS: dict[str, str] = {
 """Failure kinds, specific first; only ``oom`` gets memory advice."""
 _PRIORITY = {"oom": 3, "lazy_mode": 3, "graph_compile": 3, "fatal": 3, "assertion": 3,
              "not_implemented": 3, "crash": 3, "exception": 2, "engine_died": 1}
+def _just_after(now: Phase | None, said: Phase | None) -> bool:
+    """``said`` (what a cut traceback's frames weakly name) is the start-up step right after ``now`` (the
+    phase the log reached): the engine went on to it without a line saying so (a cut
+    ``_initialize_kv_caches()`` after the weights loaded). Weak frames of a later step are not taken past
+    that (the profiling run calls ``execute_model`` too)."""
+    order = list(Phase)
+    return (now is not None and said is not None and said is not Phase.SERVING
+            and order.index(said) == order.index(now) + 1)
+
+
 _STRONG_ORDER = (Phase.WARMUP, Phase.PROFILING, Phase.KV_ALLOCATION, Phase.STARTUP, Phase.SERVING)
 """The latest phase among a traceback's strong frames wins: warm-up runs inside the KV set-up
 (``initialize_cache`` -> ``_warm_up_model``, hpu_worker.py:351@95af70093fc0) and the profiling run inside
@@ -1880,8 +1890,10 @@ class Doctor:
             strong = None
             for t in open_tb:  # N workers' cut tracebacks of one method: the one that reaches deepest
                 strong = _innermost(strong, t.strong_phase())
-            phase = (strong or (_message_phase(tb.exc[1]) if tb.exc else None) or self._now()
-                     or tb.weak or tb.named or self.tb_phase_seen)  # N workers' cut tracebacks: one event
+            now, said = self._now(), tb.weak or tb.named
+            phase = (strong or (_message_phase(tb.exc[1]) if tb.exc else None)
+                     or (said if _just_after(now, said) else None) or now
+                     or said or self.tb_phase_seen)  # N workers' cut tracebacks: one event
             cut = (f"(a crash's native backtrace from line {tb.start_line})" if tb.crash and not tb.exc
                    else f"(traceback from line {tb.start_line} cut off before its exception line)")
             failure = (f"{tb.message} " if tb.message else "") + cut

@@ -2081,6 +2081,39 @@ def test_a_traceback_through_the_request_handlers_base_class_is_a_requests(path:
     assert (r.failed, r.failure_kind) == (True, "exception")
 
 
+def test_a_cut_traceback_naming_the_step_right_after_the_phase_reached_is_that_step() -> None:
+    """The weights loaded, then V0's engine cut at ``self._initialize_kv_caches()`` (K90's vllmascend218):
+    the engine had gone on to the profiling run that call starts; a weak serving frame after the profiling
+    run's start stays the profiling run's (it calls ``execute_model`` too)."""
+    h = "ERROR 03-02 22:42:58 [engine.py:409] "
+    tb = (h + "Traceback (most recent call last):\n"
+          + h + '  File "/x/vllm/engine/llm_engine.py", line 277, in __init__\n'
+          + h + "    self._initialize_kv_caches()\n")
+    weights = "INFO 03-02 22:42:57 [loader.py:422] Loading weights took 0.84 seconds\n"
+    assert _read(weights + tb).report().failure_phase is Phase.PROFILING
+    profiling = "INFO 03-02 22:42:57 [backends.py:548] Dynamo bytecode transform time: 5.10 s\n"
+    step = (h + "Traceback (most recent call last):\n"
+            + h + '  File "/x/vllm/worker/model_runner.py", line 1700, in execute_model\n'
+            + h + "    hidden = model_executable(\n")
+    assert _read(profiling + step).report().failure_phase is Phase.PROFILING
+
+
+@pytest.mark.parametrize("lines, phase", [
+    # vllm-omni's headless server building a stage's configuration (vllm-omni#2756)
+    (['File "/w/vllm_omni/entrypoints/cli/serve.py", line 552, in run_headless',
+      "vllm_config, executor_class = build_vllm_config("], Phase.STARTUP),
+    # the stages starting, then a stage process's cut traceback (vllm-omni#859)
+    (["INFO 01-20 03:11:07 [omni.py:122] Initializing stages for model: Tongyi-MAI/Z-Image-Turbo",
+      "[Stage-0,] INFO 01-20 03:11:19 [omni_stage.py:435] Starting stage worker with model: T/Z",
+      "Process SpawnProcess-1:", "Traceback (most recent call last):",
+      '  File "/u/multiprocessing/process.py", line 314, in _bootstrap', "    self.run()"], Phase.STARTUP),
+])
+def test_vllm_omnis_stage_start_up(lines: list[str], phase: Phase) -> None:
+    text = "".join(line + "\n" for line in lines)
+    r = _read(("Traceback (most recent call last):\n" if "run_headless" in text else "") + text).report()
+    assert (r.failed, r.failure_phase) == (True, phase)
+
+
 def test_tvm_ffis_segfault_banner_is_a_crash() -> None:
     """FlashInfer's tvm-ffi installs a SIGSEGV handler: its banner and ``File "<unknown>", line 0`` frames."""
     dump = ("!!!!!!! Segfault encountered !!!!!!!\n"

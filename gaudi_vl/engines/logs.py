@@ -1123,6 +1123,12 @@ _LOADING = (
        "Aphrodite (a fork of vLLM's engine, dphnAI/sonar) starting to load a model file ('Loading model "
        "%s...') and its rich progress bar over the model's modules ('Loading modules... 0/917'): "
        "https://github.com/dphnAI/sonar/issues/786, https://github.com/dphnAI/sonar/issues/789"),
+    _m("starting", Phase.STARTUP, r"Initializing stages for model: |Starting stage worker with model: ",
+       "vllm-omni starting its stages before any of them builds an engine ('Initializing stages for model: "
+       "%s', Omni.__init__ before _initialize_stages, vllm_omni/entrypoints/omni.py:99; each stage's "
+       "process on its first line, 'Starting stage worker with model: %s', _stage_worker, "
+       "vllm_omni/entrypoints/omni_stage.py:412@be81443c8a52; https://github.com/vllm-project/vllm-omni/"
+       "issues/859)"),
     _m("weights_done", Phase.STARTUP, r"Model weights loaded\. Memory usage: ",
        "Aphrodite's model runner at the end of load_model ('Model weights loaded. Memory usage: %.2f GiB x "
        "%d = %.2f GiB', aphrodite/task_handler/model_runner.py, as vLLM's 'Loading model weights took'; "
@@ -1850,7 +1856,8 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
                 r"|_initialize_stages?\b|_initialize_stage_replicas|_build_rollout"
                 r"|_create_worker|^\w*WorkerProc$|prepare_communication_buffer"
                 r"|get_quant_method|^get_scheme$|_check_scheme_supported"
-                r"|process_weights_after_loading|^prepare_\w*_for_marlin$|^_get_executor_cls$"),
+                r"|process_weights_after_loading|^prepare_\w*_for_marlin$|^_get_executor_cls$"
+                r"|^build_vllm_config$"),
      Phase.STARTUP),
     (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
                 r"|handle_request|update_weights|reload_weights|weight_transfer|weight_update"
@@ -1874,7 +1881,10 @@ https://github.com/vllm-project/vllm/issues/7345), a call named on a traceback's
 next frame (https://github.com/huggingface/trl/issues/3304); the attention backend is chosen while the model's
 layers are built (``get_attn_backend``, vllm/v1/attention/selector.py:215@vllm==0.32.0;
 https://github.com/vllm-project/vllm/issues/24297); vllm-omni starts its stages before anything else
-(``_initialize_stages``, vllm_omni/entrypoints/omni.py:102, async_omni.py:642@be81443c8a52); RL frameworks
+(``_initialize_stages``, vllm_omni/entrypoints/omni.py:102, async_omni.py:642@be81443c8a52) and builds each
+stage's engine configuration first (``build_vllm_config``: ``OmniEngineArgs(..).create_engine_config`` and the
+executor class, vllm_omni/engine/stage_init_utils.py@e2fef187a158, called by the headless server's
+``run_headless``, https://github.com/vllm-project/vllm-omni/issues/2756); RL frameworks
 build their vLLM rollout engine in their workers' ``_build_rollout``
 (https://github.com/microsoft/agent-lightning/pull/144; not their ``init_model``, which also builds the
 trainer's own model, https://github.com/NovaSky-AI/SkyRL/pull/1463); a V1 worker process is built, its device
