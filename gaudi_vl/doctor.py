@@ -143,6 +143,7 @@ from gaudi_vl.engines.logs import (
     REQUEST_DISPATCH_FRAMES,
     REQUEST_DISPATCH_PATHS,
     REQUEST_ERROR,
+    REQUEST_EXCEPTIONS,
     REQUEST_HANDLERS,
     REQUEST_ID,
     REQUEST_LOGGER,
@@ -1482,12 +1483,16 @@ class Doctor:
                                            (exc.group("text") or "") if exc else msg)
         if tb is not None and tb.stream_raise and exc is not None and exc.group("type")[-10:] == "ValueError":
             tb.stream_raise = False  # the request's validation error, handed back through its stream
+        if exc is not None and tb is not None and not tb.engine_loop and (
+                exc.group("type").rsplit(".", 1)[-1] in REQUEST_EXCEPTIONS):
+            tb.dispatch = True  # an error vLLM raises for a request's own fault: answered with a 4xx
         if exc is not None and tb is not None and tb.is_request() and kind in (None, "not_implemented") and (
                 not _maybe_death(msg)):
             # one request failed (a plain exception, or a feature it asked for that is not implemented);
             # the server answered it and went on
             self.tracebacks.pop(stream, None)
             self.request_error[stream] = self.lines  # a chained traceback of the same request may follow
+            self._advance(Phase.SERVING)  # only a serving front end answers requests
             self.request_tracebacks += 1
             if self.request_tracebacks == 1:
                 self._note(out, "request_error", self._now(), f"a request failed ({exc.group('type')}): "

@@ -2114,6 +2114,18 @@ def test_vllm_omnis_stage_start_up(lines: list[str], phase: Phase) -> None:
     assert (r.failed, r.failure_phase) == (True, phase)
 
 
+@pytest.mark.parametrize("exc", ["vllm.exceptions.VLLMValidationError", "VLLMNotFoundError"])
+def test_an_error_vllm_raises_for_a_requests_fault_is_the_requests(exc: str) -> None:
+    """vLLM's client errors are answered with a 4xx (vllm-ascend#10952: a prompt past the context)."""
+    p = "(ApiServer_0 pid=1889864) "
+    tb = (p + '  File "/w/vllm/renderers/params.py", line 418, in _token_len_check\n'
+          + p + "    raise VLLMValidationError(\n"
+          + p + f"{exc}: This model's maximum context length is 50960 tokens.\n")
+    r = _read(tb).report()
+    assert (r.failed, r.phase_reached) == (False, Phase.SERVING)
+    assert _read(tb.replace(exc, "ValueError")).report().failed
+
+
 def test_tvm_ffis_segfault_banner_is_a_crash() -> None:
     """FlashInfer's tvm-ffi installs a SIGSEGV handler: its banner and ``File "<unknown>", line 0`` frames."""
     dump = ("!!!!!!! Segfault encountered !!!!!!!\n"

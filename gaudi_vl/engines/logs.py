@@ -1585,6 +1585,12 @@ building its generators; vllm/entrypoints/openai/serving_engine.py:420-964@95af7
 vllm/entrypoints/serve/engine/serving.py:49-91@vllm==0.32.0). A traceback through one of them is a request's
 (https://github.com/ray-project/ray/issues/50275: a served-model check raising on a model list of plain
 strings, for every request)."""
+REQUEST_EXCEPTIONS = ("VLLMClientError", "VLLMValidationError", "VLLMNotFoundError",
+                      "LoRAAdapterNotFoundError", "VLLMUnprocessableEntityError")
+"""vLLM's errors caused by a request (``VLLMClientError`` and its subclasses, which the entry points answer
+with a 4xx: vllm/exceptions.py:10-23,28,59,65,90@vllm==0.32.0): a traceback ending in one is the request's,
+whatever code raised it (the renderer refusing a prompt longer than the model's context, ``_token_len_check``,
+https://github.com/vllm-project/vllm-ascend/issues/10952)."""
 REQUEST_HANDLERS = frozenset({
     "create_chat_completion", "create_completion", "create_embedding", "create_responses", "create_messages",
     "create_transcriptions", "create_translations", "create_pooling", "create_classify", "create_score",
