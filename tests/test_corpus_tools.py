@@ -15,7 +15,15 @@ from hypothesis import strategies as st
 
 from gaudi_vl.doctor import FAILURE_KINDS
 from gaudi_vl.engines.logs import Phase
-from tools.corpus_agreement import NOT_FAILED, _doctor_against, agreement, first_verdicts, majority, phase
+from tools.corpus_agreement import (
+    NOT_FAILED,
+    _doctor_against,
+    agreement,
+    batch_range,
+    first_verdicts,
+    majority,
+    phase,
+)
 from tools.corpus_fold import README_TAIL, fold
 from tools.corpus_threads import DEFAULT_CORPUS, bare_mentions, evidence, short_name
 
@@ -135,3 +143,19 @@ def test_a_majority_is_a_phase_two_readers_share(vs: list[str | None]) -> None:
     assert ok == bool(shared)
     if ok:
         assert winner in shared
+
+
+@given(st.integers(1, 200), st.integers(0, 50))
+def test_a_batch_range_spans_its_ends(lo: int, width: int) -> None:
+    got = batch_range(f"K{lo}-K{lo + width}")
+    assert len(got) == width + 1 and f"K{lo}" in got and f"K{lo + width}" in got
+    assert batch_range(f"K{lo}") == {f"K{lo}"}
+
+
+def test_disjoint_batch_ranges_split_the_logs_labelled_twice() -> None:
+    whole = agreement(MANIFEST, BLIND, RECORDS)
+    lettered = {str(v.get("batch")) for v in MANIFEST.values() if not str(v.get("batch"))[1:].isdigit()}
+    parts = [agreement(MANIFEST, BLIND, RECORDS, batch_range(r)) for r in ("K1-K39", "K40-K88", "K89-K999")]
+    parts.append(agreement(MANIFEST, BLIND, RECORDS, lettered))
+    assert sum(p["logs"] for p in parts) == whole["logs"]
+    assert sum(p["labels"]["failure phase"]["of"] for p in parts) == whole["labels"]["failure phase"]["of"]

@@ -1,6 +1,6 @@
 """How far two careful readers agree on the doctor corpus's labels, and the doctor measured against each.
 
-    python tools/corpus_agreement.py tests/doctor_corpus [--json]
+    python tools/corpus_agreement.py tests/doctor_corpus [--batches K40-K88] [--json]
 
 A held-out log's label is its collector's (the *first* label). ``blind_labels.json`` holds a *second* label of
 the same logs, written from the log's lines alone by a reader who saw neither the first label, the log's
@@ -83,11 +83,25 @@ def _doctor_against(want: Mapping[str, str | None],
             "phase unknown, right": _rate([(want[n], None) for n in unknown])}
 
 
+def batch_range(spec: str) -> set[str]:
+    """``K40-K88`` (inclusive) or ``K89`` -> the batch names it spans."""
+    first, _, last = spec.partition("-")
+    prefix = first.rstrip("0123456789")
+    try:
+        lo, hi = int(first[len(prefix):]), int((last or first)[len(prefix):])
+    except ValueError:
+        raise ValueError(f"--batches {spec!r}: give one batch (K89) or a range of one series "
+                         "(K40-K88)") from None
+    return {f"{prefix}{i}" for i in range(lo, hi + 1)}
+
+
 def agreement(manifest: Mapping[str, Mapping[str, Any]], blind: Mapping[str, Mapping[str, Any]],
-              records: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Label agreement and the doctor's recorded first verdicts against each reading (module docstring)."""
+              records: Mapping[str, Mapping[str, Any]], batches: set[str] | None = None) -> dict[str, Any]:
+    """Label agreement and the doctor's recorded first verdicts against each reading (module docstring), over
+    the logs of ``batches`` (all when None)."""
     doctor = first_verdicts(manifest, records)
-    names = sorted(n for n in blind if n in doctor)
+    names = sorted(n for n in blind
+                   if n in doctor and (batches is None or manifest[n].get("batch") in batches))
     first = {n: phase(manifest[n]) for n in names}  # the label now, as doctor_corpus.py scores
     second = {n: phase(blind[n]["second"]) for n in names}
     disagree = [n for n in names if first[n] != second[n]]
@@ -119,14 +133,22 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("folder", type=Path, help="the corpus folder (manifest.json, heldout_measurements.json, "
                                              "blind_labels.json)")
+    p.add_argument("--batches", default=None,
+                   help="only the logs of these held-out batches: one (K89) or a range (K40-K88)")
     p.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
     args = p.parse_args(argv)
+    try:
+        batches = batch_range(args.batches) if args.batches else None
+    except ValueError as exc:
+        p.error(str(exc))
     try:
         manifest, records, blind = (json.loads((args.folder / f).read_text()) for f in
                                     ("manifest.json", "heldout_measurements.json", "blind_labels.json"))
     except (OSError, ValueError) as exc:
         raise SystemExit(f"corpus_agreement: cannot read the corpus in {args.folder}: {exc}") from None
-    result = agreement(manifest, blind, records)
+    result = agreement(manifest, blind, records, batches)
+    if not result["logs"]:
+        raise SystemExit(f"corpus_agreement: no log labelled twice in {args.batches}")
     if args.json:
         print(json.dumps(result, indent=1))
         return 0
