@@ -2126,6 +2126,18 @@ def test_an_error_vllm_raises_for_a_requests_fault_is_the_requests(exc: str) -> 
     assert _read(tb.replace(exc, "ValueError")).report().failed
 
 
+@pytest.mark.parametrize("line", [
+    ("        The error from device(chipId:3, dieId:1), serial number is 18, event wait timeout occurred during task "
+    "execution, stream_id:39, sq_id:10, task_id:24, event_id=37, timeout=234s."),
+    "        Kernel Run failed. opType: 35, Sort",
+])
+def test_canns_kernel_launch_failure_is_a_failure(line: str) -> None:
+    """A task timing out on the NPU, then kernel launches failing (vllm-ascend#14527): the device is gone."""
+    r = _read(line + "\n").report()
+    assert (r.failed, r.failure_kind) == (True, "exception")
+    assert not _read("        Kernel Run finished. opType: 35, Sort\n").report().failed
+
+
 def test_tvm_ffis_segfault_banner_is_a_crash() -> None:
     """FlashInfer's tvm-ffi installs a SIGSEGV handler: its banner and ``File "<unknown>", line 0`` frames."""
     dump = ("!!!!!!! Segfault encountered !!!!!!!\n"

@@ -847,11 +847,16 @@ for a device id the process may not use, https://github.com/vllm-project/vllm-as
 process cannot run a model, a failure at start-up."""
 DEVICE_KERNEL_FAULT = re.compile(
     r"\bA kernel exception has occurred, please check dmesg for details"
-    r"|\bcuapi_xpu_launch_async\(\) failed in \w+, status= ?\d+")
+    r"|\bcuapi_xpu_launch_async\(\) failed in \w+, status= ?\d+"
+    r"|\bevent wait timeout occurred during task execution\b|^\s*Kernel Run failed\. opType: \d+")
 """Kunlun XPU's runtime reporting a kernel that faulted on the device (``kl3ChannelCheckErrors A kernel
 exception has occurred, please check dmesg for details.``, then every launch failing with ``status= 700``, the
 runtime's illegal-address code, as CUDA's 700; vLLM-Kunlun, https://github.com/baidu/vLLM-Kunlun/issues/475):
-the device's context is unusable after it, as after ``DEVICE_RUNTIME_ERROR``."""
+the device's context is unusable after it, as after ``DEVICE_RUNTIME_ERROR``. Ascend CANN's the same: a task
+on the device timing out (``The error from device(chipId:3, dieId:1), .. event wait timeout occurred during
+task execution, .. timeout=234s``) and the kernel launches after it failing (``Kernel Run failed. opType: 35,
+Sort``, ``launch failed for Sort, errno:361001.``), the error report torch_npu raises with
+(https://github.com/vllm-project/vllm-ascend/issues/14527)."""
 COMPILER_CRASH = re.compile(
     r"PLEASE submit a bug report to https://github\.com/llvm/llvm-project/issues/")
 """An LLVM-based kernel compiler crashing (LLVM's crash handler: ``PLEASE submit a bug report to
@@ -887,7 +892,8 @@ LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
     ((": error: ",), "exception", ARGPARSE_ERROR),
     (("execution failed", "execute failed", "device count failed", "device id failed", "open device"),
      "exception", DEVICE_OPEN_FAILED),
-    (("kernel exception", "cuapi_xpu_launch_async"), "exception", DEVICE_KERNEL_FAULT),
+    (("kernel exception", "cuapi_xpu_launch_async", "event wait timeout", "Kernel Run failed"), "exception",
+     DEVICE_KERNEL_FAULT),
     (("PLEASE submit a bug report",), "exception", COMPILER_CRASH),
     (("by GPU node-",), "crash", ROCR_FAULT),
     (("attempting to bind",), "exception", SERVER_BIND_FAILED),
