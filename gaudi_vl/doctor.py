@@ -271,11 +271,13 @@ FAILURE_KINDS: dict[str, str] = {
 """Failure kinds, specific first; only ``oom`` gets memory advice."""
 _PRIORITY = {"oom": 3, "lazy_mode": 3, "graph_compile": 3, "fatal": 3, "assertion": 3,
              "not_implemented": 3, "crash": 3, "exception": 2, "engine_died": 1}
+
+
 def _just_after(now: Phase | None, said: Phase | None) -> bool:
-    """``said`` (what a cut traceback's frames weakly name) is the start-up step right after ``now`` (the
-    phase the log reached): the engine went on to it without a line saying so (a cut
-    ``_initialize_kv_caches()`` after the weights loaded). Weak frames of a later step are not taken past
-    that (the profiling run calls ``execute_model`` too)."""
+    """``said`` (what a cut traceback's frames weakly name) is the engine's next start-up step after ``now``
+    (the phase the log reached): the engine went on to it without a line saying so (a cut
+    ``_initialize_kv_caches()`` after the weights loaded). Weak frames of any later step are not taken past
+    the phase reached (the profiling run calls ``execute_model`` too, so a weak serving frame never is)."""
     order = list(Phase)
     return (now is not None and said is not None and said is not Phase.SERVING
             and order.index(said) == order.index(now) + 1)
