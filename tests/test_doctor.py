@@ -2138,6 +2138,15 @@ def test_canns_kernel_launch_failure_is_a_failure(line: str) -> None:
     assert not _read("        Kernel Run finished. opType: 35, Sort\n").report().failed
 
 
+def test_a_rotary_embeddings_cache_is_built_with_the_model() -> None:
+    """``_compute_inv_freq`` runs in the rotary embedding's constructor (ROCm/legacy-rocm-build#4909)."""
+    tb = ('  File "/o/vllm/model_executor/layers/rotary_embedding.py", line 122, in _compute_inv_freq\n'
+          "    inv_freq = 1.0 / (base**(torch.arange(\n"
+          "RuntimeError: HIP error: invalid device function\n")
+    assert _read(tb).report().failure_phase is Phase.STARTUP
+    assert _read(tb.replace("layers/rotary_embedding.py", "layers/other.py")).report().failure_phase is None
+
+
 def test_tvm_ffis_segfault_banner_is_a_crash() -> None:
     """FlashInfer's tvm-ffi installs a SIGSEGV handler: its banner and ``File "<unknown>", line 0`` frames."""
     dump = ("!!!!!!! Segfault encountered !!!!!!!\n"

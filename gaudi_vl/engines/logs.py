@@ -1987,6 +1987,14 @@ LAYER_BUILD = ("/model_executor/layers/", "create_weights", Phase.STARTUP)
 vllm/model_executor/layers/linear.py:202-210@vllm==0.32.0, which logs ``Failed to create unquantized linear
 weights: %s`` when the allocation fails): called from the layer's constructor only, i.e. while the model is
 built in ``load_model`` (https://github.com/vllm-project/vllm/issues/28143): a weak start-up frame."""
+ROPE_CACHE = tuple(("/model_executor/layers/rotary_embedding", func, Phase.STARTUP)
+                   for func in ("_compute_inv_freq", "_compute_cos_sin_cache"))
+"""A rotary embedding computing its cos/sin cache, which it does in its constructor
+(``RotaryEmbedding.__init__`` -> ``_compute_cos_sin_cache`` -> ``_compute_inv_freq``,
+vllm/model_executor/layers/rotary_embedding/base.py:59,96@vllm==0.32.0; the older single module the same,
+vllm/model_executor/layers/rotary_embedding.py:111,157@95af70093fc0), i.e. while the model is built
+(https://github.com/ROCm/legacy-rocm-build/issues/4909: a HIP kernel missing for the card); FoPE alone
+recomputes it in its first forward (fope.py:143), so a weak start-up frame."""
 
 WORKER_INIT = (r"/worker/\w*worker\.py$", "__init__", Phase.STARTUP)
 """A worker's constructor (``Worker.__init__`` in worker.py, gpu_worker.py, hpu_worker.py, a plugin's
@@ -2127,7 +2135,8 @@ PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
     *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
         LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
         *CLIENT_UTILITY_CALL, OMNI_ORCHESTRATOR_LOOP, RL_WEIGHT_SYNC_GROUP, V0_WORKER_INIT_MODEL,
-        MODEL_LOADER_GET_MODEL, V02_INIT_CACHE, *OMNI_STAGE_POLL, *HF_PROCESSOR_LOAD, *LMCACHE_RETRIEVE)),
+        MODEL_LOADER_GET_MODEL, V02_INIT_CACHE, *OMNI_STAGE_POLL, *HF_PROCESSOR_LOAD, *LMCACHE_RETRIEVE,
+        *ROPE_CACHE)),
     *((re.compile(pattern), func, phase)
       for pattern, func, phase in (MODEL_BUILD, WORKER_INIT, WORKER_MODULE, *CONFIG_BUILD)),
 )
