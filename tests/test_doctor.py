@@ -2147,6 +2147,16 @@ def test_a_rotary_embeddings_cache_is_built_with_the_model() -> None:
     assert _read(tb.replace("layers/rotary_embedding.py", "layers/other.py")).report().failure_phase is None
 
 
+@pytest.mark.parametrize("line", [
+    "(LLMRayActor pid=132389) INFO 03-21 09:06:54 executor_base.py:219] It took 1.144703 seconds to wake up.",
+    "INFO 08-02 23:48:05 [executor_base.py:227] It took 0.612868 seconds to wake up tags ['weights'].",
+])
+def test_an_engine_woken_from_sleep_is_serving(line: str) -> None:
+    """Older releases said ``to wake up.`` before tags were named (TideDra/lmm-r1#49)."""
+    assert _read(line + "\n").report().phase_reached is Phase.SERVING
+    assert _read(line.replace("wake up", "wakeup_all") + "\n").report().phase_reached is not Phase.SERVING
+
+
 def test_tvm_ffis_segfault_banner_is_a_crash() -> None:
     """FlashInfer's tvm-ffi installs a SIGSEGV handler: its banner and ``File "<unknown>", line 0`` frames."""
     dump = ("!!!!!!! Segfault encountered !!!!!!!\n"

@@ -1312,13 +1312,16 @@ _SERVING = (
        f"(https://github.com/vllm-project/vllm-omni/issues/3683). Not the engine core's 'trigger received "
        f"signal' or a worker's 'terminated by shutdown signal': a signal can come at any time"),
     _m("serving", Phase.SERVING,
-       r"It took [\d.]+ seconds to (?:wake up tags|fall asleep)|Sleep mode freed [\d.]+ GiB memory"
+       r"It took [\d.]+ seconds to (?:wake up\b|fall asleep)|Sleep mode freed [\d.]+ GiB memory"
        r"|Successfully reset prefix cache",
        f"sleep mode and the prefix cache's reset, asked of an engine that has been built (RL frameworks "
        f"between rounds of generation, the server's /sleep, /wake_up and /reset_prefix_cache routes): "
        f"vllm/v1/executor/abstract.py:391,409, vllm/v1/worker/gpu_worker.py:327, "
        f"vllm/v1/core/block_pool.py:861 (BlockPool.reset_prefix_cache, reached through "
-       f"EngineCore.reset_prefix_cache, vllm/v1/engine/core.py:871) @{UPSTREAM}; the corpus labels an engine "
+       f"EngineCore.reset_prefix_cache, vllm/v1/engine/core.py:871) @{UPSTREAM}; 'It took %.6f seconds to "
+       f"wake up tags %s.' at vllm/executor/executor_base.py:227@{FORK_122}, before tags 'It took %.6f "
+       f"seconds to wake up.' (executor_base.py:219 as the line names it, "
+       f"https://github.com/TideDra/lmm-r1/issues/49); the corpus labels an engine "
        f"woken or put to sleep as serving (https://github.com/hiyouga/EasyR1/issues/260, "
        f"https://github.com/modelscope/ms-swift/issues/5231)"),
     _m("serving", Phase.SERVING, r"Storing KV cache for \d+ out of \d+ tokens",
