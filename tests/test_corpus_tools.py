@@ -106,21 +106,31 @@ def test_first_verdicts_score_each_batch_as_its_one_measurement_recorded() -> No
             first["recall"], first["precision"], first["phase_accuracy"]), batch
 
 
-@pytest.mark.parametrize("name", sorted(BLIND))
-def test_a_blind_label_is_complete_and_names_a_measured_held_out_log(name: str) -> None:
-    assert MANIFEST[name]["split"] in {r["split"] for r in RECORDS.values()}
+def _blind_label_problems(name: str) -> list[str]:
+    problems = []
+    if MANIFEST[name]["split"] not in {r["split"] for r in RECORDS.values()}:
+        problems.append("not a measured held-out log")
     phases = {p.value for p in Phase} | {None}
     for which, label in BLIND[name].items():
-        assert which in ("second", "third")
-        assert set(label) >= {"failed", "failure_kind", "failure_phase", "phase_reached", "why"}
-        assert label["phase_reached"] in phases and label["failure_phase"] in phases
-        if label["failed"]:
-            assert label["failure_kind"] in FAILURE_KINDS
-        else:
-            assert label["failure_kind"] is None and label["failure_phase"] is None
+        if which not in ("second", "third"):
+            problems.append(f"unknown reading {which!r}")
+        if not set(label) >= {"failed", "failure_kind", "failure_phase", "phase_reached", "why"}:
+            problems.append(f"{which}: keys missing")
+        elif label["phase_reached"] not in phases or label["failure_phase"] not in phases:
+            problems.append(f"{which}: phase not one of {sorted(map(str, phases))}")
+        elif label["failed"] and label["failure_kind"] not in FAILURE_KINDS:
+            problems.append(f"{which}: kind {label['failure_kind']!r}")
+        elif not label["failed"] and (label["failure_kind"], label["failure_phase"]) != (None, None):
+            problems.append(f"{which}: a kind or failure phase on a log that did not fail")
     # a third reader was asked exactly where the first two disagree
-    disagree = phase(MANIFEST[name]) != phase(BLIND[name]["second"])
-    assert ("third" in BLIND[name]) == disagree
+    if ("third" in BLIND[name]) != (phase(MANIFEST[name]) != phase(BLIND[name]["second"])):
+        problems.append("a third label where the first two agree, or none where they disagree")
+    return problems
+
+
+def test_every_blind_label_is_complete_and_names_a_measured_held_out_log() -> None:
+    problems = {name: p for name in sorted(BLIND) if (p := _blind_label_problems(name))}
+    assert problems == {}
 
 
 def test_agreement_counts_every_blind_label_once() -> None:
