@@ -1579,8 +1579,11 @@ class Doctor:
             # have lost (``self.model_executor.determine_num_available_blocks())``, and a method
             # called by name: ``self.collective_rpc("load_model")``)
             context = IPYTHON_CONTEXT.match(msg) or tb.in_compiler  # IPython's context lines did not run
-            calls = [] if context else _CALL.findall(msg[:400]) + RPC_CALL.findall(msg[:400])
-            if len(calls) > 1 and tb.before_source is None:
+            calls = [] if context else _CALL.findall(msg[:400])
+            rpc = [] if context else RPC_CALL.findall(msg[:400])
+            for func in rpc:  # a method run by name runs under whichever of the line's calls comes next
+                tb.add(func, self.grammars)
+            if len(calls) + len(rpc) > 1 and tb.before_source is None:
                 tb.before_source = (tb.named, tb.weak)
             for func in calls:
                 tb.add(func, self.grammars)

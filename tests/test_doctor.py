@@ -2157,6 +2157,29 @@ def test_an_engine_woken_from_sleep_is_serving(line: str) -> None:
     assert _read(line.replace("wake up", "wakeup_all") + "\n").report().phase_reached is not Phase.SERVING
 
 
+def test_a_method_run_by_name_outlasts_the_frame_of_the_call_that_runs_it() -> None:
+    """``self.collective_rpc("execute_model", ..)`` then the executor's ``collective_rpc`` frame, cut (vllm#25659):
+    the method the RPC runs is what the worker was doing."""
+    h = "(EngineCore_0 pid=268) ERROR 09-25 01:51:45 [core.py:702] "
+    tb = (h + '    output = self.collective_rpc("execute_model",\n'
+          + h + '  File "/u/vllm/executor/uniproc_executor.py", line 58, in collective_rpc\n'
+          + h + "    answer = run_method(self.driver_worker, method, args, kwargs)\n")
+    assert _read(tb).report().failure_phase is Phase.SERVING
+    no_rpc = tb.replace('self.collective_rpc("execute_model",', "self.helper(x) + other(y)")
+    assert _read(no_rpc).report().failure_phase is None
+
+
+def test_the_model_runners_module_imported_by_the_worker_is_start_up() -> None:
+    """The engine core importing the model runner's module as it builds its worker (gpustack#5305)."""
+    p = "(EngineCore_DP0 pid=111) "
+    tb = (p + '  File "/u/vllm/v1/worker/gpu_model_runner.py", line 43, in <module>\n'
+          + p + "    from vllm.model_executor.models.deepseek_v2 import DeepseekV32IndexerCache\n"
+          + p + '  File "/u/vllm/model_executor/models/deepseek_v2.py", line 74, in <module>\n'
+          + p + "    from lightop import gemmopt\n"
+          + p + "AttributeError: 'NoneType' object has no attribute 'split'\n")
+    assert _read(tb).report().failure_phase is Phase.STARTUP
+
+
 def test_tvm_ffis_segfault_banner_is_a_crash() -> None:
     """FlashInfer's tvm-ffi installs a SIGSEGV handler: its banner and ``File "<unknown>", line 0`` frames."""
     dump = ("!!!!!!! Segfault encountered !!!!!!!\n"

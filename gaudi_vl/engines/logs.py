@@ -2012,11 +2012,14 @@ CONFIG_BUILD = tuple((r"/vllm/config(?:\.py$|/)", func, Phase.STARTUP)
 @vllm==0.32.0): the engine's configuration, resolved before anything is built, as ``create_engine_config`` and
 ``EngineArgs(..)`` frames are (start-up; https://github.com/TideDra/lmm-r1/issues/9: cut in ``config.py``'s
 ``__init__`` under an RL actor's ``LLM(``)."""
-WORKER_MODULE = (r"/worker/\w*worker\.py$", "<module>", Phase.STARTUP)
+WORKER_MODULE = (r"/worker/\w*(?:worker|model_runner)\.py$", "<module>", Phase.STARTUP)
 """A worker module's top level running, i.e. being imported: vLLM imports the worker class by name when the
 executor builds its workers (``WorkerWrapperBase.init_worker`` -> ``resolve_obj_by_qualname(worker_cls)``,
 vllm/v1/worker/worker_base.py:260,286@vllm==0.32.0), so an import that fails under it (a kernel library the
-model runner imports, https://github.com/vllm-project/vllm/issues/30776) fails the engine at start-up."""
+model runner imports, https://github.com/vllm-project/vllm/issues/30776) fails the engine at start-up. So does
+the model runner's module, which the worker imports as it builds its runner (``_make_model_runner``,
+vllm/v1/worker/gpu_worker.py:563-579@vllm==0.32.0; at the worker module's top in earlier releases,
+https://github.com/gpustack/gpustack/issues/5305: an attention backend's kernel library failing to import)."""
 ASYNC_STEP_OUTPUT = ("/v1/worker/gpu_model_runner.py", "get_output", Phase.SERVING)
 """The model runner's asynchronous step output waiting for its sampled tokens (``AsyncGPUModelRunnerOutput
 .get_output``: ``self.async_copy_ready_event.synchronize()``, vllm/v1/worker/gpu_model_runner.py:269-324, and
