@@ -8,7 +8,7 @@ thread and file name, nor the doctor (corpus README, "Blind second labels"), and
 same way, of each log the two disagree on. From these this prints:
 
 - label agreement: whether the log shows a failure, and the failure phase (``not failed`` counted as a phase),
-  first against second label, over the logs the first labels failing;
+  first against second label, over the logs the first label calls failing;
 - the doctor at each held-out batch's one measurement (``heldout_measurements.json``: the recorded misses;
   every other log then read as its first label) against the first labels, the second labels, the logs both
   agree on, and the majority of the three (a log with no majority is left out and counted).
