@@ -781,6 +781,9 @@ class Doctor:
             self.grammars = grammar_for(grammar)
         else:
             self.grammars = tuple(grammar) or ALL_GRAMMARS
+        self._frame_names = frozenset(name for g in self.grammars
+                                      for name, _ in (*g.strong_frames, *g.weak_frames))
+        """Every frame function the grammars name (``_glued_frame``, ``_cut_call``)."""
         self._marker_res = [
             (g, re.compile("|".join(f"(?P<m{i}>{mk.pattern.pattern})" for i, mk in enumerate(g.markers))))
             for g in self.grammars
@@ -1385,8 +1388,13 @@ class Doctor:
             # (``File "<unknown>", line 0, in <symbol>``: CRASH_HEADER) even where its banner was cut off
             tb.crash = (tb.crash or not m.group("comma")
                         or (m.group("line") == "0" and m.group("path") == "<unknown>"))
-            self._frame(tb, m.group("func"), m.group("path"))
+            func = m.group("func")
+            glued = msg[m.end():m.end() + 3].lstrip()[:1] in ("=", "(", ".") and self._glued_frame(func)
+            self._frame(tb, glued[0] if glued else func, m.group("path"))
             self.tb_stream = stream
+            if glued:  # the frame's source line, its line break lost: read as the line it is
+                source = LogLine(ln.stream, ln.level, ln.source, glued[1] + msg[m.end():])
+                return self._failure_line(source, out)
             return True
         if ".py" in msg and " in " in msg and (m := IPYTHON_FRAME.match(msg)):  # a notebook's frame
             self.notebook = True
@@ -1611,11 +1619,21 @@ class Doctor:
             self.last_error[stream] = (self.lines, msg.strip()[:300])
         return False
 
+    def _glued_frame(self, func: str) -> tuple[str, str] | None:
+        """A frame whose source line a paste glued onto it with no break (``in _handle_client_requestresult =
+        method(..)``, https://github.com/huggingface/trl/issues/4790): the grammars' longest frame function
+        that ``func`` begins with, and the source's first word; None where ``func`` is a frame function
+        itself or begins with none."""
+        names = self._frame_names
+        if func in names:
+            return None
+        best = max((n for n in names if func.startswith(n) and func[len(n)].isalpha()), key=len, default=None)
+        return (best, func[len(best):]) if best is not None and len(best) >= 6 else None
+
     def _cut_call(self, tb: _Traceback, part: str) -> None:
         """A source line the paste cut inside the name it calls (``self._initialize_kv_``): the one frame
         function of the grammars that name begins, as if its frame had been shown."""
-        names = {name for g in self.grammars for name, _ in (*g.strong_frames, *g.weak_frames)
-                 if name.startswith(part) and name != part}
+        names = {name for name in self._frame_names if name.startswith(part) and name != part}
         if len(names) == 1:
             tb.add(names.pop(), self.grammars)
         elif not names:  # what the cut name already says (``self.actor_rollout_wg.generate_s``: generating)

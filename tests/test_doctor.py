@@ -2169,6 +2169,19 @@ def test_a_method_run_by_name_outlasts_the_frame_of_the_call_that_runs_it() -> N
     assert _read(no_rpc).report().failure_phase is None
 
 
+def test_a_frame_with_its_source_line_glued_on_is_read_as_both() -> None:
+    """A paste that lost the break between a frame and its source line (trl#4790): ``in
+    _handle_client_requestresult = method(..)`` is the engine core's client-request handler, so serving; a
+    function that merely begins like a known one, with no source glued on, is not split."""
+    tb = ("Traceback (most recent call last):\n"
+          '  File "/u/vllm/v1/engine/core.py", line 777, in _handle_client_requestresult = method(*args)\n'
+          '  File "/u/vllm/v1/engine/core.py", line 416, in collective_rpc\n'
+          "    return self.model_executor.collective_rpc(method, timeout, args,\n")
+    assert _read(tb).report().failure_phase is Phase.SERVING
+    unglued = tb.replace("_handle_client_requestresult = method(*args)", "_handle_client_requestresult")
+    assert _read(unglued).report().failure_phase is None
+
+
 def test_the_model_runners_module_imported_by_the_worker_is_start_up() -> None:
     """The engine core importing the model runner's module as it builds its worker (gpustack#5305)."""
     p = "(EngineCore_DP0 pid=111) "

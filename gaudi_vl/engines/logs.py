@@ -1898,7 +1898,7 @@ layers are built (``get_attn_backend``, vllm/v1/attention/selector.py:215@vllm==
 https://github.com/vllm-project/vllm/issues/24297); vllm-omni starts its stages before anything else
 (``_initialize_stages``, vllm_omni/entrypoints/omni.py:102, async_omni.py:642@be81443c8a52) and builds each
 stage's engine configuration first (``build_vllm_config``: ``OmniEngineArgs(..).create_engine_config`` and the
-executor class, vllm_omni/engine/stage_init_utils.py@e2fef187a158, called by the headless server's
+executor class, vllm_omni/engine/stage_init_utils.py:305-332@e2fef187a158, called by the headless server's
 ``run_headless``, https://github.com/vllm-project/vllm-omni/issues/2756); RL frameworks
 build their vLLM rollout engine in their workers' ``_build_rollout``
 (https://github.com/microsoft/agent-lightning/pull/144; not their ``init_model``, which also builds the
