@@ -1437,6 +1437,8 @@ class Doctor:
             return True
         for gates, kind, pattern in LINE_FAILURES:
             if any(g in msg for g in gates) and pattern.search(msg):
+                if "apture" in msg and CAPTURE_ERROR.search(msg):  # a runtime's own capture failure
+                    self._phase_seen(Phase.WARMUP)
                 self._fail(out, kind, msg.strip()[:300], stream, None, None)
                 return True
         if msg[:7] == "Signal " and TERM_SIGNAL.match(msg):

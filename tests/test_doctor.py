@@ -2182,6 +2182,69 @@ def test_a_frame_with_its_source_line_glued_on_is_read_as_both() -> None:
     assert _read(unglued).report().failure_phase is None
 
 
+@pytest.mark.parametrize(("frames", "phase", "by_path"), [
+    # verl's trainer loop runs with every worker group, the rollout engine among them, built (Search-R1#45)
+    ([("/r/verl/trainer/main_ppo.py", "main_task", "trainer.fit()"),
+      ("/r/verl/trainer/ppo/ray_trainer.py", "fit", "ref_log_prob = self.ref_policy_wg.compute_ref_log_prob(b)"),
+      ("/r/verl/single_controller/ray/base.py", "func", "output = ray.get(output)")], Phase.SERVING, True),
+    # a process group and its CUDA communicator being built (gpustack#3379, Qwen3#1339)
+    ([("/u/vllm/distributed/device_communicators/cuda_communicator.py", "__init__", "self.pynccl_comm = P("),
+      ("/u/vllm/distributed/device_communicators/pynccl.py", "__init__", "self.all_reduce(data)")],
+     Phase.STARTUP, True),
+    ([("/u/vllm/distributed/parallel_state.py", "init_world_group", "return GroupCoordinator("),
+      ("/u/torch/distributed/distributed_c10d.py", "new_group", "return _new_group_with_tag(")], Phase.STARTUP,
+     False),
+    # a LoRA adapter loaded into a built engine (vllm#3374, unsloth#3677)
+    ([("/u/vllm/lora/worker_manager.py", "_apply_adapters", "self.add_adapter(lora)"),
+      ("/u/vllm/lora/worker_manager.py", "_load_adapter", "lora = load_method(**kwargs)")], Phase.SERVING, True),
+    # ... unless a profiling run's dummy adapters: its outer frame places them
+    ([("/u/vllm/v1/worker/gpu_model_runner.py", "_dummy_run", "self._set_active_loras(x)"),
+      ("/u/vllm/lora/worker_manager.py", "_apply_adapters", "self.add_adapter(lora)")], Phase.PROFILING,
+     False),
+    # ms-swift's GRPO rollout asking its built engine for completions (ms-swift#4418)
+    ([("/u/swift/trainers/rlhf_trainer/grpo_trainer.py", "infer_task", "return self._infer_multi_turn(x)"),
+      ("/u/swift/trainers/rlhf_trainer/grpo_trainer.py", "_infer_multi_turn", "outputs = self.engine.infer(x)")],
+     Phase.SERVING, True),
+])
+def test_frames_of_a_built_engine_and_of_its_start_up(frames: list[tuple[str, str, str]], phase: Phase,
+                                                      by_path: bool) -> None:
+    """Frames that place a failure; those placed by the file they are in (``PATH_FRAMES``) place nothing
+    under the same function names in another file."""
+    tb = "Traceback (most recent call last):\n" + "".join(
+        f'  File "{path}", line 1, in {func}\n    {code}\n' for path, func, code in frames) + "RuntimeError: x\n"
+    assert _read(tb).report().failure_phase is phase
+    if not by_path:
+        return
+    elsewhere = tb
+    for path, _, _ in frames:
+        elsewhere = elsewhere.replace(path, "/u/app/tool.py")
+    assert _read(elsewhere).report().failure_phase is None
+
+
+def test_canns_capture_stream_failure_is_a_failure_in_graph_capture() -> None:
+    """Ascend CANN's error report when an ACL graph capture gets no stream (vllm-ascend#9564), logged by a
+    worker at ERROR level with no Python exception line: the worker failed, in graph capture."""
+    h = "(Worker_TP3 pid=78100) ERROR 04-20 21:27:00 [multiproc_executor.py:932]        "
+    log = (h + "New capture stream failed, stream_id=1987, event_id=[-1->70037].[FUNC:GetCaptureStream]"
+           "[FILE:capture_model_utils.cc][LINE:92]\n"
+           + h + "stream wait event failed, runtime result = 207005[FUNC:ReportCallError][FILE:log_inner.cpp]\n")
+    r = _read(log).report()
+    assert r.failed and r.failure_phase is Phase.WARMUP
+    assert not _read(log.replace("New capture stream failed", "New capture stream made")).report().failed
+
+
+def test_add_lora_named_as_a_worker_method_is_serving() -> None:
+    """V0's worker reports the method it was running: ``add_lora`` runs on a built engine (vllm#13394)."""
+    h = "(VllmWorkerProcess pid=349) ERROR 02-17 04:20:31 multiproc_worker_utils.py:242] "
+    log = (h + "Exception in worker VllmWorkerProcess while processing method add_lora.\n"
+           + h + "Traceback (most recent call last):\n"
+           + h + '  File "/u/vllm/executor/multiproc_worker_utils.py", line 236, in _run_worker_process\n'
+           + h + "    output = run_method(worker, method, args, kwargs)\n"
+           + h + "ValueError: bad adapter\n")
+    assert _read(log).report().failure_phase is Phase.SERVING
+    assert _read(log.replace("method add_lora", "method other_call")).report().failure_phase is None
+
+
 def test_the_model_runners_module_imported_by_the_worker_is_start_up() -> None:
     """The engine core importing the model runner's module as it builds its worker (gpustack#5305)."""
     p = "(EngineCore_DP0 pid=111) "

@@ -857,6 +857,14 @@ on the device timing out (``The error from device(chipId:3, dieId:1), .. event w
 task execution, .. timeout=234s``) and the kernel launches after it failing (``Kernel Run failed. opType: 35,
 Sort``, ``launch failed for Sort, errno:361001.``), the error report torch_npu raises with
 (https://github.com/vllm-project/vllm-ascend/issues/14527)."""
+ACL_CAPTURE_FAILED = re.compile(
+    r"\b(?:New|Create) capture stream failed, stream_id=\d+|\bCapture wait event failed\.")
+"""Ascend CANN's error report when an ACL graph capture cannot get a stream (``New capture stream failed,
+stream_id=1987, event_id=[-1->70037]``, ``Capture wait event failed.``, then ``rtStreamWaitEvent execution
+failed, reason=driver error:resource alloc fail`` and ``runtime result = 207005``): the capture, and the
+worker's call with it, failed; the text torch_npu raises with, logged by the worker at ERROR level
+(https://github.com/vllm-project/vllm-ascend/issues/9564; CANN is closed source, so the thread is the
+reference, as for ``DEVICE_OPEN_FAILED``)."""
 COMPILER_CRASH = re.compile(
     r"PLEASE submit a bug report to https://github\.com/llvm/llvm-project/issues/")
 """An LLVM-based kernel compiler crashing (LLVM's crash handler: ``PLEASE submit a bug report to
@@ -895,6 +903,7 @@ LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
     (("kernel exception", "cuapi_xpu_launch_async", "event wait timeout", "Kernel Run failed"), "exception",
      DEVICE_KERNEL_FAULT),
     (("PLEASE submit a bug report",), "exception", COMPILER_CRASH),
+    (("capture stream failed", "Capture wait event failed"), "exception", ACL_CAPTURE_FAILED),
     (("by GPU node-",), "crash", ROCR_FAULT),
     (("attempting to bind",), "exception", SERVER_BIND_FAILED),
     (("panicked at",), "crash", RUST_PANIC),
@@ -993,11 +1002,15 @@ https://github.com/vllm-project/vllm/issues/29265): start-up."""
 
 CAPTURE_ERROR = re.compile(
     r"cudaErrorStreamCapture\w*|hipErrorStreamCapture\w*|operation not permitted when stream is capturing"
-    r"|operation failed due to a previous error during capture")
-"""CUDA's (and HIP's) stream-capture error names and texts: only an operation issued while a CUDA graph
-is being captured raises them (cudaErrorStreamCaptureUnsupported, CUDA runtime API, "Data types"), so
-a log that names one failed in graph capture even when the traceback that follows is cut
-(https://github.com/noonghunna/club-3090/issues/106)."""
+    r"|operation failed due to a previous error during capture|\b(?:New|Create) capture stream failed\b"
+    r"|\bCapture wait event failed\b")
+"""CUDA's (and HIP's) stream-capture error names and texts: only an operation issued while a CUDA graph is
+being captured raises them (cudaErrorStreamCaptureUnsupported, CUDA runtime API, "Data types"), so a log that
+names one failed in graph capture even when the traceback that follows is cut
+(https://github.com/noonghunna/club-3090/issues/106). Ascend CANN's runtime the same for an ACL graph's
+capture streams (``New capture stream failed, stream_id=..
+[FUNC:GetCaptureStream][FILE:capture_model_utils.cc]``, ``Capture wait event failed.``; ``ACL_CAPTURE_FAILED``
+below), which only vllm-ascend's graph capture opens (``_capture_aclgraphs``, ``_GRAPH_CAPTURE``)."""
 
 MULTIMODAL_HINTS = re.compile(
     r"(?i:qwen[\d.]*-?vl|-vl-|llava|mllama|pixtral|internvl|minicpm-?v|idefics|paligemma"
@@ -1428,6 +1441,7 @@ _WORKER_START = (
     ("_check_if_gpu_supports_dtype", Phase.STARTUP),
     ("init_worker_distributed_environment", Phase.STARTUP),
     ("init_distributed_environment", Phase.STARTUP),
+    ("init_world_group", Phase.STARTUP),
     ("ensure_model_parallel_initialized", Phase.STARTUP),
     ("initialize_model_parallel", Phase.STARTUP),
     ("init_model_parallel_group", Phase.STARTUP),
@@ -1452,22 +1466,22 @@ _WORKER_START = (
 """A worker starting: its device and its TP/PP groups (``init_device``, hpu_worker.py:157,479,
 worker.py:169,522@95af70093fc0, which checks the card supports the dtype first,
 ``_check_if_gpu_supports_dtype`` at :184; before March 2024 the same step was ``init_model``,
-``V0_WORKER_INIT_MODEL``); gpu_worker.py:436,1640, vllm/distributed/parallel_state.py:1514,1814,
-2056,2366@vllm==0.32.0), a data-parallel rank joining its group (``_init_data_parallel``,
+``V0_WORKER_INIT_MODEL``); gpu_worker.py:436,1640, vllm/distributed/parallel_state.py:1502,1514,
+1814,2056,2366@vllm==0.32.0; ``init_world_group``, :1502, is called only by ``init_distributed_environment``,
+:1990), a data-parallel rank joining its group (``_init_data_parallel``,
 vllm/v1/engine/core.py:1531,2195@vllm==0.32.0), Ray's worker start
 (ray_distributed_executor.py:169@95af70093fc0), and the model built and its weights read (``get_model``,
 model_loader/__init__.py:53@95af70093fc0; a model's ``load_weights``, called only by the loaders); a worker
-built by its wrapper (``init_worker``, vllm/worker/worker_base.py:571@95af70093fc0); the loaders' steps,
-all inside ``load_model``: ``initialize_model`` and ``process_weights_after_loading``
-(vllm/model_executor/model_loader/utils.py:74,133), ``create_model`` (base_loader.py:49),
-``download_model``, ``_prepare_weights``, ``_get_weights_iterator``, ``get_all_weights``
-(default_loader.py:147,265,367,389) and the weight readers (weight_utils.py:432,846,1079,1426)
-@vllm==0.32.0; a device communicator joining its group: ``ncclCommInitRank``
-(vllm/distributed/device_communicators/pynccl_wrapper.py, called only by ``PyNcclCommunicator.__init__``,
-pynccl.py, which ``GroupCoordinator.__init__`` builds while the groups are made,
-parallel_state.py@vllm==0.32.0; https://github.com/akash-network/awesome-akash/issues/543) and
-vllm-ascend's ``hcclCommInitRank`` (vllm_ascend/distributed/device_communicators/pyhccl_wrapper.py, the
-same role, @1de16ead8eec)."""
+built by its wrapper (``init_worker``, vllm/worker/worker_base.py:571@95af70093fc0); the loaders' steps, all
+inside ``load_model``: ``initialize_model`` and ``process_weights_after_loading``
+(vllm/model_executor/model_loader/utils.py:74,133), ``create_model`` (base_loader.py:49), ``download_model``,
+``_prepare_weights``, ``_get_weights_iterator``, ``get_all_weights`` (default_loader.py:147,265,367,389) and
+the weight readers (weight_utils.py:432,846,1079,1426) @vllm==0.32.0; a device communicator joining its group:
+``ncclCommInitRank`` (vllm/distributed/device_communicators/pynccl_wrapper.py, called only by
+``PyNcclCommunicator.__init__``, pynccl.py, which ``GroupCoordinator.__init__`` builds while the groups are
+made, parallel_state.py@vllm==0.32.0; https://github.com/akash-network/awesome-akash/issues/543) and
+vllm-ascend's ``hcclCommInitRank`` (vllm_ascend/distributed/device_communicators/pyhccl_wrapper.py, the same
+role, @1de16ead8eec)."""
 _MODEL_REGISTRY = (
     ("_try_inspect_model_cls", Phase.STARTUP),
     ("_try_load_model_cls", Phase.STARTUP),
@@ -1717,23 +1731,28 @@ _WEAK = (("warmup_scenario", Phase.WARMUP), ("execute_model", Phase.SERVING), ("
          ("execute_model_async", Phase.SERVING), ("_dummy_sampler_run", Phase.PROFILING),
          ("_initialize_kv_caches", Phase.PROFILING), ("_dummy_run", Phase.PROFILING),
          ("_dummy_pooler_run", Phase.PROFILING), ("_process_reqs", Phase.SERVING),
-         ("_update_states", Phase.SERVING), ("_prepare_inputs", Phase.SERVING))
+         ("_update_states", Phase.SERVING), ("_prepare_inputs", Phase.SERVING), ("add_lora", Phase.SERVING))
 """``warmup_scenario`` (hpu_model_runner.py:2872@95af70093fc0) also runs the profiling pass (:2829, :2844);
-``execute_model`` (:3585) runs every warm-up step as well as serving; ``generate``
-(AsyncLLMEngine.generate, async_llm_engine.py:981@95af70093fc0, and ``LLM.generate``) serves requests, but
-other libraries' ``generate`` may run anywhere; ``_initialize_kv_caches`` encloses the profiling run, the
-KV allocation and the warm-up (llm_engine.py:408@95af70093fc0, vllm/v1/engine/core.py:261@vllm==0.32.0): a
-traceback cut there says less than the log's last phase marker, and with none it is placed at the first
-step it runs, the profiling run (``determine_available_memory``, vllm/v1/engine/core.py:315, before the KV
-cache is sized). ``_dummy_run`` and ``_dummy_pooler_run`` make the profiling pass's dummy batch
-(vllm/worker/model_runner.py:1325, hpu_model_runner.py:2842@95af70093fc0;
-vllm/v1/worker/gpu_model_runner.py:5508,6103@vllm==0.32.0), but V1 also calls ``_dummy_run`` to capture
-graphs and warm kernels up. A model runner's steps over a scheduler's output are ``execute_model``'s own:
-upstream's ``_update_states`` and ``_prepare_inputs`` (gpu_model_runner.py:3979,4022@vllm==0.32.0),
-vllm-ascend's ``_process_reqs`` (vllm_ascend/worker/model_runner_v1.py:1640, its only caller,
-@1de16ead8eec; the profiling run and the ACL graph capture use ``_dummy_run``) and the same names in
-vllm-gaudi (hpu_model_runner.py:4159,4387@091bbadda10b), whose warm-up also runs ``execute_model`` (:5728):
-serving, weakly, as ``execute_model`` is. Weak frames rank after the markers."""
+``execute_model`` (:3585) runs every warm-up step as well as serving; ``generate`` (AsyncLLMEngine.generate,
+async_llm_engine.py:981@95af70093fc0, and ``LLM.generate``) serves requests, but other libraries' ``generate``
+may run anywhere; ``_initialize_kv_caches`` encloses the profiling run, the KV allocation and the warm-up
+(llm_engine.py:408@95af70093fc0, vllm/v1/engine/core.py:261@vllm==0.32.0): a traceback cut there says less
+than the log's last phase marker, and with none it is placed at the first step it runs, the profiling run
+(``determine_available_memory``, vllm/v1/engine/core.py:315, before the KV cache is sized). ``_dummy_run`` and
+``_dummy_pooler_run`` make the profiling pass's dummy batch (vllm/worker/model_runner.py:1325,
+hpu_model_runner.py:2842@95af70093fc0; vllm/v1/worker/gpu_model_runner.py:5508,6103@vllm==0.32.0), but V1 also
+calls ``_dummy_run`` to capture graphs and warm kernels up. A model runner's steps over a scheduler's output
+are ``execute_model``'s own: upstream's ``_update_states`` and ``_prepare_inputs``
+(gpu_model_runner.py:3979,4022@vllm==0.32.0), vllm-ascend's ``_process_reqs``
+(vllm_ascend/worker/model_runner_v1.py:1640, its only caller, @1de16ead8eec; the profiling run and the ACL
+graph capture use ``_dummy_run``) and the same names in vllm-gaudi
+(hpu_model_runner.py:4159,4387@091bbadda10b), whose warm-up also runs ``execute_model`` (:5728): serving,
+weakly, as ``execute_model`` is. Weak frames rank after the markers. ``add_lora`` is the engine's LoRA call
+(``EngineCore.add_lora``, vllm/v1/engine/core.py:1051, a client's utility call, ``UTILITY_CALL``; the worker's
+and the model runner's, gpu_worker.py:1439, lora_model_runner_mixin.py:286@vllm==0.32.0; V0's worker method,
+named in ``Exception in worker .. while processing method add_lora``,
+https://github.com/vllm-project/vllm/issues/13394), which only a built engine answers (``LORA_ADAPTER_LOAD``).
+"""
 
 VLLM_FORK_V0 = LogGrammar(
     name="vllm-v0-fork",
@@ -1899,27 +1918,25 @@ https://github.com/vllm-project/vllm/issues/24297); vllm-omni starts its stages 
 (``_initialize_stages``, vllm_omni/entrypoints/omni.py:102, async_omni.py:642@be81443c8a52) and builds each
 stage's engine configuration first (``build_vllm_config``: ``OmniEngineArgs(..).create_engine_config`` and the
 executor class, vllm_omni/engine/stage_init_utils.py:305-332@e2fef187a158, called by the headless server's
-``run_headless``, https://github.com/vllm-project/vllm-omni/issues/2756); RL frameworks
-build their vLLM rollout engine in their workers' ``_build_rollout``
-(https://github.com/microsoft/agent-lightning/pull/144; not their ``init_model``, which also builds the
-trainer's own model, https://github.com/NovaSky-AI/SkyRL/pull/1463); a V1 worker process is built, its device
-set up and its model loaded, in the ``WorkerProc`` constructor
-(vllm/v1/executor/multiproc_executor.py:679-687@vllm==0.32.0; vllm-omni's ``NPUWorkerProc`` and
-``_create_worker``, https://github.com/vllm-project/vllm-omni/issues/1199). Weights are updated or reloaded
-only in an engine that is up (``update_weights``, ``init_weight_transfer_engine``,
-vllm/v1/engine/async_llm.py:1315,1340, ``reload_weights``, vllm/v1/worker/gpu_worker.py:629,1550
-@vllm==0.32.0; RL frameworks' ``update_weights_from_ipc``, https://github.com/verl-project/verl/pull/6393). A
-request's structured-output grammar is compiled when the engine core takes the request in
-(``preprocess_add_request`` -> ``grammar_init`` -> ``_create_grammar`` -> the backend's ``compile_grammar``,
-vllm/v1/engine/core.py:1089,1110 and vllm/v1/structured_output/__init__.py:126,180,189,204@vllm==0.32.0;
-nothing compiles a grammar at start-up): serving (https://github.com/vllm-project/vllm/pull/47312). V0's
-disaggregated prefill sends and receives each step's KV caches inside ``execute_model``
-(``send_kv_caches_and_hidden_states`` / ``recv_kv_caches_and_hidden_states``,
-vllm/worker/model_runner.py:1818,1864@95af70093fc0): serving, not the cache's allocation
-(https://github.com/flagos-ai/FlagScale/pull/475). A quantized layer's method is chosen as the layer is
-built (``get_quant_method`` -> the config's ``get_scheme``
--> ``_check_scheme_supported``, which refuses a GPU too old for the scheme:
-vllm/model_executor/layers/quantization/base_config.py:200,306 and
+``run_headless``, https://github.com/vllm-project/vllm-omni/issues/2756); RL frameworks build their vLLM
+rollout engine in their workers' ``_build_rollout`` (https://github.com/microsoft/agent-lightning/pull/144;
+not their ``init_model``, which also builds the trainer's own model,
+https://github.com/NovaSky-AI/SkyRL/pull/1463); a V1 worker process is built, its device set up and its model
+loaded, in the ``WorkerProc`` constructor (vllm/v1/executor/multiproc_executor.py:679-687@vllm==0.32.0;
+vllm-omni's ``NPUWorkerProc`` and ``_create_worker``, https://github.com/vllm-project/vllm-omni/issues/1199).
+Weights are updated or reloaded only in an engine that is up (``update_weights``,
+``init_weight_transfer_engine``, vllm/v1/engine/async_llm.py:1315,1340, ``reload_weights``,
+vllm/v1/worker/gpu_worker.py:629,1550 @vllm==0.32.0; RL frameworks' ``update_weights_from_ipc``,
+https://github.com/verl-project/verl/pull/6393). A request's structured-output grammar is compiled when the
+engine core takes the request in (``preprocess_add_request`` -> ``grammar_init`` -> ``_create_grammar`` -> the
+backend's ``compile_grammar``, vllm/v1/engine/core.py:1089,1110 and
+vllm/v1/structured_output/__init__.py:126,180,189,204@vllm==0.32.0; nothing compiles a grammar at start-up):
+serving (https://github.com/vllm-project/vllm/pull/47312). V0's disaggregated prefill sends and receives each
+step's KV caches inside ``execute_model`` (``send_kv_caches_and_hidden_states`` /
+``recv_kv_caches_and_hidden_states``, vllm/worker/model_runner.py:1818,1864@95af70093fc0): serving, not the
+cache's allocation (https://github.com/flagos-ai/FlagScale/pull/475). A quantized layer's method is chosen as
+the layer is built (``get_quant_method`` -> the config's ``get_scheme`` -> ``_check_scheme_supported``, which
+refuses a GPU too old for the scheme: vllm/model_executor/layers/quantization/base_config.py:200,306 and
 compressed_tensors/compressed_tensors.py:159,166,951,994@vllm==0.32.0;
 https://github.com/1CatAI/1Cat-vLLM/issues/289); the weights are processed right after they are read
 (``process_weights_after_loading``, vllm/model_executor/model_loader/base_loader.py:109 and utils.py:133,180,
@@ -1932,11 +1949,9 @@ configuration it has just built, before any worker exists (``_get_executor_cls``
 loaded model's communication buffers (``prepare_communication_buffer_for_model``: the MoE layers' all-to-all
 ``init_prepare_finalize``, right after 'Model loading took', vllm/v1/worker/gpu_model_runner.py
 ``load_model``; https://github.com/vllm-project/vllm/issues/26055); only an elastic expert-parallel rescale
-calls it again. (Not LoRA frames: the server adds its static ``--lora-modules`` through the same ``add_lora``
-/ ``_load_adapter`` once the engine is up, before any request,
-https://github.com/vllm-project/vllm/issues/30690.) The weakest evidence the doctor takes: used only when no
-frame of any table and no phase line places the failure, and the innermost match wins (an outer
-``_initialize_kv_caches`` encloses the profiling run and the warm-up;
+calls it again. (Not LoRA frames: an adapter is loaded into a built engine, ``LORA_ADAPTER_LOAD``.) The
+weakest evidence the doctor takes: used only when no frame of any table and no phase line places the failure,
+and the innermost match wins (an outer ``_initialize_kv_caches`` encloses the profiling run and the warm-up;
 https://github.com/AI-Hypercomputer/tpu-inference/issues/898, https://github.com/vllm-project/vllm-ascend/
 issues/3965). A name matches as a whole word piece: ``cache_engine`` is V0's ``CacheEngine``, never LMCache's
 ``_init_lmcache_engine`` (lmcache/integration/vllm/vllm_v1_adapter.py, which builds its engine in the KV
@@ -1990,6 +2005,16 @@ LAYER_BUILD = ("/model_executor/layers/", "create_weights", Phase.STARTUP)
 vllm/model_executor/layers/linear.py:202-210@vllm==0.32.0, which logs ``Failed to create unquantized linear
 weights: %s`` when the allocation fails): called from the layer's constructor only, i.e. while the model is
 built in ``load_model`` (https://github.com/vllm-project/vllm/issues/28143): a weak start-up frame."""
+GROUP_BUILD = (("/distributed/parallel_state.py", "__init__", Phase.STARTUP),
+               ("/device_communicators/cuda_communicator.py", "__init__", Phase.STARTUP))
+"""A process group being built: ``GroupCoordinator.__init__`` (the only constructor of
+vllm/distributed/parallel_state.py that builds anything, :454, creating its device communicator at :549-552),
+which ``init_world_group`` (:1502, called only by ``init_distributed_environment``, :1990) and
+``init_model_parallel_group`` run while a worker starts, and the CUDA device communicator it creates
+(``CudaCommunicator.__init__``, device_communicators/cuda_communicator.py:36, whose ``PyNcclCommunicator``
+runs a first all-reduce, pynccl.py) @vllm==0.32.0: start-up (https://github.com/gpustack/gpustack/issues/3379,
+https://github.com/QwenLM/Qwen3/issues/1339). Elastic expert-parallel rescaling builds them again
+(stateless_coordinator.py:194, elastic_ep/), under frames of its own."""
 ROPE_CACHE = tuple(("/model_executor/layers/rotary_embedding", func, Phase.STARTUP)
                    for func in ("_compute_inv_freq", "_compute_cos_sin_cache"))
 """A rotary embedding computing its cos/sin cache, which it does in its constructor
@@ -2060,6 +2085,22 @@ workers (``WorkerWrap.init_process_group``, openrlhf/trainer/ray/vllm_worker_wra
 engine through ``collective_rpc`` / ``execute_method``, as ``OFFLINE_RPC`` says;
 https://github.com/OpenRLHF/OpenRLHF/issues/744): not torch's ``init_process_group``, which vLLM's own
 start-up calls (only this file's is taken)."""
+RL_TRAINING_LOOP = ("ray_trainer.py", "fit", Phase.SERVING)
+"""verl's trainer loop (``RayPPOTrainer.fit`` and the recipes' subclasses, ``dapo_ray_trainer.py``): its entry
+point builds every worker group, the rollout's vLLM engine among them, before it starts the loop
+(``trainer.init_workers()`` then ``trainer.fit()``, verl/trainer/main_ppo.py:364-367,
+verl/trainer/ppo/ray_trainer.py:731,1302@b178a3cd56f5), so whatever fails inside the loop (a rollout, the
+reference model's log-probs, an update) fails with the engine built: serving
+(https://github.com/PeterGriffinJin/Search-R1/issues/45, https://github.com/volcengine/verl/issues/1691)."""
+SWIFT_ROLLOUT = tuple((r"/swift/(?:trainers/)?rlhf_trainers?/", func, Phase.SERVING) for func in (
+    "async_generate_rollout", "infer_task", "_infer_single_or_multi_turn", "_infer_multi_turn",
+    "_engine_infer"))
+"""ms-swift's GRPO rollout asking its vLLM engine, built when the trainer is (``_prepare_vllm`` ->
+``_prepare_vllm_engine``, swift/rlhf_trainers/rollout_mixin.py:371,459), for completions: the rollout task
+(``async_generate_rollout`` -> ``infer_task``, :1615-1628) -> ``_infer_single_or_multi_turn`` (:1122) ->
+``_engine_infer`` (:1342) @3602360a5623; older releases' swift/trainers/rlhf_trainer/grpo_trainer.py called
+the same steps ``infer_task`` -> ``_infer_multi_turn`` (https://github.com/modelscope/ms-swift/issues/4418):
+serving."""
 RL_WEIGHT_SYNC = (("/sharding_manager/fsdp_vllm.py", "__enter__"),
                   ("/sharding_manager/fsdp_vllm.py", "update_params"),
                   ("/verl/third_party/vllm/", "sync_model_weights"),
@@ -2091,6 +2132,17 @@ vllm/distributed/weight_transfer/base.py:491,505@vllm==0.32.0) and every RL fram
 (the corpus labels all five logs with such a frame serving); not the loader's ``update_param_tp_status`` or
 the offloader's ``_update_cpu_storage_from_param``, which run while the model is loaded
 (vllm/model_executor/model_loader/utils.py:187, offloader/prefetch.py:679@vllm==0.32.0)."""
+LORA_ADAPTER_LOAD = tuple((where, func, Phase.SERVING) for where in ("/lora/", "lora_worker_manager")
+                          for func in ("_load_adapter", "add_adapter", "_apply_adapters"))
+"""A LoRA adapter being loaded into a built engine's worker (``WorkerLoRAManager._apply_adapters`` ->
+``add_adapter`` -> ``_load_adapter``, vllm/lora/worker_manager.py:106,206,225,274,289@vllm==0.32.0, and
+Unsloth's copy, unsloth_zoo/vllm_lora_worker_manager.py): for a request that names the adapter, or through the
+engine's ``add_lora`` (a weak frame of ``_WEAK``), both of which only a built engine answers: serving, as the
+corpus's readers label it (https://github.com/vllm-project/vllm/issues/3374,
+https://github.com/unslothai/unsloth/ issues/3677; the blind readers of
+https://github.com/vllm-project/vllm/issues/30690, where the server adds its static ``--lora-modules`` through
+``add_lora`` once the engine is up). A profiling or capture run's dummy adapters come through ``_dummy_run``
+(``add_dummy_lora``, vllm/v1/worker/lora_model_runner_mixin.py:134), whose outer frame places them first."""
 UTILITY_CALL = ("/v1/engine/core.py", "_invoke_utility_method", Phase.SERVING)
 """A client's utility call run by the engine core (``collective_rpc``, ``add_lora``, ``sleep``, a weight
 sync): read from the input queue by the busy loop (``run_busy_loop`` -> ``_process_input_queue`` ->
@@ -2140,11 +2192,11 @@ phase)."""
 PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
     *((re.compile(re.escape(fragment)), func, phase) for fragment, func, phase in (
         LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
-        *CLIENT_UTILITY_CALL, OMNI_ORCHESTRATOR_LOOP, RL_WEIGHT_SYNC_GROUP, V0_WORKER_INIT_MODEL,
-        MODEL_LOADER_GET_MODEL, V02_INIT_CACHE, *OMNI_STAGE_POLL, *HF_PROCESSOR_LOAD, *LMCACHE_RETRIEVE,
-        *ROPE_CACHE)),
+        *CLIENT_UTILITY_CALL, OMNI_ORCHESTRATOR_LOOP, RL_WEIGHT_SYNC_GROUP, RL_TRAINING_LOOP,
+        V0_WORKER_INIT_MODEL, MODEL_LOADER_GET_MODEL, V02_INIT_CACHE, *OMNI_STAGE_POLL, *HF_PROCESSOR_LOAD,
+        *LMCACHE_RETRIEVE, *ROPE_CACHE, *GROUP_BUILD, *LORA_ADAPTER_LOAD)),
     *((re.compile(pattern), func, phase)
-      for pattern, func, phase in (MODEL_BUILD, WORKER_INIT, WORKER_MODULE, *CONFIG_BUILD)),
+      for pattern, func, phase in (MODEL_BUILD, WORKER_INIT, WORKER_MODULE, *CONFIG_BUILD, *SWIFT_ROLLOUT)),
 )
 """Functions whose phase depends on the file they are in (the path's pattern, the function, the phase):
 weak."""
