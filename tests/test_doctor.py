@@ -2201,6 +2201,10 @@ def test_a_frame_with_its_source_line_glued_on_is_read_as_both() -> None:
     ([("/u/vllm/v1/worker/gpu_model_runner.py", "_dummy_run", "self._set_active_loras(x)"),
       ("/u/vllm/lora/worker_manager.py", "_apply_adapters", "self.add_adapter(lora)")], Phase.PROFILING,
      False),
+    # the tokenizer loaded while the engine is built (vllm#569)
+    ([("/u/vllm/engine/llm_engine.py", "__init__", "self.tokenizer = get_tokenizer("),
+      ("/u/vllm/transformers_utils/tokenizer.py", "get_tokenizer", "raise RuntimeError(err_msg) from e")],
+     Phase.STARTUP, True),
     # ms-swift's GRPO rollout asking its built engine for completions (ms-swift#4418)
     ([("/u/swift/trainers/rlhf_trainer/grpo_trainer.py", "infer_task", "return self._infer_multi_turn(x)"),
       ("/u/swift/trainers/rlhf_trainer/grpo_trainer.py", "_infer_multi_turn", "outputs = self.engine.infer(x)")],

@@ -2005,6 +2005,16 @@ LAYER_BUILD = ("/model_executor/layers/", "create_weights", Phase.STARTUP)
 vllm/model_executor/layers/linear.py:202-210@vllm==0.32.0, which logs ``Failed to create unquantized linear
 weights: %s`` when the allocation fails): called from the layer's constructor only, i.e. while the model is
 built in ``load_model`` (https://github.com/vllm-project/vllm/issues/28143): a weak start-up frame."""
+TOKENIZER_LOAD = (("/transformers_utils/tokenizer.py", "get_tokenizer", Phase.STARTUP),
+                  ("/tokenizers/registry.py", "get_tokenizer", Phase.STARTUP))
+"""The tokenizer loader (``get_tokenizer``, vllm/tokenizers/registry.py:196, memoised as
+``cached_get_tokenizer`` and ``cached_tokenizer_from_config``, :282-291@vllm==0.32.0; before, in
+vllm/transformers_utils/tokenizer.py, which V0's ``LLMEngine.__init__`` called as ``self.tokenizer =
+get_tokenizer(``, https://github.com/vllm-project/vllm/issues/569): the engine loads its tokenizer while it
+is built, and a later call of the memoised loader finds it loaded, so a load that fails is start-up's (a
+request's LoRA tokenizer comes under the request's frames, which place it first). Only these files'
+function: the engines' and processors' ``get_tokenizer`` accessors (vllm/v1/engine/async_llm.py:1079,
+llm.py:386) hand out the loaded one while serving."""
 GROUP_BUILD = (("/distributed/parallel_state.py", "__init__", Phase.STARTUP),
                ("/device_communicators/cuda_communicator.py", "__init__", Phase.STARTUP))
 """A process group being built: ``GroupCoordinator.__init__`` (the only constructor of
@@ -2194,7 +2204,7 @@ PATH_FRAMES: tuple[tuple[re.Pattern[str], str, Phase], ...] = (
         LAYER_BUILD, *LAYER_INIT, ASYNC_STEP_OUTPUT, OFFLINE_RPC, *SLEEP_MODE, UTILITY_CALL,
         *CLIENT_UTILITY_CALL, OMNI_ORCHESTRATOR_LOOP, RL_WEIGHT_SYNC_GROUP, RL_TRAINING_LOOP,
         V0_WORKER_INIT_MODEL, MODEL_LOADER_GET_MODEL, V02_INIT_CACHE, *OMNI_STAGE_POLL, *HF_PROCESSOR_LOAD,
-        *LMCACHE_RETRIEVE, *ROPE_CACHE, *GROUP_BUILD, *LORA_ADAPTER_LOAD)),
+        *LMCACHE_RETRIEVE, *ROPE_CACHE, *GROUP_BUILD, *LORA_ADAPTER_LOAD, *TOKENIZER_LOAD)),
     *((re.compile(pattern), func, phase)
       for pattern, func, phase in (MODEL_BUILD, WORKER_INIT, WORKER_MODULE, *CONFIG_BUILD, *SWIFT_ROLLOUT)),
 )
