@@ -1,7 +1,8 @@
-"""The doctor corpus's tools (tools/corpus_threads.py, tools/corpus_fold.py, tools/corpus_agreement.py) on
-the real corpus and on a copy of it: a thread in the corpus is found, a batch folds into a manifest that reads
-back as the old one plus the batch, its existing lines untouched, and the blind labels' comparison reads the
-recorded measurements back as they were recorded."""
+"""The doctor corpus's tools (tools/corpus_threads.py, tools/corpus_fold.py, tools/corpus_agreement.py,
+tools/corpus_abstentions.py) on the real corpus and on a copy of it: a thread in the corpus is found, a batch
+folds into a manifest that reads back as the old one plus the batch, its existing lines untouched, the blind
+labels' comparison reads the recorded measurements back as they were recorded, and the abstentions are those
+recorded."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from gaudi_vl.doctor import FAILURE_KINDS
 from gaudi_vl.engines.logs import Phase
+from tools.corpus_abstentions import abstentions, forward_chain
 from tools.corpus_agreement import (
     NOT_FAILED,
     _doctor_against,
@@ -169,3 +171,29 @@ def test_disjoint_batch_ranges_split_the_logs_labelled_twice() -> None:
     parts.append(agreement(MANIFEST, BLIND, RECORDS, lettered))
     assert sum(p["logs"] for p in parts) == whole["logs"]
     assert sum(p["labels"]["failure phase"]["of"] for p in parts) == whole["labels"]["failure phase"]["of"]
+
+
+def test_the_abstentions_are_the_recorded_first_verdicts_without_a_phase() -> None:
+    """Every failing held-out log the doctor, at its one measurement, found failed in no phase; no other."""
+    rows = abstentions(DEFAULT_CORPUS, MANIFEST, RECORDS)
+    doctor = first_verdicts(MANIFEST, RECORDS)
+    want = {n for n, got in doctor.items() if got["failed"] and got["failure_phase"] is None
+            and MANIFEST[n].get("label_when_measured", MANIFEST[n])["failed"]}
+    assert {r["log"] for r in rows} == want
+    labels = {r["log"]: MANIFEST[r["log"]].get("label_when_measured", MANIFEST[r["log"]]) for r in rows}
+    assert all(r["phase"] == labels[r["log"]]["failure_phase"] for r in rows)
+
+
+def test_the_classifier_places_what_its_words_tell_and_tests_each_round_once() -> None:
+    """On abstentions whose phase a word gives away, forward chaining places each later round's right; a
+    round with nothing before it to learn from is not tested; a higher threshold places no more."""
+    def row(rnd: int, phase: str | None, word: str) -> dict:
+        return {"log": f"{rnd}{phase}{word}", "round": rnd, "phase": phase,
+                "words": frozenset({word, "traceback", f"noise{rnd % 3}"})}
+    rows = [row(r, p, w) for r in range(1, 9) for p, w in
+            ((None, "argparse"), ("serving", "generate"), ("start-up/weights", "loading")) for _ in range(3)]
+    got = forward_chain(rows, 1, 8)
+    assert got["abstentions"] == 3 * 3 * 7  # round 1 has no earlier round to learn from
+    assert got["by_threshold"]["0.5"] == {"right": 2 * 3 * 7, "placed_unknown": 0, "other_phase": 0}
+    placed = [sum(c.values()) for c in got["by_threshold"].values()]
+    assert placed == sorted(placed, reverse=True)
