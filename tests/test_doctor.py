@@ -2205,6 +2205,10 @@ def test_a_frame_with_its_source_line_glued_on_is_read_as_both() -> None:
     ([("/u/vllm/engine/llm_engine.py", "__init__", "self.tokenizer = get_tokenizer("),
       ("/u/vllm/transformers_utils/tokenizer.py", "get_tokenizer", "raise RuntimeError(err_msg) from e")],
      Phase.STARTUP, True),
+    # LMCache storing a request's computed KV (LMCache#1981)
+    ([("/u/lmcache/v1/cache_engine.py", "store", "self.storage_manager.batched_put(keys, memory_objs)"),
+      ("/u/lmcache/v1/storage_backend/local_disk_backend.py", "submit_put_task", "self.put(key, obj)")],
+     Phase.SERVING, True),
     # ms-swift's GRPO rollout asking its built engine for completions (ms-swift#4418)
     ([("/u/swift/trainers/rlhf_trainer/grpo_trainer.py", "infer_task", "return self._infer_multi_turn(x)"),
       ("/u/swift/trainers/rlhf_trainer/grpo_trainer.py", "_infer_multi_turn", "outputs = self.engine.infer(x)")],

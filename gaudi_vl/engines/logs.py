@@ -2167,11 +2167,13 @@ for stage-%s replica-%s`` and re-raises; vllm_omni/engine/stage_pool.py): the or
 (``OMNI_ORCHESTRATOR_LOOP``) calls it to route requests' outputs between the stages, so it runs while serving
 (https://github.com/vllm-project/vllm-omni/issues/5554)."""
 LMCACHE_RETRIEVE = tuple(("/lmcache/v1/cache_engine.py", func, Phase.SERVING) for func in (
-    "retrieve", "_process_tokens_internal"))
+    "retrieve", "_process_tokens_internal", "store"))
 """LMCache's engine loading a request's cached KV chunks (``LMCacheEngine.retrieve`` ->
 ``_process_tokens_internal`` -> the storage manager's ``batched_get``,
 lmcache/v1/cache_engine.py@3bafe17fbd0b), which its vLLM connector calls for the tokens of a scheduled
-request: serving (https://github.com/LMCache/LMCache/issues/2420)."""
+request, and storing a request's computed KV (``LMCacheEngine.store`` -> ``batched_put``, which logs
+``[req_id=%s] Stored %d out of total %d tokens``, lmcache/v1/cache_engine.py@000620e37eb7): serving
+(https://github.com/LMCache/LMCache/issues/2420, https://github.com/LMCache/LMCache/issues/1981)."""
 HF_PROCESSOR_LOAD = tuple(("/transformers/", func, Phase.STARTUP) for func in (
     "get_image_processor_dict", "get_processor_dict", "get_feature_extractor_dict",
     "get_video_processor_dict"))
