@@ -2229,6 +2229,22 @@ def test_frames_of_a_built_engine_and_of_its_start_up(frames: list[tuple[str, st
     assert _read(elsewhere).report().failure_phase is None
 
 
+@pytest.mark.parametrize(("line", "stream", "level"), [
+    ("(Worker_TP3) ERROR 04:57:00 [multiproc_executor.py:1055]   File x", "Worker_TP3", "ERROR"),
+    ("(EngineCore_DP0) INFO 04:57:00 [core.py:93] Initializing", "EngineCore_DP0", "INFO"),
+    ("ERROR 04:57:00 [multiproc_executor.py:1055] WorkerProc hit an exception.", "main", "ERROR"),
+    # not a logger's: no [file:line] after an undated time, or a name vLLM does not give its processes
+    ("ERROR 04:57:00 the job failed", "main", None),
+    ("(Worker_TP3) the job failed", "main", None),
+    ("(MyApp) ERROR 04:57:00 [app.py:10] x", "main", None),
+])
+def test_a_scrubbed_paste_keeps_its_logger_header(line: str, stream: str, level: str | None) -> None:
+    """A reporter who scrubs a paste takes out the pids and dates (vllm#54317): ``(Worker_TP3) ERROR 04:57:00
+    [multiproc_executor.py:1055] ..`` is still the worker's error record."""
+    got = split_line(line)
+    assert (got.stream, got.level) == (stream, level)
+
+
 def test_canns_capture_stream_failure_is_a_failure_in_graph_capture() -> None:
     """Ascend CANN's error report when an ACL graph capture gets no stream (vllm-ascend#9564), logged by a
     worker at ERROR level with no Python exception line: the worker failed, in graph capture."""

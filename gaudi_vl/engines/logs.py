@@ -219,6 +219,19 @@ https://github.com/vllm-project/vllm/issues/23359). The time may come without se
 and the date with its year (Ray Serve's replica logger: ``INFO 2025-02-19 22:43:55,698 <deployment>
 <replica> -- message``, https://github.com/vllm-project/vllm/issues/12742)."""
 
+SCRUBBED_PROCESS = re.compile(
+    r"^\((?P<process>(?:EngineCore|Worker|APIServer|VllmWorker)[\w.\-:]{0,40})\)\s"
+    r"(?=\s*(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\s)")
+"""``PROCESS_PREFIX`` with its ``pid=`` taken out by a reporter who scrubbed the paste (``(Worker_TP3) ERROR
+04:57:00 [multiproc_executor.py:1055] ...``, https://github.com/vllm-project/vllm/issues/54317): only vLLM's
+own process names (vllm/logger.py:28-32@vllm==0.32.0) before a logger's level word."""
+UNDATED_HEADER = re.compile(
+    r"^\s*(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\s+(?P<time>\d\d:\d\d:\d\d)(?:[.,]\d+)?\s+"
+    r"\[(?P<file>[\w./\-]+\.py):(?P<lineno>\d+)\]\s?(?P<message>.*)$")
+"""``HEADER`` with its date taken out, as a reporter who scrubs a paste leaves it (``(Worker_TP3) ERROR
+04:57:00 [multiproc_executor.py:1055]   File ...``, pids, dates and path prefixes removed,
+https://github.com/vllm-project/vllm/issues/54317): the ``[file:line]`` part is required, so that a line
+that merely starts with a level word and a time is not taken for the logger's."""
 GLUED_HEADER = re.compile(
     r"(?<=\S)\s*(?=(?:ERROR|CRITICAL) \d\d-\d\d \d\d:\d\d:\d\d(?:[.,]\d+)? \[?[\w.\-]+\.py:\d+\] )")
 """An error's logger header (``HEADER`` with its ``[file:line]``) glued after another line's text, where a
