@@ -1397,8 +1397,7 @@ class Doctor:
             self._frame(tb, glued[0] if glued else func, m.group("path"))
             self.tb_stream = stream
             if glued:  # the frame's source line, its line break lost: read as the line it is
-                source = LogLine(ln.stream, ln.level, ln.source, glued[1] + msg[m.end():])
-                return self._failure_line(source, out)
+                self._failure_line(LogLine(ln.stream, ln.level, ln.source, glued[1] + msg[m.end():]), out)
             return True
         if ".py" in msg and " in " in msg and (m := IPYTHON_FRAME.match(msg)):  # a notebook's frame
             self.notebook = True
