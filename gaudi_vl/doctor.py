@@ -280,9 +280,8 @@ def _just_after(now: Phase | None, said: Phase | None) -> bool:
     (the phase the log reached): the engine went on to it without a line saying so (a cut
     ``_initialize_kv_caches()`` after the weights loaded). Weak frames of any later step are not taken past
     the phase reached (the profiling run calls ``execute_model`` too, so a weak serving frame never is)."""
-    order = list(Phase)
     return (now is not None and said is not None and said is not Phase.SERVING
-            and order.index(said) == order.index(now) + 1)
+            and said.order == now.order + 1)
 
 
 _STRONG_ORDER = (Phase.WARMUP, Phase.PROFILING, Phase.KV_ALLOCATION, Phase.STARTUP, Phase.SERVING)

@@ -1015,15 +1015,13 @@ https://github.com/vllm-project/vllm/issues/29265): start-up."""
 
 CAPTURE_ERROR = re.compile(
     r"cudaErrorStreamCapture\w*|hipErrorStreamCapture\w*|operation not permitted when stream is capturing"
-    r"|operation failed due to a previous error during capture|\b(?:New|Create) capture stream failed\b"
-    r"|\bCapture wait event failed\b")
+    r"|operation failed due to a previous error during capture|" + ACL_CAPTURE_FAILED.pattern)
 """CUDA's (and HIP's) stream-capture error names and texts: only an operation issued while a CUDA graph is
 being captured raises them (cudaErrorStreamCaptureUnsupported, CUDA runtime API, "Data types"), so a log that
 names one failed in graph capture even when the traceback that follows is cut
 (https://github.com/noonghunna/club-3090/issues/106). Ascend CANN's runtime the same for an ACL graph's
-capture streams (``New capture stream failed, stream_id=..
-[FUNC:GetCaptureStream][FILE:capture_model_utils.cc]``, ``Capture wait event failed.``; ``ACL_CAPTURE_FAILED``
-below), which only vllm-ascend's graph capture opens (``_capture_aclgraphs``, ``_GRAPH_CAPTURE``)."""
+capture streams (``ACL_CAPTURE_FAILED``: ``New capture stream failed, stream_id=..``, ``Capture wait event
+failed.``), which only vllm-ascend's graph capture opens (``_capture_aclgraphs``, ``_GRAPH_CAPTURE``)."""
 
 MULTIMODAL_HINTS = re.compile(
     r"(?i:qwen[\d.]*-?vl|-vl-|llava|mllama|pixtral|internvl|minicpm-?v|idefics|paligemma"
