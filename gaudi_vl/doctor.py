@@ -156,6 +156,7 @@ from gaudi_vl.engines.logs import (
     ROCR_FAULT,
     RPC_CALL,
     RPC_TIMEOUT,
+    SCRUBBED_HEADER,
     SCRUBBED_PROCESS,
     SERVING_PATHS,
     SHUTDOWN_NOISE,
@@ -455,16 +456,20 @@ def split_line(raw: str) -> LogLine:
             if text[:1].isdigit() and (c := COLLECTOR_STAMP.match(text)) \
                     and text[c.end():c.end() + 1] == "|" and (p := PIPE_FIELDS.match(text[c.end():])):
                 text = text[c.end() + p.end():]  # the worker's output went through the same relay logger
+    scrubbed = False
     if stream == "main" and text[:1] == "(" and (m := SCRUBBED_PROCESS.match(text)):
         stream, text = m.group("process"), text[m.end():]  # a worker's prefix with its pid scrubbed
+        scrubbed = True
     if text[:7] == "[Stage-" and (m := STAGE_PREFIX.match(text)):
         text = text[m.end():]  # the stage's logging prefix after its worker process's (STAGE_PREFIX)
     if m := RANK_PREFIX.match(text):
         stream = stream if stream != "main" else f"rank{m.group('rank')}"
         text = text[m.end():]
     level, source = glog, None
-    if (m := HEADER.match(text)) or (".py:" in text[:120] and (m := UNDATED_HEADER.match(text))):
-        level, source = m.group("level"), f"{m.group('file')}:{m.group('lineno')}"
+    if (m := HEADER.match(text)) or (".py:" in text[:120] and (m := UNDATED_HEADER.match(text))) or (
+            scrubbed and (m := SCRUBBED_HEADER.match(text))):
+        source = f"{m.group('file')}:{m.group('lineno')}" if m.group("file") else None
+        level = m.group("level")
         text = m.group("message")
         if r := RANK_PREFIX.match(text):
             stream = stream if stream != "main" else f"rank{r.group('rank')}"

@@ -2237,12 +2237,30 @@ def test_frames_of_a_built_engine_and_of_its_start_up(frames: list[tuple[str, st
     ("ERROR 04:57:00 the job failed", "main", None),
     ("(Worker_TP3) the job failed", "main", None),
     ("(MyApp) ERROR 04:57:00 [app.py:10] x", "main", None),
+    # the time and the [file:line] scrubbed too (vllm#41190): still the worker's record after its prefix
+    ("(Worker_TP1) ERROR [multiproc_executor.py:962] WorkerProc hit an exception.", "Worker_TP1", "ERROR"),
+    ('(Worker_TP1) ERROR   File ".../gpu_model_runner.py", line 3875, in execute_model', "Worker_TP1", "ERROR"),
+    ("ERROR [multiproc_executor.py:962] WorkerProc hit an exception.", "main", None),
+    ("(Worker_TP1) ERRORS were found", "main", None),
 ])
 def test_a_scrubbed_paste_keeps_its_logger_header(line: str, stream: str, level: str | None) -> None:
     """A reporter who scrubs a paste takes out the pids and dates (vllm#54317): ``(Worker_TP3) ERROR 04:57:00
     [multiproc_executor.py:1055] ..`` is still the worker's error record."""
     got = split_line(line)
     assert (got.stream, got.level) == (stream, level)
+
+
+def test_a_scrubbed_workers_frames_name_the_step() -> None:
+    """With the time and ``[file:line]`` scrubbed from each record (vllm#41190), the worker's frames still name
+    the step it failed in: ``execute_model`` is serving."""
+    h = "(Worker_TP1) ERROR "
+    log = (h + "[multiproc_executor.py:962] WorkerProc hit an exception.\n"
+           + h + '  File ".../vllm/v1/worker/gpu_model_runner.py", line 3875, in execute_model\n'
+           + h + "    logits_indices, spec_decode_metadata = self._prepare_inputs(\n"
+           + h + "torch.AcceleratorError: CUDA error: an illegal memory access was encountered\n")
+    r = _read(log).report()
+    assert (r.failed, r.failure_phase) == (True, Phase.SERVING)
+    assert _read(log.replace("(Worker_TP1) ", "(MyTool) ")).report().failure_phase is None
 
 
 def test_canns_capture_stream_failure_is_a_failure_in_graph_capture() -> None:

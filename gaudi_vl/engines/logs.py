@@ -232,6 +232,16 @@ UNDATED_HEADER = re.compile(
 04:57:00 [multiproc_executor.py:1055]   File ...``, pids, dates and path prefixes removed,
 https://github.com/vllm-project/vllm/issues/54317): the ``[file:line]`` part is required, so that a line
 that merely starts with a level word and a time is not taken for the logger's."""
+SCRUBBED_HEADER = re.compile(
+    r"^\s*(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)(?:\s+\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?)?"
+    r"(?:\s+\[(?P<file>[\w./\-]+\.py):(?P<lineno>\d+)\])?(?:\s|$)(?P<message>.*)$")
+"""What a scrub leaves of the logger's header (vllm/logger.py:28-33@vllm==0.32.0: level, date and time,
+``[file:line]``) after a ``SCRUBBED_PROCESS`` prefix: the level word, the time and the ``[file:line]`` each
+kept or taken out (``(Worker_TP1) ERROR [multiproc_executor.py:962] WorkerProc hit an exception.`` and its
+frames ``(Worker_TP1) ERROR   File ".../gpu_model_runner.py", line 3875, in execute_model``,
+https://github.com/vllm-project/vllm/issues/41190; the record is multiproc_executor.py:1063@vllm==0.32.0's
+``logger.exception``). Only read after vLLM's own process name, so a bare line that starts with a level word
+is never taken for the logger's."""
 GLUED_HEADER = re.compile(
     r"(?<=\S)\s*(?=(?:ERROR|CRITICAL) \d\d-\d\d \d\d:\d\d:\d\d(?:[.,]\d+)? \[?[\w.\-]+\.py:\d+\] )")
 """An error's logger header (``HEADER`` with its ``[file:line]``) glued after another line's text, where a
