@@ -2132,9 +2132,13 @@ def test_an_error_vllm_raises_for_a_requests_fault_is_the_requests(exc: str) -> 
     ("        The error from device(chipId:3, dieId:1), serial number is 18, event wait timeout occurred during task "
     "execution, stream_id:39, sq_id:10, task_id:24, event_id=37, timeout=234s."),
     "        Kernel Run failed. opType: 35, Sort",
+    ("       Kernel task happen error, retCode=0x30, [vector core timeout].[FUNC:PreCheckTaskErr]"
+     "[FILE:davinci_kernel_task.cc][LINE:1356]"),
+    "       Aicore kernel execute failed, device_id=5, stream_id=2, report_stream_id=2, task_id=2670, flip_num=0",
 ])
 def test_canns_kernel_launch_failure_is_a_failure(line: str) -> None:
-    """A task timing out on the NPU, then kernel launches failing (vllm-ascend#14527): the device is gone."""
+    """A task timing out on the NPU, then kernel launches failing (vllm-ascend#14527), or a kernel faulting on
+    an AI core (vllm-ascend#693): the device is gone."""
     r = _read(line + "\n").report()
     assert (r.failed, r.failure_kind) == (True, "exception")
     assert not _read("        Kernel Run finished. opType: 35, Sort\n").report().failed

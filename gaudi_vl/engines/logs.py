@@ -871,7 +871,8 @@ process cannot run a model, a failure at start-up."""
 DEVICE_KERNEL_FAULT = re.compile(
     r"\bA kernel exception has occurred, please check dmesg for details"
     r"|\bcuapi_xpu_launch_async\(\) failed in \w+, status= ?\d+"
-    r"|\bevent wait timeout occurred during task execution\b|^\s*Kernel Run failed\. opType: \d+")
+    r"|\bevent wait timeout occurred during task execution\b|^\s*Kernel Run failed\. opType: \d+"
+    r"|\bKernel task happen error, retCode=0x[0-9a-fA-F]+|\bAicore kernel execute failed, device_id=\d+")
 """Kunlun XPU's runtime reporting a kernel that faulted on the device (``kl3ChannelCheckErrors A kernel
 exception has occurred, please check dmesg for details.``, then every launch failing with ``status= 700``, the
 runtime's illegal-address code, as CUDA's 700; vLLM-Kunlun, https://github.com/baidu/vLLM-Kunlun/issues/475):
@@ -879,7 +880,11 @@ the device's context is unusable after it, as after ``DEVICE_RUNTIME_ERROR``. As
 on the device timing out (``The error from device(chipId:3, dieId:1), .. event wait timeout occurred during
 task execution, .. timeout=234s``) and the kernel launches after it failing (``Kernel Run failed. opType: 35,
 Sort``, ``launch failed for Sort, errno:361001.``), the error report torch_npu raises with
-(https://github.com/vllm-project/vllm-ascend/issues/14527)."""
+(https://github.com/vllm-project/vllm-ascend/issues/14527), and a kernel that faulted or timed out on an AI
+core (``Kernel task happen error, retCode=0x30, [vector core timeout]``, ``Aicore kernel execute failed,
+device_id=5, ..``, then ``rtStreamSynchronize execute failed``: the stream the worker waits on failed,
+https://github.com/vllm-project/vllm-ascend/issues/693; CANN is closed source, so the threads are the
+reference)."""
 ACL_CAPTURE_FAILED = re.compile(
     r"\b(?:New|Create) capture stream failed, stream_id=\d+|\bCapture wait event failed\.")
 """Ascend CANN's error report when an ACL graph capture cannot get a stream (``New capture stream failed,
@@ -923,8 +928,8 @@ LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
     ((": error: ",), "exception", ARGPARSE_ERROR),
     (("execution failed", "execute failed", "device count failed", "device id failed", "open device"),
      "exception", DEVICE_OPEN_FAILED),
-    (("kernel exception", "cuapi_xpu_launch_async", "event wait timeout", "Kernel Run failed"), "exception",
-     DEVICE_KERNEL_FAULT),
+    (("kernel exception", "cuapi_xpu_launch_async", "event wait timeout", "Kernel Run failed",
+      "Kernel task happen error", "Aicore kernel execute failed"), "exception", DEVICE_KERNEL_FAULT),
     (("PLEASE submit a bug report",), "exception", COMPILER_CRASH),
     (("capture stream failed", "Capture wait event failed"), "exception", ACL_CAPTURE_FAILED),
     (("by GPU node-",), "crash", ROCR_FAULT),
