@@ -60,6 +60,7 @@ from gaudi_vl.engines.logs import (
     CALL_SITES,
     CAPTURE_ERROR,
     CHAINED,
+    CLIENT_SHUTDOWN,
     CLOUD_PREFIX,
     CLOUDWATCH_CSV,
     CLOUDWATCH_ESCAPES,
@@ -858,6 +859,9 @@ class Doctor:
         self._step_raw: str | None = None
         self.stopping = False
         """An orderly stop was asked for (``ORDERLY_STOP``): processes killed by its signal are no failure."""
+        self.client_closed = False
+        """The front end's engine client began its shutdown (``CLIENT_SHUTDOWN``): an ``EngineDeadError``
+        after it is the client's own cleanup."""
         self.kv_seen = False
         """A line of the KV cache's sizing was seen (``kv_blocks`` markers)."""
         self.early_capture = False
@@ -1074,6 +1078,8 @@ class Doctor:
         if not self.stopping and ("hut" in msg or "Finished" in msg or "Stop" in msg) and (
                 ORDERLY_STOP.search(msg)):
             self.stopping = True
+        if self.stopping and "MPClient: start" in msg and CLIENT_SHUTDOWN.search(msg):
+            self.client_closed = True
         if self._failure_line(ln, out):
             return
         if (ln.source is not None and "arm" in ln.source and self.phase is Phase.KV_ALLOCATION
@@ -1486,9 +1492,11 @@ class Doctor:
                            f"({exc.group('type')}): caught and logged by the program; not a failure")
             return True
         if exc is not None and (exc.group("type").endswith(("KeyboardInterrupt", "SystemExit")) or (
-                self.stopping and exc.group("type").endswith("CancelledError"))):
+                self.stopping and exc.group("type").endswith("CancelledError")) or (
+                self.client_closed and exc.group("type").endswith("EngineDeadError"))):
             # a Ctrl-C, a clean exit, or a task cancelled by an orderly stop (asyncio cancels the server's and
-            # the engine loop's tasks on shutdown: V0's ``_log_task_completion`` reads that as graceful)
+            # the engine loop's tasks on shutdown: V0's ``_log_task_completion`` reads that as graceful), or
+            # the engine client's own shutdown marking the engine dead (CLIENT_SHUTDOWN)
             self.tracebacks.pop(stream, None)  # a user's Ctrl-C or a clean exit, not a failure
             self._note(out, "stopped", self._now(), f"stopped: {exc.group('type')}")
             return True
@@ -1529,8 +1537,10 @@ class Doctor:
             self.pending[stream] = (self.lines, exc.group("type"), (exc.group("text") or "").strip()[:300])
             self.recognised += 1
             return True
-        if kind is None and self.stopping and _maybe_death(msg) and SIGNAL_EXIT.search(msg):
-            self.tracebacks.pop(stream, None)  # the stop's own signal ended the process
+        if kind is None and self.stopping and _maybe_death(msg) and (SIGNAL_EXIT.search(msg) or (
+                self.client_closed and "output_handler failed" in msg)):
+            # the stop's own signal ended the process, or the client's own shutdown ended its output handler
+            self.tracebacks.pop(stream, None)
             self._note(out, "stopped", self._now(), f"stopped: {msg.strip()[:200]}")
             return True
         if exc is not None:

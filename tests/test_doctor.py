@@ -3759,3 +3759,22 @@ def test_the_ray_executor_without_a_gpu_and_a_short_batch_budget_are_start_up(li
            "(APIServer pid=151)     sys.exit(main())"]
     r = _read("\n".join([line, *cut]) + "\n").report()
     assert r.failed and r.failure_phase is Phase.STARTUP
+
+
+def test_an_engine_dead_error_after_the_clients_own_shutdown_is_the_stop() -> None:
+    """A SIGTERM'd server: the engine client's shutdown marks the engine dead itself (core_client.py:509-512,
+    766-783@vllm==0.32.0), so the output handler's ``EngineDeadError`` after it is the stop's echo; before it,
+    or after the client saw the engine core exit unexpectedly, it is a failure."""
+    a = "(APIServer pid=23283) "
+    stop = (a + "INFO 08-01 21:34:51 [launcher.py:100] [shutdown] API server: shutdown triggered\n"
+            + a + "INFO 08-01 21:34:51 [core_client.py:655] [shutdown] MPClient: start timeout=0s\n")
+    h = a + "ERROR 08-01 21:34:51 [async_llm.py:704] "
+    dead = (h + "AsyncLLM output_handler failed.\n" + h + "Traceback (most recent call last):\n"
+            + h + '  File "/v/vllm/v1/engine/async_llm.py", line 660, in output_handler\n'
+            + h + "vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue. See stack trace "
+            "(above) for the root cause.\n")
+    serving = a + "INFO 08-01 21:34:49 [loggers.py:273] Engine 000: Avg prompt throughput: 0.0 tokens/s\n"
+    assert not _read(serving + stop + dead).report().failed
+    assert _read(serving + dead + stop).report().failed
+    died = a + "WARNING 08-01 21:34:50 [core_client.py:818] [shutdown] MPClient: engine core exited unexpectedly\n"
+    assert _read(serving + died + stop + dead).report().failed

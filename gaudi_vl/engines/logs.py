@@ -735,6 +735,14 @@ server`` later), vLLM's ``[shutdown]`` steps (vllm/entrypoints/launchers/launche
 vllm/v1/engine/core.py:1636-1667@vllm==0.32.0) and systemd's ``Stopping x.service...``. After one, the
 processes that get the stop's signal report it (``SIGNAL_EXIT``): not a failure. The same lines follow an
 engine that died (the launcher stops the server then), but that failure was reported before them and stays."""
+CLIENT_SHUTDOWN = re.compile(r"\[shutdown\] MPClient: start timeout=")
+"""The front end's engine client shutting down (``MPClient.shutdown``, vllm/v1/engine/core_client.py:766-777
+@vllm==0.32.0): its resources' cleanup marks the engine dead (``engine_dead = True``, :509-512), so an output
+handler still waiting raises ``EngineDeadError`` (``_format_exception``, :779-783; ``AsyncLLM output_handler
+failed.``, vllm/v1/engine/async_llm.py:906) though nothing died: the stop's own echo (a SIGTERM'd server's
+log, https://github.com/sostrowsk/dgx-spark-local-llm/blob/a30decd7f6de661dac6971b785159d92b2d3d2dd/vllm.log).
+An engine that did die says so before it (``engine core exited unexpectedly``, :818, ``ENGINE_DEATH``), and
+that failure stays."""
 SIGNAL_EXIT = re.compile(
     r"exit ?code:? ?-(?:2|9|15)\b|died with exit code -(?:2|9|15)\b|\bexited with code 1(?:30|37|43)\b"
     r"|code=killed, status=(?:2/INT|9/KILL|15/TERM)")
