@@ -1541,6 +1541,8 @@ def test_the_weight_readers_progress_bar_shows_start_up() -> None:
     ("(Worker_TP0 pid=1) INFO 01-01 00:00:00 [hpu_model_runner.py:5464] Sampler warmup completed successfully", Phase.WARMUP),
     ("(Worker_TP0 pid=1) INFO 01-01 00:00:00 [hpu_model_runner.py:6273] Running validation warmup to trigger guard specializations...", Phase.WARMUP),
     ("(EngineCore_DP0 pid=1) INFO 05-13 21:09:41 [monitor.py:40] Starting torch.compile", Phase.PROFILING),
+    ("(ApiServer_1 pid=1110) INFO 03-24 13:18:17 [platform.py:440] Set PYTORCH_NPU_ALLOC_CONF=expandable_segments:True",
+     Phase.STARTUP),
     ("(Worker_TP0 pid=1) INFO 04-30 08:58:51 [backends.py:383] Cache the graph of compile range (1, 64) for later use",
      Phase.PROFILING),
     ("(EngineCore_DP0 pid=1) INFO 05-13 21:09:41 [gpu_worker.py:774] CUDA graph memory profiling is enabled (default since v0.21.0).", Phase.KV_ALLOCATION),

@@ -1259,7 +1259,7 @@ _STARTING = (
        r"|Starting with engine args|EngineArgs\(model=|Using max model len \d+"
        r"|vLLM server version |\u2580\u2584\u2580 \u2588\s+version "
        r"|Multiprocessing frontend to use |Started engine process with PID \d+"
-       r"|(?:^|[\s\u22c5])Loading model(?: \S+)?\.\.\.\s*$",
+       r"|(?:^|[\s\u22c5])Loading model(?: \S+)?\.\.\.\s*$|^Set PYTORCH_NPU_ALLOC_CONF=",
        f"the front end resolving its configuration before it builds the engine: api_server.py:1300 "
        f"(version), config.py:823,2203@{FORK_122}; the server's version line, or its block-letter logo with "
        f"the version (log_version_and_model, vllm/entrypoints/serve/utils/api_utils.py:325-347@{UPSTREAM}); "
@@ -1278,7 +1278,12 @@ _STARTING = (
        f"Aphrodite's '.. for RPC Path.', https://github.com/dphnAI/sonar/issues/854); a program announcing "
        f"the model it is about to load, before the engine's own lines: Aphrodite's front end ('Loading model "
        f"%s...', https://github.com/dphnAI/sonar/issues/786) and evaluation harnesses' ('\u22c5 Loading "
-       f"model...', https://github.com/EuroEval/EuroEval/issues/1117)"),
+       f"model...', https://github.com/EuroEval/EuroEval/issues/1117); vllm-ascend's platform setting the "
+       f"NPU allocator as the configuration is built ('Set PYTORCH_NPU_ALLOC_CONF=%s', "
+       f"_set_pytorch_npu_alloc_env, vllm_ascend/platform.py:1208-1227, called from "
+       f"NPUPlatform.check_and_update_config at :395@182b75ea84ff, which VllmConfig.__post_init__ runs, "
+       f"vllm/config/vllm.py:1991@{UPSTREAM}, as the front end builds the configuration; "
+       f"https://github.com/vllm-project/vllm-ascend/issues/7613)"),
 )
 """Lines written while the engine and its workers start, before any weight is loaded; ``frontend``
 lines come from the API server or ``LLM(...)`` before the engine exists: they show a healthy log was
