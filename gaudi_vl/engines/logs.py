@@ -206,8 +206,11 @@ exception line (``RuntimeError: ..``, also one whose text starts like a header) 
 RANK_PREFIX = re.compile(r"^\[rank(?P<rank>\d+)\]:\s?")
 """torch's distributed excepthook: ``[rank0]: Traceback ...`` (distributed_c10d.py:2576@torch==2.14.1)."""
 
+LEVELS = r"DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL"
+"""The level words of vLLM's logger header (vllm/logger.py:28-33@vllm==0.32.0), shared by every header
+pattern below."""
 HEADER = re.compile(
-    r"^\s*(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\s+(?P<date>(?:\d{4}-)?\d\d-\d\d)\s+"
+    rf"^\s*(?P<level>{LEVELS})\s+(?P<date>(?:\d{{4}}-)?\d\d-\d\d)\s+"
     r"(?P<time>\d\d:\d\d(?::\d\d)?)"
     r"(?:[.,]\d+)?(?:\s+\[?(?P<file>[\w./\-]+\.py):(?P<lineno>\d+)\])?\s?(?P<message>.*)$"
 )
@@ -221,19 +224,19 @@ and the date with its year (Ray Serve's replica logger: ``INFO 2025-02-19 22:43:
 
 SCRUBBED_PROCESS = re.compile(
     r"^\((?P<process>(?:EngineCore|Worker|APIServer|VllmWorker)[\w.\-:]{0,40})\)\s"
-    r"(?=\s*(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\s)")
+    rf"(?=\s*(?:{LEVELS})\s)")
 """``PROCESS_PREFIX`` with its ``pid=`` taken out by a reporter who scrubbed the paste (``(Worker_TP3) ERROR
 04:57:00 [multiproc_executor.py:1055] ...``, https://github.com/vllm-project/vllm/issues/54317): only vLLM's
 own process names (vllm/logger.py:28-32@vllm==0.32.0) before a logger's level word."""
 UNDATED_HEADER = re.compile(
-    r"^\s*(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\s+(?P<time>\d\d:\d\d:\d\d)(?:[.,]\d+)?\s+"
+    rf"^\s*(?P<level>{LEVELS})\s+(?P<time>\d\d:\d\d:\d\d)(?:[.,]\d+)?\s+"
     r"\[(?P<file>[\w./\-]+\.py):(?P<lineno>\d+)\]\s?(?P<message>.*)$")
 """``HEADER`` with its date taken out, as a reporter who scrubs a paste leaves it (``(Worker_TP3) ERROR
 04:57:00 [multiproc_executor.py:1055]   File ...``, pids, dates and path prefixes removed,
 https://github.com/vllm-project/vllm/issues/54317): the ``[file:line]`` part is required, so that a line
 that merely starts with a level word and a time is not taken for the logger's."""
 SCRUBBED_HEADER = re.compile(
-    r"^\s*(?P<level>DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)(?:\s+\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?)?"
+    rf"^\s*(?P<level>{LEVELS})(?:\s+\d\d:\d\d(?::\d\d)?(?:[.,]\d+)?)?"
     r"(?:\s+\[(?P<file>[\w./\-]+\.py):(?P<lineno>\d+)\])?(?:\s|$)(?P<message>.*)$")
 """What a scrub leaves of the logger's header (vllm/logger.py:28-33@vllm==0.32.0: level, date and time,
 ``[file:line]``) after a ``SCRUBBED_PROCESS`` prefix: the level word, the time and the ``[file:line]`` each
@@ -273,7 +276,7 @@ indentation every line of the block has had."""
 
 BRACKET_START = re.compile(
     r"\[(?:\d|rank\d|pod/|Stage-|[A-Za-z][\w.\-]{0,40}\]|[\w./\-]{1,80}\.py:\d"
-    r"|(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|Debug|Info|Warning|Error)\b)")
+    rf"|(?:{LEVELS}|Debug|Info|Warning|Error)\b)")
 """A line's own bracketed prefix: a stamp (``[2025-``), a rank (``[rank0]:``), kubectl's ``[pod/``, a stage, a
 relay's name (``[vllm]:``), a cut logger header (``[core.py:1006]``), a level: a line that starts so is its
 own line, not a wrapped sentence's rest."""
