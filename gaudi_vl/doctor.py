@@ -98,6 +98,7 @@ from gaudi_vl.engines.logs import (
     GPU_ENGINE,
     GRAPH_COMPILE,
     GRAPH_SPLIT,
+    HANDLED_ERROR,
     HEADER,
     IPYTHON_CONTEXT,
     IPYTHON_FRAME,
@@ -514,6 +515,9 @@ class _Traceback:
     """The exception a bare line printed just before this traceback (``logger.exception`` order)."""
     explicit: bool = False
     """Opened by a ``Traceback (most recent call last)`` header (not only inferred from frames)."""
+    handled: bool = False
+    """Opened right after a start-up step's report that it caught an exception and went on
+    (``HANDLED_ERROR``): never a failure on its own."""
     request: bool = False
     """Opened right after a request's own error (``REQUEST_ERROR``): the server answered that request with
     an error and kept serving; a failure only if its exception says the engine died."""
@@ -548,9 +552,9 @@ class _Traceback:
     ``generate``), so what they named holds only while the paste shows no frame after the line."""
 
     def harmless(self) -> bool:
-        """Teardown noise (``noise``) or an exception a logger reported below ERROR (``logged``): never a
-        failure on its own."""
-        return self.noise or self.logged
+        """Teardown noise (``noise``), an exception a logger reported below ERROR (``logged``) or one a
+        start-up step caught and went on from (``handled``): never a failure on its own."""
+        return self.noise or self.logged or self.handled
 
     def is_request(self) -> bool:
         """A request's own traceback: after a request error line, or through the framework's request
@@ -856,6 +860,9 @@ class Doctor:
         self.request_tracebacks = 0
         self.request_error: dict[str, int] = {}
         """Per stream, the line of the last request error (``REQUEST_ERROR``) or request traceback's end."""
+        self.handled_error: dict[str, int] = {}
+        """Per stream, the line of the last start-up step's caught-and-logged error (``HANDLED_ERROR``)."""
+        self.handled_tracebacks = 0
         self._step_raw: str | None = None
         self.stopping = False
         """An orderly stop was asked for (``ORDERLY_STOP``): processes killed by its signal are no failure."""
@@ -1334,6 +1341,13 @@ class Doctor:
             self._advance(Phase.SERVING)  # only a serving front end answers requests
             self.recognised += 1
             return True
+        if "plugin" in msg and HANDLED_ERROR.search(msg):
+            if len(self.handled_error) >= MAX_STREAMS:
+                self.handled_error.pop(next(iter(self.handled_error)))
+            self.handled_error[stream] = self.lines
+            self._advance(Phase.STARTUP)  # plugins load while an engine starts
+            self.recognised += 1
+            return True
         if ln.level in ("ERROR", "CRITICAL") and msg[-1:] == ")" and tb is None and (
                 m := EXCEPTION_REPR.match(msg.strip())) and not _maybe_death(msg):
             last_request = self.request_error.get(stream)
@@ -1357,6 +1371,8 @@ class Doctor:
                 last_request = self.request_error.get(stream)
                 tb.request = last_request is not None and self.lines - last_request <= 3
                 tb.logged = ln.level in QUIET_LEVELS and ln.source is not None
+                last_handled = self.handled_error.get(stream)
+                tb.handled = last_handled is not None and self.lines - last_handled <= 3
             if m := IPYTHON_TRACEBACK.match(msg):  # ``RuntimeError    Traceback (most recent call last)``
                 self.notebook = True
                 tb.exc = (m.group("type"), "")
@@ -1490,6 +1506,15 @@ class Doctor:
             if self.logged_tracebacks == 1:
                 self._note(out, "logged_traceback", self._now(), f"a traceback logged at {ln.level} "
                            f"({exc.group('type')}): caught and logged by the program; not a failure")
+            return True
+        if tb is not None and tb.handled and exc is not None:
+            self.tracebacks.pop(stream, None)  # the end of a traceback a start-up step caught: it went on
+            self.handled_tracebacks += 1
+            if self.handled_tracebacks == 1:
+                said = f"{exc.group('type')}: {(exc.group('text') or '').strip()[:120]}"
+                self._note(out, "handled_error", self._now(), f"a plugin failed to load ({said}): vLLM's "
+                           "loader logged it and went on; not a failure by itself, though what the plugin "
+                           "provides is missing")
             return True
         if exc is not None and (exc.group("type").endswith(("KeyboardInterrupt", "SystemExit")) or (
                 self.stopping and exc.group("type").endswith("CancelledError")) or (

@@ -3780,3 +3780,28 @@ def test_an_engine_dead_error_after_the_clients_own_shutdown_is_the_stop() -> No
     assert _read(serving + dead + stop).report().failed
     died = a + "WARNING 08-01 21:34:50 [core_client.py:818] [shutdown] MPClient: engine core exited unexpectedly\n"
     assert _read(serving + died + stop + dead).report().failed
+
+
+# ------------------------------------------------------------------ round 46: after K133's measurement
+def test_a_plugin_that_failed_to_load_is_handled_start_up_not_a_failure() -> None:
+    """vLLM's plugin loader catches one entry point's import error, logs it with its traceback at ERROR and goes on
+    (``logger.exception("Failed to load plugin %s", ..)``, vllm/plugins/__init__.py:66-74@vllm==0.32.0), while an
+    engine starts (K133's cs-self-learning note). What fails later because the plugin is missing still fails."""
+    head = "ERROR 12-03 06:48:25 [__init__.py:63] "
+    body = ["Failed to load plugin ascend_enhanced_model",
+            "Traceback (most recent call last):",
+            '  File "/w/vllm/plugins/__init__.py", line 60, in load_plugins_by_group',
+            "    func = plugin.load()",
+            "AttributeError: module 'vllm_ascend' has no attribute 'register_model'"]
+    handled = _read("\n".join(head + ln for ln in body) + "\n").report()
+    assert not handled.failed and handled.phase_reached is Phase.STARTUP
+    assert [f.kind for f in handled.findings if f.kind == "handled_error"] == ["handled_error"]
+    # the same traceback without the loader's line is a failure, as is a later error the missing plugin causes
+    assert _read("\n".join(head + ln for ln in body[1:]) + "\n").report().failed
+    later = ["ERROR 12-03 06:48:26 [engine.py:400] Failed to infer device type",
+             "ERROR 12-03 06:48:26 [engine.py:400] Traceback (most recent call last):",
+             '  File "/w/vllm/engine/arg_utils.py", line 1126, in create_engine_config',
+             "    device_config = DeviceConfig(device=self.device)",
+             "RuntimeError: Failed to infer device type"]
+    r = _read("\n".join([head + ln for ln in body] + later) + "\n").report()
+    assert r.failed and r.failure_phase is Phase.STARTUP

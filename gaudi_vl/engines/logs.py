@@ -547,6 +547,16 @@ execution failed: collective_rpc``, https://github.com/modelscope/ms-swift/issue
 The traceback after one is the request's, not the engine's: a failure only if its exception says the engine
 died."""
 
+HANDLED_ERROR = re.compile(r"\bFailed to load plugin \S+$")
+"""A start-up step that catches an exception, logs it with its traceback at ERROR and goes on: vLLM's plugin
+loader, ``logger.exception("Failed to load plugin %s", plugin.name)`` for one entry point that failed to
+import, then the next (``load_plugins_by_group``, vllm/plugins/__init__.py:66-74@vllm==0.32.0). It runs
+while an engine starts (``load_general_plugins`` from ``EngineArgs``, ``EngineCore.__init__`` and the worker's
+start, vllm/engine/arg_utils.py:906, vllm/v1/engine/core.py:129, vllm/v1/worker/worker_base.py:276
+@vllm==0.32.0): the traceback after it is handled, not the engine's failure (a failure the missing plugin
+causes later, ``Failed to infer device type`` with no platform, is reported on its own); the line shows
+start-up."""
+
 CHAINED = re.compile(r"^(?:The above exception was the direct cause|During handling of the above exception)")
 PROCESS_DIED = re.compile(r"^Process (?P<name>[\w\-:]+):$")
 """``Process SpawnProcess-1:`` / ``Process EngineCore_DP0:``: CPython's multiprocessing prints this
