@@ -1831,8 +1831,11 @@ class Doctor:
         if len(self.failures) >= MAX_FAILURES:
             self.recognised += 1
             return
+        # the text, or the message printed just before its traceback (an engine process's own error line above
+        # the front end's ``Engine process failed to start``)
+        said_phase = _message_phase(text) or (_message_phase(tb.message) if tb and tb.message else None)
         f = self.failures[key] = _Failure(self.lines, kind, text, stream, self._now(), frame_phase, alloc,
-                                          {stream}, _message_phase(text), weak_phase, hint)
+                                          {stream}, said_phase, weak_phase, hint)
         # a FATAL/OOM line logged just before its traceback takes the traceback's phase later
         phase = f.phase()
         label = FAILURE_KINDS[kind]

@@ -3805,3 +3805,23 @@ def test_a_plugin_that_failed_to_load_is_handled_start_up_not_a_failure() -> Non
              "RuntimeError: Failed to infer device type"]
     r = _read("\n".join([head + ln for ln in body] + later) + "\n").report()
     assert r.failed and r.failure_phase is Phase.STARTUP
+
+
+# ------------------------------------------------------------------ round 46: after K132's measurement
+@pytest.mark.parametrize("said", [
+    ("ValueError: Bfloat16 is only supported on GPUs with compute capability of at least 8.0. Your Tesla "
+     "V100-SXM2-32GB GPU has compute capability 7.0."),
+    "RuntimeError: The NVIDIA driver on your system is too old (found version 11080).",
+])
+def test_a_device_refusal_printed_above_the_front_ends_death_places_start_up(said: str) -> None:
+    """The worker's dtype check (vllm/platforms/cuda.py:636-653 from gpu_worker.py:503@vllm==0.32.0) and CUDA's
+    driver check refuse the device as the engine starts; a front end that printed only that line before its
+    ``Engine process failed to start`` traceback (imroc/tke-guide's FAQ) failed in start-up. Without the line
+    nothing shows the phase."""
+    tb = ["Traceback (most recent call last):",
+          '  File "/v/vllm/entrypoints/openai/api_server.py", line 230, in build_async_engine_client_from_engine_args',
+          "    raise RuntimeError(",
+          "RuntimeError: Engine process failed to start. See stack trace for the root cause."]
+    r = _read("\n".join([said, *tb]) + "\n").report()
+    assert r.failed and r.failure_kind == "engine_died" and r.failure_phase is Phase.STARTUP
+    assert _read("\n".join(tb) + "\n").report().failure_phase is None

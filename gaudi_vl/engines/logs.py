@@ -1005,6 +1005,8 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"Failed to find a kernel that can implement the \w+ linear layer"), Phase.STARTUP),
     (re.compile(r"max_num_batched_tokens \(\d+\) is smaller than max_model_len \(\d+\)"
                 r"|Current node has no \w+ available\. "), Phase.STARTUP),
+    (re.compile(r"Bfloat16 is only supported on GPUs with compute capability"
+                r"|The NVIDIA driver on your system is too old"), Phase.STARTUP),
 )
 WEAK_MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = ((FAILED_EXECUTION, Phase.SERVING),)
 """Texts that name a phase only as a weak frame does (``FAILED_EXECUTION``): used after the phase lines."""
@@ -1047,7 +1049,14 @@ smaller than max_model_len (%d)``, ``SchedulerConfig.verify_max_model_len``, vll
 https://github.com/verl-project/verl/issues/259) and the Ray executor finding no accelerator on its node
 (``Current node has no GPU available``, ``initialize_ray_cluster``, vllm/v1/executor/ray_utils.py:510,635,
 called by ``RayDistributedExecutor._init_executor``, ray_executor.py:72,80 @vllm==0.32.0;
-https://github.com/vllm-project/vllm/issues/29265): start-up."""
+https://github.com/vllm-project/vllm/issues/29265): start-up. The device refusing what the engine asks of it
+as a worker sets it up: the platform's dtype check (``Bfloat16 is only supported on GPUs with compute
+capability of at least 8.0``, ``check_if_supports_dtype``, vllm/platforms/cuda.py:636-653, called by the
+worker's ``init_device`` right after it picks its device, vllm/v1/worker/gpu_worker.py:436,503@vllm==0.32.0)
+and CUDA's own refusal on the process's first call to the device (``The NVIDIA driver on your system is too
+old (found version ..)``, c10's CUDA functions in torch/lib/libc10_cuda.so@torch==2.14.1): start-up, also when
+the front end printed only that line before its ``Engine process failed to start``
+(https://github.com/imroc/tke-guide, docs/ai/faq.md)."""
 
 CAPTURE_ERROR = re.compile(
     r"cudaErrorStreamCapture\w*|hipErrorStreamCapture\w*|operation not permitted when stream is capturing"
