@@ -866,6 +866,10 @@ class Doctor:
         self._step_raw: str | None = None
         self.stopping = False
         """An orderly stop was asked for (``ORDERLY_STOP``): processes killed by its signal are no failure."""
+        self.interrupted = False
+        """The terminal echoed a Ctrl-C (``^C``): every process of the foreground group got SIGINT, the engine
+        core's too (its handler stops it, ``signal_handler`` for SIGTERM and SIGINT, vllm/v1/engine/core.py:
+        1451-1470@vllm==0.32.0), so the client's report that its engine core died is the interrupt's echo."""
         self.client_closed = False
         """The front end's engine client began its shutdown (``CLIENT_SHUTDOWN``): an ``EngineDeadError``
         after it is the client's own cleanup."""
@@ -1085,6 +1089,8 @@ class Doctor:
         if not self.stopping and ("hut" in msg or "Finished" in msg or "Stop" in msg) and (
                 ORDERLY_STOP.search(msg)):
             self.stopping = True
+        if msg[:2] == "^C":  # (before this line's own failure check: ``^CERROR .. died unexpectedly``)
+            self.stopping = self.interrupted = True
         if self.stopping and "MPClient: start" in msg and CLIENT_SHUTDOWN.search(msg):
             self.client_closed = True
         if self._failure_line(ln, out):
@@ -1563,8 +1569,9 @@ class Doctor:
             self.recognised += 1
             return True
         if kind is None and self.stopping and _maybe_death(msg) and (SIGNAL_EXIT.search(msg) or (
-                self.client_closed and "output_handler failed" in msg)):
-            # the stop's own signal ended the process, or the client's own shutdown ended its output handler
+                self.client_closed and "output_handler failed" in msg) or self.interrupted):
+            # the stop's own signal ended the process, the client's own shutdown ended its output handler, or
+            # the engine core took the terminal's Ctrl-C with its client
             self.tracebacks.pop(stream, None)
             self._note(out, "stopped", self._now(), f"stopped: {msg.strip()[:200]}")
             return True

@@ -3825,3 +3825,19 @@ def test_a_device_refusal_printed_above_the_front_ends_death_places_start_up(sai
     r = _read("\n".join([said, *tb]) + "\n").report()
     assert r.failed and r.failure_kind == "engine_died" and r.failure_phase is Phase.STARTUP
     assert _read("\n".join(tb) + "\n").report().failure_phase is None
+
+
+# ------------------------------------------------------------------ round 46: after K134's measurement
+def test_an_engine_core_death_glued_to_a_ctrl_c_is_the_interrupts_echo() -> None:
+    """A Ctrl-C reaches every process of the foreground group, the engine core's too (its SIGINT handler,
+    vllm/v1/engine/core.py:1451-1470@vllm==0.32.0), so the client's ``Engine core proc .. died unexpectedly``
+    on the line the terminal echoed ``^C`` onto is the stop (bojieli/ai-agent-book's offline run). Without the
+    ``^C`` the same death during generation is a failure."""
+    head = ["INFO 10-04 01:09:38 [llm.py:295] Supported_tasks: ['generate']",
+            "Processed prompts:  87%|####      | 1827/2099 [00:40<00:05, 45.2it/s]"]
+    death = ("ERROR 10-04 01:11:18 [core_client.py:564] Engine core proc EngineCore_DP0 died unexpectedly, "
+             "shutting down client.")
+    stopped = _read("\n".join([*head, "^C" + death, "^CTraceback (most recent call last):"]) + "\n").report()
+    assert not stopped.failed and stopped.phase_reached is Phase.SERVING
+    died = _read("\n".join([*head, death]) + "\n").report()
+    assert died.failed and died.failure_kind == "engine_died" and died.failure_phase is Phase.SERVING
