@@ -165,6 +165,7 @@ from gaudi_vl.engines.logs import (
     SIGNAL_EXIT,
     STAGE_PREFIX,
     STAMP_START,
+    START_INTERRUPTED,
     START_SHORTFALL,
     STDLIB_PREFIX,
     STEP_DUMP,
@@ -1521,6 +1522,16 @@ class Doctor:
                 self._note(out, "handled_error", self._now(), f"a plugin failed to load ({said}): vLLM's "
                            "loader logged it and went on; not a failure by itself, though what the plugin "
                            "provides is missing")
+            return True
+        if exc is not None and not self.stopping and self.phase is not Phase.SERVING and (
+                exc.group("type").endswith(("KeyboardInterrupt", "SystemExit"))) and (
+                START_INTERRUPTED.match(msg.strip())):
+            # SIGTERM before the server ran: the start-up never finished (a probe's or a timeout's kill)
+            text = (f"start-up terminated by SIGTERM before the engine served ({msg.strip()}): a liveness "
+                    "probe, timeout or supervisor stopped it; give the start-up longer or find what kept it "
+                    "waiting")
+            self._fail(out, "exception", text, stream, tb, None)
+            self.tracebacks.pop(stream, None)
             return True
         if exc is not None and (exc.group("type").endswith(("KeyboardInterrupt", "SystemExit")) or (
                 self.stopping and exc.group("type").endswith("CancelledError")) or (

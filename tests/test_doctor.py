@@ -3841,3 +3841,30 @@ def test_an_engine_core_death_glued_to_a_ctrl_c_is_the_interrupts_echo() -> None
     assert not stopped.failed and stopped.phase_reached is Phase.SERVING
     died = _read("\n".join([*head, death]) + "\n").report()
     assert died.failed and died.failure_kind == "engine_died" and died.failure_phase is Phase.SERVING
+
+
+@pytest.mark.parametrize("stop", [
+    ["Traceback (most recent call last):",
+     '  File "/v/vllm/entrypoints/openai/api_server.py", line 1307, in signal_handler',
+     '    raise KeyboardInterrupt("terminated")',
+     "KeyboardInterrupt: terminated"],
+    ["ERROR 05-26 18:58:11 [engine.py:448] Traceback (most recent call last):",
+     'ERROR 05-26 18:58:11 [engine.py:448]   File "/r/ray/_private/worker.py", line 1539, in sigterm_handler',
+     "ERROR 05-26 18:58:11 [engine.py:448]     sys.exit(signum)",
+     "ERROR 05-26 18:58:11 [engine.py:448] SystemExit: 15"],
+])
+def test_sigterm_before_the_server_ran_is_a_failed_start_up(stop: list[str]) -> None:
+    """vLLM's API server raises ``KeyboardInterrupt("terminated")`` only from the handler it installs for
+    initialization, replaced once uvicorn runs (vllm/entrypoints/launchers/api_server/entry.py:165-174
+    @vllm==0.32.0); Ray's ``sigterm_handler`` exits 15. Before any serving line the start-up never finished (a
+    liveness probe killing a pod that was still loading weights, imroc/tke-guide): failed, in the phase reached.
+    After an orderly stop or once serving, the same lines are the stop."""
+    loading = "Loading safetensors checkpoint shards:   0% Completed | 0/2 [00:00<?, ?it/s]"
+    r = _read("\n".join([loading, *stop]) + "\n").report()
+    assert r.failed and r.failure_kind == "exception" and r.failure_phase is Phase.STARTUP
+    serving = 'INFO:     127.0.0.1:50000 - "POST /v1/completions HTTP/1.1" 200 OK'
+    assert not _read("\n".join([loading, serving, *stop]) + "\n").report().failed
+    orderly = "INFO:     Shutting down"
+    assert not _read("\n".join([loading, orderly, *stop]) + "\n").report().failed
+    ctrl_c = stop[-1].rsplit(":", 1)[0]  # a bare KeyboardInterrupt (Ctrl-C) or SystemExit (a clean exit)
+    assert not _read("\n".join([loading, *stop[:-1], ctrl_c]) + "\n").report().failed

@@ -766,6 +766,20 @@ worker with a non-zero exit code once one stops, then ``Killing local vLLM worke
 systemd's ``code=killed, status=15/TERM``. After an orderly stop (``ORDERLY_STOP``) these are the stop itself
 (https://github.com/instructlab/instructlab/pull/2093: SIGINT to the server, ``died, exit code: -15``)."""
 
+START_INTERRUPTED = re.compile(r"^(?:KeyboardInterrupt: terminated|SystemExit: 15)\s*$")
+"""SIGTERM ending a start-up before the server ran: the API server's handler installed for initialization
+only, ``raise KeyboardInterrupt("terminated")`` ("Interrupt initialization if SIGTERM arrives before uvicorn
+installs its own signal handlers. Once uvicorn is running it replaces this.", ``run_server``,
+vllm/entrypoints/launchers/api_server/entry.py:165-174@vllm==0.32.0; ``signal_handler`` in
+vllm/entrypoints/openai/api_server.py in 0.9-0.10, as the corpus's K127 logs show), and Ray's
+``sigterm_handler`` -> ``sys.exit(signum)``, ``SystemExit: 15`` (ray/_private/worker.py, the frames of
+https://github.com/ThomasVuNguyen/agent-distillation/blob/4e66be60000bb73ef8dd05b0b9fd97d57d417311/vllm.log).
+Before any serving line and with no stop asked for (``ORDERLY_STOP``, a Ctrl-C), the engine never came up:
+a supervisor's probe or timeout killed a start-up that had not finished (a Kubernetes liveness probe during
+weight loading,
+https://github.com/imroc/tke-guide/blob/80449bd6d5d218bfdc1f444f1a5f00de18f261a9/docs/ai/faq.md), a failure of
+that start-up (the corpus's collectors label all four such logs so; corpus README, round 46)."""
+
 RAY_DEATH = re.compile(r"A worker died or was killed while execut|Failed to register worker \S+ to Raylet"
                        r"|The actor died unexpectedly before finishing"
                        r"|The actor died because of an error raised in its creation task"
