@@ -78,6 +78,15 @@ def test_a_thread_named_in_a_left_out_list_by_a_short_form_is_shown() -> None:
     wrapped = "threads left out: vllm-omni\n7555 (a duplicate)\n"
     assert bare_mentions("vllm-project/vllm-omni", 7555, wrapped) == ["7555 (a duplicate)"]
     assert bare_mentions("vllm-project/vllm-omni", 7556, wrapped) == []
+    # a list run over many lines names its repository once, at its start (round 47: vllm 10459, PR 18970)
+    listed = ("Left out: vllm 4234, 4501: prose;\n" + "".join(f"{n}: code;\n" for n in range(100, 140))
+              + "48871 and 18970: a cut config line.\n\nAnother paragraph: 18971 tokens, core.py:18972.\n")
+    assert bare_mentions("vllm-project/vllm", 18970, listed) == ["48871 and 18970: a cut config line."]
+    assert bare_mentions("vllm-project/vllm", 18971, listed) == []
+    assert bare_mentions("vllm-project/vllm", 18972, listed) == []
+    assert bare_mentions("vllm-project/vllm-omni", 18970, listed) == []
+    for number in (10459, 18970):  # the two real ones, in the corpus README
+        assert bare_mentions("vllm-project/vllm", number, README)
 
 
 def test_a_thread_named_with_its_repository_in_a_list_is_seen() -> None:

@@ -7,7 +7,7 @@ earlier collector left out stays out (its reason is in the corpus README). For e
 ``SEEN`` with the evidence (a manifest entry's source URL, a log file named for the thread, the URL in the
 README) or ``NEW``, and then the README lines that hold the bare number beside the repository's short name,
 for a person to read: the lists of threads left out name them as ``vllm 188`` or ``vllm-omni 7555``, and a
-line wrap can part the name from the number (search the README for the number alone when in doubt).
+line wrap can part the name from the number, or a list run over many lines (``listed_mentions``).
 """
 
 from __future__ import annotations
@@ -70,6 +70,30 @@ def bare_mentions(repo: str, number: int, readme: str) -> list[str]:
         tags = (re.sub(r"[^a-z0-9]", "", m.group(1).lower()) for m in tagged.finditer(line))
         if name in near or short in near or any(len(t) >= 6 and short.startswith(t) for t in tags):
             found.append(line.strip()[:160])
+    return found + [line for line in listed_mentions(name, number, readme) if line not in found]
+
+
+LIST_WINDOW = 4000
+"""How far back in a paragraph a left-out list's repository name may stand before one of its numbers: the
+lists run for many lines (``vllm 4234, 4501, .. and 18970: prose, ..``), each number with its reason."""
+
+
+def listed_mentions(name: str, number: int, readme: str) -> list[str]:
+    """README lines where the number stands as a list item (``N:``, ``N,``, ``N and``, ``N (..)``) in a
+    paragraph that names the repository (as a word of its own) earlier, however many lines back: a list of
+    threads left out wraps over many lines (round 47 found vllm 10459 and PR 18970 listed so, out of the
+    line-based check's reach)."""
+    word = re.compile(rf"(?<![\w.\-/]){re.escape(name)}(?![\w\-/])", re.IGNORECASE)
+    item = re.compile(rf"(?<=[\s,(])(?:PRs? |#)?{number}(?=:|,| and | \(|;|\))")
+    found = []
+    for para in re.split(r"\n\s*\n", readme):
+        if str(number) not in para:
+            continue
+        for m in item.finditer(para):
+            names = list(word.finditer(para, max(0, m.start() - LIST_WINDOW), m.start()))
+            if names:
+                start, end = para.rfind("\n", 0, m.start()) + 1, para.find("\n", m.end())
+                found.append(para[start:end if end >= 0 else len(para)].strip()[:160])
     return found
 
 
