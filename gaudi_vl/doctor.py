@@ -95,6 +95,7 @@ from gaudi_vl.engines.logs import (
     FRAME_TAIL,
     GLOG_PREFIX,
     GLUED_HEADER,
+    GLUED_RECORD,
     GPU_ENGINE,
     GRAPH_COMPILE,
     GRAPH_SPLIT,
@@ -336,6 +337,35 @@ def _weak_message_phase(text: str | None) -> Phase | None:
             if pattern.search(text):
                 return phase
     return None
+
+
+def _unglued(raw: str) -> list[str] | None:
+    """The records of a line that glues several (``GLUED_RECORD``): None unless it holds two or more record
+    starts, one of them a logger header after other text. A frame right after a header is that record's own
+    (``ERROR .. [x.py:1]   File ..``); a prefix the line starts with (a collector's stamp) that stands again
+    before a later record goes with that record; a frame's source goes on a line of its own."""
+    starts, header_end = [], -1
+    for m in GLUED_RECORD.finditer(raw):
+        if m.start() and raw[m.start() - 1] != " ":
+            continue
+        inner = m.group()[:5] in ("File ", "Trace")
+        if inner and header_end >= 0 and not raw[header_end:m.start()].strip():
+            continue  # the header's own frame or traceback header
+        starts.append(m)
+        header_end = -1 if inner else m.end()
+    if len(starts) < 2 or not any(m.start() > 0 and m.group()[:1] not in "TF" for m in starts):
+        return None
+    prefix = raw[:starts[0].start()]
+    cuts = [0] + [m.start() - len(prefix) if prefix and raw[:m.start()].endswith(prefix) else m.start()
+                  for m in starts[1:]]
+    pieces: list[str] = []
+    for k, (m, cut) in enumerate(zip(starts, cuts, strict=True)):
+        end = cuts[k + 1] if k + 1 < len(cuts) else len(raw)
+        if m.group()[:5] == "File ":  # ``File "..", line N, in f`` then its source line
+            pieces += [raw[cut:m.start()] + "  " + m.group().rstrip(), "    " + raw[m.end():end].strip()]
+        else:
+            pieces.append(raw[cut:end])
+    return [piece.rstrip() for piece in pieces if piece.strip()]
 
 
 def _maybe_death(msg: str) -> bool:
@@ -1080,6 +1110,9 @@ class Doctor:
             return self._padding(m, out)
         if not self.unwrap:  # (with ``unwrap`` the logical line was laid out before it was joined)
             raw = self._layout(raw)
+        if len(raw) > 200 and (pieces := _unglued(raw)) is not None:
+            out += self._feed((piece, 0) for piece in pieces)  # a paste that lost its line breaks
+            return None
         ln = split_line(raw)
         msg = ln.message
         if ("RROR " in msg or "RITICAL " in msg) and (g := GLUED_HEADER.search(msg)) and (

@@ -23,7 +23,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaudi_vl.cli.doctor import iter_lines
-from gaudi_vl.doctor import MAX_KEPT_FINDINGS, MAX_LINE_CHARS, Doctor, DoctorReport, Phase, split_line
+from gaudi_vl.doctor import (
+    MAX_KEPT_FINDINGS,
+    MAX_LINE_CHARS,
+    Doctor,
+    DoctorReport,
+    Phase,
+    _unglued,
+    split_line,
+)
 from gaudi_vl.engines import DEFAULT_PROFILE, PROFILES
 from gaudi_vl.engines.logs import GRAMMARS
 from gaudi_vl.geometry import PATCHES_PER_WINDOW, PIXELS_PER_PATCH
@@ -3868,3 +3876,28 @@ def test_sigterm_before_the_server_ran_is_a_failed_start_up(stop: list[str]) -> 
     assert not _read("\n".join([loading, orderly, *stop]) + "\n").report().failed
     ctrl_c = stop[-1].rsplit(":", 1)[0]  # a bare KeyboardInterrupt (Ctrl-C) or SystemExit (a clean exit)
     assert not _read("\n".join([loading, *stop[:-1], ctrl_c]) + "\n").report().failed
+
+
+# ------------------------------------------------------------------ round 47: after K140's measurement
+def test_a_log_whose_line_breaks_were_lost_reads_as_its_records() -> None:
+    """An issue mirror stores a log as one physical line (vLLM#16682 as such a copy keeps it): its headers, the
+    traceback's header and frames glued by spaces. Read as its records, the engine's construction failed after
+    the model's configuration settled its dtype (vllm/config/model.py:2495@vllm==0.32.0): start-up."""
+    records = ["INFO 04-15 16:54:34 [__init__.py:239] Automatically detected platform cpu.",
+               "INFO 04-15 16:54:35 [config.py:2704] Downcasting torch.float32 to torch.float16.",
+               "WARNING 04-15 16:54:35 [registry.py:429] No model architectures are specified",
+               "Traceback (most recent call last):",
+               '  File "/u/run.py", line 5, in <module>',
+               '    llm = LLM(model="facebook/opt-125m")',
+               '  File "/e/vllm/entrypoints/llm.py", line 243, in __init__',
+               "    self.llm_engine = LLMEngine.from_engine_args("]
+    glued = " ".join(line.strip() for line in records)
+    for text in (glued, "\n".join(records)):
+        r = _read(text + "\n").report()
+        assert r.failed and r.failure_phase is Phase.STARTUP, text[:40]
+    # a worker's header with its own traceback header and frame, and a collector's stamp before each record,
+    # stay whole records
+    stamp = "026-07-29 11:18:04: (APIServer pid=1) ERROR 07-29 11:18:04 [stage_pool.py:1143] "
+    assert _unglued(f'{stamp}Traceback (most recent call last): {stamp}  File "/a/b.py", line 5, in f') == [
+        f"{stamp}Traceback (most recent call last):", f'{stamp}  File "/a/b.py", line 5, in f']
+    assert _unglued("INFO 04-15 16:54:34 [x.py:1] one line " + "x" * 300) is None

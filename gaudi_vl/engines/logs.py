@@ -253,6 +253,17 @@ CRITICAL 02-14 08:44:33 launcher.py:101] MQLLMEngine is already dead, terminatin
 (https://github.com/vllm-project/vllm/issues/13252), or with no blank at all (``in _wrapped_call_implERROR
 03-05 14:13:42 worker_base.py:469] Error executing method ..``, https://github.com/intel/ipex-llm/issues/12934):
 two lines, read as such."""
+GLUED_RECORD = re.compile(
+    rf"(?:\([^()]{{1,80}}pid=\d+\) )?(?:{LEVELS}) \d\d-\d\d \d\d:\d\d:\d\d(?:[.,]\d+)? \[?[\w.\-]+\.py:\d+\] "
+    r"|Traceback \(most recent call last\):"
+    r'|File "[^"\n]{1,400}", line \d+, in [\w<>.]+ ?')
+"""Where a record starts inside a paste that lost its line breaks (an issue mirror or a web page storing a
+log as one physical line: ``INFO 04-15 16:54:34 [__init__.py:239] Automatically detected platform cpu. INFO
+04-15 16:54:35 [config.py:2704] Downcasting .. Traceback (most recent call last): File "/u/x.py", line 5, in
+llm = LLM(..) .. File ".../vllm/entrypoints/llm.py", line 243, in __init__ self.llm_engine = ..``,
+https://github.com/vllm-project/vllm/issues/16682 as such a copy stores it): a logger header (with a worker's
+prefix), a traceback's header or a frame. A line holding two or more of them (one a header, after other text)
+is read as the records it glues, a frame's source after it on a line of its own."""
 STAGE_PREFIX = re.compile(r"^\[Stage-(?P<stage>\d{1,4})\]\s?")
 """vllm-omni runs each pipeline stage's engine in its own process and prefixes that process's lines with
 its stage: ``[Stage-0] INFO 02-10 08:00:59 [manager.py:204] ...`` (https://github.com/vllm-project/vllm-omni
@@ -1295,7 +1306,8 @@ _STARTING = (
        r"|Starting with engine args|EngineArgs\(model=|Using max model len \d+"
        r"|vLLM server version |\u2580\u2584\u2580 \u2588\s+version "
        r"|Multiprocessing frontend to use |Started engine process with PID \d+"
-       r"|(?:^|[\s\u22c5])Loading model(?: \S+)?\.\.\.\s*$|^Set PYTORCH_NPU_ALLOC_CONF=",
+       r"|(?:^|[\s\u22c5])Loading model(?: \S+)?\.\.\.\s*$|^Set PYTORCH_NPU_ALLOC_CONF="
+       r"|^Downcasting torch\.\w+ to torch\.\w+\.$",
        f"the front end resolving its configuration before it builds the engine: api_server.py:1300 "
        f"(version), config.py:823,2203@{FORK_122}; the server's version line, or its block-letter logo with "
        f"the version (log_version_and_model, vllm/entrypoints/serve/utils/api_utils.py:325-347@{UPSTREAM}); "
@@ -1319,7 +1331,9 @@ _STARTING = (
        f"_set_pytorch_npu_alloc_env, vllm_ascend/platform.py:1208-1227, called from "
        f"NPUPlatform.check_and_update_config at :395@182b75ea84ff, which VllmConfig.__post_init__ runs, "
        f"vllm/config/vllm.py:1991@{UPSTREAM}, as the front end builds the configuration; "
-       f"https://github.com/vllm-project/vllm-ascend/issues/7613)"),
+       f"https://github.com/vllm-project/vllm-ascend/issues/7613); the model's configuration settling its "
+       f"dtype ('Downcasting %s to %s.', vllm/config/model.py:2495@{UPSTREAM}, as ModelConfig is built for "
+       f"an engine; https://github.com/vllm-project/vllm/issues/16682)"),
 )
 """Lines written while the engine and its workers start, before any weight is loaded; ``frontend``
 lines come from the API server or ``LLM(...)`` before the engine exists: they show a healthy log was
