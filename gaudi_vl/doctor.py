@@ -898,9 +898,10 @@ class Doctor:
         self.stopping = False
         """An orderly stop was asked for (``ORDERLY_STOP``): processes killed by its signal are no failure."""
         self.interrupted = False
-        """The terminal echoed a Ctrl-C (``^C``): every process of the foreground group got SIGINT, the engine
-        core's too (its handler stops it, ``signal_handler`` for SIGTERM and SIGINT, vllm/v1/engine/core.py:
-        1451-1470@vllm==0.32.0), so the client's report that its engine core died is the interrupt's echo."""
+        """The terminal echoed a Ctrl-C (``^C``) or a traceback ended in a bare ``KeyboardInterrupt``
+        (SIGINT): every process of the foreground group got SIGINT, the engine core's too (its handler stops
+        it, ``signal_handler`` for SIGTERM and SIGINT, vllm/v1/engine/core.py:1451-1470@vllm==0.32.0), so the
+        client's report that its engine core died is the interrupt's echo."""
         self.client_closed = False
         """The front end's engine client began its shutdown (``CLIENT_SHUTDOWN``): an ``EngineDeadError``
         after it is the client's own cleanup."""
@@ -1573,6 +1574,9 @@ class Doctor:
             # the engine loop's tasks on shutdown: V0's ``_log_task_completion`` reads that as graceful), or
             # the engine client's own shutdown marking the engine dead (CLIENT_SHUTDOWN)
             self.tracebacks.pop(stream, None)  # a user's Ctrl-C or a clean exit, not a failure
+            if exc.group("type").endswith("KeyboardInterrupt") and not (exc.group("text") or "").strip():
+                # SIGINT (Ctrl-C) reached this process: the deaths its peers report next are its echo
+                self.interrupted = True
             self._note(out, "stopped", self._now(), f"stopped: {exc.group('type')}")
             return True
         if exc is not None and (SHUTDOWN_NOISE.search(msg) or (
@@ -1612,8 +1616,8 @@ class Doctor:
             self.pending[stream] = (self.lines, exc.group("type"), (exc.group("text") or "").strip()[:300])
             self.recognised += 1
             return True
-        if kind is None and self.stopping and _maybe_death(msg) and (SIGNAL_EXIT.search(msg) or (
-                self.client_closed and "output_handler failed" in msg) or self.interrupted):
+        if kind is None and _maybe_death(msg) and (self.interrupted or self.stopping and (SIGNAL_EXIT.search(
+                msg) or (self.client_closed and "output_handler failed" in msg))):
             # the stop's own signal ended the process, the client's own shutdown ended its output handler, or
             # the engine core took the terminal's Ctrl-C with its client
             self.tracebacks.pop(stream, None)

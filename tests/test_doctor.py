@@ -3901,3 +3901,42 @@ def test_a_log_whose_line_breaks_were_lost_reads_as_its_records() -> None:
     assert _unglued(f'{stamp}Traceback (most recent call last): {stamp}  File "/a/b.py", line 5, in f') == [
         f"{stamp}Traceback (most recent call last):", f'{stamp}  File "/a/b.py", line 5, in f']
     assert _unglued("INFO 04-15 16:54:34 [x.py:1] one line " + "x" * 300) is None
+
+
+# ------------------------------------------------------------------ round 47: after K138's measurement
+def test_an_app_that_builds_its_engine_in_a_start_up_handler_failed_at_start_up() -> None:
+    """FastAPI runs an application's start-up handlers from ``_startup`` (fastapi/routing.py:4873
+    @fastapi==0.136.3) under starlette's ``lifespan``: an ``LLM(..)`` built there that raises is the engine's
+    start-up failing, not a request's error (llm-inference's server_vllm.py), and uvicorn says so."""
+    lines = ["INFO:     Waiting for application startup.",
+             "ERROR:    Traceback (most recent call last):",
+             '  File "/v/starlette/routing.py", line 694, in lifespan',
+             "    async with self.lifespan_context(app) as maybe_state:",
+             '  File "/v/fastapi/routing.py", line 4880, in _startup',
+             "    await handler()",
+             '  File "/a/server_vllm.py", line 357, in get_llm',
+             "    _llm = LLM(**llm_kwargs)",
+             '  File "/v/vllm/engine/arg_utils.py", line 1457, in create_engine_config',
+             "    device_config = DeviceConfig(device=cast(Device, current_platform.device_type))",
+             "RuntimeError: Device string must not be empty",
+             "ERROR:    Application startup failed. Exiting."]
+    r = _read("\n".join(lines) + "\n").report()
+    assert r.failed and r.failure_phase is Phase.STARTUP
+
+
+def test_a_bare_keyboard_interrupt_makes_the_front_ends_death_report_its_echo() -> None:
+    """An engine core whose traceback ends in a bare ``KeyboardInterrupt`` took SIGINT (a Ctrl-C): the front end's
+    ``Engine core initialization failed`` after it is the interrupt's echo (contextmatch1's server log). A
+    SIGTERM's ``KeyboardInterrupt: terminated`` is not a Ctrl-C (``START_INTERRUPTED``)."""
+    core = "(EngineCore pid=3408798) "
+    lines = [f"{core}INFO 06-22 01:26:10 [gpu_model_runner.py:2392] Model loading took 9.44 GiB",
+             f"{core}Traceback (most recent call last):",
+             f'{core}  File "/v/vllm/v1/worker/gpu_model_runner.py", line 6228, in profile_run',
+             f"{core}    hidden_states, last_hidden_states = self._dummy_run(",
+             f"{core}KeyboardInterrupt",
+             ("(APIServer pid=3407862) RuntimeError: Engine core initialization failed. See root cause above. "
+              "Failed core proc(s): {}")]
+    r = _read("\n".join(lines) + "\n").report()
+    assert not r.failed and r.phase_reached is Phase.PROFILING
+    died = _read("\n".join([*lines[:4], lines[-1]]) + "\n").report()
+    assert died.failed and died.failure_kind == "engine_died"

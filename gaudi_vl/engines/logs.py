@@ -1768,8 +1768,12 @@ no exception line, is the engine core's death (https://github.com/vllm-project/v
 source line); one cut at the ``output_handler`` frame itself names no cause
 (https://github.com/vllm-project/vllm/issues/28028, labelled ``exception``)."""
 NOT_A_REQUEST = frozenset({"lifespan", "merged_lifespan", "startup", "shutdown", "main", "serve", "_serve",
-                           "__aenter__", "__aexit__"})
-"""Framework functions that run when the server starts or stops, not for a request."""
+                           "__aenter__", "__aexit__", "_startup", "_shutdown"})
+"""Framework functions that run when the server starts or stops, not for a request: FastAPI's router runs an
+application's start-up and shutdown handlers from ``_startup`` and ``_shutdown`` (fastapi/routing.py:4873,4889
+@fastapi==0.136.3), called from starlette's ``lifespan`` (a program that builds its ``LLM(..)`` in a start-up
+handler fails there before serving, and uvicorn logs ``Application startup failed. Exiting.``,
+uvicorn/lifespan/on.py:59@uvicorn==0.55.0)."""
 ENGINE_LOOP_FRAMES = frozenset({"output_handler", "run_engine_loop", "engine_step", "step_async",
                                 "_raise_exception_on_finish", "run_busy_loop", "_process_engine_step",
                                 "run_heartbeat_loop", "run_output_handler", "_log_task_completion"})
