@@ -98,6 +98,7 @@ from gaudi_vl.engines.logs import (
     GLUED_RECORD,
     GPU_ENGINE,
     GRAPH_COMPILE,
+    GRAPH_MEMORY_PROFILING,
     GRAPH_SPLIT,
     HANDLED_ERROR,
     HEADER,
@@ -125,6 +126,7 @@ from gaudi_vl.engines.logs import (
     OOM_DEFRAG,
     OOM_TEXT,
     ORDERLY_STOP,
+    ORPHAN_TASK_ERROR,
     PADDING,
     PATH_FRAMES,
     PIPE_FIELDS,
@@ -532,6 +534,9 @@ class _Traceback:
     start_line: int
     message: str | None = None
     strong: set[Phase] = field(default_factory=set)
+    graph_profiling: bool = False
+    """A frame that captures graphs to estimate their memory while the KV cache is sized
+    (``GRAPH_MEMORY_PROFILING``): the capture frames inside it are profiling's."""
     weak: Phase | None = None
     frames: int = 0
     noise: bool = False
@@ -649,6 +654,7 @@ class _Traceback:
                 continue
             if strong:
                 self.strong.add(phase)
+                self.graph_profiling = self.graph_profiling or func in GRAPH_MEMORY_PROFILING
             elif self.weak is None:  # outermost weak frame
                 self.weak = phase
             return
@@ -656,6 +662,8 @@ class _Traceback:
             self.weak = Phase.WARMUP
 
     def strong_phase(self) -> Phase | None:
+        if self.graph_profiling and Phase.WARMUP in self.strong:
+            return Phase.PROFILING  # the graphs captured to estimate their memory (GRAPH_MEMORY_PROFILING)
         for p in _STRONG_ORDER:
             if p in self.strong:
                 return p
@@ -1348,6 +1356,11 @@ class Doctor:
                 self._open(stream, explicit=True).noise = True
                 self.tb_stream = stream
             self._note(out, "stopped", self._now(), "stopped: Ctrl-C (^C) in the terminal")
+            return True
+        if self.stopping and msg[:1] in "TF" and ORPHAN_TASK_ERROR.match(msg):
+            self._open(stream).noise = True  # a background task met the closed client as the server stopped
+            self.tb_stream = stream
+            self.recognised += 1
             return True
         if msg[:1] == "E" and UNRAISABLE.match(msg):
             self._open(stream).noise = True  # "Exception ignored in: <function X.__del__ ...>"

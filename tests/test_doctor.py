@@ -3940,3 +3940,44 @@ def test_a_bare_keyboard_interrupt_makes_the_front_ends_death_report_its_echo() 
     assert not r.failed and r.phase_reached is Phase.PROFILING
     died = _read("\n".join([*lines[:4], lines[-1]]) + "\n").report()
     assert died.failed and died.failure_kind == "engine_died"
+
+
+# ------------------------------------------------------------------ round 48: after K143's measurement
+@pytest.mark.parametrize(("outer", "phase"), [
+    (("gpu_worker.py", "determine_available_memory", "profile_cudagraph_memory"), Phase.PROFILING),
+    (("gpu_worker.py", "compile_or_warm_up_model", "capture_model"), Phase.WARMUP),
+])
+def test_graphs_captured_to_estimate_their_memory_are_profiling(outer: tuple[str, str, str],
+                                                                 phase: Phase) -> None:
+    """V1 captures its CUDA graphs twice: to estimate their memory while the KV cache is sized
+    (``profile_cudagraph_memory`` -> ``_warmup_and_capture``, vllm/v1/worker/gpu_model_runner.py:6333,6400
+    @vllm==0.32.0), and in the warm-up (``capture_model``). A failure inside the first is profiling's
+    (alint77/jupiter-glm52-vllm-worklog's illegal memory access)."""
+    worker, step, runner = outer
+    tb = ["Traceback (most recent call last):",
+          f'  File "/v/vllm/v1/worker/{worker}", line 506, in {step}',
+          f"    x = self.model_runner.{runner}()",
+          f'  File "/v/vllm/v1/worker/gpu_model_runner.py", line 6646, in {runner}',
+          "    self._warmup_and_capture(",
+          '  File "/v/vllm/v1/worker/gpu_model_runner.py", line 6807, in _warmup_and_capture',
+          "    self._dummy_run(",
+          "torch.AcceleratorError: CUDA error: an illegal memory access was encountered"]
+    r = _read("\n".join(tb) + "\n").report()
+    assert r.failed and r.failure_phase is phase
+
+
+def test_an_orphan_tasks_error_after_an_orderly_stop_is_teardown() -> None:
+    """asyncio reports a collected task's unawaited exception (``Task exception was never retrieved``,
+    asyncio/futures.py:91-105@CPython 3.11.7). After the server's orderly stop it is a background task meeting the
+    closed client (V0's stats task on the closed RPC socket, JackLingjie/arean_hard_eval); before any stop the
+    same report is a failure."""
+    served = 'INFO:     127.0.0.1:60714 - "POST /v1/chat/completions HTTP/1.1" 200 OK'
+    stop = ["INFO:     Shutting down", "INFO:     Waiting for application shutdown."]
+    orphan = ["Task exception was never retrieved",
+              "future: <Task finished name='Task-4' coro=<lifespan.<locals>._force_log() done>",
+              "Traceback (most recent call last):",
+              '  File "/v/vllm/entrypoints/openai/rpc/client.py", line 59, in socket',
+              "    socket = self.context.socket(zmq.constants.DEALER)",
+              "zmq.error.ZMQError: Operation not supported"]
+    assert not _read("\n".join([served, *stop, *orphan]) + "\n").report().failed
+    assert _read("\n".join([served, *orphan]) + "\n").report().failed

@@ -512,6 +512,12 @@ finished), so the traceback after it is noise, never the engine's failure."""
 SHUTDOWN_NOISE = re.compile(r"Python is likely shutting down|sys\.meta_path is None|interpreter shutdown")
 """Exception texts that only appear while the interpreter tears down (CPython's import machinery at
 exit): a traceback ending in one is teardown noise (https://github.com/HabanaAI/vllm-fork/pull/1487)."""
+ORPHAN_TASK_ERROR = re.compile(r"^(?:Task|Future) exception was never retrieved$")
+"""asyncio's report of a task whose exception nobody awaited, written when the task object is collected
+(``Future.__del__`` -> ``call_exception_handler``, asyncio/futures.py:91-105@CPython 3.11.7), its traceback
+after it. After an orderly stop (``ORDERLY_STOP``) it is a background task that met the closed engine client
+as the server shut down: V0's periodic ``_force_log`` stats task on the closed RPC socket (``ZMQError:
+Operation not supported``, https://github.com/JackLingjie/arean_hard_eval), teardown noise."""
 TEARDOWN_FRAMES = frozenset({"__del__", "del", "_exit_function", "shutdown", "close", "cleanup", "teardown",
                              "__exit__", "_python_exit", "_run_finalizers", "_exitfunc"})
 """Functions that run only while objects or the interpreter are torn down; a traceback made only of
@@ -1502,6 +1508,12 @@ _FORK_MARKERS = (
     *_SERVING,
 )
 
+GRAPH_MEMORY_PROFILING = frozenset({"profile_cudagraph_memory"})
+"""V1's estimate of the CUDA graphs' memory, made while ``determine_available_memory`` sizes the KV cache
+(gpu_worker.py:704 -> ``profile_cudagraph_memory``, vllm/v1/worker/gpu_model_runner.py:6333@vllm==0.32.0):
+it captures the graphs itself (``self._warmup_and_capture(..)``, :6400), so a capture frame inside it
+(``_GRAPH_CAPTURE``) is the profiling step, not the warm-up
+(https://github.com/alint77/jupiter-glm52-vllm-worklog, an illegal memory access in its capture)."""
 _KV_SIZING = (("raise_if_cache_size_invalid", Phase.KV_ALLOCATION),)
 _GRAPH_CAPTURE = (
     ("capture_begin", Phase.WARMUP), ("capture_end", Phase.WARMUP), ("capture", Phase.WARMUP),
@@ -1511,8 +1523,9 @@ _GRAPH_CAPTURE = (
     ("register_graph_buffers", Phase.WARMUP), ("_capture_model", Phase.WARMUP),
     ("_capture_aclgraphs", Phase.WARMUP), ("_capture_budget_graph", Phase.WARMUP),
 )
-"""Graph capture and the kernel warm-up, all called only from the warm-up (``capture_model`` /
-``compile_or_warm_up_model``): torch's ``CUDAGraph.capture_begin/capture_end`` (entered by ``with
+"""Graph capture and the kernel warm-up, called from the warm-up (``capture_model`` /
+``compile_or_warm_up_model``; V1's ``_warmup_and_capture`` also from the profiling step's graph-memory
+estimate, ``GRAPH_MEMORY_PROFILING``): torch's ``CUDAGraph.capture_begin/capture_end`` (entered by ``with
 torch.cuda.graph(...)``); V0's ``capture_model`` and ``CUDAGraphRunner.capture``, the ``graph_capture``
 context and the custom all-reduce's ``capture`` (vllm/worker/model_runner.py:1499,1567,2041,
 vllm/distributed/device_communicators/custom_all_reduce.py:180@95af70093fc0); V1's ``capture_model``,
