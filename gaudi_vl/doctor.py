@@ -1350,8 +1350,7 @@ class Doctor:
                 self._frame(self._open(stream), m.group("func"), m.group("path"))
                 self.tb_stream = stream
                 return True
-        if msg[:2] == "^C":  # the terminal's echo of Ctrl-C: the user stopped the program (KeyboardInterrupt)
-            self.stopping = True
+        if msg[:2] == "^C":  # the terminal's echo of Ctrl-C (``stopping`` and ``interrupted`` set in _read)
             if "Traceback" in msg:  # the interrupt's own traceback follows, often cut before its last line
                 self._open(stream, explicit=True).noise = True
                 self.tb_stream = stream
@@ -1629,8 +1628,8 @@ class Doctor:
             self.pending[stream] = (self.lines, exc.group("type"), (exc.group("text") or "").strip()[:300])
             self.recognised += 1
             return True
-        if kind is None and _maybe_death(msg) and (self.interrupted or self.stopping and (SIGNAL_EXIT.search(
-                msg) or (self.client_closed and "output_handler failed" in msg))):
+        if kind is None and _maybe_death(msg) and (self.interrupted or (self.stopping and (
+                SIGNAL_EXIT.search(msg) or (self.client_closed and "output_handler failed" in msg)))):
             # the stop's own signal ended the process, the client's own shutdown ended its output handler, or
             # the engine core took the terminal's Ctrl-C with its client
             self.tracebacks.pop(stream, None)
