@@ -58,6 +58,7 @@ from gaudi_vl.engines.logs import (
     BUDGET,
     C10_FRAME,
     CALL_SITES,
+    CALLER_ERROR_TYPES,
     CAPTURE_ERROR,
     CHAINED,
     CLIENT_SHUTDOWN,
@@ -79,6 +80,7 @@ from gaudi_vl.engines.logs import (
     DEVICE_RUNTIME_ERROR,
     ENGINE_CORE_OUTPUT,
     ENGINE_DEATH,
+    ENGINE_FAMILY_PATH,
     ENGINE_LOOP_FRAMES,
     ENGINE_LOOP_PATH_FRAMES,
     ENGINE_PATHS,
@@ -145,6 +147,8 @@ from gaudi_vl.engines.logs import (
     REGISTRY_LOGGER,
     RELAY_PREFIX,
     RELAYED_WORKER_ERROR,
+    REQUEST_ADMISSION_FRAMES,
+    REQUEST_ADMISSION_PATHS,
     REQUEST_DISPATCH_FRAMES,
     REQUEST_DISPATCH_PATHS,
     REQUEST_ERROR,
@@ -569,6 +573,12 @@ class _Traceback:
     """A frame of V0's request stream raising what it was handed (``V0_REQUEST_STREAM``)."""
     in_engine: bool = False
     """The innermost frame with a path is in the engine's own modules (``ENGINE_PATHS``)."""
+    engine_code: bool = False
+    """A frame with a path in the engine family's code (``ENGINE_FAMILY_PATH``: vLLM, its plugins, the
+    frameworks' vLLM adapters): without one, a complete traceback is the caller's own code's."""
+    admission: bool = False
+    """A frame of the front end admitting one request (``REQUEST_ADMISSION_FRAMES``): a ``ValueError`` raised
+    under it is that request's input refused, raised to the caller."""
     asserting: bool = False
     """The innermost source line is an ``assert`` statement: cut there, the exception is an AssertionError."""
     syncing: bool = False
@@ -613,11 +623,15 @@ class _Traceback:
             self.core_output = True
         if path:
             self.in_engine = any(p in path for p in ENGINE_PATHS)
+            self.engine_code = self.engine_code or ENGINE_FAMILY_PATH.search(path) is not None
             self.in_compiler = any(p in path for p in COMPILER_PATHS)
             if self.in_compiler:
                 return  # the compiler's own functions (``step``, ``run``) name no engine phase
             if func == V0_REQUEST_STREAM[1] and path.endswith(V0_REQUEST_STREAM[0]):
                 self.stream_raise = True
+            if any(p in path for p in REQUEST_ADMISSION_PATHS) and (
+                    func in REQUEST_ADMISSION_FRAMES or path.endswith("_params.py")):
+                self.admission = True
         if not self.syncing and (any(func == f and p in path for p, f in RL_WEIGHT_SYNC) or (
                 func[:1] in "_ursp" and WEIGHT_SYNC_NAMED.match(func))):
             # a weight sync into the built engine, whatever framework runs it: a weak serving frame
@@ -902,6 +916,7 @@ class Doctor:
         self.handled_error: dict[str, int] = {}
         """Per stream, the line of the last start-up step's caught-and-logged error (``HANDLED_ERROR``)."""
         self.handled_tracebacks = 0
+        self.caller_errors = 0
         self._step_raw: str | None = None
         self.stopping = False
         """An orderly stop was asked for (``ORDERLY_STOP``): processes killed by its signal are no failure."""
@@ -1602,8 +1617,11 @@ class Doctor:
         if tb is not None and tb.stream_raise and exc is not None and exc.group("type")[-10:] == "ValueError":
             tb.stream_raise = False  # the request's validation error, handed back through its stream
         if exc is not None and tb is not None and not tb.engine_loop and (
-                exc.group("type").rsplit(".", 1)[-1] in REQUEST_EXCEPTIONS):
-            tb.dispatch = True  # an error vLLM raises for a request's own fault: answered with a 4xx
+                exc.group("type").rsplit(".", 1)[-1] in REQUEST_EXCEPTIONS or (
+                    tb.admission and exc.group("type").rsplit(".", 1)[-1] == "ValueError")):
+            # an error vLLM raises for a request's own fault (answered with a 4xx), or one request's input
+            # refused as the front end admitted it, raised to the offline caller (REQUEST_ADMISSION_FRAMES)
+            tb.dispatch = True
         if exc is not None and tb is not None and tb.is_request() and kind in (None, "not_implemented") and (
                 not _maybe_death(msg)):
             # one request failed (a plain exception, or a feature it asked for that is not implemented);
@@ -1615,6 +1633,16 @@ class Doctor:
             if self.request_tracebacks == 1:
                 self._note(out, "request_error", self._now(), f"a request failed ({exc.group('type')}): "
                            "the server answered it with an error; not an engine failure")
+            return True
+        if exc is not None and tb is not None and kind is None and (
+                self._callers_own(tb, exc.group("type"), msg)):
+            # the program driving a built engine failed in its own code: no frame inside the engine
+            self.tracebacks.pop(stream, None)
+            self.caller_errors += 1
+            if self.caller_errors == 1:
+                said = f"{exc.group('type')}: {(exc.group('text') or '').strip()}"[:160]
+                self._note(out, "caller_error", self._now(), "the program that drives the engine failed in "
+                           f"its own code ({said}), with no frame inside the engine: not an engine failure")
             return True
         if exc is not None and tb is None and kind is None and not _maybe_death(msg) and not (
                 "synStatus" in msg and SYNAPSE.search(msg)) and not DEVICE_RUNTIME_ERROR.match(msg) and not (
@@ -1730,6 +1758,16 @@ class Doctor:
             self.last_error[stream] = (self.lines, msg.strip()[:300])
         return False
 
+    def _callers_own(self, tb: _Traceback, exc_type: str, msg: str) -> bool:
+        """A complete traceback of the program that drives the engine, raised by that program's own code after
+        the engine printed its start-up: frames shown, none in the engine family's code and none naming an
+        engine step, a plain exception (``CALLER_ERROR_TYPES``) that says nothing of the engine dying
+        (COLLECTING.md, settled in round 49: a notebook calling a method ``LLM`` lacks, a wrapper reaching
+        into engine internals a newer engine dropped)."""
+        return (self.phase is not None and tb.frames > 0 and tb.explicit and not tb.engine_code
+                and tb.phase() is None and tb.named is None and not tb.syncing and not tb.crash
+                and exc_type.rsplit(".", 1)[-1] in CALLER_ERROR_TYPES and not _maybe_death(msg))
+
     def _glued_frame(self, func: str) -> tuple[str, str] | None:
         """A frame whose source line a paste glued onto it with no break (``in _handle_client_requestresult =
         method(..)``, https://github.com/huggingface/trl/issues/4790): the grammars' longest frame function
@@ -1752,7 +1790,8 @@ class Doctor:
 
     def _request_logger(self, tb: _Traceback, ln: LogLine) -> None:
         """A traceback line logged by a front-end request handler (``REQUEST_LOGGER``): the request's."""
-        if not tb.dispatch and ln.source and "_" in ln.source and REQUEST_LOGGER.match(ln.source):
+        if not tb.dispatch and ln.source and ("_" in ln.source or ln.source[:8] == "serving.") and (
+                REQUEST_LOGGER.match(ln.source)):
             tb.dispatch = True
             self._advance(Phase.SERVING)  # only a serving front end handles requests
 

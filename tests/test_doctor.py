@@ -3981,3 +3981,76 @@ def test_an_orphan_tasks_error_after_an_orderly_stop_is_teardown() -> None:
               "zmq.error.ZMQError: Operation not supported"]
     assert not _read("\n".join([served, *stop, *orphan]) + "\n").report().failed
     assert _read("\n".join([served, *orphan]) + "\n").report().failed
+
+
+# ------------------------------------------------------------------ round 49: the caller's error (settled)
+_BUILT = "INFO 08-08 16:00:04 [llm_engine.py:424] init engine (profile, create kv cache, warmup model) took 30.12 seconds"
+
+
+@pytest.mark.parametrize(("frames", "error", "refused"), [
+    ((("/e/vllm/entrypoints/llm.py", "generate"), ("/e/vllm/entrypoints/common/offline.py", "_add_request"),
+      ("/e/vllm/v1/engine/llm_engine.py", "add_request"),
+      ("/e/vllm/v1/engine/input_processor.py", "process_inputs")),
+     "ValueError: The decoder prompt (length 3353) is longer than the maximum model length of 2560.", True),
+    ((("/t/train.py", "rollout"), ("/e/vllm/sampling_params.py", "__post_init__"),
+      ("/e/vllm/sampling_params.py", "_verify_args")),
+     "ValueError: max_tokens must be at least 1, got -239.", True),
+    # the engine core's own add_request runs in its input thread: its error ends the engine
+    ((("/e/vllm/v1/engine/core.py", "process_input_sockets"), ("/e/vllm/v1/engine/core.py", "add_request")),
+     "ValueError: Got a request with kv_transfer_params", False),
+    # a step that failed under the offline loop is the engine's, whatever the exception's type
+    ((("/e/vllm/entrypoints/common/offline.py", "_run_engine"), ("/e/vllm/v1/engine/llm_engine.py", "step")),
+     "ValueError: could not broadcast input array", False),
+])
+def test_a_request_refused_as_it_is_admitted_is_the_callers_error(frames: tuple[tuple[str, str], ...],
+                                                                  error: str, refused: bool) -> None:
+    """The offline ``LLM`` checks each prompt as it adds it and raises a refusal to its caller after aborting
+    the requests already added (vllm/entrypoints/common/offline.py:549-564, input_processor.py:557-649,
+    sampling_params.py:631,690@vllm==0.32.0): one request's input refused, not the engine failing
+    (COLLECTING.md, settled in round 49; minamotooRin/Hermes, ms-swift#8223)."""
+    tb = ["Traceback (most recent call last):"]
+    for path, func in frames:
+        tb += [f'  File "{path}", line 10, in {func}', "    x = y()"]
+    r = _read("\n".join([_BUILT, *tb, error]) + "\n").report()
+    assert r.failed is not refused
+    if refused:
+        assert r.request_errors == 1
+
+
+def test_a_serving_modules_error_log_is_one_requests() -> None:
+    """Newer front ends keep each route's handler in its own ``serving.py``; its error logs are one
+    request's (vllm/entrypoints/openai/chat_completion/serving.py:514,929@vllm==0.32.0;
+    mistralai/mistral-vibe#454: a chat template the renderer refused, answered with a 400)."""
+    head = "(APIServer pid=1) ERROR 03-04 14:55:30 [{}:315] "
+    lines = ['  File "/u/vllm/renderers/mistral.py", line 40, in safe_apply_chat_template',
+             "    raise ValueError(str(e)) from e",
+             "ValueError: Unexpected role 'user' after role 'tool'"]
+    r = _read("".join(head.format("serving.py") + ln + "\n" for ln in lines)).report()
+    assert not r.failed and r.request_errors == 1
+    assert _read("".join(head.format("core.py") + ln + "\n" for ln in lines)).report().failed
+
+
+@pytest.mark.parametrize(("frames", "error", "callers"), [
+    ((('/t/run.py', "main"), ('/t/run.py', "embed")),
+     "AttributeError: 'LLM' object has no attribute 'get_embeddings'", True),
+    ((('/t/run.py', "main"), ('/t/app/utils.py', "load")), "KeyError: 'answer'", True),
+    # a frame inside vLLM: the engine's own code raised it
+    ((('/t/run.py', "main"), ('/e/vllm/entrypoints/llm.py', "__init__")), "KeyError: 'answer'", False),
+    # a frame of the device stack: not shown to be the caller's alone
+    ((('/t/run.py', "main"), ('/e/torch/cuda/__init__.py', "synchronize")),
+     "ValueError: bad", False),
+    # an error that is not a plain Python error of the program's own code
+    ((('/t/run.py', "main"),), "RuntimeError: Engine core initialization failed.", False),
+])
+def test_the_callers_own_code_failing_is_not_the_engines_failure(frames: tuple[tuple[str, str], ...],
+                                                               error: str, callers: bool) -> None:
+    """A complete traceback with no frame in the engine family's code, raising a plain Python error after the
+    engine started, is the driving program's own error (COLLECTING.md, settled in round 49;
+    HuazeTang/in-context-learning's notebook calling a method ``LLM`` does not have)."""
+    tb = ["Traceback (most recent call last):"]
+    for path, func in frames:
+        tb += [f'  File "{path}", line 10, in {func}', "    x = y()"]
+    r = _read("\n".join([_BUILT, *tb, error]) + "\n").report()
+    assert r.failed is not callers
+    # before the engine printed anything, nothing says an engine was built: read as before
+    assert _read("\n".join([*tb, error]) + "\n").report().failed

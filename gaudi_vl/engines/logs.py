@@ -1716,6 +1716,41 @@ REQUEST_EXCEPTIONS = ("VLLMClientError", "VLLMValidationError", "VLLMNotFoundErr
 with a 4xx: vllm/exceptions.py:10-23,28,59,65,90@vllm==0.32.0): a traceback ending in one is the request's,
 whatever code raised it (the renderer refusing a prompt longer than the model's context, ``_token_len_check``,
 https://github.com/vllm-project/vllm-ascend/issues/10952)."""
+ENGINE_FAMILY_PATH = re.compile(r"vllm|aphrodite|habana|sglang|/torch/|/triton/|/ray/", re.IGNORECASE)
+"""A frame path inside the engine family's code or what it runs on: vLLM and its plugins and forks
+(``vllm_ascend``, ``vllm_gaudi``), the RL frameworks' vLLM adapters (verl's ``vllm_rollout``), the device and
+compiler stacks (torch, Triton, Habana's frameworks) and Ray, whose tasks carry a remote worker's error. A
+traceback with none of these is the caller's own code's (``CALLER_ERROR_TYPES``)."""
+CALLER_ERROR_TYPES = frozenset({"AttributeError", "NameError", "TypeError", "KeyError", "IndexError",
+                                "ValueError", "FileNotFoundError", "UnboundLocalError", "JSONDecodeError",
+                                "ValidationError", "ZeroDivisionError"})
+"""Plain Python errors of a program's own code. Raised by a complete traceback none of whose frames is in the
+engine family's code (``ENGINE_FAMILY_PATH``), after the engine printed its start-up, they are the program's
+error, not the engine's (COLLECTING.md, settled in round 49): the engine's own failures are raised from its
+own frames, or are deaths, OOMs and crashes, which this never covers. A notebook calling a method ``LLM`` does
+not have (``AttributeError: 'LLM' object has no attribute 'get_embeddings'``) or a wrapper reaching into
+internals a newer engine dropped (``'LLMEngine' object has no attribute 'model_executor'``,
+https://github.com/unslothai/unsloth/issues/2426)."""
+REQUEST_ADMISSION_FRAMES = frozenset({"_validate_and_add_requests", "_render_and_add_requests",
+                                      "_add_completion_requests", "_add_request", "add_request",
+                                      "process_inputs", "_validate_model_inputs", "_validate_model_input",
+                                      "_validate_prompt_len", "_validate_params", "preprocess"})
+REQUEST_ADMISSION_PATHS = ("/vllm/entrypoints/", "/vllm/engine/llm_engine.py",
+                           "/vllm/v1/engine/llm_engine.py", "/vllm/v1/engine/processor.py",
+                           "/vllm/v1/engine/input_processor.py", "/vllm/inputs/preprocess.py",
+                           "/vllm/sampling_params.py", "/vllm/pooling_params.py")
+"""The front end admitting one request to a built engine: the offline ``LLM`` adds a call's prompts one by
+one and, when one is refused, aborts those already added and raises the error to its caller
+(``_render_and_add_requests``, vllm/entrypoints/common/offline.py:549-564@vllm==0.32.0), having checked each
+through ``LLMEngine.add_request`` -> ``InputProcessor.process_inputs`` (vllm/v1/engine/llm_engine.py:229-271,
+vllm/v1/engine/input_processor.py:373,557-649@vllm==0.32.0: a prompt longer than the model's context, more
+items than ``--limit-mm-per-prompt``); a request's ``SamplingParams`` check their own values as they are built
+(``__post_init__`` -> ``_verify_args``, ``max_tokens must be at least 1``, vllm/sampling_params.py:556,631,690
+@vllm==0.32.0). A ``ValueError`` raised there (frames in ``REQUEST_ADMISSION_PATHS`` naming one of these
+functions, or any frame of the params modules) is one request's input refused, raised to the program that
+drives the engine, which itself goes on: the caller's error, not the engine's (COLLECTING.md, settled in
+round 49; https://github.com/modelscope/ms-swift/issues/8223). The engine core's own ``add_request``
+(vllm/v1/engine/core.py:508) runs in its input thread, whose error ends the engine: not listed."""
 REQUEST_HANDLERS = frozenset({
     "create_chat_completion", "create_completion", "create_embedding", "create_responses", "create_messages",
     "create_transcriptions", "create_translations", "create_pooling", "create_classify", "create_score",
@@ -1736,7 +1771,7 @@ vllm/engine/multiprocessing/client.py:592@95af70093fc0; https://github.com/micro
 and vllm-omni's video route (``_run_video_generation`` -> ``OmniServingVideo.generate_videos``,
 vllm_omni/entrypoints/openai/api_server.py and serving_video.py, https://github.com/vllm-project/vllm-omni/issues/
 1671). A traceback through one is a request's."""
-REQUEST_LOGGER = re.compile(r"(?:serving_\w{1,40}|chat_utils|\w{1,40}_tool_parser)\.py:\d")
+REQUEST_LOGGER = re.compile(r"(?:serving(?:_\w{1,40})?|chat_utils|\w{1,40}_tool_parser)\.py:\d")
 """The OpenAI front end's per-request handlers log a request's error with its traceback from their own
 modules: ``logger.exception("Error in preprocessing prompt inputs")``
 (vllm/entrypoints/openai/serving_chat.py:201, serving_completion.py:126, serving_embedding.py:97,
@@ -1748,7 +1783,12 @@ the request still reads as the engine's (``ENGINE_LOOP_FRAMES``, ``ENGINE_LOOP_P
 front end's helpers that work on one request: rendering its chat template (``An error occurred in
 `transformers` while applying chat template``, vllm/entrypoints/chat_utils.py:1260) and a tool parser
 reading the model's output of it (``Error in extracting tool call from response.``,
-vllm/entrypoints/openai/tool_parsers/deepseekv3_tool_parser.py:112) @95af70093fc0."""
+vllm/entrypoints/openai/tool_parsers/deepseekv3_tool_parser.py:112) @95af70093fc0. Newer front ends keep
+each route's handler in a module of its own named ``serving.py``, whose error logs are all one request's
+(``Error in chat completion stream generator.``, ``Error in parser creation.``,
+vllm/entrypoints/openai/chat_completion/serving.py:514,929, completion/serving.py:500,
+generate/base/serving.py:203,302@vllm==0.32.0; a 400 for a chat template the renderer refused,
+https://github.com/mistralai/mistral-vibe/issues/454)."""
 ENGINE_LOOP_PATH_FRAMES = (("/v1/engine/output_processor.py", "get"),
                            ("/v1/engine/output_processor.py", "get_nowait"))
 """V1's per-request output collector re-raising what it was handed (``RequestOutputCollector.get`` /
