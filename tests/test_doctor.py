@@ -3267,8 +3267,9 @@ def test_older_v0_steps_guided_decoding_and_quant_schemes_name_their_phase(path:
 def test_a_traceback_logged_below_error_is_caught_not_a_failure() -> None:
     """``logger.warning(.., exc_info=True)`` (vLLM's KV-connector clean-up, serving.py:299-303@vllm==0.32.0)
     writes a whole traceback at WARNING: the program caught it (vllm-ascend#10815). The same traceback at
-    ERROR is the failure it always was."""
-    head = "(APIServer pid=2283) {} 06-23 02:49:44 [serving.py:651] "
+    ERROR from a module that handles no single request is the failure it always was (from a ``serving.py``
+    handler it is one request's: ``REQUEST_LOGGER``)."""
+    head = "(APIServer pid=2283) {} 06-23 02:49:44 [async_llm.py:651] "
     body = ["Failed to notify KV connector about rejected request ac541eb1608c421d",
             "Traceback (most recent call last):",
             '  File "/v/vllm/entrypoints/openai/engine/serving.py", line 638, in _with_kv_transfer_rejection_cleanup',
