@@ -347,9 +347,10 @@ def _weak_message_phase(text: str | None) -> Phase | None:
 
 def _unglued(raw: str) -> list[str] | None:
     """The records of a line that glues several (``GLUED_RECORD``): None unless it holds two or more record
-    starts, one of them a logger header after other text. A frame right after a header is that record's own
-    (``ERROR .. [x.py:1]   File ..``); a prefix the line starts with (a collector's stamp) that stands again
-    before a later record goes with that record; a frame's source goes on a line of its own."""
+    starts, one of them a logger header or a traceback's header after other text (a header's own traceback
+    header right after it, with no text between, stays its own). A frame right after a header is that
+    record's own (``ERROR .. [x.py:1]   File ..``); a prefix the line starts with (a collector's stamp) that
+    stands again before a later record goes with that record; a frame's source goes on a line of its own."""
     starts, header_end = [], -1
     for m in GLUED_RECORD.finditer(raw):
         if m.start() and raw[m.start() - 1] != " ":
@@ -359,7 +360,7 @@ def _unglued(raw: str) -> list[str] | None:
             continue  # the header's own frame or traceback header
         starts.append(m)
         header_end = -1 if inner else m.end()
-    if len(starts) < 2 or not any(m.start() > 0 and m.group()[:1] not in "TF" for m in starts):
+    if len(starts) < 2 or not any(m.start() > 0 and m.group()[:1] != "F" for m in starts):
         return None
     prefix = raw[:starts[0].start()]
     cuts = [0] + [m.start() - len(prefix) if prefix and raw[:m.start()].endswith(prefix) else m.start()

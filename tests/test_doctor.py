@@ -4055,3 +4055,32 @@ def test_the_callers_own_code_failing_is_not_the_engines_failure(frames: tuple[t
     assert r.failed is not callers
     # before the engine printed anything, nothing says an engine was built: read as before
     assert _read("\n".join([*tb, error]) + "\n").report().failed
+
+
+# ------------------------------------------------------------------ round 49: after its measurements
+def test_one_header_glued_to_the_traceback_after_it_reads_as_its_records() -> None:
+    """A copy that lost the line breaks of a single logger record and the traceback after it (vLLM#3291 as an
+    issue mirror stores it: the engine's configuration line, then the API server's traceback) holds one
+    header only, at its start: the traceback's header after the record's text still starts a record. A header
+    whose traceback header follows it with no text between stays one record."""
+    head = ("INFO 03-09 02:13:19 llm_engine.py:88] Initializing an LLM engine (v0.3.3) with config: "
+            "model='m', device_config=cpu, seed=0)")
+    tail = ('Traceback (most recent call last): File "/usr/lib/python3.10/runpy.py", line 196, in '
+            "_run_module_as_main return _run_code(code, main_globals, None,")
+    r = _read(f"{head} {tail}\n").report()
+    assert r.failed and r.failure_phase is Phase.STARTUP
+    assert _unglued(f"{head} {tail}") is not None
+    assert _unglued("ERROR 03-09 02:13:19 [x.py:1] Traceback (most recent call last):") is None
+
+
+def test_the_v0_engine_loops_task_finishing_is_a_serving_death() -> None:
+    """V0's engine loop task's done-callback logs ``Engine background task failed`` and raises
+    ``AsyncEngineDeadError("Task finished unexpectedly. ..")`` (``_log_task_completion``,
+    vllm/engine/async_llm_engine.py:69-74@95af70093fc0): the loop runs only once the engine serves
+    (ray-project/ray-llm#88, where the paste keeps only the raise)."""
+    lines = ["ray.exceptions.RayActorError: The actor died unexpectedly before finishing this task.",
+             ("raise AsyncEngineDeadError(vllm.engine.async_llm_engine.AsyncEngineDeadError: Task finished "
+              "unexpectedly. This should never happen! Please open an issue on Github. See stack trace above "
+              "for the actual cause.")]
+    r = _read("\n".join(lines) + "\n").report()
+    assert r.failed and r.failure_kind == "engine_died" and r.failure_phase is Phase.SERVING

@@ -671,7 +671,7 @@ SERVING_DEATH = re.compile(
     r"(?:Stage)?EngineCore(?:Proc)? encountered (?:a fatal error|an issue)|Engine loop has died"
     r"|Engine loop is not running"
     r"|Engine process \(pid \d+\) died|MQLLMEngine is already dead|Engine background task failed"
-    r"|Exception in callback _log_task_completion"
+    r"|Exception in callback _log_task_completion|Task finished unexpectedly"
     r"|AsyncLLM output_handler failed|Background loop is stopped|Background loop has errored already"
     r"|(?:Async|MQ)LLMEngine (?:has failed|is already dead), terminating server process")
 """An engine that dies after it started, i.e. while serving: V1 ``EngineCore encountered a fatal error.``
@@ -688,7 +688,11 @@ loop has died`` and ``MQLLMEngine is already dead, terminating server process`` 
 launcher, seen in https://github.com/vllm-project/vllm/issues/10024 and /issues/13939); V0's
 ``AsyncEngineDeadError("Background loop is stopped.")`` (``check_health`` once the loop that was started
 has stopped, async_llm_engine.py:1230) and ``Background loop has errored already.``
-(``start_background_loop`` after the loop failed, :747) @95af70093fc0: the background loop runs only once
+(``start_background_loop`` after the loop failed, :747) and ``AsyncEngineDeadError("Task finished
+unexpectedly. ..")``, which the engine loop task's done-callback raises right after logging ``Engine
+background task failed`` (``_log_task_completion``, :69-74; 0.2's ``_raise_exception_on_finish`` raised the
+same text)
+@95af70093fc0: the background loop runs only once
 the engine serves (the RPC server's health check relays the first,
 https://github.com/QwenLM/Qwen3-VL/issues/563). ``Background loop is not running`` (:722, :956) is said
 also of a loop that never started: an engine death, no phase. The V0 server's launcher, when a request's
