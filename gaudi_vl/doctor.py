@@ -630,7 +630,7 @@ class _Traceback:
                 return  # the compiler's own functions (``step``, ``run``) name no engine phase
             if func == V0_REQUEST_STREAM[1] and path.endswith(V0_REQUEST_STREAM[0]):
                 self.stream_raise = True
-            if any(p in path for p in REQUEST_ADMISSION_PATHS) and (
+            if "/vllm/" in path and any(p in path for p in REQUEST_ADMISSION_PATHS) and (
                     func in REQUEST_ADMISSION_FRAMES or path.endswith("_params.py")):
                 self.admission = True
         if not self.syncing and (any(func == f and p in path for p, f in RL_WEIGHT_SYNC) or (
