@@ -86,6 +86,7 @@ from gaudi_vl.engines.logs import (
     ENGINE_PATHS,
     EXCEPTION,
     EXCEPTION_REPR,
+    EXIT_MONITOR_DEATH,
     FAILED_EXECUTION,
     FATAL,
     FATAL_PYTHON,
@@ -918,6 +919,8 @@ class Doctor:
         """Per stream, the line of the last start-up step's caught-and-logged error (``HANDLED_ERROR``)."""
         self.handled_tracebacks = 0
         self.caller_errors = 0
+        self.last_text_line = 0
+        """The last line with text (``_exit_echo``: nothing after an engine's death)."""
         self._step_raw: str | None = None
         self.stopping = False
         """An orderly stop was asked for (``ORDERLY_STOP``): processes killed by its signal are no failure."""
@@ -1060,14 +1063,16 @@ class Doctor:
                         if self.phase is not serving and (ACCESS_LOG.search(head)
                                                           or REQUEST_RECORD.search(head)):
                             self._advance(serving)  # the server answers requests
+                        self.last_text_line = n
                         continue
                     if "Padding current" in head and (m := padding(line)):
-                        self.lines = n
+                        self.lines = self.last_text_line = n
                         self._padding(m, out)  # int() of at most 12 digits: cannot raise
                         continue
                     if "throughput:" in head and self.phase is serving and "xception" not in line and (
                             "ailed" not in line):  # (a re-wrap may join a failure onto a metrics line)
                         quiet += 1
+                        self.last_text_line = n
                         continue
                     if ("[Warmup][" in head and self.phase is warmup and len(line) < 400
                             and "rror" not in line):
@@ -1131,6 +1136,8 @@ class Doctor:
         return raw[len(self._indent):] if self._indent else raw
 
     def _read(self, raw: str, out: list[Finding]) -> None:
+        if raw and not raw.isspace():
+            self.last_text_line = self.lines
         if "Padding current" in raw and not self.tracebacks and (m := PADDING.search(raw)):
             return self._padding(m, out)
         if not self.unwrap:  # (with ``unwrap`` the logical line was laid out before it was joined)
@@ -1969,6 +1976,21 @@ class Doctor:
                     f.frame_phase = tb.strong_phase()
                     f.weak_phase = f.weak_phase or tb.weak or tb.named
 
+    def _exit_echo(self) -> None:
+        """The old engine-core monitor's death report as the log's last line, with no other failure and
+        nothing after it (``EXIT_MONITOR_DEATH``): the program's exit; re-filed as a stop."""
+        if len(self.failures) != 1 or self.pending:
+            return
+        key, f = next(iter(self.failures.items()))
+        if f.kind != "engine_died" or self.last_text_line > f.line_no or EXIT_MONITOR_DEATH not in f.text or (
+                any(not tb.harmless() for tb in self.tracebacks.values())):
+            return
+        del self.failures[key]  # (the report reads the log as ended: ``serve`` asks once its engine exited)
+        self.kept = deque((k for k in self.kept if k.line_no != f.line_no or k.kind != "failure"),
+                          maxlen=MAX_KEPT_FINDINGS)
+        self.kept.append(Finding(f.line_no, "stopped", self._now(), "stopped: the engine core ended with the "
+                                 "program (the last line, nothing failed before it)"))
+
     def _cause(self) -> _Failure | None:
         """The failure to report: the first of the most specific kind."""
         best: _Failure | None = None
@@ -2036,6 +2058,7 @@ class Doctor:
     def report(self) -> DoctorReport:
         self.flush()
         self._settle()
+        self._exit_echo()
         advice = tuple(self.advice())  # attaches cut-off tracebacks first
         cause = self._cause()
         open_tb = [tb for tb in self.tracebacks.values() if not tb.harmless()

@@ -4084,3 +4084,35 @@ def test_the_v0_engine_loops_task_finishing_is_a_serving_death() -> None:
               "for the actual cause.")]
     r = _read("\n".join(lines) + "\n").report()
     assert r.failed and r.failure_kind == "engine_died" and r.failure_phase is Phase.SERVING
+
+
+# ------------------------------------------------------------------ round 50: after its measurements
+def test_a_ray_worker_death_names_its_ranks_as_a_list() -> None:
+    """The Ray executor's monitor logs the dead ranks as a list (``RayWorkerProc rank=%s died unexpectedly``
+    with ``dead_ranks``, vllm/v1/executor/ray_executor_v2.py:516-523@vllm==0.32.0; vLLM#43420's copy)."""
+    for ranks in ("[3]", "[0, 2]"):
+        line = (f"ERROR 05-01 10:00:00 [ray_executor_v2.py:521] RayWorkerProc rank={ranks} died unexpectedly, "
+                "shutting down executor.")
+        r = _read(line + "\n").report()
+        assert r.failed and r.failure_kind == "engine_died", ranks
+
+
+def test_the_old_monitors_death_as_the_last_line_is_the_programs_exit() -> None:
+    """Early V1's engine-core monitor logged ``Engine core proc %s died unexpectedly, shutting down client.``
+    whatever ended the process, the finished program's exit included (vLLM#23517, #31681;
+    vllm/v1/engine/core_client.py:536@bccc43c0332c; vLLM now checks the client's finalizer first, :808-815
+    @vllm==0.32.0). As the last line after the program's own output it is a stop; followed by anything, or after
+    another failure, it is the death it always was."""
+    built = "INFO 11-17 15:24:31 [llm_engine.py:424] init engine (profile, create kv cache, warmup model) took 9"
+    death = ("ERROR 11-17 15:24:49 [core_client.py:564] Engine core proc EngineCore_DP0 died unexpectedly, "
+             "shutting down client.")
+    done = "Reset prefix cache took 0.00 seconds"
+    r = _read("\n".join([built, done, death, "", ""]) + "\n").report()
+    assert not r.failed and any(f.kind == "stopped" for f in r.findings)
+    after = ('Traceback (most recent call last):\n  File "/t/run.py", line 9, in <module>\n'
+             "vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue.")
+    assert _read("\n".join([built, done, death, after]) + "\n").report().failed
+    still = "INFO 11-17 15:24:50 [x.py:1] still here"
+    assert _read("\n".join([built, done, death, still]) + "\n").report().failed
+    oom = "ERROR 11-17 15:24:48 [core.py:700] torch.OutOfMemoryError: CUDA out of memory."
+    assert _read("\n".join([built, oom, death]) + "\n").report().failed

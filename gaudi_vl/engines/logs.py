@@ -728,7 +728,7 @@ ENGINE_DEATH = re.compile(
     r"|[Gg]ot fatal signal from worker processes"
     r"|AsyncEngineDeadError|Background loop has errored already|EngineDeadError"
     r"|Engine core proc(?:ess)? \S+ died unexpectedly|engine core exited unexpectedly"
-    r"|Process \S+ \(PID: \d+\) died with exit code|RayWorkerProc rank=\d+ died unexpectedly"
+    r"|Process \S+ \(PID: \d+\) died with exit code|RayWorkerProc rank=\[?[\d, ]{1,40}\]? died unexpectedly"
     r"|\bexited with code [1-9]\d*\b|Main process exited, code=(?:exited, status=[1-9]|killed|dumped)|"
     + SERVING_DEATH.pattern
 )
@@ -744,8 +744,10 @@ process failed to start`` (vllm/entrypoints/openai/api_server.py:302) and
 front end's and the client's watch on the engine core processes: ``Engine core process %s died
 unexpectedly.``, ``Process %s (PID: %s) died with exit code %s`` (vllm/v1/utils.py:586-593), ``[shutdown]
 MPClient: engine core exited unexpectedly`` (vllm/v1/engine/core_client.py:818), ``RayWorkerProc rank=%s died
-unexpectedly`` (vllm/v1/executor/ray_executor_v2.py:523) @vllm==0.32.0 and the older ``Engine core proc %s
-died unexpectedly, shutting down client.`` (vllm/v1/engine/core_client.py:536@bccc43c0332c); and the
+unexpectedly`` (vllm/v1/executor/ray_executor_v2.py:516-523, its ``%s`` a list of the dead ranks:
+``rank=[3]``) @vllm==0.32.0 and the older ``Engine core proc %s died unexpectedly, shutting down client.``
+(vllm/v1/engine/core_client.py:536@bccc43c0332c; as a log's last line, the program's exit:
+``EXIT_MONITOR_DEATH``); and the
 supervisor's report of the engine's process ending with an error: docker compose's ``vllm-1 exited with code
 137``, systemd's ``Main process exited, code=killed, status=9/KILL``. vllm-omni's stage engine core says the
 same of itself (``StageEngineCoreProc failed to start.`` / ``.. encountered a fatal error.``, run_stage_core's
@@ -753,6 +755,15 @@ handler, vllm_omni/engine/stage_engine_core_proc.py@7e6251d52ee5; https://github
 pull/5478), and its front end raises ``StageEngineCoreProc died during HELLO|READY (exit code N)`` when the
 stage's process exits before its handshake answers (``_recv``, the same file in an earlier revision, whose
 ``_perform_handshake`` waits for HELLO then READY; https://github.com/vllm-project/vllm-omni/issues/3308)."""
+
+EXIT_MONITOR_DEATH = "died unexpectedly, shutting down client"
+"""Early V1's front end watched its engine core processes from a thread and, when one ended, logged ``Engine
+core proc %s died unexpectedly, shutting down client.`` (vllm/v1/engine/core_client.py:536@bccc43c0332c)
+whatever ended it, the program's own exit included: an offline script that had finished printed it as its last
+line (https://github.com/vllm-project/vllm/issues/23517, /issues/31681: "the program run success, last raise
+error"). vLLM now asks first whether the client itself is being finalized and says nothing then
+(``monitor_engine_cores``, vllm/v1/engine/core_client.py:808-815@vllm==0.32.0). As a log's last line, with no
+failure before it and no call into the dead engine after it, it is the program's exit, not a failure."""
 
 ORDERLY_STOP = re.compile(
     r"^INFO: +Shutting down\s*$|Waiting for application shutdown\.|Application shutdown complete\."
