@@ -137,6 +137,7 @@ from gaudi_vl.engines.logs import (
     PROCESS_DIED,
     PROCESS_PREFIX,
     PROFILE,
+    PROGRESS_PERCENT,
     PYTEST_E,
     PYTEST_FRAME,
     QUOTE_PREFIX,
@@ -921,6 +922,11 @@ class Doctor:
         self.caller_errors = 0
         self.last_text_line = 0
         """The last line with text (``_exit_echo``: nothing after an engine's death)."""
+        self.last_text = self.text_before = ""
+        """The last line with text and the one before it (``_exit_echo``)."""
+        self.http_server = False
+        """An HTTP server ran (its start-up, uvicorn's lines, an access line): not a program that exits when
+        done (``_exit_echo``)."""
         self._step_raw: str | None = None
         self.stopping = False
         """An orderly stop was asked for (``ORDERLY_STOP``): processes killed by its signal are no failure."""
@@ -1064,6 +1070,7 @@ class Doctor:
                                                           or REQUEST_RECORD.search(head)):
                             self._advance(serving)  # the server answers requests
                         self.last_text_line = n
+                        self.http_server = True
                         continue
                     if "Padding current" in head and (m := padding(line)):
                         self.lines = self.last_text_line = n
@@ -1138,6 +1145,7 @@ class Doctor:
     def _read(self, raw: str, out: list[Finding]) -> None:
         if raw and not raw.isspace():
             self.last_text_line = self.lines
+            self.text_before, self.last_text = self.last_text, raw
         if "Padding current" in raw and not self.tracebacks and (m := PADDING.search(raw)):
             return self._padding(m, out)
         if not self.unwrap:  # (with ``unwrap`` the logical line was laid out before it was joined)
@@ -1259,10 +1267,13 @@ class Doctor:
             self.phase, self.asgi_first = None, False  # that server was another program's (ASGI_STARTED)
         if kind == "frontend":  # the server starting; no evidence of an engine phase (engines/logs.py)
             self.frontend = True
+            self.http_server = self.http_server or "server version" in msg
             self.recognised += 1
             return None
-        if self.phase is None and kind == "serving" and ASGI_STARTED.search(msg):
-            self.asgi_first = True
+        if kind == "serving" and ASGI_STARTED.search(msg):
+            self.http_server = True
+            if self.phase is None:
+                self.asgi_first = True
         if kind == "budget":
             message = self._budget(msg)
             if message is None:
@@ -1977,14 +1988,17 @@ class Doctor:
                     f.weak_phase = f.weak_phase or tb.weak or tb.named
 
     def _exit_echo(self) -> None:
-        """The old engine-core monitor's death report as the log's last line, with no other failure and
-        nothing after it (``EXIT_MONITOR_DEATH``): the program's exit; re-filed as a stop."""
-        if len(self.failures) != 1 or self.pending:
+        """The old engine-core monitor's death report as the log's last line, with no other failure, nothing
+        after it, no HTTP server in the log and no generate call's progress bar running just before it
+        (``EXIT_MONITOR_DEATH``): an offline program's exit; re-filed as a stop."""
+        if len(self.failures) != 1 or self.pending or self.http_server:
             return
         key, f = next(iter(self.failures.items()))
         if f.kind != "engine_died" or self.last_text_line > f.line_no or EXIT_MONITOR_DEATH not in f.text or (
                 any(not tb.harmless() for tb in self.tracebacks.values())):
             return
+        if (bar := PROGRESS_PERCENT.search(self.text_before)) and int(bar.group(1)) < 100:
+            return  # it died while a generate call was running: the program had not finished
         del self.failures[key]  # (the report reads the log as ended: ``serve`` asks once its engine exited)
         self.kept = deque((k for k in self.kept if k.line_no != f.line_no or k.kind != "failure"),
                           maxlen=MAX_KEPT_FINDINGS)

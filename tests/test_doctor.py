@@ -4101,8 +4101,9 @@ def test_the_old_monitors_death_as_the_last_line_is_the_programs_exit() -> None:
     """Early V1's engine-core monitor logged ``Engine core proc %s died unexpectedly, shutting down client.``
     whatever ended the process, the finished program's exit included (vLLM#23517, #31681;
     vllm/v1/engine/core_client.py:536@bccc43c0332c; vLLM now checks the client's finalizer first, :808-815
-    @vllm==0.32.0). As the last line after the program's own output it is a stop; followed by anything, or after
-    another failure, it is the death it always was."""
+    @vllm==0.32.0). As the last line after an offline program's own output it is a stop; followed by anything,
+    after another failure, in a server's log or while a generate call's bar is still counting, it is the death it
+    always was."""
     built = "INFO 11-17 15:24:31 [llm_engine.py:424] init engine (profile, create kv cache, warmup model) took 9"
     death = ("ERROR 11-17 15:24:49 [core_client.py:564] Engine core proc EngineCore_DP0 died unexpectedly, "
              "shutting down client.")
@@ -4116,3 +4117,7 @@ def test_the_old_monitors_death_as_the_last_line_is_the_programs_exit() -> None:
     assert _read("\n".join([built, done, death, still]) + "\n").report().failed
     oom = "ERROR 11-17 15:24:48 [core.py:700] torch.OutOfMemoryError: CUDA out of memory."
     assert _read("\n".join([built, oom, death]) + "\n").report().failed
+    # a server does not exit when done, and a generate call still counting was not done
+    assert _read("\n".join([built, SERVING.strip(), death]) + "\n").report().failed
+    running = "Processed prompts:  87%|####      | 1827/2099 [00:40<00:05, 45.2it/s]"
+    assert _read("\n".join([built, running, death]) + "\n").report().failed

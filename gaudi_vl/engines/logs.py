@@ -765,6 +765,10 @@ error"). vLLM now asks first whether the client itself is being finalized and sa
 (``monitor_engine_cores``, vllm/v1/engine/core_client.py:808-815@vllm==0.32.0). As a log's last line, with no
 failure before it and no call into the dead engine after it, it is the program's exit, not a failure."""
 
+PROGRESS_PERCENT = re.compile(r"(\d{1,3})%\|")
+"""A tqdm bar's percentage (``Processed prompts:  87%|####  | 1827/2099``): below 100 the call it counts was
+still running (``EXIT_MONITOR_DEATH``)."""
+
 ORDERLY_STOP = re.compile(
     r"^INFO: +Shutting down\s*$|Waiting for application shutdown\.|Application shutdown complete\."
     r"|Finished server process \[\d+\]|Engine is gracefully shutting down\.|\[shutdown\] "
