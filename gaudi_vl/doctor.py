@@ -191,6 +191,7 @@ from gaudi_vl.engines.logs import (
     UNRAISABLE,
     UTILITY_FAILED,
     V0_FATAL_LOGGERS,
+    V0_MQ_START_HANDLER_BELOW,
     V0_REQUEST_STREAM,
     WARMUP_NAMED,
     WARMUP_STEP,
@@ -348,30 +349,39 @@ def _weak_message_phase(text: str | None) -> Phase | None:
 
 
 def _unglued(raw: str) -> list[str] | None:
-    """The records of a line that glues several (``GLUED_RECORD``): None unless it holds two or more record
-    starts, one of them a logger header or a traceback's header after other text (a header's own traceback
-    header right after it, with no text between, stays its own). A frame right after a header is that
+    """The records of a line that glues several (``GLUED_RECORD``): None unless it holds three or more record
+    starts (frames alone: a traceback glued without its header), or two, one of them a logger header or a
+    traceback's header after other text (a header's own traceback header right after it, with no text between,
+    stays its own). A frame right after a header is that
     record's own (``ERROR .. [x.py:1]   File ..``); a prefix the line starts with (a collector's stamp) that
     stands again before a later record goes with that record; a frame's source goes on a line of its own."""
-    starts, header_end = [], -1
+    starts, header_end, prefix_end = [], -1, -1
     for m in GLUED_RECORD.finditer(raw):
         if m.start() and raw[m.start() - 1] != " ":
             continue
+        if m.start() == prefix_end:
+            continue  # the record a process prefix stands before
         inner = m.group()[:5] in ("File ", "Trace")
         if inner and header_end >= 0 and not raw[header_end:m.start()].strip():
             continue  # the header's own frame or traceback header
         starts.append(m)
         header_end = -1 if inner else m.end()
-    if len(starts) < 2 or not any(m.start() > 0 and m.group()[:1] != "F" for m in starts):
-        return None
+        prefix_end = m.end() if m.group("ray") else -1
+    if len(starts) < 2 or not (len(starts) >= 3 or any(
+            (m.start() > 0 and m.group()[:5] != "File " and not (i == 0 and m.group("ray")))
+            or (m.start() == 0 and m.group()[:5] == "Trace") for i, m in enumerate(starts))):
+        return None  # (a process prefix first after a collector's stamp is that line's own)
     prefix = raw[:starts[0].start()]
     cuts = [0] + [m.start() - len(prefix) if prefix and raw[:m.start()].endswith(prefix) else m.start()
                   for m in starts[1:]]
     pieces: list[str] = []
     for k, (m, cut) in enumerate(zip(starts, cuts, strict=True)):
         end = cuts[k + 1] if k + 1 < len(cuts) else len(raw)
-        if m.group()[:5] == "File ":  # ``File "..", line N, in f`` then its source line
-            pieces += [raw[cut:m.start()] + "  " + m.group().rstrip(), "    " + raw[m.end():end].strip()]
+        if m.group()[:5] == "File ":  # ``File "..", line N, in f`` then its source line, or (a frame that
+            # shows none: an import machinery's) the exception the traceback ends in
+            source = raw[m.end():end].strip()
+            pieces += [raw[cut:m.start()] + "  " + m.group().rstrip(),
+                       source if ": " in source and EXCEPTION.match(source) else "    " + source]
         else:
             pieces.append(raw[cut:end])
     return [piece.rstrip() for piece in pieces if piece.strip()]
@@ -1449,8 +1459,11 @@ class Doctor:
                 ln.source.rsplit(":", 1)[0] in V0_FATAL_LOGGERS):
             tb = self._open(stream, explicit=True)  # the engine's end is being reported (its lines follow)
             tb.message = msg.strip()[:300] or None
-            if ln.source[:6] == "async_":
-                tb.weak = Phase.SERVING  # the async engine's background loop runs only for requests
+            if ln.source[:6] == "async_" or (ln.source[:10] == "engine.py:" and ln.source[10:].isdigit()
+                                             and int(ln.source[10:]) < V0_MQ_START_HANDLER_BELOW):
+                # the async engine's background loop runs only for requests; the multiprocessing engine's
+                # ``start`` only once it is built (V0_FATAL_LOGGERS)
+                tb.weak = Phase.SERVING
             self.tb_stream = stream
         if ("Traceback" in msg and TRACEBACK.search(msg)) or PROCESS_DIED.match(msg) or CHAINED.match(msg):
             if tb is None or (tb.harmless() and tb.frames):
@@ -1653,7 +1666,7 @@ class Doctor:
                 self._note(out, "request_error", self._now(), f"a request failed ({exc.group('type')}): "
                            "the server answered it with an error; not an engine failure")
             return True
-        if exc is not None and tb is not None and kind is None and (
+        if exc is not None and tb is not None and kind in (None, "assertion") and (
                 self._callers_own(tb, exc.group("type"), msg)):
             # the program driving a built engine failed in its own code: no frame inside the engine
             self.tracebacks.pop(stream, None)
@@ -2088,6 +2101,13 @@ class Doctor:
         processes = 0
         if cause is not None and bare is None:
             kind, phase = cause.kind, cause.phase(self.tb_phase_seen)
+            if cause.frame_phase is None and cause.text_phase is None and (later := [
+                    f.frame_phase for f in self.failures.values()
+                    if f is not cause and f.frame_phase is not None
+                    and (phase is None or f.frame_phase.order > phase.order)]):
+                # a death that names no step (``Killed``, the client's fatal signal) after an error whose
+                # frames show the engine further on than the log's last phase line: the error's step
+                phase = max(later, key=lambda p: p.order)
             if phase is None:  # the failures it caused (a worker's error, then the engine's death) name it
                 others = (f.phase() for f in self.failures.values() if f is not cause)
                 phase = next((p for p in others if p is not None), None)

@@ -4121,3 +4121,88 @@ def test_the_old_monitors_death_as_the_last_line_is_the_programs_exit() -> None:
     assert _read("\n".join([built, SERVING.strip(), death]) + "\n").report().failed
     running = "Processed prompts:  87%|####      | 1827/2099 [00:40<00:05, 45.2it/s]"
     assert _read("\n".join([built, running, death]) + "\n").report().failed
+
+
+# ------------------------------------------------------------------ round 51: after its measurements
+@pytest.mark.parametrize(("glued", "phase"), [
+    # a traceback with its header at the line's start (vLLM#2284 as an issue wiki stores it)
+    (('Traceback (most recent call last): File "/a/x.py", line 3, in <module> llm = LLM(model=m) '
+     'File "/e/vllm/engine/llm_engine.py", line 114, in _verify_args '
+     "self.model_config.verify_with_parallel_config(self.parallel_config) "
+     'File "/e/vllm/config.py", line 81, in verify_with_parallel_config n = self.hf_config.num_hidden_layers '
+     "AttributeError: 'ChatGLMConfig' object has no attribute 'num_hidden_layers'"), Phase.STARTUP),
+    # frames with no header, the last one's exception glued where its source line would be (vLLM#3284)
+    (('module = importlib.import_module( File "/c/importlib/__init__.py", line 126, in import_module '
+     'return _bootstrap._gcd_import(name[level:], package, level) File " ", line 1050, in _gcd_import '
+     'File " ", line 1004, in _find_and_load_unlocked '
+     "ModuleNotFoundError: No module named 'vllm.model_executor.models.neuron'"), Phase.STARTUP),
+    # uvicorn's lines and a Ray worker's C++ abort after them (vLLM#1725)
+    (("INFO: Started server process [278296] INFO: Waiting for application startup. INFO: Application startup "
+     "complete. (RayWorker pid=281502) [2023-11-20 09:55:58,328 E 281502 281502] logging.cc:97: Unhandled "
+     "exception: N3c105ErrorE. what(): CUDA error: an illegal memory access was encountered "
+     "(RayWorker pid=281502) Exception raised from c10_cuda_check_implementation at CUDAException.cpp:44 "
+     "(most recent call first): (RayWorker pid=281502) frame #0: c10::Error::Error(c10::SourceLocation, "
+     "std::string) + 0x57 (0x7f5026eea617 in /x/libc10.so)"), Phase.SERVING),
+    # a slow tokenizer's warning (the engine being built), then a Ray worker's bus error (vLLM#789)
+    (("WARNING 08-18 01:35:48 tokenizer.py:63] Using a slow tokenizer. This might cause a significant slowdown. "
+     "(RayWorker pid=4711) *** SIGBUS received at time=1692322557 on cpu 5 *** (RayWorker pid=4711) PC: @ "
+     "0x7fca7c80cb41 (unknown) (unknown) (RayWorker pid=4711) Fatal Python error: Bus error"), Phase.STARTUP),
+])
+def test_a_whole_log_stored_as_one_line_reads_as_its_records(glued: str, phase: Phase) -> None:
+    """An issue wiki stores each thread's first post as one line: the records it glues are read as records
+    (``GLUED_RECORD``), and what they show places the failure: the configuration's own checks
+    (``verify_with_parallel_config``, vllm/config/vllm.py:1452@vllm==0.32.0), a model's module missing (the
+    registry imports it as the model is resolved, vllm/model_executor/models/registry.py:1092-1094), the
+    tokenizer loaded as the engine is built (vllm/tokenizers/registry.py:273-277@vllm==0.32.0)."""
+    r = _read(glued + "\n").report()
+    assert r.failed and r.failure_phase is phase
+
+
+def test_an_lmcache_record_is_not_taken_apart_at_its_level_word() -> None:
+    """Only uvicorn's own messages after ``INFO:`` start a glued record: LMCache's ``LMCache INFO: Loading ..``
+    inside a worker's record stays one record."""
+    line = ("(EngineCore_0 pid=1147865) [2025-08-08 17:42:35,121] LMCache INFO: Loading LMCache config file "
+            "/home/u/configs/lmcache-decoder-config.yaml (utils.py:57:lmcache.integration.vllm.utils) " + "x" * 60)
+    assert _unglued(line) is None
+
+
+def test_a_scripts_own_assert_is_the_callers_error_even_in_a_folder_named_for_vllm() -> None:
+    """A script's ``assert`` on what the engine returned, in a folder that only names vLLM
+    (``vllm-benchmarks/test.py``, vLLM#15394), is the caller's; a module named for vLLM (a framework's adapter,
+    ``vllm_utils.py``) stays the engine family's."""
+    built = "INFO 03-24 12:09:53 [core.py:138] init engine (profile, create kv cache, warmup model) took 12.45 s"
+    for folder, callers in (("/h/vllm-benchmarks/test.py", True), ("/h/unsloth_zoo/vllm_utils.py", False)):
+        tb = ["Traceback (most recent call last):", f'  File "{folder}", line 14, in <module>',
+              "    assert outputs[0].metrics is not None", "AssertionError"]
+        assert _read("\n".join([built, *tb]) + "\n").report().failed is not callers, folder
+
+
+def test_a_death_naming_no_step_takes_the_step_of_the_error_before_it() -> None:
+    """The engine core's error in its busy loop (``run_busy_loop`` -> ``execute_model``: serving), then the
+    client's ``Got fatal signal`` and the shell's ``Killed``, all after 'init engine .. took' with no serving
+    line: the deaths name no step, the error's frames show serving (vLLM#16668)."""
+    lines = ["INFO 04-15 08:11:37 [core.py:163] init engine (profile, create kv cache, warmup model) took 47.57 s",
+             "ERROR 04-15 08:11:37 [core.py:387] EngineCore hit an exception: Traceback (most recent call last):",
+             'ERROR 04-15 08:11:37 [core.py:387]   File "/v/vllm/v1/engine/core.py", line 380, in run_engine_core',
+             "ERROR 04-15 08:11:37 [core.py:387]     engine_core.run_busy_loop()",
+             'ERROR 04-15 08:11:37 [core.py:387]   File "/v/vllm/v1/engine/core.py", line 402, in run_busy_loop',
+             "ERROR 04-15 08:11:37 [core.py:387]     self._process_engine_step()",
+             "ERROR 04-15 08:11:37 [core.py:387] RuntimeError: The expanded size of the tensor (58) must match",
+             "CRITICAL 04-15 08:11:37 [core_client.py:359] Got fatal signal from worker processes, shutting down.",
+             "Killed"]
+    r = _read("\n".join(lines) + "\n").report()
+    assert r.failed and r.failure_phase is Phase.SERVING
+
+
+@pytest.mark.parametrize(("source", "phase"), [("engine.py:140", Phase.SERVING), ("engine.py:472", None)])
+def test_the_v0_multiprocessing_engines_start_handler_reports_the_engine_loop(source: str,
+                                                                              phase: Phase | None) -> None:
+    """V0's multiprocessing engine runs ``start`` only once it is built, so what its handler logs came out of
+    the engine loop (vllm/engine/multiprocessing/engine.py:131-139@1a3928aba2df; vLLM#15078); its process's
+    handler at the file's end also reports a failed construction (``run_mp_engine``, :472@95af70093fc0)."""
+    head = f"ERROR 03-18 13:40:00 {source}] "
+    lines = ['  File "/e/vllm/model_executor/models/llava_onevision.py", line 828, in _process_video_pixels',
+             "    num_videos, frames, c, h, w = video_pixel.shape",
+             "AttributeError: 'list' object has no attribute 'shape'"]
+    r = _read("".join(head + ln + "\n" for ln in lines)).report()
+    assert r.failed and r.failure_phase is phase

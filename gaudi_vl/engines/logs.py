@@ -256,14 +256,24 @@ two lines, read as such."""
 GLUED_RECORD = re.compile(
     rf"(?:\([^()]{{1,80}}pid=\d+\) )?(?:{LEVELS}) \d\d-\d\d \d\d:\d\d:\d\d(?:[.,]\d+)? \[?[\w.\-]+\.py:\d+\] "
     r"|Traceback \(most recent call last\):"
-    r'|File "[^"\n]{1,400}", line \d+, in [\w<>.]+ ?')
+    r'|File "[^"\n]{1,400}", line \d+, in [\w<>.]+ ?'
+    r"|(?P<ray>\([\w.:\-]{1,60} pid=\d+(?:, ip=[\d.]+)?\) )"
+    r"|INFO: {1,6}(?=Started server|Waiting for app|Application s|Uvicorn running|Shutting down"
+    r"|Finished server|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d+ - \")"
+    r"|\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [EWIF] \d+ \d+\] "
+    r"|frame #\d{1,3}: |Fatal Python error: |\*\*\* SIG[A-Z]{2,6} received")
 """Where a record starts inside a paste that lost its line breaks (an issue mirror or a web page storing a
 log as one physical line: ``INFO 04-15 16:54:34 [__init__.py:239] Automatically detected platform cpu. INFO
 04-15 16:54:35 [config.py:2704] Downcasting .. Traceback (most recent call last): File "/u/x.py", line 5, in
 llm = LLM(..) .. File ".../vllm/entrypoints/llm.py", line 243, in __init__ self.llm_engine = ..``,
 https://github.com/vllm-project/vllm/issues/16682 as such a copy stores it): a logger header (with a worker's
 prefix), a traceback's header or a frame. A line holding two or more of them (one a header, after other text)
-is read as the records it glues, a frame's source after it on a line of its own."""
+is read as the records it glues, a frame's source after it on a line of its own. So are the other records
+such a copy glues: a Ray process's prefix (``(RayWorker pid=4711) ``, whose record is what follows it),
+uvicorn's own lines and access lines (``INFO: Started server process``), Ray's glog lines (``[2023-08-18
+01:35:57,940 E 4711 4962] logging.cc:361: ..``), a C++ exception's ``frame #N:`` lines and a crash's ``Fatal
+Python error:`` / ``*** SIGBUS received`` (the issue wiki that stores vLLM#789, #1725 and #2798 as one line
+each)."""
 STAGE_PREFIX = re.compile(r"^\[Stage-(?P<stage>\d{1,4})\]\s?")
 """vllm-omni runs each pipeline stage's engine in its own process and prefixes that process's lines with
 its stage: ``[Stage-0] INFO 02-10 08:00:59 [manager.py:204] ...`` (https://github.com/vllm-project/vllm-omni
@@ -543,7 +553,14 @@ V0_FATAL_LOGGERS = frozenset({"engine.py", "async_llm_engine.py"})
 ``Engine iteration timed out`` (vllm/engine/async_llm_engine.py:69,887) @95af70093fc0. A paste made only of
 such lines (an exception whose message is a tensor, printed over many lines) shows the engine's failure. The
 async engine's loop is started for requests (``start_background_loop`` from ``add_request`` when it is not
-running, vllm/engine/async_llm_engine.py:933-953@95af70093fc0): its end is a serving failure."""
+running, vllm/engine/async_llm_engine.py:933-953@95af70093fc0): its end is a serving failure. So is the end
+the multiprocessing engine's ``start`` reports: it runs only once its constructor has built the engine
+(profiling and warm-up included), its start-up loop only answering the client's readiness question, so what
+it logs (``logger.exception(repr(e))``, vllm/engine/multiprocessing/engine.py:131-139@1a3928aba2df, :166
+@95af70093fc0) came out of the engine loop; its process's own handler, which also reports a failed
+construction, sits at the file's end (``run_mp_engine``, :472@95af70093fc0). A logger line number below
+``V0_MQ_START_HANDLER_BELOW`` is ``start``'s (https://github.com/vllm-project/vllm/issues/15078, at :140)."""
+V0_MQ_START_HANDLER_BELOW = 300
 REQUEST_ERROR = re.compile(
     r"Exception in ASGI application|Error in preprocessing prompt inputs"
     r"|Error in (?:chat completion|completion|responses?) stream generator|NIXL transfer failure: "
@@ -1057,10 +1074,15 @@ MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = (
                 r"|Current node has no \w+ available\. "), Phase.STARTUP),
     (re.compile(r"Bfloat16 is only supported on GPUs with compute capability"
                 r"|The NVIDIA driver on your system is too old"), Phase.STARTUP),
+    (re.compile(r"No module named '(?:vllm|vllm_\w+)\.model_executor\.models\.\w+"), Phase.STARTUP),
 )
 WEAK_MESSAGE_PHASES: tuple[tuple[re.Pattern[str], Phase], ...] = ((FAILED_EXECUTION, Phase.SERVING),)
 """Texts that name a phase only as a weak frame does (``FAILED_EXECUTION``): used after the phase lines."""
-"""Exception texts that name their phase: ``CUDA out of memory occurred when warming up sampler with
+"""Exception texts that name their phase (a model's module missing, ``No module named
+'vllm.model_executor.models.neuron'``: the model registry imports an architecture's module when the engine
+resolves its model, ``_LazyRegisteredModel.load_model_cls``, vllm/model_executor/models/registry.py:1092-1094
+@vllm==0.32.0, start-up; https://github.com/vllm-project/vllm/issues/3284); ``CUDA out of memory occurred
+when warming up sampler with
 %d dummy requests`` (vllm/v1/worker/gpu_model_runner.py:5991@vllm==0.32.0); the KV shortfall
 (``KV_SHORTFALL``); a worker that died while it started: ``WorkerProc initialization failed``
 (vllm/v1/executor/multiproc_executor.py:790@vllm==0.32.0) is raised when a worker's constructor, which
@@ -1273,7 +1295,13 @@ _STARTING = (
        r"|OMP threads binding of Process \d+|^\s*OMP tid: \d+, core \d+"
        r"|Creating v1 connector with name: |LMCache INFO: Loading LMCache config file "
        r"|FlashInfer CUTLASS M[Oo][Ee] is (?:available for EP but not enabled|currently not available for DP)"
-       r"|Enabling FlashInfer CUTLASS M[Oo][Ee] for UnquantizedFusedMoEMethod",
+       r"|Enabling FlashInfer CUTLASS M[Oo][Ee] for UnquantizedFusedMoEMethod"
+       r"|Using a slow tokenizer\. This might cause",
+       f"the engine loading the model's tokenizer as it is built ('Using a slow tokenizer. ..', "
+       f"get_tokenizer, vllm/tokenizers/registry.py:196,273-277, through the renderer the engine's "
+       f"constructor builds, renderer_from_config, vllm/v1/engine/llm_engine.py:98, "
+       f"async_llm.py:158@{UPSTREAM}; V0's LLMEngine._init_tokenizer; "
+       f"https://github.com/vllm-project/vllm/issues/789); "
        f"the multiprocessing executor setting up its workers ('Reducing Torch parallelism from %d threads "
        f"to %d ..', set_multiprocessing_worker_envs, vllm/executor/multiproc_worker_utils.py:292,326, called "
        f"by both executors' _init_executor, vllm/executor/mp_distributed_executor.py:68, "
@@ -1735,21 +1763,26 @@ REQUEST_EXCEPTIONS = ("VLLMClientError", "VLLMValidationError", "VLLMNotFoundErr
 with a 4xx: vllm/exceptions.py:10-23,28,59,65,90@vllm==0.32.0): a traceback ending in one is the request's,
 whatever code raised it (the renderer refusing a prompt longer than the model's context, ``_token_len_check``,
 https://github.com/vllm-project/vllm-ascend/issues/10952)."""
-ENGINE_FAMILY_PATH = re.compile(r"vllm|aphrodite|habana|sglang|/torch/|/triton/|/ray/", re.IGNORECASE)
-"""A frame path inside the engine family's code or what it runs on: vLLM and its plugins and forks
-(``vllm_ascend``, ``vllm_gaudi``), the RL frameworks' vLLM adapters (verl's ``vllm_rollout``), the device and
-compiler stacks (torch, Triton, Habana's frameworks) and Ray, whose tasks carry a remote worker's error. A
-traceback with none of these is the caller's own code's (``CALLER_ERROR_TYPES``)."""
+ENGINE_FAMILY_PATH = re.compile(
+    r"(?:^|/)(?:vllm|vllm_\w+|aphrodite\w*|habana_\w+|sglang|torch|triton|ray)/|/[^/]*(?:vllm|aphrodite)[^/]*\.py$",
+    re.IGNORECASE)
+"""A frame path inside the engine family's code or what it runs on, by its package folder or its module's
+name: vLLM and its plugins and forks (``vllm/``, ``vllm_ascend/``, ``vllm_gaudi/``), the frameworks'
+vLLM adapters (verl's ``vllm_rollout/``, Unsloth's ``vllm_utils.py``, ms-swift's ``vllm_engine.py``), the
+device and compiler stacks (torch, Triton, Habana's frameworks) and Ray, whose tasks carry a remote worker's
+error. A traceback with none of these is the caller's own code's (``CALLER_ERROR_TYPES``); a folder that only
+names vLLM (``vllm-benchmarks/test.py``) is the caller's."""
 CALLER_ERROR_TYPES = frozenset({"AttributeError", "NameError", "TypeError", "KeyError", "IndexError",
-                                "ValueError", "FileNotFoundError", "UnboundLocalError", "JSONDecodeError",
-                                "ValidationError", "ZeroDivisionError"})
+                                "AssertionError", "ValueError", "FileNotFoundError", "UnboundLocalError",
+                                "JSONDecodeError", "ValidationError", "ZeroDivisionError"})
 """Plain Python errors of a program's own code. Raised by a complete traceback none of whose frames is in the
 engine family's code (``ENGINE_FAMILY_PATH``), after the engine printed its start-up, they are the program's
 error, not the engine's (COLLECTING.md, settled in round 49): the engine's own failures are raised from its
 own frames, or are deaths, OOMs and crashes, which this never covers. A notebook calling a method ``LLM`` does
 not have (``AttributeError: 'LLM' object has no attribute 'get_embeddings'``) or a wrapper reaching into
 internals a newer engine dropped (``'LLMEngine' object has no attribute 'model_executor'``,
-https://github.com/unslothai/unsloth/issues/2426)."""
+https://github.com/unslothai/unsloth/issues/2426), a script's own ``assert`` on what the engine returned
+(https://github.com/vllm-project/vllm/issues/15394)."""
 REQUEST_ADMISSION_FRAMES = frozenset({"_validate_and_add_requests", "_render_and_add_requests",
                                       "_add_completion_requests", "_add_request", "add_request",
                                       "process_inputs", "_validate_model_inputs", "_validate_model_input",
@@ -2056,7 +2089,7 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
                 r"|_create_worker|^\w*WorkerProc$|prepare_communication_buffer"
                 r"|get_quant_method|^get_scheme$|_check_scheme_supported"
                 r"|process_weights_after_loading|^prepare_\w*_for_marlin$|^_get_executor_cls$"
-                r"|^build_vllm_config$"),
+                r"|^build_vllm_config$|^verify_with_\w+_config$"),
      Phase.STARTUP),
     (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
                 r"|handle_request|update_weights|reload_weights|weight_transfer|weight_update"
@@ -2075,7 +2108,11 @@ run them. Functions that set graph sizes are configuration, not capture (``updat
 vllm-ascend's ``check_and_update_config``, vLLM's ``_set_cudagraph_sizes``;
 https://github.com/vllm-project/vllm-ascend/pull/1803). The engine's configuration is built before anything
 else (``EngineArgs(...)``, ``create_engine_config``, vllm/engine/arg_utils.py:2205@vllm==0.32.0; the older
-CLI's ``model_is_embedding`` check of the model's config before it built the engine,
+CLI's ``model_is_embedding`` check of the model's config before it built the engine; the configuration's
+checks of each other, ``verify_with_parallel_config``, which ``VllmConfig.__post_init__`` and the tensorizer
+loader run, vllm/config/vllm.py:1414,1452, config/model.py:1532, model_loader/tensorizer_loader.py:60
+@vllm==0.32.0, and V0's ``LLMEngine._verify_args`` as the engine was built, https://github.com/vllm-project/
+vllm/issues/2284,
 https://github.com/vllm-project/vllm/issues/7345), a call named on a traceback's source line counting as its
 next frame (https://github.com/huggingface/trl/issues/3304); the attention backend is chosen while the model's
 layers are built (``get_attn_backend``, vllm/v1/attention/selector.py:215@vllm==0.32.0;
