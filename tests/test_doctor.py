@@ -4206,3 +4206,21 @@ def test_the_v0_multiprocessing_engines_start_handler_reports_the_engine_loop(so
              "AttributeError: 'list' object has no attribute 'shape'"]
     r = _read("".join(head + ln + "\n" for ln in lines)).report()
     assert r.failed and r.failure_phase is phase
+
+
+def test_a_remote_code_models_class_imported_as_the_model_is_resolved_is_start_up() -> None:
+    """The registry imports a remote-code model's class from its repository's module as it resolves the
+    architecture (``get_class_from_dynamic_module`` -> ``get_class_in_module``, vllm/model_executor/models/
+    registry.py:1245,1259@vllm==0.32.0): an import error there, then the client's fatal signal and ``Killed``,
+    is a start-up failure (vLLM#15844)."""
+    head = "ERROR 03-31 18:56:05 [core.py:343] "
+    tb = ["EngineCore hit an exception: Traceback (most recent call last):",
+          '  File "/p/transformers/dynamic_module_utils.py", line 250, in get_class_in_module',
+          "    module_spec.loader.exec_module(module)",
+          '  File "/r/transformers_modules/m/modeling_baichuan.py", line 15, in <module>',
+          "    from transformers.modeling_flash_attention_utils import _flash_supports_window_size",
+          "ImportError: cannot import name '_flash_supports_window_size'"]
+    tail = ["CRITICAL 03-31 18:56:05 [core_client.py:269] Got fatal signal from worker processes, shutting down.",
+            "Killed"]
+    r = _read("".join(head + ln + "\n" for ln in tb) + "\n".join(tail) + "\n").report()
+    assert r.failed and r.failure_phase is Phase.STARTUP

@@ -2089,7 +2089,7 @@ NAMED_FRAMES: tuple[tuple[re.Pattern[str], Phase], ...] = (
                 r"|_create_worker|^\w*WorkerProc$|prepare_communication_buffer"
                 r"|get_quant_method|^get_scheme$|_check_scheme_supported"
                 r"|process_weights_after_loading|^prepare_\w*_for_marlin$|^_get_executor_cls$"
-                r"|^build_vllm_config$|^verify_with_\w+_config$"),
+                r"|^build_vllm_config$|^verify_with_\w+_config$|^get_class_(?:in|from_dynamic)_module$"),
      Phase.STARTUP),
     (re.compile(r"generate|chat_completion|create_completion|_requests?\b|_reqs\b|output_handler"
                 r"|handle_request|update_weights|reload_weights|weight_transfer|weight_update"
@@ -2112,7 +2112,10 @@ CLI's ``model_is_embedding`` check of the model's config before it built the eng
 checks of each other, ``verify_with_parallel_config``, which ``VllmConfig.__post_init__`` and the tensorizer
 loader run, vllm/config/vllm.py:1414,1452, config/model.py:1532, model_loader/tensorizer_loader.py:60
 @vllm==0.32.0, and V0's ``LLMEngine._verify_args`` as the engine was built, https://github.com/vllm-project/
-vllm/issues/2284,
+vllm/issues/2284; a remote-code model's class imported from its repository's module as the registry
+resolves the architecture, ``get_class_from_dynamic_module`` -> ``get_class_in_module``, vllm/model_executor/
+models/registry.py:1245,1259 and transformers_utils/dynamic_module.py:43@vllm==0.32.0,
+https://github.com/vllm-project/vllm/issues/15844,
 https://github.com/vllm-project/vllm/issues/7345), a call named on a traceback's source line counting as its
 next frame (https://github.com/huggingface/trl/issues/3304); the attention backend is chosen while the model's
 layers are built (``get_attn_backend``, vllm/v1/attention/selector.py:215@vllm==0.32.0;
