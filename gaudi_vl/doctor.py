@@ -77,6 +77,7 @@ from gaudi_vl.engines.logs import (
     CUT_CALL_SITES,
     CUT_HEADER,
     CUT_SITE_MIN,
+    DEVICE_ASSERT,
     DEVICE_RUNTIME_ERROR,
     ENGINE_CORE_OUTPUT,
     ENGINE_DEATH,
@@ -172,6 +173,7 @@ from gaudi_vl.engines.logs import (
     SERVING_PATHS,
     SHUTDOWN_NOISE,
     SIGNAL_EXIT,
+    SOCKET_CLOSED,
     STAGE_PREFIX,
     STAMP_START,
     START_INTERRUPTED,
@@ -1568,7 +1570,8 @@ class Doctor:
             if any(g in msg for g in gates) and pattern.search(msg):
                 if "apture" in msg and CAPTURE_ERROR.search(msg):  # a runtime's own capture failure
                     self._phase_seen(Phase.WARMUP)
-                self._fail(out, kind, msg.strip()[:300], stream, None, None)
+                # (a kernel's device assertion comes before the error or death it causes: those say more)
+                self._fail(out, kind, msg.strip()[:300], stream, None, None, hint=pattern is DEVICE_ASSERT)
                 return True
         if msg[:7] == "Signal " and TERM_SIGNAL.match(msg):
             self.term_signal = True  # the native stack that follows is the stop's, not a crash
@@ -1639,6 +1642,7 @@ class Doctor:
             self._note(out, "stopped", self._now(), f"stopped: {exc.group('type')}")
             return True
         if exc is not None and (SHUTDOWN_NOISE.search(msg) or (
+                "supported" in msg and SOCKET_CLOSED.search(msg)) or (
                 tb is not None and self.phase is Phase.SERVING and tb.frames and not tb.other_frames
                 and tb.phase() is None)):
             self.tracebacks.pop(stream, None)  # teardown after the engine served: not a failure

@@ -4224,3 +4224,40 @@ def test_a_remote_code_models_class_imported_as_the_model_is_resolved_is_start_u
             "Killed"]
     r = _read("".join(head + ln + "\n" for ln in tb) + "\n".join(tail) + "\n").report()
     assert r.failed and r.failure_phase is Phase.STARTUP
+
+
+# ------------------------------------------------------------------ round 52: after its measurements
+def test_a_closed_sockets_refusal_is_the_clients_close_not_the_failure() -> None:
+    """pyzmq's async socket refuses to poll once closed (zmq/_future.py:384-386@pyzmq==27.3.0): V0's engine
+    client output loop meeting it is the client's close after ``Engine process failed to start``, which is
+    the failure (vLLM#11232)."""
+    orphan = ["Task exception was never retrieved",
+              "future: <Task finished name='Task-2' coro=<MQLLMEngineClient.run_output_handler_loop() done>",
+              "Traceback (most recent call last):",
+              '  File "/v/vllm/engine/multiprocessing/client.py", line 184, in run_output_handler_loop',
+              "    while await self.output_socket.poll(timeout=VLLM_RPC_TIMEOUT",
+              '  File "/p/zmq/_future.py", line 382, in poll',
+              "    raise _zmq.ZMQError(_zmq.ENOTSUP)",
+              "zmq.error.ZMQError: Operation not supported"]
+    died = ["Traceback (most recent call last):",
+            '  File "/v/vllm/entrypoints/openai/api_server.py", line 213, in build_async_engine_client_from_engine_',
+            "    raise RuntimeError(",
+            "RuntimeError: Engine process failed to start. See stack trace for the root cause."]
+    r = _read("\n".join([*orphan, *died]) + "\n").report()
+    assert r.failed and r.failure_kind == "engine_died" and "Engine process failed" in (r.failure or "")
+    assert not _read("\n".join(orphan) + "\n").report().failed
+
+
+def test_a_kernels_device_assertion_is_a_failure_that_what_follows_names_better() -> None:
+    """The CUDA runtime's report of a kernel's device-side assertion (``block: [..], thread: [..] Assertion
+    `..```, vLLM#17348: a compiled kernel of the profiling run) is a failure on its own; the error it causes,
+    when shown, is the one reported."""
+    compiled = ("(VllmWorker rank=1 pid=24285) INFO 04-29 11:49:01 [backends.py:148] Compiling a graph for "
+                "general shape takes 52.85 s")
+    assertion = ("/c/inductor_cache/se/cse.py:62: unknown: block: [486,0,0], thread: [8,0,0] Assertion `index out "
+                 "of bounds: 0 <= tmp34 < 151936` failed.")
+    r = _read("\n".join([compiled, assertion]) + "\n").report()
+    assert r.failed and r.failure_kind == "exception" and r.failure_phase is Phase.PROFILING
+    dead = "ERROR 04-29 11:49:05 [core.py:400] EngineCore failed to start."
+    r = _read("\n".join([compiled, assertion, dead]) + "\n").report()
+    assert r.failed and r.failure_kind == "engine_died"

@@ -522,6 +522,12 @@ finished), so the traceback after it is noise, never the engine's failure."""
 SHUTDOWN_NOISE = re.compile(r"Python is likely shutting down|sys\.meta_path is None|interpreter shutdown")
 """Exception texts that only appear while the interpreter tears down (CPython's import machinery at
 exit): a traceback ending in one is teardown noise (https://github.com/HabanaAI/vllm-fork/pull/1487)."""
+SOCKET_CLOSED = re.compile(r"ZMQError: Operation not supported\s*$")
+"""pyzmq's async socket refuses to poll once it is closed (``if self.closed: raise ZMQError(ENOTSUP)``,
+zmq/_future.py:384-386@pyzmq==27.3.0): the engine client's loops meeting it have met the client's own close,
+which follows whatever made the client close (V0's ``Engine process failed to start`` closing the
+``MQLLMEngineClient`` whose output loop was already running, https://github.com/vllm-project/vllm/issues/11232;
+an orderly stop): the close's echo, never the failure."""
 ORPHAN_TASK_ERROR = re.compile(r"^(?:Task|Future) exception was never retrieved$")
 """asyncio's report of a task whose exception nobody awaited, written when the task object is collected
 (``Future.__del__`` -> ``call_exception_handler``, asyncio/futures.py:91-105@CPython 3.11.7), its traceback
@@ -1007,6 +1013,12 @@ worker.rs:247:17:`` then its message; the standard library's default panic hook 
 panicked at {location}:``, library/std/src/panicking.rs, and ``'{msg}', {location}`` before Rust 1.73): a Rust
 front end that runs vLLM (Dynamo's ``dynamo-run``) giving up, a native abort of the run like a C++
 ``terminate`` (https://github.com/ai-dynamo/dynamo/issues/349: importing vllm failed)."""
+DEVICE_ASSERT = re.compile(r"block: \[\d+,\d+,\d+\], thread: \[\d+,\d+,\d+\] Assertion `")
+"""A kernel's device-side assertion, as the CUDA runtime prints it for the failing thread (``<file>:<line>:
+<function>: block: [486,0,0], thread: [8,0,0] Assertion `index out of bounds: ..` failed.``): Inductor's and
+Triton's kernels check indices this way (``tl.device_assert``); the context is lost and the next CUDA call
+raises ``device-side assert triggered`` (https://github.com/vllm-project/vllm/issues/17348, a compiled kernel
+of the profiling run, the paste cut on that line). Only a hint: the error or death it causes says more."""
 LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
     (("error: creating server", "failed to load '", "Python stub", "create instance"), "exception",
      TRITON_LOAD_FAILED),
@@ -1023,6 +1035,7 @@ LINE_FAILURES: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
     (("by GPU node-",), "crash", ROCR_FAULT),
     (("attempting to bind",), "exception", SERVER_BIND_FAILED),
     (("panicked at",), "crash", RUST_PANIC),
+    (("thread: [",), "exception", DEVICE_ASSERT),
 )
 """Lines that are a failure on their own, whatever comes around them: (substrings one of which the line must
 hold, the failure's kind, the pattern). The substrings keep the common line off the patterns."""
