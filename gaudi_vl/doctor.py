@@ -126,6 +126,7 @@ from gaudi_vl.engines.logs import (
     NATIVE_THREAD_ROOT,
     NOT_A_REQUEST,
     NOT_WARMED,
+    NUMPY_STACK,
     OOM_ALLOC,
     OOM_DEFRAG,
     OOM_TEXT,
@@ -1404,6 +1405,11 @@ class Doctor:
             return True
         if self.stopping and msg[:1] in "TF" and ORPHAN_TASK_ERROR.match(msg):
             self._open(stream).noise = True  # a background task met the closed client as the server stopped
+            self.tb_stream = stream
+            self.recognised += 1
+            return True
+        if msg[:1] == "A" and msg.startswith(NUMPY_STACK):
+            self._open(stream, explicit=True).noise = True  # its stack follows, headed like a traceback
             self.tb_stream = stream
             self.recognised += 1
             return True

@@ -4261,3 +4261,20 @@ def test_a_kernels_device_assertion_is_a_failure_that_what_follows_names_better(
     dead = "ERROR 04-29 11:49:05 [core.py:400] EngineCore failed to start."
     r = _read("\n".join([compiled, assertion, dead]) + "\n").report()
     assert r.failed and r.failure_kind == "engine_died"
+
+
+def test_numpy_2s_printed_stack_for_a_module_built_against_numpy_1_is_a_warning() -> None:
+    """NumPy 2 writes its message and the importing stack (headed ``Traceback (most recent call last):``, no
+    exception line) to stderr and raises an ImportError the importing module catches and goes on
+    (numpy/core/_multiarray_umath.py:12-45@numpy==2.3.5; vLLM#5594): not a failure. A traceback with no such
+    message before it, cut the same way, is read as before."""
+    message = ["A module that was compiled using NumPy 1.x cannot be run in",
+               "NumPy 2.0.0 as it may crash. To support both 1.x and 2.x", ""]
+    stack = ['Traceback (most recent call last):  File "<string>", line 1, in <module>',
+             '  File "/u/vllm/__init__.py", line 3, in <module>',
+             "    from vllm.engine.arg_utils import AsyncEngineArgs, EngineArgs",
+             '  File "/u/torch/nn/modules/transformer.py", line 20, in <module>',
+             "    device: torch.device = torch.device(torch._C._get_default_device()),",
+             "/u/torch/nn/modules/transformer.py:20: UserWarning: Failed to initialize NumPy: _ARRAY_API not found"]
+    assert not _read("\n".join([*message, *stack]) + "\n").report().failed
+    assert _read("\n".join(stack[:-1]) + "\n").report().failed

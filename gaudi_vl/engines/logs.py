@@ -515,6 +515,12 @@ RPC_CALL = re.compile(r'(?:collective_rpc|_run_workers|run_method)\(\s*["\'](?P<
 """A worker method called by name in a traceback's source line: ``self.collective_rpc("load_model")``
 (vllm/executor/uniproc_executor.py:55@vllm==0.32.0; the fork's
 ``_run_workers("determine_num_available_blocks")``)."""
+NUMPY_STACK = "A module that was compiled using NumPy 1.x cannot be run in"
+"""NumPy 2's refusal of a module built against NumPy 1.x: it writes this message and the importing stack
+(``traceback.format_stack``, headed ``Traceback (most recent call last):``, with no exception line) to
+stderr, then raises an ImportError that the importing module catches (torch: ``UserWarning: Failed to
+initialize NumPy``) and goes on (numpy/core/_multiarray_umath.py:12-45@numpy==2.3.5): the stack after it is
+a warning's, never the failure (https://github.com/vllm-project/vllm/issues/5594)."""
 UNRAISABLE = re.compile(r"^Exception ignored (?:in|on)\b")
 """CPython's report of an exception it could not raise (a destructor, an atexit hook, a thread at
 interpreter exit: ``PyErr_WriteUnraisable``, Python/errors.c): the program goes on (or has already
