@@ -411,8 +411,8 @@ class LogLine:
 
 def _bar_before_stamp(text: str) -> int:
     """Where the line goes on after a CI table's bar before a collector's stamp (0: no such bar)."""
-    if text[:1] in " |" and (m := COMPOSE_PREFIX.match(text)) and COLLECTOR_STAMP.match(text[m.end():]):
-        return m.end()
+    if text[:1] in " |\xa0" and (m := COMPOSE_PREFIX.match(text)) and COLLECTOR_STAMP.match(text[m.end():]):
+        return m.end()  # (a web page's copy may turn the table's first blank into a no-break space)
     return 0
 
 
@@ -592,6 +592,8 @@ class _Traceback:
     engine_code: bool = False
     """A frame with a path in the engine family's code (``ENGINE_FAMILY_PATH``: vLLM, its plugins, the
     frameworks' vLLM adapters): without one, a complete traceback is the caller's own code's."""
+    chained_from: tuple[str, str] | None = None
+    """The failure whose exception this traceback was raised while handling (``CHAINED``, just after it)."""
     admission: bool = False
     """A frame of the front end admitting one request (``REQUEST_ADMISSION_FRAMES``): a ``ValueError`` raised
     under it is that request's input refused, raised to the caller."""
@@ -1481,6 +1483,9 @@ class Doctor:
                 tb.logged = ln.level in QUIET_LEVELS and ln.source is not None
                 last_handled = self.handled_error.get(stream)
                 tb.handled = last_handled is not None and self.lines - last_handled <= 3
+                if (last := self.last_fail.get(stream)) is not None and self.lines - last[0] <= 3 and (
+                        msg[:1] in "TD" and CHAINED.match(msg)):
+                    tb.chained_from = last[1]  # the exception this one was raised while handling
             if m := IPYTHON_TRACEBACK.match(msg):  # ``RuntimeError    Traceback (most recent call last)``
                 self.notebook = True
                 tb.exc = (m.group("type"), "")
@@ -1588,10 +1593,11 @@ class Doctor:
             self.wrapped_path = msg.strip().rstrip(",").strip('"')  # a frame re-wrapped over three lines
             self.recognised += 1  # (``File`` / its path / ``line N, in func``): its tail follows
             return True
-        if "File" in msg and FRAME_HEAD.match(msg):  # a frame line the paste wrapped: its tail follows
-            if tb is None:
+        if "File" in msg and (head := FRAME_HEAD.match(msg)):  # a frame line the paste wrapped: its tail
+            if tb is None:  # follows
                 self._open(stream)
             self.tb_stream = stream
+            self.wrapped_path = head.group("path") or self.wrapped_path  # (when the cut came after the path)
             self.recognised += 1
             return True
         # one space before an exception's line is a paste's (the block's indentation, which the doctor takes
@@ -1664,11 +1670,19 @@ class Doctor:
             # an error vLLM raises for a request's own fault (answered with a 4xx), or one request's input
             # refused as the front end admitted it, raised to the offline caller (REQUEST_ADMISSION_FRAMES)
             tb.dispatch = True
-        if exc is not None and tb is not None and tb.is_request() and kind in (None, "not_implemented") and (
-                not _maybe_death(msg)):
-            # one request failed (a plain exception, or a feature it asked for that is not implemented);
+        if exc is not None and tb is not None and tb.is_request() and (
+                kind in (None, "not_implemented", "assertion")) and not _maybe_death(msg):
+            # one request failed (a plain exception, an assertion in its own handling, or a feature it asked
+            # for that is not implemented);
             # the server answered it and went on
             self.tracebacks.pop(stream, None)
+            if tb.chained_from is not None and (cause := self.failures.get(tb.chained_from)) is not None and (
+                    cause.kind == "exception"):
+                # the exception this request's was raised from (``raise ValueError(msg) from exc`` in the
+                # input processor): the same request's, not a failure of its own
+                del self.failures[tb.chained_from]
+                self.kept = deque((k for k in self.kept if k.line_no != cause.line_no or k.kind != "failure"),
+                                  maxlen=MAX_KEPT_FINDINGS)
             self.request_error[stream] = self.lines  # a chained traceback of the same request may follow
             self._advance(Phase.SERVING)  # only a serving front end answers requests
             self.request_tracebacks += 1

@@ -3981,7 +3981,10 @@ def test_an_orphan_tasks_error_after_an_orderly_stop_is_teardown() -> None:
               "    socket = self.context.socket(zmq.constants.DEALER)",
               "zmq.error.ZMQError: Operation not supported"]
     assert not _read("\n".join([served, *stop, *orphan]) + "\n").report().failed
-    assert _read("\n".join([served, *orphan]) + "\n").report().failed
+    # before any stop, a task's own error is a failure (a closed socket's refusal is the close's echo
+    # anywhere: SOCKET_CLOSED)
+    failed_task = [*orphan[:-1], "RuntimeError: stats task failed"]
+    assert _read("\n".join([served, *failed_task]) + "\n").report().failed
 
 
 # ------------------------------------------------------------------ round 49: the caller's error (settled)
@@ -4278,3 +4281,48 @@ def test_numpy_2s_printed_stack_for_a_module_built_against_numpy_1_is_a_warning(
              "/u/torch/nn/modules/transformer.py:20: UserWarning: Failed to initialize NumPy: _ARRAY_API not found"]
     assert not _read("\n".join([*message, *stack]) + "\n").report().failed
     assert _read("\n".join(stack[:-1]) + "\n").report().failed
+
+
+def test_an_assertion_in_one_requests_handling_is_that_requests_error() -> None:
+    """An ``AssertionError`` raised while one request's video was loaded, through the web framework's dispatch,
+    answered with a 500 (vLLM#20314): the request's, as a plain exception there is; raised through the engine's
+    loop it stays the engine's failure."""
+    head = ["ERROR:    Exception in ASGI application", "Traceback (most recent call last):",
+            '  File "/u/uvicorn/protocols/http/httptools_impl.py", line 409, in run_asgi',
+            "    result = await app(",
+            '  File "/u/vllm/multimodal/video.py", line 136, in load_bytes',
+            "    assert i == num_frames",
+            "AssertionError: Expected reading 32 frames, but only loaded 17 frames from video."]
+    access = 'INFO:     10.1.2.3:20037 - "POST /v1/chat/completions HTTP/1.1" 500 Internal Server Error'
+    r = _read("\n".join([*head, access]) + "\n").report()
+    assert not r.failed and r.request_errors == 1
+
+
+def test_the_exception_a_refused_requests_error_was_raised_from_is_the_same_requests() -> None:
+    """The input processor re-raises the HF processor's error for one request (``raise ValueError(msg) from
+    exc`` under ``add_request`` -> ``process_inputs``, vLLM#20993): the first traceback of the chain is that
+    request's too, not a failure of its own."""
+    first = ["Traceback (most recent call last):",
+             '  File "/v/vllm/inputs/registry.py", line 169, in call_hf_processor',
+             "    output = hf_processor(**data, **merged_kwargs, return_tensors='pt')",
+             'ValueError: Unable to infer channel dimension format']
+    chained = ["", "The above exception was the direct cause of the following exception:", "",
+               "Traceback (most recent call last):",
+               '  File "/v/vllm/v1/engine/async_llm.py", line 237, in add_request',
+               "    request = self.processor.process_inputs(",
+               '  File "/v/vllm/v1/engine/processor.py", line 241, in process_inputs',
+               "    processed_inputs = self.input_preprocessor.preprocess(",
+               '  File "/v/vllm/inputs/registry.py", line 187, in call_hf_processor',
+               "    raise ValueError(msg) from exc",
+               "ValueError: Failed to apply Llama4Processor on data={'text': '<|image|>'}"]
+    assert not _read("\n".join([*first, *chained]) + "\n").report().failed
+    assert _read("\n".join(first) + "\n").report().failed
+
+
+def test_a_ci_tables_bar_after_a_no_break_space_still_goes_before_the_stamp() -> None:
+    """A web page's copy of a CI log turns the table's first blank into a no-break space (``\\xa0 | [2025-..Z]
+    ..``, vLLM#20842): the bar and the stamp are still taken off, so the request's chained tracebacks read as
+    that request's."""
+    for lead in ("  | ", "\xa0 | "):
+        ln = split_line(lead + "[2025-07-11T20:13:34Z] Traceback (most recent call last):")
+        assert ln.message == "Traceback (most recent call last):", repr(lead)

@@ -363,7 +363,8 @@ executor_class = cls._get_executor_cls(..)``, ``--> [441](..) engine = cls(``;
 https://github.com/vllm-project/vllm/issues/7141): the same context lines."""
 FRAME = re.compile(r'^\s*File "(?P<path>[^"]*)", line (?P<line>\d+)(?P<comma>,?) in (?P<func>[\w<>.]+)')
 FRAME_TAIL = re.compile(
-    r'^(?:(?P<path>[^"\s]*)", line (?P<line>\d+)|\s*(?:line )?(?P<digits>\d+)),? in (?P<func>[\w<>.]+)\s*$')
+    r'^(?:(?P<path>[^"\s]*)", line (?P<line>\d+)|\s*(?:line |ine |ne |e )?(?P<digits>\d+)),? in '
+    r'(?P<func>[\w<>.]+)\s*$')
 FRAME_PATH_PART = re.compile(r'^\s*"[^"\s]+\.py",?\s*$')
 """The middle of a frame re-wrapped over three lines (``File`` /
 ``"/workspace/vllm/worker/hpu_model_runner.py",`` / ``line 3006, in prepare_model_input``): its path alone."""
@@ -462,11 +463,13 @@ https://github.com/vllm-project/vllm/issues/16766). Such a dump is a crash, what
 worker_busy_loop``, https://github.com/vllm-project/vllm/issues/29360), or wrapped inside its line
 number (``16, in decorate_context`` after ``File ".../_contextlib.py", line 1``,
 https://github.com/vllm-project/vllm/issues/16818): it belongs to the traceback of the line before it."""
-FRAME_HEAD = re.compile(r'^\s*File(?: "[^"]*(?:", line ?\d*)?)?\s*$')
+FRAME_HEAD = re.compile(r'^\s*File(?: "(?:(?P<path>[^"]*)", (?:l|li|lin|line)? ?\d*|[^"]*))?\s*$')
 """The first half of a hard-wrapped frame line (``  File "/usr/local/lib/python3.12/.../vllm/v1/execut``,
 ``  File ".../gpu_worker.py", line``, or ``File`` alone when a commit message re-wrapped the paste at 72
 columns, https://github.com/HabanaAI/vllm-fork/pull/2018):
-a traceback is being written on this stream."""
+a traceback is being written on this stream. Cut inside the word ``line`` (``.../utils.py", l``, then ``ine
+64, in initialize_model`` on a line of its own, https://github.com/vllm-project/vllm/issues/20647), its path
+is kept for the tail (``FRAME_TAIL``)."""
 CALL_SITES: tuple[tuple[re.Pattern[str], Phase], ...] = (
     (re.compile(r"model_runner\._dummy_(?:sampler|pooler)_run\("), Phase.WARMUP),
     (re.compile(r"\bexecutor_class\(\s*vllm_config|\bmodel_executor = executor_class\("), Phase.STARTUP),
