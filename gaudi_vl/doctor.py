@@ -451,8 +451,8 @@ def split_line(raw: str) -> LogLine:
             text = text[m.end():]
         elif text[:1] in "[0123456789" and (m := COLLECTOR_STAMP.match(text)) and (
                 (rest := text[m.end():].lstrip("`"))[:5] == "[pod/" or COMPOSE_NAMED.match(rest)
-                or JOURNAL_PREFIX.match(rest) or _bar_before_stamp(rest)):
-            text = rest  # ``docker logs -t`` around a compose, kubectl, journald or CI capture
+                or JOURNAL_PREFIX.match(rest) or _bar_before_stamp(rest) or rest[:2] == "> "):
+            text = rest  # ``docker logs -t`` around a compose, kubectl, journald or CI capture, or a quote
         elif bar := _bar_before_stamp(text):
             text = text[bar:]  # a CI log's table bar before its stamp: ``  | [2026-06-18T07:45:31Z] ..``
         elif (text[:1].isalnum() or text[:1] == "[") and ("|" in text[:70] or "\u2502" in text[:70]) and (

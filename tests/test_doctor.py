@@ -4326,3 +4326,12 @@ def test_a_ci_tables_bar_after_a_no_break_space_still_goes_before_the_stamp() ->
     for lead in ("  | ", "\xa0 | "):
         ln = split_line(lead + "[2025-07-11T20:13:34Z] Traceback (most recent call last):")
         assert ln.message == "Traceback (most recent call last):", repr(lead)
+
+
+def test_a_collectors_stamp_before_a_quoted_ci_line_comes_off_with_the_quote_and_the_bar() -> None:
+    """``docker logs -t`` around a markdown-quoted CI table line (vLLM#8204's paste: ``> \\xa0 | [2024-..Z]``):
+    every envelope comes off and the bind failure is read as it is without the stamp."""
+    line = ("> \xa0 | [2024-09-05T00:38:34Z] ERROR:    [Errno 98] error while attempting to bind on address "
+            "('0.0.0.0', 44319): [errno 98] address already in use")
+    plain, stamped = split_line(line), split_line("2024-01-01T00:00:00.000000000Z " + line)
+    assert "[Errno 98]" in plain.message and stamped.message == plain.message
