@@ -1665,8 +1665,8 @@ class Doctor:
         if tb is not None and tb.stream_raise and exc is not None and exc.group("type")[-10:] == "ValueError":
             tb.stream_raise = False  # the request's validation error, handed back through its stream
         if exc is not None and tb is not None and not tb.engine_loop and (
-                exc.group("type").rsplit(".", 1)[-1] in REQUEST_EXCEPTIONS or (
-                    tb.admission and exc.group("type").rsplit(".", 1)[-1] == "ValueError")):
+                (short := exc.group("type").rsplit(".", 1)[-1]) in REQUEST_EXCEPTIONS or (
+                    tb.admission and short == "ValueError")):
             # an error vLLM raises for a request's own fault (answered with a 4xx), or one request's input
             # refused as the front end admitted it, raised to the offline caller (REQUEST_ADMISSION_FRAMES)
             tb.dispatch = True
@@ -1680,9 +1680,7 @@ class Doctor:
                     cause.kind == "exception"):
                 # the exception this request's was raised from (``raise ValueError(msg) from exc`` in the
                 # input processor): the same request's, not a failure of its own
-                del self.failures[tb.chained_from]
-                self.kept = deque((k for k in self.kept if k.line_no != cause.line_no or k.kind != "failure"),
-                                  maxlen=MAX_KEPT_FINDINGS)
+                self._retract(tb.chained_from)
             self.request_error[stream] = self.lines  # a chained traceback of the same request may follow
             self._advance(Phase.SERVING)  # only a serving front end answers requests
             self.request_tracebacks += 1
@@ -2024,6 +2022,12 @@ class Doctor:
                     f.frame_phase = tb.strong_phase()
                     f.weak_phase = f.weak_phase or tb.weak or tb.named
 
+    def _retract(self, key: tuple[str, str]) -> None:
+        """Take back a failure that later lines showed to be none, with the finding that reported it."""
+        f = self.failures.pop(key)
+        self.kept = deque((k for k in self.kept if k.line_no != f.line_no or k.kind != "failure"),
+                          maxlen=MAX_KEPT_FINDINGS)
+
     def _exit_echo(self) -> None:
         """The old engine-core monitor's death report as the log's last line, with no other failure, nothing
         after it, no HTTP server in the log and no generate call's progress bar running just before it
@@ -2036,9 +2040,7 @@ class Doctor:
             return
         if (bar := PROGRESS_PERCENT.search(self.text_before)) and int(bar.group(1)) < 100:
             return  # it died while a generate call was running: the program had not finished
-        del self.failures[key]  # (the report reads the log as ended: ``serve`` asks once its engine exited)
-        self.kept = deque((k for k in self.kept if k.line_no != f.line_no or k.kind != "failure"),
-                          maxlen=MAX_KEPT_FINDINGS)
+        self._retract(key)  # (the report reads the log as ended: ``serve`` asks once its engine exited)
         self.kept.append(Finding(f.line_no, "stopped", self._now(), "stopped: the engine core ended with the "
                                  "program (the last line, nothing failed before it)"))
 
